@@ -1,0 +1,2 @@
+// placeholder: replaced by the foundation work (starts the test PostgreSQL)
+export default async function globalSetup(): Promise<void> {}
