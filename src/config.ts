@@ -1,0 +1,119 @@
+// Configuration comes from the environment (and an optional .env file), is
+// validated once at start, and is then passed around as a typed object. A bad
+// value stops the process with one line naming the variable and the problem.
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const port = z.coerce
+  .number({ message: 'must be a number' })
+  .int('must be a whole number')
+  .min(0, 'must be between 0 and 65535')
+  .max(65535, 'must be between 0 and 65535');
+
+const postgresUrl = z
+  .string()
+  .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// or postgresql:// URL')
+  .refine((v) => {
+    try {
+      new URL(v);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'is not a valid URL');
+
+const httpUrl = z
+  .string()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'must be an http:// or https:// URL')
+  .transform((v) => v.replace(/\/+$/, ''));
+
+const positiveInt = z.coerce.number({ message: 'must be a number' }).int('must be a whole number').positive('must be positive');
+
+/** Every variable the service reads. Keep .env.example in step (a test checks). */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: postgresUrl.optional(),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  EMBEDDED_PG_PORT: port.default(54329),
+  MONGODB_URL: z
+    .string()
+    .refine((v) => /^mongodb(\+srv)?:\/\//.test(v), 'must be a mongodb:// or mongodb+srv:// URL')
+    .optional(),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb')
+    .default('1mb'),
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(15000),
+  PUBLIC_BASE_URL: httpUrl.optional(),
+  PROVIDERS: z.enum(['sandbox', 'live', 'auto']).default('auto'),
+  TRUST_PROXY: bool.default(false),
+  ADMIN_API_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex characters').optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  TWILIO_MESSAGING_SERVICE_SID: z.string().regex(/^MG[0-9a-fA-F]{32}$/, 'must be MG followed by 32 hex characters').optional(),
+  TWILIO_FROM: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number like +15005550006').optional(),
+  AGENT_PHONE_NUMBER: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number').optional(),
+  SENDGRID_API_KEY: z.string().min(10).optional(),
+  SENDGRID_WEBHOOK_PUBLIC_KEY: z.string().min(40).optional(),
+  SMTP_URL: z
+    .string()
+    .refine((v) => /^smtps?:\/\//.test(v), 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  EMAIL_PROVIDER: z.enum(['sendgrid', 'smtp', 'auto']).default('auto'),
+  EMAIL_FROM: z.string().email('must be an email address').default('collections@example.com'),
+  INBOUND_EMAIL_DOMAIN: z.string().min(3).default('inbound.example.com'),
+  LOB_API_KEY: z.string().min(10).optional(),
+  LOB_WEBHOOK_SECRET: z.string().min(10).optional(),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly problem: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses the given environment. Empty strings count as unset, so `FOO=` in a
+ * .env file falls back to the default instead of failing validation.
+ */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Env {
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const v = source[key];
+    if (v !== undefined && v.trim() !== '') cleaned[key] = v.trim();
+  }
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'environment');
+    const value = cleaned[variable];
+    const problem = issue.code === 'invalid_value' && 'values' in issue
+      ? `must be one of ${(issue.values as unknown[]).join(', ')}`
+      : issue.message;
+    throw new ConfigError(variable, `${problem}${value !== undefined && !isSecret(variable) ? ` (got "${value}")` : ''}`);
+  }
+  return parsed.data;
+}
+
+export function isSecret(name: string): boolean {
+  return /TOKEN|KEY|SECRET|PASSWORD|DATABASE_URL|MONGODB_URL|SMTP_URL/.test(name);
+}

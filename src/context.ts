@@ -1,0 +1,45 @@
+// What every feature module is handed: configuration, logger, database,
+// scheduler, live-event server and the readiness registry. Built once by
+// startGateway() (src/gateway.ts); tests build it the same way.
+import type { Server as SocketServer } from 'socket.io';
+import type { Env } from './config.js';
+import type { Db } from './db/client.js';
+import type { Logger } from './logger.js';
+import type { Scheduler } from './scheduler/agenda.js';
+
+export interface ReadinessCheck {
+  ok: boolean;
+  detail?: string;
+}
+
+export class Readiness {
+  private readonly checks = new Map<string, () => Promise<ReadinessCheck> | ReadinessCheck>();
+
+  register(name: string, check: () => Promise<ReadinessCheck> | ReadinessCheck): void {
+    this.checks.set(name, check);
+  }
+
+  async check(): Promise<Record<string, ReadinessCheck>> {
+    const out: Record<string, ReadinessCheck> = {};
+    for (const [name, fn] of this.checks) {
+      try {
+        out[name] = await fn();
+      } catch (e) {
+        out[name] = { ok: false, detail: (e as Error).message };
+      }
+    }
+    return out;
+  }
+}
+
+export interface AppContext {
+  config: Env;
+  log: Logger;
+  readiness: Readiness;
+  /** Set once the database is migrated and connected. */
+  db: Db;
+  scheduler: Scheduler;
+  io: SocketServer;
+  /** The address providers call back (PUBLIC_BASE_URL, else the local listen address). */
+  publicBaseUrl: string;
+}

@@ -1,0 +1,19 @@
+// Body parsing for JSON and form posts. The raw bytes are kept on req.rawBody
+// because webhook signatures (SendGrid, Lob) are computed over them.
+import express from 'express';
+import type { RouteModule } from './app.js';
+
+declare module 'http' {
+  interface IncomingMessage {
+    rawBody?: Buffer;
+  }
+}
+
+const keepRaw = (req: import('http').IncomingMessage, _res: unknown, buf: Buffer) => {
+  req.rawBody = buf;
+};
+
+export const jsonBody: RouteModule = (app, ctx) => {
+  app.use(express.json({ limit: ctx.config.BODY_LIMIT, verify: keepRaw, type: ['application/json', 'application/*+json'] }));
+  app.use(express.urlencoded({ limit: ctx.config.BODY_LIMIT, extended: false, verify: keepRaw }));
+};

@@ -1,0 +1,35 @@
+// Structured JSON logs. Message bodies, credentials and signatures are redacted
+// everywhere; modules log ids and statuses at info level, never content.
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+export const redactPaths = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-twilio-signature"]',
+  'req.headers["lob-signature"]',
+  'req.headers["x-twilio-email-event-webhook-signature"]',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.passwordHash',
+  '*.token',
+  '*.apiKey',
+  '*.body',
+  '*.Body',
+  '*.text',
+  '*.html',
+  '*.subject',
+];
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'dunning-gateway' },
+      redact: { paths: redactPaths, censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    destination,
+  );
+}

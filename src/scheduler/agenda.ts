@@ -1,0 +1,58 @@
+// Agenda 6 runs every background job (dispatch, retries, campaign waves). Its
+// jobs live in the same PostgreSQL by default; with MONGODB_URL set they live
+// in MongoDB instead, for teams that already operate one.
+import { Agenda } from 'agenda';
+import { PostgresBackend } from '@agendajs/postgres-backend';
+import { MongoBackend } from '@agendajs/mongo-backend';
+import type { Logger } from '../logger.js';
+
+export type Scheduler = Agenda;
+
+export interface SchedulerOptions {
+  databaseUrl: string;
+  mongodbUrl?: string;
+  name: string;
+  log: Logger;
+  processEvery?: string | number;
+}
+
+export function schedulerBackend(opts: Pick<SchedulerOptions, 'databaseUrl' | 'mongodbUrl' | 'name'>): 'mongodb' | 'postgres' {
+  return opts.mongodbUrl ? 'mongodb' : 'postgres';
+}
+
+export function createScheduler(opts: SchedulerOptions): Agenda {
+  let backend: MongoBackend | PostgresBackend;
+  if (opts.mongodbUrl) {
+    backend = new MongoBackend({ address: opts.mongodbUrl, collection: 'agenda_jobs' });
+  } else {
+    const pgBackend = new PostgresBackend({ connectionString: opts.databaseUrl, tableName: 'agenda_jobs' });
+    // The LISTEN connection emits 'error' when the server restarts or shuts
+    // down; unhandled, that would crash the process. Agenda falls back to
+    // polling (processEvery), so log it and carry on.
+    const channel = pgBackend.notificationChannel as unknown as { on?(ev: 'error', fn: (e: Error) => void): void } | undefined;
+    channel?.on?.('error', (err) => opts.log.warn({ err: err.message }, 'scheduler notification channel error'));
+    backend = pgBackend;
+  }
+  const agenda = new Agenda({
+    backend,
+    name: opts.name,
+    processEvery: opts.processEvery ?? '2 seconds',
+    defaultConcurrency: 5,
+    maxConcurrency: 50,
+  });
+  agenda.on('error', (err: Error) => opts.log.error({ err }, 'scheduler error'));
+  agenda.on('fail', (err: Error, job: { attrs: { name: string; _id?: unknown } }) =>
+    opts.log.warn({ job: job.attrs.name, err: err.message }, 'job failed'),
+  );
+  return agenda;
+}
+
+/** Waits up to `timeoutMs` for running jobs, then stops (unfinished ones are unlocked for another worker). */
+export async function stopScheduler(agenda: Agenda, timeoutMs: number, log: Logger): Promise<void> {
+  try {
+    await agenda.drain(timeoutMs);
+  } catch (err) {
+    log.warn({ err }, 'scheduler drain did not finish; unlocking remaining jobs');
+  }
+  await agenda.stop(true);
+}
