@@ -1,0 +1,122 @@
+// The variables a template may use, what kind of value each holds, and how a
+// render input value becomes display text for a locale.
+import { FormatError, formatCount, formatDate, formatMoney } from './formatting.js';
+
+type VariableKind = 'text' | 'money' | 'date' | 'count' | 'url' | 'system';
+
+export const TEMPLATE_VARIABLES = {
+  debtorName: 'text',
+  companyName: 'text',
+  creditorName: 'text',
+  agentName: 'text',
+  callbackNumber: 'text',
+  accountReference: 'text',
+  /** The business name said in a voicemail; must not reveal debt collection (Reg F §1006.2(j)). */
+  voicemailBusinessName: 'text',
+  amount: 'money',
+  installmentAmount: 'money',
+  paymentAmount: 'money',
+  dueDate: 'date',
+  finalDate: 'date',
+  firstInstallmentDate: 'date',
+  paymentDate: 'date',
+  daysPastDue: 'count',
+  installmentCount: 'count',
+  paymentLink: 'url',
+  unsubscribeLink: 'url',
+  /** Filled by the renderer from jurisdiction and firstCommunication; never passed in. */
+  disclosure: 'system',
+} as const satisfies Record<string, VariableKind>;
+
+export type TemplateVariable = keyof typeof TEMPLATE_VARIABLES;
+type InputVariable = Exclude<TemplateVariable, 'disclosure'>;
+
+/**
+ * Values from the debtor and debt records. Amounts are decimal strings
+ * ("1234.5000") in `currency`; dates are ISO calendar dates ("2025-03-15").
+ * Only the variables the chosen template uses are required.
+ */
+export type MessageVars = {
+  [K in InputVariable]?: (typeof TEMPLATE_VARIABLES)[K] extends 'count' ? number | string : string;
+} & {
+  /** ISO 4217 code of every money variable. */
+  currency?: string;
+};
+
+export function isTemplateVariable(name: string): name is TemplateVariable {
+  return Object.prototype.hasOwnProperty.call(TEMPLATE_VARIABLES, name);
+}
+
+/** Variables that may be shown in a letter's amount table. */
+export const AMOUNT_TABLE_KEYS = [
+  'accountReference',
+  'creditorName',
+  'amount',
+  'dueDate',
+  'daysPastDue',
+  'finalDate',
+  'installmentAmount',
+  'installmentCount',
+  'firstInstallmentDate',
+  'paymentAmount',
+  'paymentDate',
+] as const satisfies readonly InputVariable[];
+export type AmountTableKey = (typeof AMOUNT_TABLE_KEYS)[number];
+
+/** Why a value could not be used; the caller turns it into a TemplateError. */
+export class VariableProblem extends Error {
+  constructor(
+    readonly code: 'missing_variable' | 'invalid_variable',
+    readonly variable: string,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+function present(value: unknown): value is string | number {
+  if (typeof value === 'number') return Number.isFinite(value);
+  return typeof value === 'string' && value.trim() !== '';
+}
+
+/** Turns one input variable into its display text for `locale`. */
+export function displayValue(name: InputVariable, vars: MessageVars, locale: string): string {
+  const raw: unknown = vars[name];
+  if (!present(raw)) {
+    throw new VariableProblem('missing_variable', name, raw === undefined || raw === null ? 'is missing' : 'is empty');
+  }
+  const kind = TEMPLATE_VARIABLES[name];
+  try {
+    switch (kind) {
+      case 'text':
+        if (typeof raw !== 'string') throw new FormatError('must be a string');
+        // One line, single spaces: a stray newline must not reshape the message.
+        return raw.replace(/\s+/g, ' ').trim();
+      case 'money': {
+        if (typeof raw !== 'string') throw new FormatError('must be a decimal string like "1234.50", not a number');
+        const currency = vars.currency;
+        if (!present(currency)) throw new VariableProblem('missing_variable', 'currency', `is missing (needed to format ${name})`);
+        return formatMoney(raw, String(currency), locale);
+      }
+      case 'date':
+        return formatDate(String(raw), locale);
+      case 'count':
+        return formatCount(raw, locale);
+      case 'url': {
+        const text = String(raw).trim();
+        let url: URL;
+        try {
+          url = new URL(text);
+        } catch {
+          throw new FormatError(`"${text}" is not a URL`);
+        }
+        if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new FormatError('must be an http(s) URL');
+        return text;
+      }
+    }
+  } catch (error) {
+    if (error instanceof VariableProblem) throw error;
+    if (error instanceof FormatError) throw new VariableProblem('invalid_variable', name, error.reason);
+    throw error;
+  }
+}
