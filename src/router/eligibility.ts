@@ -1,0 +1,112 @@
+// May this channel be used at this contact point at all (regardless of when)?
+
+import type { Channel, ConsentState, ContactPointKind, ContactPointSnapshot, Reason } from './types.js';
+
+export const CHANNEL_KIND: Readonly<Record<Channel, ContactPointKind>> = {
+  SMS: 'PHONE',
+  VOICE: 'PHONE',
+  EMAIL: 'EMAIL',
+  LETTER: 'ADDRESS',
+};
+
+export interface EligibilityContext {
+  /** Channels needing written (GRANTED) consent in the debtor's jurisdictions, with the code that asks. */
+  writtenConsent: ReadonlyMap<Channel, string>;
+  unknownLineTypeIsMobile: boolean;
+  /** Contact point that may receive the one opt-out confirmation despite REVOKED consent. */
+  optOutConfirmationTo: string | null;
+}
+
+export type Eligibility = { ok: true; consent: ConsentState; reason: Reason } | { ok: false; reason: Reason };
+
+/** Checks in order of gravity; the first failing one is the reason the point is skipped. */
+export function checkContactPoint(channel: Channel, cp: ContactPointSnapshot, ctx: EligibilityContext): Eligibility {
+  if (!cp.valid) {
+    return { ok: false, reason: { channel, contactPointId: cp.id, rule: 'contact_point.invalid', detail: `${describe(cp)} is marked invalid.` } };
+  }
+  if (cp.isWork && cp.employerForbidsContact) {
+    return {
+      ok: false,
+      reason: {
+        channel, contactPointId: cp.id,
+        rule: 'work.employer_forbids',
+        detail: `${describe(cp)} is at work and the employer forbids contact there (Reg F 12 CFR 1006.6(b)(3)).`,
+      },
+    };
+  }
+  if (channel === 'EMAIL' && cp.isWork && cp.usedByDebtor !== true) {
+    return {
+      ok: false,
+      reason: {
+        channel, contactPointId: cp.id,
+        rule: 'work.email_not_used',
+        detail: `${describe(cp)} is an employer-provided address the debtor has not used with us (Reg F 12 CFR 1006.22(f)(3)).`,
+      },
+    };
+  }
+  if (channel === 'SMS' && cp.isMobile === false) {
+    return { ok: false, reason: { channel, contactPointId: cp.id, rule: 'contact_point.not_mobile', detail: `${describe(cp)} is not a mobile number; texts cannot reach it.` } };
+  }
+  const consent: ConsentState = cp.consents[channel] ?? 'UNKNOWN';
+  if (consent === 'REVOKED') {
+    if (ctx.optOutConfirmationTo === cp.id) {
+      return {
+        ok: true,
+        consent,
+        reason: {
+          channel, contactPointId: cp.id,
+          rule: 'consent.opt_out_confirmation',
+          detail: `${channel} consent at ${describe(cp)} is revoked; one confirmation of the opt-out is allowed as a reply (Reg F 12 CFR 1006.14(h); TCPA).`,
+        },
+      };
+    }
+    return {
+      ok: false,
+      reason: { channel, contactPointId: cp.id, rule: 'consent.revoked', detail: `${channel} consent at ${describe(cp)} was revoked (opt-out, Reg F 12 CFR 1006.14(h); TCPA 47 CFR 64.1200).` },
+    };
+  }
+  const nycCode = ctx.writtenConsent.get(channel);
+  if (nycCode !== undefined && consent !== 'GRANTED') {
+    return {
+      ok: false,
+      reason: {
+        channel, contactPointId: cp.id,
+        rule: 'consent.nyc_written_required',
+        jurisdiction: nycCode,
+        detail: `${channel} in ${nycCode} needs written consent; consent at ${describe(cp)} is ${consent} (6 RCNY 5-77).`,
+      },
+    };
+  }
+  // TCPA 47 CFR 64.1200(a)(1)(iii): automated calls and texts to mobiles need prior express consent.
+  const possiblyMobile = cp.isMobile === true || (cp.isMobile === null && ctx.unknownLineTypeIsMobile);
+  if ((channel === 'SMS' || (channel === 'VOICE' && possiblyMobile)) && consent !== 'GRANTED') {
+    const line = cp.isMobile === true ? 'a mobile' : cp.isMobile === null ? 'possibly a mobile (line type unknown)' : 'a phone';
+    return {
+      ok: false,
+      reason: {
+        channel, contactPointId: cp.id,
+        rule: 'consent.required',
+        detail: `${channel} to ${describe(cp)}, ${line}, needs prior express consent (TCPA 47 CFR 64.1200(a)(1)); consent is ${consent}.`,
+      },
+    };
+  }
+  return {
+    ok: true,
+    consent,
+    reason: { channel, contactPointId: cp.id, rule: 'consent.ok', detail: `${channel} at ${describe(cp)}: consent ${consent}, which this channel accepts.` },
+  };
+}
+
+/** Short label of a contact point for reasons; postal addresses are not spelled out. */
+export function describe(cp: ContactPointSnapshot): string {
+  if (cp.kind === 'ADDRESS') return `postal address ${cp.id}`;
+  return `${cp.kind === 'PHONE' ? 'phone' : 'email'} ${maskAddress(cp.value)}`;
+}
+
+/** Reasons end up in logs and agent views: show enough to tell points apart, not the full value. */
+export function maskAddress(value: string): string {
+  const at = value.indexOf('@');
+  if (at > 0) return `${value.slice(0, 1)}***${value.slice(at)}`;
+  if (value.length <= 4) return value;
+  return `…${value.slice(-4)}`;
+}

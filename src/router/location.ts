@@ -1,0 +1,301 @@
+// Where is the debtor? Candidate time zones and jurisdictions from the snapshot.
+//
+// Reg F §1006.6(b)(1) judges convenience at the consumer's location; when the
+// signals disagree (address vs. phone area code) only times convenient in every
+// candidate zone are allowed, so we collect every zone any valid signal points to.
+
+import { createRequire } from 'node:module';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
+import { getTimezonesForCountry } from 'countries-and-timezones';
+import { NANP_AREA_CODE_TABLE, NANP_ZONE_NAMES } from './data/nanp-time-zones.js';
+import { REGION_ZONES, US_STATE_NAMES } from './data/region-time-zones.js';
+import { zoneClock, type ZoneClock } from './local-time.js';
+import type { ContactPointSnapshot, Reason, RouterConfig, RouterSnapshot } from './types.js';
+
+// zipcode-to-timezone is CommonJS without types: lookup(zip) → IANA zone | null.
+const requireCjs = createRequire(import.meta.url);
+const zipcodeToTimezone = requireCjs('zipcode-to-timezone') as { lookup(zip: string): string | null };
+
+export interface ZoneSignal {
+  zone: string;
+  source:
+    | 'debtor.timeZone'
+    | 'address.timeZone'
+    | 'address.postalCode'
+    | 'address.region'
+    | 'address.country'
+    | 'phone.timeZone'
+    | 'phone.areaCode'
+    | 'phone.country'
+    | 'jurisdiction'
+    | 'config.fallback';
+  contactPointId?: string;
+}
+
+export interface DebtorLocation {
+  /** Distinct candidate zones; allowed hours are intersected over all of them. */
+  zones: string[];
+  clocks: ZoneClock[];
+  signals: ZoneSignal[];
+  /** Debtor-level jurisdictions (explicit, from addresses, else from phones), most specific codes. */
+  jurisdictions: string[];
+  /** Notes about unusable inputs (invalid zone names) to carry into every decision. */
+  notes: Reason[];
+  /** 'timezone.resolved' reason, built once per location. */
+  zoneReason: Reason;
+}
+
+// ───────────────────────── area codes ─────────────────────────
+
+const AREA_CODE_ZONES: ReadonlyMap<string, readonly string[]> = (() => {
+  const map = new Map<string, readonly string[]>();
+  for (const entry of NANP_AREA_CODE_TABLE.split(';')) {
+    if (!entry) continue;
+    const [areaCode, ids] = entry.split(':') as [string, string];
+    map.set(
+      areaCode,
+      ids.split(',').map((id) => NANP_ZONE_NAMES[Number(id)] as string),
+    );
+  }
+  return map;
+})();
+
+/** Zones a NANP area code covers, per libphonenumber's data; undefined when unknown. */
+export function areaCodeZones(areaCode: string): readonly string[] | undefined {
+  return AREA_CODE_ZONES.get(areaCode);
+}
+
+// ───────────────────────── phone numbers ─────────────────────────
+
+interface PhoneInfo {
+  country: string | null;
+  areaCode: string | null;
+}
+const NANP_E164 = /^\+1([2-9]\d{2})[2-9]\d{6}$/;
+const phoneCache = new Map<string, PhoneInfo>();
+const PHONE_CACHE_LIMIT = 100_000;
+
+function phoneInfo(e164: string, needCountry: boolean): PhoneInfo {
+  const nanp = NANP_E164.exec(e164);
+  // Fast path: the area code is all the zone lookup needs; parsing (~8 µs) only when asked.
+  if (nanp && !needCountry) return { country: null, areaCode: nanp[1] as string };
+  const cached = phoneCache.get(e164);
+  if (cached) return cached;
+  const parsed = parsePhoneNumberFromString(e164);
+  const info: PhoneInfo = {
+    country: parsed?.country ?? null,
+    areaCode: nanp ? (nanp[1] as string) : null,
+  };
+  if (phoneCache.size >= PHONE_CACHE_LIMIT) phoneCache.clear();
+  phoneCache.set(e164, info);
+  return info;
+}
+
+// ───────────────────────── countries and regions ─────────────────────────
+
+const countryZoneCache = new Map<string, readonly string[]>();
+
+/**
+ * Zones of a country. When all of its zones keep the same offsets (DE: Berlin and
+ * Büsingen's Zurich) one representative is enough; otherwise every zone.
+ */
+export function countryZones(country: string): readonly string[] {
+  const code = country.toUpperCase();
+  const cached = countryZoneCache.get(code);
+  if (cached) return cached;
+  const details = getTimezonesForCountry(code) ?? [];
+  let zones: readonly string[] = [];
+  if (details.length > 0) {
+    const first = details[0];
+    const uniform =
+      first !== undefined &&
+      details.every((z) => z.utcOffset === first.utcOffset && z.dstOffset === first.dstOffset);
+    zones = uniform ? [first.name] : details.map((z) => z.name);
+  }
+  countryZoneCache.set(code, zones);
+  return zones;
+}
+
+function normaliseRegion(country: string, region: string | null | undefined): string | null {
+  if (!region) return null;
+  const upper = region.trim().toUpperCase();
+  if (country === 'US') return US_STATE_NAMES[upper] ?? upper;
+  return upper;
+}
+
+function regionZones(country: string, region: string | null): readonly string[] | undefined {
+  if (!region) return undefined;
+  return REGION_ZONES[country]?.[region];
+}
+
+const US_ZIP = /^(\d{5})(?:-?\d{4})?$/;
+// ZIP3 prefixes of the five boroughs (Manhattan 100–102, Staten Island 103, Bronx 104,
+// Queens 110/111/113/114/116, Brooklyn 112). 110 also covers a few Nassau towns; treating
+// them as NYC is the stricter reading.
+const NYC_ZIP3 = new Set(['100', '101', '102', '103', '104', '110', '111', '112', '113', '114', '116']);
+
+function addressCountry(cp: ContactPointSnapshot): string | null {
+  if (cp.country) return cp.country.toUpperCase();
+  // A bare 5-digit ZIP with no country is a US address in this system's data.
+  if (cp.postalCode && US_ZIP.test(cp.postalCode.trim())) return 'US';
+  return null;
+}
+
+/** The most specific jurisdiction code a postal address puts the debtor in. */
+export function addressJurisdiction(cp: ContactPointSnapshot): string | null {
+  const country = addressCountry(cp);
+  if (!country) return null;
+  const region = normaliseRegion(country, cp.region);
+  if (country === 'US') {
+    const zip = cp.postalCode ? US_ZIP.exec(cp.postalCode.trim())?.[1] : undefined;
+    if ((region === 'NY' || region === null) && zip && NYC_ZIP3.has(zip.slice(0, 3))) return 'US-NY-NYC';
+  }
+  return region ? `${country}-${region}` : country;
+}
+
+function jurisdictionZones(code: string): readonly string[] {
+  const [country, region] = code.split('-');
+  if (!country) return [];
+  return regionZones(country, region ?? null) ?? countryZones(country);
+}
+
+// ───────────────────────── resolution ─────────────────────────
+
+function addressSignals(cp: ContactPointSnapshot, out: ZoneSignal[]): void {
+  if (cp.timeZone && zoneClock(cp.timeZone)) {
+    out.push({ zone: cp.timeZone, source: 'address.timeZone', contactPointId: cp.id });
+    return;
+  }
+  const country = addressCountry(cp);
+  if (!country) return;
+  if (country === 'US' && cp.postalCode) {
+    const zip = US_ZIP.exec(cp.postalCode.trim())?.[1];
+    const zone = zip ? zipcodeToTimezone.lookup(zip) : null;
+    if (zone) {
+      out.push({ zone, source: 'address.postalCode', contactPointId: cp.id });
+      return;
+    }
+  }
+  const byRegion = regionZones(country, normaliseRegion(country, cp.region));
+  if (byRegion) {
+    for (const zone of byRegion) out.push({ zone, source: 'address.region', contactPointId: cp.id });
+    return;
+  }
+  for (const zone of countryZones(country)) out.push({ zone, source: 'address.country', contactPointId: cp.id });
+}
+
+function phoneSignals(cp: ContactPointSnapshot, addressCountries: Set<string>, out: ZoneSignal[]): void {
+  if (cp.timeZone && zoneClock(cp.timeZone)) {
+    out.push({ zone: cp.timeZone, source: 'phone.timeZone', contactPointId: cp.id });
+    return;
+  }
+  const info = phoneInfo(cp.value, false);
+  const byAreaCode = info.areaCode ? areaCodeZones(info.areaCode) : undefined;
+  if (byAreaCode) {
+    for (const zone of byAreaCode) out.push({ zone, source: 'phone.areaCode', contactPointId: cp.id });
+    return;
+  }
+  // A country-level phone signal is coarser than an address in the same country; it only
+  // adds information when it points elsewhere (or when there is no address at all).
+  const country = phoneInfo(cp.value, true).country;
+  if (!country || addressCountries.has(country)) return;
+  for (const zone of countryZones(country)) out.push({ zone, source: 'phone.country', contactPointId: cp.id });
+}
+
+function normaliseJurisdiction(code: string): string {
+  return code.trim().toUpperCase();
+}
+
+/** Resolve candidate zones and debtor-level jurisdictions. Pure; callers may memoise per snapshot. */
+export function resolveLocation(snapshot: RouterSnapshot, config: RouterConfig): DebtorLocation {
+  const notes: Reason[] = [];
+  const signals: ZoneSignal[] = [];
+  const { debtor } = snapshot;
+
+  const validAddresses = snapshot.contactPoints.filter((cp) => cp.kind === 'ADDRESS' && cp.valid);
+  const validPhones = snapshot.contactPoints.filter((cp) => cp.kind === 'PHONE' && cp.valid);
+
+  // Jurisdictions: explicit, plus every address (stricter: each address's rules apply);
+  // phones only when nothing else says where the debtor is.
+  const jurisdictions = new Set<string>();
+  if (debtor.jurisdiction) jurisdictions.add(normaliseJurisdiction(debtor.jurisdiction));
+  const addressCountries = new Set<string>();
+  for (const cp of validAddresses) {
+    const code = addressJurisdiction(cp);
+    if (code) jurisdictions.add(code);
+    const country = addressCountry(cp);
+    if (country) addressCountries.add(country);
+  }
+  if (jurisdictions.size === 0) {
+    for (const cp of validPhones) {
+      const country = phoneInfo(cp.value, true).country;
+      if (country) jurisdictions.add(country);
+    }
+  }
+
+  if (debtor.timeZone) {
+    if (zoneClock(debtor.timeZone)) {
+      signals.push({ zone: debtor.timeZone, source: 'debtor.timeZone' });
+    } else {
+      notes.push({
+        rule: 'timezone.invalid',
+        detail: `Debtor time zone "${debtor.timeZone}" is not an IANA zone; derived zones used instead.`,
+      });
+    }
+  }
+  if (signals.length === 0) {
+    for (const cp of validAddresses) addressSignals(cp, signals);
+    for (const cp of validPhones) phoneSignals(cp, addressCountries, signals);
+    for (const cp of snapshot.contactPoints) {
+      if (cp.valid && cp.timeZone && !zoneClock(cp.timeZone)) {
+        notes.push({
+          rule: 'timezone.invalid',
+          contactPointId: cp.id,
+          detail: `Contact point time zone "${cp.timeZone}" is not an IANA zone; ignored.`,
+        });
+      }
+    }
+  }
+  if (signals.length === 0) {
+    for (const code of jurisdictions) {
+      for (const zone of jurisdictionZones(code)) signals.push({ zone, source: 'jurisdiction' });
+    }
+  }
+  if (signals.length === 0) {
+    for (const zone of config.fallbackTimeZones) signals.push({ zone, source: 'config.fallback' });
+  }
+
+  const zones: string[] = [];
+  const clocks: ZoneClock[] = [];
+  for (const note of notes) Object.freeze(note);
+  for (const signal of signals) {
+    if (zones.includes(signal.zone)) continue;
+    const clock = zoneClock(signal.zone);
+    if (!clock) continue;
+    zones.push(signal.zone);
+    clocks.push(clock);
+  }
+  return { zones, clocks, signals, jurisdictions: [...jurisdictions], notes, zoneReason: zoneReason(zones, signals) };
+}
+
+function zoneReason(zones: readonly string[], signals: readonly ZoneSignal[]): Reason {
+  const perZone = zones.map((zone) => {
+    const sources = signals
+      .filter((s) => s.zone === zone)
+      .map((s) => `${s.source}${s.contactPointId ? ` ${s.contactPointId}` : ''}`);
+    return `${zone} (${sources.join(', ')})`;
+  });
+  // Shared by every decision of this location: frozen so no consumer can alter another's.
+  return Object.freeze({
+    rule: 'timezone.resolved',
+    detail:
+      zones.length > 1
+        ? `Candidate zones ${perZone.join('; ')}; only times allowed in every one are used.`
+        : `Time zone ${perZone[0] ?? 'unknown'}.`,
+  });
+}
+
+/** Does a rule written for `ruleCode` apply to a debtor in `code`? ("US-NY" covers "US-NY-NYC".) */
+export function jurisdictionMatches(ruleCode: string, code: string): boolean {
+  return code === ruleCode || code.startsWith(`${ruleCode}-`);
+}

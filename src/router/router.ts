@@ -1,0 +1,615 @@
+// The channel router: a pure, explainable decision over a snapshot.
+//
+// Order of rules (each step can end the decision):
+//   1. do-not-contact restrictions and closed debts          → refuse
+//   2. per channel, per contact point: validity, work, consent → skip that point/channel
+//   3. channel order: explicit (never swapped) | reply medium | debtor preference | default
+//   4. frequency limits (Reg F, state/city, house, debtor)   → defer until free, else next channel
+//   5. allowed hours in every candidate zone + inconvenient times → defer (reply exception)
+//   6. letters: no hours, but restrictions, validity and all-channel caps apply
+// Every skipped candidate and every choice is recorded as a machine-readable reason.
+
+import { afterConversationFreeAt, capApplies, checkCap, countedAttempts, parseContactLimits, type AppliedCap } from './limits.js';
+import { CHANNEL_KIND, checkContactPoint, type EligibilityContext } from './eligibility.js';
+import { DAY_MS, formatMinutes, isoString } from './local-time.js';
+import { jurisdictionMatches, resolveLocation, type DebtorLocation } from './location.js';
+import { DEFAULT_CONFIG, REG_F_AFTER_CONVERSATION_CITATION, RESTRICTION_CITATION, RESTRICTION_RULE } from './rules.js';
+import {
+  channelWindow,
+  compileHoursRule,
+  describeWindow,
+  nextAllowedTime,
+  parseInconvenientTimes,
+  type AppliedHoursRule,
+  type ChannelWindow,
+  type HoursBlock,
+  type InconvenientWindow,
+} from './windows.js';
+import {
+  CHANNELS,
+  CONTACT_RESTRICTIONS,
+  RouterInputError,
+  type Channel,
+  type ContactPointSnapshot,
+  type ContactRestriction,
+  type Decision,
+  type DebtSnapshot,
+  type HistoryEntry,
+  type Reason,
+  type RefusedDecision,
+  type RouteRequest,
+  type RouterConfig,
+  type RouterConfigOverrides,
+  type RouterSnapshot,
+} from './types.js';
+
+export interface Router {
+  readonly config: RouterConfig;
+  decide(request: RouteRequest, snapshot: RouterSnapshot): Decision;
+}
+
+/** Rules in force for one set of jurisdictions, compiled once and reused. */
+interface CompiledRules {
+  caps: AppliedCap[];
+  windows: Map<Channel, ChannelWindow | null>;
+  writtenConsent: Map<Channel, string>;
+}
+
+interface ParsedPreferences {
+  inconvenient: InconvenientWindow[];
+  caps: AppliedCap[];
+  channelOrder: Channel[];
+}
+
+type ChannelOrigin = 'explicit' | 'reply' | 'preference' | 'default';
+
+type ChannelEvaluation =
+  | { ok: false; channel: Channel; reasons: Reason[] }
+  | {
+      ok: true;
+      channel: Channel;
+      contactPoint: ContactPointSnapshot;
+      sendAt: number;
+      /** A frequency limit pushed the time: another channel that is free now is preferred. */
+      limitBlocked: boolean;
+      /** Why this point, why this time. */
+      path: Reason[];
+      /** Limits that block it (reported if another channel is chosen). */
+      blocks: Reason[];
+      /** Other points of this channel that were skipped. */
+      skipped: Reason[];
+    };
+
+const ISO = isoString;
+
+function validateConfig(config: RouterConfig): void {
+  for (const [i, rule] of config.baseHours.entries()) compileHoursRule(rule, `config.baseHours[${i}]`);
+  for (const [i, j] of config.jurisdictionRules.entries()) {
+    for (const [k, rule] of j.hours.entries()) compileHoursRule(rule, `config.jurisdictionRules[${i}].hours[${k}]`);
+  }
+  for (const [i, cap] of [...config.baseCaps, ...config.jurisdictionRules.flatMap((j) => j.caps)].entries()) {
+    if (!Number.isInteger(cap.max) || cap.max < 0) throw new RouterInputError(`config.caps[${i}].max`, 'expected an integer ≥ 0');
+    if (!Number.isInteger(cap.days) || cap.days < 1) throw new RouterInputError(`config.caps[${i}].days`, 'expected an integer ≥ 1');
+  }
+  for (const channel of config.defaultChannelOrder) {
+    if (!CHANNELS.includes(channel)) throw new RouterInputError('config.defaultChannelOrder', `unknown channel ${String(channel)}`);
+  }
+  if (!(config.replyWindowMinutes >= 0)) throw new RouterInputError('config.replyWindowMinutes', 'expected ≥ 0');
+  if (!(config.searchHorizonDays >= 1)) throw new RouterInputError('config.searchHorizonDays', 'expected ≥ 1');
+}
+
+function isValidDate(value: unknown): value is Date {
+  return value instanceof Date && !Number.isNaN(value.getTime());
+}
+
+function validateRequest(request: RouteRequest, snapshot: RouterSnapshot): DebtSnapshot {
+  if (!isValidDate(snapshot.now)) throw new RouterInputError('snapshot.now', 'expected a valid Date');
+  if (!snapshot.debtor || typeof snapshot.debtor.id !== 'string') throw new RouterInputError('snapshot.debtor', 'missing');
+  if (request.debtorId !== snapshot.debtor.id) {
+    throw new RouterInputError('debtorId', `does not match the snapshot's debtor ${snapshot.debtor.id}`);
+  }
+  if (typeof request.intent !== 'string' || request.intent.trim() === '' || request.intent.length > 100) {
+    throw new RouterInputError('intent', 'expected a non-empty string of at most 100 characters');
+  }
+  if (request.channel !== undefined && !CHANNELS.includes(request.channel)) {
+    throw new RouterInputError('channel', `expected one of ${CHANNELS.join(', ')}`);
+  }
+  if (request.notBefore !== undefined && !isValidDate(request.notBefore)) throw new RouterInputError('notBefore', 'expected a valid Date');
+  if (request.notAfter !== undefined && !isValidDate(request.notAfter)) throw new RouterInputError('notAfter', 'expected a valid Date');
+  if (request.notBefore && request.notAfter && request.notAfter < request.notBefore) {
+    throw new RouterInputError('notAfter', 'is before notBefore');
+  }
+  if (request.replyTo !== undefined) {
+    if (!CHANNELS.includes(request.replyTo.channel)) throw new RouterInputError('replyTo.channel', `expected one of ${CHANNELS.join(', ')}`);
+    if (!isValidDate(request.replyTo.receivedAt)) throw new RouterInputError('replyTo.receivedAt', 'expected a valid Date');
+  }
+  const debt = snapshot.debts.find((d) => d.id === request.debtId);
+  if (!debt) throw new RouterInputError('debtId', 'not among the snapshot debts of this debtor');
+  return debt;
+}
+
+export function createRouter(overrides: RouterConfigOverrides = {}): Router {
+  const config: RouterConfig = { ...DEFAULT_CONFIG, ...overrides };
+  validateConfig(config);
+
+  const rulesCache = new Map<string, CompiledRules>();
+  // Memo per snapshot part; snapshots are immutable by contract.
+  const locationCache = new WeakMap<object, { debtor: object; location: DebtorLocation }>();
+  const preferencesCache = new WeakMap<object, ParsedPreferences>();
+  const emptyPreferences: ParsedPreferences = { inconvenient: [], caps: [], channelOrder: [] };
+
+  function rulesFor(jurisdictions: readonly string[]): CompiledRules {
+    const key = jurisdictions.join('|');
+    const cached = rulesCache.get(key);
+    if (cached) return cached;
+    const caps: AppliedCap[] = [...config.baseCaps];
+    const hours: AppliedHoursRule[] = [...config.baseHours];
+    const writtenConsent = new Map<Channel, string>();
+    for (const rule of config.jurisdictionRules) {
+      const code = jurisdictions.find((j) => jurisdictionMatches(rule.jurisdiction, j));
+      if (!code) continue;
+      for (const cap of rule.caps) caps.push({ ...cap, jurisdiction: rule.jurisdiction });
+      for (const h of rule.hours) hours.push({ ...h, jurisdiction: rule.jurisdiction });
+      for (const channel of rule.writtenConsentChannels) writtenConsent.set(channel, rule.jurisdiction);
+    }
+    const windows = new Map<Channel, ChannelWindow | null>();
+    for (const channel of CHANNELS) windows.set(channel, channelWindow(channel, hours));
+    const compiled = { caps, windows, writtenConsent };
+    if (rulesCache.size > 1000) rulesCache.clear();
+    rulesCache.set(key, compiled);
+    return compiled;
+  }
+
+  function locationFor(snapshot: RouterSnapshot): DebtorLocation {
+    const key = snapshot.contactPoints as object;
+    const cached = locationCache.get(key);
+    if (cached && cached.debtor === snapshot.debtor) return cached.location;
+    const location = resolveLocation(snapshot, config);
+    locationCache.set(key, { debtor: snapshot.debtor, location });
+    return location;
+  }
+
+  function preferencesFor(snapshot: RouterSnapshot): ParsedPreferences {
+    const prefs = snapshot.preferences;
+    if (!prefs) return emptyPreferences;
+    const cached = preferencesCache.get(prefs);
+    if (cached) return cached;
+    const channelOrder = [...(prefs.channelOrder ?? [])];
+    for (const [i, channel] of channelOrder.entries()) {
+      if (!CHANNELS.includes(channel)) {
+        throw new RouterInputError(`preferences.channelOrder[${i}]`, `unknown channel ${String(channel)}`);
+      }
+    }
+    const parsed: ParsedPreferences = {
+      inconvenient: parseInconvenientTimes(prefs.inconvenientTimes),
+      caps: parseContactLimits(prefs.contactLimits),
+      channelOrder,
+    };
+    preferencesCache.set(prefs, parsed);
+    return parsed;
+  }
+
+  function decide(request: RouteRequest, snapshot: RouterSnapshot): Decision {
+    const debt = validateRequest(request, snapshot);
+    const now = snapshot.now.getTime();
+    const location = locationFor(snapshot);
+    const preferences = preferencesFor(snapshot);
+
+    const jurisdictions = debt.jurisdiction
+      ? [...new Set([...location.jurisdictions, debt.jurisdiction.trim().toUpperCase()])]
+      : location.jurisdictions;
+    const rules = rulesFor(jurisdictions);
+    // Decisions get their own copies: the location is memoised and shared between decisions.
+    const refuse = (reasons: Reason[]): RefusedDecision => ({
+      outcome: 'refuse',
+      debtorId: request.debtorId,
+      debtId: request.debtId,
+      intent: request.intent,
+      timeZones: location.zones.slice(),
+      jurisdictions: jurisdictions.slice(),
+      reasons: location.notes.length ? [...reasons, ...location.notes] : reasons,
+    });
+
+    // ── 1. restrictions and closed debts ──
+    const permitted: Reason[] = [];
+    const blocking: Reason[] = [];
+    const restrictionLevels: Array<[readonly ContactRestriction[], 'debtor' | 'debt']> = [
+      [snapshot.debtor.restrictions, 'debtor'],
+      [debt.restrictions, 'debt'],
+    ];
+    for (const [restrictions, level] of restrictionLevels) {
+      for (const restriction of restrictions) {
+        if (!CONTACT_RESTRICTIONS.includes(restriction)) {
+          throw new RouterInputError(`${level}.restrictions`, `unknown restriction ${String(restriction)}`);
+        }
+        const allowed = config.restrictionAllowedIntents[restriction] ?? [];
+        if (allowed.includes(request.intent)) {
+          permitted.push({
+            rule: 'restriction.permitted_intent',
+            detail: `${level === 'debt' ? 'Debt' : 'Debtor'} is under ${restriction} (${RESTRICTION_CITATION[restriction]}); intent "${request.intent}" is one of the messages still permitted.`,
+          });
+        } else {
+          blocking.push({
+            rule: RESTRICTION_RULE[restriction],
+            detail: `${level === 'debt' ? 'Debt' : 'Debtor'} is under ${restriction} (${RESTRICTION_CITATION[restriction]}); intent "${request.intent}" is not permitted${allowed.length ? ` (permitted: ${allowed.join(', ')})` : ''}.`,
+          });
+        }
+      }
+    }
+    // A debt in status DISPUTED is treated as DISPUTE_UNDER_REVIEW even without the restriction
+    // flag (stricter reading: Reg F 1006.38(d)(2), CONC 7.14 suspend collection during a dispute).
+    if (
+      debt.status === 'DISPUTED' &&
+      !debt.restrictions.includes('DISPUTE_UNDER_REVIEW') &&
+      !snapshot.debtor.restrictions.includes('DISPUTE_UNDER_REVIEW') &&
+      !(config.restrictionAllowedIntents.DISPUTE_UNDER_REVIEW ?? []).includes(request.intent)
+    ) {
+      blocking.push({
+        rule: 'restriction.dispute_under_review',
+        detail: `Debt status is DISPUTED, handled as DISPUTE_UNDER_REVIEW (${RESTRICTION_CITATION.DISPUTE_UNDER_REVIEW}); intent "${request.intent}" is not permitted.`,
+      });
+    }
+    if (config.closedDebtStatuses.includes(debt.status) && !config.closedDebtAllowedIntents.includes(request.intent)) {
+      blocking.push({
+        rule: 'debt.closed',
+        detail: `Debt is ${debt.status}; only ${config.closedDebtAllowedIntents.join(', ')} may be sent, not "${request.intent}".`,
+      });
+    }
+    if (blocking.length > 0) return refuse(blocking);
+
+    // ── time frame ──
+    const notBefore = request.notBefore ? Math.max(now, request.notBefore.getTime()) : now;
+    const notAfter = request.notAfter ? request.notAfter.getTime() : Number.POSITIVE_INFINITY;
+    if (notBefore > notAfter) {
+      return refuse([{ rule: 'window.not_after', detail: `notAfter ${ISO(notAfter)} has already passed.` }]);
+    }
+    const horizonEnd = now + config.searchHorizonDays * DAY_MS;
+
+    // ── reply exception: once, same medium, to a message the debtor just initiated ──
+    const reply = request.replyTo;
+    let replyChannel: Channel | null = null;
+    const replyNotes: Reason[] = [];
+    if (reply) {
+      const received = reply.receivedAt.getTime();
+      const alreadyReplied = snapshot.history.some(
+        (h) => h.direction === 'OUTBOUND' && h.channel === reply.channel && h.at.getTime() >= received,
+      );
+      if (received > now || now - received > config.replyWindowMinutes * 60_000) {
+        replyNotes.push({
+          rule: 'reply_to.exception',
+          channel: reply.channel,
+          detail: `The debtor's message of ${ISO(received)} is not within the last ${config.replyWindowMinutes} minutes; normal hours apply.`,
+        });
+      } else if (alreadyReplied) {
+        replyNotes.push({
+          rule: 'reply_to.exception',
+          channel: reply.channel,
+          detail: `A ${reply.channel} reply after the debtor's message of ${ISO(received)} was already sent; the exception allows one.`,
+        });
+      } else {
+        replyChannel = reply.channel;
+      }
+    }
+    const optOutConfirmation =
+      replyChannel !== null && config.optOutConfirmationIntents.includes(request.intent) && reply?.contactPointId
+        ? reply.contactPointId
+        : null;
+
+    const ctx: DecisionContext = {
+      config,
+      snapshot,
+      debt,
+      now,
+      notBefore,
+      notAfter,
+      horizonEnd,
+      location,
+      preferences,
+      rules,
+      reply,
+      replyChannel,
+      optOutConfirmation,
+      eligibility: {
+        writtenConsent: rules.writtenConsent,
+        unknownLineTypeIsMobile: config.unknownLineTypeIsMobile,
+        optOutConfirmationTo: optOutConfirmation,
+      },
+      attempts: countedAttempts(snapshot.history),
+      workPointIds: workPointIdsOf(snapshot.contactPoints),
+    };
+
+    // ── 3. channel order ──
+    const order: Array<[Channel, ChannelOrigin]> = [];
+    if (request.channel) {
+      order.push([request.channel, 'explicit']);
+    } else {
+      if (replyChannel) pushChannel(order, replyChannel, 'reply');
+      for (const channel of preferences.channelOrder) pushChannel(order, channel, 'preference');
+      for (const channel of config.defaultChannelOrder) pushChannel(order, channel, 'default');
+    }
+
+    const evaluations: Array<{ evaluation: ChannelEvaluation; origin: ChannelOrigin }> = [];
+    let chosen: { evaluation: Extract<ChannelEvaluation, { ok: true }>; origin: ChannelOrigin; index: number } | null = null;
+    for (const [channel, origin] of order) {
+      const evaluation = evaluateChannel(ctx, channel);
+      evaluations.push({ evaluation, origin });
+      if (evaluation.ok && !evaluation.limitBlocked) {
+        chosen = { evaluation, origin, index: evaluations.length - 1 };
+        break;
+      }
+    }
+    if (!chosen) {
+      // Every usable channel is held by a limit: take the one free soonest (order breaks ties).
+      evaluations.forEach(({ evaluation, origin }, index) => {
+        if (evaluation.ok && (!chosen || evaluation.sendAt < chosen.evaluation.sendAt)) chosen = { evaluation, origin, index };
+      });
+    }
+
+    if (!chosen) {
+      const reasons = evaluations.flatMap(({ evaluation }) => skipReasonsOf(evaluation));
+      if (request.channel) {
+        reasons.push({
+          rule: 'channel.explicit',
+          channel: request.channel,
+          detail: `${request.channel} was requested explicitly and cannot be used; the router does not substitute another channel.`,
+        });
+      }
+      return refuse([...reasons, ...replyNotes, ...permitted]);
+    }
+
+    const { evaluation, origin, index } = chosen as { evaluation: Extract<ChannelEvaluation, { ok: true }>; origin: ChannelOrigin; index: number };
+    const skippedChannels = evaluations.filter((_, i) => i !== index);
+    const reasons: Reason[] = [channelReason(evaluation.channel, origin, index, evaluations.map((e) => e.evaluation), order[0]?.[1])];
+    reasons.push(...evaluation.path, ...evaluation.skipped);
+    for (const { evaluation: other } of skippedChannels) reasons.push(...skipReasonsOf(other));
+    reasons.push(...permitted, ...replyNotes, location.zoneReason, ...location.notes);
+
+    return {
+      outcome: evaluation.sendAt === now ? 'send' : 'defer',
+      debtorId: request.debtorId,
+      debtId: request.debtId,
+      intent: request.intent,
+      timeZones: location.zones.slice(),
+      jurisdictions: jurisdictions.slice(),
+      channel: evaluation.channel,
+      contactPointId: evaluation.contactPoint.id,
+      address: evaluation.contactPoint.value,
+      sendAt: new Date(evaluation.sendAt),
+      reasons,
+    };
+  }
+
+  return { config, decide };
+}
+
+/** Everything one decision needs, resolved once. */
+interface DecisionContext {
+  config: RouterConfig;
+  snapshot: RouterSnapshot;
+  debt: DebtSnapshot;
+  now: number;
+  notBefore: number;
+  notAfter: number;
+  horizonEnd: number;
+  location: DebtorLocation;
+  preferences: ParsedPreferences;
+  rules: CompiledRules;
+  reply: RouteRequest['replyTo'];
+  /** Channel in which the reply exception applies, if any. */
+  replyChannel: Channel | null;
+  /** Contact point that may get the one opt-out confirmation, if any. */
+  optOutConfirmation: string | null;
+  eligibility: EligibilityContext;
+  attempts: HistoryEntry[];
+  workPointIds: ReadonlySet<string>;
+}
+
+function pushChannel(order: Array<[Channel, ChannelOrigin]>, channel: Channel, origin: ChannelOrigin): void {
+  for (const [existing] of order) if (existing === channel) return;
+  order.push([channel, origin]);
+}
+
+function workPointIdsOf(points: readonly ContactPointSnapshot[]): ReadonlySet<string> {
+  const ids = new Set<string>();
+  for (const cp of points) if (cp.isWork) ids.add(cp.id);
+  return ids;
+}
+
+function skipReasonsOf(evaluation: ChannelEvaluation): Reason[] {
+  return evaluation.ok ? [...evaluation.skipped, ...evaluation.blocks] : evaluation.reasons;
+}
+
+/** Step 2: the first usable contact point of the channel, then its timing. */
+function evaluateChannel(ctx: DecisionContext, channel: Channel): ChannelEvaluation {
+  const kind = CHANNEL_KIND[channel];
+  const points = ctx.snapshot.contactPoints.filter((cp) => cp.kind === kind);
+  if (points.length === 0) {
+    return {
+      ok: false,
+      channel,
+      reasons: [{ rule: 'contact_point.none', channel, detail: `No ${kind.toLowerCase()} contact point on file for ${channel}.` }],
+    };
+  }
+  // Personal points before work points; the point the debtor wrote from first when replying.
+  points.sort((a, b) => Number(a.isWork) - Number(b.isWork));
+  const replyPointId = ctx.replyChannel === channel ? ctx.reply?.contactPointId : undefined;
+  if (replyPointId) {
+    const index = points.findIndex((cp) => cp.id === replyPointId);
+    if (index > 0) points.unshift(...points.splice(index, 1));
+  }
+  const skipped: Reason[] = [];
+  for (const cp of points) {
+    const eligibility = checkContactPoint(channel, cp, ctx.eligibility);
+    if (eligibility.ok) return timeChannel(ctx, channel, cp, eligibility.reason, skipped);
+    skipped.push(eligibility.reason);
+  }
+  return { ok: false, channel, reasons: skipped };
+}
+
+/** Steps 4–6: limits, then allowed hours, within notBefore/notAfter. */
+function timeChannel(
+  ctx: DecisionContext,
+  channel: Channel,
+  contactPoint: ContactPointSnapshot,
+  consentReason: Reason,
+  skipped: Reason[],
+): ChannelEvaluation {
+  const { now, notBefore, notAfter, location } = ctx;
+  const path: Reason[] = [consentReason];
+  const blocks: Reason[] = [];
+  const base = { channel, contactPointId: contactPoint.id };
+  let t = notBefore;
+  if (notBefore > now) {
+    path.push({ channel: base.channel, contactPointId: base.contactPointId, rule: 'window.not_before', detail: `Not before ${ISO(notBefore)} as requested.`, until: new Date(notBefore) });
+  }
+  const isConfirmation = ctx.optOutConfirmation === contactPoint.id && ctx.replyChannel === channel;
+  // ── 4. limits ──
+  if (isConfirmation) {
+    path.push({ channel: base.channel, contactPointId: base.contactPointId, rule: 'limit.not_applied', detail: 'An opt-out confirmation is not a collection attempt; frequency limits do not apply.' });
+  } else {
+    for (const caps of [ctx.rules.caps, ctx.preferences.caps]) {
+      for (const cap of caps) {
+        if (!capApplies(cap, channel, contactPoint.isWork)) continue;
+        const check = checkCap(cap, notBefore, ctx.attempts, ctx.debt.id, ctx.workPointIds);
+        if (!check) continue;
+        const reason = capReason(check.cap, check.count, check.freeAt, base);
+        if (check.freeAt === null) return { ok: false, channel, reasons: [...skipped, reason] };
+        blocks.push(reason);
+        if (check.freeAt > t) t = check.freeAt;
+      }
+    }
+    if (channel === 'VOICE') {
+      const conversation = afterConversationFreeAt(ctx.debt, ctx.snapshot.history, location.clocks);
+      if (conversation && notBefore < conversation.freeAt) {
+        blocks.push({
+          channel: base.channel, contactPointId: base.contactPointId,
+          rule: 'limit.regf_after_conversation',
+          until: new Date(conversation.freeAt),
+          detail: `Telephone conversation about this debt at ${ISO(conversation.conversationAt)} (day 1); no calls through day 7, so calls resume at local midnight ${ISO(conversation.freeAt)} (${REG_F_AFTER_CONVERSATION_CITATION}).`,
+        });
+        if (conversation.freeAt > t) t = conversation.freeAt;
+      }
+    }
+  }
+  const limitBlocked = blocks.length > 0;
+  for (const block of blocks) path.push(block);
+
+  // ── 5. hours (letters have none) ──
+  const window = ctx.rules.windows.get(channel) ?? null;
+  const inconvenient = channel === 'LETTER' ? [] : ctx.preferences.inconvenient;
+  const hours = nextAllowedTime(t, location.clocks, window, inconvenient, ctx.horizonEnd);
+  // The exception covers replying right away; a reply pushed later by a limit or notBefore keeps normal hours.
+  if (ctx.replyChannel === channel && t === now) {
+    if (hours.at !== t) {
+      path.push({
+        channel: base.channel, contactPointId: base.contactPointId,
+        rule: 'reply_to.exception',
+        detail: `Replying once in ${channel} to the message the debtor just sent; allowed outside the usual hours (Reg F 12 CFR 1006.6(b)(1)).${hours.firstBlock ? ` Without it: ${describeBlock(hours.firstBlock)}.` : ''}`,
+      });
+    }
+  } else {
+    if (hours.at === null) {
+      const reason: Reason = {
+        channel: base.channel, contactPointId: base.contactPointId,
+        rule: 'quiet_hours.no_common_window',
+        detail: `No time within ${ctx.config.searchHorizonDays} days is allowed in every candidate zone (${location.zones.join(', ')})${window ? ` for the window ${describeWindow(window)}` : ''}; set the debtor's time zone explicitly.`,
+      };
+      return { ok: false, channel, reasons: [...skipped, ...blocks, reason] };
+    }
+    if (hours.at > t && hours.firstBlock) path.push(blockReason(hours.firstBlock, hours.at, base));
+    t = hours.at;
+  }
+  if (t > notAfter) {
+    const reasons = [...skipped, ...path.slice(1)];
+    reasons.push({ channel: base.channel, contactPointId: base.contactPointId, rule: 'window.not_after', detail: `Earliest allowed time ${ISO(t)} is after notAfter ${ISO(notAfter)}.` });
+    return { ok: false, channel, reasons };
+  }
+  if (t === now && window) path.push(hoursAllowedReason(location, now, window, base));
+  return { ok: true, channel, contactPoint, sendAt: t, limitBlocked, path, blocks, skipped };
+}
+
+function capReason(cap: AppliedCap, count: number, freeAt: number | null, base: { channel: Channel; contactPointId: string }): Reason {
+  const scope = cap.scope === 'debt' ? 'for this debt' : 'for this debtor';
+  const what = cap.channels === 'ALL' ? 'attempts (all channels)' : `${cap.channels.join('/')} attempts`;
+  const over = `${count} counted ${what}${cap.workOnly ? ' at work' : ''} ${scope} in the last ${cap.days} days; the limit is ${cap.max} (${cap.citation})`;
+  if (freeAt === null) return { channel: base.channel, contactPointId: base.contactPointId, rule: cap.rule, jurisdiction: cap.jurisdiction, detail: `${over}; it never frees.` };
+  return {
+    channel: base.channel, contactPointId: base.contactPointId,
+    rule: cap.rule,
+    jurisdiction: cap.jurisdiction,
+    until: new Date(freeAt),
+    detail: `${over}; next allowed when the oldest leaves the window at ${ISO(freeAt)}.`,
+  };
+}
+
+function hoursAllowedReason(location: DebtorLocation, now: number, window: ChannelWindow, base: { channel: Channel; contactPointId: string }): Reason {
+  let local = '';
+  for (const clock of location.clocks) local += `${local ? ', ' : ''}${formatMinutes(clock.local(now).minute)} ${clock.zone}`;
+  const citations = window.toRule !== window.fromRule ? `${window.fromRule.citation}; ${window.toRule.citation}` : window.fromRule.citation;
+  return { channel: base.channel, contactPointId: base.contactPointId, rule: 'hours.allowed', detail: `Local time ${local} is within ${describeWindow(window)} (${citations}).` };
+}
+
+function channelReason(
+  channel: Channel,
+  origin: ChannelOrigin,
+  index: number,
+  evaluations: ChannelEvaluation[],
+  firstOrigin: ChannelOrigin | undefined,
+): Reason {
+  if (origin === 'explicit') {
+    return { rule: 'channel.explicit', channel, detail: `${channel} was requested explicitly and is honoured.` };
+  }
+  if (index === 0) {
+    if (origin === 'reply') return { rule: 'channel.reply_medium', channel, detail: `Replying in ${channel}, the medium the debtor wrote in.` };
+    if (origin === 'preference') return { rule: 'channel.preferred', channel, detail: `${channel} is the debtor's preferred channel.` };
+    return { rule: 'channel.default_order', channel, detail: `${channel} is first in the default channel order (no debtor preference).` };
+  }
+  const skipped = evaluations.slice(0, index).map((e) => {
+    const first = e.ok ? e.blocks[0] : e.reasons[0];
+    return `${e.channel} (${first ? `${first.rule}: ${first.detail.replace(/\.$/, '')}` : 'unusable'})`;
+  });
+  const whose = firstOrigin === 'preference' ? "debtor's preferred" : firstOrigin === 'reply' ? 'reply' : 'default-order';
+  return {
+    rule: 'preference.fallback',
+    channel,
+    detail: `Fell back to ${channel}; skipped the ${whose} channel(s) ${skipped.join('; ')}.`,
+  };
+}
+
+function describeBlock(block: HoursBlock): string {
+  if (block.kind === 'quiet_hours') {
+    return `local time ${formatMinutes(block.localMinute)} in ${block.zone} is outside ${describeWindow(block.window)}`;
+  }
+  return `local time ${formatMinutes(block.localMinute)} in ${block.zone} falls in a time the debtor called inconvenient (${block.inconvenient.label})`;
+}
+
+function blockReason(block: HoursBlock, until: number, base: { channel: Channel; contactPointId: string }): Reason {
+  if (block.kind === 'quiet_hours') {
+    const bound = block.localMinute < block.window.from ? block.window.fromRule : block.window.toRule;
+    return {
+      channel: base.channel, contactPointId: base.contactPointId,
+      rule: 'quiet_hours',
+      jurisdiction: bound.jurisdiction,
+      until: new Date(until),
+      detail: `${capitalise(describeBlock(block))} (${bound.citation}); earliest allowed ${ISO(until)}.`,
+    };
+  }
+  return {
+    channel: base.channel, contactPointId: base.contactPointId,
+    rule: 'inconvenient_time',
+    until: new Date(until),
+    detail: `${capitalise(describeBlock(block))} (Reg F 12 CFR 1006.6(b)(1); FCA CONC 7.9); earliest allowed ${ISO(until)}.`,
+  };
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+const defaultRouter = createRouter();
+
+/** Decide with the default configuration. */
+export function route(request: RouteRequest, snapshot: RouterSnapshot): Decision {
+  return defaultRouter.decide(request, snapshot);
+}
+

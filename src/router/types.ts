@@ -1,0 +1,332 @@
+// Types of the channel router: the snapshot the DB layer builds, the request,
+// the configuration and the decision. The router is a pure function over these
+// values — it never reads the database, the clock or a provider API.
+//
+// Enum literals mirror prisma/schema.prisma so Prisma rows map over without
+// translation (Channel, ConsentState, ContactRestriction, DebtStatus, ...).
+
+export type Channel = 'SMS' | 'EMAIL' | 'VOICE' | 'LETTER';
+export const CHANNELS: readonly Channel[] = ['SMS', 'EMAIL', 'VOICE', 'LETTER'];
+
+export type ConsentState = 'GRANTED' | 'UNKNOWN' | 'REVOKED';
+export type ContactPointKind = 'PHONE' | 'EMAIL' | 'ADDRESS';
+export type Direction = 'OUTBOUND' | 'INBOUND';
+
+export type ContactRestriction =
+  | 'CEASE_COMMUNICATION'
+  | 'DISPUTE_UNDER_REVIEW'
+  | 'BANKRUPTCY'
+  | 'ATTORNEY_REPRESENTED'
+  | 'DECEASED'
+  | 'MORATORIUM';
+export const CONTACT_RESTRICTIONS: readonly ContactRestriction[] = [
+  'CEASE_COMMUNICATION',
+  'DISPUTE_UNDER_REVIEW',
+  'BANKRUPTCY',
+  'ATTORNEY_REPRESENTED',
+  'DECEASED',
+  'MORATORIUM',
+];
+
+export type DebtStatus =
+  | 'OPEN'
+  | 'PROMISED'
+  | 'PAYMENT_PLAN'
+  | 'DISPUTED'
+  | 'PAID'
+  | 'SETTLED'
+  | 'WRITTEN_OFF'
+  | 'CLOSED';
+
+// ─────────────────────────── snapshot ───────────────────────────
+
+export interface DebtorSnapshot {
+  id: string;
+  /** ISO 3166 country with optional subdivision/locality: "US-MA", "US-NY-NYC", "IN", "GB". */
+  jurisdiction: string | null;
+  /** Explicit IANA zone; wins over every derived signal. */
+  timeZone: string | null;
+  restrictions: readonly ContactRestriction[];
+  locale: string;
+}
+
+export interface ContactPointSnapshot {
+  id: string;
+  kind: ContactPointKind;
+  /** E.164 for phones, lower-cased address for email, one line for postal addresses. */
+  value: string;
+  /** null = unknown; for calls/texts the router then assumes a mobile (stricter TCPA reading). */
+  isMobile: boolean | null;
+  isWork: boolean;
+  employerForbidsContact: boolean;
+  /** Work email only: has the debtor ever used it to write to us (Reg F §1006.22(f)(3))? */
+  usedByDebtor?: boolean;
+  /** Postal address parts (kind ADDRESS); country is ISO 3166-1 alpha-2. */
+  country: string | null;
+  region: string | null;
+  postalCode: string | null;
+  city?: string | null;
+  /** Explicit IANA zone of this point, when known. */
+  timeZone: string | null;
+  valid: boolean;
+  consents: Partial<Record<Channel, ConsentState>>;
+}
+
+/** A window the debtor called inconvenient. days: ISO weekdays 1 (Mon) … 7 (Sun) on which it starts. */
+export interface InconvenientTime {
+  days: readonly number[];
+  /** "HH:mm" local time; from > to spans midnight. */
+  from: string;
+  /** "HH:mm" local time, "24:00" allowed. */
+  to: string;
+}
+
+export interface ContactLimit {
+  max: number;
+  days: number;
+}
+/** Per-debtor caps keyed by channel, or ALL for every channel together. */
+export type ContactLimits = Partial<Record<Channel | 'ALL', ContactLimit>>;
+
+export interface PreferencesSnapshot {
+  /** Preferred channels, most preferred first; the configured default order follows. */
+  channelOrder: readonly Channel[];
+  /** Raw JSON from ContactPreferences.inconvenientTimes; validated by the router. */
+  inconvenientTimes: unknown;
+  /** Raw JSON from ContactPreferences.contactLimits; validated by the router. */
+  contactLimits: unknown;
+}
+
+export interface DebtSnapshot {
+  id: string;
+  status: DebtStatus;
+  restrictions: readonly ContactRestriction[];
+  jurisdiction: string | null;
+  /** Reg F §1006.14(b)(2)(i)(B): the last telephone conversation about this debt. */
+  lastPhoneConversationAt: Date | null;
+}
+
+export type HistoryKind =
+  | 'call'
+  | 'voicemail'
+  | 'ringless_voicemail'
+  | 'conversation'
+  | 'text'
+  | 'email'
+  | 'letter';
+
+/** One past message of this debtor (both directions). Load at least HISTORY_DAYS back. */
+export interface HistoryEntry {
+  at: Date;
+  channel: Channel;
+  /** null: not tied to one debt — the router counts it against every debt (stricter). */
+  debtId: string | null;
+  direction: Direction;
+  /** Message.countsAsAttempt: the attempt reached the provider and counts toward limits. */
+  countsAsAttempt: boolean;
+  kind?: HistoryKind;
+  /** Needed for the Washington one-a-week-at-work cap; entries without it count as non-work. */
+  contactPointId?: string | null;
+}
+
+export interface RouterSnapshot {
+  debtor: DebtorSnapshot;
+  /** In the caller's preference order (primary first); the router keeps that order. */
+  contactPoints: readonly ContactPointSnapshot[];
+  preferences: PreferencesSnapshot | null;
+  debts: readonly DebtSnapshot[];
+  history: readonly HistoryEntry[];
+  /** The decision clock. The router never reads the real time. */
+  now: Date;
+}
+
+// ─────────────────────────── request ───────────────────────────
+
+export interface ReplyContext {
+  /** Channel of the message the debtor initiated. */
+  channel: Channel;
+  /** When it arrived. */
+  receivedAt: Date;
+  /** Contact point it came from (the reply goes back there when usable). */
+  contactPointId?: string | null;
+  messageId?: string;
+}
+
+export interface RouteRequest {
+  debtorId: string;
+  debtId: string;
+  /** e.g. "payment_reminder", "collection_ending", "payment_received", "opt_out_confirmation". */
+  intent: string;
+  /** Explicit channel: honoured or refused, never swapped. */
+  channel?: Channel;
+  notBefore?: Date;
+  notAfter?: Date;
+  /** The message the debtor just initiated (Reg F inconvenient-time reply exception). */
+  replyTo?: ReplyContext;
+}
+
+// ─────────────────────────── decision ───────────────────────────
+
+export type RuleId =
+  | 'request.invalid'
+  | 'restriction.cease_communication'
+  | 'restriction.dispute_under_review'
+  | 'restriction.bankruptcy'
+  | 'restriction.attorney_represented'
+  | 'restriction.deceased'
+  | 'restriction.moratorium'
+  | 'restriction.permitted_intent'
+  | 'debt.closed'
+  | 'consent.revoked'
+  | 'consent.required'
+  | 'consent.nyc_written_required'
+  | 'consent.ok'
+  | 'consent.opt_out_confirmation'
+  | 'contact_point.invalid'
+  | 'contact_point.none'
+  | 'contact_point.not_mobile'
+  | 'work.employer_forbids'
+  | 'work.email_not_used'
+  | 'channel.explicit'
+  | 'channel.preferred'
+  | 'channel.default_order'
+  | 'channel.reply_medium'
+  | 'preference.fallback'
+  | 'limit.regf_call_7in7'
+  | 'limit.regf_after_conversation'
+  | 'limit.sms_default'
+  | 'limit.email_default'
+  | 'limit.debtor_preference'
+  | 'limit.ma_calls_texts'
+  | 'limit.wa_communications'
+  | 'limit.wa_work'
+  | 'limit.nyc_attempts'
+  | 'limit.not_applied'
+  | 'quiet_hours'
+  | 'quiet_hours.no_common_window'
+  | 'inconvenient_time'
+  | 'hours.allowed'
+  | 'reply_to.exception'
+  | 'window.not_before'
+  | 'window.not_after'
+  | 'timezone.resolved'
+  | 'timezone.invalid'
+  | 'jurisdiction.resolved';
+
+export interface Reason {
+  rule: RuleId;
+  channel?: Channel;
+  contactPointId?: string;
+  /** Human-readable explanation, safe to show an agent (no message bodies). */
+  detail: string;
+  jurisdiction?: string;
+  /** When the rule stops blocking (limits, quiet hours). */
+  until?: Date;
+}
+
+export interface RoutedDecision {
+  outcome: 'send' | 'defer';
+  debtorId: string;
+  debtId: string;
+  intent: string;
+  channel: Channel;
+  contactPointId: string;
+  /** Phone number, email address or one-line postal address of the chosen contact point. */
+  address: string;
+  /** When to send: equals the decision clock for 'send'. */
+  sendAt: Date;
+  timeZones: string[];
+  jurisdictions: string[];
+  reasons: Reason[];
+}
+
+export interface RefusedDecision {
+  outcome: 'refuse';
+  debtorId: string;
+  debtId: string;
+  intent: string;
+  timeZones: string[];
+  jurisdictions: string[];
+  reasons: Reason[];
+}
+
+export type Decision = RoutedDecision | RefusedDecision;
+
+// ─────────────────────────── configuration ───────────────────────────
+
+/** "HH:mm" local window [from, to). */
+export interface HoursWindow {
+  from: string;
+  to: string;
+}
+
+/** A cap on counted attempts in a rolling window. */
+export interface CapRule {
+  rule: RuleId;
+  /** Channels whose attempts count and to which the cap applies; 'ALL' = every channel. */
+  channels: readonly Channel[] | 'ALL';
+  /** 'debt': attempts about this debt (plus debtor-level ones); 'debtor': all of the debtor's. */
+  scope: 'debt' | 'debtor';
+  max: number;
+  days: number;
+  /** Only attempts to and contact through work contact points (Washington). */
+  workOnly?: boolean;
+  citation: string;
+}
+
+export interface HoursRule {
+  rule: RuleId;
+  channels: readonly Channel[];
+  from: string;
+  to: string;
+  citation: string;
+}
+
+export interface JurisdictionRule {
+  /** Applies to this code and every code below it ("US-NY" covers "US-NY-NYC"). */
+  jurisdiction: string;
+  name: string;
+  caps: readonly CapRule[];
+  hours: readonly HoursRule[];
+  /** Channels that need consent GRANTED (written consent) here. */
+  writtenConsentChannels: readonly Channel[];
+  citation: string;
+}
+
+export interface RouterConfig {
+  /** Fallback order after the debtor's preferred channels. */
+  defaultChannelOrder: readonly Channel[];
+  /** Baseline allowed hours applied to every debtor (Reg F §1006.6(b)(1)). */
+  baseHours: readonly HoursRule[];
+  /** Baseline caps applied to every debtor. */
+  baseCaps: readonly CapRule[];
+  jurisdictionRules: readonly JurisdictionRule[];
+  /** Intents still allowed under each restriction (e.g. the three §1006.6(c) notices after a cease). */
+  restrictionAllowedIntents: Readonly<Record<ContactRestriction, readonly string[]>>;
+  /** Debt statuses under which only closedDebtAllowedIntents may be sent. */
+  closedDebtStatuses: readonly DebtStatus[];
+  closedDebtAllowedIntents: readonly string[];
+  /** Intents that confirm an opt-out: allowed once, as a reply, to the point that just opted out. */
+  optOutConfirmationIntents: readonly string[];
+  /** How recent a debtor-initiated message must be for the reply exception. */
+  replyWindowMinutes: number;
+  /** Zones assumed when neither the debtor nor any contact point or jurisdiction gives one. */
+  fallbackTimeZones: readonly string[];
+  /** Require GRANTED consent for calls to numbers whose line type is unknown (stricter TCPA reading). */
+  unknownLineTypeIsMobile: boolean;
+  /** How far ahead the router searches for an allowed time before refusing. */
+  searchHorizonDays: number;
+}
+
+export type RouterConfigOverrides = Partial<RouterConfig>;
+
+export class RouterInputError extends Error {
+  readonly field: string;
+  readonly reason: string;
+  constructor(field: string, reason: string) {
+    super(`${field}: ${reason}`);
+    this.name = 'RouterInputError';
+    this.field = field;
+    this.reason = reason;
+  }
+}
