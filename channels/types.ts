@@ -54,6 +54,8 @@ export interface LetterPayload {
   to: PostalAddress;
   from: PostalAddress;
   pdf: Buffer;
+  /** A time-limited URL the print provider fetches the same PDF from (Lob takes a URL or HTML). */
+  pdfUrl: string;
   description: string;
   mailType: 'usps_first_class' | 'usps_standard';
   extraService?: 'certified' | 'certified_return_receipt' | 'registered' | null;

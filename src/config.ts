@@ -60,6 +60,12 @@ export const envSchema = z.object({
   PUBLIC_BASE_URL: httpUrl.optional(),
   PROVIDERS: z.enum(['sandbox', 'live', 'auto']).default('auto'),
   TRUST_PROXY: bool.default(false),
+  APP_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  COMPANY_NAME: z.string().min(1).default('Acme Collections'),
+  VOICEMAIL_BUSINESS_NAME: z.string().min(1).default('Account Services'),
+  AGENT_NAME: z.string().min(1).default('Customer Care team'),
+  RETURN_ADDRESS: z.string().regex(/^[^|]+\|[^|]+\|[^|]*\|[^|]+\|[A-Z]{2}$/, 'must be "line1|city|region|postal code|country", e.g. "1 Main St|San Francisco|CA|94105|US"').default('185 Berry St Ste 6100|San Francisco|CA|94107|US'),
+  PAYMENT_LINK_BASE: z.string().url('must be a URL').optional(),
   ADMIN_API_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
   TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex characters').optional(),
   TWILIO_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -75,8 +81,23 @@ export const envSchema = z.object({
   EMAIL_PROVIDER: z.enum(['sendgrid', 'smtp', 'auto']).default('auto'),
   EMAIL_FROM: z.string().email('must be an email address').default('collections@example.com'),
   INBOUND_EMAIL_DOMAIN: z.string().min(3).default('inbound.example.com'),
+  SENDGRID_INBOUND_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   LOB_API_KEY: z.string().min(10).optional(),
   LOB_WEBHOOK_SECRET: z.string().min(10).optional(),
+  // Inbound (src/inbound): SMTP listener for replies by MX, attachment limits, retry policy.
+  SMTP_LISTEN_PORT: port.default(0),
+  SMTP_LISTEN_HOST: z.string().min(1).default('0.0.0.0'),
+  INBOUND_EMAIL_MAX_BYTES: positiveInt.default(31457280),
+  ATTACHMENT_MAX_BYTES: positiveInt.default(10485760),
+  ATTACHMENT_CONTENT_TYPES: z
+    .string()
+    .regex(/^\s*[\w.+-]+\/[\w.+*-]+(\s*,\s*[\w.+-]+\/[\w.+*-]+)*\s*$/, 'must be a comma-separated list of content types like image/*,application/pdf')
+    .default('image/*,application/pdf,text/plain,text/csv,text/vcard,audio/*,video/mp4'),
+  INBOUND_RETRY_BASE_MS: positiveInt.default(30000),
+  INBOUND_RETRY_SWEEP_MS: positiveInt.default(30000),
+  INBOUND_MAX_ATTEMPTS: positiveInt.default(10),
+  WEBHOOK_MAX_AGE_SECONDS: positiveInt.default(600),
+  UNSUBSCRIBE_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -6,6 +6,8 @@ import type { Env } from './config.js';
 import type { Db } from './db/client.js';
 import type { Logger } from './logger.js';
 import type { Scheduler } from './scheduler/agenda.js';
+import type { ProviderSettings } from './providers.js';
+import type { TemplateRegistry } from './templates/index.js';
 
 export interface ReadinessCheck {
   ok: boolean;
@@ -42,4 +44,14 @@ export interface AppContext {
   io: SocketServer;
   /** The address providers call back (PUBLIC_BASE_URL, else the local listen address). */
   publicBaseUrl: string;
+  /** Live or sandbox per provider, with the secrets webhooks are verified with. */
+  providers: ProviderSettings;
+  /** Message templates, loaded and validated at start. */
+  templates: TemplateRegistry;
+  /** Signing key for unsubscribe links and sessions (src/secrets.ts). */
+  secret: string;
+  /** The gateway's own inbound SMTP listener, when enabled (replies by MX; the sandbox sends there). */
+  inboundSmtp?: { host: string; port: number };
+  /** Set by the outbound module at start: provider sandboxes, when any provider runs in sandbox mode. */
+  sandboxes?: import('./sandbox/index.js').Sandboxes | null;
 }

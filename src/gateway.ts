@@ -13,6 +13,9 @@ import { migrate } from './db/migrate.js';
 import { createHttpApp } from './http/app.js';
 import { routeModules, startModules, type ModuleHandle } from './modules.js';
 import type { Logger } from './logger.js';
+import { resolveProviders } from './providers.js';
+import { appSecret } from './secrets.js';
+import { loadTemplates } from './templates/index.js';
 import { createScheduler, schedulerBackend, stopScheduler, type Scheduler } from './scheduler/agenda.js';
 
 export interface Gateway {
@@ -22,6 +25,10 @@ export interface Gateway {
 }
 
 export async function startGateway(config: Env, log: Logger): Promise<Gateway> {
+  const providers = resolveProviders(config);
+  // Every template is validated before anything starts: a bad one stops the start.
+  const templates = loadTemplates();
+  const secret = appSecret(config);
   const readiness = new Readiness();
   let dbReady = false;
   let schedulerReady = false;
@@ -89,6 +96,9 @@ export async function startGateway(config: Env, log: Logger): Promise<Gateway> {
       scheduler,
       io,
       publicBaseUrl: config.PUBLIC_BASE_URL ?? localUrl,
+      providers,
+      templates,
+      secret,
     };
     handler = createHttpApp(ctx, routeModules);
     modules = await startModules(ctx);

@@ -3,13 +3,31 @@
 import type { AppContext } from './context.js';
 import type { RouteModule } from './http/app.js';
 import { jsonBody } from './http/body.js';
+import { registerDebtorRoutes } from './api/debtors.js';
+import { registerOutboundRoutes } from './outbound/routes.js';
+import { registerVoiceRoutes } from './outbound/voice.js';
+import { startOutbound } from './outbound/module.js';
+import { registerImportRoutes, waitForRunningImports } from './import/routes.js';
+import { registerCampaignRoutes } from './campaigns/routes.js';
+import { defineCampaignJobs } from './campaigns/control.js';
+import { registerPaymentRoutes } from './payments/routes.js';
+import { registerWebhookRoutes } from './webhooks-out/routes.js';
+import { defineWebhookJobs, startWebhookJobs } from './webhooks-out/service.js';
+import { inboundRoutes, socketsModule, startInbound } from './inbound/index.js';
 
 export interface ModuleHandle {
   stop(): Promise<void>;
 }
 
-export const routeModules: RouteModule[] = [jsonBody];
+export const routeModules: RouteModule[] = [jsonBody, registerDebtorRoutes, registerOutboundRoutes, registerVoiceRoutes, registerImportRoutes, registerCampaignRoutes, registerPaymentRoutes, registerWebhookRoutes, socketsModule, inboundRoutes];
 
-export async function startModules(_ctx: AppContext): Promise<ModuleHandle[]> {
-  return [];
+export async function startModules(ctx: AppContext): Promise<ModuleHandle[]> {
+  const handles: ModuleHandle[] = [];
+  handles.push(await startOutbound(ctx));
+  handles.push({ stop: () => waitForRunningImports(ctx.config.SHUTDOWN_TIMEOUT_MS) });
+  defineCampaignJobs(ctx);
+  defineWebhookJobs(ctx);
+  await startWebhookJobs(ctx);
+  handles.push(await startInbound(ctx));
+  return handles;
 }

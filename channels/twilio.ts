@@ -1,0 +1,83 @@
+// Twilio Programmable Messaging (SMS) and Voice (outbound calls) through the
+// official SDK. `baseUrl` points the SDK at the local Twilio sandbox.
+import twilio from 'twilio';
+import { ProviderError, type ChannelAdapter, type ContactPointEffect, type SmsPayload, type VoicePayload } from './types.js';
+
+export interface TwilioOptions {
+  accountSid: string;
+  authToken: string;
+  from?: string;
+  messagingServiceSid?: string;
+  baseUrl?: string;
+  timeoutMs?: number;
+}
+
+// Twilio error codes that say something about the number itself.
+const EFFECTS: Record<number, ContactPointEffect> = {
+  21610: 'sms_opted_out', // "Attempt to send to unsubscribed recipient"
+  21211: 'number_invalid', // "Invalid 'To' Phone Number"
+  21614: 'number_invalid', // "'To' number is not a valid mobile number"
+  21217: 'number_invalid', // "Phone number does not appear to be valid"
+};
+
+export function twilioClient(o: TwilioOptions) {
+  const client = twilio(o.accountSid, o.authToken, { timeout: o.timeoutMs ?? 15_000, autoRetry: false });
+  if (o.baseUrl) client.api.baseUrl = o.baseUrl;
+  return client;
+}
+
+export function toProviderError(err: unknown): ProviderError {
+  const e = err as { status?: number; code?: number | string; message?: string };
+  const status = typeof e.status === 'number' ? e.status : undefined;
+  const code = e.code !== undefined ? String(e.code) : status ? `http_${status}` : 'network';
+  // No HTTP status: timeout or connection failure — worth retrying.
+  const transient = status === undefined || status >= 500 || status === 429;
+  return new ProviderError(e.message ?? 'Twilio request failed', 'twilio', code, transient, transient ? undefined : EFFECTS[Number(e.code)], status);
+}
+
+export function twilioSms(o: TwilioOptions): ChannelAdapter<SmsPayload> {
+  const client = twilioClient(o);
+  return {
+    provider: 'twilio',
+    channel: 'SMS',
+    async send({ payload, statusCallbackUrl }) {
+      try {
+        const msg = await client.messages.create({
+          to: payload.to,
+          body: payload.text,
+          ...(o.messagingServiceSid ? { messagingServiceSid: o.messagingServiceSid } : { from: o.from! }),
+          ...(payload.mediaUrls?.length ? { mediaUrl: payload.mediaUrls } : {}),
+          statusCallback: statusCallbackUrl,
+        });
+        return { provider: 'twilio', providerMessageId: msg.sid, status: 'QUEUED', detail: { numSegments: msg.numSegments } };
+      } catch (err) {
+        throw toProviderError(err);
+      }
+    },
+  };
+}
+
+export function twilioVoice(o: TwilioOptions): ChannelAdapter<VoicePayload> {
+  const client = twilioClient(o);
+  return {
+    provider: 'twilio',
+    channel: 'VOICE',
+    async send({ payload, statusCallbackUrl }) {
+      try {
+        const call = await client.calls.create({
+          to: payload.to,
+          from: o.from!,
+          url: payload.answerUrl,
+          method: 'POST',
+          statusCallback: statusCallbackUrl,
+          statusCallbackMethod: 'POST',
+          statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
+          ...(payload.machineDetection ? { machineDetection: 'DetectMessageEnd' } : {}),
+        });
+        return { provider: 'twilio', providerMessageId: call.sid, status: 'QUEUED' };
+      } catch (err) {
+        throw toProviderError(err);
+      }
+    },
+  };
+}

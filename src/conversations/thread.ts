@@ -1,0 +1,80 @@
+// One conversation per debtor across all channels. Every item that lands in a
+// thread (message, status change, flag, note, call outcome, letter tracking)
+// is appended to conversation_events with the next per-conversation sequence
+// number, so a reconnecting client asks for "everything after seq N".
+import { randomBytes } from 'node:crypto';
+import type { Db } from '../db/client.js';
+import type { Prisma } from '../generated/prisma/client.js';
+
+type Tx = Prisma.TransactionClient | Db;
+
+export interface TimelineEvent {
+  conversationId: string;
+  seq: number;
+  type: string; // message.created, message.status, flag.added, note.created, conversation.updated, ...
+  payload: Record<string, unknown>;
+  at: string;
+}
+
+export function newReplyToken(): string {
+  // Short enough for an email local part, long enough not to be guessed.
+  return randomBytes(12).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, 'x');
+}
+
+/**
+ * The debtor's conversation, created on first use. Race-safe: two first
+ * messages at once both end up in the one row (unique debtor_id + upsert).
+ */
+export async function ensureConversation(db: Tx, debtorId: string) {
+  return db.conversation.upsert({
+    where: { debtorId },
+    create: { debtorId, replyToken: newReplyToken() },
+    update: {},
+  });
+}
+
+/** An "unmatched" conversation for a sender we cannot tie to a debtor yet. */
+export async function ensureUnmatchedConversation(db: Tx, address: string) {
+  return db.conversation.upsert({
+    where: { unmatchedAddress: address },
+    create: { unmatchedAddress: address, replyToken: newReplyToken(), flags: ['UNMATCHED'] },
+    update: {},
+  });
+}
+
+/**
+ * Appends an event to the conversation's timeline. The UPDATE … RETURNING
+ * takes the conversation's row lock, so concurrent appends get consecutive
+ * sequence numbers in commit order. Call inside the transaction that made the
+ * change, and publish the returned event after it commits.
+ */
+export async function appendEvent(
+  db: Tx,
+  conversationId: string,
+  type: string,
+  payload: Record<string, unknown>,
+  opts: { touch?: boolean } = {},
+): Promise<TimelineEvent> {
+  const touch = opts.touch ?? true;
+  const rows = await db.$queryRaw<{ last_seq: number; at: Date }[]>`
+    UPDATE conversations
+       SET last_seq = last_seq + 1,
+           last_activity_at = CASE WHEN ${touch} THEN now() ELSE last_activity_at END
+     WHERE id = ${conversationId}::uuid
+ RETURNING last_seq, now() AS at`;
+  const row = rows[0];
+  if (!row) throw new Error(`conversation ${conversationId} not found`);
+  await db.conversationEvent.create({
+    data: { conversationId, seq: row.last_seq, type, payload: payload as Prisma.InputJsonValue },
+  });
+  return { conversationId, seq: row.last_seq, type, payload, at: row.at.toISOString() };
+}
+
+export async function eventsSince(db: Tx, conversationId: string, afterSeq: number, limit = 500): Promise<TimelineEvent[]> {
+  const rows = await db.conversationEvent.findMany({
+    where: { conversationId, seq: { gt: afterSeq } },
+    orderBy: { seq: 'asc' },
+    take: limit,
+  });
+  return rows.map((r) => ({ conversationId, seq: r.seq, type: r.type, payload: r.payload as Record<string, unknown>, at: r.createdAt.toISOString() }));
+}

@@ -1,0 +1,97 @@
+// Live events over socket.io: who may connect, and which rooms they join.
+//   handshake auth.token = an API key or ADMIN_API_KEY (same rules as the
+//   REST API's Bearer keys); other ways (the inbox's session cookie) register
+//   with addSocketAuthResolver().
+// Client events (each takes an optional ack callback):
+//   subscribe {conversationId}   → joins conversation:<id>; ack {ok, lastSeq}
+//   unsubscribe {conversationId} → leaves it
+//   inbox:subscribe              → joins the inbox list room
+//   inbox:unsubscribe            → leaves it
+// Server events: `timeline` (TimelineEvent, with seq), `inbox` (summary),
+// `conversation.merged` {conversationId, into}.
+import type { Socket } from 'socket.io';
+import type { AppContext } from '../context.js';
+import type { Principal } from '../auth/principal.js';
+import { hashKey, safeEqual } from '../auth/api-keys.js';
+import { conversationRoom, INBOX_ROOM } from '../conversations/live.js';
+
+/** Resolves a principal from a socket handshake (e.g. the session cookie in socket.handshake.headers.cookie). */
+export type SocketAuthResolver = (socket: Socket, ctx: AppContext) => Promise<Principal | null>;
+const resolvers: SocketAuthResolver[] = [];
+export function addSocketAuthResolver(r: SocketAuthResolver): void {
+  if (!resolvers.includes(r)) resolvers.push(r);
+}
+
+declare module 'socket.io' {
+  interface Socket {
+    principal?: Principal;
+  }
+}
+
+async function fromToken(token: unknown, ctx: AppContext): Promise<Principal | null | 'invalid'> {
+  if (token === undefined || token === null || token === '') return null;
+  if (typeof token !== 'string') return 'invalid';
+  const bare = token.replace(/^Bearer\s+/i, '');
+  if (ctx.config.ADMIN_API_KEY && safeEqual(bare, ctx.config.ADMIN_API_KEY)) return { type: 'admin_env', role: 'ADMIN', name: 'ADMIN_API_KEY' };
+  const key = await ctx.db.apiKey.findUnique({ where: { hash: hashKey(bare) } });
+  if (!key || key.revokedAt) return 'invalid';
+  return { type: 'api_key', id: key.id, role: key.role, name: key.name };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+type Ack = (response: Record<string, unknown>) => void;
+const ackOf = (maybe: unknown): Ack => (typeof maybe === 'function' ? (maybe as Ack) : () => undefined);
+
+export function attachSockets(ctx: AppContext): void {
+  ctx.io.use((socket, next) => {
+    void (async () => {
+      const viaToken = await fromToken((socket.handshake.auth as Record<string, unknown> | undefined)?.token, ctx);
+      if (viaToken === 'invalid') throw new Error('invalid or revoked API key');
+      let principal = viaToken;
+      for (const r of resolvers) {
+        if (principal) break;
+        principal = await r(socket, ctx);
+      }
+      if (!principal) throw new Error('authentication required: pass auth.token');
+      socket.principal = principal;
+    })().then(
+      () => next(),
+      (err: Error) => next(Object.assign(new Error(err.message), { data: { error: 'unauthorized' } })),
+    );
+  });
+
+  ctx.io.on('connection', (socket) => {
+    // Sockets admitted before this middleware existed (start-up) have no principal: drop them.
+    if (!socket.principal) {
+      socket.disconnect(true);
+      return;
+    }
+    socket.on('subscribe', async (payload: unknown, maybeAck: unknown) => {
+      const ack = ackOf(maybeAck);
+      const id = (payload as { conversationId?: unknown } | null)?.conversationId;
+      if (typeof id !== 'string' || !UUID.test(id)) return ack({ ok: false, error: 'conversationId must be a UUID' });
+      try {
+        const c = await ctx.db.conversation.findUnique({ where: { id }, select: { lastSeq: true } });
+        if (!c) return ack({ ok: false, error: 'conversation not found' });
+        await socket.join(conversationRoom(id));
+        ack({ ok: true, conversationId: id, lastSeq: c.lastSeq });
+      } catch (err) {
+        ctx.log.warn({ err }, 'socket subscribe failed');
+        ack({ ok: false, error: 'internal error' });
+      }
+    });
+    socket.on('unsubscribe', async (payload: unknown, maybeAck: unknown) => {
+      const id = (payload as { conversationId?: unknown } | null)?.conversationId;
+      if (typeof id === 'string') await socket.leave(conversationRoom(id));
+      ackOf(maybeAck)({ ok: true });
+    });
+    socket.on('inbox:subscribe', async (_payload: unknown, maybeAck: unknown) => {
+      await socket.join(INBOX_ROOM);
+      ackOf(typeof _payload === 'function' ? _payload : maybeAck)({ ok: true });
+    });
+    socket.on('inbox:unsubscribe', async (_payload: unknown, maybeAck: unknown) => {
+      await socket.leave(INBOX_ROOM);
+      ackOf(typeof _payload === 'function' ? _payload : maybeAck)({ ok: true });
+    });
+  });
+}

@@ -1,0 +1,174 @@
+// Consent changes that come from the consumer: STOP/START texts, free-text
+// revocations, unsubscribe links, keypad 9 on a call, spam reports and
+// carrier opt-out errors. Each change is recorded on the contact point's
+// channel consent, on the debtor's timeline and in the audit log.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AppContext } from '../context.js';
+import type { Channel, ConsentState } from '../generated/prisma/enums.js';
+import { audit } from '../audit.js';
+import { appendEvent, ensureConversation } from '../conversations/thread.js';
+import { addFlags, inThread, setConsent, type Tx, type TxOutcome } from './thread-writer.js';
+
+export interface ConsentChange {
+  contactPointIds: string[];
+  channel: Channel;
+  state: ConsentState;
+  source: string;
+  /** Timeline the change is shown on (the thread the request arrived in). */
+  conversationId: string | null;
+  /** The inbound message or request that caused it. */
+  cause?: Record<string, unknown>;
+}
+
+/** Applies a consent change to each contact point; returns the ids whose state actually changed. */
+export async function changeConsent(tx: Tx, change: ConsentChange, out: TxOutcome): Promise<string[]> {
+  const changed: string[] = [];
+  for (const contactPointId of change.contactPointIds) {
+    const r = await setConsent(tx, { contactPointId, channel: change.channel, state: change.state, source: change.source });
+    if (!r.changed) continue;
+    changed.push(contactPointId);
+    await audit(tx, { type: 'provider', id: change.source }, {
+      action: change.state === 'REVOKED' ? 'consent.revoke' : 'consent.grant',
+      entityType: 'contact_point',
+      entityId: contactPointId,
+      data: { channel: change.channel, state: change.state, previous: r.previous, source: change.source, ...(change.cause ?? {}) },
+    });
+    if (change.conversationId) {
+      out.events.push(
+        await appendEvent(tx, change.conversationId, 'consent.changed', {
+          contactPointId,
+          channel: change.channel,
+          state: change.state,
+          previous: r.previous,
+          source: change.source,
+          ...(change.cause ?? {}),
+        }),
+      );
+    }
+  }
+  return changed;
+}
+
+// ── confirmations (the outbound side sends them) ──────────────────────────
+
+export interface ConfirmationTarget {
+  debtorId: string;
+  contactPointId: string;
+  channel: 'SMS' | 'EMAIL' | 'VOICE';
+}
+
+interface OutboundConfirmations {
+  sendOptOutConfirmation(ctx: AppContext, target: ConfirmationTarget): Promise<void>;
+  sendHelpReply(ctx: AppContext, target: ConfirmationTarget): Promise<void>;
+}
+
+// Loaded by a computed specifier: src/outbound is built concurrently and this
+// module must compile (and work, minus the texts) before it exists.
+const CONFIRMATIONS_MODULE = '../outbound/confirmations.js';
+async function loadConfirmations(): Promise<Partial<OutboundConfirmations> | null> {
+  try {
+    return (await import(CONFIRMATIONS_MODULE)) as Partial<OutboundConfirmations>;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module/.test((err as Error).message)) return null;
+    throw err;
+  }
+}
+
+/**
+ * Asks the outbound side for the one opt-out confirmation (TCPA: one text,
+ * no balance, no link) or the HELP answer. A failure is audited, not
+ * retried: a second confirmation would break the one-message rule worse than
+ * a missing one.
+ */
+export async function requestConfirmation(ctx: AppContext, kind: 'opt_out' | 'help', target: ConfirmationTarget): Promise<void> {
+  let outcome: 'requested' | 'unavailable' | 'failed' = 'requested';
+  let error: string | undefined;
+  try {
+    const mod = await loadConfirmations();
+    const fn = kind === 'opt_out' ? mod?.sendOptOutConfirmation : mod?.sendHelpReply;
+    if (!fn) outcome = 'unavailable';
+    else await fn(ctx, target);
+  } catch (err) {
+    outcome = 'failed';
+    error = (err as Error).message;
+    ctx.log.error({ err, contactPointId: target.contactPointId, kind }, 'confirmation could not be requested');
+  }
+  if (outcome !== 'requested') ctx.log.warn({ kind, outcome, contactPointId: target.contactPointId }, 'no confirmation sent');
+  await audit(ctx.db, { type: 'system' }, {
+    action: kind === 'opt_out' ? 'consent.confirmation' : 'sms.help_reply',
+    entityType: 'contact_point',
+    entityId: target.contactPointId,
+    data: { channel: target.channel, outcome, ...(error ? { error } : {}) },
+  });
+}
+
+// ── keypad 9 on a call ────────────────────────────────────────────────────
+
+/**
+ * Opts a phone number out of calls (Reg F §1006.14(h) "stop calling").
+ * Called by the voice flow when the debtor presses 9. Returns whether the
+ * consent changed (false when it was already revoked).
+ */
+export async function optOutOfCalls(ctx: AppContext, contactPointId: string, source: string): Promise<boolean> {
+  const cp = await ctx.db.contactPoint.findUnique({ where: { id: contactPointId } });
+  if (!cp) throw new Error(`contact point ${contactPointId} not found`);
+  return inThread(ctx, async (tx, out) => {
+    const conversation = await ensureConversation(tx, cp.debtorId);
+    const changed = await changeConsent(tx, { contactPointIds: [cp.id], channel: 'VOICE', state: 'REVOKED', source, conversationId: conversation.id }, out);
+    await addFlags(tx, conversation.id, ['OPT_OUT'], { reason: 'calls opted out', channel: 'VOICE', contactPointId: cp.id, source }, out);
+    return changed.length > 0;
+  });
+}
+
+// ── one-click unsubscribe links (RFC 8058) ────────────────────────────────
+
+let fileKeyCache: { dir: string; key: Buffer } | null = null;
+
+/** The link key: UNSUBSCRIBE_SECRET, else one generated once and kept under DATA_DIR/secrets. */
+function unsubscribeKey(ctx: AppContext): Buffer {
+  if (ctx.config.UNSUBSCRIBE_SECRET) return Buffer.from(ctx.config.UNSUBSCRIBE_SECRET, 'utf8');
+  const dir = path.resolve(ctx.config.DATA_DIR, 'secrets');
+  if (fileKeyCache?.dir === dir) return fileKeyCache.key;
+  const file = path.join(dir, 'unsubscribe.key');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    fs.writeFileSync(file, randomBytes(32).toString('hex'), { flag: 'wx', mode: 0o600 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'utf8');
+  fileKeyCache = { dir, key };
+  return key;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function mac(ctx: AppContext, contactPointId: string): Buffer {
+  return createHmac('sha256', unsubscribeKey(ctx)).update(`unsubscribe:v1:${contactPointId.toLowerCase()}`).digest().subarray(0, 18);
+}
+
+/** Stateless token naming one email contact point (its debtor's thread follows from it). */
+export function unsubscribeToken(ctx: AppContext, contactPointId: string): string {
+  if (!UUID.test(contactPointId)) throw new Error('contactPointId must be a UUID');
+  return `${Buffer.from(contactPointId.replace(/-/g, ''), 'hex').toString('base64url')}.${mac(ctx, contactPointId).toString('base64url')}`;
+}
+
+/** The contact point id a token names, or null when the token is malformed or forged. */
+export function verifyUnsubscribeToken(ctx: AppContext, token: string): string | null {
+  const m = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{24})$/.exec(token);
+  if (!m) return null;
+  const hex = Buffer.from(m[1]!, 'base64url').toString('hex');
+  if (hex.length !== 32) return null;
+  const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  const given = Buffer.from(m[2]!, 'base64url');
+  const expected = mac(ctx, id);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  return id;
+}
+
+/** For the outbound email builder: the List-Unsubscribe (and footer) link of one email address. */
+export function unsubscribeUrl(ctx: AppContext, opts: { contactPointId: string }): string {
+  return `${ctx.publicBaseUrl}/unsubscribe/${unsubscribeToken(ctx, opts.contactPointId)}`;
+}

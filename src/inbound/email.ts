@@ -1,0 +1,206 @@
+// Inbound email, from SendGrid Inbound Parse (parsed fields or the raw MIME
+// in `email`) and from the built-in SMTP listener: normalised to one shape,
+// matched to a thread, stored with its attachments, and read for opt-outs and
+// other intents (only the part the sender wrote, not our quoted reminder).
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import Busboy from 'busboy';
+import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import addressparser from 'nodemailer/lib/addressparser';
+import type { AppContext } from '../context.js';
+import type { InboundEvent } from '../generated/prisma/client.js';
+import { safeFilename, storeAttachmentBytes, type SkippedAttachment, type StoredAttachment } from './attachments.js';
+import { visibleReplyText } from './classifier.js';
+import { registerProcessor } from './events-store.js';
+import { matchEmail, normalizeEmail } from './matching.js';
+import { findExistingInbound, recordInboundMessage } from './messages.js';
+
+export interface NormalizedEmail {
+  messageId: string | null;
+  inReplyTo: string | null;
+  references: string[];
+  from: string;
+  fromName: string | null;
+  to: string[];
+  cc: string[];
+  envelopeTo: string[];
+  subject: string | null;
+  text: string;
+  html: string | null;
+  date: Date | null;
+  attachments: { filename: string; contentType: string; content: Buffer }[];
+}
+
+// ── multipart (Inbound Parse) ─────────────────────────────────────────────
+
+export interface MultipartForm {
+  fields: Record<string, string>;
+  files: { field: string; filename: string; contentType: string; content: Buffer }[];
+}
+
+export function parseMultipart(body: Buffer, contentType: string, maxBytes: number): Promise<MultipartForm> {
+  return new Promise((resolve, reject) => {
+    let bb: Busboy.Busboy;
+    try {
+      bb = Busboy({ headers: { 'content-type': contentType }, limits: { fieldSize: maxBytes, fileSize: maxBytes, files: 100, fields: 200 }, defParamCharset: 'utf8' });
+    } catch (err) {
+      reject(err);
+      return;
+    }
+    const form: MultipartForm = { fields: {}, files: [] };
+    bb.on('field', (name, value) => {
+      form.fields[name] = value;
+    });
+    bb.on('file', (field, stream, info) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => form.files.push({ field, filename: info.filename ?? '', contentType: info.mimeType, content: Buffer.concat(chunks) }));
+    });
+    bb.on('error', reject);
+    bb.on('close', () => resolve(form));
+    Readable.from([body]).pipe(bb);
+  });
+}
+
+const addresses = (obj: AddressObject | AddressObject[] | undefined): string[] =>
+  (Array.isArray(obj) ? obj : obj ? [obj] : []).flatMap((o) => o.value.map((v) => v.address ?? '')).filter(Boolean).map(normalizeEmail);
+
+const splitIds = (v: string | string[] | undefined): string[] =>
+  (Array.isArray(v) ? v : v ? v.split(/\s+/) : []).map((s) => s.trim()).filter(Boolean);
+
+function listAddresses(value: string | undefined): string[] {
+  if (!value) return [];
+  return (addressparser(value, { flatten: true }) as { address?: string }[]).map((a) => a.address ?? '').filter(Boolean).map(normalizeEmail);
+}
+
+function fromMail(mail: ParsedMail, envelopeTo: string[]): NormalizedEmail {
+  const from = mail.from?.value[0];
+  return {
+    messageId: mail.messageId ?? null,
+    inReplyTo: mail.inReplyTo ?? null,
+    references: splitIds(mail.references),
+    from: normalizeEmail(from?.address ?? ''),
+    fromName: from?.name || null,
+    to: addresses(mail.to),
+    cc: addresses(mail.cc),
+    envelopeTo,
+    subject: mail.subject ?? null,
+    text: mail.text ?? '',
+    html: typeof mail.html === 'string' ? mail.html : null,
+    date: mail.date ?? null,
+    attachments: mail.attachments.map((a, i) => ({ filename: safeFilename(a.filename, `attachment-${i + 1}`), contentType: a.contentType, content: a.content })),
+  };
+}
+
+export async function parseRawMime(raw: Buffer, envelopeTo: string[] = []): Promise<NormalizedEmail> {
+  return fromMail(await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true }), envelopeTo);
+}
+
+function envelopeRecipients(envelope: string | undefined): string[] {
+  if (!envelope) return [];
+  try {
+    const parsed = JSON.parse(envelope) as { to?: string[] | string };
+    return (Array.isArray(parsed.to) ? parsed.to : parsed.to ? [parsed.to] : []).map(normalizeEmail);
+  } catch {
+    return [];
+  }
+}
+
+/** Both Inbound Parse variants: the raw MIME in `email`, or parsed fields plus attachmentN files. */
+export async function parseInboundParse(body: Buffer, contentType: string, maxBytes: number): Promise<NormalizedEmail> {
+  const form = await parseMultipart(body, contentType, maxBytes);
+  const f = form.fields;
+  const envelopeTo = envelopeRecipients(f.envelope);
+  if (f.email) return parseRawMime(Buffer.from(f.email, 'utf8'), envelopeTo);
+  // Parsed mode: the original header block is in `headers`; parse it for Message-ID and threading.
+  const headerMail = f.headers ? await simpleParser(`${f.headers.replace(/\r?\n$/, '')}\r\n\r\n`) : null;
+  const fromList = addressparser(f.from ?? '', { flatten: true }) as { address?: string; name?: string }[];
+  let attachmentInfo: Record<string, { filename?: string; type?: string; name?: string }> = {};
+  try {
+    attachmentInfo = f['attachment-info'] ? JSON.parse(f['attachment-info']) : {};
+  } catch {
+    attachmentInfo = {};
+  }
+  return {
+    messageId: headerMail?.messageId ?? null,
+    inReplyTo: headerMail?.inReplyTo ?? null,
+    references: splitIds(headerMail?.references),
+    from: normalizeEmail(fromList[0]?.address ?? ''),
+    fromName: fromList[0]?.name || null,
+    to: listAddresses(f.to),
+    cc: listAddresses(f.cc),
+    envelopeTo,
+    subject: f.subject ?? null,
+    text: f.text ?? '',
+    html: f.html ?? null,
+    date: headerMail?.date ?? null,
+    attachments: form.files.map((file, i) => ({
+      filename: safeFilename(attachmentInfo[file.field]?.filename ?? file.filename, `attachment-${i + 1}`),
+      contentType: attachmentInfo[file.field]?.type ?? file.contentType,
+      content: file.content,
+    })),
+  };
+}
+
+/** Same email by any route (Inbound Parse, SMTP) → same key: its Message-ID, else a hash of its content. */
+export function emailDedupeKey(mail: NormalizedEmail, raw: Buffer): string {
+  if (mail.messageId) return `email:${mail.messageId.trim().toLowerCase()}`;
+  return `email-sha256:${createHash('sha256').update(raw).digest('hex')}`;
+}
+
+// ── processing ───────────────────────────────────────────────────────────
+
+export async function landEmail(ctx: AppContext, mail: NormalizedEmail, provider: string, raw: Buffer): Promise<void> {
+  if (!mail.from) throw new Error('email has no From address');
+  const rfcMessageId = mail.messageId;
+  const providerMessageId = rfcMessageId ? null : `email-sha256:${createHash('sha256').update(raw).digest('hex')}`;
+  if (await findExistingInbound(ctx, { rfcMessageId, providerMessageId })) return;
+
+  const attachments: StoredAttachment[] = [];
+  const skipped: SkippedAttachment[] = [];
+  for (const a of mail.attachments) {
+    const r = await storeAttachmentBytes(ctx, a);
+    if ('stored' in r) attachments.push(r.stored);
+    else skipped.push(r.skipped);
+  }
+  const recipients = [...mail.to, ...mail.cc, ...mail.envelopeTo];
+  const referencedIds = [...(mail.inReplyTo ? [mail.inReplyTo] : []), ...[...mail.references].reverse()];
+  const match = await matchEmail(ctx.db, { from: mail.from, recipients, referencedIds }, ctx.providers.email.inboundDomain);
+
+  // Classify what the sender wrote; a fresh subject ("Unsubscribe") counts, a "Re: <our subject>" does not.
+  const visible = visibleReplyText(mail.text);
+  const ownSubject = mail.subject && !/^\s*(re|aw|sv|fw|fwd|rv|res)\s*:/i.test(mail.subject) ? mail.subject : '';
+  await recordInboundMessage(ctx, {
+    channel: 'EMAIL',
+    provider,
+    providerMessageId,
+    rfcMessageId,
+    inReplyTo: mail.inReplyTo,
+    from: mail.from,
+    to: mail.to[0] ?? mail.envelopeTo[0] ?? null,
+    subject: mail.subject,
+    body: mail.text,
+    html: mail.html,
+    replyText: [ownSubject, visible].filter(Boolean).join('\n'),
+    match,
+    attachments,
+    skippedAttachments: skipped,
+  });
+}
+
+async function processInboundParse(ctx: AppContext, event: InboundEvent) {
+  const headers = event.headers as Record<string, string>;
+  const raw = Buffer.from(event.body);
+  const mail = await parseInboundParse(raw, headers['content-type'] ?? '', ctx.config.INBOUND_EMAIL_MAX_BYTES);
+  await landEmail(ctx, mail, 'sendgrid', raw);
+}
+
+async function processSmtp(ctx: AppContext, event: InboundEvent) {
+  const headers = event.headers as { envelope?: { rcptTo?: string[] } };
+  const raw = Buffer.from(event.body);
+  const mail = await parseRawMime(raw, (headers.envelope?.rcptTo ?? []).map(normalizeEmail));
+  await landEmail(ctx, mail, 'smtp', raw);
+}
+
+registerProcessor('sendgrid', 'inbound-email', processInboundParse);
+registerProcessor('smtp', 'inbound-email', processSmtp);

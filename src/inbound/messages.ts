@@ -1,0 +1,137 @@
+// Lands one inbound message in its thread: the message row, its attachments,
+// the timeline event, thread flags for unusual senders, and the reply's
+// consequences (consent, flags, restrictions) — one transaction, so a retry
+// after a failure either finds everything or nothing. Idempotent by the
+// provider's id (MessageSid, the email's Message-ID).
+import type { AppContext } from '../context.js';
+import type { Message } from '../generated/prisma/client.js';
+import type { Channel, ConversationFlag } from '../generated/prisma/enums.js';
+import { appendEvent, ensureConversation, ensureUnmatchedConversation } from '../conversations/thread.js';
+import type { SkippedAttachment, StoredAttachment } from './attachments.js';
+import { replyClassifier, type Classification, type SmsKeyword } from './classifier.js';
+import type { Match } from './matching.js';
+import { applyReplyActions } from './reply-actions.js';
+import { addFlags, inThread, isUniqueViolation, messageView } from './thread-writer.js';
+
+export interface InboundMessageInput {
+  channel: Channel;
+  provider: string;
+  /** MessageSid; for email the Message-ID goes to rfcMessageId instead. */
+  providerMessageId?: string | null;
+  rfcMessageId?: string | null;
+  inReplyTo?: string | null;
+  from: string;
+  to: string | null;
+  subject?: string | null;
+  body: string;
+  html?: string | null;
+  /** The text the classifier reads (e.g. an email without its quoted part); defaults to body. */
+  replyText?: string;
+  match: Match;
+  numberContactPointIds?: string[];
+  keyword?: SmsKeyword | null;
+  attachments: StoredAttachment[];
+  skippedAttachments: SkippedAttachment[];
+  receivedAt?: Date;
+}
+
+export async function findExistingInbound(ctx: AppContext, input: Pick<InboundMessageInput, 'providerMessageId' | 'rfcMessageId'>): Promise<Message | null> {
+  const or = [
+    ...(input.providerMessageId ? [{ providerMessageId: input.providerMessageId }] : []),
+    ...(input.rfcMessageId ? [{ rfcMessageId: input.rfcMessageId }] : []),
+  ];
+  if (or.length === 0) return null;
+  return ctx.db.message.findFirst({ where: { OR: or } });
+}
+
+export async function recordInboundMessage(ctx: AppContext, input: InboundMessageInput): Promise<{ message: Message; created: boolean; classification: Classification | null }> {
+  const existing = await findExistingInbound(ctx, input);
+  if (existing) return { message: existing, created: false, classification: null };
+
+  const locale = input.match.kind === 'thread' && input.match.debtorId
+    ? ((await ctx.db.debtor.findUnique({ where: { id: input.match.debtorId }, select: { locale: true } }))?.locale ?? 'en')
+    : 'en';
+  const classification = input.keyword ? { intents: [], confidence: 1, extracted: {} } : replyClassifier.classify(input.replyText ?? input.body, input.channel, locale, input.receivedAt ?? new Date());
+
+  try {
+    return await inThread(ctx, async (tx, out) => {
+      const m = input.match;
+      const conversation =
+        m.kind === 'unmatched'
+          ? await ensureUnmatchedConversation(tx, m.address)
+          : m.debtorId
+            ? await ensureConversation(tx, m.debtorId)
+            : await tx.conversation.findUniqueOrThrow({ where: { id: m.conversationId! } });
+      const debtorId = m.kind === 'thread' ? m.debtorId : null;
+      const contactPointId = m.kind === 'thread' ? m.contactPointId : null;
+      const fromUnknownAddress = m.kind === 'thread' && m.fromUnknownAddress;
+
+      const message = await tx.message.create({
+        data: {
+          conversationId: conversation.id,
+          debtorId,
+          contactPointId,
+          direction: 'INBOUND',
+          channel: input.channel,
+          status: 'RECEIVED',
+          provider: input.provider,
+          providerMessageId: input.providerMessageId ?? null,
+          rfcMessageId: input.rfcMessageId ?? null,
+          inReplyTo: input.inReplyTo ?? null,
+          fromAddress: input.from,
+          toAddress: input.to,
+          subject: input.subject ?? null,
+          body: input.body,
+          html: input.html ?? null,
+          fromUnknownAddress,
+          ...(input.receivedAt ? { createdAt: input.receivedAt } : {}),
+        },
+      });
+      const attachments = [];
+      for (const a of input.attachments) {
+        attachments.push(await tx.attachment.create({ data: { messageId: message.id, filename: a.filename, contentType: a.contentType, size: a.size, sha256: a.sha256, path: a.path } }));
+      }
+      await tx.conversation.update({
+        where: { id: conversation.id },
+        data: { lastInboundChannel: input.channel, ...(conversation.status !== 'OPEN' ? { status: 'OPEN', snoozedUntil: null } : {}) },
+      });
+      out.events.push(
+        await appendEvent(tx, conversation.id, 'message.created', {
+          message: messageView(message, attachments),
+          ...(input.skippedAttachments.length ? { skippedAttachments: input.skippedAttachments } : {}),
+          ...(m.kind === 'thread' ? { matchedBy: m.via } : { unmatchedReason: m.reason }),
+          intents: classification.intents,
+          ...(input.keyword ? { keyword: input.keyword } : {}),
+        }),
+      );
+
+      const threadFlags: ConversationFlag[] = [];
+      if (fromUnknownAddress) threadFlags.push('UNKNOWN_SENDER_ADDRESS');
+      if (m.kind === 'unmatched' && m.reason === 'ambiguous_sender') threadFlags.push('NEEDS_REVIEW');
+      await addFlags(tx, conversation.id, threadFlags, {
+        messageId: message.id,
+        reason: fromUnknownAddress ? `sent from ${input.from}, not on file for this debtor` : 'sender shared by several debtors',
+        ...(m.kind === 'unmatched' ? { candidateDebtorIds: m.candidateDebtorIds } : {}),
+      }, out);
+
+      await applyReplyActions(ctx, tx, {
+        conversationId: conversation.id,
+        debtorId,
+        messageId: message.id,
+        channel: input.channel,
+        contactPointId,
+        numberContactPointIds: input.numberContactPointIds,
+        keyword: input.keyword,
+        classification,
+      }, out);
+      return { message, created: true, classification };
+    });
+  } catch (err) {
+    // Another worker stored the same message first.
+    if (isUniqueViolation(err)) {
+      const again = await findExistingInbound(ctx, input);
+      if (again) return { message: again, created: false, classification: null };
+    }
+    throw err;
+  }
+}

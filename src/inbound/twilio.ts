@@ -1,0 +1,244 @@
+// Twilio webhooks: inbound SMS/MMS, message status callbacks, and the call
+// status / answering-machine / recording callbacks of reminder calls. The
+// voice TwiML endpoints (answer, gather) belong to the outbound side and
+// reuse verifyTwilio().
+import type { Express, Request, Response } from 'express';
+import type { AppContext } from '../context.js';
+import type { InboundEvent } from '../generated/prisma/client.js';
+import type { MessageStatus } from '../generated/prisma/enums.js';
+import { badRequest } from '../http/errors.js';
+import { fetchTwilioMedia, safeFilename, TransientFetchError, type SkippedAttachment, type StoredAttachment } from './attachments.js';
+import { smsKeyword } from './classifier.js';
+import { changeConsent } from './consent.js';
+import { headersForStorage, registerProcessor } from './events-store.js';
+import { intake } from './intake.js';
+import { matchPhone, normalizePhone } from './matching.js';
+import { findExistingInbound, recordInboundMessage } from './messages.js';
+import { applyStatus } from './status.js';
+import { addFlags } from './thread-writer.js';
+import { verifyTwilio } from './verify.js';
+import { appendEvent } from '../conversations/thread.js';
+import { audit } from '../audit.js';
+
+type Params = Record<string, string>;
+
+/** The params Twilio sent, as stored (form body for POST, query for GET). */
+export function storedParams(event: Pick<InboundEvent, 'body'>): Params {
+  return Object.fromEntries(new URLSearchParams(Buffer.from(event.body).toString('utf8')));
+}
+
+function requestParams(req: Request): { params: Params; raw: Buffer } {
+  if (req.method === 'GET') {
+    const q = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
+    return { params: Object.fromEntries(new URLSearchParams(q)), raw: Buffer.from(q) };
+  }
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const params = Object.fromEntries(Object.entries(body).map(([k, v]) => [k, Array.isArray(v) ? String(v[0]) : String(v)]));
+  return { params, raw: req.rawBody ?? Buffer.from(new URLSearchParams(params).toString()) };
+}
+
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
+
+function requireParams(params: Params, ...names: string[]): void {
+  const missing = names.filter((n) => !params[n]);
+  if (missing.length) throw badRequest(`missing Twilio parameter(s): ${missing.join(', ')}`, missing.map((field) => ({ field, reason: 'is required' })));
+}
+
+function webhook(ctx: AppContext, kind: string, dedupe: (p: Params) => string | undefined, required: string[], twiml = false) {
+  return async (req: Request, res: Response) => {
+    const { params, raw } = requestParams(req);
+    requireParams(params, ...required);
+    const key = dedupe(params);
+    if (!key) throw badRequest('missing Twilio parameter MessageSid', [{ field: 'MessageSid', reason: 'is required' }]);
+    await intake(ctx, { provider: 'twilio', kind, dedupeKey: `twilio:${kind}:${key}`, headers: headersForStorage(req.headers), body: raw });
+    if (twiml) res.type('text/xml').send(EMPTY_TWIML);
+    else res.status(204).end();
+  };
+}
+
+export function twilioRoutes(app: Express, ctx: AppContext): void {
+  const verify = verifyTwilio(ctx);
+  const route = (path: string, handler: ReturnType<typeof webhook>) => {
+    app.post(path, verify, handler);
+    app.get(path, verify, handler);
+  };
+  route('/webhooks/twilio/sms', webhook(ctx, 'sms', (p) => p.MessageSid ?? p.SmsSid, ['From'], true));
+  route('/webhooks/twilio/status', webhook(ctx, 'status', (p) => ((p.MessageSid ?? p.SmsSid) ? `${p.MessageSid ?? p.SmsSid}:${p.MessageStatus ?? p.SmsStatus}` : undefined), []));
+  route('/webhooks/twilio/voice/status', webhook(ctx, 'voice-status', (p) => `${p.CallSid}:${p.CallStatus}`, ['CallSid', 'CallStatus']));
+  route('/webhooks/twilio/voice/amd', webhook(ctx, 'voice-amd', (p) => `${p.CallSid}:${p.AnsweredBy}`, ['CallSid', 'AnsweredBy']));
+  route('/webhooks/twilio/voice/recording', webhook(ctx, 'voice-recording', (p) => `${p.RecordingSid}:${p.RecordingStatus ?? 'completed'}`, ['CallSid', 'RecordingSid']));
+}
+
+// ── processing ───────────────────────────────────────────────────────────
+
+/** Media fetches that fail transiently are retried this many times before the message lands without them. */
+const MEDIA_FETCH_ATTEMPTS = 3;
+
+async function processSms(ctx: AppContext, event: InboundEvent) {
+  const p = storedParams(event);
+  const sid = p.MessageSid ?? p.SmsSid;
+  if (!sid) return { ignored: 'no MessageSid' };
+  if (await findExistingInbound(ctx, { providerMessageId: sid })) return;
+  const from = normalizePhone(p.From ?? '') ?? p.From ?? '';
+  const to = p.To ? (normalizePhone(p.To) ?? p.To) : null;
+
+  const attachments: StoredAttachment[] = [];
+  const skipped: SkippedAttachment[] = [];
+  const numMedia = Math.min(Number(p.NumMedia ?? 0) || 0, 10);
+  for (let i = 0; i < numMedia; i++) {
+    const url = p[`MediaUrl${i}`];
+    const declared = p[`MediaContentType${i}`];
+    const filename = safeFilename(undefined, `media-${i}${extensionFor(declared)}`);
+    if (!url) {
+      skipped.push({ filename, contentType: declared ?? 'unknown', reason: 'no media URL' });
+      continue;
+    }
+    try {
+      const r = await fetchTwilioMedia(ctx, url, declared, filename);
+      if ('stored' in r) attachments.push(r.stored);
+      else skipped.push(r.skipped);
+    } catch (err) {
+      if (err instanceof TransientFetchError && event.attempts < MEDIA_FETCH_ATTEMPTS) throw err;
+      skipped.push({ filename, contentType: declared ?? 'unknown', reason: (err as Error).message });
+    }
+  }
+
+  const { match, numberContactPointIds } = await matchPhone(ctx.db, from);
+  const body = p.Body ?? '';
+  await recordInboundMessage(ctx, {
+    channel: 'SMS',
+    provider: 'twilio',
+    providerMessageId: sid,
+    from,
+    to,
+    body,
+    match,
+    numberContactPointIds,
+    keyword: smsKeyword(body),
+    attachments,
+    skippedAttachments: skipped,
+  });
+}
+
+function extensionFor(contentType: string | undefined): string {
+  const map: Record<string, string> = { 'image/jpeg': '.jpg', 'image/png': '.png', 'image/gif': '.gif', 'application/pdf': '.pdf', 'text/vcard': '.vcf', 'video/mp4': '.mp4', 'audio/mpeg': '.mp3' };
+  return (contentType && map[contentType.toLowerCase()]) ?? '';
+}
+
+const SMS_STATUS: Record<string, MessageStatus | null> = {
+  accepted: 'QUEUED',
+  scheduled: 'QUEUED',
+  queued: 'QUEUED',
+  sending: 'SENDING',
+  sent: 'SENT',
+  delivered: 'DELIVERED',
+  read: 'DELIVERED',
+  undelivered: 'UNDELIVERED',
+  failed: 'FAILED',
+  canceled: 'CANCELLED',
+  partially_delivered: 'DELIVERED',
+  receiving: null,
+  received: null,
+};
+
+async function processSmsStatus(ctx: AppContext, event: InboundEvent) {
+  const p = storedParams(event);
+  const sid = p.MessageSid ?? p.SmsSid;
+  const providerStatus = (p.MessageStatus ?? p.SmsStatus ?? '').toLowerCase();
+  if (!sid) return { ignored: 'no MessageSid' };
+  if (!(providerStatus in SMS_STATUS)) return { ignored: `unknown MessageStatus ${providerStatus}` };
+  const errorCode = p.ErrorCode || null;
+  await applyStatus(ctx, {
+    ref: { providerMessageId: sid },
+    status: SMS_STATUS[providerStatus] ?? null,
+    providerStatus,
+    providerEventId: `twilio:status:${sid}:${providerStatus}`,
+    errorCode,
+    errorMessage: p.ErrorMessage ?? null,
+    detail: { to: p.To, from: p.From, ...(errorCode ? { errorCode } : {}) },
+    effects: async (tx, message, out) => {
+      if (!message.contactPointId || !errorCode) return;
+      const cause = { messageId: message.id, errorCode };
+      if (errorCode === '21610') {
+        // The carrier says this number replied STOP (possibly to another sender of ours): honour it here too.
+        const cp = await tx.contactPoint.findUnique({ where: { id: message.contactPointId } });
+        const sameNumber = cp ? await tx.contactPoint.findMany({ where: { kind: 'PHONE', value: cp.value }, select: { id: true } }) : [];
+        await changeConsent(tx, { contactPointIds: sameNumber.map((c) => c.id), channel: 'SMS', state: 'REVOKED', source: 'provider:21610', conversationId: message.conversationId, cause }, out);
+        await addFlags(tx, message.conversationId, ['OPT_OUT'], { reason: 'carrier reports the number opted out (21610)', ...cause }, out);
+      } else if (errorCode === '21211' || errorCode === '21614') {
+        await tx.contactPoint.update({ where: { id: message.contactPointId }, data: { valid: false, invalidReason: `twilio:${errorCode}`, invalidAt: new Date() } });
+        await audit(tx, { type: 'provider', id: 'twilio' }, { action: 'contact_point.invalidate', entityType: 'contact_point', entityId: message.contactPointId, data: cause });
+        out.events.push(await appendEvent(tx, message.conversationId, 'contact_point.invalid', { contactPointId: message.contactPointId, reason: `twilio:${errorCode}`, ...cause }));
+      }
+    },
+  });
+}
+
+const CALL_STATUS: Record<string, MessageStatus> = {
+  queued: 'QUEUED',
+  initiated: 'QUEUED',
+  ringing: 'RINGING',
+  'in-progress': 'IN_PROGRESS',
+  answered: 'IN_PROGRESS',
+  completed: 'COMPLETED',
+  busy: 'BUSY',
+  'no-answer': 'NO_ANSWER',
+  failed: 'FAILED',
+  canceled: 'CANCELLED',
+};
+
+async function processCallStatus(ctx: AppContext, event: InboundEvent) {
+  const p = storedParams(event);
+  const status = (p.CallStatus ?? '').toLowerCase();
+  if (!(status in CALL_STATUS)) return { ignored: `unknown CallStatus ${status}` };
+  const duration = p.CallDuration ?? p.Duration;
+  await applyStatus(ctx, {
+    ref: { providerMessageId: p.CallSid! },
+    status: CALL_STATUS[status]!,
+    providerStatus: status,
+    providerEventId: `twilio:call:${p.CallSid}:${status}`,
+    errorCode: p.ErrorCode || null,
+    detail: { sequence: p.SequenceNumber, ...(p.AnsweredBy ? { answeredBy: p.AnsweredBy } : {}) },
+    callOutcome: {
+      ...(duration ? { durationSec: Number(duration) } : {}),
+      ...(p.AnsweredBy ? { answeredBy: p.AnsweredBy } : {}),
+      ...(CALL_STATUS[status] && ['COMPLETED', 'BUSY', 'NO_ANSWER', 'FAILED', 'CANCELLED'].includes(CALL_STATUS[status]!) ? { finalStatus: status } : {}),
+    },
+  });
+}
+
+async function processAmd(ctx: AppContext, event: InboundEvent) {
+  const p = storedParams(event);
+  await applyStatus(ctx, {
+    ref: { providerMessageId: p.CallSid! },
+    status: null,
+    providerStatus: `amd:${p.AnsweredBy}`,
+    providerEventId: `twilio:amd:${p.CallSid}:${p.AnsweredBy}`,
+    detail: { answeredBy: p.AnsweredBy, machineDetectionDurationMs: p.MachineDetectionDuration ? Number(p.MachineDetectionDuration) : undefined },
+    callOutcome: { answeredBy: p.AnsweredBy },
+  });
+}
+
+async function processRecording(ctx: AppContext, event: InboundEvent) {
+  const p = storedParams(event);
+  const recording = {
+    sid: p.RecordingSid,
+    url: p.RecordingUrl,
+    status: p.RecordingStatus ?? 'completed',
+    durationSec: p.RecordingDuration ? Number(p.RecordingDuration) : undefined,
+  };
+  await applyStatus(ctx, {
+    ref: { providerMessageId: p.CallSid! },
+    status: null,
+    providerStatus: `recording:${recording.status}`,
+    providerEventId: `twilio:recording:${p.RecordingSid}:${recording.status}`,
+    detail: recording,
+    callOutcome: { recording },
+  });
+}
+
+registerProcessor('twilio', 'sms', processSms);
+registerProcessor('twilio', 'status', processSmsStatus);
+registerProcessor('twilio', 'voice-status', processCallStatus);
+registerProcessor('twilio', 'voice-amd', processAmd);
+registerProcessor('twilio', 'voice-recording', processRecording);

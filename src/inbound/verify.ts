@@ -1,0 +1,109 @@
+// Authentication of provider webhooks. Each check runs before anything is
+// stored: a request that fails it gets 403 (401 when Inbound Parse sent no
+// credentials at all) and leaves no trace but a log line.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Request, RequestHandler } from 'express';
+import twilio from 'twilio';
+import { EventWebhook } from '@sendgrid/eventwebhook';
+import type { AppContext } from '../context.js';
+import { safeEqual } from '../auth/api-keys.js';
+import { forbidden, HttpError } from '../http/errors.js';
+
+/** The URL the provider signed: the public base (PUBLIC_BASE_URL behind a proxy) plus the path and query as received. */
+export const signedUrl = (ctx: AppContext, req: Request) => ctx.publicBaseUrl + req.originalUrl;
+
+/**
+ * Express middleware checking X-Twilio-Signature (HMAC-SHA1 of the URL and
+ * sorted POST params, keyed with the auth token) with the SDK's validator.
+ * Exported for the voice TwiML endpoints of the outbound side.
+ */
+export function verifyTwilio(ctx: AppContext): RequestHandler {
+  return (req, _res, next) => {
+    const signature = req.header('x-twilio-signature');
+    const params = req.method === 'POST' && req.body && typeof req.body === 'object' && !Buffer.isBuffer(req.body) ? (req.body as Record<string, unknown>) : {};
+    if (!signature || !twilio.validateRequest(ctx.providers.twilio.authToken, signature, signedUrl(ctx, req), params)) {
+      req.log?.warn({ path: req.path }, 'Twilio webhook refused: bad or missing signature');
+      return next(forbidden('invalid or missing X-Twilio-Signature'));
+    }
+    next();
+  };
+}
+
+/** Unix timestamp in seconds or milliseconds → ms; NaN when unreadable. */
+function timestampMs(value: string): number {
+  if (!/^\d{9,14}$/.test(value)) return NaN;
+  const n = Number(value);
+  return n > 1e12 ? n : n * 1000;
+}
+
+function fresh(ctx: AppContext, ts: string): boolean {
+  const ms = timestampMs(ts);
+  return Number.isFinite(ms) && Math.abs(Date.now() - ms) <= ctx.config.WEBHOOK_MAX_AGE_SECONDS * 1000;
+}
+
+/** SendGrid Event Webhook: ECDSA P-256 over timestamp + raw body, with a replay window. */
+export function verifySendgridEvents(ctx: AppContext): RequestHandler {
+  const ew = new EventWebhook();
+  let key: ReturnType<EventWebhook['convertPublicKeyToECDSA']> | null = null;
+  return (req, _res, next) => {
+    const signature = req.header('x-twilio-email-event-webhook-signature');
+    const timestamp = req.header('x-twilio-email-event-webhook-timestamp');
+    const raw = req.rawBody;
+    let ok = false;
+    if (signature && timestamp && raw && ctx.providers.sendgrid.webhookPublicKey) {
+      try {
+        key ??= ew.convertPublicKeyToECDSA(ctx.providers.sendgrid.webhookPublicKey);
+        ok = ew.verifySignature(key, raw, signature, timestamp);
+      } catch {
+        ok = false;
+      }
+    }
+    if (!ok) {
+      req.log?.warn('SendGrid event webhook refused: bad or missing signature');
+      return next(forbidden('invalid or missing SendGrid event webhook signature'));
+    }
+    if (!fresh(ctx, timestamp!)) return next(forbidden(`webhook timestamp outside the ${ctx.config.WEBHOOK_MAX_AGE_SECONDS} s window (replay?)`));
+    next();
+  };
+}
+
+/** Lob: hex HMAC-SHA256 of `${timestamp}.${raw body}` keyed with the webhook secret, with a replay window. */
+export function verifyLob(ctx: AppContext): RequestHandler {
+  return (req, _res, next) => {
+    const signature = req.header('lob-signature') ?? '';
+    const timestamp = req.header('lob-signature-timestamp') ?? '';
+    const raw = req.rawBody;
+    const expected = raw ? createHmac('sha256', ctx.providers.lob.webhookSecret).update(`${timestamp}.`).update(raw).digest() : null;
+    const given = /^[0-9a-f]{64}$/i.test(signature) ? Buffer.from(signature, 'hex') : null;
+    if (!expected || !given || !timestamp || !timingSafeEqual(expected, given)) {
+      req.log?.warn('Lob webhook refused: bad or missing signature');
+      return next(forbidden('invalid or missing Lob-Signature'));
+    }
+    if (!fresh(ctx, timestamp)) return next(forbidden(`webhook timestamp outside the ${ctx.config.WEBHOOK_MAX_AGE_SECONDS} s window (replay?)`));
+    next();
+  };
+}
+
+/**
+ * SendGrid Inbound Parse carries no signature; it is authenticated by a
+ * shared secret, either as the basic-auth password (any user name) in the
+ * configured URL, or as the last path segment (/webhooks/sendgrid/inbound/TOKEN).
+ */
+export function verifyInboundParse(ctx: AppContext): RequestHandler {
+  return (req, res, next) => {
+    const secret = ctx.providers.inboundParseSecret;
+    const token = typeof req.params.token === 'string' ? req.params.token : undefined;
+    if (token !== undefined) {
+      return safeEqual(token, secret) ? next() : next(forbidden('invalid inbound parse token'));
+    }
+    const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(req.header('authorization') ?? '');
+    if (!m) {
+      res.setHeader('WWW-Authenticate', 'Basic realm="inbound-parse"');
+      return next(new HttpError(401, 'unauthorized', 'inbound parse requires basic auth or a path token'));
+    }
+    const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+    const password = decoded.slice(decoded.indexOf(':') + 1);
+    if (decoded.indexOf(':') < 0 || !safeEqual(password, secret)) return next(forbidden('invalid inbound parse credentials'));
+    next();
+  };
+}

@@ -1,0 +1,223 @@
+// The dispatch job: takes one outbox message to its provider. Claiming the
+// row (PENDING/SCHEDULED → SENDING) makes dispatch idempotent across workers;
+// consent and restrictions are checked again at send time because a STOP or
+// a payment may have landed since the message was queued. Transient provider
+// faults retry with exponential backoff and jitter; permanent ones fail with
+// the provider's code recorded and their meaning applied to the contact point.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AppContext } from '../context.js';
+import { ProviderError, type ChannelAdapter, type OutboundPayload, type SendResult } from '../../channels/types.js';
+import { appendEvent, type TimelineEvent } from '../conversations/thread.js';
+import { publishTimeline } from '../conversations/live.js';
+import { createRouter, type Decision, type RoutedDecision } from '../router/index.js';
+import { lockDebtor, loadSnapshot } from './snapshot.js';
+import { applyContactPointEffect } from './effects.js';
+import { unsubscribeUrl } from '../domain/unsubscribe.js';
+import { letterPdfUrl } from './files.js';
+import type { Channel } from '../generated/prisma/enums.js';
+
+export const DISPATCH_JOB = 'dispatch-message';
+export const OUTBOX_SWEEP_JOB = 'outbox-sweep';
+export const MAX_ATTEMPTS = 6;
+
+const router = createRouter();
+
+export type ChannelAdapters = Record<Channel, ChannelAdapter>;
+
+/** Delay before retry n (1-based): 2^n seconds, capped at 10 minutes, with ±30% jitter. */
+export function retryDelayMs(attempt: number, random = Math.random): number {
+  const base = Math.min(600_000, 1000 * 2 ** attempt);
+  return Math.round(base * (0.7 + 0.6 * random()));
+}
+
+export async function scheduleDispatch(ctx: AppContext, messageId: string, at: Date): Promise<void> {
+  try {
+    if (at.getTime() <= Date.now()) await ctx.scheduler.now(DISPATCH_JOB, { messageId });
+    else await ctx.scheduler.schedule(at, DISPATCH_JOB, { messageId });
+  } catch (err) {
+    // The message is safely in the outbox; the sweeper will pick it up.
+    ctx.log.warn({ err, messageId }, 'could not schedule dispatch job; the outbox sweep will retry');
+  }
+}
+
+function hadReplyException(decision: unknown): boolean {
+  const reasons = (decision as { reasons?: { rule: string }[] } | null)?.reasons ?? [];
+  return reasons.some((r) => r.rule === 'reply_to.exception');
+}
+
+async function recordEvents(ctx: AppContext, events: TimelineEvent[]) {
+  publishTimeline(ctx.io, events);
+}
+
+export async function dispatchMessage(ctx: AppContext, adapters: ChannelAdapters, messageId: string, now = new Date()): Promise<void> {
+  const events: TimelineEvent[] = [];
+  // 1. re-check and claim, under the debtor's lock
+  const claimed = await ctx.db.$transaction(async (tx) => {
+    const m = await tx.message.findUnique({ where: { id: messageId } });
+    if (!m || (m.status !== 'PENDING' && m.status !== 'SCHEDULED')) return null;
+    if (m.scheduledAt && m.scheduledAt.getTime() > now.getTime() + 1000) return { reschedule: m.scheduledAt };
+    if (m.debtorId && m.debtId && m.intent && !hadReplyException(m.decision)) {
+      await lockDebtor(tx, m.debtorId);
+      const snapshot = await loadSnapshot(tx, m.debtorId, now, { excludeMessageId: m.id });
+      if (snapshot) {
+        const decision: Decision = router.decide({ debtorId: m.debtorId, debtId: m.debtId, intent: m.intent.replace(/-/g, '_'), channel: m.channel }, snapshot);
+        if (decision.outcome === 'refuse') {
+          await tx.message.update({ where: { id: m.id }, data: { status: 'CANCELLED', countsAsAttempt: false, errorMessage: 'refused at send time', decision: JSON.parse(JSON.stringify(decision)) } });
+          await tx.messageStatusEvent.create({ data: { messageId: m.id, status: 'CANCELLED', detail: { reasons: decision.reasons.map((r) => ({ rule: r.rule, detail: r.detail })) } } });
+          events.push(await appendEvent(tx, m.conversationId, 'message.status', { messageId: m.id, status: 'CANCELLED', reasons: decision.reasons.map((r) => ({ rule: r.rule, detail: r.detail })) }, { touch: false }));
+          return null;
+        }
+        const routed = decision as RoutedDecision;
+        if (routed.outcome === 'defer' && routed.sendAt.getTime() > now.getTime() + 1000) {
+          await tx.message.update({ where: { id: m.id }, data: { status: 'SCHEDULED', scheduledAt: routed.sendAt } });
+          await tx.messageStatusEvent.create({ data: { messageId: m.id, status: 'SCHEDULED', detail: { deferredAtSend: routed.reasons.map((r) => r.rule) } } });
+          events.push(await appendEvent(tx, m.conversationId, 'message.status', { messageId: m.id, status: 'SCHEDULED', scheduledAt: routed.sendAt.toISOString() }, { touch: false }));
+          return { reschedule: routed.sendAt };
+        }
+        if (routed.contactPointId !== m.contactPointId) {
+          await tx.message.update({ where: { id: m.id }, data: { contactPointId: routed.contactPointId, toAddress: routed.address } });
+        }
+      }
+    }
+    const r = await tx.message.updateMany({ where: { id: m.id, status: { in: ['PENDING', 'SCHEDULED'] } }, data: { status: 'SENDING', attempts: { increment: 1 } } });
+    if (r.count === 0) return null;
+    return { message: await tx.message.findUniqueOrThrow({ where: { id: m.id }, include: { conversation: true, contactPoint: true, debtor: true } }) };
+  });
+  await recordEvents(ctx, events.splice(0));
+  if (!claimed) return;
+  if ('reschedule' in claimed) {
+    await scheduleDispatch(ctx, messageId, claimed.reschedule!);
+    return;
+  }
+  const m = claimed.message;
+
+  // 2. hand it to the provider
+  let result: SendResult;
+  try {
+    const payload = await buildPayload(ctx, m);
+    const adapter = adapters[m.channel];
+    result = await adapter.send({ messageId: m.id, payload, statusCallbackUrl: statusCallbackUrl(ctx, m.channel) });
+  } catch (err) {
+    const pe = err instanceof ProviderError ? err : new ProviderError((err as Error).message ?? String(err), 'unknown', 'network', true);
+    await handleFailure(ctx, m, pe, now);
+    return;
+  }
+
+  // 3. record acceptance
+  await ctx.db.$transaction(async (tx) => {
+    await tx.message.update({
+      where: { id: m.id },
+      data: { status: result.status, provider: result.provider, providerMessageId: result.providerMessageId, sentAt: now, errorCode: null, errorMessage: null },
+    });
+    await tx.messageStatusEvent.create({ data: { messageId: m.id, status: result.status, providerStatus: result.status.toLowerCase(), detail: (result.detail ?? {}) as object } });
+    events.push(await appendEvent(tx, m.conversationId, 'message.status', { messageId: m.id, status: result.status, provider: result.provider }, { touch: false }));
+  });
+  await recordEvents(ctx, events);
+  ctx.log.info({ messageId: m.id, channel: m.channel, provider: result.provider, providerMessageId: result.providerMessageId }, 'message handed to provider');
+}
+
+async function handleFailure(ctx: AppContext, m: { id: string; attempts: number; conversationId: string; contactPointId: string | null; channel: Channel }, err: ProviderError, now: Date) {
+  const events: TimelineEvent[] = [];
+  const retry = err.transient && m.attempts < MAX_ATTEMPTS;
+  const nextAt = new Date(now.getTime() + retryDelayMs(m.attempts));
+  await ctx.db.$transaction(async (tx) => {
+    if (retry) {
+      await tx.message.update({ where: { id: m.id }, data: { status: 'PENDING', scheduledAt: nextAt, errorCode: err.code, errorMessage: err.message.slice(0, 500) } });
+      await tx.messageStatusEvent.create({ data: { messageId: m.id, status: 'PENDING', errorCode: err.code, detail: { retryAt: nextAt.toISOString(), attempt: m.attempts, provider: err.provider } } });
+    } else {
+      await tx.message.update({ where: { id: m.id }, data: { status: 'FAILED', countsAsAttempt: false, errorCode: err.code, errorMessage: err.message.slice(0, 500) } });
+      await tx.messageStatusEvent.create({ data: { messageId: m.id, status: 'FAILED', errorCode: err.code, detail: { provider: err.provider, transient: err.transient, attempts: m.attempts } } });
+      events.push(await appendEvent(tx, m.conversationId, 'message.status', { messageId: m.id, status: 'FAILED', errorCode: err.code }, { touch: false }));
+      if (err.effect && m.contactPointId) {
+        events.push(...(await applyContactPointEffect(tx, m.contactPointId, err.effect, `provider:${err.provider}:${err.code}`, m.conversationId)));
+      }
+    }
+  });
+  publishTimeline(ctx.io, events);
+  if (retry) {
+    ctx.log.warn({ messageId: m.id, code: err.code, attempt: m.attempts, retryAt: nextAt }, 'transient provider error; will retry');
+    await scheduleDispatch(ctx, m.id, nextAt);
+  } else {
+    ctx.log.warn({ messageId: m.id, code: err.code, provider: err.provider }, 'message failed');
+  }
+}
+
+export function statusCallbackUrl(ctx: AppContext, channel: Channel): string {
+  switch (channel) {
+    case 'SMS': return `${ctx.publicBaseUrl}/webhooks/twilio/status`;
+    case 'VOICE': return `${ctx.publicBaseUrl}/webhooks/twilio/voice/status`;
+    case 'EMAIL': return `${ctx.publicBaseUrl}/webhooks/sendgrid/events`;
+    case 'LETTER': return `${ctx.publicBaseUrl}/webhooks/lob`;
+  }
+}
+
+type LoadedMessage = {
+  id: string; channel: Channel; toAddress: string | null; subject: string | null; body: string; html: string | null; pdfPath: string | null; contactPointId: string | null;
+  conversation: { replyToken: string }; debtor: { fullName: string } | null;
+  contactPoint: { line1: string | null; line2: string | null; city: string | null; region: string | null; postalCode: string | null; country: string | null } | null;
+  decision: unknown; intent: string | null;
+};
+
+async function buildPayload(ctx: AppContext, m: LoadedMessage): Promise<OutboundPayload> {
+  if (!m.toAddress) throw new ProviderError('message has no destination', 'gateway', 'no_destination', false);
+  switch (m.channel) {
+    case 'SMS':
+      return { channel: 'SMS', to: m.toAddress, text: m.body };
+    case 'EMAIL': {
+      const domain = ctx.providers.email.inboundDomain;
+      return {
+        channel: 'EMAIL',
+        to: m.toAddress,
+        from: ctx.providers.email.from,
+        fromName: ctx.config.COMPANY_NAME,
+        subject: m.subject ?? ctx.config.COMPANY_NAME,
+        text: m.body,
+        html: m.html ?? m.body,
+        replyTo: `reply+${m.conversation.replyToken}@${domain}`,
+        messageIdHeader: `<${m.id}@${domain}>`,
+        listUnsubscribeUrl: unsubscribeUrl(ctx.publicBaseUrl, ctx.secret, m.contactPointId!),
+        customArgs: { gateway_message_id: m.id },
+      };
+    }
+    case 'VOICE':
+      return { channel: 'VOICE', to: m.toAddress, answerUrl: `${ctx.publicBaseUrl}/webhooks/twilio/voice/answer/${m.id}`, machineDetection: true };
+    case 'LETTER': {
+      const letter = (m.decision as { letter?: { mailType: 'usps_first_class' | 'usps_standard'; extraService: 'certified' | 'certified_return_receipt' | 'registered' | null } } | null)?.letter;
+      const cp = m.contactPoint;
+      if (!m.pdfPath || !cp?.line1 || !cp.city || !cp.postalCode || !cp.country) throw new ProviderError('letter has no PDF or no complete address', 'gateway', 'incomplete_letter', false, 'address_invalid');
+      return {
+        channel: 'LETTER',
+        to: { name: m.debtor?.fullName ?? '', line1: cp.line1, line2: cp.line2, city: cp.city, region: cp.region, postalCode: cp.postalCode, country: cp.country },
+        from: returnAddress(ctx),
+        pdf: fs.readFileSync(path.resolve(ctx.config.DATA_DIR, m.pdfPath)),
+        pdfUrl: letterPdfUrl(ctx, m.id),
+        description: `${m.intent ?? 'letter'} ${m.id}`,
+        mailType: letter?.mailType ?? 'usps_first_class',
+        extraService: letter?.extraService ?? null,
+      };
+    }
+  }
+}
+
+export function returnAddress(ctx: AppContext) {
+  const [line1 = '', city = '', region = '', postalCode = '', country = 'US'] = ctx.config.RETURN_ADDRESS.split('|').map((s) => s.trim());
+  return { name: ctx.config.COMPANY_NAME, line1, city, region, postalCode, country };
+}
+
+/** Registers the dispatch job and the outbox sweep (safety net for lost jobs). */
+export function defineDispatchJobs(ctx: AppContext, adapters: ChannelAdapters): void {
+  ctx.scheduler.define(DISPATCH_JOB, async (job: { attrs: { data: { messageId: string } } }) => {
+    await dispatchMessage(ctx, adapters, job.attrs.data.messageId);
+  }, { concurrency: 20, removeOnComplete: true } as never);
+  ctx.scheduler.define(OUTBOX_SWEEP_JOB, async () => {
+    // Messages due more than a minute ago that no job picked up (e.g. the
+    // process died between commit and scheduling).
+    const stale = await ctx.db.message.findMany({
+      where: { direction: 'OUTBOUND', status: { in: ['PENDING', 'SCHEDULED'] }, scheduledAt: { lt: new Date(Date.now() - 60_000) } },
+      select: { id: true },
+      take: 500,
+    });
+    for (const m of stale) await dispatchMessage(ctx, adapters, m.id);
+  });
+}

@@ -1,0 +1,184 @@
+// The outbound entry point: request → router decision → outbox row → dispatch
+// job. The decision and the reservation happen in one transaction that holds
+// the debtor's row lock, so two sends for one debtor — even from two processes
+// — cannot both pass a cap: the second sees the first's reserved attempt.
+import type { AppContext } from '../context.js';
+import type { Principal } from '../auth/principal.js';
+import { audit } from '../audit.js';
+import { appendEvent, ensureConversation, type TimelineEvent } from '../conversations/thread.js';
+import { publishTimeline } from '../conversations/live.js';
+import { createRouter, type Channel, type Decision, type RoutedDecision, type ReplyContext } from '../router/index.js';
+import { isIntent, TemplateError, type Intent } from '../templates/index.js';
+import { HttpError } from '../http/errors.js';
+import { lockDebtor, loadSnapshot } from './snapshot.js';
+import { bodyOf, renderFor, templateVars } from './content.js';
+import { returnAddress, scheduleDispatch } from './dispatch.js';
+import { renderLetterPdf } from '../templates/index.js';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface OutreachRequest {
+  debtorId: string;
+  debtId: string;
+  intent: Intent;
+  channel?: Channel;
+  notBefore?: Date;
+  notAfter?: Date;
+  locale?: string;
+  campaignId?: string;
+  idempotencyKey?: string;
+  replyTo?: ReplyContext;
+  /** Extra template variables (e.g. installmentAmount for a payment-plan offer). */
+  vars?: Record<string, string>;
+  /** Decision clock; defaults to now. Tests and campaign planning pass their own. */
+  now?: Date;
+}
+
+export type OutreachResult =
+  | { outcome: 'send' | 'defer'; decision: Decision; messageId: string; duplicate: boolean }
+  | { outcome: 'refuse'; decision: Decision };
+
+export type Actor = Principal | { type: 'system' | 'provider'; id?: string; name?: string };
+
+const router = createRouter();
+
+/** Router intents are snake_case ("opt_out_confirmation"); template intents kebab-case. */
+export const routerIntent = (intent: string) => intent.replace(/-/g, '_');
+
+function serializeDecision(d: Decision) {
+  return JSON.parse(JSON.stringify(d)) as object;
+}
+
+export async function requestOutreach(ctx: AppContext, req: OutreachRequest, actor: Actor): Promise<OutreachResult> {
+  if (!isIntent(req.intent)) {
+    throw new HttpError(400, 'invalid_request', `intent must be one of the template intents`, [{ field: 'intent', reason: `unknown intent "${req.intent}"` }]);
+  }
+  if (req.idempotencyKey) {
+    const existing = await ctx.db.message.findUnique({ where: { idempotencyKey: req.idempotencyKey } });
+    if (existing) return { outcome: existing.status === 'SCHEDULED' ? 'defer' : 'send', decision: existing.decision as unknown as Decision, messageId: existing.id, duplicate: true };
+  }
+  const now = req.now ?? new Date();
+  const events: TimelineEvent[] = [];
+  const result = await ctx.db.$transaction(
+    async (tx) => {
+      if (!(await lockDebtor(tx, req.debtorId))) throw new HttpError(404, 'not_found', 'debtor not found');
+      const debt = await tx.debt.findUnique({ where: { id: req.debtId }, include: { creditor: true } });
+      if (!debt || debt.debtorId !== req.debtorId) throw new HttpError(404, 'not_found', 'debt not found for this debtor');
+      const snapshot = (await loadSnapshot(tx, req.debtorId, now))!;
+      const decision = router.decide(
+        { debtorId: req.debtorId, debtId: req.debtId, intent: routerIntent(req.intent), channel: req.channel, notBefore: req.notBefore, notAfter: req.notAfter, replyTo: req.replyTo },
+        snapshot,
+      );
+      if (decision.outcome === 'refuse') return { outcome: 'refuse' as const, decision };
+
+      const routed = decision as RoutedDecision;
+      const debtor = (await tx.debtor.findUnique({ where: { id: req.debtorId } }))!;
+      const priorOutbound = await tx.message.count({ where: { debtorId: req.debtorId, direction: 'OUTBOUND', status: { notIn: ['CANCELLED', 'FAILED'] } } });
+      const locale = req.locale ?? debtor.locale;
+      const vars = templateVars(ctx, { debtor, debt, contactPointId: routed.contactPointId, now, agentName: actor.type === 'user' ? actor.name : undefined, extra: req.vars });
+      const rendered = renderFor(ctx, { intent: req.intent, channel: routed.channel, locale, vars, firstCommunication: priorOutbound === 0, jurisdiction: debt.jurisdiction ?? debtor.jurisdiction });
+      const content = bodyOf(rendered);
+      const messageId = randomUUID();
+      let pdfPath: string | null = null;
+      let letterMeta: { mailType: string; extraService: string | null } | undefined;
+      // A call's spoken parts are rendered now (with the right disclosure) and played when it connects.
+      const voiceMeta = rendered.channel === 'voice' ? { say: rendered.say, menu: rendered.menu, voicemail: rendered.voicemail } : undefined;
+      if (rendered.channel === 'letter') {
+        // The PDF is made once, kept under DATA_DIR/letters and linked from the message.
+        const cp = snapshot.contactPoints.find((c) => c.id === routed.contactPointId)!;
+        const full = await tx.contactPoint.findUniqueOrThrow({ where: { id: cp.id } });
+        const ret = returnAddress(ctx);
+        const pdf = await renderLetterPdf(rendered, {
+          sender: { name: ret.name, lines: [ret.line1, `${ret.city}, ${ret.region} ${ret.postalCode}`.trim(), ret.country] },
+          recipient: { name: debtor.fullName, lines: [full.line1, full.line2, [full.city, full.region, full.postalCode].filter(Boolean).join(' '), full.country].filter((x): x is string => Boolean(x)) },
+          date: now.toISOString().slice(0, 10),
+          jurisdiction: debt.jurisdiction ?? debtor.jurisdiction,
+        });
+        pdfPath = path.join('letters', `${messageId}.pdf`);
+        fs.mkdirSync(path.resolve(ctx.config.DATA_DIR, 'letters'), { recursive: true });
+        fs.writeFileSync(path.resolve(ctx.config.DATA_DIR, pdfPath), pdf);
+        letterMeta = { mailType: rendered.mailType, extraService: rendered.extraService ?? null };
+      }
+      const conversation = await ensureConversation(tx, req.debtorId);
+      const deferred = routed.outcome === 'defer';
+      const message = await tx.message.create({
+        data: {
+          id: messageId,
+          pdfPath,
+          conversationId: conversation.id,
+          debtorId: req.debtorId,
+          debtId: req.debtId,
+          contactPointId: routed.contactPointId,
+          campaignId: req.campaignId ?? null,
+          direction: 'OUTBOUND',
+          channel: routed.channel,
+          status: deferred ? 'SCHEDULED' : 'PENDING',
+          intent: req.intent,
+          templateId: rendered.templateId,
+          locale,
+          toAddress: routed.address,
+          subject: content.subject ?? null,
+          body: content.body,
+          html: content.html ?? null,
+          segments: content.segments ?? null,
+          encoding: content.encoding ?? null,
+          decision: { ...serializeDecision(decision), ...(letterMeta ? { letter: letterMeta } : {}), ...(voiceMeta ? { voice: voiceMeta } : {}) },
+          scheduledAt: routed.sendAt,
+          // Reserved now, so a concurrent request sees it against the caps.
+          countsAsAttempt: true,
+          idempotencyKey: req.idempotencyKey ?? null,
+          createdById: actor.type === 'user' ? actor.id ?? null : null,
+          statusEvents: { create: { status: deferred ? 'SCHEDULED' : 'PENDING', detail: { reasons: routed.reasons.map((r) => r.rule) } } },
+        },
+      });
+      events.push(
+        await appendEvent(tx, conversation.id, 'message.created', {
+          messageId: message.id, direction: 'OUTBOUND', channel: message.channel, status: message.status, intent: req.intent, scheduledAt: routed.sendAt.toISOString(),
+          reasons: routed.reasons.map((r) => ({ rule: r.rule, detail: r.detail })),
+        }),
+      );
+      await audit(tx, actor, { action: 'message.request', entityType: 'message', entityId: message.id, data: { intent: req.intent, channel: routed.channel, outcome: routed.outcome, campaignId: req.campaignId } });
+      return { outcome: routed.outcome, decision, messageId: message.id, duplicate: false, sendAt: routed.sendAt };
+    },
+    { timeout: 20_000 },
+  ).catch(async (e: unknown) => {
+    // A concurrent request with the same Idempotency-Key won the race: return its result.
+    if (req.idempotencyKey && (e as { code?: string }).code === 'P2002') {
+      const existing = await ctx.db.message.findUnique({ where: { idempotencyKey: req.idempotencyKey } });
+      if (existing) return { outcome: existing.status === 'SCHEDULED' ? ('defer' as const) : ('send' as const), decision: existing.decision as unknown as Decision, messageId: existing.id, duplicate: true, sendAt: existing.scheduledAt ?? new Date() };
+    }
+    if (e instanceof TemplateError) throw new HttpError(422, 'template_error', e.message, { code: e.code, template: e.template, variable: e.variable });
+    throw e;
+  });
+
+  if (result.outcome === 'refuse') return result;
+  if (!result.duplicate) {
+    publishTimeline(ctx.io, events);
+    await scheduleDispatch(ctx, result.messageId, result.sendAt);
+  }
+  return { outcome: result.outcome, decision: result.decision, messageId: result.messageId, duplicate: result.duplicate };
+}
+
+/** Cancels messages not yet handed to a provider (payment landed, campaign cancelled, …). */
+export async function cancelPendingMessages(ctx: AppContext, where: { debtId?: string; debtorId?: string; campaignId?: string }, reason: string): Promise<number> {
+  if (!where.debtId && !where.debtorId && !where.campaignId) throw new Error('cancelPendingMessages needs a debtId, debtorId or campaignId');
+  const pending = await ctx.db.message.findMany({
+    where: { ...where, direction: 'OUTBOUND', status: { in: ['PENDING', 'SCHEDULED'] } },
+    select: { id: true, conversationId: true },
+  });
+  const events: TimelineEvent[] = [];
+  let n = 0;
+  for (const m of pending) {
+    const changed = await ctx.db.$transaction(async (tx) => {
+      const r = await tx.message.updateMany({ where: { id: m.id, status: { in: ['PENDING', 'SCHEDULED'] } }, data: { status: 'CANCELLED', countsAsAttempt: false, errorMessage: reason } });
+      if (r.count === 0) return false;
+      await tx.messageStatusEvent.create({ data: { messageId: m.id, status: 'CANCELLED', detail: { reason } } });
+      events.push(await appendEvent(tx, m.conversationId, 'message.status', { messageId: m.id, status: 'CANCELLED', reason }, { touch: false }));
+      return true;
+    });
+    if (changed) n += 1;
+  }
+  publishTimeline(ctx.io, events);
+  return n;
+}

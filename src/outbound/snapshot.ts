@@ -1,0 +1,82 @@
+// Builds the router's snapshot of one debtor from the database: contact
+// points with consent, preferences, debts and the last HISTORY_DAYS of
+// messages. Called inside the transaction that holds the debtor's row lock,
+// so the history it sees cannot change until the new message is written.
+import type { Prisma } from '../generated/prisma/client.js';
+import type { Db } from '../db/client.js';
+import { HISTORY_DAYS, type HistoryEntry, type HistoryKind, type RouterSnapshot } from '../router/index.js';
+
+type Tx = Prisma.TransactionClient | Db;
+
+export async function lockDebtor(tx: Tx, debtorId: string): Promise<boolean> {
+  const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM debtors WHERE id = ${debtorId}::uuid FOR UPDATE`;
+  return rows.length === 1;
+}
+
+function historyKind(channel: string, callOutcome: unknown): HistoryKind {
+  if (channel === 'SMS') return 'text';
+  if (channel === 'EMAIL') return 'email';
+  if (channel === 'LETTER') return 'letter';
+  const answeredBy = (callOutcome as { answeredBy?: string } | null)?.answeredBy ?? '';
+  if (answeredBy.startsWith('machine')) return 'voicemail';
+  return 'call';
+}
+
+export async function loadSnapshot(tx: Tx, debtorId: string, now: Date, opts: { excludeMessageId?: string } = {}): Promise<RouterSnapshot | null> {
+  const since = new Date(now.getTime() - HISTORY_DAYS * 86_400_000);
+  const debtor = await tx.debtor.findUnique({
+    where: { id: debtorId },
+    include: {
+      contactPoints: { include: { consents: true }, orderBy: { createdAt: 'asc' } },
+      preferences: true,
+      debts: true,
+      messages: {
+        where: { createdAt: { gte: since }, ...(opts.excludeMessageId ? { id: { not: opts.excludeMessageId } } : {}) },
+        select: { id: true, createdAt: true, scheduledAt: true, sentAt: true, channel: true, debtId: true, direction: true, countsAsAttempt: true, callOutcome: true, contactPointId: true },
+      },
+    },
+  });
+  if (!debtor) return null;
+  // Email addresses the debtor wrote from: a work address may be used only then (Reg F §1006.22(f)(3)).
+  const usedByDebtor = new Set(debtor.messages.filter((m) => m.direction === 'INBOUND' && m.contactPointId).map((m) => m.contactPointId!));
+  const history: HistoryEntry[] = debtor.messages.map((m) => ({
+    // A reserved-but-not-yet-sent attempt counts at the time it will go out.
+    at: m.sentAt ?? m.scheduledAt ?? m.createdAt,
+    channel: m.channel,
+    debtId: m.debtId,
+    direction: m.direction,
+    countsAsAttempt: m.countsAsAttempt,
+    kind: m.direction === 'OUTBOUND' ? historyKind(m.channel, m.callOutcome) : undefined,
+    contactPointId: m.contactPointId,
+  }));
+  for (const d of debtor.debts) {
+    if (d.lastPhoneConversationAt && d.lastPhoneConversationAt >= since) {
+      history.push({ at: d.lastPhoneConversationAt, channel: 'VOICE', debtId: d.id, direction: 'OUTBOUND', countsAsAttempt: false, kind: 'conversation' });
+    }
+  }
+  return {
+    debtor: { id: debtor.id, jurisdiction: debtor.jurisdiction, timeZone: debtor.timeZone, restrictions: debtor.restrictions, locale: debtor.locale },
+    contactPoints: debtor.contactPoints.map((c) => ({
+      id: c.id,
+      kind: c.kind,
+      value: c.value,
+      isMobile: c.isMobile,
+      isWork: c.isWork,
+      employerForbidsContact: c.employerForbidsContact,
+      usedByDebtor: usedByDebtor.has(c.id),
+      country: c.country,
+      region: c.region,
+      postalCode: c.postalCode,
+      city: c.city,
+      timeZone: c.timeZone,
+      valid: c.valid,
+      consents: Object.fromEntries(c.consents.map((x) => [x.channel, x.state])),
+    })),
+    preferences: debtor.preferences
+      ? { channelOrder: debtor.preferences.channelOrder, inconvenientTimes: debtor.preferences.inconvenientTimes, contactLimits: debtor.preferences.contactLimits }
+      : null,
+    debts: debtor.debts.map((d) => ({ id: d.id, status: d.status, restrictions: d.restrictions, jurisdiction: d.jurisdiction, lastPhoneConversationAt: d.lastPhoneConversationAt })),
+    history,
+    now,
+  };
+}

@@ -1,0 +1,93 @@
+// The reminder call's TwiML. When the call connects Twilio fetches /answer:
+// a person hears the reminder and a keypad menu (1 agent, 2 text me a payment
+// link, 9 stop calling me); an answering machine gets only the limited-content
+// voicemail of Reg F §1006.2(j). Each step records the call outcome.
+import type { Express, Request, Response } from 'express';
+import twilio from 'twilio';
+import type { AppContext } from '../context.js';
+import { verifyTwilio } from '../inbound/verify.js';
+import { optOutOfCalls } from '../inbound/consent.js';
+import { appendEvent, type TimelineEvent } from '../conversations/thread.js';
+import { publishTimeline } from '../conversations/live.js';
+import { requestOutreach } from './service.js';
+import { notFound } from '../http/errors.js';
+import type { Prisma } from '../generated/prisma/client.js';
+
+const { VoiceResponse } = twilio.twiml;
+
+interface VoiceParts { say: string; menu: string; voicemail: string }
+
+async function loadCall(ctx: AppContext, messageId: string) {
+  const m = await ctx.db.message.findUnique({ where: { id: messageId } });
+  if (!m || m.channel !== 'VOICE') throw notFound('call');
+  const parts = (m.decision as { voice?: VoiceParts } | null)?.voice;
+  if (!parts) throw notFound('call script');
+  return { m, parts };
+}
+
+async function recordOutcome(ctx: AppContext, messageId: string, conversationId: string, patch: Record<string, unknown>, extra?: (tx: Prisma.TransactionClient) => Promise<void>) {
+  const events: TimelineEvent[] = [];
+  await ctx.db.$transaction(async (tx) => {
+    const m = await tx.message.findUniqueOrThrow({ where: { id: messageId } });
+    const outcome = { ...((m.callOutcome as object | null) ?? {}), ...patch };
+    await tx.message.update({ where: { id: messageId }, data: { callOutcome: outcome as object } });
+    if (extra) await extra(tx);
+    events.push(await appendEvent(tx, conversationId, 'call.outcome', { messageId, ...outcome }));
+  });
+  publishTimeline(ctx.io, events);
+}
+
+export function registerVoiceRoutes(app: Express, ctx: AppContext): void {
+  const verify = verifyTwilio(ctx);
+
+  app.post('/webhooks/twilio/voice/answer/:messageId', verify, (req: Request, res: Response, next) => {
+    void (async () => {
+      const { m, parts } = await loadCall(ctx, String(req.params.messageId));
+      const answeredBy = String(req.body.AnsweredBy ?? 'unknown');
+      const vr = new VoiceResponse();
+      if (answeredBy.startsWith('machine') || answeredBy === 'fax') {
+        // Only the limited-content message: no amount, no mention of a debt.
+        vr.say(parts.voicemail);
+        vr.hangup();
+        await recordOutcome(ctx, m.id, m.conversationId, { answeredBy, outcome: 'voicemail', callSid: req.body.CallSid });
+      } else {
+        const gather = vr.gather({ numDigits: 1, timeout: 8, action: `${ctx.publicBaseUrl}/webhooks/twilio/voice/gather/${m.id}`, method: 'POST' });
+        gather.say(parts.say);
+        gather.say(parts.menu);
+        vr.say(parts.menu);
+        vr.hangup();
+        // Speaking with the person is a telephone conversation about the debt (Reg F §1006.14(b)(2)(i)(B)).
+        await recordOutcome(ctx, m.id, m.conversationId, { answeredBy, outcome: 'human', callSid: req.body.CallSid }, async (tx) => {
+          if (m.debtId) await tx.debt.update({ where: { id: m.debtId }, data: { lastPhoneConversationAt: new Date() } });
+        });
+      }
+      res.type('text/xml').send(vr.toString());
+    })().catch(next);
+  });
+
+  app.post('/webhooks/twilio/voice/gather/:messageId', verify, (req: Request, res: Response, next) => {
+    void (async () => {
+      const { m } = await loadCall(ctx, String(req.params.messageId));
+      const digits = String(req.body.Digits ?? '');
+      const vr = new VoiceResponse();
+      const prior = ((m.callOutcome as { digits?: string[] } | null)?.digits ?? []).concat(digits);
+      await recordOutcome(ctx, m.id, m.conversationId, { digits: prior });
+      if (digits === '1' && ctx.config.AGENT_PHONE_NUMBER) {
+        vr.say('Connecting you to an agent.');
+        vr.dial(ctx.config.AGENT_PHONE_NUMBER);
+      } else if (digits === '1') {
+        vr.say('No agent is available right now. We will call you back during business hours.');
+      } else if (digits === '2' && m.debtorId && m.debtId) {
+        const r = await requestOutreach(ctx, { debtorId: m.debtorId, debtId: m.debtId, intent: 'friendly-reminder', channel: 'SMS' }, { type: 'system', id: 'voice-menu' });
+        vr.say(r.outcome === 'refuse' ? 'We cannot send you a text message. Please visit our website to pay.' : 'We will text you a payment link.');
+      } else if (digits === '9' && m.contactPointId) {
+        await optOutOfCalls(ctx, m.contactPointId, 'voice:keypad-9');
+        vr.say('We will not call this number again.');
+      } else {
+        vr.say('Goodbye.');
+      }
+      vr.hangup();
+      res.type('text/xml').send(vr.toString());
+    })().catch(next);
+  });
+}

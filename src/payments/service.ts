@@ -1,0 +1,166 @@
+// Payments and promises to pay from the creditor's system.
+//
+// A payment decrements the balance exactly (Decimal, never a float) under the
+// debt's row lock, idempotently by externalRef. When the balance reaches zero
+// the debt is PAID, leaves every campaign at once (enrolments STOPPED, reason
+// PAID) and every pending message about it is cancelled — nobody is chased
+// for money they have paid. A promise to pay sets the debt PROMISED; campaigns
+// with the PROMISE stop condition hold their steps while it is kept.
+import type { AppContext } from '../context.js';
+import type { Principal } from '../auth/principal.js';
+import { audit } from '../audit.js';
+import { Prisma } from '../generated/prisma/client.js';
+import { HttpError, conflict, notFound } from '../http/errors.js';
+import { cancelPendingMessages } from '../outbound/service.js';
+import { serializeDebt, minorDigits } from '../domain/debtors.js';
+import { emitOutgoingEvent } from '../webhooks-out/service.js';
+
+export type Actor = Principal | { type: 'system' | 'provider'; id?: string };
+
+export interface PaymentInput {
+  debtId?: string;
+  creditorRef?: string;
+  debtRef?: string;
+  /** Decimal string, > 0. */
+  amount: string;
+  currency: string;
+  paidAt: Date;
+  /** The payment's id in the creditor's system: a repeated call with it records nothing new. */
+  externalRef?: string;
+  source?: string;
+}
+
+export interface PaymentResult {
+  payment: { id: string; debtId: string; amount: string; currency: string; paidAt: Date; externalRef: string | null; source: string | null; createdAt: Date };
+  debt: ReturnType<typeof serializeDebt>;
+  duplicate: boolean;
+  paidInFull: boolean;
+  enrollmentsStopped: number;
+  messagesCancelled: number;
+}
+
+const CLOSED = ['PAID', 'SETTLED', 'WRITTEN_OFF', 'CLOSED'] as const;
+
+function serializePayment(p: { id: string; debtId: string; amount: Prisma.Decimal; currency: string; paidAt: Date; externalRef: string | null; source: string | null; createdAt: Date }) {
+  return { id: p.id, debtId: p.debtId, amount: p.amount.toFixed(minorDigits(p.currency)), currency: p.currency, paidAt: p.paidAt, externalRef: p.externalRef, source: p.source, createdAt: p.createdAt };
+}
+
+async function resolveDebtId(ctx: AppContext, input: { debtId?: string; creditorRef?: string; debtRef?: string }): Promise<string> {
+  if (input.debtId) return input.debtId;
+  const debt = await ctx.db.debt.findFirst({ where: { externalRef: input.debtRef!, creditor: { externalRef: input.creditorRef! } }, select: { id: true } });
+  if (!debt) throw notFound('debt');
+  return debt.id;
+}
+
+/** Stops the debt's active enrolments for `reason` (PAID, PROMISE, …); returns how many. */
+export async function stopEnrollmentsForDebt(db: Prisma.TransactionClient | AppContext['db'], debtId: string, reason: string, campaignIds?: string[]): Promise<number> {
+  const r = await db.campaignEnrollment.updateMany({
+    where: { debtId, status: 'ACTIVE', ...(campaignIds ? { campaignId: { in: campaignIds } } : {}) },
+    data: { status: 'STOPPED', stopReason: reason, nextStepAt: null },
+  });
+  return r.count;
+}
+
+export async function recordPayment(ctx: AppContext, input: PaymentInput, actor: Actor): Promise<PaymentResult> {
+  const debtId = await resolveDebtId(ctx, input);
+  const amount = new Prisma.Decimal(input.amount);
+  if (amount.lte(0)) throw new HttpError(400, 'invalid_request', 'amount must be greater than zero', [{ field: 'amount', reason: 'must be greater than zero' }]);
+
+  const outcome = await ctx.db
+    .$transaction(async (tx) => {
+      if (input.externalRef) {
+        const existing = await tx.payment.findUnique({ where: { externalRef: input.externalRef } });
+        if (existing) {
+          if (existing.debtId !== debtId || !existing.amount.eq(amount)) throw conflict('externalRef was already used for a different payment', { field: 'externalRef' });
+          const debt = await tx.debt.findUniqueOrThrow({ where: { id: debtId }, include: { creditor: true } });
+          return { payment: existing, debt, duplicate: true, paidInFull: false, stopped: 0 };
+        }
+      }
+      const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM debts WHERE id = ${debtId}::uuid FOR UPDATE`;
+      if (!locked.length) throw notFound('debt');
+      const before = await tx.debt.findUniqueOrThrow({ where: { id: debtId } });
+      if (before.currency !== input.currency) {
+        throw new HttpError(400, 'invalid_request', `currency ${input.currency} does not match the debt's currency ${before.currency}`, [{ field: 'currency', reason: `must be ${before.currency}` }]);
+      }
+      const balance = before.balance.minus(amount);
+      const paidInFull = balance.lte(0) && !(CLOSED as readonly string[]).includes(before.status);
+      const payment = await tx.payment.create({ data: { debtId, amount, currency: input.currency, paidAt: input.paidAt, externalRef: input.externalRef ?? null, source: input.source ?? null } });
+      const debt = await tx.debt.update({
+        where: { id: debtId },
+        data: { balance, ...(paidInFull ? { status: 'PAID' } : {}) },
+        include: { creditor: true },
+      });
+      let stopped = 0;
+      if (paidInFull) {
+        stopped = await stopEnrollmentsForDebt(tx, debtId, 'PAID');
+        // A promise is kept once the debt is paid.
+        await tx.promiseToPay.updateMany({ where: { debtId, status: 'ACTIVE' }, data: { status: 'KEPT' } });
+      }
+      await audit(tx, actor, {
+        action: 'payment.record',
+        entityType: 'debt',
+        entityId: debtId,
+        data: { paymentId: payment.id, amount: amount.toString(), currency: input.currency, externalRef: input.externalRef, balanceBefore: before.balance.toString(), balanceAfter: balance.toString(), paidInFull, enrollmentsStopped: stopped },
+      });
+      return { payment, debt, duplicate: false, paidInFull, stopped };
+    }, { timeout: 20_000 })
+    .catch((e: unknown) => {
+      // Two concurrent calls with one externalRef: the loser reports a conflict-free duplicate via retry.
+      if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002' && input.externalRef) return null;
+      throw e;
+    });
+  if (!outcome) return recordPayment(ctx, input, actor);
+
+  let cancelled = 0;
+  if (!outcome.duplicate) {
+    // After the commit: the dispatch job re-checks the debt status anyway, so a
+    // message racing this cancel is refused at send time (debt closed).
+    if (outcome.debt.status === 'PAID' || outcome.paidInFull) cancelled = await cancelPendingMessages(ctx, { debtId }, 'debt paid in full');
+    const payload = { payment: serializePayment(outcome.payment), debt: { id: debtId, externalRef: outcome.debt.externalRef, creditorRef: outcome.debt.creditor.externalRef, balance: outcome.debt.balance.toFixed(minorDigits(outcome.debt.currency)), status: outcome.debt.status } };
+    await emitOutgoingEvent(ctx, 'payment.recorded', payload);
+    if (outcome.paidInFull) await emitOutgoingEvent(ctx, 'debt.paid', payload);
+  }
+  return {
+    payment: serializePayment(outcome.payment),
+    debt: serializeDebt(outcome.debt),
+    duplicate: outcome.duplicate,
+    paidInFull: outcome.paidInFull,
+    enrollmentsStopped: outcome.stopped,
+    messagesCancelled: cancelled,
+  };
+}
+
+export interface PromiseInput {
+  amount: string;
+  dueDate: string; // YYYY-MM-DD
+  planId?: string;
+}
+
+export async function recordPromise(ctx: AppContext, debtId: string, input: PromiseInput, actor: Actor) {
+  const amount = new Prisma.Decimal(input.amount);
+  if (amount.lte(0)) throw new HttpError(400, 'invalid_request', 'amount must be greater than zero', [{ field: 'amount', reason: 'must be greater than zero' }]);
+  const { promise, debt, campaignIds } = await ctx.db.$transaction(async (tx) => {
+    const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM debts WHERE id = ${debtId}::uuid FOR UPDATE`;
+    if (!locked.length) throw notFound('debt');
+    const before = await tx.debt.findUniqueOrThrow({ where: { id: debtId } });
+    if ((CLOSED as readonly string[]).includes(before.status)) throw conflict(`the debt is ${before.status}; a promise cannot be recorded`);
+    const promise = await tx.promiseToPay.create({
+      data: { debtId, amount, dueDate: new Date(`${input.dueDate}T00:00:00Z`), planId: input.planId ?? null, createdById: actor.type === 'user' ? actor.id ?? null : null },
+    });
+    const debt = await tx.debt.update({ where: { id: debtId }, data: before.status === 'OPEN' ? { status: 'PROMISED' } : {}, include: { creditor: true } });
+    // Campaigns that hold steps on a promise: their pending messages for this debt are withdrawn.
+    const enrolments = await tx.campaignEnrollment.findMany({ where: { debtId, status: 'ACTIVE', campaign: { stopConditions: { has: 'PROMISE' } } }, select: { campaignId: true } });
+    await audit(tx, actor, { action: 'promise.create', entityType: 'debt', entityId: debtId, data: { promiseId: promise.id, amount: amount.toString(), dueDate: input.dueDate } });
+    return { promise, debt, campaignIds: enrolments.map((e) => e.campaignId) };
+  });
+  for (const campaignId of campaignIds) await cancelPendingMessages(ctx, { debtId, campaignId }, 'promise to pay recorded');
+  const serialized = serializePromise(promise, debt.currency);
+  await emitOutgoingEvent(ctx, 'promise.created', { promise: serialized, debt: { id: debtId, externalRef: debt.externalRef, creditorRef: debt.creditor.externalRef, status: debt.status } });
+  return { promise: serialized, debt: serializeDebt(debt) };
+}
+
+export function serializePromise(p: { id: string; debtId: string; amount: Prisma.Decimal; dueDate: Date; planId: string | null; status: string; createdAt: Date }, currency: string) {
+  return { id: p.id, debtId: p.debtId, amount: p.amount.toFixed(minorDigits(currency)), dueDate: p.dueDate.toISOString().slice(0, 10), planId: p.planId, status: p.status, createdAt: p.createdAt };
+}
+
+export { serializePayment };

@@ -1,0 +1,164 @@
+import { EventEmitter } from 'node:events';
+import { prefixedHexId } from './ids.js';
+
+export type SandboxProvider = 'twilio' | 'sendgrid' | 'lob';
+
+export interface CallbackRequest {
+  provider: SandboxProvider;
+  /** What the callback means, e.g. `message-status:delivered`, `voice-url`, `letter.mailed`. */
+  kind: string;
+  method?: 'POST' | 'GET';
+  url: string;
+  headers: Record<string, string>;
+  /** Raw body exactly as signed (a Buffer for multipart with binary parts); empty for GET. */
+  body: string | Buffer;
+}
+
+export interface CallbackAttempt {
+  at: string;
+  durationMs: number;
+  status?: number;
+  error?: string;
+}
+
+export interface CallbackRecord extends CallbackRequest {
+  method: 'POST' | 'GET';
+  id: string;
+  state: 'pending' | 'delivered' | 'failed';
+  attempts: CallbackAttempt[];
+  responseStatus?: number;
+  responseContentType?: string;
+  responseBody?: string;
+  createdAt: string;
+  completedAt?: string;
+}
+
+export interface CallbackDispatcherOptions {
+  /** Total tries per callback, first one included. */
+  maxAttempts?: number;
+  /** Delay before the first retry; doubles on each further retry. */
+  initialBackoffMs?: number;
+  /** Per-attempt timeout. */
+  timeoutMs?: number;
+}
+
+/** Status codes after which a real provider retries: the receiver is down or overloaded, not refusing. */
+function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Delivers the sandboxes' webhooks to the gateway. Every callback is kept as a
+ * record with each attempt, so a callback the gateway never accepted is visible
+ * rather than lost; retries back off exponentially like the real providers do.
+ * Long-running simulations (a message's status progression, a call) register
+ * with `track()` so `idle()` can wait for all of them before shutdown.
+ */
+export class CallbackDispatcher extends EventEmitter {
+  private readonly maxAttempts: number;
+  private readonly initialBackoffMs: number;
+  private readonly timeoutMs: number;
+  private readonly records: CallbackRecord[] = [];
+  private readonly inFlight = new Set<Promise<unknown>>();
+  /** Errors thrown by tracked simulations (a bug or a malformed gateway answer), kept for inspection. */
+  readonly taskErrors: { at: string; message: string }[] = [];
+
+  constructor(options: CallbackDispatcherOptions = {}) {
+    super();
+    this.maxAttempts = options.maxAttempts ?? 4;
+    this.initialBackoffMs = options.initialBackoffMs ?? 100;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+  }
+
+  /** Sends one callback, retrying as needed. Never rejects: the outcome is in the returned record. */
+  deliver(request: CallbackRequest): Promise<CallbackRecord> {
+    const record: CallbackRecord = {
+      ...request,
+      method: request.method ?? 'POST',
+      id: prefixedHexId('cb_', 16),
+      state: 'pending',
+      attempts: [],
+      createdAt: new Date().toISOString(),
+    };
+    this.records.push(record);
+    return this.hold(this.run(record));
+  }
+
+  /**
+   * Runs a background simulation (a message's status progression, a call) so that
+   * `idle()` waits for it. A failure is recorded in `taskErrors`, never thrown.
+   */
+  track(task: Promise<unknown>): void {
+    this.hold(
+      task.then(
+        () => undefined,
+        (err: unknown) => {
+          this.taskErrors.push({ at: new Date().toISOString(), message: err instanceof Error ? err.message : String(err) });
+          this.emit('task-error', err);
+        },
+      ),
+    );
+  }
+
+  private hold<T>(task: Promise<T>): Promise<T> {
+    this.inFlight.add(task);
+    void task.finally(() => this.inFlight.delete(task));
+    return task;
+  }
+
+  /** Resolves once no callback or simulation is running (including ones started while waiting). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) {
+      await Promise.all([...this.inFlight]);
+    }
+  }
+
+  list(filter: { provider?: SandboxProvider; state?: CallbackRecord['state'] } = {}): CallbackRecord[] {
+    return this.records.filter(
+      (r) => (!filter.provider || r.provider === filter.provider) && (!filter.state || r.state === filter.state),
+    );
+  }
+
+  private async run(record: CallbackRecord): Promise<CallbackRecord> {
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      const started = Date.now();
+      let retryable = true;
+      try {
+        const response = await fetch(record.url, {
+          method: record.method,
+          headers: record.headers,
+          body: record.method === 'GET' ? undefined : typeof record.body === 'string' ? record.body : new Uint8Array(record.body),
+          signal: AbortSignal.timeout(this.timeoutMs),
+          redirect: 'manual',
+        });
+        const text = await response.text();
+        record.attempts.push({ at: new Date(started).toISOString(), durationMs: Date.now() - started, status: response.status });
+        record.responseStatus = response.status;
+        record.responseBody = text;
+        record.responseContentType = response.headers.get('content-type') ?? undefined;
+        if (response.ok) {
+          return this.finish(record, 'delivered');
+        }
+        retryable = isRetryableStatus(response.status);
+      } catch (err) {
+        record.attempts.push({
+          at: new Date(started).toISOString(),
+          durationMs: Date.now() - started,
+          error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        });
+      }
+      if (!retryable || attempt === this.maxAttempts) break;
+      await wait(this.initialBackoffMs * 2 ** (attempt - 1));
+    }
+    return this.finish(record, 'failed');
+  }
+
+  private finish(record: CallbackRecord, state: 'delivered' | 'failed'): CallbackRecord {
+    record.state = state;
+    record.completedAt = new Date().toISOString();
+    this.emit(state === 'delivered' ? 'delivered' : 'failed', record);
+    return record;
+  }
+}
