@@ -62,7 +62,7 @@ export const envSchema = z.object({
   TRUST_PROXY: bool.default(false),
   APP_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   COMPANY_NAME: z.string().min(1).default('Acme Collections'),
-  VOICEMAIL_BUSINESS_NAME: z.string().min(1).default('Account Services'),
+  VOICEMAIL_BUSINESS_NAME: z.string().min(1).default('Customer Care'),
   AGENT_NAME: z.string().min(1).default('Customer Care team'),
   RETURN_ADDRESS: z.string().regex(/^[^|]+\|[^|]+\|[^|]*\|[^|]+\|[A-Z]{2}$/, 'must be "line1|city|region|postal code|country", e.g. "1 Main St|San Francisco|CA|94105|US"').default('185 Berry St Ste 6100|San Francisco|CA|94107|US'),
   PAYMENT_LINK_BASE: z.string().url('must be a URL').optional(),

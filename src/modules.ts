@@ -14,12 +14,13 @@ import { registerPaymentRoutes } from './payments/routes.js';
 import { registerWebhookRoutes } from './webhooks-out/routes.js';
 import { defineWebhookJobs, startWebhookJobs } from './webhooks-out/service.js';
 import { inboundRoutes, socketsModule, startInbound } from './inbound/index.js';
+import { registerInboxRoutes, startInbox } from './inbox/index.js';
 
 export interface ModuleHandle {
   stop(): Promise<void>;
 }
 
-export const routeModules: RouteModule[] = [jsonBody, registerDebtorRoutes, registerOutboundRoutes, registerVoiceRoutes, registerImportRoutes, registerCampaignRoutes, registerPaymentRoutes, registerWebhookRoutes, socketsModule, inboundRoutes];
+export const routeModules: RouteModule[] = [jsonBody, registerDebtorRoutes, registerOutboundRoutes, registerVoiceRoutes, registerImportRoutes, registerCampaignRoutes, registerPaymentRoutes, registerWebhookRoutes, socketsModule, inboundRoutes, registerInboxRoutes];
 
 export async function startModules(ctx: AppContext): Promise<ModuleHandle[]> {
   const handles: ModuleHandle[] = [];
@@ -29,5 +30,6 @@ export async function startModules(ctx: AppContext): Promise<ModuleHandle[]> {
   defineWebhookJobs(ctx);
   await startWebhookJobs(ctx);
   handles.push(await startInbound(ctx));
+  handles.push(await startInbox(ctx));
   return handles;
 }

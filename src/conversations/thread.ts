@@ -26,20 +26,21 @@ export function newReplyToken(): string {
  * messages at once both end up in the one row (unique debtor_id + upsert).
  */
 export async function ensureConversation(db: Tx, debtorId: string) {
-  return db.conversation.upsert({
-    where: { debtorId },
-    create: { debtorId, replyToken: newReplyToken() },
-    update: {},
-  });
+  // INSERT … ON CONFLICT is atomic where Prisma's upsert (find, then create) is not.
+  await db.$executeRaw`
+    INSERT INTO conversations (id, debtor_id, reply_token)
+    VALUES (gen_random_uuid(), ${debtorId}::uuid, ${newReplyToken()})
+    ON CONFLICT (debtor_id) DO NOTHING`;
+  return db.conversation.findUniqueOrThrow({ where: { debtorId } });
 }
 
 /** An "unmatched" conversation for a sender we cannot tie to a debtor yet. */
 export async function ensureUnmatchedConversation(db: Tx, address: string) {
-  return db.conversation.upsert({
-    where: { unmatchedAddress: address },
-    create: { unmatchedAddress: address, replyToken: newReplyToken(), flags: ['UNMATCHED'] },
-    update: {},
-  });
+  await db.$executeRaw`
+    INSERT INTO conversations (id, unmatched_address, reply_token, flags)
+    VALUES (gen_random_uuid(), ${address}, ${newReplyToken()}, ARRAY['UNMATCHED']::"ConversationFlag"[])
+    ON CONFLICT (unmatched_address) DO NOTHING`;
+  return db.conversation.findUniqueOrThrow({ where: { unmatchedAddress: address } });
 }
 
 /**

@@ -163,9 +163,9 @@ export function extractDate(folded: string, locale: string, now: Date): { date: 
   if ((m = /\b(end of (the )?month)\b/.exec(folded))) return { date: iso(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 0))), dateText: m[0] };
   if ((m = new RegExp(`\\b(next )?(${WEEKDAYS.join('|')})\\b`).exec(folded))) {
     const target = WEEKDAYS.indexOf(m[2]!);
+    // The coming one ("friday" on a Friday means a week later); "next friday" is read the same way, as most people mean it.
     let delta = (target - now.getUTCDay() + 7) % 7;
     if (delta === 0) delta = 7;
-    if (m[1] && delta < 7) delta += 0; // "next friday" said on a monday is this week's friday in common use
     return { date: iso(addDays(now, delta)), dateText: m[0] };
   }
   const monthNames = MONTHS.join('|') + '|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec';
@@ -265,7 +265,7 @@ export function visibleReplyText(text: string): string {
     if (/^On .+wrote:$/i.test(t) || /^El .+escribi[oó]:$/i.test(t)) break;
     if (/^-{2,}\s*(Original Message|Mensaje original|Forwarded message)/i.test(t)) break;
     if (/^From: .+/i.test(t) && out.length > 0) break;
-    if (/^__+$/.test(t)) break;
+    if (/^__+$/.test(t) || t === '--') break;
     out.push(line);
   }
   return out.join('\n').trim();

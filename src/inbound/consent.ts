@@ -61,19 +61,11 @@ export interface ConfirmationTarget {
 
 interface OutboundConfirmations {
   sendOptOutConfirmation(ctx: AppContext, target: ConfirmationTarget): Promise<void>;
-  sendHelpReply(ctx: AppContext, target: ConfirmationTarget): Promise<void>;
+  sendHelpReply?(ctx: AppContext, target: ConfirmationTarget): Promise<void>;
 }
 
-// Loaded by a computed specifier: src/outbound is built concurrently and this
-// module must compile (and work, minus the texts) before it exists.
-const CONFIRMATIONS_MODULE = '../outbound/confirmations.js';
-async function loadConfirmations(): Promise<Partial<OutboundConfirmations> | null> {
-  try {
-    return (await import(CONFIRMATIONS_MODULE)) as Partial<OutboundConfirmations>;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module/.test((err as Error).message)) return null;
-    throw err;
-  }
+async function loadConfirmations(): Promise<OutboundConfirmations> {
+  return (await import('../outbound/confirmations.js')) as OutboundConfirmations;
 }
 
 /**

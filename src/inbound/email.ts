@@ -65,8 +65,11 @@ export function parseMultipart(body: Buffer, contentType: string, maxBytes: numb
 const addresses = (obj: AddressObject | AddressObject[] | undefined): string[] =>
   (Array.isArray(obj) ? obj : obj ? [obj] : []).flatMap((o) => o.value.map((v) => v.address ?? '')).filter(Boolean).map(normalizeEmail);
 
+/** Message-IDs are kept without their angle brackets (matching tries both forms). */
+export const bareId = (id: string | null | undefined): string | null => (id ? id.trim().replace(/^<|>$/g, '') || null : null);
+
 const splitIds = (v: string | string[] | undefined): string[] =>
-  (Array.isArray(v) ? v : v ? v.split(/\s+/) : []).map((s) => s.trim()).filter(Boolean);
+  (Array.isArray(v) ? v : v ? v.split(/\s+/) : []).map((s) => bareId(s)).filter((s): s is string => Boolean(s));
 
 function listAddresses(value: string | undefined): string[] {
   if (!value) return [];
@@ -76,8 +79,8 @@ function listAddresses(value: string | undefined): string[] {
 function fromMail(mail: ParsedMail, envelopeTo: string[]): NormalizedEmail {
   const from = mail.from?.value[0];
   return {
-    messageId: mail.messageId ?? null,
-    inReplyTo: mail.inReplyTo ?? null,
+    messageId: bareId(mail.messageId),
+    inReplyTo: bareId(mail.inReplyTo),
     references: splitIds(mail.references),
     from: normalizeEmail(from?.address ?? ''),
     fromName: from?.name || null,
@@ -122,8 +125,8 @@ export async function parseInboundParse(body: Buffer, contentType: string, maxBy
     attachmentInfo = {};
   }
   return {
-    messageId: headerMail?.messageId ?? null,
-    inReplyTo: headerMail?.inReplyTo ?? null,
+    messageId: bareId(headerMail?.messageId),
+    inReplyTo: bareId(headerMail?.inReplyTo),
     references: splitIds(headerMail?.references),
     from: normalizeEmail(fromList[0]?.address ?? ''),
     fromName: fromList[0]?.name || null,

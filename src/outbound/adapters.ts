@@ -13,7 +13,8 @@ export async function createAdapters(ctx: AppContext): Promise<{ adapters: Chann
   const needSandbox = p.twilio.mode === 'sandbox' || p.email.mode === 'sandbox' || p.lob.mode === 'sandbox';
   const sandboxes = needSandbox
     ? await startSandboxes({
-        twilio: { accountSid: p.twilio.accountSid, authToken: p.twilio.authToken, messagingServiceNumber: p.twilio.from },
+        // As with Twilio Advanced Opt-Out: the gateway sends the one confirmation itself.
+        twilio: { accountSid: p.twilio.accountSid, authToken: p.twilio.authToken, messagingServiceNumber: p.twilio.from, defaultOptOutHandling: false },
         sendgrid: { apiKey: p.sendgrid.apiKey, webhookPrivateKeyPem: p.sendgrid.webhookPrivateKeyPem, inboundParseAuth: { username: 'sendgrid', password: p.inboundParseSecret } },
         lob: { apiKey: p.lob.apiKey, webhookSecret: p.lob.webhookSecret },
         gateway: { baseUrl: ctx.publicBaseUrl, ...(ctx.inboundSmtp ? { inboundSmtp: ctx.inboundSmtp } : {}) },

@@ -4,7 +4,7 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import type { AppContext } from '../context.js';
 import { minorDigits } from '../domain/debtors.js';
-import { unsubscribeUrl } from '../domain/unsubscribe.js';
+import { unsubscribeUrl } from '../inbound/consent.js';
 import type { Intent, MessageVars, RenderedMessage } from '../templates/index.js';
 
 type Debt = Prisma.DebtGetPayload<{ include: { creditor: true } }>;
@@ -39,7 +39,7 @@ export function templateVars(ctx: AppContext, opts: { debtor: Debtor; debt: Debt
     finalDate,
     daysPastDue: daysPastDue(debt.dueDate, opts.now),
     paymentLink: paymentLink(ctx, debt),
-    unsubscribeLink: unsubscribeUrl(ctx.publicBaseUrl, ctx.secret, opts.contactPointId),
+    unsubscribeLink: unsubscribeUrl(ctx, { contactPointId: opts.contactPointId }),
     ...opts.extra,
   };
 }

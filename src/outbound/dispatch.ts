@@ -13,7 +13,7 @@ import { publishTimeline } from '../conversations/live.js';
 import { createRouter, type Decision, type RoutedDecision } from '../router/index.js';
 import { lockDebtor, loadSnapshot } from './snapshot.js';
 import { applyContactPointEffect } from './effects.js';
-import { unsubscribeUrl } from '../domain/unsubscribe.js';
+import { unsubscribeUrl } from '../inbound/consent.js';
 import { letterPdfUrl } from './files.js';
 import type { Channel } from '../generated/prisma/enums.js';
 
@@ -43,7 +43,10 @@ export async function scheduleDispatch(ctx: AppContext, messageId: string, at: D
 
 function hadReplyException(decision: unknown): boolean {
   const reasons = (decision as { reasons?: { rule: string }[] } | null)?.reasons ?? [];
-  return reasons.some((r) => r.rule === 'reply_to.exception');
+  // Replies under the Reg F exception and opt-out confirmations were allowed
+  // only as an immediate answer to the debtor; re-deciding later without that
+  // context would wrongly refuse them.
+  return reasons.some((r) => r.rule === 'reply_to.exception' || r.rule === 'consent.opt_out_confirmation');
 }
 
 async function recordEvents(ctx: AppContext, events: TimelineEvent[]) {
@@ -176,7 +179,7 @@ async function buildPayload(ctx: AppContext, m: LoadedMessage): Promise<Outbound
         html: m.html ?? m.body,
         replyTo: `reply+${m.conversation.replyToken}@${domain}`,
         messageIdHeader: `<${m.id}@${domain}>`,
-        listUnsubscribeUrl: unsubscribeUrl(ctx.publicBaseUrl, ctx.secret, m.contactPointId!),
+        listUnsubscribeUrl: unsubscribeUrl(ctx, { contactPointId: m.contactPointId! }),
         customArgs: { gateway_message_id: m.id },
       };
     }

@@ -36,7 +36,7 @@ export const DEFAULT_GATEWAY_PATHS: GatewayWebhookPaths = {
 };
 
 export interface StartSandboxesOptions {
-  twilio: { accountSid: string; authToken: string; port?: number; messagingServiceNumber?: string };
+  twilio: { accountSid: string; authToken: string; port?: number; messagingServiceNumber?: string; defaultOptOutHandling?: boolean };
   sendgrid: { apiKey: string; webhookPrivateKeyPem?: string; port?: number; inboundParseAuth?: { username: string; password: string } };
   lob: { apiKey: string; webhookSecret: string; port?: number };
   smtp?: SmtpSandboxOptions;
@@ -93,6 +93,7 @@ export async function startSandboxes(options: StartSandboxesOptions): Promise<Sa
     defaultStatusCallbackUrl: urls.twilioStatus,
     inboundSmsUrl: urls.twilioSms,
     ...(options.twilio.messagingServiceNumber ? { messagingServiceNumber: options.twilio.messagingServiceNumber } : {}),
+    ...(options.twilio.defaultOptOutHandling !== undefined ? { defaultOptOutHandling: options.twilio.defaultOptOutHandling } : {}),
   });
   const sendgrid = new SendGridSandbox({
     apiKey: options.sendgrid.apiKey,

@@ -46,6 +46,13 @@ export interface TwilioSandboxOptions {
   inboundSmsUrl?: string | null;
   /** Sender the sandbox picks from a Messaging Service's pool when a send gives only MessagingServiceSid. */
   messagingServiceNumber?: string;
+  /**
+   * Twilio's default opt-out handling: an inbound STOP blocks further sends
+   * at the carrier level (21610) and Twilio answers it itself. With Advanced
+   * Opt-Out set to let the application confirm, the gateway sends its own one
+   * confirmation and enforces the opt-out in its router. Default true.
+   */
+  defaultOptOutHandling?: boolean;
 }
 
 export interface InboundSmsInput {
@@ -134,8 +141,10 @@ export class TwilioSandbox {
   private readonly defaultStatusCallbackUrl: string | null;
   private inboundSmsUrl: string | null;
   private readonly messagingServiceNumber: string;
+  private readonly defaultOptOutHandling: boolean;
 
   constructor(options: TwilioSandboxOptions) {
+    this.defaultOptOutHandling = options.defaultOptOutHandling ?? true;
     this.runtime = {
       accountSid: options.accountSid,
       authToken: options.authToken,
@@ -221,8 +230,10 @@ export class TwilioSandbox {
 
     // Twilio applies its built-in keyword handling before forwarding the message.
     const keyword = input.body.trim().toUpperCase();
-    if (OPT_OUT_KEYWORDS.has(keyword)) this.optedOut.add(input.from);
-    if (OPT_IN_KEYWORDS.has(keyword)) this.optedOut.delete(input.from);
+    if (this.defaultOptOutHandling) {
+      if (OPT_OUT_KEYWORDS.has(keyword)) this.optedOut.add(input.from);
+      if (OPT_IN_KEYWORDS.has(keyword)) this.optedOut.delete(input.from);
+    }
 
     const now = new Date();
     const sid = prefixedHexId('SM', 32);

@@ -21,7 +21,7 @@ const DEBTORS: Record<string, [string, string]> = {
   OPT: ['OPT,Otto Out,,,+13125552605,REVOKED,REVOKED,otto@example.com,REVOKED,,,,,,C1,OPT-1,60.00,USD,2026-01-01,cycle-1', 'America/Chicago'],
   PAY: ['PAY,Pat Payer,,,+16175552606,yes,,pat@example.com,,5 Main St,Boston,MA,02108,US,C1,PAY-1,75.50,USD,2026-01-01,cycle-1', 'America/New_York'],
   REP: ['REP,Rey Replier,,,+12065552607,yes,,rey@example.com,,9 Pike St,Seattle,WA,98101,US,C1,REP-1,40.00,USD,2026-01-01,cycle-1', 'America/Los_Angeles'],
-  OUT: ['OUT,Not In Audience,,,+12125552608,yes,,out@example.com,,1 Broadway,New York,NY,10004,US,C1,OUT-1,10.00,USD,2026-01-01,other', 'America/New_York'],
+  OUT: ['OUT,Not In Audience,,,+13125552608,yes,,out@example.com,,1 Main St,Chicago,IL,60601,US,C1,OUT-1,10.00,USD,2026-01-01,other', 'America/Chicago'],
 };
 
 async function api<T = Record<string, unknown>>(gw: TestGateway, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
@@ -167,13 +167,37 @@ describe('a three-step campaign over a seeded audience', () => {
     expect(r.body.steps[1]!.suppressed.byReason).toEqual({ 'stop.REPLIED': 1 });
     expect(r.body.steps[0]!.queued).toBe(6);
     expect(r.body.total.paid).toBe(1);
-    console.log(JSON.stringify(r.body.steps.map((s) => ({ ...s, stepId: undefined }))));
     const csv = await api<string>(gw, 'GET', `/api/v1/campaigns/${campaignId}/results.csv`);
     expect(csv.status).toBe(200);
     const lines = csv.body.trim().split('\n');
     expect(lines[0]).toMatch(/^step,intent,channel,enrolled,runs,queued/);
     expect(lines).toHaveLength(5);
     expect(lines[1]).toContain('stop.OPTED_OUT_ALL:1');
+  });
+
+  it('runs through Agenda when started by the API; pause withdraws pending messages, resume re-plans them', async () => {
+    const created = await api<{ id: string }>(gw, 'POST', '/api/v1/campaigns', {
+      name: 'Agenda-driven', audience: { tags: ['other'] },
+      steps: [{ offsetDays: 0, intent: 'friendly-reminder', channel: 'EMAIL', window: { from: '10:00', to: '10:30' } }, { offsetDays: 5, intent: 'past-due-notice', channel: 'EMAIL' }],
+    });
+    const id = created.body.id;
+    expect((await api(gw, 'POST', `/api/v1/campaigns/${id}/start`)).body).toMatchObject({ status: 'ACTIVE' });
+    const { eventually } = await import('../support/gateway.js');
+    const message = await eventually(() => gw.ctx.db.message.findFirst({ where: { campaignId: id } }), 20_000, 'the enrol job to queue step 1');
+    expect(['SCHEDULED', 'PENDING', 'SENDING', 'QUEUED', 'SENT', 'DELIVERED']).toContain(message.status);
+    if (message.status === 'SCHEDULED') {
+      const paused = await api<{ status: string; messagesWithdrawn: number }>(gw, 'POST', `/api/v1/campaigns/${id}/pause`);
+      expect(paused.body).toMatchObject({ status: 'PAUSED', messagesWithdrawn: 1 });
+      const e = await gw.ctx.db.campaignEnrollment.findFirstOrThrow({ where: { campaignId: id }, include: { runs: true } });
+      expect([e.nextStep, e.runs.length]).toEqual([1, 0]);
+      expect((await api(gw, 'POST', `/api/v1/campaigns/${id}/resume`)).body).toMatchObject({ status: 'ACTIVE' });
+      await runDueSteps(gw.ctx, id);
+      const live = await gw.ctx.db.message.findMany({ where: { campaignId: id, status: { not: 'CANCELLED' } } });
+      expect(live).toHaveLength(1);
+      expect(live[0]!.id).not.toBe(message.id);
+    }
+    expect((await api(gw, 'POST', `/api/v1/campaigns/${id}/cancel`)).body).toMatchObject({ status: 'CANCELLED' });
+    expect(await gw.ctx.db.message.count({ where: { campaignId: id, status: { in: ['PENDING', 'SCHEDULED'] } } })).toBe(0);
   });
 
   it('cancel stops every enrolment and cancels pending messages', async () => {

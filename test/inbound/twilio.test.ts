@@ -33,6 +33,7 @@ describe('Twilio webhooks', () => {
   });
   afterAll(async () => {
     await gw?.close();
+    media?.closeAllConnections();
     await new Promise((r) => media?.close(r));
   });
 

@@ -1,0 +1,80 @@
+// The benchmark's own world: an embedded PostgreSQL in a temp dir, a fresh
+// database on it, and the real gateway in this process (sandbox providers,
+// loopback only). Everything is torn down by stop().
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { loadConfig } from '../src/config.js';
+import { startEmbeddedPostgres } from '../src/db/embedded.js';
+import { startGateway, type Gateway } from '../src/gateway.js';
+import { createLogger } from '../src/logger.js';
+
+export const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
+// Fixed so the bench can sign Twilio webhooks exactly as the sandbox would.
+export const TWILIO_AUTH_TOKEN = 'bench0123456789abcdef0123456789ab';
+export const TWILIO_ACCOUNT_SID = `AC${'b'.repeat(32)}`;
+
+export interface BenchEnv {
+  gateway: Gateway;
+  databaseUrl: string;
+  /** A plain pg pool on the same database, for ceilings and checks. */
+  pool: pg.Pool;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startBenchEnv(logLevel = process.env.BENCH_LOG_LEVEL ?? 'error'): Promise<BenchEnv> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-bench-'));
+  fs.chmodSync(root, 0o755);
+  const log = createLogger(logLevel as never);
+  const pgDir = path.join(root, 'pg');
+  const pgServer = await startEmbeddedPostgres({ dataDir: pgDir, port: await freePort(), database: 'postgres', log });
+  const name = 'bench';
+  const admin = new pg.Client({ connectionString: pgServer.url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(pgServer.url);
+  u.pathname = `/${name}`;
+  const databaseUrl = u.toString();
+
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: logLevel,
+    DATABASE_URL: databaseUrl,
+    DATA_DIR: path.join(root, 'data'),
+    PROVIDERS: 'sandbox',
+    ADMIN_API_KEY: ADMIN_KEY,
+    TWILIO_ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN,
+    SHUTDOWN_TIMEOUT_MS: '10000',
+  });
+  const gateway = await startGateway(config, createLogger(config.LOG_LEVEL));
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  return {
+    gateway,
+    databaseUrl,
+    pool,
+    stop: async () => {
+      await pool.end().catch(() => undefined);
+      await gateway.stop().catch(() => undefined);
+      await pgServer.stop().catch(() => undefined);
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,148 @@
+// 4. Inbound webhook latency: signed Twilio inbound SMS at a fixed rate with
+// autocannon against the gateway's /webhooks/twilio/sms (127.0.0.1), every
+// request with its own MessageSid and its own signature. Afterwards every
+// message must be persisted exactly once (inbound_events and messages).
+// Ceiling: a bare express app in this process doing the same urlencoded
+// parse, the same signature check and one INSERT.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import autocannon from 'autocannon';
+import express from 'express';
+import twilio from 'twilio';
+import type { BenchEnv } from './env.js';
+import { TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN } from './env.js';
+import { benchPhone } from './seed.js';
+import { pollUntil, round } from './stats.js';
+
+export const SMS_PATH = '/webhooks/twilio/sms';
+
+/** The params Twilio posts for an inbound SMS, with a unique MessageSid. */
+export function inboundSmsParams(sid: string, from: string): Record<string, string> {
+  return { ApiVersion: '2010-04-01', AccountSid: TWILIO_ACCOUNT_SID, MessageSid: sid, SmsSid: sid, SmsMessageSid: sid, From: from, To: '+15005550006', Body: 'When is my next payment due?', NumMedia: '0', NumSegments: '1' };
+}
+
+/** A form body and X-Twilio-Signature for `params` posted to `url`. */
+export function signedForm(url: string, params: Record<string, string>): { body: string; signature: string } {
+  return { body: new URLSearchParams(params).toString(), signature: twilio.getExpectedTwilioSignature(TWILIO_AUTH_TOKEN, url, params) };
+}
+
+export interface LoadFigures {
+  requests: number;
+  ok2xx: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  achievedRate: number;
+}
+
+async function fire(baseUrl: string, signedBase: string, sidPrefix: string, areaCode: string, rate: number, amount: number): Promise<LoadFigures> {
+  let counter = 0;
+  const result = await autocannon({
+    url: baseUrl,
+    connections: 25,
+    overallRate: rate,
+    amount,
+    timeout: 10,
+    requests: [
+      {
+        method: 'POST',
+        path: SMS_PATH,
+        // Each request is its own message: the signature covers the params, so sign each one.
+        setupRequest: (req) => {
+          const i = counter++;
+          const sid = `${sidPrefix}${String(i).padStart(10, '0')}`;
+          const { body, signature } = signedForm(`${signedBase}${SMS_PATH}`, inboundSmsParams(sid, benchPhone(areaCode, i)));
+          return { ...req, body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature } };
+        },
+      },
+    ],
+  });
+  return {
+    requests: result.requests.total,
+    ok2xx: result['2xx'],
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    maxMs: result.latency.max,
+    achievedRate: round(result.requests.average),
+  };
+}
+
+/** The ceiling server: same parse, same check, one insert. */
+async function bareServer(env: BenchEnv): Promise<{ url: string; close(): Promise<void> }> {
+  await env.pool.query('CREATE TABLE IF NOT EXISTS bench_inbound_ceiling (id bigserial PRIMARY KEY, dedupe_key text UNIQUE NOT NULL, body bytea NOT NULL, received_at timestamptz NOT NULL DEFAULT now())');
+  const app = express();
+  let base = '';
+  app.use(express.urlencoded({ extended: false, verify: (req, _res, buf) => void ((req as unknown as { rawBody: Buffer }).rawBody = buf) }));
+  app.post(SMS_PATH, async (req, res) => {
+    const signature = req.header('x-twilio-signature') ?? '';
+    if (!twilio.validateRequest(TWILIO_AUTH_TOKEN, signature, base + req.originalUrl, req.body as Record<string, string>)) {
+      res.status(403).end();
+      return;
+    }
+    try {
+      await env.pool.query('INSERT INTO bench_inbound_ceiling (dedupe_key, body) VALUES ($1, $2) ON CONFLICT DO NOTHING', [`twilio:sms:${(req.body as Record<string, string>).MessageSid}`, (req as unknown as { rawBody: Buffer }).rawBody]);
+      res.type('text/xml').send('<?xml version="1.0" encoding="UTF-8"?><Response></Response>');
+    } catch {
+      res.status(500).end();
+    }
+  });
+  const server = http.createServer(app);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url: base, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+export interface InboundFigures {
+  rate: number;
+  durationSeconds: number;
+  gateway: LoadFigures;
+  persisted: { inboundEvents: number; messages: number; distinctMessages: number; exactlyOnce: boolean };
+  ceiling: LoadFigures & { rows: number };
+  target: { p99Ms: number; errors: 0 };
+}
+
+export async function benchInbound(env: BenchEnv, scale: number): Promise<InboundFigures> {
+  const rate = 500;
+  const durationSeconds = Math.max(3, Math.round(30 * scale));
+  const amount = rate * durationSeconds;
+  const gw = env.gateway;
+  const sidPrefix = `SMbenchin${Date.now().toString(16)}`;
+  const gateway = await fire(gw.url, gw.ctx.publicBaseUrl, sidPrefix, '646', rate, amount);
+
+  // Persisted exactly once: one stored event and one inbound message per accepted request.
+  const like = `${sidPrefix}%`;
+  const count = async () => {
+    const r = await env.pool.query<{ events: string; messages: string; distinct: string }>(
+      `SELECT (SELECT count(*) FROM inbound_events WHERE dedupe_key LIKE $1) AS events,
+              (SELECT count(*) FROM messages WHERE provider_message_id LIKE $2 AND direction = 'INBOUND') AS messages,
+              (SELECT count(DISTINCT provider_message_id) FROM messages WHERE provider_message_id LIKE $2 AND direction = 'INBOUND') AS distinct`,
+      [`twilio:sms:${like}`, like],
+    );
+    return { inboundEvents: Number(r.rows[0]!.events), messages: Number(r.rows[0]!.messages), distinctMessages: Number(r.rows[0]!.distinct) };
+  };
+  let persisted = await count();
+  await pollUntil(async () => (persisted = await count()).messages >= gateway.ok2xx, 60_000, 200);
+
+  const bare = await bareServer(env);
+  let ceiling: LoadFigures;
+  try {
+    ceiling = await fire(bare.url, bare.url, `${sidPrefix}c`, '646', rate, amount);
+  } finally {
+    await bare.close();
+  }
+  const rows = Number((await env.pool.query<{ n: string }>('SELECT count(*) AS n FROM bench_inbound_ceiling')).rows[0]!.n);
+  return {
+    rate,
+    durationSeconds,
+    gateway,
+    persisted: { ...persisted, exactlyOnce: persisted.inboundEvents === gateway.ok2xx && persisted.messages === gateway.ok2xx && persisted.distinctMessages === gateway.ok2xx },
+    ceiling: { ...ceiling, rows },
+    target: { p99Ms: 50, errors: 0 },
+  };
+}

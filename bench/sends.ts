@@ -1,0 +1,123 @@
+// 2. End-to-end sends/s: N concurrent POST /api/v1/outreach (SMS) against the
+// real gateway → router → outbox → dispatch job (Agenda) → Twilio SDK →
+// Twilio sandbox → signed status callbacks → message DELIVERED in PostgreSQL.
+// Ceiling: the same Twilio SDK sending the same messages straight to a fresh
+// sandbox whose status callbacks land on a bare counter — nothing else.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { twilioClient } from '../channels/twilio.js';
+import { startSandboxes } from '../src/sandbox/index.js';
+import type { BenchEnv } from './env.js';
+import { ADMIN_KEY, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN } from './env.js';
+import { benchPhone, seedDebtors } from './seed.js';
+import { now, pollUntil, round, runPool } from './stats.js';
+
+export interface SendsFigures {
+  messages: number;
+  concurrency: number;
+  accepted: number;
+  rejected: Record<string, number>;
+  delivered: number;
+  statuses: Record<string, number>;
+  requestPhaseMs: number;
+  totalMs: number;
+  sendsPerSecond: number;
+  ceilingDelivered: number;
+  ceilingMs: number;
+  ceilingSendsPerSecond: number;
+  ratioToCeiling: number;
+  timedOut: boolean;
+  target: { sendsPerSecond: number; ratioToCeiling: number };
+}
+
+const BODY = 'Hello from Acme Collections: a reminder about your account. Reply STOP to opt out.';
+
+/** The ceiling: SDK → sandbox → status callbacks counted by a bare HTTP server. */
+async function sdkCeiling(count: number, concurrency: number, timeoutMs: number): Promise<{ delivered: number; ms: number }> {
+  let delivered = 0;
+  const sink = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (new URLSearchParams(Buffer.concat(chunks).toString('utf8')).get('MessageStatus') === 'delivered') delivered++;
+      res.statusCode = 204;
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', () => r()));
+  const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+  const sandboxes = await startSandboxes({
+    twilio: { accountSid: TWILIO_ACCOUNT_SID, authToken: TWILIO_AUTH_TOKEN },
+    sendgrid: { apiKey: 'SG.bench.ceiling' },
+    lob: { apiKey: 'test_bench_ceiling', webhookSecret: 'bench-ceiling-secret' },
+    gateway: { baseUrl: sinkUrl },
+  });
+  try {
+    const client = twilioClient({ accountSid: TWILIO_ACCOUNT_SID, authToken: TWILIO_AUTH_TOKEN, baseUrl: sandboxes.twilio.baseUrl });
+    const t0 = now();
+    await runPool(count, concurrency, async (i) => {
+      await client.messages.create({ to: benchPhone('415', i), from: '+15005550006', body: BODY, statusCallback: `${sinkUrl}/webhooks/twilio/status` });
+    });
+    await pollUntil(async () => delivered >= count, timeoutMs, 10);
+    return { delivered, ms: now() - t0 };
+  } finally {
+    await sandboxes.close();
+    await new Promise<void>((r) => sink.close(() => r()));
+  }
+}
+
+export async function benchSends(env: BenchEnv, scale: number): Promise<SendsFigures> {
+  const count = Math.max(100, Math.round(5_000 * scale));
+  const concurrency = 50;
+  // Bounded so a slow gateway cannot stretch the run past its budget.
+  const timeoutMs = 120_000;
+  const { gateway } = env;
+  const pairs = await seedDebtors(gateway.ctx.db, 'E2E', count, '312');
+
+  const rejected: Record<string, number> = {};
+  let accepted = 0;
+  const t0 = now();
+  await runPool(count, concurrency, async (i) => {
+    const p = pairs[i]!;
+    const res = await fetch(`${gateway.url}/api/v1/outreach`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ debtorId: p.debtorId, debtId: p.debtId, intent: 'friendly-reminder', channel: 'SMS' }),
+    });
+    const text = await res.text();
+    if (res.status === 202 && (JSON.parse(text) as { outcome: string }).outcome === 'send') accepted++;
+    else {
+      const key = `${res.status}${res.status === 202 ? ':defer' : ''}`;
+      rejected[key] = (rejected[key] ?? 0) + 1;
+      if (Object.keys(rejected).length === 1 && rejected[key] === 1) console.error(`  first non-send answer: ${res.status} ${text.slice(0, 300)}`);
+    }
+  });
+  const requestPhaseMs = now() - t0;
+  const deliveredWhere = { debt: { creditor: { externalRef: 'E2E-CRED' } }, status: 'DELIVERED' as const };
+  let delivered = 0;
+  const done = await pollUntil(async () => (delivered = await gateway.ctx.db.message.count({ where: deliveredWhere })) >= accepted, timeoutMs, 50);
+  const totalMs = now() - t0;
+  const grouped = await gateway.ctx.db.message.groupBy({ by: ['status'], where: { debt: { creditor: { externalRef: 'E2E-CRED' } } }, _count: true });
+  const statuses = Object.fromEntries(grouped.map((g) => [g.status, g._count]));
+
+  const ceiling = await sdkCeiling(count, concurrency, timeoutMs);
+  const sendsPerSecond = Math.round(delivered / (totalMs / 1000));
+  const ceilingSendsPerSecond = Math.round(ceiling.delivered / (ceiling.ms / 1000));
+  return {
+    messages: count,
+    concurrency,
+    accepted,
+    rejected,
+    delivered,
+    statuses,
+    requestPhaseMs: round(requestPhaseMs),
+    totalMs: round(totalMs),
+    sendsPerSecond,
+    ceilingDelivered: ceiling.delivered,
+    ceilingMs: round(ceiling.ms),
+    ceilingSendsPerSecond,
+    ratioToCeiling: round(sendsPerSecond / ceilingSendsPerSecond, 3),
+    timedOut: !done,
+    target: { sendsPerSecond: 1_000, ratioToCeiling: 0.5 },
+  };
+}
