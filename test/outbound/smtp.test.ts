@@ -21,7 +21,7 @@ describe('email over SMTP', () => {
       return x.status === 'SENT' ? x : null;
     }, 20_000, 'SENT');
     expect(m.provider).toBe('smtp');
-    const mail = await gw.ctx.sandboxes!.smtp.waitForMessage((x: { envelope?: { rcptTo?: { address: string }[] } }) => JSON.stringify(x).includes(m.to), 10_000);
+    const mail = await gw.ctx.sandboxes!.smtp.waitForMessage((x) => JSON.stringify(x).includes(m.to), 10_000);
     const raw = JSON.stringify(mail);
     const conv = await gw.ctx.db.conversation.findUniqueOrThrow({ where: { debtorId: s.debtorId } });
     expect(raw).toContain(`reply+${conv.replyToken}@`);
