@@ -6,7 +6,7 @@ import { audit } from '../audit.js';
 import { conflict, notFound } from '../http/errors.js';
 import { defineRoutes, mountRoutes } from '../http/api.js';
 import { addContactPoint, debtorInclude, inferJurisdiction, serializeContactPoint, serializeDebt, serializeDebtor } from '../domain/debtors.js';
-import { contactPointData } from '../domain/debtors.js';
+import { contactPointData, setConsents } from '../domain/debtors.js';
 import { type ContactPointInput, contactPointInput, contactPointPatch, debtInput, debtorInput, debtorPatch, debtPatch, preferencesInput, uuid } from './schemas.js';
 import { Prisma } from '../generated/prisma/client.js';
 
@@ -119,13 +119,7 @@ export const debtorRoutes = defineRoutes(
           where: { id },
           data: { ...fields, ...(valid === true ? { invalidReason: null, invalidAt: null } : valid === false ? { invalidReason: 'marked invalid via API', invalidAt: new Date() } : {}) },
         });
-        for (const [ch, state] of Object.entries(consents ?? {}) as [string, 'GRANTED' | 'UNKNOWN' | 'REVOKED'][]) {
-          await tx.channelConsent.upsert({
-            where: { contactPointId_channel: { contactPointId: id, channel: ch as 'SMS' } },
-            create: { contactPointId: id, channel: ch as 'SMS', state, source: `api:${req.principal!.id ?? req.principal!.type}` },
-            update: { state, source: `api:${req.principal!.id ?? req.principal!.type}`, changedAt: new Date() },
-          });
-        }
+        await setConsents(tx, id, consents ?? {}, `api:${req.principal!.id ?? req.principal!.type}`);
         await audit(tx, req.principal!, { action: consents ? 'consent.change' : 'contact_point.update', entityType: 'contact_point', entityId: id, data: { consents, changed: Object.keys(fields) } }, req);
         return tx.contactPoint.findUniqueOrThrow({ where: { id }, include: { consents: true } });
       });

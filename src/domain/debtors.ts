@@ -54,14 +54,23 @@ export async function addContactPoint(db: Tx, debtorId: string, input: ContactPo
     create: { debtorId, ...data },
     update: data,
   });
-  for (const [ch, state] of Object.entries(input.consents ?? {})) {
+  await setConsents(db, cp.id, input.consents ?? {}, opts.source);
+  return cp;
+}
+
+type ConsentStateName = 'GRANTED' | 'UNKNOWN' | 'REVOKED';
+
+/** Records the consent state of each given channel at one contact point, with where it came from. */
+export async function setConsents(db: Tx, contactPointId: string, consents: Partial<Record<string, ConsentStateName>>, source: string): Promise<void> {
+  for (const [ch, state] of Object.entries(consents)) {
+    if (!state) continue;
+    const channel = ch as 'SMS' | 'EMAIL' | 'VOICE' | 'LETTER';
     await db.channelConsent.upsert({
-      where: { contactPointId_channel: { contactPointId: cp.id, channel: ch as 'SMS' } },
-      create: { contactPointId: cp.id, channel: ch as 'SMS', state: state!, source: opts.source },
-      update: { state: state!, source: opts.source, changedAt: new Date() },
+      where: { contactPointId_channel: { contactPointId, channel } },
+      create: { contactPointId, channel, state, source },
+      update: { state, source, changedAt: new Date() },
     });
   }
-  return cp;
 }
 
 export const debtorInclude = {
