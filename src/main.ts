@@ -39,6 +39,17 @@ async function shutdown(signal: string): Promise<void> {
     process.exit(1);
   }
 }
+// While stopping, an idle pooled connection may still see the embedded
+// database's "terminating connection due to administrator command" (57P01)
+// before its pool is closed; that is the shutdown we asked for, not a crash.
+process.on('uncaughtException', (err: Error & { code?: string }) => {
+  if (shuttingDown && err.code === '57P01') {
+    log.debug({ err: err.message }, 'connection closed by database shutdown');
+    return;
+  }
+  log.fatal({ err }, 'uncaught exception');
+  process.exit(1);
+});
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 

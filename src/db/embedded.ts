@@ -144,8 +144,36 @@ async function spawnPostgres(bin: string, pgDir: string, port: number, log: Logg
   return child;
 }
 
+/**
+ * Running as root, PostgreSQL runs as the `postgres` user, which must be able
+ * to reach its binaries and data directory. A checkout under a private
+ * directory (mktemp -d is 0700) blocks that; grant traverse-only (o+x) on the
+ * directories on the way, nothing more.
+ */
+function ensureTraversable(target: string, log: Logger): void {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return;
+  let dir = path.dirname(path.resolve(target));
+  for (;;) {
+    try {
+      const st = fs.statSync(dir);
+      if ((st.mode & 0o001) === 0) {
+        fs.chmodSync(dir, st.mode | 0o001);
+        log.warn({ dir }, 'granted traverse permission so the postgres user can reach the embedded database');
+      }
+    } catch {
+      /* a directory we cannot stat is left as it is */
+    }
+    const up = path.dirname(dir);
+    if (up === dir) return;
+    dir = up;
+  }
+}
+
 export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const dataDir = path.resolve(opts.dataDir);
+  const bin = (await binaries()).postgres;
+  ensureTraversable(bin, opts.log);
+  ensureTraversable(path.join(dataDir, 'pg'), opts.log);
   const pgDir = path.join(dataDir, 'pg');
   const password = readOrCreatePassword(dataDir);
   const runningAsRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -174,7 +202,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
 
   let child: ChildProcess;
   try {
-    child = await spawnPostgres((await binaries()).postgres, pgDir, opts.port, opts.log);
+    child = await spawnPostgres(bin, pgDir, opts.port, opts.log);
   } catch (e) {
     throw new Error(`embedded PostgreSQL did not start on port ${opts.port} (port in use? set EMBEDDED_PG_PORT, or DATABASE_URL for your own server): ${(e as Error).message}`);
   }
