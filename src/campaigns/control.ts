@@ -14,8 +14,8 @@ import type { Principal } from '../auth/principal.js';
 import { audit } from '../audit.js';
 import { conflict, notFound } from '../http/errors.js';
 import { cancelPendingMessages } from '../outbound/service.js';
-import { campaignRoom, completeIfDone, enrolAudience, runDueSteps } from './runner.js';
-import { ADMIN_ROOM } from '../import/jobs.js';
+import { completeIfDone, enrolAudience, runDueSteps } from './runner.js';
+import { ADMIN_ROOM, campaignRoom } from '../conversations/live.js';
 
 export const CAMPAIGN_ENROL_JOB = 'campaign-enrol';
 export const CAMPAIGN_RECUR_JOB = 'campaign-recur';

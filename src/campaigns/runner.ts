@@ -23,7 +23,7 @@ import { createRouter, resolveLocation, type Channel, type Decision, type Routed
 import { loadSnapshot } from '../outbound/snapshot.js';
 import { requestOutreach, routerIntent } from '../outbound/service.js';
 import type { Intent } from '../templates/index.js';
-import { ADMIN_ROOM } from '../import/jobs.js';
+import { ADMIN_ROOM, campaignRoom } from '../conversations/live.js';
 import { audienceWhere } from './audience.js';
 import { insideWindow, stepDueAt, ThrottleLedger, windowStart } from './planner.js';
 import type { Audience, StepConditions, StepWindow, Throttle } from './schemas.js';
@@ -32,7 +32,6 @@ const router = createRouter();
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
 
-export const campaignRoom = (id: string) => `campaign:${id}`;
 
 /** Router reasons that explain a normal decision rather than a block or a delay. */
 const INFORMATIONAL_RULES = new Set([

@@ -7,6 +7,10 @@ import type { TimelineEvent } from './thread.js';
 
 export const INBOX_ROOM = 'inbox';
 export const conversationRoom = (id: string) => `conversation:${id}`;
+/** Every signed-in admin: import progress, campaign status and counters. */
+export const ADMIN_ROOM = 'admin';
+export const importRoom = (jobId: string) => `import:${jobId}`;
+export const campaignRoom = (campaignId: string) => `campaign:${campaignId}`;
 
 export interface InboxSummary {
   conversationId: string;

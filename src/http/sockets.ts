@@ -7,13 +7,18 @@
 //   unsubscribe {conversationId} → leaves it
 //   inbox:subscribe              → joins the inbox list room
 //   inbox:unsubscribe            → leaves it
+//   import:subscribe {jobId}     → (admins) joins import:<id>; ack {ok}
+//   campaign:subscribe {campaignId} → (admins) joins campaign:<id>; ack {ok}
+// Admins join the `admin` room on connect: every import's progress and every
+// campaign's status and counters reach them without a subscription.
 // Server events: `timeline` (TimelineEvent, with seq), `inbox` (summary),
-// `conversation.merged` {conversationId, into}.
+// `conversation.merged` {conversationId, into}, `import.progress`,
+// `campaign.status`, `campaign.progress`.
 import type { Socket } from 'socket.io';
 import type { AppContext } from '../context.js';
 import type { Principal } from '../auth/principal.js';
 import { hashKey, safeEqual } from '../auth/api-keys.js';
-import { conversationRoom, INBOX_ROOM } from '../conversations/live.js';
+import { ADMIN_ROOM, campaignRoom, conversationRoom, importRoom, INBOX_ROOM } from '../conversations/live.js';
 
 /** Resolves a principal from a socket handshake (e.g. the session cookie in socket.handshake.headers.cookie). */
 export type SocketAuthResolver = (socket: Socket, ctx: AppContext) => Promise<Principal | null>;
@@ -66,6 +71,20 @@ export function attachSockets(ctx: AppContext): void {
       socket.disconnect(true);
       return;
     }
+    if (socket.principal.role === 'ADMIN') void socket.join(ADMIN_ROOM);
+    // Rooms of one admin resource (an import job, a campaign): admins only.
+    const adminRoom = (event: string, field: string, room: (id: string) => string) => {
+      socket.on(event, async (payload: unknown, maybeAck: unknown) => {
+        const ack = ackOf(maybeAck);
+        if (socket.principal?.role !== 'ADMIN') return ack({ ok: false, error: 'admins only' });
+        const id = (payload as Record<string, unknown> | null)?.[field];
+        if (typeof id !== 'string' || !UUID.test(id)) return ack({ ok: false, error: `${field} must be a UUID` });
+        await socket.join(room(id));
+        ack({ ok: true });
+      });
+    };
+    adminRoom('import:subscribe', 'jobId', importRoom);
+    adminRoom('campaign:subscribe', 'campaignId', campaignRoom);
     socket.on('subscribe', async (payload: unknown, maybeAck: unknown) => {
       const ack = ackOf(maybeAck);
       const id = (payload as { conversationId?: unknown } | null)?.conversationId;

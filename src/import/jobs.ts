@@ -8,8 +8,7 @@ import { DEFAULT_MAX_ERRORS, importStream, type ImportProgress, type ImportSumma
 import type { RowError } from './row.js';
 import type { ImportFormat } from './sources.js';
 
-export const ADMIN_ROOM = 'admin';
-export const importRoom = (jobId: string) => `import:${jobId}`;
+import { ADMIN_ROOM, importRoom } from '../conversations/live.js';
 
 export interface ImportJobDeps {
   db: Db;

@@ -3,6 +3,8 @@
 // and listens on socket.io for live changes. All text from the server is put
 // into the page as text nodes, never as HTML.
 
+import { h, api, timeOf, debounce, setCsrf } from './kit.js';
+
 const CHANNEL_ICONS = { SMS: '💬', EMAIL: '✉️', VOICE: '📞', LETTER: '📮' };
 const INTENTS = ['friendly-reminder', 'past-due-notice', 'final-notice', 'payment-plan-offer', 'payment-received', 'opt-out-confirmation'];
 const STATUSES = ['OPEN', 'PENDING', 'SNOOZED', 'RESOLVED'];
@@ -10,7 +12,6 @@ const FLAGS = ['OPT_OUT', 'DISPUTE', 'PROMISE_TO_PAY', 'CEASE', 'UNMATCHED', 'AL
 
 const state = {
   me: null,
-  csrf: null,
   sandbox: null,
   agents: [],
   filters: { view: 'all', status: '', flag: '', channel: '', q: '' },
@@ -32,56 +33,6 @@ const draftOf = (id) => {
   return state.drafts.get(id);
 };
 
-// ── helpers ────────────────────────────────────────────────────────────
-
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else if (k === 'class') el.className = v;
-    else if (k === 'value') el.value = v;
-    else el.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of children.flat()) {
-    if (c === null || c === undefined || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return el;
-}
-
-class ApiError extends Error {
-  constructor(status, body) {
-    super((body && body.message) || `HTTP ${status}`);
-    this.status = status;
-    this.body = body;
-  }
-}
-
-async function api(method, path, body) {
-  const headers = {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (method !== 'GET' && state.csrf) headers['x-csrf-token'] = state.csrf;
-  const res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  let json = null;
-  try { json = text ? JSON.parse(text) : null; } catch { json = { message: text }; }
-  if (!res.ok) throw new ApiError(res.status, json);
-  return json;
-}
-
-const timeOf = (iso) => {
-  if (!iso) return '';
-  const d = new Date(iso);
-  const sameDay = d.toDateString() === new Date().toDateString();
-  return sameDay ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : d.toLocaleDateString([], { month: 'short', day: 'numeric' });
-};
-
-function debounce(fn, ms) {
-  let t = null;
-  return (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };
-}
-
 const root = () => document.getElementById('app');
 
 // ── sign in ────────────────────────────────────────────────────────────
@@ -95,7 +46,7 @@ function renderLogin(message) {
     error.textContent = '';
     try {
       const r = await api('POST', '/api/v1/session', { email: email.value, password: password.value });
-      state.csrf = r.csrfToken;
+      setCsrf(r.csrfToken);
       await boot();
     } catch (err) {
       error.textContent = err.status === 423 ? 'Account temporarily locked after too many failed attempts. Try again later.' : err.status === 429 ? 'Too many attempts. Wait a few minutes.' : err.message;
@@ -453,7 +404,7 @@ async function boot() {
   }
   if (!session.csrfToken) return renderLogin('');
   state.me = session.user;
-  state.csrf = session.csrfToken;
+  setCsrf(session.csrfToken);
   state.sandbox = session.sandbox;
   state.agents = (await api('GET', '/api/v1/inbox/agents')).agents;
   renderShell();
