@@ -16,4 +16,9 @@ export default {
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
   testTimeout: 60000,
   maxWorkers: 2,
+  // Agenda 6 keeps an un-unref'd liveness timer (lockLifetime / 2, five
+  // minutes) for every job it ran, even after agenda.stop(); without this the
+  // run would idle that long after the last test. Every gateway a test starts
+  // is still stopped in its afterAll, so leaks of our own show up in those.
+  forceExit: true,
 };

@@ -1,6 +1,7 @@
 // 6. Import, run in its own process so its peak RSS is its own: writes a
-// synthetic CSV to a temp file, imports it with the real importer (the CLI's
-// path: file stream → csv-parse → validation → batched writes), then, as the
+// synthetic CSV to a temp file, imports it as an import job exactly as
+// `npm run import` does (job row, file stream → csv-parse → validation →
+// batched writes through a pg pool, checkpoint per batch), then, as the
 // ceiling, reads and validates the same file without writing anything.
 //   node --import tsx bench/import-child.ts <databaseUrl> <rows>
 // Prints one JSON line on stdout.
@@ -9,9 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { createPrisma } from '../src/db/client.js';
 import { syntheticCsv } from '../src/import/bench.js';
-import { importStream } from '../src/import/importer.js';
+import { createImportJob, runImportJob } from '../src/import/jobs.js';
+import { createImportPool, pgImportDb } from '../src/import/sql.js';
+import { createLogger } from '../src/logger.js';
 import { parseImportRow } from '../src/import/row.js';
 import { readRecords } from '../src/import/sources.js';
 
@@ -27,20 +29,23 @@ const file = path.join(dir, 'debtors.csv');
 try {
   await pipeline(Readable.from(syntheticCsv(rows, { prefix: 'IMP' })), fs.createWriteStream(file));
   const fileBytes = fs.statSync(file).size;
-  const db = createPrisma(databaseUrl);
-  await db.$queryRaw`SELECT 1`;
+  const pool = createImportPool(databaseUrl);
+  const db = pgImportDb(pool);
+  await db.query('SELECT 1');
+  const job = await createImportJob(db, { format: 'csv', filename: 'bench.csv' });
 
   const startRss = process.memoryUsage.rss();
   let peakRss = startRss;
   const sample = () => void (peakRss = Math.max(peakRss, process.memoryUsage.rss()));
   const sampler = setInterval(sample, 20);
   const t0 = performance.now();
-  const summary = await importStream(db, fs.createReadStream(file), { format: 'csv', onProgress: sample });
+  const summary = await runImportJob({ db, log: createLogger('warn') }, job.id, { source: fs.createReadStream(file, { highWaterMark: 64 * 1024 }), onProgress: sample });
+  if (!summary) throw new Error('bench import failed (see the import job row)');
   const importMs = performance.now() - t0;
   clearInterval(sampler);
   sample();
   const maxRssKb = process.resourceUsage().maxRSS;
-  await db.$disconnect();
+  await pool.end();
 
   // Ceiling: the same file read, parsed and validated, nothing written.
   const t1 = performance.now();

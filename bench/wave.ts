@@ -2,6 +2,11 @@
 // throttle) from enrolment until every decision is made and every outbox row
 // is written — enrolAudience + runDueSteps, the functions the campaign jobs
 // run, driven directly so the timing has no job-polling delay in it.
+// Job processing is paused in this process while the wave is planned: the
+// figure is the planner's, as on a deployment where dispatch runs on other
+// workers; otherwise dispatching (and the in-process provider sandboxes
+// answering it) shares the planner's one JavaScript thread. The dispatch jobs
+// the wave wrote are counted (dispatchJobs) and left queued.
 // Ceiling: COPY of the same number of outbox-shaped rows into the same database.
 import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
@@ -9,15 +14,21 @@ import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
 import { enrolAudience, runDueSteps } from '../src/campaigns/runner.js';
 import { startCampaign } from '../src/campaigns/control.js';
+import { CAMPAIGN_DISPATCH_JOB } from '../src/campaigns/dispatch.js';
 import type { BenchEnv } from './env.js';
 import { ADMIN_KEY } from './env.js';
 import { seedDebtors } from './seed.js';
 import { now, round } from './stats.js';
 
+/** Enrolments planned per transaction. */
+const BATCH_SIZE = 1000;
+
 export interface WaveFigures {
   debtors: number;
   enrolled: number;
   outboxRows: number;
+  dispatchJobs: number;
+  batchSize: number;
   report: Record<string, number>;
   enrolMs: number;
   totalMs: number;
@@ -64,6 +75,7 @@ export async function benchWave(env: BenchEnv, scale: number): Promise<WaveFigur
   if (res.status !== 201) throw new Error(`campaign create failed: ${res.status} ${await res.text()}`);
   const campaignId = ((await res.json()) as { id: string }).id;
   await startCampaign(ctx, campaignId, { type: 'system' }, { schedule: false });
+  await ctx.scheduler.stop(false);
 
   // Bounded: at most 90 s of planning; the full-scale time is projected from the rate reached.
   const deadline = Date.now() + 90_000;
@@ -73,7 +85,7 @@ export async function benchWave(env: BenchEnv, scale: number): Promise<WaveFigur
   const report: Record<string, number> = { processed: 0, queued: 0, deferred: 0, refused: 0, suppressed: 0, skipped: 0, held: 0, errors: 0 };
   let complete = false;
   while (Date.now() < deadline) {
-    const r = await runDueSteps(ctx, campaignId, { batchSize: 200, maxBatches: 1 });
+    const r = await runDueSteps(ctx, campaignId, { batchSize: BATCH_SIZE, maxBatches: 1 });
     for (const k of Object.keys(report)) report[k]! += (r as unknown as Record<string, number>)[k] ?? 0;
     if (r.remainingDue === 0 || r.processed === 0) {
       complete = r.remainingDue === 0;
@@ -82,12 +94,17 @@ export async function benchWave(env: BenchEnv, scale: number): Promise<WaveFigur
   }
   const totalMs = now() - t0;
   const outboxRows = await ctx.db.message.count({ where: { campaignId } });
+  const dispatchJobs = Number((await env.pool.query(`SELECT count(*) AS n FROM agenda_jobs WHERE name = $1`, [CAMPAIGN_DISPATCH_JOB])).rows[0]?.n ?? 0);
   const rowsPerSecond = Math.round(outboxRows / (totalMs / 1000));
   const ceilingMs = await copyCeiling(env, debtors);
+  // Back to normal, so the gateway shuts down (and closes the scheduler's connections) as usual.
+  await ctx.scheduler.start();
   return {
     debtors,
     enrolled,
     outboxRows,
+    dispatchJobs,
+    batchSize: BATCH_SIZE,
     report,
     enrolMs: round(enrolMs),
     totalMs: round(totalMs),

@@ -73,6 +73,9 @@ export function twilioVoice(o: TwilioOptions): ChannelAdapter<VoicePayload> {
           statusCallbackMethod: 'POST',
           statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
           ...(payload.machineDetection ? { machineDetection: 'DetectMessageEnd' } : {}),
+          ...(payload.recordingStatusCallback
+            ? { record: true, recordingStatusCallback: payload.recordingStatusCallback, recordingStatusCallbackMethod: 'POST', recordingStatusCallbackEvent: ['completed'] }
+            : {}),
         });
         return { provider: 'twilio', providerMessageId: call.sid, status: 'QUEUED' };
       } catch (err) {

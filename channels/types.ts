@@ -47,6 +47,8 @@ export interface VoicePayload {
   /** Where the provider fetches the call's TwiML when the call connects. */
   answerUrl: string;
   machineDetection: boolean;
+  /** When set, the provider records the call and posts the finished recording here. */
+  recordingStatusCallback?: string;
 }
 
 export interface LetterPayload {

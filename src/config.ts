@@ -2,6 +2,7 @@
 // validated once at start, and is then passed around as a typed object. A bad
 // value stops the process with one line naming the variable and the problem.
 import { z } from 'zod';
+import { parseChannelRates, ThrottleConfigError } from './campaigns/throttle.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
@@ -63,6 +64,8 @@ export const envSchema = z.object({
   APP_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   COMPANY_NAME: z.string().min(1).default('Acme Collections'),
   VOICEMAIL_BUSINESS_NAME: z.string().min(1).default('Customer Care'),
+  // Record reminder calls (Twilio records; the audio is kept with the call). The person hears a recording notice first: several US states require every party's consent.
+  VOICE_RECORD_CALLS: bool.default(false),
   AGENT_NAME: z.string().min(1).default('Customer Care team'),
   RETURN_ADDRESS: z.string().regex(/^[^|]+\|[^|]+\|[^|]*\|[^|]+\|[A-Z]{2}$/, 'must be "line1|city|region|postal code|country", e.g. "1 Main St|San Francisco|CA|94105|US"').default('185 Berry St Ste 6100|San Francisco|CA|94107|US'),
   PAYMENT_LINK_BASE: z.string().url('must be a URL').optional(),
@@ -97,7 +100,20 @@ export const envSchema = z.object({
   INBOUND_RETRY_SWEEP_MS: positiveInt.default(30000),
   INBOUND_MAX_ATTEMPTS: positiveInt.default(10),
   WEBHOOK_MAX_AGE_SECONDS: positiveInt.default(600),
-  UNSUBSCRIBE_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  // Import (src/import): largest uploaded file, and how long an import whose process stopped answering waits before another resumes it.
+  IMPORT_MAX_BYTES: positiveInt.default(104857600),
+  IMPORT_STALL_TIMEOUT_MS: positiveInt.min(2000, 'must be at least 2000').default(30000),
+  // Providers' messages per minute per channel, shared by every campaign ("SMS=600,EMAIL=1200"; unset: no shared limit).
+  PROVIDER_RATE_LIMITS: z
+    .string()
+    .optional()
+    .superRefine((v, issue) => {
+      try {
+        parseChannelRates(v);
+      } catch (err) {
+        issue.addIssue({ code: 'custom', message: err instanceof ThrottleConfigError ? err.reason : String(err) });
+      }
+    }),
 });
 
 export type Env = z.infer<typeof envSchema>;

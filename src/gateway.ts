@@ -11,6 +11,7 @@ import { createPrisma, type Db } from './db/client.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { createHttpApp } from './http/app.js';
+import { attachDatabaseAdapter, type DatabaseAdapter } from './http/sockets.js';
 import { routeModules, startModules, type ModuleHandle } from './modules.js';
 import type { Logger } from './logger.js';
 import { resolveProviders } from './providers.js';
@@ -53,6 +54,7 @@ export async function startGateway(config: Env, log: Logger): Promise<Gateway> {
 
   let embedded: EmbeddedDatabase | null = null;
   let db: Db | null = null;
+  let liveAdapter: DatabaseAdapter | null = null;
   let scheduler: Scheduler | null = null;
   let modules: ModuleHandle[] = [];
   let stopping: Promise<void> | null = null;
@@ -70,6 +72,7 @@ export async function startGateway(config: Env, log: Logger): Promise<Gateway> {
       await Promise.race([closed, new Promise((r) => setTimeout(r, config.SHUTDOWN_TIMEOUT_MS).unref())]);
       server.closeAllConnections();
       await new Promise<void>((r) => io.close(() => r()));
+      if (liveAdapter) await liveAdapter.close().catch((err) => log.warn({ err }, 'live events pool close failed'));
       if (db) await db.$disconnect();
       if (embedded) await embedded.stop();
       log.info('stopped');
@@ -83,6 +86,8 @@ export async function startGateway(config: Env, log: Logger): Promise<Gateway> {
       log.info({ port: config.EMBEDDED_PG_PORT, dataDir: config.DATA_DIR }, 'embedded PostgreSQL started');
     }
     await migrate(databaseUrl, log);
+    // Live events reach clients of every gateway on this database (its attachments table comes with the migrations).
+    liveAdapter = await attachDatabaseAdapter(io, databaseUrl, log);
     db = createPrisma(databaseUrl);
     await db.$queryRaw`SELECT 1`;
     dbReady = true;

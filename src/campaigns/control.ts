@@ -7,6 +7,7 @@
 //   campaign-enrol  once at start: enrols the audience in batches, then runs a wave
 //   campaign-recur  for campaigns with `cron`: enrols debts that newly match, each tick
 //   campaign-wave   every minute while the campaign lives: sends what is due, batch by batch
+//   campaign-dispatch  hands one second's worth of a batch's messages to their providers (dispatch.ts)
 // A crashed run is picked up again by Agenda (its lock expires); the step runs
 // and idempotency keys make the repeat send nothing twice.
 import type { AppContext } from '../context.js';
@@ -15,6 +16,7 @@ import { audit } from '../audit.js';
 import { conflict, notFound } from '../http/errors.js';
 import { cancelPendingMessages } from '../outbound/service.js';
 import { completeIfDone, enrolAudience, runDueSteps } from './runner.js';
+import { defineCampaignDispatchJob } from './dispatch.js';
 import { ADMIN_ROOM, campaignRoom } from '../conversations/live.js';
 
 export const CAMPAIGN_ENROL_JOB = 'campaign-enrol';
@@ -28,6 +30,7 @@ interface JobData {
 }
 
 export function defineCampaignJobs(ctx: AppContext): void {
+  defineCampaignDispatchJob(ctx);
   const wave = async (campaignId: string) => {
     const report = await runDueSteps(ctx, campaignId);
     if (report.status === 'ACTIVE' && report.remainingDue === 0 && (await completeIfDone(ctx, campaignId))) await removeCampaignJobs(ctx, campaignId);

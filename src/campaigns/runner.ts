@@ -1,6 +1,12 @@
 // Campaign execution: enrolment of the audience and the waves that send due
 // steps, both in batches (one Agenda job run handles many enrolments).
 //
+// Enrolment is one INSERT … SELECT over the audience filter. A wave takes the
+// due enrolments batch by batch; each batch is planned and written in one
+// transaction by wave-batch.ts. Letters, runs left half-done by a crash of
+// this single path, and batches whose transaction fails go through
+// processEnrollment below, one enrolment at a time, with the same rules.
+//
 // Per due enrolment, in order:
 //   1. stop conditions of the campaign (PAID, CEASE, DISPUTE, OPTED_OUT_ALL,
 //      REPLIED stop it; an active PROMISE holds it until the day after the
@@ -18,27 +24,23 @@
 //   6. the enrolment moves to its next step (or COMPLETED).
 import type { AppContext } from '../context.js';
 import { Prisma } from '../generated/prisma/client.js';
-import type { Campaign, CampaignEnrollment, CampaignStep } from '../generated/prisma/client.js';
-import { createRouter, resolveLocation, type Channel, type Decision, type RoutedDecision } from '../router/index.js';
+import type { CampaignEnrollment, CampaignStep } from '../generated/prisma/client.js';
+import { createRouter, resolveLocation, type Channel, type RoutedDecision } from '../router/index.js';
 import { loadSnapshot } from '../outbound/snapshot.js';
 import { requestOutreach, routerIntent } from '../outbound/service.js';
 import type { Intent } from '../templates/index.js';
-import { ADMIN_ROOM, campaignRoom } from '../conversations/live.js';
-import { audienceWhere } from './audience.js';
-import { insideWindow, stepDueAt, ThrottleLedger, windowStart } from './planner.js';
-import type { Audience, StepConditions, StepWindow, Throttle } from './schemas.js';
+import { ADMIN_ROOM, campaignRoom, publishTimeline } from '../conversations/live.js';
+import { audienceSql } from './audience.js';
+import { insideWindow, stepDueAt, windowStart } from './planner.js';
+import { MinuteLedger, providerRateLimits, type ChannelRates } from './throttle.js';
+import { INFORMATIONAL_RULES, isDeferralRule, planBatch, uniqueRules, type CampaignWithSteps, type Outcome } from './wave-batch.js';
+import { scheduleCampaignDispatch } from './dispatch.js';
+import type { Audience, StepConditions, StepWindow } from './schemas.js';
 
 const router = createRouter();
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
 
-
-/** Router reasons that explain a normal decision rather than a block or a delay. */
-const INFORMATIONAL_RULES = new Set([
-  'consent.ok', 'channel.explicit', 'channel.preferred', 'channel.default_order', 'preference.fallback', 'hours.allowed',
-  'timezone.resolved', 'jurisdiction.resolved', 'window.not_before', 'limit.not_applied',
-]);
-const isDeferralRule = (rule: string) => rule === 'quiet_hours' || rule === 'quiet_hours.no_common_window' || rule === 'inconvenient_time' || rule.startsWith('limit.');
 
 export interface WaveOptions {
   now?: Date;
@@ -77,38 +79,38 @@ function serialized<T>(campaignId: string, fn: () => Promise<T>): Promise<T> {
   return next;
 }
 
-type CampaignWithSteps = Campaign & { steps: CampaignStep[] };
-
 function publish(ctx: AppContext, campaignId: string, event: string, payload: object): void {
   ctx.io.to(campaignRoom(campaignId)).to(ADMIN_ROOM).emit(event, { campaignId, ...payload });
 }
 
-/** Enrols matching, never-enrolled debts in batches; returns how many were enrolled. */
-export async function enrolAudience(ctx: AppContext, campaignId: string, opts: { now?: Date; batchSize?: number } = {}): Promise<number> {
+/**
+ * Enrols matching, never-enrolled debts in one INSERT … SELECT (a debt is
+ * enrolled in a campaign at most once, so a recurring run adds only debts
+ * that newly match); returns how many were enrolled.
+ */
+export async function enrolAudience(ctx: AppContext, campaignId: string, opts: { now?: Date } = {}): Promise<number> {
   return serialized(campaignId, async () => {
     const now = opts.now ?? new Date();
-    const batchSize = opts.batchSize ?? 500;
     const campaign = await ctx.db.campaign.findUnique({ where: { id: campaignId }, include: { steps: { orderBy: { position: 'asc' } } } });
     if (!campaign || campaign.status !== 'ACTIVE' || !campaign.steps.length) return 0;
     const first = campaign.steps[0]!;
-    const where = audienceWhere(campaign.audience as Audience, campaignId, now);
-    let total = 0;
-    for (;;) {
-      const debts = await ctx.db.debt.findMany({ where, select: { id: true, debtorId: true, dueDate: true }, orderBy: { id: 'asc' }, take: batchSize });
-      if (!debts.length) break;
-      const r = await ctx.db.campaignEnrollment.createMany({
-        data: debts.map((d) => ({ campaignId, debtId: d.id, debtorId: d.debtorId, enrolledAt: now, nextStep: 1, nextStepAt: stepDueAt(first, now, d.dueDate) })),
-        skipDuplicates: true,
-      });
-      total += r.count;
-      publish(ctx, campaignId, 'campaign.progress', { phase: 'enrol', enrolled: total });
-      if (debts.length < batchSize) break;
-      // Paused or cancelled meanwhile: stop enrolling.
-      const status = (await ctx.db.campaign.findUnique({ where: { id: campaignId }, select: { status: true } }))?.status;
-      if (status !== 'ACTIVE') break;
-    }
-    if (total) ctx.log.info({ campaignId, enrolled: total }, 'campaign enrolment');
-    return total;
+    const offsetMs = first.offsetDays * DAY_MS;
+    // When step 1 falls due (planner.stepDueAt, in SQL): enrolment time or the due date (00:00 UTC), plus the offset.
+    const firstDue = first.anchor === 'DUE_DATE'
+      ? Prisma.sql`(d.due_date::timestamp AT TIME ZONE 'UTC') + ${offsetMs} * interval '1 millisecond'`
+      : Prisma.sql`${new Date(now.getTime() + offsetMs)}::timestamptz`;
+    const enrolled = await ctx.db.$executeRaw`
+      INSERT INTO campaign_enrollments (id, campaign_id, debt_id, debtor_id, status, next_step, next_step_at, enrolled_at, updated_at)
+      SELECT gen_random_uuid(), ${campaignId}::uuid, d.id, d.debtor_id, 'ACTIVE', 1, ${firstDue}, ${now}, now()
+        FROM debts d
+       WHERE ${audienceSql(campaign.audience as Audience, campaignId, now)}
+          -- paused or cancelled meanwhile: enrol nobody
+         AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = ${campaignId}::uuid AND c.status = 'ACTIVE')
+      ON CONFLICT (campaign_id, debt_id) DO NOTHING`;
+    const total = await ctx.db.campaignEnrollment.count({ where: { campaignId } });
+    publish(ctx, campaignId, 'campaign.progress', { phase: 'enrol', enrolled: total, added: enrolled });
+    if (enrolled) ctx.log.info({ campaignId, enrolled }, 'campaign enrolment');
+    return enrolled;
   });
 }
 
@@ -119,23 +121,36 @@ export async function runDueSteps(ctx: AppContext, campaignId: string, opts: Wav
 
 async function runDueStepsNow(ctx: AppContext, campaignId: string, opts: WaveOptions): Promise<WaveReport> {
   const now = opts.now ?? new Date();
-  const batchSize = opts.batchSize ?? 200;
+  const batchSize = opts.batchSize ?? 500;
   const report: WaveReport = { campaignId, processed: 0, queued: 0, deferred: 0, refused: 0, suppressed: 0, skipped: 0, held: 0, errors: 0, remainingDue: 0, status: 'ACTIVE' };
   const campaign = await ctx.db.campaign.findUnique({ where: { id: campaignId }, include: { steps: { orderBy: { position: 'asc' } } } });
   if (!campaign) return { ...report, status: 'MISSING' };
   report.status = campaign.status;
   if (campaign.status !== 'ACTIVE') return report;
-  const ledger = new ThrottleLedger(campaign.throttle as Throttle, (channel, minute) =>
-    ctx.db.message.count({ where: { campaignId, channel: channel as Channel, status: { not: 'CANCELLED' }, scheduledAt: { gte: minute, lt: new Date(minute.getTime() + MINUTE_MS) } } }),
-  );
+  const providerRates = providerRateLimits(ctx);
   const dueWhere = { campaignId, status: 'ACTIVE' as const, nextStepAt: { lte: now } };
   for (let batch = 0; opts.maxBatches === undefined || batch < opts.maxBatches; batch++) {
-    const enrollments = await ctx.db.campaignEnrollment.findMany({ where: dueWhere, orderBy: [{ nextStepAt: 'asc' }, { id: 'asc' }], take: batchSize });
-    if (!enrollments.length) break;
-    for (const e of enrollments) {
+    const due = await ctx.db.campaignEnrollment.findMany({ where: dueWhere, orderBy: [{ nextStepAt: 'asc' }, { id: 'asc' }], take: batchSize, select: { id: true, debtorId: true } });
+    if (!due.length) break;
+    let slowPath: CampaignEnrollment[];
+    try {
+      const planned = await planBatch(ctx, campaign, due, now, providerRates);
+      for (const [k, n] of Object.entries(planned.counts)) {
+        report[k as Outcome | 'errors'] += n;
+        report.processed += n;
+      }
+      publishTimeline(ctx.io, planned.events);
+      await scheduleCampaignDispatch(ctx, campaignId, planned.dispatch);
+      slowPath = planned.slowPath;
+    } catch (err) {
+      // The batch rolled back as a whole; take its enrolments one at a time so one bad row cannot stall the wave.
+      ctx.log.warn({ err, campaignId, batch: due.length }, 'wave batch failed; planning its enrolments one by one');
+      slowPath = await ctx.db.campaignEnrollment.findMany({ where: { id: { in: due.map((d) => d.id) }, status: 'ACTIVE', nextStepAt: { lte: now } } });
+    }
+    for (const e of slowPath) {
       report.processed += 1;
       try {
-        const outcome = await processEnrollment(ctx, campaign, e, now, ledger);
+        const outcome = await processEnrollment(ctx, campaign, e, now, providerRates);
         report[outcome] += 1;
       } catch (err) {
         report.errors += 1;
@@ -152,13 +167,10 @@ async function runDueStepsNow(ctx: AppContext, campaignId: string, opts: WaveOpt
   return report;
 }
 
-type Outcome = 'queued' | 'deferred' | 'refused' | 'suppressed' | 'skipped' | 'held';
-
-function uniqueRules(d: Decision, keep: (rule: string) => boolean): string[] {
-  return [...new Set(d.reasons.map((r) => r.rule as string).filter(keep))];
-}
-
-async function processEnrollment(ctx: AppContext, campaign: CampaignWithSteps, e: CampaignEnrollment, now: Date, ledger: ThrottleLedger): Promise<Outcome> {
+/** The single-enrolment path (letters, half-done runs, failed batches); the same rules as wave-batch.ts. */
+async function processEnrollment(ctx: AppContext, campaign: CampaignWithSteps, e: CampaignEnrollment, now: Date, providerRates: ChannelRates): Promise<Outcome> {
+  // Without the batch's channel locks: the provider limit is counted, but two processes may race for a minute's last slot here.
+  const ledger = new MinuteLedger(ctx.db, campaign.id, (campaign.throttle ?? {}) as ChannelRates, providerRates);
   const step = campaign.steps[e.nextStep - 1];
   if (!step) {
     await ctx.db.campaignEnrollment.updateMany({ where: { id: e.id, status: 'ACTIVE' }, data: { status: 'COMPLETED', nextStepAt: null } });
@@ -264,9 +276,9 @@ async function processEnrollment(ctx: AppContext, campaign: CampaignWithSteps, e
  * open in all the debtor's zones. Pure over one snapshot, so it is cheap to
  * iterate; requestOutreach decides for real afterwards.
  */
-async function planSendTime(ctx: AppContext, campaign: CampaignWithSteps, step: CampaignStep, e: CampaignEnrollment, from: Date, now: Date, ledger: ThrottleLedger): Promise<{ at: Date; throttled: boolean } | null> {
+async function planSendTime(ctx: AppContext, campaign: CampaignWithSteps, step: CampaignStep, e: CampaignEnrollment, from: Date, now: Date, ledger: MinuteLedger): Promise<{ at: Date; throttled: boolean } | null> {
   const window = (step.window ?? null) as StepWindow | null;
-  const throttled = Object.keys((campaign.throttle ?? {}) as object).length > 0;
+  const throttled = Object.keys((campaign.throttle ?? {}) as object).length > 0 || (['SMS', 'EMAIL', 'VOICE', 'LETTER'] as const).some((c) => ledger.limited(c));
   if (!window && !throttled) return { at: from, throttled: false };
   const snapshot = await loadSnapshot(ctx.db, e.debtorId, now);
   if (!snapshot) return { at: from, throttled: false };
@@ -332,7 +344,8 @@ export async function completeIfDone(ctx: AppContext, campaignId: string, now = 
   const c = await ctx.db.campaign.findUnique({ where: { id: campaignId } });
   if (!c || c.status !== 'ACTIVE' || c.cron) return false;
   if (await ctx.db.campaignEnrollment.findFirst({ where: { campaignId, status: 'ACTIVE' }, select: { id: true } })) return false;
-  if (await ctx.db.debt.findFirst({ where: audienceWhere(c.audience as Audience, campaignId, now), select: { id: true } })) return false;
+  const left = await ctx.db.$queryRaw<{ more: boolean }[]>`SELECT EXISTS (SELECT 1 FROM debts d WHERE ${audienceSql(c.audience as Audience, campaignId, now)}) AS more`;
+  if (left[0]?.more) return false;
   const r = await ctx.db.campaign.updateMany({ where: { id: campaignId, status: 'ACTIVE' }, data: { status: 'COMPLETED' } });
   if (r.count) publish(ctx, campaignId, 'campaign.status', { status: 'COMPLETED' });
   return r.count > 0;

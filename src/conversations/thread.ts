@@ -34,6 +34,26 @@ export async function ensureConversation(db: Tx, debtorId: string) {
   return db.conversation.findUniqueOrThrow({ where: { debtorId } });
 }
 
+/**
+ * The id of the debtor's conversation, created on first use, in one round
+ * trip where the row exists or is new. A concurrent first insert that
+ * committed after this statement's snapshot is found by a second look.
+ */
+export async function conversationIdFor(db: Tx, debtorId: string): Promise<string> {
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    WITH created AS (
+      INSERT INTO conversations (id, debtor_id, reply_token)
+      VALUES (gen_random_uuid(), ${debtorId}::uuid, ${newReplyToken()})
+      ON CONFLICT (debtor_id) DO NOTHING
+      RETURNING id)
+    SELECT id::text AS id FROM created
+    UNION ALL
+    SELECT id::text AS id FROM conversations WHERE debtor_id = ${debtorId}::uuid
+    LIMIT 1`;
+  if (rows[0]) return rows[0].id;
+  return (await db.conversation.findUniqueOrThrow({ where: { debtorId }, select: { id: true } })).id;
+}
+
 /** An "unmatched" conversation for a sender we cannot tie to a debtor yet. */
 export async function ensureUnmatchedConversation(db: Tx, address: string) {
   await db.$executeRaw`
@@ -57,18 +77,21 @@ export async function appendEvent(
   opts: { touch?: boolean } = {},
 ): Promise<TimelineEvent> {
   const touch = opts.touch ?? true;
-  const rows = await db.$queryRaw<{ last_seq: number; at: Date }[]>`
-    UPDATE conversations
-       SET last_seq = last_seq + 1,
-           last_activity_at = CASE WHEN ${touch} THEN now() ELSE last_activity_at END
-     WHERE id = ${conversationId}::uuid
- RETURNING last_seq, now() AS at`;
+  // One statement instead of two round trips: the UPDATE takes the row lock
+  // and hands its new seq straight to the INSERT.
+  const rows = await db.$queryRaw<{ seq: number; at: Date }[]>`
+    WITH bumped AS (
+      UPDATE conversations
+         SET last_seq = last_seq + 1,
+             last_activity_at = CASE WHEN ${touch} THEN now() ELSE last_activity_at END
+       WHERE id = ${conversationId}::uuid
+   RETURNING id, last_seq)
+    INSERT INTO conversation_events (conversation_id, seq, type, payload, created_at)
+    SELECT id, last_seq, ${type}, ${JSON.stringify(payload)}::jsonb, now() FROM bumped
+    RETURNING seq, now() AS at`;
   const row = rows[0];
   if (!row) throw new Error(`conversation ${conversationId} not found`);
-  await db.conversationEvent.create({
-    data: { conversationId, seq: row.last_seq, type, payload: payload as Prisma.InputJsonValue },
-  });
-  return { conversationId, seq: row.last_seq, type, payload, at: row.at.toISOString() };
+  return { conversationId, seq: row.seq, type, payload, at: row.at.toISOString() };
 }
 
 export async function eventsSince(db: Tx, conversationId: string, afterSeq: number, limit = 500): Promise<TimelineEvent[]> {

@@ -14,7 +14,15 @@
 // Server events: `timeline` (TimelineEvent, with seq), `inbox` (summary),
 // `conversation.merged` {conversationId, into}, `import.progress`,
 // `campaign.status`, `campaign.progress`.
-import type { Socket } from 'socket.io';
+// Across processes: attachDatabaseAdapter() puts the socket.io Postgres
+// adapter (LISTEN/NOTIFY on the shared database) under the server, so an emit
+// in one gateway reaches clients connected to any other, and fetchSockets()
+// (presence) asks them all.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { Server as SocketServer, Socket } from 'socket.io';
+import { createAdapter } from '@socket.io/postgres-adapter';
+import type { Logger } from '../logger.js';
 import type { AppContext } from '../context.js';
 import type { Principal } from '../auth/principal.js';
 import { hashKey, safeEqual } from '../auth/api-keys.js';
@@ -113,4 +121,46 @@ export function attachSockets(ctx: AppContext): void {
       ackOf(typeof _payload === 'function' ? _payload : maybeAck)({ ok: true });
     });
   });
+}
+
+export interface DatabaseAdapter {
+  /** Ends the adapter's connection pool; call after io.close() (which closes the adapter). */
+  close(): Promise<void>;
+}
+
+const ADAPTER_POOL_SIZE = 4;
+const LISTEN_WAIT_MS = 10_000;
+
+/**
+ * Routes the server's broadcasts through the database every gateway shares.
+ * Resolves once this process is LISTENing, so nothing published by another
+ * gateway after start-up is missed.
+ */
+export async function attachDatabaseAdapter(io: SocketServer, databaseUrl: string, log: Logger): Promise<DatabaseAdapter> {
+  // A name only this process's adapter connections carry: how start-up sees its LISTEN in pg_stat_activity.
+  const applicationName = `socket.io-adapter-${randomBytes(6).toString('hex')}`;
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: ADAPTER_POOL_SIZE, application_name: applicationName });
+  // The adapter holds its LISTEN connection outside the pool's idle set, where an
+  // unhandled 'error' (database restart) would crash the process; the adapter
+  // itself reconnects on 'end'.
+  pool.on('connect', (client) => client.on('error', (err) => log.warn({ err }, 'live events: database connection lost')));
+  pool.on('error', (err) => log.warn({ err }, 'live events: idle database connection failed'));
+  io.adapter(createAdapter(pool, { errorHandler: (err) => log.warn({ err }, 'live events: adapter error') }));
+
+  const deadline = Date.now() + LISTEN_WAIT_MS;
+  for (;;) {
+    const r = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN %'`, [applicationName]);
+    if ((r.rows[0]?.n ?? 0) > 0) break;
+    if (Date.now() > deadline) {
+      await pool.end().catch(() => undefined);
+      throw new Error(`live events: the socket.io adapter did not start listening on the database within ${LISTEN_WAIT_MS} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  // The adapter announced itself before it was listening, so the other
+  // gateways' answers were missed; announce again now that they will arrive
+  // (the adapter counts the servers a fetchSockets() must hear from this way).
+  io.of('/').adapter.init();
+  log.debug('live events: database adapter listening');
+  return { close: () => pool.end() };
 }

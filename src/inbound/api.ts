@@ -14,7 +14,7 @@ import { appendEvent, ensureConversation, eventsSince } from '../conversations/t
 import { conversationRoom } from '../conversations/live.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { conflict, fromZod, notFound } from '../http/errors.js';
-import { changeConsent, verifyUnsubscribeToken } from './consent.js';
+import { changeConsent, sameAddressContactPoints, verifyUnsubscribeToken } from './consent.js';
 import { processInboundEvent } from './events-store.js';
 import { addFlags, inThread, messageView } from './thread-writer.js';
 
@@ -186,7 +186,7 @@ export function unsubscribeRoutes(app: Express, ctx: AppContext): void {
     const oneClick = (req.body as Record<string, unknown> | undefined)?.['List-Unsubscribe'] === 'One-Click';
     await inThread(ctx, async (tx, out) => {
       const conversation = await ensureConversation(tx, cp.debtorId);
-      const changed = await changeConsent(tx, { contactPointIds: [cp.id], channel: 'EMAIL', state: 'REVOKED', source: 'email:list-unsubscribe', conversationId: conversation.id, cause: { oneClick } }, out);
+      const changed = await changeConsent(tx, { ctx, contactPointIds: await sameAddressContactPoints(tx, cp.id), channel: 'EMAIL', state: 'REVOKED', source: 'email:list-unsubscribe', conversationId: conversation.id, cause: { oneClick } }, out);
       if (changed.length) await addFlags(tx, conversation.id, ['OPT_OUT'], { reason: 'unsubscribed by link', channel: 'EMAIL', contactPointId: cp.id }, out);
     });
     if (req.accepts(['text', 'html']) === 'html') res.type('html').send(page('Unsubscribed', '<h1>You are unsubscribed</h1><p>We will not email this address again.</p>'));

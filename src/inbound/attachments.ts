@@ -64,12 +64,17 @@ export async function storeAttachmentBytes(ctx: AppContext, input: { filename: s
 /** Raised for a media fetch that may work later (network, 5xx): the event is retried. */
 export class TransientFetchError extends Error {}
 
+/** Raised for a fetch the provider refused (4xx) when the caller wants to retry rather than skip. */
+export class FetchRefusedError extends Error {}
+
 /**
  * Fetches one Twilio media URL with the account's basic auth (fetch drops the
  * Authorization header when Twilio redirects to its storage host), bounded by
- * the size limit while streaming.
+ * the size limit while streaming. A refusal (4xx) skips the file, or with
+ * `onRefusal: 'throw'` raises FetchRefusedError (a recording must not be lost
+ * to a momentary 404 while Twilio finishes it).
  */
-export async function fetchTwilioMedia(ctx: AppContext, url: string, declaredType: string | undefined, filename: string): Promise<AttachmentOutcome> {
+export async function fetchTwilioMedia(ctx: AppContext, url: string, declaredType: string | undefined, filename: string, opts: { onRefusal?: 'skip' | 'throw' } = {}): Promise<AttachmentOutcome> {
   const contentTypeHint = baseContentType(declaredType);
   if (declaredType && !contentTypeAllowed(ctx, contentTypeHint)) return { skipped: { filename, contentType: contentTypeHint, reason: `content type ${contentTypeHint} not allowed` } };
   let u: URL;
@@ -87,7 +92,11 @@ export async function fetchTwilioMedia(ctx: AppContext, url: string, declaredTyp
     throw new TransientFetchError(`media fetch failed: ${(err as Error).message}`);
   }
   if (res.status >= 500 || res.status === 429) throw new TransientFetchError(`media fetch answered ${res.status}`);
-  if (!res.ok) return { skipped: { filename, contentType: contentTypeHint, reason: `media fetch answered ${res.status}` } };
+  if (!res.ok) {
+    await res.body?.cancel().catch(() => undefined);
+    if (opts.onRefusal === 'throw') throw new FetchRefusedError(`media fetch answered ${res.status}`);
+    return { skipped: { filename, contentType: contentTypeHint, reason: `media fetch answered ${res.status}` } };
+  }
   const contentType = baseContentType(res.headers.get('content-type') ?? declaredType);
   const declaredLength = Number(res.headers.get('content-length') ?? NaN);
   if (Number.isFinite(declaredLength) && declaredLength > ctx.config.ATTACHMENT_MAX_BYTES) {

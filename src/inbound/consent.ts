@@ -1,17 +1,22 @@
 // Consent changes that come from the consumer: STOP/START texts, free-text
 // revocations, unsubscribe links, keypad 9 on a call, spam reports and
-// carrier opt-out errors. Each change is recorded on the contact point's
-// channel consent, on the debtor's timeline and in the audit log.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+// carrier opt-out errors (at send time or in a status callback). This is the
+// one place they are made: each change is recorded on the contact point's
+// channel consent, on the debtor's timeline and in the audit log, and an
+// opt-out is announced to outgoing-webhook subscribers (opt_out.recorded).
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AppContext } from '../context.js';
 import type { Channel, ConsentState } from '../generated/prisma/enums.js';
 import { audit } from '../audit.js';
 import { appendEvent, ensureConversation } from '../conversations/thread.js';
+import { emitOutgoingEvent } from '../webhooks-out/service.js';
 import { addFlags, inThread, setConsent, type Tx, type TxOutcome } from './thread-writer.js';
 
 export interface ConsentChange {
+  /** Set to announce opt-outs to outgoing-webhook subscribers (inside the same transaction). */
+  ctx?: AppContext;
   contactPointIds: string[];
   channel: Channel;
   state: ConsentState;
@@ -29,6 +34,19 @@ export async function changeConsent(tx: Tx, change: ConsentChange, out: TxOutcom
     const r = await setConsent(tx, { contactPointId, channel: change.channel, state: change.state, source: change.source });
     if (!r.changed) continue;
     changed.push(contactPointId);
+    if (change.ctx && change.state === 'REVOKED') {
+      const cp = await tx.contactPoint.findUnique({ where: { id: contactPointId }, select: { value: true, debtorId: true, debtor: { select: { externalRef: true } } } });
+      await emitOutgoingEvent(change.ctx, 'opt_out.recorded', {
+        channel: change.channel,
+        address: cp?.value ?? null,
+        contactPointId,
+        debtorId: cp?.debtorId ?? null,
+        debtorRef: cp?.debtor.externalRef ?? null,
+        source: change.source,
+        conversationId: change.conversationId,
+        ...(change.cause ?? {}),
+      }, { tx });
+    }
     await audit(tx, { type: 'provider', id: change.source }, {
       action: change.state === 'REVOKED' ? 'consent.revoke' : 'consent.grant',
       entityType: 'contact_point',
@@ -51,12 +69,27 @@ export async function changeConsent(tx: Tx, change: ConsentChange, out: TxOutcom
   return changed;
 }
 
+/**
+ * Every contact point holding the same phone number or email address as this
+ * one, across debtors: an opt-out binds the address (TCPA, Reg F
+ * §1006.14(h)), not one debtor's record of it.
+ */
+export async function sameAddressContactPoints(tx: Tx, contactPointId: string): Promise<string[]> {
+  const cp = await tx.contactPoint.findUnique({ where: { id: contactPointId }, select: { kind: true, value: true } });
+  if (!cp) return [];
+  if (cp.kind === 'ADDRESS') return [contactPointId];
+  const rows = await tx.contactPoint.findMany({ where: { kind: cp.kind, value: cp.value }, select: { id: true } });
+  return rows.map((r) => r.id);
+}
+
 // ── confirmations (the outbound side sends them) ──────────────────────────
 
 export interface ConfirmationTarget {
   debtorId: string;
   contactPointId: string;
   channel: 'SMS' | 'EMAIL' | 'VOICE';
+  /** The debtor's message being answered (one answer per message). */
+  inboundMessageId?: string;
 }
 
 interface OutboundConfirmations {
@@ -108,7 +141,7 @@ export async function optOutOfCalls(ctx: AppContext, contactPointId: string, sou
   if (!cp) throw new Error(`contact point ${contactPointId} not found`);
   return inThread(ctx, async (tx, out) => {
     const conversation = await ensureConversation(tx, cp.debtorId);
-    const changed = await changeConsent(tx, { contactPointIds: [cp.id], channel: 'VOICE', state: 'REVOKED', source, conversationId: conversation.id }, out);
+    const changed = await changeConsent(tx, { ctx, contactPointIds: await sameAddressContactPoints(tx, cp.id), channel: 'VOICE', state: 'REVOKED', source, conversationId: conversation.id }, out);
     await addFlags(tx, conversation.id, ['OPT_OUT'], { reason: 'calls opted out', channel: 'VOICE', contactPointId: cp.id, source }, out);
     return changed.length > 0;
   });
@@ -116,35 +149,46 @@ export async function optOutOfCalls(ctx: AppContext, contactPointId: string, sou
 
 // ── one-click unsubscribe links (RFC 8058) ────────────────────────────────
 
-let fileKeyCache: { dir: string; key: Buffer } | null = null;
+/**
+ * The link key, derived from the one app secret (src/secrets.ts) with a
+ * purpose label, so a key leaked from one use (e.g. sessions) does not forge
+ * unsubscribe links and there is no second secret to configure.
+ */
+export function unsubscribeKey(secret: string): Buffer {
+  return createHmac('sha256', secret).update('dunning-gateway/unsubscribe-link/v1').digest();
+}
 
-/** The link key: UNSUBSCRIBE_SECRET, else one generated once and kept under DATA_DIR/secrets. */
-function unsubscribeKey(ctx: AppContext): Buffer {
-  if (ctx.config.UNSUBSCRIBE_SECRET) return Buffer.from(ctx.config.UNSUBSCRIBE_SECRET, 'utf8');
-  const dir = path.resolve(ctx.config.DATA_DIR, 'secrets');
-  if (fileKeyCache?.dir === dir) return fileKeyCache.key;
-  const file = path.join(dir, 'unsubscribe.key');
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  try {
-    fs.writeFileSync(file, randomBytes(32).toString('hex'), { flag: 'wx', mode: 0o600 });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+const legacyKeyCache = new Map<string, Buffer | null>();
+
+/**
+ * Links mailed before the key was derived from the app secret were signed with
+ * a key generated under DATA_DIR/secrets; they are still honoured (read only,
+ * never created) so an unsubscribe link in an old email keeps working.
+ */
+function legacyUnsubscribeKey(ctx: AppContext): Buffer | null {
+  const file = path.resolve(ctx.config.DATA_DIR, 'secrets', 'unsubscribe.key');
+  if (!legacyKeyCache.has(file)) {
+    let key: Buffer | null = null;
+    try {
+      key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'utf8');
+    } catch {
+      key = null;
+    }
+    legacyKeyCache.set(file, key);
   }
-  const key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'utf8');
-  fileKeyCache = { dir, key };
-  return key;
+  return legacyKeyCache.get(file) ?? null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function mac(ctx: AppContext, contactPointId: string): Buffer {
-  return createHmac('sha256', unsubscribeKey(ctx)).update(`unsubscribe:v1:${contactPointId.toLowerCase()}`).digest().subarray(0, 18);
+function mac(key: Buffer, contactPointId: string): Buffer {
+  return createHmac('sha256', key).update(`unsubscribe:v1:${contactPointId.toLowerCase()}`).digest().subarray(0, 18);
 }
 
 /** Stateless token naming one email contact point (its debtor's thread follows from it). */
 export function unsubscribeToken(ctx: AppContext, contactPointId: string): string {
   if (!UUID.test(contactPointId)) throw new Error('contactPointId must be a UUID');
-  return `${Buffer.from(contactPointId.replace(/-/g, ''), 'hex').toString('base64url')}.${mac(ctx, contactPointId).toString('base64url')}`;
+  return `${Buffer.from(contactPointId.replace(/-/g, ''), 'hex').toString('base64url')}.${mac(unsubscribeKey(ctx.secret), contactPointId).toString('base64url')}`;
 }
 
 /** The contact point id a token names, or null when the token is malformed or forged. */
@@ -155,9 +199,12 @@ export function verifyUnsubscribeToken(ctx: AppContext, token: string): string |
   if (hex.length !== 32) return null;
   const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   const given = Buffer.from(m[2]!, 'base64url');
-  const expected = mac(ctx, id);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-  return id;
+  const legacy = legacyUnsubscribeKey(ctx);
+  for (const key of legacy ? [unsubscribeKey(ctx.secret), legacy] : [unsubscribeKey(ctx.secret)]) {
+    const expected = mac(key, id);
+    if (given.length === expected.length && timingSafeEqual(given, expected)) return id;
+  }
+  return null;
 }
 
 /** For the outbound email builder: the List-Unsubscribe (and footer) link of one email address. */

@@ -153,7 +153,7 @@ export function emailDedupeKey(mail: NormalizedEmail, raw: Buffer): string {
 
 // ── processing ───────────────────────────────────────────────────────────
 
-export async function landEmail(ctx: AppContext, mail: NormalizedEmail, provider: string, raw: Buffer): Promise<void> {
+export async function landEmail(ctx: AppContext, mail: NormalizedEmail, provider: string, raw: Buffer, inboundEventId?: string): Promise<void> {
   if (!mail.from) throw new Error('email has no From address');
   const rfcMessageId = mail.messageId;
   const providerMessageId = rfcMessageId ? null : `email-sha256:${createHash('sha256').update(raw).digest('hex')}`;
@@ -188,6 +188,7 @@ export async function landEmail(ctx: AppContext, mail: NormalizedEmail, provider
     match,
     attachments,
     skippedAttachments: skipped,
+    inboundEventId: inboundEventId ?? null,
   });
 }
 
@@ -195,14 +196,14 @@ async function processInboundParse(ctx: AppContext, event: InboundEvent) {
   const headers = event.headers as Record<string, string>;
   const raw = Buffer.from(event.body);
   const mail = await parseInboundParse(raw, headers['content-type'] ?? '', ctx.config.INBOUND_EMAIL_MAX_BYTES);
-  await landEmail(ctx, mail, 'sendgrid', raw);
+  await landEmail(ctx, mail, 'sendgrid', raw, event.id);
 }
 
 async function processSmtp(ctx: AppContext, event: InboundEvent) {
   const headers = event.headers as { envelope?: { rcptTo?: string[] } };
   const raw = Buffer.from(event.body);
   const mail = await parseRawMime(raw, (headers.envelope?.rcptTo ?? []).map(normalizeEmail));
-  await landEmail(ctx, mail, 'smtp', raw);
+  await landEmail(ctx, mail, 'smtp', raw, event.id);
 }
 
 registerProcessor('sendgrid', 'inbound-email', processInboundParse);

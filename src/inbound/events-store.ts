@@ -26,7 +26,11 @@ export type Processor = (ctx: AppContext, event: InboundEvent) => Promise<Proces
 
 /** A referenced message is not (yet) known: the callback may have overtaken the send. Retried, then given up. */
 export class MessageNotFound extends Error {
-  constructor(what: string) {
+  /** `providerMessageId`: the provider's id the event waits for; set when known, so recording it wakes the event at once. */
+  constructor(
+    what: string,
+    readonly providerMessageId?: string,
+  ) {
     super(`no message matches ${what}`);
     this.name = 'MessageNotFound';
   }
@@ -37,6 +41,15 @@ const NOT_FOUND_GIVE_UP_MS = 15 * 60_000;
 /** A claimed row is considered abandoned (crash mid-processing) after this long and is picked up again. */
 const LEASE_MS = 2 * 60_000;
 const MAX_BACKOFF_MS = 6 * 60 * 60_000;
+/**
+ * A callback that overtook its send (Twilio posts "queued" before the API
+ * call that created the message has even answered) is retried quickly while
+ * young: first when this process records the provider id (notifyProviderId),
+ * else on a short timer — not after the regular 30 s backoff.
+ */
+const NOT_FOUND_FAST_WINDOW_MS = 10_000;
+const NOT_FOUND_FIRST_RETRY_MS = 25;
+const NOT_FOUND_MAX_FAST_RETRY_MS = 2_000;
 
 const processors = new Map<string, Processor>();
 
@@ -61,7 +74,7 @@ export function headersForStorage(headers: Record<string, string | string[] | un
  * caller, who processes it right away; if the process dies first, the retry
  * sweep takes it once the lease runs out.
  */
-export async function storeInbound(ctx: AppContext, raw: RawInbound): Promise<{ id: string; duplicate: boolean }> {
+export async function storeInbound(ctx: AppContext, raw: RawInbound): Promise<{ id: string; duplicate: boolean; event?: InboundEvent }> {
   const rows = await ctx.db.inboundEvent.createManyAndReturn({
     data: [
       {
@@ -70,13 +83,14 @@ export async function storeInbound(ctx: AppContext, raw: RawInbound): Promise<{ 
         dedupeKey: raw.dedupeKey.slice(0, 1000),
         headers: raw.headers as object,
         body: new Uint8Array(raw.body),
+        // The caller holds the lease and processes it next: its attempt is counted here, saving a round trip.
+        attempts: 1,
         nextAttemptAt: new Date(Date.now() + LEASE_MS),
       },
     ],
     skipDuplicates: true,
-    select: { id: true },
   });
-  if (rows[0]) return { id: rows[0].id, duplicate: false };
+  if (rows[0]) return { id: rows[0].id, duplicate: false, event: rows[0] };
   const existing = await ctx.db.inboundEvent.findUnique({ where: { dedupeKey: raw.dedupeKey.slice(0, 1000) }, select: { id: true } });
   if (!existing) throw new Error('inbound event neither inserted nor found');
   return { id: existing.id, duplicate: true };
@@ -89,23 +103,36 @@ function backoffMs(ctx: AppContext, attempts: number): number {
 /**
  * Runs the processor of one stored event and records the outcome. Never
  * throws: failures land on the row (FAILED, lastError, nextAttemptAt).
- * `claim: false` is for the caller that just stored the row (it holds the
- * lease); retries and replays claim the row first so two workers never run it
- * at once.
+ * `lease-held` is for the caller that just stored the row (storeInbound
+ * counted the attempt and handed back the row as `event`); retries and
+ * replays claim the row first so two workers never run it at once.
+ * `not-found-retry` re-runs an event that was waiting for its message,
+ * keeping it FAILED (so listings do not flicker) while it runs.
  */
-export async function processInboundEvent(ctx: AppContext, id: string, opts: { claim: 'lease-held' | 'due' | 'force' }): Promise<InboundEvent | null> {
+export async function processInboundEvent(
+  ctx: AppContext,
+  id: string,
+  opts: { claim: 'lease-held' | 'due' | 'force' | 'not-found-retry'; event?: InboundEvent },
+): Promise<InboundEvent | null> {
   const now = new Date();
   if (opts.claim !== 'lease-held') {
-    const claimed = await ctx.db.inboundEvent.updateMany({
-      where:
-        opts.claim === 'due'
-          ? { id, status: { in: ['RECEIVED', 'FAILED'] }, nextAttemptAt: { lte: now } }
-          : { id, OR: [{ status: { not: 'RECEIVED' } }, { nextAttemptAt: { lte: now } }, { nextAttemptAt: null }] },
-      data: { status: 'RECEIVED', nextAttemptAt: new Date(now.getTime() + LEASE_MS) },
-    });
+    const lease = new Date(now.getTime() + LEASE_MS);
+    const claimed =
+      opts.claim === 'not-found-retry'
+        ? await ctx.db.inboundEvent.updateMany({ where: { id, status: 'FAILED', nextAttemptAt: { not: null } }, data: { nextAttemptAt: lease } })
+        : await ctx.db.inboundEvent.updateMany({
+            where:
+              opts.claim === 'due'
+                ? { id, status: { in: ['RECEIVED', 'FAILED'] }, nextAttemptAt: { lte: now } }
+                : { id, OR: [{ status: { not: 'RECEIVED' } }, { nextAttemptAt: { lte: now } }, { nextAttemptAt: null }] },
+            data: { status: 'RECEIVED', nextAttemptAt: lease },
+          });
     if (claimed.count === 0) return null;
   }
-  const event = await ctx.db.inboundEvent.update({ where: { id }, data: { attempts: { increment: 1 } } });
+  const event =
+    opts.claim === 'lease-held' && opts.event
+      ? opts.event
+      : await ctx.db.inboundEvent.update({ where: { id }, data: { attempts: { increment: 1 } } });
   const processor = processors.get(`${event.provider}:${event.kind}`);
   try {
     if (!processor) throw new Error(`no processor for ${event.provider}:${event.kind}`);
@@ -121,9 +148,18 @@ export async function processInboundEvent(ctx: AppContext, id: string, opts: { c
     });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    if (err instanceof MessageNotFound && Date.now() - event.receivedAt.getTime() > NOT_FOUND_GIVE_UP_MS) {
-      ctx.log.warn({ inboundEventId: id, provider: event.provider, kind: event.kind }, 'inbound event references an unknown message; set aside');
-      return ctx.db.inboundEvent.update({ where: { id }, data: { status: 'IGNORED', lastError: message, processedAt: new Date(), nextAttemptAt: null } });
+    const age = Date.now() - event.receivedAt.getTime();
+    if (err instanceof MessageNotFound) {
+      if (age > NOT_FOUND_GIVE_UP_MS) {
+        ctx.log.warn({ inboundEventId: id, provider: event.provider, kind: event.kind }, 'inbound event references an unknown message; set aside');
+        return ctx.db.inboundEvent.update({ where: { id }, data: { status: 'IGNORED', lastError: message, processedAt: new Date(), nextAttemptAt: null } });
+      }
+      // Bounded by age (above), not by the attempt cap: fast retries would use it up in a second.
+      const fast = age < NOT_FOUND_FAST_WINDOW_MS;
+      const delay = fast ? Math.min(NOT_FOUND_FIRST_RETRY_MS * 2 ** Math.max(0, event.attempts - 1), NOT_FOUND_MAX_FAST_RETRY_MS) : backoffMs(ctx, event.attempts);
+      if (fast) awaitMessage(ctx, id, err.providerMessageId, delay);
+      ctx.log.debug({ inboundEventId: id, provider: event.provider, kind: event.kind, attempts: event.attempts, retryInMs: delay }, 'inbound event waits for its message');
+      return ctx.db.inboundEvent.update({ where: { id }, data: { status: 'FAILED', lastError: message.slice(0, 4000), nextAttemptAt: new Date(Date.now() + delay) } });
     }
     const exhausted = event.attempts >= ctx.config.INBOUND_MAX_ATTEMPTS;
     ctx.log.warn({ inboundEventId: id, provider: event.provider, kind: event.kind, attempts: event.attempts, exhausted, err: message }, 'inbound event processing failed');
@@ -136,6 +172,71 @@ export async function processInboundEvent(ctx: AppContext, id: string, opts: { c
       },
     });
   }
+}
+
+// ── events waiting for their message (in this process) ─────────────────
+
+interface Waiting {
+  ctx: AppContext;
+  providerMessageId?: string;
+  timer: NodeJS.Timeout;
+}
+const waiting = new Map<string, Waiting>();
+const waitingByProviderId = new Map<string, Set<string>>();
+
+function forget(id: string): Waiting | undefined {
+  const w = waiting.get(id);
+  if (!w) return undefined;
+  clearTimeout(w.timer);
+  waiting.delete(id);
+  if (w.providerMessageId) {
+    const set = waitingByProviderId.get(w.providerMessageId);
+    set?.delete(id);
+    if (set?.size === 0) waitingByProviderId.delete(w.providerMessageId);
+  }
+  return w;
+}
+
+function retryWaiting(id: string): void {
+  const w = forget(id);
+  if (!w) return;
+  // The claim (FAILED and not leased elsewhere) keeps this from running twice, here or in the sweep.
+  void processInboundEvent(w.ctx, id, { claim: 'not-found-retry' }).catch((err) => w.ctx.log.warn({ err, inboundEventId: id }, 'retry of a waiting inbound event failed'));
+}
+
+function awaitMessage(ctx: AppContext, id: string, providerMessageId: string | undefined, delayMs: number): void {
+  forget(id);
+  // The timer is the fallback (another process recorded the id, or no id is known); unref'd so it never holds shutdown.
+  const timer = setTimeout(() => retryWaiting(id), delayMs + 5);
+  timer.unref();
+  waiting.set(id, { ctx, providerMessageId, timer });
+  if (providerMessageId) {
+    const set = waitingByProviderId.get(providerMessageId) ?? new Set<string>();
+    set.add(id);
+    waitingByProviderId.set(providerMessageId, set);
+  }
+}
+
+/**
+ * Called once a provider's message id is committed (dispatch recorded the
+ * send): events in this process that were waiting for it run again now.
+ */
+export function notifyProviderId(providerMessageId: string): void {
+  const ids = waitingByProviderId.get(providerMessageId);
+  if (!ids) return;
+  for (const id of [...ids]) {
+    const w = waiting.get(id);
+    if (!w) continue;
+    // Run it on the next turn (the dispatcher's commit is done; its caller carries on first).
+    clearTimeout(w.timer);
+    w.timer = setTimeout(() => retryWaiting(id), 0);
+    w.timer.unref();
+  }
+}
+
+/** Drops the in-process retry timers (shutdown); the rows stay FAILED with a due time, so the sweep takes them later. */
+export function forgetWaitingEvents(): void {
+  for (const id of [...waiting.keys()]) forget(id);
 }
 
 /** Events whose retry time has come (failed ones, and received ones whose worker vanished). */

@@ -1,30 +1,67 @@
 // Store first, answer, then process: the shared path of every webhook and of
-// the SMTP listener. Processing runs after the caller has its answer, so a
-// slow or failing processor never makes a provider retry (or give up on) an
-// event we already hold. In-flight processing is tracked so shutdown can wait
-// for it; anything cut short is picked up by the retry sweep once its lease
-// expires.
+// the SMTP listener. The provider's 2xx waits only for the raw event's INSERT;
+// processing runs afterwards from a small in-process queue, so a burst of
+// webhooks neither waits for its own processing nor starves the INSERTs of
+// database connections (processing holds at most PROCESS_CONCURRENCY of
+// them). In-flight and queued processing is tracked so shutdown can wait for
+// it; anything cut short keeps its lease and is picked up by the retry sweep.
 import type { AppContext } from '../context.js';
-import { processInboundEvent, storeInbound, type RawInbound } from './events-store.js';
+import type { InboundEvent } from '../generated/prisma/client.js';
+import { forgetWaitingEvents, processInboundEvent, storeInbound, type RawInbound } from './events-store.js';
 
-const inFlight = new Set<Promise<unknown>>();
+/** Events processed at once. The pool has 20 connections; webhook INSERTs and the API need the rest. */
+const PROCESS_CONCURRENCY = 8;
+
+interface Queued {
+  ctx: AppContext;
+  id: string;
+  event?: InboundEvent;
+}
+
+const queue: Queued[] = [];
+let running = 0;
+let idle: (() => void)[] = [];
+
+function pump(): void {
+  while (running < PROCESS_CONCURRENCY && queue.length > 0) {
+    const next = queue.shift()!;
+    running += 1;
+    processInboundEvent(next.ctx, next.id, { claim: 'lease-held', event: next.event })
+      .catch((err) => next.ctx.log.error({ err, inboundEventId: next.id }, 'inbound processing crashed'))
+      .finally(() => {
+        running -= 1;
+        pump();
+        if (running === 0 && queue.length === 0) {
+          const waiters = idle;
+          idle = [];
+          for (const w of waiters) w();
+        }
+      });
+  }
+}
 
 export async function intake(ctx: AppContext, raw: RawInbound): Promise<{ id: string; duplicate: boolean }> {
   const stored = await storeInbound(ctx, raw);
   if (stored.duplicate) {
     ctx.log.debug({ provider: raw.provider, kind: raw.kind, inboundEventId: stored.id }, 'duplicate inbound event ignored');
-    return stored;
+    return { id: stored.id, duplicate: true };
   }
-  const run = new Promise<void>((resolve) => setImmediate(resolve))
-    .then(() => processInboundEvent(ctx, stored.id, { claim: 'lease-held' }))
-    .catch((err) => ctx.log.error({ err, inboundEventId: stored.id }, 'inbound processing crashed'))
-    .finally(() => inFlight.delete(run));
-  inFlight.add(run);
-  return stored;
+  queue.push({ ctx, id: stored.id, event: stored.event });
+  // Started on the next turn, after the caller has sent its answer.
+  setImmediate(pump);
+  return { id: stored.id, duplicate: false };
 }
 
-/** Waits (bounded) for processing started by intake() to finish. */
+/** Events stored but not yet processed, and events being processed (for readiness and tests). */
+export function intakeBacklog(): { queued: number; running: number } {
+  return { queued: queue.length, running };
+}
+
+/** Waits (bounded) for queued and running processing to finish. */
 export async function drainIntake(timeoutMs: number): Promise<void> {
-  if (inFlight.size === 0) return;
-  await Promise.race([Promise.allSettled([...inFlight]), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  forgetWaitingEvents();
+  if (running === 0 && queue.length === 0) return;
+  await Promise.race([new Promise<void>((r) => idle.push(r)), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  // Whatever is still queued keeps its lease on the row: the retry sweep (here after a restart, or another process) takes it.
+  queue.length = 0;
 }

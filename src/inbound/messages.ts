@@ -11,7 +11,8 @@ import type { SkippedAttachment, StoredAttachment } from './attachments.js';
 import { replyClassifier, type Classification, type SmsKeyword } from './classifier.js';
 import type { Match } from './matching.js';
 import { applyReplyActions } from './reply-actions.js';
-import { addFlags, inThread, isUniqueViolation, messageView } from './thread-writer.js';
+import { emitOutgoingEvent } from '../webhooks-out/service.js';
+import { addFlags, inThread, isUniqueViolation, messageView, type Tx } from './thread-writer.js';
 
 export interface InboundMessageInput {
   channel: Channel;
@@ -33,6 +34,8 @@ export interface InboundMessageInput {
   attachments: StoredAttachment[];
   skippedAttachments: SkippedAttachment[];
   receivedAt?: Date;
+  /** The stored raw event this message came from (recorded as the source of what it causes). */
+  inboundEventId?: string | null;
 }
 
 export async function findExistingInbound(ctx: AppContext, input: Pick<InboundMessageInput, 'providerMessageId' | 'rfcMessageId'>): Promise<Message | null> {
@@ -42,6 +45,14 @@ export async function findExistingInbound(ctx: AppContext, input: Pick<InboundMe
   ];
   if (or.length === 0) return null;
   return ctx.db.message.findFirst({ where: { OR: or } });
+}
+
+/** Does any debtor have this sender's number or address on file (not only the matched one)? */
+async function senderOnFile(tx: Tx, input: InboundMessageInput, contactPointId: string | null): Promise<boolean> {
+  if (contactPointId || (input.numberContactPointIds?.length ?? 0) > 0) return true;
+  if (input.match.kind === 'unmatched' && input.match.candidateDebtorIds.length > 0) return true;
+  const kind = input.channel === 'EMAIL' ? 'EMAIL' : input.channel === 'LETTER' ? 'ADDRESS' : 'PHONE';
+  return (await tx.contactPoint.count({ where: { kind, value: input.from } })) > 0;
 }
 
 export async function recordInboundMessage(ctx: AppContext, input: InboundMessageInput): Promise<{ message: Message; created: boolean; classification: Classification | null }> {
@@ -114,6 +125,24 @@ export async function recordInboundMessage(ctx: AppContext, input: InboundMessag
         ...(m.kind === 'unmatched' ? { candidateDebtorIds: m.candidateDebtorIds } : {}),
       }, out);
 
+      // Announced to the creditor's systems only if this transaction commits.
+      await emitOutgoingEvent(ctx, 'reply.received', {
+        messageId: message.id,
+        conversationId: conversation.id,
+        debtorId,
+        contactPointId,
+        channel: input.channel,
+        from: input.from,
+        subject: input.subject ?? null,
+        text: input.replyText ?? input.body,
+        receivedAt: message.createdAt.toISOString(),
+        matchedBy: m.kind === 'thread' ? m.via : null,
+        fromUnknownAddress,
+        intents: classification.intents,
+        ...(input.keyword ? { keyword: input.keyword } : {}),
+        attachments: attachments.length,
+      }, { tx });
+
       await applyReplyActions(ctx, tx, {
         conversationId: conversation.id,
         debtorId,
@@ -123,6 +152,9 @@ export async function recordInboundMessage(ctx: AppContext, input: InboundMessag
         numberContactPointIds: input.numberContactPointIds,
         keyword: input.keyword,
         classification,
+        fromAddress: input.from,
+        senderOnFile: await senderOnFile(tx, input, contactPointId),
+        inboundEventId: input.inboundEventId ?? null,
       }, out);
       return { message, created: true, classification };
     });

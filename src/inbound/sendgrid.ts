@@ -13,7 +13,9 @@ import type { MessageStatus } from '../generated/prisma/enums.js';
 import { audit } from '../audit.js';
 import { appendEvent } from '../conversations/thread.js';
 import { badRequest } from '../http/errors.js';
-import { changeConsent } from './consent.js';
+import { changeConsent, sameAddressContactPoints } from './consent.js';
+import { addSuppression, suppressionAddress } from '../domain/suppressions.js';
+import { emitOutgoingEvent } from '../webhooks-out/service.js';
 import { emailDedupeKey, parseInboundParse } from './email.js';
 import { headersForStorage, MessageNotFound, registerProcessor } from './events-store.js';
 import { createHash } from 'node:crypto';
@@ -113,12 +115,42 @@ async function invalidateEmail(tx: Tx, message: Message, reason: string, out: Tx
   out.events.push(await appendEvent(tx, message.conversationId, 'contact_point.invalid', { contactPointId: message.contactPointId, reason, ...cause }));
 }
 
-async function applySgEvent(ctx: AppContext, e: SgEvent): Promise<void> {
+const OPT_OUT_EVENTS = new Set(['spamreport', 'unsubscribe', 'group_unsubscribe']);
+
+/**
+ * A spam report or unsubscribe for an address no debtor has on file: the
+ * address goes on the EMAIL suppression list, so it stays opted out if it is
+ * added later. Returns whether the event was fully handled this way.
+ */
+async function suppressUnknownAddress(ctx: AppContext, e: SgEvent, name: string, inboundEventId: string): Promise<boolean> {
+  if (!OPT_OUT_EVENTS.has(name) || typeof e.email !== 'string') return false;
+  let address: string;
+  try {
+    address = suppressionAddress('EMAIL', e.email);
+  } catch {
+    return false;
+  }
+  if ((await ctx.db.contactPoint.count({ where: { kind: 'EMAIL', value: address } })) > 0) return false;
+  const reason = name === 'spamreport' ? 'marked our email as spam' : 'unsubscribed';
+  await ctx.db.$transaction(async (tx) => {
+    const { created } = await addSuppression(tx, { channel: 'EMAIL', address, reason, source: inboundEventId });
+    if (!created) return;
+    await audit(tx, { type: 'provider', id: 'sendgrid' }, { action: 'suppression.add', entityType: 'suppression', entityId: `EMAIL:${address}`, data: { reason, sgEventId: e.sg_event_id, event: name } });
+    await emitOutgoingEvent(ctx, 'opt_out.recorded', { channel: 'EMAIL', address, contactPointId: null, debtorId: null, source: `sendgrid:${name}`, reason, sgEventId: e.sg_event_id }, { tx });
+  });
+  return true;
+}
+
+async function applySgEvent(ctx: AppContext, e: SgEvent, inboundEventId: string): Promise<void> {
   const name = String(e.event ?? '');
   if (!e.sg_event_id) throw new Error(`event without sg_event_id (${name})`);
   if (!(name in EVENT_STATUS)) return; // an event type we do not track
+  const suppressed = await suppressUnknownAddress(ctx, e, name, inboundEventId);
   const refs = messageRefs(e);
-  if (refs.length === 0) throw new MessageNotFound(`SendGrid event ${e.sg_event_id} (no message id)`);
+  if (refs.length === 0) {
+    if (suppressed) return;
+    throw new MessageNotFound(`SendGrid event ${e.sg_event_id} (no message id)`);
+  }
   const cause = { sgEventId: e.sg_event_id, event: name };
   await applyStatus(ctx, {
     ref: { anyOf: refs },
@@ -135,10 +167,14 @@ async function applySgEvent(ctx: AppContext, e: SgEvent): Promise<void> {
         await invalidateEmail(tx, message, `hard bounce${e.reason ? `: ${e.reason}` : ''}`.slice(0, 500), out, cause);
       }
       if ((name === 'spamreport' || name === 'unsubscribe' || name === 'group_unsubscribe') && message.contactPointId) {
-        await changeConsent(tx, { contactPointIds: [message.contactPointId], channel: 'EMAIL', state: 'REVOKED', source: `sendgrid:${name}`, conversationId: message.conversationId, cause }, out);
+        await changeConsent(tx, { ctx, contactPointIds: await sameAddressContactPoints(tx, message.contactPointId), channel: 'EMAIL', state: 'REVOKED', source: `sendgrid:${name}`, conversationId: message.conversationId, cause }, out);
         await addFlags(tx, message.conversationId, ['OPT_OUT'], { reason: name === 'spamreport' ? 'marked our email as spam' : 'unsubscribed', channel: 'EMAIL', ...cause }, out);
       }
     },
+  }).catch((err: unknown) => {
+    // The opt-out is recorded; the message it refers to may be gone with its contact point.
+    if (suppressed && err instanceof MessageNotFound) return false;
+    throw err;
   });
 }
 
@@ -154,7 +190,7 @@ async function processEvents(ctx: AppContext, event: InboundEvent) {
   let notFoundOnly = true;
   for (const e of events) {
     try {
-      await applySgEvent(ctx, e);
+      await applySgEvent(ctx, e, event.id);
     } catch (err) {
       failures.push(`${e.sg_event_id ?? '?'}: ${(err as Error).message}`);
       if (!(err instanceof MessageNotFound)) notFoundOnly = false;

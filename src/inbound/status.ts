@@ -63,15 +63,21 @@ function whereOf(ref: MessageRef): Prisma.MessageWhereInput {
 
 /** Applies one status callback. Returns false when this event was applied before. */
 export async function applyStatus(ctx: AppContext, u: StatusUpdate): Promise<boolean> {
-  const known = await ctx.db.messageStatusEvent.findUnique({ where: { providerEventId: u.providerEventId }, select: { id: true } });
-  if (known) return false;
-  const message = await ctx.db.message.findFirst({ where: whereOf(u.ref) });
-  if (!message) throw new MessageNotFound(JSON.stringify(u.ref));
+  // No "seen this event?" pre-check: the unique provider_event_id refuses a repeat inside the transaction.
+  const waitFor = 'providerMessageId' in u.ref ? u.ref.providerMessageId : undefined;
+  const direct = 'anyOf' in u.ref ? null : u.ref;
+  const found = direct ? null : await ctx.db.message.findFirst({ where: whereOf(u.ref), select: { id: true } });
+  if (!direct && !found) throw new MessageNotFound(JSON.stringify(u.ref));
   try {
-    await inThread(ctx, async (tx, out) => {
-      // Lock the message so concurrent callbacks for it apply one at a time.
-      await tx.$queryRaw`SELECT id FROM messages WHERE id = ${message.id}::uuid FOR UPDATE`;
-      const current = await tx.message.findUniqueOrThrow({ where: { id: message.id } });
+    const applied = await inThread(ctx, async (tx, out) => {
+      // Find and lock the message in one statement, so concurrent callbacks for it apply one at a time.
+      const locked = direct
+        ? 'id' in direct
+          ? await tx.$queryRaw<{ id: string }[]>`SELECT id FROM messages WHERE id = ${direct.id}::uuid FOR UPDATE`
+          : await tx.$queryRaw<{ id: string }[]>`SELECT id FROM messages WHERE provider_message_id = ${direct.providerMessageId} FOR UPDATE`
+        : await tx.$queryRaw<{ id: string }[]>`SELECT id FROM messages WHERE id = ${found!.id}::uuid FOR UPDATE`;
+      if (!locked[0]) return false;
+      const current = await tx.message.findUniqueOrThrow({ where: { id: locked[0].id } });
       const occurredAt = u.occurredAt ?? new Date();
       await tx.messageStatusEvent.create({
         data: {
@@ -116,9 +122,11 @@ export async function applyStatus(ctx: AppContext, u: StatusUpdate): Promise<boo
         ),
       );
       if (u.effects) await u.effects(tx, updated, out);
+      return true;
     });
+    if (!applied) throw new MessageNotFound(JSON.stringify(u.ref), waitFor);
   } catch (err) {
-    if (isUniqueViolation(err)) return false; // the same event, applied concurrently
+    if (isUniqueViolation(err)) return false; // the same event, applied before or concurrently
     throw err;
   }
   return true;

@@ -9,8 +9,8 @@ import type { MessageStatus } from '../generated/prisma/enums.js';
 import { badRequest } from '../http/errors.js';
 import { fetchTwilioMedia, safeFilename, TransientFetchError, type SkippedAttachment, type StoredAttachment } from './attachments.js';
 import { smsKeyword } from './classifier.js';
-import { changeConsent } from './consent.js';
-import { headersForStorage, registerProcessor } from './events-store.js';
+import { changeConsent, sameAddressContactPoints } from './consent.js';
+import { headersForStorage, MessageNotFound, registerProcessor } from './events-store.js';
 import { intake } from './intake.js';
 import { matchPhone, normalizePhone } from './matching.js';
 import { findExistingInbound, recordInboundMessage } from './messages.js';
@@ -117,6 +117,7 @@ async function processSms(ctx: AppContext, event: InboundEvent) {
     keyword: smsKeyword(body),
     attachments,
     skippedAttachments: skipped,
+    inboundEventId: event.id,
   });
 }
 
@@ -161,9 +162,7 @@ async function processSmsStatus(ctx: AppContext, event: InboundEvent) {
       const cause = { messageId: message.id, errorCode };
       if (errorCode === '21610') {
         // The carrier says this number replied STOP (possibly to another sender of ours): honour it here too.
-        const cp = await tx.contactPoint.findUnique({ where: { id: message.contactPointId } });
-        const sameNumber = cp ? await tx.contactPoint.findMany({ where: { kind: 'PHONE', value: cp.value }, select: { id: true } }) : [];
-        await changeConsent(tx, { contactPointIds: sameNumber.map((c) => c.id), channel: 'SMS', state: 'REVOKED', source: 'provider:21610', conversationId: message.conversationId, cause }, out);
+        await changeConsent(tx, { ctx, contactPointIds: await sameAddressContactPoints(tx, message.contactPointId), channel: 'SMS', state: 'REVOKED', source: 'provider:21610', conversationId: message.conversationId, cause }, out);
         await addFlags(tx, message.conversationId, ['OPT_OUT'], { reason: 'carrier reports the number opted out (21610)', ...cause }, out);
       } else if (errorCode === '21211' || errorCode === '21614') {
         await tx.contactPoint.update({ where: { id: message.contactPointId }, data: { valid: false, invalidReason: `twilio:${errorCode}`, invalidAt: new Date() } });
@@ -219,21 +218,62 @@ async function processAmd(ctx: AppContext, event: InboundEvent) {
   });
 }
 
+/** Twilio serves a recording as WAV by default; `.mp3` asks for the (ten times smaller) MP3. */
+function recordingMp3Url(recordingUrl: string): string {
+  return /\.(mp3|wav)$/i.test(new URL(recordingUrl).pathname) ? recordingUrl : `${recordingUrl}.mp3`;
+}
+
+/**
+ * A recording status callback: a completed recording's audio is downloaded
+ * (basic auth with the account's credentials) and kept as an attachment of
+ * the call's message. Any download failure throws, so the raw event stays
+ * FAILED and the retry job fetches it again; a file refused by the size or
+ * type limits is recorded with the reason instead.
+ */
 async function processRecording(ctx: AppContext, event: InboundEvent) {
   const p = storedParams(event);
+  const status = (p.RecordingStatus ?? 'completed').toLowerCase();
+  const providerEventId = `twilio:recording:${p.RecordingSid}:${status}`;
+  if (await ctx.db.messageStatusEvent.findUnique({ where: { providerEventId }, select: { id: true } })) return;
+  // Before downloading: a callback that overtook the call's own record waits for it.
+  if (!(await ctx.db.message.findFirst({ where: { providerMessageId: p.CallSid! }, select: { id: true } }))) throw new MessageNotFound(`call ${p.CallSid}`);
+
+  let stored: StoredAttachment | null = null;
+  let skipped: SkippedAttachment | null = null;
+  if (status === 'completed' && p.RecordingUrl) {
+    const r = await fetchTwilioMedia(ctx, recordingMp3Url(p.RecordingUrl), 'audio/mpeg', safeFilename(`call-recording-${p.RecordingSid}.mp3`, 'call-recording.mp3'), { onRefusal: 'throw' });
+    if ('stored' in r) stored = r.stored;
+    else skipped = r.skipped;
+  }
   const recording = {
     sid: p.RecordingSid,
     url: p.RecordingUrl,
-    status: p.RecordingStatus ?? 'completed',
+    status,
     durationSec: p.RecordingDuration ? Number(p.RecordingDuration) : undefined,
+    ...(p.RecordingSource ? { source: p.RecordingSource } : {}),
+    ...(skipped ? { notStored: skipped.reason } : {}),
   };
   await applyStatus(ctx, {
     ref: { providerMessageId: p.CallSid! },
     status: null,
-    providerStatus: `recording:${recording.status}`,
-    providerEventId: `twilio:recording:${p.RecordingSid}:${recording.status}`,
+    providerStatus: `recording:${status}`,
+    providerEventId,
     detail: recording,
     callOutcome: { recording },
+    effects: async (tx, message, out) => {
+      if (!stored) return;
+      // The same audio twice (a replayed event) is one attachment.
+      const existing = await tx.attachment.findFirst({ where: { messageId: message.id, sha256: stored.sha256 } });
+      const attachment = existing ?? (await tx.attachment.create({ data: { messageId: message.id, filename: stored.filename, contentType: stored.contentType, size: stored.size, sha256: stored.sha256, path: stored.path } }));
+      out.events.push(
+        await appendEvent(tx, message.conversationId, 'call.recording', {
+          messageId: message.id,
+          recordingSid: p.RecordingSid,
+          durationSec: recording.durationSec,
+          attachment: { id: attachment.id, filename: attachment.filename, contentType: attachment.contentType, size: attachment.size },
+        }, { touch: false }),
+      );
+    },
   });
 }
 

@@ -1,6 +1,6 @@
 // The shared inbox API: the conversation list, a thread with everything an
 // agent needs to read it, and the team actions (claim, assign, status, notes,
-// reply). Every action is appended to the conversation's timeline in the
+// reply: compose.ts). Every action is appended to the conversation's timeline in the
 // transaction that made it (so live clients and reconnecting clients see it)
 // and written to the audit log with who did it.
 import { z } from 'zod';
@@ -13,8 +13,6 @@ import { HttpError, conflict, notFound } from '../http/errors.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { inThread, messageView } from '../inbound/thread-writer.js';
 import { explain, type Decision } from '../router/index.js';
-import { requestOutreach } from '../outbound/service.js';
-import { INTENTS, type Intent } from '../templates/index.js';
 
 const STATUSES = ['OPEN', 'PENDING', 'SNOOZED', 'RESOLVED'] as const;
 const FLAGS = ['OPT_OUT', 'DISPUTE', 'CEASE', 'ALREADY_PAID', 'PROMISE_TO_PAY', 'HARDSHIP', 'CALLBACK_REQUEST', 'WRONG_NUMBER', 'UNMATCHED', 'UNKNOWN_SENDER_ADDRESS', 'NEEDS_REVIEW'] as const;
@@ -135,14 +133,6 @@ function safeExplain(d: Decision): string | null {
   }
 }
 
-/** The debt a reply is about when the agent did not pick one: the oldest one still being collected. */
-async function defaultDebtId(ctx: AppContext, debtorId: string): Promise<string | null> {
-  const debt =
-    (await ctx.db.debt.findFirst({ where: { debtorId, status: { in: ['OPEN', 'PROMISED', 'PAYMENT_PLAN', 'DISPUTED'] } }, orderBy: { dueDate: 'asc' }, select: { id: true } })) ??
-    (await ctx.db.debt.findFirst({ where: { debtorId }, orderBy: { dueDate: 'asc' }, select: { id: true } }));
-  return debt?.id ?? null;
-}
-
 export const inboxRoutes = defineRoutes(
   {
     method: 'get', path: '/api/v1/inbox/conversations', tag: 'inbox', roles: ['ADMIN', 'AGENT'],
@@ -242,60 +232,7 @@ export const inboxRoutes = defineRoutes(
       });
       res.status(201).json({ id: note.id, body: note.body, author: { id: author, name: actorName(req.principal!) }, createdAt: note.createdAt.toISOString() });
     },
-  },
-  {
-    method: 'post', path: '/api/v1/conversations/:id/reply', tag: 'inbox', roles: ['ADMIN', 'AGENT'],
-    summary: 'Reply to the debtor through the router (refusals come back with their reasons before anything is sent)',
-    body: z.object({
-      channel: z.enum(['SMS', 'EMAIL']),
-      intent: z.enum(INTENTS),
-      debtId: uuid.optional(),
-      /** The last timeline seq the agent had seen: a reply sent by someone else after it blocks this one. */
-      openedAtSeq: z.number().int().min(0).optional(),
-    }),
-    responses: { 202: 'Queued or scheduled', 404: 'Not found', 409: 'Someone else replied since you opened the conversation (their messages are in details.events)', 422: 'Refused by the router; details.reasons say why' },
-    handler: async (req, res, ctx) => {
-      const id = conversationId(req.params.id);
-      const b = req.valid.body;
-      const c = await ctx.db.conversation.findUnique({ where: { id } });
-      if (!c) throw notFound('conversation');
-      if (!c.debtorId) throw conflict('this conversation is not linked to a debtor yet; link it first');
-      if (b.openedAtSeq !== undefined && c.lastSeq > b.openedAtSeq) {
-        const newer = await ctx.db.conversationEvent.findMany({ where: { conversationId: id, seq: { gt: b.openedAtSeq } }, orderBy: { seq: 'asc' } });
-        const replies = newer.filter((e) => e.type === 'message.created' && (e.payload as { direction?: string }).direction === 'OUTBOUND');
-        if (replies.length) {
-          throw conflict('someone else replied after you opened this conversation; read it first', {
-            lastSeq: c.lastSeq,
-            events: replies.map((e) => ({ seq: e.seq, type: e.type, payload: e.payload, at: e.createdAt.toISOString() })),
-          });
-        }
-      }
-      let debtId = b.debtId ?? null;
-      if (debtId) {
-        const d = await ctx.db.debt.findUnique({ where: { id: debtId }, select: { debtorId: true } });
-        if (!d || d.debtorId !== c.debtorId) throw new HttpError(400, 'invalid_request', 'debt does not belong to this debtor', [{ field: 'debtId', reason: 'not a debt of this debtor' }]);
-      } else debtId = await defaultDebtId(ctx, c.debtorId);
-      if (!debtId) throw conflict('the debtor has no debt to write about');
-      const lastInbound = await ctx.db.message.findFirst({ where: { conversationId: id, direction: 'INBOUND' }, orderBy: { createdAt: 'desc' } });
-      const result = await requestOutreach(
-        ctx,
-        {
-          debtorId: c.debtorId, debtId, intent: b.intent as Intent, channel: b.channel,
-          ...(lastInbound ? { replyTo: { channel: lastInbound.channel, receivedAt: lastInbound.createdAt, contactPointId: lastInbound.contactPointId, messageId: lastInbound.id } } : {}),
-        },
-        req.principal!,
-      );
-      if (result.outcome === 'refuse') {
-        await audit(ctx.db, req.principal!, { action: 'conversation.reply_refused', entityType: 'conversation', entityId: id, data: { channel: b.channel, intent: b.intent, rules: result.decision.reasons.map((r) => r.rule) } }, req);
-        throw new HttpError(422, 'refused', explain(result.decision), {
-          explanation: explain(result.decision),
-          reasons: result.decision.reasons.filter((r) => r.rule !== 'timezone.resolved' && r.rule !== 'jurisdiction.resolved').map((r) => ({ rule: r.rule, detail: r.detail, channel: r.channel })),
-        });
-      }
-      await audit(ctx.db, req.principal!, { action: 'conversation.reply', entityType: 'conversation', entityId: id, data: { messageId: result.messageId, channel: b.channel, intent: b.intent, outcome: result.outcome } }, req);
-      res.status(202).json({ outcome: result.outcome, messageId: result.messageId, explanation: explain(result.decision) });
-    },
-  },
+  }
 );
 
 /** Snoozed conversations whose time has come open again. Each row is reopened by exactly one process. */

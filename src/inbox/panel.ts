@@ -24,7 +24,8 @@ interface Allowance {
   reasons: { rule: string; detail: string; until: string | null }[];
 }
 
-function allowanceOf(d: Decision, channel: Channel): Allowance {
+/** One channel's answer from the router, in the words the panel and the composer show. */
+export function allowanceOf(d: Decision, channel: Channel): Allowance {
   const blocking = d.reasons.filter((r) => (r.channel === undefined || r.channel === channel) && !['timezone.resolved', 'jurisdiction.resolved', 'channel.explicit'].includes(r.rule));
   const sendAt = d.outcome === 'refuse' ? null : d.sendAt;
   let summary: string;
@@ -78,7 +79,7 @@ async function panel(ctx: AppContext, debtorId: string) {
       status: d.status,
       restrictions: d.restrictions,
       timeBarred: d.timeBarred,
-      activePromises: d.promises.map((p) => ({ id: p.id, amount: p.amount.toFixed(2), dueDate: p.dueDate.toISOString().slice(0, 10) })),
+      activePromises: d.promises.sort((a, b) => a.dueDate.getTime() - b.dueDate.getTime()).map((p) => ({ id: p.id, amount: p.amount.toFixed(2), dueDate: p.dueDate.toISOString().slice(0, 10), planId: p.planId })),
       callsLeftThisWeek: Math.max(0, REG_F_CALL_CAP.max - callsUsed),
       callsSummary: `calls: ${Math.max(0, REG_F_CALL_CAP.max - callsUsed)} of ${REG_F_CALL_CAP.max} left this week for debt ${d.externalRef}`,
     };

@@ -6,7 +6,7 @@ import { sendgridEmail } from '../../channels/sendgrid.js';
 import { smtpEmail } from '../../channels/smtp.js';
 import { lobLetters } from '../../channels/lob.js';
 import { startSandboxes, type Sandboxes } from '../sandbox/index.js';
-import type { ChannelAdapters } from './dispatch.js';
+import { drainLocalDispatch, type ChannelAdapters } from './dispatch.js';
 
 export async function createAdapters(ctx: AppContext): Promise<{ adapters: ChannelAdapters; sandboxes: Sandboxes | null; close(): Promise<void> }> {
   const p = ctx.providers;
@@ -43,6 +43,8 @@ export async function createAdapters(ctx: AppContext): Promise<{ adapters: Chann
     adapters,
     sandboxes,
     close: async () => {
+      // Sends already handed to an adapter finish before the adapters (and sandboxes) go away.
+      await drainLocalDispatch(ctx, ctx.config.SHUTDOWN_TIMEOUT_MS);
       await email.close?.();
       await sandboxes?.close();
     },

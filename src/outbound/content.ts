@@ -5,7 +5,12 @@ import type { Prisma } from '../generated/prisma/client.js';
 import type { AppContext } from '../context.js';
 import { minorDigits } from '../domain/debtors.js';
 import { unsubscribeUrl } from '../inbound/consent.js';
-import type { Intent, MessageVars, RenderedMessage } from '../templates/index.js';
+import { join } from 'node:path';
+import { defaultTemplatesDir, localeFallbackChain, measureSms, TemplateError, type Intent, type MessageVars, type RenderedMessage, type SmsEncoding } from '../templates/index.js';
+import { htmlParagraphs, tidyText } from '../templates/compile.js';
+import { hasSmsOptOutInstruction } from '../templates/content-rules.js';
+import { DEFAULT_JURISDICTION_RULES, requiresDebtCollectorDisclosure } from '../templates/jurisdiction-rules.js';
+import { LOCALE_FILE, localeFile, readYamlFile, type LocaleFile } from '../templates/template-files.js';
 
 type Debt = Prisma.DebtGetPayload<{ include: { creditor: true } }>;
 type Debtor = { id: string; fullName: string; locale: string; jurisdiction: string | null };
@@ -59,7 +64,7 @@ export function renderFor(
 }
 
 /** The text stored as the message body (what an agent reads in the thread). */
-export function bodyOf(r: RenderedMessage): { body: string; subject?: string; html?: string; segments?: number; encoding?: string } {
+export function bodyOf(r: RenderedMessage | FreeTextMessage): { body: string; subject?: string; html?: string; segments?: number; encoding?: string } {
   switch (r.channel) {
     case 'sms':
       return { body: r.text, segments: r.segments, encoding: r.encoding };
@@ -70,4 +75,132 @@ export function bodyOf(r: RenderedMessage): { body: string; subject?: string; ht
     case 'letter':
       return { body: r.body, subject: r.subject };
   }
+}
+
+// ── free text (an agent's own words) ────────────────────────────────────
+// An agent's reply carries the same compliance parts a template must contain
+// (templates/README.md): the debt-collector disclosure where the jurisdiction
+// requires it (Reg F §1006.18(e)), and the opt-out way — "Reply STOP" in an
+// SMS, the unsubscribe link in an email (Reg F §1006.6(e)). The agent cannot
+// leave them out: they are appended here, after the agent's text.
+
+/** The intent recorded for free-text messages; the router permits it nowhere a restriction limits messages to named ones. */
+export const FREE_TEXT_INTENT = 'free-text';
+export const FREE_TEXT_MAX_LENGTH = 2000;
+export const FREE_TEXT_SUBJECT_MAX_LENGTH = 200;
+
+export type FreeTextMessage =
+  | { channel: 'sms'; templateId: string; text: string; encoding: SmsEncoding; segments: number }
+  | { channel: 'email'; templateId: string; subject: string; text: string; html: string };
+
+/** The opt-out sentences per language; STOP stays in capitals in every language (carriers match it). */
+const OPT_OUT_WORDING: Record<string, { sms: string; email: string }> = {
+  en: { sms: 'Reply STOP to opt out.', email: 'To stop receiving emails at this address, unsubscribe here:' },
+  es: { sms: 'Responda STOP para darse de baja.', email: 'Para dejar de recibir correos en esta dirección, cancele la suscripción aquí:' },
+};
+
+const localeStrings = new Map<string, LocaleFile | null>();
+/** The locale's disclosures (templates/<locale>/_locale.yaml), following the template fallback chain. */
+function disclosureStrings(locale: string): { locale: string; strings: LocaleFile } {
+  for (const candidate of localeFallbackChain(locale)) {
+    if (!localeStrings.has(candidate)) {
+      let parsed: LocaleFile | null = null;
+      try {
+        const r = localeFile.safeParse(readYamlFile(join(defaultTemplatesDir(), candidate, LOCALE_FILE)));
+        parsed = r.success ? r.data : null;
+      } catch {
+        parsed = null; // no such locale folder
+      }
+      localeStrings.set(candidate, parsed);
+    }
+    const strings = localeStrings.get(candidate);
+    if (strings) return { locale: candidate, strings };
+  }
+  throw new TemplateError('unknown_template', `no locale strings for ${locale} or its fallbacks`, { variable: 'locale' });
+}
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+export function renderFreeText(opts: {
+  channel: 'SMS' | 'EMAIL';
+  body: string;
+  subject?: string;
+  locale: string;
+  firstCommunication: boolean;
+  jurisdiction: string | null;
+  unsubscribeLink: string;
+  companyName: string;
+}): FreeTextMessage {
+  const body = tidyText(opts.body);
+  if (!body) throw new TemplateError('invalid_request', 'the reply text is empty', { variable: 'body' });
+  if (body.length > FREE_TEXT_MAX_LENGTH) throw new TemplateError('invalid_request', `the reply text is longer than ${FREE_TEXT_MAX_LENGTH} characters`, { variable: 'body' });
+  const { locale, strings } = disclosureStrings(opts.locale);
+  const wording = OPT_OUT_WORDING[locale.split('-')[0]!] ?? OPT_OUT_WORDING.en!;
+  const disclosure = requiresDebtCollectorDisclosure(opts.jurisdiction, DEFAULT_JURISDICTION_RULES)
+    ? opts.firstCommunication ? strings.disclosure_first : strings.disclosure_subsequent
+    : '';
+  if (opts.channel === 'SMS') {
+    const text = tidyText([body, disclosure, wording.sms].filter(Boolean).join(' '));
+    // The appended wording is what satisfies the rule; checked anyway, as templates are.
+    if (!hasSmsOptOutInstruction(text)) throw new TemplateError('missing_opt_out', 'SMS without an opt-out instruction', { variable: 'body' });
+    const { encoding, segments } = measureSms(text);
+    return { channel: 'sms', templateId: `${FREE_TEXT_INTENT}/sms`, text, encoding, segments };
+  }
+  const subject = tidyText(opts.subject ?? '').replace(/\s+/g, ' ');
+  if (!subject) throw new TemplateError('invalid_request', 'an email reply needs a subject', { variable: 'subject' });
+  if (subject.length > FREE_TEXT_SUBJECT_MAX_LENGTH) throw new TemplateError('invalid_request', `the subject is longer than ${FREE_TEXT_SUBJECT_MAX_LENGTH} characters`, { variable: 'subject' });
+  const paragraphs = [body, opts.companyName, disclosure].filter(Boolean);
+  const text = tidyText(`${paragraphs.join('\n\n')}\n\n${wording.email} ${opts.unsubscribeLink}`);
+  const link = escapeHtml(opts.unsubscribeLink);
+  const html = [
+    '<!DOCTYPE html>',
+    `<html lang="${escapeHtml(locale)}">`,
+    `<head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head>`,
+    '<body style="font-family: Arial, Helvetica, sans-serif; font-size: 15px; line-height: 1.5; color: #1a1a1a;">',
+    htmlParagraphs(paragraphs.map(escapeHtml).join('\n\n')),
+    `<p>${escapeHtml(wording.email)} <a href="${link}">${link}</a></p>`,
+    '</body>',
+    '</html>',
+  ].join('\n');
+  return { channel: 'email', templateId: `${FREE_TEXT_INTENT}/email`, subject, text, html };
+}
+
+export interface FreeText {
+  body: string;
+  /** Email only (required there). */
+  subject?: string;
+}
+
+/**
+ * The content of one outreach: the template of the intent, or the agent's
+ * free text with the compliance parts added. Shared by the send path
+ * (requestOutreach) and the inbox preview, so what is previewed is what is sent.
+ */
+export function renderContent(
+  ctx: AppContext,
+  opts: {
+    intent: Intent | typeof FREE_TEXT_INTENT;
+    freeText?: FreeText;
+    channel: 'SMS' | 'EMAIL' | 'VOICE' | 'LETTER';
+    locale: string;
+    debtor: Debtor;
+    debt: Debt;
+    contactPointId: string;
+    now: Date;
+    agentName?: string;
+    extra?: Record<string, string>;
+    firstCommunication: boolean;
+  },
+): RenderedMessage | FreeTextMessage {
+  const jurisdiction = opts.debt.jurisdiction ?? opts.debtor.jurisdiction;
+  const vars = templateVars(ctx, { debtor: opts.debtor, debt: opts.debt, contactPointId: opts.contactPointId, now: opts.now, agentName: opts.agentName, extra: opts.extra });
+  if (opts.intent === FREE_TEXT_INTENT) {
+    if (!opts.freeText) throw new TemplateError('invalid_request', 'free text needs a body', { variable: 'body' });
+    if (opts.channel !== 'SMS' && opts.channel !== 'EMAIL') throw new TemplateError('invalid_request', 'free text is sent by SMS or email only', { variable: 'channel' });
+    return renderFreeText({
+      channel: opts.channel, body: opts.freeText.body, subject: opts.freeText.subject, locale: opts.locale, firstCommunication: opts.firstCommunication, jurisdiction,
+      unsubscribeLink: String(vars.unsubscribeLink), companyName: ctx.config.COMPANY_NAME,
+    });
+  }
+  return renderFor(ctx, { intent: opts.intent, channel: opts.channel, locale: opts.locale, vars, firstCommunication: opts.firstCommunication, jurisdiction });
 }

@@ -15,6 +15,7 @@ import { lockDebtor, loadSnapshot } from './snapshot.js';
 import { applyContactPointEffect } from './effects.js';
 import { unsubscribeUrl } from '../inbound/consent.js';
 import { letterPdfUrl } from './files.js';
+import { notifyProviderId } from '../inbound/events-store.js';
 import type { Channel } from '../generated/prisma/enums.js';
 
 export const DISPATCH_JOB = 'dispatch-message';
@@ -31,7 +32,62 @@ export function retryDelayMs(attempt: number, random = Math.random): number {
   return Math.round(base * (0.7 + 0.6 * random()));
 }
 
+/**
+ * Due messages are dispatched right here, in this process, as soon as their
+ * outbox row is committed: no job row, no poll interval. The outbox row is the
+ * durable record — if the process dies first, the outbox sweep sends it — and
+ * Agenda still carries everything that is not due yet (deferrals, retries).
+ */
+const LOCAL_CONCURRENCY = 8;
+/**
+ * Under a burst the pool's 20 connections are shared with the API and the
+ * webhooks: waiting longer for one beats failing a send (Prisma's default is 2 s).
+ */
+const TX_OPTIONS = { maxWait: 15_000, timeout: 20_000 };
+/** Beyond this many waiting ids (a very large burst), due messages go through Agenda instead. */
+const LOCAL_QUEUE_MAX = 10_000;
+
+interface LocalDispatcher {
+  adapters: ChannelAdapters;
+  queue: string[];
+  running: number;
+  closed: boolean;
+  idle: (() => void)[];
+}
+const localDispatchers = new WeakMap<AppContext, LocalDispatcher>();
+
+function pumpLocal(ctx: AppContext, d: LocalDispatcher): void {
+  while (!d.closed && d.running < LOCAL_CONCURRENCY && d.queue.length > 0) {
+    const messageId = d.queue.shift()!;
+    d.running += 1;
+    dispatchMessage(ctx, d.adapters, messageId)
+      .catch((err) => ctx.log.error({ err, messageId }, 'dispatch failed; the outbox sweep will retry'))
+      .finally(() => {
+        d.running -= 1;
+        pumpLocal(ctx, d);
+        if (d.running === 0 && (d.queue.length === 0 || d.closed)) for (const w of d.idle.splice(0)) w();
+      });
+  }
+}
+
+/** Stops taking messages in-process and waits (bounded) for the running ones; queued ones stay in the outbox for the sweep. */
+export async function drainLocalDispatch(ctx: AppContext, timeoutMs: number): Promise<void> {
+  const d = localDispatchers.get(ctx);
+  if (!d) return;
+  d.closed = true;
+  d.queue.length = 0;
+  if (d.running === 0) return;
+  await Promise.race([new Promise<void>((r) => d.idle.push(r)), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+}
+
 export async function scheduleDispatch(ctx: AppContext, messageId: string, at: Date): Promise<void> {
+  const local = localDispatchers.get(ctx);
+  if (at.getTime() <= Date.now() && local && !local.closed && local.queue.length < LOCAL_QUEUE_MAX) {
+    local.queue.push(messageId);
+    // Next turn: the caller answers its request first.
+    setImmediate(() => pumpLocal(ctx, local));
+    return;
+  }
   try {
     if (at.getTime() <= Date.now()) await ctx.scheduler.now(DISPATCH_JOB, { messageId });
     else await ctx.scheduler.schedule(at, DISPATCH_JOB, { messageId });
@@ -57,6 +113,7 @@ export async function dispatchMessage(ctx: AppContext, adapters: ChannelAdapters
   const events: TimelineEvent[] = [];
   // 1. re-check and claim, under the debtor's lock
   const claimed = await ctx.db.$transaction(async (tx) => {
+    let rerouted: { contactPointId: string; address: string } | null = null;
     const m = await tx.message.findUnique({ where: { id: messageId } });
     if (!m || (m.status !== 'PENDING' && m.status !== 'SCHEDULED')) return null;
     if (m.scheduledAt && m.scheduledAt.getTime() > now.getTime() + 1000) return { reschedule: m.scheduledAt };
@@ -80,13 +137,28 @@ export async function dispatchMessage(ctx: AppContext, adapters: ChannelAdapters
         }
         if (routed.contactPointId !== m.contactPointId) {
           await tx.message.update({ where: { id: m.id }, data: { contactPointId: routed.contactPointId, toAddress: routed.address } });
+          rerouted = { contactPointId: routed.contactPointId, address: routed.address };
         }
       }
     }
     const r = await tx.message.updateMany({ where: { id: m.id, status: { in: ['PENDING', 'SCHEDULED'] } }, data: { status: 'SENDING', attempts: { increment: 1 } } });
     if (r.count === 0) return null;
-    return { message: await tx.message.findUniqueOrThrow({ where: { id: m.id }, include: { conversation: true, contactPoint: true, debtor: true } }) };
-  });
+    // SMS and calls need nothing beyond the row; email needs the thread's reply token, letters the address.
+    const related =
+      m.channel === 'EMAIL' || m.channel === 'LETTER'
+        ? await tx.message.findUniqueOrThrow({ where: { id: m.id }, select: { contactPointId: true, toAddress: true, conversation: { select: { replyToken: true } }, contactPoint: true, debtor: { select: { fullName: true } } } })
+        : null;
+    const message: LoadedMessage & { attempts: number; conversationId: string } = {
+      ...m,
+      attempts: m.attempts + 1,
+      contactPointId: related ? related.contactPointId : rerouted?.contactPointId ?? m.contactPointId,
+      toAddress: related ? related.toAddress : rerouted?.address ?? m.toAddress,
+      conversation: related?.conversation ?? { replyToken: '' },
+      contactPoint: related?.contactPoint ?? null,
+      debtor: related?.debtor ?? null,
+    };
+    return { message };
+  }, TX_OPTIONS);
   await recordEvents(ctx, events.splice(0));
   if (!claimed) return;
   if ('reschedule' in claimed) {
@@ -107,24 +179,43 @@ export async function dispatchMessage(ctx: AppContext, adapters: ChannelAdapters
     return;
   }
 
-  // 3. record acceptance
-  await ctx.db.$transaction(async (tx) => {
+  // 3. record acceptance. The provider has the message now, so this must not
+  // be lost to a busy pool: retried a few times before giving up loudly.
+  await withRetries(ctx, m.id, () => ctx.db.$transaction(async (tx) => {
+    events.length = 0;
     await tx.message.update({
       where: { id: m.id },
       data: { status: result.status, provider: result.provider, providerMessageId: result.providerMessageId, sentAt: now, errorCode: null, errorMessage: null },
     });
     await tx.messageStatusEvent.create({ data: { messageId: m.id, status: result.status, providerStatus: result.status.toLowerCase(), detail: (result.detail ?? {}) as object } });
     events.push(await appendEvent(tx, m.conversationId, 'message.status', { messageId: m.id, status: result.status, provider: result.provider }, { touch: false }));
-  });
+  }, TX_OPTIONS));
   await recordEvents(ctx, events);
+  // A status callback that overtook this send is waiting for the id: wake it now, not after a retry delay.
+  if (result.providerMessageId) notifyProviderId(result.providerMessageId);
   ctx.log.info({ messageId: m.id, channel: m.channel, provider: result.provider, providerMessageId: result.providerMessageId }, 'message handed to provider');
+}
+
+async function withRetries<T>(ctx: AppContext, messageId: string, run: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await run();
+    } catch (err) {
+      if (i >= attempts) {
+        ctx.log.error({ err, messageId }, 'could not record the provider\'s acceptance; the message stays SENDING');
+        throw err;
+      }
+      await new Promise((r) => setTimeout(r, 100 * 2 ** i));
+    }
+  }
 }
 
 async function handleFailure(ctx: AppContext, m: { id: string; attempts: number; conversationId: string; contactPointId: string | null; channel: Channel }, err: ProviderError, now: Date) {
   const events: TimelineEvent[] = [];
   const retry = err.transient && m.attempts < MAX_ATTEMPTS;
   const nextAt = new Date(now.getTime() + retryDelayMs(m.attempts));
-  await ctx.db.$transaction(async (tx) => {
+  await withRetries(ctx, m.id, () => ctx.db.$transaction(async (tx) => {
+    events.length = 0; // a retried transaction starts its timeline over
     if (retry) {
       await tx.message.update({ where: { id: m.id }, data: { status: 'PENDING', scheduledAt: nextAt, errorCode: err.code, errorMessage: err.message.slice(0, 500) } });
       await tx.messageStatusEvent.create({ data: { messageId: m.id, status: 'PENDING', errorCode: err.code, detail: { retryAt: nextAt.toISOString(), attempt: m.attempts, provider: err.provider } } });
@@ -133,10 +224,10 @@ async function handleFailure(ctx: AppContext, m: { id: string; attempts: number;
       await tx.messageStatusEvent.create({ data: { messageId: m.id, status: 'FAILED', errorCode: err.code, detail: { provider: err.provider, transient: err.transient, attempts: m.attempts } } });
       events.push(await appendEvent(tx, m.conversationId, 'message.status', { messageId: m.id, status: 'FAILED', errorCode: err.code }, { touch: false }));
       if (err.effect && m.contactPointId) {
-        events.push(...(await applyContactPointEffect(tx, m.contactPointId, err.effect, `provider:${err.provider}:${err.code}`, m.conversationId)));
+        events.push(...(await applyContactPointEffect(tx, m.contactPointId, err.effect, `provider:${err.provider}:${err.code}`, m.conversationId, ctx)));
       }
     }
-  });
+  }, TX_OPTIONS));
   publishTimeline(ctx.io, events);
   if (retry) {
     ctx.log.warn({ messageId: m.id, code: err.code, attempt: m.attempts, retryAt: nextAt }, 'transient provider error; will retry');
@@ -184,7 +275,13 @@ async function buildPayload(ctx: AppContext, m: LoadedMessage): Promise<Outbound
       };
     }
     case 'VOICE':
-      return { channel: 'VOICE', to: m.toAddress, answerUrl: `${ctx.publicBaseUrl}/webhooks/twilio/voice/answer/${m.id}`, machineDetection: true };
+      return {
+        channel: 'VOICE',
+        to: m.toAddress,
+        answerUrl: `${ctx.publicBaseUrl}/webhooks/twilio/voice/answer/${m.id}`,
+        machineDetection: true,
+        ...(ctx.config.VOICE_RECORD_CALLS ? { recordingStatusCallback: `${ctx.publicBaseUrl}/webhooks/twilio/voice/recording` } : {}),
+      };
     case 'LETTER': {
       const letter = (m.decision as { letter?: { mailType: 'usps_first_class' | 'usps_standard'; extraService: 'certified' | 'certified_return_receipt' | 'registered' | null } } | null)?.letter;
       const cp = m.contactPoint;
@@ -210,6 +307,7 @@ export function returnAddress(ctx: AppContext) {
 
 /** Registers the dispatch job and the outbox sweep (safety net for lost jobs). */
 export function defineDispatchJobs(ctx: AppContext, adapters: ChannelAdapters): void {
+  localDispatchers.set(ctx, { adapters, queue: [], running: 0, closed: false, idle: [] });
   ctx.scheduler.define(DISPATCH_JOB, async (job: { attrs: { data: { messageId: string } } }) => {
     await dispatchMessage(ctx, adapters, job.attrs.data.messageId);
   }, { concurrency: 20, removeOnComplete: true } as never);

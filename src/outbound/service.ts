@@ -5,13 +5,13 @@
 import type { AppContext } from '../context.js';
 import type { Principal } from '../auth/principal.js';
 import { audit } from '../audit.js';
-import { appendEvent, ensureConversation, type TimelineEvent } from '../conversations/thread.js';
+import { appendEvent, conversationIdFor, type TimelineEvent } from '../conversations/thread.js';
 import { publishTimeline } from '../conversations/live.js';
 import { createRouter, type Channel, type Decision, type RoutedDecision, type ReplyContext } from '../router/index.js';
 import { isIntent, TemplateError, type Intent } from '../templates/index.js';
 import { HttpError } from '../http/errors.js';
-import { lockDebtor, loadSnapshot } from './snapshot.js';
-import { bodyOf, renderFor, templateVars } from './content.js';
+import { lockDebtor, loadSnapshotWithDebtor } from './snapshot.js';
+import { bodyOf, FREE_TEXT_INTENT, renderContent, type FreeText } from './content.js';
 import { returnAddress, scheduleDispatch } from './dispatch.js';
 import { renderLetterPdf } from '../templates/index.js';
 import { randomUUID } from 'node:crypto';
@@ -21,7 +21,9 @@ import path from 'node:path';
 export interface OutreachRequest {
   debtorId: string;
   debtId: string;
-  intent: Intent;
+  /** A template intent, or FREE_TEXT_INTENT with `freeText` (an agent's own words; SMS or email). */
+  intent: Intent | typeof FREE_TEXT_INTENT;
+  freeText?: FreeText;
   channel?: Channel;
   notBefore?: Date;
   notAfter?: Date;
@@ -51,8 +53,11 @@ function serializeDecision(d: Decision) {
 }
 
 export async function requestOutreach(ctx: AppContext, req: OutreachRequest, actor: Actor): Promise<OutreachResult> {
-  if (!isIntent(req.intent)) {
+  if (req.intent !== FREE_TEXT_INTENT && !isIntent(req.intent)) {
     throw new HttpError(400, 'invalid_request', `intent must be one of the template intents`, [{ field: 'intent', reason: `unknown intent "${req.intent}"` }]);
+  }
+  if ((req.intent === FREE_TEXT_INTENT) !== Boolean(req.freeText) || (req.freeText && req.channel !== 'SMS' && req.channel !== 'EMAIL')) {
+    throw new HttpError(400, 'invalid_request', 'free text goes with intent "free-text" and an explicit SMS or EMAIL channel', [{ field: 'freeText', reason: 'needs intent "free-text" and channel SMS or EMAIL' }]);
   }
   if (req.idempotencyKey) {
     const existing = await ctx.db.message.findUnique({ where: { idempotencyKey: req.idempotencyKey } });
@@ -65,7 +70,7 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
       if (!(await lockDebtor(tx, req.debtorId))) throw new HttpError(404, 'not_found', 'debtor not found');
       const debt = await tx.debt.findUnique({ where: { id: req.debtId }, include: { creditor: true } });
       if (!debt || debt.debtorId !== req.debtorId) throw new HttpError(404, 'not_found', 'debt not found for this debtor');
-      const snapshot = (await loadSnapshot(tx, req.debtorId, now))!;
+      const { snapshot, debtor } = (await loadSnapshotWithDebtor(tx, req.debtorId, now))!;
       const decision = router.decide(
         { debtorId: req.debtorId, debtId: req.debtId, intent: routerIntent(req.intent), channel: req.channel, notBefore: req.notBefore, notAfter: req.notAfter, replyTo: req.replyTo },
         snapshot,
@@ -73,11 +78,12 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
       if (decision.outcome === 'refuse') return { outcome: 'refuse' as const, decision };
 
       const routed = decision as RoutedDecision;
-      const debtor = (await tx.debtor.findUnique({ where: { id: req.debtorId } }))!;
       const priorOutbound = await tx.message.count({ where: { debtorId: req.debtorId, direction: 'OUTBOUND', status: { notIn: ['CANCELLED', 'FAILED'] } } });
       const locale = req.locale ?? debtor.locale;
-      const vars = templateVars(ctx, { debtor, debt, contactPointId: routed.contactPointId, now, agentName: actor.type === 'user' ? actor.name : undefined, extra: req.vars });
-      const rendered = renderFor(ctx, { intent: req.intent, channel: routed.channel, locale, vars, firstCommunication: priorOutbound === 0, jurisdiction: debt.jurisdiction ?? debtor.jurisdiction });
+      const rendered = renderContent(ctx, {
+        intent: req.intent, freeText: req.freeText, channel: routed.channel, locale, debtor, debt, contactPointId: routed.contactPointId, now,
+        agentName: actor.type === 'user' ? actor.name : undefined, extra: req.vars, firstCommunication: priorOutbound === 0,
+      });
       const content = bodyOf(rendered);
       const messageId = randomUUID();
       let pdfPath: string | null = null;
@@ -100,7 +106,7 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
         fs.writeFileSync(path.resolve(ctx.config.DATA_DIR, pdfPath), pdf);
         letterMeta = { mailType: rendered.mailType, extraService: rendered.extraService ?? null };
       }
-      const conversation = await ensureConversation(tx, req.debtorId);
+      const conversation = { id: await conversationIdFor(tx, req.debtorId) };
       const deferred = routed.outcome === 'defer';
       const message = await tx.message.create({
         data: {
@@ -141,7 +147,8 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
       await audit(tx, actor, { action: 'message.request', entityType: 'message', entityId: message.id, data: { intent: req.intent, channel: routed.channel, outcome: routed.outcome, campaignId: req.campaignId } });
       return { outcome: routed.outcome, decision, messageId: message.id, duplicate: false, sendAt: routed.sendAt };
     },
-    { timeout: 20_000 },
+    // maxWait: under a burst, wait for a pooled connection rather than fail the request (Prisma's default is 2 s).
+    { timeout: 20_000, maxWait: 15_000 },
   ).catch(async (e: unknown) => {
     // A concurrent request with the same Idempotency-Key won the race: return its result.
     if (req.idempotencyKey && (e as { code?: string }).code === 'P2002') {

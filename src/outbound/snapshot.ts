@@ -5,6 +5,7 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import type { Db } from '../db/client.js';
 import { HISTORY_DAYS, type HistoryEntry, type HistoryKind, type RouterSnapshot } from '../router/index.js';
+import { suppressionsByAddress } from '../domain/suppressions.js';
 
 type Tx = Prisma.TransactionClient | Db;
 
@@ -23,6 +24,18 @@ function historyKind(channel: string, callOutcome: unknown): HistoryKind {
 }
 
 export async function loadSnapshot(tx: Tx, debtorId: string, now: Date, opts: { excludeMessageId?: string } = {}): Promise<RouterSnapshot | null> {
+  return (await loadSnapshotWithDebtor(tx, debtorId, now, opts))?.snapshot ?? null;
+}
+
+/** The debtor's own fields that rendering needs, read by the same query as the snapshot (no second round trip). */
+export interface SnapshotDebtor {
+  id: string;
+  fullName: string;
+  locale: string;
+  jurisdiction: string | null;
+}
+
+export async function loadSnapshotWithDebtor(tx: Tx, debtorId: string, now: Date, opts: { excludeMessageId?: string } = {}): Promise<{ snapshot: RouterSnapshot; debtor: SnapshotDebtor } | null> {
   const since = new Date(now.getTime() - HISTORY_DAYS * 86_400_000);
   const debtor = await tx.debtor.findUnique({
     where: { id: debtorId },
@@ -37,6 +50,8 @@ export async function loadSnapshot(tx: Tx, debtorId: string, now: Date, opts: { 
     },
   });
   if (!debtor) return null;
+  // Addresses that opted out before (or without) being on file: one query over this debtor's phones and emails.
+  const suppressed = await suppressionsByAddress(tx, debtor.contactPoints.filter((c) => c.kind !== 'ADDRESS').map((c) => c.value));
   // Email addresses the debtor wrote from: a work address may be used only then (Reg F §1006.22(f)(3)).
   const usedByDebtor = new Set(debtor.messages.filter((m) => m.direction === 'INBOUND' && m.contactPointId).map((m) => m.contactPointId!));
   const history: HistoryEntry[] = debtor.messages.map((m) => ({
@@ -54,7 +69,7 @@ export async function loadSnapshot(tx: Tx, debtorId: string, now: Date, opts: { 
       history.push({ at: d.lastPhoneConversationAt, channel: 'VOICE', debtId: d.id, direction: 'OUTBOUND', countsAsAttempt: false, kind: 'conversation' });
     }
   }
-  return {
+  const snapshot: RouterSnapshot = {
     debtor: { id: debtor.id, jurisdiction: debtor.jurisdiction, timeZone: debtor.timeZone, restrictions: debtor.restrictions, locale: debtor.locale },
     contactPoints: debtor.contactPoints.map((c) => ({
       id: c.id,
@@ -71,6 +86,7 @@ export async function loadSnapshot(tx: Tx, debtorId: string, now: Date, opts: { 
       timeZone: c.timeZone,
       valid: c.valid,
       consents: Object.fromEntries(c.consents.map((x) => [x.channel, x.state])),
+      ...(suppressed.has(c.value) ? { suppressions: suppressed.get(c.value) } : {}),
     })),
     preferences: debtor.preferences
       ? { channelOrder: debtor.preferences.channelOrder, inconvenientTimes: debtor.preferences.inconvenientTimes, contactLimits: debtor.preferences.contactLimits }
@@ -79,4 +95,5 @@ export async function loadSnapshot(tx: Tx, debtorId: string, now: Date, opts: { 
     history,
     now,
   };
+  return { snapshot, debtor: { id: debtor.id, fullName: debtor.fullName, locale: debtor.locale, jurisdiction: debtor.jurisdiction } };
 }

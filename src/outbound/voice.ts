@@ -15,6 +15,14 @@ import type { Prisma } from '../generated/prisma/client.js';
 
 const { VoiceResponse } = twilio.twiml;
 
+// Said before anything else when VOICE_RECORD_CALLS is on: several US states
+// (e.g. California, Florida) require every party's consent to record a call.
+const RECORDING_NOTICE: Record<string, string> = {
+  en: 'This call may be recorded.',
+  es: 'Esta llamada puede ser grabada.',
+};
+const recordingNotice = (locale: string | null) => RECORDING_NOTICE[(locale ?? 'en').slice(0, 2)] ?? RECORDING_NOTICE.en!;
+
 interface VoiceParts { say: string; menu: string; voicemail: string }
 
 async function loadCall(ctx: AppContext, messageId: string) {
@@ -52,6 +60,7 @@ export function registerVoiceRoutes(app: Express, ctx: AppContext): void {
         await recordOutcome(ctx, m.id, m.conversationId, { answeredBy, outcome: 'voicemail', callSid: req.body.CallSid });
       } else {
         const gather = vr.gather({ numDigits: 1, timeout: 8, action: `${ctx.publicBaseUrl}/webhooks/twilio/voice/gather/${m.id}`, method: 'POST' });
+        if (ctx.config.VOICE_RECORD_CALLS) gather.say(recordingNotice(m.locale));
         gather.say(parts.say);
         gather.say(parts.menu);
         vr.say(parts.menu);

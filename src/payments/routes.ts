@@ -1,4 +1,5 @@
 // REST: payments and promises to pay, from the creditor's system or an agent.
+import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
@@ -6,7 +7,7 @@ import { notFound } from '../http/errors.js';
 import { defineRoutes, mountRoutes } from '../http/api.js';
 import { currency, isoDate, money, uuid } from '../api/schemas.js';
 import { minorDigits } from '../domain/debtors.js';
-import { recordPayment, recordPromise, serializePayment, serializePromise } from './service.js';
+import { recordPayment, recordPromise, recordPromises, serializePayment, serializePromise } from './service.js';
 
 const positiveMoney = money.refine((v) => !v.startsWith('-') && /[1-9]/.test(v), 'must be greater than zero');
 
@@ -24,6 +25,15 @@ export const paymentInput = z
   .refine((b) => b.debtId || (b.creditorRef && b.debtRef), { message: 'give debtId, or creditorRef and debtRef', path: ['debtId'] });
 
 export const promiseInput = z.object({ amount: positiveMoney, dueDate: isoDate, planId: uuid.optional() });
+
+/** A payment plan: instalments in date order, each one a promise to pay sharing the plan's id. */
+export const paymentPlanInput = z
+  .object({ instalments: z.array(z.object({ amount: positiveMoney, dueDate: isoDate })).min(2, 'a plan has at least 2 instalments').max(60) })
+  .superRefine((b, issue) => {
+    b.instalments.forEach((inst, i) => {
+      if (i > 0 && inst.dueDate <= b.instalments[i - 1]!.dueDate) issue.addIssue({ code: 'custom', path: ['instalments', i, 'dueDate'], message: 'must be after the previous instalment' });
+    });
+  });
 
 const debtIdParam = (v: unknown) => {
   const id = String(v);
@@ -57,6 +67,18 @@ export const paymentRoutes = defineRoutes(
     handler: async (req, res, ctx) => {
       const r = await recordPromise(ctx, debtIdParam(req.params.id), req.valid.body, req.principal!);
       res.status(201).json(r);
+    },
+  },
+  {
+    method: 'post', path: '/api/v1/debts/:id/payment-plans', tag: 'payments',
+    summary: 'Record a payment plan: several instalments (each a promise to pay with the same planId); the debt becomes PAYMENT_PLAN',
+    body: paymentPlanInput, responses: { 201: 'Recorded', 400: 'Invalid input (instalments out of order, or more than the balance)', 404: 'Debt not found', 409: 'Debt closed' },
+    handler: async (req, res, ctx) => {
+      const id = debtIdParam(req.params.id);
+      // One transaction: the plan is recorded whole or not at all.
+      const planId = randomUUID();
+      const r = await recordPromises(ctx, id, req.valid.body.instalments, req.principal!, { id: planId });
+      res.status(201).json({ planId, promises: r.promises, debt: r.debt });
     },
   },
   {

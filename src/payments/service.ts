@@ -137,26 +137,53 @@ export interface PromiseInput {
 }
 
 export async function recordPromise(ctx: AppContext, debtId: string, input: PromiseInput, actor: Actor) {
-  const amount = new Prisma.Decimal(input.amount);
-  if (amount.lte(0)) throw new HttpError(400, 'invalid_request', 'amount must be greater than zero', [{ field: 'amount', reason: 'must be greater than zero' }]);
-  const { promise, debt, campaignIds } = await ctx.db.$transaction(async (tx) => {
+  const r = await recordPromises(ctx, debtId, [input], actor);
+  return { promise: r.promises[0]!, debt: r.debt };
+}
+
+/**
+ * Records promises to pay on one debt in one transaction under the debt's row
+ * lock: one promise, or a payment plan (several instalments sharing `plan.id`,
+ * whose total may not exceed the balance; the debt becomes PAYMENT_PLAN).
+ * Campaigns that stop on a promise withdraw their pending messages.
+ */
+export async function recordPromises(ctx: AppContext, debtId: string, inputs: readonly PromiseInput[], actor: Actor, plan?: { id: string }) {
+  const amounts = inputs.map((input, i) => {
+    const amount = new Prisma.Decimal(input.amount);
+    if (amount.lte(0)) throw new HttpError(400, 'invalid_request', 'amount must be greater than zero', [{ field: inputs.length > 1 ? `instalments.${i}.amount` : 'amount', reason: 'must be greater than zero' }]);
+    return amount;
+  });
+  const { promises, debt, campaignIds } = await ctx.db.$transaction(async (tx) => {
     const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM debts WHERE id = ${debtId}::uuid FOR UPDATE`;
     if (!locked.length) throw notFound('debt');
     const before = await tx.debt.findUniqueOrThrow({ where: { id: debtId } });
-    if ((CLOSED as readonly string[]).includes(before.status)) throw conflict(`the debt is ${before.status}; a promise cannot be recorded`);
-    const promise = await tx.promiseToPay.create({
-      data: { debtId, amount, dueDate: new Date(`${input.dueDate}T00:00:00Z`), planId: input.planId ?? null, createdById: actor.type === 'user' ? actor.id ?? null : null },
-    });
-    const debt = await tx.debt.update({ where: { id: debtId }, data: before.status === 'OPEN' ? { status: 'PROMISED' } : {}, include: { creditor: true } });
+    if ((CLOSED as readonly string[]).includes(before.status)) throw conflict(`the debt is ${before.status}; a ${plan ? 'payment plan' : 'promise'} cannot be recorded`);
+    if (plan) {
+      const total = amounts.reduce((sum, a) => sum.plus(a), new Prisma.Decimal(0));
+      if (total.gt(before.balance)) {
+        throw new HttpError(400, 'invalid_request', 'the instalments add up to more than the balance', [{ field: 'instalments', reason: `total ${total.toFixed(2)} exceeds the balance ${before.balance.toFixed(2)}` }]);
+      }
+    }
+    const promises = [];
+    for (const [i, input] of inputs.entries()) {
+      const promise = await tx.promiseToPay.create({
+        data: { debtId, amount: amounts[i]!, dueDate: new Date(`${input.dueDate}T00:00:00Z`), planId: plan?.id ?? input.planId ?? null, createdById: actor.type === 'user' ? actor.id ?? null : null },
+      });
+      await audit(tx, actor, { action: 'promise.create', entityType: 'debt', entityId: debtId, data: { promiseId: promise.id, amount: amounts[i]!.toString(), dueDate: input.dueDate, ...(plan ? { planId: plan.id } : {}) } });
+      promises.push(promise);
+    }
+    const status = plan && ['OPEN', 'PROMISED'].includes(before.status) ? 'PAYMENT_PLAN' : before.status === 'OPEN' ? 'PROMISED' : before.status;
+    const debt = await tx.debt.update({ where: { id: debtId }, data: status !== before.status ? { status } : {}, include: { creditor: true } });
+    if (plan) await audit(tx, actor, { action: 'payment_plan.create', entityType: 'debt', entityId: debtId, data: { planId: plan.id, instalments: inputs.length, total: amounts.reduce((s, a) => s.plus(a), new Prisma.Decimal(0)).toFixed(2) } });
     // Campaigns that hold steps on a promise: their pending messages for this debt are withdrawn.
     const enrolments = await tx.campaignEnrollment.findMany({ where: { debtId, status: 'ACTIVE', campaign: { stopConditions: { has: 'PROMISE' } } }, select: { campaignId: true } });
-    await audit(tx, actor, { action: 'promise.create', entityType: 'debt', entityId: debtId, data: { promiseId: promise.id, amount: amount.toString(), dueDate: input.dueDate } });
-    return { promise, debt, campaignIds: enrolments.map((e) => e.campaignId) };
+    return { promises, debt, campaignIds: enrolments.map((e) => e.campaignId) };
   });
   for (const campaignId of campaignIds) await cancelPendingMessages(ctx, { debtId, campaignId }, 'promise to pay recorded');
-  const serialized = serializePromise(promise, debt.currency);
-  await emitOutgoingEvent(ctx, 'promise.created', { promise: serialized, debt: { id: debtId, externalRef: debt.externalRef, creditorRef: debt.creditor.externalRef, status: debt.status } });
-  return { promise: serialized, debt: serializeDebt(debt) };
+  const serialized = promises.map((p) => serializePromise(p, debt.currency));
+  const debtRef = { id: debtId, externalRef: debt.externalRef, creditorRef: debt.creditor.externalRef, status: debt.status };
+  for (const promise of serialized) await emitOutgoingEvent(ctx, 'promise.created', { promise, debt: debtRef });
+  return { promises: serialized, debt: serializeDebt(debt) };
 }
 
 export function serializePromise(p: { id: string; debtId: string; amount: Prisma.Decimal; dueDate: Date; planId: string | null; status: string; createdAt: Date }, currency: string) {

@@ -15,6 +15,12 @@ export interface EligibilityContext {
   unknownLineTypeIsMobile: boolean;
   /** Contact point that may receive the one opt-out confirmation despite REVOKED consent. */
   optOutConfirmationTo: string | null;
+  /**
+   * Contact point that just wrote to us and asked for help: the one answer may
+   * go there without prior express consent (it is the consumer's own request),
+   * but never after a revocation or suppression.
+   */
+  helpReplyTo?: string | null;
 }
 
 export type Eligibility = { ok: true; consent: ConsentState; reason: Reason } | { ok: false; reason: Reason };
@@ -47,6 +53,18 @@ export function checkContactPoint(channel: Channel, cp: ContactPointSnapshot, ct
   if (channel === 'SMS' && cp.isMobile === false) {
     return { ok: false, reason: { channel, contactPointId: cp.id, rule: 'contact_point.not_mobile', detail: `${describe(cp)} is not a mobile number; texts cannot reach it.` } };
   }
+  const suppressed = cp.suppressions?.[channel];
+  // The one opt-out confirmation still goes out: it answers the opt-out itself.
+  if (suppressed !== undefined && ctx.optOutConfirmationTo !== cp.id) {
+    return {
+      ok: false,
+      reason: {
+        channel, contactPointId: cp.id,
+        rule: 'address.suppressed',
+        detail: `${describe(cp)} is on the ${channel} suppression list (${suppressed}); it opted out (Reg F 12 CFR 1006.14(h); TCPA 47 CFR 64.1200).`,
+      },
+    };
+  }
   const consent: ConsentState = cp.consents[channel] ?? 'UNKNOWN';
   if (consent === 'REVOKED') {
     if (ctx.optOutConfirmationTo === cp.id) {
@@ -74,6 +92,17 @@ export function checkContactPoint(channel: Channel, cp: ContactPointSnapshot, ct
         rule: 'consent.nyc_written_required',
         jurisdiction: nycCode,
         detail: `${channel} in ${nycCode} needs written consent; consent at ${describe(cp)} is ${consent} (6 RCNY 5-77).`,
+      },
+    };
+  }
+  if (ctx.helpReplyTo === cp.id && consent !== 'GRANTED') {
+    return {
+      ok: true,
+      consent,
+      reason: {
+        channel, contactPointId: cp.id,
+        rule: 'consent.reply_to_request',
+        detail: `${channel} consent at ${describe(cp)} is ${consent}; the one answer to the debtor's own request is allowed (TCPA: a reply the consumer asked for).`,
       },
     };
   }

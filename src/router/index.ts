@@ -8,6 +8,7 @@ export {
   CEASE_PERMITTED_INTENTS,
   CLOSED_DEBT_ALLOWED_INTENTS,
   OPT_OUT_CONFIRMATION_INTENTS,
+  HELP_REPLY_INTENTS,
 } from './rules.js';
 export { resolveLocation, areaCodeZones, countryZones, addressJurisdiction, type DebtorLocation, type ZoneSignal } from './location.js';
 export * from './types.js';

@@ -295,6 +295,28 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
         ? reply.contactPointId
         : null;
 
+    // A HELP answer exists only as the reply to the debtor's own text: same medium, same sender, now.
+    let helpReplyTo: string | null = null;
+    if (config.helpReplyIntents.includes(request.intent)) {
+      const problem = !reply
+        ? 'there is no message of the debtor to answer'
+        : !replyChannel
+          ? 'the reply exception does not apply'
+          : !reply.contactPointId
+            ? 'the sender is not a contact point on file'
+            : request.channel && request.channel !== replyChannel
+              ? `${request.channel} was requested but the debtor wrote in ${replyChannel}`
+              : null;
+      if (problem || !reply?.contactPointId) {
+        return refuse([
+          { rule: 'reply_to.required', detail: `Intent "${request.intent}" is sent only as the one reply to the debtor's own message, on its medium, to its sender; ${problem ?? 'no sender'}.` },
+          ...replyNotes,
+          ...permitted,
+        ]);
+      }
+      helpReplyTo = reply.contactPointId;
+    }
+
     const ctx: DecisionContext = {
       config,
       snapshot,
@@ -309,10 +331,12 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
       reply,
       replyChannel,
       optOutConfirmation,
+      helpReplyTo,
       eligibility: {
         writtenConsent: rules.writtenConsent,
         unknownLineTypeIsMobile: config.unknownLineTypeIsMobile,
         optOutConfirmationTo: optOutConfirmation,
+        helpReplyTo,
       },
       attempts: countedAttempts(snapshot.history),
       workPointIds: workPointIdsOf(snapshot.contactPoints),
@@ -322,6 +346,8 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
     const order: Array<[Channel, ChannelOrigin]> = [];
     if (request.channel) {
       order.push([request.channel, 'explicit']);
+    } else if (helpReplyTo && replyChannel) {
+      order.push([replyChannel, 'reply']);
     } else {
       if (replyChannel) pushChannel(order, replyChannel, 'reply');
       for (const channel of preferences.channelOrder) pushChannel(order, channel, 'preference');
@@ -399,6 +425,8 @@ interface DecisionContext {
   replyChannel: Channel | null;
   /** Contact point that may get the one opt-out confirmation, if any. */
   optOutConfirmation: string | null;
+  /** Contact point that asked for help and may get the one answer, if any (then the only point considered). */
+  helpReplyTo: string | null;
   eligibility: EligibilityContext;
   attempts: HistoryEntry[];
   workPointIds: ReadonlySet<string>;
@@ -422,7 +450,7 @@ function skipReasonsOf(evaluation: ChannelEvaluation): Reason[] {
 /** Step 2: the first usable contact point of the channel, then its timing. */
 function evaluateChannel(ctx: DecisionContext, channel: Channel): ChannelEvaluation {
   const kind = CHANNEL_KIND[channel];
-  const points = ctx.snapshot.contactPoints.filter((cp) => cp.kind === kind);
+  const points = ctx.snapshot.contactPoints.filter((cp) => cp.kind === kind && (ctx.helpReplyTo === null || cp.id === ctx.helpReplyTo));
   if (points.length === 0) {
     return {
       ok: false,
@@ -463,9 +491,11 @@ function timeChannel(
     path.push({ channel: base.channel, contactPointId: base.contactPointId, rule: 'window.not_before', detail: `Not before ${ISO(notBefore)} as requested.`, until: new Date(notBefore) });
   }
   const isConfirmation = ctx.optOutConfirmation === contactPoint.id && ctx.replyChannel === channel;
+  const isHelpReply = ctx.helpReplyTo === contactPoint.id && ctx.replyChannel === channel;
   // ── 4. limits ──
-  if (isConfirmation) {
-    path.push({ channel: base.channel, contactPointId: base.contactPointId, rule: 'limit.not_applied', detail: 'An opt-out confirmation is not a collection attempt; frequency limits do not apply.' });
+  if (isConfirmation || isHelpReply) {
+    const what = isConfirmation ? 'An opt-out confirmation' : "The answer to the debtor's HELP request";
+    path.push({ channel: base.channel, contactPointId: base.contactPointId, rule: 'limit.not_applied', detail: `${what} is not a collection attempt; frequency limits do not apply.` });
   } else {
     for (const caps of [ctx.rules.caps, ctx.preferences.caps]) {
       for (const cap of caps) {
@@ -500,11 +530,14 @@ function timeChannel(
   const hours = nextAllowedTime(t, location.clocks, window, inconvenient, ctx.horizonEnd);
   // The exception covers replying right away; a reply pushed later by a limit or notBefore keeps normal hours.
   if (ctx.replyChannel === channel && t === now) {
-    if (hours.at !== t) {
+    // A HELP answer always records the exception: it exists only as this reply, so it is never re-decided later without it.
+    if (hours.at !== t || isHelpReply) {
       path.push({
         channel: base.channel, contactPointId: base.contactPointId,
         rule: 'reply_to.exception',
-        detail: `Replying once in ${channel} to the message the debtor just sent; allowed outside the usual hours (Reg F 12 CFR 1006.6(b)(1)).${hours.firstBlock ? ` Without it: ${describeBlock(hours.firstBlock)}.` : ''}`,
+        detail: hours.at !== t
+          ? `Replying once in ${channel} to the message the debtor just sent; allowed outside the usual hours (Reg F 12 CFR 1006.6(b)(1)).${hours.firstBlock ? ` Without it: ${describeBlock(hours.firstBlock)}.` : ''}`
+          : `Replying once in ${channel} to the message the debtor just sent (the answer to their HELP request).`,
       });
     }
   } else {

@@ -33,6 +33,13 @@ export const CEASE_PERMITTED_INTENTS = [
  */
 export const OPT_OUT_CONFIRMATION_INTENTS = ['opt_out_confirmation'] as const;
 
+/**
+ * The answer to an SMS HELP/INFO keyword (CTIA messaging principles; carriers
+ * expect every sender to answer it). Only ever the one reply to the debtor's
+ * own text, on that medium, to that number — never a message we initiate.
+ */
+export const HELP_REPLY_INTENTS = ['help'] as const;
+
 /** Messages about money already received are no collection attempt. */
 export const CLOSED_DEBT_ALLOWED_INTENTS = [
   'payment_received',
@@ -227,6 +234,7 @@ export const DEFAULT_CONFIG: RouterConfig = {
   closedDebtStatuses: ['PAID', 'SETTLED', 'CLOSED', 'WRITTEN_OFF'],
   closedDebtAllowedIntents: CLOSED_DEBT_ALLOWED_INTENTS,
   optOutConfirmationIntents: OPT_OUT_CONFIRMATION_INTENTS,
+  helpReplyIntents: HELP_REPLY_INTENTS,
   // "a message the consumer just initiated": one hour, after which normal hours apply.
   replyWindowMinutes: 60,
   // No location signal at all: assume the debtor may be anywhere in the contiguous US.

@@ -70,6 +70,11 @@ export interface ContactPointSnapshot {
   timeZone: string | null;
   valid: boolean;
   consents: Partial<Record<Channel, ConsentState>>;
+  /**
+   * Channels on which this address is on the suppression list (it opted out
+   * before, or without, being on file), with the recorded reason.
+   */
+  suppressions?: Partial<Record<Channel, string>>;
 }
 
 /** A window the debtor called inconvenient. days: ISO weekdays 1 (Mon) … 7 (Sun) on which it starts. */
@@ -182,6 +187,9 @@ export type RuleId =
   | 'consent.nyc_written_required'
   | 'consent.ok'
   | 'consent.opt_out_confirmation'
+  | 'consent.reply_to_request'
+  | 'address.suppressed'
+  | 'reply_to.required'
   | 'contact_point.invalid'
   | 'contact_point.none'
   | 'contact_point.not_mobile'
@@ -308,6 +316,8 @@ export interface RouterConfig {
   closedDebtAllowedIntents: readonly string[];
   /** Intents that confirm an opt-out: allowed once, as a reply, to the point that just opted out. */
   optOutConfirmationIntents: readonly string[];
+  /** Intents that answer the debtor's own request (HELP/INFO): only as the one reply, on its medium, to its sender. */
+  helpReplyIntents: readonly string[];
   /** How recent a debtor-initiated message must be for the reply exception. */
   replyWindowMinutes: number;
   /** Zones assumed when neither the debtor nor any contact point or jurisdiction gives one. */

@@ -52,6 +52,8 @@ export interface CallScript {
   digits?: string[];
   /** Overrides the talk time the sandbox estimates from the TwiML. */
   talkSeconds?: number;
+  /** How long the callee speaks into a <Record> (capped by its maxLength); default 5 s. */
+  recordSeconds?: number;
 }
 
 export type TwilioCallStatus = 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';

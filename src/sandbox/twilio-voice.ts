@@ -2,6 +2,7 @@ import type { CallScript, PerformedVerb, SandboxCall, TwilioCallStatus, TwilioRu
 import { parseTwiml, type TwimlVerb } from './twiml.js';
 import { sendTwilioWebhook, parseHttpMethod } from './twilio-webhook.js';
 import { TWILIO_API_VERSION, type TwilioParams } from './twilio-wire.js';
+import type { TwilioRecordings } from './twilio-recordings.js';
 
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -21,6 +22,7 @@ class CallSimulation {
     private readonly runtime: TwilioRuntime,
     private readonly call: SandboxCall,
     private readonly script: CallScript,
+    private readonly recordings?: TwilioRecordings,
   ) {}
 
   async run(): Promise<void> {
@@ -82,6 +84,8 @@ class CallSimulation {
       Duration: String(Math.ceil(durationSeconds / 60)),
       SipResponseCode: SIP_RESPONSE[status] ?? '500',
     });
+    // A Record=true call's recording is ready (and reported) after hang-up.
+    await this.recordings?.finishCall(call);
   }
 
   private async statusCallback(extra: TwilioParams): Promise<void> {
@@ -192,12 +196,33 @@ class CallSimulation {
           if (!target) return { kind: 'end' };
           return { kind: 'fetch', url: resolve(target), method, extra: {}, purpose: 'redirect' };
         }
+        case 'Record': {
+          this.record(verb, documentIndex);
+          if (!this.recordings) break;
+          const seconds = Math.max(1, Math.min(Number(verb.attributes.maxLength ?? 3600) || 3600, this.script.recordSeconds ?? 5));
+          this.talkSeconds += seconds;
+          const recording = this.recordings.create(this.call, 'RecordVerb', seconds);
+          const statusUrl = verb.attributes.recordingStatusCallback;
+          if (statusUrl) {
+            const events = (verb.attributes.recordingStatusCallbackEvent ?? 'completed').split(/[\s,]+/).filter(Boolean);
+            const method = parseHttpMethod(verb.attributes.recordingStatusCallbackMethod, 'Record recordingStatusCallbackMethod');
+            this.runtime.dispatcher.track(this.recordings.notify(recording, { url: resolve(statusUrl), method, events }));
+          }
+          // Twilio then requests the action (default: the current document again) with the recording.
+          const action = verb.attributes.action ? resolve(verb.attributes.action) : documentUrl;
+          if (!action) return { kind: 'end' };
+          const method = parseHttpMethod(verb.attributes.method, 'Record method');
+          return {
+            kind: 'fetch', url: action, method, purpose: 'record-action',
+            extra: { RecordingUrl: recording.url, RecordingSid: recording.sid, RecordingDuration: String(recording.durationSec), Digits: 'hangup' },
+          };
+        }
         case 'Hangup':
         case 'Reject':
           this.record(verb, documentIndex);
           return { kind: 'end' };
         default:
-          // Verbs the sandbox does not act on (Dial, Record, Sms…) are still recorded for assertions.
+          // Verbs the sandbox does not act on (Dial, Sms…) are still recorded for assertions.
           this.record(verb, documentIndex);
       }
     }
@@ -214,7 +239,7 @@ class CallSimulation {
 }
 
 /** Runs a call from dialing to hang-up, POSTing the webhooks a real Twilio call would. */
-export function simulateCall(runtime: TwilioRuntime, call: SandboxCall, script: CallScript): Promise<void> {
+export function simulateCall(runtime: TwilioRuntime, call: SandboxCall, script: CallScript, recordings?: TwilioRecordings): Promise<void> {
   // Copy the digits so a shared script object is not consumed by this call.
-  return new CallSimulation(runtime, call, { ...script, digits: [...(script.digits ?? [])] }).run();
+  return new CallSimulation(runtime, call, { ...script, digits: [...(script.digits ?? [])] }, recordings).run();
 }

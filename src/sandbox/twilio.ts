@@ -17,6 +17,7 @@ import type {
   TwilioRuntime,
 } from './twilio-types.js';
 import { simulateCall } from './twilio-voice.js';
+import { TwilioRecordings } from './twilio-recordings.js';
 import { parseHttpMethod, sendTwilioWebhook } from './twilio-webhook.js';
 import {
   OPT_IN_KEYWORDS,
@@ -142,6 +143,8 @@ export class TwilioSandbox {
   private inboundSmsUrl: string | null;
   private readonly messagingServiceNumber: string;
   private readonly defaultOptOutHandling: boolean;
+  /** Call recordings (Record=true calls and <Record> verbs), served behind the account's auth. */
+  readonly recordings: TwilioRecordings;
 
   constructor(options: TwilioSandboxOptions) {
     this.defaultOptOutHandling = options.defaultOptOutHandling ?? true;
@@ -154,6 +157,7 @@ export class TwilioSandbox {
     this.defaultStatusCallbackUrl = options.defaultStatusCallbackUrl ?? null;
     this.inboundSmsUrl = options.inboundSmsUrl ?? null;
     this.messagingServiceNumber = options.messagingServiceNumber ?? '+15005550006';
+    this.recordings = new TwilioRecordings(this.runtime);
     this.app = this.buildApp();
   }
 
@@ -194,6 +198,7 @@ export class TwilioSandbox {
     this.invalidNumbers.clear();
     this.smsOutcomes.clear();
     this.callScripts.clear();
+    this.recordings.clear();
     this.faults = { remaining: 0, status: 500 };
   }
 
@@ -469,7 +474,7 @@ export class TwilioSandbox {
 
   // ---- calls ----
 
-  private handleCreateCall(body: FormBody): SandboxCall {
+  private handleCreateCall(body: FormBody, apiBase: string): SandboxCall {
     const to = this.validateDestination(single(body, 'To'), 21201, "No 'To' number is specified");
     const from = single(body, 'From');
     if (!from) throw new TwilioApiError(400, 21213, "No 'From' number is specified");
@@ -518,9 +523,21 @@ export class TwilioSandbox {
       performed: [],
       history: [{ status: 'queued', at: now.toISOString() }],
     };
+    try {
+      this.recordings.requestFromCallParams(call, {
+        record: single(body, 'Record'),
+        statusCallback: assertCallbackUrl(single(body, 'RecordingStatusCallback'), 'RecordingStatusCallback', 21609),
+        method: single(body, 'RecordingStatusCallbackMethod'),
+        events: many(body, 'RecordingStatusCallbackEvent').flatMap((e) => e.split(/[\s,]+/)).filter(Boolean).map((e) => e.toLowerCase()),
+        channels: single(body, 'RecordingChannels'),
+      }, apiBase);
+    } catch (err) {
+      if (err instanceof TwilioApiError) throw err;
+      throw new TwilioApiError(400, 21207, (err as Error).message);
+    }
     this.calls.set(call.sid, call);
     const script = this.callScripts.get(to) ?? { answer: 'human' };
-    this.runtime.dispatcher.track(simulateCall(this.runtime, call, script));
+    this.runtime.dispatcher.track(simulateCall(this.runtime, call, script, this.recordings));
     return call;
   }
 
@@ -612,13 +629,15 @@ export class TwilioSandbox {
       res.json(this.messageResource(message));
     });
     api.post('/Calls.json', (req, res) => {
-      res.status(201).json(this.callResource(this.handleCreateCall((req.body ?? {}) as FormBody)));
+      // RecordingUrls name the host the call was created through, as Twilio's name api.twilio.com.
+      res.status(201).json(this.callResource(this.handleCreateCall((req.body ?? {}) as FormBody, `${req.protocol}://${req.get('host')}`)));
     });
     api.get('/Calls/:Sid.json', (req, res) => {
       const call = this.calls.get(String(req.params.Sid));
       if (!call) throw new TwilioApiError(404, 20404, `The requested resource ${req.originalUrl} was not found`);
       res.json(this.callResource(call));
     });
+    api.use(this.recordings.router());
     app.use('/2010-04-01/Accounts/:AccountSid', api);
 
     app.use('/sandbox', express.json({ limit: '1mb' }));

@@ -82,3 +82,11 @@ export const OPT_OUT_CONFIRMATION_ALLOWED_VARIABLES: ReadonlySet<string> = new S
   'companyName',
   'disclosure',
 ]);
+
+/** Variables the HELP answer may use: who we are and how to reach us; no balance, no link. */
+export const HELP_REPLY_ALLOWED_VARIABLES: ReadonlySet<string> = new Set([
+  'debtorName',
+  'companyName',
+  'callbackNumber',
+  'disclosure',
+]);

@@ -9,6 +9,7 @@ export const INTENTS = [
   'payment-plan-offer',
   'opt-out-confirmation',
   'payment-received',
+  'help',
 ] as const;
 export type Intent = (typeof INTENTS)[number];
 
@@ -37,6 +38,8 @@ export const REQUIRED_CHANNELS: Record<Intent, readonly TemplateChannel[]> = {
   'payment-plan-offer': ['sms', 'email', 'voice'],
   'opt-out-confirmation': ['sms', 'email'],
   'payment-received': ['sms', 'email'],
+  // The answer to an SMS HELP/INFO keyword: only ever a reply to that text.
+  help: ['sms'],
 };
 
 /** Channels an intent may ship at all (a superset check on what is on disk). */

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { type CompiledPart, compilePart, htmlParagraphs, tidyText } from './compile.js';
 import {
   OPT_OUT_CONFIRMATION_ALLOWED_VARIABLES,
+  HELP_REPLY_ALLOWED_VARIABLES,
   VOICEMAIL_ALLOWED_VARIABLES,
   describeFindings,
   hasSmsOptOutInstruction,
@@ -254,6 +255,7 @@ export class TemplateRegistry {
       case 'sms': {
         const text = tidyText(template.body.text(context));
         if (intent === 'opt-out-confirmation') checkOptOutConfirmation(template.id, text);
+        if (intent === 'help') checkHelpReply(template.id, text);
         const { encoding, segments } = measureSms(text);
         return { ...base, channel: 'sms', text, encoding, segments };
       }
@@ -395,6 +397,14 @@ function checkOptOutConfirmation(id: string, text: string): void {
       `${id}: an opt-out confirmation may only say the request will be honoured (no balance, no link): ${describeFindings(findings)}`,
       { template: id },
     );
+  }
+}
+
+/** The HELP answer, like an opt-out confirmation, carries no balance and no link (values can smuggle them in). */
+function checkHelpReply(id: string, text: string): void {
+  const findings = optOutConfirmationFindings(text);
+  if (findings.length > 0) {
+    throw new TemplateError('forbidden_content', `${id}: the HELP answer carries no balance and no link: ${describeFindings(findings)}`, { template: id });
   }
 }
 
@@ -559,6 +569,12 @@ function loadTemplateFile(
         checkOptOutConfirmationPart('body', body);
       } else if (!hasSmsOptOutInstruction(body.staticText)) {
         problems.add(path, 'missing_opt_out', 'SMS must tell the recipient how to opt out in its own text, e.g. "Reply STOP to opt out" (Reg F §1006.6(e))');
+      }
+      if (intent === 'help') {
+        const helpWhy = 'the HELP answer says who we are and how to reach us; no balance, no link';
+        restrictVariables(problems, path, 'body', body, HELP_REPLY_ALLOWED_VARIABLES, helpWhy);
+        const findings = optOutConfirmationFindings(body.staticText);
+        if (findings.length > 0) problems.add(path, 'forbidden_content', `body: ${helpWhy}; found ${describeFindings(findings)}`);
       }
     }
     if (!fm.success || !body || problems.problems.length > before) return undefined;

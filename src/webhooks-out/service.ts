@@ -10,12 +10,27 @@ import type { Prisma } from '../generated/prisma/client.js';
 import type { Db } from '../db/client.js';
 import { signatureHeader, SIGNATURE_HEADER } from './sign.js';
 
+/**
+ * Event types and what `data` carries:
+ * - reply.received: an inbound SMS/email landed in a thread — messageId, conversationId,
+ *   debtorId (null when unmatched), contactPointId, channel, from, subject, text (the part
+ *   the debtor wrote), receivedAt, matchedBy, fromUnknownAddress, intents, keyword?, attachments (count).
+ * - opt_out.recorded: the consumer opted an address out of a channel (STOP, free text,
+ *   unsubscribe link, spam report, keypad 9, carrier 21610) — channel, address, contactPointId
+ *   and debtorId (both null for an address on no file, then put on the suppression list), source.
+ * - dispute.opened / cease.requested: a reply newly raised DISPUTE / CEASE on the conversation —
+ *   conversationId, debtorId, messageId, channel, intents, extracted.
+ * - conversation.flagged: a reply newly raised PROMISE_TO_PAY, ALREADY_PAID, HARDSHIP,
+ *   CALLBACK_REQUEST or WRONG_NUMBER — the same fields plus flag.
+ * - promise.created, payment.recorded, debt.paid: from the payments module.
+ */
 export const OUTGOING_EVENT_TYPES = [
   'reply.received',
   'promise.created',
   'dispute.opened',
   'opt_out.recorded',
   'cease.requested',
+  'conversation.flagged',
   'payment.recorded',
   'debt.paid',
 ] as const;

@@ -18,6 +18,9 @@ describe('configuration', () => {
     ['LOG_LEVEL', 'loud', /LOG_LEVEL must be one of/],
     ['TWILIO_FROM', '555-1234', /TWILIO_FROM must be an E\.164/],
     ['PUBLIC_BASE_URL', 'ftp://x', /PUBLIC_BASE_URL must be an http/],
+    ['PROVIDER_RATE_LIMITS', 'FAX=10', /PROVIDER_RATE_LIMITS unknown channel "FAX"/],
+    ['PROVIDER_RATE_LIMITS', 'SMS=0', /PROVIDER_RATE_LIMITS SMS must be a whole number/],
+    ['VOICE_RECORD_CALLS', 'maybe', /VOICE_RECORD_CALLS must be one of 0, 1, true, false/],
   ])('rejects %s=%s naming the variable', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);

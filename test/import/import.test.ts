@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { eventually, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { importStream } from '../../src/import/importer.js';
@@ -31,12 +34,20 @@ async function finished(gw: TestGateway, jobId: string) {
   }, 30_000, 'import job to finish');
 }
 
+const MAX_BYTES = 64 * 1024;
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-import-'));
+const importsDir = path.join(dataDir, 'imports');
+const filesIn = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir) : []);
+
 describe('bulk import', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ ADMIN_API_KEY });
+    gw = await startTestGateway({ ADMIN_API_KEY, DATA_DIR: dataDir, IMPORT_MAX_BYTES: String(MAX_BYTES) });
   });
-  afterAll(async () => gw?.close());
+  afterAll(async () => {
+    await gw?.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
 
   it('keeps good rows, reports bad rows with line, field and reason, and re-imports without duplicates', async () => {
     const res = await postImport(gw, GOOD_AND_BAD, 'text/csv', 'csv');
@@ -52,6 +63,8 @@ describe('bulk import', () => {
       [7, 'amount'],
     ]);
     expect(errors.every((e) => e.reason.length > 3)).toBe(true);
+    // The uploaded file is kept only while the job runs.
+    await eventually(() => filesIn(importsDir).length === 0, 5_000, 'the uploaded file to be removed');
 
     const db = gw.ctx.db;
     const ada = await db.debtor.findUniqueOrThrow({ where: { externalRef: 'D-1' }, include: { contactPoints: { include: { consents: true } }, debts: true } });
@@ -122,6 +135,34 @@ describe('bulk import', () => {
     expect(((await r.json()) as { details: { field: string }[] }).details[0]!.field).toBe('format');
   });
 
+  it('refuses a file over IMPORT_MAX_BYTES with 413 naming the limit, and keeps nothing of it', async () => {
+    const jobsBefore = await gw.ctx.db.importJob.count();
+    const big = `${HEADER}\n${'D-9,Big Row,en,,,,,,,,,,,,,,,\n'.repeat(Math.ceil((MAX_BYTES * 2) / 30))}`;
+    // Declared length over the limit: refused before reading.
+    const declared = await postImport(gw, big, 'text/csv', 'csv');
+    expect(declared.status).toBe(413);
+    const body = (await declared.json()) as { message: string; details: { field: string; reason: string }[] };
+    expect(body.message).toContain(String(MAX_BYTES));
+    expect(body.message).toContain('IMPORT_MAX_BYTES');
+    // No length declared (chunked upload): cut off while streaming, the partial file removed.
+    const bytes = new TextEncoder().encode(big);
+    const chunked = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let i = 0; i < bytes.length; i += 8192) c.enqueue(bytes.subarray(i, i + 8192));
+        c.close();
+      },
+    });
+    const streamed = await fetch(`${gw.url}/api/v1/imports?format=csv`, { method: 'POST', headers: { ...auth, 'content-type': 'text/csv' }, body: chunked, duplex: 'half' } as RequestInit);
+    expect(streamed.status).toBe(413);
+    expect(((await streamed.json()) as { message: string }).message).toContain(String(MAX_BYTES));
+    expect(filesIn(importsDir)).toEqual([]);
+    expect(await gw.ctx.db.importJob.count()).toBe(jobsBefore);
+    // Just under the limit is fine.
+    const ok = await postImport(gw, `${HEADER}\nD-8,Small,en,,,,,,,,,,,,,,,\n`, 'text/csv', 'csv');
+    expect(ok.status).toBe(202);
+    await finished(gw, ((await ok.json()) as { jobId: string }).jobId);
+  });
+
   it('imports 5,000 rows in batches with progress reports', async () => {
     function* rows() {
       yield `${HEADER}\n`;
@@ -131,7 +172,7 @@ describe('bulk import', () => {
       }
     }
     const progress: number[] = [];
-    const summary = await importStream(gw.ctx.db, Readable.from(rows()), { format: 'csv', onProgress: (p) => void progress.push(p.rowsDone) });
+    const summary = await importStream(gw.ctx.db, Readable.from(rows()), { format: 'csv', batchSize: 500, onProgress: (p) => void progress.push(p.rowsDone) });
     expect(summary).toMatchObject({ rowsDone: 5000, rowsFailed: 0, debtorsCreated: 5000, debtsCreated: 5000 });
     expect(progress.length).toBeGreaterThanOrEqual(10); // one report per 500-row batch
     expect(await gw.ctx.db.debt.count({ where: { creditor: { externalRef: 'BULK' } } })).toBe(5000);

@@ -12,6 +12,7 @@ describe('Twilio webhooks', () => {
   let mediaUrl: string;
   const mediaAuth: string[] = [];
   const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(500, 7)]);
+  const mp3 = Buffer.concat([Buffer.from('ID3'), Buffer.alloc(700, 0)]);
 
   beforeAll(async () => {
     gw = await startInboundGateway({ ATTACHMENT_MAX_BYTES: '2000' });
@@ -21,6 +22,9 @@ describe('Twilio webhooks', () => {
       if (req.url === '/media/photo') {
         res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': jpeg.length });
         res.end(jpeg);
+      } else if (req.url === '/Recordings/RE1.mp3') {
+        res.writeHead(200, { 'content-type': 'audio/mpeg', 'content-length': mp3.length });
+        res.end(mp3);
       } else if (req.url === '/media/huge') {
         res.writeHead(200, { 'content-type': 'image/png' });
         res.end(Buffer.alloc(5000, 1));
@@ -50,8 +54,11 @@ describe('Twilio webhooks', () => {
     const conversation = await gw.ctx.db.conversation.findUniqueOrThrow({ where: { debtorId: debtor.id } });
     expect(msg.conversationId).toBe(conversation.id);
     expect(conversation.lastInboundChannel).toBe('SMS');
-    const ev = await gw.ctx.db.inboundEvent.findUniqueOrThrow({ where: { dedupeKey: `twilio:sms:${params.MessageSid}` } });
-    expect(ev.status).toBe('PROCESSED');
+    // The event is marked processed just after the message's transaction commits.
+    const ev = await eventually(async () => {
+      const row = await gw.ctx.db.inboundEvent.findUniqueOrThrow({ where: { dedupeKey: `twilio:sms:${params.MessageSid}` } });
+      return row.status === 'PROCESSED' ? row : null;
+    }, 10_000, 'event processed');
     expect(Buffer.from(ev.body).toString()).toContain('Body=Can+I+pay+next+week');
   });
 
@@ -191,18 +198,20 @@ describe('Twilio webhooks', () => {
     expect((await gw.ctx.db.message.findUniqueOrThrow({ where: { id: out.id } })).status).toBe('FAILED');
   });
 
-  it('records call status, answering-machine result and recording on the call', async () => {
+  it('records call status, answering-machine result and recording (audio fetched with basic auth) on the call', async () => {
     const { debtor, phone } = await seedDebtor(gw, { phone: '+14155550109' });
     const call = await seedOutbound(gw, debtor.id, phone!.id, 'VOICE', { providerMessageId: sid('CA') });
     await postTwilio(gw, '/webhooks/twilio/voice/amd', { CallSid: call.providerMessageId!, AnsweredBy: 'machine_end_beep', AccountSid: TWILIO_SID });
     await postTwilio(gw, '/webhooks/twilio/voice/status', { CallSid: call.providerMessageId!, CallStatus: 'completed', CallDuration: '37', AccountSid: TWILIO_SID });
-    await postTwilio(gw, '/webhooks/twilio/voice/recording', { CallSid: call.providerMessageId!, RecordingSid: sid('RE'), RecordingUrl: 'https://api.twilio.com/rec', RecordingStatus: 'completed', RecordingDuration: '20' });
+    await postTwilio(gw, '/webhooks/twilio/voice/recording', { CallSid: call.providerMessageId!, RecordingSid: sid('RE'), RecordingUrl: `${mediaUrl}/Recordings/RE1`, RecordingStatus: 'completed', RecordingDuration: '20' });
     const m = await eventually(async () => {
-      const row = await gw.ctx.db.message.findUniqueOrThrow({ where: { id: call.id } });
+      const row = await gw.ctx.db.message.findUniqueOrThrow({ where: { id: call.id }, include: { attachments: true } });
       const o = row.callOutcome as Record<string, unknown> | null;
-      return row.status === 'COMPLETED' && o?.answeredBy && o?.recording ? row : null;
+      return row.status === 'COMPLETED' && o?.answeredBy && o?.recording && row.attachments.length ? row : null;
     }, 10_000, 'call outcome');
     expect(m.callOutcome).toMatchObject({ answeredBy: 'machine_end_beep', durationSec: 37, recording: { durationSec: 20 } });
+    expect(m.attachments[0]).toMatchObject({ contentType: 'audio/mpeg', size: mp3.length });
+    expect(fs.readFileSync(m.attachments[0]!.path).equals(mp3)).toBe(true);
   });
 
   it('keeps an event whose processing failed, retries it by the job, and lands the message once', async () => {

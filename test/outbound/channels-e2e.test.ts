@@ -48,6 +48,9 @@ describe('channels end to end', () => {
     expect(consent.state).toBe('REVOKED');
     const call = gw.ctx.sandboxes!.twilio.listCalls({ to: phone })[0]!;
     expect(JSON.stringify(call.documents)).toMatch(/Gather/);
+    // Recording is off by default (VOICE_RECORD_CALLS): no recording, no notice.
+    expect(gw.ctx.sandboxes!.twilio.recordings.list({ callSid: call.sid })).toHaveLength(0);
+    expect(JSON.stringify(call.documents)).not.toContain('may be recorded');
   });
 
   it('an answering machine gets only the limited-content voicemail', async () => {

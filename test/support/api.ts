@@ -24,6 +24,7 @@ export function api(gw: { url: string }, key = ADMIN_KEY) {
     post: (p: string, b?: unknown, h?: Record<string, string>) => call('POST', p, b ?? {}, h),
     patch: (p: string, b: unknown) => call('PATCH', p, b),
     put: (p: string, b: unknown) => call('PUT', p, b),
+    delete: (p: string) => call('DELETE', p),
   };
 }
 

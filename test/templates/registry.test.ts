@@ -299,7 +299,7 @@ describe('validation at load', () => {
 
   it('loads an untouched copy', () => {
     copy = copyOfShippedTemplates();
-    expect(loadTemplates(copy.dir).list()).toHaveLength(40);
+    expect(loadTemplates(copy.dir).list()).toHaveLength(42);
   });
 
   it('rejects an SMS without an opt-out instruction', () => {

@@ -29,7 +29,7 @@ const state = {
 };
 
 const draftOf = (id) => {
-  if (!state.drafts.has(id)) state.drafts.set(id, { note: '', channel: null, intent: null, debtId: null });
+  if (!state.drafts.has(id)) state.drafts.set(id, { note: '', channel: null, intent: null, debtId: null, mode: 'template', text: '', subject: '', preview: null });
   return state.drafts.get(id);
 };
 
@@ -162,6 +162,7 @@ function renderShell() {
     h('span', { class: 'brand' }, 'Dunning Gateway · Inbox'),
     h('span', { class: 'conn', id: 'conn' }, 'connecting…'),
     h('span', { class: 'me', id: 'me' }, `${state.me.name} (${state.me.role.toLowerCase()})`),
+    state.me.role === 'ADMIN' ? h('a', { href: '/admin.html', id: 'admin-link', class: 'topbar-link' }, 'Admin') : null,
     h('button', { id: 'logout', onclick: async () => { await api('DELETE', '/api/v1/session').catch(() => undefined); state.socket?.disconnect(); renderLogin(); } }, 'Sign out'));
   const layout = h('main', { class: 'layout' },
     h('aside', { class: 'col' }, renderFilters(), h('div', { id: 'conv-list' })),
@@ -265,15 +266,16 @@ function renderThread() {
     c.flags.map((f) => h('span', { class: 'badge flag' }, f.replace(/_/g, ' ').toLowerCase())));
 
   // A live re-render must not take the cursor away from someone typing a note.
-  const focused = document.activeElement?.id === 'note-body' ? document.activeElement.selectionStart : null;
+  const active = document.activeElement;
+  const focused = active && ['note-body', 'reply-text', 'reply-subject'].includes(active.id) ? { id: active.id, at: active.selectionStart } : null;
   const timeline = h('div', { class: 'timeline', id: 'timeline' }, items.length ? items.map((i) => i.node) : h('div', { class: 'empty' }, 'No messages yet.'));
   col.replaceChildren(h('div', { class: 'thread' }, head, h('div', { class: 'presence', id: 'presence' }), timeline, renderComposer(c)));
   renderPresence();
   timeline.scrollTop = timeline.scrollHeight;
-  if (focused !== null) {
-    const note = document.getElementById('note-body');
-    note.focus();
-    note.setSelectionRange(focused, focused);
+  if (focused) {
+    const field = document.getElementById(focused.id);
+    field.focus();
+    field.setSelectionRange(focused.at, focused.at);
   }
 }
 
@@ -292,20 +294,72 @@ function alertInThread(text) {
   if (n) n.replaceChildren(h('div', { class: 'warn' }, text));
 }
 
+// The composer: a template or the agent's own words, by SMS or email. Preview
+// shows the exact text and what the contact rules say (allowed now, not
+// before a time, or refused and why) before anything is sent.
+function composeBody(draft, channel, intent, debt) {
+  const body = { channel: channel.value, ...(debt.value ? { debtId: debt.value } : {}) };
+  if (draft.mode === 'text') Object.assign(body, { text: draft.text.trim(), ...(channel.value === 'EMAIL' ? { subject: draft.subject.trim() } : {}) });
+  else body.intent = intent.value;
+  return body;
+}
+
+function previewNode(p) {
+  const d = p.decision;
+  const verdict = d.outcome === 'send' ? 'Allowed now' : d.outcome === 'defer' ? `Deferred: ${d.summary}` : 'Refused — nothing will be sent';
+  return h('div', { class: `preview preview-${d.outcome}`, id: 'reply-preview', 'data-outcome': d.outcome },
+    h('div', { class: 'preview-verdict' }, h('strong', {}, verdict)),
+    d.outcome === 'refuse'
+      ? h('div', { class: 'refusal', id: 'preview-refusal' }, d.explanation, h('ul', {}, d.reasons.map((r) => h('li', {}, `${r.rule}: ${r.detail}`))))
+      : h('div', { class: 'muted' }, d.explanation),
+    p.content ? h('div', { class: 'preview-content' },
+      p.content.subject ? h('div', {}, h('strong', {}, `Subject: ${p.content.subject}`)) : null,
+      h('div', { class: 'body', id: 'preview-text' }, p.content.text),
+      p.content.segments ? h('div', { class: 'muted' }, `${p.content.segments} SMS segment${p.content.segments > 1 ? 's' : ''} (${p.content.encoding})`) : null) : null,
+    p.contentError ? h('div', { class: 'warn' }, `Cannot render: ${p.contentError.message}`) : null);
+}
+
 function renderComposer(c) {
   const draft = draftOf(c.id);
   const defaultChannel = draft.channel || (c.lastInboundChannel === 'EMAIL' ? 'EMAIL' : 'SMS');
-  const channel = h('select', { id: 'reply-channel', 'aria-label': 'Channel', onchange: (e) => { draft.channel = e.target.value; } }, ['SMS', 'EMAIL'].map((ch) => h('option', { value: ch, selected: ch === defaultChannel }, `${CHANNEL_ICONS[ch]} ${ch}`)));
-  const intent = h('select', { id: 'reply-intent', 'aria-label': 'Template', onchange: (e) => { draft.intent = e.target.value; } }, INTENTS.map((i) => h('option', { value: i, selected: i === draft.intent }, i.replace(/-/g, ' '))));
-  const debt = h('select', { id: 'reply-debt', 'aria-label': 'Debt', onchange: (e) => { draft.debtId = e.target.value; } }, (state.panel?.debts || []).map((d) => h('option', { value: d.id, selected: d.id === draft.debtId }, `${d.externalRef} · ${d.currency} ${d.balance}`)));
+  const previewBox = h('div', { id: 'preview-box' }, draft.preview ? previewNode(draft.preview) : null);
+  // Any change makes the shown preview stale: it is dropped, not left to mislead.
+  const changed = () => { draft.preview = null; previewBox.replaceChildren(); };
+  const subject = h('input', { id: 'reply-subject', placeholder: 'Subject', value: draft.subject, oninput: (e) => { draft.subject = e.target.value; changed(); } });
+  const channel = h('select', { id: 'reply-channel', 'aria-label': 'Channel', onchange: (e) => { draft.channel = e.target.value; syncMode(); changed(); } }, ['SMS', 'EMAIL'].map((ch) => h('option', { value: ch, selected: ch === defaultChannel }, `${CHANNEL_ICONS[ch]} ${ch}`)));
+  const mode = h('select', { id: 'reply-mode', 'aria-label': 'Content', onchange: (e) => { draft.mode = e.target.value; syncMode(); changed(); } },
+    h('option', { value: 'template', selected: draft.mode === 'template' }, 'Template'), h('option', { value: 'text', selected: draft.mode === 'text' }, 'Free text'));
+  const intent = h('select', { id: 'reply-intent', 'aria-label': 'Template', onchange: (e) => { draft.intent = e.target.value; changed(); } }, INTENTS.map((i) => h('option', { value: i, selected: i === draft.intent }, i.replace(/-/g, ' '))));
+  const text = h('textarea', { id: 'reply-text', placeholder: 'Your reply to the debtor (the opt-out line and required disclosures are added)', oninput: (e) => { draft.text = e.target.value; changed(); typingSignal(); } });
+  text.value = draft.text;
+  const debt = h('select', { id: 'reply-debt', 'aria-label': 'Debt', onchange: (e) => { draft.debtId = e.target.value; changed(); } }, (state.panel?.debts || []).map((d) => h('option', { value: d.id, selected: d.id === draft.debtId }, `${d.externalRef} · ${d.currency} ${d.balance}`)));
+  const syncMode = () => {
+    intent.parentElement?.classList.toggle('hidden', draft.mode === 'text');
+    text.classList.toggle('hidden', draft.mode !== 'text');
+    subject.classList.toggle('hidden', draft.mode !== 'text' || channel.value !== 'EMAIL');
+  };
   const notice = h('div', { id: 'composer-notice' }, state.composerNotice);
+  const preview = h('button', { id: 'reply-preview-btn', disabled: !c.debtorId, onclick: async () => {
+    preview.disabled = true;
+    try {
+      draft.preview = await api('POST', `/api/v1/inbox/conversations/${c.id}/preview`, composeBody(draft, channel, intent, debt));
+      previewBox.replaceChildren(previewNode(draft.preview));
+    } catch (err) {
+      previewBox.replaceChildren(h('div', { class: 'refusal' }, err.message, (err.body?.details || []).map?.((d) => h('div', {}, `${d.field}: ${d.reason}`))));
+    } finally {
+      preview.disabled = !c.debtorId;
+    }
+  } }, 'Preview');
   const send = h('button', { class: 'primary', id: 'reply-send', disabled: !c.debtorId, onclick: async () => {
     send.disabled = true;
     state.composerNotice = null;
     notice.replaceChildren();
     try {
-      const r = await api('POST', `/api/v1/conversations/${c.id}/reply`, { channel: channel.value, intent: intent.value, ...(debt.value ? { debtId: debt.value } : {}), openedAtSeq: state.lastSeq });
+      const r = await api('POST', `/api/v1/conversations/${c.id}/reply`, { ...composeBody(draft, channel, intent, debt), openedAtSeq: state.lastSeq });
       state.composerNotice = h('div', { class: 'muted', id: 'reply-result' }, r.outcome === 'defer' ? `Scheduled: ${r.explanation}` : 'Sent to the router; queued for delivery.');
+      draft.text = '';
+      draft.subject = '';
+      draft.preview = null;
       await reloadThread();
     } catch (err) {
       if (err.status === 422 && err.body?.error === 'refused') {
@@ -314,7 +368,7 @@ function renderComposer(c) {
       } else if (err.status === 409 && err.body?.details?.events) {
         state.composerNotice = h('div', { class: 'warn', id: 'reply-conflict' }, 'Someone else replied after you opened this conversation. Their reply is shown above — read it, then send again if still needed.');
         await reloadThread();
-      } else state.composerNotice = h('div', { class: 'refusal' }, err.message);
+      } else state.composerNotice = h('div', { class: 'refusal' }, err.message, Array.isArray(err.body?.details) ? err.body.details.map((d) => h('div', {}, `${d.field}: ${d.reason}`)) : null);
       notice.replaceChildren(state.composerNotice);
     } finally {
       send.disabled = !c.debtorId;
@@ -323,16 +377,19 @@ function renderComposer(c) {
   const noteBody = h('textarea', { id: 'note-body', placeholder: 'Internal note (only agents see it)', oninput: (e) => { draft.note = e.target.value; typingSignal(); } });
   noteBody.value = draft.note;
   const addNote = h('button', { id: 'note-add', onclick: async () => {
-    const text = noteBody.value.trim();
-    if (!text) return;
+    const body = noteBody.value.trim();
+    if (!body) return;
     draft.note = '';
-    await act(() => api('POST', `/api/v1/inbox/conversations/${c.id}/notes`, { body: text }));
+    await act(() => api('POST', `/api/v1/inbox/conversations/${c.id}/notes`, { body }));
   } }, 'Add note');
-  return h('div', { class: 'composer' },
-    h('div', { class: 'row' }, h('label', {}, 'Reply by ', channel), h('label', {}, 'Template ', intent), debt.options.length > 1 ? h('label', {}, 'Debt ', debt) : null, send),
+  const node = h('div', { class: 'composer' },
+    h('div', { class: 'row' }, h('label', {}, 'Reply by ', channel), mode, h('label', {}, 'Template ', intent), debt.options.length > 1 ? h('label', {}, 'Debt ', debt) : null, preview, send),
+    subject, text,
     c.debtorId ? null : h('div', { class: 'muted' }, 'Link this conversation to a debtor before replying.'),
-    notice,
+    previewBox, notice,
     noteBody, h('div', { class: 'row' }, addNote));
+  syncMode();
+  return node;
 }
 
 let typingStopTimer = null;
@@ -358,19 +415,114 @@ function renderPanel() {
       p.flags.length ? h('div', {}, p.flags.map((f) => h('span', { class: 'badge flag' }, f.replace(/_/g, ' ').toLowerCase()))) : null));
     sections.push(h('section', { id: 'panel-debts' }, h('h3', {}, 'Debts'),
       h('table', {}, h('tr', {}, h('th', {}, 'Ref'), h('th', {}, 'Balance'), h('th', {}, 'Due'), h('th', {}, 'DPD'), h('th', {}, 'Status')),
-        p.debts.map((d) => h('tr', {}, h('td', {}, `${d.externalRef} (${d.creditor})`), h('td', {}, `${d.currency} ${d.balance}`), h('td', {}, d.dueDate), h('td', {}, String(d.daysPastDue)), h('td', {}, d.status.toLowerCase()))))));
+        p.debts.flatMap((d) => [
+          h('tr', { 'data-debt': d.id }, h('td', {}, `${d.externalRef} (${d.creditor})`), h('td', {}, `${d.currency} ${d.balance}`), h('td', {}, d.dueDate), h('td', {}, String(d.daysPastDue)), h('td', { class: 'debt-status' }, d.status.toLowerCase().replace(/_/g, ' '))),
+          d.activePromises.length ? h('tr', { class: 'promises', 'data-debt-promises': d.id }, h('td', { colspan: '5' },
+            `${d.activePromises.some((x) => x.planId) ? 'Plan' : 'Promised'}: `, d.activePromises.map((x) => `${d.currency} ${x.amount} by ${x.dueDate}`).join(' · '))) : null,
+        ])),
+      renderPromiseForm(p)));
     sections.push(h('section', { id: 'panel-contacts' }, h('h3', {}, 'Contact points'),
-      p.contactPoints.map((cp) => h('div', { class: 'cp' },
+      p.contactPoints.map((cp) => h('div', { class: 'cp', 'data-cp': cp.id },
         h('div', {}, `${cp.kind === 'PHONE' ? '📱' : cp.kind === 'EMAIL' ? '✉️' : '🏠'} ${cp.value}${cp.label ? ` (${cp.label})` : ''}${cp.valid ? '' : ' — invalid'}`),
-        h('div', { class: 'muted' }, Object.entries(cp.consents).map(([ch, c]) => h('span', { class: `consent-${c.state}` }, `${ch}: ${c.state.toLowerCase()} `)))))));
+        h('div', { class: 'muted consents' }, (CONSENT_CHANNELS[cp.kind] || []).map((ch) => consentControl(cp, ch)))))));
     if (p.preferences) sections.push(h('section', {}, h('h3', {}, 'Preferences'), h('div', {}, p.preferences.channelOrder.length ? `Prefers ${p.preferences.channelOrder.join(' → ')}` : 'No channel preference')));
     sections.push(h('section', { id: 'panel-allowance' }, h('h3', {}, `Contact allowed now${p.allowance.debtRef ? ` (debt ${p.allowance.debtRef})` : ''}`),
       p.allowance.channels.map((a) => h('div', { class: `allow-${a.outcome}`, 'data-channel': a.channel }, `${CHANNEL_ICONS[a.channel]} ${a.channel}: ${a.summary}`,
         a.outcome !== 'send' && a.reasons.length ? h('div', { class: 'muted' }, a.reasons.slice(0, 2).map((r) => r.detail).join(' ')) : null)),
       h('ul', { class: 'muted' }, p.allowance.caps.map((c) => h('li', {}, c)))));
-  } else if (state.thread) sections.push(h('section', {}, h('h3', {}, 'Unmatched sender'), h('div', { class: 'muted' }, 'Link this conversation to a debtor to see their debts.')));
+  } else if (state.thread) sections.push(renderLinkSection());
   if (state.sandbox && state.thread) sections.push(renderSandboxPanel());
   col.replaceChildren(...sections);
+}
+
+const CONSENT_CHANNELS = { PHONE: ['SMS', 'VOICE'], EMAIL: ['EMAIL'], ADDRESS: ['LETTER'] };
+const CONSENT_STATES = ['GRANTED', 'UNKNOWN', 'REVOKED'];
+// What the agent typed into the panel's forms survives live re-renders of the panel.
+const panelDraft = { debtId: '', amount: '', date: '', planCount: '3', planAmount: '', planFirst: '', linkQuery: '' };
+const draftInput = (id, key, attrs = {}) => h('input', { id, value: panelDraft[key], oninput: (e) => { panelDraft[key] = e.target.value; }, ...attrs });
+
+function panelResult(text, ok) {
+  const el = document.getElementById('panel-action-result');
+  if (el) el.replaceChildren(h('div', { class: ok ? 'muted' : 'refusal' }, text));
+}
+
+async function panelAct(fn, done) {
+  try {
+    await fn();
+    await reloadThread();
+    panelResult(done, true);
+  } catch (err) {
+    panelResult(`${err.message}${Array.isArray(err.body?.details) ? ` (${err.body.details.map((d) => `${d.field}: ${d.reason}`).join('; ')})` : ''}`, false);
+  }
+}
+
+/** Promise to pay (amount, date) or a payment plan (n monthly instalments) on one debt. */
+function renderPromiseForm(p) {
+  const open = p.debts.filter((d) => !['PAID', 'SETTLED', 'WRITTEN_OFF', 'CLOSED'].includes(d.status));
+  if (!open.length) return null;
+  if (!open.some((d) => d.id === panelDraft.debtId)) panelDraft.debtId = open[0].id;
+  const debt = h('select', { id: 'promise-debt', 'aria-label': 'Debt', onchange: (e) => { panelDraft.debtId = e.target.value; } }, open.map((d) => h('option', { value: d.id, selected: d.id === panelDraft.debtId }, `${d.externalRef} · ${d.currency} ${d.balance}`)));
+  const promise = () => panelAct(async () => {
+    await api('POST', `/api/v1/debts/${panelDraft.debtId}/promises`, { amount: panelDraft.amount.trim(), dueDate: panelDraft.date });
+    Object.assign(panelDraft, { amount: '', date: '' });
+  }, 'Promise recorded.');
+  const plan = () => {
+    const n = Number(panelDraft.planCount);
+    if (!Number.isInteger(n) || n < 2 || n > 60 || !panelDraft.planFirst) return panelResult('A plan needs 2–60 instalments, an amount and a first date.', false);
+    // Monthly instalments from the first date (same day of month, clamped to the month's end).
+    const [y, m, day] = panelDraft.planFirst.split('-').map(Number);
+    const instalments = Array.from({ length: n }, (_, i) => {
+      const last = new Date(Date.UTC(y, m - 1 + i + 1, 0)).getUTCDate();
+      const d = new Date(Date.UTC(y, m - 1 + i, Math.min(day, last)));
+      return { amount: panelDraft.planAmount.trim(), dueDate: d.toISOString().slice(0, 10) };
+    });
+    return panelAct(async () => {
+      await api('POST', `/api/v1/debts/${panelDraft.debtId}/payment-plans`, { instalments });
+      Object.assign(panelDraft, { planAmount: '', planFirst: '' });
+    }, `Payment plan of ${n} instalments recorded.`);
+  };
+  return h('div', { class: 'panel-forms' },
+    open.length > 1 ? h('label', {}, 'Debt ', debt) : null,
+    h('div', { class: 'row' }, h('strong', {}, 'Promise to pay')),
+    h('div', { class: 'row' }, draftInput('promise-amount', 'amount', { placeholder: 'Amount', inputmode: 'decimal', size: '8' }), draftInput('promise-date', 'date', { type: 'date' }), h('button', { id: 'promise-add', onclick: promise }, 'Record')),
+    h('div', { class: 'row' }, h('strong', {}, 'Payment plan (monthly)')),
+    h('div', { class: 'row' }, draftInput('plan-count', 'planCount', { type: 'number', min: '2', max: '60', size: '3', 'aria-label': 'Instalments' }), '×',
+      draftInput('plan-amount', 'planAmount', { placeholder: 'Amount', inputmode: 'decimal', size: '8' }), 'from', draftInput('plan-first', 'planFirst', { type: 'date' }), h('button', { id: 'plan-add', onclick: plan }, 'Record plan')),
+    h('div', { id: 'panel-action-result' }));
+}
+
+function consentControl(cp, channel) {
+  const current = cp.consents[channel]?.state || 'UNKNOWN';
+  return h('label', { class: `consent-${current}` }, `${channel} `,
+    h('select', { id: `consent-${cp.id}-${channel}`, 'data-state': current, onchange: (e) => panelAct(() => api('PATCH', `/api/v1/contact-points/${cp.id}`, { consents: { [channel]: e.target.value } }), `${channel} consent for ${cp.value} set to ${e.target.value.toLowerCase()}.`) },
+      CONSENT_STATES.map((st) => h('option', { value: st, selected: st === current }, st.toLowerCase()))));
+}
+
+/** An unmatched sender: find the debtor (name, phone or email) and move the thread to them. */
+function renderLinkSection() {
+  const results = h('div', { id: 'link-results' });
+  const address = state.thread.conversation.unmatchedAddress;
+  const search = async () => {
+    const q = panelDraft.linkQuery.trim();
+    if (q.length < 2) return results.replaceChildren(h('div', { class: 'muted' }, 'Type at least 2 characters.'));
+    try {
+      const r = await api('GET', `/api/v1/debtors?q=${encodeURIComponent(q)}&limit=10`);
+      results.replaceChildren(...(r.data.length ? r.data.map((d) => h('div', { class: 'link-hit', 'data-debtor': d.id },
+        h('span', {}, `${d.fullName}${d.externalRef ? ` · ${d.externalRef}` : ''} · ${d.contactPoints.filter((c) => c.kind !== 'ADDRESS').map((c) => c.value).join(', ')}`),
+        h('button', { class: 'link-go', onclick: async () => {
+          try {
+            const linked = await api('POST', `/api/v1/conversations/${state.currentId}/link`, { debtorId: d.id, addContactPoint: Boolean(address) });
+            panelDraft.linkQuery = '';
+            await openConversation(linked.conversationId);
+            reloadList();
+          } catch (err) { results.replaceChildren(h('div', { class: 'refusal' }, err.message)); }
+        } }, 'Link'))) : [h('div', { class: 'muted' }, 'No debtor found.')]));
+    } catch (err) { results.replaceChildren(h('div', { class: 'refusal' }, err.message)); }
+  };
+  return h('section', { id: 'link-section' }, h('h3', {}, 'Unmatched sender'),
+    h('div', { class: 'muted' }, `Messages from ${address || 'an unknown address'}. Find the debtor to link this conversation to (the address is added to their contact points).`),
+    h('div', { class: 'row' }, draftInput('link-query', 'linkQuery', { type: 'search', placeholder: 'Name, phone or email', onkeydown: (e) => { if (e.key === 'Enter') search(); } }), h('button', { id: 'link-search', onclick: search }, 'Search')),
+    results);
 }
 
 function renderSandboxPanel() {

@@ -1,0 +1,439 @@
+// One wave batch in one transaction: the same per-enrolment rules as the
+// single-enrolment path (runner.ts, processEnrollment) — stop conditions,
+// holds, step conditions, step window, throttle, the router — but with the
+// reads and writes of the whole batch done in a handful of queries:
+//
+//   1. locks, in a fixed order everywhere (deadlock-free): the campaign's
+//      advisory lock, the provider-limited channels' advisory locks, then the
+//      batch's debtor rows FOR UPDATE ordered by id (the lock the outbound
+//      path takes per debtor, so limits hold against concurrent sends);
+//   2. the enrolments re-read under the locks (a concurrent run may have
+//      advanced them), snapshots of every debtor (snapshots.ts), debts,
+//      promises, earlier step runs, last reply/payment/promise times;
+//   3. decisions in memory with the pure router; each message planned is
+//      appended to its debtor's snapshot, so a debtor with two debts in the
+//      batch is limited as if the two were requested one after the other;
+//   4. multi-row INSERTs: conversations, messages, status events, timeline
+//      events, audit entries, step runs; one UPDATE for the enrolments.
+//
+// No double send: a step run (unique per enrolment and step), its message
+// (idempotency key = run id) and the enrolment's advance commit together or
+// not at all; a crash mid-batch leaves the batch due as it was.
+// Letters (a PDF per message) and runs left 'pending' by the single path are
+// handed back to the caller, which runs them through processEnrollment.
+import { randomUUID } from 'node:crypto';
+import type { AppContext } from '../context.js';
+import { Prisma } from '../generated/prisma/client.js';
+import type { CampaignEnrollment, CampaignStep, Campaign } from '../generated/prisma/client.js';
+import { createRouter, resolveLocation, type Channel, type Decision, type RoutedDecision, type RouterSnapshot } from '../router/index.js';
+import { routerIntent } from '../outbound/service.js';
+import { bodyOf, renderFor, templateVars } from '../outbound/content.js';
+import { newReplyToken, type TimelineEvent } from '../conversations/thread.js';
+import { TemplateError, type Intent } from '../templates/index.js';
+import { insideWindow, stepDueAt, windowStart } from './planner.js';
+import { historyKind, loadBatchSnapshots } from './snapshots.js';
+import { lockThrottledChannels, MinuteLedger, type ChannelRates } from './throttle.js';
+import type { StepConditions, StepWindow, Throttle } from './schemas.js';
+
+const router = createRouter();
+const DAY_MS = 86_400_000;
+const MINUTE_MS = 60_000;
+const CLOSED_STATUSES = new Set(['PAID', 'SETTLED', 'CLOSED', 'WRITTEN_OFF']);
+
+/** Router reasons that explain a normal decision rather than a block or a delay. */
+export const INFORMATIONAL_RULES = new Set([
+  'consent.ok', 'channel.explicit', 'channel.preferred', 'channel.default_order', 'preference.fallback', 'hours.allowed',
+  'timezone.resolved', 'jurisdiction.resolved', 'window.not_before', 'limit.not_applied',
+]);
+export const isDeferralRule = (rule: string) => rule === 'quiet_hours' || rule === 'quiet_hours.no_common_window' || rule === 'inconvenient_time' || rule.startsWith('limit.');
+
+export function uniqueRules(d: Decision, keep: (rule: string) => boolean): string[] {
+  return [...new Set(d.reasons.map((r) => r.rule as string).filter(keep))];
+}
+
+export type Outcome = 'queued' | 'deferred' | 'refused' | 'suppressed' | 'skipped' | 'held';
+export type CampaignWithSteps = Campaign & { steps: CampaignStep[] };
+
+export interface BatchResult {
+  /** Enrolments decided here, by outcome (errors: rescheduled five minutes later). */
+  counts: Record<Outcome | 'errors', number>;
+  /** Enrolments the caller must run one by one (letters, legacy pending runs). */
+  slowPath: CampaignEnrollment[];
+  /** New outbox messages and when each is due, for dispatch after commit. */
+  dispatch: { id: string; at: Date }[];
+  /** Timeline events to publish after commit. */
+  events: TimelineEvent[];
+}
+
+type DebtRow = Prisma.DebtGetPayload<{ include: { creditor: true } }>;
+
+interface MessageRow {
+  id: string;
+  conversationDebtorId: string;
+  debtorId: string;
+  debtId: string;
+  contactPointId: string;
+  channel: Channel;
+  status: 'PENDING' | 'SCHEDULED';
+  intent: string;
+  templateId: string;
+  locale: string;
+  toAddress: string;
+  subject: string | null;
+  body: string;
+  html: string | null;
+  segments: number | null;
+  encoding: string | null;
+  decision: string;
+  scheduledAt: Date;
+  idempotencyKey: string;
+  reasons: { rule: string; detail: string }[];
+}
+
+interface RunRow {
+  id: string;
+  enrollmentId: string;
+  stepId: string;
+  outcome: Outcome;
+  reasons: string[];
+  messageId: string | null;
+}
+
+interface EnrollmentUpdate {
+  id: string;
+  expectedStep: number;
+  status: 'ACTIVE' | 'COMPLETED' | 'STOPPED';
+  stopReason: string | null;
+  nextStep: number;
+  nextStepAt: Date | null;
+}
+
+/** Latest created_at per key (debtor or debt) of rows created after `floor`. */
+async function latestPer(tx: Prisma.TransactionClient, sql: Prisma.Sql): Promise<Map<string, Date>> {
+  const rows = await tx.$queryRaw<{ k: string; at: Date }[]>(sql);
+  return new Map(rows.map((r) => [r.k, new Date(r.at)]));
+}
+
+function optedOutEverywhere(snapshot: RouterSnapshot): boolean {
+  const channelsOf: Record<string, Channel[]> = { PHONE: ['SMS', 'VOICE'], EMAIL: ['EMAIL'], ADDRESS: ['LETTER'] };
+  const usable = snapshot.contactPoints.filter((p) => p.valid);
+  if (!usable.length) return false;
+  return usable.every((p) => (channelsOf[p.kind] ?? []).every((ch) => p.consents[ch] === 'REVOKED'));
+}
+
+/**
+ * Earliest time ≥ from that the router accepts for this debtor, inside the
+ * step window and with room in the throttle; null when the window is never
+ * open in all the debtor's zones. Returns the final decision at that time.
+ */
+async function planSend(
+  snapshot: RouterSnapshot,
+  req: { debtorId: string; debtId: string; intent: string; channel?: Channel },
+  window: StepWindow | null,
+  from: Date,
+  ledger: MinuteLedger,
+): Promise<{ decision: Decision; throttled: boolean } | null> {
+  const decideAt = (t: Date) => router.decide({ ...req, notBefore: t }, snapshot);
+  const zones = window ? resolveLocation(snapshot, router.config).zones : [];
+  let earliest = from;
+  let moved = false;
+  for (let i = 0; i < 500; i++) {
+    const t = window ? windowStart(earliest, zones, window) : earliest;
+    if (!t) return null;
+    const d = decideAt(t);
+    if (d.outcome === 'refuse') return { decision: d, throttled: moved };
+    if (window && !insideWindow(d.sendAt, zones, window)) {
+      earliest = new Date(d.sendAt.getTime() + MINUTE_MS);
+      continue;
+    }
+    if (!ledger.limited(d.channel)) return { decision: d, throttled: moved };
+    if (!(await ledger.hasRoom(d.channel, d.sendAt))) {
+      earliest = await ledger.slot(d.channel, d.sendAt);
+      moved = true;
+      continue;
+    }
+    const slot = await ledger.slot(d.channel, d.sendAt);
+    if (slot.getTime() === d.sendAt.getTime()) return { decision: d, throttled: moved };
+    // Spread inside the minute: decide again at the slot (still the same minute, so still room).
+    const at = decideAt(slot);
+    if (at.outcome !== 'refuse' && at.channel === d.channel && Math.floor(at.sendAt.getTime() / MINUTE_MS) === Math.floor(slot.getTime() / MINUTE_MS)) {
+      return { decision: at, throttled: true };
+    }
+    earliest = slot;
+    moved = true;
+  }
+  return { decision: decideAt(earliest), throttled: moved };
+}
+
+/** Plans and writes one batch; returns what the caller publishes and dispatches after commit. */
+export async function planBatch(
+  ctx: AppContext,
+  campaign: CampaignWithSteps,
+  batch: readonly { id: string; debtorId: string }[],
+  now: Date,
+  providerRates: ChannelRates,
+): Promise<BatchResult> {
+  const result: BatchResult = { counts: { queued: 0, deferred: 0, refused: 0, suppressed: 0, skipped: 0, held: 0, errors: 0 }, slowPath: [], dispatch: [], events: [] };
+  const campaignRates = (campaign.throttle ?? {}) as Throttle as ChannelRates;
+  const stops = new Set(campaign.stopConditions);
+  const debtorIds = [...new Set(batch.map((b) => b.debtorId))].sort();
+
+  await ctx.db.$transaction(
+    async (tx) => {
+      // 1. locks
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`campaign:${campaign.id}`}))`;
+      await lockThrottledChannels(tx, providerRates);
+      await tx.$queryRaw`SELECT id FROM debtors WHERE id = ANY(${debtorIds}::uuid[]) ORDER BY id FOR UPDATE`;
+
+      // 2. reads
+      const enrollments = await tx.campaignEnrollment.findMany({
+        where: { id: { in: batch.map((b) => b.id) }, status: 'ACTIVE', nextStepAt: { lte: now } },
+        orderBy: [{ nextStepAt: 'asc' }, { id: 'asc' }],
+      });
+      if (!enrollments.length) return;
+      const debtIds = [...new Set(enrollments.map((e) => e.debtId))];
+      const needsReplies = stops.has('REPLIED') || campaign.steps.some((s) => (s.conditions as StepConditions | null)?.noReplySincePrevious);
+      const needsPayments = campaign.steps.some((s) => (s.conditions as StepConditions | null)?.noPaymentSincePrevious);
+      const needsPromises = campaign.steps.some((s) => (s.conditions as StepConditions | null)?.noPromiseSincePrevious);
+      const earliestEnrolment = new Date(Math.min(...enrollments.map((e) => e.enrolledAt.getTime())));
+      const [{ snapshots, debtors }, debts, promises, runs, lastReply, lastPayment, lastPromise, contacted] = await Promise.all([
+        loadBatchSnapshots(tx, debtorIds, now),
+        tx.debt.findMany({ where: { id: { in: debtIds } }, include: { creditor: true } }),
+        stops.has('PROMISE') ? tx.promiseToPay.findMany({ where: { debtId: { in: debtIds }, status: 'ACTIVE' }, select: { debtId: true, dueDate: true } }) : Promise.resolve([]),
+        tx.campaignStepRun.findMany({ where: { enrollmentId: { in: enrollments.map((e) => e.id) } } }),
+        needsReplies
+          ? latestPer(tx, Prisma.sql`SELECT debtor_id::text AS k, max(created_at) AS at FROM messages WHERE debtor_id = ANY(${debtorIds}::uuid[]) AND direction = 'INBOUND' AND created_at > ${earliestEnrolment} GROUP BY 1`)
+          : Promise.resolve(new Map<string, Date>()),
+        needsPayments
+          ? latestPer(tx, Prisma.sql`SELECT debt_id::text AS k, max(created_at) AS at FROM payments WHERE debt_id = ANY(${debtIds}::uuid[]) AND created_at > ${earliestEnrolment} GROUP BY 1`)
+          : Promise.resolve(new Map<string, Date>()),
+        needsPromises
+          ? latestPer(tx, Prisma.sql`SELECT debt_id::text AS k, max(created_at) AS at FROM promises_to_pay WHERE debt_id = ANY(${debtIds}::uuid[]) AND created_at > ${earliestEnrolment} GROUP BY 1`)
+          : Promise.resolve(new Map<string, Date>()),
+        // Debtors already written to: later messages are not the first communication (mini-Miranda wording).
+        tx.$queryRaw<{ k: string }[]>`SELECT DISTINCT debtor_id::text AS k FROM messages WHERE debtor_id = ANY(${debtorIds}::uuid[]) AND direction = 'OUTBOUND' AND status NOT IN ('CANCELLED', 'FAILED')`,
+      ]);
+      const debtById = new Map<string, DebtRow>(debts.map((d) => [d.id, d]));
+      const latestPromiseDue = new Map<string, Date>();
+      for (const p of promises) if ((latestPromiseDue.get(p.debtId)?.getTime() ?? -Infinity) < p.dueDate.getTime()) latestPromiseDue.set(p.debtId, p.dueDate);
+      const runsOf = new Map<string, typeof runs>();
+      for (const r of runs) runsOf.set(r.enrollmentId, [...(runsOf.get(r.enrollmentId) ?? []), r]);
+      const alreadyContacted = new Set(contacted.map((c) => c.k));
+      const ledger = new MinuteLedger(tx, campaign.id, campaignRates, providerRates);
+
+      const messages: MessageRow[] = [];
+      const newRuns: RunRow[] = [];
+      const updates: EnrollmentUpdate[] = [];
+      const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+
+      const advance = (e: CampaignEnrollment, step: CampaignStep, debt: DebtRow, sentAt: Date) => {
+        const next = campaign.steps[step.position]; // positions are 1-based
+        if (!next) {
+          updates.push({ id: e.id, expectedStep: step.position, status: 'COMPLETED', stopReason: null, nextStep: step.position + 1, nextStepAt: null });
+          return;
+        }
+        const due = stepDueAt(next, e.enrolledAt, debt.dueDate).getTime();
+        updates.push({ id: e.id, expectedStep: step.position, status: 'ACTIVE', stopReason: null, nextStep: step.position + 1, nextStepAt: new Date(Math.max(due, sentAt.getTime() + MINUTE_MS, now.getTime() + MINUTE_MS)) });
+      };
+
+      // 3. decisions
+      for (const e of enrollments) {
+        const step = campaign.steps[e.nextStep - 1];
+        const debt = debtById.get(e.debtId);
+        const snapshot = snapshots.get(e.debtorId);
+        const debtor = debtors.get(e.debtorId);
+        if (!step) {
+          updates.push({ id: e.id, expectedStep: e.nextStep, status: 'COMPLETED', stopReason: null, nextStep: e.nextStep, nextStepAt: null });
+          result.counts.skipped += 1;
+          continue;
+        }
+        if (!debt || !snapshot || !debtor) continue; // deleted meanwhile: cascades remove the enrolment
+        const own = runsOf.get(e.id) ?? [];
+        const existing = own.find((r) => r.stepId === step.id);
+        if (existing) {
+          // Decided before a crash by the single path (or pending there): let that path finish it.
+          result.slowPath.push(e);
+          continue;
+        }
+
+        // stop conditions
+        const restrictions = new Set([...debt.restrictions, ...debtor.restrictions]);
+        let stopReason: string | null = null;
+        if (stops.has('PAID') && (CLOSED_STATUSES.has(debt.status) || debt.balance.lte(0))) stopReason = 'PAID';
+        else if (stops.has('CEASE') && restrictions.has('CEASE_COMMUNICATION')) stopReason = 'CEASE';
+        else if (stops.has('DISPUTE') && (debt.status === 'DISPUTED' || restrictions.has('DISPUTE_UNDER_REVIEW'))) stopReason = 'DISPUTE';
+        else if (stops.has('OPTED_OUT_ALL') && optedOutEverywhere(snapshot)) stopReason = 'OPTED_OUT_ALL';
+        else if (stops.has('REPLIED') && (lastReply.get(e.debtorId)?.getTime() ?? -Infinity) > e.enrolledAt.getTime()) stopReason = 'REPLIED';
+        if (stopReason) {
+          newRuns.push({ id: randomUUID(), enrollmentId: e.id, stepId: step.id, outcome: 'suppressed', reasons: [`stop.${stopReason}`], messageId: null });
+          updates.push({ id: e.id, expectedStep: e.nextStep, status: 'STOPPED', stopReason, nextStep: e.nextStep, nextStepAt: null });
+          result.counts.suppressed += 1;
+          continue;
+        }
+        const promiseDue = latestPromiseDue.get(e.debtId);
+        if (stops.has('PROMISE') && promiseDue && promiseDue.getTime() >= today) {
+          // Held, not stopped: if the promise is broken the cadence picks up again.
+          updates.push({ id: e.id, expectedStep: e.nextStep, status: 'ACTIVE', stopReason: null, nextStep: e.nextStep, nextStepAt: new Date(promiseDue.getTime() + DAY_MS) });
+          result.counts.held += 1;
+          continue;
+        }
+
+        // the step's own conditions, since the previous step (or enrolment)
+        const previous = own.filter((r) => r.stepId !== step.id).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
+        const since = (previous?.createdAt ?? e.enrolledAt).getTime();
+        const cond = (step.conditions ?? {}) as StepConditions;
+        const skipReasons: string[] = [];
+        if (cond.noReplySincePrevious && (lastReply.get(e.debtorId)?.getTime() ?? -Infinity) > since) skipReasons.push('condition.replied');
+        if (cond.noPaymentSincePrevious && (lastPayment.get(e.debtId)?.getTime() ?? -Infinity) > since) skipReasons.push('condition.paid');
+        if (cond.noPromiseSincePrevious && (lastPromise.get(e.debtId)?.getTime() ?? -Infinity) > since) skipReasons.push('condition.promised');
+        if (skipReasons.length) {
+          newRuns.push({ id: randomUUID(), enrollmentId: e.id, stepId: step.id, outcome: 'skipped', reasons: skipReasons, messageId: null });
+          advance(e, step, debt, now);
+          result.counts.skipped += 1;
+          continue;
+        }
+
+        // timing and the router (under the debtor's lock, on the snapshot it protects)
+        const due = stepDueAt(step, e.enrolledAt, debt.dueDate);
+        const req = { debtorId: e.debtorId, debtId: e.debtId, intent: routerIntent(step.intent), channel: (step.channel ?? undefined) as Channel | undefined };
+        const planned = await planSend(snapshot, req, (step.window ?? null) as StepWindow | null, new Date(Math.max(due.getTime(), now.getTime())), ledger);
+        const runId = randomUUID();
+        if (!planned || planned.decision.outcome === 'refuse') {
+          const reasons = planned ? uniqueRules(planned.decision, (r) => !INFORMATIONAL_RULES.has(r)) : ['window.no_common_window'];
+          newRuns.push({ id: runId, enrollmentId: e.id, stepId: step.id, outcome: 'refused', reasons, messageId: null });
+          advance(e, step, debt, now);
+          result.counts.refused += 1;
+          continue;
+        }
+        const d = planned.decision as RoutedDecision;
+        if (d.channel === 'LETTER') {
+          result.slowPath.push(e);
+          continue;
+        }
+        let content: ReturnType<typeof bodyOf>;
+        let templateId: string;
+        let voice: object | undefined;
+        try {
+          const vars = templateVars(ctx, { debtor, debt, contactPointId: d.contactPointId, now });
+          const rendered = renderFor(ctx, { intent: step.intent as Intent, channel: d.channel, locale: debtor.locale, vars, firstCommunication: !alreadyContacted.has(e.debtorId), jurisdiction: debt.jurisdiction ?? debtor.jurisdiction });
+          content = bodyOf(rendered);
+          templateId = rendered.templateId;
+          if (rendered.channel === 'voice') voice = { say: rendered.say, menu: rendered.menu, voicemail: rendered.voicemail };
+        } catch (err) {
+          if (!(err instanceof TemplateError)) throw err;
+          ctx.log.warn({ campaignId: campaign.id, enrollmentId: e.id, code: err.code, template: err.template, variable: err.variable }, 'campaign step not renderable; retrying in 5 minutes');
+          updates.push({ id: e.id, expectedStep: e.nextStep, status: 'ACTIVE', stopReason: null, nextStep: e.nextStep, nextStepAt: new Date(now.getTime() + 5 * MINUTE_MS) });
+          result.counts.errors += 1;
+          continue;
+        }
+        const messageId = randomUUID();
+        const deferrals = uniqueRules(d, isDeferralRule);
+        messages.push({
+          id: messageId,
+          conversationDebtorId: e.debtorId,
+          debtorId: e.debtorId,
+          debtId: e.debtId,
+          contactPointId: d.contactPointId,
+          channel: d.channel,
+          status: d.outcome === 'defer' ? 'SCHEDULED' : 'PENDING',
+          intent: step.intent,
+          templateId,
+          locale: debtor.locale,
+          toAddress: d.address,
+          subject: content.subject ?? null,
+          body: content.body,
+          html: content.html ?? null,
+          segments: content.segments ?? null,
+          encoding: content.encoding ?? null,
+          decision: JSON.stringify({ ...(JSON.parse(JSON.stringify(d)) as object), ...(voice ? { voice } : {}) }),
+          scheduledAt: d.sendAt,
+          idempotencyKey: runId,
+          reasons: d.reasons.map((r) => ({ rule: r.rule, detail: r.detail })),
+        });
+        newRuns.push({
+          id: runId, enrollmentId: e.id, stepId: step.id, messageId,
+          outcome: deferrals.length ? 'deferred' : 'queued',
+          reasons: deferrals.length ? deferrals : planned.throttled ? ['throttle'] : [],
+        });
+        await ledger.take(d.channel, d.sendAt);
+        // The reserved attempt counts against this debtor's limits for the rest of the batch.
+        (snapshot.history as RouterSnapshot['history'][number][]).push({ at: d.sendAt, channel: d.channel, debtId: e.debtId, direction: 'OUTBOUND', countsAsAttempt: true, kind: historyKind(d.channel, null), contactPointId: d.contactPointId });
+        alreadyContacted.add(e.debtorId);
+        advance(e, step, debt, d.sendAt);
+        result.counts[deferrals.length ? 'deferred' : 'queued'] += 1;
+      }
+
+      // 4. writes
+      if (messages.length) {
+        const perDebtor = new Map<string, number>();
+        for (const m of messages) perDebtor.set(m.debtorId, (perDebtor.get(m.debtorId) ?? 0) + 1);
+        const convDebtors = [...perDebtor.keys()].sort();
+        await tx.$executeRaw`
+          INSERT INTO conversations (id, debtor_id, reply_token)
+          SELECT gen_random_uuid(), s.d, s.t FROM unnest(${convDebtors}::uuid[], ${convDebtors.map(() => newReplyToken())}::text[]) AS s(d, t)
+          ON CONFLICT (debtor_id) DO NOTHING`;
+        await tx.$queryRaw`SELECT id FROM conversations WHERE debtor_id = ANY(${convDebtors}::uuid[]) ORDER BY id FOR UPDATE`;
+        const bumped = await tx.$queryRaw<{ id: string; debtor_id: string; last_seq: number; at: Date }[]>`
+          UPDATE conversations c SET last_seq = c.last_seq + s.n, last_activity_at = now()
+            FROM unnest(${convDebtors}::uuid[], ${convDebtors.map((d) => perDebtor.get(d)!)}::int[]) AS s(debtor_id, n)
+           WHERE c.debtor_id = s.debtor_id
+       RETURNING c.id::text AS id, c.debtor_id::text AS debtor_id, c.last_seq, now() AS at`;
+        const seqOf = new Map(bumped.map((b) => [b.debtor_id, { id: b.id, next: b.last_seq - perDebtor.get(b.debtor_id)! + 1, at: new Date(b.at).toISOString() }]));
+        const conversationIds: string[] = [];
+        const seqs: number[] = [];
+        const payloads: string[] = [];
+        for (const m of messages) {
+          const conv = seqOf.get(m.debtorId)!;
+          const payload = { messageId: m.id, direction: 'OUTBOUND', channel: m.channel, status: m.status, intent: m.intent, scheduledAt: m.scheduledAt.toISOString(), reasons: m.reasons };
+          conversationIds.push(conv.id);
+          seqs.push(conv.next);
+          payloads.push(JSON.stringify(payload));
+          result.events.push({ conversationId: conv.id, seq: conv.next, type: 'message.created', payload, at: conv.at });
+          conv.next += 1;
+        }
+        const col = <K extends keyof MessageRow>(k: K) => messages.map((m) => m[k]);
+        await tx.$executeRaw`
+          INSERT INTO messages (id, conversation_id, debtor_id, debt_id, contact_point_id, campaign_id, direction, channel, status, intent, template_id, locale,
+                                to_address, subject, body, html, segments, encoding, decision, scheduled_at, counts_as_attempt, idempotency_key, updated_at)
+          SELECT s.id, s.conversation_id, s.debtor_id, s.debt_id, s.contact_point_id, ${campaign.id}::uuid, 'OUTBOUND', s.channel::"Channel", s.status::"MessageStatus", s.intent, s.template_id, s.locale,
+                 s.to_address, s.subject, s.body, s.html, s.segments, s.encoding, s.decision::jsonb, s.scheduled_at, true, s.idempotency_key, now()
+            FROM unnest(${col('id')}::uuid[], ${conversationIds}::uuid[], ${col('debtorId')}::uuid[], ${col('debtId')}::uuid[], ${col('contactPointId')}::uuid[],
+                        ${col('channel')}::text[], ${col('status')}::text[], ${col('intent')}::text[], ${col('templateId')}::text[], ${col('locale')}::text[],
+                        ${col('toAddress')}::text[], ${col('subject')}::text[], ${col('body')}::text[], ${col('html')}::text[], ${col('segments')}::int[], ${col('encoding')}::text[],
+                        ${col('decision')}::text[], ${col('scheduledAt')}::timestamptz[], ${col('idempotencyKey')}::text[])
+              AS s(id, conversation_id, debtor_id, debt_id, contact_point_id, channel, status, intent, template_id, locale, to_address, subject, body, html, segments, encoding, decision, scheduled_at, idempotency_key)`;
+        await tx.$executeRaw`
+          INSERT INTO message_status_events (message_id, status, detail)
+          SELECT s.id, s.status::"MessageStatus", s.detail::jsonb
+            FROM unnest(${col('id')}::uuid[], ${col('status')}::text[], ${messages.map((m) => JSON.stringify({ reasons: m.reasons.map((r) => r.rule) }))}::text[]) AS s(id, status, detail)`;
+        await tx.$executeRaw`
+          INSERT INTO conversation_events (conversation_id, seq, type, payload)
+          SELECT s.c, s.seq, 'message.created', s.p::jsonb FROM unnest(${conversationIds}::uuid[], ${seqs}::int[], ${payloads}::text[]) AS s(c, seq, p)`;
+        await tx.$executeRaw`
+          INSERT INTO audit_events (actor_type, actor_id, action, entity_type, entity_id, data)
+          SELECT 'system', NULL, 'message.request', 'message', s.id, s.data::jsonb
+            FROM unnest(${col('id')}::text[], ${messages.map((m) => JSON.stringify({ intent: m.intent, channel: m.channel, outcome: m.status === 'SCHEDULED' ? 'defer' : 'send', campaignId: campaign.id }))}::text[]) AS s(id, data)`;
+        for (const m of messages) result.dispatch.push({ id: m.id, at: m.scheduledAt });
+      }
+      if (newRuns.length) {
+        await tx.$executeRaw`
+          INSERT INTO campaign_step_runs (id, enrollment_id, step_id, message_id, outcome, reasons, created_at)
+          SELECT s.id, s.e, s.st, s.m, s.o, ARRAY(SELECT jsonb_array_elements_text(s.r::jsonb)), ${now}
+            FROM unnest(${newRuns.map((r) => r.id)}::uuid[], ${newRuns.map((r) => r.enrollmentId)}::uuid[], ${newRuns.map((r) => r.stepId)}::uuid[],
+                        ${newRuns.map((r) => r.messageId)}::uuid[], ${newRuns.map((r) => r.outcome)}::text[], ${newRuns.map((r) => JSON.stringify(r.reasons))}::text[])
+              AS s(id, e, st, m, o, r)`;
+      }
+      if (updates.length) {
+        await tx.$executeRaw`
+          UPDATE campaign_enrollments e
+             SET status = s.status::"EnrollmentStatus", stop_reason = COALESCE(s.stop_reason, e.stop_reason), next_step = s.next_step, next_step_at = s.next_step_at, updated_at = now()
+            FROM unnest(${updates.map((u) => u.id)}::uuid[], ${updates.map((u) => u.expectedStep)}::int[], ${updates.map((u) => u.status)}::text[],
+                        ${updates.map((u) => u.stopReason)}::text[], ${updates.map((u) => u.nextStep)}::int[], ${updates.map((u) => u.nextStepAt)}::timestamptz[])
+              AS s(id, expected_step, status, stop_reason, next_step, next_step_at)
+           WHERE e.id = s.id AND e.status = 'ACTIVE' AND e.next_step = s.expected_step`;
+      }
+    },
+    { timeout: 120_000, maxWait: 30_000 },
+  );
+  return result;
+}

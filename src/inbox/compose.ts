@@ -1,0 +1,192 @@
+// The composer's two calls: preview (what would be sent and what the router
+// would decide — allowed now, deferred until when, refused why — without
+// writing anything) and reply (the same request, sent through the router).
+// A reply is a template intent or the agent's free text; free text gets the
+// compliance parts templates carry (src/outbound/content.ts renderContent).
+import { z } from 'zod';
+import type { Request } from 'express';
+import type { AppContext } from '../context.js';
+import type { Principal } from '../auth/principal.js';
+import { audit } from '../audit.js';
+import { defineRoutes } from '../http/api.js';
+import { HttpError, conflict, notFound } from '../http/errors.js';
+import { createRouter, explain, type Decision, type ReplyContext } from '../router/index.js';
+import { requestOutreach, routerIntent } from '../outbound/service.js';
+import { loadSnapshotWithDebtor } from '../outbound/snapshot.js';
+import { FREE_TEXT_INTENT, FREE_TEXT_MAX_LENGTH, FREE_TEXT_SUBJECT_MAX_LENGTH, renderContent } from '../outbound/content.js';
+import { INTENTS, TemplateError, type Intent } from '../templates/index.js';
+import { allowanceOf } from './panel.js';
+
+const router = createRouter();
+const uuid = z.string().uuid('must be a UUID');
+/** Rules that describe the situation rather than decide it: not shown as reasons. */
+const CONTEXT_RULES = new Set(['timezone.resolved', 'jurisdiction.resolved']);
+
+/** What the composer sends: a template intent, or free text (with a subject for email). */
+export const composeInput = z
+  .object({
+    channel: z.enum(['SMS', 'EMAIL']),
+    intent: z.enum(INTENTS).optional(),
+    text: z.string().trim().min(1, 'must not be empty').max(FREE_TEXT_MAX_LENGTH).optional(),
+    subject: z.string().trim().min(1, 'must not be empty').max(FREE_TEXT_SUBJECT_MAX_LENGTH).optional(),
+    debtId: uuid.optional(),
+  })
+  .superRefine((b, issue) => {
+    if (Boolean(b.intent) === Boolean(b.text)) issue.addIssue({ code: 'custom', path: ['intent'], message: 'give a template intent or free text, not both' });
+    if (b.text && b.channel === 'EMAIL' && !b.subject) issue.addIssue({ code: 'custom', path: ['subject'], message: 'an email reply needs a subject' });
+    if (b.subject && !b.text) issue.addIssue({ code: 'custom', path: ['subject'], message: 'a subject goes with free text only (templates bring their own)' });
+  });
+export type ComposeInput = z.infer<typeof composeInput>;
+
+const replyInput = composeInput.and(
+  z.object({
+    /** The last timeline seq the agent had seen: a reply sent by someone else after it blocks this one. */
+    openedAtSeq: z.number().int().min(0).optional(),
+  }),
+);
+
+function conversationId(raw: unknown): string {
+  const r = uuid.safeParse(raw);
+  if (!r.success) throw notFound('conversation');
+  return r.data;
+}
+
+/** The debt a reply is about when the agent did not pick one: the oldest one still being collected. */
+async function defaultDebtId(ctx: AppContext, debtorId: string): Promise<string | null> {
+  const debt =
+    (await ctx.db.debt.findFirst({ where: { debtorId, status: { in: ['OPEN', 'PROMISED', 'PAYMENT_PLAN', 'DISPUTED'] } }, orderBy: { dueDate: 'asc' }, select: { id: true } })) ??
+    (await ctx.db.debt.findFirst({ where: { debtorId }, orderBy: { dueDate: 'asc' }, select: { id: true } }));
+  return debt?.id ?? null;
+}
+
+interface ReplyTarget {
+  conversationId: string;
+  lastSeq: number;
+  debtorId: string;
+  debtId: string;
+  /** The debtor's last message: a reply in the same medium may be allowed where a new contact is not (Reg F §1006.6(b)(1)). */
+  replyTo?: ReplyContext;
+}
+
+/** Resolves who and what a composed message is about; refuses an unlinked conversation or a foreign debt. */
+async function replyTarget(ctx: AppContext, id: string, debtId: string | undefined): Promise<ReplyTarget> {
+  const c = await ctx.db.conversation.findUnique({ where: { id }, select: { id: true, debtorId: true, lastSeq: true } });
+  if (!c) throw notFound('conversation');
+  if (!c.debtorId) throw conflict('this conversation is not linked to a debtor yet; link it first');
+  let debt = debtId ?? null;
+  if (debt) {
+    const d = await ctx.db.debt.findUnique({ where: { id: debt }, select: { debtorId: true } });
+    if (!d || d.debtorId !== c.debtorId) throw new HttpError(400, 'invalid_request', 'debt does not belong to this debtor', [{ field: 'debtId', reason: 'not a debt of this debtor' }]);
+  } else debt = await defaultDebtId(ctx, c.debtorId);
+  if (!debt) throw conflict('the debtor has no debt to write about');
+  const lastInbound = await ctx.db.message.findFirst({ where: { conversationId: id, direction: 'INBOUND' }, orderBy: { createdAt: 'desc' } });
+  return {
+    conversationId: id,
+    lastSeq: c.lastSeq,
+    debtorId: c.debtorId,
+    debtId: debt,
+    ...(lastInbound ? { replyTo: { channel: lastInbound.channel, receivedAt: lastInbound.createdAt, contactPointId: lastInbound.contactPointId, messageId: lastInbound.id } } : {}),
+  };
+}
+
+const intentOf = (b: ComposeInput): Intent | typeof FREE_TEXT_INTENT => (b.text ? FREE_TEXT_INTENT : (b.intent as Intent));
+const freeTextOf = (b: ComposeInput) => (b.text ? { body: b.text, ...(b.subject ? { subject: b.subject } : {}) } : undefined);
+const shownReasons = (d: Decision) => d.reasons.filter((r) => !CONTEXT_RULES.has(r.rule)).map((r) => ({ rule: r.rule, detail: r.detail, ...(r.channel ? { channel: r.channel } : {}) }));
+
+/**
+ * What would happen if the agent sent this now: the router's decision and the
+ * rendered text. Reads only; nothing is reserved, so a send right after may
+ * still be refused if something changed in between (the send decides again).
+ */
+export async function previewReply(ctx: AppContext, id: string, input: ComposeInput, actor: Principal) {
+  const target = await replyTarget(ctx, id, input.debtId);
+  const now = new Date();
+  const loaded = await loadSnapshotWithDebtor(ctx.db, target.debtorId, now);
+  if (!loaded) throw notFound('debtor');
+  const intent = intentOf(input);
+  const decision = router.decide({ debtorId: target.debtorId, debtId: target.debtId, intent: routerIntent(intent), channel: input.channel, replyTo: target.replyTo }, loaded.snapshot);
+  const allowance = allowanceOf(decision, input.channel);
+
+  // The text is shown even when the router refuses (to the address the send would use, else the first of that kind).
+  const contactPointId =
+    decision.outcome === 'refuse'
+      ? loaded.snapshot.contactPoints.find((cp) => cp.kind === (input.channel === 'SMS' ? 'PHONE' : 'EMAIL'))?.id
+      : decision.contactPointId;
+  let content: { channel: string; subject: string | null; text: string; segments: number | null; encoding: string | null } | null = null;
+  let contentError: { code: string; message: string; variable?: string } | null = null;
+  if (contactPointId) {
+    const debt = await ctx.db.debt.findUniqueOrThrow({ where: { id: target.debtId }, include: { creditor: true } });
+    const priorOutbound = await ctx.db.message.count({ where: { debtorId: target.debtorId, direction: 'OUTBOUND', status: { notIn: ['CANCELLED', 'FAILED'] } } });
+    try {
+      const r = renderContent(ctx, {
+        intent, freeText: freeTextOf(input), channel: input.channel, locale: loaded.debtor.locale, debtor: loaded.debtor, debt, contactPointId, now,
+        agentName: actor.type === 'user' ? actor.name : undefined, firstCommunication: priorOutbound === 0,
+      });
+      if (r.channel === 'sms') content = { channel: 'SMS', subject: null, text: r.text, segments: r.segments, encoding: r.encoding };
+      else if (r.channel === 'email') content = { channel: 'EMAIL', subject: r.subject, text: r.text, segments: null, encoding: null };
+    } catch (e) {
+      if (!(e instanceof TemplateError)) throw e;
+      contentError = { code: e.code, message: e.message, ...(e.variable ? { variable: e.variable } : {}) };
+    }
+  }
+  return {
+    conversationId: id,
+    debtId: target.debtId,
+    intent,
+    decision: {
+      outcome: decision.outcome,
+      summary: allowance.summary,
+      sendAt: allowance.sendAt,
+      explanation: explain(decision),
+      reasons: shownReasons(decision),
+      ...(decision.outcome !== 'refuse' ? { channel: decision.channel } : {}),
+    },
+    content,
+    contentError,
+  };
+}
+
+async function sendReply(ctx: AppContext, id: string, input: z.infer<typeof replyInput>, actor: Principal, req: Request) {
+  const target = await replyTarget(ctx, id, input.debtId);
+  if (input.openedAtSeq !== undefined && target.lastSeq > input.openedAtSeq) {
+    const newer = await ctx.db.conversationEvent.findMany({ where: { conversationId: id, seq: { gt: input.openedAtSeq } }, orderBy: { seq: 'asc' } });
+    const replies = newer.filter((e) => e.type === 'message.created' && (e.payload as { direction?: string }).direction === 'OUTBOUND');
+    if (replies.length) {
+      throw conflict('someone else replied after you opened this conversation; read it first', {
+        lastSeq: target.lastSeq,
+        events: replies.map((e) => ({ seq: e.seq, type: e.type, payload: e.payload, at: e.createdAt.toISOString() })),
+      });
+    }
+  }
+  const intent = intentOf(input);
+  const auditData = { channel: input.channel, intent, debtId: target.debtId, ...(input.text ? { freeTextLength: input.text.length } : {}) };
+  const result = await requestOutreach(ctx, { debtorId: target.debtorId, debtId: target.debtId, intent, freeText: freeTextOf(input), channel: input.channel, replyTo: target.replyTo }, actor);
+  if (result.outcome === 'refuse') {
+    await audit(ctx.db, actor, { action: 'conversation.reply_refused', entityType: 'conversation', entityId: id, data: { ...auditData, rules: result.decision.reasons.map((r) => r.rule) } }, req);
+    throw new HttpError(422, 'refused', explain(result.decision), { explanation: explain(result.decision), reasons: shownReasons(result.decision) });
+  }
+  await audit(ctx.db, actor, { action: 'conversation.reply', entityType: 'conversation', entityId: id, data: { ...auditData, messageId: result.messageId, outcome: result.outcome } }, req);
+  return { outcome: result.outcome, messageId: result.messageId, explanation: explain(result.decision) };
+}
+
+export const composeRoutes = defineRoutes(
+  {
+    method: 'post', path: '/api/v1/inbox/conversations/:id/preview', tag: 'inbox', roles: ['ADMIN', 'AGENT'],
+    summary: "Preview a reply (template intent or free text): the rendered text and the router's decision now, without sending or reserving anything",
+    body: composeInput,
+    responses: { 200: 'Preview', 400: 'Invalid input', 404: 'Not found', 409: 'Not linked to a debtor' },
+    handler: async (req, res, ctx) => {
+      res.setHeader('Cache-Control', 'no-store');
+      res.json(await previewReply(ctx, conversationId(req.params.id), req.valid.body, req.principal!));
+    },
+  },
+  {
+    method: 'post', path: '/api/v1/conversations/:id/reply', tag: 'inbox', roles: ['ADMIN', 'AGENT'],
+    summary: 'Reply to the debtor with a template intent or free text, through the router (refusals come back with their reasons before anything is sent)',
+    body: replyInput,
+    responses: { 202: 'Queued or scheduled', 400: 'Invalid input', 404: 'Not found', 409: 'Someone else replied since you opened the conversation (their messages are in details.events)', 422: 'Refused by the router; details.reasons say why' },
+    handler: async (req, res, ctx) => {
+      res.status(202).json(await sendReply(ctx, conversationId(req.params.id), req.valid.body, req.principal!, req));
+    },
+  },
+);

@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { loadSnapshot } from '../../src/outbound/snapshot.js';
+import { requestOutreach } from '../../src/outbound/service.js';
+import { loadBatchSnapshots } from '../../src/campaigns/snapshots.js';
+import { audienceSql, audienceWhere } from '../../src/campaigns/audience.js';
+import { startCampaign } from '../../src/campaigns/control.js';
+import { enrolAudience, runDueSteps } from '../../src/campaigns/runner.js';
+import type { Audience } from '../../src/campaigns/schemas.js';
+import type { RouterSnapshot } from '../../src/router/index.js';
+import { chicagoPhone, seed, todayAtUtc } from './seed.js';
+
+const DAY = 86_400_000;
+// Contact points created in one statement tie on createdAt, where loadSnapshot's order is undefined: compare by id.
+const byAt = (s: RouterSnapshot) => ({ ...s, contactPoints: [...s.contactPoints].sort((a, b) => a.id.localeCompare(b.id)), history: [...s.history].sort((a, b) => a.at.getTime() - b.at.getTime() || String(a.channel).localeCompare(String(b.channel))), debts: [...s.debts].sort((a, b) => a.id.localeCompare(b.id)) });
+
+describe('wave batches', () => {
+  let gw: TestGateway;
+  // 11:00 in Chicago tomorrow: what the wave plans is not yet due for the real dispatcher.
+  const now = new Date(todayAtUtc(17).getTime() + DAY);
+  const system = { type: 'system' as const };
+
+  beforeAll(async () => {
+    gw = await startTestGateway();
+    await seed(gw.ctx.db, [
+      { ref: 'A', debts: ['A-1', 'A-2'], phone: chicagoPhone(1), email: 'a@example.com' },
+      { ref: 'B', debts: ['B-1'], phone: chicagoPhone(2), tags: 'vip' },
+      { ref: 'C', debts: ['C-1'], phone: chicagoPhone(3), creditor: 'OTHER' },
+      ...Array.from({ length: 12 }, (_, i) => ({ ref: `L${i}`, debts: [`L${i}-1`, `L${i}-2`], phone: chicagoPhone(10 + i), creditor: 'LIMITS' })),
+    ]);
+    // History and preferences for the snapshot comparison.
+    const a = await gw.ctx.db.debtor.findUniqueOrThrow({ where: { externalRef: 'A' } });
+    await gw.ctx.db.contactPreferences.create({ data: { debtorId: a.id, channelOrder: ['EMAIL', 'SMS'], contactLimits: { SMS: { max: 1, days: 7 } }, inconvenientTimes: [{ days: [1], from: '08:00', to: '09:00' }] } });
+    const debt = await gw.ctx.db.debt.findFirstOrThrow({ where: { debtorId: a.id } });
+    await requestOutreach(gw.ctx, { debtorId: a.id, debtId: debt.id, intent: 'friendly-reminder', channel: 'EMAIL', now: new Date(now.getTime() - 2 * DAY) }, system);
+    await gw.ctx.db.debt.update({ where: { id: debt.id }, data: { lastPhoneConversationAt: new Date(now.getTime() - DAY) } });
+  });
+  afterAll(async () => gw?.close());
+
+  it('loads the same router snapshots for a batch as loadSnapshot does one by one', async () => {
+    const debtors = await gw.ctx.db.debtor.findMany({ select: { id: true } });
+    const { snapshots, debtors: rows } = await loadBatchSnapshots(gw.ctx.db, [...debtors.map((d) => d.id), debtors[0]!.id], now);
+    expect(snapshots.size).toBe(debtors.length);
+    expect(rows.size).toBe(debtors.length);
+    for (const { id } of debtors) {
+      const single = (await loadSnapshot(gw.ctx.db, id, now))!;
+      expect(byAt(snapshots.get(id)!)).toEqual(byAt(single));
+    }
+    const a = await gw.ctx.db.debtor.findUniqueOrThrow({ where: { externalRef: 'A' } });
+    // the comparison is not vacuous: history, preferences and the conversation entry are there
+    expect(snapshots.get(a.id)!.history.map((h) => h.kind).sort()).toEqual(['conversation', 'email']);
+    expect(snapshots.get(a.id)!.preferences?.channelOrder).toEqual(['EMAIL', 'SMS']);
+  });
+
+  it('selects the same debts with the SQL audience as with the Prisma one', async () => {
+    const audiences: Audience[] = [
+      {},
+      { creditorRefs: ['OTHER'] },
+      { tags: ['vip'] },
+      { balance: { min: '100', max: '200' }, daysPastDue: { min: 1 } },
+      { daysPastDue: { max: 5 } },
+      { jurisdictions: ['US'] },
+      { jurisdictions: ['IN'] },
+      { status: ['PAID'] },
+      { noContactDays: 30 },
+    ];
+    const campaignId = '00000000-0000-4000-8000-000000000000';
+    for (const audience of audiences) {
+      const viaPrisma = (await gw.ctx.db.debt.findMany({ where: audienceWhere(audience, campaignId, now), select: { id: true } })).map((d) => d.id).sort();
+      const viaSql = (await gw.ctx.db.$queryRaw<{ id: string }[]>`SELECT d.id::text AS id FROM debts d WHERE ${audienceSql(audience, campaignId, now)}`).map((d) => d.id).sort();
+      expect([audience, viaSql]).toEqual([audience, viaPrisma]);
+    }
+  });
+
+  it('keeps contact limits across debts of one debtor in a batch and against concurrent sends', async () => {
+    // Every LIMITS debtor may get one SMS per 7 days; each has two debts in the campaign.
+    const limited = await gw.ctx.db.debtor.findMany({ where: { externalRef: { startsWith: 'L' } } });
+    for (const d of limited) await gw.ctx.db.contactPreferences.create({ data: { debtorId: d.id, contactLimits: { SMS: { max: 1, days: 7 } } } });
+    const campaign = await gw.ctx.db.campaign.create({
+      data: { name: 'limits', audience: { creditorRefs: ['LIMITS'] }, stopConditions: ['PAID'], steps: { create: [{ position: 1, offsetDays: 0, intent: 'friendly-reminder', channel: 'SMS' }] } },
+    });
+    await startCampaign(gw.ctx, campaign.id, system, { schedule: false });
+    expect(await enrolAudience(gw.ctx, campaign.id, { now })).toBe(24);
+    // An agent's send to half of them races the wave; the debtor lock serialises the two.
+    const racing = limited.slice(0, 6);
+    const [wave, ...direct] = await Promise.all([
+      runDueSteps(gw.ctx, campaign.id, { now, batchSize: 8 }),
+      ...racing.map(async (d) => {
+        const debt = await gw.ctx.db.debt.findFirstOrThrow({ where: { debtorId: d.id } });
+        return requestOutreach(gw.ctx, { debtorId: d.id, debtId: debt.id, intent: 'friendly-reminder', channel: 'SMS', now }, system);
+      }),
+    ]);
+    expect(wave.processed).toBe(24);
+    expect(wave.errors).toBe(0);
+    expect(direct.every((r) => r.outcome !== 'refuse')).toBe(true);
+    // At most one SMS per debtor goes out in the 7 days from now; every other one is deferred past them.
+    for (const d of limited) {
+      const sms = await gw.ctx.db.message.findMany({ where: { debtorId: d.id, channel: 'SMS', status: { not: 'CANCELLED' } }, orderBy: { scheduledAt: 'asc' } });
+      expect(sms.length).toBeGreaterThanOrEqual(2);
+      const inWeek = sms.filter((m) => m.scheduledAt!.getTime() < now.getTime() + 7 * DAY);
+      expect([d.externalRef, inWeek.length]).toEqual([d.externalRef, 1]);
+    }
+    const runs = await gw.ctx.db.campaignStepRun.findMany({ where: { enrollment: { campaignId: campaign.id } } });
+    expect(runs).toHaveLength(24);
+    expect(runs.filter((r) => r.outcome === 'deferred').every((r) => r.reasons.includes('limit.debtor_preference'))).toBe(true);
+    expect(runs.filter((r) => r.outcome === 'deferred').length).toBeGreaterThanOrEqual(12);
+    // Timeline: every message has its own consecutive sequence number in its conversation.
+    const events = await gw.ctx.db.conversationEvent.findMany({ where: { conversation: { debtorId: { in: limited.map((d) => d.id) } } } });
+    const byConversation = new Map<string, number[]>();
+    for (const e of events) byConversation.set(e.conversationId, [...(byConversation.get(e.conversationId) ?? []), e.seq]);
+    for (const seqs of byConversation.values()) expect(seqs.sort((a, b) => a - b)).toEqual(seqs.map((_, i) => i + 1));
+    // Running the wave again changes nothing (every run is recorded once).
+    expect((await runDueSteps(gw.ctx, campaign.id, { now })).processed).toBe(0);
+  });
+});
