@@ -119,7 +119,7 @@ export async function dispatchMessage(ctx: AppContext, adapters: ChannelAdapters
     if (m.scheduledAt && m.scheduledAt.getTime() > now.getTime() + 1000) return { reschedule: m.scheduledAt };
     if (m.debtorId && m.debtId && m.intent && !hadReplyException(m.decision)) {
       await lockDebtor(tx, m.debtorId);
-      const snapshot = await loadSnapshot(tx, m.debtorId, now, { excludeMessageId: m.id });
+      const snapshot = await loadSnapshot(tx, m.debtorId, now, { excludeMessageId: m.id, ignoreReservationsAfter: m.scheduledAt ?? now });
       if (snapshot) {
         const decision: Decision = router.decide({ debtorId: m.debtorId, debtId: m.debtId, intent: m.intent.replace(/-/g, '_'), channel: m.channel }, snapshot);
         if (decision.outcome === 'refuse') {

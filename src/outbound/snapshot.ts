@@ -23,7 +23,18 @@ function historyKind(channel: string, callOutcome: unknown): HistoryKind {
   return 'call';
 }
 
-export async function loadSnapshot(tx: Tx, debtorId: string, now: Date, opts: { excludeMessageId?: string } = {}): Promise<RouterSnapshot | null> {
+export interface SnapshotOptions {
+  /** The message being re-checked at send time: not part of its own history. */
+  excludeMessageId?: string;
+  /**
+   * Send-time re-check: unsent attempts reserved for later than this are left
+   * out, so a later reservation never holds back an earlier message (the later
+   * one is re-checked, and deferred if need be, when its own time comes).
+   */
+  ignoreReservationsAfter?: Date;
+}
+
+export async function loadSnapshot(tx: Tx, debtorId: string, now: Date, opts: SnapshotOptions = {}): Promise<RouterSnapshot | null> {
   return (await loadSnapshotWithDebtor(tx, debtorId, now, opts))?.snapshot ?? null;
 }
 
@@ -35,7 +46,7 @@ export interface SnapshotDebtor {
   jurisdiction: string | null;
 }
 
-export async function loadSnapshotWithDebtor(tx: Tx, debtorId: string, now: Date, opts: { excludeMessageId?: string } = {}): Promise<{ snapshot: RouterSnapshot; debtor: SnapshotDebtor } | null> {
+export async function loadSnapshotWithDebtor(tx: Tx, debtorId: string, now: Date, opts: SnapshotOptions = {}): Promise<{ snapshot: RouterSnapshot; debtor: SnapshotDebtor } | null> {
   const since = new Date(now.getTime() - HISTORY_DAYS * 86_400_000);
   const debtor = await tx.debtor.findUnique({
     where: { id: debtorId },
@@ -54,7 +65,9 @@ export async function loadSnapshotWithDebtor(tx: Tx, debtorId: string, now: Date
   const suppressed = await suppressionsByAddress(tx, debtor.contactPoints.filter((c) => c.kind !== 'ADDRESS').map((c) => c.value));
   // Email addresses the debtor wrote from: a work address may be used only then (Reg F §1006.22(f)(3)).
   const usedByDebtor = new Set(debtor.messages.filter((m) => m.direction === 'INBOUND' && m.contactPointId).map((m) => m.contactPointId!));
-  const history: HistoryEntry[] = debtor.messages.map((m) => ({
+  const reservedLater = (m: { sentAt: Date | null; scheduledAt: Date | null }) =>
+    !!opts.ignoreReservationsAfter && !m.sentAt && !!m.scheduledAt && m.scheduledAt > opts.ignoreReservationsAfter;
+  const history: HistoryEntry[] = debtor.messages.filter((m) => !reservedLater(m)).map((m) => ({
     // A reserved-but-not-yet-sent attempt counts at the time it will go out.
     at: m.sentAt ?? m.scheduledAt ?? m.createdAt,
     channel: m.channel,
