@@ -1,13 +1,15 @@
 // Router snapshots of a whole batch of debtors in five queries (debtors,
 // contact points with consents, preferences, debts, recent messages) instead
-// of one nested query per debtor. The mapping is the one of
-// src/outbound/snapshot.ts (loadSnapshot); test/campaigns/snapshots.test.ts
-// checks both give the same snapshot, so a change there that is not made here
-// fails a test instead of silently deciding differently in waves.
+// of one nested query per debtor, assembled by the same assembleSnapshot() as
+// src/outbound/snapshot.ts; test/campaigns/wave-batch.test.ts checks both
+// loaders give the same snapshot.
 // Call inside the transaction that holds the debtors' row locks.
 import type { Prisma } from '../generated/prisma/client.js';
 import type { Db } from '../db/client.js';
-import { HISTORY_DAYS, type HistoryEntry, type HistoryKind, type RouterSnapshot } from '../router/index.js';
+import { HISTORY_DAYS, type RouterSnapshot } from '../router/index.js';
+import { assembleSnapshot, SNAPSHOT_MESSAGE_FIELDS, suppressibleAddresses } from '../outbound/snapshot.js';
+import { suppressionsByAddress } from '../domain/suppressions.js';
+
 
 type Tx = Prisma.TransactionClient | Db;
 
@@ -25,13 +27,6 @@ export interface BatchSnapshots {
   debtors: Map<string, BatchDebtor>;
 }
 
-export function historyKind(channel: string, callOutcome: unknown): HistoryKind {
-  if (channel === 'SMS') return 'text';
-  if (channel === 'EMAIL') return 'email';
-  if (channel === 'LETTER') return 'letter';
-  const answeredBy = (callOutcome as { answeredBy?: string } | null)?.answeredBy ?? '';
-  return answeredBy.startsWith('machine') ? 'voicemail' : 'call';
-}
 
 function groupBy<T>(rows: T[], key: (r: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>();
@@ -55,7 +50,7 @@ export async function loadBatchSnapshots(tx: Tx, debtorIds: readonly string[], n
     tx.debt.findMany({ where: { debtorId: { in: ids } }, select: { id: true, debtorId: true, status: true, restrictions: true, jurisdiction: true, lastPhoneConversationAt: true } }),
     tx.message.findMany({
       where: { debtorId: { in: ids }, createdAt: { gte: since } },
-      select: { id: true, debtorId: true, createdAt: true, scheduledAt: true, sentAt: true, channel: true, debtId: true, direction: true, countsAsAttempt: true, callOutcome: true, contactPointId: true },
+      select: { ...SNAPSHOT_MESSAGE_FIELDS, debtorId: true },
     }),
   ]);
   const pointsOf = groupBy(points, (p) => p.debtorId);
@@ -63,52 +58,21 @@ export async function loadBatchSnapshots(tx: Tx, debtorIds: readonly string[], n
   const messagesOf = groupBy(messages, (m) => m.debtorId!);
   const preferencesOf = new Map(preferences.map((p) => [p.debtorId, p]));
 
+  // Addresses on the suppression list: one query for the whole batch.
+  const suppressed = await suppressionsByAddress(tx, suppressibleAddresses(points));
+
   const snapshots = new Map<string, RouterSnapshot>();
   const batchDebtors = new Map<string, BatchDebtor>();
   for (const debtor of debtors) {
-    const own = messagesOf.get(debtor.id) ?? [];
-    const ownDebts = debtsOf.get(debtor.id) ?? [];
-    // Email addresses the debtor wrote from: a work address may be used only then (Reg F §1006.22(f)(3)).
-    const usedByDebtor = new Set(own.filter((m) => m.direction === 'INBOUND' && m.contactPointId).map((m) => m.contactPointId!));
-    const history: HistoryEntry[] = own.map((m) => ({
-      // A reserved-but-not-yet-sent attempt counts at the time it will go out.
-      at: m.sentAt ?? m.scheduledAt ?? m.createdAt,
-      channel: m.channel,
-      debtId: m.debtId,
-      direction: m.direction,
-      countsAsAttempt: m.countsAsAttempt,
-      kind: m.direction === 'OUTBOUND' ? historyKind(m.channel, m.callOutcome) : undefined,
-      contactPointId: m.contactPointId,
-    }));
-    for (const d of ownDebts) {
-      if (d.lastPhoneConversationAt && d.lastPhoneConversationAt >= since) {
-        history.push({ at: d.lastPhoneConversationAt, channel: 'VOICE', debtId: d.id, direction: 'OUTBOUND', countsAsAttempt: false, kind: 'conversation' });
-      }
-    }
-    const prefs = preferencesOf.get(debtor.id);
-    snapshots.set(debtor.id, {
-      debtor: { id: debtor.id, jurisdiction: debtor.jurisdiction, timeZone: debtor.timeZone, restrictions: debtor.restrictions, locale: debtor.locale },
-      contactPoints: (pointsOf.get(debtor.id) ?? []).map((c) => ({
-        id: c.id,
-        kind: c.kind,
-        value: c.value,
-        isMobile: c.isMobile,
-        isWork: c.isWork,
-        employerForbidsContact: c.employerForbidsContact,
-        usedByDebtor: usedByDebtor.has(c.id),
-        country: c.country,
-        region: c.region,
-        postalCode: c.postalCode,
-        city: c.city,
-        timeZone: c.timeZone,
-        valid: c.valid,
-        consents: Object.fromEntries(c.consents.map((x) => [x.channel, x.state])),
-      })),
-      preferences: prefs ? { channelOrder: prefs.channelOrder, inconvenientTimes: prefs.inconvenientTimes, contactLimits: prefs.contactLimits } : null,
-      debts: ownDebts.map((d) => ({ id: d.id, status: d.status, restrictions: d.restrictions, jurisdiction: d.jurisdiction, lastPhoneConversationAt: d.lastPhoneConversationAt })),
-      history,
-      now,
-    });
+    const prefs = preferencesOf.get(debtor.id) ?? null;
+    snapshots.set(debtor.id, assembleSnapshot({
+      debtor,
+      contactPoints: pointsOf.get(debtor.id) ?? [],
+      preferences: prefs,
+      debts: debtsOf.get(debtor.id) ?? [],
+      messages: messagesOf.get(debtor.id) ?? [],
+      suppressed,
+    }, now));
     batchDebtors.set(debtor.id, { id: debtor.id, fullName: debtor.fullName, locale: debtor.locale, jurisdiction: debtor.jurisdiction, restrictions: debtor.restrictions });
   }
   return { snapshots, debtors: batchDebtors };

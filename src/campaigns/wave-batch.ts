@@ -31,7 +31,8 @@ import { bodyOf, renderFor, templateVars } from '../outbound/content.js';
 import { newReplyToken, type TimelineEvent } from '../conversations/thread.js';
 import { TemplateError, type Intent } from '../templates/index.js';
 import { insideWindow, stepDueAt, windowStart } from './planner.js';
-import { historyKind, loadBatchSnapshots } from './snapshots.js';
+import { loadBatchSnapshots } from './snapshots.js';
+import { historyKind } from '../outbound/snapshot.js';
 import { lockThrottledChannels, MinuteLedger, type ChannelRates } from './throttle.js';
 import type { StepConditions, StepWindow, Throttle } from './schemas.js';
 

@@ -2,7 +2,7 @@
 // points with consent, preferences, debts and the last HISTORY_DAYS of
 // messages. Called inside the transaction that holds the debtor's row lock,
 // so the history it sees cannot change until the new message is written.
-import type { Prisma } from '../generated/prisma/client.js';
+import type { Channel, ConsentState, ContactPoint, ContactRestriction, DebtStatus, Direction, Prisma } from '../generated/prisma/client.js';
 import type { Db } from '../db/client.js';
 import { HISTORY_DAYS, type HistoryEntry, type HistoryKind, type RouterSnapshot } from '../router/index.js';
 import { suppressionsByAddress } from '../domain/suppressions.js';
@@ -14,7 +14,8 @@ export async function lockDebtor(tx: Tx, debtorId: string): Promise<boolean> {
   return rows.length === 1;
 }
 
-function historyKind(channel: string, callOutcome: unknown): HistoryKind {
+/** How a past message counts for the router's limits (a call that reached a machine is a voicemail). */
+export function historyKind(channel: string, callOutcome: unknown): HistoryKind {
   if (channel === 'SMS') return 'text';
   if (channel === 'EMAIL') return 'email';
   if (channel === 'LETTER') return 'letter';
@@ -56,18 +57,49 @@ export async function loadSnapshotWithDebtor(tx: Tx, debtorId: string, now: Date
       debts: true,
       messages: {
         where: { createdAt: { gte: since }, ...(opts.excludeMessageId ? { id: { not: opts.excludeMessageId } } : {}) },
-        select: { id: true, createdAt: true, scheduledAt: true, sentAt: true, channel: true, debtId: true, direction: true, countsAsAttempt: true, callOutcome: true, contactPointId: true },
+        select: SNAPSHOT_MESSAGE_FIELDS,
       },
     },
   });
   if (!debtor) return null;
   // Addresses that opted out before (or without) being on file: one query over this debtor's phones and emails.
-  const suppressed = await suppressionsByAddress(tx, debtor.contactPoints.filter((c) => c.kind !== 'ADDRESS').map((c) => c.value));
+  const suppressed = await suppressionsByAddress(tx, suppressibleAddresses(debtor.contactPoints));
+  const snapshot = assembleSnapshot({ debtor, contactPoints: debtor.contactPoints, preferences: debtor.preferences, debts: debtor.debts, messages: debtor.messages, suppressed }, now, opts);
+  return { snapshot, debtor: { id: debtor.id, fullName: debtor.fullName, locale: debtor.locale, jurisdiction: debtor.jurisdiction } };
+}
+
+/** The message fields a snapshot's history needs (also selected by the batch loader of campaign waves). */
+export const SNAPSHOT_MESSAGE_FIELDS = {
+  id: true, createdAt: true, scheduledAt: true, sentAt: true, channel: true, debtId: true, direction: true, countsAsAttempt: true, callOutcome: true, contactPointId: true,
+} as const;
+
+type SnapshotContactPoint = ContactPoint & { consents: { channel: Channel; state: ConsentState }[] };
+
+/** The phones and emails of these contact points, as the suppression list stores them. */
+export function suppressibleAddresses(points: readonly { kind: string; value: string }[]): string[] {
+  return points.filter((c) => c.kind !== 'ADDRESS').map((c) => c.value);
+}
+
+/** One debtor's rows, however they were loaded (one nested query, or a batch of debtors at once). */
+export interface SnapshotRows {
+  debtor: { id: string; jurisdiction: string | null; timeZone: string | null; restrictions: ContactRestriction[]; locale: string };
+  contactPoints: readonly SnapshotContactPoint[];
+  preferences: { channelOrder: Channel[]; inconvenientTimes: Prisma.JsonValue; contactLimits: Prisma.JsonValue } | null;
+  debts: readonly { id: string; status: DebtStatus; restrictions: ContactRestriction[]; jurisdiction: string | null; lastPhoneConversationAt: Date | null }[];
+  messages: readonly { sentAt: Date | null; scheduledAt: Date | null; createdAt: Date; channel: Channel; debtId: string | null; direction: Direction; countsAsAttempt: boolean; callOutcome: Prisma.JsonValue; contactPointId: string | null }[];
+  /** suppressionsByAddress() over the debtor's addresses. */
+  suppressed: ReadonlyMap<string, Partial<Record<'SMS' | 'EMAIL' | 'VOICE', string>>>;
+}
+
+/** The router's view of one debtor: the one mapping from rows to snapshot, used by every loader. */
+export function assembleSnapshot(rows: SnapshotRows, now: Date, opts: Pick<SnapshotOptions, 'ignoreReservationsAfter'> = {}): RouterSnapshot {
+  const since = new Date(now.getTime() - HISTORY_DAYS * 86_400_000);
+  const { debtor, suppressed } = rows;
   // Email addresses the debtor wrote from: a work address may be used only then (Reg F §1006.22(f)(3)).
-  const usedByDebtor = new Set(debtor.messages.filter((m) => m.direction === 'INBOUND' && m.contactPointId).map((m) => m.contactPointId!));
+  const usedByDebtor = new Set(rows.messages.filter((m) => m.direction === 'INBOUND' && m.contactPointId).map((m) => m.contactPointId!));
   const reservedLater = (m: { sentAt: Date | null; scheduledAt: Date | null }) =>
     !!opts.ignoreReservationsAfter && !m.sentAt && !!m.scheduledAt && m.scheduledAt > opts.ignoreReservationsAfter;
-  const history: HistoryEntry[] = debtor.messages.filter((m) => !reservedLater(m)).map((m) => ({
+  const history: HistoryEntry[] = rows.messages.filter((m) => !reservedLater(m)).map((m) => ({
     // A reserved-but-not-yet-sent attempt counts at the time it will go out.
     at: m.sentAt ?? m.scheduledAt ?? m.createdAt,
     channel: m.channel,
@@ -77,14 +109,14 @@ export async function loadSnapshotWithDebtor(tx: Tx, debtorId: string, now: Date
     kind: m.direction === 'OUTBOUND' ? historyKind(m.channel, m.callOutcome) : undefined,
     contactPointId: m.contactPointId,
   }));
-  for (const d of debtor.debts) {
+  for (const d of rows.debts) {
     if (d.lastPhoneConversationAt && d.lastPhoneConversationAt >= since) {
       history.push({ at: d.lastPhoneConversationAt, channel: 'VOICE', debtId: d.id, direction: 'OUTBOUND', countsAsAttempt: false, kind: 'conversation' });
     }
   }
-  const snapshot: RouterSnapshot = {
+  return {
     debtor: { id: debtor.id, jurisdiction: debtor.jurisdiction, timeZone: debtor.timeZone, restrictions: debtor.restrictions, locale: debtor.locale },
-    contactPoints: debtor.contactPoints.map((c) => ({
+    contactPoints: rows.contactPoints.map((c) => ({
       id: c.id,
       kind: c.kind,
       value: c.value,
@@ -101,12 +133,11 @@ export async function loadSnapshotWithDebtor(tx: Tx, debtorId: string, now: Date
       consents: Object.fromEntries(c.consents.map((x) => [x.channel, x.state])),
       ...(suppressed.has(c.value) ? { suppressions: suppressed.get(c.value) } : {}),
     })),
-    preferences: debtor.preferences
-      ? { channelOrder: debtor.preferences.channelOrder, inconvenientTimes: debtor.preferences.inconvenientTimes, contactLimits: debtor.preferences.contactLimits }
+    preferences: rows.preferences
+      ? { channelOrder: rows.preferences.channelOrder, inconvenientTimes: rows.preferences.inconvenientTimes, contactLimits: rows.preferences.contactLimits }
       : null,
-    debts: debtor.debts.map((d) => ({ id: d.id, status: d.status, restrictions: d.restrictions, jurisdiction: d.jurisdiction, lastPhoneConversationAt: d.lastPhoneConversationAt })),
+    debts: rows.debts.map((d) => ({ id: d.id, status: d.status, restrictions: d.restrictions, jurisdiction: d.jurisdiction, lastPhoneConversationAt: d.lastPhoneConversationAt })),
     history,
     now,
   };
-  return { snapshot, debtor: { id: debtor.id, fullName: debtor.fullName, locale: debtor.locale, jurisdiction: debtor.jurisdiction } };
 }

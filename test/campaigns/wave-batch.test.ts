@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { loadSnapshot } from '../../src/outbound/snapshot.js';
+import { addSuppression } from '../../src/domain/suppressions.js';
 import { requestOutreach } from '../../src/outbound/service.js';
 import { loadBatchSnapshots } from '../../src/campaigns/snapshots.js';
 import { audienceSql, audienceWhere } from '../../src/campaigns/audience.js';
@@ -39,6 +40,9 @@ describe('wave batches', () => {
 
   it('loads the same router snapshots for a batch as loadSnapshot does one by one', async () => {
     const debtors = await gw.ctx.db.debtor.findMany({ select: { id: true } });
+    // One of A's phones is on the suppression list: both loaders must carry it to the router.
+    const aPhone = await gw.ctx.db.contactPoint.findFirstOrThrow({ where: { debtor: { externalRef: 'A' }, kind: 'PHONE' } });
+    await addSuppression(gw.ctx.db, { channel: 'SMS', address: aPhone.value, reason: 'STOP before on file', source: 'test' });
     const { snapshots, debtors: rows } = await loadBatchSnapshots(gw.ctx.db, [...debtors.map((d) => d.id), debtors[0]!.id], now);
     expect(snapshots.size).toBe(debtors.length);
     expect(rows.size).toBe(debtors.length);
@@ -50,6 +54,7 @@ describe('wave batches', () => {
     // the comparison is not vacuous: history, preferences and the conversation entry are there
     expect(snapshots.get(a.id)!.history.map((h) => h.kind).sort()).toEqual(['conversation', 'email']);
     expect(snapshots.get(a.id)!.preferences?.channelOrder).toEqual(['EMAIL', 'SMS']);
+    expect(snapshots.get(a.id)!.contactPoints.find((c) => c.id === aPhone.id)?.suppressions).toEqual({ SMS: 'STOP before on file' });
   });
 
   it('selects the same debts with the SQL audience as with the Prisma one', async () => {
