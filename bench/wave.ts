@@ -20,8 +20,15 @@ import { ADMIN_KEY } from './env.js';
 import { seedDebtors } from './seed.js';
 import { now, round } from './stats.js';
 
-/** Enrolments planned per transaction. */
-const BATCH_SIZE = 1000;
+/** Enrolments planned per transaction (BENCH_WAVE_BATCH overrides it, to compare sizes on one machine). */
+const BATCH_SIZE = batchSizeFromEnv(process.env.BENCH_WAVE_BATCH) ?? 1000;
+
+function batchSizeFromEnv(raw: string | undefined): number | null {
+  if (raw === undefined || raw === '') return null;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new Error(`BENCH_WAVE_BATCH must be an integer from 1 to 10000, got ${raw}`);
+  return n;
+}
 
 export interface WaveFigures {
   debtors: number;
@@ -84,13 +91,11 @@ export async function benchWave(env: BenchEnv, scale: number): Promise<WaveFigur
   const enrolMs = now() - t0;
   const report: Record<string, number> = { processed: 0, queued: 0, deferred: 0, refused: 0, suppressed: 0, skipped: 0, held: 0, errors: 0 };
   let complete = false;
-  while (Date.now() < deadline) {
-    const r = await runDueSteps(ctx, campaignId, { batchSize: BATCH_SIZE, maxBatches: 1 });
+  // One wave run, as the campaign job makes it (batch after batch), bounded by the deadline.
+  {
+    const r = await runDueSteps(ctx, campaignId, { batchSize: BATCH_SIZE, deadline });
     for (const k of Object.keys(report)) report[k]! += (r as unknown as Record<string, number>)[k] ?? 0;
-    if (r.remainingDue === 0 || r.processed === 0) {
-      complete = r.remainingDue === 0;
-      break;
-    }
+    complete = r.remainingDue === 0;
   }
   const totalMs = now() - t0;
   const outboxRows = await ctx.db.message.count({ where: { campaignId } });

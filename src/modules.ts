@@ -5,6 +5,8 @@ import type { RouteModule } from './http/app.js';
 import { jsonBody } from './http/body.js';
 import { registerDebtorRoutes } from './api/debtors.js';
 import { registerSuppressionRoutes } from './api/suppressions.js';
+import { registerProviderRoutes } from './api/providers.js';
+import { registerTemplateRoutes } from './api/templates.js';
 import { registerOutboundRoutes } from './outbound/routes.js';
 import { registerVoiceRoutes } from './outbound/voice.js';
 import { startOutbound } from './outbound/module.js';
@@ -21,7 +23,7 @@ export interface ModuleHandle {
   stop(): Promise<void>;
 }
 
-export const routeModules: RouteModule[] = [jsonBody, registerDebtorRoutes, registerSuppressionRoutes, registerOutboundRoutes, registerVoiceRoutes, registerImportRoutes, registerCampaignRoutes, registerPaymentRoutes, registerWebhookRoutes, socketsModule, inboundRoutes, registerInboxRoutes];
+export const routeModules: RouteModule[] = [jsonBody, registerDebtorRoutes, registerSuppressionRoutes, registerProviderRoutes, registerTemplateRoutes, registerOutboundRoutes, registerVoiceRoutes, registerImportRoutes, registerCampaignRoutes, registerPaymentRoutes, registerWebhookRoutes, socketsModule, inboundRoutes, registerInboxRoutes];
 
 export async function startModules(ctx: AppContext): Promise<ModuleHandle[]> {
   const handles: ModuleHandle[] = [];

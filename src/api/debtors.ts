@@ -9,6 +9,8 @@ import { addContactPoint, debtorInclude, inferJurisdiction, serializeContactPoin
 import { contactPointData, setConsents } from '../domain/debtors.js';
 import { type ContactPointInput, contactPointInput, contactPointPatch, debtInput, debtorInput, debtorPatch, debtPatch, preferencesInput, uuid } from './schemas.js';
 import { Prisma } from '../generated/prisma/client.js';
+import { appendEvent, type TimelineEvent } from '../conversations/thread.js';
+import { publishTimeline } from '../conversations/live.js';
 
 const idParam = (v: string, what: string) => {
   if (!uuid.safeParse(v).success) throw notFound(what);
@@ -111,18 +113,31 @@ export const debtorRoutes = defineRoutes(
     handler: async (req, res, ctx) => {
       const id = idParam(String(req.params.id), 'contact point');
       const { consents, ...fields } = req.valid.body;
+      const source = `api:${req.principal!.id ?? req.principal!.type}`;
+      const events: TimelineEvent[] = [];
       const cp = await ctx.db.$transaction(async (tx) => {
-        const before = await tx.contactPoint.findUnique({ where: { id } });
+        const before = await tx.contactPoint.findUnique({ where: { id }, include: { consents: true } });
         if (!before) throw notFound('contact point');
         const valid = fields.valid;
         await tx.contactPoint.update({
           where: { id },
           data: { ...fields, ...(valid === true ? { invalidReason: null, invalidAt: null } : valid === false ? { invalidReason: 'marked invalid via API', invalidAt: new Date() } : {}) },
         });
-        await setConsents(tx, id, consents ?? {}, `api:${req.principal!.id ?? req.principal!.type}`);
+        await setConsents(tx, id, consents ?? {}, source);
         await audit(tx, req.principal!, { action: consents ? 'consent.change' : 'contact_point.update', entityType: 'contact_point', entityId: id, data: { consents, changed: Object.keys(fields) } }, req);
+        // Other agents on the debtor's conversation see the change in its timeline, live. Only
+        // real changes are recorded; a debtor without a conversation has the audit log alone.
+        const previous = new Map(before.consents.map((c) => [c.channel as string, c.state as string]));
+        const changed = Object.entries(consents ?? {}).filter(([ch, state]) => state && state !== (previous.get(ch) ?? 'UNKNOWN'));
+        const conversation = changed.length ? await tx.conversation.findUnique({ where: { debtorId: before.debtorId }, select: { id: true } }) : null;
+        for (const [channel, state] of conversation ? changed : []) {
+          events.push(await appendEvent(tx, conversation!.id, 'consent.changed', {
+            contactPointId: id, kind: before.kind, value: before.value, channel, state, previous: previous.get(channel) ?? 'UNKNOWN', source, by: req.principal!.name ?? null,
+          }));
+        }
         return tx.contactPoint.findUniqueOrThrow({ where: { id }, include: { consents: true } });
       });
+      publishTimeline(ctx.io, events);
       res.json(serializeContactPoint(cp));
     },
   },

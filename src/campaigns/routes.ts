@@ -10,7 +10,7 @@ import { defineRoutes, mountRoutes, type RouteSpec } from '../http/api.js';
 import { uuid } from '../api/schemas.js';
 import { campaignInput, campaignPatch, DEFAULT_STOP_CONDITIONS, type CampaignInput } from './schemas.js';
 import { cancelCampaign, pauseCampaign, resumeCampaign, startCampaign } from './control.js';
-import { campaignResults, resultsCsvRows } from './results.js';
+import { campaignResults, campaignSummaries, resultsCsvRows } from './results.js';
 
 const include = { steps: { orderBy: { position: 'asc' as const } } } satisfies Prisma.CampaignInclude;
 
@@ -77,12 +77,14 @@ export const campaignRoutes = defineRoutes(
     },
   },
   {
-    method: 'get', path: '/api/v1/campaigns', tag: 'campaigns', roles: ['ADMIN'], summary: 'List campaigns',
+    method: 'get', path: '/api/v1/campaigns', tag: 'campaigns', roles: ['ADMIN'], summary: 'List campaigns, each with its headline counts (enrolled, sent, delivered, replied, paid)',
     query: z.object({ status: z.enum(['DRAFT', 'ACTIVE', 'PAUSED', 'CANCELLED', 'COMPLETED']).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }),
     responses: { 200: 'Campaigns' },
     handler: async (req, res, ctx) => {
       const rows = await ctx.db.campaign.findMany({ where: req.valid.query.status ? { status: req.valid.query.status } : {}, include, orderBy: { createdAt: 'desc' }, take: req.valid.query.limit });
-      res.json({ data: rows.map(serializeCampaign) });
+      // Headline counts for the whole page in one query, so a list costs two round trips, not one per campaign.
+      const summaries = await campaignSummaries(ctx, rows.map((c) => c.id));
+      res.json({ data: rows.map((c) => ({ ...serializeCampaign(c), summary: summaries.get(c.id)! })) });
     },
   },
   {

@@ -48,6 +48,8 @@ export interface WaveOptions {
   batchSize?: number;
   /** Stop after this many batches (the job re-runs for the rest); default unlimited. */
   maxBatches?: number;
+  /** Start no new batch after this time (epoch ms); the batch under way finishes. */
+  deadline?: number;
 }
 
 export interface WaveReport {
@@ -129,39 +131,63 @@ async function runDueStepsNow(ctx: AppContext, campaignId: string, opts: WaveOpt
   if (campaign.status !== 'ACTIVE') return report;
   const providerRates = providerRateLimits(ctx);
   const dueWhere = { campaignId, status: 'ACTIVE' as const, nextStepAt: { lte: now } };
-  for (let batch = 0; opts.maxBatches === undefined || batch < opts.maxBatches; batch++) {
-    const due = await ctx.db.campaignEnrollment.findMany({ where: dueWhere, orderBy: [{ nextStepAt: 'asc' }, { id: 'asc' }], take: batchSize, select: { id: true, debtorId: true } });
-    if (!due.length) break;
-    let slowPath: CampaignEnrollment[];
-    try {
-      const planned = await planBatch(ctx, campaign, due, now, providerRates);
-      for (const [k, n] of Object.entries(planned.counts)) {
-        report[k as Outcome | 'errors'] += n;
-        report.processed += n;
-      }
-      publishTimeline(ctx.io, planned.events);
-      await scheduleCampaignDispatch(ctx, campaignId, planned.dispatch);
-      slowPath = planned.slowPath;
-    } catch (err) {
-      // The batch rolled back as a whole; take its enrolments one at a time so one bad row cannot stall the wave.
-      ctx.log.warn({ err, campaignId, batch: due.length }, 'wave batch failed; planning its enrolments one by one');
-      slowPath = await ctx.db.campaignEnrollment.findMany({ where: { id: { in: due.map((d) => d.id) }, status: 'ACTIVE', nextStepAt: { lte: now } } });
-    }
-    for (const e of slowPath) {
-      report.processed += 1;
+  const nextDue = () => ctx.db.campaignEnrollment.findMany({ where: dueWhere, orderBy: [{ nextStepAt: 'asc' }, { id: 'asc' }], take: batchSize, select: { id: true, debtorId: true } });
+  // What follows a batch's commit (publishing its events, saving its dispatch
+  // jobs) only touches the job table and sockets, so it runs while the next
+  // batch is planned; one at a time and in order, and all awaited before the
+  // wave returns. The slow path stays in line: it locks debtors itself.
+  let afterCommit: Promise<void> = Promise.resolve();
+  const queueAfterCommit = (work: () => Promise<void>) => {
+    // A failure here must not skip the work queued after it: the messages are in the outbox either way (the sweep dispatches them).
+    afterCommit = afterCommit.then(work).catch((err: unknown) => ctx.log.warn({ err, campaignId }, 'post-commit work of a wave batch failed; the outbox sweep will dispatch its messages'));
+  };
+  try {
+    let due = await nextDue();
+    for (let batch = 0; opts.maxBatches === undefined || batch < opts.maxBatches; batch++) {
+      if (!due.length) break;
+      let slowPath: CampaignEnrollment[];
       try {
-        const outcome = await processEnrollment(ctx, campaign, e, now, providerRates);
-        report[outcome] += 1;
+        const planned = await planBatch(ctx, campaign, due, now, providerRates);
+        for (const [k, n] of Object.entries(planned.counts)) {
+          report[k as Outcome | 'errors'] += n;
+          report.processed += n;
+        }
+        queueAfterCommit(async () => {
+          publishTimeline(ctx.io, planned.events);
+          await scheduleCampaignDispatch(ctx, campaignId, planned.dispatch);
+        });
+        slowPath = planned.slowPath;
       } catch (err) {
-        report.errors += 1;
-        ctx.log.warn({ err, campaignId, enrollmentId: e.id }, 'campaign step failed; retrying in 5 minutes');
-        await ctx.db.campaignEnrollment.updateMany({ where: { id: e.id, status: 'ACTIVE' }, data: { nextStepAt: new Date(now.getTime() + 5 * MINUTE_MS) } });
+        // The batch rolled back as a whole; take its enrolments one at a time so one bad row cannot stall the wave.
+        ctx.log.warn({ err, campaignId, batch: due.length }, 'wave batch failed; planning its enrolments one by one');
+        slowPath = await ctx.db.campaignEnrollment.findMany({ where: { id: { in: due.map((d) => d.id) }, status: 'ACTIVE', nextStepAt: { lte: now } } });
       }
+      for (const e of slowPath) {
+        report.processed += 1;
+        try {
+          const outcome = await processEnrollment(ctx, campaign, e, now, providerRates);
+          report[outcome] += 1;
+        } catch (err) {
+          report.errors += 1;
+          ctx.log.warn({ err, campaignId, enrollmentId: e.id }, 'campaign step failed; retrying in 5 minutes');
+          await ctx.db.campaignEnrollment.updateMany({ where: { id: e.id, status: 'ACTIVE' }, data: { nextStepAt: new Date(now.getTime() + 5 * MINUTE_MS) } });
+        }
+      }
+      const progress = { phase: 'wave', ...report };
+      queueAfterCommit(async () => publish(ctx, campaignId, 'campaign.progress', progress));
+      // The campaign's status (paused or cancelled meanwhile?) and the next batch, read together.
+      const more = opts.maxBatches === undefined || batch + 1 < opts.maxBatches;
+      const [current, following] = await Promise.all([
+        ctx.db.campaign.findUnique({ where: { id: campaignId }, select: { status: true } }),
+        more ? nextDue() : Promise.resolve([]),
+      ]);
+      report.status = current?.status ?? 'MISSING';
+      if (report.status !== 'ACTIVE') break;
+      if (opts.deadline !== undefined && Date.now() >= opts.deadline) break;
+      due = following;
     }
-    publish(ctx, campaignId, 'campaign.progress', { phase: 'wave', ...report });
-    const status = (await ctx.db.campaign.findUnique({ where: { id: campaignId }, select: { status: true } }))?.status ?? 'MISSING';
-    report.status = status;
-    if (status !== 'ACTIVE') break;
+  } finally {
+    await afterCommit;
   }
   report.remainingDue = await ctx.db.campaignEnrollment.count({ where: dueWhere });
   return report;

@@ -1,15 +1,18 @@
-// Router snapshots of a whole batch of debtors in five queries (debtors,
-// contact points with consents, preferences, debts, recent messages) instead
-// of one nested query per debtor, assembled by the same assembleSnapshot() as
-// src/outbound/snapshot.ts; test/campaigns/wave-batch.test.ts checks both
-// loaders give the same snapshot.
+// Router snapshots of a whole batch of debtors in six raw queries (debtors,
+// contact points with consents, preferences, debts, recent messages,
+// suppressions of their addresses) instead of one nested query per debtor,
+// assembled by the same assembleSnapshot() as src/outbound/snapshot.ts;
+// test/campaigns/wave-batch.test.ts checks both loaders give the same snapshot.
+// Raw SQL rather than Prisma findMany: mapping thousands of rows with enum,
+// JSON and array fields through Prisma's result layer cost more than the
+// queries themselves; here enums come back as text and consents as two
+// parallel arrays, so each row is a flat tuple.
 // Call inside the transaction that holds the debtors' row locks.
-import type { Prisma } from '../generated/prisma/client.js';
+import { Prisma, type Channel, type ConsentState, type ContactPointKind, type ContactRestriction, type DebtStatus, type Direction } from '../generated/prisma/client.js';
 import type { Db } from '../db/client.js';
 import { HISTORY_DAYS, type RouterSnapshot } from '../router/index.js';
-import { assembleSnapshot, SNAPSHOT_MESSAGE_FIELDS, suppressibleAddresses } from '../outbound/snapshot.js';
-import { suppressionsByAddress } from '../domain/suppressions.js';
-
+import { assembleSnapshot, type SnapshotRows } from '../outbound/snapshot.js';
+import { groupSuppressions, type SuppressionChannel } from '../domain/suppressions.js';
 
 type Tx = Prisma.TransactionClient | Db;
 
@@ -27,6 +30,14 @@ export interface BatchSnapshots {
   debtors: Map<string, BatchDebtor>;
 }
 
+interface DebtorRow { id: string; fullName: string; locale: string; jurisdiction: string | null; timeZone: string | null; restrictions: string[] }
+type ContactPointRow = Omit<SnapshotRows['contactPoints'][number], 'consents' | 'kind'> & {
+  debtorId: string; kind: ContactPointKind; consentChannels: Channel[] | null; consentStates: ConsentState[] | null;
+};
+type PreferencesRow = NonNullable<SnapshotRows['preferences']> & { debtorId: string };
+type DebtSnapshotRow = SnapshotRows['debts'][number] & { debtorId: string };
+type MessageSnapshotRow = SnapshotRows['messages'][number] & { debtorId: string };
+interface SuppressionRow { channel: Channel; address: string; reason: string }
 
 function groupBy<T>(rows: T[], key: (r: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>();
@@ -43,37 +54,98 @@ function groupBy<T>(rows: T[], key: (r: T) => string): Map<string, T[]> {
 export async function loadBatchSnapshots(tx: Tx, debtorIds: readonly string[], now: Date): Promise<BatchSnapshots> {
   const ids = [...new Set(debtorIds)];
   const since = new Date(now.getTime() - HISTORY_DAYS * 86_400_000);
-  const [debtors, points, preferences, debts, messages] = await Promise.all([
-    tx.debtor.findMany({ where: { id: { in: ids } }, select: { id: true, fullName: true, locale: true, jurisdiction: true, timeZone: true, restrictions: true } }),
-    tx.contactPoint.findMany({ where: { debtorId: { in: ids } }, include: { consents: true }, orderBy: [{ debtorId: 'asc' }, { createdAt: 'asc' }, { id: 'asc' }] }),
-    tx.contactPreferences.findMany({ where: { debtorId: { in: ids } } }),
-    tx.debt.findMany({ where: { debtorId: { in: ids } }, select: { id: true, debtorId: true, status: true, restrictions: true, jurisdiction: true, lastPhoneConversationAt: true } }),
-    tx.message.findMany({
-      where: { debtorId: { in: ids }, createdAt: { gte: since } },
-      select: { ...SNAPSHOT_MESSAGE_FIELDS, debtorId: true },
-    }),
+  const [debtors, points, preferences, debts, messages, suppressions] = await Promise.all([
+    tx.$queryRaw<DebtorRow[]>`
+      SELECT d.id::text AS id, d.full_name AS "fullName", d.locale, d.jurisdiction, d.time_zone AS "timeZone", d.restrictions::text[] AS restrictions
+        FROM debtors d WHERE d.id = ANY(${ids}::uuid[])`,
+    // Consents as two parallel arrays (unique per contact point and channel), in the single loader's contact-point order.
+    tx.$queryRaw<ContactPointRow[]>`
+      SELECT c.id::text AS id, c.debtor_id::text AS "debtorId", c.kind::text AS kind, c.value, c.is_mobile AS "isMobile", c.is_work AS "isWork",
+             c.employer_forbids_contact AS "employerForbidsContact", c.country, c.region, c.postal_code AS "postalCode", c.city, c.time_zone AS "timeZone", c.valid,
+             k.channels AS "consentChannels", k.states AS "consentStates"
+        FROM contact_points c
+        LEFT JOIN LATERAL (SELECT array_agg(x.channel::text) AS channels, array_agg(x.state::text) AS states FROM channel_consents x WHERE x.contact_point_id = c.id) k ON true
+       WHERE c.debtor_id = ANY(${ids}::uuid[])
+       ORDER BY c.debtor_id, c.created_at, c.id`,
+    tx.$queryRaw<PreferencesRow[]>`
+      SELECT p.debtor_id::text AS "debtorId", p.channel_order::text[] AS "channelOrder", p.inconvenient_times AS "inconvenientTimes", p.contact_limits AS "contactLimits"
+        FROM contact_preferences p WHERE p.debtor_id = ANY(${ids}::uuid[])`,
+    tx.$queryRaw<DebtSnapshotRow[]>`
+      SELECT x.id::text AS id, x.debtor_id::text AS "debtorId", x.status::text AS status, x.restrictions::text[] AS restrictions, x.jurisdiction,
+             x.last_phone_conversation_at AS "lastPhoneConversationAt"
+        FROM debts x WHERE x.debtor_id = ANY(${ids}::uuid[])`,
+    tx.$queryRaw<MessageSnapshotRow[]>`
+      SELECT m.debtor_id::text AS "debtorId", m.created_at AS "createdAt", m.scheduled_at AS "scheduledAt", m.sent_at AS "sentAt", m.channel::text AS channel,
+             m.debt_id::text AS "debtId", m.direction::text AS direction, m.counts_as_attempt AS "countsAsAttempt", m.call_outcome AS "callOutcome",
+             m.contact_point_id::text AS "contactPointId"
+        FROM messages m WHERE m.debtor_id = ANY(${ids}::uuid[]) AND m.created_at >= ${since}
+       ORDER BY m.debtor_id, m.created_at`,
+    // The suppression list against the batch's phones and emails, in the same round of queries (no second trip).
+    tx.$queryRaw<SuppressionRow[]>`
+      SELECT s.channel::text AS channel, s.address, s.reason FROM suppressions s
+       WHERE s.address IN (SELECT c.value FROM contact_points c WHERE c.debtor_id = ANY(${ids}::uuid[]) AND c.kind <> 'ADDRESS')`,
   ]);
   const pointsOf = groupBy(points, (p) => p.debtorId);
   const debtsOf = groupBy(debts, (d) => d.debtorId);
-  const messagesOf = groupBy(messages, (m) => m.debtorId!);
+  const messagesOf = groupBy(messages, (m) => m.debtorId);
   const preferencesOf = new Map(preferences.map((p) => [p.debtorId, p]));
-
-  // Addresses on the suppression list: one query for the whole batch.
-  const suppressed = await suppressionsByAddress(tx, suppressibleAddresses(points));
+  const suppressed = groupSuppressions(suppressions);
 
   const snapshots = new Map<string, RouterSnapshot>();
   const batchDebtors = new Map<string, BatchDebtor>();
-  for (const debtor of debtors) {
-    const prefs = preferencesOf.get(debtor.id) ?? null;
+  for (const row of debtors) {
+    const debtor = { ...row, restrictions: row.restrictions as ContactRestriction[] };
+    const prefs = preferencesOf.get(debtor.id);
     snapshots.set(debtor.id, assembleSnapshot({
       debtor,
-      contactPoints: pointsOf.get(debtor.id) ?? [],
-      preferences: prefs,
-      debts: debtsOf.get(debtor.id) ?? [],
-      messages: messagesOf.get(debtor.id) ?? [],
+      contactPoints: (pointsOf.get(debtor.id) ?? []).map((c) => ({
+        ...c,
+        consents: (c.consentChannels ?? []).map((channel, i) => ({ channel, state: c.consentStates![i]! })),
+      })),
+      preferences: prefs ? { channelOrder: prefs.channelOrder, inconvenientTimes: prefs.inconvenientTimes, contactLimits: prefs.contactLimits } : null,
+      debts: (debtsOf.get(debtor.id) ?? []).map((d) => ({ ...d, status: d.status as DebtStatus })),
+      messages: (messagesOf.get(debtor.id) ?? []).map((m) => ({ ...m, direction: m.direction as Direction })),
       suppressed,
     }, now));
     batchDebtors.set(debtor.id, { id: debtor.id, fullName: debtor.fullName, locale: debtor.locale, jurisdiction: debtor.jurisdiction, restrictions: debtor.restrictions });
   }
   return { snapshots, debtors: batchDebtors };
+}
+
+/** A debt with its creditor, as Prisma's `include: { creditor: true }` returns it (what rendering takes). */
+export type DebtWithCreditor = Prisma.DebtGetPayload<{ include: { creditor: true } }>;
+
+interface DebtWithCreditorRow {
+  id: string; creditorId: string; externalRef: string; debtorId: string; originalAmount: string; balance: string; currency: string; dueDate: string;
+  status: string; jurisdiction: string | null; restrictions: string[]; tags: string[]; timeBarred: boolean; paymentLink: string | null;
+  lastPhoneConversationAt: Date | null; createdAt: Date; updatedAt: Date;
+  creditorName: string; creditorExternalRef: string; creditorCreatedAt: Date;
+}
+
+/**
+ * The batch's debts with their creditors in one raw query, mapped to the
+ * exact shape Prisma would return: amounts as Decimal (read as text, so no
+ * float rounding), the due date (a DATE column) as UTC midnight.
+ */
+export async function loadBatchDebts(tx: Tx, debtIds: readonly string[]): Promise<Map<string, DebtWithCreditor>> {
+  const rows = await tx.$queryRaw<DebtWithCreditorRow[]>`
+    SELECT x.id::text AS id, x.creditor_id::text AS "creditorId", x.external_ref AS "externalRef", x.debtor_id::text AS "debtorId",
+           x.original_amount::text AS "originalAmount", x.balance::text AS balance, x.currency::text AS currency, to_char(x.due_date, 'YYYY-MM-DD') AS "dueDate",
+           x.status::text AS status, x.jurisdiction, x.restrictions::text[] AS restrictions, x.tags, x.time_barred AS "timeBarred", x.payment_link AS "paymentLink",
+           x.last_phone_conversation_at AS "lastPhoneConversationAt", x.created_at AS "createdAt", x.updated_at AS "updatedAt",
+           c.name AS "creditorName", c.external_ref AS "creditorExternalRef", c.created_at AS "creditorCreatedAt"
+      FROM debts x JOIN creditors c ON c.id = x.creditor_id
+     WHERE x.id = ANY(${[...new Set(debtIds)]}::uuid[])`;
+  const out = new Map<string, DebtWithCreditor>();
+  for (const r of rows) {
+    out.set(r.id, {
+      id: r.id, creditorId: r.creditorId, externalRef: r.externalRef, debtorId: r.debtorId,
+      originalAmount: new Prisma.Decimal(r.originalAmount), balance: new Prisma.Decimal(r.balance), currency: r.currency,
+      dueDate: new Date(`${r.dueDate}T00:00:00.000Z`), status: r.status as DebtStatus, jurisdiction: r.jurisdiction,
+      restrictions: r.restrictions as ContactRestriction[], tags: r.tags, timeBarred: r.timeBarred, paymentLink: r.paymentLink,
+      lastPhoneConversationAt: r.lastPhoneConversationAt, createdAt: r.createdAt, updatedAt: r.updatedAt,
+      creditor: { id: r.creditorId, name: r.creditorName, externalRef: r.creditorExternalRef, createdAt: r.creditorCreatedAt },
+    });
+  }
+  return out;
 }

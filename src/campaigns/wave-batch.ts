@@ -13,8 +13,10 @@
 //   3. decisions in memory with the pure router; each message planned is
 //      appended to its debtor's snapshot, so a debtor with two debts in the
 //      batch is limited as if the two were requested one after the other;
-//   4. multi-row INSERTs: conversations, messages, status events, timeline
-//      events, audit entries, step runs; one UPDATE for the enrolments.
+//   4. two statements: an upsert of the debtors' conversations (thread
+//      seqs), then one statement of data-modifying CTEs inserting messages,
+//      status events, timeline events, audit entries and step runs and
+//      advancing the enrolments.
 //
 // No double send: a step run (unique per enrolment and step), its message
 // (idempotency key = run id) and the enrolment's advance commit together or
@@ -31,7 +33,7 @@ import { bodyOf, renderFor, templateVars } from '../outbound/content.js';
 import { newReplyToken, type TimelineEvent } from '../conversations/thread.js';
 import { TemplateError, type Intent } from '../templates/index.js';
 import { insideWindow, stepDueAt, windowStart } from './planner.js';
-import { loadBatchSnapshots } from './snapshots.js';
+import { loadBatchDebts, loadBatchSnapshots, type DebtWithCreditor } from './snapshots.js';
 import { historyKind } from '../outbound/snapshot.js';
 import { lockThrottledChannels, MinuteLedger, type ChannelRates } from './throttle.js';
 import type { StepConditions, StepWindow, Throttle } from './schemas.js';
@@ -66,7 +68,10 @@ export interface BatchResult {
   events: TimelineEvent[];
 }
 
-type DebtRow = Prisma.DebtGetPayload<{ include: { creditor: true } }>;
+type DebtRow = DebtWithCreditor;
+
+/** An earlier step run of an enrolment: which step, and when (conditions count from the previous one). */
+interface RunSeen { enrollmentId: string; stepId: string; createdAt: Date }
 
 interface MessageRow {
   id: string;
@@ -181,27 +186,38 @@ export async function planBatch(
 
   await ctx.db.$transaction(
     async (tx) => {
+      // Phase times for the debug log: where a batch's time goes (locks, reads, decisions, writes).
+      const mark = [performance.now()];
       // 1. locks
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`campaign:${campaign.id}`}))`;
       await lockThrottledChannels(tx, providerRates);
       await tx.$queryRaw`SELECT id FROM debtors WHERE id = ANY(${debtorIds}::uuid[]) ORDER BY id FOR UPDATE`;
 
+      mark.push(performance.now());
       // 2. reads
-      const enrollments = await tx.campaignEnrollment.findMany({
-        where: { id: { in: batch.map((b) => b.id) }, status: 'ACTIVE', nextStepAt: { lte: now } },
-        orderBy: [{ nextStepAt: 'asc' }, { id: 'asc' }],
-      });
+      // Raw SQL for every read of the batch: Prisma's row mapping of thousands of rows cost more than the queries.
+      const enrollments = await tx.$queryRaw<CampaignEnrollment[]>`
+        SELECT id::text AS id, campaign_id::text AS "campaignId", debt_id::text AS "debtId", debtor_id::text AS "debtorId", status::text AS status,
+               stop_reason AS "stopReason", next_step AS "nextStep", next_step_at AS "nextStepAt", enrolled_at AS "enrolledAt", updated_at AS "updatedAt"
+          FROM campaign_enrollments
+         WHERE id = ANY(${batch.map((b) => b.id)}::uuid[]) AND status = 'ACTIVE' AND next_step_at <= ${now}
+         ORDER BY next_step_at, id`;
       if (!enrollments.length) return;
       const debtIds = [...new Set(enrollments.map((e) => e.debtId))];
       const needsReplies = stops.has('REPLIED') || campaign.steps.some((s) => (s.conditions as StepConditions | null)?.noReplySincePrevious);
       const needsPayments = campaign.steps.some((s) => (s.conditions as StepConditions | null)?.noPaymentSincePrevious);
       const needsPromises = campaign.steps.some((s) => (s.conditions as StepConditions | null)?.noPromiseSincePrevious);
       const earliestEnrolment = new Date(Math.min(...enrollments.map((e) => e.enrolledAt.getTime())));
-      const [{ snapshots, debtors }, debts, promises, runs, lastReply, lastPayment, lastPromise, contacted] = await Promise.all([
+      const [{ snapshots, debtors }, debtById, latestPromiseDue, runs, lastReply, lastPayment, lastPromise, contacted] = await Promise.all([
         loadBatchSnapshots(tx, debtorIds, now),
-        tx.debt.findMany({ where: { id: { in: debtIds } }, include: { creditor: true } }),
-        stops.has('PROMISE') ? tx.promiseToPay.findMany({ where: { debtId: { in: debtIds }, status: 'ACTIVE' }, select: { debtId: true, dueDate: true } }) : Promise.resolve([]),
-        tx.campaignStepRun.findMany({ where: { enrollmentId: { in: enrollments.map((e) => e.id) } } }),
+        loadBatchDebts(tx, debtIds),
+        // Latest due date of each debt's active promises (a DATE: UTC midnight, as Prisma maps it).
+        stops.has('PROMISE')
+          ? latestPer(tx, Prisma.sql`SELECT debt_id::text AS k, (max(due_date)::timestamp AT TIME ZONE 'UTC') AS at FROM promises_to_pay WHERE debt_id = ANY(${debtIds}::uuid[]) AND status = 'ACTIVE' GROUP BY 1`)
+          : Promise.resolve(new Map<string, Date>()),
+        tx.$queryRaw<RunSeen[]>`
+          SELECT enrollment_id::text AS "enrollmentId", step_id::text AS "stepId", created_at AS "createdAt"
+            FROM campaign_step_runs WHERE enrollment_id = ANY(${enrollments.map((e) => e.id)}::uuid[])`,
         needsReplies
           ? latestPer(tx, Prisma.sql`SELECT debtor_id::text AS k, max(created_at) AS at FROM messages WHERE debtor_id = ANY(${debtorIds}::uuid[]) AND direction = 'INBOUND' AND created_at > ${earliestEnrolment} GROUP BY 1`)
           : Promise.resolve(new Map<string, Date>()),
@@ -214,14 +230,12 @@ export async function planBatch(
         // Debtors already written to: later messages are not the first communication (mini-Miranda wording).
         tx.$queryRaw<{ k: string }[]>`SELECT DISTINCT debtor_id::text AS k FROM messages WHERE debtor_id = ANY(${debtorIds}::uuid[]) AND direction = 'OUTBOUND' AND status NOT IN ('CANCELLED', 'FAILED')`,
       ]);
-      const debtById = new Map<string, DebtRow>(debts.map((d) => [d.id, d]));
-      const latestPromiseDue = new Map<string, Date>();
-      for (const p of promises) if ((latestPromiseDue.get(p.debtId)?.getTime() ?? -Infinity) < p.dueDate.getTime()) latestPromiseDue.set(p.debtId, p.dueDate);
-      const runsOf = new Map<string, typeof runs>();
+      const runsOf = new Map<string, RunSeen[]>();
       for (const r of runs) runsOf.set(r.enrollmentId, [...(runsOf.get(r.enrollmentId) ?? []), r]);
       const alreadyContacted = new Set(contacted.map((c) => c.k));
       const ledger = new MinuteLedger(tx, campaign.id, campaignRates, providerRates);
 
+      mark.push(performance.now());
       const messages: MessageRow[] = [];
       const newRuns: RunRow[] = [];
       const updates: EnrollmentUpdate[] = [];
@@ -364,25 +378,30 @@ export async function planBatch(
         result.counts[deferrals.length ? 'deferred' : 'queued'] += 1;
       }
 
-      // 4. writes
+      mark.push(performance.now());
+      // 4. writes: two statements. First the conversations: created or bumped by
+      // one upsert per debtor (row locks taken in debtor order, under the debtor
+      // locks already held), returning each one's new last_seq so this batch's
+      // thread events get consecutive seqs. Then every row of the batch in one
+      // statement of data-modifying CTEs: messages, their status events, thread
+      // events, audit entries, step runs and the enrolments' advance. Foreign
+      // keys (status event → message, step run → message) are checked at the
+      // end of that statement, when all of its rows exist.
+      const conversationIds: string[] = [];
+      const seqs: number[] = [];
+      const payloads: string[] = [];
       if (messages.length) {
         const perDebtor = new Map<string, number>();
         for (const m of messages) perDebtor.set(m.debtorId, (perDebtor.get(m.debtorId) ?? 0) + 1);
         const convDebtors = [...perDebtor.keys()].sort();
-        await tx.$executeRaw`
-          INSERT INTO conversations (id, debtor_id, reply_token)
-          SELECT gen_random_uuid(), s.d, s.t FROM unnest(${convDebtors}::uuid[], ${convDebtors.map(() => newReplyToken())}::text[]) AS s(d, t)
-          ON CONFLICT (debtor_id) DO NOTHING`;
-        await tx.$queryRaw`SELECT id FROM conversations WHERE debtor_id = ANY(${convDebtors}::uuid[]) ORDER BY id FOR UPDATE`;
         const bumped = await tx.$queryRaw<{ id: string; debtor_id: string; last_seq: number; at: Date }[]>`
-          UPDATE conversations c SET last_seq = c.last_seq + s.n, last_activity_at = now()
-            FROM unnest(${convDebtors}::uuid[], ${convDebtors.map((d) => perDebtor.get(d)!)}::int[]) AS s(debtor_id, n)
-           WHERE c.debtor_id = s.debtor_id
-       RETURNING c.id::text AS id, c.debtor_id::text AS debtor_id, c.last_seq, now() AS at`;
+          INSERT INTO conversations AS c (id, debtor_id, reply_token, last_seq, last_activity_at)
+          SELECT gen_random_uuid(), s.d, s.t, s.n, now()
+            FROM unnest(${convDebtors}::uuid[], ${convDebtors.map(() => newReplyToken())}::text[], ${convDebtors.map((d) => perDebtor.get(d)!)}::int[]) WITH ORDINALITY AS s(d, t, n, i)
+           ORDER BY s.i
+          ON CONFLICT (debtor_id) DO UPDATE SET last_seq = c.last_seq + EXCLUDED.last_seq, last_activity_at = EXCLUDED.last_activity_at
+          RETURNING c.id::text AS id, c.debtor_id::text AS debtor_id, c.last_seq, now() AS at`;
         const seqOf = new Map(bumped.map((b) => [b.debtor_id, { id: b.id, next: b.last_seq - perDebtor.get(b.debtor_id)! + 1, at: new Date(b.at).toISOString() }]));
-        const conversationIds: string[] = [];
-        const seqs: number[] = [];
-        const payloads: string[] = [];
         for (const m of messages) {
           const conv = seqOf.get(m.debtorId)!;
           const payload = { messageId: m.id, direction: 'OUTBOUND', channel: m.channel, status: m.status, intent: m.intent, scheduledAt: m.scheduledAt.toISOString(), reasons: m.reasons };
@@ -392,47 +411,50 @@ export async function planBatch(
           result.events.push({ conversationId: conv.id, seq: conv.next, type: 'message.created', payload, at: conv.at });
           conv.next += 1;
         }
+      }
+      mark.push(performance.now());
+      if (messages.length || newRuns.length || updates.length) {
         const col = <K extends keyof MessageRow>(k: K) => messages.map((m) => m[k]);
         await tx.$executeRaw`
-          INSERT INTO messages (id, conversation_id, debtor_id, debt_id, contact_point_id, campaign_id, direction, channel, status, intent, template_id, locale,
-                                to_address, subject, body, html, segments, encoding, decision, scheduled_at, counts_as_attempt, idempotency_key, updated_at)
-          SELECT s.id, s.conversation_id, s.debtor_id, s.debt_id, s.contact_point_id, ${campaign.id}::uuid, 'OUTBOUND', s.channel::"Channel", s.status::"MessageStatus", s.intent, s.template_id, s.locale,
-                 s.to_address, s.subject, s.body, s.html, s.segments, s.encoding, s.decision::jsonb, s.scheduled_at, true, s.idempotency_key, now()
-            FROM unnest(${col('id')}::uuid[], ${conversationIds}::uuid[], ${col('debtorId')}::uuid[], ${col('debtId')}::uuid[], ${col('contactPointId')}::uuid[],
-                        ${col('channel')}::text[], ${col('status')}::text[], ${col('intent')}::text[], ${col('templateId')}::text[], ${col('locale')}::text[],
-                        ${col('toAddress')}::text[], ${col('subject')}::text[], ${col('body')}::text[], ${col('html')}::text[], ${col('segments')}::int[], ${col('encoding')}::text[],
-                        ${col('decision')}::text[], ${col('scheduledAt')}::timestamptz[], ${col('idempotencyKey')}::text[])
-              AS s(id, conversation_id, debtor_id, debt_id, contact_point_id, channel, status, intent, template_id, locale, to_address, subject, body, html, segments, encoding, decision, scheduled_at, idempotency_key)`;
-        await tx.$executeRaw`
-          INSERT INTO message_status_events (message_id, status, detail)
-          SELECT s.id, s.status::"MessageStatus", s.detail::jsonb
-            FROM unnest(${col('id')}::uuid[], ${col('status')}::text[], ${messages.map((m) => JSON.stringify({ reasons: m.reasons.map((r) => r.rule) }))}::text[]) AS s(id, status, detail)`;
-        await tx.$executeRaw`
-          INSERT INTO conversation_events (conversation_id, seq, type, payload)
-          SELECT s.c, s.seq, 'message.created', s.p::jsonb FROM unnest(${conversationIds}::uuid[], ${seqs}::int[], ${payloads}::text[]) AS s(c, seq, p)`;
-        await tx.$executeRaw`
-          INSERT INTO audit_events (actor_type, actor_id, action, entity_type, entity_id, data)
-          SELECT 'system', NULL, 'message.request', 'message', s.id, s.data::jsonb
-            FROM unnest(${col('id')}::text[], ${messages.map((m) => JSON.stringify({ intent: m.intent, channel: m.channel, outcome: m.status === 'SCHEDULED' ? 'defer' : 'send', campaignId: campaign.id }))}::text[]) AS s(id, data)`;
-        for (const m of messages) result.dispatch.push({ id: m.id, at: m.scheduledAt });
-      }
-      if (newRuns.length) {
-        await tx.$executeRaw`
-          INSERT INTO campaign_step_runs (id, enrollment_id, step_id, message_id, outcome, reasons, created_at)
-          SELECT s.id, s.e, s.st, s.m, s.o, ARRAY(SELECT jsonb_array_elements_text(s.r::jsonb)), ${now}
-            FROM unnest(${newRuns.map((r) => r.id)}::uuid[], ${newRuns.map((r) => r.enrollmentId)}::uuid[], ${newRuns.map((r) => r.stepId)}::uuid[],
-                        ${newRuns.map((r) => r.messageId)}::uuid[], ${newRuns.map((r) => r.outcome)}::text[], ${newRuns.map((r) => JSON.stringify(r.reasons))}::text[])
-              AS s(id, e, st, m, o, r)`;
-      }
-      if (updates.length) {
-        await tx.$executeRaw`
+          WITH new_messages AS (
+            INSERT INTO messages (id, conversation_id, debtor_id, debt_id, contact_point_id, campaign_id, direction, channel, status, intent, template_id, locale,
+                                  to_address, subject, body, html, segments, encoding, decision, scheduled_at, counts_as_attempt, idempotency_key, updated_at)
+            SELECT s.id, s.conversation_id, s.debtor_id, s.debt_id, s.contact_point_id, ${campaign.id}::uuid, 'OUTBOUND', s.channel::"Channel", s.status::"MessageStatus", s.intent, s.template_id, s.locale,
+                   s.to_address, s.subject, s.body, s.html, s.segments, s.encoding, s.decision::jsonb, s.scheduled_at, true, s.idempotency_key, now()
+              FROM unnest(${col('id')}::uuid[], ${conversationIds}::uuid[], ${col('debtorId')}::uuid[], ${col('debtId')}::uuid[], ${col('contactPointId')}::uuid[],
+                          ${col('channel')}::text[], ${col('status')}::text[], ${col('intent')}::text[], ${col('templateId')}::text[], ${col('locale')}::text[],
+                          ${col('toAddress')}::text[], ${col('subject')}::text[], ${col('body')}::text[], ${col('html')}::text[], ${col('segments')}::int[], ${col('encoding')}::text[],
+                          ${col('decision')}::text[], ${col('scheduledAt')}::timestamptz[], ${col('idempotencyKey')}::text[])
+                AS s(id, conversation_id, debtor_id, debt_id, contact_point_id, channel, status, intent, template_id, locale, to_address, subject, body, html, segments, encoding, decision, scheduled_at, idempotency_key)
+          ), status_events AS (
+            INSERT INTO message_status_events (message_id, status, detail)
+            SELECT s.id, s.status::"MessageStatus", s.detail::jsonb
+              FROM unnest(${col('id')}::uuid[], ${col('status')}::text[], ${messages.map((m) => JSON.stringify({ reasons: m.reasons.map((r) => r.rule) }))}::text[]) AS s(id, status, detail)
+          ), thread_events AS (
+            INSERT INTO conversation_events (conversation_id, seq, type, payload)
+            SELECT s.c, s.seq, 'message.created', s.p::jsonb FROM unnest(${conversationIds}::uuid[], ${seqs}::int[], ${payloads}::text[]) AS s(c, seq, p)
+          ), audit AS (
+            INSERT INTO audit_events (actor_type, actor_id, action, entity_type, entity_id, data)
+            SELECT 'system', NULL, 'message.request', 'message', s.id, s.data::jsonb
+              FROM unnest(${col('id')}::text[], ${messages.map((m) => JSON.stringify({ intent: m.intent, channel: m.channel, outcome: m.status === 'SCHEDULED' ? 'defer' : 'send', campaignId: campaign.id }))}::text[]) AS s(id, data)
+          ), step_runs AS (
+            INSERT INTO campaign_step_runs (id, enrollment_id, step_id, message_id, outcome, reasons, created_at)
+            SELECT s.id, s.e, s.st, s.m, s.o, ARRAY(SELECT jsonb_array_elements_text(s.r::jsonb)), ${now}
+              FROM unnest(${newRuns.map((r) => r.id)}::uuid[], ${newRuns.map((r) => r.enrollmentId)}::uuid[], ${newRuns.map((r) => r.stepId)}::uuid[],
+                          ${newRuns.map((r) => r.messageId)}::uuid[], ${newRuns.map((r) => r.outcome)}::text[], ${newRuns.map((r) => JSON.stringify(r.reasons))}::text[])
+                AS s(id, e, st, m, o, r)
+          )
           UPDATE campaign_enrollments e
              SET status = s.status::"EnrollmentStatus", stop_reason = COALESCE(s.stop_reason, e.stop_reason), next_step = s.next_step, next_step_at = s.next_step_at, updated_at = now()
             FROM unnest(${updates.map((u) => u.id)}::uuid[], ${updates.map((u) => u.expectedStep)}::int[], ${updates.map((u) => u.status)}::text[],
                         ${updates.map((u) => u.stopReason)}::text[], ${updates.map((u) => u.nextStep)}::int[], ${updates.map((u) => u.nextStepAt)}::timestamptz[])
               AS s(id, expected_step, status, stop_reason, next_step, next_step_at)
            WHERE e.id = s.id AND e.status = 'ACTIVE' AND e.next_step = s.expected_step`;
+        for (const m of messages) result.dispatch.push({ id: m.id, at: m.scheduledAt });
       }
+      mark.push(performance.now());
+      const ms = (i: number) => Math.round(mark[i + 1]! - mark[i]!);
+      ctx.log.debug({ campaignId: campaign.id, enrollments: enrollments.length, messages: messages.length, lockMs: ms(0), readMs: ms(1), decideMs: ms(2), conversationsMs: ms(3), rowsMs: ms(4) }, 'wave batch planned');
     },
     { timeout: 120_000, maxWait: 30_000 },
   );

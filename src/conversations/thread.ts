@@ -54,20 +54,64 @@ export async function conversationIdFor(db: Tx, debtorId: string): Promise<strin
   return (await db.conversation.findUniqueOrThrow({ where: { debtorId }, select: { id: true } })).id;
 }
 
-/** An "unmatched" conversation for a sender we cannot tie to a debtor yet. */
-export async function ensureUnmatchedConversation(db: Tx, address: string) {
-  await db.$executeRaw`
-    INSERT INTO conversations (id, unmatched_address, reply_token, flags)
-    VALUES (gen_random_uuid(), ${address}, ${newReplyToken()}, ARRAY['UNMATCHED']::"ConversationFlag"[])
-    ON CONFLICT (unmatched_address) DO NOTHING`;
-  return db.conversation.findUniqueOrThrow({ where: { unmatchedAddress: address } });
+/**
+ * The id and status of a debtor's conversation, or of an unmatched sender's,
+ * created on first use: one round trip where the row exists or is new (the
+ * inbound hot path needs no more). A concurrent first insert that committed
+ * after this statement's snapshot is found by a second look.
+ */
+export async function conversationFor(db: Tx, owner: { debtorId: string } | { unmatchedAddress: string }): Promise<{ id: string; status: string }> {
+  const rows =
+    'debtorId' in owner
+      ? await db.$queryRaw<{ id: string; status: string }[]>`
+          WITH created AS (
+            INSERT INTO conversations (id, debtor_id, reply_token)
+            VALUES (gen_random_uuid(), ${owner.debtorId}::uuid, ${newReplyToken()})
+            ON CONFLICT (debtor_id) DO NOTHING
+            RETURNING id, status)
+          SELECT id::text AS id, status::text AS status FROM created
+          UNION ALL
+          SELECT id::text AS id, status::text AS status FROM conversations WHERE debtor_id = ${owner.debtorId}::uuid
+          LIMIT 1`
+      : await db.$queryRaw<{ id: string; status: string }[]>`
+          WITH created AS (
+            INSERT INTO conversations (id, unmatched_address, reply_token, flags)
+            VALUES (gen_random_uuid(), ${owner.unmatchedAddress}, ${newReplyToken()}, ARRAY['UNMATCHED']::"ConversationFlag"[])
+            ON CONFLICT (unmatched_address) DO NOTHING
+            RETURNING id, status)
+          SELECT id::text AS id, status::text AS status FROM created
+          UNION ALL
+          SELECT id::text AS id, status::text AS status FROM conversations WHERE unmatched_address = ${owner.unmatchedAddress}
+          LIMIT 1`;
+  if (rows[0]) return rows[0];
+  const where = 'debtorId' in owner ? { debtorId: owner.debtorId } : { unmatchedAddress: owner.unmatchedAddress };
+  return db.conversation.findUniqueOrThrow({ where, select: { id: true, status: true } });
+}
+
+/** The conversation row as an append left it: what an inbox summary shows, read by the append itself. */
+export interface ConversationState {
+  debtorId: string | null;
+  lastActivityAt: Date;
+  status: string;
+  flags: string[];
+  assigneeId: string | null;
+}
+
+// Kept beside the event, not on it: the event object is what live clients receive.
+const stateAfter = new WeakMap<TimelineEvent, ConversationState>();
+
+/** The conversation's state right after `event` was appended in this process (undefined for events loaded from the database). */
+export function conversationStateAfter(event: TimelineEvent): ConversationState | undefined {
+  return stateAfter.get(event);
 }
 
 /**
  * Appends an event to the conversation's timeline. The UPDATE … RETURNING
  * takes the conversation's row lock, so concurrent appends get consecutive
  * sequence numbers in commit order. Call inside the transaction that made the
- * change, and publish the returned event after it commits.
+ * change, and publish the returned event after it commits. The same statement
+ * returns the conversation's row as it now stands (see conversationStateAfter),
+ * so publishing needs no second read.
  */
 export async function appendEvent(
   db: Tx,
@@ -77,21 +121,27 @@ export async function appendEvent(
   opts: { touch?: boolean } = {},
 ): Promise<TimelineEvent> {
   const touch = opts.touch ?? true;
-  // One statement instead of two round trips: the UPDATE takes the row lock
-  // and hands its new seq straight to the INSERT.
-  const rows = await db.$queryRaw<{ seq: number; at: Date }[]>`
+  // One statement instead of several round trips: the UPDATE takes the row
+  // lock and hands its new seq to the INSERT and the row's state to us.
+  const rows = await db.$queryRaw<{ seq: number; at: Date; debtor_id: string | null; last_activity_at: Date; status: string; flags: string[]; assignee_id: string | null }[]>`
     WITH bumped AS (
       UPDATE conversations
          SET last_seq = last_seq + 1,
              last_activity_at = CASE WHEN ${touch} THEN now() ELSE last_activity_at END
        WHERE id = ${conversationId}::uuid
-   RETURNING id, last_seq)
-    INSERT INTO conversation_events (conversation_id, seq, type, payload, created_at)
-    SELECT id, last_seq, ${type}, ${JSON.stringify(payload)}::jsonb, now() FROM bumped
-    RETURNING seq, now() AS at`;
+   RETURNING id, last_seq, debtor_id, last_activity_at, status, flags, assignee_id),
+    inserted AS (
+      INSERT INTO conversation_events (conversation_id, seq, type, payload, created_at)
+      SELECT id, last_seq, ${type}, ${JSON.stringify(payload)}::jsonb, now() FROM bumped
+      RETURNING seq, created_at)
+    -- created_at as stored (millisecond precision), so the live event equals the one read back later
+    SELECT i.seq, i.created_at AS at, b.debtor_id::text AS debtor_id, b.last_activity_at, b.status::text AS status, b.flags::text[] AS flags, b.assignee_id::text AS assignee_id
+      FROM inserted i CROSS JOIN bumped b`;
   const row = rows[0];
   if (!row) throw new Error(`conversation ${conversationId} not found`);
-  return { conversationId, seq: row.seq, type, payload, at: row.at.toISOString() };
+  const event: TimelineEvent = { conversationId, seq: row.seq, type, payload, at: row.at.toISOString() };
+  stateAfter.set(event, { debtorId: row.debtor_id, lastActivityAt: row.last_activity_at, status: row.status, flags: row.flags, assigneeId: row.assignee_id });
+  return event;
 }
 
 export async function eventsSince(db: Tx, conversationId: string, afterSeq: number, limit = 500): Promise<TimelineEvent[]> {

@@ -148,10 +148,20 @@ export function serializeDebt(d: Prisma.DebtGetPayload<{ include: { creditor: tr
 }
 
 /** Decimal places of a currency's minor unit (USD 2, JPY 0, KWD 3). */
+// Per currency code, computed once: constructing an Intl.NumberFormat per
+// call was a measurable share of rendering a wave (bounded: codes in the data).
+const minorDigitsByCurrency = new Map<string, number>();
+
 export function minorDigits(currency: string): number {
-  try {
-    return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
-  } catch {
-    return 2;
+  let digits = minorDigitsByCurrency.get(currency);
+  if (digits === undefined) {
+    try {
+      digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    } catch {
+      digits = 2;
+    }
+    if (minorDigitsByCurrency.size >= 500) minorDigitsByCurrency.clear();
+    minorDigitsByCurrency.set(currency, digits);
   }
+  return digits;
 }

@@ -70,13 +70,21 @@ export async function removeSuppression(tx: Tx, channel: SuppressionChannel, raw
  * reason as value). One query; the router snapshot uses it.
  */
 export async function suppressionsByAddress(tx: Tx, addresses: readonly string[]): Promise<Map<string, Partial<Record<SuppressionChannel, string>>>> {
+  if (addresses.length === 0) return new Map();
+  return groupSuppressions(await tx.suppression.findMany({ where: { address: { in: [...new Set(addresses)] } }, select: { channel: true, address: true, reason: true } }));
+}
+
+/**
+ * Suppression rows by address then channel (the reason as value), the form
+ * the router snapshot carries; loaders that read the rows with their own
+ * query (raw SQL snapshots) group them here. Letters are not suppressed by address.
+ */
+export function groupSuppressions(rows: readonly { channel: string; address: string; reason: string }[]): Map<string, Partial<Record<SuppressionChannel, string>>> {
   const out = new Map<string, Partial<Record<SuppressionChannel, string>>>();
-  if (addresses.length === 0) return out;
-  const rows = await tx.suppression.findMany({ where: { address: { in: [...new Set(addresses)] } }, select: { channel: true, address: true, reason: true } });
   for (const r of rows) {
     if (r.channel === 'LETTER') continue;
     const entry = out.get(r.address) ?? {};
-    entry[r.channel] = r.reason;
+    entry[r.channel as SuppressionChannel] = r.reason;
     out.set(r.address, entry);
   }
   return out;

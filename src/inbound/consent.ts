@@ -154,8 +154,17 @@ export async function optOutOfCalls(ctx: AppContext, contactPointId: string, sou
  * purpose label, so a key leaked from one use (e.g. sessions) does not forge
  * unsubscribe links and there is no second secret to configure.
  */
+// Derived once per secret: every email and campaign message renders a link.
+const derivedKeys = new Map<string, Buffer>();
+
 export function unsubscribeKey(secret: string): Buffer {
-  return createHmac('sha256', secret).update('dunning-gateway/unsubscribe-link/v1').digest();
+  let key = derivedKeys.get(secret);
+  if (!key) {
+    key = createHmac('sha256', secret).update('dunning-gateway/unsubscribe-link/v1').digest();
+    if (derivedKeys.size > 8) derivedKeys.clear(); // tests start many gateways with different secrets
+    derivedKeys.set(secret, key);
+  }
+  return key;
 }
 
 const legacyKeyCache = new Map<string, Buffer | null>();

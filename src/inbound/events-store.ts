@@ -6,7 +6,9 @@
 // the row's dedupe_key (the provider's own id) refuses a second copy, and each
 // processor writes through unique provider ids (messages.provider_message_id,
 // message_status_events.provider_event_id), so reprocessing never doubles.
+import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.js';
+import { intakePool } from '../db/client.js';
 import type { InboundEvent } from '../generated/prisma/client.js';
 
 export interface RawInbound {
@@ -75,25 +77,46 @@ export function headersForStorage(headers: Record<string, string | string[] | un
  * sweep takes it once the lease runs out.
  */
 export async function storeInbound(ctx: AppContext, raw: RawInbound): Promise<{ id: string; duplicate: boolean; event?: InboundEvent }> {
+  const dedupeKey = raw.dedupeKey.slice(0, 1000);
+  // The caller holds the lease and processes it next: its attempt is counted here, saving a round trip.
+  const nextAttemptAt = new Date(Date.now() + LEASE_MS);
+  const pool = intakePool(ctx.db);
+  if (pool) {
+    // The webhook's own connections (src/db/client.ts): this INSERT does not queue behind processing.
+    const inserted = await pool.query<InboundEventRow>(
+      `INSERT INTO inbound_events (id, provider, kind, dedupe_key, headers, body, attempts, next_attempt_at)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6, 1, $7)
+       ON CONFLICT (dedupe_key) DO NOTHING
+       RETURNING id, provider, kind, dedupe_key, headers, body, status::text AS status, attempts, last_error, next_attempt_at, received_at, processed_at`,
+      [randomUUID(), raw.provider, raw.kind, dedupeKey, JSON.stringify(raw.headers), raw.body, nextAttemptAt],
+    );
+    const row = inserted.rows[0];
+    if (row) return { id: row.id, duplicate: false, event: eventOf(row) };
+    const existing = await pool.query<{ id: string }>('SELECT id FROM inbound_events WHERE dedupe_key = $1', [dedupeKey]);
+    if (!existing.rows[0]) throw new Error('inbound event neither inserted nor found');
+    return { id: existing.rows[0].id, duplicate: true };
+  }
   const rows = await ctx.db.inboundEvent.createManyAndReturn({
-    data: [
-      {
-        provider: raw.provider,
-        kind: raw.kind,
-        dedupeKey: raw.dedupeKey.slice(0, 1000),
-        headers: raw.headers as object,
-        body: new Uint8Array(raw.body),
-        // The caller holds the lease and processes it next: its attempt is counted here, saving a round trip.
-        attempts: 1,
-        nextAttemptAt: new Date(Date.now() + LEASE_MS),
-      },
-    ],
+    data: [{ provider: raw.provider, kind: raw.kind, dedupeKey, headers: raw.headers as object, body: new Uint8Array(raw.body), attempts: 1, nextAttemptAt }],
     skipDuplicates: true,
   });
   if (rows[0]) return { id: rows[0].id, duplicate: false, event: rows[0] };
-  const existing = await ctx.db.inboundEvent.findUnique({ where: { dedupeKey: raw.dedupeKey.slice(0, 1000) }, select: { id: true } });
+  const existing = await ctx.db.inboundEvent.findUnique({ where: { dedupeKey }, select: { id: true } });
   if (!existing) throw new Error('inbound event neither inserted nor found');
   return { id: existing.id, duplicate: true };
+}
+
+interface InboundEventRow {
+  id: string; provider: string; kind: string; dedupe_key: string; headers: InboundEvent['headers']; body: Buffer; status: InboundEvent['status'];
+  attempts: number; last_error: string | null; next_attempt_at: Date | null; received_at: Date; processed_at: Date | null;
+}
+
+/** A row read by pg, as the InboundEvent Prisma would have returned. */
+function eventOf(r: InboundEventRow): InboundEvent {
+  return {
+    id: r.id, provider: r.provider, kind: r.kind, dedupeKey: r.dedupe_key, headers: r.headers, body: new Uint8Array(r.body),
+    status: r.status, attempts: r.attempts, lastError: r.last_error, nextAttemptAt: r.next_attempt_at, receivedAt: r.received_at, processedAt: r.processed_at,
+  };
 }
 
 function backoffMs(ctx: AppContext, attempts: number): number {

@@ -6,7 +6,7 @@
 import type { AppContext } from '../context.js';
 import type { Message } from '../generated/prisma/client.js';
 import type { Channel, ConversationFlag } from '../generated/prisma/enums.js';
-import { appendEvent, ensureConversation, ensureUnmatchedConversation } from '../conversations/thread.js';
+import { appendEvent, conversationFor } from '../conversations/thread.js';
 import type { SkippedAttachment, StoredAttachment } from './attachments.js';
 import { replyClassifier, type Classification, type SmsKeyword } from './classifier.js';
 import type { Match } from './matching.js';
@@ -29,6 +29,7 @@ export interface InboundMessageInput {
   /** The text the classifier reads (e.g. an email without its quoted part); defaults to body. */
   replyText?: string;
   match: Match;
+  /** Phone replies: every contact point (any debtor) holding `from`, as matchPhone found them. */
   numberContactPointIds?: string[];
   keyword?: SmsKeyword | null;
   attachments: StoredAttachment[];
@@ -51,14 +52,17 @@ export async function findExistingInbound(ctx: AppContext, input: Pick<InboundMe
 async function senderOnFile(tx: Tx, input: InboundMessageInput, contactPointId: string | null): Promise<boolean> {
   if (contactPointId || (input.numberContactPointIds?.length ?? 0) > 0) return true;
   if (input.match.kind === 'unmatched' && input.match.candidateDebtorIds.length > 0) return true;
+  // A phone reply's match already looked up every contact point holding this number (numberContactPointIds): none.
+  if (input.channel !== 'EMAIL' && input.channel !== 'LETTER' && input.numberContactPointIds !== undefined) return false;
   const kind = input.channel === 'EMAIL' ? 'EMAIL' : input.channel === 'LETTER' ? 'ADDRESS' : 'PHONE';
   return (await tx.contactPoint.count({ where: { kind, value: input.from } })) > 0;
 }
 
 export async function recordInboundMessage(ctx: AppContext, input: InboundMessageInput): Promise<{ message: Message; created: boolean; classification: Classification | null }> {
-  const existing = await findExistingInbound(ctx, input);
-  if (existing) return { message: existing, created: false, classification: null };
-
+  // No "seen it?" read first: the unique provider_message_id / rfc_message_id
+  // refuses a second copy inside the transaction (rolled back whole), and the
+  // catch below answers with the stored one. Repeats are rare (the raw event's
+  // dedupe key stops most); the read would cost every new message a round trip.
   const locale = input.match.kind === 'thread' && input.match.debtorId
     ? ((await ctx.db.debtor.findUnique({ where: { id: input.match.debtorId }, select: { locale: true } }))?.locale ?? 'en')
     : 'en';
@@ -69,10 +73,10 @@ export async function recordInboundMessage(ctx: AppContext, input: InboundMessag
       const m = input.match;
       const conversation =
         m.kind === 'unmatched'
-          ? await ensureUnmatchedConversation(tx, m.address)
+          ? await conversationFor(tx, { unmatchedAddress: m.address })
           : m.debtorId
-            ? await ensureConversation(tx, m.debtorId)
-            : await tx.conversation.findUniqueOrThrow({ where: { id: m.conversationId! } });
+            ? await conversationFor(tx, { debtorId: m.debtorId })
+            : await tx.conversation.findUniqueOrThrow({ where: { id: m.conversationId! }, select: { id: true, status: true } });
       const debtorId = m.kind === 'thread' ? m.debtorId : null;
       const contactPointId = m.kind === 'thread' ? m.contactPointId : null;
       const fromUnknownAddress = m.kind === 'thread' && m.fromUnknownAddress;

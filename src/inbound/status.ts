@@ -3,7 +3,7 @@
 // id); the message's own status only moves forward, so a late "sent" never
 // overwrites "delivered", and the first final outcome stays.
 import type { AppContext } from '../context.js';
-import type { Message, Prisma } from '../generated/prisma/client.js';
+import { Prisma, type Message } from '../generated/prisma/client.js';
 import type { MessageStatus } from '../generated/prisma/enums.js';
 import { appendEvent } from '../conversations/thread.js';
 import { MessageNotFound } from './events-store.js';
@@ -61,6 +61,22 @@ function whereOf(ref: MessageRef): Prisma.MessageWhereInput {
   return { OR: ref.anyOf };
 }
 
+/** Every column of messages under its Prisma field name: a raw SELECT … FOR UPDATE that yields a Message. */
+const MESSAGE_COLUMNS = Prisma.sql`id::text AS "id", conversation_id::text AS "conversationId", debtor_id::text AS "debtorId", debt_id::text AS "debtId",
+  contact_point_id::text AS "contactPointId", campaign_id::text AS "campaignId", direction::text AS "direction", channel::text AS "channel",
+  status::text AS "status", intent, template_id AS "templateId", locale, from_address AS "fromAddress", to_address AS "toAddress", subject, body, html,
+  decision, scheduled_at AS "scheduledAt", sent_at AS "sentAt", delivered_at AS "deliveredAt", provider, provider_message_id AS "providerMessageId",
+  rfc_message_id AS "rfcMessageId", in_reply_to AS "inReplyTo", error_code AS "errorCode", error_message AS "errorMessage", attempts, segments, encoding,
+  pdf_path AS "pdfPath", call_outcome AS "callOutcome", from_unknown_address AS "fromUnknownAddress", counts_as_attempt AS "countsAsAttempt",
+  idempotency_key AS "idempotencyKey", created_by_id::text AS "createdById", created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+/** Locks the message's row and reads it (one round trip instead of a lock and a read). */
+export async function lockMessage(tx: Tx, ref: { id: string } | { providerMessageId: string }): Promise<Message | null> {
+  const where = 'id' in ref ? Prisma.sql`id = ${ref.id}::uuid` : Prisma.sql`provider_message_id = ${ref.providerMessageId}`;
+  const rows = await tx.$queryRaw<Message[]>`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where} FOR UPDATE`;
+  return rows[0] ?? null;
+}
+
 /** Applies one status callback. Returns false when this event was applied before. */
 export async function applyStatus(ctx: AppContext, u: StatusUpdate): Promise<boolean> {
   // No "seen this event?" pre-check: the unique provider_event_id refuses a repeat inside the transaction.
@@ -70,14 +86,9 @@ export async function applyStatus(ctx: AppContext, u: StatusUpdate): Promise<boo
   if (!direct && !found) throw new MessageNotFound(JSON.stringify(u.ref));
   try {
     const applied = await inThread(ctx, async (tx, out) => {
-      // Find and lock the message in one statement, so concurrent callbacks for it apply one at a time.
-      const locked = direct
-        ? 'id' in direct
-          ? await tx.$queryRaw<{ id: string }[]>`SELECT id FROM messages WHERE id = ${direct.id}::uuid FOR UPDATE`
-          : await tx.$queryRaw<{ id: string }[]>`SELECT id FROM messages WHERE provider_message_id = ${direct.providerMessageId} FOR UPDATE`
-        : await tx.$queryRaw<{ id: string }[]>`SELECT id FROM messages WHERE id = ${found!.id}::uuid FOR UPDATE`;
-      if (!locked[0]) return false;
-      const current = await tx.message.findUniqueOrThrow({ where: { id: locked[0].id } });
+      // Find, lock and read the message in one statement, so concurrent callbacks for it apply one at a time.
+      const current = await lockMessage(tx, direct ? ('id' in direct ? { id: direct.id } : { providerMessageId: direct.providerMessageId }) : { id: found!.id });
+      if (!current) return false;
       const occurredAt = u.occurredAt ?? new Date();
       await tx.messageStatusEvent.create({
         data: {

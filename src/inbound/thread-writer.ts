@@ -6,7 +6,7 @@ import type { Db } from '../db/client.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { Attachment, Message } from '../generated/prisma/client.js';
 import type { Channel, ConsentState, ConversationFlag } from '../generated/prisma/enums.js';
-import { appendEvent, type TimelineEvent } from '../conversations/thread.js';
+import { appendEvent, conversationStateAfter, type TimelineEvent } from '../conversations/thread.js';
 import { publishTimeline } from '../conversations/live.js';
 
 export type Tx = Prisma.TransactionClient | Db;
@@ -101,7 +101,11 @@ export async function finishOutcome(ctx: AppContext, out: TxOutcome): Promise<vo
     byConversation.set(ev.conversationId, list);
   }
   for (const [conversationId, events] of byConversation) {
-    const c = await ctx.db.conversation.findUnique({ where: { id: conversationId } });
+    // The last append of the transaction read the row as it committed (every
+    // writer updates the conversation before appending); re-read only events
+    // that did not come through appendEvent in this process.
+    const last = events.reduce((a, b) => (b.seq > a.seq ? b : a));
+    const c = conversationStateAfter(last) ?? (await ctx.db.conversation.findUnique({ where: { id: conversationId } }));
     const lastMessage = [...events].reverse().find((e) => e.type === 'message.created')?.payload.message as { channel?: string; direction?: string } | undefined;
     publishTimeline(
       ctx.io,

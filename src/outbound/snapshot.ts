@@ -2,10 +2,10 @@
 // points with consent, preferences, debts and the last HISTORY_DAYS of
 // messages. Called inside the transaction that holds the debtor's row lock,
 // so the history it sees cannot change until the new message is written.
-import type { Channel, ConsentState, ContactPoint, ContactRestriction, DebtStatus, Direction, Prisma } from '../generated/prisma/client.js';
+import { Prisma, type Channel, type ConsentState, type ContactPoint, type ContactRestriction, type DebtStatus, type Direction } from '../generated/prisma/client.js';
 import type { Db } from '../db/client.js';
 import { HISTORY_DAYS, type HistoryEntry, type HistoryKind, type RouterSnapshot } from '../router/index.js';
-import { suppressionsByAddress } from '../domain/suppressions.js';
+import { groupSuppressions } from '../domain/suppressions.js';
 
 type Tx = Prisma.TransactionClient | Db;
 
@@ -49,23 +49,51 @@ export interface SnapshotDebtor {
 
 export async function loadSnapshotWithDebtor(tx: Tx, debtorId: string, now: Date, opts: SnapshotOptions = {}): Promise<{ snapshot: RouterSnapshot; debtor: SnapshotDebtor } | null> {
   const since = new Date(now.getTime() - HISTORY_DAYS * 86_400_000);
-  const debtor = await tx.debtor.findUnique({
-    where: { id: debtorId },
-    include: {
-      contactPoints: { include: { consents: true }, orderBy: { createdAt: 'asc' } },
-      preferences: true,
-      debts: true,
-      messages: {
-        where: { createdAt: { gte: since }, ...(opts.excludeMessageId ? { id: { not: opts.excludeMessageId } } : {}) },
-        select: SNAPSHOT_MESSAGE_FIELDS,
-      },
-    },
-  });
-  if (!debtor) return null;
-  // Addresses that opted out before (or without) being on file: one query over this debtor's phones and emails.
-  const suppressed = await suppressionsByAddress(tx, suppressibleAddresses(debtor.contactPoints));
-  const snapshot = assembleSnapshot({ debtor, contactPoints: debtor.contactPoints, preferences: debtor.preferences, debts: debtor.debts, messages: debtor.messages, suppressed }, now, opts);
+  // One round trip for everything (a nested Prisma include is a query per relation):
+  // each relation comes back as a JSON array and is turned into the same rows the batch loader reads.
+  const exclude = opts.excludeMessageId ? Prisma.sql`AND m.id <> ${opts.excludeMessageId}::uuid` : Prisma.empty;
+  const rows = await tx.$queryRaw<SnapshotQueryRow[]>`
+    SELECT d.id::text AS id, d.full_name AS "fullName", d.locale, d.jurisdiction, d.time_zone AS "timeZone", d.restrictions::text[] AS restrictions,
+      COALESCE((SELECT json_agg(json_build_object(
+          'id', c.id, 'kind', c.kind, 'value', c.value, 'isMobile', c.is_mobile, 'isWork', c.is_work, 'employerForbidsContact', c.employer_forbids_contact,
+          'country', c.country, 'region', c.region, 'postalCode', c.postal_code, 'city', c.city, 'timeZone', c.time_zone, 'valid', c.valid,
+          'consents', COALESCE((SELECT json_agg(json_build_object('channel', k.channel, 'state', k.state)) FROM channel_consents k WHERE k.contact_point_id = c.id), '[]'::json))
+        ORDER BY c.created_at, c.id) FROM contact_points c WHERE c.debtor_id = d.id), '[]'::json) AS "contactPoints",
+      (SELECT json_build_object('channelOrder', p.channel_order, 'inconvenientTimes', p.inconvenient_times, 'contactLimits', p.contact_limits)
+         FROM contact_preferences p WHERE p.debtor_id = d.id) AS preferences,
+      COALESCE((SELECT json_agg(json_build_object('id', x.id, 'status', x.status, 'restrictions', x.restrictions, 'jurisdiction', x.jurisdiction,
+          'lastPhoneConversationAt', x.last_phone_conversation_at)) FROM debts x WHERE x.debtor_id = d.id), '[]'::json) AS debts,
+      COALESCE((SELECT json_agg(json_build_object('createdAt', m.created_at, 'scheduledAt', m.scheduled_at, 'sentAt', m.sent_at, 'channel', m.channel,
+          'debtId', m.debt_id, 'direction', m.direction, 'countsAsAttempt', m.counts_as_attempt, 'callOutcome', m.call_outcome, 'contactPointId', m.contact_point_id)
+          ORDER BY m.created_at)
+        FROM messages m WHERE m.debtor_id = d.id AND m.created_at >= ${since} ${exclude}), '[]'::json) AS messages,
+      COALESCE((SELECT json_agg(json_build_object('channel', s.channel, 'address', s.address, 'reason', s.reason)) FROM suppressions s
+        WHERE s.address IN (SELECT c2.value FROM contact_points c2 WHERE c2.debtor_id = d.id AND c2.kind <> 'ADDRESS')), '[]'::json) AS suppressions
+    FROM debtors d WHERE d.id = ${debtorId}::uuid`;
+  const row = rows[0];
+  if (!row) return null;
+  const debtor = { id: row.id, fullName: row.fullName, locale: row.locale, jurisdiction: row.jurisdiction, timeZone: row.timeZone, restrictions: row.restrictions as ContactRestriction[] };
+  const date = (v: string | null) => (v === null ? null : new Date(v));
+  const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
+  const snapshot = assembleSnapshot({
+    debtor,
+    contactPoints: json(row.contactPoints),
+    preferences: json(row.preferences),
+    debts: json(row.debts).map((d) => ({ ...d, lastPhoneConversationAt: date(d.lastPhoneConversationAt) })),
+    messages: json(row.messages).map((m) => ({ ...m, createdAt: new Date(m.createdAt), scheduledAt: date(m.scheduledAt), sentAt: date(m.sentAt) })),
+    suppressed: groupSuppressions(json(row.suppressions)),
+  }, now, opts);
   return { snapshot, debtor: { id: debtor.id, fullName: debtor.fullName, locale: debtor.locale, jurisdiction: debtor.jurisdiction } };
+}
+
+/** One debtor's snapshot rows as the single query returns them (relations as JSON, timestamps as ISO strings). */
+interface SnapshotQueryRow {
+  id: string; fullName: string; locale: string; jurisdiction: string | null; timeZone: string | null; restrictions: string[];
+  contactPoints: SnapshotContactPoint[] | string;
+  preferences: SnapshotRows['preferences'] | string;
+  debts: (Omit<SnapshotRows['debts'][number], 'lastPhoneConversationAt'> & { lastPhoneConversationAt: string | null })[] | string;
+  messages: (Omit<SnapshotRows['messages'][number], 'createdAt' | 'scheduledAt' | 'sentAt'> & { createdAt: string; scheduledAt: string | null; sentAt: string | null })[] | string;
+  suppressions: { channel: Channel; address: string; reason: string }[] | string;
 }
 
 /** The message fields a snapshot's history needs (also selected by the batch loader of campaign waves). */
@@ -73,7 +101,10 @@ export const SNAPSHOT_MESSAGE_FIELDS = {
   id: true, createdAt: true, scheduledAt: true, sentAt: true, channel: true, debtId: true, direction: true, countsAsAttempt: true, callOutcome: true, contactPointId: true,
 } as const;
 
-type SnapshotContactPoint = ContactPoint & { consents: { channel: Channel; state: ConsentState }[] };
+/** The contact-point fields a snapshot reads (loaders may hand over whole rows). */
+type SnapshotContactPoint = Pick<ContactPoint, 'id' | 'kind' | 'value' | 'isMobile' | 'isWork' | 'employerForbidsContact' | 'country' | 'region' | 'postalCode' | 'city' | 'timeZone' | 'valid'> & {
+  consents: { channel: Channel; state: ConsentState }[];
+};
 
 /** The phones and emails of these contact points, as the suppression list stores them. */
 export function suppressibleAddresses(points: readonly { kind: string; value: string }[]): string[] {

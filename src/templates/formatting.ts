@@ -14,6 +14,25 @@ export class FormatError extends Error {
   }
 }
 
+// Building an Intl formatter costs far more than using one (locale data is
+// resolved on construction), and a wave renders thousands of messages with
+// the same few locales and currencies: keep one formatter per key. The key
+// space is small and bounded by the locales and currencies in the data; a
+// failed construction is not cached, so the error is raised each time.
+const MAX_CACHED_FORMATTERS = 500;
+const numberFormatters = new Map<string, Intl.NumberFormat>();
+const dateFormatters = new Map<string, Intl.DateTimeFormat>();
+
+function cached<F>(cache: Map<string, F>, key: string, make: () => F): F {
+  let formatter = cache.get(key);
+  if (formatter === undefined) {
+    formatter = make();
+    if (cache.size >= MAX_CACHED_FORMATTERS) cache.clear();
+    cache.set(key, formatter);
+  }
+  return formatter;
+}
+
 export function isDecimalString(value: string): boolean {
   return DECIMAL_PATTERN.test(value);
 }
@@ -34,7 +53,7 @@ export function formatMoney(amount: string, currency: string, locale: string): s
   }
   let formatter: Intl.NumberFormat;
   try {
-    formatter = new Intl.NumberFormat(locale, { style: 'currency', currency: code });
+    formatter = cached(numberFormatters, `currency|${locale}|${code}`, () => new Intl.NumberFormat(locale, { style: 'currency', currency: code }));
   } catch (error) {
     throw new FormatError(`cannot format currency ${code} for locale ${locale}: ${(error as Error).message}`);
   }
@@ -63,12 +82,12 @@ export function formatDate(value: string | Date, locale: string): string {
   const date = value instanceof Date ? value : parseIsoDate(value);
   if (Number.isNaN(date.getTime())) throw new FormatError('date is invalid');
   // Dates here are calendar days, not instants: format in UTC so the day never shifts.
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' }).format(date);
+  return cached(dateFormatters, `long-utc|${locale}`, () => new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' })).format(date);
 }
 
 /** A non-negative whole number (days past due, instalment count) in locale digits. */
 export function formatCount(value: string | number, locale: string): string {
   const text = typeof value === 'number' ? String(value) : value.trim();
   if (!/^\d+$/.test(text)) throw new FormatError(`"${value}" is not a non-negative whole number`);
-  return new Intl.NumberFormat(locale, { maximumFractionDigits: 0 }).format(text as unknown as number);
+  return cached(numberFormatters, `count|${locale}`, () => new Intl.NumberFormat(locale, { maximumFractionDigits: 0 })).format(text as unknown as number);
 }

@@ -161,8 +161,29 @@ function templateId(locale: string, intent: string, channel: string): string {
   return `${locale}/${intent}/${channel}`;
 }
 
+// Per-locale results reused across renders: parsing a tag (Intl.Locale,
+// Intl.getCanonicalLocales) cost more than the rest of an SMS render. Bounded:
+// the keys are the locales in the data; cleared if that ever grows large.
+const MAX_CACHED_LOCALES = 500;
+const fallbackChains = new Map<string, readonly string[]>();
+const canonicalLocales = new Map<string, string>();
+
+function remember<V>(cache: Map<string, V>, key: string, value: V): V {
+  if (cache.size >= MAX_CACHED_LOCALES) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
 /** The locales tried for a request, most specific first: es-MX → es → en. */
 export function localeFallbackChain(locale: string): string[] {
+  return [...cachedFallbackChain(locale)];
+}
+
+function cachedFallbackChain(locale: string): readonly string[] {
+  return fallbackChains.get(locale) ?? remember(fallbackChains, locale, Object.freeze(computeFallbackChain(locale)));
+}
+
+function computeFallbackChain(locale: string): string[] {
   const chain: string[] = [];
   let tag: Intl.Locale;
   try {
@@ -217,7 +238,7 @@ export class TemplateRegistry {
   }
 
   private resolve(intent: Intent, channel: TemplateChannel, locale: string): LoadedTemplate | undefined {
-    for (const candidate of localeFallbackChain(locale)) {
+    for (const candidate of cachedFallbackChain(locale)) {
       const template = this.templates.get(templateId(candidate, intent, channel));
       if (template) return template;
     }
@@ -329,11 +350,13 @@ function validateRequest(request: RenderRequest): {
   if (typeof request.locale !== 'string' || request.locale.trim() === '') {
     throw new TemplateError('invalid_request', 'locale is required', { variable: 'locale' });
   }
-  let formatLocale: string;
-  try {
-    formatLocale = Intl.getCanonicalLocales(request.locale.trim().replace(/_/g, '-'))[0] as string;
-  } catch {
-    throw new TemplateError('invalid_request', `locale "${request.locale}" is not a BCP 47 language tag`, { variable: 'locale' });
+  let formatLocale = canonicalLocales.get(request.locale);
+  if (formatLocale === undefined) {
+    try {
+      formatLocale = remember(canonicalLocales, request.locale, Intl.getCanonicalLocales(request.locale.trim().replace(/_/g, '-'))[0] as string);
+    } catch {
+      throw new TemplateError('invalid_request', `locale "${request.locale}" is not a BCP 47 language tag`, { variable: 'locale' });
+    }
   }
   if (typeof request.firstCommunication !== 'boolean') {
     throw new TemplateError('invalid_request', 'firstCommunication must be true or false', { variable: 'firstCommunication' });
@@ -365,9 +388,22 @@ function partsOf(template: LoadedTemplate): CompiledPart[] {
 }
 
 /** Display values for every variable the template uses; refuses missing or empty ones. */
+// A loaded template never changes, so the variables it needs are worked out once.
+const neededVariables = new WeakMap<LoadedTemplate, ReadonlySet<string>>();
+
+function variablesOf(template: LoadedTemplate): ReadonlySet<string> {
+  let needed = neededVariables.get(template);
+  if (!needed) {
+    const names = new Set(partsOf(template).flatMap((part) => part.variables));
+    if (template.channel === 'letter') for (const key of template.amountTable) names.add(key);
+    needed = names;
+    neededVariables.set(template, needed);
+  }
+  return needed;
+}
+
 function buildContext(template: LoadedTemplate, vars: MessageVars, locale: string, disclosure: string): Record<string, string> {
-  const needed = new Set(partsOf(template).flatMap((part) => part.variables));
-  if (template.channel === 'letter') for (const key of template.amountTable) needed.add(key);
+  const needed = variablesOf(template);
   const context: Record<string, string> = {};
   for (const name of needed) {
     if (!isTemplateVariable(name)) continue; // rejected at load time

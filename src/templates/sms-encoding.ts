@@ -8,6 +8,11 @@ import unicodeToGsmModule from 'sms-segments-calculator/dist/libs/UnicodeToGSM.j
 
 // The calculator's own GSM 03.38 table: char code → septets (one for the basic table, two for the extension).
 const unicodeToGsm = ((unicodeToGsmModule as unknown as { default?: unknown }).default ?? unicodeToGsmModule) as Record<number, number[] | undefined>;
+/** The same table flattened for the hot loop: septets per UTF-16 code unit (0 = not in GSM 03.38). */
+const SEPTETS_BY_CODE = new Uint8Array(0x10000);
+for (const [code, septets] of Object.entries(unicodeToGsm)) {
+  if (septets && Number(code) < 0x10000) SEPTETS_BY_CODE[Number(code)] = septets.length;
+}
 /** Septets per segment: 160 alone; 153 in a concatenated message (the rest is the UDH). */
 const SINGLE_SEPTETS = 160;
 const PART_SEPTETS = 153;
@@ -23,7 +28,7 @@ const PART_SEPTETS = 153;
 function basicGsmMeasure(text: string): SmsMeasure | null {
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
-    if (unicodeToGsm[code]?.length !== 1) return null;
+    if (SEPTETS_BY_CODE[code] !== 1) return null;
     if (code === 13 && text.charCodeAt(i + 1) === 10) return null;
   }
   const units = text.length;

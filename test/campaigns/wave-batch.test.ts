@@ -3,10 +3,11 @@ import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { loadSnapshot } from '../../src/outbound/snapshot.js';
 import { addSuppression } from '../../src/domain/suppressions.js';
 import { requestOutreach } from '../../src/outbound/service.js';
-import { loadBatchSnapshots } from '../../src/campaigns/snapshots.js';
+import { loadBatchDebts, loadBatchSnapshots } from '../../src/campaigns/snapshots.js';
 import { audienceSql, audienceWhere } from '../../src/campaigns/audience.js';
 import { startCampaign } from '../../src/campaigns/control.js';
 import { enrolAudience, runDueSteps } from '../../src/campaigns/runner.js';
+import { CAMPAIGN_DISPATCH_JOB } from '../../src/campaigns/dispatch.js';
 import type { Audience } from '../../src/campaigns/schemas.js';
 import type { RouterSnapshot } from '../../src/router/index.js';
 import { chicagoPhone, seed, todayAtUtc } from './seed.js';
@@ -28,6 +29,7 @@ describe('wave batches', () => {
       { ref: 'B', debts: ['B-1'], phone: chicagoPhone(2), tags: 'vip' },
       { ref: 'C', debts: ['C-1'], phone: chicagoPhone(3), creditor: 'OTHER' },
       ...Array.from({ length: 12 }, (_, i) => ({ ref: `L${i}`, debts: [`L${i}-1`, `L${i}-2`], phone: chicagoPhone(10 + i), creditor: 'LIMITS' })),
+      ...Array.from({ length: 10 }, (_, i) => ({ ref: `P${i}`, debts: [`P${i}-1`], phone: chicagoPhone(40 + i), creditor: 'PIPELINE' })),
     ]);
     // History and preferences for the snapshot comparison.
     const a = await gw.ctx.db.debtor.findUniqueOrThrow({ where: { externalRef: 'A' } });
@@ -55,6 +57,21 @@ describe('wave batches', () => {
     expect(snapshots.get(a.id)!.history.map((h) => h.kind).sort()).toEqual(['conversation', 'email']);
     expect(snapshots.get(a.id)!.preferences?.channelOrder).toEqual(['EMAIL', 'SMS']);
     expect(snapshots.get(a.id)!.contactPoints.find((c) => c.id === aPhone.id)?.suppressions).toEqual({ SMS: 'STOP before on file' });
+  });
+
+  it('reads the batch debts with their creditors exactly as Prisma returns them', async () => {
+    // Rendering takes these rows: amounts (Decimal), the DATE due date and every other field must match Prisma's mapping.
+    const a = await gw.ctx.db.debtor.findUniqueOrThrow({ where: { externalRef: 'A' } });
+    const debt = await gw.ctx.db.debt.findFirstOrThrow({ where: { debtorId: a.id } });
+    await gw.ctx.db.debt.update({ where: { id: debt.id }, data: { balance: '1234.5678', paymentLink: 'https://pay.example/x', tags: ['t1', 't2'] } });
+    const viaPrisma = await gw.ctx.db.debt.findMany({ include: { creditor: true } });
+    const viaSql = await loadBatchDebts(gw.ctx.db, [...viaPrisma.map((d) => d.id), viaPrisma[0]!.id]);
+    expect(viaSql.size).toBe(viaPrisma.length);
+    for (const d of viaPrisma) {
+      const raw = viaSql.get(d.id)!;
+      expect({ ...raw, balance: raw.balance.toString(), originalAmount: raw.originalAmount.toString() }).toEqual({ ...d, balance: d.balance.toString(), originalAmount: d.originalAmount.toString() });
+    }
+    expect(viaSql.get(debt.id)!.balance.toFixed(2)).toBe('1234.57');
   });
 
   it('selects the same debts with the SQL audience as with the Prisma one', async () => {
@@ -116,5 +133,32 @@ describe('wave batches', () => {
     for (const seqs of byConversation.values()) expect(seqs.sort((a, b) => a - b)).toEqual(seqs.map((_, i) => i + 1));
     // Running the wave again changes nothing (every run is recorded once).
     expect((await runDueSteps(gw.ctx, campaign.id, { now })).processed).toBe(0);
+  });
+
+  it('stops at the deadline after a whole batch, and has saved every dispatch job when a wave returns', async () => {
+    const campaign = await gw.ctx.db.campaign.create({
+      data: { name: 'pipeline', audience: { creditorRefs: ['PIPELINE'] }, stopConditions: ['PAID'], steps: { create: [{ position: 1, offsetDays: 0, intent: 'friendly-reminder', channel: 'SMS' }] } },
+    });
+    await startCampaign(gw.ctx, campaign.id, system, { schedule: false });
+    expect(await enrolAudience(gw.ctx, campaign.id, { now })).toBe(10);
+    const dispatchedIds = async () => {
+      const jobs = await gw.ctx.db.$queryRaw<{ ids: string[] }[]>`SELECT data->'messageIds' AS ids FROM agenda_jobs WHERE name = ${CAMPAIGN_DISPATCH_JOB} AND data->>'campaignId' = ${campaign.id}`;
+      return jobs.flatMap((j) => j.ids).sort();
+    };
+    const outbox = async () => (await gw.ctx.db.message.findMany({ where: { campaignId: campaign.id }, select: { id: true } })).map((m) => m.id).sort();
+
+    // A deadline already passed: the first batch is still planned whole, then the wave stops.
+    const first = await runDueSteps(gw.ctx, campaign.id, { now, batchSize: 3, deadline: Date.now() });
+    expect([first.processed, first.queued + first.deferred, first.remainingDue]).toEqual([3, 3, 7]);
+    expect(await dispatchedIds()).toEqual(await outbox());
+
+    // The rest in several batches: each batch's dispatch jobs are saved while the next is planned, all before the wave returns.
+    const rest = await runDueSteps(gw.ctx, campaign.id, { now, batchSize: 3 });
+    expect([rest.processed, rest.errors, rest.remainingDue]).toEqual([7, 0, 0]);
+    const ids = await outbox();
+    expect(ids).toHaveLength(10);
+    expect(await dispatchedIds()).toEqual(ids);
+    // One message per enrolment, one run per enrolment: nothing planned twice across batches.
+    expect(await gw.ctx.db.campaignStepRun.count({ where: { enrollment: { campaignId: campaign.id } } })).toBe(10);
   });
 });

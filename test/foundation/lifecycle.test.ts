@@ -2,35 +2,22 @@
 // embedded PostgreSQL under DATA_DIR, keeps data between runs, shuts down
 // cleanly on SIGTERM, and recovers after being killed with SIGKILL.
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { freePort } from '../support/ports.js';
-import { eventually } from '../support/gateway.js';
+import { readyAt, startChildGateway } from '../support/child-gateway.js';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-lifecycle-'));
 fs.chmodSync(dataDir, 0o755);
 let pgPort: number;
 let httpPort: number;
 
-function start(): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH, PORT: String(httpPort), HOST: '127.0.0.1', DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort), LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '5000' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { child, exited, output: () => out };
-}
-
-async function ready(): Promise<void> {
-  await eventually(async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status === 200, 60_000, '/readyz 200');
-}
+/** `npm start` as a newcomer runs it: no DATABASE_URL, so the embedded PostgreSQL under DATA_DIR. */
+const start = () => startChildGateway(httpPort, { DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort) });
+const ready = () => readyAt(httpPort);
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -5,34 +5,28 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import type { Browser } from 'playwright-core';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { ADMIN_KEY } from '../support/api.js';
+import { ARTIFACTS, describeInBrowser, launchBrowser, signIn } from '../support/browser.js';
 import { createAgent, type Agent } from '../inbox/session.js';
 import { syntheticCsv } from '../../src/import/bench.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = path.resolve('test/artifacts');
-const haveChromium = fs.existsSync(CHROMIUM);
-if (!haveChromium) process.stderr.write(`skipping the imports browser test: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)\n`);
-const describeInBrowser = haveChromium ? describe : describe.skip;
 
 const ROWS = 12_000;
 const BAD_EVERY = 600; // rows 600, 1200, … carry an impossible due date
 const BAD = Math.floor(ROWS / BAD_EVERY);
 
-describeInBrowser('admin imports tab in a browser', () => {
+describeInBrowser('the imports browser test')('admin imports tab in a browser', () => {
   let gw: TestGateway;
   let browser: Browser;
   let admin: Agent;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-import-browser-'));
 
   beforeAll(async () => {
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
     gw = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, DATA_DIR: path.join(dir, 'data') });
     admin = await createAgent(gw, 'ADMIN', 'Ida');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
@@ -44,15 +38,7 @@ describeInBrowser('admin imports tab in a browser', () => {
     const file = path.join(dir, 'debtors-november.csv');
     fs.writeFileSync(file, [...syntheticCsv(ROWS, { prefix: 'WB', badEvery: BAD_EVERY })].join(''));
 
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    const page = await context.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.goto(gw.url);
-    await page.fill('#login-email', admin.email);
-    await page.fill('#login-password', admin.password);
-    await page.click('#login-submit');
-    await page.waitForSelector('#conn:text("live")');
+    const { page, pageErrors, close } = await signIn(browser, gw, admin);
     await page.goto(`${gw.url}/admin.html#imports`);
     await page.waitForSelector('#imports-form');
     await expect(page.locator('#imports-format summary').textContent()).resolves.toContain('CSV');
@@ -92,6 +78,6 @@ describeInBrowser('admin imports tab in a browser', () => {
     expect(await gw.ctx.db.debtor.count({ where: { externalRef: { startsWith: 'WB-' } } })).toBe(ROWS - BAD);
     await page.screenshot({ path: path.join(ARTIFACTS, 'admin-imports.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
-    await context.close();
+    await close();
   });
 });

@@ -3,7 +3,6 @@
 // resumes the Agenda job after the checkpoint once the dead runner's lock
 // expires. Every good row ends up stored exactly once and the counts are right.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +10,7 @@ import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { eventually } from '../support/gateway.js';
 import { freePort } from '../support/ports.js';
+import { readyAt, startChildGateway } from '../support/child-gateway.js';
 import { syntheticCsv } from '../../src/import/bench.js';
 
 const ADMIN_API_KEY = 'test-admin-key-0123456789abcdef';
@@ -23,32 +23,9 @@ let database: TestDatabase;
 let dataDir: string;
 let httpPort: number;
 
-function startGatewayProcess(): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: {
-      PATH: process.env.PATH,
-      PORT: String(httpPort),
-      HOST: '127.0.0.1',
-      DATABASE_URL: database.url,
-      DATA_DIR: dataDir,
-      ADMIN_API_KEY,
-      LOG_LEVEL: 'info',
-      SHUTDOWN_TIMEOUT_MS: '5000',
-      // The dead runner's Agenda lock expires this long after its last heartbeat.
-      IMPORT_STALL_TIMEOUT_MS: '3000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { child, exited, output: () => out };
-}
-
-async function ready(): Promise<void> {
-  await eventually(async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status === 200, 60_000, '/readyz 200');
-}
+/** The gateway as a child process on the shared test database; the dead runner's Agenda lock expires IMPORT_STALL_TIMEOUT_MS after its last heartbeat. */
+const startGatewayProcess = () => startChildGateway(httpPort, { DATABASE_URL: database.url, DATA_DIR: dataDir, ADMIN_API_KEY, IMPORT_STALL_TIMEOUT_MS: '3000' });
+const ready = () => readyAt(httpPort);
 
 async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
   const c = new pg.Client({ connectionString: database.url });

@@ -3,46 +3,34 @@
 // agent who then signs in; the agent previews and sends a free-text reply that
 // reaches delivered; a preview shows a refusal reason before anything is sent;
 // a promise entered in the panel appears on the debt.
-import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import type { Browser, Page } from 'playwright-core';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { ADMIN_KEY, api, seedDebtor } from '../support/api.js';
+import { ARTIFACTS, describeInBrowser, launchBrowser, signIn as signInBrowser } from '../support/browser.js';
 import { createAgent, type Agent } from './session.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = path.resolve('test/artifacts');
-const haveChromium = fs.existsSync(CHROMIUM);
-if (!haveChromium) process.stderr.write(`skipping the composer browser test: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)\n`);
-const describeInBrowser = haveChromium ? describe : describe.skip;
-
-describeInBrowser('composer, panel actions and admin users in a browser', () => {
+describeInBrowser('the composer browser test')('composer, panel actions and admin users in a browser', () => {
   let gw: TestGateway;
   let browser: Browser;
   let ada: Agent;
   const cora = { email: `cora.${Math.random().toString(36).slice(2, 8)}@team.example`, password: 'cora-initial-password-42' };
 
   beforeAll(async () => {
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
     gw = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox', TWILIO_AUTH_TOKEN: 'browser-compose-twilio-token', LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123' });
     ada = await createAgent(gw, 'ADMIN', 'Ada');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
     await gw?.close();
   });
 
+  /** A page signed in as `who` in its own browser context; page errors are printed, as they were before the shared helper. */
   async function signIn(who: { email: string; password: string }): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    const page = await context.newPage();
+    const { page } = await signInBrowser(browser, gw, who);
     page.on('pageerror', (err) => process.stderr.write(`page error (${who.email}): ${err.message}\n`));
-    await page.goto(gw.url);
-    await page.fill('#login-email', who.email);
-    await page.fill('#login-password', who.password);
-    await page.click('#login-submit');
-    await page.waitForSelector('#conn:text("live")');
     return page;
   }
 

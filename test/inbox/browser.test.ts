@@ -1,47 +1,35 @@
 // The agent inbox in a real browser (Debian's Chromium driven by playwright-core):
 // two agents, live updates, claim, reply through the router to delivered,
 // presence, notes, and a refusal shown before anything is sent.
-import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import type { Browser, Page } from 'playwright-core';
 import { startTestGateway, eventually, type TestGateway } from '../support/gateway.js';
 import { ADMIN_KEY, api, seedDebtor } from '../support/api.js';
+import { ARTIFACTS, describeInBrowser, launchBrowser, signIn as signInBrowser } from '../support/browser.js';
 import { createAgent, type Agent } from './session.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = path.resolve('test/artifacts');
-const haveChromium = fs.existsSync(CHROMIUM);
-if (!haveChromium) process.stderr.write(`skipping the inbox browser test: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)\n`);
-const describeInBrowser = haveChromium ? describe : describe.skip;
-
-describeInBrowser('agent inbox in a browser', () => {
+describeInBrowser('the inbox browser test')('agent inbox in a browser', () => {
   let gw: TestGateway;
   let browser: Browser;
   let ana: Agent;
   let ben: Agent;
 
   beforeAll(async () => {
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
     gw = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox', TWILIO_AUTH_TOKEN: 'browser-test-twilio-token', LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123' });
     ana = await createAgent(gw, 'AGENT', 'Ana');
     ben = await createAgent(gw, 'AGENT', 'Ben');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
     await gw?.close();
   });
 
+  /** A page signed in as `agent` in its own browser context; page errors are printed, as they were before the shared helper. */
   async function signIn(agent: Agent): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    const page = await context.newPage();
+    const { page } = await signInBrowser(browser, gw, agent);
     page.on('pageerror', (err) => process.stderr.write(`page error (${agent.email}): ${err.message}\n`));
-    await page.goto(gw.url);
-    await page.fill('#login-email', agent.email);
-    await page.fill('#login-password', agent.password);
-    await page.click('#login-submit');
-    await page.waitForSelector('#conn:text("live")');
     return page;
   }
 

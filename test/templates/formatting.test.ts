@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { formatDate, formatMoney } from '../../src/templates/index.js';
+import { formatCount } from '../../src/templates/formatting.js';
+import { minorDigits } from '../../src/domain/debtors.js';
 
 describe('formatMoney', () => {
   it.each([
@@ -51,5 +53,31 @@ describe('formatDate', () => {
   it('rejects impossible dates', () => {
     expect(() => formatDate('2025-02-29', 'en')).toThrow(/does not exist/);
     expect(() => formatDate('15/03/2025', 'en')).toThrow(/ISO date/);
+  });
+});
+
+describe('formatter reuse across calls', () => {
+  it('keeps each locale and currency apart when calls interleave (formatters are cached per key)', () => {
+    for (let round = 0; round < 3; round++) {
+      expect(formatMoney('1234.5', 'USD', 'en-US')).toBe('$1,234.50');
+      expect(formatMoney('1234.5', 'EUR', 'es')).toBe('1234,50\u00a0€');
+      expect(formatMoney('1234.5', 'JPY', 'en-US')).toBe('¥1,235');
+      expect(formatMoney('12345678.5', 'INR', 'en-IN')).toBe('₹1,23,45,678.50');
+      expect(formatDate('2025-03-15', 'en-GB')).toBe('15 March 2025');
+      expect(formatDate('2025-03-15', 'es')).toBe('15 de marzo de 2025');
+      expect(formatCount(1234, 'en-US')).toBe('1,234');
+      expect(formatCount('1234', 'es')).toBe('1234');
+      expect(minorDigits('USD')).toBe(2);
+      expect(minorDigits('JPY')).toBe(0);
+      expect(minorDigits('KWD')).toBe(3);
+    }
+  });
+
+  it('refuses a bad locale every time, not only the first (a failure is never cached)', () => {
+    for (let round = 0; round < 2; round++) {
+      expect(() => formatMoney('1', 'USD', 'not a locale!')).toThrow(/cannot format currency USD for locale/);
+    }
+    expect(minorDigits('usd!')).toBe(2);
+    expect(minorDigits('usd!')).toBe(2);
   });
 });

@@ -163,6 +163,14 @@ describe('locale fallback', () => {
     expect(localeFallbackChain('en')).toEqual(['en']);
   });
 
+  it('hands out a fresh chain each call (the cached one cannot be changed by a caller)', () => {
+    const first = localeFallbackChain('es-MX');
+    first.push('xx');
+    expect(localeFallbackChain('es-MX')).toEqual(['es-MX', 'es', 'en']);
+    expect(() => localeFallbackChain('not a tag!')).toThrow(/BCP 47/);
+    expect(() => localeFallbackChain('not a tag!')).toThrow(/BCP 47/);
+  });
+
   it('uses es for es-MX but formats numbers for es-MX, and en for an unknown language', () => {
     const mx = registry.render(request({ locale: 'es-MX', vars: fullVars({ currency: 'MXN' }) }));
     expect(mx.templateLocale).toBe('es');

@@ -1,4 +1,4 @@
-// Admin pages (/admin.html): users, imports and campaigns. Each tab is a module
+// Admin pages (/admin.html): users, imports, campaigns, API keys and providers. Each tab is a module
 // under ./admin/ exporting mount(container, kit); the shell owns the session,
 // the socket and the tab bar, so a tab only renders its own resource.
 import { h, api, timeOf, debounce, setCsrf } from './kit.js';
@@ -7,6 +7,8 @@ const TABS = [
   { id: 'users', label: 'Users', module: './admin/users.js' },
   { id: 'imports', label: 'Imports', module: './admin/imports.js' },
   { id: 'campaigns', label: 'Campaigns', module: './admin/campaigns.js' },
+  { id: 'api-keys', label: 'API keys', module: './admin/api-keys.js' },
+  { id: 'providers', label: 'Providers', module: './admin/providers.js' },
 ];
 
 let unmountCurrent = null;

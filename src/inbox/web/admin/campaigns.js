@@ -10,9 +10,12 @@
 // while a started campaign is open the tab also listens to the inbox room and
 // refetches that campaign's results, debounced.
 
-/** Choices the form offers when the OpenAPI description cannot be read (they mirror src/campaigns/schemas.ts). */
-const FALLBACK_CHOICES = {
-  intents: ['friendly-reminder', 'past-due-notice', 'final-notice', 'letter-of-demand', 'payment-plan-offer', 'opt-out-confirmation', 'payment-received', 'help'],
+/**
+ * The form's fixed choices; they mirror src/campaigns/schemas.ts, and a drift
+ * shows as the API's field error next to the input. Intents (and the channels
+ * each ships on) come from GET /api/v1/templates/intents instead.
+ */
+const FIXED_CHOICES = {
   channels: ['SMS', 'EMAIL', 'VOICE', 'LETTER'],
   anchors: ['ENROLLMENT', 'DUE_DATE'],
   debtStatuses: ['OPEN', 'PROMISED', 'PAYMENT_PLAN', 'DISPUTED', 'PAID', 'SETTLED', 'WRITTEN_OFF', 'CLOSED'],
@@ -64,33 +67,15 @@ const DONE = { start: 'started', pause: 'paused', resume: 'resumed', cancel: 'ca
 /** Results refresh this long after the last event of a burst. */
 const REFRESH_MS = 300;
 
-/** Walks a JSON schema (as z.toJSONSchema inlines it) to the enum at `path`, through anyOf branches. */
-function enumAt(schema, path) {
-  let node = schema;
-  for (const key of path) {
-    if (!node) return null;
-    if (key === '[]') node = node.items;
-    else node = node.properties?.[key] ?? node.anyOf?.find((b) => b.properties?.[key])?.properties?.[key];
-  }
-  const values = node?.enum ?? node?.items?.enum ?? node?.anyOf?.find((b) => Array.isArray(b.enum))?.enum;
-  return Array.isArray(values) && values.length ? values : null;
-}
-
-/** The form's choices, read from the API's own description so they cannot drift from the server's validation. */
+/**
+ * The form's choices: the fixed ones plus the template intents the server has
+ * loaded, with the channels each ships on (a step on a channel without a
+ * template would be refused at send time, so those options are disabled).
+ */
 async function loadChoices(api) {
-  try {
-    const doc = await api('GET', '/api/openapi.json');
-    const body = doc?.paths?.['/api/v1/campaigns']?.post?.requestBody?.content?.['application/json']?.schema;
-    return {
-      intents: enumAt(body, ['steps', '[]', 'intent']) ?? FALLBACK_CHOICES.intents,
-      channels: enumAt(body, ['steps', '[]', 'channel']) ?? FALLBACK_CHOICES.channels,
-      anchors: enumAt(body, ['steps', '[]', 'anchor']) ?? FALLBACK_CHOICES.anchors,
-      debtStatuses: enumAt(body, ['audience', 'status']) ?? FALLBACK_CHOICES.debtStatuses,
-      stopConditions: enumAt(body, ['stopConditions']) ?? FALLBACK_CHOICES.stopConditions,
-    };
-  } catch {
-    return FALLBACK_CHOICES;
-  }
+  const r = await api('GET', '/api/v1/templates/intents');
+  const intentChannels = new Map(r.data.map((i) => [i.intent, new Set(i.channels.map((c) => c.channel))]));
+  return { ...FIXED_CHOICES, intents: r.data.map((i) => i.intent), intentChannels };
 }
 
 const listOf = (text) => text.split(',').map((s) => s.trim()).filter(Boolean);
@@ -132,7 +117,13 @@ function audienceSummary(a = {}) {
 
 export async function mount(container, kit) {
   const { h, api, timeOf, debounce, socket } = kit;
-  const choices = await loadChoices(api);
+  let choices;
+  try {
+    choices = await loadChoices(api);
+  } catch (err) {
+    container.replaceChildren(h('h2', {}, 'Campaigns'), h('p', { class: 'error', id: 'campaigns-message' }, `Could not read the template intents: ${err.message}`));
+    return undefined;
+  }
 
   /** The campaign shown in the detail panel (its id), and its last known status. */
   let selected = null;
@@ -146,13 +137,19 @@ export async function mount(container, kit) {
   // ---- list -------------------------------------------------------------
   const listRows = h('tbody', { id: 'campaigns-rows' });
 
+  /** Fills a row's counts from a list summary ({ enrolled, sent, delivered, replied, paid }). */
+  function setCounts(tr, summary) {
+    const set = (cls, v) => { const td = tr.querySelector(`.${cls}`); if (td) td.textContent = String(v ?? '…'); };
+    set('campaigns-row-enrolled', summary?.enrolled);
+    set('campaigns-row-sent', summary?.sent);
+    set('campaigns-row-delivered', summary?.delivered);
+    set('campaigns-row-replied', summary?.replied);
+    set('campaigns-row-paid', summary?.paid);
+  }
+
+  /** Refreshes a row from a campaign's full results (the detail view reads them anyway). */
   function headline(tr, r) {
-    const set = (cls, v) => { const td = tr.querySelector(`.${cls}`); if (td) td.textContent = String(v); };
-    set('campaigns-row-enrolled', r.enrolled);
-    set('campaigns-row-sent', r.total.sent);
-    set('campaigns-row-delivered', r.total.delivered);
-    set('campaigns-row-replied', r.total.replied);
-    set('campaigns-row-paid', r.total.paid);
+    setCounts(tr, { enrolled: r.enrolled, sent: r.total.sent, delivered: r.total.delivered, replied: r.total.replied, paid: r.total.paid });
     setRowStatus(tr, r.campaign.status);
   }
 
@@ -175,22 +172,16 @@ export async function mount(container, kit) {
       h('td', { class: 'campaigns-row-paid' }, '…'),
       h('td', {}, timeOf(c.createdAt)));
     setRowStatus(tr, c.status);
+    setCounts(tr, c.summary);
     return tr;
   }
 
   async function loadList() {
     try {
+      // Each campaign comes with its headline counts (one request for the whole page).
       const r = await api('GET', '/api/v1/campaigns?limit=50');
       listRows.replaceChildren(...r.data.map(listRow));
       if (!r.data.length) listRows.append(h('tr', {}, h('td', { colspan: 9, class: 'muted' }, 'No campaigns yet.')));
-      // The list endpoint carries no counts: read each campaign's results (a handful of campaigns per page).
-      await Promise.all(r.data.map(async (c) => {
-        try {
-          const res = await api('GET', `/api/v1/campaigns/${c.id}/results`);
-          const tr = rowOf(c.id);
-          if (tr) headline(tr, res);
-        } catch { /* the row keeps its placeholders; the detail shows the error */ }
-      }));
     } catch (err) { failure(err); }
   }
 
@@ -349,10 +340,21 @@ export async function mount(container, kit) {
     const p = `steps.${i}`;
     const offset = input(`campaigns-step-${i}-offset`, { type: 'number', step: 1, size: 5, value: String(v.offsetDays ?? '') });
     const anchor = h('select', { id: `campaigns-step-${i}-anchor` }, choices.anchors.map((a) => h('option', { value: a, selected: a === v.anchor }, ANCHOR_LABELS[a] ?? lower(a))));
-    const intent = h('select', { id: `campaigns-step-${i}-intent` }, choices.intents.map((t) => h('option', { value: t, selected: t === v.intent }, t)));
     const channel = h('select', { id: `campaigns-step-${i}-channel` },
       h('option', { value: '', selected: !v.channel }, "debtor's preference"),
       choices.channels.map((c) => h('option', { value: c, selected: c === v.channel }, c)));
+    // Only the channels the chosen intent has a template for can be picked.
+    const fitChannels = () => {
+      const shipped = choices.intentChannels.get(intent.value) ?? new Set();
+      for (const option of channel.options) {
+        if (!option.value) continue;
+        option.disabled = !shipped.has(option.value);
+        option.textContent = option.disabled ? `${option.value} (no template)` : option.value;
+      }
+      if (channel.selectedOptions[0]?.disabled) channel.value = '';
+    };
+    const intent = h('select', { id: `campaigns-step-${i}-intent`, onchange: fitChannels }, choices.intents.map((t) => h('option', { value: t, selected: t === v.intent }, t)));
+    fitChannels();
     const conds = CONDITIONS.map(([k, label]) => checkbox(`campaigns-step-${i}-${k}`, label, Boolean(v.conditions?.[k]), k));
     const from = input(`campaigns-step-${i}-from`, { type: 'time', value: v.from });
     const to = input(`campaigns-step-${i}-to`, { type: 'time', value: v.to });

@@ -1,0 +1,117 @@
+// The hot paths read in one round trip what used to take several: the raw
+// event INSERT on intake's own pool, the status callback's lock-and-read of
+// the message, the timeline append that also reports the conversation's
+// state, and the router snapshot as one SQL query. Each must hand back
+// exactly what the Prisma reads it replaced would have.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { ADMIN_KEY, seedDebtor } from '../support/api.js';
+import { intakePool } from '../../src/db/client.js';
+import { storeInbound } from '../../src/inbound/events-store.js';
+import { lockMessage } from '../../src/inbound/status.js';
+import { appendEvent, conversationFor, conversationIdFor, conversationStateAfter, eventsSince } from '../../src/conversations/thread.js';
+import { loadSnapshot } from '../../src/outbound/snapshot.js';
+
+describe('single-round-trip readers', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox' });
+  });
+  afterAll(async () => gw?.close());
+
+  it('stores a raw event on the intake pool as the row Prisma reads back, once per dedupe key', async () => {
+    expect(intakePool(gw.ctx.db)).toBeDefined();
+    const body = Buffer.from('MessageSid=SMround1&Body=caf%C3%A9%20%E2%9C%93&From=%2B14155550100');
+    const raw = { provider: 'twilio' as const, kind: 'never-processed', dedupeKey: `twilio:never-processed:${Date.now()}`, headers: { 'x-twilio-signature': 'sig', 'content-type': 'application/x-www-form-urlencoded' }, body };
+    const first = await storeInbound(gw.ctx, raw);
+    expect(first.duplicate).toBe(false);
+    const stored = await gw.ctx.db.inboundEvent.findUniqueOrThrow({ where: { id: first.id } });
+    expect(first.event).toEqual(stored);
+    expect(Buffer.from(first.event!.body).equals(body)).toBe(true);
+    expect(first.event!.attempts).toBe(1);
+    expect(first.event!.status).toBe('RECEIVED');
+    expect(first.event!.nextAttemptAt!.getTime()).toBeGreaterThan(Date.now());
+
+    const again = await storeInbound(gw.ctx, { ...raw, body: Buffer.from('different bytes') });
+    expect(again).toEqual({ id: first.id, duplicate: true });
+    expect(await gw.ctx.db.inboundEvent.count({ where: { dedupeKey: raw.dedupeKey } })).toBe(1);
+  });
+
+  it('locks and reads a message as the Message Prisma returns, by id and by provider id', async () => {
+    const s = await seedDebtor(gw);
+    const conversationId = await conversationIdFor(gw.ctx.db, s.debtorId);
+    const created = await gw.ctx.db.message.create({
+      data: {
+        conversationId, debtorId: s.debtorId, debtId: s.debtId, direction: 'OUTBOUND', channel: 'VOICE', status: 'IN_PROGRESS', body: 'call script',
+        providerMessageId: `CAround${Date.now()}`, decision: { outcome: 'send', reasons: [{ rule: 'x' }] }, callOutcome: { answeredBy: 'machine_start', digits: ['1'] },
+        sentAt: new Date(Date.now() - 5_000), attempts: 2, segments: 1, countsAsAttempt: true,
+      },
+    });
+    const [byId, byProvider] = await gw.ctx.db.$transaction(async (tx) => [await lockMessage(tx, { id: created.id }), await lockMessage(tx, { providerMessageId: created.providerMessageId! })]);
+    const fresh = await gw.ctx.db.message.findUniqueOrThrow({ where: { id: created.id } });
+    expect(byId).toEqual(fresh);
+    expect(byProvider).toEqual(fresh);
+    expect(await gw.ctx.db.$transaction((tx) => lockMessage(tx, { providerMessageId: 'SMnobody' }))).toBeNull();
+  });
+
+  it('reports the conversation as the append left it, and nothing for events read back from the database', async () => {
+    const s = await seedDebtor(gw);
+    const conversationId = await conversationIdFor(gw.ctx.db, s.debtorId);
+    const event = await gw.ctx.db.$transaction(async (tx) => {
+      await tx.conversation.update({ where: { id: conversationId }, data: { flags: ['DISPUTE', 'NEEDS_REVIEW'], status: 'PENDING' } });
+      return appendEvent(tx, conversationId, 'flag.added', { flag: 'DISPUTE' });
+    });
+    const row = await gw.ctx.db.conversation.findUniqueOrThrow({ where: { id: conversationId } });
+    expect(event.seq).toBe(row.lastSeq);
+    expect(conversationStateAfter(event)).toEqual({ debtorId: s.debtorId, lastActivityAt: row.lastActivityAt, status: 'PENDING', flags: ['DISPUTE', 'NEEDS_REVIEW'], assigneeId: null });
+    // The state travels beside the event, never inside what live clients receive.
+    expect(Object.keys(event).sort()).toEqual(['at', 'conversationId', 'payload', 'seq', 'type']);
+    const [loaded] = await eventsSince(gw.ctx.db, conversationId, event.seq - 1);
+    expect(loaded).toEqual(event);
+    expect(conversationStateAfter(loaded!)).toBeUndefined();
+  });
+
+  it('builds the snapshot history from the one query: exclusions, reservations and voicemails as before', async () => {
+    const s = await seedDebtor(gw);
+    const conversationId = await conversationIdFor(gw.ctx.db, s.debtorId);
+    const now = new Date();
+    const base = { conversationId, debtorId: s.debtorId, debtId: s.debtId, direction: 'OUTBOUND' as const, body: 'x', countsAsAttempt: true };
+    const voicemail = await gw.ctx.db.message.create({ data: { ...base, channel: 'VOICE', status: 'COMPLETED', sentAt: new Date(now.getTime() - 3_600_000), callOutcome: { answeredBy: 'machine_end_beep' } } });
+    const later = await gw.ctx.db.message.create({ data: { ...base, channel: 'SMS', status: 'SCHEDULED', scheduledAt: new Date(now.getTime() + 86_400_000) } });
+    const self = await gw.ctx.db.message.create({ data: { ...base, channel: 'SMS', status: 'PENDING', scheduledAt: now } });
+
+    const all = (await loadSnapshot(gw.ctx.db, s.debtorId, now))!;
+    expect(all.history.filter((h) => h.kind === 'voicemail')).toEqual([expect.objectContaining({ at: voicemail.sentAt, channel: 'VOICE', debtId: s.debtId, countsAsAttempt: true })]);
+    expect(all.history.some((h) => h.at.getTime() === later.scheduledAt!.getTime())).toBe(true);
+
+    const atSend = (await loadSnapshot(gw.ctx.db, s.debtorId, now, { excludeMessageId: self.id, ignoreReservationsAfter: now }))!;
+    expect(atSend.history).toHaveLength(all.history.length - 2);
+    expect(atSend.history.some((h) => h.at.getTime() === later.scheduledAt!.getTime())).toBe(false);
+    expect(await loadSnapshot(gw.ctx.db, '00000000-0000-4000-8000-000000000000', now)).toBeNull();
+  });
+
+  it('opens one conversation per debtor and per unmatched sender, however many callers race to create it', async () => {
+    const s = await seedDebtor(gw);
+    const address = `+1415555${String(Date.now() % 10_000).padStart(4, '0')}`;
+    const forDebtor = await Promise.all(Array.from({ length: 6 }, () => gw.ctx.db.$transaction((tx) => conversationFor(tx, { debtorId: s.debtorId }))));
+    const forSender = await Promise.all(Array.from({ length: 6 }, () => gw.ctx.db.$transaction((tx) => conversationFor(tx, { unmatchedAddress: address }))));
+    expect(new Set(forDebtor.map((c) => c.id)).size).toBe(1);
+    expect(new Set(forSender.map((c) => c.id)).size).toBe(1);
+    const debtorRow = await gw.ctx.db.conversation.findUniqueOrThrow({ where: { debtorId: s.debtorId } });
+    const senderRow = await gw.ctx.db.conversation.findUniqueOrThrow({ where: { unmatchedAddress: address } });
+    expect(forDebtor[0]).toEqual({ id: debtorRow.id, status: debtorRow.status });
+    expect(forSender[0]).toEqual({ id: senderRow.id, status: 'OPEN' });
+    expect(senderRow.flags).toEqual(['UNMATCHED']);
+    expect(await conversationIdFor(gw.ctx.db, s.debtorId)).toBe(debtorRow.id);
+  });
+
+  it('ends the intake pool with the database client', async () => {
+    const other = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox' });
+    const pool = intakePool(other.ctx.db)!;
+    await storeInbound(other.ctx, { provider: 'twilio', kind: 'never-processed', dedupeKey: `twilio:never-processed:end:${Date.now()}`, headers: {}, body: Buffer.from('x') });
+    expect(pool.totalCount).toBeGreaterThan(0);
+    await other.close();
+    expect(pool.ended).toBe(true);
+    expect(pool.totalCount).toBe(0);
+  });
+});
