@@ -20,6 +20,9 @@ export function schedulerBackend(opts: Pick<SchedulerOptions, 'databaseUrl' | 'm
   return opts.mongodbUrl ? 'mongodb' : 'postgres';
 }
 
+/** Schedulers whose stop has begun (their late errors are expected). */
+const stoppingSchedulers = new WeakSet<Agenda>();
+
 export function createScheduler(opts: SchedulerOptions): Agenda {
   let backend: MongoBackend | PostgresBackend;
   if (opts.mongodbUrl) {
@@ -40,7 +43,12 @@ export function createScheduler(opts: SchedulerOptions): Agenda {
     defaultConcurrency: 5,
     maxConcurrency: 50,
   });
-  agenda.on('error', (err: Error) => opts.log.error({ err }, 'scheduler error'));
+  agenda.on('error', (err: Error) => {
+    // Agenda's queue-filling loop can still be inside a poll when stop() ends
+    // its pool; that error is the shutdown itself, not a fault to report.
+    if (stoppingSchedulers.has(agenda)) opts.log.debug({ err }, 'scheduler error while stopping');
+    else opts.log.error({ err }, 'scheduler error');
+  });
   agenda.on('fail', (err: Error, job: { attrs: { name: string; _id?: unknown } }) =>
     opts.log.warn({ job: job.attrs.name, err: err.message }, 'job failed'),
   );
@@ -49,6 +57,7 @@ export function createScheduler(opts: SchedulerOptions): Agenda {
 
 /** Waits up to `timeoutMs` for running jobs, then stops (unfinished ones are unlocked for another worker). */
 export async function stopScheduler(agenda: Agenda, timeoutMs: number, log: Logger): Promise<void> {
+  stoppingSchedulers.add(agenda);
   try {
     await agenda.drain(timeoutMs);
   } catch (err) {
