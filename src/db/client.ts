@@ -18,22 +18,58 @@ const INTAKE_POOL_SIZE = 4;
 
 const intakePools = new WeakMap<Db, pg.Pool>();
 
-export function createPrisma(databaseUrl: string, opts: { poolSize?: number; intakePoolSize?: number } = {}): Db {
-  const adapter = new PrismaPg({ connectionString: databaseUrl, max: opts.poolSize ?? 20 });
-  const client = new PrismaClient({ adapter });
+/**
+ * Ends a pool without letting shutdown hang: pg's end() waits for every
+ * checked-out client, and a LISTEN client whose connection the server dropped
+ * may never be released by its owner. Past `ms` the remaining sockets are left
+ * to the process exit; the caller learns it from the result.
+ */
+export async function endPool(pool: pg.Pool, ms = 3_000): Promise<'ended' | 'timed out'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timed out'>((r) => {
+    timer = setTimeout(() => r('timed out'), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([pool.end().then(() => 'ended' as const), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface PrismaOptions {
+  poolSize?: number;
+  intakePoolSize?: number;
+  /** Told when an idle pooled connection is dropped by the server (restart, failover, DROP DATABASE … FORCE). */
+  onConnectionLost?: (err: Error) => void;
+}
+
+export function createPrisma(databaseUrl: string, opts: PrismaOptions = {}): Db {
+  // Our own pool under Prisma's adapter: pg-pool re-emits an idle connection's
+  // error on the pool, and a pool without an 'error' listener would take the
+  // process down on a database restart. The next query simply reconnects.
+  const onLost = opts.onConnectionLost ?? (() => undefined);
+  const main = new pg.Pool({ connectionString: databaseUrl, max: opts.poolSize ?? 20 });
+  main.on('error', onLost);
+  const client = new PrismaClient({ adapter: new PrismaPg(main) });
+  const pools = [main];
   const intakeSize = opts.intakePoolSize ?? INTAKE_POOL_SIZE;
   if (intakeSize > 0) {
     // Connections open on first use; idle ones close, and never hold the process open.
-    const pool = new pg.Pool({ connectionString: databaseUrl, max: intakeSize, idleTimeoutMillis: 30_000, allowExitOnIdle: true });
-    // An idle connection dropped by the server (restart, failover) must not crash the process; the next query reconnects.
-    pool.on('error', () => undefined);
-    intakePools.set(client, pool);
-    const disconnect = client.$disconnect.bind(client);
-    client.$disconnect = async () => {
-      await pool.end().catch(() => undefined);
-      await disconnect();
-    };
+    const intake = new pg.Pool({ connectionString: databaseUrl, max: intakeSize, idleTimeoutMillis: 30_000, allowExitOnIdle: true });
+    intake.on('error', onLost);
+    intakePools.set(client, intake);
+    pools.unshift(intake);
   }
+  const disconnect = client.$disconnect.bind(client);
+  client.$disconnect = async () => {
+    await disconnect();
+    // A pool handed to the adapter is the caller's to end.
+    for (const pool of pools) {
+      const r = await endPool(pool).catch((err: Error) => (onLost(err), 'failed'));
+      if (r === 'timed out') onLost(new Error('a database pool did not close within 3 s'));
+    }
+  };
   return client;
 }
 

@@ -23,6 +23,7 @@ import pg from 'pg';
 import type { Server as SocketServer, Socket } from 'socket.io';
 import { createAdapter } from '@socket.io/postgres-adapter';
 import type { Logger } from '../logger.js';
+import { endPool } from '../db/client.js';
 import type { AppContext } from '../context.js';
 import type { Principal } from '../auth/principal.js';
 import { hashKey, safeEqual } from '../auth/api-keys.js';
@@ -162,5 +163,9 @@ export async function attachDatabaseAdapter(io: SocketServer, databaseUrl: strin
   // (the adapter counts the servers a fetchSockets() must hear from this way).
   io.of('/').adapter.init();
   log.debug('live events: database adapter listening');
-  return { close: () => pool.end() };
+  return {
+    close: async () => {
+      if ((await endPool(pool)) === 'timed out') log.warn('live events pool did not close within 3 s');
+    },
+  };
 }
