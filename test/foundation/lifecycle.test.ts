@@ -8,16 +8,15 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { freePort } from '../support/ports.js';
-import { readyAt, startChildGateway } from '../support/child-gateway.js';
+import { startChildGateway } from '../support/child-gateway.js';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-lifecycle-'));
 fs.chmodSync(dataDir, 0o755);
 let pgPort: number;
-let httpPort: number;
 
 /** `npm start` as a newcomer runs it: no DATABASE_URL, so the embedded PostgreSQL under DATA_DIR. */
-const start = () => startChildGateway(httpPort, { DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort) });
-const ready = () => readyAt(httpPort);
+// HTTP port 0: the kernel picks a free one, so no other test can take it between choosing and binding.
+const start = () => startChildGateway(0, { DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort) });
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -45,11 +44,10 @@ afterAll(() => {
 describe('service lifecycle with the embedded database', () => {
   it('starts, keeps data, stops cleanly on SIGTERM, and recovers after SIGKILL', async () => {
     pgPort = await freePort();
-    httpPort = await freePort();
 
     // 1st start: initialises the cluster and migrates
     const first = start();
-    await ready();
+    await first.ready();
     await query("INSERT INTO creditors (id, name, external_ref) VALUES (gen_random_uuid(), 'Acme Finance', 'acme')");
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
@@ -58,14 +56,14 @@ describe('service lifecycle with the embedded database', () => {
 
     // 2nd start: same data
     const second = start();
-    await ready();
+    await second.ready();
     expect(await query('SELECT name FROM creditors')).toEqual([{ name: 'Acme Finance' }]);
     second.child.kill('SIGKILL');
     await second.exited;
 
     // 3rd start after SIGKILL: the orphaned server / stale lock is handled
     const third = start();
-    await ready();
+    await third.ready();
     expect(await query('SELECT name FROM creditors')).toEqual([{ name: 'Acme Finance' }]);
     third.child.kill('SIGINT');
     expect(await third.exited).toBe(0);

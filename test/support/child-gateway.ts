@@ -11,11 +11,13 @@ export interface ChildGateway {
   exited: Promise<number | null>;
   /** Everything the process wrote to stdout and stderr so far (pino JSON lines). */
   output(): string;
-  /** Resolves once GET /readyz answers 200. */
+  /** Resolves once GET /readyz answers 200; rejects with the process's output if it exits first. */
   ready(timeoutMs?: number): Promise<void>;
+  /** The gateway's base URL (with port 0, known once ready() resolved). */
+  url(): string;
 }
 
-/** Starts the gateway on 127.0.0.1:`port` with `env` (PORT and HOST are set here). */
+/** Starts the gateway on 127.0.0.1:`port` (0: any free port, no race with other tests) with `env` (PORT and HOST are set here). */
 export function startChildGateway(port: number, env: Record<string, string>): ChildGateway {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '5000', ...env },
@@ -25,11 +27,28 @@ export function startChildGateway(port: number, env: Record<string, string>): Ch
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let url: string | null = port === 0 ? null : `http://127.0.0.1:${port}`;
+  const fail = (why: string) => new Error(`${why}\n--- gateway output (exit ${child.exitCode ?? child.signalCode ?? 'none'}) ---\n${out.slice(-3000)}`);
   return {
     child,
     exited,
     output: () => out,
-    ready: (timeoutMs = 60_000) => readyAt(port, timeoutMs),
+    url: () => {
+      if (!url) throw new Error('the gateway has not reported its address yet: await ready() first');
+      return url;
+    },
+    // Fails at once with the process's output when it exits instead of becoming ready.
+    ready: async (timeoutMs = 60_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        if (child.exitCode !== null || child.signalCode !== null) throw fail('the gateway exited before it was ready');
+        // Port 0: the kernel picked the port; the 'listening' log line names it.
+        url ??= /"url":"(http:\/\/[^"]+)","msg":"listening"/.exec(out)?.[1] ?? null;
+        if (url && (await fetch(`${url}/readyz`).catch(() => null))?.status === 200) return;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw fail(`timed out after ${timeoutMs} ms waiting for /readyz 200`);
+    },
   };
 }
 
