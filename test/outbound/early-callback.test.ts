@@ -29,9 +29,12 @@ describe('status callbacks that overtake their send', () => {
     // Every callback (queued, sent, delivered) is kept once, and each stored event was processed.
     const events = await gw.ctx.db.messageStatusEvent.findMany({ where: { messageId: m.id, providerEventId: { not: null } } });
     expect(events.map((e) => e.providerStatus).sort()).toEqual(['delivered', 'queued', 'sent']);
-    const inbound = await gw.ctx.db.inboundEvent.findMany({ where: { dedupeKey: { startsWith: `twilio:status:${m.providerMessageId}:` } } });
+    // Each event is marked processed just after the status it carried is committed.
+    const inbound = await eventually(async () => {
+      const rows = await gw.ctx.db.inboundEvent.findMany({ where: { dedupeKey: { startsWith: `twilio:status:${m.providerMessageId}:` } } });
+      return rows.length === 3 && rows.every((e) => e.status === 'PROCESSED') ? rows : null;
+    }, 5_000, 'three callbacks stored and processed');
     expect(inbound).toHaveLength(3);
-    expect(inbound.every((e) => e.status === 'PROCESSED')).toBe(true);
   });
 
   it('retries a callback for a not-yet-known message within a couple of seconds, not the regular backoff', async () => {
@@ -50,6 +53,7 @@ describe('status callbacks that overtake their send', () => {
     await seedOutbound(gw, debtor.id, phone!.id, 'SMS', { providerMessageId: ghost });
     await eventually(async () => (await gw.ctx.db.message.findUnique({ where: { providerMessageId: ghost } }))?.status === 'DELIVERED', 8_000, 'DELIVERED');
     expect(Date.now() - recordedAt).toBeLessThan(8_000);
-    expect((await gw.ctx.db.inboundEvent.findUniqueOrThrow({ where: { dedupeKey: key } })).status).toBe('PROCESSED');
+    // The event is marked processed just after the status it carried is committed.
+    await eventually(async () => (await gw.ctx.db.inboundEvent.findUniqueOrThrow({ where: { dedupeKey: key } })).status === 'PROCESSED', 5_000, 'the callback marked processed');
   });
 });
