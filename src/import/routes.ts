@@ -38,6 +38,7 @@ class TooLarge extends Error {}
 /** Streams the body to `file`, stopping at `limit` bytes; the partial file is removed on any failure. */
 async function spool(req: Request, file: string, limit: number): Promise<number> {
   await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  let out: fs.WriteStream | null = null;
   try {
     // A small application/json body was already parsed by the JSON body parser; its bytes are kept.
     if (req.rawBody) {
@@ -52,10 +53,15 @@ async function spool(req: Request, file: string, limit: number): Promise<number>
         done(bytes > limit ? new TooLarge() : null, chunk);
       },
     });
-    await pipeline(req, cap, fs.createWriteStream(file, { flags: 'wx', mode: 0o600 }));
+    out = fs.createWriteStream(file, { flags: 'wx', mode: 0o600 });
+    await pipeline(req, cap, out);
     return bytes;
   } catch (e) {
-    removeQuietly(file);
+    // Removed before the caller answers, so a refused upload leaves nothing behind once the client hears 413
+    // (after the destroyed write stream has closed: it may still be opening the file).
+    const stream = out;
+    if (stream && !stream.closed) await new Promise<void>((resolve) => stream.once('close', () => resolve()));
+    await fs.promises.rm(file, { force: true });
     throw e;
   }
 }
