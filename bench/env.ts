@@ -2,7 +2,6 @@
 // database on it, and the real gateway in this process (sandbox providers,
 // loopback only). Everything is torn down by stop().
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -10,6 +9,8 @@ import { loadConfig } from '../src/config.js';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { startGateway, type Gateway } from '../src/gateway.js';
 import { createLogger } from '../src/logger.js';
+// The same helper the tests use: benchmarks and tests are both tooling around the product.
+import { freePort } from '../test/support/ports.js';
 
 export const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 // Fixed so the bench can sign Twilio webhooks exactly as the sandbox would.
@@ -24,17 +25,6 @@ export interface BenchEnv {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startBenchEnv(logLevel = process.env.BENCH_LOG_LEVEL ?? 'error'): Promise<BenchEnv> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-bench-'));

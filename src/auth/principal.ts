@@ -32,7 +32,15 @@ async function fromBearer(req: Request, ctx: AppContext): Promise<Principal | nu
   if (!header) return null;
   const m = /^Bearer\s+(\S+)$/i.exec(header);
   if (!m) return 'invalid';
-  const token = m[1]!;
+  return principalFromKey(ctx, m[1]!);
+}
+
+/**
+ * The principal an API key (or ADMIN_API_KEY) stands for, 'invalid' for an
+ * unknown or revoked key. One rule for every way a key arrives: the REST
+ * API's Bearer header and the socket.io handshake.
+ */
+export async function principalFromKey(ctx: AppContext, token: string): Promise<Principal | 'invalid'> {
   if (ctx.config.ADMIN_API_KEY && safeEqual(token, ctx.config.ADMIN_API_KEY)) {
     return { type: 'admin_env', role: 'ADMIN', name: 'ADMIN_API_KEY' };
   }

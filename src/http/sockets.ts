@@ -25,8 +25,7 @@ import { createAdapter } from '@socket.io/postgres-adapter';
 import type { Logger } from '../logger.js';
 import { endPool } from '../db/client.js';
 import type { AppContext } from '../context.js';
-import type { Principal } from '../auth/principal.js';
-import { hashKey, safeEqual } from '../auth/api-keys.js';
+import { principalFromKey, type Principal } from '../auth/principal.js';
 import { ADMIN_ROOM, campaignRoom, conversationRoom, importRoom, INBOX_ROOM } from '../conversations/live.js';
 
 /** Resolves a principal from a socket handshake (e.g. the session cookie in socket.handshake.headers.cookie). */
@@ -45,11 +44,7 @@ declare module 'socket.io' {
 async function fromToken(token: unknown, ctx: AppContext): Promise<Principal | null | 'invalid'> {
   if (token === undefined || token === null || token === '') return null;
   if (typeof token !== 'string') return 'invalid';
-  const bare = token.replace(/^Bearer\s+/i, '');
-  if (ctx.config.ADMIN_API_KEY && safeEqual(bare, ctx.config.ADMIN_API_KEY)) return { type: 'admin_env', role: 'ADMIN', name: 'ADMIN_API_KEY' };
-  const key = await ctx.db.apiKey.findUnique({ where: { hash: hashKey(bare) } });
-  if (!key || key.revokedAt) return 'invalid';
-  return { type: 'api_key', id: key.id, role: key.role, name: key.name };
+  return principalFromKey(ctx, token.replace(/^Bearer\s+/i, ''));
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
