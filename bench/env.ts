@@ -31,7 +31,11 @@ export async function startBenchEnv(logLevel = process.env.BENCH_LOG_LEVEL ?? 'e
   fs.chmodSync(root, 0o755);
   const log = createLogger(logLevel as never);
   const pgDir = path.join(root, 'pg');
-  const pgServer = await startEmbeddedPostgres({ dataDir: pgDir, port: await freePort(), database: 'postgres', log });
+  // pg_stat_statements: the sends figure reports the statements each message costs (a count that noise does not move).
+  const pgServer = await startEmbeddedPostgres({
+    dataDir: pgDir, port: await freePort(), database: 'postgres', log,
+    settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' },
+  });
   const name = 'bench';
   const admin = new pg.Client({ connectionString: pgServer.url });
   await admin.connect();
@@ -56,6 +60,7 @@ export async function startBenchEnv(logLevel = process.env.BENCH_LOG_LEVEL ?? 'e
   });
   const gateway = await startGateway(config, createLogger(config.LOG_LEVEL));
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  await pool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
   return {
     gateway,
     databaseUrl,

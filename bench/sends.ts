@@ -10,7 +10,7 @@ import { startSandboxes } from '../src/sandbox/index.js';
 import type { BenchEnv } from './env.js';
 import { ADMIN_KEY, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN } from './env.js';
 import { benchPhone, seedDebtors } from './seed.js';
-import { now, pollUntil, round, runPool } from './stats.js';
+import { countStatements, now, pollUntil, resetStatements, round, runPool, type StatementCount } from './stats.js';
 
 export interface SendsFigures {
   messages: number;
@@ -27,6 +27,9 @@ export interface SendsFigures {
   ceilingSendsPerSecond: number;
   ratioToCeiling: number;
   timedOut: boolean;
+  /** Statements PostgreSQL ran per delivered message, end to end (BEGIN/COMMIT included). */
+  statementsPerMessage: number;
+  topStatements: StatementCount['top'];
   target: { sendsPerSecond: number; ratioToCeiling: number };
 }
 
@@ -76,6 +79,7 @@ export async function benchSends(env: BenchEnv, scale: number): Promise<SendsFig
 
   const rejected: Record<string, number> = {};
   let accepted = 0;
+  await resetStatements(env.pool);
   const t0 = now();
   await runPool(count, concurrency, async (i) => {
     const p = pairs[i]!;
@@ -93,10 +97,14 @@ export async function benchSends(env: BenchEnv, scale: number): Promise<SendsFig
     }
   });
   const requestPhaseMs = now() - t0;
-  const deliveredWhere = { debt: { creditor: { externalRef: 'E2E-CRED' } }, status: 'DELIVERED' as const };
   let delivered = 0;
-  const done = await pollUntil(async () => (delivered = await gateway.ctx.db.message.count({ where: deliveredWhere })) >= accepted, timeoutMs, 50);
+  // Named bench_… so the statement count leaves the bench's own polling out.
+  const countDelivered = async () =>
+    Number((await env.pool.query<{ bench_delivered: string }>(`SELECT count(*)::text AS bench_delivered FROM messages m JOIN debts d ON d.id = m.debt_id JOIN creditors c ON c.id = d.creditor_id
+      WHERE c.external_ref = 'E2E-CRED' AND m.status = 'DELIVERED'`)).rows[0]!.bench_delivered);
+  const done = await pollUntil(async () => (delivered = await countDelivered()) >= accepted, timeoutMs, 50);
   const totalMs = now() - t0;
+  const statements = await countStatements(env.pool);
   const grouped = await gateway.ctx.db.message.groupBy({ by: ['status'], where: { debt: { creditor: { externalRef: 'E2E-CRED' } } }, _count: true });
   const statuses = Object.fromEntries(grouped.map((g) => [g.status, g._count]));
 
@@ -118,6 +126,8 @@ export async function benchSends(env: BenchEnv, scale: number): Promise<SendsFig
     ceilingSendsPerSecond,
     ratioToCeiling: round(sendsPerSecond / ceilingSendsPerSecond, 3),
     timedOut: !done,
+    statementsPerMessage: round(statements.total / Math.max(1, delivered), 1),
+    topStatements: statements.top,
     target: { sendsPerSecond: 1_000, ratioToCeiling: 0.5 },
   };
 }

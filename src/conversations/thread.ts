@@ -106,12 +106,59 @@ export function conversationStateAfter(event: TimelineEvent): ConversationState 
 }
 
 /**
- * Appends an event to the conversation's timeline. The UPDATE … RETURNING
- * takes the conversation's row lock, so concurrent appends get consecutive
- * sequence numbers in commit order. Call inside the transaction that made the
- * change, and publish the returned event after it commits. The same statement
- * returns the conversation's row as it now stands (see conversationStateAfter),
- * so publishing needs no second read.
+ * The SQL of an append, as two CTEs for a WITH clause: `bumped` takes the
+ * conversation's row lock and its next seq, `appended` inserts the event.
+ * The UPDATE's row lock gives concurrent appends consecutive sequence numbers
+ * in commit order. Arguments are SQL expressions (parameters or columns of an
+ * earlier CTE named in `from`), so a hot path can fold an append into the
+ * statement that made the change. SELECT_APPENDED reads back what the
+ * append left, for timelineEvent().
+ */
+export function appendCtes(sql: { conversationId: string; touch: string; type: string; payload: string; from?: string }): string {
+  const from = sql.from ? ` FROM ${sql.from}` : '';
+  return `bumped AS (
+      UPDATE conversations
+         SET last_seq = last_seq + 1,
+             last_activity_at = CASE WHEN ${sql.touch} THEN now() ELSE last_activity_at END${from}
+       WHERE conversations.id = ${sql.conversationId}
+   RETURNING conversations.id, conversations.last_seq, conversations.debtor_id, conversations.last_activity_at, conversations.status, conversations.flags, conversations.assignee_id),
+    appended AS (
+      INSERT INTO conversation_events (conversation_id, seq, type, payload, created_at)
+      SELECT bumped.id, bumped.last_seq, ${sql.type}, ${sql.payload}, now() FROM bumped${sql.from ? `, ${sql.from}` : ''}
+      RETURNING seq, created_at, payload)`;
+}
+
+/** Columns that timelineEvent() reads, selected from `appended` and `bumped`. */
+export const SELECT_APPENDED = `a.seq, a.created_at AS at, a.payload, b.debtor_id::text AS debtor_id, b.last_activity_at, b.status::text AS status, b.flags::text[] AS flags, b.assignee_id::text AS assignee_id
+      FROM appended a CROSS JOIN bumped b`;
+
+export interface AppendedRow {
+  seq: number;
+  at: Date;
+  payload: Record<string, unknown>;
+  debtor_id: string | null;
+  last_activity_at: Date;
+  status: string;
+  flags: string[];
+  assignee_id: string | null;
+}
+
+/**
+ * The event an append wrote, with the conversation's state right after it
+ * (see conversationStateAfter). created_at is used as stored (millisecond
+ * precision), so the live event equals the one read back later.
+ */
+export function timelineEvent(conversationId: string, type: string, row: AppendedRow): TimelineEvent {
+  const event: TimelineEvent = { conversationId, seq: row.seq, type, payload: row.payload, at: row.at.toISOString() };
+  stateAfter.set(event, { debtorId: row.debtor_id, lastActivityAt: row.last_activity_at, status: row.status, flags: row.flags, assigneeId: row.assignee_id });
+  return event;
+}
+
+/**
+ * Appends an event to the conversation's timeline (see appendCtes). Call
+ * inside the transaction that made the change, and publish the returned event
+ * after it commits. One statement: it also returns the conversation's row as
+ * it now stands, so publishing needs no second read.
  */
 export async function appendEvent(
   db: Tx,
@@ -120,28 +167,18 @@ export async function appendEvent(
   payload: Record<string, unknown>,
   opts: { touch?: boolean } = {},
 ): Promise<TimelineEvent> {
-  const touch = opts.touch ?? true;
-  // One statement instead of several round trips: the UPDATE takes the row
-  // lock and hands its new seq to the INSERT and the row's state to us.
-  const rows = await db.$queryRaw<{ seq: number; at: Date; debtor_id: string | null; last_activity_at: Date; status: string; flags: string[]; assignee_id: string | null }[]>`
-    WITH bumped AS (
-      UPDATE conversations
-         SET last_seq = last_seq + 1,
-             last_activity_at = CASE WHEN ${touch} THEN now() ELSE last_activity_at END
-       WHERE id = ${conversationId}::uuid
-   RETURNING id, last_seq, debtor_id, last_activity_at, status, flags, assignee_id),
-    inserted AS (
-      INSERT INTO conversation_events (conversation_id, seq, type, payload, created_at)
-      SELECT id, last_seq, ${type}, ${JSON.stringify(payload)}::jsonb, now() FROM bumped
-      RETURNING seq, created_at)
-    -- created_at as stored (millisecond precision), so the live event equals the one read back later
-    SELECT i.seq, i.created_at AS at, b.debtor_id::text AS debtor_id, b.last_activity_at, b.status::text AS status, b.flags::text[] AS flags, b.assignee_id::text AS assignee_id
-      FROM inserted i CROSS JOIN bumped b`;
+  const rows = await db.$queryRawUnsafe<AppendedRow[]>(
+    `WITH ${appendCtes({ conversationId: '$1::uuid', touch: '$2::boolean', type: '$3', payload: '$4::jsonb' })}
+    SELECT ${SELECT_APPENDED}`,
+    conversationId,
+    opts.touch ?? true,
+    type,
+    JSON.stringify(payload),
+  );
   const row = rows[0];
   if (!row) throw new Error(`conversation ${conversationId} not found`);
-  const event: TimelineEvent = { conversationId, seq: row.seq, type, payload, at: row.at.toISOString() };
-  stateAfter.set(event, { debtorId: row.debtor_id, lastActivityAt: row.last_activity_at, status: row.status, flags: row.flags, assigneeId: row.assignee_id });
-  return event;
+  // The caller's payload object, not the stored copy: identical content, and callers may hold references to it.
+  return timelineEvent(conversationId, type, { ...row, payload });
 }
 
 export async function eventsSince(db: Tx, conversationId: string, afterSeq: number, limit = 500): Promise<TimelineEvent[]> {

@@ -17,6 +17,7 @@ export type Db = PrismaClient;
 const INTAKE_POOL_SIZE = 4;
 
 const intakePools = new WeakMap<Db, pg.Pool>();
+const mainPools = new WeakMap<Db, pg.Pool>();
 
 /**
  * Ends a pool without letting shutdown hang: pg's end() waits for every
@@ -52,6 +53,7 @@ export function createPrisma(databaseUrl: string, opts: PrismaOptions = {}): Db 
   const main = new pg.Pool({ connectionString: databaseUrl, max: opts.poolSize ?? 20 });
   main.on('error', onLost);
   const client = new PrismaClient({ adapter: new PrismaPg(main) });
+  mainPools.set(client, main);
   const pools = [main];
   const intakeSize = opts.intakePoolSize ?? INTAKE_POOL_SIZE;
   if (intakeSize > 0) {
@@ -76,4 +78,15 @@ export function createPrisma(databaseUrl: string, opts: PrismaOptions = {}): Db 
 /** The webhook-intake pool of a client made by createPrisma (undefined for a client made otherwise). */
 export function intakePool(db: Db): pg.Pool | undefined {
   return intakePools.get(db);
+}
+
+/**
+ * The pool under a client made by createPrisma. Hot paths whose work is one
+ * hand-written statement run it here directly: the same connections, without
+ * the client's per-query overhead.
+ */
+export function sqlPool(db: Db): pg.Pool {
+  const pool = mainPools.get(db);
+  if (!pool) throw new Error('sqlPool: this client was not made by createPrisma');
+  return pool;
 }

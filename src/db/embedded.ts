@@ -82,6 +82,8 @@ export interface EmbeddedOptions {
   port: number;
   database?: string;
   log: Logger;
+  /** Extra server settings (`-c name=value`), e.g. the benchmark's pg_stat_statements. */
+  settings?: Record<string, string>;
 }
 
 /**
@@ -120,8 +122,9 @@ function postgresUserIds(): { uid: number; gid: number } | Record<string, never>
  * the terminal reaches only the gateway, which then finishes its jobs and
  * stops the database last, instead of the database dying under them.
  */
-async function spawnPostgres(bin: string, pgDir: string, port: number, log: Logger): Promise<ChildProcess> {
-  const child = spawn(bin, ['-D', pgDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'], {
+async function spawnPostgres(bin: string, pgDir: string, port: number, log: Logger, settings: Record<string, string> = {}): Promise<ChildProcess> {
+  const extra = Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
+  const child = spawn(bin, ['-D', pgDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', ...extra], {
     ...postgresUserIds(),
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -202,7 +205,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
 
   let child: ChildProcess;
   try {
-    child = await spawnPostgres(bin, pgDir, opts.port, opts.log);
+    child = await spawnPostgres(bin, pgDir, opts.port, opts.log, opts.settings);
   } catch (e) {
     throw new Error(`embedded PostgreSQL did not start on port ${opts.port} (port in use? set EMBEDDED_PG_PORT, or DATABASE_URL for your own server): ${(e as Error).message}`);
   }

@@ -22,6 +22,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Server as SocketServer, Socket } from 'socket.io';
 import { createAdapter } from '@socket.io/postgres-adapter';
+import { MessageType, type ClusterMessage } from 'socket.io-adapter';
 import type { Logger } from '../logger.js';
 import { endPool } from '../db/client.js';
 import type { AppContext } from '../context.js';
@@ -132,6 +133,33 @@ const LISTEN_WAIT_MS = 10_000;
  * Resolves once this process is LISTENing, so nothing published by another
  * gateway after start-up is missed.
  */
+type AdapterFactory = ReturnType<typeof createAdapter>;
+type Publishing = { doPublish(message: ClusterMessage): Promise<string>; serverCount(): Promise<number> };
+
+/**
+ * The adapter publishes every emit to the database (one pg_notify each, read
+ * back by every listening gateway) even when no other gateway is listening:
+ * ten statements per SMS sent, for nobody. Broadcasts are published only
+ * while another gateway is known. Gateways learn of each other from the
+ * adapter's heartbeats (a new one announces itself as soon as it listens, see
+ * below); a client of a gateway that is still starting may miss the events of
+ * those few milliseconds, and catches up from the timeline by sequence number
+ * like after any reconnect. Everything else (heartbeats, fetchSockets for
+ * presence, joins) is published as before.
+ */
+function broadcastOnlyWhenOthersListen(make: AdapterFactory): AdapterFactory {
+  return function (this: unknown, nsp: Parameters<AdapterFactory>[0]) {
+    const adapter = make(nsp) as unknown as Publishing;
+    const publish = adapter.doPublish.bind(adapter);
+    adapter.doPublish = async (message) => {
+      // "" is what the Postgres adapter returns as the offset (it has no connection-state recovery).
+      if (message.type === MessageType.BROADCAST && (await adapter.serverCount()) <= 1) return '';
+      return publish(message);
+    };
+    return adapter as unknown as ReturnType<AdapterFactory>;
+  } as AdapterFactory;
+}
+
 export async function attachDatabaseAdapter(io: SocketServer, databaseUrl: string, log: Logger): Promise<DatabaseAdapter> {
   // A name only this process's adapter connections carry: how start-up sees its LISTEN in pg_stat_activity.
   const applicationName = `socket.io-adapter-${randomBytes(6).toString('hex')}`;
@@ -141,7 +169,7 @@ export async function attachDatabaseAdapter(io: SocketServer, databaseUrl: strin
   // itself reconnects on 'end'.
   pool.on('connect', (client) => client.on('error', (err) => log.warn({ err }, 'live events: database connection lost')));
   pool.on('error', (err) => log.warn({ err }, 'live events: idle database connection failed'));
-  io.adapter(createAdapter(pool, { errorHandler: (err) => log.warn({ err }, 'live events: adapter error') }));
+  io.adapter(broadcastOnlyWhenOthersListen(createAdapter(pool, { errorHandler: (err) => log.warn({ err }, 'live events: adapter error') })));
 
   const deadline = Date.now() + LISTEN_WAIT_MS;
   for (;;) {

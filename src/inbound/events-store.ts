@@ -22,6 +22,8 @@ export interface RawInbound {
 export interface ProcessResult {
   /** Nothing to do with this event (e.g. an event type we do not track); stored as IGNORED with the reason. */
   ignored?: string;
+  /** The processor marked the event PROCESSED in the statement that did its work (nothing left to record). */
+  markedProcessed?: boolean;
 }
 
 export type Processor = (ctx: AppContext, event: InboundEvent) => Promise<ProcessResult | void>;
@@ -160,6 +162,7 @@ export async function processInboundEvent(
   try {
     if (!processor) throw new Error(`no processor for ${event.provider}:${event.kind}`);
     const result = await processor(ctx, event);
+    if (result?.markedProcessed) return { ...event, status: 'PROCESSED', lastError: null, processedAt: new Date(), nextAttemptAt: null };
     return await ctx.db.inboundEvent.update({
       where: { id },
       data: {

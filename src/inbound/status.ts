@@ -5,9 +5,10 @@
 import type { AppContext } from '../context.js';
 import { Prisma, type Message } from '../generated/prisma/client.js';
 import type { MessageStatus } from '../generated/prisma/enums.js';
-import { appendEvent } from '../conversations/thread.js';
+import { appendCtes, appendEvent, SELECT_APPENDED, timelineEvent, type AppendedRow } from '../conversations/thread.js';
+import { sqlPool } from '../db/client.js';
 import { MessageNotFound } from './events-store.js';
-import { inThread, isUniqueViolation, type Tx, type TxOutcome } from './thread-writer.js';
+import { finishOutcome, inThread, isUniqueViolation, newOutcome, type Tx, type TxOutcome } from './thread-writer.js';
 
 const RANK: Record<MessageStatus, number> = {
   PENDING: 0,
@@ -37,6 +38,11 @@ export function advances(current: MessageStatus, next: MessageStatus): boolean {
   return RANK[next] > RANK[current];
 }
 
+/** RANK as a SQL expression over a MessageStatus expression (the same table, so SQL and code agree). */
+function rankSql(expr: string): string {
+  return `(CASE (${expr})::text ${Object.entries(RANK).map(([status, rank]) => `WHEN '${status}' THEN ${rank}`).join(' ')} END)`;
+}
+
 export type MessageRef = { providerMessageId: string } | { id: string } | { anyOf: Prisma.MessageWhereInput[] };
 
 export interface StatusUpdate {
@@ -44,15 +50,27 @@ export interface StatusUpdate {
   /** null: recorded in the history without changing the message's status (opens, AMD results, recordings). */
   status: MessageStatus | null;
   providerStatus: string;
-  providerEventId: string;
+  /** null: no provider event id (dispatch's own record of the acceptance). */
+  providerEventId: string | null;
   errorCode?: string | null;
   errorMessage?: string | null;
   occurredAt?: Date;
   detail?: Record<string, unknown>;
   /** Merged into messages.call_outcome (voice). */
   callOutcome?: Record<string, unknown>;
-  /** Consequences in the same transaction (bounce → address invalid, spam report → opt-out …). */
+  /** Consequences in the same transaction (bounce → address invalid, spam report → opt-out …). Pass only when there are any: an update without them takes the one-statement path. */
   effects?: (tx: Tx, message: Message, out: TxOutcome) => Promise<void>;
+  /** The provider accepted the send (dispatch): its id for the message, recorded with the status. */
+  accepted?: { provider: string; providerMessageId: string | null };
+  /** The stored webhook event this update comes from: marked PROCESSED by the same statement where it can be. */
+  inboundEventId?: string;
+}
+
+export interface StatusApplied {
+  /** false: this provider event was applied before (or concurrently). */
+  applied: boolean;
+  /** The inbound event was marked PROCESSED together with the update (its processor need not). */
+  inboundEventMarked: boolean;
 }
 
 function whereOf(ref: MessageRef): Prisma.MessageWhereInput {
@@ -77,8 +95,94 @@ export async function lockMessage(tx: Tx, ref: { id: string } | { providerMessag
   return rows[0] ?? null;
 }
 
-/** Applies one status callback. Returns false when this event was applied before. */
-export async function applyStatus(ctx: AppContext, u: StatusUpdate): Promise<boolean> {
+/** Applies one status update (a provider callback, or dispatch recording the provider's acceptance). */
+export async function applyStatus(ctx: AppContext, u: StatusUpdate): Promise<StatusApplied> {
+  if (!('anyOf' in u.ref) && !u.effects && !u.callOutcome) return applyStatusInOneStatement(ctx, u, u.ref);
+  return { applied: await applyStatusInTransaction(ctx, u), inboundEventMarked: false };
+}
+
+/**
+ * The common case — a plain status change of a message known by its id or
+ * the provider's id — as one statement instead of a transaction of seven:
+ * lock the message, record the event (its unique provider id refuses a
+ * repeat, and then nothing else is written), move the status forward only,
+ * append the timeline event, and mark the webhook's stored event processed.
+ * Under READ COMMITTED the row lock taken first makes concurrent callbacks for
+ * one message apply one after the other, each seeing the other's result.
+ */
+async function applyStatusInOneStatement(ctx: AppContext, u: StatusUpdate, ref: { id: string } | { providerMessageId: string }): Promise<StatusApplied> {
+  const occurredAt = u.occurredAt ?? new Date();
+  const byId = 'id' in ref;
+  const params: unknown[] = [
+    byId ? ref.id : ref.providerMessageId, // $1
+    u.status, // $2
+    u.providerStatus, // $3
+    u.errorCode ?? null, // $4
+    u.errorMessage ? u.errorMessage.slice(0, 1000) : null, // $5
+    u.providerEventId, // $6
+    u.detail === undefined ? null : JSON.stringify(u.detail), // $7
+    occurredAt, // $8
+    occurredAt.toISOString(), // $9
+    u.accepted?.provider ?? null, // $10
+    u.accepted?.providerMessageId ?? null, // $11
+    u.inboundEventId ?? null, // $12
+    Boolean(u.accepted), // $13
+  ];
+  const rows = await sqlPool(ctx.db).query<AppendedRow & { found: boolean; message_id: string | null; conversation_id: string | null }>(
+    `WITH cur AS (
+      SELECT id, conversation_id, channel, direction, status, ${rankSql('status')} AS rank
+        FROM messages WHERE ${byId ? 'id = $1::uuid' : 'provider_message_id = $1'} FOR UPDATE),
+    recorded AS (
+      INSERT INTO message_status_events (message_id, status, provider_status, error_code, provider_event_id, detail, occurred_at)
+      SELECT id, COALESCE($2::"MessageStatus", status), $3, $4, $6, $7::jsonb, $8 FROM cur
+      ON CONFLICT (provider_event_id) DO NOTHING
+      RETURNING message_id),
+    next AS (
+      SELECT cur.*, ($2::"MessageStatus" IS NOT NULL AND ${rankSql('$2::"MessageStatus"')} > cur.rank) AS moved FROM cur JOIN recorded ON recorded.message_id = cur.id),
+    changed AS (
+      -- One UPDATE (a statement may change a row once): the status only moves forward; the provider's
+      -- acceptance ($13) is recorded whatever the status did (a callback that overtook it waited for this id).
+      UPDATE messages m
+         SET status = CASE WHEN next.moved THEN $2::"MessageStatus" ELSE m.status END,
+             delivered_at = CASE WHEN next.moved AND $2::text = 'DELIVERED' THEN $8 ELSE m.delivered_at END,
+             sent_at = CASE WHEN m.sent_at IS NULL AND ($13 OR (next.moved AND $2::text IN ('SENT', 'MAILED'))) THEN $8 ELSE m.sent_at END,
+             error_code = CASE WHEN $13 THEN NULL WHEN next.moved THEN COALESCE($4, m.error_code) ELSE m.error_code END,
+             error_message = CASE WHEN $13 THEN NULL WHEN next.moved THEN COALESCE($5, m.error_message) ELSE m.error_message END,
+             provider = CASE WHEN $13 THEN $10 ELSE m.provider END,
+             provider_message_id = CASE WHEN $13 THEN $11 ELSE m.provider_message_id END,
+             updated_at = now()
+        FROM next WHERE m.id = next.id AND (next.moved OR $13)
+      RETURNING m.id),
+    ${appendCtes({
+      conversationId: 'next.conversation_id',
+      touch: 'false',
+      type: `'message.status'`,
+      from: 'next',
+      payload: `jsonb_build_object('messageId', next.id, 'channel', next.channel, 'direction', next.direction,
+          'status', CASE WHEN next.moved THEN $2::text ELSE next.status::text END, 'previousStatus', next.status, 'advanced', next.moved,
+          'providerStatus', $3::text, 'occurredAt', $9::text)
+        || CASE WHEN $4::text IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('errorCode', $4::text) END
+        || CASE WHEN $10::text IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('provider', $10::text) END`,
+    })},
+    marked AS (
+      UPDATE inbound_events SET status = 'PROCESSED', last_error = NULL, processed_at = now(), next_attempt_at = NULL
+       WHERE id = $12::uuid AND EXISTS (SELECT 1 FROM cur)
+      RETURNING id)
+    SELECT EXISTS (SELECT 1 FROM cur) AS found, (SELECT id::text FROM next) AS message_id, (SELECT conversation_id::text FROM next) AS conversation_id, x.*
+      FROM (SELECT 1) one LEFT JOIN (SELECT ${SELECT_APPENDED}) x ON true`,
+    params,
+  );
+  const row = rows.rows[0]!;
+  if (!row.found) throw new MessageNotFound(JSON.stringify(ref), 'providerMessageId' in ref ? ref.providerMessageId : undefined);
+  if (row.seq === null || row.conversation_id === null) return { applied: false, inboundEventMarked: u.inboundEventId !== undefined };
+  const out = newOutcome();
+  out.events.push(timelineEvent(row.conversation_id, 'message.status', row));
+  await finishOutcome(ctx, out);
+  return { applied: true, inboundEventMarked: u.inboundEventId !== undefined };
+}
+
+/** Updates that need the message in hand (effects, call outcomes) or search by several keys: one transaction. Returns false when this event was applied before. */
+async function applyStatusInTransaction(ctx: AppContext, u: StatusUpdate): Promise<boolean> {
   // No "seen this event?" pre-check: the unique provider_event_id refuses a repeat inside the transaction.
   const waitFor = 'providerMessageId' in u.ref ? u.ref.providerMessageId : undefined;
   const direct = 'anyOf' in u.ref ? null : u.ref;

@@ -149,16 +149,18 @@ async function processSmsStatus(ctx: AppContext, event: InboundEvent) {
   if (!sid) return { ignored: 'no MessageSid' };
   if (!(providerStatus in SMS_STATUS)) return { ignored: `unknown MessageStatus ${providerStatus}` };
   const errorCode = p.ErrorCode || null;
-  await applyStatus(ctx, {
+  const { inboundEventMarked } = await applyStatus(ctx, {
     ref: { providerMessageId: sid },
+    inboundEventId: event.id,
     status: SMS_STATUS[providerStatus] ?? null,
     providerStatus,
     providerEventId: `twilio:status:${sid}:${providerStatus}`,
     errorCode,
     errorMessage: p.ErrorMessage ?? null,
     detail: { to: p.To, from: p.From, ...(errorCode ? { errorCode } : {}) },
-    effects: async (tx, message, out) => {
-      if (!message.contactPointId || !errorCode) return;
+    // Only an error code has consequences; without one the update takes the one-statement path.
+    effects: errorCode ? async (tx, message, out) => {
+      if (!message.contactPointId) return;
       const cause = { messageId: message.id, errorCode };
       if (errorCode === '21610') {
         // The carrier says this number replied STOP (possibly to another sender of ours): honour it here too.
@@ -169,8 +171,9 @@ async function processSmsStatus(ctx: AppContext, event: InboundEvent) {
         await audit(tx, { type: 'provider', id: 'twilio' }, { action: 'contact_point.invalidate', entityType: 'contact_point', entityId: message.contactPointId, data: cause });
         out.events.push(await appendEvent(tx, message.conversationId, 'contact_point.invalid', { contactPointId: message.contactPointId, reason: `twilio:${errorCode}`, ...cause }));
       }
-    },
+    } : undefined,
   });
+  return inboundEventMarked ? { markedProcessed: true } : undefined;
 }
 
 const CALL_STATUS: Record<string, MessageStatus> = {

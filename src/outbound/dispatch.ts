@@ -16,6 +16,7 @@ import { applyContactPointEffect } from './effects.js';
 import { unsubscribeUrl } from '../inbound/consent.js';
 import { letterPdfUrl } from './files.js';
 import { notifyProviderId } from '../inbound/events-store.js';
+import { applyStatus } from '../inbound/status.js';
 import type { Channel } from '../generated/prisma/enums.js';
 
 export const DISPATCH_JOB = 'dispatch-message';
@@ -181,16 +182,17 @@ export async function dispatchMessage(ctx: AppContext, adapters: ChannelAdapters
 
   // 3. record acceptance. The provider has the message now, so this must not
   // be lost to a busy pool: retried a few times before giving up loudly.
-  await withRetries(ctx, m.id, () => ctx.db.$transaction(async (tx) => {
-    events.length = 0;
-    await tx.message.update({
-      where: { id: m.id },
-      data: { status: result.status, provider: result.provider, providerMessageId: result.providerMessageId, sentAt: now, errorCode: null, errorMessage: null },
-    });
-    await tx.messageStatusEvent.create({ data: { messageId: m.id, status: result.status, providerStatus: result.status.toLowerCase(), detail: (result.detail ?? {}) as object } });
-    events.push(await appendEvent(tx, m.conversationId, 'message.status', { messageId: m.id, status: result.status, provider: result.provider }, { touch: false }));
-  }, TX_OPTIONS));
-  await recordEvents(ctx, events);
+  await withRetries(ctx, m.id, () =>
+    applyStatus(ctx, {
+      ref: { id: m.id },
+      status: result.status,
+      providerStatus: result.status.toLowerCase(),
+      providerEventId: null,
+      detail: result.detail ?? {},
+      occurredAt: now,
+      accepted: { provider: result.provider, providerMessageId: result.providerMessageId },
+    }),
+  );
   // A status callback that overtook this send is waiting for the id: wake it now, not after a retry delay.
   if (result.providerMessageId) notifyProviderId(result.providerMessageId);
   ctx.log.info({ messageId: m.id, channel: m.channel, provider: result.provider, providerMessageId: result.providerMessageId }, 'message handed to provider');
