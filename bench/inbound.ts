@@ -12,7 +12,7 @@ import twilio from 'twilio';
 import type { BenchEnv } from './env.js';
 import { TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN } from './env.js';
 import { benchPhone } from './seed.js';
-import { pollUntil, round } from './stats.js';
+import { countStatements, pollUntil, resetStatements, round, type StatementCount } from './stats.js';
 
 export const SMS_PATH = '/webhooks/twilio/sms';
 
@@ -103,6 +103,9 @@ export interface InboundFigures {
   durationSeconds: number;
   gateway: LoadFigures;
   persisted: { inboundEvents: number; messages: number; distinctMessages: number; exactlyOnce: boolean };
+  /** Statements PostgreSQL ran per accepted webhook, intake and processing (BEGIN/COMMIT included). */
+  statementsPerMessage: number;
+  topStatements: StatementCount['top'];
   ceiling: LoadFigures & { rows: number };
   target: { p99Ms: number; errors: 0 };
 }
@@ -113,13 +116,15 @@ export async function benchInbound(env: BenchEnv, scale: number): Promise<Inboun
   const amount = rate * durationSeconds;
   const gw = env.gateway;
   const sidPrefix = `SMbenchin${Date.now().toString(16)}`;
+  await resetStatements(env.pool);
   const gateway = await fire(gw.url, gw.ctx.publicBaseUrl, sidPrefix, '646', rate, amount);
 
   // Persisted exactly once: one stored event and one inbound message per accepted request.
   const like = `${sidPrefix}%`;
   const count = async () => {
+    // Named bench_… so the statement count leaves this polling out.
     const r = await env.pool.query<{ events: string; messages: string; distinct: string }>(
-      `SELECT (SELECT count(*) FROM inbound_events WHERE dedupe_key LIKE $1) AS events,
+      `SELECT (SELECT count(*) FROM inbound_events WHERE dedupe_key LIKE $1) AS events, 'bench_persisted' AS bench_persisted,
               (SELECT count(*) FROM messages WHERE provider_message_id LIKE $2 AND direction = 'INBOUND') AS messages,
               (SELECT count(DISTINCT provider_message_id) FROM messages WHERE provider_message_id LIKE $2 AND direction = 'INBOUND') AS distinct`,
       [`twilio:sms:${like}`, like],
@@ -128,6 +133,7 @@ export async function benchInbound(env: BenchEnv, scale: number): Promise<Inboun
   };
   let persisted = await count();
   await pollUntil(async () => (persisted = await count()).messages >= gateway.ok2xx, 60_000, 200);
+  const statements = await countStatements(env.pool);
 
   const bare = await bareServer(env);
   let ceiling: LoadFigures;
@@ -143,6 +149,8 @@ export async function benchInbound(env: BenchEnv, scale: number): Promise<Inboun
     gateway,
     persisted: { ...persisted, exactlyOnce: persisted.inboundEvents === gateway.ok2xx && persisted.messages === gateway.ok2xx && persisted.distinctMessages === gateway.ok2xx },
     ceiling: { ...ceiling, rows },
+    statementsPerMessage: round(statements.total / Math.max(1, gateway.ok2xx), 1),
+    topStatements: statements.top,
     target: { p99Ms: 50, errors: 0 },
   };
 }

@@ -114,12 +114,19 @@ export function conversationStateAfter(event: TimelineEvent): ConversationState 
  * statement that made the change. SELECT_APPENDED reads back what the
  * append left, for timelineEvent().
  */
-export function appendCtes(sql: { conversationId: string; touch: string; type: string; payload: string; from?: string }): string {
+export function appendCtes(sql: { conversationId: string; touch: string; type: string; payload: string; from?: string; inboundChannel?: string }): string {
   const from = sql.from ? ` FROM ${sql.from}` : '';
+  // An inbound message: the thread remembers its channel (replies go back on it) and reopens.
+  const inbound = sql.inboundChannel
+    ? `,
+             last_inbound_channel = ${sql.inboundChannel},
+             snoozed_until = CASE WHEN conversations.status <> 'OPEN' THEN NULL ELSE conversations.snoozed_until END,
+             status = 'OPEN'`
+    : '';
   return `bumped AS (
       UPDATE conversations
          SET last_seq = last_seq + 1,
-             last_activity_at = CASE WHEN ${sql.touch} THEN now() ELSE last_activity_at END${from}
+             last_activity_at = CASE WHEN ${sql.touch} THEN now() ELSE last_activity_at END${inbound}${from}
        WHERE conversations.id = ${sql.conversationId}
    RETURNING conversations.id, conversations.last_seq, conversations.debtor_id, conversations.last_activity_at, conversations.status, conversations.flags, conversations.assignee_id),
     appended AS (
@@ -165,15 +172,15 @@ export async function appendEvent(
   conversationId: string,
   type: string,
   payload: Record<string, unknown>,
-  opts: { touch?: boolean } = {},
+  /** inboundChannel: the event is an inbound message on that channel (see appendCtes). */
+  opts: { touch?: boolean; inboundChannel?: string } = {},
 ): Promise<TimelineEvent> {
+  const params: unknown[] = [conversationId, opts.touch ?? true, type, JSON.stringify(payload)];
+  if (opts.inboundChannel) params.push(opts.inboundChannel);
   const rows = await db.$queryRawUnsafe<AppendedRow[]>(
-    `WITH ${appendCtes({ conversationId: '$1::uuid', touch: '$2::boolean', type: '$3', payload: '$4::jsonb' })}
+    `WITH ${appendCtes({ conversationId: '$1::uuid', touch: '$2::boolean', type: '$3', payload: '$4::jsonb', inboundChannel: opts.inboundChannel ? '$5::"Channel"' : undefined })}
     SELECT ${SELECT_APPENDED}`,
-    conversationId,
-    opts.touch ?? true,
-    type,
-    JSON.stringify(payload),
+    ...params,
   );
   const row = rows[0];
   if (!row) throw new Error(`conversation ${conversationId} not found`);

@@ -106,10 +106,7 @@ export async function recordInboundMessage(ctx: AppContext, input: InboundMessag
       for (const a of input.attachments) {
         attachments.push(await tx.attachment.create({ data: { messageId: message.id, filename: a.filename, contentType: a.contentType, size: a.size, sha256: a.sha256, path: a.path } }));
       }
-      await tx.conversation.update({
-        where: { id: conversation.id },
-        data: { lastInboundChannel: input.channel, ...(conversation.status !== 'OPEN' ? { status: 'OPEN', snoozedUntil: null } : {}) },
-      });
+      // The same statement records the inbound channel on the conversation and reopens it.
       out.events.push(
         await appendEvent(tx, conversation.id, 'message.created', {
           message: messageView(message, attachments),
@@ -117,7 +114,7 @@ export async function recordInboundMessage(ctx: AppContext, input: InboundMessag
           ...(m.kind === 'thread' ? { matchedBy: m.via } : { unmatchedReason: m.reason }),
           intents: classification.intents,
           ...(input.keyword ? { keyword: input.keyword } : {}),
-        }),
+        }, { inboundChannel: input.channel }),
       );
 
       const threadFlags: ConversationFlag[] = [];

@@ -78,13 +78,15 @@ async function processSms(ctx: AppContext, event: InboundEvent) {
   const p = storedParams(event);
   const sid = p.MessageSid ?? p.SmsSid;
   if (!sid) return { ignored: 'no MessageSid' };
-  if (await findExistingInbound(ctx, { providerMessageId: sid })) return;
+  const numMedia = Math.min(Number(p.NumMedia ?? 0) || 0, 10);
+  // Landing it twice is refused by the unique MessageSid anyway; the look-ahead only spares
+  // re-downloading media, or a repeat after an attempt whose message landed but whose mark did not.
+  if ((numMedia > 0 || event.attempts > 1) && (await findExistingInbound(ctx, { providerMessageId: sid }))) return;
   const from = normalizePhone(p.From ?? '') ?? p.From ?? '';
   const to = p.To ? (normalizePhone(p.To) ?? p.To) : null;
 
   const attachments: StoredAttachment[] = [];
   const skipped: SkippedAttachment[] = [];
-  const numMedia = Math.min(Number(p.NumMedia ?? 0) || 0, 10);
   for (let i = 0; i < numMedia; i++) {
     const url = p[`MediaUrl${i}`];
     const declared = p[`MediaContentType${i}`];

@@ -78,11 +78,10 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
       if (decision.outcome === 'refuse') return { outcome: 'refuse' as const, decision };
 
       const routed = decision as RoutedDecision;
-      const priorOutbound = await tx.message.count({ where: { debtorId: req.debtorId, direction: 'OUTBOUND', status: { notIn: ['CANCELLED', 'FAILED'] } } });
       const locale = req.locale ?? debtor.locale;
       const rendered = renderContent(ctx, {
         intent: req.intent, freeText: req.freeText, channel: routed.channel, locale, debtor, debt, contactPointId: routed.contactPointId, now,
-        agentName: actor.type === 'user' ? actor.name : undefined, extra: req.vars, firstCommunication: priorOutbound === 0,
+        agentName: actor.type === 'user' ? actor.name : undefined, extra: req.vars, firstCommunication: !debtor.contactedBefore,
       });
       const content = bodyOf(rendered);
       const messageId = randomUUID();
@@ -135,9 +134,10 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
           countsAsAttempt: true,
           idempotencyKey: req.idempotencyKey ?? null,
           createdById: actor.type === 'user' ? actor.id ?? null : null,
-          statusEvents: { create: { status: deferred ? 'SCHEDULED' : 'PENDING', detail: { reasons: routed.reasons.map((r) => r.rule) } } },
         },
       });
+      // Not nested in the create: Prisma would read the message back a second time.
+      await tx.messageStatusEvent.create({ data: { messageId, status: message.status, detail: { reasons: routed.reasons.map((r) => r.rule) } }, select: { id: true } });
       events.push(
         await appendEvent(tx, conversation.id, 'message.created', {
           messageId: message.id, direction: 'OUTBOUND', channel: message.channel, status: message.status, intent: req.intent, scheduledAt: routed.sendAt.toISOString(),

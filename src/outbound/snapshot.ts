@@ -45,6 +45,8 @@ export interface SnapshotDebtor {
   fullName: string;
   locale: string;
   jurisdiction: string | null;
+  /** Any outbound message to this debtor before (not cancelled or failed): is this the first communication (Reg F validation notice)? */
+  contactedBefore: boolean;
 }
 
 export async function loadSnapshotWithDebtor(tx: Tx, debtorId: string, now: Date, opts: SnapshotOptions = {}): Promise<{ snapshot: RouterSnapshot; debtor: SnapshotDebtor } | null> {
@@ -54,6 +56,7 @@ export async function loadSnapshotWithDebtor(tx: Tx, debtorId: string, now: Date
   const exclude = opts.excludeMessageId ? Prisma.sql`AND m.id <> ${opts.excludeMessageId}::uuid` : Prisma.empty;
   const rows = await tx.$queryRaw<SnapshotQueryRow[]>`
     SELECT d.id::text AS id, d.full_name AS "fullName", d.locale, d.jurisdiction, d.time_zone AS "timeZone", d.restrictions::text[] AS restrictions,
+      EXISTS (SELECT 1 FROM messages p WHERE p.debtor_id = d.id AND p.direction = 'OUTBOUND' AND p.status NOT IN ('CANCELLED', 'FAILED')) AS "contactedBefore",
       COALESCE((SELECT json_agg(json_build_object(
           'id', c.id, 'kind', c.kind, 'value', c.value, 'isMobile', c.is_mobile, 'isWork', c.is_work, 'employerForbidsContact', c.employer_forbids_contact,
           'country', c.country, 'region', c.region, 'postalCode', c.postal_code, 'city', c.city, 'timeZone', c.time_zone, 'valid', c.valid,
@@ -83,12 +86,12 @@ export async function loadSnapshotWithDebtor(tx: Tx, debtorId: string, now: Date
     messages: json(row.messages).map((m) => ({ ...m, createdAt: new Date(m.createdAt), scheduledAt: date(m.scheduledAt), sentAt: date(m.sentAt) })),
     suppressed: groupSuppressions(json(row.suppressions)),
   }, now, opts);
-  return { snapshot, debtor: { id: debtor.id, fullName: debtor.fullName, locale: debtor.locale, jurisdiction: debtor.jurisdiction } };
+  return { snapshot, debtor: { id: debtor.id, fullName: debtor.fullName, locale: debtor.locale, jurisdiction: debtor.jurisdiction, contactedBefore: row.contactedBefore } };
 }
 
 /** One debtor's snapshot rows as the single query returns them (relations as JSON, timestamps as ISO strings). */
 interface SnapshotQueryRow {
-  id: string; fullName: string; locale: string; jurisdiction: string | null; timeZone: string | null; restrictions: string[];
+  id: string; fullName: string; locale: string; jurisdiction: string | null; timeZone: string | null; restrictions: string[]; contactedBefore: boolean;
   contactPoints: SnapshotContactPoint[] | string;
   preferences: SnapshotRows['preferences'] | string;
   debts: (Omit<SnapshotRows['debts'][number], 'lastPhoneConversationAt'> & { lastPhoneConversationAt: string | null })[] | string;

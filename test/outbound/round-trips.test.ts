@@ -10,7 +10,7 @@ import { intakePool } from '../../src/db/client.js';
 import { storeInbound } from '../../src/inbound/events-store.js';
 import { lockMessage } from '../../src/inbound/status.js';
 import { appendEvent, conversationFor, conversationIdFor, conversationStateAfter, eventsSince } from '../../src/conversations/thread.js';
-import { loadSnapshot } from '../../src/outbound/snapshot.js';
+import { loadSnapshot, loadSnapshotWithDebtor } from '../../src/outbound/snapshot.js';
 
 describe('single-round-trip readers', () => {
   let gw: TestGateway;
@@ -69,6 +69,20 @@ describe('single-round-trip readers', () => {
     const [loaded] = await eventsSince(gw.ctx.db, conversationId, event.seq - 1);
     expect(loaded).toEqual(event);
     expect(conversationStateAfter(loaded!)).toBeUndefined();
+  });
+
+  it('tells from the snapshot query whether the debtor was contacted before (cancelled and failed sends do not count, inbound does not)', async () => {
+    const s = await seedDebtor(gw);
+    const conversationId = await conversationIdFor(gw.ctx.db, s.debtorId);
+    const contactedBefore = async () => (await loadSnapshotWithDebtor(gw.ctx.db, s.debtorId, new Date()))!.debtor.contactedBefore;
+    expect(await contactedBefore()).toBe(false);
+    const base = { conversationId, debtorId: s.debtorId, debtId: s.debtId, channel: 'SMS' as const, body: 'x' };
+    await gw.ctx.db.message.create({ data: { ...base, direction: 'INBOUND', status: 'RECEIVED' } });
+    await gw.ctx.db.message.create({ data: { ...base, direction: 'OUTBOUND', status: 'CANCELLED' } });
+    await gw.ctx.db.message.create({ data: { ...base, direction: 'OUTBOUND', status: 'FAILED' } });
+    expect(await contactedBefore()).toBe(false);
+    await gw.ctx.db.message.create({ data: { ...base, direction: 'OUTBOUND', status: 'PENDING' } });
+    expect(await contactedBefore()).toBe(true);
   });
 
   it('builds the snapshot history from the one query: exclusions, reservations and voicemails as before', async () => {
