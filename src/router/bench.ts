@@ -103,7 +103,7 @@ function digits(rand: () => number, n: number): string {
   return out;
 }
 
-interface SyntheticDebtor {
+export interface SyntheticDebtor {
   snapshot: RouterSnapshot;
   requests: RouteRequest[];
 }
@@ -230,19 +230,34 @@ function syntheticDebtor(rand: () => number, index: number, decisions: number): 
   return { snapshot, requests };
 }
 
-/** Generate `debtors` synthetic debtors, route `decisionsPerDebtor` requests each, return the rate. */
-export function runRouterBenchmark(options: RouterBenchOptions = {}): RouterBenchResult {
-  const debtors = options.debtors ?? 10_000;
-  const perDebtor = options.decisionsPerDebtor ?? 5;
-  const mode = options.mode ?? 'warm';
-  const rand = prng(options.seed ?? 42);
-  const router = createRouter(options.config);
+export interface SyntheticWorkload {
+  population: SyntheticDebtor[];
+  /** One decision clock per request, in population order (debtor by debtor). */
+  clocks: Float64Array;
+}
 
+/**
+ * The benchmark's deterministic workload: `debtors` synthetic debtors with
+ * `decisionsPerDebtor` requests each, and a clock per request. Exported so tests can
+ * check verdicts over the very data the benchmark measures.
+ */
+export function syntheticWorkload(debtors: number, perDebtor: number, seed = 42): SyntheticWorkload {
+  const rand = prng(seed);
   const population: SyntheticDebtor[] = [];
   for (let i = 0; i < debtors; i++) population.push(syntheticDebtor(rand, i, perDebtor));
   // Each decision gets its own clock spread over three days, so quiet hours and limits vary.
   const clocks = new Float64Array(debtors * perDebtor);
   for (let i = 0; i < clocks.length; i++) clocks[i] = BASE_NOW + Math.floor(rand() * 3 * DAY);
+  return { population, clocks };
+}
+
+/** Generate `debtors` synthetic debtors, route `decisionsPerDebtor` requests each, return the rate. */
+export function runRouterBenchmark(options: RouterBenchOptions = {}): RouterBenchResult {
+  const debtors = options.debtors ?? 10_000;
+  const perDebtor = options.decisionsPerDebtor ?? 5;
+  const mode = options.mode ?? 'warm';
+  const router = createRouter(options.config);
+  const { population, clocks } = syntheticWorkload(debtors, perDebtor, options.seed ?? 42);
 
   // The per-decision snapshot is built inside the loop, as a caller would: 'warm' reuses the
   // debtor's arrays (zone resolution memoised), 'cold' copies them (resolved every time).

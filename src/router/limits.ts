@@ -5,7 +5,7 @@
 
 import { HISTORY_DAYS, REG_F_AFTER_CONVERSATION_DAYS } from './rules.js';
 import type { ZoneClock } from './local-time.js';
-import type { CapRule, Channel, ContactLimits, DebtSnapshot, HistoryEntry } from './types.js';
+import type { CapRule, Channel, ContactLimits, ContactPointSnapshot, DebtSnapshot, HistoryEntry } from './types.js';
 import { CHANNELS, RouterInputError } from './types.js';
 import { DAY_MS } from './local-time.js';
 
@@ -20,10 +20,21 @@ export interface CapCheck {
   freeAt: number | null;
 }
 
-/** Outbound attempts that count toward limits, oldest first. */
+/**
+ * Outbound attempts that count toward limits, oldest first. Built by insertion (the
+ * history is a few dozen entries at most): one array per decision instead of a filtered
+ * copy plus the sort's own work array. Entries with equal times keep history order.
+ */
 export function countedAttempts(history: readonly HistoryEntry[]): HistoryEntry[] {
-  const counted = history.filter((h) => h.direction === 'OUTBOUND' && h.countsAsAttempt);
-  counted.sort((a, b) => a.at.getTime() - b.at.getTime());
+  const counted: HistoryEntry[] = [];
+  for (const h of history) {
+    if (h.direction !== 'OUTBOUND' || !h.countsAsAttempt) continue;
+    const at = h.at.getTime();
+    let i = counted.length;
+    counted.push(h);
+    for (; i > 0 && (counted[i - 1] as HistoryEntry).at.getTime() > at; i--) counted[i] = counted[i - 1] as HistoryEntry;
+    counted[i] = h;
+  }
   return counted;
 }
 
@@ -32,34 +43,56 @@ export function capApplies(cap: CapRule, channel: Channel, toWorkPoint: boolean)
   return cap.channels === 'ALL' || cap.channels.includes(channel);
 }
 
+/** Does attempt `h` count toward `cap` for this debt? (Time aside.) */
+function countsToward(
+  cap: AppliedCap,
+  h: HistoryEntry,
+  debtId: string,
+  points: readonly ContactPointSnapshot[],
+): boolean {
+  if (cap.channels !== 'ALL' && !cap.channels.includes(h.channel)) return false;
+  if (cap.scope === 'debt' && h.debtId !== null && h.debtId !== debtId) return false;
+  if (cap.workOnly && !(h.contactPointId && isWorkPoint(points, h.contactPointId))) return false;
+  return true;
+}
+
+/** Is `id` one of the debtor's work contact points? Only workOnly caps ask, so no set is built per decision. */
+function isWorkPoint(points: readonly ContactPointSnapshot[], id: string): boolean {
+  for (const cp of points) if (cp.isWork && cp.id === id) return true;
+  return false;
+}
+
 /**
  * Is `cap` reached at instant t? Counted entries are those on the cap's channels,
  * about this debt (or no debt — counted against every debt, the stricter reading)
- * when scoped per debt, and to work points when workOnly.
+ * when scoped per debt, and to work points (of `points`) when workOnly. `attempts` must be oldest
+ * first (countedAttempts), so the counted times come out sorted without collecting them.
  */
 export function checkCap(
   cap: AppliedCap,
   t: number,
   attempts: readonly HistoryEntry[],
   debtId: string,
-  workPointIds: ReadonlySet<string>,
+  points: readonly ContactPointSnapshot[],
 ): CapCheck | null {
   const windowMs = cap.days * DAY_MS;
   const since = t - windowMs;
-  const times: number[] = [];
+  let count = 0;
+  for (const h of attempts) {
+    if (h.at.getTime() > since && countsToward(cap, h, debtId, points)) count++;
+  }
+  if (count < cap.max) return null;
+  if (cap.max === 0) return { cap, count, freeAt: null };
+  // Enough of the oldest must leave the window to get below max: the counted entry at
+  // index count − max (oldest first) leaves at its time + window.
+  let index = 0;
   for (const h of attempts) {
     const at = h.at.getTime();
-    if (at <= since) continue;
-    if (cap.channels !== 'ALL' && !cap.channels.includes(h.channel)) continue;
-    if (cap.scope === 'debt' && h.debtId !== null && h.debtId !== debtId) continue;
-    if (cap.workOnly && !(h.contactPointId && workPointIds.has(h.contactPointId))) continue;
-    times.push(at);
+    if (at <= since || !countsToward(cap, h, debtId, points)) continue;
+    if (index === count - cap.max) return { cap, count, freeAt: at + windowMs };
+    index++;
   }
-  if (times.length < cap.max) return null;
-  if (cap.max === 0) return { cap, count: times.length, freeAt: null };
-  // Enough of the oldest must leave the window to get below max: entry k leaves at times[k] + window.
-  const freeAt = (times[times.length - cap.max] as number) + windowMs;
-  return { cap, count: times.length, freeAt };
+  throw new Error('checkCap: counted entries changed between passes'); // unreachable: both passes filter alike
 }
 
 /**

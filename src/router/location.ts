@@ -67,28 +67,24 @@ export function areaCodeZones(areaCode: string): readonly string[] | undefined {
 
 // ───────────────────────── phone numbers ─────────────────────────
 
-interface PhoneInfo {
-  country: string | null;
-  areaCode: string | null;
-}
-const NANP_E164 = /^\+1([2-9]\d{2})[2-9]\d{6}$/;
-const phoneCache = new Map<string, PhoneInfo>();
+const NANP_E164 = /^\+1[2-9]\d{2}[2-9]\d{6}$/;
+// E.164 → ISO country, or null when libphonenumber finds none.
+const phoneCountryCache = new Map<string, string | null>();
 const PHONE_CACHE_LIMIT = 100_000;
 
-function phoneInfo(e164: string, needCountry: boolean): PhoneInfo {
-  const nanp = NANP_E164.exec(e164);
-  // Fast path: the area code is all the zone lookup needs; parsing (~8 µs) only when asked.
-  if (nanp && !needCountry) return { country: null, areaCode: nanp[1] as string };
-  const cached = phoneCache.get(e164);
-  if (cached) return cached;
-  const parsed = parsePhoneNumberFromString(e164);
-  const info: PhoneInfo = {
-    country: parsed?.country ?? null,
-    areaCode: nanp ? (nanp[1] as string) : null,
-  };
-  if (phoneCache.size >= PHONE_CACHE_LIMIT) phoneCache.clear();
-  phoneCache.set(e164, info);
-  return info;
+/** Area code of a NANP number ("+1AAANXXXXXX"), else null. No parsing: the zone lookup needs only this. */
+function nanpAreaCode(e164: string): string | null {
+  return NANP_E164.test(e164) ? e164.slice(2, 5) : null;
+}
+
+/** Country of a phone number; parsing costs ~8 µs, so only when a caller needs the country. */
+function phoneCountry(e164: string): string | null {
+  const cached = phoneCountryCache.get(e164);
+  if (cached !== undefined) return cached;
+  const country = parsePhoneNumberFromString(e164)?.country ?? null;
+  if (phoneCountryCache.size >= PHONE_CACHE_LIMIT) phoneCountryCache.clear();
+  phoneCountryCache.set(e164, country);
+  return country;
 }
 
 // ───────────────────────── countries and regions ─────────────────────────
@@ -134,10 +130,17 @@ const US_ZIP = /^(\d{5})(?:-?\d{4})?$/;
 // them as NYC is the stricter reading.
 const NYC_ZIP3 = new Set(['100', '101', '102', '103', '104', '110', '111', '112', '113', '114', '116']);
 
+/** The five-digit ZIP of a US-style postal code ("12207", "12207-1234"), else null. */
+function usZip(postalCode: string | null): string | null {
+  if (!postalCode) return null;
+  const trimmed = postalCode.trim();
+  return US_ZIP.test(trimmed) ? trimmed.slice(0, 5) : null;
+}
+
 function addressCountry(cp: ContactPointSnapshot): string | null {
   if (cp.country) return cp.country.toUpperCase();
   // A bare 5-digit ZIP with no country is a US address in this system's data.
-  if (cp.postalCode && US_ZIP.test(cp.postalCode.trim())) return 'US';
+  if (usZip(cp.postalCode)) return 'US';
   return null;
 }
 
@@ -146,9 +149,9 @@ export function addressJurisdiction(cp: ContactPointSnapshot): string | null {
   const country = addressCountry(cp);
   if (!country) return null;
   const region = normaliseRegion(country, cp.region);
-  if (country === 'US') {
-    const zip = cp.postalCode ? US_ZIP.exec(cp.postalCode.trim())?.[1] : undefined;
-    if ((region === 'NY' || region === null) && zip && NYC_ZIP3.has(zip.slice(0, 3))) return 'US-NY-NYC';
+  if (country === 'US' && (region === 'NY' || region === null)) {
+    const zip = usZip(cp.postalCode);
+    if (zip && NYC_ZIP3.has(zip.slice(0, 3))) return 'US-NY-NYC';
   }
   return region ? `${country}-${region}` : country;
 }
@@ -169,7 +172,7 @@ function addressSignals(cp: ContactPointSnapshot, out: ZoneSignal[]): void {
   const country = addressCountry(cp);
   if (!country) return;
   if (country === 'US' && cp.postalCode) {
-    const zip = US_ZIP.exec(cp.postalCode.trim())?.[1];
+    const zip = usZip(cp.postalCode);
     const zone = zip ? zipcodeToTimezone.lookup(zip) : null;
     if (zone) {
       out.push({ zone, source: 'address.postalCode', contactPointId: cp.id });
@@ -184,21 +187,21 @@ function addressSignals(cp: ContactPointSnapshot, out: ZoneSignal[]): void {
   for (const zone of countryZones(country)) out.push({ zone, source: 'address.country', contactPointId: cp.id });
 }
 
-function phoneSignals(cp: ContactPointSnapshot, addressCountries: Set<string>, out: ZoneSignal[]): void {
+function phoneSignals(cp: ContactPointSnapshot, addressCountries: readonly string[], out: ZoneSignal[]): void {
   if (cp.timeZone && zoneClock(cp.timeZone)) {
     out.push({ zone: cp.timeZone, source: 'phone.timeZone', contactPointId: cp.id });
     return;
   }
-  const info = phoneInfo(cp.value, false);
-  const byAreaCode = info.areaCode ? areaCodeZones(info.areaCode) : undefined;
+  const areaCode = nanpAreaCode(cp.value);
+  const byAreaCode = areaCode ? areaCodeZones(areaCode) : undefined;
   if (byAreaCode) {
     for (const zone of byAreaCode) out.push({ zone, source: 'phone.areaCode', contactPointId: cp.id });
     return;
   }
   // A country-level phone signal is coarser than an address in the same country; it only
   // adds information when it points elsewhere (or when there is no address at all).
-  const country = phoneInfo(cp.value, true).country;
-  if (!country || addressCountries.has(country)) return;
+  const country = phoneCountry(cp.value);
+  if (!country || addressCountries.includes(country)) return;
   for (const zone of countryZones(country)) out.push({ zone, source: 'phone.country', contactPointId: cp.id });
 }
 
@@ -206,30 +209,34 @@ function normaliseJurisdiction(code: string): string {
   return code.trim().toUpperCase();
 }
 
+/** Append `value` unless already present: insertion-ordered sets of a handful of codes, without a Set per decision. */
+function addOnce(list: string[], value: string): void {
+  if (!list.includes(value)) list.push(value);
+}
+
 /** Resolve candidate zones and debtor-level jurisdictions. Pure; callers may memoise per snapshot. */
 export function resolveLocation(snapshot: RouterSnapshot, config: RouterConfig): DebtorLocation {
   const notes: Reason[] = [];
   const signals: ZoneSignal[] = [];
-  const { debtor } = snapshot;
-
-  const validAddresses = snapshot.contactPoints.filter((cp) => cp.kind === 'ADDRESS' && cp.valid);
-  const validPhones = snapshot.contactPoints.filter((cp) => cp.kind === 'PHONE' && cp.valid);
+  const { debtor, contactPoints } = snapshot;
 
   // Jurisdictions: explicit, plus every address (stricter: each address's rules apply);
   // phones only when nothing else says where the debtor is.
-  const jurisdictions = new Set<string>();
-  if (debtor.jurisdiction) jurisdictions.add(normaliseJurisdiction(debtor.jurisdiction));
-  const addressCountries = new Set<string>();
-  for (const cp of validAddresses) {
+  const jurisdictions: string[] = [];
+  if (debtor.jurisdiction) addOnce(jurisdictions, normaliseJurisdiction(debtor.jurisdiction));
+  const addressCountries: string[] = [];
+  for (const cp of contactPoints) {
+    if (cp.kind !== 'ADDRESS' || !cp.valid) continue;
     const code = addressJurisdiction(cp);
-    if (code) jurisdictions.add(code);
+    if (code) addOnce(jurisdictions, code);
     const country = addressCountry(cp);
-    if (country) addressCountries.add(country);
+    if (country) addOnce(addressCountries, country);
   }
-  if (jurisdictions.size === 0) {
-    for (const cp of validPhones) {
-      const country = phoneInfo(cp.value, true).country;
-      if (country) jurisdictions.add(country);
+  if (jurisdictions.length === 0) {
+    for (const cp of contactPoints) {
+      if (cp.kind !== 'PHONE' || !cp.valid) continue;
+      const country = phoneCountry(cp.value);
+      if (country) addOnce(jurisdictions, country);
     }
   }
 
@@ -244,9 +251,10 @@ export function resolveLocation(snapshot: RouterSnapshot, config: RouterConfig):
     }
   }
   if (signals.length === 0) {
-    for (const cp of validAddresses) addressSignals(cp, signals);
-    for (const cp of validPhones) phoneSignals(cp, addressCountries, signals);
-    for (const cp of snapshot.contactPoints) {
+    // Addresses first, then phones: the order signals (and so zones) are listed in.
+    for (const cp of contactPoints) if (cp.kind === 'ADDRESS' && cp.valid) addressSignals(cp, signals);
+    for (const cp of contactPoints) if (cp.kind === 'PHONE' && cp.valid) phoneSignals(cp, addressCountries, signals);
+    for (const cp of contactPoints) {
       if (cp.valid && cp.timeZone && !zoneClock(cp.timeZone)) {
         notes.push({
           rule: 'timezone.invalid',
@@ -275,24 +283,23 @@ export function resolveLocation(snapshot: RouterSnapshot, config: RouterConfig):
     zones.push(signal.zone);
     clocks.push(clock);
   }
-  return { zones, clocks, signals, jurisdictions: [...jurisdictions], notes, zoneReason: zoneReason(zones, signals) };
+  return { zones, clocks, signals, jurisdictions, notes, zoneReason: zoneReason(zones, signals) };
 }
 
 function zoneReason(zones: readonly string[], signals: readonly ZoneSignal[]): Reason {
-  const perZone = zones.map((zone) => {
-    const sources = signals
-      .filter((s) => s.zone === zone)
-      .map((s) => `${s.source}${s.contactPointId ? ` ${s.contactPointId}` : ''}`);
-    return `${zone} (${sources.join(', ')})`;
-  });
+  let detail = zones.length > 1 ? 'Candidate zones ' : 'Time zone ';
+  for (let z = 0; z < zones.length; z++) {
+    const zone = zones[z] as string;
+    let sources = '';
+    for (const s of signals) {
+      if (s.zone !== zone) continue;
+      sources += `${sources ? ', ' : ''}${s.source}${s.contactPointId ? ` ${s.contactPointId}` : ''}`;
+    }
+    detail += `${z > 0 ? '; ' : ''}${zone} (${sources})`;
+  }
+  detail += zones.length > 1 ? '; only times allowed in every one are used.' : zones.length === 0 ? 'unknown.' : '.';
   // Shared by every decision of this location: frozen so no consumer can alter another's.
-  return Object.freeze({
-    rule: 'timezone.resolved',
-    detail:
-      zones.length > 1
-        ? `Candidate zones ${perZone.join('; ')}; only times allowed in every one are used.`
-        : `Time zone ${perZone[0] ?? 'unknown'}.`,
-  });
+  return Object.freeze({ rule: 'timezone.resolved', detail });
 }
 
 /** Does a rule written for `ruleCode` apply to a debtor in `code`? ("US-NY" covers "US-NY-NYC".) */

@@ -13,6 +13,7 @@ import { afterConversationFreeAt, capApplies, checkCap, countedAttempts, parseCo
 import { CHANNEL_KIND, checkContactPoint, type EligibilityContext } from './eligibility.js';
 import { DAY_MS, formatMinutes, isoString } from './local-time.js';
 import { jurisdictionMatches, resolveLocation, type DebtorLocation } from './location.js';
+import { SecondUseMemo } from './memo.js';
 import { DEFAULT_CONFIG, REG_F_AFTER_CONVERSATION_CITATION, RESTRICTION_CITATION, RESTRICTION_RULE } from './rules.js';
 import {
   channelWindow,
@@ -59,9 +60,32 @@ interface ParsedPreferences {
   inconvenient: InconvenientWindow[];
   caps: AppliedCap[];
   channelOrder: Channel[];
+  /** Candidate order when the request names no channel and is no reply: built once, shared, never mutated. */
+  order: ChannelOrder;
 }
 
 type ChannelOrigin = 'explicit' | 'reply' | 'preference' | 'default';
+
+/** Candidate channels in the order tried; origins[i] says what put channels[i] there. */
+interface ChannelOrder {
+  channels: readonly Channel[];
+  origins: readonly ChannelOrigin[];
+}
+
+/** Reply medium first (if any), then the debtor's preferred channels, then the default order; each channel once. */
+function channelOrderOf(reply: Channel | null, preferred: readonly Channel[], defaults: readonly Channel[]): ChannelOrder {
+  const channels: Channel[] = [];
+  const origins: ChannelOrigin[] = [];
+  const add = (channel: Channel, origin: ChannelOrigin): void => {
+    if (channels.includes(channel)) return;
+    channels.push(channel);
+    origins.push(origin);
+  };
+  if (reply) add(reply, 'reply');
+  for (const channel of preferred) add(channel, 'preference');
+  for (const channel of defaults) add(channel, 'default');
+  return { channels, origins };
+}
 
 type ChannelEvaluation =
   | { ok: false; channel: Channel; reasons: Reason[] }
@@ -123,9 +147,8 @@ function validateRequest(request: RouteRequest, snapshot: RouterSnapshot): DebtS
     if (!CHANNELS.includes(request.replyTo.channel)) throw new RouterInputError('replyTo.channel', `expected one of ${CHANNELS.join(', ')}`);
     if (!isValidDate(request.replyTo.receivedAt)) throw new RouterInputError('replyTo.receivedAt', 'expected a valid Date');
   }
-  const debt = snapshot.debts.find((d) => d.id === request.debtId);
-  if (!debt) throw new RouterInputError('debtId', 'not among the snapshot debts of this debtor');
-  return debt;
+  for (const debt of snapshot.debts) if (debt.id === request.debtId) return debt;
+  throw new RouterInputError('debtId', 'not among the snapshot debts of this debtor');
 }
 
 export function createRouter(overrides: RouterConfigOverrides = {}): Router {
@@ -133,10 +156,15 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
   validateConfig(config);
 
   const rulesCache = new Map<string, CompiledRules>();
-  // Memo per snapshot part; snapshots are immutable by contract.
-  const locationCache = new WeakMap<object, { debtor: object; location: DebtorLocation }>();
-  const preferencesCache = new WeakMap<object, ParsedPreferences>();
-  const emptyPreferences: ParsedPreferences = { inconvenient: [], caps: [], channelOrder: [] };
+  // Memo per snapshot part; snapshots are immutable by contract. Admitted on second use (memo.ts).
+  const locationCache = new SecondUseMemo<object, { debtor: object; location: DebtorLocation }>();
+  const preferencesCache = new SecondUseMemo<object, ParsedPreferences>();
+  const emptyPreferences: ParsedPreferences = {
+    inconvenient: [],
+    caps: [],
+    channelOrder: [],
+    order: channelOrderOf(null, [], config.defaultChannelOrder),
+  };
 
   function rulesFor(jurisdictions: readonly string[]): CompiledRules {
     const key = jurisdictions.join('|');
@@ -165,7 +193,7 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
     const cached = locationCache.get(key);
     if (cached && cached.debtor === snapshot.debtor) return cached.location;
     const location = resolveLocation(snapshot, config);
-    locationCache.set(key, { debtor: snapshot.debtor, location });
+    locationCache.offer(key, { debtor: snapshot.debtor, location });
     return location;
   }
 
@@ -184,8 +212,9 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
       inconvenient: parseInconvenientTimes(prefs.inconvenientTimes),
       caps: parseContactLimits(prefs.contactLimits),
       channelOrder,
+      order: channelOrderOf(null, channelOrder, config.defaultChannelOrder),
     };
-    preferencesCache.set(prefs, parsed);
+    preferencesCache.offer(prefs, parsed);
     return parsed;
   }
 
@@ -199,43 +228,12 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
       ? [...new Set([...location.jurisdictions, debt.jurisdiction.trim().toUpperCase()])]
       : location.jurisdictions;
     const rules = rulesFor(jurisdictions);
-    // Decisions get their own copies: the location is memoised and shared between decisions.
-    const refuse = (reasons: Reason[]): RefusedDecision => ({
-      outcome: 'refuse',
-      debtorId: request.debtorId,
-      debtId: request.debtId,
-      intent: request.intent,
-      timeZones: location.zones.slice(),
-      jurisdictions: jurisdictions.slice(),
-      reasons: location.notes.length ? [...reasons, ...location.notes] : reasons,
-    });
 
     // ── 1. restrictions and closed debts ──
     const permitted: Reason[] = [];
     const blocking: Reason[] = [];
-    const restrictionLevels: Array<[readonly ContactRestriction[], 'debtor' | 'debt']> = [
-      [snapshot.debtor.restrictions, 'debtor'],
-      [debt.restrictions, 'debt'],
-    ];
-    for (const [restrictions, level] of restrictionLevels) {
-      for (const restriction of restrictions) {
-        if (!CONTACT_RESTRICTIONS.includes(restriction)) {
-          throw new RouterInputError(`${level}.restrictions`, `unknown restriction ${String(restriction)}`);
-        }
-        const allowed = config.restrictionAllowedIntents[restriction] ?? [];
-        if (allowed.includes(request.intent)) {
-          permitted.push({
-            rule: 'restriction.permitted_intent',
-            detail: `${level === 'debt' ? 'Debt' : 'Debtor'} is under ${restriction} (${RESTRICTION_CITATION[restriction]}); intent "${request.intent}" is one of the messages still permitted.`,
-          });
-        } else {
-          blocking.push({
-            rule: RESTRICTION_RULE[restriction],
-            detail: `${level === 'debt' ? 'Debt' : 'Debtor'} is under ${restriction} (${RESTRICTION_CITATION[restriction]}); intent "${request.intent}" is not permitted${allowed.length ? ` (permitted: ${allowed.join(', ')})` : ''}.`,
-          });
-        }
-      }
-    }
+    checkRestrictions(config, request.intent, snapshot.debtor.restrictions, 'debtor', permitted, blocking);
+    checkRestrictions(config, request.intent, debt.restrictions, 'debt', permitted, blocking);
     // A debt in status DISPUTED is treated as DISPUTE_UNDER_REVIEW even without the restriction
     // flag (stricter reading: Reg F 1006.38(d)(2), CONC 7.14 suspend collection during a dispute).
     if (
@@ -255,13 +253,13 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
         detail: `Debt is ${debt.status}; only ${config.closedDebtAllowedIntents.join(', ')} may be sent, not "${request.intent}".`,
       });
     }
-    if (blocking.length > 0) return refuse(blocking);
+    if (blocking.length > 0) return refusal(request, location, jurisdictions, blocking);
 
     // ── time frame ──
     const notBefore = request.notBefore ? Math.max(now, request.notBefore.getTime()) : now;
     const notAfter = request.notAfter ? request.notAfter.getTime() : Number.POSITIVE_INFINITY;
     if (notBefore > notAfter) {
-      return refuse([{ rule: 'window.not_after', detail: `notAfter ${ISO(notAfter)} has already passed.` }]);
+      return refusal(request, location, jurisdictions, [{ rule: 'window.not_after', detail: `notAfter ${ISO(notAfter)} has already passed.` }]);
     }
     const horizonEnd = now + config.searchHorizonDays * DAY_MS;
 
@@ -308,7 +306,7 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
               ? `${request.channel} was requested but the debtor wrote in ${replyChannel}`
               : null;
       if (problem || !reply?.contactPointId) {
-        return refuse([
+        return refusal(request, location, jurisdictions, [
           { rule: 'reply_to.required', detail: `Intent "${request.intent}" is sent only as the one reply to the debtor's own message, on its medium, to its sender; ${problem ?? 'no sender'}.` },
           ...replyNotes,
           ...permitted,
@@ -339,40 +337,43 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
         helpReplyTo,
       },
       attempts: countedAttempts(snapshot.history),
-      workPointIds: workPointIdsOf(snapshot.contactPoints),
     };
 
     // ── 3. channel order ──
-    const order: Array<[Channel, ChannelOrigin]> = [];
-    if (request.channel) {
-      order.push([request.channel, 'explicit']);
-    } else if (helpReplyTo && replyChannel) {
-      order.push([replyChannel, 'reply']);
-    } else {
-      if (replyChannel) pushChannel(order, replyChannel, 'reply');
-      for (const channel of preferences.channelOrder) pushChannel(order, channel, 'preference');
-      for (const channel of config.defaultChannelOrder) pushChannel(order, channel, 'default');
-    }
+    const { channels, origins }: ChannelOrder = request.channel
+      ? { channels: [request.channel], origins: ['explicit'] }
+      : helpReplyTo && replyChannel
+        ? { channels: [replyChannel], origins: ['reply'] }
+        : replyChannel
+          ? channelOrderOf(replyChannel, preferences.channelOrder, config.defaultChannelOrder)
+          : preferences.order;
 
-    const evaluations: Array<{ evaluation: ChannelEvaluation; origin: ChannelOrigin }> = [];
-    let chosen: { evaluation: Extract<ChannelEvaluation, { ok: true }>; origin: ChannelOrigin; index: number } | null = null;
-    for (const [channel, origin] of order) {
+    // evaluations[i] is the evaluation of channels[i]; evaluation stops at the first channel free now.
+    const evaluations: ChannelEvaluation[] = [];
+    let chosenIndex = -1;
+    for (const channel of channels) {
       const evaluation = evaluateChannel(ctx, channel);
-      evaluations.push({ evaluation, origin });
+      evaluations.push(evaluation);
       if (evaluation.ok && !evaluation.limitBlocked) {
-        chosen = { evaluation, origin, index: evaluations.length - 1 };
+        chosenIndex = evaluations.length - 1;
         break;
       }
     }
-    if (!chosen) {
+    if (chosenIndex < 0) {
       // Every usable channel is held by a limit: take the one free soonest (order breaks ties).
-      evaluations.forEach(({ evaluation, origin }, index) => {
-        if (evaluation.ok && (!chosen || evaluation.sendAt < chosen.evaluation.sendAt)) chosen = { evaluation, origin, index };
-      });
+      let soonest = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < evaluations.length; i++) {
+        const evaluation = evaluations[i] as ChannelEvaluation;
+        if (evaluation.ok && (chosenIndex < 0 || evaluation.sendAt < soonest)) {
+          chosenIndex = i;
+          soonest = evaluation.sendAt;
+        }
+      }
     }
 
-    if (!chosen) {
-      const reasons = evaluations.flatMap(({ evaluation }) => skipReasonsOf(evaluation));
+    if (chosenIndex < 0) {
+      const reasons: Reason[] = [];
+      for (const evaluation of evaluations) pushSkipReasons(reasons, evaluation);
       if (request.channel) {
         reasons.push({
           rule: 'channel.explicit',
@@ -380,15 +381,20 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
           detail: `${request.channel} was requested explicitly and cannot be used; the router does not substitute another channel.`,
         });
       }
-      return refuse([...reasons, ...replyNotes, ...permitted]);
+      pushAll(reasons, replyNotes);
+      pushAll(reasons, permitted);
+      return refusal(request, location, jurisdictions, reasons);
     }
 
-    const { evaluation, origin, index } = chosen as { evaluation: Extract<ChannelEvaluation, { ok: true }>; origin: ChannelOrigin; index: number };
-    const skippedChannels = evaluations.filter((_, i) => i !== index);
-    const reasons: Reason[] = [channelReason(evaluation.channel, origin, index, evaluations.map((e) => e.evaluation), order[0]?.[1])];
-    reasons.push(...evaluation.path, ...evaluation.skipped);
-    for (const { evaluation: other } of skippedChannels) reasons.push(...skipReasonsOf(other));
-    reasons.push(...permitted, ...replyNotes, location.zoneReason, ...location.notes);
+    const evaluation = evaluations[chosenIndex] as Extract<ChannelEvaluation, { ok: true }>;
+    const reasons: Reason[] = [channelReason(evaluation.channel, origins[chosenIndex] as ChannelOrigin, chosenIndex, evaluations, origins[0])];
+    pushAll(reasons, evaluation.path);
+    pushAll(reasons, evaluation.skipped);
+    for (let i = 0; i < evaluations.length; i++) if (i !== chosenIndex) pushSkipReasons(reasons, evaluations[i] as ChannelEvaluation);
+    pushAll(reasons, permitted);
+    pushAll(reasons, replyNotes);
+    reasons.push(location.zoneReason);
+    pushAll(reasons, location.notes);
 
     return {
       outcome: evaluation.sendAt === now ? 'send' : 'defer',
@@ -406,6 +412,47 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
   }
 
   return { config, decide };
+}
+
+/** A refusal. Decisions get their own copies: the location is memoised and shared between decisions. */
+function refusal(request: RouteRequest, location: DebtorLocation, jurisdictions: readonly string[], reasons: Reason[]): RefusedDecision {
+  return {
+    outcome: 'refuse',
+    debtorId: request.debtorId,
+    debtId: request.debtId,
+    intent: request.intent,
+    timeZones: location.zones.slice(),
+    jurisdictions: jurisdictions.slice(),
+    reasons: location.notes.length ? [...reasons, ...location.notes] : reasons,
+  };
+}
+
+/** Step 1 for one level (debtor or debt): each restriction either permits this intent or blocks it. */
+function checkRestrictions(
+  config: RouterConfig,
+  intent: string,
+  restrictions: readonly ContactRestriction[],
+  level: 'debtor' | 'debt',
+  permitted: Reason[],
+  blocking: Reason[],
+): void {
+  for (const restriction of restrictions) {
+    if (!CONTACT_RESTRICTIONS.includes(restriction)) {
+      throw new RouterInputError(`${level}.restrictions`, `unknown restriction ${String(restriction)}`);
+    }
+    const allowed = config.restrictionAllowedIntents[restriction] ?? [];
+    if (allowed.includes(intent)) {
+      permitted.push({
+        rule: 'restriction.permitted_intent',
+        detail: `${level === 'debt' ? 'Debt' : 'Debtor'} is under ${restriction} (${RESTRICTION_CITATION[restriction]}); intent "${intent}" is one of the messages still permitted.`,
+      });
+    } else {
+      blocking.push({
+        rule: RESTRICTION_RULE[restriction],
+        detail: `${level === 'debt' ? 'Debt' : 'Debtor'} is under ${restriction} (${RESTRICTION_CITATION[restriction]}); intent "${intent}" is not permitted${allowed.length ? ` (permitted: ${allowed.join(', ')})` : ''}.`,
+      });
+    }
+  }
 }
 
 /** Everything one decision needs, resolved once. */
@@ -429,28 +476,34 @@ interface DecisionContext {
   helpReplyTo: string | null;
   eligibility: EligibilityContext;
   attempts: HistoryEntry[];
-  workPointIds: ReadonlySet<string>;
 }
 
-function pushChannel(order: Array<[Channel, ChannelOrigin]>, channel: Channel, origin: ChannelOrigin): void {
-  for (const [existing] of order) if (existing === channel) return;
-  order.push([channel, origin]);
+function pushAll(into: Reason[], reasons: readonly Reason[]): void {
+  for (const reason of reasons) into.push(reason);
 }
 
-function workPointIdsOf(points: readonly ContactPointSnapshot[]): ReadonlySet<string> {
-  const ids = new Set<string>();
-  for (const cp of points) if (cp.isWork) ids.add(cp.id);
-  return ids;
-}
-
-function skipReasonsOf(evaluation: ChannelEvaluation): Reason[] {
-  return evaluation.ok ? [...evaluation.skipped, ...evaluation.blocks] : evaluation.reasons;
+/** Why a candidate channel was not taken: its skipped points and blocking limits, or why it is unusable. */
+function pushSkipReasons(into: Reason[], evaluation: ChannelEvaluation): void {
+  if (!evaluation.ok) {
+    pushAll(into, evaluation.reasons);
+    return;
+  }
+  pushAll(into, evaluation.skipped);
+  pushAll(into, evaluation.blocks);
 }
 
 /** Step 2: the first usable contact point of the channel, then its timing. */
 function evaluateChannel(ctx: DecisionContext, channel: Channel): ChannelEvaluation {
   const kind = CHANNEL_KIND[channel];
-  const points = ctx.snapshot.contactPoints.filter((cp) => cp.kind === kind && (ctx.helpReplyTo === null || cp.id === ctx.helpReplyTo));
+  // Personal points before work points, each in the caller's order (what a stable sort on
+  // isWork gives), collected in two passes instead of filtering and then sorting.
+  const points: ContactPointSnapshot[] = [];
+  for (let pass = 0; pass < 2; pass++) {
+    const wantWork = pass === 1;
+    for (const cp of ctx.snapshot.contactPoints) {
+      if (cp.kind === kind && Boolean(cp.isWork) === wantWork && (ctx.helpReplyTo === null || cp.id === ctx.helpReplyTo)) points.push(cp);
+    }
+  }
   if (points.length === 0) {
     return {
       ok: false,
@@ -458,8 +511,7 @@ function evaluateChannel(ctx: DecisionContext, channel: Channel): ChannelEvaluat
       reasons: [{ rule: 'contact_point.none', channel, detail: `No ${kind.toLowerCase()} contact point on file for ${channel}.` }],
     };
   }
-  // Personal points before work points; the point the debtor wrote from first when replying.
-  points.sort((a, b) => Number(a.isWork) - Number(b.isWork));
+  // The point the debtor wrote from first when replying.
   const replyPointId = ctx.replyChannel === channel ? ctx.reply?.contactPointId : undefined;
   if (replyPointId) {
     const index = points.findIndex((cp) => cp.id === replyPointId);
@@ -500,7 +552,7 @@ function timeChannel(
     for (const caps of [ctx.rules.caps, ctx.preferences.caps]) {
       for (const cap of caps) {
         if (!capApplies(cap, channel, contactPoint.isWork)) continue;
-        const check = checkCap(cap, notBefore, ctx.attempts, ctx.debt.id, ctx.workPointIds);
+        const check = checkCap(cap, notBefore, ctx.attempts, ctx.debt.id, ctx.snapshot.contactPoints);
         if (!check) continue;
         const reason = capReason(check.cap, check.count, check.freeAt, base);
         if (check.freeAt === null) return { ok: false, channel, reasons: [...skipped, reason] };
