@@ -1,77 +1,20 @@
 // 4. Inbound webhook latency: signed Twilio inbound SMS at a fixed rate with
-// autocannon against the gateway's /webhooks/twilio/sms (127.0.0.1), every
-// request with its own MessageSid and its own signature. Afterwards every
+// autocannon (in a process of its own, see inbound-load.ts) against the
+// gateway's /webhooks/twilio/sms (127.0.0.1), every request with its own
+// MessageSid and its own signature. Afterwards every
 // message must be persisted exactly once (inbound_events and messages).
 // Ceiling: a bare express app in this process doing the same urlencoded
 // parse, the same signature check and one INSERT.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import autocannon from 'autocannon';
 import express from 'express';
 import twilio from 'twilio';
 import type { BenchEnv } from './env.js';
-import { TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN } from './env.js';
-import { benchPhone } from './seed.js';
+import { TWILIO_AUTH_TOKEN } from './env.js';
+import { fireFromChild, SMS_PATH, type LoadFigures } from './inbound-load.js';
 import { countStatements, pollUntil, resetStatements, round, type StatementCount } from './stats.js';
 
-export const SMS_PATH = '/webhooks/twilio/sms';
-
-/** The params Twilio posts for an inbound SMS, with a unique MessageSid. */
-export function inboundSmsParams(sid: string, from: string): Record<string, string> {
-  return { ApiVersion: '2010-04-01', AccountSid: TWILIO_ACCOUNT_SID, MessageSid: sid, SmsSid: sid, SmsMessageSid: sid, From: from, To: '+15005550006', Body: 'When is my next payment due?', NumMedia: '0', NumSegments: '1' };
-}
-
-/** A form body and X-Twilio-Signature for `params` posted to `url`. */
-export function signedForm(url: string, params: Record<string, string>): { body: string; signature: string } {
-  return { body: new URLSearchParams(params).toString(), signature: twilio.getExpectedTwilioSignature(TWILIO_AUTH_TOKEN, url, params) };
-}
-
-export interface LoadFigures {
-  requests: number;
-  ok2xx: number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  achievedRate: number;
-}
-
-async function fire(baseUrl: string, signedBase: string, sidPrefix: string, areaCode: string, rate: number, amount: number): Promise<LoadFigures> {
-  let counter = 0;
-  const result = await autocannon({
-    url: baseUrl,
-    connections: 25,
-    overallRate: rate,
-    amount,
-    timeout: 10,
-    requests: [
-      {
-        method: 'POST',
-        path: SMS_PATH,
-        // Each request is its own message: the signature covers the params, so sign each one.
-        setupRequest: (req) => {
-          const i = counter++;
-          const sid = `${sidPrefix}${String(i).padStart(10, '0')}`;
-          const { body, signature } = signedForm(`${signedBase}${SMS_PATH}`, inboundSmsParams(sid, benchPhone(areaCode, i)));
-          return { ...req, body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature } };
-        },
-      },
-    ],
-  });
-  return {
-    requests: result.requests.total,
-    ok2xx: result['2xx'],
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    maxMs: result.latency.max,
-    achievedRate: round(result.requests.average),
-  };
-}
+export { inboundSmsParams, signedForm, SMS_PATH } from './inbound-load.js';
 
 /** The ceiling server: same parse, same check, one insert. */
 async function bareServer(env: BenchEnv): Promise<{ url: string; close(): Promise<void> }> {
@@ -117,7 +60,7 @@ export async function benchInbound(env: BenchEnv, scale: number): Promise<Inboun
   const gw = env.gateway;
   const sidPrefix = `SMbenchin${Date.now().toString(16)}`;
   await resetStatements(env.pool);
-  const gateway = await fire(gw.url, gw.ctx.publicBaseUrl, sidPrefix, '646', rate, amount);
+  const gateway = await fireFromChild({ baseUrl: gw.url, signedBase: gw.ctx.publicBaseUrl, sidPrefix, areaCode: '646', rate, amount });
 
   // Persisted exactly once: one stored event and one inbound message per accepted request.
   const like = `${sidPrefix}%`;
@@ -138,7 +81,7 @@ export async function benchInbound(env: BenchEnv, scale: number): Promise<Inboun
   const bare = await bareServer(env);
   let ceiling: LoadFigures;
   try {
-    ceiling = await fire(bare.url, bare.url, `${sidPrefix}c`, '646', rate, amount);
+    ceiling = await fireFromChild({ baseUrl: bare.url, signedBase: bare.url, sidPrefix: `${sidPrefix}c`, areaCode: '646', rate, amount });
   } finally {
     await bare.close();
   }

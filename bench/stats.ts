@@ -50,7 +50,7 @@ export async function resetStatements(pool: import('pg').Pool): Promise<void> {
 export async function countStatements(pool: import('pg').Pool, topN = 25): Promise<StatementCount> {
   const total = await pool.query<{ n: string }>(`SELECT COALESCE(sum(calls), 0)::text AS n FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' AND query NOT LIKE '%bench\\_%'`);
   const top = await pool.query<{ calls: string; query: string }>(
-    `SELECT calls::text AS calls, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' AND query NOT LIKE '%bench\\_%' ORDER BY calls DESC LIMIT $1`,
+    `SELECT calls::text AS calls, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' AND query NOT LIKE '%bench\\_%' ORDER BY pg_stat_statements.calls DESC LIMIT $1`,
     [topN],
   );
   return { total: Number(total.rows[0]!.n), top: top.rows.map((r) => ({ calls: Number(r.calls), query: r.query })) };
