@@ -4,9 +4,12 @@
 // reads and writes of the whole batch done in a handful of queries:
 //
 //   1. locks, in a fixed order everywhere (deadlock-free): the campaign's
-//      advisory lock, the provider-limited channels' advisory locks, then the
-//      batch's debtor rows FOR UPDATE ordered by id (the lock the outbound
-//      path takes per debtor, so limits hold against concurrent sends);
+//      advisory lock (shared unless the campaign has its own throttle, so a
+//      wave's batches can be planned side by side), the provider-limited
+//      channels' advisory locks, then the batch's debtor rows FOR UPDATE
+//      ordered by id (the lock the outbound path takes per debtor, so limits
+//      hold against concurrent sends and two batches never plan for one
+//      debtor at the same time);
 //   2. the enrolments re-read under the locks (a concurrent run may have
 //      advanced them), snapshots of every debtor (snapshots.ts), debts,
 //      promises, earlier step runs, last reply/payment/promise times;
@@ -189,7 +192,12 @@ export async function planBatch(
       // Phase times for the debug log: where a batch's time goes (locks, reads, decisions, writes).
       const mark = [performance.now()];
       // 1. locks
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`campaign:${campaign.id}`}))`;
+      // The campaign lock guards the campaign's own throttle counts (the ledger
+      // below): exclusive when the campaign has a throttle. Without one, batches
+      // of the campaign share it and run side by side — the debtor row locks
+      // are what keep two of them from planning for the same debtor at once.
+      if (Object.keys(campaignRates).length) await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`campaign:${campaign.id}`}))`;
+      else await tx.$executeRaw`SELECT pg_advisory_xact_lock_shared(hashtext(${`campaign:${campaign.id}`}))`;
       await lockThrottledChannels(tx, providerRates);
       await tx.$queryRaw`SELECT id FROM debtors WHERE id = ANY(${debtorIds}::uuid[]) ORDER BY id FOR UPDATE`;
 

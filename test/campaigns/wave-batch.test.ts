@@ -7,6 +7,7 @@ import { loadBatchDebts, loadBatchSnapshots } from '../../src/campaigns/snapshot
 import { audienceSql, audienceWhere } from '../../src/campaigns/audience.js';
 import { startCampaign } from '../../src/campaigns/control.js';
 import { enrolAudience, runDueSteps } from '../../src/campaigns/runner.js';
+import { planBatch } from '../../src/campaigns/wave-batch.js';
 import { CAMPAIGN_DISPATCH_JOB } from '../../src/campaigns/dispatch.js';
 import type { Audience } from '../../src/campaigns/schemas.js';
 import type { RouterSnapshot } from '../../src/router/index.js';
@@ -134,6 +135,60 @@ describe('wave batches', () => {
     for (const seqs of byConversation.values()) expect(seqs.sort((a, b) => a - b)).toEqual(seqs.map((_, i) => i + 1));
     // Running the wave again changes nothing (every run is recorded once).
     expect((await runDueSteps(gw.ctx, campaign.id, { now })).processed).toBe(0);
+  });
+
+  it('plans batches side by side: a debtor in two batches at once is planned once, then again on what the first wrote', async () => {
+    // Ten debtors with two debts each, one SMS per 7 days allowed. Every first
+    // debt is due a minute before every second one, so with batches of ten the
+    // two batches planned at once hold the same ten debtors.
+    await seed(gw.ctx.db, Array.from({ length: 10 }, (_, i) => ({ ref: `S${i}`, debts: [`S${i}-1`, `S${i}-2`], phone: chicagoPhone(60 + i), creditor: 'SIDE' })));
+    const debtors = await gw.ctx.db.debtor.findMany({ where: { externalRef: { startsWith: 'S' } } });
+    for (const d of debtors) await gw.ctx.db.contactPreferences.create({ data: { debtorId: d.id, contactLimits: { SMS: { max: 1, days: 7 } } } });
+    const campaign = await gw.ctx.db.campaign.create({
+      data: { name: 'side by side', audience: { creditorRefs: ['SIDE'] }, stopConditions: ['PAID'], steps: { create: [{ position: 1, offsetDays: 0, intent: 'friendly-reminder', channel: 'SMS' }] } },
+    });
+    await startCampaign(gw.ctx, campaign.id, system, { schedule: false });
+    expect(await enrolAudience(gw.ctx, campaign.id, { now })).toBe(20);
+    await gw.ctx.db.$executeRaw`
+      UPDATE campaign_enrollments e SET next_step_at = ${now}::timestamptz - (CASE WHEN d.external_ref LIKE '%-1' THEN 2 ELSE 1 END) * interval '1 minute'
+        FROM debts d WHERE d.id = e.debt_id AND e.campaign_id = ${campaign.id}::uuid`;
+
+    const wave = await runDueSteps(gw.ctx, campaign.id, { now, batchSize: 10, concurrency: 2 });
+    expect([wave.processed, wave.errors, wave.remainingDue]).toEqual([20, 0, 0]);
+    // Whichever batch took a debtor's lock first sent at once; the other saw that message and deferred past the week.
+    for (const d of debtors) {
+      const sms = await gw.ctx.db.message.findMany({ where: { debtorId: d.id, channel: 'SMS' }, orderBy: { scheduledAt: 'asc' } });
+      expect([d.externalRef, sms.length, sms.filter((m) => m.scheduledAt!.getTime() < now.getTime() + 7 * DAY).length]).toEqual([d.externalRef, 2, 1]);
+    }
+    const runs = await gw.ctx.db.campaignStepRun.findMany({ where: { enrollment: { campaignId: campaign.id } } });
+    expect(runs.map((r) => r.outcome).sort()).toEqual([...Array(10).fill('deferred'), ...Array(10).fill('queued')]);
+    expect(runs.filter((r) => r.outcome === 'deferred').every((r) => r.reasons.includes('limit.debtor_preference'))).toBe(true);
+    // Each conversation's timeline: seqs 1 and 2, none shared, none skipped.
+    const events = await gw.ctx.db.conversationEvent.findMany({ where: { conversation: { debtorId: { in: debtors.map((d) => d.id) } } } });
+    const byConversation = new Map<string, number[]>();
+    for (const e of events) byConversation.set(e.conversationId, [...(byConversation.get(e.conversationId) ?? []), e.seq]);
+    expect(byConversation.size).toBe(10);
+    for (const seqs of byConversation.values()) expect(seqs.sort((a, b) => a - b)).toEqual([1, 2]);
+  });
+
+  it('keeps a campaign’s own throttle when its batches are planned at the same time (its lock is exclusive then)', async () => {
+    await seed(gw.ctx.db, Array.from({ length: 8 }, (_, i) => ({ ref: `T${i}`, debts: [`T${i}-1`], phone: chicagoPhone(80 + i), creditor: 'THROTTLED' })));
+    const created = await gw.ctx.db.campaign.create({
+      data: { name: 'throttled', audience: { creditorRefs: ['THROTTLED'] }, stopConditions: ['PAID'], throttle: { SMS: 2 }, steps: { create: [{ position: 1, offsetDays: 0, intent: 'friendly-reminder', channel: 'SMS' }] } },
+    });
+    await startCampaign(gw.ctx, created.id, system, { schedule: false });
+    expect(await enrolAudience(gw.ctx, created.id, { now })).toBe(8);
+    const campaign = await gw.ctx.db.campaign.findUniqueOrThrow({ where: { id: created.id }, include: { steps: { orderBy: { position: 'asc' } } } });
+    const due = await gw.ctx.db.campaignEnrollment.findMany({ where: { campaignId: campaign.id }, select: { id: true, debtorId: true } });
+    // Four transactions at once (as two processes' waves could run them), no provider limit: only the campaign lock orders them.
+    const chunks = [0, 2, 4, 6].map((i) => due.slice(i, i + 2));
+    const results = await Promise.all(chunks.map((chunk) => planBatch(gw.ctx, campaign, chunk, now, {})));
+    expect(results.reduce((n, r) => n + r.counts.queued + r.counts.deferred, 0)).toBe(8);
+    const sms = await gw.ctx.db.message.findMany({ where: { campaignId: campaign.id }, select: { scheduledAt: true } });
+    const perMinute = new Map<number, number>();
+    for (const m of sms) perMinute.set(Math.floor(m.scheduledAt!.getTime() / 60_000), (perMinute.get(Math.floor(m.scheduledAt!.getTime() / 60_000)) ?? 0) + 1);
+    expect(sms).toHaveLength(8);
+    expect([...perMinute.values()]).toEqual([2, 2, 2, 2]);
   });
 
   it('stops at the deadline after a whole batch, and has saved every dispatch job when a wave returns', async () => {
