@@ -8,18 +8,14 @@ import { defineRoutes, mountRoutes } from '../http/api.js';
 import { addContactPoint, debtorInclude, inferJurisdiction, serializeContactPoint, serializeDebt, serializeDebtor } from '../domain/debtors.js';
 import { contactPointData, setConsents } from '../domain/debtors.js';
 import { type ContactPointInput, contactPointInput, contactPointPatch, debtInput, debtorInput, debtorPatch, debtPatch, preferencesInput, uuid } from './schemas.js';
-import { Prisma } from '../generated/prisma/client.js';
 import { appendEvent, type TimelineEvent } from '../conversations/thread.js';
 import { publishTimeline } from '../conversations/live.js';
+import { isUniqueViolation } from '../db/errors.js';
 
 const idParam = (v: string, what: string) => {
   if (!uuid.safeParse(v).success) throw notFound(what);
   return v;
 };
-
-function uniqueViolation(e: unknown): boolean {
-  return e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002';
-}
 
 export const debtorRoutes = defineRoutes(
   {
@@ -45,7 +41,7 @@ export const debtorRoutes = defineRoutes(
         });
         res.status(201).json(serializeDebtor(debtor));
       } catch (e) {
-        if (uniqueViolation(e)) throw conflict('a debtor with this externalRef already exists');
+        if (isUniqueViolation(e)) throw conflict('a debtor with this externalRef already exists');
         throw e;
       }
     },

@@ -36,6 +36,7 @@ import { MinuteLedger, providerRateLimits, type ChannelRates } from './throttle.
 import { INFORMATIONAL_RULES, isDeferralRule, planBatch, uniqueRules, type CampaignWithSteps, type Outcome } from './wave-batch.js';
 import { scheduleCampaignDispatch } from './dispatch.js';
 import type { Audience, StepConditions, StepWindow } from './schemas.js';
+import { isUniqueViolation } from '../db/errors.js';
 
 const router = createRouter();
 const DAY_MS = 86_400_000;
@@ -325,7 +326,7 @@ async function processEnrollment(ctx: AppContext, campaign: CampaignWithSteps, e
     try {
       run = await ctx.db.campaignStepRun.create({ data: { enrollmentId: e.id, stepId: step.id, outcome: 'pending', createdAt: now } });
     } catch (err) {
-      if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002')) throw err;
+      if (!isUniqueViolation(err)) throw err;
       run = await ctx.db.campaignStepRun.findUniqueOrThrow({ where: { enrollmentId_stepId: { enrollmentId: e.id, stepId: step.id } } });
     }
   }

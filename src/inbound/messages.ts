@@ -6,7 +6,8 @@
 import type { AppContext } from '../context.js';
 import type { Message } from '../generated/prisma/client.js';
 import type { Channel, ConversationFlag } from '../generated/prisma/enums.js';
-import { appendEvent, conversationFor } from '../conversations/thread.js';
+import { conversationFor } from '../conversations/thread.js';
+import { writeMessage } from '../conversations/message-write.js';
 import type { SkippedAttachment, StoredAttachment } from './attachments.js';
 import { replyClassifier, type Classification, type SmsKeyword } from './classifier.js';
 import type { Match } from './matching.js';
@@ -81,8 +82,11 @@ export async function recordInboundMessage(ctx: AppContext, input: InboundMessag
       const contactPointId = m.kind === 'thread' ? m.contactPointId : null;
       const fromUnknownAddress = m.kind === 'thread' && m.fromUnknownAddress;
 
-      const message = await tx.message.create({
-        data: {
+      // One statement: the message, its attachments, the timeline event (which also records the
+      // inbound channel on the conversation and reopens it) and the webhook event's processed mark.
+      const { message, attachments, event } = await writeMessage(
+        tx,
+        {
           conversationId: conversation.id,
           debtorId,
           contactPointId,
@@ -99,23 +103,25 @@ export async function recordInboundMessage(ctx: AppContext, input: InboundMessag
           body: input.body,
           html: input.html ?? null,
           fromUnknownAddress,
-          ...(input.receivedAt ? { createdAt: input.receivedAt } : {}),
+          createdAt: input.receivedAt,
         },
-      });
-      const attachments = [];
-      for (const a of input.attachments) {
-        attachments.push(await tx.attachment.create({ data: { messageId: message.id, filename: a.filename, contentType: a.contentType, size: a.size, sha256: a.sha256, path: a.path } }));
-      }
-      // The same statement records the inbound channel on the conversation and reopens it.
-      out.events.push(
-        await appendEvent(tx, conversation.id, 'message.created', {
-          message: messageView(message, attachments),
-          ...(input.skippedAttachments.length ? { skippedAttachments: input.skippedAttachments } : {}),
-          ...(m.kind === 'thread' ? { matchedBy: m.via } : { unmatchedReason: m.reason }),
-          intents: classification.intents,
-          ...(input.keyword ? { keyword: input.keyword } : {}),
-        }, { inboundChannel: input.channel }),
+        {
+          attachments: input.attachments,
+          inboundEventId: input.inboundEventId,
+          event: {
+            type: 'message.created',
+            inboundChannel: input.channel,
+            payload: (stored, files) => ({
+              message: messageView(stored, files),
+              ...(input.skippedAttachments.length ? { skippedAttachments: input.skippedAttachments } : {}),
+              ...(m.kind === 'thread' ? { matchedBy: m.via } : { unmatchedReason: m.reason }),
+              intents: classification.intents,
+              ...(input.keyword ? { keyword: input.keyword } : {}),
+            }),
+          },
+        },
       );
+      out.events.push(event);
 
       const threadFlags: ConversationFlag[] = [];
       if (fromUnknownAddress) threadFlags.push('UNKNOWN_SENDER_ADDRESS');

@@ -7,6 +7,7 @@ import { Prisma, type Message } from '../generated/prisma/client.js';
 import type { MessageStatus } from '../generated/prisma/enums.js';
 import { appendCtes, appendEvent, SELECT_APPENDED, timelineEvent, type AppendedRow } from '../conversations/thread.js';
 import { sqlPool } from '../db/client.js';
+import { MESSAGE_COLUMNS } from '../conversations/message-write.js';
 import { MessageNotFound } from './events-store.js';
 import { finishOutcome, inThread, isUniqueViolation, newOutcome, type Tx, type TxOutcome } from './thread-writer.js';
 
@@ -79,19 +80,10 @@ function whereOf(ref: MessageRef): Prisma.MessageWhereInput {
   return { OR: ref.anyOf };
 }
 
-/** Every column of messages under its Prisma field name: a raw SELECT … FOR UPDATE that yields a Message. */
-const MESSAGE_COLUMNS = Prisma.sql`id::text AS "id", conversation_id::text AS "conversationId", debtor_id::text AS "debtorId", debt_id::text AS "debtId",
-  contact_point_id::text AS "contactPointId", campaign_id::text AS "campaignId", direction::text AS "direction", channel::text AS "channel",
-  status::text AS "status", intent, template_id AS "templateId", locale, from_address AS "fromAddress", to_address AS "toAddress", subject, body, html,
-  decision, scheduled_at AS "scheduledAt", sent_at AS "sentAt", delivered_at AS "deliveredAt", provider, provider_message_id AS "providerMessageId",
-  rfc_message_id AS "rfcMessageId", in_reply_to AS "inReplyTo", error_code AS "errorCode", error_message AS "errorMessage", attempts, segments, encoding,
-  pdf_path AS "pdfPath", call_outcome AS "callOutcome", from_unknown_address AS "fromUnknownAddress", counts_as_attempt AS "countsAsAttempt",
-  idempotency_key AS "idempotencyKey", created_by_id::text AS "createdById", created_at AS "createdAt", updated_at AS "updatedAt"`;
-
 /** Locks the message's row and reads it (one round trip instead of a lock and a read). */
 export async function lockMessage(tx: Tx, ref: { id: string } | { providerMessageId: string }): Promise<Message | null> {
   const where = 'id' in ref ? Prisma.sql`id = ${ref.id}::uuid` : Prisma.sql`provider_message_id = ${ref.providerMessageId}`;
-  const rows = await tx.$queryRaw<Message[]>`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where} FOR UPDATE`;
+  const rows = await tx.$queryRaw<Message[]>`SELECT ${Prisma.raw(MESSAGE_COLUMNS)} FROM messages WHERE ${where} FOR UPDATE`;
   return rows[0] ?? null;
 }
 

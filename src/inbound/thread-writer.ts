@@ -21,22 +21,26 @@ export interface TxOutcome {
 
 export const newOutcome = (): TxOutcome => ({ events: [], after: [] });
 
+/** The fields of a message that its view shows (a stored Message, or one about to be written). */
+export type ViewedMessage = Pick<Message, 'id' | 'conversationId' | 'direction' | 'channel' | 'status' | 'body'> &
+  Partial<Pick<Message, 'debtorId' | 'contactPointId' | 'fromAddress' | 'toAddress' | 'subject' | 'fromUnknownAddress' | 'inReplyTo'>> & { createdAt: Date };
+
 /** What live clients get for a message: enough to render it without refetching. */
-export function messageView(m: Message, attachments: Pick<Attachment, 'id' | 'filename' | 'contentType' | 'size'>[] = []) {
+export function messageView(m: ViewedMessage, attachments: Pick<Attachment, 'id' | 'filename' | 'contentType' | 'size'>[] = []) {
   return {
     id: m.id,
     conversationId: m.conversationId,
-    debtorId: m.debtorId,
-    contactPointId: m.contactPointId,
+    debtorId: m.debtorId ?? null,
+    contactPointId: m.contactPointId ?? null,
     direction: m.direction,
     channel: m.channel,
     status: m.status,
-    from: m.fromAddress,
-    to: m.toAddress,
-    subject: m.subject,
+    from: m.fromAddress ?? null,
+    to: m.toAddress ?? null,
+    subject: m.subject ?? null,
     body: m.body,
-    fromUnknownAddress: m.fromUnknownAddress,
-    inReplyTo: m.inReplyTo,
+    fromUnknownAddress: m.fromUnknownAddress ?? false,
+    inReplyTo: m.inReplyTo ?? null,
     createdAt: m.createdAt.toISOString(),
     attachments: attachments.map((a) => ({ id: a.id, filename: a.filename, contentType: a.contentType, size: a.size })),
   };
@@ -137,6 +141,4 @@ export async function inThread<T>(ctx: AppContext, fn: (tx: Prisma.TransactionCl
   return result;
 }
 
-export function isUniqueViolation(err: unknown): boolean {
-  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
-}
+export { isUniqueViolation } from '../db/errors.js';

@@ -107,7 +107,7 @@ async function processSms(ctx: AppContext, event: InboundEvent) {
 
   const { match, numberContactPointIds } = await matchPhone(ctx.db, from);
   const body = p.Body ?? '';
-  await recordInboundMessage(ctx, {
+  const { created } = await recordInboundMessage(ctx, {
     channel: 'SMS',
     provider: 'twilio',
     providerMessageId: sid,
@@ -121,6 +121,8 @@ async function processSms(ctx: AppContext, event: InboundEvent) {
     skippedAttachments: skipped,
     inboundEventId: event.id,
   });
+  // A new message was written together with this event's processed mark.
+  return created ? { markedProcessed: true } : undefined;
 }
 
 function extensionFor(contentType: string | undefined): string {

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { AppContext } from '../context.js';
 import { HttpError } from '../http/errors.js';
-import { Prisma } from '../generated/prisma/client.js';
+import { isUniqueViolation } from '../db/errors.js';
 
 const KEY = /^[A-Za-z0-9_.:-]{8,200}$/;
 
@@ -28,7 +28,7 @@ export async function withIdempotency(
   try {
     await ctx.db.idempotencyRecord.create({ data: { scope, key, requestHash } });
   } catch (e) {
-    if (!(e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002')) throw e;
+    if (!isUniqueViolation(e)) throw e;
     const prior = await ctx.db.idempotencyRecord.findUnique({ where: { scope_key: { scope, key } } });
     if (!prior) throw new HttpError(409, 'conflict', 'a request with this Idempotency-Key is being processed; retry shortly');
     if (prior.requestHash !== requestHash) throw new HttpError(422, 'idempotency_key_reused', 'this Idempotency-Key was used with a different request body');

@@ -6,6 +6,7 @@ import type { AppContext } from '../context.js';
 import type { Principal } from '../auth/principal.js';
 import { audit } from '../audit.js';
 import { appendEvent, conversationIdFor, type TimelineEvent } from '../conversations/thread.js';
+import { writeMessage } from '../conversations/message-write.js';
 import { publishTimeline } from '../conversations/live.js';
 import { createRouter, type Channel, type Decision, type RoutedDecision, type ReplyContext } from '../router/index.js';
 import { isIntent, TemplateError, type Intent } from '../templates/index.js';
@@ -17,6 +18,7 @@ import { renderLetterPdf } from '../templates/index.js';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { isUniqueViolation } from '../db/errors.js';
 
 export interface OutreachRequest {
   debtorId: string;
@@ -105,20 +107,22 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
         fs.writeFileSync(path.resolve(ctx.config.DATA_DIR, pdfPath), pdf);
         letterMeta = { mailType: rendered.mailType, extraService: rendered.extraService ?? null };
       }
-      const conversation = { id: await conversationIdFor(tx, req.debtorId) };
-      const deferred = routed.outcome === 'defer';
-      const message = await tx.message.create({
-        data: {
+      const conversationId = await conversationIdFor(tx, req.debtorId);
+      const status = routed.outcome === 'defer' ? 'SCHEDULED' : 'PENDING';
+      // One statement: the message, its first status event and the timeline event.
+      const { message, event } = await writeMessage(
+        tx,
+        {
           id: messageId,
           pdfPath,
-          conversationId: conversation.id,
+          conversationId,
           debtorId: req.debtorId,
           debtId: req.debtId,
           contactPointId: routed.contactPointId,
           campaignId: req.campaignId ?? null,
           direction: 'OUTBOUND',
           channel: routed.channel,
-          status: deferred ? 'SCHEDULED' : 'PENDING',
+          status,
           intent: req.intent,
           templateId: rendered.templateId,
           locale,
@@ -135,15 +139,18 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
           idempotencyKey: req.idempotencyKey ?? null,
           createdById: actor.type === 'user' ? actor.id ?? null : null,
         },
-      });
-      // Not nested in the create: Prisma would read the message back a second time.
-      await tx.messageStatusEvent.create({ data: { messageId, status: message.status, detail: { reasons: routed.reasons.map((r) => r.rule) } }, select: { id: true } });
-      events.push(
-        await appendEvent(tx, conversation.id, 'message.created', {
-          messageId: message.id, direction: 'OUTBOUND', channel: message.channel, status: message.status, intent: req.intent, scheduledAt: routed.sendAt.toISOString(),
-          reasons: routed.reasons.map((r) => ({ rule: r.rule, detail: r.detail })),
-        }),
+        {
+          statusEvent: { status, detail: { reasons: routed.reasons.map((r) => r.rule) } },
+          event: {
+            type: 'message.created',
+            payload: (m) => ({
+              messageId: m.id, direction: 'OUTBOUND', channel: m.channel, status: m.status, intent: req.intent, scheduledAt: routed.sendAt.toISOString(),
+              reasons: routed.reasons.map((r) => ({ rule: r.rule, detail: r.detail })),
+            }),
+          },
+        },
       );
+      events.push(event);
       await audit(tx, actor, { action: 'message.request', entityType: 'message', entityId: message.id, data: { intent: req.intent, channel: routed.channel, outcome: routed.outcome, campaignId: req.campaignId } });
       return { outcome: routed.outcome, decision, messageId: message.id, duplicate: false, sendAt: routed.sendAt };
     },
@@ -151,7 +158,7 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
     { timeout: 20_000, maxWait: 15_000 },
   ).catch(async (e: unknown) => {
     // A concurrent request with the same Idempotency-Key won the race: return its result.
-    if (req.idempotencyKey && (e as { code?: string }).code === 'P2002') {
+    if (req.idempotencyKey && isUniqueViolation(e)) {
       const existing = await ctx.db.message.findUnique({ where: { idempotencyKey: req.idempotencyKey } });
       if (existing) return { outcome: existing.status === 'SCHEDULED' ? ('defer' as const) : ('send' as const), decision: existing.decision as unknown as Decision, messageId: existing.id, duplicate: true, sendAt: existing.scheduledAt ?? new Date() };
     }

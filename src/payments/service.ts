@@ -14,6 +14,7 @@ import { HttpError, conflict, notFound } from '../http/errors.js';
 import { cancelPendingMessages } from '../outbound/service.js';
 import { serializeDebt, minorDigits } from '../domain/debtors.js';
 import { emitOutgoingEvent } from '../webhooks-out/service.js';
+import { isUniqueViolation } from '../db/errors.js';
 
 export type Actor = Principal | { type: 'system' | 'provider'; id?: string };
 
@@ -106,7 +107,7 @@ export async function recordPayment(ctx: AppContext, input: PaymentInput, actor:
     }, { timeout: 20_000 })
     .catch((e: unknown) => {
       // Two concurrent calls with one externalRef: the loser reports a conflict-free duplicate via retry.
-      if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002' && input.externalRef) return null;
+      if (isUniqueViolation(e) && input.externalRef) return null;
       throw e;
     });
   if (!outcome) return recordPayment(ctx, input, actor);

@@ -11,6 +11,9 @@ import { storeInbound } from '../../src/inbound/events-store.js';
 import { lockMessage } from '../../src/inbound/status.js';
 import { appendEvent, conversationFor, conversationIdFor, conversationStateAfter, eventsSince } from '../../src/conversations/thread.js';
 import { loadSnapshot, loadSnapshotWithDebtor } from '../../src/outbound/snapshot.js';
+import { writeMessage } from '../../src/conversations/message-write.js';
+import { requestOutreach } from '../../src/outbound/service.js';
+import { isUniqueViolation } from '../../src/inbound/thread-writer.js';
 
 describe('single-round-trip readers', () => {
   let gw: TestGateway;
@@ -69,6 +72,47 @@ describe('single-round-trip readers', () => {
     const [loaded] = await eventsSince(gw.ctx.db, conversationId, event.seq - 1);
     expect(loaded).toEqual(event);
     expect(conversationStateAfter(loaded!)).toBeUndefined();
+  });
+
+  it('writes a message, its attachments, first status and timeline event in one statement, as Prisma reads them back', async () => {
+    const s = await seedDebtor(gw);
+    const conversationId = await conversationIdFor(gw.ctx.db, s.debtorId);
+    const stored = await storeInbound(gw.ctx, { provider: 'twilio', kind: 'sms', dedupeKey: `write-test:${Date.now()}`, headers: {}, body: Buffer.from('x') });
+    const written = await writeMessage(
+      gw.ctx.db,
+      { conversationId, debtorId: s.debtorId, direction: 'INBOUND', channel: 'SMS', status: 'RECEIVED', body: 'hello', fromAddress: '+14155550123', providerMessageId: 'SMwrite1', decision: { a: [1, 'x'] }, segments: 2 },
+      {
+        attachments: [{ filename: 'a.jpg', contentType: 'image/jpeg', size: 3, sha256: 'a'.repeat(64), path: 'attachments/a.jpg' }],
+        statusEvent: { status: 'RECEIVED', detail: { why: 'test' } },
+        inboundEventId: stored.id,
+        event: { type: 'message.created', inboundChannel: 'SMS', payload: (m, files) => ({ messageId: m.id, files: files.map((f) => f.id), at: m.createdAt.toISOString() }) },
+      },
+    );
+    const read = await gw.ctx.db.message.findUniqueOrThrow({ where: { id: written.message.id } });
+    expect(written.message).toEqual(read);
+    expect(await gw.ctx.db.attachment.findMany({ where: { messageId: read.id }, select: { id: true, filename: true } })).toEqual([{ id: written.attachments[0]!.id, filename: 'a.jpg' }]);
+    expect(await gw.ctx.db.messageStatusEvent.findMany({ where: { messageId: read.id }, select: { status: true, detail: true } })).toEqual([{ status: 'RECEIVED', detail: { why: 'test' } }]);
+    expect((await gw.ctx.db.inboundEvent.findUniqueOrThrow({ where: { id: stored.id } })).status).toBe('PROCESSED');
+    const [back] = await eventsSince(gw.ctx.db, conversationId, written.event.seq - 1);
+    expect(back).toEqual(written.event);
+    expect(written.event.payload).toEqual({ messageId: read.id, files: [written.attachments[0]!.id], at: read.createdAt.toISOString() });
+    expect(conversationStateAfter(written.event)).toMatchObject({ debtorId: s.debtorId, status: 'OPEN' });
+    expect((await gw.ctx.db.conversation.findUniqueOrThrow({ where: { id: conversationId } })).lastInboundChannel).toBe('SMS');
+
+    // A second copy of the same provider message is refused as a unique violation (callers answer with the stored one).
+    const again = writeMessage(gw.ctx.db, { conversationId, direction: 'INBOUND', channel: 'SMS', status: 'RECEIVED', body: 'hello', providerMessageId: 'SMwrite1' }, { event: { type: 'message.created', payload: () => ({}) } });
+    const err = await again.then(() => null, (e: unknown) => e);
+    expect(isUniqueViolation(err)).toBe(true);
+  });
+
+  it('answers two simultaneous outreach requests with one idempotency key with one message (the second write is refused as a duplicate)', async () => {
+    const s = await seedDebtor(gw);
+    const req = { debtorId: s.debtorId, debtId: s.debtId, intent: 'friendly-reminder' as const, channel: 'SMS' as const, idempotencyKey: `same-${s.debtId}` };
+    const results = await Promise.all([requestOutreach(gw.ctx, req, { type: 'system' }), requestOutreach(gw.ctx, req, { type: 'system' })]);
+    const ids = results.map((r) => ('messageId' in r ? r.messageId : null));
+    expect(ids[0]).not.toBeNull();
+    expect(ids[1]).toBe(ids[0]);
+    expect(await gw.ctx.db.message.count({ where: { idempotencyKey: req.idempotencyKey } })).toBe(1);
   });
 
   it('tells from the snapshot query whether the debtor was contacted before (cancelled and failed sends do not count, inbound does not)', async () => {
