@@ -13,17 +13,34 @@ export interface AuditEntry {
 
 type Tx = Pick<Db, 'auditEvent'>;
 
-export async function audit(db: Tx, actor: Principal | { type: 'system' | 'provider'; id?: string }, entry: AuditEntry, req?: Request): Promise<void> {
+export type AuditActor = Principal | { type: 'system' | 'provider'; id?: string };
+
+/** The audit_events row of an entry (column names), for audit() and for statements that write their audit row themselves. */
+export function auditRow(actor: AuditActor, entry: AuditEntry, req?: Request) {
+  return {
+    actor_type: actor.type,
+    actor_id: actor.id ?? null,
+    action: entry.action,
+    entity_type: entry.entityType ?? null,
+    entity_id: entry.entityId ?? null,
+    data: entry.data ?? null,
+    ip: req?.ip ?? null,
+    request_id: req ? String(req.id ?? '') : null,
+  };
+}
+
+export async function audit(db: Tx, actor: AuditActor, entry: AuditEntry, req?: Request): Promise<void> {
+  const row = auditRow(actor, entry, req);
   await db.auditEvent.create({
     data: {
-      actorType: actor.type,
-      actorId: actor.id ?? null,
-      action: entry.action,
-      entityType: entry.entityType ?? null,
-      entityId: entry.entityId ?? null,
-      data: (entry.data ?? undefined) as object | undefined,
-      ip: req?.ip ?? null,
-      requestId: req ? String(req.id ?? '') : null,
+      actorType: row.actor_type,
+      actorId: row.actor_id,
+      action: row.action,
+      entityType: row.entity_type,
+      entityId: row.entity_id,
+      data: (row.data ?? undefined) as object | undefined,
+      ip: row.ip,
+      requestId: row.request_id,
     },
   });
 }

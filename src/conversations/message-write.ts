@@ -1,7 +1,7 @@
 // Writing a new message into its thread in one statement: the message row,
 // its attachments, its first status event, the timeline event (next seq on
 // the conversation), and — for an inbound message — the processed mark of the
-// webhook event it came from. Run inside the caller's transaction, so all of
+// webhook event it came from, or the audit entry of the request that made it. Run inside the caller's transaction, so all of
 // it commits or rolls back with whatever else the transaction does. Every
 // value is known before the statement runs (ids and createdAt are made here),
 // so the timeline payload is built in code, once.
@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/client.js';
 import type { Message, Prisma } from '../generated/prisma/client.js';
 import type { Channel, Direction, MessageStatus } from '../generated/prisma/enums.js';
+import { auditRow, type AuditActor, type AuditEntry } from '../audit.js';
 import { appendCtes, SELECT_APPENDED, timelineEvent, type AppendedRow, type TimelineEvent } from './thread.js';
 
 type Tx = Prisma.TransactionClient | Db;
@@ -109,6 +110,8 @@ export async function writeMessage(
     };
     /** The stored webhook event this message came from: marked PROCESSED with it. */
     inboundEventId?: string | null;
+    /** The audit entry of the request that made the message (its entity is the message). */
+    audit?: { actor: AuditActor; entry: Omit<AuditEntry, 'entityType' | 'entityId'> };
   },
 ): Promise<WrittenMessage> {
   const message = { ...fields, id: fields.id ?? randomUUID(), createdAt: fields.createdAt ?? new Date() };
@@ -144,6 +147,14 @@ export async function writeMessage(
   if (opts.statusEvent) {
     ctes.push(`first_status AS (
       INSERT INTO message_status_events (message_id, status, detail) SELECT msg.id, ${param(opts.statusEvent.status, '"MessageStatus"')}, ${param(JSON.stringify(opts.statusEvent.detail), 'jsonb')} FROM msg
+      RETURNING id)`);
+  }
+  if (opts.audit) {
+    const row = auditRow(opts.audit.actor, { ...opts.audit.entry, entityType: 'message', entityId: message.id });
+    ctes.push(`audited AS (
+      INSERT INTO audit_events (actor_type, actor_id, action, entity_type, entity_id, data, ip, request_id)
+      VALUES (${param(row.actor_type, 'text')}, ${param(row.actor_id, 'text')}, ${param(row.action, 'text')}, ${param(row.entity_type, 'text')}, ${param(row.entity_id, 'text')},
+              ${param(row.data === null ? null : JSON.stringify(row.data), 'jsonb')}, ${param(row.ip, 'text')}, ${param(row.request_id, 'text')})
       RETURNING id)`);
   }
   if (opts.inboundEventId) {

@@ -11,7 +11,9 @@ import { ProviderError, type ChannelAdapter, type OutboundPayload, type SendResu
 import { appendEvent, type TimelineEvent } from '../conversations/thread.js';
 import { publishTimeline } from '../conversations/live.js';
 import { createRouter, type Decision, type RoutedDecision } from '../router/index.js';
-import { lockDebtor, loadSnapshot } from './snapshot.js';
+import { loadSnapshot } from './snapshot.js';
+import { MESSAGE_COLUMNS } from '../conversations/message-write.js';
+import type { Message, Prisma } from '../generated/prisma/client.js';
 import { applyContactPointEffect } from './effects.js';
 import { unsubscribeUrl } from '../inbound/consent.js';
 import { letterPdfUrl } from './files.js';
@@ -110,16 +112,30 @@ async function recordEvents(ctx: AppContext, events: TimelineEvent[]) {
   publishTimeline(ctx.io, events);
 }
 
+/**
+ * Locks the message's debtor (the lock outreach holds while it decides, so
+ * the re-check below sees every reserved attempt), then locks and reads the
+ * message itself — one statement. FOR UPDATE hands back the message as it
+ * stands after any wait, not as the statement's snapshot saw it.
+ */
+async function lockForDispatch(tx: Prisma.TransactionClient, messageId: string): Promise<Message | null> {
+  const rows = await tx.$queryRawUnsafe<Message[]>(
+    `WITH debtor AS (SELECT id FROM debtors WHERE id = (SELECT debtor_id FROM messages WHERE id = $1::uuid) FOR UPDATE)
+    SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = $1::uuid AND (SELECT count(*) FROM debtor) >= 0 FOR UPDATE`,
+    messageId,
+  );
+  return rows[0] ?? null;
+}
+
 export async function dispatchMessage(ctx: AppContext, adapters: ChannelAdapters, messageId: string, now = new Date()): Promise<void> {
   const events: TimelineEvent[] = [];
   // 1. re-check and claim, under the debtor's lock
   const claimed = await ctx.db.$transaction(async (tx) => {
     let rerouted: { contactPointId: string; address: string } | null = null;
-    const m = await tx.message.findUnique({ where: { id: messageId } });
+    const m = await lockForDispatch(tx, messageId);
     if (!m || (m.status !== 'PENDING' && m.status !== 'SCHEDULED')) return null;
     if (m.scheduledAt && m.scheduledAt.getTime() > now.getTime() + 1000) return { reschedule: m.scheduledAt };
     if (m.debtorId && m.debtId && m.intent && !hadReplyException(m.decision)) {
-      await lockDebtor(tx, m.debtorId);
       const snapshot = await loadSnapshot(tx, m.debtorId, now, { excludeMessageId: m.id, ignoreReservationsAfter: m.scheduledAt ?? now });
       if (snapshot) {
         const decision: Decision = router.decide({ debtorId: m.debtorId, debtId: m.debtId, intent: m.intent.replace(/-/g, '_'), channel: m.channel }, snapshot);

@@ -4,7 +4,6 @@
 // — cannot both pass a cap: the second sees the first's reserved attempt.
 import type { AppContext } from '../context.js';
 import type { Principal } from '../auth/principal.js';
-import { audit } from '../audit.js';
 import { appendEvent, conversationIdFor, type TimelineEvent } from '../conversations/thread.js';
 import { writeMessage } from '../conversations/message-write.js';
 import { publishTimeline } from '../conversations/live.js';
@@ -141,6 +140,7 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
         },
         {
           statusEvent: { status, detail: { reasons: routed.reasons.map((r) => r.rule) } },
+          audit: { actor, entry: { action: 'message.request', data: { intent: req.intent, channel: routed.channel, outcome: routed.outcome, campaignId: req.campaignId } } },
           event: {
             type: 'message.created',
             payload: (m) => ({
@@ -151,7 +151,6 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
         },
       );
       events.push(event);
-      await audit(tx, actor, { action: 'message.request', entityType: 'message', entityId: message.id, data: { intent: req.intent, channel: routed.channel, outcome: routed.outcome, campaignId: req.campaignId } });
       return { outcome: routed.outcome, decision, messageId: message.id, duplicate: false, sendAt: routed.sendAt };
     },
     // maxWait: under a burst, wait for a pooled connection rather than fail the request (Prisma's default is 2 s).

@@ -113,6 +113,10 @@ describe('single-round-trip readers', () => {
     expect(ids[0]).not.toBeNull();
     expect(ids[1]).toBe(ids[0]);
     expect(await gw.ctx.db.message.count({ where: { idempotencyKey: req.idempotencyKey } })).toBe(1);
+    // The request is audited once, by the statement that wrote the message.
+    expect(await gw.ctx.db.auditEvent.findMany({ where: { entityId: ids[0]! }, select: { action: true, actorType: true, entityType: true, data: true } })).toEqual([
+      { action: 'message.request', actorType: 'system', entityType: 'message', data: { intent: 'friendly-reminder', channel: 'SMS', outcome: 'send' } },
+    ]);
   });
 
   it('tells from the snapshot query whether the debtor was contacted before (cancelled and failed sends do not count, inbound does not)', async () => {
