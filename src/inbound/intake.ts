@@ -2,15 +2,18 @@
 // the SMTP listener. The provider's 2xx waits only for the raw event's INSERT;
 // processing runs afterwards from a small in-process queue, so a burst of
 // webhooks neither waits for its own processing nor starves the INSERTs of
-// database connections (processing holds at most PROCESS_CONCURRENCY of
-// them). In-flight and queued processing is tracked so shutdown can wait for
-// it; anything cut short keeps its lease and is picked up by the retry sweep.
+// database connections (processing holds at most MAX_PROCESSING of them; the
+// governor in intake-governor.ts narrows that while a burst of webhooks is
+// waiting for its answers). In-flight and queued processing is tracked so
+// shutdown can wait for it; anything cut short keeps its lease and is picked
+// up by the retry sweep.
 import type { AppContext } from '../context.js';
 import type { InboundEvent } from '../generated/prisma/client.js';
 import { forgetWaitingEvents, processInboundEvent, storeInbound, type RawInbound } from './events-store.js';
+import { IntakeGovernor } from './intake-governor.js';
 
-/** Events processed at once. The pool has 20 connections; webhook INSERTs and the API need the rest. */
-const PROCESS_CONCURRENCY = 8;
+/** At most MAX_PROCESSING (8) events at once: the pool has 20 connections; webhook INSERTs and the API need the rest. */
+const governor = new IntakeGovernor(() => queue.length);
 
 interface Queued {
   ctx: AppContext;
@@ -23,7 +26,7 @@ let running = 0;
 let idle: (() => void)[] = [];
 
 function pump(): void {
-  while (running < PROCESS_CONCURRENCY && queue.length > 0) {
+  while (running < governor.limit && queue.length > 0) {
     const next = queue.shift()!;
     running += 1;
     processInboundEvent(next.ctx, next.id, { claim: 'lease-held', event: next.event })
@@ -47,6 +50,7 @@ export async function intake(ctx: AppContext, raw: RawInbound): Promise<{ id: st
     return { id: stored.id, duplicate: true };
   }
   queue.push({ ctx, id: stored.id, event: stored.event });
+  governor.arrived();
   // Started on the next turn, after the caller has sent its answer.
   setImmediate(pump);
   return { id: stored.id, duplicate: false };
@@ -60,6 +64,8 @@ export function intakeBacklog(): { queued: number; running: number } {
 /** Waits (bounded) for queued and running processing to finish. */
 export async function drainIntake(timeoutMs: number): Promise<void> {
   forgetWaitingEvents();
+  // Full width for what is left, and no sampling timer after shutdown.
+  governor.stop();
   if (running === 0 && queue.length === 0) return;
   await Promise.race([new Promise<void>((r) => idle.push(r)), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
   // Whatever is still queued keeps its lease on the row: the retry sweep (here after a restart, or another process) takes it.
