@@ -45,8 +45,8 @@ export interface RouterBenchResult {
   mode: 'warm' | 'cold';
 }
 
-// mulberry32: small, fast, deterministic.
-function prng(seed: number): () => number {
+// mulberry32: small, fast, deterministic (tests draw their random histories from it too).
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -6,7 +6,8 @@
 //  - the rewritten limit counting agrees with the straightforward filter-sort-count.
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from '@jest/globals';
-import { syntheticWorkload } from '../../src/router/bench.js';
+import { prng, syntheticWorkload } from '../../src/router/bench.js';
+import { phone } from './fixtures.js';
 import { checkCap, countedAttempts, type AppliedCap } from '../../src/router/limits.js';
 import { SecondUseMemo } from '../../src/router/memo.js';
 import { createRouter, type Channel, type Decision, type HistoryEntry, type RouterSnapshot } from '../../src/router/index.js';
@@ -92,17 +93,6 @@ describe('SecondUseMemo', () => {
 });
 
 describe('limit counting', () => {
-  // mulberry32, as in the benchmark: deterministic histories.
-  function prng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
   const DAY = 86_400_000;
   const T = Date.UTC(2026, 5, 10, 12);
   const channels: Channel[] = ['SMS', 'EMAIL', 'VOICE', 'LETTER'];
@@ -153,7 +143,7 @@ describe('limit counting', () => {
       const expected = reference(cap, history, 'debt-1', workIds);
       const attempts = countedAttempts(history);
       expect(attempts).toEqual(expected.attempts);
-      const check = checkCap(cap, T, attempts, 'debt-1', points.map((p) => ({ ...fullPoint(p.id), isWork: p.isWork })));
+      const check = checkCap(cap, T, attempts, 'debt-1', points.map((p) => phone(p.id, '+15185550100', { isWork: p.isWork, consents: {} })));
       expect(check && { count: check.count, freeAt: check.freeAt }).toEqual(expected.check);
       if (check) blocked++;
     }
@@ -163,19 +153,3 @@ describe('limit counting', () => {
   });
 });
 
-function fullPoint(id: string) {
-  return {
-    id,
-    kind: 'PHONE' as const,
-    value: '+15185550100',
-    isMobile: true,
-    isWork: false,
-    employerForbidsContact: false,
-    country: null,
-    region: null,
-    postalCode: null,
-    timeZone: null,
-    valid: true,
-    consents: {},
-  };
-}
