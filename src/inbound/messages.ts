@@ -13,7 +13,8 @@ import { replyClassifier, type Classification, type SmsKeyword } from './classif
 import type { Match } from './matching.js';
 import { applyReplyActions } from './reply-actions.js';
 import { emitOutgoingEvent } from '../webhooks-out/service.js';
-import { addFlags, inThread, isUniqueViolation, messageView, type Tx } from './thread-writer.js';
+import { addFlags, inThread, messageView, type Tx } from './thread-writer.js';
+import { isUniqueViolation } from '../db/errors.js';
 
 export interface InboundMessageInput {
   channel: Channel;

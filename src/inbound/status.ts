@@ -9,7 +9,8 @@ import { appendCtes, appendEvent, SELECT_APPENDED, timelineEvent, type AppendedR
 import { sqlPool } from '../db/client.js';
 import { MESSAGE_COLUMNS } from '../conversations/message-write.js';
 import { MessageNotFound } from './events-store.js';
-import { finishOutcome, inThread, isUniqueViolation, newOutcome, type Tx, type TxOutcome } from './thread-writer.js';
+import { finishOutcome, inThread, newOutcome, type Tx, type TxOutcome } from './thread-writer.js';
+import { isUniqueViolation } from '../db/errors.js';
 
 const RANK: Record<MessageStatus, number> = {
   PENDING: 0,
@@ -93,6 +94,53 @@ export async function applyStatus(ctx: AppContext, u: StatusUpdate): Promise<Sta
   return { applied: await applyStatusInTransaction(ctx, u), inboundEventMarked: false };
 }
 
+/** The one-statement update (below), built once per way of finding the message: it runs on every callback. */
+function statusStatement(where: string): string {
+  return `WITH cur AS (
+        SELECT id, conversation_id, channel, direction, status, ${rankSql('status')} AS rank
+          FROM messages WHERE ${where} FOR UPDATE),
+      recorded AS (
+        INSERT INTO message_status_events (message_id, status, provider_status, error_code, provider_event_id, detail, occurred_at)
+        SELECT id, COALESCE($2::"MessageStatus", status), $3, $4, $6, $7::jsonb, $8 FROM cur
+        ON CONFLICT (provider_event_id) DO NOTHING
+        RETURNING message_id),
+      next AS (
+        SELECT cur.*, ($2::"MessageStatus" IS NOT NULL AND ${rankSql('$2::"MessageStatus"')} > cur.rank) AS moved FROM cur JOIN recorded ON recorded.message_id = cur.id),
+      changed AS (
+        -- One UPDATE (a statement may change a row once): the status only moves forward; the provider's
+        -- acceptance ($13) is recorded whatever the status did (a callback that overtook it waited for this id).
+        UPDATE messages m
+           SET status = CASE WHEN next.moved THEN $2::"MessageStatus" ELSE m.status END,
+               delivered_at = CASE WHEN next.moved AND $2::text = 'DELIVERED' THEN $8 ELSE m.delivered_at END,
+               sent_at = CASE WHEN m.sent_at IS NULL AND ($13 OR (next.moved AND $2::text IN ('SENT', 'MAILED'))) THEN $8 ELSE m.sent_at END,
+               error_code = CASE WHEN $13 THEN NULL WHEN next.moved THEN COALESCE($4, m.error_code) ELSE m.error_code END,
+               error_message = CASE WHEN $13 THEN NULL WHEN next.moved THEN COALESCE($5, m.error_message) ELSE m.error_message END,
+               provider = CASE WHEN $13 THEN $10 ELSE m.provider END,
+               provider_message_id = CASE WHEN $13 THEN $11 ELSE m.provider_message_id END,
+               updated_at = now()
+          FROM next WHERE m.id = next.id AND (next.moved OR $13)
+        RETURNING m.id),
+      ${appendCtes({
+        conversationId: 'next.conversation_id',
+        touch: 'false',
+        type: `'message.status'`,
+        from: 'next',
+        payload: `jsonb_build_object('messageId', next.id, 'channel', next.channel, 'direction', next.direction,
+            'status', CASE WHEN next.moved THEN $2::text ELSE next.status::text END, 'previousStatus', next.status, 'advanced', next.moved,
+            'providerStatus', $3::text, 'occurredAt', $9::text)
+          || CASE WHEN $4::text IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('errorCode', $4::text) END
+          || CASE WHEN $10::text IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('provider', $10::text) END`,
+      })},
+      marked AS (
+        UPDATE inbound_events SET status = 'PROCESSED', last_error = NULL, processed_at = now(), next_attempt_at = NULL
+         WHERE id = $12::uuid AND EXISTS (SELECT 1 FROM cur)
+        RETURNING id)
+      SELECT EXISTS (SELECT 1 FROM cur) AS found, (SELECT conversation_id::text FROM next) AS conversation_id, x.*
+        FROM (SELECT 1) one LEFT JOIN (SELECT ${SELECT_APPENDED}) x ON true`;
+}
+const STATUS_BY_ID = statusStatement('id = $1::uuid');
+const STATUS_BY_PROVIDER_ID = statusStatement('provider_message_id = $1');
+
 /**
  * The common case — a plain status change of a message known by its id or
  * the provider's id — as one statement instead of a transaction of seven:
@@ -120,48 +168,8 @@ async function applyStatusInOneStatement(ctx: AppContext, u: StatusUpdate, ref: 
     u.inboundEventId ?? null, // $12
     Boolean(u.accepted), // $13
   ];
-  const rows = await sqlPool(ctx.db).query<AppendedRow & { found: boolean; message_id: string | null; conversation_id: string | null }>(
-    `WITH cur AS (
-      SELECT id, conversation_id, channel, direction, status, ${rankSql('status')} AS rank
-        FROM messages WHERE ${byId ? 'id = $1::uuid' : 'provider_message_id = $1'} FOR UPDATE),
-    recorded AS (
-      INSERT INTO message_status_events (message_id, status, provider_status, error_code, provider_event_id, detail, occurred_at)
-      SELECT id, COALESCE($2::"MessageStatus", status), $3, $4, $6, $7::jsonb, $8 FROM cur
-      ON CONFLICT (provider_event_id) DO NOTHING
-      RETURNING message_id),
-    next AS (
-      SELECT cur.*, ($2::"MessageStatus" IS NOT NULL AND ${rankSql('$2::"MessageStatus"')} > cur.rank) AS moved FROM cur JOIN recorded ON recorded.message_id = cur.id),
-    changed AS (
-      -- One UPDATE (a statement may change a row once): the status only moves forward; the provider's
-      -- acceptance ($13) is recorded whatever the status did (a callback that overtook it waited for this id).
-      UPDATE messages m
-         SET status = CASE WHEN next.moved THEN $2::"MessageStatus" ELSE m.status END,
-             delivered_at = CASE WHEN next.moved AND $2::text = 'DELIVERED' THEN $8 ELSE m.delivered_at END,
-             sent_at = CASE WHEN m.sent_at IS NULL AND ($13 OR (next.moved AND $2::text IN ('SENT', 'MAILED'))) THEN $8 ELSE m.sent_at END,
-             error_code = CASE WHEN $13 THEN NULL WHEN next.moved THEN COALESCE($4, m.error_code) ELSE m.error_code END,
-             error_message = CASE WHEN $13 THEN NULL WHEN next.moved THEN COALESCE($5, m.error_message) ELSE m.error_message END,
-             provider = CASE WHEN $13 THEN $10 ELSE m.provider END,
-             provider_message_id = CASE WHEN $13 THEN $11 ELSE m.provider_message_id END,
-             updated_at = now()
-        FROM next WHERE m.id = next.id AND (next.moved OR $13)
-      RETURNING m.id),
-    ${appendCtes({
-      conversationId: 'next.conversation_id',
-      touch: 'false',
-      type: `'message.status'`,
-      from: 'next',
-      payload: `jsonb_build_object('messageId', next.id, 'channel', next.channel, 'direction', next.direction,
-          'status', CASE WHEN next.moved THEN $2::text ELSE next.status::text END, 'previousStatus', next.status, 'advanced', next.moved,
-          'providerStatus', $3::text, 'occurredAt', $9::text)
-        || CASE WHEN $4::text IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('errorCode', $4::text) END
-        || CASE WHEN $10::text IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('provider', $10::text) END`,
-    })},
-    marked AS (
-      UPDATE inbound_events SET status = 'PROCESSED', last_error = NULL, processed_at = now(), next_attempt_at = NULL
-       WHERE id = $12::uuid AND EXISTS (SELECT 1 FROM cur)
-      RETURNING id)
-    SELECT EXISTS (SELECT 1 FROM cur) AS found, (SELECT id::text FROM next) AS message_id, (SELECT conversation_id::text FROM next) AS conversation_id, x.*
-      FROM (SELECT 1) one LEFT JOIN (SELECT ${SELECT_APPENDED}) x ON true`,
+  const rows = await sqlPool(ctx.db).query<AppendedRow & { found: boolean; conversation_id: string | null }>(
+    byId ? STATUS_BY_ID : STATUS_BY_PROVIDER_ID,
     params,
   );
   const row = rows.rows[0]!;

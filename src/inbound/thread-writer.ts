@@ -141,4 +141,3 @@ export async function inThread<T>(ctx: AppContext, fn: (tx: Prisma.TransactionCl
   return result;
 }
 
-export { isUniqueViolation } from '../db/errors.js';

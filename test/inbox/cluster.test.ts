@@ -2,32 +2,12 @@
 // through the socket.io Postgres adapter, so an inbound SMS handled by gateway
 // 1 reaches agents connected to gateway 2, and "X is viewing" is seen across.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { io as connect, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { startTestGateway, eventually, type TestGateway } from '../support/gateway.js';
 import { ADMIN_KEY, seedDebtor } from '../support/api.js';
-import { createAgent, login, type SessionClient } from './session.js';
+import { ack, createAgent, liveClient, login, type SessionClient } from './session.js';
 
 const ENV = { ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox', TWILIO_AUTH_TOKEN: 'cluster-test-twilio-token', LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123' };
-
-interface Received {
-  event: string;
-  payload: any;
-}
-
-/** A browser-like socket client signed in with a session cookie; it records every event it receives. */
-async function liveClient(gw: TestGateway, session: SessionClient): Promise<{ socket: Socket; received: Received[] }> {
-  const received: Received[] = [];
-  const socket = connect(gw.url, { transports: ['websocket'], extraHeaders: { cookie: session.cookie }, reconnection: false, forceNew: true });
-  socket.onAny((event: string, payload: unknown) => received.push({ event, payload }));
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
-  return { socket, received };
-}
-
-const ack = <T = any>(socket: Socket, event: string, payload?: unknown): Promise<T> =>
-  new Promise((resolve) => (payload === undefined ? socket.emit(event, (r: T) => resolve(r)) : socket.emit(event, payload, (r: T) => resolve(r))));
 
 describe('two gateway processes on one database', () => {
   let gw1: TestGateway;

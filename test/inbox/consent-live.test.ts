@@ -2,36 +2,23 @@
 // /api/v1/contact-points/:id) lands in the debtor's conversation timeline as
 // `consent.changed`, and another agent watching that conversation sees it live.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { io as connect, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { startTestGateway, eventually, type TestGateway } from '../support/gateway.js';
 import { ADMIN_KEY, seedDebtor } from '../support/api.js';
-import { createAgent, login, type SessionClient } from './session.js';
-
-interface Received {
-  event: string;
-  payload: any;
-}
-
-const ack = <T = any>(socket: Socket, event: string, payload?: unknown): Promise<T> =>
-  new Promise((resolve) => (payload === undefined ? socket.emit(event, (r: T) => resolve(r)) : socket.emit(event, payload, (r: T) => resolve(r))));
+import { ack, createAgent, liveClient, login, type Received, type SessionClient } from './session.js';
 
 describe('consent changed by an agent', () => {
   let gw: TestGateway;
   let ana: SessionClient;
   let ben: SessionClient;
   let socket: Socket;
-  const received: Received[] = [];
+  let received: Received[] = [];
 
   beforeAll(async () => {
     gw = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox', TWILIO_AUTH_TOKEN: 'consent-live-twilio-token' });
     ana = await login(gw, await createAgent(gw, 'AGENT', 'Ana'));
     ben = await login(gw, await createAgent(gw, 'AGENT', 'Ben'));
-    socket = connect(gw.url, { transports: ['websocket'], extraHeaders: { cookie: ben.cookie }, reconnection: false, forceNew: true });
-    socket.onAny((event: string, payload: unknown) => received.push({ event, payload }));
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', reject);
-    });
+    ({ socket, received } = await liveClient(gw, ben));
   });
   afterAll(async () => {
     socket?.disconnect();

@@ -1,5 +1,6 @@
 // A cookie-holding client of the web inbox API, as a browser would be.
 import { ADMIN_KEY, api } from '../support/api.js';
+import { io as connect, type Socket } from 'socket.io-client';
 
 export interface Agent {
   id: string;
@@ -45,3 +46,25 @@ export async function login(gw: { url: string }, who: Agent): Promise<SessionCli
     },
   };
 }
+
+/** An event a live client received. */
+export interface Received {
+  event: string;
+  payload: any;
+}
+
+/** A browser-like socket client signed in with a session cookie; it records every event it receives. */
+export async function liveClient(gw: { url: string }, session: SessionClient): Promise<{ socket: Socket; received: Received[] }> {
+  const received: Received[] = [];
+  const socket = connect(gw.url, { transports: ['websocket'], extraHeaders: { cookie: session.cookie }, reconnection: false, forceNew: true });
+  socket.onAny((event: string, payload: unknown) => received.push({ event, payload }));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  return { socket, received };
+}
+
+/** Emits `event` and resolves with the server's acknowledgement. */
+export const ack = <T = any>(socket: Socket, event: string, payload?: unknown): Promise<T> =>
+  new Promise((resolve) => (payload === undefined ? socket.emit(event, (r: T) => resolve(r)) : socket.emit(event, payload, (r: T) => resolve(r))));

@@ -13,7 +13,7 @@ import { appendEvent, conversationFor, conversationIdFor, conversationStateAfter
 import { loadSnapshot, loadSnapshotWithDebtor } from '../../src/outbound/snapshot.js';
 import { writeMessage } from '../../src/conversations/message-write.js';
 import { requestOutreach } from '../../src/outbound/service.js';
-import { isUniqueViolation } from '../../src/inbound/thread-writer.js';
+import { isUniqueViolation } from '../../src/db/errors.js';
 
 describe('single-round-trip readers', () => {
   let gw: TestGateway;
