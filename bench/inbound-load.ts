@@ -5,14 +5,12 @@
 // bench (gateway and ceiling alike) as
 //   node --import tsx bench/inbound-load.ts '<json LoadRequest>'
 // which prints the LoadFigures as JSON on its last line.
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import twilio from 'twilio';
 import { TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN } from './env.js';
 import { benchPhone } from './seed.js';
 import { round } from './stats.js';
+import { childMain, runChild } from './child.js';
 
 export const SMS_PATH = '/webhooks/twilio/sms';
 
@@ -84,27 +82,9 @@ async function fire({ baseUrl, signedBase, sidPrefix, areaCode, rate, amount }: 
 }
 
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-
 /** Runs the load from a child process and returns its figures. */
 export function fireFromChild(req: LoadRequest): Promise<LoadFigures> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', path.join(here, 'inbound-load.ts'), JSON.stringify(req)], { cwd: path.join(here, '..'), timeout: 600_000, maxBuffer: 1 << 20 }, (err, out, errOut) => {
-      if (err) reject(new Error(`load generator failed: ${err.message}\n${errOut}`));
-      else resolve(JSON.parse(out.trim().split('\n').pop()!) as LoadFigures);
-    });
-  });
+  return runChild<LoadFigures>('inbound-load.ts', JSON.stringify(req), 'load generator');
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  fire(JSON.parse(process.argv[2]!) as LoadRequest).then(
-    (figures) => {
-      console.log(JSON.stringify(figures));
-      process.exit(0);
-    },
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+childMain(import.meta.url, (arg) => fire(JSON.parse(arg) as LoadRequest));

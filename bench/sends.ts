@@ -1,4 +1,5 @@
-// 2. End-to-end sends/s: N concurrent POST /api/v1/outreach (SMS) against the
+// 2. End-to-end sends/s: N concurrent POST /api/v1/outreach (SMS, sent from a
+// process of its own: bench/outreach-load.ts) against the
 // real gateway → router → outbox → dispatch job (Agenda) → Twilio SDK →
 // Twilio sandbox → signed status callbacks → message DELIVERED in PostgreSQL.
 // Ceiling: the same Twilio SDK sending the same messages straight to a fresh
@@ -11,6 +12,7 @@ import type { BenchEnv } from './env.js';
 import { ADMIN_KEY, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN } from './env.js';
 import { benchPhone, seedDebtors } from './seed.js';
 import { countStatements, now, pollUntil, resetStatements, round, runPool, type StatementCount } from './stats.js';
+import { fireOutreachFromChild } from './outreach-load.js';
 
 export interface SendsFigures {
   messages: number;
@@ -77,33 +79,17 @@ export async function benchSends(env: BenchEnv, scale: number): Promise<SendsFig
   const { gateway } = env;
   const pairs = await seedDebtors(gateway.ctx.db, 'E2E', count, '312');
 
-  const rejected: Record<string, number> = {};
-  let accepted = 0;
   await resetStatements(env.pool);
-  const t0 = now();
-  await runPool(count, concurrency, async (i) => {
-    const p = pairs[i]!;
-    const res = await fetch(`${gateway.url}/api/v1/outreach`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ debtorId: p.debtorId, debtId: p.debtId, intent: 'friendly-reminder', channel: 'SMS' }),
-    });
-    const text = await res.text();
-    if (res.status === 202 && (JSON.parse(text) as { outcome: string }).outcome === 'send') accepted++;
-    else {
-      const key = `${res.status}${res.status === 202 ? ':defer' : ''}`;
-      rejected[key] = (rejected[key] ?? 0) + 1;
-      if (Object.keys(rejected).length === 1 && rejected[key] === 1) console.error(`  first non-send answer: ${res.status} ${text.slice(0, 300)}`);
-    }
-  });
-  const requestPhaseMs = now() - t0;
+  const load = await fireOutreachFromChild({ baseUrl: gateway.url, apiKey: ADMIN_KEY, concurrency, pairs });
+  const { accepted, rejected, requestPhaseMs } = load;
+  if (load.firstRejection) console.error(`  first non-send answer: ${load.firstRejection}`);
   let delivered = 0;
   // Named bench_… so the statement count leaves the bench's own polling out.
   const countDelivered = async () =>
     Number((await env.pool.query<{ bench_delivered: string }>(`SELECT count(*)::text AS bench_delivered FROM messages m JOIN debts d ON d.id = m.debt_id JOIN creditors c ON c.id = d.creditor_id
       WHERE c.external_ref = 'E2E-CRED' AND m.status = 'DELIVERED'`)).rows[0]!.bench_delivered);
   const done = await pollUntil(async () => (delivered = await countDelivered()) >= accepted, timeoutMs, 50);
-  const totalMs = now() - t0;
+  const totalMs = Date.now() - load.startedAt;
   const statements = await countStatements(env.pool);
   const grouped = await gateway.ctx.db.message.groupBy({ by: ['status'], where: { debt: { creditor: { externalRef: 'E2E-CRED' } } }, _count: true });
   const statuses = Object.fromEntries(grouped.map((g) => [g.status, g._count]));
@@ -118,7 +104,7 @@ export async function benchSends(env: BenchEnv, scale: number): Promise<SendsFig
     rejected,
     delivered,
     statuses,
-    requestPhaseMs: round(requestPhaseMs),
+    requestPhaseMs,
     totalMs: round(totalMs),
     sendsPerSecond,
     ceilingDelivered: ceiling.delivered,

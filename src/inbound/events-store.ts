@@ -79,9 +79,8 @@ export function headersForStorage(headers: Record<string, string | string[] | un
  * sweep takes it once the lease runs out.
  */
 export async function storeInbound(ctx: AppContext, raw: RawInbound): Promise<{ id: string; duplicate: boolean; event?: InboundEvent }> {
-  const dedupeKey = raw.dedupeKey.slice(0, 1000);
   // The caller holds the lease and processes it next: its attempt is counted here, saving a round trip.
-  const nextAttemptAt = new Date(Date.now() + LEASE_MS);
+  const { dedupeKey, nextAttemptAt } = storedFields(raw);
   const pool = intakePool(ctx.db);
   if (pool) {
     // The webhook's own connections (src/db/client.ts): this INSERT does not queue behind processing.
@@ -106,6 +105,19 @@ export async function storeInbound(ctx: AppContext, raw: RawInbound): Promise<{ 
   const existing = await ctx.db.inboundEvent.findUnique({ where: { dedupeKey }, select: { id: true } });
   if (!existing) throw new Error('inbound event neither inserted nor found');
   return { id: existing.id, duplicate: true };
+}
+
+/** The dedupe key as stored, and the lease of a row its storer processes next (attempt 1). */
+export function storedFields(raw: RawInbound, now = Date.now()): { dedupeKey: string; nextAttemptAt: Date } {
+  return { dedupeKey: raw.dedupeKey.slice(0, 1000), nextAttemptAt: new Date(now + LEASE_MS) };
+}
+
+/** A row just stored with storedFields() (RECEIVED, attempt 1, leased), as Prisma would read it. */
+export function leasedEvent(raw: RawInbound, id: string, receivedAt: Date, fields: ReturnType<typeof storedFields>): InboundEvent {
+  return {
+    id, provider: raw.provider, kind: raw.kind, dedupeKey: fields.dedupeKey, headers: raw.headers as InboundEvent['headers'], body: new Uint8Array(raw.body),
+    status: 'RECEIVED', attempts: 1, lastError: null, nextAttemptAt: fields.nextAttemptAt, receivedAt, processedAt: null,
+  };
 }
 
 interface InboundEventRow {

@@ -6,11 +6,13 @@
 // governor in intake-governor.ts narrows that while a burst of webhooks is
 // waiting for its answers). In-flight and queued processing is tracked so
 // shutdown can wait for it; anything cut short keeps its lease and is picked
-// up by the retry sweep.
+// up by the retry sweep. A plain status callback skips the queue: its raw
+// event and its update are one statement (intakeStatus).
 import type { AppContext } from '../context.js';
 import type { InboundEvent } from '../generated/prisma/client.js';
 import { forgetWaitingEvents, processInboundEvent, storeInbound, type RawInbound } from './events-store.js';
 import { IntakeGovernor } from './intake-governor.js';
+import { storeAndApplyStatus } from './status.js';
 
 /** At most MAX_PROCESSING (8) events at once: the pool has 20 connections; webhook INSERTs and the API need the rest. */
 const governor = new IntakeGovernor(() => queue.length);
@@ -49,11 +51,27 @@ export async function intake(ctx: AppContext, raw: RawInbound): Promise<{ id: st
     ctx.log.debug({ provider: raw.provider, kind: raw.kind, inboundEventId: stored.id }, 'duplicate inbound event ignored');
     return { id: stored.id, duplicate: true };
   }
-  queue.push({ ctx, id: stored.id, event: stored.event });
+  enqueue(ctx, stored.id, stored.event);
+  return { id: stored.id, duplicate: false };
+}
+
+/**
+ * A plain status callback (no consequences beyond the message's own row):
+ * stored and applied by one statement before the answer, not queued. One
+ * whose message is not known yet is stored for the usual processing, which
+ * waits for the send to record the provider's id.
+ */
+export async function intakeStatus(ctx: AppContext, raw: RawInbound, update: Parameters<typeof storeAndApplyStatus>[2]): Promise<void> {
+  const r = await storeAndApplyStatus(ctx, raw, update);
+  if (r.duplicate) ctx.log.debug({ provider: raw.provider, kind: raw.kind }, 'duplicate inbound event ignored');
+  else if (!r.applied) enqueue(ctx, r.id, r.event);
+}
+
+function enqueue(ctx: AppContext, id: string, event: InboundEvent | undefined): void {
+  queue.push({ ctx, id, event });
   governor.arrived();
   // Started on the next turn, after the caller has sent its answer.
   setImmediate(pump);
-  return { id: stored.id, duplicate: false };
 }
 
 /** Events stored but not yet processed, and events being processed (for readiness and tests). */

@@ -6,9 +6,11 @@ import type { AppContext } from '../context.js';
 import { Prisma, type Message } from '../generated/prisma/client.js';
 import type { MessageStatus } from '../generated/prisma/enums.js';
 import { appendCtes, appendEvent, SELECT_APPENDED, timelineEvent, type AppendedRow } from '../conversations/thread.js';
-import { sqlPool } from '../db/client.js';
+import { intakePool, sqlPool } from '../db/client.js';
 import { MESSAGE_COLUMNS } from '../conversations/message-write.js';
-import { MessageNotFound } from './events-store.js';
+import { leasedEvent, MessageNotFound, storedFields, type RawInbound } from './events-store.js';
+import type { InboundEvent } from '../generated/prisma/client.js';
+import { randomUUID } from 'node:crypto';
 import { finishOutcome, inThread, newOutcome, type Tx, type TxOutcome } from './thread-writer.js';
 import { isUniqueViolation } from '../db/errors.js';
 
@@ -94,14 +96,26 @@ export async function applyStatus(ctx: AppContext, u: StatusUpdate): Promise<Sta
   return { applied: await applyStatusInTransaction(ctx, u), inboundEventMarked: false };
 }
 
-/** The one-statement update (below), built once per way of finding the message: it runs on every callback. */
-function statusStatement(where: string): string {
+/**
+ * The one-statement update (below), built once per way of finding the message: it runs on every callback.
+ * `onArrival`: the statement also stores the webhook's raw event ($12 id, $14–$18 its fields), PROCESSED when
+ * the message was found, else RECEIVED under the storer's lease ($19) for the usual processing; a repeat of a
+ * stored event (its dedupe key) changes nothing.
+ */
+function statusStatement(where: string, onArrival = false): string {
   return `WITH cur AS (
         SELECT id, conversation_id, channel, direction, status, ${rankSql('status')} AS rank
           FROM messages WHERE ${where} FOR UPDATE),
+      ${onArrival ? `stored AS (
+        INSERT INTO inbound_events (id, provider, kind, dedupe_key, headers, body, attempts, status, processed_at, next_attempt_at)
+        SELECT $12::uuid, $14, $15, $16, $17::jsonb, $18, 1, CASE WHEN f.found THEN 'PROCESSED' ELSE 'RECEIVED' END::"InboundEventStatus",
+               CASE WHEN f.found THEN now() END, CASE WHEN f.found THEN NULL ELSE $19::timestamptz END
+          FROM (SELECT EXISTS (SELECT 1 FROM cur) AS found) f
+        ON CONFLICT (dedupe_key) DO NOTHING
+        RETURNING received_at),` : ''}
       recorded AS (
         INSERT INTO message_status_events (message_id, status, provider_status, error_code, provider_event_id, detail, occurred_at)
-        SELECT id, COALESCE($2::"MessageStatus", status), $3, $4, $6, $7::jsonb, $8 FROM cur
+        SELECT id, COALESCE($2::"MessageStatus", status), $3, $4, $6, $7::jsonb, $8 FROM cur ${onArrival ? 'WHERE EXISTS (SELECT 1 FROM stored)' : ''}
         ON CONFLICT (provider_event_id) DO NOTHING
         RETURNING message_id),
       next AS (
@@ -130,16 +144,74 @@ function statusStatement(where: string): string {
             'providerStatus', $3::text, 'occurredAt', $9::text)
           || CASE WHEN $4::text IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('errorCode', $4::text) END
           || CASE WHEN $10::text IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('provider', $10::text) END`,
-      })},
+      })}${onArrival ? '' : `,
       marked AS (
         UPDATE inbound_events SET status = 'PROCESSED', last_error = NULL, processed_at = now(), next_attempt_at = NULL
          WHERE id = $12::uuid AND EXISTS (SELECT 1 FROM cur)
-        RETURNING id)
-      SELECT EXISTS (SELECT 1 FROM cur) AS found, (SELECT conversation_id::text FROM next) AS conversation_id, x.*
+        RETURNING id)`}
+      SELECT EXISTS (SELECT 1 FROM cur) AS found, (SELECT conversation_id::text FROM next) AS conversation_id,
+          ${onArrival ? '(SELECT received_at FROM stored)' : 'NULL::timestamptz'} AS stored_at, x.*
         FROM (SELECT 1) one LEFT JOIN (SELECT ${SELECT_APPENDED}) x ON true`;
 }
 const STATUS_BY_ID = statusStatement('id = $1::uuid');
 const STATUS_BY_PROVIDER_ID = statusStatement('provider_message_id = $1');
+const STORE_STATUS_BY_PROVIDER_ID = statusStatement('provider_message_id = $1', true);
+
+type StatusRow = AppendedRow & { found: boolean; conversation_id: string | null; stored_at: Date | null };
+
+function statusParams(u: StatusUpdate, ref: { id: string } | { providerMessageId: string }, inboundEventId: string | null): unknown[] {
+  const occurredAt = u.occurredAt ?? new Date();
+  return [
+    'id' in ref ? ref.id : ref.providerMessageId, // $1
+    u.status, // $2
+    u.providerStatus, // $3
+    u.errorCode ?? null, // $4
+    u.errorMessage ? u.errorMessage.slice(0, 1000) : null, // $5
+    u.providerEventId, // $6
+    u.detail === undefined ? null : JSON.stringify(u.detail), // $7
+    occurredAt, // $8
+    occurredAt.toISOString(), // $9
+    u.accepted?.provider ?? null, // $10
+    u.accepted?.providerMessageId ?? null, // $11
+    inboundEventId, // $12
+    Boolean(u.accepted), // $13
+  ];
+}
+
+/** Publishes the timeline event the statement appended (none when the event was a repeat). */
+async function publishApplied(ctx: AppContext, row: StatusRow): Promise<boolean> {
+  if (row.seq === null || row.conversation_id === null) return false;
+  const out = newOutcome();
+  out.events.push(timelineEvent(row.conversation_id, 'message.status', row));
+  await finishOutcome(ctx, out);
+  return true;
+}
+
+export type StoredOnArrival =
+  | { duplicate: true }
+  | { duplicate: false; applied: true; id: string }
+  /** The message is not known yet (the callback overtook the send): stored RECEIVED and leased to the caller, to process as usual. */
+  | { duplicate: false; applied: false; id: string; event: InboundEvent };
+
+/**
+ * A status callback that needs nothing but the message row, stored and applied
+ * by one statement before the provider gets its 2xx: the raw event is kept
+ * exactly when the update is (one atomic statement), so nothing accepted is
+ * lost, and there is no second round trip to process it.
+ */
+export async function storeAndApplyStatus(ctx: AppContext, raw: RawInbound, u: StatusUpdate & { ref: { providerMessageId: string } }): Promise<StoredOnArrival> {
+  if (u.effects || u.callOutcome || u.accepted) throw new Error('storeAndApplyStatus takes plain status updates only');
+  const id = randomUUID();
+  const fields = storedFields(raw);
+  const params = [...statusParams(u, u.ref, id), raw.provider, raw.kind, fields.dedupeKey, JSON.stringify(raw.headers), raw.body, fields.nextAttemptAt];
+  // The webhook's own connections (src/db/client.ts), as for every stored event.
+  const pool = intakePool(ctx.db) ?? sqlPool(ctx.db);
+  const row = (await pool.query<StatusRow>(STORE_STATUS_BY_PROVIDER_ID, params)).rows[0]!;
+  if (row.stored_at === null) return { duplicate: true };
+  if (!row.found) return { duplicate: false, applied: false, id, event: leasedEvent(raw, id, row.stored_at, fields) };
+  await publishApplied(ctx, row);
+  return { duplicate: false, applied: true, id };
+}
 
 /**
  * The common case — a plain status change of a message known by its id or
@@ -151,34 +223,10 @@ const STATUS_BY_PROVIDER_ID = statusStatement('provider_message_id = $1');
  * one message apply one after the other, each seeing the other's result.
  */
 async function applyStatusInOneStatement(ctx: AppContext, u: StatusUpdate, ref: { id: string } | { providerMessageId: string }): Promise<StatusApplied> {
-  const occurredAt = u.occurredAt ?? new Date();
-  const byId = 'id' in ref;
-  const params: unknown[] = [
-    byId ? ref.id : ref.providerMessageId, // $1
-    u.status, // $2
-    u.providerStatus, // $3
-    u.errorCode ?? null, // $4
-    u.errorMessage ? u.errorMessage.slice(0, 1000) : null, // $5
-    u.providerEventId, // $6
-    u.detail === undefined ? null : JSON.stringify(u.detail), // $7
-    occurredAt, // $8
-    occurredAt.toISOString(), // $9
-    u.accepted?.provider ?? null, // $10
-    u.accepted?.providerMessageId ?? null, // $11
-    u.inboundEventId ?? null, // $12
-    Boolean(u.accepted), // $13
-  ];
-  const rows = await sqlPool(ctx.db).query<AppendedRow & { found: boolean; conversation_id: string | null }>(
-    byId ? STATUS_BY_ID : STATUS_BY_PROVIDER_ID,
-    params,
-  );
+  const rows = await sqlPool(ctx.db).query<StatusRow>('id' in ref ? STATUS_BY_ID : STATUS_BY_PROVIDER_ID, statusParams(u, ref, u.inboundEventId ?? null));
   const row = rows.rows[0]!;
   if (!row.found) throw new MessageNotFound(JSON.stringify(ref), 'providerMessageId' in ref ? ref.providerMessageId : undefined);
-  if (row.seq === null || row.conversation_id === null) return { applied: false, inboundEventMarked: u.inboundEventId !== undefined };
-  const out = newOutcome();
-  out.events.push(timelineEvent(row.conversation_id, 'message.status', row));
-  await finishOutcome(ctx, out);
-  return { applied: true, inboundEventMarked: u.inboundEventId !== undefined };
+  return { applied: await publishApplied(ctx, row), inboundEventMarked: u.inboundEventId !== undefined };
 }
 
 /** Updates that need the message in hand (effects, call outcomes) or search by several keys: one transaction. Returns false when this event was applied before. */

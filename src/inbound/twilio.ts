@@ -11,10 +11,10 @@ import { fetchTwilioMedia, safeFilename, TransientFetchError, type SkippedAttach
 import { smsKeyword } from './classifier.js';
 import { changeConsent, sameAddressContactPoints } from './consent.js';
 import { headersForStorage, MessageNotFound, registerProcessor } from './events-store.js';
-import { intake } from './intake.js';
+import { intake, intakeStatus } from './intake.js';
 import { matchPhone, normalizePhone } from './matching.js';
 import { findExistingInbound, recordInboundMessage } from './messages.js';
-import { applyStatus } from './status.js';
+import { applyStatus, type StatusUpdate } from './status.js';
 import { addFlags } from './thread-writer.js';
 import { verifyTwilio } from './verify.js';
 import { appendEvent } from '../conversations/thread.js';
@@ -44,13 +44,17 @@ function requireParams(params: Params, ...names: string[]): void {
   if (missing.length) throw badRequest(`missing Twilio parameter(s): ${missing.join(', ')}`, missing.map((field) => ({ field, reason: 'is required' })));
 }
 
-function webhook(ctx: AppContext, kind: string, dedupe: (p: Params) => string | undefined, required: string[], twiml = false) {
+/** `onArrival`: the update of a callback that can be applied as it is stored (intakeStatus), or null to queue it as usual. */
+function webhook(ctx: AppContext, kind: string, dedupe: (p: Params) => string | undefined, required: string[], twiml = false, onArrival?: (p: Params) => PlainStatusUpdate | null) {
   return async (req: Request, res: Response) => {
     const { params, raw } = requestParams(req);
     requireParams(params, ...required);
     const key = dedupe(params);
     if (!key) throw badRequest('missing Twilio parameter MessageSid', [{ field: 'MessageSid', reason: 'is required' }]);
-    await intake(ctx, { provider: 'twilio', kind, dedupeKey: `twilio:${kind}:${key}`, headers: headersForStorage(req.headers), body: raw });
+    const stored = { provider: 'twilio' as const, kind, dedupeKey: `twilio:${kind}:${key}`, headers: headersForStorage(req.headers), body: raw };
+    const update = onArrival?.(params);
+    if (update) await intakeStatus(ctx, stored, update);
+    else await intake(ctx, stored);
     if (twiml) res.type('text/xml').send(EMPTY_TWIML);
     else res.status(204).end();
   };
@@ -63,7 +67,11 @@ export function twilioRoutes(app: Express, ctx: AppContext): void {
     app.get(path, verify, handler);
   };
   route('/webhooks/twilio/sms', webhook(ctx, 'sms', (p) => p.MessageSid ?? p.SmsSid, ['From'], true));
-  route('/webhooks/twilio/status', webhook(ctx, 'status', (p) => ((p.MessageSid ?? p.SmsSid) ? `${p.MessageSid ?? p.SmsSid}:${p.MessageStatus ?? p.SmsStatus}` : undefined), []));
+  route('/webhooks/twilio/status', webhook(ctx, 'status', (p) => ((p.MessageSid ?? p.SmsSid) ? `${p.MessageSid ?? p.SmsSid}:${p.MessageStatus ?? p.SmsStatus}` : undefined), [], false, (p) => {
+    // Only an error code has consequences (opt-out, invalid number): those go through the queue and a transaction.
+    const u = smsStatusUpdate(p);
+    return 'ignored' in u || u.errorCode ? null : u;
+  }));
   route('/webhooks/twilio/voice/status', webhook(ctx, 'voice-status', (p) => `${p.CallSid}:${p.CallStatus}`, ['CallSid', 'CallStatus']));
   route('/webhooks/twilio/voice/amd', webhook(ctx, 'voice-amd', (p) => `${p.CallSid}:${p.AnsweredBy}`, ['CallSid', 'AnsweredBy']));
   route('/webhooks/twilio/voice/recording', webhook(ctx, 'voice-recording', (p) => `${p.RecordingSid}:${p.RecordingStatus ?? 'completed'}`, ['CallSid', 'RecordingSid']));
@@ -146,22 +154,33 @@ const SMS_STATUS: Record<string, MessageStatus | null> = {
   received: null,
 };
 
-async function processSmsStatus(ctx: AppContext, event: InboundEvent) {
-  const p = storedParams(event);
+type PlainStatusUpdate = StatusUpdate & { ref: { providerMessageId: string } };
+
+/** What a message status callback says, as an update of the message it names (the same on arrival and when processed). */
+function smsStatusUpdate(p: Params): PlainStatusUpdate | { ignored: string } {
   const sid = p.MessageSid ?? p.SmsSid;
   const providerStatus = (p.MessageStatus ?? p.SmsStatus ?? '').toLowerCase();
   if (!sid) return { ignored: 'no MessageSid' };
   if (!(providerStatus in SMS_STATUS)) return { ignored: `unknown MessageStatus ${providerStatus}` };
   const errorCode = p.ErrorCode || null;
-  const { inboundEventMarked } = await applyStatus(ctx, {
+  return {
     ref: { providerMessageId: sid },
-    inboundEventId: event.id,
     status: SMS_STATUS[providerStatus] ?? null,
     providerStatus,
     providerEventId: `twilio:status:${sid}:${providerStatus}`,
     errorCode,
     errorMessage: p.ErrorMessage ?? null,
     detail: { to: p.To, from: p.From, ...(errorCode ? { errorCode } : {}) },
+  };
+}
+
+async function processSmsStatus(ctx: AppContext, event: InboundEvent) {
+  const u = smsStatusUpdate(storedParams(event));
+  if ('ignored' in u) return u;
+  const { errorCode } = u;
+  const { inboundEventMarked } = await applyStatus(ctx, {
+    ...u,
+    inboundEventId: event.id,
     // Only an error code has consequences; without one the update takes the one-statement path.
     effects: errorCode ? async (tx, message, out) => {
       if (!message.contactPointId) return;

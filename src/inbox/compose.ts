@@ -101,7 +101,7 @@ const shownReasons = (d: Decision) => d.reasons.filter((r) => !CONTEXT_RULES.has
 export async function previewReply(ctx: AppContext, id: string, input: ComposeInput, actor: Principal) {
   const target = await replyTarget(ctx, id, input.debtId);
   const now = new Date();
-  const loaded = await loadSnapshotWithDebtor(ctx.db, target.debtorId, now);
+  const loaded = await loadSnapshotWithDebtor(ctx.db, target.debtorId, now, { debtId: target.debtId });
   if (!loaded) throw notFound('debtor');
   const intent = intentOf(input);
   const decision = router.decide({ debtorId: target.debtorId, debtId: target.debtId, intent: routerIntent(intent), channel: input.channel, replyTo: target.replyTo }, loaded.snapshot);
@@ -115,12 +115,12 @@ export async function previewReply(ctx: AppContext, id: string, input: ComposeIn
   let content: { channel: string; subject: string | null; text: string; segments: number | null; encoding: string | null } | null = null;
   let contentError: { code: string; message: string; variable?: string } | null = null;
   if (contactPointId) {
-    const debt = await ctx.db.debt.findUniqueOrThrow({ where: { id: target.debtId }, include: { creditor: true } });
-    const priorOutbound = await ctx.db.message.count({ where: { debtorId: target.debtorId, direction: 'OUTBOUND', status: { notIn: ['CANCELLED', 'FAILED'] } } });
+    const debt = loaded.debt;
+    if (!debt) throw notFound('debt');
     try {
       const r = renderContent(ctx, {
         intent, freeText: freeTextOf(input), channel: input.channel, locale: loaded.debtor.locale, debtor: loaded.debtor, debt, contactPointId, now,
-        agentName: actor.type === 'user' ? actor.name : undefined, firstCommunication: priorOutbound === 0,
+        agentName: actor.type === 'user' ? actor.name : undefined, firstCommunication: !loaded.debtor.contactedBefore,
       });
       if (r.channel === 'sms') content = { channel: 'SMS', subject: null, text: r.text, segments: r.segments, encoding: r.encoding };
       else if (r.channel === 'email') content = { channel: 'EMAIL', subject: r.subject, text: r.text, segments: null, encoding: null };

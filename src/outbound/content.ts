@@ -12,7 +12,18 @@ import { hasSmsOptOutInstruction } from '../templates/content-rules.js';
 import { DEFAULT_JURISDICTION_RULES, requiresDebtCollectorDisclosure } from '../templates/jurisdiction-rules.js';
 import { LOCALE_FILE, localeFile, readYamlFile, type LocaleFile } from '../templates/template-files.js';
 
-type Debt = Prisma.DebtGetPayload<{ include: { creditor: true } }>;
+/** The debt fields a message's text uses (a Prisma Debt with its creditor has them; so does the snapshot's read). */
+export interface ContentDebt {
+  id: string;
+  externalRef: string;
+  currency: string;
+  dueDate: Date;
+  jurisdiction: string | null;
+  paymentLink: string | null;
+  balance: Prisma.Decimal;
+  creditor: { name: string };
+}
+type Debt = ContentDebt;
 type Debtor = { id: string; fullName: string; locale: string; jurisdiction: string | null };
 
 export function daysPastDue(dueDate: Date, now: Date): number {

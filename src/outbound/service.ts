@@ -69,9 +69,9 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
   const result = await ctx.db.$transaction(
     async (tx) => {
       if (!(await lockDebtor(tx, req.debtorId))) throw new HttpError(404, 'not_found', 'debtor not found');
-      const debt = await tx.debt.findUnique({ where: { id: req.debtId }, include: { creditor: true } });
-      if (!debt || debt.debtorId !== req.debtorId) throw new HttpError(404, 'not_found', 'debt not found for this debtor');
-      const { snapshot, debtor } = (await loadSnapshotWithDebtor(tx, req.debtorId, now))!;
+      // The debt to render, the debtor's conversation and the router's snapshot: one query, read under the lock.
+      const { snapshot, debtor, debt } = (await loadSnapshotWithDebtor(tx, req.debtorId, now, { debtId: req.debtId }))!;
+      if (!debt) throw new HttpError(404, 'not_found', 'debt not found for this debtor');
       const decision = router.decide(
         { debtorId: req.debtorId, debtId: req.debtId, intent: routerIntent(req.intent), channel: req.channel, notBefore: req.notBefore, notAfter: req.notAfter, replyTo: req.replyTo },
         snapshot,
@@ -106,7 +106,7 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
         fs.writeFileSync(path.resolve(ctx.config.DATA_DIR, pdfPath), pdf);
         letterMeta = { mailType: rendered.mailType, extraService: rendered.extraService ?? null };
       }
-      const conversationId = await conversationIdFor(tx, req.debtorId);
+      const conversationId = debtor.conversationId ?? (await conversationIdFor(tx, req.debtorId));
       const status = routed.outcome === 'defer' ? 'SCHEDULED' : 'PENDING';
       // One statement: the message, its first status event and the timeline event.
       const { message, event } = await writeMessage(

@@ -6,6 +6,7 @@ import { Prisma, type Channel, type ConsentState, type ContactPoint, type Contac
 import type { Db } from '../db/client.js';
 import { HISTORY_DAYS, type HistoryEntry, type HistoryKind, type RouterSnapshot } from '../router/index.js';
 import { groupSuppressions } from '../domain/suppressions.js';
+import type { ContentDebt } from './content.js';
 
 type Tx = Prisma.TransactionClient | Db;
 
@@ -33,6 +34,8 @@ export interface SnapshotOptions {
    * one is re-checked, and deferred if need be, when its own time comes).
    */
   ignoreReservationsAfter?: Date;
+  /** Also read this debt (with its creditor's name) for rendering, in the same query; null if it is not this debtor's. */
+  debtId?: string;
 }
 
 export async function loadSnapshot(tx: Tx, debtorId: string, now: Date, opts: SnapshotOptions = {}): Promise<RouterSnapshot | null> {
@@ -47,16 +50,33 @@ export interface SnapshotDebtor {
   jurisdiction: string | null;
   /** Any outbound message to this debtor before (not cancelled or failed): is this the first communication (Reg F validation notice)? */
   contactedBefore: boolean;
+  /** The debtor's conversation, if it has one yet. */
+  conversationId: string | null;
 }
 
-export async function loadSnapshotWithDebtor(tx: Tx, debtorId: string, now: Date, opts: SnapshotOptions = {}): Promise<{ snapshot: RouterSnapshot; debtor: SnapshotDebtor } | null> {
+/** A debt as the snapshot query reads it for rendering (see SnapshotOptions.debtId). */
+export type SnapshotDebt = ContentDebt & { debtorId: string };
+
+export async function loadSnapshotWithDebtor(
+  tx: Tx,
+  debtorId: string,
+  now: Date,
+  opts: SnapshotOptions = {},
+): Promise<{ snapshot: RouterSnapshot; debtor: SnapshotDebtor; debt: SnapshotDebt | null } | null> {
   const since = new Date(now.getTime() - HISTORY_DAYS * 86_400_000);
   // One round trip for everything (a nested Prisma include is a query per relation):
   // each relation comes back as a JSON array and is turned into the same rows the batch loader reads.
   const exclude = opts.excludeMessageId ? Prisma.sql`AND m.id <> ${opts.excludeMessageId}::uuid` : Prisma.empty;
+  const debt = opts.debtId
+    ? Prisma.sql`(SELECT json_build_object('id', x.id, 'debtorId', x.debtor_id, 'externalRef', x.external_ref, 'balance', x.balance::text, 'currency', x.currency,
+          'dueDate', x.due_date, 'jurisdiction', x.jurisdiction, 'paymentLink', x.payment_link, 'creditorName', k.name)
+        FROM debts x JOIN creditors k ON k.id = x.creditor_id WHERE x.id = ${opts.debtId}::uuid)`
+    : Prisma.sql`NULL::json`;
   const rows = await tx.$queryRaw<SnapshotQueryRow[]>`
     SELECT d.id::text AS id, d.full_name AS "fullName", d.locale, d.jurisdiction, d.time_zone AS "timeZone", d.restrictions::text[] AS restrictions,
       EXISTS (SELECT 1 FROM messages p WHERE p.debtor_id = d.id AND p.direction = 'OUTBOUND' AND p.status NOT IN ('CANCELLED', 'FAILED')) AS "contactedBefore",
+      (SELECT v.id::text FROM conversations v WHERE v.debtor_id = d.id) AS "conversationId",
+      ${debt} AS debt,
       COALESCE((SELECT json_agg(json_build_object(
           'id', c.id, 'kind', c.kind, 'value', c.value, 'isMobile', c.is_mobile, 'isWork', c.is_work, 'employerForbidsContact', c.employer_forbids_contact,
           'country', c.country, 'region', c.region, 'postalCode', c.postal_code, 'city', c.city, 'timeZone', c.time_zone, 'valid', c.valid,
@@ -86,17 +106,35 @@ export async function loadSnapshotWithDebtor(tx: Tx, debtorId: string, now: Date
     messages: json(row.messages).map((m) => ({ ...m, createdAt: new Date(m.createdAt), scheduledAt: date(m.scheduledAt), sentAt: date(m.sentAt) })),
     suppressed: groupSuppressions(json(row.suppressions)),
   }, now, opts);
-  return { snapshot, debtor: { id: debtor.id, fullName: debtor.fullName, locale: debtor.locale, jurisdiction: debtor.jurisdiction, contactedBefore: row.contactedBefore } };
+  const d = row.debt === null ? null : json(row.debt);
+  return {
+    snapshot,
+    debtor: { id: debtor.id, fullName: debtor.fullName, locale: debtor.locale, jurisdiction: debtor.jurisdiction, contactedBefore: row.contactedBefore, conversationId: row.conversationId },
+    debt:
+      d && d.debtorId === debtorId
+        ? {
+            id: d.id, debtorId: d.debtorId, externalRef: d.externalRef, currency: d.currency, jurisdiction: d.jurisdiction, paymentLink: d.paymentLink,
+            // A DATE column: midnight UTC, as Prisma reads it; the balance exactly as stored.
+            dueDate: new Date(`${d.dueDate}T00:00:00.000Z`), balance: new Prisma.Decimal(d.balance), creditor: { name: d.creditorName },
+          }
+        : null,
+  };
 }
 
 /** One debtor's snapshot rows as the single query returns them (relations as JSON, timestamps as ISO strings). */
 interface SnapshotQueryRow {
   id: string; fullName: string; locale: string; jurisdiction: string | null; timeZone: string | null; restrictions: string[]; contactedBefore: boolean;
+  conversationId: string | null;
+  debt: SnapshotDebtJson | string | null;
   contactPoints: SnapshotContactPoint[] | string;
   preferences: SnapshotRows['preferences'] | string;
   debts: (Omit<SnapshotRows['debts'][number], 'lastPhoneConversationAt'> & { lastPhoneConversationAt: string | null })[] | string;
   messages: (Omit<SnapshotRows['messages'][number], 'createdAt' | 'scheduledAt' | 'sentAt'> & { createdAt: string; scheduledAt: string | null; sentAt: string | null })[] | string;
   suppressions: { channel: Channel; address: string; reason: string }[] | string;
+}
+
+interface SnapshotDebtJson {
+  id: string; debtorId: string; externalRef: string; balance: string; currency: string; dueDate: string; jurisdiction: string | null; paymentLink: string | null; creditorName: string;
 }
 
 /** The message fields a snapshot's history needs (also selected by the batch loader of campaign waves). */

@@ -4,15 +4,17 @@
 // recorded once, every change gets its timeline event with consecutive seqs,
 // the webhook's stored event is marked processed by the same statement, and
 // dispatch's record of the provider's acceptance keeps a status that a
-// callback already moved further.
+// callback already moved further. A plain Twilio status callback is stored
+// and applied by one statement before its answer (storeAndApplyStatus).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { applyStatus } from '../../src/inbound/status.js';
 import { eventually } from '../support/gateway.js';
+import { storeAndApplyStatus } from '../../src/inbound/status.js';
 import { sqlPool } from '../../src/db/client.js';
 import { MessageNotFound, storeInbound } from '../../src/inbound/events-store.js';
 import type { MessageStatus } from '../../src/generated/prisma/enums.js';
-import { seedDebtor, seedOutbound, sid, startInboundGateway, type InboundGateway } from './helpers.js';
+import { postTwilio, seedDebtor, seedOutbound, sid, startInboundGateway, TWILIO_SID, type InboundGateway } from './helpers.js';
 
 describe('applyStatus in one statement', () => {
   let gw: InboundGateway;
@@ -117,5 +119,45 @@ describe('applyStatus in one statement', () => {
     const r = await applyStatus(gw.ctx, { ref: { id: second.id }, status: 'QUEUED', providerStatus: 'queued', providerEventId: null, accepted: { provider: 'twilio', providerMessageId: id2 } });
     expect(r.applied).toBe(true);
     expect(await gw.ctx.db.message.findUniqueOrThrow({ where: { id: second.id } })).toMatchObject({ status: 'DELIVERED', providerMessageId: id2 });
+  });
+
+  it('stores and applies a plain status callback with one statement before answering it, once per callback', async () => {
+    const { debtor, phone } = await seedDebtor(gw, { phone: '+14155550173' });
+    const providerId = sid('SM');
+    const out = await seedOutbound(gw, debtor.id, phone!.id, 'SMS', { providerMessageId: providerId });
+    const params = { AccountSid: TWILIO_SID, MessageSid: providerId, SmsSid: providerId, MessageStatus: 'sent', SmsStatus: 'sent', To: '+14155550173', From: '+15005550006', ApiVersion: '2010-04-01' };
+    expect((await postTwilio(gw, '/webhooks/twilio/status', params)).status).toBe(204);
+    // Nothing is left to do after the answer: the raw event and the update were written together.
+    const stored = await gw.ctx.db.inboundEvent.findUniqueOrThrow({ where: { dedupeKey: `twilio:status:${providerId}:sent` } });
+    expect(stored).toMatchObject({ provider: 'twilio', kind: 'status', status: 'PROCESSED', attempts: 1, lastError: null, nextAttemptAt: null });
+    expect(stored.processedAt).not.toBeNull();
+    expect(Object.fromEntries(new URLSearchParams(Buffer.from(stored.body).toString('utf8')))).toEqual(params);
+    expect((stored.headers as Record<string, string>)['x-twilio-signature']).toBeTruthy();
+    expect(await gw.ctx.db.message.findUniqueOrThrow({ where: { id: out.id } })).toMatchObject({ status: 'SENT' });
+    expect(await gw.ctx.db.messageStatusEvent.findMany({ where: { messageId: out.id }, select: { providerStatus: true, providerEventId: true } })).toEqual([
+      { providerStatus: 'sent', providerEventId: `twilio:status:${providerId}:sent` },
+    ]);
+
+    // The provider's retry of the same callback, sent three times at once, changes nothing.
+    const again = await Promise.all([1, 2, 3].map(() => postTwilio(gw, '/webhooks/twilio/status', params)));
+    expect(again.map((r) => r.status)).toEqual([204, 204, 204]);
+    expect(await gw.ctx.db.inboundEvent.count({ where: { dedupeKey: `twilio:status:${providerId}:sent` } })).toBe(1);
+    expect(await gw.ctx.db.messageStatusEvent.count({ where: { messageId: out.id } })).toBe(1);
+    expect(await gw.ctx.db.conversationEvent.count({ where: { type: 'message.status', payload: { path: ['messageId'], equals: out.id } } })).toBe(1);
+
+    expect((await postTwilio(gw, '/webhooks/twilio/status', { ...params, MessageStatus: 'delivered', SmsStatus: 'delivered' })).status).toBe(204);
+    expect(await gw.ctx.db.message.findUniqueOrThrow({ where: { id: out.id } })).toMatchObject({ status: 'DELIVERED' });
+  });
+
+  it('stores a plain callback for a message not known yet as received, leased to this process, exactly as Prisma reads it back', async () => {
+    const unknown = sid('SM');
+    const raw = { provider: 'twilio' as const, kind: 'status', dedupeKey: `twilio:status:${unknown}:queued`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from(`MessageSid=${unknown}`) };
+    const update = { ref: { providerMessageId: unknown }, status: 'QUEUED' as const, providerStatus: 'queued', providerEventId: `twilio:status:${unknown}:queued` };
+    const r = await storeAndApplyStatus(gw.ctx, raw, update);
+    if (r.duplicate || r.applied) throw new Error(`expected a stored, unapplied event, got ${JSON.stringify(r)}`);
+    expect(r.event).toEqual(await gw.ctx.db.inboundEvent.findUniqueOrThrow({ where: { id: r.id } }));
+    expect(r.event).toMatchObject({ status: 'RECEIVED', attempts: 1, processedAt: null });
+    expect(r.event.nextAttemptAt!.getTime()).toBeGreaterThan(Date.now());
+    expect(await storeAndApplyStatus(gw.ctx, raw, update)).toEqual({ duplicate: true });
   });
 });

@@ -133,6 +133,27 @@ describe('single-round-trip readers', () => {
     expect(await contactedBefore()).toBe(true);
   });
 
+  it('reads the debt to render and the conversation with the snapshot, as Prisma reads them, and no debt of another debtor', async () => {
+    const s = await seedDebtor(gw, {}, { originalAmount: '1234.5678', currency: 'JPY', dueDate: '2026-02-28', jurisdiction: 'US-NY', paymentLink: 'https://pay.example/x' });
+    const other = await seedDebtor(gw);
+    const first = (await loadSnapshotWithDebtor(gw.ctx.db, s.debtorId, new Date(), { debtId: s.debtId }))!;
+    expect(first.debtor.conversationId).toBeNull();
+    const prisma = await gw.ctx.db.debt.findUniqueOrThrow({ where: { id: s.debtId }, include: { creditor: true } });
+    const { debt } = first;
+    expect(debt).toEqual({
+      id: prisma.id, debtorId: prisma.debtorId, externalRef: prisma.externalRef, currency: prisma.currency, jurisdiction: prisma.jurisdiction, paymentLink: prisma.paymentLink,
+      dueDate: prisma.dueDate, balance: expect.anything(), creditor: { name: prisma.creditor.name },
+    });
+    expect(debt!.balance.equals(prisma.balance)).toBe(true);
+    expect(debt!.balance.toFixed(4)).toBe('1234.5678');
+
+    const conversationId = await conversationIdFor(gw.ctx.db, s.debtorId);
+    const again = (await loadSnapshotWithDebtor(gw.ctx.db, s.debtorId, new Date(), { debtId: other.debtId }))!;
+    expect(again.debtor.conversationId).toBe(conversationId);
+    expect(again.debt).toBeNull();
+    expect((await loadSnapshotWithDebtor(gw.ctx.db, s.debtorId, new Date()))!.debt).toBeNull();
+  });
+
   it('builds the snapshot history from the one query: exclusions, reservations and voicemails as before', async () => {
     const s = await seedDebtor(gw);
     const conversationId = await conversationIdFor(gw.ctx.db, s.debtorId);
