@@ -47,6 +47,8 @@ export const envSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: postgresUrl.optional(),
+  // Prepared statements for hot queries; false behind a pooler that shares server connections between transactions (PgBouncer transaction mode before 1.21).
+  DB_PREPARED_STATEMENTS: bool.default(true),
   DATA_DIR: z.string().min(1).default('./.data'),
   EMBEDDED_PG_PORT: port.default(54329),
   MONGODB_URL: z

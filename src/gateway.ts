@@ -88,7 +88,10 @@ export async function startGateway(config: Env, log: Logger): Promise<Gateway> {
     await migrate(databaseUrl, log);
     // Live events reach clients of every gateway on this database (its attachments table comes with the migrations).
     liveAdapter = await attachDatabaseAdapter(io, databaseUrl, log);
-    db = createPrisma(databaseUrl, { onConnectionLost: (err) => log.warn({ err: err.message }, 'database connection lost; the next query reconnects') });
+    db = createPrisma(databaseUrl, {
+      preparedStatements: config.DB_PREPARED_STATEMENTS,
+      onConnectionLost: (err) => log.warn({ err: err.message }, 'database connection lost; the next query reconnects'),
+    });
     await db.$queryRaw`SELECT 1`;
     dbReady = true;
 

@@ -48,6 +48,7 @@ const WRITABLE = {
   providerMessageId: ['provider_message_id', 'text'],
   rfcMessageId: ['rfc_message_id', 'text'],
   inReplyTo: ['in_reply_to', 'text'],
+  attempts: ['attempts', 'integer'],
   segments: ['segments', 'integer'],
   encoding: ['encoding', 'text'],
   pdfPath: ['pdf_path', 'text'],
@@ -67,9 +68,11 @@ export type NewMessage = {
   /** Made here when not given. */
   id?: string;
   createdAt?: Date;
-} & Partial<Record<Exclude<keyof typeof WRITABLE, 'id' | 'conversationId' | 'direction' | 'channel' | 'status' | 'body' | 'createdAt' | 'decision' | 'segments' | 'fromUnknownAddress' | 'countsAsAttempt' | 'scheduledAt'>, string | null>> & {
+} & Partial<Record<Exclude<keyof typeof WRITABLE, 'id' | 'conversationId' | 'direction' | 'channel' | 'status' | 'body' | 'createdAt' | 'decision' | 'segments' | 'attempts' | 'fromUnknownAddress' | 'countsAsAttempt' | 'scheduledAt'>, string | null>> & {
   decision?: object | null;
   segments?: number | null;
+  /** An outbound message claimed by the transaction that writes it (SENDING) has made its first attempt. */
+  attempts?: number;
   scheduledAt?: Date | null;
   fromUnknownAddress?: boolean;
   countsAsAttempt?: boolean;
@@ -99,7 +102,7 @@ export async function writeMessage(
   fields: NewMessage,
   opts: {
     attachments?: NewAttachment[];
-    /** The message's first status event (outbound: PENDING or SCHEDULED with the router's reasons). */
+    /** The message's first status event (outbound: PENDING, SCHEDULED or SENDING, with the router's reasons). */
     statusEvent?: { status: MessageStatus; detail: object };
     event: {
       type: string;

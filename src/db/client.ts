@@ -10,6 +10,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.js';
+import { StatementNames } from './statements.js';
 
 export type Db = PrismaClient;
 
@@ -18,6 +19,8 @@ const INTAKE_POOL_SIZE = 4;
 
 const intakePools = new WeakMap<Db, pg.Pool>();
 const mainPools = new WeakMap<Db, pg.Pool>();
+/** Clients whose hot statements are prepared (see statements.ts). */
+const preparing = new WeakSet<Db>();
 
 /**
  * Ends a pool without letting shutdown hang: pg's end() waits for every
@@ -43,6 +46,13 @@ export interface PrismaOptions {
   intakePoolSize?: number;
   /** Told when an idle pooled connection is dropped by the server (restart, failover, DROP DATABASE … FORCE). */
   onConnectionLost?: (err: Error) => void;
+  /**
+   * Prepare the statements that keep coming back (default true): PostgreSQL then parses and plans
+   * each once per connection. Off behind a pooler that shares server connections between
+   * transactions (PgBouncer in transaction mode before 1.21), where a prepared statement may
+   * not be on the connection the next query gets.
+   */
+  preparedStatements?: boolean;
 }
 
 export function createPrisma(databaseUrl: string, opts: PrismaOptions = {}): Db {
@@ -52,8 +62,12 @@ export function createPrisma(databaseUrl: string, opts: PrismaOptions = {}): Db 
   const onLost = opts.onConnectionLost ?? (() => undefined);
   const main = new pg.Pool({ connectionString: databaseUrl, max: opts.poolSize ?? 20 });
   main.on('error', onLost);
-  const client = new PrismaClient({ adapter: new PrismaPg(main) });
+  const names = opts.preparedStatements === false ? null : new StatementNames();
+  // The adapter hands the name to pg's query config, where undefined means unnamed (its type says string only).
+  const nameOf = names ? (q: { sql: string }) => names.nameFor(q.sql) as string : undefined;
+  const client = new PrismaClient({ adapter: new PrismaPg(main, nameOf ? { statementNameGenerator: nameOf } : undefined) });
   mainPools.set(client, main);
+  if (names) preparing.add(client);
   const pools = [main];
   const intakeSize = opts.intakePoolSize ?? INTAKE_POOL_SIZE;
   if (intakeSize > 0) {
@@ -89,4 +103,12 @@ export function sqlPool(db: Db): pg.Pool {
   const pool = mainPools.get(db);
   if (!pool) throw new Error('sqlPool: this client was not made by createPrisma');
   return pool;
+}
+
+/**
+ * A fixed hot statement run on sqlPool() or intakePool(): prepared under `name`
+ * unless the client runs unprepared (see PrismaOptions.preparedStatements).
+ */
+export function statement(db: Db, name: string, text: string, values: unknown[]): pg.QueryConfig {
+  return preparing.has(db) ? { name, text, values } : { text, values };
 }

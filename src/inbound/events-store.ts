@@ -8,7 +8,7 @@
 // message_status_events.provider_event_id), so reprocessing never doubles.
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.js';
-import { intakePool } from '../db/client.js';
+import { intakePool, statement } from '../db/client.js';
 import type { InboundEvent } from '../generated/prisma/client.js';
 
 export interface RawInbound {
@@ -78,6 +78,11 @@ export function headersForStorage(headers: Record<string, string | string[] | un
  * caller, who processes it right away; if the process dies first, the retry
  * sweep takes it once the lease runs out.
  */
+const STORE_EVENT = `INSERT INTO inbound_events (id, provider, kind, dedupe_key, headers, body, attempts, next_attempt_at)
+  VALUES ($1, $2, $3, $4, $5::jsonb, $6, 1, $7)
+  ON CONFLICT (dedupe_key) DO NOTHING
+  RETURNING id, provider, kind, dedupe_key, headers, body, status::text AS status, attempts, last_error, next_attempt_at, received_at, processed_at`;
+
 export async function storeInbound(ctx: AppContext, raw: RawInbound): Promise<{ id: string; duplicate: boolean; event?: InboundEvent }> {
   // The caller holds the lease and processes it next: its attempt is counted here, saving a round trip.
   const { dedupeKey, nextAttemptAt } = storedFields(raw);
@@ -85,11 +90,7 @@ export async function storeInbound(ctx: AppContext, raw: RawInbound): Promise<{ 
   if (pool) {
     // The webhook's own connections (src/db/client.ts): this INSERT does not queue behind processing.
     const inserted = await pool.query<InboundEventRow>(
-      `INSERT INTO inbound_events (id, provider, kind, dedupe_key, headers, body, attempts, next_attempt_at)
-       VALUES ($1, $2, $3, $4, $5::jsonb, $6, 1, $7)
-       ON CONFLICT (dedupe_key) DO NOTHING
-       RETURNING id, provider, kind, dedupe_key, headers, body, status::text AS status, attempts, last_error, next_attempt_at, received_at, processed_at`,
-      [randomUUID(), raw.provider, raw.kind, dedupeKey, JSON.stringify(raw.headers), raw.body, nextAttemptAt],
+      statement(ctx.db, 'inbound_event_store', STORE_EVENT, [randomUUID(), raw.provider, raw.kind, dedupeKey, JSON.stringify(raw.headers), raw.body, nextAttemptAt]),
     );
     const row = inserted.rows[0];
     if (row) return { id: row.id, duplicate: false, event: eventOf(row) };

@@ -6,7 +6,7 @@ import type { AppContext } from '../context.js';
 import { Prisma, type Message } from '../generated/prisma/client.js';
 import type { MessageStatus } from '../generated/prisma/enums.js';
 import { appendCtes, appendEvent, SELECT_APPENDED, timelineEvent, type AppendedRow } from '../conversations/thread.js';
-import { intakePool, sqlPool } from '../db/client.js';
+import { intakePool, sqlPool, statement } from '../db/client.js';
 import { MESSAGE_COLUMNS } from '../conversations/message-write.js';
 import { leasedEvent, MessageNotFound, storedFields, type RawInbound } from './events-store.js';
 import type { InboundEvent } from '../generated/prisma/client.js';
@@ -206,7 +206,7 @@ export async function storeAndApplyStatus(ctx: AppContext, raw: RawInbound, u: S
   const params = [...statusParams(u, u.ref, id), raw.provider, raw.kind, fields.dedupeKey, JSON.stringify(raw.headers), raw.body, fields.nextAttemptAt];
   // The webhook's own connections (src/db/client.ts), as for every stored event.
   const pool = intakePool(ctx.db) ?? sqlPool(ctx.db);
-  const row = (await pool.query<StatusRow>(STORE_STATUS_BY_PROVIDER_ID, params)).rows[0]!;
+  const row = (await pool.query<StatusRow>(statement(ctx.db, 'status_store_by_provider_id', STORE_STATUS_BY_PROVIDER_ID, params))).rows[0]!;
   if (row.stored_at === null) return { duplicate: true };
   if (!row.found) return { duplicate: false, applied: false, id, event: leasedEvent(raw, id, row.stored_at, fields) };
   await publishApplied(ctx, row);
@@ -223,7 +223,10 @@ export async function storeAndApplyStatus(ctx: AppContext, raw: RawInbound, u: S
  * one message apply one after the other, each seeing the other's result.
  */
 async function applyStatusInOneStatement(ctx: AppContext, u: StatusUpdate, ref: { id: string } | { providerMessageId: string }): Promise<StatusApplied> {
-  const rows = await sqlPool(ctx.db).query<StatusRow>('id' in ref ? STATUS_BY_ID : STATUS_BY_PROVIDER_ID, statusParams(u, ref, u.inboundEventId ?? null));
+  const params = statusParams(u, ref, u.inboundEventId ?? null);
+  const rows = await sqlPool(ctx.db).query<StatusRow>(
+    'id' in ref ? statement(ctx.db, 'status_by_id', STATUS_BY_ID, params) : statement(ctx.db, 'status_by_provider_id', STATUS_BY_PROVIDER_ID, params),
+  );
   const row = rows.rows[0]!;
   if (!row.found) throw new MessageNotFound(JSON.stringify(ref), 'providerMessageId' in ref ? ref.providerMessageId : undefined);
   return { applied: await publishApplied(ctx, row), inboundEventMarked: u.inboundEventId !== undefined };

@@ -50,14 +50,28 @@ const TX_OPTIONS = { maxWait: 15_000, timeout: 20_000 };
 /** Beyond this many waiting ids (a very large burst), due messages go through Agenda instead. */
 const LOCAL_QUEUE_MAX = 10_000;
 
+/**
+ * Provider calls at once for messages their own request claimed (sendClaimedNow).
+ * They hold no database connection while the provider answers, so there can
+ * be more of them than of queued dispatches, which each hold one.
+ */
+const SEND_NOW_MAX = 32;
+
 interface LocalDispatcher {
   adapters: ChannelAdapters;
   queue: string[];
   running: number;
+  /** Slots reserved or sending for sendClaimedNow. */
+  sendingNow: number;
   closed: boolean;
   idle: (() => void)[];
 }
 const localDispatchers = new WeakMap<AppContext, LocalDispatcher>();
+
+function settle(ctx: AppContext, d: LocalDispatcher): void {
+  pumpLocal(ctx, d);
+  if (d.running === 0 && d.sendingNow === 0 && (d.queue.length === 0 || d.closed)) for (const w of d.idle.splice(0)) w();
+}
 
 function pumpLocal(ctx: AppContext, d: LocalDispatcher): void {
   while (!d.closed && d.running < LOCAL_CONCURRENCY && d.queue.length > 0) {
@@ -67,8 +81,7 @@ function pumpLocal(ctx: AppContext, d: LocalDispatcher): void {
       .catch((err) => ctx.log.error({ err, messageId }, 'dispatch failed; the outbox sweep will retry'))
       .finally(() => {
         d.running -= 1;
-        pumpLocal(ctx, d);
-        if (d.running === 0 && (d.queue.length === 0 || d.closed)) for (const w of d.idle.splice(0)) w();
+        settle(ctx, d);
       });
   }
 }
@@ -79,8 +92,51 @@ export async function drainLocalDispatch(ctx: AppContext, timeoutMs: number): Pr
   if (!d) return;
   d.closed = true;
   d.queue.length = 0;
-  if (d.running === 0) return;
+  if (d.running === 0 && d.sendingNow === 0) return;
   await Promise.race([new Promise<void>((r) => d.idle.push(r)), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+}
+
+export interface SendSlot {
+  /** Gives the slot back unused (the request deferred, refused or failed). */
+  release(): void;
+}
+
+/**
+ * A slot to send a message the moment the transaction that decided it
+ * commits — taken before that transaction, so a message is claimed (born
+ * SENDING) only when this process can hand it to its provider right away.
+ * Null when this process does not dispatch locally, is shutting down, or is
+ * already sending SEND_NOW_MAX such messages: the message then waits in the
+ * outbox as PENDING and is dispatched (and re-checked) as usual.
+ */
+export function reserveSendSlot(ctx: AppContext): SendSlot | null {
+  const d = localDispatchers.get(ctx);
+  if (!d || d.closed || d.sendingNow >= SEND_NOW_MAX) return null;
+  d.sendingNow += 1;
+  let held = true;
+  return {
+    release: () => {
+      if (!held) return;
+      held = false;
+      d.sendingNow -= 1;
+      settle(ctx, d);
+    },
+  };
+}
+
+/**
+ * Sends a message that the transaction which decided it also claimed
+ * (SENDING, attempt 1). There is no re-check: the decision was made under the
+ * debtor's lock in that same transaction, so no STOP, payment or other send
+ * can have landed between the decision and the claim — the reason dispatch
+ * re-checks queued messages. The slot is given back when the provider has
+ * answered and the outcome is recorded (or the failure handled).
+ */
+export function sendClaimedNow(ctx: AppContext, slot: SendSlot, message: Message): void {
+  const d = localDispatchers.get(ctx)!;
+  sendClaimed(ctx, d.adapters, message, new Date())
+    .catch((err) => ctx.log.error({ err, messageId: message.id }, 'send failed after its claim; the message stays SENDING'))
+    .finally(() => slot.release());
 }
 
 export async function scheduleDispatch(ctx: AppContext, messageId: string, at: Date): Promise<void> {
@@ -160,19 +216,12 @@ export async function dispatchMessage(ctx: AppContext, adapters: ChannelAdapters
     }
     const r = await tx.message.updateMany({ where: { id: m.id, status: { in: ['PENDING', 'SCHEDULED'] } }, data: { status: 'SENDING', attempts: { increment: 1 } } });
     if (r.count === 0) return null;
-    // SMS and calls need nothing beyond the row; email needs the thread's reply token, letters the address.
-    const related =
-      m.channel === 'EMAIL' || m.channel === 'LETTER'
-        ? await tx.message.findUniqueOrThrow({ where: { id: m.id }, select: { contactPointId: true, toAddress: true, conversation: { select: { replyToken: true } }, contactPoint: true, debtor: { select: { fullName: true } } } })
-        : null;
-    const message: LoadedMessage & { attempts: number; conversationId: string } = {
+    const message: Message = {
       ...m,
+      status: 'SENDING',
       attempts: m.attempts + 1,
-      contactPointId: related ? related.contactPointId : rerouted?.contactPointId ?? m.contactPointId,
-      toAddress: related ? related.toAddress : rerouted?.address ?? m.toAddress,
-      conversation: related?.conversation ?? { replyToken: '' },
-      contactPoint: related?.contactPoint ?? null,
-      debtor: related?.debtor ?? null,
+      contactPointId: rerouted?.contactPointId ?? m.contactPointId,
+      toAddress: rerouted?.address ?? m.toAddress,
     };
     return { message };
   }, TX_OPTIONS);
@@ -182,17 +231,31 @@ export async function dispatchMessage(ctx: AppContext, adapters: ChannelAdapters
     await scheduleDispatch(ctx, messageId, claimed.reschedule!);
     return;
   }
-  const m = claimed.message;
+  await sendClaimed(ctx, adapters, claimed.message, now);
+}
 
+/** What a send needs beyond the message row: email the thread's reply token, letters the address and the debtor's name. SMS and calls need nothing. */
+async function withRelated(ctx: AppContext, m: Message): Promise<LoadedMessage & { attempts: number; conversationId: string }> {
+  const related =
+    m.channel === 'EMAIL' || m.channel === 'LETTER'
+      ? await ctx.db.message.findUniqueOrThrow({ where: { id: m.id }, select: { conversation: { select: { replyToken: true } }, contactPoint: true, debtor: { select: { fullName: true } } } })
+      : null;
+  return { ...m, conversation: related?.conversation ?? { replyToken: '' }, contactPoint: related?.contactPoint ?? null, debtor: related?.debtor ?? null };
+}
+
+/** Steps 2 and 3 of a dispatch, for a message already claimed (SENDING, its attempt counted). */
+async function sendClaimed(ctx: AppContext, adapters: ChannelAdapters, claimed: Message, now: Date): Promise<void> {
   // 2. hand it to the provider
   let result: SendResult;
+  let m: Awaited<ReturnType<typeof withRelated>> | undefined;
   try {
+    m = await withRelated(ctx, claimed);
     const payload = await buildPayload(ctx, m);
     const adapter = adapters[m.channel];
     result = await adapter.send({ messageId: m.id, payload, statusCallbackUrl: statusCallbackUrl(ctx, m.channel) });
   } catch (err) {
     const pe = err instanceof ProviderError ? err : new ProviderError((err as Error).message ?? String(err), 'unknown', 'network', true);
-    await handleFailure(ctx, m, pe, now);
+    await handleFailure(ctx, m ?? claimed, pe, now);
     return;
   }
 
@@ -325,7 +388,7 @@ export function returnAddress(ctx: AppContext) {
 
 /** Registers the dispatch job and the outbox sweep (safety net for lost jobs). */
 export function defineDispatchJobs(ctx: AppContext, adapters: ChannelAdapters): void {
-  localDispatchers.set(ctx, { adapters, queue: [], running: 0, closed: false, idle: [] });
+  localDispatchers.set(ctx, { adapters, queue: [], running: 0, sendingNow: 0, closed: false, idle: [] });
   ctx.scheduler.define(DISPATCH_JOB, async (job: { attrs: { data: { messageId: string } } }) => {
     await dispatchMessage(ctx, adapters, job.attrs.data.messageId);
   }, { concurrency: 20, removeOnComplete: true } as never);

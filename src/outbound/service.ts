@@ -2,6 +2,9 @@
 // job. The decision and the reservation happen in one transaction that holds
 // the debtor's row lock, so two sends for one debtor — even from two processes
 // — cannot both pass a cap: the second sees the first's reserved attempt.
+// A message due now is also claimed by that transaction when this process
+// has a send slot free, and goes to its provider as soon as it commits
+// (dispatch.ts, sendClaimedNow); otherwise it waits in the outbox.
 import type { AppContext } from '../context.js';
 import type { Principal } from '../auth/principal.js';
 import { appendEvent, conversationIdFor, type TimelineEvent } from '../conversations/thread.js';
@@ -12,7 +15,7 @@ import { isIntent, TemplateError, type Intent } from '../templates/index.js';
 import { HttpError } from '../http/errors.js';
 import { lockDebtor, loadSnapshotWithDebtor } from './snapshot.js';
 import { bodyOf, FREE_TEXT_INTENT, renderContent, type FreeText } from './content.js';
-import { returnAddress, scheduleDispatch } from './dispatch.js';
+import { reserveSendSlot, returnAddress, scheduleDispatch, sendClaimedNow } from './dispatch.js';
 import { renderLetterPdf } from '../templates/index.js';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -66,6 +69,8 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
   }
   const now = req.now ?? new Date();
   const events: TimelineEvent[] = [];
+  // Taken before deciding: a message due now is then claimed by the same transaction and handed to its provider on commit.
+  const slot = req.now ? null : reserveSendSlot(ctx);
   const result = await ctx.db.$transaction(
     async (tx) => {
       if (!(await lockDebtor(tx, req.debtorId))) throw new HttpError(404, 'not_found', 'debtor not found');
@@ -107,7 +112,9 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
         letterMeta = { mailType: rendered.mailType, extraService: rendered.extraService ?? null };
       }
       const conversationId = debtor.conversationId ?? (await conversationIdFor(tx, req.debtorId));
-      const status = routed.outcome === 'defer' ? 'SCHEDULED' : 'PENDING';
+      // Due now and a send slot in hand: claimed here (SENDING, attempt 1) rather than queued and re-checked.
+      const sendNow = slot !== null && routed.outcome === 'send' && routed.sendAt.getTime() <= Date.now();
+      const status = routed.outcome === 'defer' ? 'SCHEDULED' : sendNow ? 'SENDING' : 'PENDING';
       // One statement: the message, its first status event and the timeline event.
       const { message, event } = await writeMessage(
         tx,
@@ -135,6 +142,7 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
           scheduledAt: routed.sendAt,
           // Reserved now, so a concurrent request sees it against the caps.
           countsAsAttempt: true,
+          attempts: sendNow ? 1 : 0,
           idempotencyKey: req.idempotencyKey ?? null,
           createdById: actor.type === 'user' ? actor.id ?? null : null,
         },
@@ -151,7 +159,7 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
         },
       );
       events.push(event);
-      return { outcome: routed.outcome, decision, messageId: message.id, duplicate: false, sendAt: routed.sendAt };
+      return { outcome: routed.outcome, decision, messageId: message.id, duplicate: false, sendAt: routed.sendAt, claimed: sendNow ? message : null };
     },
     // maxWait: under a burst, wait for a pooled connection rather than fail the request (Prisma's default is 2 s).
     { timeout: 20_000, maxWait: 15_000 },
@@ -159,16 +167,22 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
     // A concurrent request with the same Idempotency-Key won the race: return its result.
     if (req.idempotencyKey && isUniqueViolation(e)) {
       const existing = await ctx.db.message.findUnique({ where: { idempotencyKey: req.idempotencyKey } });
-      if (existing) return { outcome: existing.status === 'SCHEDULED' ? ('defer' as const) : ('send' as const), decision: existing.decision as unknown as Decision, messageId: existing.id, duplicate: true, sendAt: existing.scheduledAt ?? new Date() };
+      if (existing) return { outcome: existing.status === 'SCHEDULED' ? ('defer' as const) : ('send' as const), decision: existing.decision as unknown as Decision, messageId: existing.id, duplicate: true, sendAt: existing.scheduledAt ?? new Date(), claimed: null };
     }
     if (e instanceof TemplateError) throw new HttpError(422, 'template_error', e.message, { code: e.code, template: e.template, variable: e.variable });
     throw e;
+  }).catch((e: unknown) => {
+    slot?.release();
+    throw e;
   });
 
+  const claimed = result.outcome === 'refuse' ? null : result.claimed;
+  if (claimed) sendClaimedNow(ctx, slot!, claimed);
+  else slot?.release();
   if (result.outcome === 'refuse') return result;
   if (!result.duplicate) {
     publishTimeline(ctx.io, events);
-    await scheduleDispatch(ctx, result.messageId, result.sendAt);
+    if (!claimed) await scheduleDispatch(ctx, result.messageId, result.sendAt);
   }
   return { outcome: result.outcome, decision: result.decision, messageId: result.messageId, duplicate: result.duplicate };
 }

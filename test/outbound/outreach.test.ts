@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestGateway, eventually, type TestGateway } from '../support/gateway.js';
 import { ADMIN_KEY, api, seedDebtor } from '../support/api.js';
+import { reserveSendSlot, type SendSlot } from '../../src/outbound/dispatch.js';
 
 const TWILIO_AUTH_TOKEN = 'test-twilio-token-123456';
 
@@ -36,6 +37,37 @@ describe('outreach', () => {
     expect(m.segments).toBeGreaterThan(1);
     expect(m.encoding).toBe('GSM-7');
     expect(m.decision.explanation).toMatch(/SMS/);
+  });
+
+  it('claims a message due now in the transaction that decides it and hands it to the provider on commit', async () => {
+    const s = await seedDebtor(gw);
+    const r = await api(gw).post('/api/v1/outreach', { debtorId: s.debtorId, debtId: s.debtId, intent: 'friendly-reminder', channel: 'SMS' });
+    expect(r.status).toBe(202);
+    const m = await waitStatus(r.body.messageId, ['DELIVERED']);
+    // Born SENDING with the router's reasons (no PENDING row waiting for a dispatch), one attempt.
+    expect(m.statusHistory[0]).toMatchObject({ status: 'SENDING', detail: { reasons: expect.arrayContaining(['channel.explicit']) } });
+    expect(m.statusHistory.some((e: { status: string }) => e.status === 'PENDING')).toBe(false);
+    expect(m.attempts).toBe(1);
+  });
+
+  it('queues a message due now as PENDING when no send slot is free, and dispatches it with the send-time re-check', async () => {
+    const slots: SendSlot[] = [];
+    for (let slot = reserveSendSlot(gw.ctx); slot; slot = reserveSendSlot(gw.ctx)) slots.push(slot);
+    expect(slots.length).toBeGreaterThan(0);
+    try {
+      const s = await seedDebtor(gw);
+      const r = await api(gw).post('/api/v1/outreach', { debtorId: s.debtorId, debtId: s.debtId, intent: 'friendly-reminder', channel: 'SMS' });
+      expect(r.status).toBe(202);
+      const m = await waitStatus(r.body.messageId, ['DELIVERED']);
+      expect(m.statusHistory[0].status).toBe('PENDING');
+      expect(m.attempts).toBe(1);
+    } finally {
+      for (const slot of slots) slot.release();
+    }
+    // Given back, the slots serve the next request.
+    const again = reserveSendSlot(gw.ctx);
+    expect(again).not.toBeNull();
+    again!.release();
   });
 
   it('sends an email with Message-ID, a Reply-To token, one-click List-Unsubscribe and both parts', async () => {
