@@ -1,8 +1,9 @@
 // 4. Inbound webhook latency: signed Twilio inbound SMS at a fixed rate with
 // autocannon (in a process of its own, see inbound-load.ts) against the
 // gateway's /webhooks/twilio/sms (127.0.0.1), every request with its own
-// MessageSid and its own signature. Afterwards every
-// message must be persisted exactly once (inbound_events and messages).
+// MessageSid and its own signature, after a 2 s warm-up at the same rate that
+// is not measured. Afterwards every message must be persisted exactly once
+// (inbound_events and messages).
 // Ceiling: a bare express app in this process doing the same urlencoded
 // parse, the same signature check and one INSERT.
 import http from 'node:http';
@@ -41,6 +42,9 @@ async function bareServer(env: BenchEnv): Promise<{ url: string; close(): Promis
   return { url: base, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
+/** Seconds of unmeasured load at the same rate before each measured run (gateway and ceiling alike). */
+export const WARM_UP_SECONDS = 2;
+
 export interface InboundFigures {
   rate: number;
   durationSeconds: number;
@@ -58,12 +62,20 @@ export async function benchInbound(env: BenchEnv, scale: number): Promise<Inboun
   const durationSeconds = Math.max(3, Math.round(30 * scale));
   const amount = rate * durationSeconds;
   const gw = env.gateway;
-  const sidPrefix = `SMbenchin${Date.now().toString(16)}`;
+  // Each run its own MessageSid prefix, none a prefix of another: measured (m), warm-up (w), ceiling (c) and its warm-up (d).
+  const base = `SMbenchin${Date.now().toString(16)}`;
+  const sidPrefix = `${base}m`;
+  const like = `${sidPrefix}%`;
+  const processedCount = async (prefix: string) =>
+    Number((await env.pool.query<{ n: string }>(`SELECT count(*) AS n, 'bench_warm' AS bench_warm FROM messages WHERE provider_message_id LIKE $1`, [`${prefix}%`])).rows[0]!.n);
+  // Warm-up at the same rate (not measured, its own MessageSids): connections opened, code compiled,
+  // hot statements prepared — the steady state the figure is about, not the first second after start.
+  const warm = await fireFromChild({ baseUrl: gw.url, signedBase: gw.ctx.publicBaseUrl, sidPrefix: `${base}w`, areaCode: '645', rate, amount: rate * WARM_UP_SECONDS });
+  await pollUntil(async () => (await processedCount(`${base}w`)) >= warm.ok2xx, 60_000, 100);
   await resetStatements(env.pool);
   const gateway = await fireFromChild({ baseUrl: gw.url, signedBase: gw.ctx.publicBaseUrl, sidPrefix, areaCode: '646', rate, amount });
 
   // Persisted exactly once: one stored event and one inbound message per accepted request.
-  const like = `${sidPrefix}%`;
   const count = async () => {
     // Named bench_… so the statement count leaves this polling out.
     const r = await env.pool.query<{ events: string; messages: string; distinct: string }>(
@@ -81,11 +93,13 @@ export async function benchInbound(env: BenchEnv, scale: number): Promise<Inboun
   const bare = await bareServer(env);
   let ceiling: LoadFigures;
   try {
-    ceiling = await fireFromChild({ baseUrl: bare.url, signedBase: bare.url, sidPrefix: `${sidPrefix}c`, areaCode: '646', rate, amount });
+    // The same warm-up for the ceiling.
+    await fireFromChild({ baseUrl: bare.url, signedBase: bare.url, sidPrefix: `${base}d`, areaCode: '645', rate, amount: rate * WARM_UP_SECONDS });
+    ceiling = await fireFromChild({ baseUrl: bare.url, signedBase: bare.url, sidPrefix: `${base}c`, areaCode: '646', rate, amount });
   } finally {
     await bare.close();
   }
-  const rows = Number((await env.pool.query<{ n: string }>('SELECT count(*) AS n FROM bench_inbound_ceiling')).rows[0]!.n);
+  const rows = Number((await env.pool.query<{ n: string }>('SELECT count(*) AS n FROM bench_inbound_ceiling WHERE dedupe_key LIKE $1', [`twilio:sms:${base}c%`])).rows[0]!.n);
   return {
     rate,
     durationSeconds,

@@ -2,11 +2,12 @@
 // subscribed to the inbox; signed inbound SMS webhooks at ~100/s, each from a
 // number no debtor has (so each opens its own unmatched thread). Latency =
 // time from sending the webhook to the first `inbox` event of its thread; the
-// thread of each message is looked up in the database afterwards.
+// thread of each message is looked up in the database afterwards. A warm-up
+// of the same rate (not measured) goes first, as for the inbound figure.
 import { io as connect } from 'socket.io-client';
 import type { BenchEnv } from './env.js';
 import { ADMIN_KEY } from './env.js';
-import { inboundSmsParams, signedForm, SMS_PATH } from './inbound.js';
+import { inboundSmsParams, signedForm, SMS_PATH, WARM_UP_SECONDS } from './inbound.js';
 import { benchPhone } from './seed.js';
 import { now, pollUntil, summarize } from './stats.js';
 
@@ -45,30 +46,37 @@ export async function benchLive(env: BenchEnv, scale: number): Promise<LiveFigur
       ackRtt.push(now() - t);
     }
 
-    const sidPrefix = `SMbenchlive${Date.now().toString(16)}`;
+    const base = `SMbenchlive${Date.now().toString(16)}`;
     const sentAt = new Map<string, number>();
     let failed = 0;
-    const inFlight: Promise<void>[] = [];
-    const start = now();
-    for (let i = 0; i < count; i++) {
-      // Fixed schedule: request i leaves at start + i/rate, whatever the previous ones did.
-      const due = start + (i * 1000) / rate;
-      const wait = due - now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const sid = `${sidPrefix}${String(i).padStart(8, '0')}`;
-      const { body, signature } = signedForm(`${gw.ctx.publicBaseUrl}${SMS_PATH}`, inboundSmsParams(sid, benchPhone('917', i)));
-      sentAt.set(sid, now());
-      inFlight.push(
-        fetch(`${gw.url}${SMS_PATH}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, body }).then(
-          async (res) => {
-            await res.arrayBuffer();
-            if (res.status !== 200) failed++;
-          },
-          () => void failed++,
-        ),
-      );
-    }
-    await Promise.all(inFlight);
+    /** `n` webhooks at `rate`, each from its own number: request i leaves at start + i/rate, whatever the previous ones did. */
+    const fire = async (sidPrefix: string, areaCode: string, n: number, onSent: (sid: string, at: number) => void) => {
+      const inFlight: Promise<void>[] = [];
+      const start = now();
+      for (let i = 0; i < n; i++) {
+        const due = start + (i * 1000) / rate;
+        const wait = due - now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        const sid = `${sidPrefix}${String(i).padStart(8, '0')}`;
+        const { body, signature } = signedForm(`${gw.ctx.publicBaseUrl}${SMS_PATH}`, inboundSmsParams(sid, benchPhone(areaCode, i)));
+        onSent(sid, now());
+        inFlight.push(
+          fetch(`${gw.url}${SMS_PATH}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, body }).then(
+            async (res) => {
+              await res.arrayBuffer();
+              if (res.status !== 200) failed++;
+            },
+            () => void failed++,
+          ),
+        );
+      }
+      await Promise.all(inFlight);
+    };
+    // Warm-up at the same rate, not measured (connections, compiled code, prepared statements), then the run.
+    await fire(`${base}w`, '918', rate * WARM_UP_SECONDS, () => undefined);
+    failed = 0;
+    const sidPrefix = `${base}m`;
+    await fire(sidPrefix, '917', count, (sid, at) => sentAt.set(sid, at));
 
     // Map each MessageSid to its thread, then wait (bounded) for every thread's event.
     let threadOf = new Map<string, string>();

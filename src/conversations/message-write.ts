@@ -1,7 +1,8 @@
 // Writing a new message into its thread in one statement: the message row,
 // its attachments, its first status event, the timeline event (next seq on
 // the conversation), and — for an inbound message — the processed mark of the
-// webhook event it came from, or the audit entry of the request that made it. Run inside the caller's transaction, so all of
+// webhook event it came from, or the audit entry of the request that made it,
+// and the outgoing-webhook deliveries that announce it. Run inside the caller's transaction, so all of
 // it commits or rolls back with whatever else the transaction does. Every
 // value is known before the statement runs (ids and createdAt are made here),
 // so the timeline payload is built in code, once.
@@ -11,6 +12,8 @@ import type { Message, Prisma } from '../generated/prisma/client.js';
 import type { Channel, Direction, MessageStatus } from '../generated/prisma/enums.js';
 import { auditRow, type AuditActor, type AuditEntry } from '../audit.js';
 import { appendCtes, SELECT_APPENDED, timelineEvent, type AppendedRow, type TimelineEvent } from './thread.js';
+import { deliveriesSql } from '../webhooks-out/subscribers.js';
+import { envelopeOf, type OutgoingEventType } from '../webhooks-out/service.js';
 
 type Tx = Prisma.TransactionClient | Db;
 
@@ -90,6 +93,8 @@ export interface WrittenMessage {
   message: Message;
   attachments: (NewAttachment & { id: string })[];
   event: TimelineEvent;
+  /** With opts.announce: the webhook deliveries written (schedule them once the write commits: scheduleDeliveries). */
+  deliveryIds: string[];
 }
 
 /**
@@ -115,6 +120,8 @@ export async function writeMessage(
     inboundEventId?: string | null;
     /** The audit entry of the request that made the message (its entity is the message). */
     audit?: { actor: AuditActor; entry: Omit<AuditEntry, 'entityType' | 'entityId'> };
+    /** An outgoing webhook event about the message: one delivery per subscriber, written by the same statement (as emitOutgoingEvent would). */
+    announce?: { type: OutgoingEventType; data: (message: Required<Pick<NewMessage, 'id' | 'createdAt'>> & NewMessage, attachments: (NewAttachment & { id: string })[]) => Record<string, unknown> };
   },
 ): Promise<WrittenMessage> {
   const message = { ...fields, id: fields.id ?? randomUUID(), createdAt: fields.createdAt ?? new Date() };
@@ -166,6 +173,10 @@ export async function writeMessage(
        WHERE id = ${param(opts.inboundEventId, 'uuid')}
       RETURNING id)`);
   }
+  if (opts.announce) {
+    const envelope = envelopeOf(opts.announce.type, opts.announce.data(message, attachments));
+    ctes.push(`announced AS (${deliveriesSql(param(opts.announce.type, 'text'), param(JSON.stringify(envelope), 'jsonb'))})`);
+  }
   ctes.push(
     appendCtes({
       conversationId: 'msg.conversation_id',
@@ -176,14 +187,15 @@ export async function writeMessage(
       inboundChannel: opts.event.inboundChannel ? param(opts.event.inboundChannel, '"Channel"') : undefined,
     }),
   );
-  const rows = await tx.$queryRawUnsafe<(Message & { appended: Omit<AppendedRow, 'at' | 'last_activity_at'> & { at: string; last_activity_at: string } | null })[]>(
+  const deliveries = opts.announce ? `(SELECT COALESCE(array_agg(id::text), '{}') FROM announced)` : `'{}'::text[]`;
+  const rows = await tx.$queryRawUnsafe<(Message & { appended: Omit<AppendedRow, 'at' | 'last_activity_at'> & { at: string; last_activity_at: string } | null; delivery_ids: string[] })[]>(
     `WITH ${ctes.join(',\n    ')}
-    SELECT ${MESSAGE_COLUMNS}, (SELECT row_to_json(x) FROM (SELECT ${SELECT_APPENDED}) x) AS appended FROM msg`,
+    SELECT ${MESSAGE_COLUMNS}, (SELECT row_to_json(x) FROM (SELECT ${SELECT_APPENDED}) x) AS appended, ${deliveries} AS delivery_ids FROM msg`,
     ...params,
   );
   const row = rows[0];
   if (!row?.appended) throw new Error(`conversation ${fields.conversationId} not found`);
-  const { appended, ...stored } = row;
+  const { appended, delivery_ids: deliveryIds, ...stored } = row;
   const event = timelineEvent(fields.conversationId, opts.event.type, { ...appended, at: new Date(appended.at), last_activity_at: new Date(appended.last_activity_at) });
-  return { message: stored as Message, attachments, event };
+  return { message: stored as Message, attachments, event, deliveryIds };
 }

@@ -4,7 +4,7 @@
 // then the sender address. A sender that several debtors share is not
 // guessed: the message goes to an unmatched thread for an agent.
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
-import type { Db } from '../db/client.js';
+import { sqlPool, statement, type Db } from '../db/client.js';
 
 export type Match =
   | {
@@ -15,6 +15,8 @@ export type Match =
       contactPointId: string | null;
       fromUnknownAddress: boolean;
       via: 'reply_token' | 'in_reply_to' | 'sender';
+      /** The debtor's locale, when the match read it with the debtor (the reply classifier's language). */
+      locale?: string;
     }
   | { kind: 'unmatched'; address: string; reason: 'unknown_sender' | 'ambiguous_sender'; candidateDebtorIds: string[] };
 
@@ -25,12 +27,17 @@ export function normalizePhone(raw: string, defaultCountry: CountryCode = 'US'):
 
 export const normalizeEmail = (raw: string) => raw.trim().toLowerCase();
 
+/** Every contact point holding a phone number, oldest first, with its debtor's locale: one statement on every SMS and call reply. */
+const PHONE_HOLDERS = `SELECT c.id::text AS id, c.debtor_id::text AS "debtorId", d.locale
+  FROM contact_points c JOIN debtors d ON d.id = c.debtor_id
+  WHERE c.kind = 'PHONE' AND c.value = $1 ORDER BY c.created_at, c.id`;
+
 export async function matchPhone(db: Db, e164: string): Promise<{ match: Match; numberContactPointIds: string[] }> {
-  const cps = await db.contactPoint.findMany({ where: { kind: 'PHONE', value: e164 }, select: { id: true, debtorId: true }, orderBy: { createdAt: 'asc' } });
+  const cps = (await sqlPool(db).query<{ id: string; debtorId: string; locale: string }>(statement(db, 'match_phone', PHONE_HOLDERS, [e164]))).rows;
   const ids = cps.map((c) => c.id);
   const debtors = [...new Set(cps.map((c) => c.debtorId))];
   if (debtors.length === 1) {
-    return { match: { kind: 'thread', debtorId: debtors[0]!, contactPointId: cps[0]!.id, fromUnknownAddress: false, via: 'sender' }, numberContactPointIds: ids };
+    return { match: { kind: 'thread', debtorId: debtors[0]!, contactPointId: cps[0]!.id, fromUnknownAddress: false, via: 'sender', locale: cps[0]!.locale }, numberContactPointIds: ids };
   }
   return { match: { kind: 'unmatched', address: e164, reason: debtors.length ? 'ambiguous_sender' : 'unknown_sender', candidateDebtorIds: debtors }, numberContactPointIds: ids };
 }

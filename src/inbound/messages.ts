@@ -1,8 +1,10 @@
 // Lands one inbound message in its thread: the message row, its attachments,
 // the timeline event, thread flags for unusual senders, and the reply's
 // consequences (consent, flags, restrictions) — one transaction, so a retry
-// after a failure either finds everything or nothing. Idempotent by the
-// provider's id (MessageSid, the email's Message-ID).
+// after a failure either finds everything or nothing. A reply without
+// consequences is a single statement (after its conversation is found or
+// opened), which needs no transaction. Idempotent by the provider's id
+// (MessageSid, the email's Message-ID).
 import type { AppContext } from '../context.js';
 import type { Message } from '../generated/prisma/client.js';
 import type { Channel, ConversationFlag } from '../generated/prisma/enums.js';
@@ -12,8 +14,8 @@ import type { SkippedAttachment, StoredAttachment } from './attachments.js';
 import { replyClassifier, type Classification, type SmsKeyword } from './classifier.js';
 import type { Match } from './matching.js';
 import { applyReplyActions } from './reply-actions.js';
-import { emitOutgoingEvent } from '../webhooks-out/service.js';
-import { addFlags, inThread, messageView, type Tx } from './thread-writer.js';
+import { scheduleDeliveries } from '../webhooks-out/service.js';
+import { addFlags, finishOutcome, inThread, messageView, newOutcome, type Tx, type TxOutcome } from './thread-writer.js';
 import { isUniqueViolation } from '../db/errors.js';
 
 export interface InboundMessageInput {
@@ -66,106 +68,120 @@ export async function recordInboundMessage(ctx: AppContext, input: InboundMessag
   // catch below answers with the stored one. Repeats are rare (the raw event's
   // dedupe key stops most); the read would cost every new message a round trip.
   const locale = input.match.kind === 'thread' && input.match.debtorId
-    ? ((await ctx.db.debtor.findUnique({ where: { id: input.match.debtorId }, select: { locale: true } }))?.locale ?? 'en')
+    ? (input.match.locale ?? (await ctx.db.debtor.findUnique({ where: { id: input.match.debtorId }, select: { locale: true } }))?.locale ?? 'en')
     : 'en';
   const classification = input.keyword ? { intents: [], confidence: 1, extracted: {} } : replyClassifier.classify(input.replyText ?? input.body, input.channel, locale, input.receivedAt ?? new Date());
 
-  try {
-    return await inThread(ctx, async (tx, out) => {
-      const m = input.match;
-      const conversation =
-        m.kind === 'unmatched'
-          ? await conversationFor(tx, { unmatchedAddress: m.address })
-          : m.debtorId
-            ? await conversationFor(tx, { debtorId: m.debtorId })
-            : await tx.conversation.findUniqueOrThrow({ where: { id: m.conversationId! }, select: { id: true, status: true } });
-      const debtorId = m.kind === 'thread' ? m.debtorId : null;
-      const contactPointId = m.kind === 'thread' ? m.contactPointId : null;
-      const fromUnknownAddress = m.kind === 'thread' && m.fromUnknownAddress;
+  const m = input.match;
+  const debtorId = m.kind === 'thread' ? m.debtorId : null;
+  const contactPointId = m.kind === 'thread' ? m.contactPointId : null;
+  const fromUnknownAddress = m.kind === 'thread' && m.fromUnknownAddress;
+  const threadFlags: ConversationFlag[] = [];
+  if (fromUnknownAddress) threadFlags.push('UNKNOWN_SENDER_ADDRESS');
+  if (m.kind === 'unmatched' && m.reason === 'ambiguous_sender') threadFlags.push('NEEDS_REVIEW');
+  // A reply that asks for nothing (no keyword, no intent) and raises no flag has no consequences:
+  // the message and everything about it are one statement, so it needs no transaction.
+  const plain = !input.keyword && classification.intents.length === 0 && threadFlags.length === 0;
 
-      // One statement: the message, its attachments, the timeline event (which also records the
-      // inbound channel on the conversation and reopens it) and the webhook event's processed mark.
-      const { message, attachments, event } = await writeMessage(
-        tx,
-        {
-          conversationId: conversation.id,
-          debtorId,
-          contactPointId,
-          direction: 'INBOUND',
-          channel: input.channel,
-          status: 'RECEIVED',
-          provider: input.provider,
-          providerMessageId: input.providerMessageId ?? null,
-          rfcMessageId: input.rfcMessageId ?? null,
-          inReplyTo: input.inReplyTo ?? null,
-          fromAddress: input.from,
-          toAddress: input.to,
-          subject: input.subject ?? null,
-          body: input.body,
-          html: input.html ?? null,
-          fromUnknownAddress,
-          createdAt: input.receivedAt,
-        },
-        {
-          attachments: input.attachments,
-          inboundEventId: input.inboundEventId,
-          event: {
-            type: 'message.created',
-            inboundChannel: input.channel,
-            payload: (stored, files) => ({
-              message: messageView(stored, files),
-              ...(input.skippedAttachments.length ? { skippedAttachments: input.skippedAttachments } : {}),
-              ...(m.kind === 'thread' ? { matchedBy: m.via } : { unmatchedReason: m.reason }),
-              intents: classification.intents,
-              ...(input.keyword ? { keyword: input.keyword } : {}),
-            }),
-          },
-        },
-      );
-      out.events.push(event);
+  const land = async (tx: Tx, out: TxOutcome) => {
+    const conversation =
+      m.kind === 'unmatched'
+        ? await conversationFor(tx, { unmatchedAddress: m.address })
+        : m.debtorId
+          ? await conversationFor(tx, { debtorId: m.debtorId })
+          : await tx.conversation.findUniqueOrThrow({ where: { id: m.conversationId! }, select: { id: true, status: true } });
 
-      const threadFlags: ConversationFlag[] = [];
-      if (fromUnknownAddress) threadFlags.push('UNKNOWN_SENDER_ADDRESS');
-      if (m.kind === 'unmatched' && m.reason === 'ambiguous_sender') threadFlags.push('NEEDS_REVIEW');
-      await addFlags(tx, conversation.id, threadFlags, {
-        messageId: message.id,
-        reason: fromUnknownAddress ? `sent from ${input.from}, not on file for this debtor` : 'sender shared by several debtors',
-        ...(m.kind === 'unmatched' ? { candidateDebtorIds: m.candidateDebtorIds } : {}),
-      }, out);
-
-      // Announced to the creditor's systems only if this transaction commits.
-      await emitOutgoingEvent(ctx, 'reply.received', {
-        messageId: message.id,
+    // One statement: the message, its attachments, the timeline event (which also records the
+    // inbound channel on the conversation and reopens it), the webhook event's processed mark,
+    // and the reply.received deliveries for the creditor's systems.
+    const { message, event, deliveryIds } = await writeMessage(
+      tx,
+      {
         conversationId: conversation.id,
         debtorId,
         contactPointId,
+        direction: 'INBOUND',
         channel: input.channel,
-        from: input.from,
-        subject: input.subject ?? null,
-        text: input.replyText ?? input.body,
-        receivedAt: message.createdAt.toISOString(),
-        matchedBy: m.kind === 'thread' ? m.via : null,
-        fromUnknownAddress,
-        intents: classification.intents,
-        ...(input.keyword ? { keyword: input.keyword } : {}),
-        attachments: attachments.length,
-      }, { tx });
-
-      await applyReplyActions(ctx, tx, {
-        conversationId: conversation.id,
-        debtorId,
-        messageId: message.id,
-        channel: input.channel,
-        contactPointId,
-        numberContactPointIds: input.numberContactPointIds,
-        keyword: input.keyword,
-        classification,
+        status: 'RECEIVED',
+        provider: input.provider,
+        providerMessageId: input.providerMessageId ?? null,
+        rfcMessageId: input.rfcMessageId ?? null,
+        inReplyTo: input.inReplyTo ?? null,
         fromAddress: input.from,
-        senderOnFile: await senderOnFile(tx, input, contactPointId),
-        inboundEventId: input.inboundEventId ?? null,
-      }, out);
-      return { message, created: true, classification };
-    });
+        toAddress: input.to,
+        subject: input.subject ?? null,
+        body: input.body,
+        html: input.html ?? null,
+        fromUnknownAddress,
+        createdAt: input.receivedAt,
+      },
+      {
+        attachments: input.attachments,
+        inboundEventId: input.inboundEventId,
+        event: {
+          type: 'message.created',
+          inboundChannel: input.channel,
+          payload: (stored, files) => ({
+            message: messageView(stored, files),
+            ...(input.skippedAttachments.length ? { skippedAttachments: input.skippedAttachments } : {}),
+            ...(m.kind === 'thread' ? { matchedBy: m.via } : { unmatchedReason: m.reason }),
+            intents: classification.intents,
+            ...(input.keyword ? { keyword: input.keyword } : {}),
+          }),
+        },
+        announce: {
+          type: 'reply.received',
+          data: (stored, files) => ({
+            messageId: stored.id,
+            conversationId: conversation.id,
+            debtorId,
+            contactPointId,
+            channel: input.channel,
+            from: input.from,
+            subject: input.subject ?? null,
+            text: input.replyText ?? input.body,
+            receivedAt: stored.createdAt.toISOString(),
+            matchedBy: m.kind === 'thread' ? m.via : null,
+            fromUnknownAddress,
+            intents: classification.intents,
+            ...(input.keyword ? { keyword: input.keyword } : {}),
+            attachments: files.length,
+          }),
+        },
+      },
+    );
+    out.events.push(event);
+    // Announced to the creditor's systems once this write has committed.
+    if (deliveryIds.length) out.after.push(() => scheduleDeliveries(ctx, deliveryIds));
+    if (plain) return { message, created: true, classification };
+
+    await addFlags(tx, conversation.id, threadFlags, {
+      messageId: message.id,
+      reason: fromUnknownAddress ? `sent from ${input.from}, not on file for this debtor` : 'sender shared by several debtors',
+      ...(m.kind === 'unmatched' ? { candidateDebtorIds: m.candidateDebtorIds } : {}),
+    }, out);
+    await applyReplyActions(ctx, tx, {
+      conversationId: conversation.id,
+      debtorId,
+      messageId: message.id,
+      channel: input.channel,
+      contactPointId,
+      numberContactPointIds: input.numberContactPointIds,
+      keyword: input.keyword,
+      classification,
+      fromAddress: input.from,
+      senderOnFile: await senderOnFile(tx, input, contactPointId),
+      inboundEventId: input.inboundEventId ?? null,
+    }, out);
+    return { message, created: true, classification };
+  };
+
+  try {
+    if (!plain) return await inThread(ctx, land);
+    const out = newOutcome();
+    const landed = await land(ctx.db, out);
+    await finishOutcome(ctx, out);
+    return landed;
   } catch (err) {
     // Another worker stored the same message first.
     if (isUniqueViolation(err)) {

@@ -9,6 +9,7 @@ import type { AppContext } from '../context.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { Db } from '../db/client.js';
 import { signatureHeader, SIGNATURE_HEADER } from './sign.js';
+import { deliveriesSql } from './subscribers.js';
 
 /**
  * Event types and what `data` carries:
@@ -65,21 +66,23 @@ export function webhookRetryDelayMs(failures: number, random: () => number = Mat
  */
 export async function emitOutgoingEvent(ctx: AppContext, type: OutgoingEventType, payload: Record<string, unknown>, opts: { tx?: Tx } = {}): Promise<string[]> {
   const db = opts.tx ?? ctx.db;
-  const subs = await db.webhookSubscription.findMany({ where: { active: true, OR: [{ events: { has: type } }, { events: { has: '*' } }, { events: { isEmpty: true } }] }, select: { id: true } });
-  if (!subs.length) return [];
-  const envelope: OutgoingEnvelope = { id: randomUUID(), type, createdAt: new Date().toISOString(), data: payload };
-  const ids: string[] = [];
-  for (const s of subs) {
-    const d = await db.webhookDelivery.create({ data: { subscriptionId: s.id, event: type, payload: envelope as unknown as object, nextAttemptAt: new Date() } });
-    ids.push(d.id);
-  }
-  const schedule = async () => {
-    for (const id of ids) await ctx.scheduler.now(WEBHOOK_DELIVER_JOB, { deliveryId: id }).catch((err: unknown) => ctx.log.warn({ err, deliveryId: id }, 'could not schedule webhook delivery; the sweep will retry'));
-  };
+  const rows = await db.$queryRawUnsafe<{ id: string }[]>(`WITH d AS (${deliveriesSql('$1', '$2::jsonb')}) SELECT id::text AS id FROM d`, type, JSON.stringify(envelopeOf(type, payload)));
+  const ids = rows.map((r) => r.id);
+  if (!ids.length) return [];
   // Inside a caller's transaction the rows are not visible yet: schedule a little later; the job tolerates a missing row by retrying via the sweep.
-  if (opts.tx) setTimeout(() => void schedule(), 250).unref();
-  else await schedule();
+  if (opts.tx) setTimeout(() => void scheduleDeliveries(ctx, ids), 250).unref();
+  else await scheduleDeliveries(ctx, ids);
   return ids;
+}
+
+/** The body every subscriber of this event receives (its id is the same in each delivery). */
+export function envelopeOf(type: OutgoingEventType, data: Record<string, unknown>): OutgoingEnvelope {
+  return { id: randomUUID(), type, createdAt: new Date().toISOString(), data };
+}
+
+/** Starts delivery jobs for committed delivery rows; one that cannot be scheduled is left to the sweep. */
+export async function scheduleDeliveries(ctx: AppContext, ids: string[]): Promise<void> {
+  for (const id of ids) await ctx.scheduler.now(WEBHOOK_DELIVER_JOB, { deliveryId: id }).catch((err: unknown) => ctx.log.warn({ err, deliveryId: id }, 'could not schedule webhook delivery; the sweep will retry'));
 }
 
 /** One delivery attempt. Returns the new status. Safe to run twice: a delivered row is left alone. */

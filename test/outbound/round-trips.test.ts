@@ -14,6 +14,7 @@ import { loadSnapshot, loadSnapshotWithDebtor } from '../../src/outbound/snapsho
 import { writeMessage } from '../../src/conversations/message-write.js';
 import { requestOutreach } from '../../src/outbound/service.js';
 import { isUniqueViolation } from '../../src/db/errors.js';
+import { emitOutgoingEvent } from '../../src/webhooks-out/service.js';
 
 describe('single-round-trip readers', () => {
   let gw: TestGateway;
@@ -103,6 +104,41 @@ describe('single-round-trip readers', () => {
     const again = writeMessage(gw.ctx.db, { conversationId, direction: 'INBOUND', channel: 'SMS', status: 'RECEIVED', body: 'hello', providerMessageId: 'SMwrite1' }, { event: { type: 'message.created', payload: () => ({}) } });
     const err = await again.then(() => null, (e: unknown) => e);
     expect(isUniqueViolation(err)).toBe(true);
+  });
+
+  it("announces a message to its event type's webhook subscribers in the same statement, as emitOutgoingEvent would", async () => {
+    const s = await seedDebtor(gw);
+    const conversationId = await conversationIdFor(gw.ctx.db, s.debtorId);
+    const sub = (events: string[], active = true) => gw.ctx.db.webhookSubscription.create({ data: { url: 'https://hooks.example/x', secret: 'x'.repeat(32), events, active } });
+    const listed = await sub(['reply.received', 'dispute.opened']);
+    const all = await sub(['*']);
+    const everything = await sub([]);
+    await sub(['reply.received'], false);
+    await sub(['payment.recorded']);
+    const write = (announce: boolean) =>
+      gw.ctx.db.$transaction((tx) =>
+        writeMessage(tx, { conversationId, debtorId: s.debtorId, direction: 'INBOUND', channel: 'SMS', status: 'RECEIVED', body: 'hi' }, {
+          event: { type: 'message.created', payload: () => ({}) },
+          ...(announce ? { announce: { type: 'reply.received' as const, data: (m: { id: string }) => ({ messageId: m.id }) } } : {}),
+        }),
+      );
+    try {
+      const { message, deliveryIds } = await write(true);
+      const written = await gw.ctx.db.webhookDelivery.findMany({ where: { id: { in: deliveryIds } } });
+      expect(written.map((d) => d.subscriptionId).sort()).toEqual([listed.id, all.id, everything.id].sort());
+      // One event: the same envelope (id included) in every delivery, queued now.
+      expect(new Set(written.map((d) => JSON.stringify(d.payload))).size).toBe(1);
+      expect(written[0]!.payload).toEqual({ id: expect.any(String), type: 'reply.received', createdAt: expect.any(String), data: { messageId: message.id } });
+      expect(written.every((d) => d.event === 'reply.received' && d.status === 'QUEUED' && d.attempts === 0 && d.nextAttemptAt !== null)).toBe(true);
+
+      const viaEmit = await gw.ctx.db.$transaction((tx) => emitOutgoingEvent(gw.ctx, 'reply.received', { test: true }, { tx }));
+      const emitted = await gw.ctx.db.webhookDelivery.findMany({ where: { id: { in: viaEmit } }, select: { subscriptionId: true } });
+      expect(emitted.map((d) => d.subscriptionId).sort()).toEqual(written.map((d) => d.subscriptionId).sort());
+      expect((await write(false)).deliveryIds).toEqual([]);
+    } finally {
+      await gw.ctx.db.webhookDelivery.deleteMany({});
+      await gw.ctx.db.webhookSubscription.deleteMany({});
+    }
   });
 
   it('answers two simultaneous outreach requests with one idempotency key with one message (the second write is refused as a duplicate)', async () => {
