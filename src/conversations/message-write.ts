@@ -7,7 +7,7 @@
 // value is known before the statement runs (ids and createdAt are made here),
 // so the timeline payload is built in code, once.
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../db/client.js';
+import { sqlOf, type Queryable } from '../db/sql.js';
 import type { Message, Prisma } from '../generated/prisma/client.js';
 import type { Channel, Direction, MessageStatus } from '../generated/prisma/enums.js';
 import { auditRow, type AuditActor, type AuditEntry } from '../audit.js';
@@ -15,7 +15,6 @@ import { appendCtes, SELECT_APPENDED, timelineEvent, type AppendedRow, type Time
 import { deliveriesSql } from '../webhooks-out/subscribers.js';
 import { envelopeOf, type OutgoingEventType } from '../webhooks-out/service.js';
 
-type Tx = Prisma.TransactionClient | Db;
 
 /** Every column of messages under its Prisma field name: a raw SELECT that yields a Message. */
 export const MESSAGE_COLUMNS = `id::text AS "id", conversation_id::text AS "conversationId", debtor_id::text AS "debtorId", debt_id::text AS "debtId",
@@ -103,7 +102,7 @@ export interface WrittenMessage {
  * the timeline event's payload.
  */
 export async function writeMessage(
-  tx: Tx,
+  tx: Queryable,
   fields: NewMessage,
   opts: {
     attachments?: NewAttachment[];
@@ -188,10 +187,10 @@ export async function writeMessage(
     }),
   );
   const deliveries = opts.announce ? `(SELECT COALESCE(array_agg(id::text), '{}') FROM announced)` : `'{}'::text[]`;
-  const rows = await tx.$queryRawUnsafe<(Message & { appended: Omit<AppendedRow, 'at' | 'last_activity_at'> & { at: string; last_activity_at: string } | null; delivery_ids: string[] })[]>(
+  const rows = await sqlOf(tx).rows<Message & { appended: Omit<AppendedRow, 'at' | 'last_activity_at'> & { at: string; last_activity_at: string } | null; delivery_ids: string[] }>(
     `WITH ${ctes.join(',\n    ')}
     SELECT ${MESSAGE_COLUMNS}, (SELECT row_to_json(x) FROM (SELECT ${SELECT_APPENDED}) x) AS appended, ${deliveries} AS delivery_ids FROM msg`,
-    ...params,
+    params,
   );
   const row = rows[0];
   if (!row?.appended) throw new Error(`conversation ${fields.conversationId} not found`);

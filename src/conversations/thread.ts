@@ -7,6 +7,7 @@ import type { Db } from '../db/client.js';
 import type { Prisma } from '../generated/prisma/client.js';
 
 type Tx = Prisma.TransactionClient | Db;
+import { sqlOf, type Queryable } from '../db/sql.js';
 
 export interface TimelineEvent {
   conversationId: string;
@@ -39,19 +40,24 @@ export async function ensureConversation(db: Tx, debtorId: string) {
  * trip where the row exists or is new. A concurrent first insert that
  * committed after this statement's snapshot is found by a second look.
  */
-export async function conversationIdFor(db: Tx, debtorId: string): Promise<string> {
-  const rows = await db.$queryRaw<{ id: string }[]>`
-    WITH created AS (
+export async function conversationIdFor(db: Queryable, debtorId: string): Promise<string> {
+  const sql = sqlOf(db);
+  const rows = await sql.rows<{ id: string }>(
+    `WITH created AS (
       INSERT INTO conversations (id, debtor_id, reply_token)
-      VALUES (gen_random_uuid(), ${debtorId}::uuid, ${newReplyToken()})
+      VALUES (gen_random_uuid(), $1::uuid, $2)
       ON CONFLICT (debtor_id) DO NOTHING
       RETURNING id)
     SELECT id::text AS id FROM created
     UNION ALL
-    SELECT id::text AS id FROM conversations WHERE debtor_id = ${debtorId}::uuid
-    LIMIT 1`;
+    SELECT id::text AS id FROM conversations WHERE debtor_id = $1::uuid
+    LIMIT 1`,
+    [debtorId, newReplyToken()],
+  );
   if (rows[0]) return rows[0].id;
-  return (await db.conversation.findUniqueOrThrow({ where: { debtorId }, select: { id: true } })).id;
+  const again = await sql.rows<{ id: string }>('SELECT id::text AS id FROM conversations WHERE debtor_id = $1::uuid', [debtorId]);
+  if (!again[0]) throw new Error(`conversation of debtor ${debtorId} neither created nor found`);
+  return again[0].id;
 }
 
 /**

@@ -19,8 +19,8 @@ const INTAKE_POOL_SIZE = 4;
 
 const intakePools = new WeakMap<Db, pg.Pool>();
 const mainPools = new WeakMap<Db, pg.Pool>();
-/** Clients whose hot statements are prepared (see statements.ts). */
-const preparing = new WeakSet<Db>();
+/** Clients whose hot statements are prepared (see statements.ts), with the names they give. */
+const preparing = new WeakMap<Db, StatementNames>();
 
 /**
  * Ends a pool without letting shutdown hang: pg's end() waits for every
@@ -67,7 +67,7 @@ export function createPrisma(databaseUrl: string, opts: PrismaOptions = {}): Db 
   const nameOf = names ? (q: { sql: string }) => names.nameFor(q.sql) as string : undefined;
   const client = new PrismaClient({ adapter: new PrismaPg(main, nameOf ? { statementNameGenerator: nameOf } : undefined) });
   mainPools.set(client, main);
-  if (names) preparing.add(client);
+  if (names) preparing.set(client, names);
   const pools = [main];
   const intakeSize = opts.intakePoolSize ?? INTAKE_POOL_SIZE;
   if (intakeSize > 0) {
@@ -111,4 +111,10 @@ export function sqlPool(db: Db): pg.Pool {
  */
 export function statement(db: Db, name: string, text: string, values: unknown[]): pg.QueryConfig {
   return preparing.has(db) ? { name, text, values } : { text, values };
+}
+
+/** A statement of any text run on this client's pool outside Prisma: prepared once hot, as Prisma's own are. */
+export function preparedIfHot(db: Db, text: string, values: unknown[]): pg.QueryConfig {
+  const name = preparing.get(db)?.nameFor(text);
+  return name ? { name, text, values } : { text, values };
 }

@@ -21,6 +21,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { isUniqueViolation } from '../db/errors.js';
+import { sqlTransaction } from '../db/sql.js';
 
 export interface OutreachRequest {
   debtorId: string;
@@ -71,7 +72,9 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
   const events: TimelineEvent[] = [];
   // Taken before deciding: a message due now is then claimed by the same transaction and handed to its provider on commit.
   const slot = req.now ? null : reserveSendSlot(ctx);
-  const result = await ctx.db.$transaction(
+  // A plain pg transaction on Prisma's pool (src/db/sql.ts): the half-dozen statements of every request, without Prisma's per-query work.
+  const result = await sqlTransaction(
+    ctx.db,
     async (tx) => {
       if (!(await lockDebtor(tx, req.debtorId))) throw new HttpError(404, 'not_found', 'debtor not found');
       // The debt to render, the debtor's conversation and the router's snapshot: one query, read under the lock.
@@ -98,7 +101,11 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
       if (rendered.channel === 'letter') {
         // The PDF is made once, kept under DATA_DIR/letters and linked from the message.
         const cp = snapshot.contactPoints.find((c) => c.id === routed.contactPointId)!;
-        const full = await tx.contactPoint.findUniqueOrThrow({ where: { id: cp.id } });
+        const [full] = await tx.rows<{ line1: string | null; line2: string | null; city: string | null; region: string | null; postalCode: string | null; country: string | null }>(
+          'SELECT line1, line2, city, region, postal_code AS "postalCode", country FROM contact_points WHERE id = $1::uuid',
+          [cp.id],
+        );
+        if (!full) throw new Error(`contact point ${cp.id} vanished under the debtor's lock`);
         const ret = returnAddress(ctx);
         const pdf = await renderLetterPdf(rendered, {
           sender: { name: ret.name, lines: [ret.line1, `${ret.city}, ${ret.region} ${ret.postalCode}`.trim(), ret.country] },
@@ -161,8 +168,8 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
       events.push(event);
       return { outcome: routed.outcome, decision, messageId: message.id, duplicate: false, sendAt: routed.sendAt, claimed: sendNow ? message : null };
     },
-    // maxWait: under a burst, wait for a pooled connection rather than fail the request (Prisma's default is 2 s).
-    { timeout: 20_000, maxWait: 15_000 },
+    // Under a burst, wait for a pooled connection rather than fail the request.
+    { timeoutMs: 20_000, maxWaitMs: 15_000 },
   ).catch(async (e: unknown) => {
     // A concurrent request with the same Idempotency-Key won the race: return its result.
     if (req.idempotencyKey && isUniqueViolation(e)) {

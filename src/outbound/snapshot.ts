@@ -3,15 +3,14 @@
 // messages. Called inside the transaction that holds the debtor's row lock,
 // so the history it sees cannot change until the new message is written.
 import { Prisma, type Channel, type ConsentState, type ContactPoint, type ContactRestriction, type DebtStatus, type Direction } from '../generated/prisma/client.js';
-import type { Db } from '../db/client.js';
+import { sqlOf, type Queryable } from '../db/sql.js';
 import { HISTORY_DAYS, type HistoryEntry, type HistoryKind, type RouterSnapshot } from '../router/index.js';
 import { groupSuppressions } from '../domain/suppressions.js';
 import type { ContentDebt } from './content.js';
 
-type Tx = Prisma.TransactionClient | Db;
 
-export async function lockDebtor(tx: Tx, debtorId: string): Promise<boolean> {
-  const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM debtors WHERE id = ${debtorId}::uuid FOR UPDATE`;
+export async function lockDebtor(tx: Queryable, debtorId: string): Promise<boolean> {
+  const rows = await sqlOf(tx).rows<{ id: string }>('SELECT id::text AS id FROM debtors WHERE id = $1::uuid FOR UPDATE', [debtorId]);
   return rows.length === 1;
 }
 
@@ -38,7 +37,7 @@ export interface SnapshotOptions {
   debtId?: string;
 }
 
-export async function loadSnapshot(tx: Tx, debtorId: string, now: Date, opts: SnapshotOptions = {}): Promise<RouterSnapshot | null> {
+export async function loadSnapshot(tx: Queryable, debtorId: string, now: Date, opts: SnapshotOptions = {}): Promise<RouterSnapshot | null> {
   return (await loadSnapshotWithDebtor(tx, debtorId, now, opts))?.snapshot ?? null;
 }
 
@@ -58,7 +57,7 @@ export interface SnapshotDebtor {
 export type SnapshotDebt = ContentDebt & { debtorId: string };
 
 export async function loadSnapshotWithDebtor(
-  tx: Tx,
+  tx: Queryable,
   debtorId: string,
   now: Date,
   opts: SnapshotOptions = {},
@@ -72,7 +71,7 @@ export async function loadSnapshotWithDebtor(
           'dueDate', x.due_date, 'jurisdiction', x.jurisdiction, 'paymentLink', x.payment_link, 'creditorName', k.name)
         FROM debts x JOIN creditors k ON k.id = x.creditor_id WHERE x.id = ${opts.debtId}::uuid)`
     : Prisma.sql`NULL::json`;
-  const rows = await tx.$queryRaw<SnapshotQueryRow[]>`
+  const query = Prisma.sql`
     SELECT d.id::text AS id, d.full_name AS "fullName", d.locale, d.jurisdiction, d.time_zone AS "timeZone", d.restrictions::text[] AS restrictions,
       EXISTS (SELECT 1 FROM messages p WHERE p.debtor_id = d.id AND p.direction = 'OUTBOUND' AND p.status NOT IN ('CANCELLED', 'FAILED')) AS "contactedBefore",
       (SELECT v.id::text FROM conversations v WHERE v.debtor_id = d.id) AS "conversationId",
@@ -93,7 +92,7 @@ export async function loadSnapshotWithDebtor(
       COALESCE((SELECT json_agg(json_build_object('channel', s.channel, 'address', s.address, 'reason', s.reason)) FROM suppressions s
         WHERE s.address IN (SELECT c2.value FROM contact_points c2 WHERE c2.debtor_id = d.id AND c2.kind <> 'ADDRESS')), '[]'::json) AS suppressions
     FROM debtors d WHERE d.id = ${debtorId}::uuid`;
-  const row = rows[0];
+  const [row] = await sqlOf(tx).rows<SnapshotQueryRow>(query.text, query.values);
   if (!row) return null;
   const debtor = { id: row.id, fullName: row.fullName, locale: row.locale, jurisdiction: row.jurisdiction, timeZone: row.timeZone, restrictions: row.restrictions as ContactRestriction[] };
   const date = (v: string | null) => (v === null ? null : new Date(v));

@@ -1,0 +1,71 @@
+// The few statements of the outbound hot path run either inside a Prisma
+// transaction (or on the client) or inside a plain pg transaction on the same
+// pool (sqlTransaction), which spares Prisma's per-query work where a request
+// makes half a dozen round trips. Both sides of `Sql` return what node-pg
+// returns for the column types these statements select (text, json, arrays,
+// booleans, integers, timestamps), so a statement reads the same either way.
+import type pg from 'pg';
+import type { Prisma } from '../generated/prisma/client.js';
+import { preparedIfHot, sqlPool, type Db } from './client.js';
+
+export interface Sql {
+  /** The rows of `text` ($1, $2 … placeholders) run with `values`. */
+  rows<T>(text: string, values: readonly unknown[]): Promise<T[]>;
+}
+
+/** Anything a hot-path statement can run on: a Prisma client, a Prisma transaction, or an `Sql`. */
+export type Queryable = Sql | Prisma.TransactionClient | Db;
+
+export function sqlOf(q: Queryable): Sql {
+  if ('rows' in q && typeof q.rows === 'function') return q;
+  const prisma = q as Prisma.TransactionClient;
+  return { rows: <T>(text: string, values: readonly unknown[]) => prisma.$queryRawUnsafe<T[]>(text, ...values) };
+}
+
+export interface SqlTransactionOptions {
+  /** Longest wait for a pooled connection (a burst can hold them all). */
+  maxWaitMs?: number;
+  /** Bound on each statement and on any pause between them, enforced by PostgreSQL. */
+  timeoutMs?: number;
+}
+
+/**
+ * Runs `fn` in a READ COMMITTED transaction on one connection of the client's
+ * pool: committed if it resolves, rolled back if it throws (the error is
+ * passed on as it is; a unique violation carries code 23505).
+ */
+export async function sqlTransaction<T>(db: Db, fn: (sql: Sql) => Promise<T>, opts: SqlTransactionOptions = {}): Promise<T> {
+  const client = await connectWithin(sqlPool(db), opts.maxWaitMs ?? 15_000);
+  const timeout = Math.max(1, Math.round(opts.timeoutMs ?? 20_000));
+  let broken: Error | undefined;
+  try {
+    // One round trip: BEGIN and the transaction's time bounds.
+    await client.query(`BEGIN; SET LOCAL statement_timeout = ${timeout}; SET LOCAL idle_in_transaction_session_timeout = ${timeout}`);
+    const result = await fn({ rows: async <R>(text: string, values: readonly unknown[]) => (await client.query(preparedIfHot(db, text, [...values]))).rows as R[] });
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+    throw err;
+  } finally {
+    // A connection that could not even roll back is closed, not reused.
+    client.release(broken);
+  }
+}
+
+async function connectWithin(pool: pg.Pool, ms: number): Promise<pg.PoolClient> {
+  const connecting = pool.connect();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no database connection free within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([connecting, timedOut]);
+  } catch (err) {
+    // The connection may still come: give it back when it does.
+    void connecting.then((c) => c.release(), () => undefined);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
