@@ -35,13 +35,18 @@ export interface SqlTransactionOptions {
  * passed on as it is; a unique violation carries code 23505).
  */
 export async function sqlTransaction<T>(db: Db, fn: (sql: Sql) => Promise<T>, opts: SqlTransactionOptions = {}): Promise<T> {
-  const client = await connectWithin(sqlPool(db), opts.maxWaitMs ?? 15_000);
+  return pgTransaction(sqlPool(db), (client) => fn({ rows: async <R>(text: string, values: readonly unknown[]) => (await client.query(preparedIfHot(db, text, [...values]))).rows as R[] }), opts);
+}
+
+/** The transaction itself, on any node-pg pool (the import writer's own pool uses it too). */
+export async function pgTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, opts: SqlTransactionOptions = {}): Promise<T> {
+  const client = await connectWithin(pool, opts.maxWaitMs ?? 15_000);
   const timeout = Math.max(1, Math.round(opts.timeoutMs ?? 20_000));
   let broken: Error | undefined;
   try {
     // One round trip: BEGIN and the transaction's time bounds.
     await client.query(`BEGIN; SET LOCAL statement_timeout = ${timeout}; SET LOCAL idle_in_transaction_session_timeout = ${timeout}`);
-    const result = await fn({ rows: async <R>(text: string, values: readonly unknown[]) => (await client.query(preparedIfHot(db, text, [...values]))).rows as R[] });
+    const result = await fn(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {

@@ -5,6 +5,7 @@
 // Both run each batch as one transaction.
 import pg from 'pg';
 import type { Db } from '../db/client.js';
+import { pgTransaction } from '../db/sql.js';
 
 /** What a batch needs from its transaction; Prisma's transaction client has exactly this shape. */
 export interface ImportTx {
@@ -30,26 +31,16 @@ export function prismaImportDb(db: Db): ImportDb {
 export function pgImportDb(pool: pg.Pool): ImportDb {
   return {
     query: async <T>(sql: string, ...values: unknown[]) => (await pool.query(sql, values)).rows as T[],
-    async transaction(fn) {
-      const client = await pool.connect();
-      let broken: Error | undefined;
-      try {
-        await client.query(`BEGIN; SET LOCAL statement_timeout = ${TX_TIMEOUT_MS}`);
-        const tx: ImportTx = {
-          $queryRawUnsafe: async <T>(sql: string, ...values: unknown[]) => (await client.query(sql, values)).rows as T,
-          $executeRawUnsafe: async (sql: string, ...values: unknown[]) => (await client.query(sql, values)).rowCount ?? 0,
-        };
-        const result = await fn(tx);
-        await client.query('COMMIT');
-        return result;
-      } catch (e) {
-        await client.query('ROLLBACK').catch((err: Error) => (broken = err));
-        throw e;
-      } finally {
-        // A connection whose ROLLBACK failed is in an unknown state: drop it.
-        client.release(broken);
-      }
-    },
+    transaction: (fn) =>
+      pgTransaction(
+        pool,
+        (client) =>
+          fn({
+            $queryRawUnsafe: async <T>(sql: string, ...values: unknown[]) => (await client.query(sql, values)).rows as T,
+            $executeRawUnsafe: async (sql: string, ...values: unknown[]) => (await client.query(sql, values)).rowCount ?? 0,
+          }),
+        { timeoutMs: TX_TIMEOUT_MS, maxWaitMs: 30_000 },
+      ),
   };
 }
 
