@@ -57,6 +57,7 @@ export async function startBenchEnv(logLevel = process.env.BENCH_LOG_LEVEL ?? 'e
     TWILIO_ACCOUNT_SID,
     TWILIO_AUTH_TOKEN,
     SHUTDOWN_TIMEOUT_MS: '10000',
+    DB_PREPARED_STATEMENTS: process.env.DB_PREPARED_STATEMENTS ?? 'true',
   });
   const gateway = await startGateway(config, createLogger(config.LOG_LEVEL));
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });

@@ -64,7 +64,7 @@ export function createPrisma(databaseUrl: string, opts: PrismaOptions = {}): Db 
   main.on('error', onLost);
   const names = opts.preparedStatements === false ? null : new StatementNames();
   // The adapter hands the name to pg's query config, where undefined means unnamed (its type says string only).
-  const nameOf = names ? (q: { sql: string }) => names.nameFor(q.sql) as string : undefined;
+  const nameOf = names ? (q: { sql: string; args: unknown[] }) => names.nameFor(q.sql, q.args) as string : undefined;
   const client = new PrismaClient({ adapter: new PrismaPg(main, nameOf ? { statementNameGenerator: nameOf } : undefined) });
   mainPools.set(client, main);
   if (names) preparing.set(client, names);
@@ -115,6 +115,6 @@ export function statement(db: Db, name: string, text: string, values: unknown[])
 
 /** A statement of any text run on this client's pool outside Prisma: prepared once hot, as Prisma's own are. */
 export function preparedIfHot(db: Db, text: string, values: unknown[]): pg.QueryConfig {
-  const name = preparing.get(db)?.nameFor(text);
+  const name = preparing.get(db)?.nameFor(text, values);
   return name ? { name, text, values } : { text, values };
 }

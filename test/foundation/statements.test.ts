@@ -23,6 +23,12 @@ describe('statement names', () => {
     expect(other.nameFor('SELECT 1')).toBe(name);
   });
 
+  it('never names a batch statement (an array parameter): its plan depends on the array', () => {
+    const names = new StatementNames({ after: 1 });
+    for (let i = 0; i < 5; i++) expect(names.nameFor('SELECT * FROM unnest($1::int[])', [[1, 2, i]])).toBeUndefined();
+    expect(names.nameFor('SELECT $1::int', [1])).toMatch(/^gw_/);
+  });
+
   it('never names more than `max` texts, and forgets counts past `track` distinct texts', () => {
     const names = new StatementNames({ after: 1, max: 5 });
     const named = Array.from({ length: 20 }, (_, i) => names.nameFor(`SELECT ${i}`));
