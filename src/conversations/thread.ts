@@ -35,29 +35,9 @@ export async function ensureConversation(db: Tx, debtorId: string) {
   return db.conversation.findUniqueOrThrow({ where: { debtorId } });
 }
 
-/**
- * The id of the debtor's conversation, created on first use, in one round
- * trip where the row exists or is new. A concurrent first insert that
- * committed after this statement's snapshot is found by a second look.
- */
+/** The id of the debtor's conversation, created on first use (see conversationFor). */
 export async function conversationIdFor(db: Queryable, debtorId: string): Promise<string> {
-  const sql = sqlOf(db);
-  const rows = await sql.rows<{ id: string }>(
-    `WITH created AS (
-      INSERT INTO conversations (id, debtor_id, reply_token)
-      VALUES (gen_random_uuid(), $1::uuid, $2)
-      ON CONFLICT (debtor_id) DO NOTHING
-      RETURNING id)
-    SELECT id::text AS id FROM created
-    UNION ALL
-    SELECT id::text AS id FROM conversations WHERE debtor_id = $1::uuid
-    LIMIT 1`,
-    [debtorId, newReplyToken()],
-  );
-  if (rows[0]) return rows[0].id;
-  const again = await sql.rows<{ id: string }>('SELECT id::text AS id FROM conversations WHERE debtor_id = $1::uuid', [debtorId]);
-  if (!again[0]) throw new Error(`conversation of debtor ${debtorId} neither created nor found`);
-  return again[0].id;
+  return (await conversationFor(db, { debtorId })).id;
 }
 
 /**
@@ -66,32 +46,40 @@ export async function conversationIdFor(db: Queryable, debtorId: string): Promis
  * inbound hot path needs no more). A concurrent first insert that committed
  * after this statement's snapshot is found by a second look.
  */
-export async function conversationFor(db: Tx, owner: { debtorId: string } | { unmatchedAddress: string }): Promise<{ id: string; status: string }> {
+export async function conversationFor(db: Queryable, owner: { debtorId: string } | { unmatchedAddress: string }): Promise<{ id: string; status: string }> {
+  const sql = sqlOf(db);
+  const [match, value] = 'debtorId' in owner ? (['debtor_id = $1::uuid', owner.debtorId] as const) : (['unmatched_address = $1', owner.unmatchedAddress] as const);
   const rows =
     'debtorId' in owner
-      ? await db.$queryRaw<{ id: string; status: string }[]>`
-          WITH created AS (
+      ? await sql.rows<{ id: string; status: string }>(
+          `WITH created AS (
             INSERT INTO conversations (id, debtor_id, reply_token)
-            VALUES (gen_random_uuid(), ${owner.debtorId}::uuid, ${newReplyToken()})
+            VALUES (gen_random_uuid(), $1::uuid, $2)
             ON CONFLICT (debtor_id) DO NOTHING
             RETURNING id, status)
           SELECT id::text AS id, status::text AS status FROM created
           UNION ALL
-          SELECT id::text AS id, status::text AS status FROM conversations WHERE debtor_id = ${owner.debtorId}::uuid
-          LIMIT 1`
-      : await db.$queryRaw<{ id: string; status: string }[]>`
-          WITH created AS (
+          SELECT id::text AS id, status::text AS status FROM conversations WHERE debtor_id = $1::uuid
+          LIMIT 1`,
+          [owner.debtorId, newReplyToken()],
+        )
+      : await sql.rows<{ id: string; status: string }>(
+          `WITH created AS (
             INSERT INTO conversations (id, unmatched_address, reply_token, flags)
-            VALUES (gen_random_uuid(), ${owner.unmatchedAddress}, ${newReplyToken()}, ARRAY['UNMATCHED']::"ConversationFlag"[])
+            VALUES (gen_random_uuid(), $1, $2, ARRAY['UNMATCHED']::"ConversationFlag"[])
             ON CONFLICT (unmatched_address) DO NOTHING
             RETURNING id, status)
           SELECT id::text AS id, status::text AS status FROM created
           UNION ALL
-          SELECT id::text AS id, status::text AS status FROM conversations WHERE unmatched_address = ${owner.unmatchedAddress}
-          LIMIT 1`;
+          SELECT id::text AS id, status::text AS status FROM conversations WHERE unmatched_address = $1
+          LIMIT 1`,
+          [owner.unmatchedAddress, newReplyToken()],
+        );
   if (rows[0]) return rows[0];
-  const where = 'debtorId' in owner ? { debtorId: owner.debtorId } : { unmatchedAddress: owner.unmatchedAddress };
-  return db.conversation.findUniqueOrThrow({ where, select: { id: true, status: true } });
+  // A concurrent first insert committed after the statement's snapshot: it is there now.
+  const [found] = await sql.rows<{ id: string; status: string }>(`SELECT id::text AS id, status::text AS status FROM conversations WHERE ${match}`, [value]);
+  if (!found) throw new Error(`conversation neither created nor found for ${JSON.stringify(owner)}`);
+  return found;
 }
 
 /** The conversation row as an append left it: what an inbox summary shows, read by the append itself. */

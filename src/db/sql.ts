@@ -22,6 +22,12 @@ export function sqlOf(q: Queryable): Sql {
   return { rows: <T>(text: string, values: readonly unknown[]) => prisma.$queryRawUnsafe<T[]>(text, ...values) };
 }
 
+/** Each statement on its own (autocommit) on the client's pool, prepared once hot: for work that is one statement. */
+export function poolSql(db: Db): Sql {
+  const pool = sqlPool(db);
+  return { rows: async <T>(text: string, values: readonly unknown[]) => (await pool.query(preparedIfHot(db, text, [...values]))).rows as T[] };
+}
+
 export interface SqlTransactionOptions {
   /** Longest wait for a pooled connection (a burst can hold them all). */
   maxWaitMs?: number;

@@ -17,6 +17,7 @@ import { applyReplyActions } from './reply-actions.js';
 import { scheduleDeliveries } from '../webhooks-out/service.js';
 import { addFlags, finishOutcome, inThread, messageView, newOutcome, type Tx, type TxOutcome } from './thread-writer.js';
 import { isUniqueViolation } from '../db/errors.js';
+import { poolSql, type Sql } from '../db/sql.js';
 
 export interface InboundMessageInput {
   channel: Channel;
@@ -83,13 +84,13 @@ export async function recordInboundMessage(ctx: AppContext, input: InboundMessag
   // the message and everything about it are one statement, so it needs no transaction.
   const plain = !input.keyword && classification.intents.length === 0 && threadFlags.length === 0;
 
-  const land = async (tx: Tx, out: TxOutcome) => {
+  const land = async (tx: Tx | Sql, out: TxOutcome) => {
     const conversation =
       m.kind === 'unmatched'
         ? await conversationFor(tx, { unmatchedAddress: m.address })
         : m.debtorId
           ? await conversationFor(tx, { debtorId: m.debtorId })
-          : await tx.conversation.findUniqueOrThrow({ where: { id: m.conversationId! }, select: { id: true, status: true } });
+          : { id: m.conversationId! };
 
     // One statement: the message, its attachments, the timeline event (which also records the
     // inbound channel on the conversation and reopens it), the webhook event's processed mark,
@@ -154,6 +155,8 @@ export async function recordInboundMessage(ctx: AppContext, input: InboundMessag
     // Announced to the creditor's systems once this write has committed.
     if (deliveryIds.length) out.after.push(() => scheduleDeliveries(ctx, deliveryIds));
     if (plain) return { message, created: true, classification };
+    // Consequences are written through Prisma, in the transaction inThread opened (below).
+    if (!('$queryRaw' in tx)) throw new Error('a reply with consequences must land in a Prisma transaction');
 
     await addFlags(tx, conversation.id, threadFlags, {
       messageId: message.id,
@@ -178,8 +181,9 @@ export async function recordInboundMessage(ctx: AppContext, input: InboundMessag
 
   try {
     if (!plain) return await inThread(ctx, land);
+    // Each statement on its own, straight on the pool (no Prisma): the message's statement is the one that counts.
     const out = newOutcome();
-    const landed = await land(ctx.db, out);
+    const landed = await land(poolSql(ctx.db), out);
     await finishOutcome(ctx, out);
     return landed;
   } catch (err) {

@@ -1,9 +1,12 @@
 // The dispatch job: takes one outbox message to its provider. Claiming the
 // row (PENDING/SCHEDULED → SENDING) makes dispatch idempotent across workers;
 // consent and restrictions are checked again at send time because a STOP or
-// a payment may have landed since the message was queued. Transient provider
-// faults retry with exponential backoff and jitter; permanent ones fail with
-// the provider's code recorded and their meaning applied to the contact point.
+// a payment may have landed since the message was queued. A message due now
+// whose request found a send slot free was claimed by the very transaction
+// that decided it, and goes straight to the provider (sendClaimedNow).
+// Transient provider faults retry with exponential backoff and jitter;
+// permanent ones fail with the provider's code recorded and their meaning
+// applied to the contact point.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AppContext } from '../context.js';
