@@ -24,23 +24,34 @@ export interface InboundGateway extends TestGateway {
 export async function startInboundGateway(extra: Record<string, string> = {}): Promise<InboundGateway> {
   const pair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'inbound-test-'));
-  const smtpPort = await freePort();
-  const gw = await startTestGateway({
-    ADMIN_API_KEY: ADMIN_KEY,
-    TWILIO_ACCOUNT_SID: TWILIO_SID,
-    TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
-    SENDGRID_WEBHOOK_PUBLIC_KEY: pair.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
-    SENDGRID_INBOUND_SECRET: PARSE_SECRET,
-    LOB_WEBHOOK_SECRET: LOB_SECRET,
-    INBOUND_EMAIL_DOMAIN: INBOUND_DOMAIN,
-    INBOUND_RETRY_BASE_MS: '200',
-    INBOUND_RETRY_SWEEP_MS: '500',
-    SMTP_LISTEN_PORT: String(smtpPort),
-    SMTP_LISTEN_HOST: '127.0.0.1',
-    DATA_DIR: dataDir,
-    ...extra,
-  });
-  return Object.assign(gw, { sendgridKey: pair.privateKey, smtpPort, dataDir });
+  // The SMTP port is chosen free, then bound by the gateway: a parallel test file may take it in between.
+  for (let attempt = 1; ; attempt++) {
+    const smtpPort = await freePort();
+    try {
+      return await startOn(smtpPort);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw err;
+    }
+  }
+
+  async function startOn(smtpPort: number): Promise<InboundGateway> {
+    const gw = await startTestGateway({
+      ADMIN_API_KEY: ADMIN_KEY,
+      TWILIO_ACCOUNT_SID: TWILIO_SID,
+      TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
+      SENDGRID_WEBHOOK_PUBLIC_KEY: pair.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+      SENDGRID_INBOUND_SECRET: PARSE_SECRET,
+      LOB_WEBHOOK_SECRET: LOB_SECRET,
+      INBOUND_EMAIL_DOMAIN: INBOUND_DOMAIN,
+      INBOUND_RETRY_BASE_MS: '200',
+      INBOUND_RETRY_SWEEP_MS: '500',
+      SMTP_LISTEN_PORT: String(smtpPort),
+      SMTP_LISTEN_HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      ...extra,
+    });
+    return Object.assign(gw, { sendgridKey: pair.privateKey, smtpPort, dataDir });
+  }
 }
 
 export const sid = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`;

@@ -20,7 +20,11 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     SHUTDOWN_TIMEOUT_MS: '5000',
     ...env,
   });
-  const gw = await startGateway(config, createLogger(config.LOG_LEVEL));
+  const gw = await startGateway(config, createLogger(config.LOG_LEVEL)).catch(async (err: unknown) => {
+    // startGateway stopped what it had started; the database goes too.
+    await database.drop().catch(() => undefined);
+    throw err;
+  });
   return {
     ...gw,
     database,
