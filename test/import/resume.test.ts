@@ -9,8 +9,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { eventually } from '../support/gateway.js';
-import { freePort } from '../support/ports.js';
-import { readyAt, startChildGateway } from '../support/child-gateway.js';
+import { startChildGateway } from '../support/child-gateway.js';
 import { syntheticCsv } from '../../src/import/bench.js';
 
 const ADMIN_API_KEY = 'test-admin-key-0123456789abcdef';
@@ -21,11 +20,12 @@ const GOOD = ROWS - BAD;
 
 let database: TestDatabase;
 let dataDir: string;
-let httpPort: number;
 
-/** The gateway as a child process on the shared test database; the dead runner's Agenda lock expires IMPORT_STALL_TIMEOUT_MS after its last heartbeat. */
-const startGatewayProcess = () => startChildGateway(httpPort, { DATABASE_URL: database.url, DATA_DIR: dataDir, ADMIN_API_KEY, IMPORT_STALL_TIMEOUT_MS: '3000' });
-const ready = () => readyAt(httpPort);
+/**
+ * The gateway as a child process on the shared test database; the dead runner's Agenda lock expires IMPORT_STALL_TIMEOUT_MS after its last heartbeat.
+ * Port 0: the kernel picks a free port for each process, so no parallel test can take it between choosing and binding.
+ */
+const startGatewayProcess = () => startChildGateway(0, { DATABASE_URL: database.url, DATA_DIR: dataDir, ADMIN_API_KEY, IMPORT_STALL_TIMEOUT_MS: '3000' });
 
 async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
   const c = new pg.Client({ connectionString: database.url });
@@ -49,7 +49,6 @@ interface JobRow {
 beforeAll(async () => {
   database = await createTestDatabase({ migrate: false });
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-import-resume-'));
-  httpPort = await freePort();
 });
 
 afterAll(async () => {
@@ -62,9 +61,9 @@ describe('import resumes after the gateway is killed', () => {
     const first = startGatewayProcess();
     let second: ReturnType<typeof startGatewayProcess> | null = null;
     try {
-      await ready();
+      await first.ready();
       const body = [...syntheticCsv(ROWS, { prefix: 'RS', badEvery: BAD_EVERY })].join('');
-      const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/imports?format=csv&filename=resume.csv`, {
+      const res = await fetch(`${first.url()}/api/v1/imports?format=csv&filename=resume.csv`, {
         method: 'POST',
         headers: { authorization: `Bearer ${ADMIN_API_KEY}`, 'content-type': 'text/csv' },
         body,
@@ -91,7 +90,7 @@ describe('import resumes after the gateway is killed', () => {
       expect(Number(stored!.n)).toBeGreaterThanOrEqual(killed!.rows_done - killed!.rows_failed);
 
       second = startGatewayProcess();
-      await ready();
+      await second.ready();
       const done = await eventually(async () => {
         const [j] = await query<JobRow>('SELECT status::text, rows_done, rows_failed, lines_done, source_path, errors FROM import_jobs WHERE id = $1', [jobId]);
         return j && (j.status === 'SUCCEEDED' || j.status === 'FAILED') ? j : null;

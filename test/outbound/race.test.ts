@@ -2,31 +2,26 @@
 // SMS cap is 1: the router's check and the reservation happen under the
 // debtor's row lock, so exactly one message is created.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { startTestGateway, eventually, type TestGateway } from '../support/gateway.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { startChildGateway, type ChildGateway } from '../support/child-gateway.js';
 import { ADMIN_KEY, api, seedDebtor } from '../support/api.js';
-import { freePort } from '../support/ports.js';
 
 describe('contact limits under concurrency', () => {
   let a: TestGateway;
-  let b: ChildProcess;
+  let b: ChildGateway;
   let bUrl: string;
   beforeAll(async () => {
     const env = { ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox', TWILIO_AUTH_TOKEN: 'race-twilio-token-12345', APP_SECRET: 'race-app-secret-0123456789abcdefghij' };
     a = await startTestGateway(env);
-    const port = await freePort();
-    bUrl = `http://127.0.0.1:${port}`;
-    b = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: { PATH: process.env.PATH, ...env, DATABASE_URL: a.database.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATA_DIR: a.ctx.config.DATA_DIR },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    await eventually(async () => (await fetch(`${bUrl}/readyz`)).status === 200, 60_000, 'second gateway ready');
+    // Port 0: the kernel picks the second gateway's port, so no parallel test can take it first.
+    b = startChildGateway(0, { ...env, DATABASE_URL: a.database.url, DATA_DIR: a.ctx.config.DATA_DIR });
+    await b.ready(60_000);
+    bUrl = b.url();
   }, 90_000);
   afterAll(async () => {
-    if (b && b.exitCode === null) {
-      const exited = new Promise((r) => b.once('exit', r));
-      b.kill('SIGTERM');
-      await exited;
+    if (b && b.child.exitCode === null && b.child.signalCode === null) {
+      b.child.kill('SIGTERM');
+      await b.exited;
     }
     await a?.close();
   });

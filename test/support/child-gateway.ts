@@ -3,7 +3,6 @@
 // imports. The child gets only the environment it is given plus PATH, so a
 // developer's .env or shell variables cannot change what the test sees.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { eventually } from './gateway.js';
 
 export interface ChildGateway {
   child: ChildProcess;
@@ -50,9 +49,4 @@ export function startChildGateway(port: number, env: Record<string, string>): Ch
       throw fail(`timed out after ${timeoutMs} ms waiting for /readyz 200`);
     },
   };
-}
-
-/** Waits until the gateway on `port` reports ready (bounded polling). */
-export async function readyAt(port: number, timeoutMs = 60_000): Promise<void> {
-  await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, timeoutMs, '/readyz 200');
 }
