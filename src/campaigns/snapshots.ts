@@ -12,7 +12,7 @@ import { Prisma, type Channel, type ConsentState, type ContactPointKind, type Co
 import type { Db } from '../db/client.js';
 import { HISTORY_DAYS, type RouterSnapshot } from '../router/index.js';
 import { assembleSnapshot, type SnapshotRows } from '../outbound/snapshot.js';
-import { groupSuppressions, type SuppressionChannel } from '../domain/suppressions.js';
+import { groupSuppressions } from '../domain/suppressions.js';
 
 type Tx = Prisma.TransactionClient | Db;
 

@@ -8,7 +8,7 @@
 // so the timeline payload is built in code, once.
 import { randomUUID } from 'node:crypto';
 import { sqlOf, type Queryable } from '../db/sql.js';
-import type { Message, Prisma } from '../generated/prisma/client.js';
+import type { Message } from '../generated/prisma/client.js';
 import type { Channel, Direction, MessageStatus } from '../generated/prisma/enums.js';
 import { auditRow, type AuditActor, type AuditEntry } from '../audit.js';
 import { appendCtes, SELECT_APPENDED, timelineEvent, type AppendedRow, type TimelineEvent } from './thread.js';

@@ -22,10 +22,14 @@ export function sqlOf(q: Queryable): Sql {
   return { rows: <T>(text: string, values: readonly unknown[]) => prisma.$queryRawUnsafe<T[]>(text, ...values) };
 }
 
-/** Each statement on its own (autocommit) on the client's pool, prepared once hot: for work that is one statement. */
+/** Statements on node-pg (a pool or one connection of it), prepared once hot as Prisma's are. */
+function pgSql(db: Db, on: pg.Pool | pg.PoolClient): Sql {
+  return { rows: async <T>(text: string, values: readonly unknown[]) => (await on.query(preparedIfHot(db, text, [...values]))).rows as T[] };
+}
+
+/** Each statement on its own (autocommit) on the client's pool: for work that is one statement. */
 export function poolSql(db: Db): Sql {
-  const pool = sqlPool(db);
-  return { rows: async <T>(text: string, values: readonly unknown[]) => (await pool.query(preparedIfHot(db, text, [...values]))).rows as T[] };
+  return pgSql(db, sqlPool(db));
 }
 
 export interface SqlTransactionOptions {
@@ -41,7 +45,7 @@ export interface SqlTransactionOptions {
  * passed on as it is; a unique violation carries code 23505).
  */
 export async function sqlTransaction<T>(db: Db, fn: (sql: Sql) => Promise<T>, opts: SqlTransactionOptions = {}): Promise<T> {
-  return pgTransaction(sqlPool(db), (client) => fn({ rows: async <R>(text: string, values: readonly unknown[]) => (await client.query(preparedIfHot(db, text, [...values]))).rows as R[] }), opts);
+  return pgTransaction(sqlPool(db), (client) => fn(pgSql(db, client)), opts);
 }
 
 /** The transaction itself, on any node-pg pool (the import writer's own pool uses it too). */

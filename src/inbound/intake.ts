@@ -12,7 +12,7 @@ import type { AppContext } from '../context.js';
 import type { InboundEvent } from '../generated/prisma/client.js';
 import { forgetWaitingEvents, processInboundEvent, storeInbound, type RawInbound } from './events-store.js';
 import { IntakeGovernor } from './intake-governor.js';
-import { storeAndApplyStatus } from './status.js';
+import { storeAndApplyStatus, type PlainStatusUpdate } from './status.js';
 
 /** At most MAX_PROCESSING (8) events at once: the pool has 20 connections; webhook INSERTs and the API need the rest. */
 const governor = new IntakeGovernor(() => queue.length);
@@ -61,7 +61,7 @@ export async function intake(ctx: AppContext, raw: RawInbound): Promise<{ id: st
  * whose message is not known yet is stored for the usual processing, which
  * waits for the send to record the provider's id.
  */
-export async function intakeStatus(ctx: AppContext, raw: RawInbound, update: Parameters<typeof storeAndApplyStatus>[2]): Promise<void> {
+export async function intakeStatus(ctx: AppContext, raw: RawInbound, update: PlainStatusUpdate): Promise<void> {
   const r = await storeAndApplyStatus(ctx, raw, update);
   if (r.duplicate) ctx.log.debug({ provider: raw.provider, kind: raw.kind }, 'duplicate inbound event ignored');
   else if (!r.applied) enqueue(ctx, r.id, r.event);

@@ -70,6 +70,9 @@ export interface StatusUpdate {
   inboundEventId?: string;
 }
 
+/** A status update that needs nothing but the message row, found by the provider's id (storeAndApplyStatus). */
+export type PlainStatusUpdate = StatusUpdate & { ref: { providerMessageId: string } };
+
 export interface StatusApplied {
   /** false: this provider event was applied before (or concurrently). */
   applied: boolean;
@@ -199,7 +202,7 @@ export type StoredOnArrival =
  * exactly when the update is (one atomic statement), so nothing accepted is
  * lost, and there is no second round trip to process it.
  */
-export async function storeAndApplyStatus(ctx: AppContext, raw: RawInbound, u: StatusUpdate & { ref: { providerMessageId: string } }): Promise<StoredOnArrival> {
+export async function storeAndApplyStatus(ctx: AppContext, raw: RawInbound, u: PlainStatusUpdate): Promise<StoredOnArrival> {
   if (u.effects || u.callOutcome || u.accepted) throw new Error('storeAndApplyStatus takes plain status updates only');
   const id = randomUUID();
   const fields = storedFields(raw);

@@ -14,7 +14,7 @@ import { headersForStorage, MessageNotFound, registerProcessor } from './events-
 import { intake, intakeStatus } from './intake.js';
 import { matchPhone, normalizePhone } from './matching.js';
 import { findExistingInbound, recordInboundMessage } from './messages.js';
-import { applyStatus, type StatusUpdate } from './status.js';
+import { applyStatus, type PlainStatusUpdate } from './status.js';
 import { addFlags } from './thread-writer.js';
 import { verifyTwilio } from './verify.js';
 import { appendEvent } from '../conversations/thread.js';
@@ -44,8 +44,16 @@ function requireParams(params: Params, ...names: string[]): void {
   if (missing.length) throw badRequest(`missing Twilio parameter(s): ${missing.join(', ')}`, missing.map((field) => ({ field, reason: 'is required' })));
 }
 
-/** `onArrival`: the update of a callback that can be applied as it is stored (intakeStatus), or null to queue it as usual. */
-function webhook(ctx: AppContext, kind: string, dedupe: (p: Params) => string | undefined, required: string[], twiml = false, onArrival?: (p: Params) => PlainStatusUpdate | null) {
+interface WebhookOptions {
+  /** Params without which the request is refused (400). */
+  required?: string[];
+  /** Answer with empty TwiML (Twilio expects it from a messaging webhook) rather than 204. */
+  twiml?: boolean;
+  /** The update of a callback that can be applied as it is stored (intakeStatus), or null to queue it as usual. */
+  onArrival?: (p: Params) => PlainStatusUpdate | null;
+}
+
+function webhook(ctx: AppContext, kind: string, dedupe: (p: Params) => string | undefined, { required = [], twiml = false, onArrival }: WebhookOptions = {}) {
   return async (req: Request, res: Response) => {
     const { params, raw } = requestParams(req);
     requireParams(params, ...required);
@@ -66,15 +74,17 @@ export function twilioRoutes(app: Express, ctx: AppContext): void {
     app.post(path, verify, handler);
     app.get(path, verify, handler);
   };
-  route('/webhooks/twilio/sms', webhook(ctx, 'sms', (p) => p.MessageSid ?? p.SmsSid, ['From'], true));
-  route('/webhooks/twilio/status', webhook(ctx, 'status', (p) => ((p.MessageSid ?? p.SmsSid) ? `${p.MessageSid ?? p.SmsSid}:${p.MessageStatus ?? p.SmsStatus}` : undefined), [], false, (p) => {
-    // Only an error code has consequences (opt-out, invalid number): those go through the queue and a transaction.
-    const u = smsStatusUpdate(p);
-    return 'ignored' in u || u.errorCode ? null : u;
+  route('/webhooks/twilio/sms', webhook(ctx, 'sms', (p) => p.MessageSid ?? p.SmsSid, { required: ['From'], twiml: true }));
+  route('/webhooks/twilio/status', webhook(ctx, 'status', (p) => ((p.MessageSid ?? p.SmsSid) ? `${p.MessageSid ?? p.SmsSid}:${p.MessageStatus ?? p.SmsStatus}` : undefined), {
+    onArrival: (p) => {
+      // Only an error code has consequences (opt-out, invalid number): those go through the queue and a transaction.
+      const u = smsStatusUpdate(p);
+      return 'ignored' in u || u.errorCode ? null : u;
+    },
   }));
-  route('/webhooks/twilio/voice/status', webhook(ctx, 'voice-status', (p) => `${p.CallSid}:${p.CallStatus}`, ['CallSid', 'CallStatus']));
-  route('/webhooks/twilio/voice/amd', webhook(ctx, 'voice-amd', (p) => `${p.CallSid}:${p.AnsweredBy}`, ['CallSid', 'AnsweredBy']));
-  route('/webhooks/twilio/voice/recording', webhook(ctx, 'voice-recording', (p) => `${p.RecordingSid}:${p.RecordingStatus ?? 'completed'}`, ['CallSid', 'RecordingSid']));
+  route('/webhooks/twilio/voice/status', webhook(ctx, 'voice-status', (p) => `${p.CallSid}:${p.CallStatus}`, { required: ['CallSid', 'CallStatus'] }));
+  route('/webhooks/twilio/voice/amd', webhook(ctx, 'voice-amd', (p) => `${p.CallSid}:${p.AnsweredBy}`, { required: ['CallSid', 'AnsweredBy'] }));
+  route('/webhooks/twilio/voice/recording', webhook(ctx, 'voice-recording', (p) => `${p.RecordingSid}:${p.RecordingStatus ?? 'completed'}`, { required: ['CallSid', 'RecordingSid'] }));
 }
 
 // ── processing ───────────────────────────────────────────────────────────
@@ -153,8 +163,6 @@ const SMS_STATUS: Record<string, MessageStatus | null> = {
   receiving: null,
   received: null,
 };
-
-type PlainStatusUpdate = StatusUpdate & { ref: { providerMessageId: string } };
 
 /** What a message status callback says, as an update of the message it names (the same on arrival and when processed). */
 function smsStatusUpdate(p: Params): PlainStatusUpdate | { ignored: string } {

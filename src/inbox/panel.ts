@@ -7,7 +7,7 @@ import { DateTime } from 'luxon';
 import type { AppContext } from '../context.js';
 import { defineRoutes } from '../http/api.js';
 import { notFound } from '../http/errors.js';
-import { createRouter, explain, type Channel, type Decision } from '../router/index.js';
+import { createRouter, type Channel, type Decision } from '../router/index.js';
 import { DEFAULT_EMAIL_CAP, DEFAULT_SMS_CAP, REG_F_CALL_CAP } from '../router/rules.js';
 import { loadSnapshot } from '../outbound/snapshot.js';
 import { routerIntent } from '../outbound/service.js';

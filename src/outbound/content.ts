@@ -23,7 +23,6 @@ export interface ContentDebt {
   balance: Prisma.Decimal;
   creditor: { name: string };
 }
-type Debt = ContentDebt;
 type Debtor = { id: string; fullName: string; locale: string; jurisdiction: string | null };
 
 export function daysPastDue(dueDate: Date, now: Date): number {
@@ -31,13 +30,13 @@ export function daysPastDue(dueDate: Date, now: Date): number {
   return Math.max(0, Math.floor(ms / 86_400_000));
 }
 
-export function paymentLink(ctx: AppContext, debt: Debt): string {
+export function paymentLink(ctx: AppContext, debt: ContentDebt): string {
   if (debt.paymentLink) return debt.paymentLink;
   const base = ctx.config.PAYMENT_LINK_BASE ?? `${ctx.publicBaseUrl}/pay`;
   return `${base.replace(/\/$/, '')}/${debt.id}`;
 }
 
-export function templateVars(ctx: AppContext, opts: { debtor: Debtor; debt: Debt; contactPointId: string; now: Date; agentName?: string; extra?: Record<string, string> }): MessageVars {
+export function templateVars(ctx: AppContext, opts: { debtor: Debtor; debt: ContentDebt; contactPointId: string; now: Date; agentName?: string; extra?: Record<string, string> }): MessageVars {
   const { debtor, debt } = opts;
   const digits = minorDigits(debt.currency);
   const finalDate = new Date(opts.now.getTime() + 14 * 86_400_000).toISOString().slice(0, 10);
@@ -75,16 +74,18 @@ export function renderFor(
 }
 
 /** The text stored as the message body (what an agent reads in the thread). */
-export function bodyOf(r: RenderedMessage | FreeTextMessage): { body: string; subject?: string; html?: string; segments?: number; encoding?: string } {
+/** A rendered message as the message row's content columns (what a channel does not use is null). */
+export function bodyOf(r: RenderedMessage | FreeTextMessage): { body: string; subject: string | null; html: string | null; segments: number | null; encoding: string | null } {
+  const none = { subject: null, html: null, segments: null, encoding: null };
   switch (r.channel) {
     case 'sms':
-      return { body: r.text, segments: r.segments, encoding: r.encoding };
+      return { ...none, body: r.text, segments: r.segments, encoding: r.encoding };
     case 'email':
-      return { body: r.text, subject: r.subject, html: r.html };
+      return { ...none, body: r.text, subject: r.subject, html: r.html };
     case 'voice':
-      return { body: `${r.say}\n\n${r.menu}\n\n[voicemail] ${r.voicemail}` };
+      return { ...none, body: `${r.say}\n\n${r.menu}\n\n[voicemail] ${r.voicemail}` };
     case 'letter':
-      return { body: r.body, subject: r.subject };
+      return { ...none, body: r.body, subject: r.subject };
   }
 }
 
@@ -195,7 +196,7 @@ export function renderContent(
     channel: 'SMS' | 'EMAIL' | 'VOICE' | 'LETTER';
     locale: string;
     debtor: Debtor;
-    debt: Debt;
+    debt: ContentDebt;
     contactPointId: string;
     now: Date;
     agentName?: string;

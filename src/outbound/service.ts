@@ -71,6 +71,7 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
   const now = req.now ?? new Date();
   const events: TimelineEvent[] = [];
   // Taken before deciding: a message due now is then claimed by the same transaction and handed to its provider on commit.
+  // Not for a request with its own clock (campaign planning, tests): it decides for another moment than now.
   const slot = req.now ? null : reserveSendSlot(ctx);
   // A plain pg transaction on Prisma's pool (src/db/sql.ts): the half-dozen statements of every request, without Prisma's per-query work.
   const result = await sqlTransaction(
@@ -140,11 +141,7 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
           templateId: rendered.templateId,
           locale,
           toAddress: routed.address,
-          subject: content.subject ?? null,
-          body: content.body,
-          html: content.html ?? null,
-          segments: content.segments ?? null,
-          encoding: content.encoding ?? null,
+          ...content,
           decision: { ...serializeDecision(decision), ...(letterMeta ? { letter: letterMeta } : {}), ...(voiceMeta ? { voice: voiceMeta } : {}) },
           scheduledAt: routed.sendAt,
           // Reserved now, so a concurrent request sees it against the caps.
