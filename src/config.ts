@@ -60,6 +60,8 @@ export const envSchema = z.object({
     .regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb')
     .default('1mb'),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(15000),
+  // Provider calls at once (per process) for messages sent the moment they are decided; more wait in the outbox.
+  SEND_CONCURRENCY: positiveInt.default(100),
   PUBLIC_BASE_URL: httpUrl.optional(),
   PROVIDERS: z.enum(['sandbox', 'live', 'auto']).default('auto'),
   TRUST_PROXY: bool.default(false),

@@ -53,15 +53,16 @@ const TX_OPTIONS = { maxWait: 15_000, timeout: 20_000 };
 /** Beyond this many waiting ids (a very large burst), due messages go through Agenda instead. */
 const LOCAL_QUEUE_MAX = 10_000;
 
-/**
- * Provider calls at once for messages their own request claimed (sendClaimedNow).
- * They hold no database connection while the provider answers, so there can
- * be more of them than of queued dispatches, which each hold one.
- */
-const SEND_NOW_MAX = 32;
-
 interface LocalDispatcher {
   adapters: ChannelAdapters;
+  /**
+   * Provider calls at once for messages their own request claimed
+   * (sendClaimedNow; config SEND_CONCURRENCY). They hold no database
+   * connection while the provider answers, so there can be more of them than
+   * of queued dispatches, which each hold one. The bound is the provider's:
+   * Twilio answers 429 (retried) above an account's concurrent-request limit.
+   */
+  sendMax: number;
   queue: string[];
   running: number;
   /** Slots reserved or sending for sendClaimedNow. */
@@ -109,12 +110,12 @@ export interface SendSlot {
  * commits — taken before that transaction, so a message is claimed (born
  * SENDING) only when this process can hand it to its provider right away.
  * Null when this process does not dispatch locally, is shutting down, or is
- * already sending SEND_NOW_MAX such messages: the message then waits in the
+ * already sending SEND_CONCURRENCY such messages: the message then waits in the
  * outbox as PENDING and is dispatched (and re-checked) as usual.
  */
 export function reserveSendSlot(ctx: AppContext): SendSlot | null {
   const d = localDispatchers.get(ctx);
-  if (!d || d.closed || d.sendingNow >= SEND_NOW_MAX) return null;
+  if (!d || d.closed || d.sendingNow >= d.sendMax) return null;
   d.sendingNow += 1;
   let held = true;
   return {
@@ -391,7 +392,7 @@ export function returnAddress(ctx: AppContext) {
 
 /** Registers the dispatch job and the outbox sweep (safety net for lost jobs). */
 export function defineDispatchJobs(ctx: AppContext, adapters: ChannelAdapters): void {
-  localDispatchers.set(ctx, { adapters, queue: [], running: 0, sendingNow: 0, closed: false, idle: [] });
+  localDispatchers.set(ctx, { adapters, sendMax: ctx.config.SEND_CONCURRENCY, queue: [], running: 0, sendingNow: 0, closed: false, idle: [] });
   ctx.scheduler.define(DISPATCH_JOB, async (job: { attrs: { data: { messageId: string } } }) => {
     await dispatchMessage(ctx, adapters, job.attrs.data.messageId);
   }, { concurrency: 20, removeOnComplete: true } as never);
