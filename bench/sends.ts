@@ -3,7 +3,11 @@
 // real gateway → router → outbox → dispatch job (Agenda) → Twilio SDK →
 // Twilio sandbox → signed status callbacks → message DELIVERED in PostgreSQL.
 // Ceiling: the same Twilio SDK sending the same messages straight to a fresh
-// sandbox whose status callbacks land on a bare counter — nothing else.
+// sandbox whose status callbacks land on a bare counter — nothing else. It is
+// taken just before and just after the end-to-end run and the ratio uses their
+// mean: on a machine whose speed drifts (a shared VM), one ceiling taken after
+// the run alone moved the ratio by half. Both runs also report the CPU time
+// this process spent per message, which drift and stalls move much less.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { twilioClient } from '../channels/twilio.js';
@@ -26,8 +30,15 @@ export interface SendsFigures {
   sendsPerSecond: number;
   ceilingDelivered: number;
   ceilingMs: number;
+  /** The mean of the ceilings taken before and after the end-to-end run. */
   ceilingSendsPerSecond: number;
+  ceilingBeforeSendsPerSecond: number;
+  ceilingAfterSendsPerSecond: number;
   ratioToCeiling: number;
+  /** CPU time of this process (gateway, sandbox and SDK; every thread) per delivered message, end to end. */
+  cpuMsPerMessage: number;
+  /** The same for the ceiling (SDK, sandbox and the bare counter). */
+  ceilingCpuMsPerMessage: number;
   timedOut: boolean;
   /** Statements PostgreSQL ran per delivered message, end to end (BEGIN/COMMIT included). */
   statementsPerMessage: number;
@@ -37,8 +48,14 @@ export interface SendsFigures {
 
 const BODY = 'Hello from Acme Collections: a reminder about your account. Reply STOP to opt out.';
 
+/** CPU milliseconds this process has used (user + system, every thread). */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 /** The ceiling: SDK → sandbox → status callbacks counted by a bare HTTP server. */
-async function sdkCeiling(count: number, concurrency: number, timeoutMs: number): Promise<{ delivered: number; ms: number }> {
+async function sdkCeiling(count: number, concurrency: number, timeoutMs: number): Promise<{ delivered: number; ms: number; cpuMs: number }> {
   let delivered = 0;
   const sink = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -60,11 +77,12 @@ async function sdkCeiling(count: number, concurrency: number, timeoutMs: number)
   try {
     const client = twilioClient({ accountSid: TWILIO_ACCOUNT_SID, authToken: TWILIO_AUTH_TOKEN, baseUrl: sandboxes.twilio.baseUrl });
     const t0 = now();
+    const cpu0 = cpuMs();
     await runPool(count, concurrency, async (i) => {
       await client.messages.create({ to: benchPhone('415', i), from: '+15005550006', body: BODY, statusCallback: `${sinkUrl}/webhooks/twilio/status` });
     });
     await pollUntil(async () => delivered >= count, timeoutMs, 10);
-    return { delivered, ms: now() - t0 };
+    return { delivered, ms: now() - t0, cpuMs: cpuMs() - cpu0 };
   } finally {
     await sandboxes.close();
     await new Promise<void>((r) => sink.close(() => r()));
@@ -79,7 +97,9 @@ export async function benchSends(env: BenchEnv, scale: number): Promise<SendsFig
   const { gateway } = env;
   const pairs = await seedDebtors(gateway.ctx.db, 'E2E', count, '312');
 
+  const before = await sdkCeiling(count, concurrency, timeoutMs);
   await resetStatements(env.pool);
+  const cpu0 = cpuMs();
   const load = await fireOutreachFromChild({ baseUrl: gateway.url, apiKey: ADMIN_KEY, concurrency, pairs });
   const { accepted, rejected, requestPhaseMs } = load;
   if (load.firstRejection) console.error(`  first non-send answer: ${load.firstRejection}`);
@@ -90,13 +110,16 @@ export async function benchSends(env: BenchEnv, scale: number): Promise<SendsFig
       WHERE c.external_ref = 'E2E-CRED' AND m.status = 'DELIVERED'`)).rows[0]!.bench_delivered);
   const done = await pollUntil(async () => (delivered = await countDelivered()) >= accepted, timeoutMs, 50);
   const totalMs = Date.now() - load.startedAt;
+  // From the child's start, not its first request: the few ms of its start-up are this process idling.
+  const e2eCpuMs = cpuMs() - cpu0;
   const statements = await countStatements(env.pool);
   const grouped = await gateway.ctx.db.message.groupBy({ by: ['status'], where: { debt: { creditor: { externalRef: 'E2E-CRED' } } }, _count: true });
   const statuses = Object.fromEntries(grouped.map((g) => [g.status, g._count]));
 
-  const ceiling = await sdkCeiling(count, concurrency, timeoutMs);
+  const after = await sdkCeiling(count, concurrency, timeoutMs);
   const sendsPerSecond = Math.round(delivered / (totalMs / 1000));
-  const ceilingSendsPerSecond = Math.round(ceiling.delivered / (ceiling.ms / 1000));
+  const rate = (c: { delivered: number; ms: number }) => c.delivered / (c.ms / 1000);
+  const ceilingSendsPerSecond = Math.round((rate(before) + rate(after)) / 2);
   return {
     messages: count,
     concurrency,
@@ -107,10 +130,14 @@ export async function benchSends(env: BenchEnv, scale: number): Promise<SendsFig
     requestPhaseMs,
     totalMs: round(totalMs),
     sendsPerSecond,
-    ceilingDelivered: ceiling.delivered,
-    ceilingMs: round(ceiling.ms),
+    ceilingDelivered: Math.min(before.delivered, after.delivered),
+    ceilingMs: round((before.ms + after.ms) / 2),
     ceilingSendsPerSecond,
+    ceilingBeforeSendsPerSecond: Math.round(rate(before)),
+    ceilingAfterSendsPerSecond: Math.round(rate(after)),
     ratioToCeiling: round(sendsPerSecond / ceilingSendsPerSecond, 3),
+    cpuMsPerMessage: round(e2eCpuMs / Math.max(1, delivered), 2),
+    ceilingCpuMsPerMessage: round((before.cpuMs + after.cpuMs) / Math.max(1, before.delivered + after.delivered), 2),
     timedOut: !done,
     statementsPerMessage: round(statements.total / Math.max(1, delivered), 1),
     topStatements: statements.top,

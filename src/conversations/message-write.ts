@@ -62,7 +62,12 @@ const WRITABLE = {
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type NewMessage = {
-  conversationId: string;
+  /**
+   * Or the debtor's conversation, read by the statement itself: for a first
+   * message whose conversation a statement issued just before it creates
+   * (createConversationIfMissing), in the same round trip.
+   */
+  conversationId: string | { ofDebtor: string };
   direction: Direction;
   channel: Channel;
   status: MessageStatus;
@@ -101,16 +106,16 @@ export interface WrittenMessage {
  * will be stored (with its id and createdAt) and its attachments, and returns
  * the timeline event's payload.
  */
-export async function writeMessage(
+export async function writeMessage<F extends NewMessage>(
   tx: Queryable,
-  fields: NewMessage,
+  fields: F,
   opts: {
     attachments?: NewAttachment[];
     /** The message's first status event (outbound: PENDING, SCHEDULED or SENDING, with the router's reasons). */
     statusEvent?: { status: MessageStatus; detail: object };
     event: {
       type: string;
-      payload: (message: Required<Pick<NewMessage, 'id' | 'createdAt'>> & NewMessage, attachments: (NewAttachment & { id: string })[]) => Record<string, unknown>;
+      payload: (message: Required<Pick<NewMessage, 'id' | 'createdAt'>> & F, attachments: (NewAttachment & { id: string })[]) => Record<string, unknown>;
       touch?: boolean;
       /** An inbound message: the conversation records its channel and reopens (see appendCtes). */
       inboundChannel?: Channel;
@@ -120,7 +125,7 @@ export async function writeMessage(
     /** The audit entry of the request that made the message (its entity is the message). */
     audit?: { actor: AuditActor; entry: Omit<AuditEntry, 'entityType' | 'entityId'> };
     /** An outgoing webhook event about the message: one delivery per subscriber, written by the same statement (as emitOutgoingEvent would). */
-    announce?: { type: OutgoingEventType; data: (message: Required<Pick<NewMessage, 'id' | 'createdAt'>> & NewMessage, attachments: (NewAttachment & { id: string })[]) => Record<string, unknown> };
+    announce?: { type: OutgoingEventType; data: (message: Required<Pick<NewMessage, 'id' | 'createdAt'>> & F, attachments: (NewAttachment & { id: string })[]) => Record<string, unknown> };
   },
 ): Promise<WrittenMessage> {
   const message = { ...fields, id: fields.id ?? randomUUID(), createdAt: fields.createdAt ?? new Date() };
@@ -138,6 +143,10 @@ export async function writeMessage(
     const spec = WRITABLE[field as keyof typeof WRITABLE];
     if (!spec) throw new Error(`writeMessage: ${field} is not a writable message column`);
     columns.push(spec[0]);
+    if (field === 'conversationId' && typeof value === 'object') {
+      values.push(`(SELECT id FROM conversations WHERE debtor_id = ${param((value as { ofDebtor: string }).ofDebtor, 'uuid')})`);
+      continue;
+    }
     values.push(param(spec[1] === 'jsonb' && value !== null ? JSON.stringify(value) : value, spec[1]));
   }
   columns.push('updated_at');
@@ -193,8 +202,8 @@ export async function writeMessage(
     params,
   );
   const row = rows[0];
-  if (!row?.appended) throw new Error(`conversation ${fields.conversationId} not found`);
+  if (!row?.appended) throw new Error(`conversation ${JSON.stringify(fields.conversationId)} not found`);
   const { appended, delivery_ids: deliveryIds, ...stored } = row;
-  const event = timelineEvent(fields.conversationId, opts.event.type, { ...appended, at: new Date(appended.at), last_activity_at: new Date(appended.last_activity_at) });
+  const event = timelineEvent(stored.conversationId, opts.event.type, { ...appended, at: new Date(appended.at), last_activity_at: new Date(appended.last_activity_at) });
   return { message: stored as Message, attachments, event, deliveryIds };
 }

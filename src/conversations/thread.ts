@@ -27,13 +27,27 @@ export function newReplyToken(): string {
  * messages at once both end up in the one row (unique debtor_id + upsert).
  */
 export async function ensureConversation(db: Tx, debtorId: string) {
-  // INSERT … ON CONFLICT is atomic where Prisma's upsert (find, then create) is not.
-  await db.$executeRaw`
-    INSERT INTO conversations (id, debtor_id, reply_token)
-    VALUES (gen_random_uuid(), ${debtorId}::uuid, ${newReplyToken()})
-    ON CONFLICT (debtor_id) DO NOTHING`;
+  await createConversationIfMissing(db, debtorId);
   return db.conversation.findUniqueOrThrow({ where: { debtorId } });
 }
+
+/**
+ * Makes the debtor's conversation unless it exists: one statement, which a
+ * later statement on the same connection can rely on (issue it ahead of the
+ * statement that reads the id, and pipelined they cost one round trip).
+ * INSERT … ON CONFLICT is atomic where Prisma's upsert (find, then create) is not.
+ */
+export async function createConversationIfMissing(db: Queryable, debtorId: string): Promise<void> {
+  await sqlOf(db).rows(`INSERT INTO conversations (id, debtor_id, reply_token) ${DEBTOR_FIRST} ON CONFLICT (debtor_id) DO NOTHING`, [debtorId, newReplyToken()]);
+}
+
+/**
+ * The new conversation's values, read from the debtor's row under a key-share
+ * lock taken before the row is inserted. Outreach holds the debtor's lock when
+ * it makes a first thread; an insert that took its conversation slot first and
+ * then waited on that lock (for its foreign key) would deadlock with it.
+ */
+const DEBTOR_FIRST = `SELECT gen_random_uuid(), d.id, $2 FROM debtors d WHERE d.id = $1::uuid FOR KEY SHARE`;
 
 /** The id of the debtor's conversation, created on first use (see conversationFor). */
 export async function conversationIdFor(db: Queryable, debtorId: string): Promise<string> {
@@ -53,8 +67,7 @@ export async function conversationFor(db: Queryable, owner: { debtorId: string }
     'debtorId' in owner
       ? await sql.rows<{ id: string; status: string }>(
           `WITH created AS (
-            INSERT INTO conversations (id, debtor_id, reply_token)
-            VALUES (gen_random_uuid(), $1::uuid, $2)
+            INSERT INTO conversations (id, debtor_id, reply_token) ${DEBTOR_FIRST}
             ON CONFLICT (debtor_id) DO NOTHING
             RETURNING id, status)
           SELECT id::text AS id, status::text AS status FROM created

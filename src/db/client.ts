@@ -60,7 +60,8 @@ export function createPrisma(databaseUrl: string, opts: PrismaOptions = {}): Db 
   // error on the pool, and a pool without an 'error' listener would take the
   // process down on a database restart. The next query simply reconnects.
   const onLost = opts.onConnectionLost ?? (() => undefined);
-  const main = new pg.Pool({ connectionString: databaseUrl, max: opts.poolSize ?? 20 });
+  // Pipelined connections: statements issued together go out together (sqlTransaction); one at a time, nothing changes.
+  const main = new pg.Pool({ connectionString: databaseUrl, max: opts.poolSize ?? 20, pipeline: true });
   main.on('error', onLost);
   const names = opts.preparedStatements === false ? null : new StatementNames();
   // The adapter hands the name to pg's query config, where undefined means unnamed (its type says string only).

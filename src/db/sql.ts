@@ -22,14 +22,10 @@ export function sqlOf(q: Queryable): Sql {
   return { rows: <T>(text: string, values: readonly unknown[]) => prisma.$queryRawUnsafe<T[]>(text, ...values) };
 }
 
-/** Statements on node-pg (a pool or one connection of it), prepared once hot as Prisma's are. */
-function pgSql(db: Db, on: pg.Pool | pg.PoolClient): Sql {
-  return { rows: async <T>(text: string, values: readonly unknown[]) => (await on.query(preparedIfHot(db, text, [...values]))).rows as T[] };
-}
-
-/** Each statement on its own (autocommit) on the client's pool: for work that is one statement. */
+/** Each statement on its own (autocommit) on the client's pool, prepared once hot as Prisma's are: for work that is one statement. */
 export function poolSql(db: Db): Sql {
-  return pgSql(db, sqlPool(db));
+  const pool = sqlPool(db);
+  return { rows: async <T>(text: string, values: readonly unknown[]) => (await pool.query(preparedIfHot(db, text, [...values]))).rows as T[] };
 }
 
 export interface SqlTransactionOptions {
@@ -39,23 +35,104 @@ export interface SqlTransactionOptions {
   timeoutMs?: number;
 }
 
+/** The statements of one sqlTransaction. */
+export interface TxSql extends Sql {
+  /**
+   * COMMIT, sent right behind the statements already issued: issue the last
+   * statement, call commit() without awaiting either, and await both — one
+   * round trip. Rejects when the transaction did not commit (an earlier
+   * statement failed and PostgreSQL rolled it back instead).
+   */
+  commit(): Promise<void>;
+}
+
 /**
  * Runs `fn` in a READ COMMITTED transaction on one connection of the client's
- * pool: committed if it resolves, rolled back if it throws (the error is
- * passed on as it is; a unique violation carries code 23505).
+ * pool: committed if it resolves (unless it already committed), rolled back if
+ * it throws (the error is passed on as it is; a unique violation carries code
+ * 23505).
+ *
+ * The pool's connections pipeline (createPrisma): statements issued together
+ * without awaiting one another go out in one write and come back in one round
+ * trip, and PostgreSQL still runs them one after the other — each later
+ * statement sees what the earlier ones did or waited for (a row lock, then a
+ * read under it). BEGIN is not awaited either: the first statements ride in its
+ * round trip, and none of their results is handed back before BEGIN's.
  */
-export async function sqlTransaction<T>(db: Db, fn: (sql: Sql) => Promise<T>, opts: SqlTransactionOptions = {}): Promise<T> {
-  return pgTransaction(sqlPool(db), (client) => fn(pgSql(db, client)), opts);
+export async function sqlTransaction<T>(db: Db, fn: (sql: TxSql) => Promise<T>, opts: SqlTransactionOptions = {}): Promise<T> {
+  const client = await connectWithin(sqlPool(db), opts.maxWaitMs ?? 15_000);
+  const send = writesTogether(client);
+  let broken: Error | undefined;
+  let committed = false;
+  const begun = send(() => client.query(beginWithBounds(opts.timeoutMs)));
+  // Its failure reaches the caller through the statements' results (and the final COMMIT).
+  begun.catch(() => undefined);
+  // The first statement error, kept as it arrives (before COMMIT's answer, which comes after it).
+  let failed: unknown;
+  const tx: TxSql = {
+    rows: async <T>(text: string, values: readonly unknown[]) => {
+      const issued = send(() => client.query(preparedIfHot(db, text, [...values])));
+      issued.catch((e: unknown) => (failed ??= e));
+      const [, result] = await Promise.all([begun, issued]);
+      return result.rows as T[];
+    },
+    commit: async () => {
+      const [, result] = await Promise.all([begun, send(() => client.query('COMMIT'))]);
+      // COMMIT in a failed transaction rolls back and says so, without an error of its own: the
+      // caller gets the statement's error (a unique violation stays one), whichever it awaits first.
+      if (result.command !== 'COMMIT') throw failed ?? new Error('the transaction was rolled back: one of its statements failed');
+      committed = true;
+    },
+  };
+  try {
+    const result = await fn(tx);
+    if (!committed) await tx.commit();
+    return result;
+  } catch (err) {
+    if (!committed) await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+    throw err;
+  } finally {
+    // A connection that could not even roll back is closed, not reused.
+    client.release(broken);
+  }
+}
+
+/** One round trip: BEGIN and the transaction's time bounds. */
+function beginWithBounds(timeoutMs = 20_000): string {
+  const timeout = Math.max(1, Math.round(timeoutMs));
+  return `BEGIN; SET LOCAL statement_timeout = ${timeout}; SET LOCAL idle_in_transaction_session_timeout = ${timeout}`;
+}
+
+/**
+ * Statements issued in the same turn of the event loop leave in one socket
+ * write. node-pg writes each on its own, and on a loaded machine every write
+ * to PostgreSQL's socket is a costly system call (it wakes the backend), so
+ * the socket is corked until the turn ends. Through node-pg's connection
+ * stream, which it has no public handle for; without it, writes go one by one.
+ */
+function writesTogether(client: pg.PoolClient): <R>(issue: () => R) => R {
+  const stream = (client as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+  if (!stream?.cork || !stream.uncork) return (issue) => issue();
+  let corked = false;
+  return (issue) => {
+    if (!corked) {
+      corked = true;
+      stream.cork!();
+      process.nextTick(() => {
+        corked = false;
+        stream.uncork!();
+      });
+    }
+    return issue();
+  };
 }
 
 /** The transaction itself, on any node-pg pool (the import writer's own pool uses it too). */
 export async function pgTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, opts: SqlTransactionOptions = {}): Promise<T> {
   const client = await connectWithin(pool, opts.maxWaitMs ?? 15_000);
-  const timeout = Math.max(1, Math.round(opts.timeoutMs ?? 20_000));
   let broken: Error | undefined;
   try {
-    // One round trip: BEGIN and the transaction's time bounds.
-    await client.query(`BEGIN; SET LOCAL statement_timeout = ${timeout}; SET LOCAL idle_in_transaction_session_timeout = ${timeout}`);
+    await client.query(beginWithBounds(opts.timeoutMs));
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
@@ -63,7 +140,6 @@ export async function pgTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
     await client.query('ROLLBACK').catch((e: Error) => (broken = e));
     throw err;
   } finally {
-    // A connection that could not even roll back is closed, not reused.
     client.release(broken);
   }
 }

@@ -7,7 +7,7 @@
 // (dispatch.ts, sendClaimedNow); otherwise it waits in the outbox.
 import type { AppContext } from '../context.js';
 import type { Principal } from '../auth/principal.js';
-import { appendEvent, conversationIdFor, type TimelineEvent } from '../conversations/thread.js';
+import { appendEvent, createConversationIfMissing, type TimelineEvent } from '../conversations/thread.js';
 import { writeMessage } from '../conversations/message-write.js';
 import { publishTimeline } from '../conversations/live.js';
 import { createRouter, type Channel, type Decision, type RoutedDecision, type ReplyContext } from '../router/index.js';
@@ -77,9 +77,11 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
   const result = await sqlTransaction(
     ctx.db,
     async (tx) => {
-      if (!(await lockDebtor(tx, req.debtorId))) throw new HttpError(404, 'not_found', 'debtor not found');
-      // The debt to render, the debtor's conversation and the router's snapshot: one query, read under the lock.
-      const { snapshot, debtor, debt } = (await loadSnapshotWithDebtor(tx, req.debtorId, now, { debtId: req.debtId }))!;
+      // The debtor's lock, then the debt to render, the debtor's conversation and the router's snapshot, read under it:
+      // two statements, pipelined (with BEGIN) into one round trip.
+      const [locked, loaded] = await Promise.all([lockDebtor(tx, req.debtorId), loadSnapshotWithDebtor(tx, req.debtorId, now, { debtId: req.debtId })]);
+      if (!locked || !loaded) throw new HttpError(404, 'not_found', 'debtor not found');
+      const { snapshot, debtor, debt } = loaded;
       if (!debt) throw new HttpError(404, 'not_found', 'debt not found for this debtor');
       const decision = router.decide(
         { debtorId: req.debtorId, debtId: req.debtId, intent: routerIntent(req.intent), channel: req.channel, notBefore: req.notBefore, notAfter: req.notAfter, replyTo: req.replyTo },
@@ -119,17 +121,18 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
         fs.writeFileSync(path.resolve(ctx.config.DATA_DIR, pdfPath), pdf);
         letterMeta = { mailType: rendered.mailType, extraService: rendered.extraService ?? null };
       }
-      const conversationId = debtor.conversationId ?? (await conversationIdFor(tx, req.debtorId));
+      // A debtor's first message also makes the thread, in a statement just ahead of the message's, which reads its id.
+      const conversation = debtor.conversationId ? null : createConversationIfMissing(tx, req.debtorId);
       // Due now and a send slot in hand: claimed here (SENDING, attempt 1) rather than queued and re-checked.
       const sendNow = slot !== null && routed.outcome === 'send' && routed.sendAt.getTime() <= Date.now();
       const status = routed.outcome === 'defer' ? 'SCHEDULED' : sendNow ? 'SENDING' : 'PENDING';
       // One statement: the message, its first status event and the timeline event.
-      const { message, event } = await writeMessage(
+      const written = writeMessage(
         tx,
         {
           id: messageId,
           pdfPath,
-          conversationId,
+          conversationId: debtor.conversationId ?? { ofDebtor: req.debtorId },
           debtorId: req.debtorId,
           debtId: req.debtId,
           contactPointId: routed.contactPointId,
@@ -162,6 +165,8 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
           },
         },
       );
+      // The thread (if new), the message and COMMIT: one round trip.
+      const [{ message, event }] = await Promise.all([written, tx.commit(), conversation]);
       events.push(event);
       return { outcome: routed.outcome, decision, messageId: message.id, duplicate: false, sendAt: routed.sendAt, claimed: sendNow ? message : null };
     },

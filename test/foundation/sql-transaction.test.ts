@@ -2,8 +2,10 @@
 // pool. It commits what its function wrote, rolls everything back when the
 // function throws (passing the error on, a unique violation recognisable as
 // one), bounds each statement and the wait for a connection, and gives every
-// connection back — a broken one closed instead of reused.
+// connection back — a broken one closed instead of reused. Statements issued
+// together are pipelined and still run in order; COMMIT can ride with the last.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import { createPrisma, sqlPool, type Db } from '../../src/db/client.js';
 import { sqlOf, sqlTransaction } from '../../src/db/sql.js';
 import { isUniqueViolation } from '../../src/db/errors.js';
@@ -73,6 +75,46 @@ describe('sqlTransaction', () => {
     expect(await sqlTransaction(db, (sql) => sql.rows<{ two: number }>('SELECT 2 AS two', []))).toEqual([{ two: 2 }]);
     // The connection that arrived after the give-up went back to the pool: every connection is idle again.
     await eventually(async () => sqlPool(db).waitingCount === 0 && sqlPool(db).idleCount === sqlPool(db).totalCount, 2_000, 'every connection back in the pool');
+  });
+
+  it('runs statements issued together one after the other: a read behind a lock sees what the lock waited for', async () => {
+    // Another transaction holds the row lock and changes the row; ours asks for the lock and the read in one go.
+    const other = new pg.Client({ connectionString: database.url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query("SELECT k FROM t WHERE k = 'a' FOR UPDATE");
+      await other.query("UPDATE t SET v = 5 WHERE k = 'a'");
+      const ours = sqlTransaction(db, async (sql) => {
+        const [, read] = await Promise.all([sql.rows("SELECT k FROM t WHERE k = 'a' FOR UPDATE", []), sql.rows<{ v: number }>("SELECT v FROM t WHERE k = 'a'", [])]);
+        return read[0]!.v;
+      });
+      // Ours is waiting on the lock (not done) until the other commits.
+      await eventually(async () => (await other.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'")).rows[0]!.n === 1, 5_000, 'our lock waits');
+      await other.query('COMMIT');
+      // The read started after the lock was granted, so it sees the committed change (a read in the lock's own statement would not).
+      expect(await ours).toBe(5);
+    } finally {
+      await other.end();
+    }
+    await db.$executeRawUnsafe("UPDATE t SET v = 1 WHERE k = 'a'");
+  });
+
+  it('commits together with the last statement, and a failure there keeps nothing and is the error passed on', async () => {
+    await sqlTransaction(db, async (sql) => {
+      await Promise.all([sql.rows('INSERT INTO t (k, v) VALUES ($1, $2)', ['d', 4]), sql.commit()]);
+    });
+    expect(await values()).toEqual(['a=1', 'd=4']);
+    const err = await sqlTransaction(db, async (sql) => {
+      await sql.rows('INSERT INTO t (k, v) VALUES ($1, $2)', ['e', 5]);
+      // The duplicate and COMMIT go out together: PostgreSQL answers COMMIT with a rollback.
+      await Promise.all([sql.rows('INSERT INTO t (k, v) VALUES ($1, $2)', ['d', 6]), sql.commit()]);
+    }).catch((e: unknown) => e);
+    expect(isUniqueViolation(err)).toBe(true);
+    expect(await values()).toEqual(['a=1', 'd=4']);
+    // The connection is clean for the next transaction.
+    expect(await sqlTransaction(db, (sql) => sql.rows<{ three: number }>('SELECT 3 AS three', []))).toEqual([{ three: 3 }]);
+    await db.$executeRawUnsafe("DELETE FROM t WHERE k = 'd'");
   });
 
   it('runs the same statements on a Prisma client through sqlOf', async () => {

@@ -4,13 +4,14 @@
 // state, and the router snapshot as one SQL query. Each must hand back
 // exactly what the Prisma reads it replaced would have.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { eventually, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { ADMIN_KEY, seedDebtor } from '../support/api.js';
 import { intakePool } from '../../src/db/client.js';
 import { storeInbound } from '../../src/inbound/events-store.js';
 import { lockMessage } from '../../src/inbound/status.js';
-import { appendEvent, conversationFor, conversationIdFor, conversationStateAfter, eventsSince } from '../../src/conversations/thread.js';
-import { loadSnapshot, loadSnapshotWithDebtor } from '../../src/outbound/snapshot.js';
+import { appendEvent, conversationFor, conversationIdFor, conversationStateAfter, createConversationIfMissing, eventsSince } from '../../src/conversations/thread.js';
+import { loadSnapshot, loadSnapshotWithDebtor, lockDebtor } from '../../src/outbound/snapshot.js';
+import { sqlTransaction } from '../../src/db/sql.js';
 import { writeMessage } from '../../src/conversations/message-write.js';
 import { requestOutreach } from '../../src/outbound/service.js';
 import { isUniqueViolation } from '../../src/db/errors.js';
@@ -222,6 +223,43 @@ describe('single-round-trip readers', () => {
     expect(forSender[0]).toEqual({ id: senderRow.id, status: 'OPEN' });
     expect(senderRow.flags).toEqual(['UNMATCHED']);
     expect(await conversationIdFor(gw.ctx.db, s.debtorId)).toBe(debtorRow.id);
+  });
+
+  it("makes a debtor's first thread in the outreach request's last round trip, even as an inbound reply creates it at the same moment", async () => {
+    const s = await seedDebtor(gw);
+    expect(await gw.ctx.db.conversation.count({ where: { debtorId: s.debtorId } })).toBe(0);
+    const req = { debtorId: s.debtorId, debtId: s.debtId, intent: 'friendly-reminder' as const, channel: 'SMS' as const, now: new Date() };
+    // An inbound message's path (conversationFor, without the debtor's lock) races the outreach requests.
+    const [sent, replied] = await Promise.all([
+      Promise.all(Array.from({ length: 3 }, () => requestOutreach(gw.ctx, req, { type: 'system' }))),
+      Promise.all(Array.from({ length: 3 }, () => gw.ctx.db.$transaction((tx) => conversationFor(tx, { debtorId: s.debtorId })))),
+    ]);
+    const conversation = await gw.ctx.db.conversation.findUniqueOrThrow({ where: { debtorId: s.debtorId } });
+    expect(new Set(replied.map((c) => c.id))).toEqual(new Set([conversation.id]));
+    const ids = sent.flatMap((r) => ('messageId' in r ? [r.messageId] : []));
+    expect(ids.length).toBeGreaterThan(0);
+    const messages = await gw.ctx.db.message.findMany({ where: { id: { in: ids } }, select: { conversationId: true } });
+    expect(messages.map((m) => m.conversationId)).toEqual(ids.map(() => conversation.id));
+    // Each message's timeline event is in that thread too.
+    const created = await gw.ctx.db.conversationEvent.findMany({ where: { conversationId: conversation.id, type: 'message.created' } });
+    expect(created.map((e) => (e.payload as { messageId: string }).messageId).sort()).toEqual([...ids].sort());
+  });
+
+  it("does not deadlock when an inbound reply makes the debtor's thread while outreach holds the debtor's lock to make it", async () => {
+    const s = await seedDebtor(gw);
+    const lockWaits = async () =>
+      (await gw.ctx.db.$queryRawUnsafe<{ n: number }[]>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"))[0]!.n;
+    let inbound: Promise<{ id: string }> | undefined;
+    // Outreach's order: the debtor's lock, then the thread. The inbound path asks for the thread in between.
+    await sqlTransaction(gw.ctx.db, async (tx) => {
+      await lockDebtor(tx, s.debtorId);
+      inbound = gw.ctx.db.$transaction((t) => conversationFor(t, { debtorId: s.debtorId }));
+      await eventually(async () => (await lockWaits()) === 1, 5_000, 'the inbound path waits for the debtor');
+      // Had the inbound insert taken the thread's slot before waiting, this would wait on it: a deadlock.
+      await createConversationIfMissing(tx, s.debtorId);
+    });
+    const conversation = await gw.ctx.db.conversation.findUniqueOrThrow({ where: { debtorId: s.debtorId } });
+    expect((await inbound!).id).toBe(conversation.id);
   });
 
   it('ends the intake pool with the database client', async () => {
