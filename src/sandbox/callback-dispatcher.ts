@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { Agent, request } from 'undici';
 import { prefixedHexId } from './ids.js';
 
 export type SandboxProvider = 'twilio' | 'sendgrid' | 'lob';
@@ -40,6 +41,8 @@ export interface CallbackDispatcherOptions {
   initialBackoffMs?: number;
   /** Per-attempt timeout. */
   timeoutMs?: number;
+  /** Connections kept open to one receiver; callbacks beyond them wait for one. */
+  connectionsPerOrigin?: number;
 }
 
 /** Status codes after which a real provider retries: the receiver is down or overloaded, not refusing. */
@@ -60,6 +63,13 @@ export class CallbackDispatcher extends EventEmitter {
   private readonly maxAttempts: number;
   private readonly initialBackoffMs: number;
   private readonly timeoutMs: number;
+  /**
+   * A bounded pool of kept-alive connections per receiver, like a provider's
+   * webhook senders. Unbounded (fetch's default), a few thousand callbacks
+   * pending at once under load opened as many connections, overflowed the
+   * gateway's accept queue, and its other clients' connects timed out.
+   */
+  private readonly agent: Agent;
   private readonly records: CallbackRecord[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Errors thrown by tracked simulations (a bug or a malformed gateway answer), kept for inspection. */
@@ -70,6 +80,7 @@ export class CallbackDispatcher extends EventEmitter {
     this.maxAttempts = options.maxAttempts ?? 4;
     this.initialBackoffMs = options.initialBackoffMs ?? 100;
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.agent = new Agent({ connections: options.connectionsPerOrigin ?? 32 });
   }
 
   /** Sends one callback, retrying as needed. Never rejects: the outcome is in the returned record. */
@@ -115,6 +126,12 @@ export class CallbackDispatcher extends EventEmitter {
     }
   }
 
+  /** Waits for what is running (idle), then closes the connections. */
+  async close(): Promise<void> {
+    await this.idle();
+    await this.agent.close();
+  }
+
   list(filter: { provider?: SandboxProvider; state?: CallbackRecord['state'] } = {}): CallbackRecord[] {
     return this.records.filter(
       (r) => (!filter.provider || r.provider === filter.provider) && (!filter.state || r.state === filter.state),
@@ -126,22 +143,26 @@ export class CallbackDispatcher extends EventEmitter {
       const started = Date.now();
       let retryable = true;
       try {
-        const response = await fetch(record.url, {
+        // Redirects are not followed (undici's request never does); the timeouts run once a connection carries the callback.
+        const response = await request(record.url, {
           method: record.method,
           headers: record.headers,
-          body: record.method === 'GET' ? undefined : typeof record.body === 'string' ? record.body : new Uint8Array(record.body),
-          signal: AbortSignal.timeout(this.timeoutMs),
-          redirect: 'manual',
+          body: record.method === 'GET' ? undefined : record.body,
+          dispatcher: this.agent,
+          headersTimeout: this.timeoutMs,
+          bodyTimeout: this.timeoutMs,
         });
-        const text = await response.text();
-        record.attempts.push({ at: new Date(started).toISOString(), durationMs: Date.now() - started, status: response.status });
-        record.responseStatus = response.status;
+        const text = await response.body.text();
+        const status = response.statusCode;
+        record.attempts.push({ at: new Date(started).toISOString(), durationMs: Date.now() - started, status });
+        record.responseStatus = status;
         record.responseBody = text;
-        record.responseContentType = response.headers.get('content-type') ?? undefined;
-        if (response.ok) {
+        const contentType = response.headers['content-type'];
+        record.responseContentType = Array.isArray(contentType) ? contentType[0] : contentType;
+        if (status >= 200 && status < 300) {
           return this.finish(record, 'delivered');
         }
-        retryable = isRetryableStatus(response.status);
+        retryable = isRetryableStatus(status);
       } catch (err) {
         record.attempts.push({
           at: new Date(started).toISOString(),

@@ -141,7 +141,7 @@ export async function startSandboxes(options: StartSandboxesOptions): Promise<Sa
     gatewayUrls: urls,
     close: () => {
       closing ??= (async () => {
-        await dispatcher.idle();
+        await dispatcher.close();
         await Promise.all([...servers.map((s) => s.close()), smtp.close()]);
       })();
       return closing;

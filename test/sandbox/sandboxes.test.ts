@@ -3,7 +3,7 @@ import express from 'express';
 import twilio from 'twilio';
 import { Configuration, LettersApi, type LetterEditable } from '@lob/lob-typescript-sdk';
 import { listenOnLoopback, type ListeningServer } from '../../src/sandbox/http-server.js';
-import { sandboxControlRouter, SmtpSandbox } from '../../src/sandbox/index.js';
+import { CallbackDispatcher, sandboxControlRouter, SmtpSandbox } from '../../src/sandbox/index.js';
 import { startHarness, LOB_KEY, TWILIO_SID, TWILIO_TOKEN, type Harness } from './harness.js';
 
 const FROM = '+15005550006';
@@ -35,6 +35,36 @@ describe('startSandboxes — callback delivery guarantees', () => {
     expect(records[0]!.attempts.map((a) => a.status)).toEqual([503, 503, 200]);
     expect(records.every((r) => r.state === 'delivered')).toBe(true);
     expect(message.sid).toMatch(/^SM/);
+  });
+
+  it('delivers a burst of callbacks over a bounded pool of kept-alive connections, not one connection each', async () => {
+    const dispatcher = new CallbackDispatcher({ connectionsPerOrigin: 3 });
+    const app = express();
+    let open = 0;
+    let mostOpen = 0;
+    app.post('/burst', (_req, res) => {
+      // Answered a little later, so the burst really is pending at once.
+      setTimeout(() => res.status(204).end(), 5);
+    });
+    const server = await listenOnLoopback(app);
+    const sockets = new Set<unknown>();
+    server.server.on('connection', (socket) => {
+      sockets.add(socket);
+      open += 1;
+      mostOpen = Math.max(mostOpen, open);
+      socket.on('close', () => (open -= 1));
+    });
+    try {
+      const records = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => dispatcher.deliver({ provider: 'twilio', kind: 'burst', url: `${server.baseUrl}/burst`, headers: { 'content-type': 'text/plain' }, body: `n=${i}` })),
+      );
+      expect(records.every((r) => r.state === 'delivered' && r.responseStatus === 204)).toBe(true);
+      expect(sockets.size).toBeLessThanOrEqual(3);
+      expect(mostOpen).toBeLessThanOrEqual(3);
+    } finally {
+      await dispatcher.close();
+      await server.close();
+    }
   });
 
   it('records callbacks that never got through instead of losing them', async () => {
