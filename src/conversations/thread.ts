@@ -49,11 +49,6 @@ export async function createConversationIfMissing(db: Queryable, debtorId: strin
  */
 const DEBTOR_FIRST = `SELECT gen_random_uuid(), d.id, $2 FROM debtors d WHERE d.id = $1::uuid FOR KEY SHARE`;
 
-/** The id of the debtor's conversation, created on first use (see conversationFor). */
-export async function conversationIdFor(db: Queryable, debtorId: string): Promise<string> {
-  return (await conversationFor(db, { debtorId })).id;
-}
-
 /**
  * The id and status of a debtor's conversation, or of an unmatched sender's,
  * created on first use: one round trip where the row exists or is new (the

@@ -121,11 +121,13 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
         fs.writeFileSync(path.resolve(ctx.config.DATA_DIR, pdfPath), pdf);
         letterMeta = { mailType: rendered.mailType, extraService: rendered.extraService ?? null };
       }
-      // A debtor's first message also makes the thread, in a statement just ahead of the message's, which reads its id.
-      const conversation = debtor.conversationId ? null : createConversationIfMissing(tx, req.debtorId);
       // Due now and a send slot in hand: claimed here (SENDING, attempt 1) rather than queued and re-checked.
       const sendNow = slot !== null && routed.outcome === 'send' && routed.sendAt.getTime() <= Date.now();
       const status = routed.outcome === 'defer' ? 'SCHEDULED' : sendNow ? 'SENDING' : 'PENDING';
+      // A debtor's first message also makes the thread, in a statement just ahead of the message's, which reads its id.
+      const conversation = debtor.conversationId ? null : createConversationIfMissing(tx, req.debtorId);
+      // Awaited below with the message; should it fail, the message's statement and COMMIT fail with its error too.
+      conversation?.catch(() => undefined);
       // One statement: the message, its first status event and the timeline event.
       const written = writeMessage(
         tx,

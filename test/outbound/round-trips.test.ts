@@ -9,13 +9,16 @@ import { ADMIN_KEY, seedDebtor } from '../support/api.js';
 import { intakePool } from '../../src/db/client.js';
 import { storeInbound } from '../../src/inbound/events-store.js';
 import { lockMessage } from '../../src/inbound/status.js';
-import { appendEvent, conversationFor, conversationIdFor, conversationStateAfter, createConversationIfMissing, eventsSince } from '../../src/conversations/thread.js';
+import { appendEvent, conversationFor, conversationStateAfter, createConversationIfMissing, eventsSince } from '../../src/conversations/thread.js';
 import { loadSnapshot, loadSnapshotWithDebtor, lockDebtor } from '../../src/outbound/snapshot.js';
 import { sqlTransaction } from '../../src/db/sql.js';
 import { writeMessage } from '../../src/conversations/message-write.js';
 import { requestOutreach } from '../../src/outbound/service.js';
 import { isUniqueViolation } from '../../src/db/errors.js';
 import { emitOutgoingEvent } from '../../src/webhooks-out/service.js';
+
+/** The id of the debtor's conversation, created on first use. */
+const conversationIdFor = async (db: Parameters<typeof conversationFor>[0], debtorId: string) => (await conversationFor(db, { debtorId })).id;
 
 describe('single-round-trip readers', () => {
   let gw: TestGateway;
