@@ -105,10 +105,11 @@ function beginWithBounds(timeoutMs = 20_000): string {
 
 /**
  * Statements issued in the same turn of the event loop leave in one socket
- * write. node-pg writes each on its own, and on a loaded machine every write
- * to PostgreSQL's socket is a costly system call (it wakes the backend), so
- * the socket is corked until the turn ends. Through node-pg's connection
- * stream, which it has no public handle for; without it, writes go one by one.
+ * write. node-pg writes each on its own; every write wakes the PostgreSQL
+ * backend, which on a busy machine may take this thread's core, so the socket
+ * is corked until the turn ends and the backend is woken once for the burst.
+ * Through node-pg's connection stream, which it has no public handle for;
+ * without it, writes go one by one.
  */
 function writesTogether(client: pg.PoolClient): <R>(issue: () => R) => R {
   const stream = (client as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;

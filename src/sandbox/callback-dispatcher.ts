@@ -39,7 +39,7 @@ export interface CallbackDispatcherOptions {
   maxAttempts?: number;
   /** Delay before the first retry; doubles on each further retry. */
   initialBackoffMs?: number;
-  /** Per-attempt timeout. */
+  /** Per-attempt timeout for the answer, counted once a connection carries the callback. */
   timeoutMs?: number;
   /** Connections kept open to one receiver; callbacks beyond them wait for one. */
   connectionsPerOrigin?: number;
