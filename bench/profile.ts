@@ -1,7 +1,10 @@
 // Summarises a V8 CPU profile (`node --cpu-prof`) in words an issue note can
 // carry: self time by package / product directory, and the hottest functions.
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/run.ts --only sends
-//   npx tsx bench/profile.ts /tmp/prof/CPU.*.cpuprofile [--top 25]
+//   npx tsx bench/profile.ts /tmp/prof/CPU.*.cpuprofile [--top 25] [--window REGEX]
+// --window keeps the span from the first to the last sample whose stack has a
+// frame matching REGEX (its script URL and function name), e.g.
+// `--window src/outbound/service` for the sends run's end-to-end phase alone.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -33,10 +36,39 @@ export function bucketOf(url: string, functionName: string): string {
   return path.basename(url);
 }
 
-export function summarize(profile: CpuProfile, top = 20) {
+/** The first and last sample index whose stack has a frame matching `marker` (the whole profile without one). */
+export function sampleWindow(profile: CpuProfile, marker?: RegExp): [number, number] {
+  if (!marker) return [0, profile.samples.length - 1];
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const matches = new Map<number, boolean>();
+  const hit = (id: number): boolean => {
+    let m = matches.get(id);
+    if (m === undefined) {
+      const f = byId.get(id)!.callFrame;
+      const up = parent.get(id);
+      m = marker.test(`${f.url} ${f.functionName}`) || (up !== undefined && hit(up));
+      matches.set(id, m);
+    }
+    return m;
+  };
+  let first = -1;
+  let last = -1;
+  profile.samples.forEach((id, i) => {
+    if (!hit(id)) return;
+    if (first < 0) first = i;
+    last = i;
+  });
+  if (first < 0) throw new Error(`no sample's stack matches ${marker}`);
+  return [first, last];
+}
+
+export function summarize(profile: CpuProfile, top = 20, marker?: RegExp) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
-  for (let i = 0; i < profile.samples.length; i++) {
+  const [from, to] = sampleWindow(profile, marker);
+  for (let i = from; i <= to; i++) {
     const id = profile.samples[i]!;
     selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
   }
@@ -62,9 +94,11 @@ function main(): void {
   const args = process.argv.slice(2);
   const topAt = args.indexOf('--top');
   const top = topAt >= 0 ? Number(args.splice(topAt, 2)[1]) : 20;
-  if (!args.length) throw new Error('usage: tsx bench/profile.ts FILE.cpuprofile [--top N]');
+  const windowAt = args.indexOf('--window');
+  const marker = windowAt >= 0 ? new RegExp(args.splice(windowAt, 2)[1]!) : undefined;
+  if (!args.length) throw new Error('usage: tsx bench/profile.ts FILE.cpuprofile [--top N] [--window REGEX]');
   for (const file of args) {
-    const s = summarize(JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile, top);
+    const s = summarize(JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile, top, marker);
     console.log(`\n${file}: ${s.totalMs} ms sampled`);
     console.log('  self time by package / directory:');
     for (const b of s.buckets) console.log(`    ${String(b.pct).padStart(5)}%  ${String(b.ms).padStart(7)} ms  ${b.name}`);
