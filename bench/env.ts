@@ -22,7 +22,42 @@ export interface BenchEnv {
   databaseUrl: string;
   /** A plain pg pool on the same database, for ceilings and checks. */
   pool: pg.Pool;
+  /** CPU milliseconds PostgreSQL's processes have used so far; null where /proc cannot tell. */
+  postgresCpuMs(): number | null;
   stop(): Promise<void>;
+}
+
+/** Fields of /proc/PID/stat after the command name: [1] ppid, [11] utime, [12] stime, [13] cutime, [14] cstime. */
+function procStat(pid: string): string[] | null {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return text.slice(text.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The postmaster's CPU with its children's: the live ones read one by one,
+ * the ones that exited through the postmaster's cumulative fields. In clock
+ * ticks of 1/100 s (USER_HZ on Linux).
+ */
+function postgresCpuMs(pgDataDir: string): number | null {
+  let postmaster: string;
+  try {
+    postmaster = fs.readFileSync(path.join(pgDataDir, 'postmaster.pid'), 'utf8').split('\n')[0]!.trim();
+  } catch {
+    return null;
+  }
+  const own = procStat(postmaster);
+  if (!own) return null;
+  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const f = procStat(entry);
+    if (f && f[1] === postmaster) ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks * 10;
 }
 
 
@@ -66,6 +101,7 @@ export async function startBenchEnv(logLevel = process.env.BENCH_LOG_LEVEL ?? 'e
     gateway,
     databaseUrl,
     pool,
+    postgresCpuMs: () => postgresCpuMs(path.join(pgDir, 'pg')),
     stop: async () => {
       await pool.end().catch(() => undefined);
       await gateway.stop().catch(() => undefined);

@@ -26,6 +26,8 @@ export interface OutreachLoadFigures {
   requestPhaseMs: number;
   /** When the first request went out (epoch ms): the parent times the run from here, not from the child's start-up. */
   startedAt: number;
+  /** CPU milliseconds this process used from the first request to the last answer. */
+  cpuMs: number;
 }
 
 async function fire({ baseUrl, apiKey, concurrency, pairs }: OutreachLoadRequest): Promise<OutreachLoadFigures> {
@@ -34,6 +36,7 @@ async function fire({ baseUrl, apiKey, concurrency, pairs }: OutreachLoadRequest
   let firstRejection: string | null = null;
   const startedAt = Date.now();
   const t0 = now();
+  const cpu0 = process.cpuUsage();
   await runPool(pairs.length, concurrency, async (i) => {
     const p = pairs[i]!;
     const res = await fetch(`${baseUrl}/api/v1/outreach`, {
@@ -49,7 +52,8 @@ async function fire({ baseUrl, apiKey, concurrency, pairs }: OutreachLoadRequest
       firstRejection ??= `${res.status} ${text.slice(0, 300)}`;
     }
   });
-  return { accepted, rejected, firstRejection, requestPhaseMs: round(now() - t0), startedAt };
+  const cpu = process.cpuUsage(cpu0);
+  return { accepted, rejected, firstRejection, requestPhaseMs: round(now() - t0), startedAt, cpuMs: round((cpu.user + cpu.system) / 1000) };
 }
 
 /** Runs the requests from a child process and returns its figures. */

@@ -7,7 +7,9 @@
 // taken just before and just after the end-to-end run and the ratio uses their
 // mean: on a machine whose speed drifts (a shared VM), one ceiling taken after
 // the run alone moved the ratio by half. Both runs also report the CPU time
-// this process spent per message, which drift and stalls move much less.
+// this process spent per message, which drift and stalls move much less, and
+// the end-to-end run PostgreSQL's and the API caller's: what the machine as a
+// whole spends on one message.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { twilioClient } from '../channels/twilio.js';
@@ -39,6 +41,10 @@ export interface SendsFigures {
   cpuMsPerMessage: number;
   /** The same for the ceiling (SDK, sandbox and the bare counter). */
   ceilingCpuMsPerMessage: number;
+  /** PostgreSQL's processes, end to end (null where /proc cannot tell). */
+  postgresCpuMsPerMessage: number | null;
+  /** The API caller's process (bench/outreach-load.ts). */
+  callerCpuMsPerMessage: number;
   timedOut: boolean;
   /** Statements PostgreSQL ran per delivered message, end to end (BEGIN/COMMIT included). */
   statementsPerMessage: number;
@@ -100,6 +106,7 @@ export async function benchSends(env: BenchEnv, scale: number): Promise<SendsFig
   const before = await sdkCeiling(count, concurrency, timeoutMs);
   await resetStatements(env.pool);
   const cpu0 = cpuMs();
+  const pgCpu0 = env.postgresCpuMs();
   const load = await fireOutreachFromChild({ baseUrl: gateway.url, apiKey: ADMIN_KEY, concurrency, pairs });
   const { accepted, rejected, requestPhaseMs } = load;
   if (load.firstRejection) console.error(`  first non-send answer: ${load.firstRejection}`);
@@ -112,6 +119,7 @@ export async function benchSends(env: BenchEnv, scale: number): Promise<SendsFig
   const totalMs = Date.now() - load.startedAt;
   // From the child's start, not its first request: the few ms of its start-up are this process idling.
   const e2eCpuMs = cpuMs() - cpu0;
+  const pgCpu1 = env.postgresCpuMs();
   const statements = await countStatements(env.pool);
   const grouped = await gateway.ctx.db.message.groupBy({ by: ['status'], where: { debt: { creditor: { externalRef: 'E2E-CRED' } } }, _count: true });
   const statuses = Object.fromEntries(grouped.map((g) => [g.status, g._count]));
@@ -138,6 +146,8 @@ export async function benchSends(env: BenchEnv, scale: number): Promise<SendsFig
     ratioToCeiling: round(sendsPerSecond / ceilingSendsPerSecond, 3),
     cpuMsPerMessage: round(e2eCpuMs / Math.max(1, delivered), 2),
     ceilingCpuMsPerMessage: round((before.cpuMs + after.cpuMs) / Math.max(1, before.delivered + after.delivered), 2),
+    postgresCpuMsPerMessage: pgCpu0 === null || pgCpu1 === null ? null : round((pgCpu1 - pgCpu0) / Math.max(1, delivered), 2),
+    callerCpuMsPerMessage: round(load.cpuMs / Math.max(1, delivered), 2),
     timedOut: !done,
     statementsPerMessage: round(statements.total / Math.max(1, delivered), 1),
     topStatements: statements.top,
