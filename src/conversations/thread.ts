@@ -46,8 +46,12 @@ export async function createConversationIfMissing(db: Queryable, debtorId: strin
  * lock taken before the row is inserted. Outreach holds the debtor's lock when
  * it makes a first thread; an insert that took its conversation slot first and
  * then waited on that lock (for its foreign key) would deadlock with it.
+ * Only when no conversation is seen: every inbound reply asks, and a row lock
+ * on each would write to the debtor's row (and, taken by several at once,
+ * make a multixact) for nothing.
  */
-const DEBTOR_FIRST = `SELECT gen_random_uuid(), d.id, $2 FROM debtors d WHERE d.id = $1::uuid FOR KEY SHARE`;
+const DEBTOR_FIRST = `SELECT gen_random_uuid(), d.id, $2 FROM debtors d
+  WHERE d.id = $1::uuid AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.debtor_id = d.id) FOR KEY SHARE`;
 
 /**
  * The id and status of a debtor's conversation, or of an unmatched sender's,

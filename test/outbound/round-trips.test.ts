@@ -265,6 +265,16 @@ describe('single-round-trip readers', () => {
     expect((await inbound!).id).toBe(conversation.id);
   });
 
+  it("finds an existing thread without waiting for the debtor's lock (no row lock unless it has to make one)", async () => {
+    const s = await seedDebtor(gw);
+    const existing = await conversationFor(gw.ctx.db, { debtorId: s.debtorId });
+    await sqlTransaction(gw.ctx.db, async (tx) => {
+      await lockDebtor(tx, s.debtorId);
+      // Outreach holds the debtor's lock; an inbound reply to the existing thread goes straight through.
+      expect(await gw.ctx.db.$transaction((t) => conversationFor(t, { debtorId: s.debtorId }), { timeout: 3_000 })).toEqual(existing);
+    });
+  });
+
   it('ends the intake pool with the database client', async () => {
     const other = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox' });
     const pool = intakePool(other.ctx.db)!;
