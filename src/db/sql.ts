@@ -59,8 +59,22 @@ export interface TxSql extends Sql {
  * read under it). BEGIN is not awaited either: the first statements ride in its
  * round trip, and none of their results is handed back before BEGIN's.
  */
-export async function sqlTransaction<T>(db: Db, fn: (sql: TxSql) => Promise<T>, opts: SqlTransactionOptions = {}): Promise<T> {
-  const client = await connectWithin(sqlPool(db), opts.maxWaitMs ?? 15_000);
+export function sqlTransaction<T>(db: Db, fn: (sql: TxSql) => Promise<T>, opts: SqlTransactionOptions = {}): Promise<T> {
+  return transactionOn(sqlPool(db), (text, values) => preparedIfHot(db, text, values), (tx) => fn(tx), opts);
+}
+
+/** The transaction itself, on any node-pg pool (the import writer's own pool uses it too, through the connection). */
+export function pgTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, opts: SqlTransactionOptions = {}): Promise<T> {
+  return transactionOn(pool, (text, values) => ({ text, values }), (_tx, client) => fn(client), opts);
+}
+
+async function transactionOn<T>(
+  pool: pg.Pool,
+  config: (text: string, values: unknown[]) => pg.QueryConfig,
+  fn: (sql: TxSql, client: pg.PoolClient) => Promise<T>,
+  opts: SqlTransactionOptions,
+): Promise<T> {
+  const client = await connectWithin(pool, opts.maxWaitMs ?? 15_000);
   const send = writesTogether(client);
   let broken: Error | undefined;
   let committed = false;
@@ -71,7 +85,7 @@ export async function sqlTransaction<T>(db: Db, fn: (sql: TxSql) => Promise<T>, 
   let failed: unknown;
   const tx: TxSql = {
     rows: async <T>(text: string, values: readonly unknown[]) => {
-      const issued = send(() => client.query(preparedIfHot(db, text, [...values])));
+      const issued = send(() => client.query(config(text, [...values])));
       issued.catch((e: unknown) => (failed ??= e));
       const [, result] = await Promise.all([begun, issued]);
       return result.rows as T[];
@@ -85,7 +99,7 @@ export async function sqlTransaction<T>(db: Db, fn: (sql: TxSql) => Promise<T>, 
     },
   };
   try {
-    const result = await fn(tx);
+    const result = await fn(tx, client);
     if (!committed) await tx.commit();
     return result;
   } catch (err) {
@@ -126,23 +140,6 @@ function writesTogether(client: pg.PoolClient): <R>(issue: () => R) => R {
     }
     return issue();
   };
-}
-
-/** The transaction itself, on any node-pg pool (the import writer's own pool uses it too). */
-export async function pgTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, opts: SqlTransactionOptions = {}): Promise<T> {
-  const client = await connectWithin(pool, opts.maxWaitMs ?? 15_000);
-  let broken: Error | undefined;
-  try {
-    await client.query(beginWithBounds(opts.timeoutMs));
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch((e: Error) => (broken = e));
-    throw err;
-  } finally {
-    client.release(broken);
-  }
 }
 
 async function connectWithin(pool: pg.Pool, ms: number): Promise<pg.PoolClient> {
