@@ -14,7 +14,8 @@ describe('inbox API', () => {
     await gw.ctx.sandboxes!.twilio.simulateInboundSms({ from, to: gw.ctx.providers.twilio.from, body });
     return from;
   };
-  const conversationOf = (debtorId: string) => eventually(() => gw.ctx.db.conversation.findUnique({ where: { debtorId } }), 10_000, 'conversation');
+  // The thread is made a statement before the message lands in it: wait for the message, not just the thread.
+  const conversationOf = (debtorId: string) => eventually(() => gw.ctx.db.conversation.findFirst({ where: { debtorId, messages: { some: { direction: 'INBOUND' } } } }), 10_000, 'conversation with its inbound message');
 
   beforeAll(async () => {
     gw = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox', TWILIO_AUTH_TOKEN: 'inbox-api-twilio-token', LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123' });
@@ -27,8 +28,6 @@ describe('inbox API', () => {
     const s = await seedDebtor(gw, { fullName: 'Quentin Searchable' });
     const phone = await inbound(s.phoneId!, 'my invoice number is ZX-9981');
     const c = await conversationOf(s.debtorId);
-    // The thread is made a statement before the message lands in it: wait for the message, not just the thread.
-    await eventually(() => gw.ctx.db.message.findFirst({ where: { conversationId: c.id, direction: 'INBOUND' } }), 10_000, 'the inbound message');
     const find = async (q: string) => (await ana.call('GET', `/api/v1/inbox/conversations?q=${encodeURIComponent(q)}`)).body.conversations.map((x: { id: string }) => x.id);
     expect(await find('searchable')).toContain(c.id);
     expect(await find(`(${phone.slice(2, 5)}) ${phone.slice(5, 8)}-${phone.slice(8)}`)).toContain(c.id);
