@@ -3,6 +3,8 @@
 // provider's id — or a ProviderError that says whether retrying can help and
 // what the failure means for the contact point. Adapters know their provider's
 // API and nothing about debtors, routing or the database.
+import type { Router } from 'express';
+import type { z } from 'zod';
 
 export type ChannelName = 'SMS' | 'EMAIL' | 'VOICE' | 'LETTER';
 
@@ -106,4 +108,277 @@ export interface ChannelAdapter<P extends OutboundPayload = OutboundPayload> {
   readonly channel: P['channel'];
   send(req: SendRequest<P>): Promise<SendResult>;
   close?(): Promise<void>;
+}
+
+// ── Providers as plugins ─────────────────────────────────────────────────
+// A provider is one folder, channels/<id>/, that exports one ProviderPlugin:
+// its config (env vars), its adapters (official SDK), its webhooks (verified,
+// then parsed into the gateway's own types below), its call flow where it
+// does voice, its admin view and its local sandbox. channels/registry.ts
+// lists them; nothing outside channels/ names one. Plugins never touch the
+// database: they say what a webhook means (ProviderEvent) and generic code in
+// src/inbound applies it, so consent, opt-outs and threads stay the debtor's.
+
+export type Mode = 'live' | 'sandbox';
+
+/** The gateway's message statuses a provider event may move a message to (a subset of the MessageStatus enum). */
+export type GatewayStatus =
+  | 'QUEUED' | 'SENDING' | 'SENT' | 'DELIVERED' | 'UNDELIVERED' | 'FAILED' | 'CANCELLED' | 'BOUNCED'
+  | 'RINGING' | 'IN_PROGRESS' | 'COMPLETED' | 'BUSY' | 'NO_ANSWER' | 'MAILED' | 'IN_TRANSIT' | 'RETURNED';
+
+/** Every plugin's settings carry its mode; the rest is the plugin's own. */
+export interface BaseSettings {
+  mode: Mode;
+}
+
+export interface SettingsInput {
+  /** The validated environment (every plugin's variables included). */
+  env: Record<string, unknown>;
+  /** PROVIDERS: sandbox | live | auto. */
+  forced: 'sandbox' | 'live' | 'auto';
+  /** Whether another plugin or setting selected this one for a channel (an unselected plugin never forces live). */
+  selected: boolean;
+}
+
+/** Live when the provider's credentials are present (or PROVIDERS=live insists), else its sandbox. */
+export function resolveMode(input: SettingsInput, hasCredentials: boolean, what: string): Mode {
+  if (input.forced === 'sandbox') return 'sandbox';
+  if (input.forced === 'live' && input.selected && !hasCredentials) throw new Error(`PROVIDERS=live but ${what} credentials are not set`);
+  return hasCredentials ? 'live' : 'sandbox';
+}
+
+export interface AdapterInput<S, Sb> {
+  settings: S;
+  /** Where the provider calls back (PUBLIC_BASE_URL, else the local listen address). */
+  publicBaseUrl: string;
+  /** The plugin's running sandbox, when settings.mode is 'sandbox'. */
+  sandbox: Sb | null;
+  /** Gateway options a provider's sends depend on. */
+  options: { recordCalls: boolean };
+}
+
+// ── Webhooks ──
+
+/** One webhook request as a plugin sees it: enough to verify and to key it, nothing of Express. */
+export interface WebhookRequest {
+  method: 'GET' | 'POST';
+  /** The URL the provider signed: the public base plus the path and query as received. */
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** Raw body bytes as received (the query string for GET); empty before a 'raw' route has read its body. */
+  raw: Buffer;
+  /** Form fields (POST) or query parameters (GET), first value of each. */
+  params: Record<string, string>;
+  /** The parsed JSON body, when the request was JSON. */
+  json: unknown;
+  /** Path parameters (`:token`, `:messageId`). */
+  routeParams: Record<string, string>;
+}
+
+/** Thrown by verify/accept: the request is refused with this status, before anything is stored. */
+export class WebhookRefusal extends Error {
+  constructor(
+    readonly status: 400 | 401 | 403,
+    message: string,
+    readonly fields?: { field: string; reason: string }[],
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = 'WebhookRefusal';
+  }
+}
+
+export interface VerifyOptions {
+  /** WEBHOOK_MAX_AGE_SECONDS: signed timestamps older than this are replays. */
+  maxAgeSeconds: number;
+  now: number;
+}
+
+/** A stored webhook (inbound_events row) handed back to its plugin to parse. */
+export interface StoredWebhook {
+  kind: string;
+  headers: Record<string, unknown>;
+  body: Buffer;
+}
+
+export type MessageRefReport = { providerMessageId: string } | { anyOf: ({ id: string } | { providerMessageId: string } | { rfcMessageId: string })[] };
+
+/** What a provider's verdict means for the contact point of the message it names. */
+export type Consequence =
+  | {
+      kind: 'opted-out';
+      channel: 'SMS' | 'EMAIL' | 'VOICE';
+      /** Recorded as the consent change's source, e.g. `provider:21610`. */
+      source: string;
+      /** Reason on the thread's OPT_OUT flag. */
+      flagReason: string;
+      flagDetail?: Record<string, unknown>;
+    }
+  | {
+      kind: 'invalid';
+      /** Stored on the contact point and shown in the thread. */
+      reason: string;
+      /** Reason in the audit record, when it differs. */
+      auditReason?: string;
+      /** Also flag the thread for review with this reason (a returned letter). */
+      reviewReason?: string;
+    };
+
+/** A delivery status (or call/letter event) of one of our messages, in the gateway's terms. */
+export interface StatusReport {
+  ref: MessageRefReport;
+  status: GatewayStatus | null;
+  providerStatus: string;
+  /** Unique per provider event: applying it twice records it once. */
+  providerEventId: string;
+  errorCode?: string | null;
+  errorMessage?: string | null;
+  occurredAt?: Date;
+  detail?: Record<string, unknown>;
+  callOutcome?: Record<string, unknown>;
+  consequence?: Consequence;
+  /** Ids that identify the cause in audit records and thread events. */
+  cause?: Record<string, unknown>;
+  /** A file of the message's to fetch with the plugin's media headers and attach (a call recording). */
+  attach?: { url: string; contentType: string; filename: string; event: string; eventData: Record<string, unknown> };
+  /** An opt-out that also binds the address when no debtor holds it (a spam report for an unknown address). */
+  suppressAddress?: { channel: 'EMAIL'; address: string; reason: string; source: string; data: Record<string, unknown> };
+}
+
+/** A message a debtor sent us. */
+export interface InboundMessageReport {
+  channel: 'SMS';
+  providerMessageId: string;
+  from: string;
+  to: string | null;
+  body: string;
+  media: { url: string | null; contentType?: string }[];
+}
+
+/** What one stored webhook means. A batch (SendGrid) is several; each is applied on its own. */
+export type ProviderEvent =
+  | { type: 'message'; message: InboundMessageReport }
+  | { type: 'status'; status: StatusReport }
+  | { type: 'email'; raw: Buffer; contentType: string }
+  | { type: 'ignored'; reason: string };
+
+export interface WebhookRoute<S> {
+  /** Stored as inbound_events.kind. */
+  kind: string;
+  /** Paths as providers are configured with them (kept stable: a path is a provider-side setting). */
+  paths: readonly string[];
+  methods: readonly ('GET' | 'POST')[];
+  /** 'parsed': the app's JSON/form parser ran; 'raw': the body is read after verify, up to the inbound email limit. */
+  body: 'parsed' | 'raw';
+  verify(req: WebhookRequest, settings: S, o: VerifyOptions): void | Promise<void>;
+  /** The dedupe key (the provider's own id), or a WebhookRefusal(400). */
+  accept(req: WebhookRequest, settings: S): string | Promise<string>;
+  /** The answer once stored; default 204. */
+  respond?: { status: number; contentType?: string; body?: string | Record<string, unknown> };
+  /** A plain status update applied as it is stored (no consequences), or null to queue it as usual. */
+  onArrival?(req: WebhookRequest): (StatusReport & { ref: { providerMessageId: string } }) | null;
+  parse(stored: StoredWebhook, settings: S): ProviderEvent[] | Promise<ProviderEvent[]>;
+}
+
+// ── Voice call flow ──
+
+/** What the caller hears and can do, in the gateway's terms; the plugin renders it (TwiML for Twilio). */
+export type CallStep =
+  | { say: string }
+  | { gather: { numDigits: number; timeoutSec: number; say: string[]; actionUrl: string } }
+  | { dial: string }
+  | { hangup: true };
+
+export interface CallFlow<S> {
+  /** Fetched when the call connects; `:messageId` names our message. */
+  answerPath: string;
+  /** Posted with the keys the callee pressed. */
+  gatherPath: string;
+  verify(req: WebhookRequest, settings: S, o: VerifyOptions): void | Promise<void>;
+  readAnswer(req: WebhookRequest): { answeredBy: string; callId: string | null };
+  readGather(req: WebhookRequest): { digits: string };
+  render(steps: CallStep[]): { contentType: string; body: string };
+}
+
+// ── Admin view ──
+
+export interface WebhookTarget {
+  purpose: string;
+  method: 'POST';
+  /** Full address under PUBLIC_BASE_URL; null when the gateway sets it per request. */
+  url: string | null;
+  note: string;
+}
+
+export interface ProviderView {
+  id: string;
+  name: string;
+  channels: string[];
+  mode: Mode;
+  sender: Record<string, string | null>;
+  /** Variable name → whether it is set (never its value). */
+  secrets: Record<string, boolean>;
+  webhooks: WebhookTarget[];
+}
+
+export interface ViewInput {
+  /** Full URL of a gateway path. */
+  at(path: string): string;
+  /** Whether each named variable is set in the environment. */
+  isSet(names: string[]): Record<string, boolean>;
+  config: Record<string, unknown>;
+  inboundSmtp: string | null;
+}
+
+// ── Sandbox ──
+
+/** Delivers the sandboxes' webhooks (channels/kit/callback-dispatcher.ts). */
+export interface SandboxCallbacks {
+  deliver(request: { provider: string; kind: string; method?: 'POST' | 'GET'; url: string; headers: Record<string, string>; body: string | Buffer }): Promise<{ state: 'pending' | 'delivered' | 'failed'; responseStatus?: number; responseBody?: string }>;
+  track(task: Promise<unknown>): void;
+}
+
+export interface SandboxRuntime {
+  /** Where the gateway listens, e.g. http://127.0.0.1:3000 (no trailing slash). */
+  gatewayBaseUrl: string;
+  callbacks: SandboxCallbacks;
+  callbackDelayMs: number;
+  /** The gateway's own inbound SMTP listener (the debtor's email replies), when there is one. */
+  inboundSmtp?: { host: string; port: number; auth?: { user: string; pass: string } };
+}
+
+export interface SandboxDefinition<S, Sb, O> {
+  /** The sandbox's options from the gateway's settings (same secrets, so webhooks verify). */
+  options(settings: S): Partial<O>;
+  /** Starts it on loopback. Options may be partial (tests); missing secrets are generated. */
+  start(options: Partial<O>, runtime: SandboxRuntime): Promise<Sb & { close(): Promise<void> }>;
+  /** "Act as the debtor" and inspection routes, mounted under /sandbox/<id>/. */
+  control?(router: Router, sandbox: Sb): void;
+  /** What the log line at start names (e.g. its base URL). */
+  describe?(sandbox: Sb): string;
+}
+
+export interface ProviderPlugin<Id extends string = string, S extends BaseSettings = BaseSettings, Sb = unknown, O = unknown> {
+  id: Id;
+  name: string;
+  channels: readonly ChannelName[];
+  /** Its environment variables (merged into src/config.ts's schema). */
+  env: Record<string, z.ZodType>;
+  settings(input: SettingsInput): S;
+  adapters(input: AdapterInput<S, Sb>): Partial<Record<ChannelName, ChannelAdapter>>;
+  webhooks?: readonly WebhookRoute<S>[];
+  callFlow?: CallFlow<S>;
+  /** Headers a media URL of its inbound messages needs (e.g. basic auth). */
+  mediaHeaders?(settings: S): Record<string, string>;
+  /** Header names (lower case) that carry its signatures: never logged. */
+  redactHeaders?: readonly string[];
+  /** Its number for SMS/voice (the sandbox's "to", the voicemail's callback number). */
+  sender?(settings: S): string | null;
+  view?(settings: S, input: ViewInput): ProviderView;
+  sandbox?: SandboxDefinition<S, Sb, O>;
+}
+
+/** Identity helper: keeps the literal id and the settings type of a plugin. */
+export function definePlugin<Id extends string, S extends BaseSettings, Sb, O>(p: ProviderPlugin<Id, S, Sb, O>): ProviderPlugin<Id, S, Sb, O> {
+  return p;
 }

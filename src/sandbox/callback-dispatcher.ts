@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import { Agent, request } from 'undici';
 import { prefixedHexId } from './ids.js';
 
-export type SandboxProvider = 'twilio' | 'sendgrid' | 'lob';
+/** The provider (plugin id) whose sandbox sent a callback. */
+export type SandboxProvider = string;
 
 export interface CallbackRequest {
   provider: SandboxProvider;
