@@ -9,7 +9,7 @@
 import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import { isValidPhoneNumber } from 'libphonenumber-js';
-import { listenOnLoopback } from '../../src/sandbox/http-server.js';
+import { listenOnLoopback } from '../kit/http-server.js';
 import type { SandboxRuntime } from '../types.js';
 import { sandboxKeyPair } from './config.js';
 import {

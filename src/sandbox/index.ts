@@ -3,15 +3,15 @@
  * ports, wired to deliver their webhooks to the gateway, so the whole outreach
  * loop runs on one machine with no provider accounts.
  */
-import { CallbackDispatcher, type CallbackDispatcherOptions } from './callback-dispatcher.js';
-import { listenOnLoopback, type ListeningServer } from './http-server.js';
+import { CallbackDispatcher, type CallbackDispatcherOptions } from '../../channels/kit/callback-dispatcher.js';
+import { listenOnLoopback, type ListeningServer } from '../../channels/kit/http-server.js';
 import { LobSandbox } from './lob.js';
 import { SendGridSandbox } from './sendgrid.js';
 import { SmtpSandbox, sendDebtorReply, type DebtorReplyInput, type SmtpSandboxOptions } from './smtp.js';
 import { TwilioSandbox } from './twilio.js';
 
-export { CallbackDispatcher } from './callback-dispatcher.js';
-export type { CallbackRecord, CallbackRequest, CallbackAttempt, SandboxProvider } from './callback-dispatcher.js';
+export { CallbackDispatcher } from '../../channels/kit/callback-dispatcher.js';
+export type { CallbackRecord, CallbackRequest, CallbackAttempt, SandboxProvider } from '../../channels/kit/callback-dispatcher.js';
 export * from './twilio.js';
 export * from './sendgrid.js';
 export * from './lob.js';

@@ -5,8 +5,8 @@
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import type { CallbackDispatcher, CallbackRecord } from './callback-dispatcher.js';
-import { base64UrlToken } from './ids.js';
+import type { CallbackDispatcher, CallbackRecord } from '../../channels/kit/callback-dispatcher.js';
+import { base64UrlToken } from '../../channels/kit/ids.js';
 import { postInboundParse, type InboundEmailInput, type InboundParseOptions, type InboundParseResult } from './sendgrid-inbound.js';
 import { validateMailSend, type EmailAddress, type MailSendBody, type SendGridFieldError } from './sendgrid-validation.js';
 

@@ -11,7 +11,7 @@
 // auth, like Twilio. The audio itself is synthetic silence of the recorded
 // length: valid enough for a player, small enough for tests.
 import express, { type Request, type Response, type Router } from 'express';
-import { prefixedHexId } from './ids.js';
+import { prefixedHexId } from '../../channels/kit/ids.js';
 import { sendTwilioWebhook, parseHttpMethod } from './twilio-webhook.js';
 import { TWILIO_API_VERSION, TwilioApiError, rfc2822, type TwilioParams } from './twilio-wire.js';
 import type { SandboxCall, TwilioRuntime } from './twilio-types.js';

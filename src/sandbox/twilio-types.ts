@@ -1,4 +1,4 @@
-import type { CallbackDispatcher } from './callback-dispatcher.js';
+import type { CallbackDispatcher } from '../../channels/kit/callback-dispatcher.js';
 import type { TwilioParams } from './twilio-wire.js';
 
 export type TwilioMessageStatus =

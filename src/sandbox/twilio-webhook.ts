@@ -1,4 +1,4 @@
-import type { CallbackRecord } from './callback-dispatcher.js';
+import type { CallbackRecord } from '../../channels/kit/callback-dispatcher.js';
 import type { TwilioRuntime } from './twilio-types.js';
 import { encodeForm, signTwilioWebhook, type TwilioParams } from './twilio-wire.js';
 

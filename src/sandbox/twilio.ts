@@ -5,8 +5,8 @@
  */
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { isValidPhoneNumber, parsePhoneNumber } from 'libphonenumber-js';
-import type { CallbackDispatcher } from './callback-dispatcher.js';
-import { prefixedHexId } from './ids.js';
+import type { CallbackDispatcher } from '../../channels/kit/callback-dispatcher.js';
+import { prefixedHexId } from '../../channels/kit/ids.js';
 import { parseTwiml } from './twiml.js';
 import type {
   CallScript,

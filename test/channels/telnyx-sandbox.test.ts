@@ -3,7 +3,7 @@
 // blocks further sends with 40300, and faults look like Telnyx's.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import Telnyx from 'telnyx';
-import { CallbackDispatcher } from '../../src/sandbox/callback-dispatcher.js';
+import { CallbackDispatcher } from '../../channels/kit/callback-dispatcher.js';
 import { FakeGateway } from '../sandbox/fake-gateway.js';
 import { sandboxKeyPair } from '../../channels/telnyx/config.js';
 import { startTelnyxSandbox, type RunningTelnyxSandbox } from '../../channels/telnyx/sandbox.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import express from 'express';
 import twilio from 'twilio';
 import { Configuration, LettersApi, type LetterEditable } from '@lob/lob-typescript-sdk';
-import { listenOnLoopback, type ListeningServer } from '../../src/sandbox/http-server.js';
+import { listenOnLoopback, type ListeningServer } from '../../channels/kit/http-server.js';
 import { CallbackDispatcher, sandboxControlRouter, SmtpSandbox } from '../../src/sandbox/index.js';
 import { startHarness, LOB_KEY, TWILIO_SID, TWILIO_TOKEN, type Harness } from './harness.js';
 
