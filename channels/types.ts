@@ -4,6 +4,7 @@
 // what the failure means for the contact point. Adapters know their provider's
 // API and nothing about debtors, routing or the database.
 import type { Router } from 'express';
+import type { CallbackDispatcher } from './kit/callback-dispatcher.js';
 import type { z } from 'zod';
 
 export type ChannelName = 'SMS' | 'EMAIL' | 'VOICE' | 'LETTER';
@@ -46,11 +47,9 @@ export interface EmailPayload {
 export interface VoicePayload {
   channel: 'VOICE';
   to: string; // E.164
-  /** Where the provider fetches the call's TwiML when the call connects. */
-  answerUrl: string;
   machineDetection: boolean;
-  /** When set, the provider records the call and posts the finished recording here. */
-  recordingStatusCallback?: string;
+  /** Record the call (the provider posts the finished recording to its recording webhook). */
+  record: boolean;
 }
 
 export interface LetterPayload {
@@ -72,8 +71,6 @@ export interface SendRequest<P extends OutboundPayload = OutboundPayload> {
   /** Our message id: also the provider idempotency key where the provider supports one. */
   messageId: string;
   payload: P;
-  /** Where the provider posts delivery status for this message. */
-  statusCallbackUrl: string;
 }
 
 export interface SendResult {
@@ -218,8 +215,8 @@ export type Consequence =
       kind: 'invalid';
       /** Stored on the contact point and shown in the thread. */
       reason: string;
-      /** Reason in the audit record, when it differs. */
-      auditReason?: string;
+      /** Reason in the audit record and the thread event, when it differs from the stored one. */
+      eventReason?: string;
       /** Also flag the thread for review with this reason (a returned letter). */
       reviewReason?: string;
     };
@@ -273,6 +270,8 @@ export interface WebhookRoute<S> {
   verify(req: WebhookRequest, settings: S, o: VerifyOptions): void | Promise<void>;
   /** The dedupe key (the provider's own id), or a WebhookRefusal(400). */
   accept(req: WebhookRequest, settings: S): string | Promise<string>;
+  /** A batch of events (SendGrid's Event Webhook): applied one by one, even when it holds one. */
+  batch?: boolean;
   /** The answer once stored; default 204. */
   respond?: { status: number; contentType?: string; body?: string | Record<string, unknown> };
   /** A plain status update applied as it is stored (no consequences), or null to queue it as usual. */
@@ -332,16 +331,11 @@ export interface ViewInput {
 
 // ── Sandbox ──
 
-/** Delivers the sandboxes' webhooks (channels/kit/callback-dispatcher.ts). */
-export interface SandboxCallbacks {
-  deliver(request: { provider: string; kind: string; method?: 'POST' | 'GET'; url: string; headers: Record<string, string>; body: string | Buffer }): Promise<{ state: 'pending' | 'delivered' | 'failed'; responseStatus?: number; responseBody?: string }>;
-  track(task: Promise<unknown>): void;
-}
-
 export interface SandboxRuntime {
   /** Where the gateway listens, e.g. http://127.0.0.1:3000 (no trailing slash). */
   gatewayBaseUrl: string;
-  callbacks: SandboxCallbacks;
+  /** Delivers (and records) the sandbox's webhooks, with retries like the provider's. */
+  callbacks: CallbackDispatcher;
   callbackDelayMs: number;
   /** The gateway's own inbound SMTP listener (the debtor's email replies), when there is one. */
   inboundSmtp?: { host: string; port: number; auth?: { user: string; pass: string } };
@@ -358,16 +352,20 @@ export interface SandboxDefinition<S, Sb, O> {
   describe?(sandbox: Sb): string;
 }
 
-export interface ProviderPlugin<Id extends string = string, S extends BaseSettings = BaseSettings, Sb = unknown, O = unknown> {
+export interface ProviderPlugin<Id extends string = string, S extends BaseSettings = BaseSettings, Sb = unknown, O = unknown, E extends Record<string, z.ZodType> = Record<string, z.ZodType>> {
   id: Id;
   name: string;
   channels: readonly ChannelName[];
   /** Its environment variables (merged into src/config.ts's schema). */
-  env: Record<string, z.ZodType>;
+  env: E;
   settings(input: SettingsInput): S;
   adapters(input: AdapterInput<S, Sb>): Partial<Record<ChannelName, ChannelAdapter>>;
   webhooks?: readonly WebhookRoute<S>[];
   callFlow?: CallFlow<S>;
+  /** Whether its credentials are set (EMAIL_PROVIDER=auto picks the first configured email provider). */
+  configured?(env: Record<string, unknown>): boolean;
+  /** Variables whose values are secrets: never printed in a config error. */
+  secretEnv?: readonly string[];
   /** Headers a media URL of its inbound messages needs (e.g. basic auth). */
   mediaHeaders?(settings: S): Record<string, string>;
   /** Header names (lower case) that carry its signatures: never logged. */
@@ -379,6 +377,6 @@ export interface ProviderPlugin<Id extends string = string, S extends BaseSettin
 }
 
 /** Identity helper: keeps the literal id and the settings type of a plugin. */
-export function definePlugin<Id extends string, S extends BaseSettings, Sb, O>(p: ProviderPlugin<Id, S, Sb, O>): ProviderPlugin<Id, S, Sb, O> {
+export function definePlugin<Id extends string, S extends BaseSettings, Sb, O, E extends Record<string, z.ZodType>>(p: ProviderPlugin<Id, S, Sb, O, E>): ProviderPlugin<Id, S, Sb, O, E> {
   return p;
 }

@@ -3,6 +3,8 @@
 // value stops the process with one line naming the variable and the problem.
 import { z } from 'zod';
 import { parseChannelRates, ThrottleConfigError } from './campaigns/throttle.js';
+import { plugins, providerEnv } from '../channels/registry.js';
+import { parseCountryPreference, parseProviderList, RoutingConfigError } from './provider-routing.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
@@ -74,10 +76,14 @@ export const envSchema = z.object({
   RETURN_ADDRESS: z.string().regex(/^[^|]+\|[^|]+\|[^|]*\|[^|]+\|[A-Z]{2}$/, 'must be "line1|city|region|postal code|country", e.g. "1 Main St|San Francisco|CA|94105|US"').default('185 Berry St Ste 6100|San Francisco|CA|94107|US'),
   PAYMENT_LINK_BASE: z.string().url('must be a URL').optional(),
   ADMIN_API_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
-  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex characters').optional(),
-  TWILIO_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  TWILIO_MESSAGING_SERVICE_SID: z.string().regex(/^MG[0-9a-fA-F]{32}$/, 'must be MG followed by 32 hex characters').optional(),
-  TWILIO_FROM: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number like +15005550006').optional(),
+  // Each provider's own variables (channels/<provider>/config.ts).
+  ...providerEnv,
+  // Failover order of SMS providers, and a provider put first for numbers of a country.
+  SMS_PROVIDERS: z
+    .string()
+    .optional()
+    .superRefine((v, issue) => routingIssue(issue, () => parseProviderList('SMS', v))),
+  SMS_PROVIDER_BY_COUNTRY: z.string().optional(),
   AGENT_PHONE_NUMBER: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number').optional(),
   SENDGRID_API_KEY: z.string().min(10).optional(),
   SENDGRID_WEBHOOK_PUBLIC_KEY: z.string().min(40).optional(),
@@ -120,6 +126,23 @@ export const envSchema = z.object({
     }),
 });
 
+function routingIssue(issue: z.RefinementCtx, check: () => unknown): void {
+  try {
+    check();
+  } catch (err) {
+    issue.addIssue({ code: 'custom', message: err instanceof RoutingConfigError ? err.message : String(err) });
+  }
+}
+
+/** Checks across variables (the per-country preference must name a provider of SMS_PROVIDERS). */
+const checkedEnvSchema = envSchema.superRefine((env, issue) => {
+  try {
+    parseCountryPreference(env.SMS_PROVIDER_BY_COUNTRY, parseProviderList('SMS', env.SMS_PROVIDERS), 'SMS_PROVIDERS');
+  } catch (err) {
+    if (err instanceof RoutingConfigError) issue.addIssue({ code: 'custom', path: ['SMS_PROVIDER_BY_COUNTRY'], message: err.message });
+  }
+});
+
 export type Env = z.infer<typeof envSchema>;
 
 export class ConfigError extends Error {
@@ -142,7 +165,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Env {
     const v = source[key];
     if (v !== undefined && v.trim() !== '') cleaned[key] = v.trim();
   }
-  const parsed = envSchema.safeParse(cleaned);
+  const parsed = checkedEnvSchema.safeParse(cleaned);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0] ?? 'environment');
@@ -155,6 +178,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Env {
   return parsed.data;
 }
 
+const providerSecrets = new Set(plugins.flatMap((p) => p.secretEnv ?? []));
+
 export function isSecret(name: string): boolean {
-  return /TOKEN|KEY|SECRET|PASSWORD|DATABASE_URL|MONGODB_URL|SMTP_URL/.test(name);
+  return /TOKEN|KEY|SECRET|PASSWORD|DATABASE_URL|MONGODB_URL|SMTP_URL/.test(name) || providerSecrets.has(name);
 }

@@ -1,13 +1,15 @@
 // Structured JSON logs. Message bodies, credentials and signatures are redacted
 // everywhere; modules log ids and statuses at info level, never content.
 import { pino, type Logger } from 'pino';
+import { plugins } from '../channels/registry.js';
 
 export type { Logger };
 
 export const redactPaths = [
   'req.headers.authorization',
   'req.headers.cookie',
-  'req.headers["x-twilio-signature"]',
+  // Every provider's signature headers (channels/<provider>: redactHeaders).
+  ...plugins.flatMap((p) => (p.redactHeaders ?? []).map((h) => `req.headers["${h}"]`)),
   'req.headers["lob-signature"]',
   'req.headers["x-twilio-email-event-webhook-signature"]',
   'res.headers["set-cookie"]',

@@ -9,8 +9,14 @@ import { resolveMode, type BaseSettings, type SettingsInput } from '../types.js'
 export const telnyxEnv = {
   TELNYX_API_KEY: z.string().min(10, 'must be at least 10 characters').optional(),
   // Mission Control → Keys & Credentials → Public Key: base64 of the 32-byte ed25519 key.
-  TELNYX_PUBLIC_KEY: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'must be the base64 ed25519 public key from Mission Control (44 characters)').optional(),
-  TELNYX_FROM: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number like +15550001111').optional(),
+  TELNYX_PUBLIC_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be the base64 ed25519 public key from Mission Control (44 characters)')
+    .optional(),
+  TELNYX_FROM: z
+    .string()
+    .regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number like +15550001111')
+    .optional(),
   TELNYX_MESSAGING_PROFILE_ID: z.string().uuid('must be the messaging profile id (a UUID)').optional(),
 };
 
@@ -30,7 +36,11 @@ export function telnyxSettings(input: SettingsInput): TelnyxSettings {
   const apiKey = str(input.env.TELNYX_API_KEY);
   const publicKey = str(input.env.TELNYX_PUBLIC_KEY);
   const from = str(input.env.TELNYX_FROM);
-  const mode = resolveMode(input, Boolean(apiKey && publicKey && from), 'Telnyx (TELNYX_API_KEY, TELNYX_PUBLIC_KEY, TELNYX_FROM)');
+  const mode = resolveMode(
+    input,
+    Boolean(apiKey && publicKey && from),
+    'Telnyx (TELNYX_API_KEY, TELNYX_PUBLIC_KEY, TELNYX_FROM)',
+  );
   // The sandbox cannot sign with Telnyx's key: in sandbox mode it gets a pair of its own.
   const keys = mode === 'sandbox' ? sandboxKeyPair() : { publicKey: publicKey!, privateKeyPem: undefined };
   return {
@@ -47,5 +57,8 @@ export function telnyxSettings(input: SettingsInput): TelnyxSettings {
 export function sandboxKeyPair(): { publicKey: string; privateKeyPem: string } {
   const pair = generateKeyPairSync('ed25519');
   const spki = pair.publicKey.export({ type: 'spki', format: 'der' });
-  return { publicKey: spki.subarray(spki.length - 32).toString('base64'), privateKeyPem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+  return {
+    publicKey: spki.subarray(spki.length - 32).toString('base64'),
+    privateKeyPem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  };
 }

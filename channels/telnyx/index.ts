@@ -2,12 +2,25 @@
 // webhooks (ed25519-signed), its sandbox. Registered in channels/registry.ts.
 import { definePlugin } from '../types.js';
 import { telnyxEnv, telnyxSettings, type TelnyxSettings } from './config.js';
-import { startTelnyxSandbox, telnyxControlRoutes, type RunningTelnyxSandbox, type TelnyxSandboxOptions } from './sandbox.js';
+import {
+  startTelnyxSandbox,
+  telnyxControlRoutes,
+  type RunningTelnyxSandbox,
+  type TelnyxSandboxOptions,
+} from './sandbox.js';
 import { telnyxSms } from './sms.js';
 import { MESSAGING_WEBHOOK_PATH, telnyxWebhooks } from './webhooks.js';
 import { SIGNATURE_HEADER } from './wire.js';
 
-export const telnyx = definePlugin<'telnyx', TelnyxSettings, RunningTelnyxSandbox, TelnyxSandboxOptions>({
+export const telnyx = definePlugin<
+  'telnyx',
+  TelnyxSettings,
+  RunningTelnyxSandbox,
+  TelnyxSandboxOptions,
+  typeof telnyxEnv
+>({
+  secretEnv: ['TELNYX_API_KEY'],
+  configured: (env) => Boolean(env.TELNYX_API_KEY && env.TELNYX_PUBLIC_KEY && env.TELNYX_FROM),
   id: 'telnyx',
   name: 'Telnyx',
   channels: ['SMS'],
@@ -33,11 +46,20 @@ export const telnyx = definePlugin<'telnyx', TelnyxSettings, RunningTelnyxSandbo
     sender: { from: s.from, messagingProfileId: s.messagingProfileId ?? null },
     secrets: v.isSet(['TELNYX_API_KEY', 'TELNYX_PUBLIC_KEY']),
     webhooks: [
-      { purpose: 'Messaging (incoming SMS and delivery status)', method: 'POST', url: v.at(MESSAGING_WEBHOOK_PATH), note: 'Messaging profile → Inbound Settings → Webhook URL; verified by Telnyx-Signature-Ed25519 with TELNYX_PUBLIC_KEY' },
+      {
+        purpose: 'Messaging (incoming SMS and delivery status)',
+        method: 'POST',
+        url: v.at(MESSAGING_WEBHOOK_PATH),
+        note: 'Messaging profile → Inbound Settings → Webhook URL; verified by Telnyx-Signature-Ed25519 with TELNYX_PUBLIC_KEY',
+      },
     ],
   }),
   sandbox: {
-    options: (s) => ({ apiKey: s.apiKey, from: s.from, ...(s.privateKeyPem ? { privateKeyPem: s.privateKeyPem } : {}) }),
+    options: (s) => ({
+      apiKey: s.apiKey,
+      from: s.from,
+      ...(s.privateKeyPem ? { privateKeyPem: s.privateKeyPem } : {}),
+    }),
     start: startTelnyxSandbox,
     control: telnyxControlRoutes,
     describe: (sb) => sb.baseUrl,

@@ -37,7 +37,9 @@ export interface TelnyxSandboxOptions {
 }
 
 /** What the sandbox carrier does with a message to a given number. */
-export type TelnyxOutcome = { status: 'delivered' } | { status: 'delivery_failed' | 'sending_failed'; errorCode?: string };
+export type TelnyxOutcome =
+  | { status: 'delivered' }
+  | { status: 'delivery_failed' | 'sending_failed'; errorCode?: string };
 
 export interface SandboxTelnyxMessage {
   payload: TelnyxMessagePayload;
@@ -52,7 +54,10 @@ export interface TelnyxInboundInput {
 }
 
 class ApiError extends Error {
-  constructor(readonly status: number, readonly error: TelnyxError) {
+  constructor(
+    readonly status: number,
+    readonly error: TelnyxError,
+  ) {
     super(error.title);
   }
 }
@@ -122,7 +127,11 @@ export class TelnyxSandbox {
   listMessages(filter: { to?: string; direction?: 'outbound' | 'inbound' } = {}): TelnyxMessagePayload[] {
     return [...this.messages.values()]
       .map((m) => m.payload)
-      .filter((p) => (!filter.to || p.to[0]?.phone_number === filter.to) && (!filter.direction || p.direction === filter.direction));
+      .filter(
+        (p) =>
+          (!filter.to || p.to[0]?.phone_number === filter.to) &&
+          (!filter.direction || p.direction === filter.direction),
+      );
   }
   getMessage(id: string): SandboxTelnyxMessage | undefined {
     return this.messages.get(id);
@@ -131,10 +140,16 @@ export class TelnyxSandbox {
   // ---- "act as the debtor" ----
 
   /** Posts a signed message.received to the profile's webhook, as Telnyx does when the debtor texts our number. */
-  async simulateInboundSms(input: TelnyxInboundInput): Promise<{ id: string; status: number | null; delivered: boolean; responseBody: string | null }> {
+  async simulateInboundSms(
+    input: TelnyxInboundInput,
+  ): Promise<{ id: string; status: number | null; delivered: boolean; responseBody: string | null }> {
     const to = input.to ?? this.o.from;
-    for (const [field, value] of [['from', input.from], ['to', to]] as const) {
-      if (typeof value !== 'string' || !e164.test(value)) throw new Error(`${field} must be an E.164 phone number, got ${JSON.stringify(value)}`);
+    for (const [field, value] of [
+      ['from', input.from],
+      ['to', to],
+    ] as const) {
+      if (typeof value !== 'string' || !e164.test(value))
+        throw new Error(`${field} must be an E.164 phone number, got ${JSON.stringify(value)}`);
     }
     if (typeof input.body !== 'string') throw new Error('body must be a string');
     // Telnyx's own keyword handling runs before the message is forwarded.
@@ -154,7 +169,12 @@ export class TelnyxSandbox {
     };
     this.messages.set(payload.id, { payload, history: [{ status: 'webhook_delivered', at: now }] });
     const record = await this.webhook('message.received', payload, this.o.profileWebhookUrl);
-    return { id: payload.id, status: record.responseStatus ?? null, delivered: record.state === 'delivered', responseBody: record.responseBody ?? null };
+    return {
+      id: payload.id,
+      status: record.responseStatus ?? null,
+      delivered: record.state === 'delivered',
+      responseBody: record.responseBody ?? null,
+    };
   }
 
   // ---- messages ----
@@ -190,24 +210,65 @@ export class TelnyxSandbox {
 
   private createMessage(body: Record<string, unknown>): TelnyxMessagePayload {
     const to = body.to;
-    if (typeof to !== 'string' || to === '') throw new ApiError(400, { code: '10004', title: 'Missing required parameter', detail: "The 'to' parameter is required.", source: { pointer: '/to' } });
-    if (!e164.test(to)) throw new ApiError(400, { code: '10016', title: 'Phone number must be in +E.164 format', detail: `The 'to' number ${to} is not in +E.164 format.`, source: { pointer: '/to' } });
-    if (!isValidPhoneNumber(to) || this.invalid.has(to)) throw new ApiError(400, { code: '40310', title: "Invalid 'to' address", detail: `The 'to' address ${to} is invalid.`, source: { pointer: '/to' } });
+    if (typeof to !== 'string' || to === '')
+      throw new ApiError(400, {
+        code: '10004',
+        title: 'Missing required parameter',
+        detail: "The 'to' parameter is required.",
+        source: { pointer: '/to' },
+      });
+    if (!e164.test(to))
+      throw new ApiError(400, {
+        code: '10016',
+        title: 'Phone number must be in +E.164 format',
+        detail: `The 'to' number ${to} is not in +E.164 format.`,
+        source: { pointer: '/to' },
+      });
+    if (!isValidPhoneNumber(to) || this.invalid.has(to))
+      throw new ApiError(400, {
+        code: '40310',
+        title: "Invalid 'to' address",
+        detail: `The 'to' address ${to} is invalid.`,
+        source: { pointer: '/to' },
+      });
     const from = typeof body.from === 'string' && body.from ? body.from : null;
-    if (!from && typeof body.messaging_profile_id !== 'string') throw new ApiError(400, { code: '10004', title: 'Missing required parameter', detail: "The 'from' parameter is required.", source: { pointer: '/from' } });
+    if (!from && typeof body.messaging_profile_id !== 'string')
+      throw new ApiError(400, {
+        code: '10004',
+        title: 'Missing required parameter',
+        detail: "The 'from' parameter is required.",
+        source: { pointer: '/from' },
+      });
     const text = typeof body.text === 'string' ? body.text : '';
-    const mediaUrls = Array.isArray(body.media_urls) ? body.media_urls.filter((u): u is string => typeof u === 'string') : [];
-    if (!text && mediaUrls.length === 0) throw new ApiError(400, { code: '10004', title: 'Missing required parameter', detail: "The 'text' or 'media_urls' parameter is required.", source: { pointer: '/text' } });
+    const mediaUrls = Array.isArray(body.media_urls)
+      ? body.media_urls.filter((u): u is string => typeof u === 'string')
+      : [];
+    if (!text && mediaUrls.length === 0)
+      throw new ApiError(400, {
+        code: '10004',
+        title: 'Missing required parameter',
+        detail: "The 'text' or 'media_urls' parameter is required.",
+        source: { pointer: '/text' },
+      });
     const webhookUrl = typeof body.webhook_url === 'string' && body.webhook_url ? body.webhook_url : null;
     if (webhookUrl) {
       try {
         new URL(webhookUrl);
       } catch {
-        throw new ApiError(400, { code: '10003', title: 'Invalid URL', detail: 'The URL provided was invalid, malformed, or too long.', source: { pointer: '/webhook_url' } });
+        throw new ApiError(400, {
+          code: '10003',
+          title: 'Invalid URL',
+          detail: 'The URL provided was invalid, malformed, or too long.',
+          source: { pointer: '/webhook_url' },
+        });
       }
     }
     if (this.optedOut.has(to)) {
-      throw new ApiError(409, { code: '40300', title: 'Blocked due to STOP message', detail: `Messages cannot be sent from ${from ?? this.o.from} to ${to} due to an existing block rule.` });
+      throw new ApiError(409, {
+        code: '40300',
+        title: 'Blocked due to STOP message',
+        detail: `Messages cannot be sent from ${from ?? this.o.from} to ${to} due to an existing block rule.`,
+      });
     }
     const payload: TelnyxMessagePayload = {
       ...this.basePayload('outbound', text),
@@ -215,7 +276,8 @@ export class TelnyxSandbox {
       to: [{ phone_number: to, status: 'queued', carrier: 'T-MOBILE USA, INC.', line_type: 'Wireless' }],
       media: mediaUrls.map((url) => ({ url, content_type: null, sha256: null, size: null })),
       type: mediaUrls.length ? 'MMS' : 'SMS',
-      messaging_profile_id: typeof body.messaging_profile_id === 'string' ? body.messaging_profile_id : this.messagingProfileId,
+      messaging_profile_id:
+        typeof body.messaging_profile_id === 'string' ? body.messaging_profile_id : this.messagingProfileId,
       webhook_url: webhookUrl,
       webhook_failover_url: typeof body.webhook_failover_url === 'string' ? body.webhook_failover_url : null,
       valid_until: new Date(Date.now() + 3600_000).toISOString(),
@@ -232,7 +294,8 @@ export class TelnyxSandbox {
   private async lifecycle(m: SandboxTelnyxMessage, url: string | null): Promise<void> {
     const to = m.payload.to[0]!;
     const outcome = this.outcomes.get(to.phone_number) ?? { status: 'delivered' };
-    const steps: TelnyxMessageStatus[] = outcome.status === 'sending_failed' ? ['sending_failed'] : ['sent', outcome.status];
+    const steps: TelnyxMessageStatus[] =
+      outcome.status === 'sending_failed' ? ['sending_failed'] : ['sent', outcome.status];
     for (const status of steps) {
       await wait(this.runtime.callbackDelayMs);
       const now = new Date().toISOString();
@@ -242,8 +305,19 @@ export class TelnyxSandbox {
       if (status !== 'sent') {
         m.payload.completed_at = now;
         if (status !== 'delivered') {
-          const code = ('errorCode' in outcome && outcome.errorCode) || (status === 'sending_failed' ? '40008' : '40006');
-          m.payload.errors = [{ code, title: code === '40008' ? 'Undeliverable' : code === '40300' ? 'Blocked due to STOP message' : 'Recipient server unavailable' }];
+          const code =
+            ('errorCode' in outcome && outcome.errorCode) || (status === 'sending_failed' ? '40008' : '40006');
+          m.payload.errors = [
+            {
+              code,
+              title:
+                code === '40008'
+                  ? 'Undeliverable'
+                  : code === '40300'
+                    ? 'Blocked due to STOP message'
+                    : 'Recipient server unavailable',
+            },
+          ];
         }
       }
       if (url) await this.webhook(status === 'sent' ? 'message.sent' : 'message.finalized', m.payload, url);
@@ -252,7 +326,13 @@ export class TelnyxSandbox {
 
   private webhook(eventType: TelnyxEventType, payload: TelnyxMessagePayload, url: string) {
     const envelope: TelnyxWebhookEnvelope = {
-      data: { event_type: eventType, id: randomUUID(), occurred_at: new Date().toISOString(), payload: structuredClone(payload), record_type: 'event' },
+      data: {
+        event_type: eventType,
+        id: randomUUID(),
+        occurred_at: new Date().toISOString(),
+        payload: structuredClone(payload),
+        record_type: 'event',
+      },
       meta: { attempt: 1, delivered_to: url },
     };
     const body = JSON.stringify(envelope);
@@ -276,7 +356,11 @@ export class TelnyxSandbox {
   private authenticate(req: Request): void {
     const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
     if (!m || m[1] !== this.o.apiKey) {
-      throw new ApiError(401, { code: '10009', title: 'Authentication failed', detail: 'The required authentication headers were either invalid or not included in the request.' });
+      throw new ApiError(401, {
+        code: '10009',
+        title: 'Authentication failed',
+        detail: 'The required authentication headers were either invalid or not included in the request.',
+      });
     }
   }
 
@@ -284,8 +368,18 @@ export class TelnyxSandbox {
     if (this.faults.remaining <= 0) return;
     this.faults.remaining -= 1;
     const s = this.faults.status;
-    if (s === 429) throw new ApiError(429, { code: '10011', title: 'Too many requests', detail: 'You have exceeded the maximum number of allowed requests.' });
-    if (s === 401) throw new ApiError(401, { code: '10009', title: 'Authentication failed', detail: 'The required authentication headers were either invalid or not included in the request.' });
+    if (s === 429)
+      throw new ApiError(429, {
+        code: '10011',
+        title: 'Too many requests',
+        detail: 'You have exceeded the maximum number of allowed requests.',
+      });
+    if (s === 401)
+      throw new ApiError(401, {
+        code: '10009',
+        title: 'Authentication failed',
+        detail: 'The required authentication headers were either invalid or not included in the request.',
+      });
     throw new ApiError(s, { code: '10007', title: 'Unexpected error', detail: 'An unexpected error occured.' });
   }
 
@@ -304,7 +398,12 @@ export class TelnyxSandbox {
     });
     api.get('/messages/:id', (req, res) => {
       const m = this.messages.get(req.params.id);
-      if (!m) throw new ApiError(404, { code: '10005', title: 'Resource not found', detail: 'The requested resource or URL could not be found.' });
+      if (!m)
+        throw new ApiError(404, {
+          code: '10005',
+          title: 'Resource not found',
+          detail: 'The requested resource or URL could not be found.',
+        });
       res.json({ data: m.payload });
     });
     app.use('/v2', api);
@@ -314,7 +413,15 @@ export class TelnyxSandbox {
         return;
       }
       const status = (err as { status?: number }).status ?? 500;
-      res.status(status).json({ errors: [status === 400 ? { code: '10015', title: 'Bad Request', detail: 'The request failed because it was not well-formed.' } : { code: '10007', title: 'Unexpected error', detail: 'An unexpected error occured.' }] });
+      res
+        .status(status)
+        .json({
+          errors: [
+            status === 400
+              ? { code: '10015', title: 'Bad Request', detail: 'The request failed because it was not well-formed.' }
+              : { code: '10007', title: 'Unexpected error', detail: 'An unexpected error occured.' },
+          ],
+        });
     });
     return app;
   }
@@ -348,10 +455,19 @@ export function telnyxControlRoutes(router: Router, sandbox: RunningTelnyxSandbo
   router.post('/inbound-sms', async (req, res) => {
     const b = (req.body ?? {}) as Record<string, unknown>;
     const issues: { field: string; reason: string }[] = [];
-    if (typeof b.from !== 'string' || !e164.test(b.from)) issues.push({ field: 'from', reason: 'must be an E.164 phone number' });
-    if (b.to !== undefined && (typeof b.to !== 'string' || !e164.test(b.to))) issues.push({ field: 'to', reason: 'must be an E.164 phone number' });
-    if (typeof b.body !== 'string' || b.body.length > 1600) issues.push({ field: 'body', reason: 'must be a string of at most 1600 characters' });
+    if (typeof b.from !== 'string' || !e164.test(b.from))
+      issues.push({ field: 'from', reason: 'must be an E.164 phone number' });
+    if (b.to !== undefined && (typeof b.to !== 'string' || !e164.test(b.to)))
+      issues.push({ field: 'to', reason: 'must be an E.164 phone number' });
+    if (typeof b.body !== 'string' || b.body.length > 1600)
+      issues.push({ field: 'body', reason: 'must be a string of at most 1600 characters' });
     if (issues.length) return res.status(400).json({ error: 'invalid request', issues });
-    res.json(await sandbox.simulateInboundSms({ from: b.from as string, ...(typeof b.to === 'string' ? { to: b.to } : {}), body: b.body as string }));
+    res.json(
+      await sandbox.simulateInboundSms({
+        from: b.from as string,
+        ...(typeof b.to === 'string' ? { to: b.to } : {}),
+        body: b.body as string,
+      }),
+    );
   });
 }

@@ -35,7 +35,12 @@ export function toProviderError(err: unknown): ProviderError {
 }
 
 export function telnyxSms(o: TelnyxSmsOptions): ChannelAdapter<SmsPayload> {
-  const client = new Telnyx({ apiKey: o.apiKey, ...(o.baseUrl ? { baseURL: o.baseUrl } : {}), maxRetries: 0, timeout: o.timeoutMs ?? 15_000 });
+  const client = new Telnyx({
+    apiKey: o.apiKey,
+    ...(o.baseUrl ? { baseURL: o.baseUrl } : {}),
+    maxRetries: 0,
+    timeout: o.timeoutMs ?? 15_000,
+  });
   return {
     provider: 'telnyx',
     channel: 'SMS',

@@ -4,9 +4,23 @@
 // (Telnyx-Signature-Ed25519 over `${Telnyx-Timestamp}|${raw body}`, key from
 // Mission Control), then parsed into the gateway's own types.
 import Telnyx from 'telnyx';
-import { WebhookRefusal, type GatewayStatus, type ProviderEvent, type StatusReport, type VerifyOptions, type WebhookRequest, type WebhookRoute } from '../types.js';
+import {
+  WebhookRefusal,
+  type GatewayStatus,
+  type ProviderEvent,
+  type StatusReport,
+  type VerifyOptions,
+  type WebhookRequest,
+  type WebhookRoute,
+} from '../types.js';
 import type { TelnyxSettings } from './config.js';
-import { INVALID_NUMBER_CODES, OPTED_OUT_CODE, TIMESTAMP_HEADER, type TelnyxMessageStatus, type TelnyxWebhookEnvelope } from './wire.js';
+import {
+  INVALID_NUMBER_CODES,
+  OPTED_OUT_CODE,
+  TIMESTAMP_HEADER,
+  type TelnyxMessageStatus,
+  type TelnyxWebhookEnvelope,
+} from './wire.js';
 
 export const MESSAGING_WEBHOOK_PATH = '/webhooks/telnyx/messaging';
 
@@ -36,20 +50,35 @@ export async function verifyTelnyx(req: WebhookRequest, s: TelnyxSettings, o: Ve
     verifiers.set(s.publicKey, client);
   }
   try {
-    const headers = Object.fromEntries(Object.entries(req.headers).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).filter((e): e is [string, string] => typeof e[1] === 'string'),
+    );
     await client.webhooks.unwrap(req.raw.toString('utf8'), { headers });
   } catch {
     throw new WebhookRefusal(403, 'invalid or missing Telnyx-Signature-Ed25519');
   }
   // The SDK allows 5 minutes; a stricter WEBHOOK_MAX_AGE_SECONDS applies too.
   const ts = Number(header(req, TIMESTAMP_HEADER));
-  if (Math.abs(o.now / 1000 - ts) > o.maxAgeSeconds) throw new WebhookRefusal(403, `webhook timestamp outside the ${o.maxAgeSeconds} s window (replay?)`);
+  if (Math.abs(o.now / 1000 - ts) > o.maxAgeSeconds)
+    throw new WebhookRefusal(403, `webhook timestamp outside the ${o.maxAgeSeconds} s window (replay?)`);
 }
 
 function envelope(json: unknown): TelnyxWebhookEnvelope {
   const e = json as Partial<TelnyxWebhookEnvelope> | null;
-  if (!e || typeof e !== 'object' || !e.data || typeof e.data.id !== 'string' || typeof e.data.event_type !== 'string' || !e.data.payload || typeof e.data.payload !== 'object') {
-    throw new WebhookRefusal(400, 'not a Telnyx webhook event', [{ field: 'data.id', reason: 'is required' }, { field: 'data.event_type', reason: 'is required' }, { field: 'data.payload', reason: 'is required' }]);
+  if (
+    !e ||
+    typeof e !== 'object' ||
+    !e.data ||
+    typeof e.data.id !== 'string' ||
+    typeof e.data.event_type !== 'string' ||
+    !e.data.payload ||
+    typeof e.data.payload !== 'object'
+  ) {
+    throw new WebhookRefusal(400, 'not a Telnyx webhook event', [
+      { field: 'data.id', reason: 'is required' },
+      { field: 'data.event_type', reason: 'is required' },
+      { field: 'data.payload', reason: 'is required' },
+    ]);
   }
   return e as TelnyxWebhookEnvelope;
 }
@@ -71,11 +100,22 @@ export function statusReport(e: TelnyxWebhookEnvelope): StatusReport | { ignored
     errorCode,
     errorMessage: error ? [error.title, error.detail].filter(Boolean).join(': ') : null,
     occurredAt: e.data.occurred_at ? new Date(e.data.occurred_at) : undefined,
-    detail: { event: e.data.event_type, to: recipient?.phone_number, from: p.from?.phone_number, ...(errorCode ? { errorCode } : {}), ...(p.parts ? { parts: p.parts } : {}) },
+    detail: {
+      event: e.data.event_type,
+      to: recipient?.phone_number,
+      from: p.from?.phone_number,
+      ...(errorCode ? { errorCode } : {}),
+      ...(p.parts ? { parts: p.parts } : {}),
+    },
   };
   if (errorCode) report.cause = { errorCode, telnyxEventId: e.data.id };
   if (errorCode === OPTED_OUT_CODE) {
-    report.consequence = { kind: 'opted-out', channel: 'SMS', source: `provider:telnyx:${errorCode}`, flagReason: `carrier reports the number opted out (Telnyx ${errorCode})` };
+    report.consequence = {
+      kind: 'opted-out',
+      channel: 'SMS',
+      source: `provider:telnyx:${errorCode}`,
+      flagReason: `carrier reports the number opted out (Telnyx ${errorCode})`,
+    };
   } else if (errorCode && INVALID_NUMBER_CODES.has(errorCode)) {
     report.consequence = { kind: 'invalid', reason: `telnyx:${errorCode}` };
   }
@@ -91,17 +131,21 @@ function parse(stored: { body: Buffer }): ProviderEvent[] {
   }
   const p = e.data.payload;
   if (e.data.event_type === 'message.received') {
-    return [{
-      type: 'message',
-      message: {
-        channel: 'SMS',
-        providerMessageId: p.id,
-        from: p.from?.phone_number ?? '',
-        to: p.to?.[0]?.phone_number ?? null,
-        body: p.text ?? '',
-        media: (p.media ?? []).slice(0, 10).map((m) => ({ url: m.url ?? null, contentType: m.content_type ?? undefined })),
+    return [
+      {
+        type: 'message',
+        message: {
+          channel: 'SMS',
+          providerMessageId: p.id,
+          from: p.from?.phone_number ?? '',
+          to: p.to?.[0]?.phone_number ?? null,
+          body: p.text ?? '',
+          media: (p.media ?? [])
+            .slice(0, 10)
+            .map((m) => ({ url: m.url ?? null, contentType: m.content_type ?? undefined })),
+        },
       },
-    }];
+    ];
   }
   if (e.data.event_type === 'message.sent' || e.data.event_type === 'message.finalized') {
     const r = statusReport(e);

@@ -6,7 +6,15 @@
 import { sign, type KeyObject } from 'node:crypto';
 
 /** A message's per-recipient status (`payload.to[].status`). */
-export type TelnyxMessageStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'sending_failed' | 'delivery_failed' | 'delivery_unconfirmed' | 'webhook_delivered';
+export type TelnyxMessageStatus =
+  | 'queued'
+  | 'sending'
+  | 'sent'
+  | 'delivered'
+  | 'sending_failed'
+  | 'delivery_failed'
+  | 'delivery_unconfirmed'
+  | 'webhook_delivered';
 
 export interface TelnyxError {
   code: string;

@@ -5,29 +5,11 @@
 import type { Express } from 'express';
 import type { AppContext } from '../context.js';
 import type { Env } from '../config.js';
+import { pluginById } from '../../channels/registry.js';
+import type { ProviderView } from '../../channels/types.js';
 import { defineRoutes, mountRoutes } from '../http/api.js';
+import { settingsOf } from '../providers.js';
 import { DEFAULT_GATEWAY_PATHS } from '../sandbox/index.js';
-
-interface WebhookTarget {
-  /** What the provider sends there. */
-  purpose: string;
-  method: 'POST';
-  /** Full address under PUBLIC_BASE_URL; null when the gateway sets it per request. */
-  url: string | null;
-  /** Where in the provider's console it goes, or how it is verified. */
-  note: string;
-}
-
-interface ProviderView {
-  id: 'twilio' | 'email' | 'lob';
-  name: string;
-  channels: string[];
-  mode: 'live' | 'sandbox';
-  sender: Record<string, string | null>;
-  /** Variable name → whether it is set in the environment (generated sandbox values count as not set). */
-  secrets: Record<string, boolean>;
-  webhooks: WebhookTarget[];
-}
 
 /** Only presence: the value itself must never reach the response. */
 const isSet = (config: Env, names: (keyof Env)[]): Record<string, boolean> =>
@@ -39,19 +21,17 @@ export function providersView(ctx: AppContext) {
   const at = (path: string) => `${base}${path}`;
   const paths = DEFAULT_GATEWAY_PATHS;
 
-  const twilio: ProviderView = {
-    id: 'twilio',
-    name: 'Twilio',
-    channels: ['SMS', 'VOICE'],
-    mode: p.twilio.mode,
-    sender: { from: p.twilio.from, messagingServiceSid: p.twilio.messagingServiceSid ?? null, agentPhoneNumber: config.AGENT_PHONE_NUMBER ?? null },
-    secrets: isSet(config, ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN']),
-    webhooks: [
-      { purpose: 'Incoming SMS', method: 'POST', url: at(paths.twilioSms), note: 'Phone number (or Messaging Service) → "A message comes in"; verified by X-Twilio-Signature with TWILIO_AUTH_TOKEN' },
-      { purpose: 'SMS delivery status', method: 'POST', url: at(paths.twilioStatus), note: 'Messaging Service → status callback; verified by X-Twilio-Signature' },
-      { purpose: 'Voice calls', method: 'POST', url: null, note: 'set by the gateway on each call (/webhooks/twilio/voice/…); nothing to configure' },
-    ],
-  };
+  // Every provider some channel uses, once, in the order channels name them.
+  const inUse = [...new Set([...p.routing.SMS.order, ...p.routing.VOICE.order])];
+  const pluginViews = inUse.flatMap((id) => {
+    const view = pluginById(id)?.view?.(settingsOf(p, id), {
+      at,
+      isSet: (names) => isSet(config, names as (keyof Env)[]),
+      config: config as unknown as Record<string, unknown>,
+      inboundSmtp: ctx.inboundSmtp ? `${ctx.inboundSmtp.host}:${ctx.inboundSmtp.port}` : null,
+    });
+    return view ? [view] : [];
+  });
 
   const sendgrid = p.email.provider === 'sendgrid';
   const email: ProviderView = {
@@ -85,7 +65,7 @@ export function providersView(ctx: AppContext) {
     // Without PUBLIC_BASE_URL the addresses are this machine's listen address, which no provider can reach.
     publicBaseUrlConfigured: Boolean(config.PUBLIC_BASE_URL),
     forced: config.PROVIDERS === 'auto' ? null : config.PROVIDERS,
-    providers: [twilio, email, lob],
+    providers: [...pluginViews, email, lob],
   };
 }
 

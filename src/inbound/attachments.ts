@@ -68,13 +68,14 @@ export class TransientFetchError extends Error {}
 export class FetchRefusedError extends Error {}
 
 /**
- * Fetches one Twilio media URL with the account's basic auth (fetch drops the
- * Authorization header when Twilio redirects to its storage host), bounded by
- * the size limit while streaming. A refusal (4xx) skips the file, or with
- * `onRefusal: 'throw'` raises FetchRefusedError (a recording must not be lost
- * to a momentary 404 while Twilio finishes it).
+ * Fetches one provider media URL with the headers its provider asks for
+ * (e.g. basic auth; fetch drops the Authorization header when the provider
+ * redirects to its storage host), bounded by the size limit while streaming.
+ * A refusal (4xx) skips the file, or with `onRefusal: 'throw'` raises
+ * FetchRefusedError (a recording must not be lost to a momentary 404 while
+ * the provider finishes it).
  */
-export async function fetchTwilioMedia(ctx: AppContext, url: string, declaredType: string | undefined, filename: string, opts: { onRefusal?: 'skip' | 'throw' } = {}): Promise<AttachmentOutcome> {
+export async function fetchProviderMedia(ctx: AppContext, url: string, declaredType: string | undefined, filename: string, opts: { onRefusal?: 'skip' | 'throw'; headers?: Record<string, string> } = {}): Promise<AttachmentOutcome> {
   const contentTypeHint = baseContentType(declaredType);
   if (declaredType && !contentTypeAllowed(ctx, contentTypeHint)) return { skipped: { filename, contentType: contentTypeHint, reason: `content type ${contentTypeHint} not allowed` } };
   let u: URL;
@@ -84,10 +85,9 @@ export async function fetchTwilioMedia(ctx: AppContext, url: string, declaredTyp
     return { skipped: { filename, contentType: contentTypeHint, reason: 'media URL is not a URL' } };
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') return { skipped: { filename, contentType: contentTypeHint, reason: 'media URL is not http(s)' } };
-  const auth = Buffer.from(`${ctx.providers.twilio.accountSid}:${ctx.providers.twilio.authToken}`).toString('base64');
   let res: Response;
   try {
-    res = await fetch(u, { headers: { authorization: `Basic ${auth}` }, redirect: 'follow', signal: AbortSignal.timeout(30_000) });
+    res = await fetch(u, { headers: opts.headers ?? {}, redirect: 'follow', signal: AbortSignal.timeout(30_000) });
   } catch (err) {
     throw new TransientFetchError(`media fetch failed: ${(err as Error).message}`);
   }

@@ -192,11 +192,15 @@ export async function landEmail(ctx: AppContext, mail: NormalizedEmail, provider
   });
 }
 
+/** An email a provider posted as an Inbound Parse style multipart form (src/inbound/provider-events.ts). */
+export async function landInboundParse(ctx: AppContext, raw: Buffer, contentType: string, provider: string, inboundEventId: string): Promise<void> {
+  const mail = await parseInboundParse(raw, contentType, ctx.config.INBOUND_EMAIL_MAX_BYTES);
+  await landEmail(ctx, mail, provider, raw, inboundEventId);
+}
+
 async function processInboundParse(ctx: AppContext, event: InboundEvent) {
   const headers = event.headers as Record<string, string>;
-  const raw = Buffer.from(event.body);
-  const mail = await parseInboundParse(raw, headers['content-type'] ?? '', ctx.config.INBOUND_EMAIL_MAX_BYTES);
-  await landEmail(ctx, mail, 'sendgrid', raw, event.id);
+  await landInboundParse(ctx, Buffer.from(event.body), headers['content-type'] ?? '', 'sendgrid', event.id);
 }
 
 async function processSmtp(ctx: AppContext, event: InboundEvent) {

@@ -12,7 +12,8 @@ import { intakePool, statement } from '../db/client.js';
 import type { InboundEvent } from '../generated/prisma/client.js';
 
 export interface RawInbound {
-  provider: 'twilio' | 'sendgrid' | 'lob' | 'smtp';
+  /** A registered provider's id (channels/registry.ts), or the gateway's own mail listener's. */
+  provider: string;
   kind: string;
   dedupeKey: string;
   headers: Record<string, unknown>;

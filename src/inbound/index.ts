@@ -10,11 +10,10 @@ import { drainIntake } from './intake.js';
 import { lobRoutes } from './lob.js';
 import { sendgridRoutes } from './sendgrid.js';
 import { startSmtpListener } from './smtp-listener.js';
-import { twilioRoutes } from './twilio.js';
+import { providerWebhookRoutes } from './provider-webhooks.js';
 // Processors register themselves on import.
 import './email.js';
 
-export { verifyTwilio } from './verify.js';
 export { optOutOfCalls, unsubscribeUrl } from './consent.js';
 export type { ReplyClassifier, Classification, ReplyIntent } from './classifier.js';
 export { setReplyClassifier } from './classifier.js';
@@ -22,7 +21,7 @@ export { setReplyClassifier } from './classifier.js';
 export const INBOUND_RETRY_JOB = 'inbound.retry';
 
 export function inboundRoutes(app: Express, ctx: AppContext): void {
-  twilioRoutes(app, ctx);
+  providerWebhookRoutes(app, ctx);
   sendgridRoutes(app, ctx);
   lobRoutes(app, ctx);
   conversationRoutes(app, ctx);

@@ -3,7 +3,6 @@
 // credentials at all) and leaves no trace but a log line.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
-import twilio from 'twilio';
 import { EventWebhook } from '@sendgrid/eventwebhook';
 import type { AppContext } from '../context.js';
 import { safeEqual } from '../auth/api-keys.js';
@@ -11,23 +10,6 @@ import { forbidden, HttpError } from '../http/errors.js';
 
 /** The URL the provider signed: the public base (PUBLIC_BASE_URL behind a proxy) plus the path and query as received. */
 export const signedUrl = (ctx: AppContext, req: Request) => ctx.publicBaseUrl + req.originalUrl;
-
-/**
- * Express middleware checking X-Twilio-Signature (HMAC-SHA1 of the URL and
- * sorted POST params, keyed with the auth token) with the SDK's validator.
- * Exported for the voice TwiML endpoints of the outbound side.
- */
-export function verifyTwilio(ctx: AppContext): RequestHandler {
-  return (req, _res, next) => {
-    const signature = req.header('x-twilio-signature');
-    const params = req.method === 'POST' && req.body && typeof req.body === 'object' && !Buffer.isBuffer(req.body) ? (req.body as Record<string, unknown>) : {};
-    if (!signature || !twilio.validateRequest(ctx.providers.twilio.authToken, signature, signedUrl(ctx, req), params)) {
-      req.log?.warn({ path: req.path }, 'Twilio webhook refused: bad or missing signature');
-      return next(forbidden('invalid or missing X-Twilio-Signature'));
-    }
-    next();
-  };
-}
 
 /** Unix timestamp in seconds or milliseconds → ms; NaN when unreadable. */
 function timestampMs(value: string): number {

@@ -1,6 +1,7 @@
 // The web inbox feature: sign-in (session cookie + CSRF), the inbox API, the
 // debtor panel, presence, the static web app at /, and in sandbox mode the
 // sandbox control panel at /sandbox (signed-in users only).
+import { anySandbox } from '../providers.js';
 import path from 'node:path';
 import fs from 'node:fs';
 import express, { type Express, type Request, type Response, type NextFunction } from 'express';
@@ -55,7 +56,7 @@ export function registerInboxRoutes(app: Express, ctx: AppContext): void {
 /** Background part: presence, the snooze sweep, and the sandbox demo admin. */
 export async function startInbox(ctx: AppContext): Promise<ModuleHandle> {
   attachPresence(ctx);
-  const sandbox = ctx.providers.twilio.mode === 'sandbox' || ctx.providers.email.mode === 'sandbox' || ctx.providers.lob.mode === 'sandbox';
+  const sandbox = anySandbox(ctx.providers);
   if (sandbox && ctx.config.NODE_ENV !== 'test') {
     const demo = await ensureDemoAdmin(ctx.db);
     // Printed once, to stdout only (never the log): the first start creates it, later starts find users.

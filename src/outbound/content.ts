@@ -1,6 +1,7 @@
 // Turns a routed request into message content: the template variables from
 // the debtor and debt records, and the rendered text for the chosen channel.
 // A missing variable is refused by the template engine (never a blank).
+import { senderNumber } from '../providers.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { AppContext } from '../context.js';
 import { minorDigits } from '../domain/debtors.js';
@@ -45,7 +46,7 @@ export function templateVars(ctx: AppContext, opts: { debtor: Debtor; debt: Cont
     companyName: ctx.config.COMPANY_NAME,
     creditorName: debt.creditor.name,
     agentName: opts.agentName ?? ctx.config.AGENT_NAME,
-    callbackNumber: ctx.config.AGENT_PHONE_NUMBER ?? ctx.providers.twilio.from,
+    callbackNumber: ctx.config.AGENT_PHONE_NUMBER ?? senderNumber(ctx.providers, 'VOICE') ?? '',
     accountReference: debt.externalRef,
     voicemailBusinessName: ctx.config.VOICEMAIL_BUSINESS_NAME,
     amount: debt.balance.toFixed(digits),

@@ -60,7 +60,7 @@ interface LocalDispatcher {
    * (sendClaimedNow; config SEND_CONCURRENCY). They hold no database
    * connection while the provider answers, so there can be more of them than
    * of queued dispatches, which each hold one. The bound is the provider's:
-   * Twilio answers 429 (retried) above an account's concurrent-request limit.
+   * providers answer 429 (retried) above an account's concurrent-request limit.
    */
   sendMax: number;
   queue: string[];
@@ -256,7 +256,7 @@ async function sendClaimed(ctx: AppContext, adapters: ChannelAdapters, claimed: 
     m = await withRelated(ctx, claimed);
     const payload = await buildPayload(ctx, m);
     const adapter = adapters[m.channel];
-    result = await adapter.send({ messageId: m.id, payload, statusCallbackUrl: statusCallbackUrl(ctx, m.channel) });
+    result = await adapter.send({ messageId: m.id, payload });
   } catch (err) {
     const pe = err instanceof ProviderError ? err : new ProviderError((err as Error).message ?? String(err), 'unknown', 'network', true);
     await handleFailure(ctx, m ?? claimed, pe, now);
@@ -322,15 +322,6 @@ async function handleFailure(ctx: AppContext, m: { id: string; attempts: number;
   }
 }
 
-export function statusCallbackUrl(ctx: AppContext, channel: Channel): string {
-  switch (channel) {
-    case 'SMS': return `${ctx.publicBaseUrl}/webhooks/twilio/status`;
-    case 'VOICE': return `${ctx.publicBaseUrl}/webhooks/twilio/voice/status`;
-    case 'EMAIL': return `${ctx.publicBaseUrl}/webhooks/sendgrid/events`;
-    case 'LETTER': return `${ctx.publicBaseUrl}/webhooks/lob`;
-  }
-}
-
 type LoadedMessage = {
   id: string; channel: Channel; toAddress: string | null; subject: string | null; body: string; html: string | null; pdfPath: string | null; contactPointId: string | null;
   conversation: { replyToken: string }; debtor: { fullName: string } | null;
@@ -360,13 +351,7 @@ async function buildPayload(ctx: AppContext, m: LoadedMessage): Promise<Outbound
       };
     }
     case 'VOICE':
-      return {
-        channel: 'VOICE',
-        to: m.toAddress,
-        answerUrl: `${ctx.publicBaseUrl}/webhooks/twilio/voice/answer/${m.id}`,
-        machineDetection: true,
-        ...(ctx.config.VOICE_RECORD_CALLS ? { recordingStatusCallback: `${ctx.publicBaseUrl}/webhooks/twilio/voice/recording` } : {}),
-      };
+      return { channel: 'VOICE', to: m.toAddress, machineDetection: true, record: ctx.config.VOICE_RECORD_CALLS };
     case 'LETTER': {
       const letter = (m.decision as { letter?: { mailType: 'usps_first_class' | 'usps_standard'; extraService: 'certified' | 'certified_return_receipt' | 'registered' | null } } | null)?.letter;
       const cp = m.contactPoint;

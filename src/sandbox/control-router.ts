@@ -4,17 +4,9 @@
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
+import { plugins } from '../../channels/registry.js';
 import type { Sandboxes } from './index.js';
 import type { SmtpMessage } from './smtp.js';
-
-const e164 = z.string().regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 phone number');
-
-const inboundSmsSchema = z.object({
-  from: e164,
-  to: e164,
-  body: z.string().max(1600),
-  mediaUrls: z.array(z.url()).max(10).optional(),
-});
 
 const inboundEmailSchema = z.object({
   from: z.string().min(3),
@@ -47,22 +39,14 @@ export function sandboxControlRouter(sandboxes: Sandboxes): Router {
   router.use(express.json({ limit: '1mb' }));
   const query = (req: Request, name: string) => (typeof req.query[name] === 'string' ? (req.query[name] as string) : undefined);
 
-  router.get('/twilio/messages', (req, res) => {
-    res.json(sandboxes.twilio.listMessages({ to: query(req, 'to') }));
-  });
-  router.get('/twilio/messages/:sid', (req, res) => {
-    const message = sandboxes.twilio.getMessage(req.params.sid);
-    if (!message) res.status(404).json({ error: `no message ${req.params.sid}` });
-    else res.json(message);
-  });
-  router.get('/twilio/calls', (req, res) => {
-    res.json(sandboxes.twilio.listCalls({ to: query(req, 'to') }));
-  });
-  router.get('/twilio/calls/:sid', (req, res) => {
-    const call = sandboxes.twilio.getCall(req.params.sid);
-    if (!call) res.status(404).json({ error: `no call ${req.params.sid}` });
-    else res.json(call);
-  });
+  // Each provider's own inspection and "act as the debtor" routes, under /<provider id>/.
+  for (const plugin of plugins) {
+    const sandbox = (sandboxes as unknown as Record<string, unknown>)[plugin.id];
+    if (!plugin.sandbox?.control || !sandbox) continue;
+    const sub = express.Router();
+    plugin.sandbox.control(sub, sandbox);
+    router.use(`/${plugin.id}`, sub);
+  }
   router.get('/sendgrid/messages', (req, res) => {
     res.json(sandboxes.sendgrid.listMessages({ to: query(req, 'to') }));
   });
@@ -81,17 +65,12 @@ export function sandboxControlRouter(sandboxes: Sandboxes): Router {
     const provider = query(req, 'provider');
     const state = query(req, 'state');
     const records = sandboxes.callbacks.list({
-      ...(provider === 'twilio' || provider === 'sendgrid' || provider === 'lob' ? { provider } : {}),
+      ...(provider && (plugins.some((p) => p.id === provider) || provider === 'sendgrid' || provider === 'lob') ? { provider } : {}),
       ...(state === 'pending' || state === 'delivered' || state === 'failed' ? { state } : {}),
     });
     res.json(records.map((r) => ({ ...r, body: typeof r.body === 'string' ? r.body : `<${r.body.length} bytes>` })));
   });
 
-  router.post('/twilio/inbound-sms', async (req, res) => {
-    const parsed = inboundSmsSchema.safeParse(req.body);
-    if (!parsed.success) return validationError(res, parsed.error);
-    res.json(await sandboxes.twilio.simulateInboundSms(parsed.data));
-  });
   router.post('/sendgrid/inbound-email', async (req, res) => {
     const parsed = inboundEmailSchema.safeParse(req.body);
     if (!parsed.success) return validationError(res, parsed.error);

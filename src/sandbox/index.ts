@@ -1,18 +1,18 @@
 /**
- * Starts the local provider sandboxes (Twilio, SendGrid, Lob, SMTP) on loopback
- * ports, wired to deliver their webhooks to the gateway, so the whole outreach
- * loop runs on one machine with no provider accounts.
+ * Starts the local provider sandboxes on loopback ports — every registered
+ * provider's (channels/<provider>/sandbox) — wired to deliver their webhooks
+ * to the gateway, so the whole outreach loop runs on one machine with no
+ * provider accounts.
  */
+import { plugins, type PluginSandboxMap, type RegisteredPlugin } from '../../channels/registry.js';
 import { CallbackDispatcher, type CallbackDispatcherOptions } from '../../channels/kit/callback-dispatcher.js';
 import { listenOnLoopback, type ListeningServer } from '../../channels/kit/http-server.js';
 import { LobSandbox } from './lob.js';
 import { SendGridSandbox } from './sendgrid.js';
 import { SmtpSandbox, sendDebtorReply, type DebtorReplyInput, type SmtpSandboxOptions } from './smtp.js';
-import { TwilioSandbox } from './twilio.js';
 
 export { CallbackDispatcher } from '../../channels/kit/callback-dispatcher.js';
 export type { CallbackRecord, CallbackRequest, CallbackAttempt, SandboxProvider } from '../../channels/kit/callback-dispatcher.js';
-export * from './twilio.js';
 export * from './sendgrid.js';
 export * from './lob.js';
 export * from './smtp.js';
@@ -20,23 +20,22 @@ export { sandboxControlRouter } from './control-router.js';
 
 /** Where on the gateway each provider's webhooks land. */
 export interface GatewayWebhookPaths {
-  twilioStatus: string;
-  twilioSms: string;
   sendgridEvents: string;
   sendgridInbound: string;
   lob: string;
 }
 
 export const DEFAULT_GATEWAY_PATHS: GatewayWebhookPaths = {
-  twilioStatus: '/webhooks/twilio/status',
-  twilioSms: '/webhooks/twilio/sms',
   sendgridEvents: '/webhooks/sendgrid/events',
   sendgridInbound: '/webhooks/sendgrid/inbound',
   lob: '/webhooks/lob',
 };
 
-export interface StartSandboxesOptions {
-  twilio: { accountSid: string; authToken: string; port?: number; messagingServiceNumber?: string; defaultOptOutHandling?: boolean };
+type SandboxOptionsOf<P extends RegisteredPlugin> = Parameters<NonNullable<P['sandbox']>['start']>[0];
+/** Each provider's sandbox options under its id; what is left out is generated. */
+export type PluginSandboxOptions = { [P in RegisteredPlugin as P['id']]?: SandboxOptionsOf<P> };
+
+export interface StartSandboxesOptions extends PluginSandboxOptions {
   sendgrid: { apiKey: string; webhookPrivateKeyPem?: string; port?: number; inboundParseAuth?: { username: string; password: string } };
   lob: { apiKey: string; webhookSecret: string; port?: number };
   smtp?: SmtpSandboxOptions;
@@ -55,8 +54,7 @@ export interface StartSandboxesOptions {
 
 export type ReplyAsDebtorInput = Omit<DebtorReplyInput, 'host' | 'port' | 'auth'>;
 
-export interface Sandboxes {
-  twilio: TwilioSandbox & { baseUrl: string; accountSid: string };
+export type Sandboxes = PluginSandboxMap & {
   sendgrid: SendGridSandbox & { baseUrl: string };
   lob: LobSandbox & { baseUrl: string };
   smtp: SmtpSandbox & { replyAsDebtor(input: ReplyAsDebtorInput): ReturnType<typeof sendDebtorReply> };
@@ -65,7 +63,7 @@ export interface Sandboxes {
   gatewayUrls: GatewayWebhookPaths;
   /** Waits for in-flight simulations and callbacks, then stops every server. */
   close(): Promise<void>;
-}
+};
 
 function validateBaseUrl(value: string): string {
   let url: URL;
@@ -85,16 +83,6 @@ export async function startSandboxes(options: StartSandboxesOptions): Promise<Sa
   const dispatcher = new CallbackDispatcher(options.callbackRetry);
   const callbackDelayMs = options.callbackDelayMs ?? 20;
 
-  const twilio = new TwilioSandbox({
-    accountSid: options.twilio.accountSid,
-    authToken: options.twilio.authToken,
-    dispatcher,
-    callbackDelayMs,
-    defaultStatusCallbackUrl: urls.twilioStatus,
-    inboundSmsUrl: urls.twilioSms,
-    ...(options.twilio.messagingServiceNumber ? { messagingServiceNumber: options.twilio.messagingServiceNumber } : {}),
-    ...(options.twilio.defaultOptOutHandling !== undefined ? { defaultOptOutHandling: options.twilio.defaultOptOutHandling } : {}),
-  });
   const sendgrid = new SendGridSandbox({
     apiKey: options.sendgrid.apiKey,
     dispatcher,
@@ -114,16 +102,21 @@ export async function startSandboxes(options: StartSandboxesOptions): Promise<Sa
   const smtp = new SmtpSandbox(options.smtp);
 
   const servers: ListeningServer[] = [];
+  const started: Record<string, { close(): Promise<void> }> = {};
+  const runtime = { gatewayBaseUrl: base, callbacks: dispatcher, callbackDelayMs, ...(options.gateway.inboundSmtp ? { inboundSmtp: options.gateway.inboundSmtp } : {}) };
   try {
-    servers.push(await listenOnLoopback(twilio.app, options.twilio.port ?? 0));
+    for (const plugin of plugins) {
+      if (!plugin.sandbox) continue;
+      started[plugin.id] = await plugin.sandbox.start((options as unknown as Record<string, object | undefined>)[plugin.id] ?? {}, runtime);
+    }
     servers.push(await listenOnLoopback(sendgrid.app, options.sendgrid.port ?? 0));
     servers.push(await listenOnLoopback(lob.app, options.lob.port ?? 0));
     await smtp.start();
   } catch (err) {
-    await Promise.all(servers.map((s) => s.close()));
+    await Promise.all([...servers.map((s) => s.close()), ...Object.values(started).map((s) => s.close())]);
     throw err;
   }
-  const [twilioServer, sendgridServer, lobServer] = servers as [ListeningServer, ListeningServer, ListeningServer];
+  const [sendgridServer, lobServer] = servers as [ListeningServer, ListeningServer];
 
   const replyAsDebtor = (input: ReplyAsDebtorInput) => {
     const target = options.gateway.inboundSmtp;
@@ -133,7 +126,7 @@ export async function startSandboxes(options: StartSandboxesOptions): Promise<Sa
 
   let closing: Promise<void> | null = null;
   return {
-    twilio: Object.assign(twilio, { baseUrl: twilioServer.baseUrl, accountSid: options.twilio.accountSid }),
+    ...(started as unknown as PluginSandboxMap),
     sendgrid: Object.assign(sendgrid, { baseUrl: sendgridServer.baseUrl }),
     lob: Object.assign(lob, { baseUrl: lobServer.baseUrl }),
     smtp: Object.assign(smtp, { replyAsDebtor }),
@@ -142,7 +135,7 @@ export async function startSandboxes(options: StartSandboxesOptions): Promise<Sa
     close: () => {
       closing ??= (async () => {
         await dispatcher.close();
-        await Promise.all([...servers.map((s) => s.close()), smtp.close()]);
+        await Promise.all([...servers.map((s) => s.close()), ...Object.values(started).map((s) => s.close()), smtp.close()]);
       })();
       return closing;
     },

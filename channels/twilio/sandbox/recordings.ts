@@ -11,10 +11,10 @@
 // auth, like Twilio. The audio itself is synthetic silence of the recorded
 // length: valid enough for a player, small enough for tests.
 import express, { type Request, type Response, type Router } from 'express';
-import { prefixedHexId } from '../../channels/kit/ids.js';
-import { sendTwilioWebhook, parseHttpMethod } from './twilio-webhook.js';
-import { TWILIO_API_VERSION, TwilioApiError, rfc2822, type TwilioParams } from './twilio-wire.js';
-import type { SandboxCall, TwilioRuntime } from './twilio-types.js';
+import { prefixedHexId } from '../../kit/ids.js';
+import { sendTwilioWebhook, parseHttpMethod } from './webhook.js';
+import { TWILIO_API_VERSION, TwilioApiError, rfc2822, type TwilioParams } from './wire.js';
+import type { SandboxCall, TwilioRuntime } from './types.js';
 
 export type RecordingSource = 'OutboundAPI' | 'RecordVerb';
 

@@ -1,6 +1,6 @@
-import type { CallbackRecord } from '../../channels/kit/callback-dispatcher.js';
-import type { TwilioRuntime } from './twilio-types.js';
-import { encodeForm, signTwilioWebhook, type TwilioParams } from './twilio-wire.js';
+import type { CallbackRecord } from '../../kit/callback-dispatcher.js';
+import type { TwilioRuntime } from './types.js';
+import { encodeForm, signTwilioWebhook, type TwilioParams } from './wire.js';
 
 /**
  * Sends one webhook the way Twilio does: POST form-encoded params, or GET with the

@@ -1,7 +1,7 @@
 // Twilio Programmable Messaging (SMS) and Voice (outbound calls) through the
 // official SDK. `baseUrl` points the SDK at the local Twilio sandbox.
 import twilio from 'twilio';
-import { ProviderError, type ChannelAdapter, type ContactPointEffect, type SmsPayload, type VoicePayload } from './types.js';
+import { ProviderError, type ChannelAdapter, type ContactPointEffect, type SmsPayload, type VoicePayload } from '../types.js';
 
 export interface TwilioOptions {
   accountSid: string;
@@ -10,6 +10,20 @@ export interface TwilioOptions {
   messagingServiceSid?: string;
   baseUrl?: string;
   timeoutMs?: number;
+}
+
+export interface TwilioSmsOptions extends TwilioOptions {
+  /** Where Twilio posts the message's status callbacks. */
+  statusCallbackUrl: string;
+}
+
+export interface TwilioVoiceOptions extends TwilioOptions {
+  /** Status callbacks of the call. */
+  statusCallbackUrl: string;
+  /** The TwiML Twilio fetches when the call connects, for our message id. */
+  answerUrl(messageId: string): string;
+  /** Where the finished recording is posted (calls are recorded when the payload asks). */
+  recordingStatusCallbackUrl: string;
 }
 
 // Twilio error codes that say something about the number itself.
@@ -35,19 +49,19 @@ export function toProviderError(err: unknown): ProviderError {
   return new ProviderError(e.message ?? 'Twilio request failed', 'twilio', code, transient, transient ? undefined : EFFECTS[Number(e.code)], status);
 }
 
-export function twilioSms(o: TwilioOptions): ChannelAdapter<SmsPayload> {
+export function twilioSms(o: TwilioSmsOptions): ChannelAdapter<SmsPayload> {
   const client = twilioClient(o);
   return {
     provider: 'twilio',
     channel: 'SMS',
-    async send({ payload, statusCallbackUrl }) {
+    async send({ payload }) {
       try {
         const msg = await client.messages.create({
           to: payload.to,
           body: payload.text,
           ...(o.messagingServiceSid ? { messagingServiceSid: o.messagingServiceSid } : { from: o.from! }),
           ...(payload.mediaUrls?.length ? { mediaUrl: payload.mediaUrls } : {}),
-          statusCallback: statusCallbackUrl,
+          statusCallback: o.statusCallbackUrl,
         });
         return { provider: 'twilio', providerMessageId: msg.sid, status: 'QUEUED', detail: { numSegments: msg.numSegments } };
       } catch (err) {
@@ -57,24 +71,24 @@ export function twilioSms(o: TwilioOptions): ChannelAdapter<SmsPayload> {
   };
 }
 
-export function twilioVoice(o: TwilioOptions): ChannelAdapter<VoicePayload> {
+export function twilioVoice(o: TwilioVoiceOptions): ChannelAdapter<VoicePayload> {
   const client = twilioClient(o);
   return {
     provider: 'twilio',
     channel: 'VOICE',
-    async send({ payload, statusCallbackUrl }) {
+    async send({ messageId, payload }) {
       try {
         const call = await client.calls.create({
           to: payload.to,
           from: o.from!,
-          url: payload.answerUrl,
+          url: o.answerUrl(messageId),
           method: 'POST',
-          statusCallback: statusCallbackUrl,
+          statusCallback: o.statusCallbackUrl,
           statusCallbackMethod: 'POST',
           statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
           ...(payload.machineDetection ? { machineDetection: 'DetectMessageEnd' } : {}),
-          ...(payload.recordingStatusCallback
-            ? { record: true, recordingStatusCallback: payload.recordingStatusCallback, recordingStatusCallbackMethod: 'POST', recordingStatusCallbackEvent: ['completed'] }
+          ...(payload.record
+            ? { record: true, recordingStatusCallback: o.recordingStatusCallbackUrl, recordingStatusCallbackMethod: 'POST', recordingStatusCallbackEvent: ['completed'] }
             : {}),
         });
         return { provider: 'twilio', providerMessageId: call.sid, status: 'QUEUED' };

@@ -5,8 +5,8 @@
  */
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { isValidPhoneNumber, parsePhoneNumber } from 'libphonenumber-js';
-import type { CallbackDispatcher } from '../../channels/kit/callback-dispatcher.js';
-import { prefixedHexId } from '../../channels/kit/ids.js';
+import type { CallbackDispatcher } from '../../kit/callback-dispatcher.js';
+import { prefixedHexId } from '../../kit/ids.js';
 import { parseTwiml } from './twiml.js';
 import type {
   CallScript,
@@ -15,10 +15,10 @@ import type {
   SmsOutcome,
   TwilioMessageStatus,
   TwilioRuntime,
-} from './twilio-types.js';
-import { simulateCall } from './twilio-voice.js';
-import { TwilioRecordings } from './twilio-recordings.js';
-import { parseHttpMethod, sendTwilioWebhook } from './twilio-webhook.js';
+} from './types.js';
+import { simulateCall } from './voice.js';
+import { TwilioRecordings } from './recordings.js';
+import { parseHttpMethod, sendTwilioWebhook } from './webhook.js';
 import {
   OPT_IN_KEYWORDS,
   OPT_OUT_KEYWORDS,
@@ -28,9 +28,9 @@ import {
   isE164,
   rfc2822,
   type TwilioParams,
-} from './twilio-wire.js';
+} from './wire.js';
 
-export type * from './twilio-types.js';
+export type * from './types.js';
 
 export interface TwilioSandboxOptions {
   accountSid: string;

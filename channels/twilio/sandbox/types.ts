@@ -1,5 +1,5 @@
-import type { CallbackDispatcher } from '../../channels/kit/callback-dispatcher.js';
-import type { TwilioParams } from './twilio-wire.js';
+import type { CallbackDispatcher } from '../../kit/callback-dispatcher.js';
+import type { TwilioParams } from './wire.js';
 
 export type TwilioMessageStatus =
   | 'accepted'

@@ -1,8 +1,8 @@
-import type { CallScript, PerformedVerb, SandboxCall, TwilioCallStatus, TwilioRuntime } from './twilio-types.js';
+import type { CallScript, PerformedVerb, SandboxCall, TwilioCallStatus, TwilioRuntime } from './types.js';
 import { parseTwiml, type TwimlVerb } from './twiml.js';
-import { sendTwilioWebhook, parseHttpMethod } from './twilio-webhook.js';
-import { TWILIO_API_VERSION, type TwilioParams } from './twilio-wire.js';
-import type { TwilioRecordings } from './twilio-recordings.js';
+import { sendTwilioWebhook, parseHttpMethod } from './webhook.js';
+import { TWILIO_API_VERSION, type TwilioParams } from './wire.js';
+import type { TwilioRecordings } from './recordings.js';
 
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -1,0 +1,126 @@
+// Every registered provider's webhooks, mounted at the paths the provider is
+// configured with: verify (before anything is stored; a refusal leaves no
+// trace but a log line), key by the provider's own id, store the raw event
+// (the 2xx waits only for that), then process it with the provider's parser
+// and the generic writer (provider-events.ts). The raw-event store, dedup and
+// retries (events-store.ts, intake.ts) are the same for every provider.
+import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
+import { plugins, type AnyPlugin } from '../../channels/registry.js';
+import { WebhookRefusal, type WebhookRequest, type WebhookRoute } from '../../channels/types.js';
+import type { AppContext } from '../context.js';
+import { HttpError } from '../http/errors.js';
+import { settingsOf } from '../providers.js';
+import { headersForStorage, registerProcessor, type RawInbound } from './events-store.js';
+import { intake, intakeStatus } from './intake.js';
+import { applyProviderEvents, statusUpdate } from './provider-events.js';
+
+/** A request as plugins see it: the signed URL (public base behind a proxy), the params, the raw bytes. */
+export function webhookRequest(ctx: AppContext, req: Request): WebhookRequest {
+  const routeParams = Object.fromEntries(Object.entries(req.params ?? {}).map(([k, v]) => [k, String(v)]));
+  const base = { url: ctx.publicBaseUrl + req.originalUrl, headers: req.headers, routeParams };
+  if (req.method === 'GET') {
+    const q = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
+    return {
+      ...base,
+      method: 'GET',
+      params: Object.fromEntries(new URLSearchParams(q)),
+      raw: Buffer.from(q),
+      json: undefined,
+    };
+  }
+  const body = req.body as unknown;
+  const isForm = req.is('application/x-www-form-urlencoded') === 'application/x-www-form-urlencoded';
+  const params =
+    isForm && body && typeof body === 'object' && !Buffer.isBuffer(body)
+      ? Object.fromEntries(
+          Object.entries(body as Record<string, unknown>).map(([k, v]) => [
+            k,
+            Array.isArray(v) ? String(v[0]) : String(v),
+          ]),
+        )
+      : {};
+  const raw = Buffer.isBuffer(body)
+    ? body
+    : (req.rawBody ?? (isForm ? Buffer.from(new URLSearchParams(params).toString()) : Buffer.alloc(0)));
+  return { ...base, method: 'POST', params, raw, json: Buffer.isBuffer(body) ? undefined : body };
+}
+
+/** A plugin's refusal as the gateway's HTTP error (400 naming the fields, 401, 403). */
+export function httpRefusal(err: unknown): unknown {
+  if (!(err instanceof WebhookRefusal)) return err;
+  if (err.status === 400) return new HttpError(400, 'invalid_request', err.message, err.fields);
+  return new HttpError(err.status, err.status === 401 ? 'unauthorized' : 'forbidden', err.message);
+}
+
+/** Express middleware running a plugin's verify(). */
+export function verifier(ctx: AppContext, plugin: AnyPlugin, verify: WebhookRoute<unknown>['verify']): RequestHandler {
+  return (req, res, next) => {
+    Promise.resolve(
+      verify(webhookRequest(ctx, req), settingsOf(ctx.providers, plugin.id), {
+        maxAgeSeconds: ctx.config.WEBHOOK_MAX_AGE_SECONDS,
+        now: Date.now(),
+      }),
+    )
+      .then(() => next())
+      .catch((err: unknown) => {
+        if (err instanceof WebhookRefusal && err.status !== 400)
+          req.log?.warn({ path: req.path, provider: plugin.id }, `${plugin.name} webhook refused: ${err.message}`);
+        if (err instanceof WebhookRefusal) for (const [k, v] of Object.entries(err.headers ?? {})) res.setHeader(k, v);
+        next(httpRefusal(err));
+      });
+  };
+}
+
+function mountRoute(app: Express, ctx: AppContext, plugin: AnyPlugin, route: WebhookRoute<unknown>): void {
+  const settings = () => settingsOf(ctx.providers, plugin.id);
+  // Raw routes are authenticated before a (possibly 30 MB) body is read.
+  const readRaw =
+    route.body === 'raw' ? [express.raw({ type: () => true, limit: ctx.config.INBOUND_EMAIL_MAX_BYTES })] : [];
+  const handler = async (req: Request, res: Response) => {
+    const wreq = webhookRequest(ctx, req);
+    let dedupeKey: string;
+    try {
+      dedupeKey = await route.accept(wreq, settings());
+    } catch (err) {
+      throw httpRefusal(err);
+    }
+    const stored: RawInbound = {
+      provider: plugin.id,
+      kind: route.kind,
+      dedupeKey,
+      headers: headersForStorage(req.headers),
+      body: wreq.raw,
+    };
+    const update = route.onArrival?.(wreq);
+    if (update) await intakeStatus(ctx, stored, { ...statusUpdate(ctx, plugin, update), ref: update.ref });
+    else await intake(ctx, stored);
+    const r = route.respond ?? { status: 204 };
+    if (r.contentType) res.type(r.contentType);
+    if (r.body === undefined) res.status(r.status).end();
+    else if (typeof r.body === 'string') res.status(r.status).send(r.body);
+    else res.status(r.status).json(r.body);
+  };
+  for (const path of route.paths) {
+    for (const method of route.methods) {
+      if (method === 'GET') app.get(path, verifier(ctx, plugin, route.verify), ...readRaw, handler);
+      else app.post(path, verifier(ctx, plugin, route.verify), ...readRaw, handler);
+    }
+  }
+}
+
+export function providerWebhookRoutes(app: Express, ctx: AppContext): void {
+  for (const plugin of plugins) for (const route of plugin.webhooks ?? []) mountRoute(app, ctx, plugin, route);
+}
+
+// Every provider's stored events are parsed by the provider and applied here.
+for (const plugin of plugins) {
+  for (const route of plugin.webhooks ?? []) {
+    registerProcessor(plugin.id, route.kind, async (ctx, event) => {
+      const events = await route.parse(
+        { kind: event.kind, headers: event.headers as Record<string, unknown>, body: Buffer.from(event.body) },
+        settingsOf(ctx.providers, plugin.id),
+      );
+      return applyProviderEvents(ctx, plugin, events, event, route.batch ?? false);
+    });
+  }
+}
