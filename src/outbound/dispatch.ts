@@ -18,10 +18,9 @@ import { loadSnapshot } from './snapshot.js';
 import { MESSAGE_COLUMNS } from '../conversations/message-write.js';
 import type { Message, Prisma } from '../generated/prisma/client.js';
 import { applyContactPointEffect } from './effects.js';
-import { unsubscribeUrl } from '../inbound/consent.js';
+import { unsubscribeUrl } from '../messaging/consent.js';
 import { letterPdfUrl } from './files.js';
-import { notifyProviderId } from '../inbound/events-store.js';
-import { applyStatus } from '../inbound/status.js';
+import { applyStatus } from '../messaging/status.js';
 import type { Channel } from '../generated/prisma/enums.js';
 
 export const DISPATCH_JOB = 'dispatch-message';
@@ -276,8 +275,6 @@ async function sendClaimed(ctx: AppContext, adapters: ChannelAdapters, claimed: 
       accepted: { provider: result.provider, providerMessageId: result.providerMessageId },
     }),
   );
-  // A status callback that overtook this send is waiting for the id: wake it now, not after a retry delay.
-  if (result.providerMessageId) notifyProviderId(result.providerMessageId);
   ctx.log.info({ messageId: m.id, channel: m.channel, provider: result.provider, providerMessageId: result.providerMessageId }, 'message handed to provider');
 }
 
