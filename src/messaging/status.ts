@@ -1,14 +1,19 @@
-// Delivery status of our outbound messages: the one place a message's status
-// changes, whether dispatch records the provider's acceptance or a provider
-// callback reports progress. Both directions use it (dispatch in src/outbound,
-// webhooks in src/inbound), so it sits below both. Every change is kept as a
-// MessageStatusEvent (idempotent by the provider's event id); the message's
-// own status only moves forward, so a late "sent" never overwrites
-// "delivered", and the first final outcome stays.
+// Status of our outbound messages: the one place a message's status changes.
+// Two kinds of change, each with its one rule:
+//   - progress the provider reports (applyStatus: dispatch recording the
+//     acceptance, status callbacks): kept as a MessageStatusEvent (idempotent
+//     by the provider's event id), and the status only moves forward (RANK),
+//     so a late "sent" never overwrites "delivered" and the first final
+//     outcome stays;
+//   - the gateway's own steps before and around the provider (moveStatus:
+//     claim, defer, retry, refusal, cancellation, failure), each allowed only
+//     from the states GATEWAY_STEPS lists (a retry goes back from SENDING).
+// Both directions use it (dispatch in src/outbound, webhooks in src/inbound),
+// so it sits below both.
 import type { AppContext } from '../context.js';
 import { Prisma, type Message } from '../generated/prisma/client.js';
 import type { MessageStatus } from '../generated/prisma/enums.js';
-import { appendCtes, appendEvent, SELECT_APPENDED, timelineEvent, type AppendedRow } from '../conversations/thread.js';
+import { appendCtes, appendEvent, SELECT_APPENDED, timelineEvent, type AppendedRow, type TimelineEvent } from '../conversations/thread.js';
 import { intakePool, sqlPool, statement } from '../db/client.js';
 import { MESSAGE_COLUMNS } from '../conversations/message-write.js';
 import { finishOutcome, inThread, newOutcome, type Tx, type TxOutcome } from './thread-writer.js';
@@ -52,6 +57,53 @@ const RANK: Record<MessageStatus, number> = {
 
 export function advances(current: MessageStatus, next: MessageStatus): boolean {
   return RANK[next] > RANK[current];
+}
+
+/**
+ * The gateway's own steps and the states each may leave. A step from any
+ * other state does nothing: the message was claimed, sent, cancelled or
+ * reconciled by someone else first.
+ */
+export const GATEWAY_STEPS = {
+  /** Claimed for its provider (counts an attempt). */
+  SENDING: ['PENDING', 'SCHEDULED'],
+  /** Deferred by the re-check at send time. */
+  SCHEDULED: ['PENDING', 'SCHEDULED'],
+  /** A transient provider fault: sent again later. */
+  PENDING: ['SENDING'],
+  /** Refused at send time, or withdrawn before its provider had it (payment, pause, cancellation). */
+  CANCELLED: ['PENDING', 'SCHEDULED'],
+  /** A permanent provider fault, or transient ones until the attempts ran out. */
+  FAILED: ['SENDING'],
+} as const satisfies Partial<Record<MessageStatus, readonly MessageStatus[]>>;
+
+export type GatewayStep = keyof typeof GATEWAY_STEPS;
+
+export interface StatusStep {
+  id: string;
+  to: GatewayStep;
+  /** The other fields written with the status (scheduled time, error, attempts, decision …). */
+  data?: Omit<Prisma.MessageUpdateManyMutationInput, 'status'>;
+  /** The history row (MessageStatusEvent); false: none (the claim, on every send). */
+  history?: false | { errorCode?: string; detail: Record<string, unknown> };
+  /** The thread's message.status event, beyond messageId and status; omitted: none. */
+  timeline?: { conversationId: string; payload: Record<string, unknown> };
+}
+
+/** Takes one gateway step inside the caller's transaction; `event` is for the caller to publish after commit. */
+export async function moveStatus(tx: Prisma.TransactionClient, step: StatusStep): Promise<{ moved: boolean; event: TimelineEvent | null }> {
+  const from: readonly MessageStatus[] = GATEWAY_STEPS[step.to];
+  const r = await tx.message.updateMany({ where: { id: step.id, status: { in: [...from] } }, data: { ...step.data, status: step.to } });
+  if (r.count === 0) return { moved: false, event: null };
+  if (step.history) {
+    await tx.messageStatusEvent.create({
+      data: { messageId: step.id, status: step.to, ...(step.history.errorCode ? { errorCode: step.history.errorCode } : {}), detail: step.history.detail as Prisma.InputJsonValue },
+    });
+  }
+  const event = step.timeline
+    ? await appendEvent(tx, step.timeline.conversationId, 'message.status', { messageId: step.id, status: step.to, ...step.timeline.payload }, { touch: false })
+    : null;
+  return { moved: true, event };
 }
 
 /** RANK as a SQL expression over a MessageStatus expression (the same table, so SQL and code agree). */
