@@ -299,6 +299,15 @@ export interface CallFlow<S> {
   render(steps: CallStep[]): { contentType: string; body: string };
 }
 
+/** One host a provider serves media from; the gateway fetches nothing else (SSRF-safe fetch, src/net). */
+export interface MediaHost {
+  host: string | RegExp;
+  /** Only URLs whose path starts with this (one bucket of a shared storage host). */
+  pathPrefix?: string;
+  /** Whether the provider's credentials go to this host. */
+  credentials: boolean;
+}
+
 // ── Admin view ──
 
 export interface WebhookTarget {
@@ -366,8 +375,12 @@ export interface ProviderPlugin<Id extends string = string, S extends BaseSettin
   configured?(env: Record<string, unknown>): boolean;
   /** Variables whose values are secrets: never printed in a config error. */
   secretEnv?: readonly string[];
-  /** Headers a media URL of its inbound messages needs (e.g. basic auth). */
-  mediaHeaders?(settings: S): Record<string, string>;
+  /** Where its inbound media (MMS, recordings) may be fetched from, and with which credentials. */
+  media?: {
+    hosts: readonly MediaHost[];
+    /** The Authorization header value for hosts with `credentials: true`. */
+    authorization?(settings: S): string;
+  };
   /** Header names (lower case) that carry its signatures: never logged. */
   redactHeaders?: readonly string[];
   /** Its number for SMS/voice (the sandbox's "to", the voicemail's callback number). */

@@ -36,6 +36,8 @@ export const telnyx = definePlugin<
     }),
   }),
   webhooks: telnyxWebhooks,
+  // Inbound MMS media: links on Telnyx's own hosts, public (no credentials); INBOUND_MEDIA_ORIGINS adds a proxy.
+  media: { hosts: [{ host: /^[a-z0-9-]+(\.[a-z0-9-]+)*\.telnyx\.com$/, credentials: false }] },
   redactHeaders: [SIGNATURE_HEADER],
   sender: (s) => s.from,
   view: (s, v) => ({

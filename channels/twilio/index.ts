@@ -5,6 +5,7 @@ import { definePlugin } from '../types.js';
 import { twilioSms, twilioVoice } from './adapters.js';
 import { twilioCallFlow } from './call-flow.js';
 import { twilioConfigured, twilioEnv, twilioSettings, type TwilioSettings } from './config.js';
+import { TWILIO_MEDIA_HOSTS } from './media-hosts.js';
 import {
   startTwilioSandbox,
   twilioControlRoutes,
@@ -47,8 +48,8 @@ export const twilio = definePlugin<
   },
   webhooks: twilioWebhooks,
   callFlow: twilioCallFlow,
-  // Media and recordings are served behind the account's basic auth.
-  mediaHeaders: (s) => ({ authorization: `Basic ${Buffer.from(`${s.accountSid}:${s.authToken}`).toString('base64')}` }),
+  // Media and recordings are served behind the account's basic auth, on the API hosts only.
+  media: { hosts: TWILIO_MEDIA_HOSTS, authorization: (s) => `Basic ${Buffer.from(`${s.accountSid}:${s.authToken}`).toString('base64')}` },
   redactHeaders: ['x-twilio-signature'],
   sender: (s) => s.from,
   view: (s, v) => ({

@@ -8,6 +8,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { AppContext } from '../context.js';
+import { BlockedTargetError, guardedFetch, ResponseTooLargeError, systemResolve, type FetchPolicy, type GuardedResponse } from '../net/guarded-fetch.js';
+import { mediaPolicy, parseOrigins, type MediaHostRule } from '../net/media-policy.js';
 
 export interface StoredAttachment {
   filename: string;
@@ -67,15 +69,54 @@ export class TransientFetchError extends Error {}
 /** Raised for a fetch the provider refused (4xx) when the caller wants to retry rather than skip. */
 export class FetchRefusedError extends Error {}
 
+const MEDIA_TIMEOUT_MS = 30_000;
+const MEDIA_MAX_REDIRECTS = 5;
+
+/** Whose media a URL is: a provider's declared media hosts and credentials (channels/<provider>: media). */
+export interface MediaFetchSource {
+  id: string;
+  name: string;
+  hosts: readonly MediaHostRule[];
+  /** The Authorization header for its credentialed hosts (and its sandbox). */
+  authorization: () => string;
+  /** The provider's sandbox origin while it runs in sandbox mode (on loopback), else null. */
+  sandboxOrigin: () => string | null;
+}
+
+// One policy per running gateway and provider (its agent keeps the connections it checked).
+const policies = new WeakMap<AppContext, Map<string, FetchPolicy>>();
+function providerMediaPolicy(ctx: AppContext, source: MediaFetchSource): FetchPolicy {
+  const byProvider = policies.get(ctx) ?? new Map<string, FetchPolicy>();
+  policies.set(ctx, byProvider);
+  let p = byProvider.get(source.id);
+  if (!p) {
+    const configured = parseOrigins(ctx.config.INBOUND_MEDIA_ORIGINS);
+    p = mediaPolicy({
+      provider: source.name,
+      hosts: source.hosts,
+      // The sandbox stands in for the provider only while the provider runs in sandbox mode.
+      trustedOrigins: () => {
+        const sandbox = source.sandboxOrigin();
+        return [...configured, ...(sandbox ? [sandbox] : [])];
+      },
+      authorization: source.authorization,
+      resolve: (hostname) => (ctx.resolve ?? systemResolve)(hostname),
+    });
+    byProvider.set(source.id, p);
+  }
+  return p;
+}
+
 /**
- * Fetches one provider media URL with the headers its provider asks for
- * (e.g. basic auth; fetch drops the Authorization header when the provider
- * redirects to its storage host), bounded by the size limit while streaming.
- * A refusal (4xx) skips the file, or with `onRefusal: 'throw'` raises
- * FetchRefusedError (a recording must not be lost to a momentary 404 while
- * the provider finishes it).
+ * Fetches one provider media URL through the SSRF-safe fetch (src/net): only
+ * the provider's media hosts (its sandbox's in sandbox mode), its credentials
+ * only to the hosts it declares for them, every redirect checked the same
+ * way, size and time bounded. A refused host or an oversize file is skipped
+ * with the reason. A refusal (4xx) skips the file, or with `onRefusal:
+ * 'throw'` raises FetchRefusedError (a recording must not be lost to a
+ * momentary 404 while the provider finishes it).
  */
-export async function fetchProviderMedia(ctx: AppContext, url: string, declaredType: string | undefined, filename: string, opts: { onRefusal?: 'skip' | 'throw'; headers?: Record<string, string> } = {}): Promise<AttachmentOutcome> {
+export async function fetchProviderMedia(ctx: AppContext, source: MediaFetchSource, url: string, declaredType: string | undefined, filename: string, opts: { onRefusal?: 'skip' | 'throw' } = {}): Promise<AttachmentOutcome> {
   const contentTypeHint = baseContentType(declaredType);
   if (declaredType && !contentTypeAllowed(ctx, contentTypeHint)) return { skipped: { filename, contentType: contentTypeHint, reason: `content type ${contentTypeHint} not allowed` } };
   let u: URL;
@@ -85,35 +126,19 @@ export async function fetchProviderMedia(ctx: AppContext, url: string, declaredT
     return { skipped: { filename, contentType: contentTypeHint, reason: 'media URL is not a URL' } };
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') return { skipped: { filename, contentType: contentTypeHint, reason: 'media URL is not http(s)' } };
-  let res: Response;
+  let res: GuardedResponse;
   try {
-    res = await fetch(u, { headers: opts.headers ?? {}, redirect: 'follow', signal: AbortSignal.timeout(30_000) });
+    res = await guardedFetch(u, { policy: providerMediaPolicy(ctx, source), timeoutMs: MEDIA_TIMEOUT_MS, maxBytes: ctx.config.ATTACHMENT_MAX_BYTES, maxRedirects: MEDIA_MAX_REDIRECTS });
   } catch (err) {
+    if (err instanceof BlockedTargetError) return { skipped: { filename, contentType: contentTypeHint, reason: `media URL refused: ${err.message}` } };
+    if (err instanceof ResponseTooLargeError) return { skipped: { filename, contentType: contentTypeHint, size: err.size, reason: `larger than ${ctx.config.ATTACHMENT_MAX_BYTES} bytes` } };
     throw new TransientFetchError(`media fetch failed: ${(err as Error).message}`);
   }
   if (res.status >= 500 || res.status === 429) throw new TransientFetchError(`media fetch answered ${res.status}`);
-  if (!res.ok) {
-    await res.body?.cancel().catch(() => undefined);
+  if (res.status < 200 || res.status >= 300) {
     if (opts.onRefusal === 'throw') throw new FetchRefusedError(`media fetch answered ${res.status}`);
     return { skipped: { filename, contentType: contentTypeHint, reason: `media fetch answered ${res.status}` } };
   }
-  const contentType = baseContentType(res.headers.get('content-type') ?? declaredType);
-  const declaredLength = Number(res.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(declaredLength) && declaredLength > ctx.config.ATTACHMENT_MAX_BYTES) {
-    await res.body?.cancel();
-    return { skipped: { filename, contentType, size: declaredLength, reason: `larger than ${ctx.config.ATTACHMENT_MAX_BYTES} bytes` } };
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  if (res.body) {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      size += chunk.length;
-      if (size > ctx.config.ATTACHMENT_MAX_BYTES) {
-        await res.body.cancel().catch(() => undefined);
-        return { skipped: { filename, contentType, size, reason: `larger than ${ctx.config.ATTACHMENT_MAX_BYTES} bytes` } };
-      }
-      chunks.push(Buffer.from(chunk));
-    }
-  }
-  return storeAttachmentBytes(ctx, { filename, contentType, content: Buffer.concat(chunks) });
+  const contentType = baseContentType(res.headers['content-type'] || declaredType);
+  return storeAttachmentBytes(ctx, { filename, contentType, content: res.body });
 }

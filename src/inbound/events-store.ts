@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import { intakePool, statement } from '../db/client.js';
 import type { InboundEvent } from '../generated/prisma/client.js';
+import { MessageNotFound, onProviderIdRecorded } from '../messaging/status.js';
 
 export interface RawInbound {
   /** A registered provider's id (channels/registry.ts), or the gateway's own mail listener's. */
@@ -28,18 +29,6 @@ export interface ProcessResult {
 }
 
 export type Processor = (ctx: AppContext, event: InboundEvent) => Promise<ProcessResult | void>;
-
-/** A referenced message is not (yet) known: the callback may have overtaken the send. Retried, then given up. */
-export class MessageNotFound extends Error {
-  /** `providerMessageId`: the provider's id the event waits for; set when known, so recording it wakes the event at once. */
-  constructor(
-    what: string,
-    readonly providerMessageId?: string,
-  ) {
-    super(`no message matches ${what}`);
-    this.name = 'MessageNotFound';
-  }
-}
 
 /** After this long, an event that still references an unknown message is set aside as IGNORED. */
 const NOT_FOUND_GIVE_UP_MS = 15 * 60_000;
@@ -259,9 +248,10 @@ function awaitMessage(ctx: AppContext, id: string, providerMessageId: string | u
 
 /**
  * Called once a provider's message id is committed (dispatch recorded the
- * send): events in this process that were waiting for it run again now.
+ * send, src/messaging/status.ts): events in this process that were waiting
+ * for it run again now.
  */
-export function notifyProviderId(providerMessageId: string): void {
+function notifyProviderId(providerMessageId: string): void {
   const ids = waitingByProviderId.get(providerMessageId);
   if (!ids) return;
   for (const id of [...ids]) {
@@ -273,6 +263,8 @@ export function notifyProviderId(providerMessageId: string): void {
     w.timer.unref();
   }
 }
+
+onProviderIdRecorded(notifyProviderId);
 
 /** Drops the in-process retry timers (shutdown); the rows stay FAILED with a due time, so the sweep takes them later. */
 export function forgetWaitingEvents(): void {

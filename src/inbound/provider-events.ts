@@ -15,23 +15,35 @@ import {
   fetchProviderMedia,
   safeFilename,
   TransientFetchError,
+  type MediaFetchSource,
   type SkippedAttachment,
   type StoredAttachment,
 } from './attachments.js';
 import { smsKeyword } from './classifier.js';
-import { changeConsent, sameAddressContactPoints } from './consent.js';
+import { changeConsent, sameAddressContactPoints } from '../messaging/consent.js';
 import { landInboundParse } from './email.js';
-import { MessageNotFound, type ProcessResult } from './events-store.js';
+import type { ProcessResult } from './events-store.js';
 import { matchPhone, normalizePhone } from './matching.js';
 import { findExistingInbound, recordInboundMessage } from './messages.js';
-import { applyStatus, type StatusUpdate } from './status.js';
-import { addFlags, type Tx, type TxOutcome } from './thread-writer.js';
+import { applyStatus, MessageNotFound, type StatusUpdate } from '../messaging/status.js';
+import { addFlags, type Tx, type TxOutcome } from '../messaging/thread-writer.js';
 
 /** Media fetches that fail transiently are retried this many times before the message lands without them. */
 const MEDIA_FETCH_ATTEMPTS = 3;
 
-function mediaHeaders(ctx: AppContext, plugin: AnyPlugin): Record<string, string> {
-  return plugin.mediaHeaders?.(settingsOf(ctx.providers, plugin.id)) ?? {};
+/** The provider's media hosts and credentials, for the SSRF-safe fetch. */
+function mediaSource(ctx: AppContext, plugin: AnyPlugin): MediaFetchSource {
+  const settings = () => settingsOf(ctx.providers, plugin.id);
+  return {
+    id: plugin.id,
+    name: plugin.name,
+    hosts: plugin.media?.hosts ?? [],
+    authorization: () => plugin.media?.authorization?.(settings()) ?? '',
+    sandboxOrigin: () => {
+      const sandbox = (ctx.sandboxes as Record<string, { baseUrl?: string }> | null | undefined)?.[plugin.id];
+      return settings().mode === 'sandbox' && sandbox?.baseUrl ? new URL(sandbox.baseUrl).origin : null;
+    },
+  };
 }
 
 function extensionFor(contentType: string | undefined): string {
@@ -73,7 +85,7 @@ async function landMessage(
       continue;
     }
     try {
-      const r = await fetchProviderMedia(ctx, item.url, declared, filename, { headers: mediaHeaders(ctx, plugin) });
+      const r = await fetchProviderMedia(ctx, mediaSource(ctx, plugin), item.url, declared, filename);
       if ('stored' in r) attachments.push(r.stored);
       else skipped.push(r.skipped);
     } catch (err) {
@@ -210,10 +222,7 @@ async function applyWithAttachment(
   if (providerMessageId && !(await ctx.db.message.findFirst({ where: { providerMessageId }, select: { id: true } })))
     throw new MessageNotFound(`${plugin.name} message ${providerMessageId}`);
   const a = r.attach;
-  const f = await fetchProviderMedia(ctx, a.url, a.contentType, safeFilename(a.filename, 'attachment'), {
-    onRefusal: 'throw',
-    headers: mediaHeaders(ctx, plugin),
-  });
+  const f = await fetchProviderMedia(ctx, mediaSource(ctx, plugin), a.url, a.contentType, safeFilename(a.filename, 'attachment'), { onRefusal: 'throw' });
   const stored = 'stored' in f ? f.stored : null;
   const notStored = 'skipped' in f ? { notStored: f.skipped.reason } : {};
   const callOutcome = r.callOutcome

@@ -9,8 +9,8 @@ import type { AppContext } from '../context.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { ContactPointEffect } from '../../channels/types.js';
 import { appendEvent, type TimelineEvent } from '../conversations/thread.js';
-import { changeConsent, sameAddressContactPoints } from '../inbound/consent.js';
-import { newOutcome } from '../inbound/thread-writer.js';
+import { changeConsent, sameAddressContactPoints } from '../messaging/consent.js';
+import { newOutcome } from '../messaging/thread-writer.js';
 
 type Tx = Prisma.TransactionClient;
 
