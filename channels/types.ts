@@ -185,6 +185,12 @@ export class WebhookRefusal extends Error {
   }
 }
 
+/** What the gateway offers a plugin's accept(). */
+export interface AcceptKit {
+  /** The key of an email posted as an Inbound Parse style multipart form: its Message-ID, else a hash (the same email by any route, the same key). */
+  emailFormKey(raw: Buffer, contentType: string): Promise<string>;
+}
+
 export interface VerifyOptions {
   /** WEBHOOK_MAX_AGE_SECONDS: signed timestamps older than this are replays. */
   maxAgeSeconds: number;
@@ -257,7 +263,9 @@ export type ProviderEvent =
   | { type: 'message'; message: InboundMessageReport }
   | { type: 'status'; status: StatusReport }
   | { type: 'email'; raw: Buffer; contentType: string }
-  | { type: 'ignored'; reason: string };
+  | { type: 'ignored'; reason: string }
+  /** Unusable as it stands (an event without its id): counted as a failure, so the webhook is retried and visible. */
+  | { type: 'invalid'; reason: string };
 
 export interface WebhookRoute<S> {
   /** Stored as inbound_events.kind. */
@@ -269,7 +277,7 @@ export interface WebhookRoute<S> {
   body: 'parsed' | 'raw';
   verify(req: WebhookRequest, settings: S, o: VerifyOptions): void | Promise<void>;
   /** The dedupe key (the provider's own id), or a WebhookRefusal(400). */
-  accept(req: WebhookRequest, settings: S): string | Promise<string>;
+  accept(req: WebhookRequest, settings: S, kit: AcceptKit): string | Promise<string>;
   /** A batch of events (SendGrid's Event Webhook): applied one by one, even when it holds one. */
   batch?: boolean;
   /** The answer once stored; default 204. */
@@ -381,6 +389,8 @@ export interface ProviderPlugin<Id extends string = string, S extends BaseSettin
     /** The Authorization header value for hosts with `credentials: true`. */
     authorization?(settings: S): string;
   };
+  /** Path prefixes whose last segment is a secret (a webhook token in the URL): logged as `<prefix>[redacted]`. */
+  secretPaths?: readonly string[];
   /** Header names (lower case) that carry its signatures: never logged. */
   redactHeaders?: readonly string[];
   /** Its number for SMS/voice (the sandbox's "to", the voicemail's callback number). */

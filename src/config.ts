@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { parseChannelRates, ThrottleConfigError } from './campaigns/rates.js';
 import { TargetAllowList } from './net/addresses.js';
-import { plugins, providerEnv } from '../channels/registry.js';
+import { plugins, pluginsFor, providerEnv } from '../channels/registry.js';
 import { parseCountryPreference, parseProviderList, RoutingConfigError } from './provider-routing.js';
 
 const bool = z
@@ -126,16 +126,10 @@ export const envSchema = z.object({
     .superRefine((v, issue) => routingIssue(issue, () => parseProviderList('SMS', v))),
   SMS_PROVIDER_BY_COUNTRY: z.string().optional(),
   AGENT_PHONE_NUMBER: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number').optional(),
-  SENDGRID_API_KEY: z.string().min(10).optional(),
-  SENDGRID_WEBHOOK_PUBLIC_KEY: z.string().min(40).optional(),
-  SMTP_URL: z
-    .string()
-    .refine((v) => /^smtps?:\/\//.test(v), 'must be an smtp:// or smtps:// URL')
-    .optional(),
-  EMAIL_PROVIDER: z.enum(['sendgrid', 'smtp', 'auto']).default('auto'),
+  // Which email provider sends: auto picks the first whose credentials are set (registry order), else the first.
+  EMAIL_PROVIDER: z.enum(['auto', ...pluginsFor('EMAIL').map((p) => p.id)] as [string, ...string[]]).default('auto'),
   EMAIL_FROM: z.string().email('must be an email address').default('collections@example.com'),
   INBOUND_EMAIL_DOMAIN: z.string().min(3).default('inbound.example.com'),
-  SENDGRID_INBOUND_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   LOB_API_KEY: z.string().min(10).optional(),
   LOB_WEBHOOK_SECRET: z.string().min(10).optional(),
   // Inbound (src/inbound): SMTP listener for replies by MX, attachment limits, retry policy.
@@ -226,5 +220,5 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Env {
 const providerSecrets = new Set(plugins.flatMap((p) => p.secretEnv ?? []));
 
 export function isSecret(name: string): boolean {
-  return /TOKEN|KEY|SECRET|PASSWORD|DATABASE_URL|MONGODB_URL|SMTP_URL/.test(name) || providerSecrets.has(name);
+  return /TOKEN|KEY|SECRET|PASSWORD|DATABASE_URL|MONGODB_URL/.test(name) || providerSecrets.has(name);
 }

@@ -6,11 +6,11 @@ import { plugins } from '../channels/registry.js';
 export type { Logger };
 
 /**
- * Paths whose last part is itself a secret: the SendGrid Inbound Parse token
- * (SENDGRID_INBOUND_SECRET), the signed unsubscribe token. Logged as
+ * Paths whose last part is itself a secret: a provider's webhook token
+ * (channels/<provider>: secretPaths), the signed unsubscribe token. Logged as
  * `<prefix>[redacted]`.
  */
-export const SECRET_PATH_PREFIXES = ['/webhooks/sendgrid/inbound/', '/unsubscribe/'];
+export const SECRET_PATH_PREFIXES = [...plugins.flatMap((p) => p.secretPaths ?? []), '/unsubscribe/'];
 
 /** Query parameters whose values are credentials or signatures (letter links' sig, tokens, keys). */
 const SECRET_QUERY = /token|sig|secret|key|pass|auth|code|session|csrf|jwt/i;
@@ -60,7 +60,6 @@ export const redactPaths = [
   // Every provider's signature headers (channels/<provider>: redactHeaders).
   ...plugins.flatMap((p) => (p.redactHeaders ?? []).map((h) => `req.headers["${h}"]`)),
   'req.headers["lob-signature"]',
-  'req.headers["x-twilio-email-event-webhook-signature"]',
   'res.headers["set-cookie"]',
   '*.password',
   '*.passwordHash',

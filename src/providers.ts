@@ -4,7 +4,7 @@
 // Sandboxes read the same secrets as the real provider (TWILIO_AUTH_TOKEN,
 // LOB_WEBHOOK_SECRET, …) so webhooks are signed and verified the same way;
 // unset secrets are generated for this process.
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { pluginById, pluginsFor, plugins, type PluginSettingsMap } from '../channels/registry.js';
 import type { BaseSettings, ChannelName, Mode } from '../channels/types.js';
 import type { Env } from './config.js';
@@ -19,16 +19,21 @@ export interface ChannelRouting {
 }
 
 export type ProviderSettings = PluginSettingsMap & {
-  email: { mode: Mode; provider: 'sendgrid' | 'smtp'; from: string; inboundDomain: string };
-  sendgrid: { apiKey: string; webhookPublicKey: string; /** sandbox only */ webhookPrivateKeyPem?: string };
-  smtp: { url?: string };
+  /** The email provider in use (its id and mode), and the addresses emails go from and replies come back to. */
+  email: { mode: Mode; provider: string; from: string; inboundDomain: string };
   lob: { mode: Mode; apiKey: string; webhookSecret: string };
-  /** Shared secret SendGrid Inbound Parse must present (basic-auth password or path token). */
-  inboundParseSecret: string;
   routing: Record<ChannelName, ChannelRouting>;
 };
 
 const hex = (n: number) => randomBytes(n).toString('hex');
+
+/** EMAIL_PROVIDER, or with auto the first email provider whose credentials are set, else the first. */
+function emailProvider(env: Env): string {
+  const candidates = pluginsFor('EMAIL');
+  if (env.EMAIL_PROVIDER !== 'auto') return env.EMAIL_PROVIDER;
+  const e = env as unknown as Record<string, unknown>;
+  return (candidates.find((p) => p.configured?.(e)) ?? candidates[0]!).id;
+}
 
 export function resolveProviders(env: Env): ProviderSettings {
   const forced = env.PROVIDERS;
@@ -37,26 +42,14 @@ export function resolveProviders(env: Env): ProviderSettings {
     if (forced === 'live' && !hasCredentials) throw new Error(`PROVIDERS=live but ${name} credentials are not set`);
     return hasCredentials ? 'live' : 'sandbox';
   };
-
-  const emailProvider: 'sendgrid' | 'smtp' =
-    env.EMAIL_PROVIDER === 'sendgrid' ? 'sendgrid' : env.EMAIL_PROVIDER === 'smtp' ? 'smtp' : env.SENDGRID_API_KEY ? 'sendgrid' : env.SMTP_URL ? 'smtp' : 'sendgrid';
-  const emailMode = live(emailProvider === 'sendgrid' ? Boolean(env.SENDGRID_API_KEY) : Boolean(env.SMTP_URL), emailProvider === 'sendgrid' ? 'SendGrid (SENDGRID_API_KEY)' : 'SMTP (SMTP_URL)');
   const lobMode = live(Boolean(env.LOB_API_KEY), 'Lob (LOB_API_KEY)');
 
-  let webhookPublicKey = env.SENDGRID_WEBHOOK_PUBLIC_KEY ?? '';
-  let webhookPrivateKeyPem: string | undefined;
-  if (emailMode === 'sandbox' && emailProvider === 'sendgrid' && !webhookPublicKey) {
-    // SendGrid signs its Event Webhook with ECDSA P-256; the sandbox needs a key pair.
-    const pair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-    webhookPublicKey = pair.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
-    webhookPrivateKeyPem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  }
-
   const smsOrder = parseProviderList('SMS', env.SMS_PROVIDERS);
+  const email = emailProvider(env);
   const routing: Record<ChannelName, ChannelRouting> = {
     SMS: { order: smsOrder, byCountry: parseCountryPreference(env.SMS_PROVIDER_BY_COUNTRY, smsOrder, 'SMS_PROVIDERS') },
     VOICE: { order: pluginsFor('VOICE').map((p) => p.id), byCountry: {} },
-    EMAIL: { order: [emailProvider], byCountry: {} },
+    EMAIL: { order: [email], byCountry: {} },
     LETTER: { order: ['lob'], byCountry: {} },
   };
   const selected = new Set(Object.values(routing).flatMap((r) => r.order));
@@ -66,11 +59,8 @@ export function resolveProviders(env: Env): ProviderSettings {
 
   return {
     ...pluginSettings,
-    email: { mode: emailMode, provider: emailProvider, from: env.EMAIL_FROM, inboundDomain: env.INBOUND_EMAIL_DOMAIN },
-    sendgrid: { apiKey: env.SENDGRID_API_KEY ?? `SG.sandbox.${hex(16)}`, webhookPublicKey, webhookPrivateKeyPem },
-    smtp: { url: env.SMTP_URL },
+    email: { mode: (pluginSettings as unknown as Record<string, BaseSettings>)[email]!.mode, provider: email, from: env.EMAIL_FROM, inboundDomain: env.INBOUND_EMAIL_DOMAIN },
     lob: { mode: lobMode, apiKey: env.LOB_API_KEY ?? `test_${hex(16)}`, webhookSecret: env.LOB_WEBHOOK_SECRET ?? hex(16) },
-    inboundParseSecret: env.SENDGRID_INBOUND_SECRET ?? hex(16),
     routing,
   };
 }
@@ -102,6 +92,6 @@ export function anySandbox(p: ProviderSettings): boolean {
   const used = new Set(Object.values(p.routing).flatMap((r) => r.order));
   return [...used].some((id) => {
     const s = (p as unknown as Record<string, BaseSettings | undefined>)[id];
-    return (s?.mode ?? (id === p.email.provider ? p.email.mode : undefined)) === 'sandbox';
+    return s?.mode === 'sandbox';
   });
 }

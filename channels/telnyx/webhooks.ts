@@ -4,6 +4,7 @@
 // (Telnyx-Signature-Ed25519 over `${Telnyx-Timestamp}|${raw body}`, key from
 // Mission Control), then parsed into the gateway's own types.
 import Telnyx from 'telnyx';
+import { headerValue } from '../kit/requests.js';
 import {
   WebhookRefusal,
   type GatewayStatus,
@@ -38,11 +39,6 @@ const STATUS: Record<TelnyxMessageStatus, GatewayStatus | null> = {
 
 const verifiers = new Map<string, Telnyx>();
 
-function header(req: WebhookRequest, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
 export async function verifyTelnyx(req: WebhookRequest, s: TelnyxSettings, o: VerifyOptions): Promise<void> {
   let client = verifiers.get(s.publicKey);
   if (!client) {
@@ -58,7 +54,7 @@ export async function verifyTelnyx(req: WebhookRequest, s: TelnyxSettings, o: Ve
     throw new WebhookRefusal(403, 'invalid or missing Telnyx-Signature-Ed25519');
   }
   // The SDK allows 5 minutes; a stricter WEBHOOK_MAX_AGE_SECONDS applies too.
-  const ts = Number(header(req, TIMESTAMP_HEADER));
+  const ts = Number(headerValue(req, TIMESTAMP_HEADER));
   if (Math.abs(o.now / 1000 - ts) > o.maxAgeSeconds)
     throw new WebhookRefusal(403, `webhook timestamp outside the ${o.maxAgeSeconds} s window (replay?)`);
 }

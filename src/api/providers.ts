@@ -22,7 +22,7 @@ export function providersView(ctx: AppContext) {
   const paths = DEFAULT_GATEWAY_PATHS;
 
   // Every provider some channel uses, once, in the order channels name them.
-  const inUse = [...new Set([...p.routing.SMS.order, ...p.routing.VOICE.order])];
+  const inUse = [...new Set([...p.routing.SMS.order, ...p.routing.VOICE.order, ...p.routing.EMAIL.order])];
   const pluginViews = inUse.flatMap((id) => {
     const view = pluginById(id)?.view?.(settingsOf(p, id), {
       at,
@@ -32,23 +32,6 @@ export function providersView(ctx: AppContext) {
     });
     return view ? [view] : [];
   });
-
-  const sendgrid = p.email.provider === 'sendgrid';
-  const email: ProviderView = {
-    id: 'email',
-    name: sendgrid ? 'SendGrid' : 'SMTP',
-    channels: ['EMAIL'],
-    mode: p.email.mode,
-    sender: { from: p.email.from, replyDomain: p.email.inboundDomain, inboundSmtp: ctx.inboundSmtp ? `${ctx.inboundSmtp.host}:${ctx.inboundSmtp.port}` : null },
-    secrets: sendgrid ? isSet(config, ['SENDGRID_API_KEY', 'SENDGRID_WEBHOOK_PUBLIC_KEY', 'SENDGRID_INBOUND_SECRET']) : isSet(config, ['SMTP_URL']),
-    webhooks: sendgrid
-      ? [
-          { purpose: 'Event Webhook (delivery, bounces, opens)', method: 'POST', url: at(paths.sendgridEvents), note: 'Mail Settings → Event Webhook, signed; verified with SENDGRID_WEBHOOK_PUBLIC_KEY' },
-          // The token form is shown with a placeholder: the secret is the admin's to paste, not ours to print.
-          { purpose: 'Inbound Parse (replies)', method: 'POST', url: at(paths.sendgridInbound), note: `Inbound Parse for ${p.email.inboundDomain}; basic-auth password SENDGRID_INBOUND_SECRET, or ${at(paths.sendgridInbound)}/<SENDGRID_INBOUND_SECRET>` },
-        ]
-      : [],
-  };
 
   const lob: ProviderView = {
     id: 'lob',
@@ -65,7 +48,7 @@ export function providersView(ctx: AppContext) {
     // Without PUBLIC_BASE_URL the addresses are this machine's listen address, which no provider can reach.
     publicBaseUrlConfigured: Boolean(config.PUBLIC_BASE_URL),
     forced: config.PROVIDERS === 'auto' ? null : config.PROVIDERS,
-    providers: [...pluginViews, email, lob],
+    providers: [...pluginViews, lob],
   };
 }
 

@@ -50,12 +50,14 @@ export function httpRefusal(err: unknown): unknown {
 /** Express middleware running a plugin's verify(). */
 export function verifier(ctx: AppContext, plugin: AnyPlugin, verify: WebhookRoute<unknown>['verify']): RequestHandler {
   return (req, res, next) => {
-    Promise.resolve(
-      verify(webhookRequest(ctx, req), settingsOf(ctx.providers, plugin.id), {
-        maxAgeSeconds: ctx.config.WEBHOOK_MAX_AGE_SECONDS,
-        now: Date.now(),
-      }),
-    )
+    // Through then(): a verify that throws synchronously is caught the same way.
+    Promise.resolve()
+      .then(() =>
+        verify(webhookRequest(ctx, req), settingsOf(ctx.providers, plugin.id), {
+          maxAgeSeconds: ctx.config.WEBHOOK_MAX_AGE_SECONDS,
+          now: Date.now(),
+        }),
+      )
       .then(() => next())
       .catch((err: unknown) => {
         if (err instanceof WebhookRefusal && err.status !== 400)
@@ -65,4 +67,3 @@ export function verifier(ctx: AppContext, plugin: AnyPlugin, verify: WebhookRout
       });
   };
 }
-

@@ -198,10 +198,6 @@ export async function landInboundParse(ctx: AppContext, raw: Buffer, contentType
   await landEmail(ctx, mail, provider, raw, inboundEventId);
 }
 
-async function processInboundParse(ctx: AppContext, event: InboundEvent) {
-  const headers = event.headers as Record<string, string>;
-  await landInboundParse(ctx, Buffer.from(event.body), headers['content-type'] ?? '', 'sendgrid', event.id);
-}
 
 async function processSmtp(ctx: AppContext, event: InboundEvent) {
   const headers = event.headers as { envelope?: { rcptTo?: string[] } };
@@ -210,5 +206,4 @@ async function processSmtp(ctx: AppContext, event: InboundEvent) {
   await landEmail(ctx, mail, 'smtp', raw, event.id);
 }
 
-registerProcessor('sendgrid', 'inbound-email', processInboundParse);
 registerProcessor('smtp', 'inbound-email', processSmtp);

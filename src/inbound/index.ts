@@ -7,7 +7,6 @@ import { adminInboundRoutes, conversationRoutes, unsubscribeRoutes } from './api
 import { processDueEvents } from './events-store.js';
 import { drainIntake } from './intake.js';
 import { lobRoutes } from './lob.js';
-import { sendgridRoutes } from './sendgrid.js';
 import { startSmtpListener } from './smtp-listener.js';
 import { providerWebhookRoutes } from './provider-webhooks.js';
 // Processors register themselves on import.
@@ -20,7 +19,6 @@ export const INBOUND_RETRY_JOB = 'inbound.retry';
 
 export function inboundRoutes(app: Express, ctx: AppContext): void {
   providerWebhookRoutes(app, ctx);
-  sendgridRoutes(app, ctx);
   lobRoutes(app, ctx);
   conversationRoutes(app, ctx);
   adminInboundRoutes(app, ctx);

@@ -7,6 +7,8 @@
 import type { AnyPlugin } from '../../channels/registry.js';
 import type { Consequence, InboundMessageReport, ProviderEvent, StatusReport } from '../../channels/types.js';
 import { audit } from '../audit.js';
+import { addSuppression, suppressionAddress } from '../domain/suppressions.js';
+import { emitOutgoingEvent } from '../webhooks-out/service.js';
 import type { AppContext } from '../context.js';
 import { appendEvent } from '../conversations/thread.js';
 import type { InboundEvent, Message } from '../generated/prisma/client.js';
@@ -222,7 +224,14 @@ async function applyWithAttachment(
   if (providerMessageId && !(await ctx.db.message.findFirst({ where: { providerMessageId }, select: { id: true } })))
     throw new MessageNotFound(`${plugin.name} message ${providerMessageId}`);
   const a = r.attach;
-  const f = await fetchProviderMedia(ctx, mediaSource(ctx, plugin), a.url, a.contentType, safeFilename(a.filename, 'attachment'), { onRefusal: 'throw' });
+  const f = await fetchProviderMedia(
+    ctx,
+    mediaSource(ctx, plugin),
+    a.url,
+    a.contentType,
+    safeFilename(a.filename, 'attachment'),
+    { onRefusal: 'throw' },
+  );
   const stored = 'stored' in f ? f.stored : null;
   const notStored = 'skipped' in f ? { notStored: f.skipped.reason } : {};
   const callOutcome = r.callOutcome
@@ -274,6 +283,81 @@ async function applyWithAttachment(
   });
 }
 
+/**
+ * An opt-out for an address no debtor has on file goes on the channel's
+ * suppression list, so it stays opted out if it is added later. Returns
+ * whether the report was fully handled that way.
+ */
+async function suppressUnknownAddress(
+  ctx: AppContext,
+  plugin: AnyPlugin,
+  s: NonNullable<StatusReport['suppressAddress']>,
+  inboundEventId: string,
+): Promise<boolean> {
+  let address: string;
+  try {
+    address = suppressionAddress(s.channel, s.address);
+  } catch {
+    return false;
+  }
+  if ((await ctx.db.contactPoint.count({ where: { kind: s.channel, value: address } })) > 0) return false;
+  await ctx.db.$transaction(async (tx) => {
+    const { created } = await addSuppression(tx, {
+      channel: s.channel,
+      address,
+      reason: s.reason,
+      source: inboundEventId,
+    });
+    if (!created) return;
+    await audit(
+      tx,
+      { type: 'provider', id: plugin.id },
+      {
+        action: 'suppression.add',
+        entityType: 'suppression',
+        entityId: `${s.channel}:${address}`,
+        data: { reason: s.reason, ...s.data },
+      },
+    );
+    await emitOutgoingEvent(
+      ctx,
+      'opt_out.recorded',
+      {
+        channel: s.channel,
+        address,
+        contactPointId: null,
+        debtorId: null,
+        source: s.source,
+        reason: s.reason,
+        ...s.data,
+      },
+      { tx },
+    );
+  });
+  return true;
+}
+
+/** A report that may concern an address rather than one of our messages (an opt-out for an unknown address). */
+async function applyWithSuppression(
+  ctx: AppContext,
+  plugin: AnyPlugin,
+  r: StatusReport,
+  inboundEventId: string,
+): Promise<void> {
+  const suppressed = r.suppressAddress
+    ? await suppressUnknownAddress(ctx, plugin, r.suppressAddress, inboundEventId)
+    : false;
+  if ('anyOf' in r.ref && r.ref.anyOf.length === 0) {
+    if (suppressed) return;
+    throw new MessageNotFound(`${plugin.name} event ${r.providerEventId} (no message id)`);
+  }
+  await applyStatus(ctx, statusUpdate(ctx, plugin, r)).catch((err: unknown) => {
+    // The opt-out is recorded; the message it refers to may be gone with its contact point.
+    if (suppressed && err instanceof MessageNotFound) return;
+    throw err;
+  });
+}
+
 async function applyOne(
   ctx: AppContext,
   plugin: AnyPlugin,
@@ -289,7 +373,13 @@ async function applyOne(
     case 'email':
       await landInboundParse(ctx, e.raw, e.contentType, plugin.id, event.id);
       return undefined;
+    case 'invalid':
+      throw new Error(e.reason);
     case 'status': {
+      if (e.status.suppressAddress || ('anyOf' in e.status.ref && e.status.ref.anyOf.length === 0)) {
+        await applyWithSuppression(ctx, plugin, e.status, event.id);
+        return undefined;
+      }
       if (e.status.attach) {
         await applyWithAttachment(
           ctx,

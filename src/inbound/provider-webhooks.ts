@@ -4,15 +4,32 @@
 // (the 2xx waits only for that), then process it with the provider's parser
 // and the generic writer (provider-events.ts). The raw-event store, dedup and
 // retries (events-store.ts, intake.ts) are the same for every provider.
+import { createHash } from 'node:crypto';
 import express, { type Express, type Request, type Response } from 'express';
 import { plugins, type AnyPlugin } from '../../channels/registry.js';
-import type { WebhookRoute } from '../../channels/types.js';
+import type { AcceptKit, WebhookRoute } from '../../channels/types.js';
 import type { AppContext } from '../context.js';
 import { httpRefusal, verifier, webhookRequest } from '../http/provider-requests.js';
 import { settingsOf } from '../providers.js';
 import { headersForStorage, registerProcessor, type RawInbound } from './events-store.js';
 import { intake, intakeStatus } from './intake.js';
 import { applyProviderEvents, statusUpdate } from './provider-events.js';
+import { emailDedupeKey, parseInboundParse } from './email.js';
+
+/** The gateway's help for keying what plugins cannot parse alone. */
+function acceptKit(req: Request): AcceptKit {
+  return {
+    emailFormKey: async (raw, contentType) => {
+      try {
+        return emailDedupeKey(await parseInboundParse(raw, contentType, raw.length + 1), raw);
+      } catch (err) {
+        // Unparseable but authenticated: keep it anyway (an agent or a fix can replay it).
+        req.log?.warn({ err: (err as Error).message }, 'inbound email form could not be parsed; stored for review');
+        return `email-sha256:${createHash('sha256').update(raw).digest('hex')}`;
+      }
+    },
+  };
+}
 
 function mountRoute(app: Express, ctx: AppContext, plugin: AnyPlugin, route: WebhookRoute<unknown>): void {
   const settings = () => settingsOf(ctx.providers, plugin.id);
@@ -23,7 +40,7 @@ function mountRoute(app: Express, ctx: AppContext, plugin: AnyPlugin, route: Web
     const wreq = webhookRequest(ctx, req);
     let dedupeKey: string;
     try {
-      dedupeKey = await route.accept(wreq, settings());
+      dedupeKey = await route.accept(wreq, settings(), acceptKit(req));
     } catch (err) {
       throw httpRefusal(err);
     }

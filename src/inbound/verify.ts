@@ -3,7 +3,6 @@
 // credentials at all) and leaves no trace but a log line.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
-import { EventWebhook } from '@sendgrid/eventwebhook';
 import type { AppContext } from '../context.js';
 import { safeEqual } from '../auth/api-keys.js';
 import { forbidden, HttpError } from '../http/errors.js';
@@ -23,32 +22,6 @@ function fresh(ctx: AppContext, ts: string): boolean {
   return Number.isFinite(ms) && Math.abs(Date.now() - ms) <= ctx.config.WEBHOOK_MAX_AGE_SECONDS * 1000;
 }
 
-/** SendGrid Event Webhook: ECDSA P-256 over timestamp + raw body, with a replay window. */
-export function verifySendgridEvents(ctx: AppContext): RequestHandler {
-  const ew = new EventWebhook();
-  let key: ReturnType<EventWebhook['convertPublicKeyToECDSA']> | null = null;
-  return (req, _res, next) => {
-    const signature = req.header('x-twilio-email-event-webhook-signature');
-    const timestamp = req.header('x-twilio-email-event-webhook-timestamp');
-    const raw = req.rawBody;
-    let ok = false;
-    if (signature && timestamp && raw && ctx.providers.sendgrid.webhookPublicKey) {
-      try {
-        key ??= ew.convertPublicKeyToECDSA(ctx.providers.sendgrid.webhookPublicKey);
-        ok = ew.verifySignature(key, raw, signature, timestamp);
-      } catch {
-        ok = false;
-      }
-    }
-    if (!ok) {
-      req.log?.warn('SendGrid event webhook refused: bad or missing signature');
-      return next(forbidden('invalid or missing SendGrid event webhook signature'));
-    }
-    if (!fresh(ctx, timestamp!)) return next(forbidden(`webhook timestamp outside the ${ctx.config.WEBHOOK_MAX_AGE_SECONDS} s window (replay?)`));
-    next();
-  };
-}
-
 /** Lob: hex HMAC-SHA256 of `${timestamp}.${raw body}` keyed with the webhook secret, with a replay window. */
 export function verifyLob(ctx: AppContext): RequestHandler {
   return (req, _res, next) => {
@@ -62,30 +35,6 @@ export function verifyLob(ctx: AppContext): RequestHandler {
       return next(forbidden('invalid or missing Lob-Signature'));
     }
     if (!fresh(ctx, timestamp)) return next(forbidden(`webhook timestamp outside the ${ctx.config.WEBHOOK_MAX_AGE_SECONDS} s window (replay?)`));
-    next();
-  };
-}
-
-/**
- * SendGrid Inbound Parse carries no signature; it is authenticated by a
- * shared secret, either as the basic-auth password (any user name) in the
- * configured URL, or as the last path segment (/webhooks/sendgrid/inbound/TOKEN).
- */
-export function verifyInboundParse(ctx: AppContext): RequestHandler {
-  return (req, res, next) => {
-    const secret = ctx.providers.inboundParseSecret;
-    const token = typeof req.params.token === 'string' ? req.params.token : undefined;
-    if (token !== undefined) {
-      return safeEqual(token, secret) ? next() : next(forbidden('invalid inbound parse token'));
-    }
-    const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(req.header('authorization') ?? '');
-    if (!m) {
-      res.setHeader('WWW-Authenticate', 'Basic realm="inbound-parse"');
-      return next(new HttpError(401, 'unauthorized', 'inbound parse requires basic auth or a path token'));
-    }
-    const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
-    const password = decoded.slice(decoded.indexOf(':') + 1);
-    if (decoded.indexOf(':') < 0 || !safeEqual(password, secret)) return next(forbidden('invalid inbound parse credentials'));
     next();
   };
 }

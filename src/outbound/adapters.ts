@@ -2,10 +2,8 @@
 // else the same official SDK pointed at the built-in sandbox. Every
 // registered provider (channels/registry.ts) builds its own adapters.
 import type { AppContext } from '../context.js';
-import { pluginById } from '../../channels/registry.js';
+import { pluginById, plugins } from '../../channels/registry.js';
 import type { ChannelAdapter, ChannelName } from '../../channels/types.js';
-import { sendgridEmail } from '../../channels/sendgrid.js';
-import { smtpEmail } from '../../channels/smtp.js';
 import { lobLetters } from '../../channels/lob.js';
 import { anySandbox, settingsOf } from '../providers.js';
 import { startSandboxes, type Sandboxes } from '../sandbox/index.js';
@@ -16,12 +14,11 @@ export async function createAdapters(ctx: AppContext): Promise<{ adapters: Chann
   const sandboxes = anySandbox(p)
     ? await startSandboxes({
         ...Object.fromEntries(Object.values(p.routing).flatMap((r) => r.order).map((id) => [id, pluginById(id)?.sandbox?.options(settingsOf(p, id))]).filter(([, o]) => o)),
-        sendgrid: { apiKey: p.sendgrid.apiKey, webhookPrivateKeyPem: p.sendgrid.webhookPrivateKeyPem, inboundParseAuth: { username: 'sendgrid', password: p.inboundParseSecret } },
         lob: { apiKey: p.lob.apiKey, webhookSecret: p.lob.webhookSecret },
         gateway: { baseUrl: ctx.publicBaseUrl, ...(ctx.inboundSmtp ? { inboundSmtp: ctx.inboundSmtp } : {}) },
       })
     : null;
-  if (sandboxes) ctx.log.info({ sendgrid: sandboxes.sendgrid.baseUrl, lob: sandboxes.lob.baseUrl, smtp: `${sandboxes.smtp.host}:${sandboxes.smtp.port}` }, 'provider sandboxes running');
+  if (sandboxes) ctx.log.info({ ...Object.fromEntries(plugins.flatMap((pl) => { const sb = (sandboxes as unknown as Record<string, unknown>)[pl.id]; return sb && pl.sandbox?.describe ? [[pl.id, pl.sandbox.describe(sb)]] : []; })), lob: sandboxes.lob.baseUrl }, 'provider sandboxes running');
 
   // Each provider in use builds its adapters once; a channel's list is its failover order.
   const built = new Map<string, Partial<Record<ChannelName, ChannelAdapter>>>();
@@ -41,14 +38,10 @@ export async function createAdapters(ctx: AppContext): Promise<{ adapters: Chann
     return a;
   };
 
-  const email =
-    p.email.provider === 'sendgrid'
-      ? sendgridEmail({ apiKey: p.sendgrid.apiKey, baseUrl: p.email.mode === 'sandbox' ? sandboxes!.sendgrid.baseUrl : undefined })
-      : smtpEmail({ url: p.email.mode === 'sandbox' ? `smtp://${sandboxes!.smtp.host}:${sandboxes!.smtp.port}` : p.smtp.url! });
   const adapters: ChannelAdapters = {
     SMS: primary('SMS'),
     VOICE: primary('VOICE'),
-    EMAIL: email,
+    EMAIL: primary('EMAIL'),
     LETTER: lobLetters({ apiKey: p.lob.apiKey, basePath: p.lob.mode === 'sandbox' ? `${sandboxes!.lob.baseUrl}/v1` : undefined }),
   };
   return {
@@ -57,7 +50,6 @@ export async function createAdapters(ctx: AppContext): Promise<{ adapters: Chann
     close: async () => {
       // Sends already handed to an adapter finish before the adapters (and sandboxes) go away.
       await drainLocalDispatch(ctx, ctx.config.SHUTDOWN_TIMEOUT_MS);
-      await email.close?.();
       for (const a of built.values()) for (const adapter of Object.values(a)) await adapter?.close?.();
       await sandboxes?.close();
     },

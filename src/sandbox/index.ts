@@ -8,25 +8,17 @@ import { plugins, type PluginSandboxMap, type RegisteredPlugin } from '../../cha
 import { CallbackDispatcher, type CallbackDispatcherOptions } from '../../channels/kit/callback-dispatcher.js';
 import { listenOnLoopback, type ListeningServer } from '../../channels/kit/http-server.js';
 import { LobSandbox } from './lob.js';
-import { SendGridSandbox } from './sendgrid.js';
-import { SmtpSandbox, sendDebtorReply, type DebtorReplyInput, type SmtpSandboxOptions } from './smtp.js';
 
 export { CallbackDispatcher } from '../../channels/kit/callback-dispatcher.js';
 export type { CallbackRecord, CallbackRequest, CallbackAttempt, SandboxProvider } from '../../channels/kit/callback-dispatcher.js';
-export * from './sendgrid.js';
 export * from './lob.js';
-export * from './smtp.js';
 
 /** Where on the gateway each provider's webhooks land. */
 export interface GatewayWebhookPaths {
-  sendgridEvents: string;
-  sendgridInbound: string;
   lob: string;
 }
 
 export const DEFAULT_GATEWAY_PATHS: GatewayWebhookPaths = {
-  sendgridEvents: '/webhooks/sendgrid/events',
-  sendgridInbound: '/webhooks/sendgrid/inbound',
   lob: '/webhooks/lob',
 };
 
@@ -35,14 +27,12 @@ type SandboxOptionsOf<P extends RegisteredPlugin> = Parameters<NonNullable<P['sa
 export type PluginSandboxOptions = { [P in RegisteredPlugin as P['id']]?: SandboxOptionsOf<P> };
 
 export interface StartSandboxesOptions extends PluginSandboxOptions {
-  sendgrid: { apiKey: string; webhookPrivateKeyPem?: string; port?: number; inboundParseAuth?: { username: string; password: string } };
   lob: { apiKey: string; webhookSecret: string; port?: number };
-  smtp?: SmtpSandboxOptions;
   gateway: {
     /** Where callbacks go, e.g. `http://127.0.0.1:3000`. */
     baseUrl: string;
     paths?: Partial<GatewayWebhookPaths>;
-    /** The gateway's own inbound SMTP listener, target of `smtp.replyAsDebtor`. */
+    /** The gateway's own inbound mail listener, where a sandbox sends the debtor's email replies. */
     inboundSmtp?: { host: string; port: number; auth?: { user: string; pass: string } };
   };
   /** Pause between successive simulated events; default 20 ms. */
@@ -51,12 +41,8 @@ export interface StartSandboxesOptions extends PluginSandboxOptions {
   callbackRetry?: CallbackDispatcherOptions;
 }
 
-export type ReplyAsDebtorInput = Omit<DebtorReplyInput, 'host' | 'port' | 'auth'>;
-
 export type Sandboxes = PluginSandboxMap & {
-  sendgrid: SendGridSandbox & { baseUrl: string };
   lob: LobSandbox & { baseUrl: string };
-  smtp: SmtpSandbox & { replyAsDebtor(input: ReplyAsDebtorInput): ReturnType<typeof sendDebtorReply> };
   /** Every webhook the sandboxes sent, with each attempt and the gateway's answer. */
   callbacks: CallbackDispatcher;
   gatewayUrls: GatewayWebhookPaths;
@@ -82,15 +68,6 @@ export async function startSandboxes(options: StartSandboxesOptions): Promise<Sa
   const dispatcher = new CallbackDispatcher(options.callbackRetry);
   const callbackDelayMs = options.callbackDelayMs ?? 20;
 
-  const sendgrid = new SendGridSandbox({
-    apiKey: options.sendgrid.apiKey,
-    dispatcher,
-    callbackDelayMs,
-    eventWebhookUrl: urls.sendgridEvents,
-    inboundParseUrl: urls.sendgridInbound,
-    ...(options.sendgrid.webhookPrivateKeyPem ? { webhookPrivateKeyPem: options.sendgrid.webhookPrivateKeyPem } : {}),
-    ...(options.sendgrid.inboundParseAuth ? { inboundParseAuth: options.sendgrid.inboundParseAuth } : {}),
-  });
   const lob = new LobSandbox({
     apiKey: options.lob.apiKey,
     webhookSecret: options.lob.webhookSecret,
@@ -98,7 +75,6 @@ export async function startSandboxes(options: StartSandboxesOptions): Promise<Sa
     callbackDelayMs,
     webhookUrl: urls.lob,
   });
-  const smtp = new SmtpSandbox(options.smtp);
 
   const servers: ListeningServer[] = [];
   const started: Record<string, { close(): Promise<void> }> = {};
@@ -108,33 +84,23 @@ export async function startSandboxes(options: StartSandboxesOptions): Promise<Sa
       if (!plugin.sandbox) continue;
       started[plugin.id] = await plugin.sandbox.start((options as unknown as Record<string, object | undefined>)[plugin.id] ?? {}, runtime);
     }
-    servers.push(await listenOnLoopback(sendgrid.app, options.sendgrid.port ?? 0));
     servers.push(await listenOnLoopback(lob.app, options.lob.port ?? 0));
-    await smtp.start();
   } catch (err) {
     await Promise.all([...servers.map((s) => s.close()), ...Object.values(started).map((s) => s.close())]);
     throw err;
   }
-  const [sendgridServer, lobServer] = servers as [ListeningServer, ListeningServer];
-
-  const replyAsDebtor = (input: ReplyAsDebtorInput) => {
-    const target = options.gateway.inboundSmtp;
-    if (!target) return Promise.reject(new Error('gateway.inboundSmtp is not configured'));
-    return sendDebtorReply({ ...input, host: target.host, port: target.port, ...(target.auth ? { auth: target.auth } : {}) });
-  };
+  const [lobServer] = servers as [ListeningServer];
 
   let closing: Promise<void> | null = null;
   return {
     ...(started as unknown as PluginSandboxMap),
-    sendgrid: Object.assign(sendgrid, { baseUrl: sendgridServer.baseUrl }),
     lob: Object.assign(lob, { baseUrl: lobServer.baseUrl }),
-    smtp: Object.assign(smtp, { replyAsDebtor }),
     callbacks: dispatcher,
     gatewayUrls: urls,
     close: () => {
       closing ??= (async () => {
         await dispatcher.close();
-        await Promise.all([...servers.map((s) => s.close()), ...Object.values(started).map((s) => s.close()), smtp.close()]);
+        await Promise.all([...servers.map((s) => s.close()), ...Object.values(started).map((s) => s.close())]);
       })();
       return closing;
     },

@@ -2,6 +2,7 @@
 // the sandbox control panel (/sandbox/twilio/…).
 import type { Router } from 'express';
 import { z } from 'zod';
+import { parsedBody } from '../../kit/requests.js';
 import { listenOnLoopback } from '../../kit/http-server.js';
 import type { SandboxRuntime } from '../../types.js';
 import { PATHS } from '../webhooks.js';
@@ -60,16 +61,8 @@ export function twilioControlRoutes(router: Router, sandbox: RunningTwilioSandbo
     else res.json(call);
   });
   router.post('/inbound-sms', async (req, res) => {
-    const parsed = inboundSmsSchema.safeParse(req.body);
-    if (!parsed.success) {
-      res
-        .status(400)
-        .json({
-          error: 'invalid request',
-          issues: parsed.error.issues.map((i) => ({ field: i.path.join('.'), reason: i.message })),
-        });
-      return;
-    }
-    res.json(await sandbox.simulateInboundSms(parsed.data));
+    const data = parsedBody(inboundSmsSchema, req, res);
+    if (!data) return;
+    res.json(await sandbox.simulateInboundSms(data));
   });
 }

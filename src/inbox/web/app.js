@@ -541,7 +541,7 @@ function renderSandboxPanel() {
     h('div', { class: 'row' }, 'SMS from ', from), body,
     h('button', { id: 'sandbox-send', onclick: run(() => api('POST', `/sandbox/${state.sandbox.smsProvider}/inbound-sms`, { from: from.value.trim(), to: state.sandbox.smsNumber, body: body.value })) }, 'Send SMS to gateway'),
     h('div', { class: 'row' }, 'Email from ', emailFrom), emailText,
-    h('button', { id: 'sandbox-email-send', onclick: run(() => api('POST', '/sandbox/sendgrid/inbound-email', { from: emailFrom.value.trim(), to: state.thread.replyAddress, subject: 'Re: your account', text: emailText.value })) }, 'Send email reply'),
+    h('button', { id: 'sandbox-email-send', onclick: run(() => api('POST', `/sandbox/${state.sandbox.inboundEmailProvider}/inbound-email`, { from: emailFrom.value.trim(), to: state.thread.replyAddress, subject: 'Re: your account', text: emailText.value })) }, 'Send email reply'),
     result);
 }
 

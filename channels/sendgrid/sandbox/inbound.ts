@@ -6,7 +6,7 @@
  */
 import MailComposer from 'nodemailer/lib/mail-composer';
 import addressparser from 'nodemailer/lib/addressparser';
-import type { CallbackDispatcher, CallbackRecord } from '../../channels/kit/callback-dispatcher.js';
+import type { CallbackDispatcher, CallbackRecord } from '../../kit/callback-dispatcher.js';
 
 export interface InboundEmailAttachment {
   filename: string;

@@ -1,6 +1,6 @@
 // Email over SMTP with nodemailer (any relay: your MTA, SES, Mailgun …).
 import nodemailer from 'nodemailer';
-import { ProviderError, type ChannelAdapter, type EmailPayload } from './types.js';
+import { ProviderError, type ChannelAdapter, type EmailPayload } from '../types.js';
 
 export function smtpEmail(o: { url: string }): ChannelAdapter<EmailPayload> {
   const transport = nodemailer.createTransport(o.url);

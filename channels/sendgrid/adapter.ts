@@ -1,7 +1,7 @@
 // Email through SendGrid's v3 Mail Send API with the official @sendgrid/mail.
 import { Client } from '@sendgrid/client';
 import { MailService } from '@sendgrid/mail';
-import { ProviderError, type ChannelAdapter, type EmailPayload } from './types.js';
+import { ProviderError, type ChannelAdapter, type EmailPayload } from '../types.js';
 
 export interface SendGridOptions {
   apiKey: string;

@@ -5,13 +5,13 @@
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import type { CallbackDispatcher, CallbackRecord } from '../../channels/kit/callback-dispatcher.js';
-import { base64UrlToken } from '../../channels/kit/ids.js';
-import { postInboundParse, type InboundEmailInput, type InboundParseOptions, type InboundParseResult } from './sendgrid-inbound.js';
-import { validateMailSend, type EmailAddress, type MailSendBody, type SendGridFieldError } from './sendgrid-validation.js';
+import type { CallbackDispatcher, CallbackRecord } from '../../kit/callback-dispatcher.js';
+import { base64UrlToken } from '../../kit/ids.js';
+import { postInboundParse, type InboundEmailInput, type InboundParseOptions, type InboundParseResult } from './inbound.js';
+import { validateMailSend, type EmailAddress, type MailSendBody, type SendGridFieldError } from './validation.js';
 
-export type { MailSendBody, SendGridFieldError, EmailAddress } from './sendgrid-validation.js';
-export type { InboundEmailInput, InboundEmailAttachment, InboundParseOptions, InboundParseResult } from './sendgrid-inbound.js';
+export type { MailSendBody, SendGridFieldError, EmailAddress } from './validation.js';
+export type { InboundEmailInput, InboundEmailAttachment, InboundParseOptions, InboundParseResult } from './inbound.js';
 
 /** What the sandbox mailbox provider does with mail to an address. */
 export type EmailOutcome = 'delivered' | 'deferred' | 'bounce' | 'dropped' | 'spamreport';

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { simpleParser, type AddressObject } from 'mailparser';
 import nodemailer from 'nodemailer';
 import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
-import { prefixedHexId } from '../../channels/kit/ids.js';
+import { prefixedHexId } from '../kit/ids.js';
 
 export interface SmtpSandboxOptions {
   host?: string;
