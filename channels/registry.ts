@@ -2,12 +2,13 @@
 // a line here; the webhook routes, sandboxes, config schema, admin view, log
 // redaction and failover order all come from this list.
 import type { ChannelName, ProviderPlugin } from './types.js';
+import { lob } from './lob/index.js';
 import { sendgrid } from './sendgrid/index.js';
 import { smtp } from './smtp/index.js';
 import { telnyx } from './telnyx/index.js';
 import { twilio } from './twilio/index.js';
 
-export const registry = [twilio, telnyx, sendgrid, smtp] as const;
+export const registry = [twilio, telnyx, sendgrid, smtp, lob] as const;
 
 export type RegisteredPlugin = (typeof registry)[number];
 export type ProviderId = RegisteredPlugin['id'];

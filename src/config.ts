@@ -130,8 +130,6 @@ export const envSchema = z.object({
   EMAIL_PROVIDER: z.enum(['auto', ...pluginsFor('EMAIL').map((p) => p.id)] as [string, ...string[]]).default('auto'),
   EMAIL_FROM: z.string().email('must be an email address').default('collections@example.com'),
   INBOUND_EMAIL_DOMAIN: z.string().min(3).default('inbound.example.com'),
-  LOB_API_KEY: z.string().min(10).optional(),
-  LOB_WEBHOOK_SECRET: z.string().min(10).optional(),
   // Inbound (src/inbound): SMTP listener for replies by MX, attachment limits, retry policy.
   SMTP_LISTEN_PORT: port.default(0),
   SMTP_LISTEN_HOST: z.string().min(1).default('0.0.0.0'),

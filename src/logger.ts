@@ -45,7 +45,8 @@ export function redactUrl(url: string): string {
 /** How pino-http writes the request on every line of that request: no headers, no body, secrets out of the URL. */
 export const requestSerializer = (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactUrl(String(req.url ?? '')) });
 
-const SECRET_HEADERS = ['authorization', 'cookie', 'x-twilio-signature', 'lob-signature', 'x-twilio-email-event-webhook-signature', 'x-csrf-token', 'x-gateway-signature', 'proxy-authorization'];
+// With every provider's signature headers (channels/<provider>: redactHeaders).
+const SECRET_HEADERS = ['authorization', 'cookie', ...plugins.flatMap((p) => p.redactHeaders ?? []), 'x-csrf-token', 'x-gateway-signature', 'proxy-authorization'];
 
 export const redactPaths = [
   // Headers wherever a logged object carries them (a request, an HTTP client error, a webhook record).
@@ -57,9 +58,6 @@ export const redactPaths = [
   '*.path',
   'req.headers.authorization',
   'req.headers.cookie',
-  // Every provider's signature headers (channels/<provider>: redactHeaders).
-  ...plugins.flatMap((p) => (p.redactHeaders ?? []).map((h) => `req.headers["${h}"]`)),
-  'req.headers["lob-signature"]',
   'res.headers["set-cookie"]',
   '*.password',
   '*.passwordHash',

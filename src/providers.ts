@@ -4,7 +4,6 @@
 // Sandboxes read the same secrets as the real provider (TWILIO_AUTH_TOKEN,
 // LOB_WEBHOOK_SECRET, …) so webhooks are signed and verified the same way;
 // unset secrets are generated for this process.
-import { randomBytes } from 'node:crypto';
 import { pluginById, pluginsFor, plugins, type PluginSettingsMap } from '../channels/registry.js';
 import type { BaseSettings, ChannelName, Mode } from '../channels/types.js';
 import type { Env } from './config.js';
@@ -21,11 +20,8 @@ export interface ChannelRouting {
 export type ProviderSettings = PluginSettingsMap & {
   /** The email provider in use (its id and mode), and the addresses emails go from and replies come back to. */
   email: { mode: Mode; provider: string; from: string; inboundDomain: string };
-  lob: { mode: Mode; apiKey: string; webhookSecret: string };
   routing: Record<ChannelName, ChannelRouting>;
 };
-
-const hex = (n: number) => randomBytes(n).toString('hex');
 
 /** EMAIL_PROVIDER, or with auto the first email provider whose credentials are set, else the first. */
 function emailProvider(env: Env): string {
@@ -37,12 +33,6 @@ function emailProvider(env: Env): string {
 
 export function resolveProviders(env: Env): ProviderSettings {
   const forced = env.PROVIDERS;
-  const live = (hasCredentials: boolean, name: string): Mode => {
-    if (forced === 'sandbox') return 'sandbox';
-    if (forced === 'live' && !hasCredentials) throw new Error(`PROVIDERS=live but ${name} credentials are not set`);
-    return hasCredentials ? 'live' : 'sandbox';
-  };
-  const lobMode = live(Boolean(env.LOB_API_KEY), 'Lob (LOB_API_KEY)');
 
   const smsOrder = parseProviderList('SMS', env.SMS_PROVIDERS);
   const email = emailProvider(env);
@@ -50,7 +40,7 @@ export function resolveProviders(env: Env): ProviderSettings {
     SMS: { order: smsOrder, byCountry: parseCountryPreference(env.SMS_PROVIDER_BY_COUNTRY, smsOrder, 'SMS_PROVIDERS') },
     VOICE: { order: pluginsFor('VOICE').map((p) => p.id), byCountry: {} },
     EMAIL: { order: [email], byCountry: {} },
-    LETTER: { order: ['lob'], byCountry: {} },
+    LETTER: { order: pluginsFor('LETTER').map((p) => p.id), byCountry: {} },
   };
   const selected = new Set(Object.values(routing).flatMap((r) => r.order));
   const pluginSettings = Object.fromEntries(
@@ -60,7 +50,6 @@ export function resolveProviders(env: Env): ProviderSettings {
   return {
     ...pluginSettings,
     email: { mode: (pluginSettings as unknown as Record<string, BaseSettings>)[email]!.mode, provider: email, from: env.EMAIL_FROM, inboundDomain: env.INBOUND_EMAIL_DOMAIN },
-    lob: { mode: lobMode, apiKey: env.LOB_API_KEY ?? `test_${hex(16)}`, webhookSecret: env.LOB_WEBHOOK_SECRET ?? hex(16) },
     routing,
   };
 }

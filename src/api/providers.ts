@@ -9,7 +9,6 @@ import { pluginById } from '../../channels/registry.js';
 import type { ProviderView } from '../../channels/types.js';
 import { defineRoutes, mountRoutes } from '../http/api.js';
 import { settingsOf } from '../providers.js';
-import { DEFAULT_GATEWAY_PATHS } from '../sandbox/index.js';
 
 /** Only presence: the value itself must never reach the response. */
 const isSet = (config: Env, names: (keyof Env)[]): Record<string, boolean> =>
@@ -19,10 +18,9 @@ export function providersView(ctx: AppContext) {
   const { config, providers: p } = ctx;
   const base = ctx.publicBaseUrl;
   const at = (path: string) => `${base}${path}`;
-  const paths = DEFAULT_GATEWAY_PATHS;
 
   // Every provider some channel uses, once, in the order channels name them.
-  const inUse = [...new Set([...p.routing.SMS.order, ...p.routing.VOICE.order, ...p.routing.EMAIL.order])];
+  const inUse = [...new Set([...p.routing.SMS.order, ...p.routing.VOICE.order, ...p.routing.EMAIL.order, ...p.routing.LETTER.order])];
   const pluginViews = inUse.flatMap((id) => {
     const view = pluginById(id)?.view?.(settingsOf(p, id), {
       at,
@@ -33,22 +31,12 @@ export function providersView(ctx: AppContext) {
     return view ? [view] : [];
   });
 
-  const lob: ProviderView = {
-    id: 'lob',
-    name: 'Lob',
-    channels: ['LETTER'],
-    mode: p.lob.mode,
-    sender: { returnAddress: config.RETURN_ADDRESS.split('|').filter(Boolean).join(', ') },
-    secrets: isSet(config, ['LOB_API_KEY', 'LOB_WEBHOOK_SECRET']),
-    webhooks: [{ purpose: 'Letter tracking events', method: 'POST', url: at(paths.lob), note: 'Webhooks → letter.*; verified by Lob-Signature with LOB_WEBHOOK_SECRET' }],
-  };
-
   return {
     publicBaseUrl: base,
     // Without PUBLIC_BASE_URL the addresses are this machine's listen address, which no provider can reach.
     publicBaseUrlConfigured: Boolean(config.PUBLIC_BASE_URL),
     forced: config.PROVIDERS === 'auto' ? null : config.PROVIDERS,
-    providers: [...pluginViews, lob],
+    providers: pluginViews,
   };
 }
 

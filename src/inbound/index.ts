@@ -6,7 +6,6 @@ import { attachSockets } from '../http/sockets.js';
 import { adminInboundRoutes, conversationRoutes, unsubscribeRoutes } from './api.js';
 import { processDueEvents } from './events-store.js';
 import { drainIntake } from './intake.js';
-import { lobRoutes } from './lob.js';
 import { startSmtpListener } from './smtp-listener.js';
 import { providerWebhookRoutes } from './provider-webhooks.js';
 // Processors register themselves on import.
@@ -19,7 +18,6 @@ export const INBOUND_RETRY_JOB = 'inbound.retry';
 
 export function inboundRoutes(app: Express, ctx: AppContext): void {
   providerWebhookRoutes(app, ctx);
-  lobRoutes(app, ctx);
   conversationRoutes(app, ctx);
   adminInboundRoutes(app, ctx);
   unsubscribeRoutes(app, ctx);

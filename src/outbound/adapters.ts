@@ -4,7 +4,6 @@
 import type { AppContext } from '../context.js';
 import { pluginById, plugins } from '../../channels/registry.js';
 import type { ChannelAdapter, ChannelName } from '../../channels/types.js';
-import { lobLetters } from '../../channels/lob.js';
 import { anySandbox, settingsOf } from '../providers.js';
 import { startSandboxes, type Sandboxes } from '../sandbox/index.js';
 import { drainLocalDispatch, type ChannelAdapters } from './dispatch.js';
@@ -14,11 +13,10 @@ export async function createAdapters(ctx: AppContext): Promise<{ adapters: Chann
   const sandboxes = anySandbox(p)
     ? await startSandboxes({
         ...Object.fromEntries(Object.values(p.routing).flatMap((r) => r.order).map((id) => [id, pluginById(id)?.sandbox?.options(settingsOf(p, id))]).filter(([, o]) => o)),
-        lob: { apiKey: p.lob.apiKey, webhookSecret: p.lob.webhookSecret },
         gateway: { baseUrl: ctx.publicBaseUrl, ...(ctx.inboundSmtp ? { inboundSmtp: ctx.inboundSmtp } : {}) },
       })
     : null;
-  if (sandboxes) ctx.log.info({ ...Object.fromEntries(plugins.flatMap((pl) => { const sb = (sandboxes as unknown as Record<string, unknown>)[pl.id]; return sb && pl.sandbox?.describe ? [[pl.id, pl.sandbox.describe(sb)]] : []; })), lob: sandboxes.lob.baseUrl }, 'provider sandboxes running');
+  if (sandboxes) ctx.log.info({ ...Object.fromEntries(plugins.flatMap((pl) => { const sb = (sandboxes as unknown as Record<string, unknown>)[pl.id]; return sb && pl.sandbox?.describe ? [[pl.id, pl.sandbox.describe(sb)]] : []; })) }, 'provider sandboxes running');
 
   // Each provider in use builds its adapters once; a channel's list is its failover order.
   const built = new Map<string, Partial<Record<ChannelName, ChannelAdapter>>>();
@@ -42,7 +40,7 @@ export async function createAdapters(ctx: AppContext): Promise<{ adapters: Chann
     SMS: primary('SMS'),
     VOICE: primary('VOICE'),
     EMAIL: primary('EMAIL'),
-    LETTER: lobLetters({ apiKey: p.lob.apiKey, basePath: p.lob.mode === 'sandbox' ? `${sandboxes!.lob.baseUrl}/v1` : undefined }),
+    LETTER: primary('LETTER'),
   };
   return {
     adapters,

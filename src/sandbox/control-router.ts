@@ -21,19 +21,11 @@ export function sandboxControlRouter(sandboxes: Sandboxes): Router {
     plugin.sandbox.control(sub, sandbox);
     router.use(`/${plugin.id}`, sub);
   }
-  router.get('/lob/letters', (_req, res) => {
-    res.json(sandboxes.lob.listLetters());
-  });
-  router.get('/lob/letters/:id', (req, res) => {
-    const letter = sandboxes.lob.getLetter(req.params.id);
-    if (!letter) res.status(404).json({ error: `no letter ${req.params.id}` });
-    else res.json(letter);
-  });
   router.get('/callbacks', (req, res) => {
     const provider = query(req, 'provider');
     const state = query(req, 'state');
     const records = sandboxes.callbacks.list({
-      ...(provider && (plugins.some((p) => p.id === provider) || provider === 'lob') ? { provider } : {}),
+      ...(provider && plugins.some((p) => p.id === provider) ? { provider } : {}),
       ...(state === 'pending' || state === 'delivered' || state === 'failed' ? { state } : {}),
     });
     res.json(records.map((r) => ({ ...r, body: typeof r.body === 'string' ? r.body : `<${r.body.length} bytes>` })));

@@ -6,32 +6,18 @@
  */
 import { plugins, type PluginSandboxMap, type RegisteredPlugin } from '../../channels/registry.js';
 import { CallbackDispatcher, type CallbackDispatcherOptions } from '../../channels/kit/callback-dispatcher.js';
-import { listenOnLoopback, type ListeningServer } from '../../channels/kit/http-server.js';
-import { LobSandbox } from './lob.js';
 
 export { CallbackDispatcher } from '../../channels/kit/callback-dispatcher.js';
 export type { CallbackRecord, CallbackRequest, CallbackAttempt, SandboxProvider } from '../../channels/kit/callback-dispatcher.js';
-export * from './lob.js';
-
-/** Where on the gateway each provider's webhooks land. */
-export interface GatewayWebhookPaths {
-  lob: string;
-}
-
-export const DEFAULT_GATEWAY_PATHS: GatewayWebhookPaths = {
-  lob: '/webhooks/lob',
-};
 
 type SandboxOptionsOf<P extends RegisteredPlugin> = Parameters<NonNullable<P['sandbox']>['start']>[0];
 /** Each provider's sandbox options under its id; what is left out is generated. */
 export type PluginSandboxOptions = { [P in RegisteredPlugin as P['id']]?: SandboxOptionsOf<P> };
 
 export interface StartSandboxesOptions extends PluginSandboxOptions {
-  lob: { apiKey: string; webhookSecret: string; port?: number };
   gateway: {
     /** Where callbacks go, e.g. `http://127.0.0.1:3000`. */
     baseUrl: string;
-    paths?: Partial<GatewayWebhookPaths>;
     /** The gateway's own inbound mail listener, where a sandbox sends the debtor's email replies. */
     inboundSmtp?: { host: string; port: number; auth?: { user: string; pass: string } };
   };
@@ -42,10 +28,8 @@ export interface StartSandboxesOptions extends PluginSandboxOptions {
 }
 
 export type Sandboxes = PluginSandboxMap & {
-  lob: LobSandbox & { baseUrl: string };
   /** Every webhook the sandboxes sent, with each attempt and the gateway's answer. */
   callbacks: CallbackDispatcher;
-  gatewayUrls: GatewayWebhookPaths;
   /** Waits for in-flight simulations and callbacks, then stops every server. */
   close(): Promise<void>;
 };
@@ -63,20 +47,9 @@ function validateBaseUrl(value: string): string {
 
 export async function startSandboxes(options: StartSandboxesOptions): Promise<Sandboxes> {
   const base = validateBaseUrl(options.gateway.baseUrl);
-  const paths = { ...DEFAULT_GATEWAY_PATHS, ...(options.gateway.paths ?? {}) };
-  const urls = Object.fromEntries(Object.entries(paths).map(([key, path]) => [key, `${base}${path}`])) as unknown as GatewayWebhookPaths;
   const dispatcher = new CallbackDispatcher(options.callbackRetry);
   const callbackDelayMs = options.callbackDelayMs ?? 20;
 
-  const lob = new LobSandbox({
-    apiKey: options.lob.apiKey,
-    webhookSecret: options.lob.webhookSecret,
-    dispatcher,
-    callbackDelayMs,
-    webhookUrl: urls.lob,
-  });
-
-  const servers: ListeningServer[] = [];
   const started: Record<string, { close(): Promise<void> }> = {};
   const runtime = { gatewayBaseUrl: base, callbacks: dispatcher, callbackDelayMs, ...(options.gateway.inboundSmtp ? { inboundSmtp: options.gateway.inboundSmtp } : {}) };
   try {
@@ -84,23 +57,19 @@ export async function startSandboxes(options: StartSandboxesOptions): Promise<Sa
       if (!plugin.sandbox) continue;
       started[plugin.id] = await plugin.sandbox.start((options as unknown as Record<string, object | undefined>)[plugin.id] ?? {}, runtime);
     }
-    servers.push(await listenOnLoopback(lob.app, options.lob.port ?? 0));
   } catch (err) {
-    await Promise.all([...servers.map((s) => s.close()), ...Object.values(started).map((s) => s.close())]);
+    await Promise.all(Object.values(started).map((s) => s.close()));
     throw err;
   }
-  const [lobServer] = servers as [ListeningServer];
 
   let closing: Promise<void> | null = null;
   return {
     ...(started as unknown as PluginSandboxMap),
-    lob: Object.assign(lob, { baseUrl: lobServer.baseUrl }),
     callbacks: dispatcher,
-    gatewayUrls: urls,
     close: () => {
       closing ??= (async () => {
         await dispatcher.close();
-        await Promise.all([...servers.map((s) => s.close()), ...Object.values(started).map((s) => s.close())]);
+        await Promise.all(Object.values(started).map((s) => s.close()));
       })();
       return closing;
     },

@@ -6,11 +6,11 @@
 import { createHash, createHmac } from 'node:crypto';
 import busboy from 'busboy';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import type { CallbackDispatcher, CallbackRecord } from '../../channels/kit/callback-dispatcher.js';
-import { base64UrlToken, prefixedHexId } from '../../channels/kit/ids.js';
-import { LobApiError, addressKey, buildAddress, isUsAddress, type LobAddress } from './lob-address.js';
+import type { CallbackDispatcher, CallbackRecord } from '../../kit/callback-dispatcher.js';
+import { base64UrlToken, prefixedHexId } from '../../kit/ids.js';
+import { LobApiError, addressKey, buildAddress, isUsAddress, type LobAddress } from './address.js';
 
-export { LobApiError, type LobAddress } from './lob-address.js';
+export { LobApiError, type LobAddress } from './address.js';
 
 export type LobExtraService = 'certified' | 'certified_return_receipt' | 'registered';
 

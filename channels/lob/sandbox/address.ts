@@ -1,5 +1,5 @@
 /** Lob address objects: validation of the editable form and the stored/returned form. */
-import { prefixedHexId } from '../../channels/kit/ids.js';
+import { prefixedHexId } from '../../kit/ids.js';
 
 export class LobApiError extends Error {
   constructor(

@@ -1,6 +1,6 @@
 // Posted letters through Lob's Print & Mail API with the official SDK.
 import { Configuration, LettersApi } from '@lob/lob-typescript-sdk';
-import { ProviderError, type ChannelAdapter, type LetterPayload, type PostalAddress } from './types.js';
+import { ProviderError, type ChannelAdapter, type LetterPayload, type PostalAddress } from '../types.js';
 
 export interface LobOptions {
   apiKey: string;
