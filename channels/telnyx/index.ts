@@ -57,9 +57,11 @@ export const telnyx = definePlugin<
     ],
   }),
   sandbox: {
+    // As with Twilio Advanced Opt-Out: the gateway sends the one confirmation itself.
     options: (s) => ({
       apiKey: s.apiKey,
       from: s.from,
+      defaultOptOutHandling: false,
       ...(s.privateKeyPem ? { privateKeyPem: s.privateKeyPem } : {}),
     }),
     start: startTelnyxSandbox,

@@ -34,6 +34,13 @@ export interface TelnyxSandboxOptions {
   /** The messaging profile's webhook URL: inbound messages, and delivery events of sends that name none. */
   profileWebhookUrl: string;
   port?: number;
+  /**
+   * Telnyx's default keyword handling: an inbound STOP blocks further sends
+   * (40300) and Telnyx answers it itself. With the messaging profile's
+   * opt-out handling left to the application, the gateway sends its one
+   * confirmation and enforces the opt-out in its router. Default true.
+   */
+  defaultOptOutHandling?: boolean;
 }
 
 /** What the sandbox carrier does with a message to a given number. */
@@ -154,8 +161,10 @@ export class TelnyxSandbox {
     if (typeof input.body !== 'string') throw new Error('body must be a string');
     // Telnyx's own keyword handling runs before the message is forwarded.
     const keyword = input.body.trim().toUpperCase();
-    if (OPT_OUT_KEYWORDS.has(keyword)) this.optedOut.add(input.from);
-    if (OPT_IN_KEYWORDS.has(keyword)) this.optedOut.delete(input.from);
+    if (this.o.defaultOptOutHandling !== false) {
+      if (OPT_OUT_KEYWORDS.has(keyword)) this.optedOut.add(input.from);
+      if (OPT_IN_KEYWORDS.has(keyword)) this.optedOut.delete(input.from);
+    }
     const now = new Date().toISOString();
     const payload: TelnyxMessagePayload = {
       ...this.basePayload('inbound', input.body),
@@ -435,6 +444,7 @@ export async function startTelnyxSandbox(options: Partial<TelnyxSandboxOptions>,
     from: options.from ?? '+15550000142',
     profileWebhookUrl: options.profileWebhookUrl ?? `${runtime.gatewayBaseUrl}/webhooks/telnyx/messaging`,
     ...(options.port !== undefined ? { port: options.port } : {}),
+    ...(options.defaultOptOutHandling !== undefined ? { defaultOptOutHandling: options.defaultOptOutHandling } : {}),
   };
   const sandbox = new TelnyxSandbox(o, runtime);
   const server = await listenOnLoopback(sandbox.app, o.port ?? 0);

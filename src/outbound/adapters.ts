@@ -7,6 +7,7 @@ import type { ChannelAdapter, ChannelName } from '../../channels/types.js';
 import { anySandbox, settingsOf } from '../providers.js';
 import { startSandboxes, type Sandboxes } from '../sandbox/index.js';
 import { drainLocalDispatch, type ChannelAdapters } from './dispatch.js';
+import type { ChannelProviders } from './failover.js';
 
 export async function createAdapters(ctx: AppContext): Promise<{ adapters: ChannelAdapters; sandboxes: Sandboxes | null; close(): Promise<void> }> {
   const p = ctx.providers;
@@ -30,17 +31,23 @@ export async function createAdapters(ctx: AppContext): Promise<{ adapters: Chann
     }
     return built.get(id)!;
   };
-  const primary = (channel: ChannelName) => {
-    const a = adaptersOf(p.routing[channel].order[0]!)[channel];
-    if (!a) throw new Error(`provider ${p.routing[channel].order[0]} has no ${channel} adapter`);
-    return a;
+  // Each channel's providers, in the order failover tries them.
+  const providersFor = (channel: ChannelName): ChannelProviders => {
+    const routing = p.routing[channel];
+    const adapters = new Map<string, ChannelAdapter>();
+    for (const id of routing.order) {
+      const a = adaptersOf(id)[channel];
+      if (!a) throw new Error(`provider ${id} has no ${channel} adapter`);
+      adapters.set(id, a);
+    }
+    return { adapters, routing };
   };
 
   const adapters: ChannelAdapters = {
-    SMS: primary('SMS'),
-    VOICE: primary('VOICE'),
-    EMAIL: primary('EMAIL'),
-    LETTER: primary('LETTER'),
+    SMS: providersFor('SMS'),
+    VOICE: providersFor('VOICE'),
+    EMAIL: providersFor('EMAIL'),
+    LETTER: providersFor('LETTER'),
   };
   return {
     adapters,

@@ -10,7 +10,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AppContext } from '../context.js';
-import { ProviderError, type ChannelAdapter, type OutboundPayload, type SendResult } from '../../channels/types.js';
+import { ProviderError, type OutboundPayload, type SendResult } from '../../channels/types.js';
+import { FailoverExhausted, sendWithFailover, type ChannelProviders, type ProviderRoute } from './failover.js';
 import type { TimelineEvent } from '../conversations/thread.js';
 import { publishTimeline } from '../conversations/live.js';
 import { createRouter, type Decision, type RoutedDecision } from '../router/index.js';
@@ -29,7 +30,8 @@ export const MAX_ATTEMPTS = 6;
 
 const router = createRouter();
 
-export type ChannelAdapters = Record<Channel, ChannelAdapter>;
+/** Per channel, its providers' adapters and the order to try them in (failover.ts). */
+export type ChannelAdapters = Record<Channel, ChannelProviders>;
 
 /** Delay before retry n (1-based): 2^n seconds, capped at 10 minutes, with ±30% jitter. */
 export function retryDelayMs(attempt: number, random = Math.random): number {
@@ -265,10 +267,13 @@ async function sendClaimed(ctx: AppContext, adapters: ChannelAdapters, claimed: 
   try {
     m = await withRelated(ctx, claimed);
     const payload = await buildPayload(ctx, m);
-    const adapter = adapters[m.channel];
-    result = await adapter.send({ messageId: m.id, payload });
+    const sent = await sendWithFailover(adapters[m.channel], { messageId: m.id, payload });
+    result = sent.result;
+    await recordRoute(ctx, m, sent.route);
   } catch (err) {
-    const pe = err instanceof ProviderError ? err : new ProviderError((err as Error).message ?? String(err), 'unknown', 'network', true);
+    if (err instanceof FailoverExhausted) await recordRoute(ctx, m ?? claimed, err.route);
+    const cause = err instanceof FailoverExhausted ? err.last : err;
+    const pe = cause instanceof ProviderError ? cause : new ProviderError((cause as Error).message ?? String(cause), 'unknown', 'network', true);
     await handleFailure(ctx, m ?? claimed, pe, now);
     return;
   }
@@ -287,6 +292,34 @@ async function sendClaimed(ctx: AppContext, adapters: ChannelAdapters, claimed: 
     }),
   );
   ctx.log.info({ messageId: m.id, channel: m.channel, provider: result.provider, providerMessageId: result.providerMessageId }, 'message handed to provider');
+}
+
+/**
+ * Keeps the provider choice in the message's decision (decision.providerRoutes,
+ * one per dispatch attempt) and each failover in its status history — when
+ * there was a choice to make: a channel with one provider that accepted at
+ * once costs no extra write.
+ */
+async function recordRoute(ctx: AppContext, m: { id: string; decision: unknown }, route: ProviderRoute): Promise<void> {
+  if (route.order.length <= 1 && route.attempts.length <= 1) return;
+  const decision = (m.decision ?? {}) as { providerRoutes?: ProviderRoute[] };
+  const routes = [...(decision.providerRoutes ?? []), route];
+  await ctx.db.message.update({ where: { id: m.id }, data: { decision: { ...decision, providerRoutes: routes } as object } });
+  // The caller's copy too: a later attempt of this dispatch appends to it.
+  (m as { decision: unknown }).decision = { ...decision, providerRoutes: routes };
+  for (const [i, a] of route.attempts.entries()) {
+    const next = route.attempts[i + 1];
+    if (a.outcome !== 'failed' || a.fault !== 'provider' || !next) continue;
+    await applyStatus(ctx, {
+      ref: { id: m.id },
+      status: null,
+      providerStatus: 'failover',
+      providerEventId: null,
+      errorCode: a.code ?? null,
+      errorMessage: a.message ?? null,
+      detail: { failover: { from: a.provider, to: next.provider, code: a.code, httpStatus: a.httpStatus } },
+    });
+  }
 }
 
 async function withRetries<T>(ctx: AppContext, messageId: string, run: () => Promise<T>, attempts = 5): Promise<T> {

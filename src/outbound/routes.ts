@@ -12,9 +12,16 @@ import { HttpError, notFound } from '../http/errors.js';
 import { outreachInput, uuid } from '../api/schemas.js';
 import { explain, type Decision } from '../router/index.js';
 import { requestOutreach } from './service.js';
+import { explainRoute, type ProviderRoute } from './failover.js';
 import { withIdempotency } from './idempotency.js';
 import { verifyLetterUrl } from './files.js';
 import type { Intent } from '../templates/index.js';
+
+/** The router's explanation, then which provider carried the message and every failover on the way. */
+function explainWithProviders(decision: unknown): string {
+  const routes = (decision as { providerRoutes?: ProviderRoute[] }).providerRoutes ?? [];
+  return [explain(decision as Decision), ...routes.map(explainRoute)].join(' ');
+}
 
 function decisionView(d: Decision) {
   return { ...d, explanation: explain(d) };
@@ -56,7 +63,7 @@ export const outboundRoutes = defineRoutes(
         provider: m.provider, providerMessageId: m.providerMessageId, errorCode: m.errorCode, errorMessage: m.errorMessage, attempts: m.attempts,
         scheduledAt: m.scheduledAt, sentAt: m.sentAt, deliveredAt: m.deliveredAt, callOutcome: m.callOutcome,
         pdf: m.pdfPath ? `/api/v1/messages/${m.id}/pdf` : null,
-        decision: m.decision ? { ...(m.decision as object), explanation: explain(m.decision as unknown as Decision) } : null,
+        decision: m.decision ? { ...(m.decision as object), explanation: explainWithProviders(m.decision) } : null,
         statusHistory: m.statusEvents.map((e) => ({ status: e.status, providerStatus: e.providerStatus, errorCode: e.errorCode, at: e.occurredAt, detail: e.detail })),
         attachments: m.attachments.map((a) => ({ id: a.id, filename: a.filename, contentType: a.contentType, size: a.size })),
         createdAt: m.createdAt,
