@@ -11,7 +11,10 @@ import type { AppContext } from '../context.js';
 import type { InboundEvent } from '../generated/prisma/client.js';
 import { safeFilename, storeAttachmentBytes, type SkippedAttachment, type StoredAttachment } from './attachments.js';
 import { visibleReplyText } from './classifier.js';
-import { registerProcessor } from './events-store.js';
+import { registerProcessor, type ProcessResult } from './events-store.js';
+import { applyBounce } from './bounces.js';
+import { detectReport } from './email-reports.js';
+import { messageIdOfReturnPath } from '../conversations/return-path.js';
 import { matchEmail, normalizeEmail } from './matching.js';
 import { findExistingInbound, recordInboundMessage } from './messages.js';
 
@@ -29,6 +32,12 @@ export interface NormalizedEmail {
   html: string | null;
   date: Date | null;
   attachments: { filename: string; contentType: string; content: Buffer }[];
+  /** Every header field, lower-cased names, unfolded (bounce and auto-reply detection reads them). */
+  headers: Record<string, string[]>;
+  /** Text of attached report parts (returned headers or message, delivery status). */
+  reportParts: string[];
+  /** The SMTP envelope sender when known ('' for the null reverse-path <>). */
+  envelopeFrom: string | null;
 }
 
 // ── multipart (Inbound Parse) ─────────────────────────────────────────────
@@ -76,9 +85,26 @@ function listAddresses(value: string | undefined): string[] {
   return (addressparser(value, { flatten: true }) as { address?: string }[]).map((a) => a.address ?? '').filter(Boolean).map(normalizeEmail);
 }
 
-function fromMail(mail: ParsedMail, envelopeTo: string[]): NormalizedEmail {
+/** mailparser's raw header lines as name → values (unfolded). */
+function headerFields(mail: ParsedMail | null): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const { key, line } of mail?.headerLines ?? []) {
+    const value = line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim();
+    (out[key.toLowerCase()] ??= []).push(value);
+  }
+  return out;
+}
+
+const REPORT_PART = /^(message\/(delivery-status|global-delivery-status|rfc822|global|rfc822-headers|global-headers|disposition-notification)|text\/rfc822-headers)$/i;
+const reportParts = (parts: { contentType: string; content: Buffer }[]): string[] =>
+  parts.filter((p) => REPORT_PART.test(p.contentType)).map((p) => p.content.toString('utf8').slice(0, 200_000));
+
+function fromMail(mail: ParsedMail, envelopeTo: string[], envelopeFrom: string | null): NormalizedEmail {
   const from = mail.from?.value[0];
   return {
+    headers: headerFields(mail),
+    reportParts: reportParts(mail.attachments),
+    envelopeFrom,
     messageId: bareId(mail.messageId),
     inReplyTo: bareId(mail.inReplyTo),
     references: splitIds(mail.references),
@@ -95,17 +121,19 @@ function fromMail(mail: ParsedMail, envelopeTo: string[]): NormalizedEmail {
   };
 }
 
-export async function parseRawMime(raw: Buffer, envelopeTo: string[] = []): Promise<NormalizedEmail> {
-  return fromMail(await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true }), envelopeTo);
+export async function parseRawMime(raw: Buffer, envelopeTo: string[] = [], envelopeFrom: string | null = null): Promise<NormalizedEmail> {
+  return fromMail(await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true }), envelopeTo, envelopeFrom);
 }
 
-function envelopeRecipients(envelope: string | undefined): string[] {
-  if (!envelope) return [];
+/** Inbound Parse's `envelope` field: {"to":[…],"from":"…"}. */
+function parseEnvelope(envelope: string | undefined): { to: string[]; from: string | null } {
+  if (!envelope) return { to: [], from: null };
   try {
-    const parsed = JSON.parse(envelope) as { to?: string[] | string };
-    return (Array.isArray(parsed.to) ? parsed.to : parsed.to ? [parsed.to] : []).map(normalizeEmail);
+    const parsed = JSON.parse(envelope) as { to?: string[] | string; from?: string | null };
+    const to = (Array.isArray(parsed.to) ? parsed.to : parsed.to ? [parsed.to] : []).map(normalizeEmail);
+    return { to, from: typeof parsed.from === 'string' ? parsed.from.replace(/^<|>$/g, '').trim() : null };
   } catch {
-    return [];
+    return { to: [], from: null };
   }
 }
 
@@ -113,8 +141,9 @@ function envelopeRecipients(envelope: string | undefined): string[] {
 export async function parseInboundParse(body: Buffer, contentType: string, maxBytes: number): Promise<NormalizedEmail> {
   const form = await parseMultipart(body, contentType, maxBytes);
   const f = form.fields;
-  const envelopeTo = envelopeRecipients(f.envelope);
-  if (f.email) return parseRawMime(Buffer.from(f.email, 'utf8'), envelopeTo);
+  const envelope = parseEnvelope(f.envelope);
+  const envelopeTo = envelope.to;
+  if (f.email) return parseRawMime(Buffer.from(f.email, 'utf8'), envelopeTo, envelope.from);
   // Parsed mode: the original header block is in `headers`; parse it for Message-ID and threading.
   const headerMail = f.headers ? await simpleParser(`${f.headers.replace(/\r?\n$/, '')}\r\n\r\n`) : null;
   const fromList = addressparser(f.from ?? '', { flatten: true }) as { address?: string; name?: string }[];
@@ -125,6 +154,9 @@ export async function parseInboundParse(body: Buffer, contentType: string, maxBy
     attachmentInfo = {};
   }
   return {
+    headers: headerFields(headerMail),
+    reportParts: reportParts(form.files),
+    envelopeFrom: envelope.from,
     messageId: bareId(headerMail?.messageId),
     inReplyTo: bareId(headerMail?.inReplyTo),
     references: splitIds(headerMail?.references),
@@ -153,7 +185,11 @@ export function emailDedupeKey(mail: NormalizedEmail, raw: Buffer): string {
 
 // ── processing ───────────────────────────────────────────────────────────
 
-export async function landEmail(ctx: AppContext, mail: NormalizedEmail, provider: string, raw: Buffer, inboundEventId?: string): Promise<void> {
+export async function landEmail(ctx: AppContext, mail: NormalizedEmail, provider: string, raw: Buffer, inboundEventId?: string): Promise<ProcessResult | void> {
+  // A delivery-status report is about one of our emails, not a message from anyone: applied to that email.
+  const report = detectReport({ headers: mail.headers, subject: mail.subject, from: mail.from, fromName: mail.fromName, text: mail.text, reportParts: mail.reportParts, envelopeFrom: mail.envelopeFrom });
+  if (report.kind === 'bounce') return applyBounce(ctx, mail, report, raw, inboundEventId);
+  if (report.kind === 'report_success') return { ignored: report.reason };
   if (!mail.from) throw new Error('email has no From address');
   const rfcMessageId = mail.messageId;
   const providerMessageId = rfcMessageId ? null : `email-sha256:${createHash('sha256').update(raw).digest('hex')}`;
@@ -167,8 +203,12 @@ export async function landEmail(ctx: AppContext, mail: NormalizedEmail, provider
     else skipped.push(r.skipped);
   }
   const recipients = [...mail.to, ...mail.cc, ...mail.envelopeTo];
-  const referencedIds = [...(mail.inReplyTo ? [mail.inReplyTo] : []), ...[...mail.references].reverse()];
-  const match = await matchEmail(ctx.db, { from: mail.from, recipients, referencedIds }, ctx.providers.email.inboundDomain);
+  const domain = ctx.providers.email.inboundDomain;
+  // An auto-reply sent to our return path (as RFC 3834 asks) names its email by the VERP address.
+  const returnPathIds = recipients.map((r) => messageIdOfReturnPath(ctx.secret, r, domain)).filter((id): id is string => Boolean(id)).map((id) => `${id}@${domain}`);
+  const referencedIds = [...(mail.inReplyTo ? [mail.inReplyTo] : []), ...[...mail.references].reverse(), ...returnPathIds];
+  const match = await matchEmail(ctx.db, { from: mail.from, recipients, referencedIds }, domain);
+  const autoReply = report.kind === 'auto_reply' ? { reason: report.reason } : null;
 
   // Classify what the sender wrote; a fresh subject ("Unsubscribe") counts, a "Re: <our subject>" does not.
   const visible = visibleReplyText(mail.text);
@@ -189,6 +229,7 @@ export async function landEmail(ctx: AppContext, mail: NormalizedEmail, provider
     attachments,
     skippedAttachments: skipped,
     inboundEventId: inboundEventId ?? null,
+    autoReply,
   });
 }
 
@@ -196,14 +237,14 @@ async function processInboundParse(ctx: AppContext, event: InboundEvent) {
   const headers = event.headers as Record<string, string>;
   const raw = Buffer.from(event.body);
   const mail = await parseInboundParse(raw, headers['content-type'] ?? '', ctx.config.INBOUND_EMAIL_MAX_BYTES);
-  await landEmail(ctx, mail, 'sendgrid', raw, event.id);
+  return landEmail(ctx, mail, 'sendgrid', raw, event.id);
 }
 
 async function processSmtp(ctx: AppContext, event: InboundEvent) {
-  const headers = event.headers as { envelope?: { rcptTo?: string[] } };
+  const headers = event.headers as { envelope?: { rcptTo?: string[]; mailFrom?: string | null } };
   const raw = Buffer.from(event.body);
-  const mail = await parseRawMime(raw, (headers.envelope?.rcptTo ?? []).map(normalizeEmail));
-  await landEmail(ctx, mail, 'smtp', raw, event.id);
+  const mail = await parseRawMime(raw, (headers.envelope?.rcptTo ?? []).map(normalizeEmail), headers.envelope?.mailFrom ?? null);
+  return landEmail(ctx, mail, 'smtp', raw, event.id);
 }
 
 registerProcessor('sendgrid', 'inbound-email', processInboundParse);
