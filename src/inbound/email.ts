@@ -8,14 +8,14 @@ import Busboy from 'busboy';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import addressparser from 'nodemailer/lib/addressparser';
 import type { AppContext } from '../context.js';
-import type { InboundEvent } from '../generated/prisma/client.js';
+import type { InboundEvent, Prisma } from '../generated/prisma/client.js';
 import { safeFilename, storeAttachmentBytes, type SkippedAttachment, type StoredAttachment } from './attachments.js';
 import { visibleReplyText } from './classifier.js';
 import { registerProcessor, type ProcessResult } from './events-store.js';
 import { applyBounce } from './bounces.js';
 import { detectReport } from './email-reports.js';
 import { messageIdOfReturnPath } from '../conversations/return-path.js';
-import { matchEmail, normalizeEmail } from './matching.js';
+import { matchEmail, normalizeEmail, type Match } from './matching.js';
 import { findExistingInbound, recordInboundMessage } from './messages.js';
 
 export interface NormalizedEmail {
@@ -211,8 +211,11 @@ export async function landEmail(ctx: AppContext, mail: NormalizedEmail, provider
   const autoReply = report.kind === 'auto_reply' ? { reason: report.reason } : null;
 
   // Classify what the sender wrote; a fresh subject ("Unsubscribe") counts, a "Re: <our subject>" does not.
-  const visible = visibleReplyText(mail.text);
-  const ownSubject = mail.subject && !/^\s*(re|aw|sv|fw|fwd|rv|res)\s*:/i.test(mail.subject) ? mail.subject : '';
+  const ours = autoReply ? [] : await ourRecentTexts(ctx, match, referencedIds);
+  const visible = autoReply ? '' : visibleReplyText(mail.text, ours);
+  // Reply and forward prefixes in several languages (Re, AW, SV, VS, Odp, Antw, RES, RV, R, TR, WG, ENC, Ynt, Отв, 回复).
+  const replyPrefix = /^\s*(re|aw|sv|vs|odp|antw|res|rv|r|tr|wg|fw|fwd|enc|ynt|отв|回复|答复)\s*(\[\d+\])?\s*[:：]/i;
+  const ownSubject = mail.subject && !replyPrefix.test(mail.subject) && !ours.includes(mail.subject) ? mail.subject : '';
   await recordInboundMessage(ctx, {
     channel: 'EMAIL',
     provider,
@@ -231,6 +234,21 @@ export async function landEmail(ctx: AppContext, mail: NormalizedEmail, provider
     inboundEventId: inboundEventId ?? null,
     autoReply,
   });
+}
+
+/**
+ * What we recently sent this thread (and the email replied to): lines of them
+ * in a reply are our words quoted back, never the sender's.
+ */
+async function ourRecentTexts(ctx: AppContext, match: Match, referencedIds: string[]): Promise<string[]> {
+  const where: Prisma.MessageWhereInput[] = [];
+  if (match.kind === 'thread' && match.debtorId) where.push({ debtorId: match.debtorId });
+  if (match.kind === 'thread' && match.conversationId) where.push({ conversationId: match.conversationId });
+  const ids = referencedIds.flatMap((id) => [id, `<${id}>`]);
+  if (ids.length) where.push({ rfcMessageId: { in: ids } });
+  if (!where.length) return [];
+  const rows = await ctx.db.message.findMany({ where: { direction: 'OUTBOUND', OR: where }, orderBy: { createdAt: 'desc' }, take: 10, select: { body: true, subject: true } });
+  return rows.flatMap((r) => [r.body, r.subject ?? '']).filter(Boolean);
 }
 
 async function processInboundParse(ctx: AppContext, event: InboundEvent) {

@@ -264,6 +264,23 @@ describe('bounces and auto-replies through the gateway', () => {
     }
   });
 
+  it('reads only what the sender wrote: an Outlook reply quoting our footer revokes nothing, a bottom-posted unsubscribe does; the full text is kept', async () => {
+    const outlook = await seedSent('outlook@example.org');
+    const quoted = `Thanks, I paid online today.\r\n\r\n________________________________\r\nFrom: Example Collections <collections@example.com>\r\nSent: Monday, January 5, 2026 10:00 AM\r\nTo: outlook@example.org\r\nSubject: Your balance is overdue\r\n\r\nIf you have already paid, thank you. To stop these emails, unsubscribe here.\r\n`;
+    await smtpSend(Buffer.from(`From: <outlook@example.org>\r\nTo: ${outlook.replyTo}\r\nSubject: RE: Your balance is overdue\r\nMessage-ID: <o-${randomUUID()}@example.org>\r\n\r\n${quoted}`), outlook.replyTo, 'outlook@example.org');
+    const [msg] = await eventually(async () => ((await inboundOf(outlook.conversation.id)).length ? inboundOf(outlook.conversation.id) : null), 10_000, 'outlook reply');
+    expect(msg!.body).toContain('unsubscribe here');
+    const c1 = await gw.ctx.db.conversation.findUniqueOrThrow({ where: { id: outlook.conversation.id } });
+    expect(c1.flags).toContain('ALREADY_PAID');
+    expect(c1.flags).not.toContain('OPT_OUT');
+    expect(await gw.ctx.db.channelConsent.count({ where: { contactPointId: outlook.cp.id, state: 'REVOKED' } })).toBe(0);
+
+    const bottom = await seedSent('bottom@example.org');
+    const text = `On Mon, Jan 5, 2026 at 10:00 AM Example Collections <collections@example.com> wrote:\r\n> If you have already paid, thank you.\r\n\r\nPlease stop emailing me.\r\n`;
+    await smtpSend(Buffer.from(`From: <bottom@example.org>\r\nTo: ${bottom.replyTo}\r\nSubject: Re: Your balance is overdue\r\nMessage-ID: <b-${randomUUID()}@example.org>\r\n\r\n${text}`), bottom.replyTo, 'bottom@example.org');
+    await eventually(async () => (await gw.ctx.db.channelConsent.count({ where: { contactPointId: bottom.cp.id, channel: 'EMAIL', state: 'REVOKED' } })) === 1, 10_000, 'bottom-posted opt-out revokes email');
+  });
+
   it('a person\'s reply in the same setup is announced (the checks above can fail)', async () => {
     const s = await seedSent('real@example.org');
     const raw = Buffer.from(`From: Real <real@example.org>\r\nTo: ${s.replyTo}\r\nSubject: Re: Your balance is overdue\r\nMessage-ID: <real-${randomUUID()}@example.org>\r\nIn-Reply-To: ${s.msgId}\r\n\r\nPlease call me tomorrow.\r\n`);
