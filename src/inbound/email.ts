@@ -11,8 +11,9 @@ import type { AppContext } from '../context.js';
 import type { InboundEvent, Prisma } from '../generated/prisma/client.js';
 import { safeFilename, storeAttachmentBytes, type SkippedAttachment, type StoredAttachment } from './attachments.js';
 import { visibleReplyText } from './classifier.js';
-import { registerProcessor, type ProcessResult } from './events-store.js';
+import { PermanentFailure, registerProcessor, type ProcessResult } from './events-store.js';
 import { applyBounce } from './bounces.js';
+import { decodeBytes, storableText } from './storable-text.js';
 import { detectReport } from './email-reports.js';
 import { messageIdOfReturnPath } from '../conversations/return-path.js';
 import { matchEmail, normalizeEmail, type Match } from './matching.js';
@@ -51,7 +52,9 @@ export function parseMultipart(body: Buffer, contentType: string, maxBytes: numb
   return new Promise((resolve, reject) => {
     let bb: Busboy.Busboy;
     try {
-      bb = Busboy({ headers: { 'content-type': contentType }, limits: { fieldSize: maxBytes, fileSize: maxBytes, files: 100, fields: 200 }, defParamCharset: 'utf8' });
+      // Fields are read as latin1, i.e. byte for byte: the raw MIME (`email`) is bytes, and parsed fields are in the
+      // charsets their `charsets` field names, decoded afterwards (fieldBytes). A part that declares its charset keeps it.
+      bb = Busboy({ headers: { 'content-type': contentType }, limits: { fieldSize: maxBytes, fileSize: maxBytes, files: 100, fields: 200 }, defParamCharset: 'utf8', defCharset: 'latin1' });
     } catch (err) {
       reject(err);
       return;
@@ -122,7 +125,7 @@ function fromMail(mail: ParsedMail, envelopeTo: string[], envelopeFrom: string |
 }
 
 export async function parseRawMime(raw: Buffer, envelopeTo: string[] = [], envelopeFrom: string | null = null): Promise<NormalizedEmail> {
-  return fromMail(await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true }), envelopeTo, envelopeFrom);
+  return storableEmail(fromMail(await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true }), envelopeTo, envelopeFrom));
 }
 
 /** Inbound Parse's `envelope` field: {"to":[…],"from":"…"}. */
@@ -138,22 +141,43 @@ function parseEnvelope(envelope: string | undefined): { to: string[]; from: stri
 }
 
 /** Both Inbound Parse variants: the raw MIME in `email`, or parsed fields plus attachmentN files. */
+/** SendGrid's `charsets` field: {"text":"iso-8859-1","subject":"UTF-8",…}, names lower-cased. */
+function parseCharsets(raw: string | undefined): Record<string, string> {
+  if (!raw) return {};
+  try {
+    const parsed = JSON.parse(decodeBytes(Buffer.from(raw, 'latin1'))) as unknown;
+    if (!parsed || typeof parsed !== 'object') return {};
+    return Object.fromEntries(Object.entries(parsed as Record<string, unknown>).filter(([, v]) => typeof v === 'string').map(([k, v]) => [k.toLowerCase(), v as string]));
+  } catch {
+    return {};
+  }
+}
+
 export async function parseInboundParse(body: Buffer, contentType: string, maxBytes: number): Promise<NormalizedEmail> {
   const form = await parseMultipart(body, contentType, maxBytes);
-  const f = form.fields;
+  const raw = form.fields;
+  const charsets = parseCharsets(raw.charsets);
+  const bytes = (name: string) => (raw[name] === undefined ? undefined : Buffer.from(raw[name]!, 'latin1'));
+  const field = (name: string): string | undefined => {
+    const b = bytes(name);
+    return b === undefined ? undefined : decodeBytes(b, charsets[name]);
+  };
+  const f = { envelope: field('envelope'), headers: raw.headers, from: field('from'), to: field('to'), cc: field('cc'), subject: field('subject'), text: field('text'), html: field('html'), attachmentInfo: field('attachment-info') };
   const envelope = parseEnvelope(f.envelope);
   const envelopeTo = envelope.to;
-  if (f.email) return parseRawMime(Buffer.from(f.email, 'utf8'), envelopeTo, envelope.from);
-  // Parsed mode: the original header block is in `headers`; parse it for Message-ID and threading.
-  const headerMail = f.headers ? await simpleParser(`${f.headers.replace(/\r?\n$/, '')}\r\n\r\n`) : null;
+  // Raw mode: the MIME message's own bytes, which name their charsets part by part.
+  const email = bytes('email');
+  if (email) return parseRawMime(email, envelopeTo, envelope.from);
+  // Parsed mode: the original header block is in `headers`; parse it (as bytes: mailparser decodes encoded words and 8-bit UTF-8) for Message-ID and threading.
+  const headerMail = f.headers ? await simpleParser(Buffer.concat([Buffer.from(f.headers.replace(/\r?\n$/, ''), 'latin1'), Buffer.from('\r\n\r\n')])) : null;
   const fromList = addressparser(f.from ?? '', { flatten: true }) as { address?: string; name?: string }[];
   let attachmentInfo: Record<string, { filename?: string; type?: string; name?: string }> = {};
   try {
-    attachmentInfo = f['attachment-info'] ? JSON.parse(f['attachment-info']) : {};
+    attachmentInfo = f.attachmentInfo ? JSON.parse(f.attachmentInfo) : {};
   } catch {
     attachmentInfo = {};
   }
-  return {
+  return storableEmail({
     headers: headerFields(headerMail),
     reportParts: reportParts(form.files),
     envelopeFrom: envelope.from,
@@ -174,6 +198,25 @@ export async function parseInboundParse(body: Buffer, contentType: string, maxBy
       contentType: attachmentInfo[file.field]?.type ?? file.contentType,
       content: file.content,
     })),
+  });
+}
+
+/** Every text we store, free of what PostgreSQL refuses (NUL) and of invalid code points. */
+function storableEmail(mail: NormalizedEmail): NormalizedEmail {
+  return {
+    ...mail,
+    from: storableText(mail.from),
+    fromName: storableText(mail.fromName),
+    subject: storableText(mail.subject),
+    text: storableText(mail.text),
+    html: storableText(mail.html),
+    messageId: storableText(mail.messageId),
+    inReplyTo: storableText(mail.inReplyTo),
+    references: mail.references.map((r) => storableText(r)),
+    to: mail.to.map((a) => storableText(a)),
+    cc: mail.cc.map((a) => storableText(a)),
+    envelopeTo: mail.envelopeTo.map((a) => storableText(a)),
+    attachments: mail.attachments.map((a) => ({ ...a, filename: storableText(a.filename), contentType: storableText(a.contentType) })),
   };
 }
 
@@ -190,7 +233,7 @@ export async function landEmail(ctx: AppContext, mail: NormalizedEmail, provider
   const report = detectReport({ headers: mail.headers, subject: mail.subject, from: mail.from, fromName: mail.fromName, text: mail.text, reportParts: mail.reportParts, envelopeFrom: mail.envelopeFrom });
   if (report.kind === 'bounce') return applyBounce(ctx, mail, report, raw, inboundEventId);
   if (report.kind === 'report_success') return { ignored: report.reason };
-  if (!mail.from) throw new Error('email has no From address');
+  if (!mail.from) throw new PermanentFailure('email has no From address');
   const rfcMessageId = mail.messageId;
   const providerMessageId = rfcMessageId ? null : `email-sha256:${createHash('sha256').update(raw).digest('hex')}`;
   if (await findExistingInbound(ctx, { rfcMessageId, providerMessageId })) return;
@@ -254,14 +297,18 @@ async function ourRecentTexts(ctx: AppContext, match: Match, referencedIds: stri
 async function processInboundParse(ctx: AppContext, event: InboundEvent) {
   const headers = event.headers as Record<string, string>;
   const raw = Buffer.from(event.body);
-  const mail = await parseInboundParse(raw, headers['content-type'] ?? '', ctx.config.INBOUND_EMAIL_MAX_BYTES);
+  const mail = await parseInboundParse(raw, headers['content-type'] ?? '', ctx.config.INBOUND_EMAIL_MAX_BYTES).catch((err: unknown) => {
+    throw new PermanentFailure(`the Inbound Parse body cannot be parsed: ${(err as Error).message}`);
+  });
   return landEmail(ctx, mail, 'sendgrid', raw, event.id);
 }
 
 async function processSmtp(ctx: AppContext, event: InboundEvent) {
   const headers = event.headers as { envelope?: { rcptTo?: string[]; mailFrom?: string | null } };
   const raw = Buffer.from(event.body);
-  const mail = await parseRawMime(raw, (headers.envelope?.rcptTo ?? []).map(normalizeEmail), headers.envelope?.mailFrom ?? null);
+  const mail = await parseRawMime(raw, (headers.envelope?.rcptTo ?? []).map(normalizeEmail), headers.envelope?.mailFrom ?? null).catch((err: unknown) => {
+    throw new PermanentFailure(`the message cannot be parsed as MIME: ${(err as Error).message}`);
+  });
   return landEmail(ctx, mail, 'smtp', raw, event.id);
 }
 
