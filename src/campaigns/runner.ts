@@ -412,7 +412,8 @@ function optedOutEverywhere(points: { kind: string; valid: boolean; consents: { 
 }
 
 async function repliedSince(ctx: AppContext, debtorId: string, since: Date): Promise<boolean> {
-  return Boolean(await ctx.db.message.findFirst({ where: { debtorId, direction: 'INBOUND', createdAt: { gt: since } }, select: { id: true } }));
+  // An automatic reply (out-of-office) is not the debtor replying.
+  return Boolean(await ctx.db.message.findFirst({ where: { debtorId, direction: 'INBOUND', createdAt: { gt: since }, OR: [{ intent: null }, { intent: { not: 'auto_reply' } }] }, select: { id: true } }));
 }
 
 async function recordRun(ctx: AppContext, e: CampaignEnrollment, step: CampaignStep, now: Date, outcome: Outcome, reasons: string[]): Promise<void> {
