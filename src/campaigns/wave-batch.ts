@@ -38,7 +38,8 @@ import { TemplateError, type Intent } from '../templates/index.js';
 import { insideWindow, stepDueAt, windowStart } from './planner.js';
 import { loadBatchDebts, loadBatchSnapshots, type DebtWithCreditor } from './snapshots.js';
 import { historyKind } from '../outbound/snapshot.js';
-import { lockThrottledChannels, MinuteLedger, type ChannelRates } from './throttle.js';
+import { lockThrottledChannels, MinuteLedger } from './throttle.js';
+import type { ChannelRates } from './rates.js';
 import type { StepConditions, StepWindow, Throttle } from './schemas.js';
 
 const router = createRouter();

@@ -21,8 +21,8 @@ import { messageIdOfReturnPath } from '../conversations/return-path.js';
 import type { EmailReport } from './email-reports.js';
 import type { ProcessResult } from './events-store.js';
 import { replyTokens } from './matching.js';
-import { applyStatus } from './status.js';
-import type { Tx, TxOutcome } from './thread-writer.js';
+import { applyStatus } from '../messaging/status.js';
+import type { Tx, TxOutcome } from '../messaging/thread-writer.js';
 
 type Bounce = Extract<EmailReport, { kind: 'bounce' }>;
 

@@ -11,6 +11,7 @@ import type { AppContext } from '../context.js';
 import { intakePool, statement } from '../db/client.js';
 import { dataRejection } from '../db/errors.js';
 import type { InboundEvent } from '../generated/prisma/client.js';
+import { MessageNotFound, onProviderIdRecorded } from '../messaging/status.js';
 
 export interface RawInbound {
   provider: 'twilio' | 'sendgrid' | 'lob' | 'smtp';
@@ -28,18 +29,6 @@ export interface ProcessResult {
 }
 
 export type Processor = (ctx: AppContext, event: InboundEvent) => Promise<ProcessResult | void>;
-
-/** A referenced message is not (yet) known: the callback may have overtaken the send. Retried, then given up. */
-export class MessageNotFound extends Error {
-  /** `providerMessageId`: the provider's id the event waits for; set when known, so recording it wakes the event at once. */
-  constructor(
-    what: string,
-    readonly providerMessageId?: string,
-  ) {
-    super(`no message matches ${what}`);
-    this.name = 'MessageNotFound';
-  }
-}
 
 /**
  * The stored event can never be processed as it is (its content cannot be
@@ -285,9 +274,10 @@ function awaitMessage(ctx: AppContext, id: string, providerMessageId: string | u
 
 /**
  * Called once a provider's message id is committed (dispatch recorded the
- * send): events in this process that were waiting for it run again now.
+ * send, src/messaging/status.ts): events in this process that were waiting
+ * for it run again now.
  */
-export function notifyProviderId(providerMessageId: string): void {
+function notifyProviderId(providerMessageId: string): void {
   const ids = waitingByProviderId.get(providerMessageId);
   if (!ids) return;
   for (const id of [...ids]) {
@@ -299,6 +289,8 @@ export function notifyProviderId(providerMessageId: string): void {
     w.timer.unref();
   }
 }
+
+onProviderIdRecorded(notifyProviderId);
 
 /** Drops the in-process retry timers (shutdown); the rows stay FAILED with a due time, so the sweep takes them later. */
 export function forgetWaitingEvents(): void {

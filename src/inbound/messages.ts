@@ -16,7 +16,7 @@ import type { Match } from './matching.js';
 import { applyReplyActions } from './reply-actions.js';
 import { debtorZone } from './debtor-zone.js';
 import { scheduleDeliveries } from '../webhooks-out/service.js';
-import { addFlags, finishOutcome, inThread, messageView, newOutcome, type Tx, type TxOutcome } from './thread-writer.js';
+import { addFlags, finishOutcome, inThread, messageView, newOutcome, type Tx, type TxOutcome } from '../messaging/thread-writer.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { poolSql, type Sql } from '../db/sql.js';
 
