@@ -14,6 +14,7 @@ import { registerImportRoutes, waitForRunningImports } from './import/routes.js'
 import { registerCampaignRoutes } from './campaigns/routes.js';
 import { defineCampaignJobs } from './campaigns/control.js';
 import { registerPaymentRoutes } from './payments/routes.js';
+import { registerPortalRoutes } from './portal/routes.js';
 import { registerWebhookRoutes } from './webhooks-out/routes.js';
 import { defineWebhookJobs, startWebhookJobs } from './webhooks-out/service.js';
 import { inboundRoutes, socketsModule, startInbound } from './inbound/index.js';
@@ -23,7 +24,7 @@ export interface ModuleHandle {
   stop(): Promise<void>;
 }
 
-export const routeModules: RouteModule[] = [jsonBody, registerDebtorRoutes, registerSuppressionRoutes, registerProviderRoutes, registerTemplateRoutes, registerOutboundRoutes, registerVoiceRoutes, registerImportRoutes, registerCampaignRoutes, registerPaymentRoutes, registerWebhookRoutes, socketsModule, inboundRoutes, registerInboxRoutes];
+export const routeModules: RouteModule[] = [jsonBody, registerDebtorRoutes, registerSuppressionRoutes, registerProviderRoutes, registerTemplateRoutes, registerOutboundRoutes, registerVoiceRoutes, registerImportRoutes, registerCampaignRoutes, registerPaymentRoutes, registerPortalRoutes, registerWebhookRoutes, socketsModule, inboundRoutes, registerInboxRoutes];
 
 export async function startModules(ctx: AppContext): Promise<ModuleHandle[]> {
   const handles: ModuleHandle[] = [];

@@ -5,6 +5,7 @@ import type { Prisma } from '../generated/prisma/client.js';
 import type { AppContext } from '../context.js';
 import { minorDigits } from '../domain/debtors.js';
 import { unsubscribeUrl } from '../inbound/consent.js';
+import { externalPortalUrl, portalUrl } from '../portal/links.js';
 import { join } from 'node:path';
 import { defaultTemplatesDir, localeFallbackChain, measureSms, TemplateError, type Intent, type MessageVars, type RenderedMessage, type SmsEncoding } from '../templates/index.js';
 import { htmlParagraphs, tidyText } from '../templates/compile.js';
@@ -30,10 +31,15 @@ export function daysPastDue(dueDate: Date, now: Date): number {
   return Math.max(0, Math.floor(ms / 86_400_000));
 }
 
-export function paymentLink(ctx: AppContext, debt: ContentDebt): string {
+/**
+ * The debt's own link if it has one; else an external portal (PAYMENT_LINK_BASE,
+ * `?debt=<id>`); else the gateway's debtor page, signed for this debtor, debt
+ * and the contact point the message goes to (src/portal/links.ts).
+ */
+export function paymentLink(ctx: AppContext, debt: ContentDebt, to: { debtorId: string; contactPointId: string; now: Date }): string {
   if (debt.paymentLink) return debt.paymentLink;
-  const base = ctx.config.PAYMENT_LINK_BASE ?? `${ctx.publicBaseUrl}/pay`;
-  return `${base.replace(/\/$/, '')}/${debt.id}`;
+  if (ctx.config.PAYMENT_LINK_BASE) return externalPortalUrl(ctx.config.PAYMENT_LINK_BASE, debt.id);
+  return portalUrl(ctx, { debtorId: to.debtorId, debtId: debt.id, contactPointId: to.contactPointId, now: to.now });
 }
 
 export function templateVars(ctx: AppContext, opts: { debtor: Debtor; debt: ContentDebt; contactPointId: string; now: Date; agentName?: string; extra?: Record<string, string> }): MessageVars {
@@ -53,7 +59,7 @@ export function templateVars(ctx: AppContext, opts: { debtor: Debtor; debt: Cont
     dueDate: debt.dueDate.toISOString().slice(0, 10),
     finalDate,
     daysPastDue: daysPastDue(debt.dueDate, opts.now),
-    paymentLink: paymentLink(ctx, debt),
+    paymentLink: paymentLink(ctx, debt, { debtorId: debtor.id, contactPointId: opts.contactPointId, now: opts.now }),
     unsubscribeLink: unsubscribeUrl(ctx, { contactPointId: opts.contactPointId }),
     ...opts.extra,
   };

@@ -16,7 +16,7 @@ import { serializeDebt, minorDigits } from '../domain/debtors.js';
 import { emitOutgoingEvent } from '../webhooks-out/service.js';
 import { isUniqueViolation } from '../db/errors.js';
 
-export type Actor = Principal | { type: 'system' | 'provider'; id?: string };
+export type Actor = Principal | { type: 'system' | 'provider' | 'debtor'; id?: string };
 
 export interface PaymentInput {
   debtId?: string;

@@ -1,0 +1,20 @@
+// The payment providers this process uses, set at start by the payments
+// module (src/payments/module.ts): live with the keys from the environment,
+// else the local sandboxes (channels/<provider>/sandbox.ts).
+import type { AppContext } from '../context.js';
+import type { PaymentProvider, PaymentProviderName } from '../../channels/payments.js';
+
+const byContext = new WeakMap<AppContext, Partial<Record<PaymentProviderName, PaymentProvider>>>();
+
+export function setPaymentProviders(ctx: AppContext, providers: Partial<Record<PaymentProviderName, PaymentProvider>>): void {
+  byContext.set(ctx, providers);
+}
+
+export function paymentProvider(ctx: AppContext, name: PaymentProviderName | 'none'): PaymentProvider | null {
+  if (name === 'none') return null;
+  return byContext.get(ctx)?.[name] ?? null;
+}
+
+export function allPaymentProviders(ctx: AppContext): PaymentProvider[] {
+  return Object.values(byContext.get(ctx) ?? {});
+}
