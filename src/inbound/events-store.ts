@@ -12,7 +12,7 @@ import { intakePool, statement } from '../db/client.js';
 import type { InboundEvent } from '../generated/prisma/client.js';
 
 export interface RawInbound {
-  provider: 'twilio' | 'sendgrid' | 'lob' | 'smtp';
+  provider: 'twilio' | 'sendgrid' | 'lob' | 'smtp' | 'stripe' | 'gocardless';
   kind: string;
   dedupeKey: string;
   headers: Record<string, unknown>;

@@ -113,7 +113,10 @@ function debtSection(p: AccountPageInput, d: DebtView): string {
     [tr.t('status'), tr.t(`status_${d.status}`)],
   ];
   const parts = [`<section aria-labelledby="debt-${esc(d.id)}"><h2 id="debt-${esc(d.id)}">${esc(d.creditorName)} · ${esc(d.externalRef)}</h2><dl>${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd data-field="${esc(k)}">${esc(v)}</dd>`).join('')}</dl>`];
-  if (d.activePlan) parts.push(`<p>${esc(tr.t('plan_active', { count: d.activePlan.instalments }))}</p>`);
+  if (d.activePlan) {
+    parts.push(`<p>${esc(tr.t('plan_active', { count: d.activePlan.instalments }))}</p>`);
+    if (p.canPay(d)) parts.push(`<form method="post" action="${esc(p.action)}/actions/plan-card">${hidden}<button type="submit" class="secondary" id="plan-card">${esc(tr.t('plan_card'))}</button></form>`);
+  }
   if (d.showValidation) parts.push(`<h3>${esc(tr.t('validation_heading'))}</h3><p>${esc(tr.t('validation_body'))}</p>`);
   parts.push('</section>');
   if (!open) return parts.join('');

@@ -22,6 +22,7 @@ import { accountPage, lockedPage, refusalPage, verifyPage, type Flash } from './
 import { checkPreCsrf, checkSessionCsrf, createSession, endSession, ensureNonce, preCsrfToken, sessionFor, cookieOf, type PortalSessionRow } from './sessions.js';
 import { portalSettingsOf, portalSettingsSchema, VERIFICATION_METHODS, type VerificationMethod } from './settings.js';
 import { loadAccount } from './view.js';
+import { startCardUpdate, startPlan, PlanInputError } from '../payments/plans.js';
 import { dispute, noteAction, optOut, ownDebt, parseAmount, PortalInputError, promiseToPay, requestCallback, setPreferences, type Visitor } from './actions.js';
 
 const LANG_COOKIE = 'portal_lang';
@@ -89,7 +90,7 @@ export function registerPortalRoutes(app: Express, ctx: AppContext): void {
     const payable = new Set(debts.filter((d) => providerForDebt(ctx, d)).map((d) => d.id));
     sendPage(res, status, accountPage({
       tr: r.tr, action: r.action, csrf: session.csrfToken, view, flash, phone: phone(), canPay: (d) => payable.has(d.id),
-      langHref: r.langHref, formTargets: formTargets(), today: now.toISOString().slice(0, 10), plansEnabled: false,
+      langHref: r.langHref, formTargets: formTargets(), today: now.toISOString().slice(0, 10), plansEnabled: true,
     }), formTargets());
   }
 
@@ -196,6 +197,18 @@ export function registerPortalRoutes(app: Express, ctx: AppContext): void {
           res.redirect(303, started.url);
           return;
         }
+        case 'plan': {
+          const debt = await ownDebt(ctx, v, debtId);
+          const started = await startPlan(ctx, v.debtorId, debt, { count: body.count, first: body.first, returnUrl: `${ctx.publicBaseUrl}${r.action}`, locale: r.tr.lang }, now);
+          res.redirect(303, started.url);
+          return;
+        }
+        case 'plan-card': {
+          const debt = await ownDebt(ctx, v, debtId);
+          const started = await startCardUpdate(ctx, v.debtorId, debt, `${ctx.publicBaseUrl}${r.action}`, r.tr.lang);
+          res.redirect(303, started.url);
+          return;
+        }
         case 'promise': {
           const p = await promiseToPay(ctx, v, { debtId, date: body.date, amount: body.amount, maxDays: r.settings.maxPromiseDays }, now);
           const debt = await ownDebt(ctx, v, debtId);
@@ -222,6 +235,7 @@ export function registerPortalRoutes(app: Express, ctx: AppContext): void {
           throw new HttpError(404, 'not_found', 'no such action');
       }
     } catch (err) {
+      if (err instanceof PlanInputError) return showAccount(res, r, session, now, { text: t(err.key, err.vars), kind: 'error' }, 422);
       if (err instanceof PortalInputError) return showAccount(res, r, session, now, { text: t(err.key, err.vars), kind: 'error' }, 422);
       if (err instanceof HttpError && err.status < 500 && err.status !== 404) return showAccount(res, r, session, now, { text: err.message, kind: 'error' }, err.status);
       throw err;

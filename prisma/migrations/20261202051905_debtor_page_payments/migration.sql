@@ -8,7 +8,19 @@ ALTER TABLE "creditors" ADD COLUMN "portal_settings" JSONB NOT NULL DEFAULT '{}'
 ALTER TABLE "debtors" ADD COLUMN "date_of_birth" DATE;
 
 -- AlterTable
+ALTER TABLE "promises_to_pay" ADD COLUMN "next_charge_at" TIMESTAMPTZ(3);
+
+-- AlterTable
+ALTER TABLE "promises_to_pay" ADD COLUMN "charge_attempts" INTEGER NOT NULL DEFAULT 0;
+
+-- AlterTable
+ALTER TABLE "promises_to_pay" ADD COLUMN "last_charge_ref" TEXT;
+
+-- AlterTable
 ALTER TABLE "payments" ADD COLUMN "status" "PaymentStatus" NOT NULL DEFAULT 'SUCCEEDED'::"PaymentStatus";
+
+-- AlterTable
+ALTER TABLE "payments" ADD COLUMN "reversed_amount" DECIMAL(19,4) NOT NULL DEFAULT 0;
 
 -- AlterTable
 ALTER TABLE "payments" ADD COLUMN "reversed_at" TIMESTAMPTZ(3);
@@ -54,11 +66,33 @@ CREATE TABLE "provider_payments" (
     "currency" CHAR(3) NOT NULL,
     "status" TEXT NOT NULL,
     "promise_id" UUID,
+    "plan_id" UUID,
     "last_error" TEXT,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updated_at" TIMESTAMPTZ(3) NOT NULL,
     CONSTRAINT "provider_payments_pkey" PRIMARY KEY ("id")
 );
+
+-- CreateTable
+CREATE TABLE "payment_plans" (
+    "id" UUID NOT NULL,
+    "debt_id" UUID NOT NULL,
+    "debtor_id" UUID NOT NULL,
+    "provider" TEXT NOT NULL,
+    "status" TEXT NOT NULL,
+    "schedule" JSONB NOT NULL,
+    "customer_ref" TEXT,
+    "payment_method_ref" TEXT,
+    "failed_charges" INTEGER NOT NULL DEFAULT 0,
+    "max_failed_charges" INTEGER NOT NULL,
+    "retry_days" INTEGER NOT NULL,
+    "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updated_at" TIMESTAMPTZ(3) NOT NULL,
+    CONSTRAINT "payment_plans_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateIndex
+CREATE INDEX "promises_to_pay_next_charge_at_idx" ON "promises_to_pay"("next_charge_at");
 
 -- CreateIndex
 CREATE INDEX "portal_sessions_debtor_id_idx" ON "portal_sessions"("debtor_id");
@@ -71,3 +105,6 @@ CREATE UNIQUE INDEX "provider_payments_intent_ref_key" ON "provider_payments"("i
 
 -- CreateIndex
 CREATE INDEX "provider_payments_debt_id_idx" ON "provider_payments"("debt_id");
+
+-- CreateIndex
+CREATE INDEX "payment_plans_debt_id_idx" ON "payment_plans"("debt_id");
