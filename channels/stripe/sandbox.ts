@@ -19,7 +19,8 @@
 // charges are declined.
 import { createHmac, randomBytes } from 'node:crypto';
 import express, { type Express, type Request, type Response } from 'express';
-import { CallbackDispatcher } from '../../src/sandbox/callback-dispatcher.js';
+// The dispatcher (retries, kept-alive connections, records) is the gateway's shared sandbox kit, handed in.
+import type { CallbackDispatcher } from '../../src/sandbox/callback-dispatcher.js';
 
 const API_VERSION = '2026-10-28.endive';
 
@@ -40,7 +41,7 @@ export interface StripeSandboxOptions {
   webhookSecret: string;
   /** Where events are delivered (the gateway's /webhooks/stripe). */
   webhookUrl: string;
-  dispatcher?: CallbackDispatcher;
+  dispatcher: CallbackDispatcher;
   /** Clock for `created` and the signature timestamp. */
   now?: () => Date;
 }
@@ -72,7 +73,7 @@ export class StripeSandbox {
   private readonly now: () => Date;
 
   constructor(private readonly options: StripeSandboxOptions) {
-    this.dispatcher = options.dispatcher ?? new CallbackDispatcher();
+    this.dispatcher = options.dispatcher;
     this.now = options.now ?? (() => new Date());
     this.app = express();
     this.app.disable('x-powered-by');

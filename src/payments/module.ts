@@ -7,6 +7,7 @@ import type { PaymentProvider, PaymentProviderName } from '../../channels/paymen
 import { StripeProvider } from '../../channels/stripe/provider.js';
 import { StripeSandbox } from '../../channels/stripe/sandbox.js';
 import { listenOnLoopback, type ListeningServer } from '../sandbox/http-server.js';
+import { CallbackDispatcher } from '../sandbox/callback-dispatcher.js';
 import { setPaymentProviders } from './providers.js';
 import { STRIPE_WEBHOOK_PATH } from './stripe-webhooks.js';
 
@@ -35,7 +36,7 @@ export async function startPayments(ctx: AppContext): Promise<{ stop(): Promise<
   } else if (env.PROVIDERS !== 'live') {
     const secretKey = `sk_test_${randomBytes(18).toString('hex')}`;
     const webhookSecret = env.STRIPE_WEBHOOK_SECRET ?? `whsec_${randomBytes(24).toString('base64url')}`;
-    const sandbox = new StripeSandbox({ secretKey, webhookSecret, webhookUrl: `${ctx.publicBaseUrl}${STRIPE_WEBHOOK_PATH}` });
+    const sandbox = new StripeSandbox({ secretKey, webhookSecret, webhookUrl: `${ctx.publicBaseUrl}${STRIPE_WEBHOOK_PATH}`, dispatcher: new CallbackDispatcher() });
     const server = await listenOnLoopback(sandbox.app);
     sandbox.baseUrl = server.baseUrl;
     servers.push(server);

@@ -15,7 +15,7 @@ import type { AppContext } from '../context.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { audit } from '../audit.js';
 import { appendEvent, ensureConversation } from '../conversations/thread.js';
-import { inThread, type Tx, type TxOutcome } from '../inbound/thread-writer.js';
+import { inThread, type Tx, type TxOutcome } from '../messaging/thread-writer.js';
 import { emitOutgoingEvent } from '../webhooks-out/service.js';
 import { requestOutreach } from '../outbound/service.js';
 import { minorDigits } from '../domain/debtors.js';

@@ -9,7 +9,7 @@ import type { AppContext } from '../context.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { audit } from '../audit.js';
 import { appendEvent, ensureConversation } from '../conversations/thread.js';
-import { addFlags, inThread } from '../inbound/thread-writer.js';
+import { addFlags, inThread } from '../messaging/thread-writer.js';
 import { emitOutgoingEvent } from '../webhooks-out/service.js';
 import { minorDigits } from '../domain/debtors.js';
 

@@ -12,7 +12,7 @@ import { eventually } from '../support/gateway.js';
 import { ADMIN_KEY, api, seedDebtor } from '../support/api.js';
 import { verifySignature } from '../../src/webhooks-out/sign.js';
 import { addSuppression } from '../../src/domain/suppressions.js';
-import { unsubscribeUrl } from '../../src/inbound/index.js';
+import { unsubscribeUrl } from '../../src/messaging/consent.js';
 import { basicAuth, inboundParseForm, PARSE_SECRET, postSendgridEvents, startInboundGateway, type InboundGateway } from './helpers.js';
 
 describe('replies end to end', () => {
@@ -25,7 +25,7 @@ describe('replies end to end', () => {
   const LEGACY_LINK_KEY = 'legacy-unsubscribe-key-0123456789abcdef';
 
   beforeAll(async () => {
-    gw = await startInboundGateway({ PROVIDERS: 'sandbox', ADMIN_API_KEY: ADMIN_KEY });
+    gw = await startInboundGateway({ PROVIDERS: 'sandbox', ADMIN_API_KEY: ADMIN_KEY, WEBHOOK_ALLOWED_INTERNAL_TARGETS: '127.0.0.1' });
     fs.mkdirSync(path.join(gw.dataDir, 'secrets'), { recursive: true });
     fs.writeFileSync(path.join(gw.dataDir, 'secrets', 'unsubscribe.key'), LEGACY_LINK_KEY);
     // The creditor's system, at its wire: it stores what it is sent and answers 204.

@@ -17,7 +17,7 @@ describe('Stripe', () => {
   const stripe = () => paymentProvider(gw.ctx, 'stripe') as StripeProvider;
 
   beforeAll(async () => {
-    gw = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox', TWILIO_AUTH_TOKEN: 'test-twilio-token-123456', LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123' });
+    gw = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox', TWILIO_AUTH_TOKEN: 'test-twilio-token-123456', LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123', WEBHOOK_ALLOWED_INTERNAL_TARGETS: '127.0.0.1' });
     await api(gw).post('/api/v1/webhook-subscriptions', { url: 'http://127.0.0.1:9/hook', events: ['payment.recorded', 'debt.paid', 'payment.reversed'] });
   });
   afterAll(async () => gw?.close());

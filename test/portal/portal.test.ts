@@ -15,7 +15,7 @@ describe('debtor page', () => {
   let gw: TestGateway;
 
   beforeAll(async () => {
-    gw = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox', TWILIO_AUTH_TOKEN, LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123' });
+    gw = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox', TWILIO_AUTH_TOKEN, LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123', WEBHOOK_ALLOWED_INTERNAL_TARGETS: '127.0.0.1' });
     await api(gw).post('/api/v1/webhook-subscriptions', { url: 'http://127.0.0.1:9/hook', events: ['promise.created', 'dispute.opened', 'opt_out.recorded', 'conversation.flagged', 'preferences.updated'] });
   });
   afterAll(async () => gw?.close());
@@ -259,7 +259,7 @@ describe('debtor page', () => {
     expect(c.html).toContain('Confirme que es usted');
     await c.get(`${new URL(link).pathname}?lang=en`);
     expect(c.html).toContain('Confirm it is you');
-    const { unsubscribeUrl } = await import('../../src/inbound/consent.js');
+    const { unsubscribeUrl } = await import('../../src/messaging/consent.js');
     const page = await fetch(unsubscribeUrl(gw.ctx, { contactPointId: s.emailId! }));
     const html = await page.text();
     expect(html).toContain('<html lang="es"');
