@@ -222,3 +222,31 @@ export function renderContent(
   }
   return renderFor(ctx, { intent: opts.intent, channel: opts.channel, locale: opts.locale, vars, firstCommunication: opts.firstCommunication, jurisdiction });
 }
+
+// ── right at send time ──────────────────────────────────────────────────
+// A queued message is rendered again when it leaves, from the debt as it
+// stands then: a partial payment since queuing shows in the amount, days
+// past due count to the day it is sent, and links are fresh. (A debt paid in
+// full meanwhile never gets here: the send-time re-check refuses it.)
+// Letters keep their PDF — it is the document that was printed — and free
+// text is the agent's own words.
+
+/** The content columns of a message as it is sent now, or null to keep what was rendered at queue time. */
+export function contentAtSend(
+  ctx: AppContext,
+  m: { id: string; intent: string | null; channel: 'SMS' | 'EMAIL' | 'VOICE' | 'LETTER'; locale: string | null; decision: unknown; createdById: string | null },
+  at: { debtor: Debtor & { contactedBefore: boolean }; debt: ContentDebt | null; contactPointId: string; now: Date },
+): { content: ReturnType<typeof bodyOf>; voice?: { say: string; menu: string; voicemail: string } } | null {
+  if (!m.intent || m.intent === FREE_TEXT_INTENT || m.channel === 'LETTER' || !at.debt) return null;
+  const decision = (m.decision ?? {}) as { vars?: Record<string, string>; agentName?: string };
+  try {
+    const rendered = renderContent(ctx, {
+      intent: m.intent as Intent, channel: m.channel, locale: m.locale ?? at.debtor.locale, debtor: at.debtor, debt: at.debt, contactPointId: at.contactPointId,
+      now: at.now, agentName: decision.agentName, extra: decision.vars, firstCommunication: !at.debtor.contactedBefore,
+    });
+    return { content: bodyOf(rendered), ...(rendered.channel === 'voice' ? { voice: { say: rendered.say, menu: rendered.menu, voicemail: rendered.voicemail } } : {}) };
+  } catch (err) {
+    ctx.log.warn({ err, messageId: m.id }, 'message could not be rendered again at send time; it keeps the text it was queued with');
+    return null;
+  }
+}
