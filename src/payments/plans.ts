@@ -26,6 +26,8 @@ import { paymentProvider } from './providers.js';
 import { recordPromises } from './service.js';
 
 export const PLAN_JOB = 'payment-plans';
+/** How long a charge the job started holds its instalment before another run may try it (a crash mid-charge). */
+const CHARGE_LEASE_MS = 15 * 60_000;
 
 const clocks = new WeakMap<AppContext, () => Date>();
 /** Tests fix the plan job's "now" (the date instalments fall due against). */
@@ -157,13 +159,14 @@ export async function onInstalmentPaid(ctx: AppContext, p: { promiseId: string; 
  * provider's webhook: counted once per charge id). Retried after the plan's
  * retry days, the debtor told; at the limit the plan is broken.
  */
-export async function onInstalmentFailed(ctx: AppContext, f: { promiseId: string; intentRef: string; error: string }): Promise<void> {
-  const now = paymentsNow(ctx);
+export async function onInstalmentFailed(ctx: AppContext, f: { promiseId: string; intentRef: string; error: string; fromWebhook?: boolean }, now = paymentsNow(ctx)): Promise<void> {
   const outcome = await inThread(ctx, async (tx, out) => {
     const [row] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM promises_to_pay WHERE id = ${f.promiseId}::uuid FOR UPDATE`;
     if (!row) return null;
     const promise = await tx.promiseToPay.findUniqueOrThrow({ where: { id: f.promiseId } });
     if (!promise.planId || promise.status !== 'ACTIVE' || promise.lastChargeRef === f.intentRef) return null;
+    // A charge the plan job is making itself: its own answer decides (the webhook only stands in when the job did not hear back).
+    if (f.fromWebhook && promise.lastChargeRef?.startsWith('job:')) return null;
     const plan = await tx.paymentPlan.update({ where: { id: promise.planId }, data: { failedCharges: { increment: 1 } } });
     const debt = await tx.debt.findUniqueOrThrow({ where: { id: promise.debtId }, include: { creditor: true } });
     const broken = plan.failedCharges >= plan.maxFailedCharges;
@@ -213,9 +216,11 @@ export async function runPlanCharges(ctx: AppContext, now = paymentsNow(ctx)): P
     SELECT p.id::text AS id FROM promises_to_pay p JOIN payment_plans pl ON pl.id = p.plan_id
      WHERE p.status = 'ACTIVE' AND pl.status = 'active' AND p.next_charge_at <= ${now} ORDER BY p.next_charge_at LIMIT 200`;
   for (const { id } of due) {
-    // Claimed by one statement: a second process (or run) finds nothing to charge.
+    // Claimed by one statement with a lease: a second process (or run) finds nothing to charge, and a job that
+    // dies mid-charge leaves the instalment due again when the lease runs out (a kept one is no longer ACTIVE).
     const [claimed] = await ctx.db.$queryRaw<{ attempts: number }[]>`
-      UPDATE promises_to_pay SET next_charge_at = NULL, charge_attempts = charge_attempts + 1 WHERE id = ${id}::uuid AND status = 'ACTIVE' AND next_charge_at <= ${now} RETURNING charge_attempts AS attempts`;
+      UPDATE promises_to_pay SET next_charge_at = ${new Date(now.getTime() + CHARGE_LEASE_MS)}, charge_attempts = charge_attempts + 1, last_charge_ref = 'job:' || (charge_attempts + 1)
+       WHERE id = ${id}::uuid AND status = 'ACTIVE' AND next_charge_at <= ${now} RETURNING charge_attempts AS attempts`;
     if (!claimed) continue;
     const promise = await ctx.db.promiseToPay.findUniqueOrThrow({ where: { id }, include: { debt: { include: { creditor: true } } } });
     const plan = await ctx.db.paymentPlan.findUniqueOrThrow({ where: { id: promise.planId! } });
@@ -235,12 +240,12 @@ export async function runPlanCharges(ctx: AppContext, now = paymentsNow(ctx)): P
       await audit(ctx.db, planActor, { action: 'plan.charge', entityType: 'debt', entityId: promise.debtId, data: { planId: plan.id, promiseId: id, attempt: claimed.attempts, chargeRef: result.ref, status: result.status, ...(result.error ? { error: result.error } : {}) } });
       if (result.status === 'failed') {
         report.failed += 1;
-        await onInstalmentFailed(ctx, { promiseId: id, intentRef: result.ref || `attempt:${id}:${claimed.attempts}`, error: `${result.error?.code ?? 'failed'}: ${result.error?.message ?? ''}` });
+        await onInstalmentFailed(ctx, { promiseId: id, intentRef: result.ref || `attempt:${id}:${claimed.attempts}`, error: `${result.error?.code ?? 'failed'}: ${result.error?.message ?? ''}` }, now);
       } else report.charged += 1;
     } catch (err) {
       // The provider could not be reached: the instalment is tried again in an hour, nothing counted against the plan.
       ctx.log.warn({ err, promiseId: id }, 'instalment charge failed to reach the provider; retrying in an hour');
-      await ctx.db.promiseToPay.update({ where: { id }, data: { nextChargeAt: new Date(now.getTime() + 3600_000) } });
+      await ctx.db.promiseToPay.update({ where: { id }, data: { nextChargeAt: new Date(now.getTime() + 3600_000), lastChargeRef: null } });
     }
   }
   const settled = await settleOneOffPromises(ctx, now);

@@ -62,7 +62,7 @@ async function processStripeEvent(ctx: AppContext, row: InboundEvent): Promise<P
       const ref = meta?.providerPaymentId;
       const error = pi.last_payment_error ? `${pi.last_payment_error.code ?? pi.last_payment_error.type}: ${pi.last_payment_error.message ?? ''}` : 'failed';
       if (ref) await ctx.db.providerPayment.updateMany({ where: { id: ref, status: { not: 'succeeded' } }, data: { status: 'failed', intentRef: pi.id, lastError: error.slice(0, 500) } });
-      if (meta?.promiseId) await onInstalmentFailed(ctx, { promiseId: meta.promiseId, intentRef: pi.id, error });
+      if (meta?.promiseId) await onInstalmentFailed(ctx, { promiseId: meta.promiseId, intentRef: pi.id, error, fromWebhook: true }, new Date(event.created * 1000));
       return ref || meta?.promiseId ? undefined : { ignored: 'not a payment the gateway started' };
     }
     case 'checkout.session.completed': {
