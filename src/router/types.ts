@@ -38,6 +38,10 @@ export type DebtStatus =
   | 'WRITTEN_OFF'
   | 'CLOSED';
 
+/** Debts nobody collects any more (the router's default, campaigns' PAID stop, confirmations' anchor debt). */
+export const CLOSED_DEBT_STATUSES: readonly DebtStatus[] = ['PAID', 'SETTLED', 'CLOSED', 'WRITTEN_OFF'];
+export const isClosedDebt = (status: string): boolean => (CLOSED_DEBT_STATUSES as readonly string[]).includes(status);
+
 // ─────────────────────────── snapshot ───────────────────────────
 
 export interface DebtorSnapshot {
