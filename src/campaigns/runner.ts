@@ -52,7 +52,7 @@ const MINUTE_MS = 60_000;
  * cores busy (measured on 2 cores: 1 → 2 → 3 batches, 18.5 s → 13.9 s → 8.6 s
  * for 10,000 debtors, same conditions, back to back).
  */
-export const WAVE_CONCURRENCY = 3;
+const WAVE_CONCURRENCY = 3;
 
 
 export interface WaveOptions {

@@ -289,12 +289,6 @@ export type Decision = RoutedDecision | RefusedDecision;
 
 // ─────────────────────────── configuration ───────────────────────────
 
-/** "HH:mm" local window [from, to). */
-export interface HoursWindow {
-  from: string;
-  to: string;
-}
-
 /** A cap on counted attempts in a rolling window. */
 export interface CapRule {
   rule: RuleId;
