@@ -30,7 +30,7 @@ export interface EnrollmentFacts {
   debtorRestrictions: readonly string[];
   /** The debtor's contact points with each channel's consent state. */
   contactPoints: readonly { kind: string; valid: boolean; consents: Partial<Record<Channel, string>> }[];
-  /** Latest inbound message from the debtor (null: none, or not needed by this campaign). */
+  /** Latest message from the debtor, automatic replies (out-of-office) not counted (null: none, or not needed). */
   lastReplyAt: Date | null;
   /** Latest payment and promise recorded on the debt (null: none, or not needed). */
   lastPaymentAt: Date | null;

@@ -356,7 +356,8 @@ async function loadFacts(ctx: AppContext, campaign: CampaignWithSteps, e: Campai
       where: { id: e.debtId },
       include: { debtor: { include: { contactPoints: { include: { consents: true } } } }, promises: { where: { status: 'ACTIVE' }, orderBy: { dueDate: 'desc' }, take: 1 } },
     }),
-    needs.replies ? ctx.db.message.findFirst({ where: { debtorId: e.debtorId, direction: 'INBOUND' }, ...latest }) : null,
+    // An automatic reply (out-of-office) is not the debtor replying.
+    needs.replies ? ctx.db.message.findFirst({ where: { debtorId: e.debtorId, direction: 'INBOUND', OR: [{ intent: null }, { intent: { not: 'auto_reply' } }] }, ...latest }) : null,
     needs.payments ? ctx.db.payment.findFirst({ where: { debtId: e.debtId }, ...latest }) : null,
     needs.promises ? ctx.db.promiseToPay.findFirst({ where: { debtId: e.debtId }, ...latest }) : null,
     ctx.db.campaignStepRun.findFirst({ where: { enrollmentId: e.id, stepId: { not: step.id } }, ...latest }),

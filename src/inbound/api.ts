@@ -114,7 +114,7 @@ export function conversationRoutes(app: Express, ctx: AppContext): void {
 export function adminInboundRoutes(app: Express, ctx: AppContext): void {
   const auth = authenticate(ctx);
   const admin = requireRole('ADMIN');
-  const statuses = ['RECEIVED', 'PROCESSED', 'FAILED', 'IGNORED'] as const;
+  const statuses = ['RECEIVED', 'PROCESSED', 'FAILED', 'IGNORED', 'DEAD_LETTER'] as const;
 
   app.get('/api/v1/admin/inbound-events', auth, admin, async (req: Request, res: Response) => {
     const q = z

@@ -19,6 +19,7 @@ import { MESSAGE_COLUMNS } from '../conversations/message-write.js';
 import type { Message, Prisma } from '../generated/prisma/client.js';
 import { applyContactPointEffect } from './effects.js';
 import { unsubscribeUrl } from '../messaging/consent.js';
+import { returnPathFor } from '../conversations/return-path.js';
 import { letterPdfUrl } from './files.js';
 import { applyStatus, moveStatus } from '../messaging/status.js';
 import type { Channel } from '../generated/prisma/enums.js';
@@ -374,6 +375,7 @@ async function buildPayload(ctx: AppContext, m: LoadedMessage): Promise<Outbound
         html: m.html ?? m.body,
         replyTo: `reply+${m.conversation.replyToken}@${domain}`,
         messageIdHeader: `<${m.id}@${domain}>`,
+        returnPath: returnPathFor(ctx.secret, m.id, domain),
         listUnsubscribeUrl: unsubscribeUrl(ctx, { contactPointId: m.contactPointId! }),
         customArgs: { gateway_message_id: m.id },
       };

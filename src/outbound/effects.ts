@@ -3,7 +3,7 @@
 // bounces mark the point invalid; spam reports opt out of email; returned
 // letters mark the address invalid. Shared by dispatch and status webhooks.
 // Consent changes go through the one consumer-consent path
-// (src/inbound/consent.ts changeConsent), so a carrier opt-out is recorded,
+// (src/messaging/consent.ts changeConsent), so a carrier opt-out is recorded,
 // audited and shown exactly like a STOP text.
 import type { AppContext } from '../context.js';
 import type { Prisma } from '../generated/prisma/client.js';

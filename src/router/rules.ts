@@ -32,7 +32,7 @@ export const CEASE_PERMITTED_INTENTS = [
 
 /**
  * One confirmation of an opt-out: Reg F §1006.14(h) commentary and TCPA practice
- * (docs/domain.md §2.2: "After an opt-out, one confirmation text ... then nothing").
+ * (docs/domain.md §2.3: "After an opt-out, one confirmation text ... then nothing").
  */
 export const OPT_OUT_CONFIRMATION_INTENTS = ['opt_out_confirmation'] as const;
 
