@@ -66,6 +66,10 @@ export async function loadSnapshotWithDebtor(
   // One round trip for everything (a nested Prisma include is a query per relation):
   // each relation comes back as a JSON array and is turned into the same rows the batch loader reads.
   const exclude = opts.excludeMessageId ? Prisma.sql`AND m.id <> ${opts.excludeMessageId}::uuid` : Prisma.empty;
+  // At send time, "contacted before" means by a message other than this one, sent already or queued ahead of it.
+  const contactedExclude = opts.excludeMessageId
+    ? Prisma.sql`AND p.id <> ${opts.excludeMessageId}::uuid AND (p.sent_at IS NOT NULL OR p.created_at < (SELECT q.created_at FROM messages q WHERE q.id = ${opts.excludeMessageId}::uuid))`
+    : Prisma.empty;
   const debt = opts.debtId
     ? Prisma.sql`(SELECT json_build_object('id', x.id, 'debtorId', x.debtor_id, 'externalRef', x.external_ref, 'balance', x.balance::text, 'currency', x.currency,
           'dueDate', x.due_date, 'jurisdiction', x.jurisdiction, 'paymentLink', x.payment_link, 'creditorName', k.name)
@@ -73,7 +77,7 @@ export async function loadSnapshotWithDebtor(
     : Prisma.sql`NULL::json`;
   const query = Prisma.sql`
     SELECT d.id::text AS id, d.full_name AS "fullName", d.locale, d.jurisdiction, d.time_zone AS "timeZone", d.restrictions::text[] AS restrictions,
-      EXISTS (SELECT 1 FROM messages p WHERE p.debtor_id = d.id AND p.direction = 'OUTBOUND' AND p.status NOT IN ('CANCELLED', 'FAILED')) AS "contactedBefore",
+      EXISTS (SELECT 1 FROM messages p WHERE p.debtor_id = d.id AND p.direction = 'OUTBOUND' AND p.status NOT IN ('CANCELLED', 'FAILED') ${contactedExclude}) AS "contactedBefore",
       (SELECT v.id::text FROM conversations v WHERE v.debtor_id = d.id) AS "conversationId",
       ${debt} AS debt,
       COALESCE((SELECT json_agg(json_build_object(

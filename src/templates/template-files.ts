@@ -69,6 +69,8 @@ export const localeFile = z.strictObject({
       z.ZodString
     >,
   ),
+  /** The debtor's page and the unsubscribe page (src/portal/i18n.ts); en must have every key. */
+  portal: z.record(z.string().regex(/^[a-z][a-zA-Z_]*$/), z.string().min(1)).optional(),
 });
 export type LocaleFile = z.infer<typeof localeFile>;
 
