@@ -140,20 +140,10 @@ interface SnapshotDebtJson {
   id: string; debtorId: string; externalRef: string; balance: string; currency: string; dueDate: string; jurisdiction: string | null; paymentLink: string | null; creditorName: string;
 }
 
-/** The message fields a snapshot's history needs (also selected by the batch loader of campaign waves). */
-export const SNAPSHOT_MESSAGE_FIELDS = {
-  id: true, createdAt: true, scheduledAt: true, sentAt: true, channel: true, debtId: true, direction: true, countsAsAttempt: true, callOutcome: true, contactPointId: true,
-} as const;
-
 /** The contact-point fields a snapshot reads (loaders may hand over whole rows). */
 type SnapshotContactPoint = Pick<ContactPoint, 'id' | 'kind' | 'value' | 'isMobile' | 'isWork' | 'employerForbidsContact' | 'country' | 'region' | 'postalCode' | 'city' | 'timeZone' | 'valid'> & {
   consents: { channel: Channel; state: ConsentState }[];
 };
-
-/** The phones and emails of these contact points, as the suppression list stores them. */
-export function suppressibleAddresses(points: readonly { kind: string; value: string }[]): string[] {
-  return points.filter((c) => c.kind !== 'ADDRESS').map((c) => c.value);
-}
 
 /** One debtor's rows, however they were loaded (one nested query, or a batch of debtors at once). */
 export interface SnapshotRows {
@@ -162,7 +152,7 @@ export interface SnapshotRows {
   preferences: { channelOrder: Channel[]; inconvenientTimes: Prisma.JsonValue; contactLimits: Prisma.JsonValue } | null;
   debts: readonly { id: string; status: DebtStatus; restrictions: ContactRestriction[]; jurisdiction: string | null; lastPhoneConversationAt: Date | null }[];
   messages: readonly { sentAt: Date | null; scheduledAt: Date | null; createdAt: Date; channel: Channel; debtId: string | null; direction: Direction; countsAsAttempt: boolean; callOutcome: Prisma.JsonValue; contactPointId: string | null }[];
-  /** suppressionsByAddress() over the debtor's addresses. */
+  /** The suppressions of the debtor's addresses (groupSuppressions in src/domain/suppressions.ts). */
   suppressed: ReadonlyMap<string, Partial<Record<'SMS' | 'EMAIL' | 'VOICE', string>>>;
 }
 

@@ -12,6 +12,7 @@ import { audit } from '../audit.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { HttpError, conflict, notFound } from '../http/errors.js';
 import { cancelPendingMessages } from '../outbound/service.js';
+import { isClosedDebt } from '../router/index.js';
 import { serializeDebt, minorDigits } from '../domain/debtors.js';
 import { emitOutgoingEvent } from '../webhooks-out/service.js';
 import { isUniqueViolation } from '../db/errors.js';
@@ -41,8 +42,6 @@ export interface PaymentResult {
   enrollmentsStopped: number;
   messagesCancelled: number;
 }
-
-const CLOSED = ['PAID', 'SETTLED', 'WRITTEN_OFF', 'CLOSED'] as const;
 
 function serializePayment(p: { id: string; debtId: string; amount: Prisma.Decimal; currency: string; paidAt: Date; externalRef: string | null; source: string | null; createdAt: Date }) {
   return { id: p.id, debtId: p.debtId, amount: p.amount.toFixed(minorDigits(p.currency)), currency: p.currency, paidAt: p.paidAt, externalRef: p.externalRef, source: p.source, createdAt: p.createdAt };
@@ -86,7 +85,7 @@ export async function recordPayment(ctx: AppContext, input: PaymentInput, actor:
         throw new HttpError(400, 'invalid_request', `currency ${input.currency} does not match the debt's currency ${before.currency}`, [{ field: 'currency', reason: `must be ${before.currency}` }]);
       }
       const balance = before.balance.minus(amount);
-      const paidInFull = balance.lte(0) && !(CLOSED as readonly string[]).includes(before.status);
+      const paidInFull = balance.lte(0) && !isClosedDebt(before.status);
       const payment = await tx.payment.create({ data: { debtId, amount, currency: input.currency, paidAt: input.paidAt, externalRef: input.externalRef ?? null, source: input.source ?? null } });
       const debt = await tx.debt.update({
         where: { id: debtId },
@@ -167,7 +166,7 @@ export async function recordPromises(ctx: AppContext, debtId: string, inputs: re
     const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM debts WHERE id = ${debtId}::uuid FOR UPDATE`;
     if (!locked.length) throw notFound('debt');
     const before = await tx.debt.findUniqueOrThrow({ where: { id: debtId } });
-    if ((CLOSED as readonly string[]).includes(before.status)) throw conflict(`the debt is ${before.status}; a ${plan ? 'payment plan' : 'promise'} cannot be recorded`);
+    if (isClosedDebt(before.status)) throw conflict(`the debt is ${before.status}; a ${plan ? 'payment plan' : 'promise'} cannot be recorded`);
     if (plan) {
       const total = amounts.reduce((sum, a) => sum.plus(a), new Prisma.Decimal(0));
       if (total.gt(before.balance)) {
