@@ -38,6 +38,8 @@ export interface EmailPayload {
   replyTo: string;
   /** Our own RFC 5322 Message-ID, "<uuid@domain>", for In-Reply-To matching. */
   messageIdHeader: string;
+  /** Envelope sender (VERP bounce+…@INBOUND_EMAIL_DOMAIN): where bounces go. Providers that handle bounces themselves ignore it. */
+  returnPath?: string;
   /** RFC 8058 one-click unsubscribe URL (POST). */
   listUnsubscribeUrl: string;
   /** Echoed back by providers in events (SendGrid custom_args). */
@@ -304,7 +306,8 @@ export interface CallFlow<S> {
   verify(req: WebhookRequest, settings: S, o: VerifyOptions): void | Promise<void>;
   readAnswer(req: WebhookRequest): { answeredBy: string; callId: string | null };
   readGather(req: WebhookRequest): { digits: string };
-  render(steps: CallStep[]): { contentType: string; body: string };
+  /** `speech`: the language every Say speaks and the text-to-speech voice that speaks it (from the locale's templates). */
+  render(steps: CallStep[], speech: { language: string; voice: string }): { contentType: string; body: string };
 }
 
 /** One host a provider serves media from; the gateway fetches nothing else (SSRF-safe fetch, src/net). */

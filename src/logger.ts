@@ -10,7 +10,7 @@ export type { Logger };
  * (channels/<provider>: secretPaths), the signed unsubscribe token. Logged as
  * `<prefix>[redacted]`.
  */
-export const SECRET_PATH_PREFIXES = [...plugins.flatMap((p) => p.secretPaths ?? []), '/unsubscribe/'];
+export const SECRET_PATH_PREFIXES = [...plugins.flatMap((p) => p.secretPaths ?? []), '/unsubscribe/', '/files/letters/signed/'];
 
 /** Query parameters whose values are credentials or signatures (letter links' sig, tokens, keys). */
 const SECRET_QUERY = /token|sig|secret|key|pass|auth|code|session|csrf|jwt/i;

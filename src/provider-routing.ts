@@ -1,5 +1,5 @@
-// Which providers carry a channel, in which order: SMS_PROVIDERS=twilio,telnyx
-// is the failover order; SMS_PROVIDER_BY_COUNTRY=IN:telnyx puts a provider
+// Which providers carry a channel, in which order: SMS_PROVIDERS=a,b is the
+// failover order; SMS_PROVIDER_BY_COUNTRY=IN:b puts a provider
 // first for numbers of that country. Parsed here once, for the config check
 // (src/config.ts) and for the settings (src/providers.ts).
 import { pluginsFor } from '../channels/registry.js';
@@ -7,7 +7,7 @@ import type { ChannelName } from '../channels/types.js';
 
 export class RoutingConfigError extends Error {}
 
-/** "twilio, telnyx" → ['twilio', 'telnyx'], each a registered provider of the channel, once. */
+/** "a, b" → ['a', 'b'], each a registered provider of the channel, once. */
 export function parseProviderList(channel: ChannelName, value: string | undefined): string[] {
   const known = pluginsFor(channel).map((p) => p.id);
   if (value === undefined || value.trim() === '') return known.slice(0, 1);
@@ -24,7 +24,7 @@ export function parseProviderList(channel: ChannelName, value: string | undefine
   return ids;
 }
 
-/** "IN:telnyx, GB:twilio" → { IN: 'telnyx', GB: 'twilio' }; every provider must be in `order`. */
+/** "IN:b, GB:a" → { IN: 'b', GB: 'a' }; every provider must be in `order`. */
 export function parseCountryPreference(
   value: string | undefined,
   order: string[],
@@ -38,7 +38,7 @@ export function parseCountryPreference(
     .filter(Boolean)) {
     const m = /^([A-Za-z]{2})\s*:\s*([a-z0-9_-]+)$/i.exec(entry);
     if (!m)
-      throw new RoutingConfigError(`entry "${entry}" must look like IN:telnyx (ISO country code, colon, provider)`);
+      throw new RoutingConfigError(`entry "${entry}" must look like IN:<provider> (ISO country code, colon, provider id)`);
     const country = m[1]!.toUpperCase();
     const id = m[2]!.toLowerCase();
     if (!order.includes(id))

@@ -1,8 +1,8 @@
 // Which provider each channel uses, and the secrets that go with it. Each
 // registered provider (channels/registry.ts) resolves its own settings: with
 // no credentials for it (or PROVIDERS=sandbox) its built-in sandbox is used.
-// Sandboxes read the same secrets as the real provider (TWILIO_AUTH_TOKEN,
-// LOB_WEBHOOK_SECRET, …) so webhooks are signed and verified the same way;
+// Sandboxes read the same secrets as the real provider (its auth token,
+// webhook secret, …) so webhooks are signed and verified the same way;
 // unset secrets are generated for this process.
 import { pluginById, pluginsFor, plugins, type PluginSettingsMap } from '../channels/registry.js';
 import type { BaseSettings, ChannelName, Mode } from '../channels/types.js';

@@ -9,10 +9,12 @@ import { PATHS, verifyTwilio } from './webhooks.js';
 
 const { VoiceResponse } = twilio.twiml;
 
-function render(steps: CallStep[]): { contentType: string; body: string } {
+function render(steps: CallStep[], speech: { language: string; voice: string }): { contentType: string; body: string } {
   const vr = new VoiceResponse();
+  // Every <Say> in the call's language, read by a voice that speaks it.
+  const attrs = { language: speech.language as never, voice: speech.voice as never };
   for (const step of steps) {
-    if ('say' in step) vr.say(step.say);
+    if ('say' in step) vr.say(attrs, step.say);
     else if ('gather' in step) {
       const gather = vr.gather({
         numDigits: step.gather.numDigits,
@@ -20,7 +22,7 @@ function render(steps: CallStep[]): { contentType: string; body: string } {
         action: step.gather.actionUrl,
         method: 'POST',
       });
-      for (const text of step.gather.say) gather.say(text);
+      for (const text of step.gather.say) gather.say(attrs, text);
     } else if ('dial' in step) vr.dial(step.dial);
     else vr.hangup();
   }

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import { intakePool, statement } from '../db/client.js';
+import { dataRejection } from '../db/errors.js';
 import type { InboundEvent } from '../generated/prisma/client.js';
 import { MessageNotFound, onProviderIdRecorded } from '../messaging/status.js';
 
@@ -30,13 +31,34 @@ export interface ProcessResult {
 
 export type Processor = (ctx: AppContext, event: InboundEvent) => Promise<ProcessResult | void>;
 
+/**
+ * The stored event can never be processed as it is (its content cannot be
+ * decoded or stored): retrying would fail the same way for ever, so it is
+ * dead-lettered at once (status DEAD_LETTER, the reason in lastError), listed
+ * for admins (GET /api/v1/admin/inbound-events?status=DEAD_LETTER), and
+ * replayed by hand once the cause is fixed.
+ */
+export class PermanentFailure extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'PermanentFailure';
+  }
+}
+
+/** A failure that no retry can mend: a PermanentFailure, or the database refusing the data itself. */
+function permanentReason(err: unknown): string | null {
+  if (err instanceof PermanentFailure) return err.message;
+  const data = dataRejection(err);
+  return data ? `the database refused the content (SQLSTATE ${data})` : null;
+}
+
 /** After this long, an event that still references an unknown message is set aside as IGNORED. */
 const NOT_FOUND_GIVE_UP_MS = 15 * 60_000;
 /** A claimed row is considered abandoned (crash mid-processing) after this long and is picked up again. */
 const LEASE_MS = 2 * 60_000;
 const MAX_BACKOFF_MS = 6 * 60 * 60_000;
 /**
- * A callback that overtook its send (Twilio posts "queued" before the API
+ * A callback that overtook its send (a provider may post "queued" before the API
  * call that created the message has even answered) is retried quickly while
  * young: first when this process records the provider id (notifyProviderId),
  * else on a short timer — not after the regular 30 s backoff.
@@ -189,6 +211,11 @@ export async function processInboundEvent(
       if (fast) awaitMessage(ctx, id, err.providerMessageId, delay);
       ctx.log.debug({ inboundEventId: id, provider: event.provider, kind: event.kind, attempts: event.attempts, retryInMs: delay }, 'inbound event waits for its message');
       return ctx.db.inboundEvent.update({ where: { id }, data: { status: 'FAILED', lastError: message.slice(0, 4000), nextAttemptAt: new Date(Date.now() + delay) } });
+    }
+    const permanent = permanentReason(err);
+    if (permanent) {
+      ctx.log.error({ inboundEventId: id, provider: event.provider, kind: event.kind, reason: permanent }, 'inbound event dead-lettered');
+      return ctx.db.inboundEvent.update({ where: { id }, data: { status: 'DEAD_LETTER', lastError: `${permanent}: ${message}`.slice(0, 4000), nextAttemptAt: null } });
     }
     const exhausted = event.attempts >= ctx.config.INBOUND_MAX_ATTEMPTS;
     ctx.log.warn({ inboundEventId: id, provider: event.provider, kind: event.kind, attempts: event.attempts, exhausted, err: message }, 'inbound event processing failed');

@@ -371,8 +371,7 @@ async function applyOne(
     case 'message':
       return landMessage(ctx, plugin, e.message, event);
     case 'email':
-      await landInboundParse(ctx, e.raw, e.contentType, plugin.id, event.id);
-      return undefined;
+      return (await landInboundParse(ctx, e.raw, e.contentType, plugin.id, event.id)) ?? undefined;
     case 'invalid':
       throw new Error(e.reason);
     case 'status': {
