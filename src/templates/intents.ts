@@ -10,6 +10,8 @@ export const INTENTS = [
   'opt-out-confirmation',
   'payment-received',
   'help',
+  // The answer to a dispute (the router allows it while DISPUTE_UNDER_REVIEW pauses everything else).
+  'dispute-verification',
 ] as const;
 export type Intent = (typeof INTENTS)[number];
 
@@ -40,6 +42,7 @@ export const REQUIRED_CHANNELS: Record<Intent, readonly TemplateChannel[]> = {
   'payment-received': ['sms', 'email'],
   // The answer to an SMS HELP/INFO keyword: only ever a reply to that text.
   help: ['sms'],
+  'dispute-verification': ['email', 'letter'],
 };
 
 /** Channels an intent may ship at all (a superset check on what is on disk). */
@@ -48,6 +51,7 @@ export const ALLOWED_CHANNELS: Record<Intent, readonly TemplateChannel[]> = {
   'friendly-reminder': ['sms', 'email', 'voice', 'letter'],
   'payment-plan-offer': ['sms', 'email', 'voice', 'letter'],
   'payment-received': ['sms', 'email', 'letter'],
+  'dispute-verification': ['sms', 'email', 'letter'],
 };
 
 /**
