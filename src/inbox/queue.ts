@@ -11,6 +11,7 @@ import type { AppContext } from '../context.js';
 import type { Principal } from '../auth/principal.js';
 import { defineRoutes } from '../http/api.js';
 import { HttpError } from '../http/errors.js';
+import { likeLiteral } from '../db/like.js';
 
 export const VIEWS = ['unanswered', 'mine', 'unassigned', 'all', 'promises_today', 'broken_promises', 'callbacks', 'disputes', 'by_balance'] as const;
 export type View = (typeof VIEWS)[number];
@@ -123,13 +124,12 @@ function viewCondition(view: View, p: Params, me: string, today: string): string
   }
 }
 
-const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 /** Letters and digits only, lower case: "INV 10-42" finds "inv-1042". */
 const compact = (s: string) => s.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
 
 /** Search: the debtor's name, references (debtor, debt/invoice), contact points, an unmatched sender, message text. */
 function searchCondition(text: string, p: Params): string {
-  const like = p.add(`%${likeEscape(text)}%`);
+  const like = p.add(`%${likeLiteral(text)}%`);
   const or = [
     `d.full_name ILIKE ${like}`,
     `d.external_ref ILIKE ${like}`,
@@ -140,7 +140,7 @@ function searchCondition(text: string, p: Params): string {
   ];
   const squeezed = compact(text);
   if (squeezed.length >= 3 && squeezed !== text.toLowerCase()) {
-    const ref = p.add(`%${likeEscape(squeezed)}%`);
+    const ref = p.add(`%${likeLiteral(squeezed)}%`);
     or.push(`EXISTS (SELECT 1 FROM debts t WHERE t.debtor_id = c.debtor_id AND regexp_replace(lower(t.external_ref), '[^[:alnum:]]', '', 'g') LIKE ${ref})`);
     or.push(`regexp_replace(lower(COALESCE(d.external_ref, '')), '[^[:alnum:]]', '', 'g') LIKE ${ref}`);
   }
