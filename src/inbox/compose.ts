@@ -189,9 +189,14 @@ async function sendReply(ctx: AppContext, id: string, input: z.infer<typeof repl
     const newer = await ctx.db.conversationEvent.findMany({ where: { conversationId: id, seq: { gt: input.openedAtSeq } }, orderBy: { seq: 'asc' } });
     const replies = newer.filter((e) => e.type === 'message.created' && (e.payload as { direction?: string }).direction === 'OUTBOUND');
     if (replies.length) {
+      // What they sent and who sent it, for the warning the composer shows.
+      const ids = replies.map((e) => (e.payload as { messageId?: string }).messageId).filter((x): x is string => typeof x === 'string');
+      const sent = await ctx.db.message.findMany({ where: { id: { in: ids } }, select: { id: true, channel: true, body: true, subject: true, createdAt: true, createdById: true } });
+      const authors = await ctx.db.user.findMany({ where: { id: { in: sent.map((m) => m.createdById).filter((x): x is string => Boolean(x)) } }, select: { id: true, name: true } });
       throw conflict('someone else replied after you opened this conversation; read it first', {
         lastSeq: target.lastSeq,
         events: replies.map((e) => ({ seq: e.seq, type: e.type, payload: e.payload, at: e.createdAt.toISOString() })),
+        replies: sent.map((m) => ({ messageId: m.id, channel: m.channel, subject: m.subject, body: m.body, at: m.createdAt.toISOString(), by: authors.find((a) => a.id === m.createdById)?.name ?? null })),
       });
     }
   }

@@ -75,6 +75,7 @@ async function threadOf(ctx: AppContext, id: string, principal: Principal) {
         quoted,
         attachments: m.attachments.map((a) => ({ id: a.id, filename: a.filename, contentType: a.contentType, size: a.size, url: attachmentUrl(a.id), inline: PREVIEWABLE.has(a.contentType) })),
         html: m.direction === 'INBOUND' && m.html ? `/api/v1/inbox/messages/${m.id}/html` : null,
+        htmlOnly: m.body.trim() === '' && Boolean(m.html),
         intent: m.intent,
         debtId: m.debtId,
         scheduledAt: m.scheduledAt?.toISOString() ?? null,
