@@ -137,7 +137,6 @@ export function renderComposer(c) {
     showNotice(null);
     try {
       const r = await api('POST', `/api/v1/conversations/${c.id}/reply`, { ...body(), openedAtSeq: draft.baseSeq ?? state.lastSeq });
-      showNotice(h('div', { class: 'muted', id: 'reply-result', role: 'status' }, r.outcome === 'defer' ? `Scheduled: ${r.explanation}` : 'Sent to the router; queued for delivery.'));
       Object.assign(draft, { text: '', subject: '', preview: null, baseSeq: null, vars: {} });
       el.text.value = '';
       el.subject.value = '';
@@ -146,6 +145,7 @@ export function renderComposer(c) {
       await actions.reloadThread?.();
       // Out of the text box: the next key is a shortcut again (e resolves and moves on).
       document.getElementById('thread-title')?.focus();
+      showNotice(h('div', { class: 'muted', id: 'reply-result', role: 'status' }, r.outcome === 'defer' ? `Scheduled: ${r.explanation}` : 'Sent to the router; queued for delivery.'));
     } catch (err) {
       if (err.status === 422 && err.body?.error === 'refused') {
         showNotice(h('div', { class: 'refusal', id: 'reply-refusal', role: 'alert' }, h('strong', {}, 'Not sent — refused by the contact rules. '), err.body.details?.explanation || err.message,
