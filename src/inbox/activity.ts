@@ -18,7 +18,7 @@ interface AuditRow {
 }
 
 /** Shown in the thread as they are (messages and notes), so not repeated as activity. */
-const SHOWN_ELSEWHERE = new Set(['note.create', 'conversation.reply', 'message.request']);
+const SHOWN_ELSEWHERE = new Set(['note.create', 'conversation.reply', 'message.request', 'attachment.view']);
 
 const words = (s: unknown) => String(s ?? '').toLowerCase().replace(/_/g, ' ');
 const when = (iso: unknown) => (typeof iso === 'string' ? new Date(iso).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '');
@@ -66,6 +66,14 @@ export function describe(action: string, d: Record<string, unknown>, names: Map<
       return `set up a payment plan of ${d.instalments} instalments (total ${d.total})`;
     case 'payment.record':
       return `payment of ${d.amount} ${d.currency ?? ''} received; balance ${d.balanceBefore} → ${d.balanceAfter}${d.paidInFull ? ' (paid in full)' : ''}`;
+    case 'debtor.create':
+      return 'added the debtor';
+    case 'debt.create':
+      return 'added the debt';
+    case 'contact_point.create':
+      return `added a contact point (${words(d.kind)})`;
+    case 'attachment.view':
+      return d.download ? 'downloaded an attachment' : 'opened an attachment';
     case 'debt.update':
       return `updated the debt${d.status ? `: status ${words(d.status)}` : ''}`;
     case 'task.create':
@@ -76,6 +84,9 @@ export function describe(action: string, d: Record<string, unknown>, names: Map<
       return action.replace(/[._]/g, ' ');
   }
 }
+
+/** Actors without a user or key row of their own. */
+const ACTOR_NAMES: Record<string, string> = { system: 'the gateway', admin_env: 'the admin API key' };
 
 export interface Activity {
   id: string;
@@ -114,7 +125,7 @@ export async function activityOf(ctx: AppContext, c: { id: string; debtorId: str
       id: String(r.id),
       at: r.at.toISOString(),
       action: r.action,
-      actor: { type: r.actor_type, name: r.actor_name ?? (r.actor_type === 'provider' ? `provider ${r.actor_id ?? ''}`.trim() : r.actor_type === 'system' ? 'the gateway' : 'someone') },
+      actor: { type: r.actor_type, name: r.actor_name ?? ACTOR_NAMES[r.actor_type] ?? (r.actor_type === 'provider' ? `provider ${r.actor_id ?? ''}`.trim() : 'someone') },
       text: describe(r.action, r.data ?? {}, names),
     }));
 }

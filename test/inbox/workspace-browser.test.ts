@@ -295,7 +295,7 @@ describeInBrowser('the workspace browser test')('agent workspace in a browser (t
     await page.locator('.conv-item').first().focus();
     for (let i = 0; i < 55; i++) await page.keyboard.press('j');
     await eventually(async () => (await page.locator('.conv-item').count()) > 55, 10_000, 'the next page read on by j');
-    await page.waitForFunction(() => [...document.querySelectorAll('#conv-list .conv-item')].indexOf(document.activeElement as Element) >= 54);
+    await page.waitForFunction(() => Array.prototype.indexOf.call(document.querySelectorAll('#conv-list .conv-item'), document.activeElement) >= 54);
     while (await page.locator('#load-more').count()) {
       const n = await page.locator('.conv-item').count();
       await page.click('#load-more');

@@ -179,7 +179,7 @@ function onKey(e) {
 function renderShell() {
   const top = h('header', { class: 'topbar' },
     h('a', { class: 'skip', href: '#thread-col' }, 'Skip to the conversation'),
-    h('span', { class: 'brand' }, 'Dunning Gateway · Inbox'),
+    h('h1', { class: 'brand' }, 'Dunning Gateway · Inbox'),
     h('span', { class: 'conn', id: 'conn', role: 'status' }, 'connecting…'),
     h('span', { class: 'me', id: 'me' }, `${state.me.name} (${state.me.role.toLowerCase()})`),
     notificationsButton(),
