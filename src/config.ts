@@ -2,7 +2,7 @@
 // validated once at start, and is then passed around as a typed object. A bad
 // value stops the process with one line naming the variable and the problem.
 import { z } from 'zod';
-import { parseChannelRates, ThrottleConfigError } from './campaigns/throttle.js';
+import { parseChannelRates, ThrottleConfigError } from './campaigns/rates.js';
 import { TargetAllowList } from './net/addresses.js';
 
 const bool = z

@@ -52,6 +52,8 @@ export const redactPaths = [
   // URLs wherever logged: their secret parts only (see redactUrl).
   'url',
   '*.url',
+  'path',
+  '*.path',
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-twilio-signature"]',
@@ -72,7 +74,7 @@ export const redactPaths = [
 /** URLs keep what is not secret in them; everything else listed is replaced whole. */
 function censor(value: unknown, path: string[]): unknown {
   const last = path[path.length - 1];
-  if (last === 'url' && typeof value === 'string') return redactUrl(value);
+  if ((last === 'url' || last === 'path') && typeof value === 'string') return redactUrl(value);
   return REDACTED;
 }
 

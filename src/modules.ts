@@ -1,6 +1,6 @@
 // The one list of feature modules: their HTTP routes and their background
 // parts (job definitions, listeners). Add a feature here and nowhere else.
-import type { AppContext } from './context.js';
+import type { AppContext, ModuleHandle } from './context.js';
 import type { RouteModule } from './http/app.js';
 import { jsonBody } from './http/body.js';
 import { registerDebtorRoutes } from './api/debtors.js';
@@ -18,10 +18,6 @@ import { registerWebhookRoutes } from './webhooks-out/routes.js';
 import { defineWebhookJobs, startWebhookJobs } from './webhooks-out/service.js';
 import { inboundRoutes, socketsModule, startInbound } from './inbound/index.js';
 import { registerInboxRoutes, startInbox } from './inbox/index.js';
-
-export interface ModuleHandle {
-  stop(): Promise<void>;
-}
 
 export const routeModules: RouteModule[] = [jsonBody, registerDebtorRoutes, registerSuppressionRoutes, registerProviderRoutes, registerTemplateRoutes, registerOutboundRoutes, registerVoiceRoutes, registerImportRoutes, registerCampaignRoutes, registerPaymentRoutes, registerWebhookRoutes, socketsModule, inboundRoutes, registerInboxRoutes];
 

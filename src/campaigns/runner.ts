@@ -32,7 +32,8 @@ import type { Intent } from '../templates/index.js';
 import { ADMIN_ROOM, campaignRoom, publishTimeline } from '../conversations/live.js';
 import { audienceSql } from './audience.js';
 import { insideWindow, stepDueAt, windowStart } from './planner.js';
-import { MinuteLedger, providerRateLimits, type ChannelRates } from './throttle.js';
+import { MinuteLedger, providerRateLimits } from './throttle.js';
+import type { ChannelRates } from './rates.js';
 import { INFORMATIONAL_RULES, isDeferralRule, planBatch, uniqueRules, type CampaignWithSteps, type Outcome } from './wave-batch.js';
 import { scheduleCampaignDispatch } from './dispatch.js';
 import type { Audience, StepConditions, StepWindow } from './schemas.js';
@@ -411,7 +412,8 @@ function optedOutEverywhere(points: { kind: string; valid: boolean; consents: { 
 }
 
 async function repliedSince(ctx: AppContext, debtorId: string, since: Date): Promise<boolean> {
-  return Boolean(await ctx.db.message.findFirst({ where: { debtorId, direction: 'INBOUND', createdAt: { gt: since } }, select: { id: true } }));
+  // An automatic reply (out-of-office) is not the debtor replying.
+  return Boolean(await ctx.db.message.findFirst({ where: { debtorId, direction: 'INBOUND', createdAt: { gt: since }, OR: [{ intent: null }, { intent: { not: 'auto_reply' } }] }, select: { id: true } }));
 }
 
 async function recordRun(ctx: AppContext, e: CampaignEnrollment, step: CampaignStep, now: Date, outcome: Outcome, reasons: string[]): Promise<void> {

@@ -38,7 +38,8 @@ import { TemplateError, type Intent } from '../templates/index.js';
 import { insideWindow, stepDueAt, windowStart } from './planner.js';
 import { loadBatchDebts, loadBatchSnapshots, type DebtWithCreditor } from './snapshots.js';
 import { historyKind } from '../outbound/snapshot.js';
-import { lockThrottledChannels, MinuteLedger, type ChannelRates } from './throttle.js';
+import { lockThrottledChannels, MinuteLedger } from './throttle.js';
+import type { ChannelRates } from './rates.js';
 import type { StepConditions, StepWindow, Throttle } from './schemas.js';
 
 const router = createRouter();
@@ -227,7 +228,7 @@ export async function planBatch(
           SELECT enrollment_id::text AS "enrollmentId", step_id::text AS "stepId", created_at AS "createdAt"
             FROM campaign_step_runs WHERE enrollment_id = ANY(${enrollments.map((e) => e.id)}::uuid[])`,
         needsReplies
-          ? latestPer(tx, Prisma.sql`SELECT debtor_id::text AS k, max(created_at) AS at FROM messages WHERE debtor_id = ANY(${debtorIds}::uuid[]) AND direction = 'INBOUND' AND created_at > ${earliestEnrolment} GROUP BY 1`)
+          ? latestPer(tx, Prisma.sql`SELECT debtor_id::text AS k, max(created_at) AS at FROM messages WHERE debtor_id = ANY(${debtorIds}::uuid[]) AND direction = 'INBOUND' AND intent IS DISTINCT FROM 'auto_reply' AND created_at > ${earliestEnrolment} GROUP BY 1`)
           : Promise.resolve(new Map<string, Date>()),
         needsPayments
           ? latestPer(tx, Prisma.sql`SELECT debt_id::text AS k, max(created_at) AS at FROM payments WHERE debt_id = ANY(${debtIds}::uuid[]) AND created_at > ${earliestEnrolment} GROUP BY 1`)

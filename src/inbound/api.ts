@@ -14,9 +14,9 @@ import { appendEvent, ensureConversation, eventsSince } from '../conversations/t
 import { conversationRoom } from '../conversations/live.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { conflict, fromZod, notFound } from '../http/errors.js';
-import { changeConsent, sameAddressContactPoints, verifyUnsubscribeToken } from './consent.js';
+import { changeConsent, sameAddressContactPoints, verifyUnsubscribeToken } from '../messaging/consent.js';
 import { processInboundEvent } from './events-store.js';
-import { addFlags, inThread, messageView } from './thread-writer.js';
+import { addFlags, inThread, messageView } from '../messaging/thread-writer.js';
 
 const uuid = z.string().uuid('must be a UUID');
 
@@ -114,7 +114,7 @@ export function conversationRoutes(app: Express, ctx: AppContext): void {
 export function adminInboundRoutes(app: Express, ctx: AppContext): void {
   const auth = authenticate(ctx);
   const admin = requireRole('ADMIN');
-  const statuses = ['RECEIVED', 'PROCESSED', 'FAILED', 'IGNORED'] as const;
+  const statuses = ['RECEIVED', 'PROCESSED', 'FAILED', 'IGNORED', 'DEAD_LETTER'] as const;
 
   app.get('/api/v1/admin/inbound-events', auth, admin, async (req: Request, res: Response) => {
     const q = z

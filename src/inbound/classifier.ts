@@ -5,6 +5,7 @@
 // anything that protects the consumer (opt-outs, cease, disputes): a false
 // positive costs an agent a look, a false negative breaks the law.
 import type { Channel } from '../generated/prisma/enums.js';
+import { extractReply } from './reply-text.js';
 
 export type ReplyIntent =
   | 'opt_out' // "please stop", "remove me": the medium the reply came in on
@@ -102,6 +103,7 @@ const RULES: Record<ReplyIntent, RegExp[]> = {
     /\bnever (had|opened|signed up|owed|bought)\b/,
     /\b(scam|fraud|fraudulent|identity theft)\b/,
     /\bwrong (amount|balance)\b/,
+    /\b(amount|balance|bill|total) (is|was|seems) (wrong|incorrect|not right)\b/,
     /\b(validate|verify|verification of|validation of) (this|the) debt\b/,
     /\bno (es mi deuda|debo nada)\b/,
     /\bdisputa\b/,
@@ -251,22 +253,7 @@ export function smsKeyword(body: string): SmsKeyword | null {
   return null;
 }
 
-/**
- * The part of an email reply the sender wrote: drops quoted lines and
- * everything from the usual "On … wrote:" / "Original Message" markers on, so
- * our own quoted reminder (with its opt-out footer) is not read as the reply.
- */
-export function visibleReplyText(text: string): string {
-  const lines = text.replace(/\r\n/g, '\n').split('\n');
-  const out: string[] = [];
-  for (const line of lines) {
-    const t = line.trim();
-    if (/^>/.test(t)) continue;
-    if (/^On .+wrote:$/i.test(t) || /^El .+escribi[oó]:$/i.test(t)) break;
-    if (/^-{2,}\s*(Original Message|Mensaje original|Forwarded message)/i.test(t)) break;
-    if (/^From: .+/i.test(t) && out.length > 0) break;
-    if (/^__+$/.test(t) || t === '--') break;
-    out.push(line);
-  }
-  return out.join('\n').trim();
+/** The part of an email reply the sender wrote (see reply-text.ts): no quoted history, no forwarded original, none of our own lines. */
+export function visibleReplyText(text: string, ours: readonly string[] = []): string {
+  return extractReply(text, ours).text;
 }

@@ -27,8 +27,9 @@ import { appendEvent } from '../conversations/thread.js';
 import { addSuppression, removeSuppression, suppressionAddress, type SuppressionChannel } from '../domain/suppressions.js';
 import { emitOutgoingEvent } from '../webhooks-out/service.js';
 import type { Classification, SmsKeyword } from './classifier.js';
-import { changeConsent, requestConfirmation } from './consent.js';
-import { addFlags, removeFlags, type Tx, type TxOutcome } from './thread-writer.js';
+import { changeConsent } from '../messaging/consent.js';
+import { requestConfirmation } from '../messaging/confirmations.js';
+import { addFlags, removeFlags, type Tx, type TxOutcome } from '../messaging/thread-writer.js';
 
 export interface ReplyContext {
   conversationId: string;

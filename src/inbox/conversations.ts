@@ -13,7 +13,7 @@ import { appendEvent } from '../conversations/thread.js';
 import { defineRoutes } from '../http/api.js';
 import { HttpError, conflict, forbidden, notFound } from '../http/errors.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import { inThread, messageView, removeFlags, addFlags } from '../inbound/thread-writer.js';
+import { inThread, messageView, removeFlags, addFlags } from '../messaging/thread-writer.js';
 import { explain, type Decision } from '../router/index.js';
 import { activityOf } from './activity.js';
 import { emailFrameDocument, splitQuoted, textOfHtml } from './content-view.js';

@@ -4,7 +4,7 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import type { AppContext } from '../context.js';
 import { minorDigits } from '../domain/debtors.js';
-import { unsubscribeUrl } from '../inbound/consent.js';
+import { unsubscribeUrl } from '../messaging/consent.js';
 import { join } from 'node:path';
 import { defaultTemplatesDir, localeFallbackChain, measureSms, TemplateError, type Intent, type MessageVars, type RenderedMessage, type SmsEncoding } from '../templates/index.js';
 import { htmlParagraphs, tidyText } from '../templates/compile.js';

@@ -6,7 +6,7 @@ import type { Express, Request, Response } from 'express';
 import twilio from 'twilio';
 import type { AppContext } from '../context.js';
 import { verifyTwilio } from '../inbound/verify.js';
-import { optOutOfCalls } from '../inbound/consent.js';
+import { optOutOfCalls } from '../messaging/consent.js';
 import { appendEvent, type TimelineEvent } from '../conversations/thread.js';
 import { publishTimeline } from '../conversations/live.js';
 import { requestCallback } from '../conversations/tasks.js';
