@@ -22,12 +22,10 @@ const OPTIONS: sanitizeHtml.IOptions = {
     img: ['src', 'alt', 'width', 'height'],
     td: ['colspan', 'rowspan', 'align'],
     th: ['colspan', 'rowspan', 'align', 'scope'],
-    div: ['class'],
-    blockquote: ['class'],
+    details: ['data-quote'],
     font: ['color'],
     '*': ['dir', 'lang'],
   },
-  allowedClasses: { div: ['gmail_quote', 'yahoo_quoted', 'moz-cite-prefix', 'OutlookMessageHeader', 'protonmail_quote'], blockquote: ['gmail_quote'] },
   // Links may be read, not followed from inside the frame; only web and mail links survive.
   allowedSchemes: ['http', 'https', 'mailto'],
   // No remote content by default: a remote image is a read receipt (and a tracker).
@@ -35,21 +33,17 @@ const OPTIONS: sanitizeHtml.IOptions = {
   allowProtocolRelative: false,
   disallowedTagsMode: 'discard',
   nonTextTags: ['style', 'script', 'textarea', 'option', 'noscript', 'title', 'head'],
-  exclusiveFilter: (frame) => frame.tag === 'img' && !String(frame.attribs.src ?? '').startsWith('data:image/'),
+  // Quoted history (a <blockquote>, or a mail client's quote <div>) is folded.
+  transformTags: {
+    blockquote: () => ({ tagName: 'details', attribs: { 'data-quote': '1' } }),
+    div: (tagName, attribs) => (QUOTE_CLASSES.test(attribs.class ?? '') ? { tagName: 'details', attribs: { 'data-quote': '1' } } : { tagName, attribs: {} }),
+  },
+  exclusiveFilter: (frame) => frame.tag === 'img' && !/^data:image\/(png|jpeg|gif|webp);/i.test(String(frame.attribs.src ?? '')),
 };
 
 /** Sanitised HTML with quoted history folded (closed) in <details>. */
 export function sanitizeEmailHtml(html: string): string {
-  const clean = sanitizeHtml(html, OPTIONS);
-  // Fold the outermost quoted block: <blockquote> or a client's quote <div>.
-  return sanitizeHtml(clean, {
-    allowedTags: false,
-    allowedAttributes: false,
-    transformTags: {
-      blockquote: (tagName, attribs) => ({ tagName: 'details', attribs: { 'data-quote': '1', ...attribs } }),
-      div: (tagName, attribs) => (QUOTE_CLASSES.test(attribs.class ?? '') ? { tagName: 'details', attribs: { 'data-quote': '1' } } : { tagName, attribs }),
-    },
-  }).replace(/<details data-quote="1"[^>]*>/g, '<details><summary>Quoted text</summary>');
+  return sanitizeHtml(html, OPTIONS).replace(/<details data-quote="1">/g, '<details><summary>Quoted text</summary>');
 }
 
 /** The page put into the sandboxed frame: the sanitised HTML and a plain style of our own. */
@@ -88,7 +82,7 @@ export function splitQuoted(text: string): { body: string; quoted: string | null
 export function textOfHtml(html: string): string {
   const withoutQuotes = sanitizeEmailHtml(html).replace(/<details>[\s\S]*?<\/details>/g, '');
   return sanitizeHtml(withoutQuotes.replace(/<(br|\/p|\/div|\/tr|\/h\d|\/li)\b[^>]*>/gi, '\n'), { allowedTags: [], allowedAttributes: {} })
-    .replace(/&nbsp;/g, ' ')
+    .replace(/&nbsp;|\u00a0/g, ' ')
     .replace(/&amp;/g, '&')
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
