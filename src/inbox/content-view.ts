@@ -36,7 +36,7 @@ const OPTIONS: sanitizeHtml.IOptions = {
   // Quoted history (a <blockquote>, or a mail client's quote <div>) is folded.
   transformTags: {
     blockquote: () => ({ tagName: 'details', attribs: { 'data-quote': '1' } }),
-    div: (tagName, attribs) => (QUOTE_CLASSES.test(attribs.class ?? '') ? { tagName: 'details', attribs: { 'data-quote': '1' } } : { tagName, attribs: {} }),
+    div: (tagName, attribs): sanitizeHtml.Tag => (QUOTE_CLASSES.test(attribs.class ?? '') ? { tagName: 'details', attribs: { 'data-quote': '1' } } : { tagName, attribs: {} }),
   },
   exclusiveFilter: (frame) => frame.tag === 'img' && !/^data:image\/(png|jpeg|gif|webp);/i.test(String(frame.attribs.src ?? '')),
 };

@@ -55,7 +55,7 @@ const RANK: Record<MessageStatus, number> = {
   CANCELLED: 7,
 };
 
-export function advances(current: MessageStatus, next: MessageStatus): boolean {
+function advances(current: MessageStatus, next: MessageStatus): boolean {
   return RANK[next] > RANK[current];
 }
 

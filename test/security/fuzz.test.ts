@@ -46,7 +46,7 @@ interface Operation {
 
 const SEED = 0x5ec21;
 /** Requests per operation at most (the mutations beyond it are sampled by the seeded generator). */
-const PER_OPERATION = 64;
+const PER_OPERATION = 40;
 const CONCURRENCY = 4;
 
 function mulberry32(seed: number) {
