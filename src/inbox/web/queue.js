@@ -7,7 +7,7 @@
 // Each row is a real button in a list (one tab stop; j/k and the arrow keys
 // move between rows).
 
-import { h, api, timeOf, debounce } from './kit.js';
+import { h, api, timeOf, debounce, throttle } from './kit.js';
 import { state, actions, CHANNEL_ICONS, words, duration, agentZone } from './store.js';
 
 const STATUSES = ['OPEN', 'PENDING', 'SNOOZED', 'RESOLVED'];
@@ -35,7 +35,6 @@ const q = {
   lastKeyAt: 0,
   /** A focus to give a row once the list is drawn (sign-in: the first row). */
   focusFirst: false,
-  loadingMore: false,
   loading: true,
   generation: 0,
 };
@@ -85,11 +84,12 @@ function restart() {
   return reloadList();
 }
 
-async function loadMore() {
-  if (!q.nextCursor || q.loadingMore) return false;
-  q.loadingMore = true;
-  const generation = q.generation;
-  try {
+let loadingMore = null;
+/** The next page, appended; calls while one is on its way wait for that one. */
+function loadMore() {
+  if (!q.nextCursor) return Promise.resolve(false);
+  loadingMore ??= (async () => {
+    const generation = q.generation;
     const r = await api('GET', `/api/v1/inbox/conversations?${queryString({ limit: PAGE, cursor: q.nextCursor })}`);
     if (generation !== q.generation) return false;
     for (const c of r.conversations) {
@@ -100,9 +100,10 @@ async function loadMore() {
     q.nextCursor = r.nextCursor;
     renderList();
     return true;
-  } finally {
-    q.loadingMore = false;
-  }
+  })().finally(() => {
+    loadingMore = null;
+  });
+  return loadingMore;
 }
 
 /** Rows that changed: updated in place; new to the view: shown now, or announced while the list is in use. */
@@ -132,7 +133,8 @@ async function refreshChanged() {
   else renderBanner();
   reloadCountsSoon();
 }
-const refreshChangedSoon = debounce(() => refreshChanged().catch(() => undefined), 150);
+// A busy floor sends events without pause: rows are refreshed at most every 100 ms, never starved.
+const refreshChangedSoon = throttle(() => refreshChanged().catch(() => undefined), 100);
 
 /** A live 'inbox' event (any change to any conversation). */
 export function onInboxEvent(ev) {
@@ -152,7 +154,8 @@ async function reloadCounts() {
     /* the list's own reload reports a lost session */
   }
 }
-const reloadCountsSoon = debounce(reloadCounts, 250);
+// The counts read every view at once: at most one read a second, however busy the floor.
+const reloadCountsSoon = throttle(reloadCounts, 1000);
 
 // ── drawing ────────────────────────────────────────────────────────────
 
@@ -305,15 +308,12 @@ export function focusRow(id) {
 /** j/k: the next or previous row (reading on past the last one). */
 export async function moveCursor(delta) {
   q.lastKeyAt = Date.now();
-  let ids = q.rows.map((c) => c.id);
-  const from = ids.indexOf(cursorId ?? state.currentId);
-  let to = from < 0 ? 0 : from + delta;
-  if (to >= ids.length && q.nextCursor) {
-    await loadMore();
-    ids = q.rows.map((c) => c.id);
-  }
-  to = Math.max(0, Math.min(ids.length - 1, to));
-  focusRow(ids[to]);
+  const at = () => q.rows.findIndex((c) => c.id === (cursorId ?? state.currentId));
+  // Past the last row: read on first (keys pressed meanwhile wait for the same page, then move in order).
+  if (at() + delta >= q.rows.length && q.nextCursor) await loadMore().catch(() => false);
+  const from = at();
+  const to = Math.max(0, Math.min(q.rows.length - 1, from < 0 ? 0 : from + delta));
+  focusRow(q.rows[to]?.id);
 }
 
 /** The row after `id` still in the view (for resolve-and-next). */
