@@ -227,6 +227,8 @@ export function queueItem(r: QueueRow) {
     balance: r.currency ? { amount: Number(r.balance).toFixed(2), currency: r.currency } : null,
     callbackDue: r.callback_due?.toISOString() ?? null,
     promiseDue: r.promise_due ? r.promise_due.toISOString().slice(0, 10) : null,
+    /** Where the row sorts in its view (a time or an amount): a live client places a new row without reloading. */
+    sortKey: r.sort_key,
     lastMessage: r.m_channel
       ? { channel: r.m_channel, direction: r.m_direction, status: r.m_status, snippet: (r.m_subject ? `${r.m_subject} — ` : '') + (r.m_body ?? '').slice(0, 140), at: r.m_at!.toISOString() }
       : null,

@@ -105,11 +105,23 @@ describeInBrowser('the workspace browser test')('agent workspace in a browser (t
     const b = await signIn(ben);
     const a = await signIn(ana);
     await b.mouse.move(700, 500);
+    // Ben's tab is in the background with notifications allowed: the browser's own Notification is watched, not replaced.
+    await b.context().grantPermissions(['notifications'], { origin: gw.url });
+    await b.evaluate(() => {
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+      const Real = window.Notification;
+      const shown: string[] = [];
+      (window as unknown as { shownNotifications: string[] }).shownNotifications = shown;
+      window.Notification = new Proxy(Real, { construct(target, args: [string, NotificationOptions?]) { shown.push(args[0]); return new target(...args); } });
+    });
     const s = await seedDebtor(gw, { fullName: 'Wendy Webhook' });
     const t0 = Date.now();
     await textIn(s.phoneId!, 'Hello, I got your letter');
-    await row(b, 'Wendy Webhook').waitFor();
+    // The sandbox returns once the gateway answered the signed webhook.
+    measured.webhookAnsweredMs = Date.now() - t0;
+    await row(b, 'Wendy Webhook').waitFor({ timeout: 15_000 });
     measured.webhookToRowMs = Date.now() - t0;
+    await b.waitForFunction(() => (window as unknown as { shownNotifications: string[] }).shownNotifications.includes('New reply in the inbox'));
 
     // Ana's pointer rests on her list: a new arrival is announced, not slid in under the pointer.
     await a.hover('#conv-list');

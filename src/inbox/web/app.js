@@ -94,6 +94,8 @@ actions.updateTitle = (counts) => {
 actions.notifyActivity = (ev) => {
   const inbound = ev.preview?.direction === 'INBOUND' || (ev.type === 'message.created' && ev.direction === 'INBOUND');
   if (!inbound || !document.hidden || typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+  // Replies in this agent's views: their own conversations and the unassigned ones.
+  if (ev.assigneeId && ev.assigneeId !== state.me.id) return;
   const n = new Notification('New reply in the inbox', { body: 'A debtor wrote. Open the inbox to answer.', tag: ev.conversationId });
   n.onclick = () => { window.focus(); openConversation(ev.conversationId, { focus: 'thread' }); };
 };

@@ -115,23 +115,47 @@ async function refreshChanged() {
   const r = await api('GET', `/api/v1/inbox/conversations?${queryString({ ids: ids.join(',') })}`).catch(() => null);
   if (!r || generation !== q.generation) return;
   const found = new Map(r.conversations.map((c) => [c.id, c]));
-  let fresh = 0;
+  const idle = !inUse();
+  let moved = false;
   for (const id of ids) {
     const c = found.get(id);
     if (q.byId.has(id)) {
       if (c) {
-        Object.assign(q.byId.get(id), c);
+        const row = q.byId.get(id);
+        moved ||= row.sortKey !== c.sortKey;
+        Object.assign(row, c);
         q.gone.delete(id);
       } else q.gone.add(id);
-      redrawRow(id);
+      if (!idle || !moved) redrawRow(id);
     } else if (c) {
-      fresh += 1;
-      q.pending.add(id);
+      // New to the view: placed now if the list is idle (and the row falls within the pages read), else announced.
+      if (idle) moved = place(c) || moved;
+      else q.pending.add(id);
     }
   }
-  if (fresh && !inUse()) await reloadList();
-  else renderBanner();
+  if (idle && moved) {
+    q.rows.sort(compareRows);
+    renderList();
+  } else renderBanner();
   reloadCountsSoon();
+}
+
+/** The view's order, as the server sorts it: its key (ascending for the oldest-first views), then the id. */
+function compareRows(a, b) {
+  const ascending = q.filters.view === 'unanswered' || q.filters.view === 'callbacks';
+  const key = (c) => (q.filters.view === 'by_balance' ? Number(c.sortKey) : Date.parse(c.sortKey));
+  const d = key(a) - key(b);
+  if (d !== 0 && !Number.isNaN(d)) return ascending ? d : -d;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** Adds a row to the pages read (not past the last one while more pages remain); whether it was added. */
+function place(c) {
+  const last = q.rows[q.rows.length - 1];
+  if (q.nextCursor && last && compareRows(c, last) > 0) return false;
+  q.rows.push(c);
+  q.byId.set(c.id, c);
+  return true;
 }
 // A busy floor sends events without pause: rows are refreshed at most every 100 ms, never starved.
 const refreshChangedSoon = throttle(() => refreshChanged().catch(() => undefined), 100);
