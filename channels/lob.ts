@@ -25,6 +25,8 @@ export function lobLetters(o: LobOptions): ChannelAdapter<LetterPayload> {
   return {
     provider: 'lob',
     channel: 'LETTER',
+    // Lob keeps an Idempotency-Key for 24 hours: a repeat within them returns the same letter, never a second print.
+    idempotencyWindowMs: 24 * 3600_000,
     async send({ messageId, payload }) {
       try {
         const letter = await api.create(

@@ -12,7 +12,7 @@ import { registerVoiceRoutes } from './outbound/voice.js';
 import { startOutbound } from './outbound/module.js';
 import { registerImportRoutes, waitForRunningImports } from './import/routes.js';
 import { registerCampaignRoutes } from './campaigns/routes.js';
-import { defineCampaignJobs } from './campaigns/control.js';
+import { defineCampaignJobs, scheduleCampaignSettle } from './campaigns/control.js';
 import { registerPaymentRoutes } from './payments/routes.js';
 import { registerWebhookRoutes } from './webhooks-out/routes.js';
 import { defineWebhookJobs, startWebhookJobs } from './webhooks-out/service.js';
@@ -30,6 +30,7 @@ export async function startModules(ctx: AppContext): Promise<ModuleHandle[]> {
   handles.push(await startOutbound(ctx));
   handles.push({ stop: () => waitForRunningImports(ctx.config.SHUTDOWN_TIMEOUT_MS) });
   defineCampaignJobs(ctx);
+  await scheduleCampaignSettle(ctx);
   defineWebhookJobs(ctx);
   await startWebhookJobs(ctx);
   handles.push(await startInbound(ctx));

@@ -18,6 +18,8 @@ const RANK: Record<MessageStatus, number> = {
   PENDING: 0,
   SCHEDULED: 1,
   SENDING: 2,
+  // A stranded claim put before an admin: any word from the provider (a late callback) moves it on, as it would a SENDING one.
+  NEEDS_REVIEW: 2,
   QUEUED: 3,
   SENT: 4,
   RINGING: 4,

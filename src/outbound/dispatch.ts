@@ -23,6 +23,7 @@ import { letterPdfUrl } from './files.js';
 import { notifyProviderId } from '../inbound/events-store.js';
 import { applyStatus } from '../inbound/status.js';
 import type { Channel } from '../generated/prisma/enums.js';
+import { holdLease, newLease } from './lease.js';
 
 export const DISPATCH_JOB = 'dispatch-message';
 export const OUTBOX_SWEEP_JOB = 'outbox-sweep';
@@ -139,7 +140,7 @@ export function reserveSendSlot(ctx: AppContext): SendSlot | null {
 export function sendClaimedNow(ctx: AppContext, slot: SendSlot, message: Message): void {
   const d = localDispatchers.get(ctx)!;
   sendClaimed(ctx, d.adapters, message, new Date())
-    .catch((err) => ctx.log.error({ err, messageId: message.id }, 'send failed after its claim; the message stays SENDING'))
+    .catch((err) => ctx.log.error({ err, messageId: message.id }, 'send failed after its claim; recovery reconciles it when its lease runs out'))
     .finally(() => slot.release());
 }
 
@@ -218,10 +219,13 @@ export async function dispatchMessage(ctx: AppContext, adapters: ChannelAdapters
         }
       }
     }
-    const r = await tx.message.updateMany({ where: { id: m.id, status: { in: ['PENDING', 'SCHEDULED'] } }, data: { status: 'SENDING', attempts: { increment: 1 } } });
+    // The claim carries a lease (lease.ts): this process answers for the message until it runs out.
+    const lease = newLease(ctx);
+    const r = await tx.message.updateMany({ where: { id: m.id, status: { in: ['PENDING', 'SCHEDULED'] } }, data: { status: 'SENDING', attempts: { increment: 1 }, ...lease } });
     if (r.count === 0) return null;
     const message: Message = {
       ...m,
+      ...lease,
       status: 'SENDING',
       attempts: m.attempts + 1,
       contactPointId: rerouted?.contactPointId ?? m.contactPointId,
@@ -247,8 +251,20 @@ async function withRelated(ctx: AppContext, m: Message): Promise<LoadedMessage &
   return { ...m, conversation: related?.conversation ?? { replyToken: '' }, contactPoint: related?.contactPoint ?? null, debtor: related?.debtor ?? null };
 }
 
-/** Steps 2 and 3 of a dispatch, for a message already claimed (SENDING, its attempt counted). */
-async function sendClaimed(ctx: AppContext, adapters: ChannelAdapters, claimed: Message, now: Date): Promise<void> {
+/**
+ * Steps 2 and 3 of a dispatch, for a message already claimed (SENDING, its
+ * attempt counted): its lease is renewed until the outcome is recorded.
+ */
+export async function sendClaimed(ctx: AppContext, adapters: ChannelAdapters, claimed: Message, now: Date): Promise<void> {
+  const release = holdLease(ctx, claimed.id);
+  try {
+    await sendHeld(ctx, adapters, claimed, now);
+  } finally {
+    release();
+  }
+}
+
+async function sendHeld(ctx: AppContext, adapters: ChannelAdapters, claimed: Message, now: Date): Promise<void> {
   // 2. hand it to the provider
   let result: SendResult;
   let m: Awaited<ReturnType<typeof withRelated>> | undefined;
@@ -287,7 +303,7 @@ async function withRetries<T>(ctx: AppContext, messageId: string, run: () => Pro
       return await run();
     } catch (err) {
       if (i >= attempts) {
-        ctx.log.error({ err, messageId }, 'could not record the provider\'s acceptance; the message stays SENDING');
+        ctx.log.error({ err, messageId }, 'could not record the provider\'s acceptance; recovery reconciles it when its lease runs out');
         throw err;
       }
       await new Promise((r) => setTimeout(r, 100 * 2 ** i));
@@ -337,6 +353,11 @@ type LoadedMessage = {
   contactPoint: { line1: string | null; line2: string | null; city: string | null; region: string | null; postalCode: string | null; country: string | null } | null;
   decision: unknown; intent: string | null;
 };
+
+/** What a send of `m` hands its provider (recovery asks the provider about exactly this). */
+export async function payloadFor(ctx: AppContext, m: Message): Promise<OutboundPayload> {
+  return buildPayload(ctx, await withRelated(ctx, m));
+}
 
 async function buildPayload(ctx: AppContext, m: LoadedMessage): Promise<OutboundPayload> {
   if (!m.toAddress) throw new ProviderError('message has no destination', 'gateway', 'no_destination', false);
@@ -390,6 +411,16 @@ export function returnAddress(ctx: AppContext) {
   return { name: ctx.config.COMPANY_NAME, line1, city, region, postalCode, country };
 }
 
+/**
+ * How often the outbox sweep runs, and how long past due a message waits for
+ * its own job before the sweep sends it: a minute, or the send lease when that
+ * is shorter (a job of a process that died is locked for longer; the claim in
+ * dispatchMessage makes a sweep racing a live job harmless).
+ */
+export function outboxSweepMs(ctx: AppContext): number {
+  return Math.min(60_000, ctx.config.SEND_LEASE_MS);
+}
+
 /** Registers the dispatch job and the outbox sweep (safety net for lost jobs). */
 export function defineDispatchJobs(ctx: AppContext, adapters: ChannelAdapters): void {
   localDispatchers.set(ctx, { adapters, sendMax: ctx.config.SEND_CONCURRENCY, queue: [], running: 0, sendingNow: 0, closed: false, idle: [] });
@@ -397,13 +428,13 @@ export function defineDispatchJobs(ctx: AppContext, adapters: ChannelAdapters): 
     await dispatchMessage(ctx, adapters, job.attrs.data.messageId);
   }, { concurrency: 20, removeOnComplete: true } as never);
   ctx.scheduler.define(OUTBOX_SWEEP_JOB, async () => {
-    // Messages due more than a minute ago that no job picked up (e.g. the
-    // process died between commit and scheduling).
+    // Messages due for longer than outboxSweepMs that no job picked up (e.g.
+    // the process died between commit and scheduling, or holding their job).
     const stale = await ctx.db.message.findMany({
-      where: { direction: 'OUTBOUND', status: { in: ['PENDING', 'SCHEDULED'] }, scheduledAt: { lt: new Date(Date.now() - 60_000) } },
+      where: { direction: 'OUTBOUND', status: { in: ['PENDING', 'SCHEDULED'] }, scheduledAt: { lt: new Date(Date.now() - outboxSweepMs(ctx)) } },
       select: { id: true },
       take: 500,
     });
     for (const m of stale) await dispatchMessage(ctx, adapters, m.id);
-  });
+  }, { lockLifetime: Math.max(outboxSweepMs(ctx), 10_000) } as never);
 }

@@ -3,7 +3,8 @@
 import type { AppContext } from '../context.js';
 import type { ModuleHandle } from '../modules.js';
 import { createAdapters } from './adapters.js';
-import { defineDispatchJobs, OUTBOX_SWEEP_JOB, type ChannelAdapters } from './dispatch.js';
+import { defineDispatchJobs, OUTBOX_SWEEP_JOB, outboxSweepMs, type ChannelAdapters } from './dispatch.js';
+import { RECOVERY_JOB, recoverStranded } from './recovery.js';
 
 let current: ChannelAdapters | null = null;
 /** The adapters in use (after start). */
@@ -17,6 +18,19 @@ export async function startOutbound(ctx: AppContext): Promise<ModuleHandle> {
   current = adapters;
   ctx.sandboxes = sandboxes;
   defineDispatchJobs(ctx, adapters);
-  await ctx.scheduler.every('1 minute', OUTBOX_SWEEP_JOB, {}, { skipImmediate: true } as never);
-  return { stop: close };
+  await ctx.scheduler.every(outboxSweepMs(ctx), OUTBOX_SWEEP_JOB, {}, { skipImmediate: true } as never);
+  // Messages stranded in SENDING by a process that died: every half lease (a
+  // lease runs out at most that long before it is reconciled), and once now.
+  const sweepMs = Math.max(1000, Math.floor(ctx.config.SEND_LEASE_MS / 2));
+  ctx.scheduler.define(RECOVERY_JOB, async () => {
+    await recoverStranded(ctx, adapters);
+  }, { lockLifetime: Math.max(ctx.config.SEND_LEASE_MS, 10_000) } as never);
+  await ctx.scheduler.every(sweepMs, RECOVERY_JOB, {}, { skipImmediate: true } as never);
+  const atStart = recoverStranded(ctx, adapters).catch((err: unknown) => ctx.log.error({ err }, 'recovery sweep at start failed; the scheduled sweep retries'));
+  return {
+    stop: async () => {
+      await atStart;
+      await close();
+    },
+  };
 }

@@ -15,6 +15,7 @@ import { requestOutreach } from './service.js';
 import { withIdempotency } from './idempotency.js';
 import { verifyLetterUrl } from './files.js';
 import type { Intent } from '../templates/index.js';
+import { reviewRoutes } from './review-routes.js';
 
 function decisionView(d: Decision) {
   return { ...d, explanation: explain(d) };
@@ -118,4 +119,5 @@ export function registerOutboundRoutes(app: Express, ctx: AppContext): void {
     }
   });
   mountRoutes(app, ctx, outboundRoutes);
+  mountRoutes(app, ctx, reviewRoutes);
 }
