@@ -3,6 +3,7 @@
 // value stops the process with one line naming the variable and the problem.
 import { z } from 'zod';
 import { parseChannelRates, ThrottleConfigError } from './campaigns/throttle.js';
+import { TargetAllowList } from './net/addresses.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
@@ -38,6 +39,46 @@ const httpUrl = z
   }, 'must be an http:// or https:// URL')
   .transform((v) => v.replace(/\/+$/, ''));
 
+/**
+ * express's `trust proxy`: true (every hop: a client can then choose its own
+ * address with X-Forwarded-For), false, a hop count ("1": the one proxy in
+ * front), or the proxies' addresses / CIDR ranges / express's names
+ * (loopback, linklocal, uniquelocal), comma-separated.
+ */
+const trustProxy = z.string().transform((v, issue): boolean | number | string[] => {
+  const lower = v.toLowerCase();
+  if (['true', 'yes'].includes(lower)) return true;
+  if (['false', 'no'].includes(lower)) return false;
+  if (/^\d+$/.test(v)) return Number(v);
+  const entries = v.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const e of entries) {
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(e.toLowerCase())) continue;
+    if (!/[/:.]/.test(e) || TargetAllowList.problemOf(e) || !/^[\d.:a-f/]+$/i.test(e)) {
+      issue.addIssue({ code: 'custom', message: `must be true, false, a hop count, or proxy addresses / CIDR ranges (got "${e}")` });
+      return z.NEVER;
+    }
+  }
+  return entries;
+});
+
+/** Comma-separated list checked entry by entry with `problemOf`. */
+const listOf = (problemOf: (entry: string) => string | null) =>
+  z.string().superRefine((v, issue) => {
+    for (const e of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const p = problemOf(e);
+      if (p) issue.addIssue({ code: 'custom', message: p });
+    }
+  });
+
+const originProblem = (e: string) => {
+  try {
+    const u = new URL(e);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? null : `"${e}" is not an http(s) origin`;
+  } catch {
+    return `"${e}" is not an http(s) origin like https://media.example.com`;
+  }
+};
+
 const positiveInt = z.coerce.number({ message: 'must be a number' }).int('must be a whole number').positive('must be positive');
 
 /** Every variable the service reads. Keep .env.example in step (a test checks). */
@@ -66,7 +107,7 @@ export const envSchema = z.object({
   SEND_LEASE_MS: positiveInt.min(2000, 'must be at least 2000').default(120000),
   PUBLIC_BASE_URL: httpUrl.optional(),
   PROVIDERS: z.enum(['sandbox', 'live', 'auto']).default('auto'),
-  TRUST_PROXY: bool.default(false),
+  TRUST_PROXY: trustProxy.default(false),
   APP_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   COMPANY_NAME: z.string().min(1).default('Acme Collections'),
   VOICEMAIL_BUSINESS_NAME: z.string().min(1).default('Customer Care'),
@@ -110,6 +151,10 @@ export const envSchema = z.object({
   INBOUND_RETRY_SWEEP_MS: positiveInt.default(30000),
   INBOUND_MAX_ATTEMPTS: positiveInt.default(10),
   WEBHOOK_MAX_AGE_SECONDS: positiveInt.default(600),
+  // Outgoing webhooks never reach internal addresses (loopback, private, link-local, metadata) except these: IPs, CIDR ranges, host names.
+  WEBHOOK_ALLOWED_INTERNAL_TARGETS: listOf((e) => TargetAllowList.problemOf(e.toLowerCase())).optional(),
+  // Origins besides the provider's own media hosts that inbound media is fetched from, with the provider's credentials (a media proxy you run).
+  INBOUND_MEDIA_ORIGINS: listOf(originProblem).optional(),
   // Import (src/import): largest uploaded file, and how long an import whose process stopped answering waits before another resumes it.
   IMPORT_MAX_BYTES: positiveInt.default(104857600),
   IMPORT_STALL_TIMEOUT_MS: positiveInt.min(2000, 'must be at least 2000').default(30000),

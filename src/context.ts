@@ -54,4 +54,6 @@ export interface AppContext {
   inboundSmtp?: { host: string; port: number };
   /** Set by the outbound module at start: provider sandboxes, when any provider runs in sandbox mode. */
   sandboxes?: import('./sandbox/index.js').Sandboxes | null;
+  /** DNS for requests to URLs others chose (src/net); the system resolver unless a test sets its own. */
+  resolve?: import('./net/guarded-fetch.js').Resolve;
 }

@@ -4,7 +4,54 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
+/**
+ * Paths whose last part is itself a secret: the SendGrid Inbound Parse token
+ * (SENDGRID_INBOUND_SECRET), the signed unsubscribe token. Logged as
+ * `<prefix>[redacted]`.
+ */
+export const SECRET_PATH_PREFIXES = ['/webhooks/sendgrid/inbound/', '/unsubscribe/'];
+
+/** Query parameters whose values are credentials or signatures (letter links' sig, tokens, keys). */
+const SECRET_QUERY = /token|sig|secret|key|pass|auth|code|session|csrf|jwt/i;
+
+const REDACTED = '[redacted]';
+
+/** A URL (path and query, as a request line has it) with its secrets replaced by [redacted]. */
+export function redactUrl(url: string): string {
+  // An absolute URL: its credentials go (postgres://user:pass@…), its path and query are redacted as below.
+  const abs = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)(.*)$/is.exec(url);
+  if (abs) return `${abs[1]}${abs[2]!.replace(/^[^@]*@/, `${REDACTED}@`)}${abs[3] ? redactUrl(abs[3]) : ''}`;
+  const q = url.indexOf('?');
+  let pathPart = q < 0 ? url : url.slice(0, q);
+  for (const prefix of SECRET_PATH_PREFIXES) {
+    if (pathPart.startsWith(prefix) && pathPart.length > prefix.length) pathPart = `${prefix}${REDACTED}`;
+  }
+  if (q < 0) return pathPart;
+  const parts = url.slice(q + 1).split('&').filter(Boolean).map((kv) => {
+    const i = kv.indexOf('=');
+    const key = i < 0 ? kv : kv.slice(0, i);
+    let name = key;
+    try {
+      name = decodeURIComponent(key.replace(/\+/g, ' '));
+    } catch {
+      /* an undecodable name is matched as sent */
+    }
+    return SECRET_QUERY.test(name) && i >= 0 ? `${key}=${REDACTED}` : kv;
+  });
+  return parts.length ? `${pathPart}?${parts.join('&')}` : pathPart;
+}
+
+/** How pino-http writes the request on every line of that request: no headers, no body, secrets out of the URL. */
+export const requestSerializer = (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactUrl(String(req.url ?? '')) });
+
+const SECRET_HEADERS = ['authorization', 'cookie', 'x-twilio-signature', 'lob-signature', 'x-twilio-email-event-webhook-signature', 'x-csrf-token', 'x-gateway-signature', 'proxy-authorization'];
+
 export const redactPaths = [
+  // Headers wherever a logged object carries them (a request, an HTTP client error, a webhook record).
+  ...SECRET_HEADERS.flatMap((h) => [`headers["${h}"]`, `*.headers["${h}"]`]),
+  // URLs wherever logged: their secret parts only (see redactUrl).
+  'url',
+  '*.url',
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-twilio-signature"]',
@@ -22,12 +69,19 @@ export const redactPaths = [
   '*.subject',
 ];
 
+/** URLs keep what is not secret in them; everything else listed is replaced whole. */
+function censor(value: unknown, path: string[]): unknown {
+  const last = path[path.length - 1];
+  if (last === 'url' && typeof value === 'string') return redactUrl(value);
+  return REDACTED;
+}
+
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
     {
       level,
       base: { service: 'dunning-gateway' },
-      redact: { paths: redactPaths, censor: '[redacted]' },
+      redact: { paths: redactPaths, censor },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     destination,

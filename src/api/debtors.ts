@@ -11,6 +11,7 @@ import { type ContactPointInput, contactPointInput, contactPointPatch, debtInput
 import { appendEvent, type TimelineEvent } from '../conversations/thread.js';
 import { publishTimeline } from '../conversations/live.js';
 import { isUniqueViolation } from '../db/errors.js';
+import { likeLiteral } from '../db/like.js';
 
 const idParam = (v: string, what: string) => {
   if (!uuid.safeParse(v).success) throw notFound(what);
@@ -55,7 +56,7 @@ export const debtorRoutes = defineRoutes(
       const rows = await ctx.db.debtor.findMany({
         where: {
           ...(q.externalRef ? { externalRef: q.externalRef } : {}),
-          ...(q.q ? { OR: [{ fullName: { contains: q.q, mode: 'insensitive' } }, { contactPoints: { some: { value: { contains: q.q.toLowerCase() } } } }] } : {}),
+          ...(q.q ? { OR: [{ fullName: { contains: likeLiteral(q.q), mode: 'insensitive' } }, { contactPoints: { some: { value: { contains: likeLiteral(q.q.toLowerCase()) } } } }] } : {}),
         },
         include: debtorInclude,
         take: q.limit,
@@ -84,6 +85,10 @@ export const debtorRoutes = defineRoutes(
         await tx.debtor.update({ where: { id }, data: b });
         await audit(tx, req.principal!, { action: 'debtor.update', entityType: 'debtor', entityId: id, data: { changed: Object.keys(b), restrictions: b.restrictions } }, req);
         return tx.debtor.findUniqueOrThrow({ where: { id }, include: debtorInclude });
+      }).catch((e: unknown) => {
+        // As POST answers: the externalRef belongs to another debtor.
+        if (isUniqueViolation(e)) throw conflict('a debtor with this externalRef already exists');
+        throw e;
       });
       res.json(serializeDebtor(debtor));
     },

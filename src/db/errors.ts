@@ -13,3 +13,19 @@ export function isUniqueViolation(err: unknown): boolean {
   const cause = (err.meta as { driverAdapterError?: { cause?: { kind?: string; originalCode?: string } } } | undefined)?.driverAdapterError?.cause;
   return err.code === 'P2010' && (cause?.kind === 'UniqueConstraintViolation' || cause?.originalCode === '23505');
 }
+
+/**
+ * The SQLSTATE (or Prisma error code, P…) of a database error, however it
+ * reached us: node-pg's DatabaseError, Prisma's known errors, or the driver
+ * adapter's error inside them. Null for anything else.
+ */
+export function databaseCodeOf(err: unknown): string | null {
+  if (err instanceof pg.DatabaseError) return err.code ?? null;
+  if (err instanceof Prisma.PrismaClientKnownRequestError) {
+    const cause = (err.meta as { driverAdapterError?: { cause?: { originalCode?: string; code?: string } } } | undefined)?.driverAdapterError?.cause;
+    return cause?.originalCode ?? (typeof cause?.code === 'string' && /^[0-9A-Z]{5}$/.test(cause.code) ? cause.code : null) ?? err.code;
+  }
+  const e = err as { name?: string; cause?: { originalCode?: string }; message?: string } | null;
+  if (e?.name === 'DriverAdapterError' && e.cause?.originalCode) return e.cause.originalCode;
+  return null;
+}

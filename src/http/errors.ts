@@ -2,6 +2,7 @@
 //   { "error": "<code>", "message": "<human text>", "details"?: [{ field, reason }], "requestId": "…" }
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { ZodError } from 'zod';
+import { databaseCodeOf } from '../db/errors.js';
 
 export interface FieldError {
   field: string;
@@ -45,6 +46,27 @@ interface BodyParserError extends Error {
   limit?: number;
 }
 
+/**
+ * A database refusal the request caused (a value PostgreSQL cannot store or
+ * parse, a duplicate, a reference to nothing) as the 4xx it is, or null.
+ * Input validation should have caught it first; this is the net under it, so
+ * a gap in a schema is a 4xx naming the problem, not a 500.
+ */
+export function clientFaultOf(err: unknown): HttpError | null {
+  if (err instanceof URIError) return new HttpError(400, 'invalid_request', `malformed percent-encoding: ${err.message}`);
+  const code = databaseCodeOf(err);
+  if (!code) return null;
+  if (code === '23505' || code === 'P2002') return new HttpError(409, 'conflict', 'a record with this value already exists (a unique field is taken)');
+  if (code === '23503' || code === 'P2003') return new HttpError(409, 'conflict', 'the change refers to a record that does not exist, or one that other records still refer to');
+  if (code === 'P2025' || code === 'P2001') return new HttpError(404, 'not_found', 'the record does not exist');
+  if (code === '23502' || code === '23514' || code === 'P2011' || code === 'P2004') return new HttpError(400, 'invalid_request', 'the input breaks a rule of the stored data (a required value is missing or a check failed)');
+  // Class 22, data exceptions: invalid text (NUL 22021, bad escapes 22P05), bad syntax for a type (22P02), out of range (22003), too long (22001), bad dates (22007/22008).
+  if (code.startsWith('22') || ['P2000', 'P2005', 'P2006', 'P2007', 'P2009', 'P2012', 'P2019', 'P2020', 'P2023', 'P2033'].includes(code)) {
+    return new HttpError(400, 'invalid_request', `the input has a value the database cannot store (${code})`);
+  }
+  return null;
+}
+
 export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next) => {
   const requestId = String(req.id ?? '');
   let e: HttpError;
@@ -55,7 +77,10 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
   else if (bp?.type === 'encoding.unsupported' || bp?.type === 'charset.unsupported') e = new HttpError(415, 'unsupported_encoding', bp.message);
   else if (bp?.type === 'request.aborted') e = new HttpError(400, 'request_aborted', 'request was aborted by the client');
   else if (typeof bp?.status === 'number' && bp.status >= 400 && bp.status < 500) e = new HttpError(bp.status, 'bad_request', bp.message);
-  else {
+  else if ((e = clientFaultOf(err) as HttpError)) {
+    // Validation let it through: worth knowing, but the client's fault, not an outage.
+    req.log?.warn({ err }, `client fault reached the database: ${e.message}`);
+  } else {
     req.log?.error({ err }, 'unhandled error');
     e = new HttpError(500, 'internal', 'internal error; quote the requestId when reporting it');
   }

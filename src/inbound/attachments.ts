@@ -8,6 +8,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { AppContext } from '../context.js';
+import { TWILIO_MEDIA_HOSTS } from '../../channels/twilio/media-hosts.js';
+import { BlockedTargetError, guardedFetch, ResponseTooLargeError, systemResolve, type FetchPolicy, type GuardedResponse } from '../net/guarded-fetch.js';
+import { mediaPolicy, parseOrigins } from '../net/media-policy.js';
 
 export interface StoredAttachment {
   filename: string;
@@ -67,12 +70,36 @@ export class TransientFetchError extends Error {}
 /** Raised for a fetch the provider refused (4xx) when the caller wants to retry rather than skip. */
 export class FetchRefusedError extends Error {}
 
+const MEDIA_TIMEOUT_MS = 30_000;
+const MEDIA_MAX_REDIRECTS = 5;
+
+// One policy per running gateway (its agent keeps the connections it checked).
+const twilioPolicies = new WeakMap<AppContext, FetchPolicy>();
+function twilioMediaPolicy(ctx: AppContext): FetchPolicy {
+  let p = twilioPolicies.get(ctx);
+  if (!p) {
+    const configured = parseOrigins(ctx.config.INBOUND_MEDIA_ORIGINS);
+    p = mediaPolicy({
+      provider: 'Twilio',
+      hosts: TWILIO_MEDIA_HOSTS,
+      // The sandbox stands in for Twilio only while Twilio runs in sandbox mode.
+      trustedOrigins: () => [...configured, ...(ctx.providers.twilio.mode === 'sandbox' && ctx.sandboxes ? [new URL(ctx.sandboxes.twilio.baseUrl).origin] : [])],
+      authorization: () => `Basic ${Buffer.from(`${ctx.providers.twilio.accountSid}:${ctx.providers.twilio.authToken}`).toString('base64')}`,
+      resolve: (hostname) => (ctx.resolve ?? systemResolve)(hostname),
+    });
+    twilioPolicies.set(ctx, p);
+  }
+  return p;
+}
+
 /**
- * Fetches one Twilio media URL with the account's basic auth (fetch drops the
- * Authorization header when Twilio redirects to its storage host), bounded by
- * the size limit while streaming. A refusal (4xx) skips the file, or with
- * `onRefusal: 'throw'` raises FetchRefusedError (a recording must not be lost
- * to a momentary 404 while Twilio finishes it).
+ * Fetches one Twilio media URL through the SSRF-safe fetch (src/net): only
+ * Twilio's media hosts (the sandbox's in sandbox mode), the account's basic
+ * auth only to Twilio's API hosts, every redirect checked the same way, size
+ * and time bounded. A refused host or an oversize file is skipped with the
+ * reason. A refusal (4xx) skips the file, or with `onRefusal: 'throw'` raises
+ * FetchRefusedError (a recording must not be lost to a momentary 404 while
+ * Twilio finishes it).
  */
 export async function fetchTwilioMedia(ctx: AppContext, url: string, declaredType: string | undefined, filename: string, opts: { onRefusal?: 'skip' | 'throw' } = {}): Promise<AttachmentOutcome> {
   const contentTypeHint = baseContentType(declaredType);
@@ -84,36 +111,19 @@ export async function fetchTwilioMedia(ctx: AppContext, url: string, declaredTyp
     return { skipped: { filename, contentType: contentTypeHint, reason: 'media URL is not a URL' } };
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') return { skipped: { filename, contentType: contentTypeHint, reason: 'media URL is not http(s)' } };
-  const auth = Buffer.from(`${ctx.providers.twilio.accountSid}:${ctx.providers.twilio.authToken}`).toString('base64');
-  let res: Response;
+  let res: GuardedResponse;
   try {
-    res = await fetch(u, { headers: { authorization: `Basic ${auth}` }, redirect: 'follow', signal: AbortSignal.timeout(30_000) });
+    res = await guardedFetch(u, { policy: twilioMediaPolicy(ctx), timeoutMs: MEDIA_TIMEOUT_MS, maxBytes: ctx.config.ATTACHMENT_MAX_BYTES, maxRedirects: MEDIA_MAX_REDIRECTS });
   } catch (err) {
+    if (err instanceof BlockedTargetError) return { skipped: { filename, contentType: contentTypeHint, reason: `media URL refused: ${err.message}` } };
+    if (err instanceof ResponseTooLargeError) return { skipped: { filename, contentType: contentTypeHint, size: err.size, reason: `larger than ${ctx.config.ATTACHMENT_MAX_BYTES} bytes` } };
     throw new TransientFetchError(`media fetch failed: ${(err as Error).message}`);
   }
   if (res.status >= 500 || res.status === 429) throw new TransientFetchError(`media fetch answered ${res.status}`);
-  if (!res.ok) {
-    await res.body?.cancel().catch(() => undefined);
+  if (res.status < 200 || res.status >= 300) {
     if (opts.onRefusal === 'throw') throw new FetchRefusedError(`media fetch answered ${res.status}`);
     return { skipped: { filename, contentType: contentTypeHint, reason: `media fetch answered ${res.status}` } };
   }
-  const contentType = baseContentType(res.headers.get('content-type') ?? declaredType);
-  const declaredLength = Number(res.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(declaredLength) && declaredLength > ctx.config.ATTACHMENT_MAX_BYTES) {
-    await res.body?.cancel();
-    return { skipped: { filename, contentType, size: declaredLength, reason: `larger than ${ctx.config.ATTACHMENT_MAX_BYTES} bytes` } };
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  if (res.body) {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      size += chunk.length;
-      if (size > ctx.config.ATTACHMENT_MAX_BYTES) {
-        await res.body.cancel().catch(() => undefined);
-        return { skipped: { filename, contentType, size, reason: `larger than ${ctx.config.ATTACHMENT_MAX_BYTES} bytes` } };
-      }
-      chunks.push(Buffer.from(chunk));
-    }
-  }
-  return storeAttachmentBytes(ctx, { filename, contentType, content: Buffer.concat(chunks) });
+  const contentType = baseContentType(res.headers['content-type'] || declaredType);
+  return storeAttachmentBytes(ctx, { filename, contentType, content: res.body });
 }

@@ -13,6 +13,7 @@ import { HttpError, conflict, notFound } from '../http/errors.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { inThread, messageView } from '../inbound/thread-writer.js';
 import { explain, type Decision } from '../router/index.js';
+import { likeLiteral } from '../db/like.js';
 
 const STATUSES = ['OPEN', 'PENDING', 'SNOOZED', 'RESOLVED'] as const;
 const FLAGS = ['OPT_OUT', 'DISPUTE', 'CEASE', 'ALREADY_PAID', 'PROMISE_TO_PAY', 'HARDSHIP', 'CALLBACK_REQUEST', 'WRONG_NUMBER', 'UNMATCHED', 'UNKNOWN_SENDER_ADDRESS', 'NEEDS_REVIEW'] as const;
@@ -76,7 +77,8 @@ export function listWhere(q: z.infer<typeof listQuery>, principal: Principal): P
   if (q.channel) and.push({ messages: { some: { channel: q.channel } } });
   if (q.before) and.push({ lastActivityAt: { lt: new Date(q.before) } });
   if (q.q) {
-    const text = q.q;
+    // Typed text, not a pattern: % and _ match themselves.
+    const text = likeLiteral(q.q);
     const digits = digitsOf(text);
     const or: Prisma.ConversationWhereInput[] = [
       { debtor: { fullName: { contains: text, mode: 'insensitive' } } },

@@ -13,7 +13,7 @@ import { PROJECT_ROOT } from '../paths.js';
 import { sandboxControlRouter } from '../sandbox/index.js';
 import { authRoutes } from './auth/routes.js';
 import { resolveSessionPrincipal, resolveSocketSession } from './auth/sessions.js';
-import { ensureDemoAdmin } from './auth/users.js';
+import { announceDemoAdmin, ensureDemoAdmin } from './auth/users.js';
 import { inboxRoutes, reopenDueSnoozes } from './conversations.js';
 import { panelRoutes } from './panel.js';
 import { composeRoutes } from './compose.js';
@@ -58,8 +58,8 @@ export async function startInbox(ctx: AppContext): Promise<ModuleHandle> {
   const sandbox = ctx.providers.twilio.mode === 'sandbox' || ctx.providers.email.mode === 'sandbox' || ctx.providers.lob.mode === 'sandbox';
   if (sandbox && ctx.config.NODE_ENV !== 'test') {
     const demo = await ensureDemoAdmin(ctx.db);
-    // Printed once, to stdout only (never the log): the first start creates it, later starts find users.
-    if (demo) process.stdout.write(`\nSandbox demo admin created — sign in at ${ctx.publicBaseUrl}/\n  email:    ${demo.email}\n  password: ${demo.password}\n(shown once; create more users with npm run user:create)\n\n`);
+    // Told once, on a terminal or in an owner-only file, never in the log: the first start creates it, later starts find users.
+    if (demo) announceDemoAdmin(demo, { baseUrl: ctx.publicBaseUrl, dataDir: ctx.config.DATA_DIR, log: ctx.log });
   }
   const timer = setInterval(() => {
     reopenDueSnoozes(ctx).catch((err) => ctx.log.warn({ err }, 'snooze sweep failed'));

@@ -1,6 +1,13 @@
 // May this channel be used at this contact point at all (regardless of when)?
 
-import type { Channel, ConsentState, ContactPointKind, ContactPointSnapshot, Reason } from './types.js';
+import type { Channel, ConsentState, ContactPointKind, ContactPointSnapshot, Reason, RuleId } from './types.js';
+
+/** A jurisdiction's written-consent requirement for one channel (NYC: email and text). */
+export interface WrittenConsentRule {
+  rule: RuleId;
+  citation: string;
+  jurisdiction: string;
+}
 
 export const CHANNEL_KIND: Readonly<Record<Channel, ContactPointKind>> = {
   SMS: 'PHONE',
@@ -10,8 +17,8 @@ export const CHANNEL_KIND: Readonly<Record<Channel, ContactPointKind>> = {
 };
 
 export interface EligibilityContext {
-  /** Channels needing written (GRANTED) consent in the debtor's jurisdictions, with the code that asks. */
-  writtenConsent: ReadonlyMap<Channel, string>;
+  /** Channels needing written (GRANTED) consent in the debtor's jurisdictions, with the rule that asks. */
+  writtenConsent: ReadonlyMap<Channel, WrittenConsentRule>;
   unknownLineTypeIsMobile: boolean;
   /** Contact point that may receive the one opt-out confirmation despite REVOKED consent. */
   optOutConfirmationTo: string | null;
@@ -83,15 +90,15 @@ export function checkContactPoint(channel: Channel, cp: ContactPointSnapshot, ct
       reason: { channel, contactPointId: cp.id, rule: 'consent.revoked', detail: `${channel} consent at ${describe(cp)} was revoked (opt-out, Reg F 12 CFR 1006.14(h); TCPA 47 CFR 64.1200).` },
     };
   }
-  const nycCode = ctx.writtenConsent.get(channel);
-  if (nycCode !== undefined && consent !== 'GRANTED') {
+  const written = ctx.writtenConsent.get(channel);
+  if (written !== undefined && consent !== 'GRANTED') {
     return {
       ok: false,
       reason: {
         channel, contactPointId: cp.id,
-        rule: 'consent.nyc_written_required',
-        jurisdiction: nycCode,
-        detail: `${channel} in ${nycCode} needs written consent; consent at ${describe(cp)} is ${consent} (6 RCNY 5-77).`,
+        rule: written.rule,
+        jurisdiction: written.jurisdiction,
+        detail: `${channel} in ${written.jurisdiction} needs written consent; consent at ${describe(cp)} is ${consent} (${written.citation}).`,
       },
     };
   }

@@ -3,7 +3,9 @@
 import { maskAddress } from './eligibility.js';
 import type { Decision, Reason, RuleId } from './types.js';
 
-// Reasons that explain the chosen path; the rest (consent ok, time zone) are detail.
+// Reasons that explain the chosen path; the rest (consent ok, time zone) are detail. Every
+// frequency limit, quiet-hours block and notice wait is one, including those a jurisdiction
+// pack names (limit.*, quiet_hours.*, notice.*).
 const PATH_RULES: ReadonlySet<RuleId> = new Set<RuleId>([
   'channel.explicit',
   'channel.preferred',
@@ -13,18 +15,16 @@ const PATH_RULES: ReadonlySet<RuleId> = new Set<RuleId>([
   'restriction.permitted_intent',
   'reply_to.exception',
   'window.not_before',
-  'quiet_hours',
   'inconvenient_time',
-  'limit.regf_call_7in7',
-  'limit.regf_after_conversation',
-  'limit.sms_default',
-  'limit.email_default',
-  'limit.debtor_preference',
-  'limit.ma_calls_texts',
-  'limit.wa_communications',
-  'limit.wa_work',
-  'limit.nyc_attempts',
 ]);
+const NOT_PATH_RULES: ReadonlySet<RuleId> = new Set<RuleId>(['limit.not_applied', 'quiet_hours.no_common_window']);
+const PATH_FAMILIES = ['limit.', 'quiet_hours', 'notice.'];
+
+function onPath(rule: RuleId): boolean {
+  if (PATH_RULES.has(rule)) return true;
+  if (NOT_PATH_RULES.has(rule)) return false;
+  return PATH_FAMILIES.some((family) => rule.startsWith(family));
+}
 
 function sentence(reason: Reason): string {
   const text = reason.detail.trim();
@@ -41,7 +41,7 @@ export function explain(decision: Decision): string {
   const verb = decision.outcome === 'send' ? 'Send' : 'Deferred: send';
   // Reasons of the chosen channel only; skipped candidates are summarised by preference.fallback.
   const path = decision.reasons.filter(
-    (r) => PATH_RULES.has(r.rule) && (r.channel === undefined || r.channel === decision.channel) &&
+    (r) => onPath(r.rule) && (r.channel === undefined || r.channel === decision.channel) &&
       (r.contactPointId === undefined || r.contactPointId === decision.contactPointId),
   );
   const zones = decision.timeZones.length ? ` Local time judged in ${decision.timeZones.join(', ')}.` : '';

@@ -10,7 +10,8 @@ import { getTimezonesForCountry } from 'countries-and-timezones';
 import { NANP_AREA_CODE_TABLE, NANP_ZONE_NAMES } from './data/nanp-time-zones.js';
 import { REGION_ZONES, US_STATE_NAMES } from './data/region-time-zones.js';
 import { zoneClock, type ZoneClock } from './local-time.js';
-import type { ContactPointSnapshot, Reason, RouterConfig, RouterSnapshot } from './types.js';
+import { BUILT_IN_PACKS } from './jurisdictions.js';
+import type { ContactPointSnapshot, JurisdictionRule, Reason, RouterConfig, RouterSnapshot } from './types.js';
 
 // zipcode-to-timezone is CommonJS without types: lookup(zip) → IANA zone | null.
 const requireCjs = createRequire(import.meta.url);
@@ -112,11 +113,51 @@ export function countryZones(country: string): readonly string[] {
   return zones;
 }
 
-function normaliseRegion(country: string, region: string | null | undefined): string | null {
+// ───────────────────────── what the packs say about places ─────────────────────────
+
+/** The packs' location data (JurisdictionRule.location), indexed once per pack list. */
+interface PlaceIndex {
+  /** Country → upper-case region name → region code ("CA" → "ONTARIO" → "ON"). */
+  regionNames: Map<string, Map<string, string>>;
+  /** Region packs ("CA-ON") with postal codes, to place an address that names no region. */
+  regionsByPostal: { country: string; region: string; postalCodes: RegExp }[];
+  /** Locality packs ("US-NY-NYC"): selected by postal code within their country and region. */
+  localities: { code: string; country: string; region: string; postalCodes: RegExp }[];
+  /** NANP area code → jurisdiction code. */
+  areaCodes: Map<string, string>;
+  /** Zones by postal code, per pack code. */
+  postalZones: { code: string; postalCodes: RegExp; zones: readonly string[] }[];
+}
+
+const placeIndexes = new WeakMap<readonly JurisdictionRule[], PlaceIndex>();
+
+function placeIndex(packs: readonly JurisdictionRule[]): PlaceIndex {
+  let index = placeIndexes.get(packs);
+  if (index) return index;
+  index = { regionNames: new Map(), regionsByPostal: [], localities: [], areaCodes: new Map(), postalZones: [] };
+  for (const pack of packs) {
+    const where = pack.location;
+    if (!where) continue;
+    const [country, region, locality] = pack.jurisdiction.split('-') as [string, string | undefined, string | undefined];
+    if (region && !locality) {
+      let names = index.regionNames.get(country);
+      if (!names) index.regionNames.set(country, (names = new Map()));
+      for (const name of where.regionNames ?? []) names.set(name.trim().toUpperCase(), region);
+      if (where.postalCodes) index.regionsByPostal.push({ country, region, postalCodes: where.postalCodes });
+    }
+    if (region && locality && where.postalCodes) index.localities.push({ code: pack.jurisdiction, country, region, postalCodes: where.postalCodes });
+    for (const areaCode of where.areaCodes ?? []) index.areaCodes.set(areaCode, pack.jurisdiction);
+    for (const entry of where.zonesByPostalCode ?? []) index.postalZones.push({ code: pack.jurisdiction, ...entry });
+  }
+  placeIndexes.set(packs, index);
+  return index;
+}
+
+function normaliseRegion(country: string, region: string | null | undefined, index: PlaceIndex): string | null {
   if (!region) return null;
   const upper = region.trim().toUpperCase();
   if (country === 'US') return US_STATE_NAMES[upper] ?? upper;
-  return upper;
+  return index.regionNames.get(country)?.get(upper) ?? upper;
 }
 
 function regionZones(country: string, region: string | null): readonly string[] | undefined {
@@ -125,10 +166,6 @@ function regionZones(country: string, region: string | null): readonly string[] 
 }
 
 const US_ZIP = /^(\d{5})(?:-?\d{4})?$/;
-// ZIP3 prefixes of the five boroughs (Manhattan 100–102, Staten Island 103, Bronx 104,
-// Queens 110/111/113/114/116, Brooklyn 112). 110 also covers a few Nassau towns; treating
-// them as NYC is the stricter reading.
-const NYC_ZIP3 = new Set(['100', '101', '102', '103', '104', '110', '111', '112', '113', '114', '116']);
 
 /** The five-digit ZIP of a US-style postal code ("12207", "12207-1234"), else null. */
 function usZip(postalCode: string | null): string | null {
@@ -137,23 +174,42 @@ function usZip(postalCode: string | null): string | null {
   return US_ZIP.test(trimmed) ? trimmed.slice(0, 5) : null;
 }
 
-function addressCountry(cp: ContactPointSnapshot): string | null {
+function addressCountry(cp: ContactPointSnapshot, index: PlaceIndex): string | null {
   if (cp.country) return cp.country.toUpperCase();
   // A bare 5-digit ZIP with no country is a US address in this system's data.
   if (usZip(cp.postalCode)) return 'US';
+  // A postal code only one pack's country uses ("K1A 0B1": Canada).
+  const postal = cp.postalCode?.trim();
+  if (postal) for (const r of index.regionsByPostal) if (r.postalCodes.test(postal)) return r.country;
+  return null;
+}
+
+/** The address's subdivision: its region field, else what a pack's postal codes say. */
+function addressRegion(cp: ContactPointSnapshot, country: string, index: PlaceIndex): string | null {
+  const region = normaliseRegion(country, cp.region, index);
+  if (region) return region;
+  const postal = cp.postalCode?.trim();
+  if (!postal) return null;
+  for (const r of index.regionsByPostal) if (r.country === country && r.postalCodes.test(postal)) return r.region;
   return null;
 }
 
 /** The most specific jurisdiction code a postal address puts the debtor in. */
-export function addressJurisdiction(cp: ContactPointSnapshot): string | null {
-  const country = addressCountry(cp);
+export function addressJurisdiction(cp: ContactPointSnapshot, packs: readonly JurisdictionRule[] = BUILT_IN_PACKS): string | null {
+  return addressPlace(cp, placeIndex(packs))?.code ?? null;
+}
+
+function addressPlace(cp: ContactPointSnapshot, index: PlaceIndex): { country: string; region: string | null; code: string } | null {
+  const country = addressCountry(cp, index);
   if (!country) return null;
-  const region = normaliseRegion(country, cp.region);
-  if (country === 'US' && (region === 'NY' || region === null)) {
-    const zip = usZip(cp.postalCode);
-    if (zip && NYC_ZIP3.has(zip.slice(0, 3))) return 'US-NY-NYC';
+  const region = addressRegion(cp, country, index);
+  const postal = cp.postalCode?.trim();
+  if (postal) {
+    for (const l of index.localities) {
+      if (l.country === country && (region === null || region === l.region) && l.postalCodes.test(postal)) return { country, region: l.region, code: l.code };
+    }
   }
-  return region ? `${country}-${region}` : country;
+  return { country, region, code: region ? `${country}-${region}` : country };
 }
 
 function jurisdictionZones(code: string): readonly string[] {
@@ -164,13 +220,14 @@ function jurisdictionZones(code: string): readonly string[] {
 
 // ───────────────────────── resolution ─────────────────────────
 
-function addressSignals(cp: ContactPointSnapshot, out: ZoneSignal[]): void {
+function addressSignals(cp: ContactPointSnapshot, index: PlaceIndex, out: ZoneSignal[]): void {
   if (cp.timeZone && zoneClock(cp.timeZone)) {
     out.push({ zone: cp.timeZone, source: 'address.timeZone', contactPointId: cp.id });
     return;
   }
-  const country = addressCountry(cp);
-  if (!country) return;
+  const place = addressPlace(cp, index);
+  if (!place) return;
+  const { country } = place;
   if (country === 'US' && cp.postalCode) {
     const zip = usZip(cp.postalCode);
     const zone = zip ? zipcodeToTimezone.lookup(zip) : null;
@@ -179,7 +236,15 @@ function addressSignals(cp: ContactPointSnapshot, out: ZoneSignal[]): void {
       return;
     }
   }
-  const byRegion = regionZones(country, normaliseRegion(country, cp.region));
+  const postal = cp.postalCode?.trim();
+  if (postal && index.postalZones.length > 0) {
+    for (const entry of index.postalZones) {
+      if (!jurisdictionMatches(entry.code, place.code) || !entry.postalCodes.test(postal)) continue;
+      for (const zone of entry.zones) out.push({ zone, source: 'address.postalCode', contactPointId: cp.id });
+      return;
+    }
+  }
+  const byRegion = regionZones(country, place.region);
   if (byRegion) {
     for (const zone of byRegion) out.push({ zone, source: 'address.region', contactPointId: cp.id });
     return;
@@ -222,21 +287,24 @@ export function resolveLocation(snapshot: RouterSnapshot, config: RouterConfig):
 
   // Jurisdictions: explicit, plus every address (stricter: each address's rules apply);
   // phones only when nothing else says where the debtor is.
+  const index = placeIndex(config.jurisdictionRules);
   const jurisdictions: string[] = [];
   if (debtor.jurisdiction) addOnce(jurisdictions, normaliseJurisdiction(debtor.jurisdiction));
   const addressCountries: string[] = [];
   for (const cp of contactPoints) {
     if (cp.kind !== 'ADDRESS' || !cp.valid) continue;
-    const code = addressJurisdiction(cp);
-    if (code) addOnce(jurisdictions, code);
-    const country = addressCountry(cp);
-    if (country) addOnce(addressCountries, country);
+    const place = addressPlace(cp, index);
+    if (!place) continue;
+    addOnce(jurisdictions, place.code);
+    addOnce(addressCountries, place.country);
   }
   if (jurisdictions.length === 0) {
     for (const cp of contactPoints) {
       if (cp.kind !== 'PHONE' || !cp.valid) continue;
-      const country = phoneCountry(cp.value);
-      if (country) addOnce(jurisdictions, country);
+      // A pack's area code names the subdivision ("+1 416" → CA-ON); else the country.
+      const areaCode = index.areaCodes.size > 0 ? nanpAreaCode(cp.value) : null;
+      const code = (areaCode && index.areaCodes.get(areaCode)) || phoneCountry(cp.value);
+      if (code) addOnce(jurisdictions, code);
     }
   }
 
@@ -252,7 +320,7 @@ export function resolveLocation(snapshot: RouterSnapshot, config: RouterConfig):
   }
   if (signals.length === 0) {
     // Addresses first, then phones: the order signals (and so zones) are listed in.
-    for (const cp of contactPoints) if (cp.kind === 'ADDRESS' && cp.valid) addressSignals(cp, signals);
+    for (const cp of contactPoints) if (cp.kind === 'ADDRESS' && cp.valid) addressSignals(cp, index, signals);
     for (const cp of contactPoints) if (cp.kind === 'PHONE' && cp.valid) phoneSignals(cp, addressCountries, signals);
     for (const cp of contactPoints) {
       if (cp.valid && cp.timeZone && !zoneClock(cp.timeZone)) {

@@ -10,7 +10,7 @@
 // Every skipped candidate and every choice is recorded as a machine-readable reason.
 
 import { afterConversationFreeAt, capApplies, checkCap, countedAttempts, parseContactLimits, type AppliedCap } from './limits.js';
-import { CHANNEL_KIND, checkContactPoint, type EligibilityContext } from './eligibility.js';
+import { CHANNEL_KIND, checkContactPoint, type EligibilityContext, type WrittenConsentRule } from './eligibility.js';
 import { DAY_MS, formatMinutes, isoString } from './local-time.js';
 import { jurisdictionMatches, resolveLocation, type DebtorLocation } from './location.js';
 import { SecondUseMemo } from './memo.js';
@@ -18,13 +18,17 @@ import { DEFAULT_CONFIG, REG_F_AFTER_CONVERSATION_CITATION, RESTRICTION_CITATION
 import {
   channelWindow,
   compileHoursRule,
+  compileNoContactDays,
+  describeDayWindow,
   describeWindow,
   nextAllowedTime,
   parseInconvenientTimes,
   type AppliedHoursRule,
+  type AppliedNoContactDays,
   type ChannelWindow,
   type HoursBlock,
   type InconvenientWindow,
+  weekdayName,
 } from './windows.js';
 import {
   CHANNELS,
@@ -36,6 +40,7 @@ import {
   type Decision,
   type DebtSnapshot,
   type HistoryEntry,
+  type NoticeRule,
   type Reason,
   type RefusedDecision,
   type RouteRequest,
@@ -53,7 +58,15 @@ export interface Router {
 interface CompiledRules {
   caps: AppliedCap[];
   windows: Map<Channel, ChannelWindow | null>;
-  writtenConsent: Map<Channel, string>;
+  writtenConsent: Map<Channel, WrittenConsentRule>;
+  notices: AppliedNotice[];
+  /** Some cap starts only after a conversation: the decision must find out whether one is known. */
+  needsConversation: boolean;
+}
+
+/** A notice to mail before any demand, with the jurisdiction that asks for it. */
+interface AppliedNotice extends NoticeRule {
+  jurisdiction: string;
 }
 
 interface ParsedPreferences {
@@ -109,7 +122,15 @@ const ISO = isoString;
 function validateConfig(config: RouterConfig): void {
   for (const [i, rule] of config.baseHours.entries()) compileHoursRule(rule, `config.baseHours[${i}]`);
   for (const [i, j] of config.jurisdictionRules.entries()) {
-    for (const [k, rule] of j.hours.entries()) compileHoursRule(rule, `config.jurisdictionRules[${i}].hours[${k}]`);
+    const field = `config.jurisdictionRules[${i}]`;
+    if (typeof j.jurisdiction !== 'string' || !/^[A-Z]{2}(?:-[A-Z0-9]{1,3}){0,2}$/.test(j.jurisdiction)) {
+      throw new RouterInputError(`${field}.jurisdiction`, 'expected an ISO 3166 code such as "CA-ON" or "US-NY-NYC"');
+    }
+    for (const [k, rule] of j.hours.entries()) compileHoursRule(rule, `${field}.hours[${k}]`);
+    for (const [k, rule] of (j.noContactDays ?? []).entries()) compileNoContactDays(rule, `${field}.noContactDays[${k}]`);
+    if (j.notice && (!Number.isInteger(j.notice.waitDays) || j.notice.waitDays < 0 || j.notice.waitDays > config.searchHorizonDays)) {
+      throw new RouterInputError(`${field}.notice.waitDays`, `expected an integer 0..${config.searchHorizonDays}`);
+    }
   }
   for (const [i, cap] of [...config.baseCaps, ...config.jurisdictionRules.flatMap((j) => j.caps)].entries()) {
     if (!Number.isInteger(cap.max) || cap.max < 0) throw new RouterInputError(`config.caps[${i}].max`, 'expected an integer ≥ 0');
@@ -147,7 +168,20 @@ function validateRequest(request: RouteRequest, snapshot: RouterSnapshot): DebtS
     if (!CHANNELS.includes(request.replyTo.channel)) throw new RouterInputError('replyTo.channel', `expected one of ${CHANNELS.join(', ')}`);
     if (!isValidDate(request.replyTo.receivedAt)) throw new RouterInputError('replyTo.receivedAt', 'expected a valid Date');
   }
-  for (const debt of snapshot.debts) if (debt.id === request.debtId) return debt;
+  const waivers = snapshot.debtor.waivers;
+  if (waivers !== undefined && (!Array.isArray(waivers) || waivers.some((w) => typeof w !== 'string'))) {
+    throw new RouterInputError('snapshot.debtor.waivers', 'expected an array of rule ids');
+  }
+  for (const debt of snapshot.debts) {
+    if (debt.id !== request.debtId) continue;
+    if (debt.notices !== undefined) {
+      if (typeof debt.notices !== 'object' || debt.notices === null) throw new RouterInputError('debt.notices', 'expected an object of notice name → Date');
+      for (const [name, at] of Object.entries(debt.notices)) {
+        if (!isValidDate(at)) throw new RouterInputError(`debt.notices.${name}`, 'expected a valid Date (when the notice was mailed)');
+      }
+    }
+    return debt;
+  }
   throw new RouterInputError('debtId', 'not among the snapshot debts of this debtor');
 }
 
@@ -172,17 +206,27 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
     if (cached) return cached;
     const caps: AppliedCap[] = [...config.baseCaps];
     const hours: AppliedHoursRule[] = [...config.baseHours];
-    const writtenConsent = new Map<Channel, string>();
+    const noContact: AppliedNoContactDays[] = [];
+    const writtenConsent = new Map<Channel, WrittenConsentRule>();
+    const notices: AppliedNotice[] = [];
     for (const rule of config.jurisdictionRules) {
       const code = jurisdictions.find((j) => jurisdictionMatches(rule.jurisdiction, j));
       if (!code) continue;
-      for (const cap of rule.caps) caps.push({ ...cap, jurisdiction: rule.jurisdiction });
-      for (const h of rule.hours) hours.push({ ...h, jurisdiction: rule.jurisdiction });
-      for (const channel of rule.writtenConsentChannels) writtenConsent.set(channel, rule.jurisdiction);
+      const jurisdiction = rule.jurisdiction;
+      for (const cap of rule.caps) caps.push({ ...cap, jurisdiction });
+      for (const h of rule.hours) hours.push({ ...h, jurisdiction });
+      for (const [k, days] of (rule.noContactDays ?? []).entries()) {
+        noContact.push(compileNoContactDays({ ...days, jurisdiction }, `${jurisdiction}.noContactDays[${k}]`));
+      }
+      if (rule.writtenConsent) {
+        for (const channel of rule.writtenConsent.channels) writtenConsent.set(channel, { ...rule.writtenConsent, jurisdiction });
+      }
+      if (rule.notice) notices.push({ ...rule.notice, jurisdiction });
     }
     const windows = new Map<Channel, ChannelWindow | null>();
-    for (const channel of CHANNELS) windows.set(channel, channelWindow(channel, hours));
-    const compiled = { caps, windows, writtenConsent };
+    for (const channel of CHANNELS) windows.set(channel, channelWindow(channel, hours, noContact));
+    const needsConversation = caps.some((cap) => cap.onlyAfterConversation === true);
+    const compiled = { caps, windows, writtenConsent, notices, needsConversation };
     if (rulesCache.size > 1000) rulesCache.clear();
     rulesCache.set(key, compiled);
     return compiled;
@@ -330,6 +374,10 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
       replyChannel,
       optOutConfirmation,
       helpReplyTo,
+      intent: request.intent,
+      notices: noticeHolds(config, rules.notices, request.intent, debt, location),
+      conversationKnown: rules.needsConversation && conversationKnown(snapshot),
+      waivers: snapshot.debtor.waivers ?? [],
       eligibility: {
         writtenConsent: rules.writtenConsent,
         unknownLineTypeIsMobile: config.unknownLineTypeIsMobile,
@@ -474,8 +522,53 @@ interface DecisionContext {
   optOutConfirmation: string | null;
   /** Contact point that asked for help and may get the one answer, if any (then the only point considered). */
   helpReplyTo: string | null;
+  intent: string;
+  /** Written notices this decision waits for (Ontario s. 21); empty for most debtors. */
+  notices: NoticeHold[];
+  /** A telephone conversation with the debtor is known (only computed when a cap asks). */
+  conversationKnown: boolean;
+  /** Rule ids the debtor has consented to lift. */
+  waivers: readonly string[];
   eligibility: EligibilityContext;
   attempts: HistoryEntry[];
+}
+
+interface NoticeHold {
+  notice: AppliedNotice;
+  mailedAt: number | null;
+  /** Local midnight after the wait, latest over the candidate zones; null = not mailed. */
+  freeAt: number | null;
+}
+
+/** The notices required before this intent, and when each lets contact begin. */
+function noticeHolds(config: RouterConfig, notices: readonly AppliedNotice[], intent: string, debt: DebtSnapshot, location: DebtorLocation): NoticeHold[] {
+  if (notices.length === 0) return [];
+  // Messages that demand nothing: payment receipts, the opt-out confirmation, the HELP answer.
+  if (config.closedDebtAllowedIntents.includes(intent) || config.optOutConfirmationIntents.includes(intent) || config.helpReplyIntents.includes(intent)) return [];
+  const holds: NoticeHold[] = [];
+  for (const notice of notices) {
+    const mailed = debt.notices?.[notice.name];
+    if (!mailed) {
+      holds.push({ notice, mailedAt: null, freeAt: null });
+      continue;
+    }
+    const mailedAt = mailed.getTime();
+    let freeAt = Number.NEGATIVE_INFINITY;
+    for (const clock of location.clocks) {
+      // Mailing day, then waitDays whole local days; contact from the midnight after them.
+      const resume = clock.instant(clock.local(mailedAt).day + notice.waitDays + 1, 0);
+      if (resume > freeAt) freeAt = resume;
+    }
+    holds.push({ notice, mailedAt, freeAt: Number.isFinite(freeAt) ? freeAt : mailedAt + (notice.waitDays + 1) * DAY_MS });
+  }
+  return holds;
+}
+
+/** Any telephone conversation with the debtor on record: a debt's last one, or one in the history. */
+function conversationKnown(snapshot: RouterSnapshot): boolean {
+  for (const debt of snapshot.debts) if (debt.lastPhoneConversationAt) return true;
+  for (const h of snapshot.history) if (h.kind === 'conversation') return true;
+  return false;
 }
 
 function pushAll(into: Reason[], reasons: readonly Reason[]): void {
@@ -549,9 +642,36 @@ function timeChannel(
     const what = isConfirmation ? 'An opt-out confirmation' : "The answer to the debtor's HELP request";
     path.push({ channel: base.channel, contactPointId: base.contactPointId, rule: 'limit.not_applied', detail: `${what} is not a collection attempt; frequency limits do not apply.` });
   } else {
+    for (const hold of ctx.notices) {
+      const { notice } = hold;
+      // The notice itself goes by mail whenever asked for.
+      if (channel === 'LETTER' && ctx.intent === notice.name) continue;
+      if (hold.freeAt === null) {
+        return {
+          ok: false,
+          channel,
+          reasons: [...skipped, {
+            ...base, rule: notice.rule, jurisdiction: notice.jurisdiction,
+            detail: `No written notice "${notice.name}" has been mailed for this debt; in ${notice.jurisdiction} nothing may be demanded before it: send intent "${notice.name}" by LETTER first (${notice.citation}).`,
+          }],
+        };
+      }
+      if (hold.freeAt > notBefore) {
+        blocks.push({
+          ...base, rule: notice.rule, jurisdiction: notice.jurisdiction, until: new Date(hold.freeAt),
+          detail: `Written notice "${notice.name}" was mailed at ${ISO(hold.mailedAt as number)}; contact may begin after ${notice.waitDays} days, at local midnight ${ISO(hold.freeAt)} (${notice.citation}).`,
+        });
+        if (hold.freeAt > t) t = hold.freeAt;
+      }
+    }
     for (const caps of [ctx.rules.caps, ctx.preferences.caps]) {
       for (const cap of caps) {
         if (!capApplies(cap, channel, contactPoint.isWork)) continue;
+        if (cap.onlyAfterConversation && !ctx.conversationKnown) continue;
+        if (cap.waivableByConsent && ctx.waivers.includes(cap.rule)) {
+          path.push({ ...base, rule: 'limit.waived', jurisdiction: cap.jurisdiction, detail: `The debtor consented to more contact; ${cap.rule} (${cap.citation}) does not apply.` });
+          continue;
+        }
         const check = checkCap(cap, notBefore, ctx.attempts, ctx.debt.id, ctx.snapshot.contactPoints);
         if (!check) continue;
         const reason = capReason(check.cap, check.count, check.freeAt, base);
@@ -609,7 +729,10 @@ function timeChannel(
     reasons.push({ channel: base.channel, contactPointId: base.contactPointId, rule: 'window.not_after', detail: `Earliest allowed time ${ISO(t)} is after notAfter ${ISO(notAfter)}.` });
     return { ok: false, channel, reasons };
   }
-  if (t === now && window) path.push(hoursAllowedReason(location, now, window, base));
+  if (t === now && window) {
+    const allowed = hoursAllowedReason(location, now, window, base);
+    if (allowed) path.push(allowed);
+  }
   return { ok: true, channel, contactPoint, sendAt: t, limitBlocked, path, blocks, skipped };
 }
 
@@ -627,11 +750,18 @@ function capReason(cap: AppliedCap, count: number, freeAt: number | null, base: 
   };
 }
 
-function hoursAllowedReason(location: DebtorLocation, now: number, window: ChannelWindow, base: { channel: Channel; contactPointId: string }): Reason {
+function hoursAllowedReason(location: DebtorLocation, now: number, window: ChannelWindow, base: { channel: Channel; contactPointId: string }): Reason | null {
   let local = '';
   for (const clock of location.clocks) local += `${local ? ', ' : ''}${formatMinutes(clock.local(now).minute)} ${clock.zone}`;
-  const citations = window.toRule !== window.fromRule ? `${window.fromRule.citation}; ${window.toRule.citation}` : window.fromRule.citation;
-  return { channel: base.channel, contactPointId: base.contactPointId, rule: 'hours.allowed', detail: `Local time ${local} is within ${describeWindow(window)} (${citations}).` };
+  // Weekday windows: the one of the first zone's weekday (every zone's was checked).
+  const weekday = location.clocks[0]?.local(now).isoWeekday ?? 1;
+  const day = window.uniform ?? window.days[weekday] ?? null;
+  if (!day) {
+    return { channel: base.channel, contactPointId: base.contactPointId, rule: 'hours.allowed', detail: `Local time ${local}: no hours rule binds on ${weekdayName(weekday)} and it is no closed day.` };
+  }
+  const citations = day.toRule !== day.fromRule ? `${day.fromRule.citation}; ${day.toRule.citation}` : day.fromRule.citation;
+  const when = window.uniform ? describeDayWindow(day) : `${weekdayName(weekday)} ${describeDayWindow(day)}`;
+  return { channel: base.channel, contactPointId: base.contactPointId, rule: 'hours.allowed', detail: `Local time ${local} is within ${when} (${citations}).` };
 }
 
 function channelReason(
@@ -663,7 +793,12 @@ function channelReason(
 
 function describeBlock(block: HoursBlock): string {
   if (block.kind === 'quiet_hours') {
-    return `local time ${formatMinutes(block.localMinute)} in ${block.zone} is outside ${describeWindow(block.window)}`;
+    const day = block.uniform ? '' : ` on ${weekdayName(block.isoWeekday)}`;
+    return `local time ${formatMinutes(block.localMinute)} in ${block.zone} is outside ${describeDayWindow(block.window)}${day}`;
+  }
+  if (block.kind === 'no_contact_day') {
+    const what = block.holiday ? `${block.holiday}, a holiday` : `${weekdayName(block.isoWeekday)}, a closed day`;
+    return `the local date in ${block.zone} is ${what}${block.rule.jurisdiction ? ` in ${block.rule.jurisdiction}` : ''}`;
   }
   return `local time ${formatMinutes(block.localMinute)} in ${block.zone} falls in a time the debtor called inconvenient (${block.inconvenient.label})`;
 }
@@ -677,6 +812,15 @@ function blockReason(block: HoursBlock, until: number, base: { channel: Channel;
       jurisdiction: bound.jurisdiction,
       until: new Date(until),
       detail: `${capitalise(describeBlock(block))} (${bound.citation}); earliest allowed ${ISO(until)}.`,
+    };
+  }
+  if (block.kind === 'no_contact_day') {
+    return {
+      channel: base.channel, contactPointId: base.contactPointId,
+      rule: block.rule.rule,
+      jurisdiction: block.rule.jurisdiction,
+      until: new Date(until),
+      detail: `${capitalise(describeBlock(block))} (${block.rule.citation}); earliest allowed ${ISO(until)}.`,
     };
   }
   return {

@@ -1,16 +1,19 @@
-// Every contact rule the router enforces, in one place, with its source.
-// See /work/shared/domain.md for the summaries these tables encode. Where a
-// rule is unclear we take the stricter reading and say so in the comment.
+// The baseline every debtor gets (Reg F hours and call cap, TCPA-driven intents, house
+// caps), the intents each restriction still permits, and the default configuration. Rules of
+// one jurisdiction live in its own file in ./jurisdictions/. See docs/domain.md for the
+// summaries these tables encode (§ numbers below). Where a rule is unclear we take the
+// stricter reading and say so in the comment.
 
 import type {
   CapRule,
-  Channel,
   ContactRestriction,
   HoursRule,
   JurisdictionRule,
   RouterConfig,
   RuleId,
 } from './types.js';
+import { BUILT_IN_PACKS } from './jurisdictions.js';
+import { ELECTRONIC as NON_LETTER } from './pack.js';
 
 /**
  * How many days of history (HistoryEntry) the caller must load for a decision.
@@ -18,7 +21,6 @@ import type {
  */
 export const HISTORY_DAYS = 31;
 
-const NON_LETTER: readonly Channel[] = ['SMS', 'EMAIL', 'VOICE'];
 
 /** Reg F §1006.6(c): the only communications left after a written cease/refusal. */
 export const CEASE_PERMITTED_INTENTS = [
@@ -29,7 +31,7 @@ export const CEASE_PERMITTED_INTENTS = [
 
 /**
  * One confirmation of an opt-out: Reg F §1006.14(h) commentary and TCPA practice
- * (domain.md: "After an opt-out, one confirmation text ... then nothing").
+ * (docs/domain.md §2.2: "After an opt-out, one confirmation text ... then nothing").
  */
 export const OPT_OUT_CONFIRMATION_INTENTS = ['opt_out_confirmation'] as const;
 
@@ -110,112 +112,11 @@ export const DEFAULT_EMAIL_CAP: CapRule = {
   citation: 'house policy (configurable)',
 };
 
-export const JURISDICTION_RULES: readonly JurisdictionRule[] = [
-  {
-    jurisdiction: 'US-MA',
-    name: 'Massachusetts',
-    citation: '940 CMR 7.04(1)(f); 209 CMR 18.16(1)(d)',
-    caps: [
-      {
-        // "initiated calls/texts/recorded messages ... to a residence or personal phone, per debt":
-        // applied to every phone we reach (stricter than residence-only).
-        rule: 'limit.ma_calls_texts',
-        channels: ['VOICE', 'SMS'],
-        scope: 'debt',
-        max: 2,
-        days: 7,
-        citation: '940 CMR 7.04(1)(f); 209 CMR 18.16(1)(d)',
-      },
-    ],
-    hours: [],
-    writtenConsentChannels: [],
-  },
-  {
-    jurisdiction: 'US-WA',
-    name: 'Washington',
-    citation: 'RCW 19.16.250(13)',
-    caps: [
-      {
-        // "more than three times in a single week": counted per debtor across all channels,
-        // rolling 7 days (stricter than per debt or per calendar week).
-        rule: 'limit.wa_communications',
-        channels: 'ALL',
-        scope: 'debtor',
-        max: 3,
-        days: 7,
-        citation: 'RCW 19.16.250(13)(a)',
-      },
-      {
-        rule: 'limit.wa_work',
-        channels: 'ALL',
-        scope: 'debtor',
-        max: 1,
-        days: 7,
-        workOnly: true,
-        citation: 'RCW 19.16.250(13)(b)',
-      },
-    ],
-    // Home contact 07:30–21:00. Intersected with Reg F's 08:00 start it never binds in the
-    // morning; kept so the table reads like the statute and binds if the baseline is relaxed.
-    hours: [
-      {
-        rule: 'quiet_hours',
-        channels: NON_LETTER,
-        from: '07:30',
-        to: '21:00',
-        citation: 'RCW 19.16.250(13)(c)',
-      },
-    ],
-    writtenConsentChannels: [],
-  },
-  {
-    jurisdiction: 'US-NY-NYC',
-    name: 'New York City',
-    // Effective 2026-09-01. Applied regardless of the date: it only ever narrows contact.
-    citation: 'NYC DCWP rule 6 RCNY 5-77',
-    caps: [
-      {
-        rule: 'limit.nyc_attempts',
-        channels: 'ALL',
-        scope: 'debt',
-        max: 3,
-        days: 7,
-        citation: '6 RCNY 5-77 (3 attempts per 7 days across channels, per account)',
-      },
-    ],
-    hours: [],
-    // "email and text only with written consent": only GRANTED counts.
-    writtenConsentChannels: ['EMAIL', 'SMS'],
-  },
-  {
-    jurisdiction: 'IN',
-    name: 'India',
-    citation: 'RBI/2022-23/108 (recovery agents)',
-    caps: [],
-    hours: [
-      {
-        // The circular names calls; we apply it to texts and emails too (stricter reading:
-        // domain.md asks for the stricter reading where a rule is unclear).
-        rule: 'quiet_hours',
-        channels: NON_LETTER,
-        from: '08:00',
-        to: '19:00',
-        citation: 'RBI/2022-23/108: calls only 08:00–19:00 (applied to all electronic channels)',
-      },
-    ],
-    writtenConsentChannels: [],
-  },
-  {
-    jurisdiction: 'GB',
-    name: 'United Kingdom',
-    // CONC 7.9: no contact at unreasonable times; the Reg F baseline 08:00–21:00 applies.
-    // Disputes (CONC 7.14) and Breathing Space arrive as DISPUTE_UNDER_REVIEW / MORATORIUM restrictions.
-    citation: 'FCA CONC 7.9, 7.14',
-    caps: [],
-    hours: [],
-    writtenConsentChannels: [],
-  },
-];
+/**
+ * Jurisdiction packs: one file each in ./jurisdictions/ (US-MA, US-WA, US-NY-NYC, IN, GB, CA-ON, ...),
+ * found by ./jurisdictions.ts. They add to the baseline above; they never relax it.
+ */
+export const JURISDICTION_RULES: readonly JurisdictionRule[] = BUILT_IN_PACKS;
 
 export const DEFAULT_CONFIG: RouterConfig = {
   defaultChannelOrder: ['SMS', 'EMAIL', 'VOICE', 'LETTER'],

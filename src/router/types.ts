@@ -48,6 +48,11 @@ export interface DebtorSnapshot {
   timeZone: string | null;
   restrictions: readonly ContactRestriction[];
   locale: string;
+  /**
+   * Rules the debtor has consented to lift, by rule id (e.g. "limit.ca_on_contacts" after an
+   * Ontario debtor agreed to more frequent contact). Only rules marked waivableByConsent honour it.
+   */
+  waivers?: readonly RuleId[];
 }
 
 export interface ContactPointSnapshot {
@@ -109,6 +114,12 @@ export interface DebtSnapshot {
   jurisdiction: string | null;
   /** Reg F §1006.14(b)(2)(i)(B): the last telephone conversation about this debt. */
   lastPhoneConversationAt: Date | null;
+  /**
+   * Written notices about this debt that a jurisdiction requires before any demand, by notice
+   * name (a pack's notice.name, e.g. "ca_on_collection_notice"), with the time each was mailed.
+   * A fact the caller supplies: the router cannot tell from the history that a letter was mailed.
+   */
+  notices?: Readonly<Record<string, Date>>;
 }
 
 export type HistoryKind =
@@ -172,7 +183,8 @@ export interface RouteRequest {
 
 // ─────────────────────────── decision ───────────────────────────
 
-export type RuleId =
+/** Rule ids the router itself emits, whatever the jurisdiction. */
+export type CoreRuleId =
   | 'request.invalid'
   | 'restriction.cease_communication'
   | 'restriction.dispute_under_review'
@@ -184,7 +196,6 @@ export type RuleId =
   | 'debt.closed'
   | 'consent.revoked'
   | 'consent.required'
-  | 'consent.nyc_written_required'
   | 'consent.ok'
   | 'consent.opt_out_confirmation'
   | 'consent.reply_to_request'
@@ -205,13 +216,11 @@ export type RuleId =
   | 'limit.sms_default'
   | 'limit.email_default'
   | 'limit.debtor_preference'
-  | 'limit.ma_calls_texts'
-  | 'limit.wa_communications'
-  | 'limit.wa_work'
-  | 'limit.nyc_attempts'
   | 'limit.not_applied'
   | 'quiet_hours'
   | 'quiet_hours.no_common_window'
+  | 'quiet_hours.holiday'
+  | 'limit.waived'
   | 'inconvenient_time'
   | 'hours.allowed'
   | 'reply_to.exception'
@@ -220,6 +229,20 @@ export type RuleId =
   | 'timezone.resolved'
   | 'timezone.invalid'
   | 'jurisdiction.resolved';
+
+/**
+ * Rule ids a jurisdiction pack names for its own rules: a family prefix (what kind of rule)
+ * and the pack's own name, e.g. "limit.ca_on_contacts", "consent.nyc_written_required".
+ * A new jurisdiction picks its ids here without touching this type.
+ */
+export type PackRuleId =
+  | `limit.${string}`
+  | `consent.${string}`
+  | `quiet_hours.${string}`
+  | `hours.${string}`
+  | `notice.${string}`;
+
+export type RuleId = CoreRuleId | PackRuleId;
 
 export interface Reason {
   rule: RuleId;
@@ -279,27 +302,103 @@ export interface CapRule {
   days: number;
   /** Only attempts to and contact through work contact points (Washington). */
   workOnly?: boolean;
+  /**
+   * Applies only once a telephone conversation with the debtor is known (any debt's
+   * lastPhoneConversationAt, or a 'conversation' entry in the history): Ontario's cap
+   * starts "after the first conversation".
+   */
+  onlyAfterConversation?: boolean;
+  /** The debtor may consent to lift it (DebtorSnapshot.waivers lists the rule id). */
+  waivableByConsent?: boolean;
   citation: string;
 }
+
+/** ISO weekday: 1 = Monday … 7 = Sunday. */
+export type IsoWeekday = 1 | 2 | 3 | 4 | 5 | 6 | 7;
 
 export interface HoursRule {
   rule: RuleId;
   channels: readonly Channel[];
+  /** ISO weekdays on which this window binds; absent = every day. Days it does not list are not limited by it. */
+  days?: readonly IsoWeekday[];
   from: string;
   to: string;
   citation: string;
 }
 
+/**
+ * Public holidays from the date-holidays calendar of a country or subdivision. Only the
+ * named entries count (calendars also list observances such as Valentine's Day).
+ */
+export interface HolidayCalendarSpec {
+  /** ISO 3166-1 alpha-2, as date-holidays names it ("CA"). */
+  country: string;
+  /** Subdivision code as date-holidays names it ("ON"); absent = national holidays. */
+  state?: string;
+  /** Holiday names as date-holidays spells them in English ("Good Friday", "Family Day"). */
+  names: readonly string[];
+  /** When `name` falls on ISO weekday `onWeekday`, the day `addDays` later is a holiday too. */
+  substitutes?: readonly { name: string; onWeekday: IsoWeekday; addDays: number }[];
+}
+
+/** Whole local days on which a channel may not be used at all: public holidays, closed weekdays. */
+export interface NoContactDaysRule {
+  rule: RuleId;
+  channels: readonly Channel[];
+  /** Weekdays closed every week (e.g. Quebec's Sundays). */
+  weekdays?: readonly IsoWeekday[];
+  holidays?: HolidayCalendarSpec;
+  citation: string;
+}
+
+/**
+ * A written notice that must be mailed before any demand, then a wait (Ontario Reg. 74 s. 21).
+ * The router learns the mailing from DebtSnapshot.notices[name]; the notice itself is the
+ * request with intent `name` on channel LETTER, which is always allowed through.
+ */
+export interface NoticeRule {
+  rule: RuleId;
+  /** Key in DebtSnapshot.notices and the intent that sends the notice. */
+  name: string;
+  /** Clear days to wait after the mailing day: contact resumes at local midnight after them. */
+  waitDays: number;
+  citation: string;
+}
+
+/** How the router recognises a debtor in this jurisdiction from addresses and phones. */
+export interface JurisdictionLocation {
+  /** Other spellings of the subdivision in an address's region field, upper case ("ONTARIO"). */
+  regionNames?: readonly string[];
+  /**
+   * Postal codes (of the code's country) inside this jurisdiction. Places an address with no
+   * region here; for a locality code (three parts, "US-NY-NYC") it is what selects the locality.
+   */
+  postalCodes?: RegExp;
+  /** NANP area codes of this jurisdiction: a debtor known only by phone is placed here. */
+  areaCodes?: readonly string[];
+  /** IANA zones by postal code, first match wins; an address matching none gets the region's zones. */
+  zonesByPostalCode?: readonly { postalCodes: RegExp; zones: readonly string[] }[];
+}
+
+/**
+ * One jurisdiction's rules: the data of one file in src/router/jurisdictions/
+ * (see CONTRIBUTING.md, "Add a jurisdiction").
+ */
 export interface JurisdictionRule {
   /** Applies to this code and every code below it ("US-NY" covers "US-NY-NYC"). */
   jurisdiction: string;
   name: string;
   caps: readonly CapRule[];
   hours: readonly HoursRule[];
-  /** Channels that need consent GRANTED (written consent) here. */
-  writtenConsentChannels: readonly Channel[];
+  /** Channels that need consent GRANTED (written consent) here, and the rule that says so. */
+  writtenConsent?: { rule: RuleId; channels: readonly Channel[]; citation: string };
+  noContactDays?: readonly NoContactDaysRule[];
+  notice?: NoticeRule;
+  location?: JurisdictionLocation;
   citation: string;
 }
+
+export type JurisdictionPack = JurisdictionRule;
 
 export interface RouterConfig {
   /** Fallback order after the debtor's preferred channels. */

@@ -5,10 +5,11 @@ import type { Express } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { audit } from '../audit.js';
-import { notFound } from '../http/errors.js';
+import { badRequest, notFound } from '../http/errors.js';
 import { defineRoutes, mountRoutes } from '../http/api.js';
 import { uuid } from '../api/schemas.js';
 import { emitOutgoingEvent, OUTGOING_EVENT_TYPES, WEBHOOK_DELIVER_JOB } from './service.js';
+import { webhookTargetRefusal } from './target.js';
 
 const eventName = z.enum([...OUTGOING_EVENT_TYPES, '*'], { message: `must be one of ${OUTGOING_EVENT_TYPES.join(', ')} or *` });
 const hookUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
@@ -23,6 +24,12 @@ function serialize(s: { id: string; url: string; events: string[]; active: boole
   return { id: s.id, url: s.url, events: s.events, active: s.active, createdAt: s.createdAt, ...(showSecret ? { secret: s.secret } : { secretHint: `${s.secret.slice(0, 10)}…` }) };
 }
 
+/** 400 naming the url field when the target is internal (or does not resolve). */
+async function assertTarget(ctx: AppContext, url: string): Promise<void> {
+  const refusal = await webhookTargetRefusal(ctx, url);
+  if (refusal) throw badRequest(`invalid input: url ${refusal}`, [{ field: 'url', reason: `${refusal}; internal targets must be listed in WEBHOOK_ALLOWED_INTERNAL_TARGETS` }]);
+}
+
 const idOf = (v: unknown) => {
   const id = String(v);
   if (!uuid.safeParse(id).success) throw notFound('webhook subscription');
@@ -35,6 +42,7 @@ export const webhookRoutes = defineRoutes(
     body: subscriptionInput, responses: { 201: 'Created', 400: 'Invalid input' },
     handler: async (req, res, ctx) => {
       const b = req.valid.body;
+      await assertTarget(ctx, b.url);
       const s = await ctx.db.webhookSubscription.create({ data: { url: b.url, events: b.events, secret: b.secret ?? newSecret(), active: b.active ?? true } });
       await audit(ctx.db, req.principal!, { action: 'webhook_subscription.create', entityType: 'webhook_subscription', entityId: s.id, data: { url: s.url, events: s.events } }, req);
       res.status(201).json(serialize(s, true));
@@ -61,6 +69,7 @@ export const webhookRoutes = defineRoutes(
     handler: async (req, res, ctx) => {
       const id = idOf(req.params.id);
       const { rotateSecret, ...b } = req.valid.body;
+      if (b.url) await assertTarget(ctx, b.url);
       if (!(await ctx.db.webhookSubscription.findUnique({ where: { id } }))) throw notFound('webhook subscription');
       const s = await ctx.db.webhookSubscription.update({ where: { id }, data: { ...b, ...(rotateSecret ? { secret: newSecret() } : {}) } });
       await audit(ctx.db, req.principal!, { action: 'webhook_subscription.update', entityType: 'webhook_subscription', entityId: id, data: { changed: Object.keys(req.valid.body) } }, req);

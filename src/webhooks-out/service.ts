@@ -10,6 +10,8 @@ import type { Prisma } from '../generated/prisma/client.js';
 import type { Db } from '../db/client.js';
 import { signatureHeader, SIGNATURE_HEADER } from './sign.js';
 import { deliveriesSql } from './subscribers.js';
+import { webhookFetchPolicy } from './target.js';
+import { BlockedTargetError, guardedFetch } from '../net/guarded-fetch.js';
 
 /**
  * Event types and what `data` carries:
@@ -101,8 +103,11 @@ export async function deliverWebhook(ctx: AppContext, deliveryId: string, opts: 
   const attempts = d.attempts + 1;
   let error: string | null = null;
   try {
-    const res = await fetch(d.subscription.url, {
+    // Checked again here, per connection and after DNS: a subscription made
+    // before the check, or a name that now resolves inside, is refused.
+    const res = await guardedFetch(d.subscription.url, {
       method: 'POST',
+      policy: webhookFetchPolicy(ctx),
       headers: {
         'content-type': 'application/json',
         'user-agent': 'dunning-gateway-webhooks/1',
@@ -111,14 +116,15 @@ export async function deliverWebhook(ctx: AppContext, deliveryId: string, opts: 
         'X-Gateway-Delivery': d.id,
       },
       body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+      timeoutMs: TIMEOUT_MS,
+      // The answer is not used: read a little of it so the connection is released.
+      maxBytes: 64 * 1024,
+      truncate: true,
     });
-    // Drain the body so the connection is released.
-    await res.arrayBuffer().catch(() => undefined);
     if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
   } catch (e) {
-    error = (e as Error).name === 'TimeoutError' ? `timed out after ${TIMEOUT_MS} ms` : (e as Error).message;
+    const blocked = e instanceof BlockedTargetError;
+    error = blocked ? `target refused: ${(e as Error).message}` : (e as Error).name === 'TimeoutError' ? `timed out after ${TIMEOUT_MS} ms` : (e as Error).message;
   }
   if (!error) {
     await ctx.db.webhookDelivery.update({ where: { id: d.id }, data: { status: 'SUCCEEDED', attempts, deliveredAt: now(), lastError: null, nextAttemptAt: null } });

@@ -36,7 +36,8 @@ describe('payments, promises and signed outgoing webhooks', () => {
     });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
-    gw = await startTestGateway({ ADMIN_API_KEY });
+    // The receiver runs on loopback, an internal target the gateway refuses unless listed.
+    gw = await startTestGateway({ ADMIN_API_KEY, WEBHOOK_ALLOWED_INTERNAL_TARGETS: '127.0.0.1' });
     const csv = 'debtor_external_ref,full_name,email,creditor_ref,debt_ref,amount,currency,due_date\nW-1,Wendy,wendy@example.com,WC,W-INV-1,100.10,USD,2026-01-01\nW-2,Walt,walt@example.com,WC,W-INV-2,0.30,USD,2026-01-01\n';
     await importStream(gw.ctx.db, Readable.from([csv]), { format: 'csv' });
   });

@@ -25,7 +25,7 @@ describe('replies end to end', () => {
   const LEGACY_LINK_KEY = 'legacy-unsubscribe-key-0123456789abcdef';
 
   beforeAll(async () => {
-    gw = await startInboundGateway({ PROVIDERS: 'sandbox', ADMIN_API_KEY: ADMIN_KEY });
+    gw = await startInboundGateway({ PROVIDERS: 'sandbox', ADMIN_API_KEY: ADMIN_KEY, WEBHOOK_ALLOWED_INTERNAL_TARGETS: '127.0.0.1' });
     fs.mkdirSync(path.join(gw.dataDir, 'secrets'), { recursive: true });
     fs.writeFileSync(path.join(gw.dataDir, 'secrets', 'unsubscribe.key'), LEGACY_LINK_KEY);
     // The creditor's system, at its wire: it stores what it is sent and answers 204.

@@ -15,7 +15,6 @@ describe('Twilio webhooks', () => {
   const mp3 = Buffer.concat([Buffer.from('ID3'), Buffer.alloc(700, 0)]);
 
   beforeAll(async () => {
-    gw = await startInboundGateway({ ATTACHMENT_MAX_BYTES: '2000' });
     // Twilio's media host, at its wire: basic auth, then the bytes.
     media = http.createServer((req, res) => {
       mediaAuth.push(String(req.headers.authorization));
@@ -34,6 +33,8 @@ describe('Twilio webhooks', () => {
     });
     await new Promise<void>((r) => media.listen(0, '127.0.0.1', () => r()));
     mediaUrl = `http://127.0.0.1:${(media.address() as AddressInfo).port}`;
+    // Media is fetched only from Twilio's own hosts; this stand-in is listed as one.
+    gw = await startInboundGateway({ ATTACHMENT_MAX_BYTES: '2000', INBOUND_MEDIA_ORIGINS: mediaUrl });
   });
   afterAll(async () => {
     await gw?.close();

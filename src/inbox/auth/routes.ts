@@ -41,6 +41,22 @@ const sandboxInfo = (ctx: AppContext) => (ctx.sandboxes ? { twilioNumber: ctx.pr
 
 const invalidCredentials = () => unauthorized('invalid email or password');
 
+/**
+ * Counts one sign-in attempt against an account that is not locked, locking
+ * it when this is the MAX_FAILED_LOGINS-th. Null when the account is locked
+ * (the attempt is refused unchecked). A right password then resets the count.
+ */
+async function reserveAttempt(ctx: AppContext, userId: string, now: Date): Promise<{ count: number; locked: boolean } | null> {
+  const lockUntil = new Date(now.getTime() + LOCK_MS);
+  const rows = await ctx.db.$queryRaw<{ count: number; locked: boolean }[]>`
+    UPDATE users SET
+      failed_logins = CASE WHEN failed_logins + 1 >= ${MAX_FAILED_LOGINS} THEN 0 ELSE failed_logins + 1 END,
+      locked_until = CASE WHEN failed_logins + 1 >= ${MAX_FAILED_LOGINS} THEN ${lockUntil} ELSE locked_until END
+    WHERE id = ${userId}::uuid AND (locked_until IS NULL OR locked_until <= ${now})
+    RETURNING CASE WHEN failed_logins = 0 THEN ${MAX_FAILED_LOGINS} ELSE failed_logins END AS count, (locked_until IS NOT NULL AND locked_until > ${now}) AS locked`;
+  return rows[0] ?? null;
+}
+
 export const authRoutes = defineRoutes(
   {
     method: 'post', path: '/api/v1/session', tag: 'session', public: true,
@@ -61,17 +77,22 @@ export const authRoutes = defineRoutes(
       const email = normaliseEmail(req.valid.body.email);
       const user = await ctx.db.user.findUnique({ where: { email } });
       const now = new Date();
-      if (user?.lockedUntil && user.lockedUntil > now) {
-        res.setHeader('Retry-After', String(Math.ceil((user.lockedUntil.getTime() - now.getTime()) / 1000)));
-        throw new HttpError(423, 'locked', 'account temporarily locked after repeated failed sign-ins; try again later', { lockedUntil: user.lockedUntil.toISOString() });
+      const locked = (until: Date) => {
+        res.setHeader('Retry-After', String(Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000))));
+        return new HttpError(423, 'locked', 'account temporarily locked after repeated failed sign-ins; try again later', { lockedUntil: until.toISOString() });
+      };
+      // The attempt is counted before the password is checked, in one statement
+      // that also locks the account on the MAX_FAILED_LOGINS-th: a burst of
+      // concurrent wrong passwords gets at most that many checks, the rest 423.
+      const attempt = user ? await reserveAttempt(ctx, user.id, now) : null;
+      if (user && !attempt) {
+        const fresh = await ctx.db.user.findUnique({ where: { id: user.id }, select: { lockedUntil: true } });
+        throw locked(fresh?.lockedUntil && fresh.lockedUntil > now ? fresh.lockedUntil : new Date(now.getTime() + LOCK_MS));
       }
       const ok = await verifyPassword(user?.passwordHash ?? null, req.valid.body.password);
       if (!user || !ok || !user.active) {
-        if (user) {
-          const after = await ctx.db.user.update({ where: { id: user.id }, data: { failedLogins: { increment: 1 } }, select: { failedLogins: true } });
-          const locked = after.failedLogins >= MAX_FAILED_LOGINS;
-          if (locked) await ctx.db.user.update({ where: { id: user.id }, data: { failedLogins: 0, lockedUntil: new Date(now.getTime() + LOCK_MS) } });
-          await audit(ctx.db, { type: 'system' }, { action: locked ? 'auth.locked' : 'auth.login_failed', entityType: 'user', entityId: user.id, data: { failedLogins: after.failedLogins } }, req);
+        if (user && attempt) {
+          await audit(ctx.db, { type: 'system' }, { action: attempt.locked ? 'auth.locked' : 'auth.login_failed', entityType: 'user', entityId: user.id, data: { failedLogins: attempt.count } }, req);
         }
         throw invalidCredentials();
       }
@@ -131,16 +152,21 @@ export const authRoutes = defineRoutes(
       const b = req.valid.body;
       const existing = z.string().uuid().safeParse(id).success ? await ctx.db.user.findUnique({ where: { id } }) : null;
       if (!existing) throw notFound('user');
-      const user = await ctx.db.user.update({
-        where: { id },
-        data: {
-          ...(b.name ? { name: b.name } : {}), ...(b.role ? { role: b.role } : {}), ...(b.active !== undefined ? { active: b.active } : {}),
-          ...(b.password ? { passwordHash: await hashPassword(b.password) } : {}), ...(b.unlock ? { lockedUntil: null, failedLogins: 0 } : {}),
-        },
+      const passwordHash = b.password ? await hashPassword(b.password) : undefined;
+      // The change, the end of the user's sessions and the audit row commit together or not at all.
+      const user = await ctx.db.$transaction(async (tx) => {
+        const updated = await tx.user.update({
+          where: { id },
+          data: {
+            ...(b.name ? { name: b.name } : {}), ...(b.role ? { role: b.role } : {}), ...(b.active !== undefined ? { active: b.active } : {}),
+            ...(passwordHash ? { passwordHash } : {}), ...(b.unlock ? { lockedUntil: null, failedLogins: 0 } : {}),
+          },
+        });
+        // A deactivated user or a changed password ends every open session of that user.
+        if (b.active === false || b.password || (b.role && b.role !== existing.role)) await tx.session.deleteMany({ where: { userId: id } });
+        await audit(tx, req.principal!, { action: 'user.update', entityType: 'user', entityId: id, data: { name: b.name, role: b.role, active: b.active, passwordChanged: Boolean(b.password), unlock: b.unlock } }, req);
+        return updated;
       });
-      // A deactivated user or a changed password ends every open session of that user.
-      if (b.active === false || b.password || (b.role && b.role !== existing.role)) await ctx.db.session.deleteMany({ where: { userId: id } });
-      await audit(ctx.db, req.principal!, { action: 'user.update', entityType: 'user', entityId: id, data: { name: b.name, role: b.role, active: b.active, passwordChanged: Boolean(b.password), unlock: b.unlock } }, req);
       res.json({ user: userView(user) });
     },
   },

@@ -1,4 +1,7 @@
 // Agent and admin accounts: creation (CLI, admin API, sandbox demo admin).
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../../logger.js';
 import type { Db } from '../../db/client.js';
 import type { Role } from '../../generated/prisma/enums.js';
 import { HttpError } from '../../http/errors.js';
@@ -45,4 +48,32 @@ export async function ensureDemoAdmin(db: Db): Promise<{ email: string; password
     if (err instanceof HttpError && err.status === 409) return null;
     throw err;
   }
+}
+
+export const DEMO_CREDENTIALS_FILE = 'demo-admin-credentials.txt';
+
+/**
+ * Tells the person starting the gateway the demo admin's password, once. On a
+ * terminal it is printed there. Otherwise stdout is usually the JSON log
+ * (collected, shipped, kept), where a password must never be: it is written
+ * to DATA_DIR/demo-admin-credentials.txt, readable by the owner only, and the
+ * log says where.
+ */
+export function announceDemoAdmin(
+  demo: { email: string; password: string },
+  opts: { baseUrl: string; dataDir: string; log: Logger; out?: NodeJS.WriteStream | { isTTY?: boolean; write(s: string): unknown } },
+): { printed: true } | { file: string } {
+  const out = opts.out ?? process.stdout;
+  const textOf = `Sandbox demo admin — sign in at ${opts.baseUrl}/\n  email:    ${demo.email}\n  password: ${demo.password}\n(create more users with npm run user:create)\n`;
+  if (out.isTTY) {
+    out.write(`\n${textOf.replace('\n(create', '\n(shown once; create')}\n`);
+    return { printed: true };
+  }
+  fs.mkdirSync(opts.dataDir, { recursive: true });
+  const file = path.resolve(opts.dataDir, DEMO_CREDENTIALS_FILE);
+  // Created owner-only from the first byte (no window with wider permissions); a leftover file is replaced.
+  fs.rmSync(file, { force: true });
+  fs.writeFileSync(file, textOf, { mode: 0o600, flag: 'wx' });
+  opts.log.info({ file }, 'sandbox demo admin created; its credentials are in this file (owner-only)');
+  return { file };
 }
