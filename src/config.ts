@@ -150,6 +150,8 @@ export const envSchema = z.object({
   INBOUND_RETRY_BASE_MS: positiveInt.default(30000),
   INBOUND_RETRY_SWEEP_MS: positiveInt.default(30000),
   INBOUND_MAX_ATTEMPTS: positiveInt.default(10),
+  // A webhook stored by a process that died before processing it is taken over by another process after this many ms.
+  INBOUND_LEASE_MS: positiveInt.min(2000, 'must be at least 2000').default(120000),
   WEBHOOK_MAX_AGE_SECONDS: positiveInt.default(600),
   // Outgoing webhooks never reach internal addresses (loopback, private, link-local, metadata) except these: IPs, CIDR ranges, host names.
   WEBHOOK_ALLOWED_INTERNAL_TARGETS: listOf((e) => TargetAllowList.problemOf(e.toLowerCase())).optional(),

@@ -8,7 +8,7 @@ import type { MessageStatus } from '../generated/prisma/enums.js';
 import { appendCtes, appendEvent, SELECT_APPENDED, timelineEvent, type AppendedRow } from '../conversations/thread.js';
 import { intakePool, sqlPool, statement } from '../db/client.js';
 import { MESSAGE_COLUMNS } from '../conversations/message-write.js';
-import { leasedEvent, MessageNotFound, storedFields, type RawInbound } from './events-store.js';
+import { inboundLeaseMs, leasedEvent, MessageNotFound, storedFields, type RawInbound } from './events-store.js';
 import type { InboundEvent } from '../generated/prisma/client.js';
 import { randomUUID } from 'node:crypto';
 import { finishOutcome, inThread, newOutcome, type Tx, type TxOutcome } from './thread-writer.js';
@@ -207,7 +207,7 @@ export type StoredOnArrival =
 export async function storeAndApplyStatus(ctx: AppContext, raw: RawInbound, u: PlainStatusUpdate): Promise<StoredOnArrival> {
   if (u.effects || u.callOutcome || u.accepted) throw new Error('storeAndApplyStatus takes plain status updates only');
   const id = randomUUID();
-  const fields = storedFields(raw);
+  const fields = storedFields(raw, inboundLeaseMs(ctx));
   const params = [...statusParams(u, u.ref, id), raw.provider, raw.kind, fields.dedupeKey, JSON.stringify(raw.headers), raw.body, fields.nextAttemptAt];
   // The webhook's own connections (src/db/client.ts), as for every stored event.
   const pool = intakePool(ctx.db) ?? sqlPool(ctx.db);

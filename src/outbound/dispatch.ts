@@ -24,6 +24,8 @@ import { notifyProviderId } from '../inbound/events-store.js';
 import { applyStatus } from '../inbound/status.js';
 import type { Channel } from '../generated/prisma/enums.js';
 import { holdLease, newLease } from './lease.js';
+import { withHeartbeat } from '../scheduler/heartbeat.js';
+import type { Job } from 'agenda';
 
 export const DISPATCH_JOB = 'dispatch-message';
 export const OUTBOX_SWEEP_JOB = 'outbox-sweep';
@@ -427,14 +429,26 @@ export function defineDispatchJobs(ctx: AppContext, adapters: ChannelAdapters): 
   ctx.scheduler.define(DISPATCH_JOB, async (job: { attrs: { data: { messageId: string } } }) => {
     await dispatchMessage(ctx, adapters, job.attrs.data.messageId);
   }, { concurrency: 20, removeOnComplete: true } as never);
-  ctx.scheduler.define(OUTBOX_SWEEP_JOB, async () => {
+  const sweepLock = Math.max(outboxSweepMs(ctx), 10_000);
+  ctx.scheduler.define(OUTBOX_SWEEP_JOB, async (job: Job) => withHeartbeat(job, sweepLock, async () => {
     // Messages due for longer than outboxSweepMs that no job picked up (e.g.
-    // the process died between commit and scheduling, or holding their job).
+    // the process died between commit and scheduling, or holding their job):
+    // after a crash that can be a whole wave, so several at once. Latest due
+    // first: a job taken over from the dead process works through the same
+    // backlog from its start, so the two meet once instead of queueing on
+    // each other's row locks message after message.
     const stale = await ctx.db.message.findMany({
       where: { direction: 'OUTBOUND', status: { in: ['PENDING', 'SCHEDULED'] }, scheduledAt: { lt: new Date(Date.now() - outboxSweepMs(ctx)) } },
       select: { id: true },
+      orderBy: [{ scheduledAt: 'desc' }, { id: 'desc' }],
       take: 500,
     });
-    for (const m of stale) await dispatchMessage(ctx, adapters, m.id);
-  }, { lockLifetime: Math.max(outboxSweepMs(ctx), 10_000) } as never);
+    const ids = stale.map((m) => m.id);
+    const worker = async () => {
+      for (let id = ids.shift(); id; id = ids.shift()) {
+        await dispatchMessage(ctx, adapters, id).catch((err: unknown) => ctx.log.warn({ err, messageId: id }, 'outbox sweep could not dispatch a message; the next sweep retries'));
+      }
+    };
+    await Promise.all(Array.from({ length: LOCAL_CONCURRENCY }, worker));
+  }), { lockLifetime: sweepLock } as never);
 }

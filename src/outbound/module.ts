@@ -5,6 +5,8 @@ import type { ModuleHandle } from '../modules.js';
 import { createAdapters } from './adapters.js';
 import { defineDispatchJobs, OUTBOX_SWEEP_JOB, outboxSweepMs, type ChannelAdapters } from './dispatch.js';
 import { RECOVERY_JOB, recoverStranded } from './recovery.js';
+import { withHeartbeat } from '../scheduler/heartbeat.js';
+import type { Job } from 'agenda';
 
 let current: ChannelAdapters | null = null;
 /** The adapters in use (after start). */
@@ -22,9 +24,10 @@ export async function startOutbound(ctx: AppContext): Promise<ModuleHandle> {
   // Messages stranded in SENDING by a process that died: every half lease (a
   // lease runs out at most that long before it is reconciled), and once now.
   const sweepMs = Math.max(1000, Math.floor(ctx.config.SEND_LEASE_MS / 2));
-  ctx.scheduler.define(RECOVERY_JOB, async () => {
-    await recoverStranded(ctx, adapters);
-  }, { lockLifetime: Math.max(ctx.config.SEND_LEASE_MS, 10_000) } as never);
+  const recoveryLock = Math.max(ctx.config.SEND_LEASE_MS, 10_000);
+  ctx.scheduler.define(RECOVERY_JOB, async (job: Job) => {
+    await withHeartbeat(job, recoveryLock, () => recoverStranded(ctx, adapters));
+  }, { lockLifetime: recoveryLock } as never);
   await ctx.scheduler.every(sweepMs, RECOVERY_JOB, {}, { skipImmediate: true } as never);
   const atStart = recoverStranded(ctx, adapters).catch((err: unknown) => ctx.log.error({ err }, 'recovery sweep at start failed; the scheduled sweep retries'));
   return {
