@@ -17,6 +17,8 @@ export function smtpEmail(o: { url: string }): ChannelAdapter<EmailPayload> {
           text: payload.text,
           html: payload.html,
           messageId: payload.messageIdHeader,
+          // MAIL FROM is our VERP address, so delivery-status reports come back to our inbound domain.
+          ...(payload.returnPath ? { envelope: { from: payload.returnPath, to: payload.to } } : {}),
           list: { unsubscribe: { url: payload.listUnsubscribeUrl, comment: 'Unsubscribe' } },
           headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
         });

@@ -35,6 +35,8 @@ export interface EmailPayload {
   replyTo: string;
   /** Our own RFC 5322 Message-ID, "<uuid@domain>", for In-Reply-To matching. */
   messageIdHeader: string;
+  /** Envelope sender (VERP bounce+…@INBOUND_EMAIL_DOMAIN): where bounces go. Providers that handle bounces themselves ignore it. */
+  returnPath?: string;
   /** RFC 8058 one-click unsubscribe URL (POST). */
   listUnsubscribeUrl: string;
   /** Echoed back by providers in events (SendGrid custom_args). */

@@ -34,6 +34,11 @@ export class Readiness {
   }
 }
 
+/** What a feature module's start returns (src/modules.ts): how to stop its background parts. */
+export interface ModuleHandle {
+  stop(): Promise<void>;
+}
+
 export interface AppContext {
   config: Env;
   log: Logger;

@@ -9,7 +9,7 @@ export type { Logger };
  * (SENDGRID_INBOUND_SECRET), the signed unsubscribe token. Logged as
  * `<prefix>[redacted]`.
  */
-export const SECRET_PATH_PREFIXES = ['/webhooks/sendgrid/inbound/', '/unsubscribe/'];
+export const SECRET_PATH_PREFIXES = ['/webhooks/sendgrid/inbound/', '/unsubscribe/', '/files/letters/signed/'];
 
 /** Query parameters whose values are credentials or signatures (letter links' sig, tokens, keys). */
 const SECRET_QUERY = /token|sig|secret|key|pass|auth|code|session|csrf|jwt/i;
@@ -52,6 +52,8 @@ export const redactPaths = [
   // URLs wherever logged: their secret parts only (see redactUrl).
   'url',
   '*.url',
+  'path',
+  '*.path',
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-twilio-signature"]',
@@ -72,7 +74,7 @@ export const redactPaths = [
 /** URLs keep what is not secret in them; everything else listed is replaced whole. */
 function censor(value: unknown, path: string[]): unknown {
   const last = path[path.length - 1];
-  if (last === 'url' && typeof value === 'string') return redactUrl(value);
+  if ((last === 'url' || last === 'path') && typeof value === 'string') return redactUrl(value);
   return REDACTED;
 }
 

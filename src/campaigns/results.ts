@@ -66,7 +66,7 @@ export async function campaignResults(ctx: AppContext, campaignId: string) {
   if (!campaign) throw notFound('campaign');
   const rows = await ctx.db.$queryRaw<RunRow[]>`
     SELECT s.position, r.outcome, r.reasons, m.status::text AS status,
-      EXISTS (SELECT 1 FROM messages i WHERE i.debtor_id = e.debtor_id AND i.direction = 'INBOUND' AND i.created_at > r.created_at) AS replied,
+      EXISTS (SELECT 1 FROM messages i WHERE i.debtor_id = e.debtor_id AND i.direction = 'INBOUND' AND i.intent IS DISTINCT FROM 'auto_reply' AND i.created_at > r.created_at) AS replied,
       EXISTS (SELECT 1 FROM promises_to_pay p WHERE p.debt_id = e.debt_id AND p.created_at > r.created_at) AS promised,
       EXISTS (SELECT 1 FROM payments p WHERE p.debt_id = e.debt_id AND p.created_at > r.created_at) AS paid
     FROM campaign_step_runs r
@@ -76,7 +76,7 @@ export async function campaignResults(ctx: AppContext, campaignId: string) {
     WHERE e.campaign_id = ${campaignId}::uuid`;
   const enrollments = await ctx.db.$queryRaw<{ status: string; stop_reason: string | null; n: bigint; replied: bigint; promised: bigint; paid: bigint }[]>`
     SELECT e.status::text AS status, e.stop_reason, count(*) AS n,
-      count(*) FILTER (WHERE EXISTS (SELECT 1 FROM messages i WHERE i.debtor_id = e.debtor_id AND i.direction = 'INBOUND' AND i.created_at > e.enrolled_at)) AS replied,
+      count(*) FILTER (WHERE EXISTS (SELECT 1 FROM messages i WHERE i.debtor_id = e.debtor_id AND i.direction = 'INBOUND' AND i.intent IS DISTINCT FROM 'auto_reply' AND i.created_at > e.enrolled_at)) AS replied,
       count(*) FILTER (WHERE EXISTS (SELECT 1 FROM promises_to_pay p WHERE p.debt_id = e.debt_id AND p.created_at > e.enrolled_at)) AS promised,
       count(*) FILTER (WHERE EXISTS (SELECT 1 FROM payments p WHERE p.debt_id = e.debt_id AND p.created_at > e.enrolled_at)) AS paid
     FROM campaign_enrollments e WHERE e.campaign_id = ${campaignId}::uuid GROUP BY 1, 2`;
@@ -169,7 +169,7 @@ export async function campaignSummaries(ctx: AppContext, campaignIds: string[]):
   const rows = await ctx.db.$queryRaw<{ campaign_id: string; enrolled: bigint; replied: bigint; paid: bigint; sent: bigint; delivered: bigint }[]>`
     WITH enrolments AS (
       SELECT e.campaign_id, count(*) AS enrolled,
-        count(*) FILTER (WHERE EXISTS (SELECT 1 FROM messages i WHERE i.debtor_id = e.debtor_id AND i.direction = 'INBOUND' AND i.created_at > e.enrolled_at)) AS replied,
+        count(*) FILTER (WHERE EXISTS (SELECT 1 FROM messages i WHERE i.debtor_id = e.debtor_id AND i.direction = 'INBOUND' AND i.intent IS DISTINCT FROM 'auto_reply' AND i.created_at > e.enrolled_at)) AS replied,
         count(*) FILTER (WHERE EXISTS (SELECT 1 FROM payments p WHERE p.debt_id = e.debt_id AND p.created_at > e.enrolled_at)) AS paid
       FROM campaign_enrollments e WHERE e.campaign_id = ANY(${campaignIds}::uuid[]) GROUP BY 1),
     sending AS (

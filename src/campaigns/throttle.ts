@@ -13,46 +13,15 @@
 // Spreading: the k-th message (0-based) of a minute goes at
 // minute + k·60/rate seconds, so a wave of N messages is spread over at least
 // N/rate minutes instead of being fired in a burst at each minute's start.
-import { z } from 'zod';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { AppContext } from '../context.js';
 import type { Db } from '../db/client.js';
 import type { Channel } from '../router/index.js';
+import { CHANNELS, parseChannelRates, type ChannelRates } from './rates.js';
 
-export const PROVIDER_RATE_LIMITS_VAR = 'PROVIDER_RATE_LIMITS';
 const MINUTE_MS = 60_000;
 /** How many minutes of counts one query loads ahead (a wave spreads over consecutive minutes). */
 const PREFETCH_MINUTES = 60;
-const CHANNELS: readonly Channel[] = ['SMS', 'EMAIL', 'VOICE', 'LETTER'];
-
-export type ChannelRates = Partial<Record<Channel, number>>;
-
-export class ThrottleConfigError extends Error {
-  constructor(
-    readonly field: string,
-    readonly reason: string,
-  ) {
-    super(`${field}: ${reason}`);
-    this.name = 'ThrottleConfigError';
-  }
-}
-
-const rateValue = z.coerce.number().int().min(1).max(1_000_000);
-
-/** Parses "SMS=600,EMAIL=1200" (channel names any case); empty or unset → no limits. */
-export function parseChannelRates(value: string | undefined, field = PROVIDER_RATE_LIMITS_VAR): ChannelRates {
-  const out: ChannelRates = {};
-  if (!value || !value.trim()) return out;
-  for (const part of value.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const [name, raw] = part.split('=').map((s) => s?.trim());
-    const channel = (name ?? '').toUpperCase() as Channel;
-    if (!CHANNELS.includes(channel)) throw new ThrottleConfigError(field, `unknown channel "${name}" (expected ${CHANNELS.join(', ')})`);
-    const parsed = rateValue.safeParse(raw);
-    if (!parsed.success) throw new ThrottleConfigError(field, `${channel} must be a whole number of messages per minute ≥ 1 (got "${raw ?? ''}")`);
-    out[channel] = parsed.data;
-  }
-  return out;
-}
 
 /** The providers' per-channel limits (PROVIDER_RATE_LIMITS, validated at start by src/config.ts). */
 export function providerRateLimits(ctx: Pick<AppContext, 'config'>): ChannelRates {

@@ -29,3 +29,15 @@ export function databaseCodeOf(err: unknown): string | null {
   if (e?.name === 'DriverAdapterError' && e.cause?.originalCode) return e.cause.originalCode;
   return null;
 }
+
+/**
+ * The SQLSTATE when the database refused the data itself (class 22, data
+ * exception: a NUL in text 22021, an untranslatable character 22P05, a value
+ * too long 22001 …; 54000 a value too large to index): the same data fails
+ * the same way every time. null for any other error.
+ */
+export function dataRejection(err: unknown): string | null {
+  const code = databaseCodeOf(err);
+  if (code === 'P2000') return '22001';
+  return code && (/^22/.test(code) || code === '54000') ? code : null;
+}

@@ -11,7 +11,6 @@
 // Nesting is bounded too, so a deeply nested body cannot exhaust the stack of
 // the validators after it.
 import type { RequestHandler } from 'express';
-import { z } from 'zod';
 import { badRequest, type FieldError } from './errors.js';
 
 export const MAX_NESTING = 32;
@@ -41,12 +40,6 @@ export function textProblem(s: string): string | null {
   }
   return null;
 }
-
-/** The shared zod refinement: a string that is acceptable text. */
-export const text = () => z.string().superRefine((s, issue) => {
-  const p = textProblem(s);
-  if (p) issue.addIssue({ code: 'custom', message: p });
-});
 
 const fieldName = (path: (string | number)[]) => path.map(String).join('.') || '(body)';
 

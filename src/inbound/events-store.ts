@@ -9,10 +9,12 @@
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import { intakePool, statement } from '../db/client.js';
+import { dataRejection } from '../db/errors.js';
 import type { InboundEvent } from '../generated/prisma/client.js';
+import { MessageNotFound, onProviderIdRecorded } from '../messaging/status.js';
 
 export interface RawInbound {
-  provider: 'twilio' | 'sendgrid' | 'lob' | 'smtp';
+  provider: 'twilio' | 'sendgrid' | 'lob' | 'smtp' | 'stripe' | 'gocardless';
   kind: string;
   dedupeKey: string;
   headers: Record<string, unknown>;
@@ -28,16 +30,25 @@ export interface ProcessResult {
 
 export type Processor = (ctx: AppContext, event: InboundEvent) => Promise<ProcessResult | void>;
 
-/** A referenced message is not (yet) known: the callback may have overtaken the send. Retried, then given up. */
-export class MessageNotFound extends Error {
-  /** `providerMessageId`: the provider's id the event waits for; set when known, so recording it wakes the event at once. */
-  constructor(
-    what: string,
-    readonly providerMessageId?: string,
-  ) {
-    super(`no message matches ${what}`);
-    this.name = 'MessageNotFound';
+/**
+ * The stored event can never be processed as it is (its content cannot be
+ * decoded or stored): retrying would fail the same way for ever, so it is
+ * dead-lettered at once (status DEAD_LETTER, the reason in lastError), listed
+ * for admins (GET /api/v1/admin/inbound-events?status=DEAD_LETTER), and
+ * replayed by hand once the cause is fixed.
+ */
+export class PermanentFailure extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'PermanentFailure';
   }
+}
+
+/** A failure that no retry can mend: a PermanentFailure, or the database refusing the data itself. */
+function permanentReason(err: unknown): string | null {
+  if (err instanceof PermanentFailure) return err.message;
+  const data = dataRejection(err);
+  return data ? `the database refused the content (SQLSTATE ${data})` : null;
 }
 
 /** After this long, an event that still references an unknown message is set aside as IGNORED. */
@@ -200,6 +211,11 @@ export async function processInboundEvent(
       ctx.log.debug({ inboundEventId: id, provider: event.provider, kind: event.kind, attempts: event.attempts, retryInMs: delay }, 'inbound event waits for its message');
       return ctx.db.inboundEvent.update({ where: { id }, data: { status: 'FAILED', lastError: message.slice(0, 4000), nextAttemptAt: new Date(Date.now() + delay) } });
     }
+    const permanent = permanentReason(err);
+    if (permanent) {
+      ctx.log.error({ inboundEventId: id, provider: event.provider, kind: event.kind, reason: permanent }, 'inbound event dead-lettered');
+      return ctx.db.inboundEvent.update({ where: { id }, data: { status: 'DEAD_LETTER', lastError: `${permanent}: ${message}`.slice(0, 4000), nextAttemptAt: null } });
+    }
     const exhausted = event.attempts >= ctx.config.INBOUND_MAX_ATTEMPTS;
     ctx.log.warn({ inboundEventId: id, provider: event.provider, kind: event.kind, attempts: event.attempts, exhausted, err: message }, 'inbound event processing failed');
     return ctx.db.inboundEvent.update({
@@ -258,9 +274,10 @@ function awaitMessage(ctx: AppContext, id: string, providerMessageId: string | u
 
 /**
  * Called once a provider's message id is committed (dispatch recorded the
- * send): events in this process that were waiting for it run again now.
+ * send, src/messaging/status.ts): events in this process that were waiting
+ * for it run again now.
  */
-export function notifyProviderId(providerMessageId: string): void {
+function notifyProviderId(providerMessageId: string): void {
   const ids = waitingByProviderId.get(providerMessageId);
   if (!ids) return;
   for (const id of [...ids]) {
@@ -272,6 +289,8 @@ export function notifyProviderId(providerMessageId: string): void {
     w.timer.unref();
   }
 }
+
+onProviderIdRecorded(notifyProviderId);
 
 /** Drops the in-process retry timers (shutdown); the rows stay FAILED with a due time, so the sweep takes them later. */
 export function forgetWaitingEvents(): void {

@@ -1,8 +1,7 @@
 // The inbound feature: provider webhooks, the SMTP listener, the retry job,
 // the conversation/admin/unsubscribe endpoints. Registered in src/modules.ts.
 import type { Express } from 'express';
-import type { AppContext } from '../context.js';
-import type { ModuleHandle } from '../modules.js';
+import type { AppContext, ModuleHandle } from '../context.js';
 import { attachSockets } from '../http/sockets.js';
 import { adminInboundRoutes, conversationRoutes, unsubscribeRoutes } from './api.js';
 import { processDueEvents } from './events-store.js';
@@ -15,11 +14,10 @@ import { twilioRoutes } from './twilio.js';
 import './email.js';
 
 export { verifyTwilio } from './verify.js';
-export { optOutOfCalls, unsubscribeUrl } from './consent.js';
 export type { ReplyClassifier, Classification, ReplyIntent } from './classifier.js';
 export { setReplyClassifier } from './classifier.js';
 
-export const INBOUND_RETRY_JOB = 'inbound.retry';
+const INBOUND_RETRY_JOB = 'inbound.retry';
 
 export function inboundRoutes(app: Express, ctx: AppContext): void {
   twilioRoutes(app, ctx);

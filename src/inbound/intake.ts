@@ -12,7 +12,8 @@ import type { AppContext } from '../context.js';
 import type { InboundEvent } from '../generated/prisma/client.js';
 import { forgetWaitingEvents, processInboundEvent, storeInbound, type RawInbound } from './events-store.js';
 import { IntakeGovernor } from './intake-governor.js';
-import { storeAndApplyStatus, type PlainStatusUpdate } from './status.js';
+import type { PlainStatusUpdate } from '../messaging/status.js';
+import { storeAndApplyStatus } from './status.js';
 
 /** At most MAX_PROCESSING (8) events at once: the pool has 20 connections; webhook INSERTs and the API need the rest. */
 const governor = new IntakeGovernor(() => queue.length);
@@ -72,11 +73,6 @@ function enqueue(ctx: AppContext, id: string, event: InboundEvent | undefined): 
   governor.arrived();
   // Started on the next turn, after the caller has sent its answer.
   setImmediate(pump);
-}
-
-/** Events stored but not yet processed, and events being processed (for readiness and tests). */
-export function intakeBacklog(): { queued: number; running: number } {
-  return { queued: queue.length, running };
 }
 
 /** Waits (bounded) for queued and running processing to finish. */

@@ -10,8 +10,8 @@ import { appendEvent } from '../conversations/thread.js';
 import { badRequest } from '../http/errors.js';
 import { headersForStorage, registerProcessor } from './events-store.js';
 import { intake } from './intake.js';
-import { applyStatus } from './status.js';
-import { addFlags } from './thread-writer.js';
+import { applyStatus } from '../messaging/status.js';
+import { addFlags } from '../messaging/thread-writer.js';
 import { verifyLob } from './verify.js';
 
 interface LobEvent {

@@ -14,8 +14,9 @@ import type { SkippedAttachment, StoredAttachment } from './attachments.js';
 import { replyClassifier, type Classification, type SmsKeyword } from './classifier.js';
 import type { Match } from './matching.js';
 import { applyReplyActions } from './reply-actions.js';
+import { debtorZone } from './debtor-zone.js';
 import { scheduleDeliveries } from '../webhooks-out/service.js';
-import { addFlags, finishOutcome, inThread, messageView, newOutcome, type Tx, type TxOutcome } from './thread-writer.js';
+import { addFlags, finishOutcome, inThread, messageView, newOutcome, type Tx, type TxOutcome } from '../messaging/thread-writer.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { poolSql, type Sql } from '../db/sql.js';
 
@@ -42,7 +43,16 @@ export interface InboundMessageInput {
   receivedAt?: Date;
   /** The stored raw event this message came from (recorded as the source of what it causes). */
   inboundEventId?: string | null;
+  /**
+   * An automatic reply (out-of-office, RFC 3834): kept in the thread, marked
+   * (messages.intent = 'auto_reply'), but never classified, flagged, counted
+   * as the debtor replying, nor announced as reply.received.
+   */
+  autoReply?: { reason: string } | null;
 }
+
+/** messages.intent of an inbound automatic reply; campaigns' "replied" conditions skip such messages. */
+export const AUTO_REPLY_INTENT = 'auto_reply';
 
 export async function findExistingInbound(ctx: AppContext, input: Pick<InboundMessageInput, 'providerMessageId' | 'rfcMessageId'>): Promise<Message | null> {
   const or = [
@@ -71,18 +81,27 @@ export async function recordInboundMessage(ctx: AppContext, input: InboundMessag
   const locale = input.match.kind === 'thread' && input.match.debtorId
     ? (input.match.locale ?? (await ctx.db.debtor.findUnique({ where: { id: input.match.debtorId }, select: { locale: true } }))?.locale ?? 'en')
     : 'en';
-  const classification = input.keyword ? { intents: [], confidence: 1, extracted: {} } : replyClassifier.classify(input.replyText ?? input.body, input.channel, locale, input.receivedAt ?? new Date());
+  const readAt = input.receivedAt ?? new Date();
+  let classification: Classification = input.autoReply
+    ? { intents: [], confidence: 1, extracted: {} }
+    : input.keyword ? { intents: [], confidence: 1, extracted: {} } : replyClassifier.classify(input.replyText ?? input.body, input.channel, locale, readAt);
+  // A day named in the reply is a day on the debtor's calendar: read again in their zone (looked up only then).
+  if (classification.extracted.dateText && input.match.kind === 'thread' && input.match.debtorId) {
+    const zone = await debtorZone(ctx, input.match.debtorId, input.from);
+    if (zone !== 'UTC') classification = replyClassifier.classify(input.replyText ?? input.body, input.channel, locale, readAt, { zone });
+  }
 
   const m = input.match;
   const debtorId = m.kind === 'thread' ? m.debtorId : null;
   const contactPointId = m.kind === 'thread' ? m.contactPointId : null;
   const fromUnknownAddress = m.kind === 'thread' && m.fromUnknownAddress;
   const threadFlags: ConversationFlag[] = [];
-  if (fromUnknownAddress) threadFlags.push('UNKNOWN_SENDER_ADDRESS');
-  if (m.kind === 'unmatched' && m.reason === 'ambiguous_sender') threadFlags.push('NEEDS_REVIEW');
+  // An automatic reply raises no flag, not even about its sender: no person wrote it.
+  if (fromUnknownAddress && !input.autoReply) threadFlags.push('UNKNOWN_SENDER_ADDRESS');
+  if (m.kind === 'unmatched' && m.reason === 'ambiguous_sender' && !input.autoReply) threadFlags.push('NEEDS_REVIEW');
   // A reply that asks for nothing (no keyword, no intent) and raises no flag has no consequences:
   // the message and everything about it are one statement, so it needs no transaction.
-  const plain = !input.keyword && classification.intents.length === 0 && threadFlags.length === 0;
+  const plain = !input.keyword && classification.intents.length === 0 && !classification.review?.length && threadFlags.length === 0;
 
   const land = async (tx: Tx | Sql, out: TxOutcome) => {
     const conversation =
@@ -115,6 +134,7 @@ export async function recordInboundMessage(ctx: AppContext, input: InboundMessag
         html: input.html ?? null,
         fromUnknownAddress,
         createdAt: input.receivedAt,
+        ...(input.autoReply ? { intent: AUTO_REPLY_INTENT } : {}),
       },
       {
         attachments: input.attachments,
@@ -128,9 +148,10 @@ export async function recordInboundMessage(ctx: AppContext, input: InboundMessag
             ...(m.kind === 'thread' ? { matchedBy: m.via } : { unmatchedReason: m.reason }),
             intents: classification.intents,
             ...(input.keyword ? { keyword: input.keyword } : {}),
+            ...(input.autoReply ? { autoReply: input.autoReply } : {}),
           }),
         },
-        announce: {
+        announce: input.autoReply ? undefined : {
           type: 'reply.received',
           data: (stored, files) => ({
             messageId: stored.id,

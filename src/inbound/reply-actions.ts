@@ -27,8 +27,9 @@ import { appendEvent } from '../conversations/thread.js';
 import { addSuppression, removeSuppression, suppressionAddress, type SuppressionChannel } from '../domain/suppressions.js';
 import { emitOutgoingEvent } from '../webhooks-out/service.js';
 import type { Classification, SmsKeyword } from './classifier.js';
-import { changeConsent, requestConfirmation } from './consent.js';
-import { addFlags, removeFlags, type Tx, type TxOutcome } from './thread-writer.js';
+import { changeConsent } from '../messaging/consent.js';
+import { requestConfirmation } from '../messaging/confirmations.js';
+import { addFlags, removeFlags, type Tx, type TxOutcome } from '../messaging/thread-writer.js';
 
 export interface ReplyContext {
   conversationId: string;
@@ -130,6 +131,9 @@ export async function applyReplyActions(ctx: AppContext, tx: Tx, r: ReplyContext
     }
   }
 
+  // The classifier was unsure (an unread "stop", a refusal, a lawyer, an ambiguous date): an agent reads it.
+  if (r.classification.review?.length) flags.add('NEEDS_REVIEW');
+
   if (intents.includes('dispute')) {
     flags.add('DISPUTE');
     flags.add('NEEDS_REVIEW');
@@ -149,7 +153,7 @@ export async function applyReplyActions(ctx: AppContext, tx: Tx, r: ReplyContext
     }
   }
 
-  const added = await addFlags(tx, r.conversationId, [...flags], { ...cause, channel: r.channel, intents, extracted, confidence: r.classification.confidence, ...(r.keyword ? { keyword: r.keyword } : {}) }, out);
+  const added = await addFlags(tx, r.conversationId, [...flags], { ...cause, channel: r.channel, intents, extracted, confidence: r.classification.confidence, ...(r.keyword ? { keyword: r.keyword } : {}), ...(r.classification.review?.length ? { review: r.classification.review } : {}) }, out);
   await announceFlags(ctx, tx, r, added);
 
   for (const [channel, reason] of suppress) {

@@ -11,7 +11,7 @@ import { appendEvent } from '../conversations/thread.js';
 import { defineRoutes } from '../http/api.js';
 import { HttpError, conflict, notFound } from '../http/errors.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import { inThread, messageView } from '../inbound/thread-writer.js';
+import { inThread, messageView } from '../messaging/thread-writer.js';
 import { explain, type Decision } from '../router/index.js';
 import { likeLiteral } from '../db/like.js';
 

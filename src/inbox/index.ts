@@ -4,13 +4,12 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import express, { type Express, type Request, type Response, type NextFunction } from 'express';
-import type { AppContext } from '../context.js';
-import type { ModuleHandle } from '../modules.js';
+import type { AppContext, ModuleHandle } from '../context.js';
 import { addPrincipalResolver, authenticate, requireRole } from '../auth/principal.js';
 import { addSocketAuthResolver } from '../http/sockets.js';
 import { mountRoutes } from '../http/api.js';
 import { PROJECT_ROOT } from '../paths.js';
-import { sandboxControlRouter } from '../sandbox/index.js';
+import { sandboxControlRouter } from '../sandbox/control-router.js';
 import { authRoutes } from './auth/routes.js';
 import { resolveSessionPrincipal, resolveSocketSession } from './auth/sessions.js';
 import { announceDemoAdmin, ensureDemoAdmin } from './auth/users.js';

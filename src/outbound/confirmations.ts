@@ -8,20 +8,14 @@
 //   router allows it only as the reply to that text, to that number, and not
 //   after a revocation or suppression.
 // Both go through requestOutreach as a reply on the same medium, so they are
-// recorded, routed and dispatched like every other message.
+// recorded, routed and dispatched like every other message. Inbound asks for
+// them through src/messaging/confirmations.ts; the outbound module plugs this
+// sender in at start.
 import type { AppContext } from '../context.js';
+import type { ConfirmationSender, ConfirmationTarget } from '../messaging/confirmations.js';
+import { CLOSED_DEBT_STATUSES } from '../router/index.js';
 import type { Intent } from '../templates/index.js';
 import { requestOutreach } from './service.js';
-
-export interface ConfirmationTarget {
-  debtorId: string;
-  contactPointId: string;
-  channel: 'SMS' | 'EMAIL' | 'VOICE';
-  /** The debtor's message being answered: one answer per message, whatever retries happen. */
-  inboundMessageId?: string;
-}
-
-const CLOSED_DEBT_STATUSES = ['PAID', 'SETTLED', 'CLOSED', 'WRITTEN_OFF'] as const;
 
 /** The debt that anchors a reply with no debt details: an open one if any, else the latest. */
 async function anchorDebt(ctx: AppContext, debtorId: string) {
@@ -60,13 +54,15 @@ async function sendReply(ctx: AppContext, intent: Intent, target: ConfirmationTa
   if (!r.duplicate) await ctx.db.message.update({ where: { id: r.messageId }, data: { countsAsAttempt: false } });
 }
 
-export async function sendOptOutConfirmation(ctx: AppContext, target: ConfirmationTarget): Promise<void> {
+async function sendOptOutConfirmation(ctx: AppContext, target: ConfirmationTarget): Promise<void> {
   if (target.channel === 'VOICE') return; // keypad 9 is confirmed on the call itself
   await sendReply(ctx, 'opt-out-confirmation', target);
 }
 
 /** The answer to an SMS HELP/INFO keyword. Other media have no keyword to answer. */
-export async function sendHelpReply(ctx: AppContext, target: ConfirmationTarget): Promise<void> {
+async function sendHelpReply(ctx: AppContext, target: ConfirmationTarget): Promise<void> {
   if (target.channel !== 'SMS') return;
   await sendReply(ctx, 'help', target);
 }
+
+export const confirmationSender: ConfirmationSender = { sendOptOutConfirmation, sendHelpReply };

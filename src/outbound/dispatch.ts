@@ -11,17 +11,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AppContext } from '../context.js';
 import { ProviderError, type ChannelAdapter, type OutboundPayload, type SendResult } from '../../channels/types.js';
-import { appendEvent, type TimelineEvent } from '../conversations/thread.js';
+import type { TimelineEvent } from '../conversations/thread.js';
 import { publishTimeline } from '../conversations/live.js';
 import { createRouter, type Decision, type RoutedDecision } from '../router/index.js';
-import { loadSnapshot } from './snapshot.js';
+import { loadSnapshotWithDebtor } from './snapshot.js';
+import { contentAtSend } from './content.js';
 import { MESSAGE_COLUMNS } from '../conversations/message-write.js';
 import type { Message, Prisma } from '../generated/prisma/client.js';
 import { applyContactPointEffect } from './effects.js';
-import { unsubscribeUrl } from '../inbound/consent.js';
+import { unsubscribeUrl } from '../messaging/consent.js';
+import { returnPathFor } from '../conversations/return-path.js';
 import { letterPdfUrl } from './files.js';
-import { notifyProviderId } from '../inbound/events-store.js';
-import { applyStatus } from '../inbound/status.js';
+import { applyStatus, moveStatus } from '../messaging/status.js';
 import type { Channel } from '../generated/prisma/enums.js';
 import { holdLease, newLease } from './lease.js';
 import { withHeartbeat } from '../scheduler/heartbeat.js';
@@ -195,38 +196,57 @@ export async function dispatchMessage(ctx: AppContext, adapters: ChannelAdapters
   // 1. re-check and claim, under the debtor's lock
   const claimed = await ctx.db.$transaction(async (tx) => {
     let rerouted: { contactPointId: string; address: string } | null = null;
+    let fresh: ReturnType<typeof contentAtSend> = null;
     const m = await lockForDispatch(tx, messageId);
     if (!m || (m.status !== 'PENDING' && m.status !== 'SCHEDULED')) return null;
     if (m.scheduledAt && m.scheduledAt.getTime() > now.getTime() + 1000) return { reschedule: m.scheduledAt };
     if (m.debtorId && m.debtId && m.intent && !hadReplyException(m.decision)) {
-      const snapshot = await loadSnapshot(tx, m.debtorId, now, { excludeMessageId: m.id, ignoreReservationsAfter: m.scheduledAt ?? now });
-      if (snapshot) {
+      // The debt and debtor as they stand now come with the snapshot (one query): the message is rendered again from them.
+      const loaded = await loadSnapshotWithDebtor(tx, m.debtorId, now, { excludeMessageId: m.id, ignoreReservationsAfter: m.scheduledAt ?? now, debtId: m.debtId });
+      const snapshot = loaded?.snapshot;
+      if (loaded && snapshot) {
         const decision: Decision = router.decide({ debtorId: m.debtorId, debtId: m.debtId, intent: m.intent.replace(/-/g, '_'), channel: m.channel }, snapshot);
         if (decision.outcome === 'refuse') {
-          await tx.message.update({ where: { id: m.id }, data: { status: 'CANCELLED', countsAsAttempt: false, errorMessage: 'refused at send time', decision: JSON.parse(JSON.stringify(decision)) } });
-          await tx.messageStatusEvent.create({ data: { messageId: m.id, status: 'CANCELLED', detail: { reasons: decision.reasons.map((r) => ({ rule: r.rule, detail: r.detail })) } } });
-          events.push(await appendEvent(tx, m.conversationId, 'message.status', { messageId: m.id, status: 'CANCELLED', reasons: decision.reasons.map((r) => ({ rule: r.rule, detail: r.detail })) }, { touch: false }));
+          const reasons = decision.reasons.map((r) => ({ rule: r.rule, detail: r.detail }));
+          const { event } = await moveStatus(tx, {
+            id: m.id,
+            to: 'CANCELLED',
+            data: { countsAsAttempt: false, errorMessage: 'refused at send time', decision: JSON.parse(JSON.stringify(decision)) },
+            history: { detail: { reasons } },
+            timeline: { conversationId: m.conversationId, payload: { reasons } },
+          });
+          if (event) events.push(event);
           return null;
         }
         const routed = decision as RoutedDecision;
         if (routed.outcome === 'defer' && routed.sendAt.getTime() > now.getTime() + 1000) {
-          await tx.message.update({ where: { id: m.id }, data: { status: 'SCHEDULED', scheduledAt: routed.sendAt } });
-          await tx.messageStatusEvent.create({ data: { messageId: m.id, status: 'SCHEDULED', detail: { deferredAtSend: routed.reasons.map((r) => r.rule) } } });
-          events.push(await appendEvent(tx, m.conversationId, 'message.status', { messageId: m.id, status: 'SCHEDULED', scheduledAt: routed.sendAt.toISOString() }, { touch: false }));
+          const { event } = await moveStatus(tx, {
+            id: m.id,
+            to: 'SCHEDULED',
+            data: { scheduledAt: routed.sendAt },
+            history: { detail: { deferredAtSend: routed.reasons.map((r) => r.rule) } },
+            timeline: { conversationId: m.conversationId, payload: { scheduledAt: routed.sendAt.toISOString() } },
+          });
+          if (event) events.push(event);
           return { reschedule: routed.sendAt };
         }
         if (routed.contactPointId !== m.contactPointId) {
           await tx.message.update({ where: { id: m.id }, data: { contactPointId: routed.contactPointId, toAddress: routed.address } });
           rerouted = { contactPointId: routed.contactPointId, address: routed.address };
         }
+        fresh = contentAtSend(ctx, m, { debtor: loaded.debtor, debt: loaded.debt, contactPointId: routed.contactPointId, now });
       }
     }
+    const sendTime = fresh
+      ? { ...fresh.content, ...(fresh.voice ? { decision: { ...((m.decision as object | null) ?? {}), voice: fresh.voice } } : {}) }
+      : {};
     // The claim carries a lease (lease.ts): this process answers for the message until it runs out.
     const lease = newLease(ctx);
-    const r = await tx.message.updateMany({ where: { id: m.id, status: { in: ['PENDING', 'SCHEDULED'] } }, data: { status: 'SENDING', attempts: { increment: 1 }, ...lease } });
-    if (r.count === 0) return null;
+    const claim = await moveStatus(tx, { id: m.id, to: 'SENDING', data: { attempts: { increment: 1 }, ...sendTime, ...lease }, history: false });
+    if (!claim.moved) return null;
     const message: Message = {
       ...m,
+      ...(sendTime as Partial<Message>),
       ...lease,
       status: 'SENDING',
       attempts: m.attempts + 1,
@@ -294,8 +314,6 @@ async function sendHeld(ctx: AppContext, adapters: ChannelAdapters, claimed: Mes
       accepted: { provider: result.provider, providerMessageId: result.providerMessageId },
     }),
   );
-  // A status callback that overtook this send is waiting for the id: wake it now, not after a retry delay.
-  if (result.providerMessageId) notifyProviderId(result.providerMessageId);
   ctx.log.info({ messageId: m.id, channel: m.channel, provider: result.provider, providerMessageId: result.providerMessageId }, 'message handed to provider');
 }
 
@@ -317,21 +335,32 @@ async function handleFailure(ctx: AppContext, m: { id: string; attempts: number;
   const events: TimelineEvent[] = [];
   const retry = err.transient && m.attempts < MAX_ATTEMPTS;
   const nextAt = new Date(now.getTime() + retryDelayMs(m.attempts));
-  await withRetries(ctx, m.id, () => ctx.db.$transaction(async (tx) => {
+  const error = { errorCode: err.code, errorMessage: err.message.slice(0, 500) };
+  const moved = await withRetries(ctx, m.id, () => ctx.db.$transaction(async (tx) => {
     events.length = 0; // a retried transaction starts its timeline over
     if (retry) {
-      await tx.message.update({ where: { id: m.id }, data: { status: 'PENDING', scheduledAt: nextAt, errorCode: err.code, errorMessage: err.message.slice(0, 500) } });
-      await tx.messageStatusEvent.create({ data: { messageId: m.id, status: 'PENDING', errorCode: err.code, detail: { retryAt: nextAt.toISOString(), attempt: m.attempts, provider: err.provider } } });
-    } else {
-      await tx.message.update({ where: { id: m.id }, data: { status: 'FAILED', countsAsAttempt: false, errorCode: err.code, errorMessage: err.message.slice(0, 500) } });
-      await tx.messageStatusEvent.create({ data: { messageId: m.id, status: 'FAILED', errorCode: err.code, detail: { provider: err.provider, transient: err.transient, attempts: m.attempts } } });
-      events.push(await appendEvent(tx, m.conversationId, 'message.status', { messageId: m.id, status: 'FAILED', errorCode: err.code }, { touch: false }));
-      if (err.effect && m.contactPointId) {
-        events.push(...(await applyContactPointEffect(tx, m.contactPointId, err.effect, `provider:${err.provider}:${err.code}`, m.conversationId, ctx)));
-      }
+      const step = await moveStatus(tx, { id: m.id, to: 'PENDING', data: { scheduledAt: nextAt, ...error }, history: { errorCode: err.code, detail: { retryAt: nextAt.toISOString(), attempt: m.attempts, provider: err.provider } } });
+      return step.moved;
     }
+    const step = await moveStatus(tx, {
+      id: m.id,
+      to: 'FAILED',
+      data: { countsAsAttempt: false, ...error },
+      history: { errorCode: err.code, detail: { provider: err.provider, transient: err.transient, attempts: m.attempts } },
+      timeline: { conversationId: m.conversationId, payload: { errorCode: err.code } },
+    });
+    if (step.event) events.push(step.event);
+    if (step.moved && err.effect && m.contactPointId) {
+      events.push(...(await applyContactPointEffect(tx, m.contactPointId, err.effect, `provider:${err.provider}:${err.code}`, m.conversationId, ctx)));
+    }
+    return step.moved;
   }, TX_OPTIONS));
   publishTimeline(ctx.io, events);
+  if (!moved) {
+    // No longer SENDING: another worker or a reconciliation settled it first.
+    ctx.log.warn({ messageId: m.id, code: err.code }, 'provider fault not recorded: the message had already left SENDING');
+    return;
+  }
   if (retry) {
     ctx.log.warn({ messageId: m.id, code: err.code, attempt: m.attempts, retryAt: nextAt }, 'transient provider error; will retry');
     await scheduleDispatch(ctx, m.id, nextAt);
@@ -378,6 +407,7 @@ async function buildPayload(ctx: AppContext, m: LoadedMessage): Promise<Outbound
         html: m.html ?? m.body,
         replyTo: `reply+${m.conversation.replyToken}@${domain}`,
         messageIdHeader: `<${m.id}@${domain}>`,
+        returnPath: returnPathFor(ctx.secret, m.id, domain),
         listUnsubscribeUrl: unsubscribeUrl(ctx, { contactPointId: m.contactPointId! }),
         customArgs: { gateway_message_id: m.id },
       };

@@ -3,14 +3,14 @@
 // bounces mark the point invalid; spam reports opt out of email; returned
 // letters mark the address invalid. Shared by dispatch and status webhooks.
 // Consent changes go through the one consumer-consent path
-// (src/inbound/consent.ts changeConsent), so a carrier opt-out is recorded,
+// (src/messaging/consent.ts changeConsent), so a carrier opt-out is recorded,
 // audited and shown exactly like a STOP text.
 import type { AppContext } from '../context.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { ContactPointEffect } from '../../channels/types.js';
 import { appendEvent, type TimelineEvent } from '../conversations/thread.js';
-import { changeConsent, sameAddressContactPoints } from '../inbound/consent.js';
-import { newOutcome } from '../inbound/thread-writer.js';
+import { changeConsent, sameAddressContactPoints } from '../messaging/consent.js';
+import { newOutcome } from '../messaging/thread-writer.js';
 
 type Tx = Prisma.TransactionClient;
 

@@ -1,8 +1,11 @@
 // The outbound feature: its routes and, at start, the provider adapters
-// (starting the sandboxes where a provider has no credentials) and jobs.
+// (starting the sandboxes where a provider has no credentials), jobs, and
+// the sender of the replies inbound asks for (src/messaging/confirmations.ts).
 import type { AppContext } from '../context.js';
-import type { ModuleHandle } from '../modules.js';
+import type { ModuleHandle } from '../context.js';
+import { setConfirmationSender } from '../messaging/confirmations.js';
 import { createAdapters } from './adapters.js';
+import { confirmationSender } from './confirmations.js';
 import { defineDispatchJobs, OUTBOX_SWEEP_JOB, outboxSweepMs, type ChannelAdapters } from './dispatch.js';
 import { RECOVERY_JOB, recoverStranded } from './recovery.js';
 import { withHeartbeat } from '../scheduler/heartbeat.js';
@@ -18,6 +21,7 @@ export function channelAdapters(): ChannelAdapters {
 export async function startOutbound(ctx: AppContext): Promise<ModuleHandle> {
   const { adapters, sandboxes, close } = await createAdapters(ctx);
   current = adapters;
+  setConfirmationSender(confirmationSender);
   ctx.sandboxes = sandboxes;
   defineDispatchJobs(ctx, adapters);
   await ctx.scheduler.every(outboxSweepMs(ctx), OUTBOX_SWEEP_JOB, {}, { skipImmediate: true } as never);

@@ -30,11 +30,9 @@ import type { Channel, MessageStatus } from '../generated/prisma/enums.js';
 import type { SentCandidate } from '../../channels/types.js';
 import type { Principal } from '../auth/principal.js';
 import { MESSAGE_COLUMNS } from '../conversations/message-write.js';
-import { appendEvent, type TimelineEvent } from '../conversations/thread.js';
 import { publishTimeline } from '../conversations/live.js';
 import { audit, type AuditActor } from '../audit.js';
-import { applyStatus } from '../inbound/status.js';
-import { notifyProviderId } from '../inbound/events-store.js';
+import { applyStatus, moveStatus, type GatewayStep } from '../messaging/status.js';
 import { conflict, notFound } from '../http/errors.js';
 import { MAX_ATTEMPTS, payloadFor, scheduleDispatch, sendClaimed, type ChannelAdapters } from './dispatch.js';
 import { heldClaims, holdLease, leaseOwner } from './lease.js';
@@ -210,41 +208,40 @@ async function alreadyOurs(ctx: AppContext, ids: string[]): Promise<Set<string>>
 }
 
 /**
- * Moves a message this process holds (in `from`, claimed by us) to `to`,
- * with its status event, timeline event and audit entry, in one transaction.
- * False when it moved meanwhile (a late provider callback got there first).
+ * One gateway step (messaging/status.ts moveStatus) with its status event,
+ * timeline event and audit entry, in one transaction; `where` narrows it
+ * (recovery: still this process's claim). False when the message moved
+ * meanwhile (a late provider callback, or another admin, got there first).
  */
 async function move(
   ctx: AppContext,
   m: Pick<Message, 'id' | 'conversationId'>,
-  from: MessageStatus[],
-  to: MessageStatus,
+  to: GatewayStep,
   data: Prisma.MessageUpdateManyMutationInput,
   detail: Record<string, unknown>,
   actor: AuditActor,
-  ownClaimOnly: boolean,
+  where?: Prisma.MessageWhereInput,
 ): Promise<boolean> {
-  const events: TimelineEvent[] = [];
-  const moved = await ctx.db.$transaction(async (tx) => {
-    const r = await tx.message.updateMany({ where: { id: m.id, status: { in: from }, ...(ownClaimOnly ? { claimedBy: leaseOwner(ctx) } : {}) }, data: { ...data, status: to } });
-    if (r.count === 0) return false;
-    await tx.messageStatusEvent.create({ data: { messageId: m.id, status: to, providerStatus: 'recovery', detail: detail as Prisma.InputJsonValue } });
-    events.push(await appendEvent(tx, m.conversationId, 'message.status', { messageId: m.id, status: to, ...detail }, { touch: false }));
-    await audit(tx, actor, { action: `message.${String(detail.recovery ?? detail.review)}`, entityType: 'message', entityId: m.id, data: detail });
-    return true;
+  const { moved, event } = await ctx.db.$transaction(async (tx) => {
+    const step = await moveStatus(tx, { id: m.id, to, data, where, history: { detail }, timeline: { conversationId: m.conversationId, payload: detail } });
+    if (step.moved) await audit(tx, actor, { action: `message.${String(detail.recovery ?? detail.review)}`, entityType: 'message', entityId: m.id, data: detail });
+    return step;
   });
-  publishTimeline(ctx.io, events);
+  if (event) publishTimeline(ctx.io, [event]);
   return moved;
 }
 
+/** Recovery's steps apply only to a claim it still holds. */
+const ours = (ctx: AppContext): Prisma.MessageWhereInput => ({ status: 'SENDING', claimedBy: leaseOwner(ctx) });
+
 async function resend(ctx: AppContext, m: Message, now: Date, reason: string, claim: Claim, extra: Record<string, unknown> = {}): Promise<Reconciled> {
-  const moved = await move(ctx, m, ['SENDING'], 'PENDING', { scheduledAt: now }, detailOf('resend', reason, claim, extra), RECOVERY_ACTOR, true);
+  const moved = await move(ctx, m, 'PENDING', { scheduledAt: now }, detailOf('resend', reason, claim, extra), RECOVERY_ACTOR, ours(ctx));
   if (moved) await scheduleDispatch(ctx, m.id, now);
   return { messageId: m.id, action: 'resend', reason };
 }
 
 async function review(ctx: AppContext, m: Message, reason: string, claim: Claim, extra: Record<string, unknown> = {}): Promise<Reconciled> {
-  await move(ctx, m, ['SENDING'], 'NEEDS_REVIEW', { errorCode: 'stranded', errorMessage: reason.slice(0, 500) }, detailOf('review', reason, claim, extra), RECOVERY_ACTOR, true);
+  await move(ctx, m, 'NEEDS_REVIEW', { errorCode: 'stranded', errorMessage: reason.slice(0, 500) }, detailOf('review', reason, claim, extra), RECOVERY_ACTOR, ours(ctx));
   return { messageId: m.id, action: 'review', reason };
 }
 
@@ -290,9 +287,8 @@ async function adopt(ctx: AppContext, m: Message, provider: string, c: SentCandi
   if (c.status && c.status !== 'QUEUED') {
     await applyStatus(ctx, { ref: { id: m.id }, status: c.status, providerStatus: c.providerStatus, providerEventId: `recovery:${c.providerMessageId}:${c.providerStatus}`, detail: { recovery: 'adopt' } });
   }
+  // (Callbacks stored while its id was unknown are woken by the shared layer, as for dispatch's own acceptance.)
   await audit(ctx.db, RECOVERY_ACTOR, { action: 'message.adopt', entityType: 'message', entityId: m.id, data: detail });
-  // Callbacks stored while its id was unknown are waiting for it.
-  notifyProviderId(c.providerMessageId);
   return { messageId: m.id, action: 'adopt', reason };
 }
 
@@ -312,9 +308,9 @@ export async function resolveReview(ctx: AppContext, messageId: string, action: 
   if (m.status !== 'NEEDS_REVIEW') throw conflict(`the message is ${m.status}, not NEEDS_REVIEW`, { status: m.status });
   const now = new Date();
   const detail = { review: action === 'resend' ? 'review_resend' : 'review_cancel', by: actor.id ?? null, ...(note ? { note } : {}) };
-  const to: MessageStatus = action === 'resend' ? 'PENDING' : 'CANCELLED';
+  const to: GatewayStep = action === 'resend' ? 'PENDING' : 'CANCELLED';
   const data: Prisma.MessageUpdateManyMutationInput = action === 'resend' ? { scheduledAt: now, errorCode: null, errorMessage: null } : { errorMessage: 'cancelled after review' };
-  if (!(await move(ctx, m, ['NEEDS_REVIEW'], to, data, detail, actor, false))) throw conflict('the message changed meanwhile; reload it');
+  if (!(await move(ctx, m, to, data, detail, actor, { status: 'NEEDS_REVIEW' }))) throw conflict('the message changed meanwhile; reload it');
   if (action === 'resend') await scheduleDispatch(ctx, m.id, now);
   return { id: m.id, status: to };
 }

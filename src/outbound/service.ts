@@ -7,7 +7,7 @@
 // (dispatch.ts, sendClaimedNow); otherwise it waits in the outbox.
 import type { AppContext } from '../context.js';
 import type { Principal } from '../auth/principal.js';
-import { appendEvent, createConversationIfMissing, type TimelineEvent } from '../conversations/thread.js';
+import { createConversationIfMissing, type TimelineEvent } from '../conversations/thread.js';
 import { writeMessage } from '../conversations/message-write.js';
 import { publishTimeline } from '../conversations/live.js';
 import { createRouter, type Channel, type Decision, type RoutedDecision, type ReplyContext } from '../router/index.js';
@@ -23,6 +23,7 @@ import path from 'node:path';
 import { isUniqueViolation } from '../db/errors.js';
 import { sqlTransaction } from '../db/sql.js';
 import { newLease } from './lease.js';
+import { moveStatus } from '../messaging/status.js';
 
 export interface OutreachRequest {
   debtorId: string;
@@ -148,7 +149,11 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
           locale,
           toAddress: routed.address,
           ...content,
-          decision: { ...serializeDecision(decision), ...(letterMeta ? { letter: letterMeta } : {}), ...(voiceMeta ? { voice: voiceMeta } : {}) },
+          // The extra variables and the agent's name go with it: the message is rendered again from them when it leaves (contentAtSend).
+          decision: {
+            ...serializeDecision(decision), ...(letterMeta ? { letter: letterMeta } : {}), ...(voiceMeta ? { voice: voiceMeta } : {}),
+            ...(req.vars ? { vars: req.vars } : {}), ...(actor.type === 'user' && actor.name ? { agentName: actor.name } : {}),
+          },
           scheduledAt: routed.sendAt,
           // Reserved now, so a concurrent request sees it against the caps.
           countsAsAttempt: true,
@@ -212,11 +217,15 @@ export async function cancelPendingMessages(ctx: AppContext, where: { debtId?: s
   let n = 0;
   for (const m of pending) {
     const changed = await ctx.db.$transaction(async (tx) => {
-      const r = await tx.message.updateMany({ where: { id: m.id, status: { in: ['PENDING', 'SCHEDULED'] } }, data: { status: 'CANCELLED', countsAsAttempt: false, errorMessage: reason } });
-      if (r.count === 0) return false;
-      await tx.messageStatusEvent.create({ data: { messageId: m.id, status: 'CANCELLED', detail: { reason } } });
-      events.push(await appendEvent(tx, m.conversationId, 'message.status', { messageId: m.id, status: 'CANCELLED', reason }, { touch: false }));
-      return true;
+      const step = await moveStatus(tx, {
+        id: m.id,
+        to: 'CANCELLED',
+        data: { countsAsAttempt: false, errorMessage: reason },
+        history: { detail: { reason } },
+        timeline: { conversationId: m.conversationId, payload: { reason } },
+      });
+      if (step.event) events.push(step.event);
+      return step.moved;
     });
     if (changed) n += 1;
   }

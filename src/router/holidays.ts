@@ -94,11 +94,15 @@ const calendars = new WeakMap<HolidayCalendarSpec, HolidayCalendar>();
 export function holidayCalendar(spec: HolidayCalendarSpec, field: string): HolidayCalendar {
   let calendar = calendars.get(spec);
   if (calendar) return calendar;
-  if (!/^[A-Z]{2}$/.test(spec.country)) throw new RouterInputError(`${field}.country`, 'expected an ISO 3166-1 alpha-2 code');
-  if (!Array.isArray(spec.names) || spec.names.length === 0) throw new RouterInputError(`${field}.names`, 'expected at least one holiday name');
+  if (!/^[A-Z]{2}$/.test(spec.country))
+    throw new RouterInputError(`${field}.country`, 'expected an ISO 3166-1 alpha-2 code');
+  if (!Array.isArray(spec.names) || spec.names.length === 0)
+    throw new RouterInputError(`${field}.names`, 'expected at least one holiday name');
   for (const [i, sub] of (spec.substitutes ?? []).entries()) {
-    if (!spec.names.includes(sub.name)) throw new RouterInputError(`${field}.substitutes[${i}].name`, `"${sub.name}" is not among names`);
-    if (!Number.isInteger(sub.addDays) || sub.addDays < 1 || sub.addDays > 7) throw new RouterInputError(`${field}.substitutes[${i}].addDays`, 'expected 1..7');
+    if (!spec.names.includes(sub.name))
+      throw new RouterInputError(`${field}.substitutes[${i}].name`, `"${sub.name}" is not among names`);
+    if (!Number.isInteger(sub.addDays) || sub.addDays < 1 || sub.addDays > 7)
+      throw new RouterInputError(`${field}.substitutes[${i}].addDays`, 'expected 1..7');
   }
   calendar = new HolidayCalendar(spec);
   calendars.set(spec, calendar);

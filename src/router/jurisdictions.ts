@@ -24,11 +24,15 @@ function packNames(): string[] {
 function checkPack(file: string, value: unknown): JurisdictionPack {
   const pack = value as Partial<JurisdictionPack> | undefined;
   if (!pack || typeof pack.jurisdiction !== 'string' || !Array.isArray(pack.caps) || !Array.isArray(pack.hours)) {
-    throw new Error(`src/router/jurisdictions/${file}: the default export must be definePack({ jurisdiction, name, caps, hours, ... })`);
+    throw new Error(
+      `src/router/jurisdictions/${file}: the default export must be definePack({ jurisdiction, name, caps, hours, ... })`,
+    );
   }
   // The file name is the code in lower case ("ca-on.ts" holds CA-ON), so each code has one file.
   if (pack.jurisdiction.toLowerCase() !== file) {
-    throw new Error(`src/router/jurisdictions/${file}: holds ${pack.jurisdiction}; name the file ${pack.jurisdiction.toLowerCase()}.ts`);
+    throw new Error(
+      `src/router/jurisdictions/${file}: holds ${pack.jurisdiction}; name the file ${pack.jurisdiction.toLowerCase()}.ts`,
+    );
   }
   return Object.freeze(pack as JurisdictionPack);
 }

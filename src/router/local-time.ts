@@ -1,10 +1,10 @@
 // Fast local wall-clock arithmetic for IANA zones.
 //
-// luxon gives DST-correct offsets, but building a DateTime per check is too slow
-// for ≥50k decisions/s. We ask luxon only for the UTC offset and cache it per
-// zone and UTC hour: when the offset at both ends of an hour agrees, no transition
-// falls inside it (zones change offset at most once an hour), otherwise we ask
-// luxon for the exact instant. Everything else is integer arithmetic.
+// luxon gives DST-correct offsets, but a DateTime per check is too slow for the
+// router's target (docs/adr/0007-router-hot-path.md). We ask luxon only for the UTC
+// offset and cache it per zone and UTC hour: when the offset at both ends of an hour
+// agrees, no transition falls inside it (zones change offset at most once an hour),
+// otherwise we ask luxon for the exact instant. Everything else is integer arithmetic.
 
 import { IANAZone } from 'luxon';
 
@@ -84,10 +84,6 @@ export function zoneClock(zone: string): ZoneClock | null {
   clock = new ZoneClock(zone);
   clocks.set(zone, clock);
   return clock;
-}
-
-export function isValidZone(zone: string): boolean {
-  return zoneClock(zone) !== null;
 }
 
 /** "HH:mm" → minutes after midnight; "24:00" allowed when allow24. Null when malformed. */

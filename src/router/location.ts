@@ -140,8 +140,8 @@ function placeIndex(packs: readonly JurisdictionRule[]): PlaceIndex {
     if (!where) continue;
     const [country, region, locality] = pack.jurisdiction.split('-') as [string, string | undefined, string | undefined];
     if (region && !locality) {
-      let names = index.regionNames.get(country);
-      if (!names) index.regionNames.set(country, (names = new Map()));
+      const names = index.regionNames.get(country) ?? new Map<string, string>();
+      index.regionNames.set(country, names);
       for (const name of where.regionNames ?? []) names.set(name.trim().toUpperCase(), region);
       if (where.postalCodes) index.regionsByPostal.push({ country, region, postalCodes: where.postalCodes });
     }

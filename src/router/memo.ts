@@ -1,12 +1,9 @@
 // Memo per snapshot part (the router's snapshots are immutable by contract, so an object's
 // identity stands for its contents).
 //
-// Entries are admitted on the second use of a key, not the first. A memoised value lives as
-// long as the caller keeps the snapshot, so when every snapshot is decided once — a campaign
-// wave over a whole book, an API call per debtor — memoising on first use only keeps hundreds
-// of bytes per debtor alive for nothing: they survive the young generation, get copied twice,
-// and the old generation they fill has to be marked again. Remembering that a key was seen
-// costs one weak-set slot; a debtor decided several times pays for one extra computation.
+// Entries are admitted on the second use of a key, not the first: when every snapshot is
+// decided once (a campaign wave, an API call per debtor), first-use memos only keep memory
+// alive for nothing. Why and what it measured: docs/adr/0007-router-hot-path.md.
 
 export class SecondUseMemo<K extends object, V> {
   private readonly values = new WeakMap<K, V>();

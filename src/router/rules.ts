@@ -12,6 +12,7 @@ import type {
   RouterConfig,
   RuleId,
 } from './types.js';
+import { CLOSED_DEBT_STATUSES } from './types.js';
 import { BUILT_IN_PACKS } from './jurisdictions.js';
 import { ELECTRONIC as NON_LETTER } from './pack.js';
 
@@ -31,7 +32,7 @@ export const CEASE_PERMITTED_INTENTS = [
 
 /**
  * One confirmation of an opt-out: Reg F §1006.14(h) commentary and TCPA practice
- * (docs/domain.md §2.2: "After an opt-out, one confirmation text ... then nothing").
+ * (docs/domain.md §2.3: "After an opt-out, one confirmation text ... then nothing").
  */
 export const OPT_OUT_CONFIRMATION_INTENTS = ['opt_out_confirmation'] as const;
 
@@ -132,7 +133,7 @@ export const DEFAULT_CONFIG: RouterConfig = {
     DECEASED: [...OPT_OUT_CONFIRMATION_INTENTS],
     MORATORIUM: [...OPT_OUT_CONFIRMATION_INTENTS],
   },
-  closedDebtStatuses: ['PAID', 'SETTLED', 'CLOSED', 'WRITTEN_OFF'],
+  closedDebtStatuses: CLOSED_DEBT_STATUSES,
   closedDebtAllowedIntents: CLOSED_DEBT_ALLOWED_INTENTS,
   optOutConfirmationIntents: OPT_OUT_CONFIRMATION_INTENTS,
   helpReplyIntents: HELP_REPLY_INTENTS,

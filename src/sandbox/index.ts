@@ -16,7 +16,6 @@ export * from './twilio.js';
 export * from './sendgrid.js';
 export * from './lob.js';
 export * from './smtp.js';
-export { sandboxControlRouter } from './control-router.js';
 
 /** Where on the gateway each provider's webhooks land. */
 export interface GatewayWebhookPaths {

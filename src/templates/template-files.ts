@@ -14,12 +14,12 @@ import { AMOUNT_TABLE_KEYS } from './variables.js';
 export const LOCALE_FILE = '_locale.yaml';
 const LOCALE_DIR_PATTERN = /^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|\d{3}))?$/;
 
-export const TONES = ['friendly', 'neutral', 'firm', 'formal'] as const;
+const TONES = ['friendly', 'neutral', 'firm', 'formal'] as const;
 export type Tone = (typeof TONES)[number];
 
-export const MAIL_TYPES = ['usps_first_class', 'usps_standard'] as const;
+const MAIL_TYPES = ['usps_first_class', 'usps_standard'] as const;
 export type MailType = (typeof MAIL_TYPES)[number];
-export const EXTRA_SERVICES = ['certified', 'certified_return_receipt', 'registered', 'none'] as const;
+const EXTRA_SERVICES = ['certified', 'certified_return_receipt', 'registered', 'none'] as const;
 export type ExtraService = (typeof EXTRA_SERVICES)[number];
 
 const common = {
@@ -54,7 +54,25 @@ export const voiceFile = z.strictObject({
   voicemail: z.string().min(1),
 });
 
+/** How calls in this locale sound and what the keypad menu answers (TwiML <Say language voice>). */
+export const localeVoice = z.strictObject({
+  /** A Twilio <Say> language, e.g. en-US, es-US, hi-IN. */
+  language: z.string().regex(/^[a-z]{2,3}-[A-Z]{2}$/, 'a language-REGION tag such as en-US'),
+  /** A Twilio voice that speaks `language`, e.g. Polly.Joanna (en-US), Polly.Lupe (es-US). */
+  tts_voice: z.string().regex(/^(man|woman|(Polly|Google)\.[A-Za-z0-9-]+)$/, 'man, woman, Polly.<Name> or Google.<voice>'),
+  recording_notice: z.string().min(1),
+  connecting_agent: z.string().min(1),
+  no_agent: z.string().min(1),
+  text_link_sent: z.string().min(1),
+  text_refused: z.string().min(1),
+  calls_stopped: z.string().min(1),
+  goodbye: z.string().min(1),
+});
+export type LocaleVoice = z.infer<typeof localeVoice>;
+
 export const localeFile = z.strictObject({
+  /** Optional: a locale without it speaks with its fallback's (es-MX → es → en). */
+  voice: localeVoice.optional(),
   disclosure_first: z.string().min(1),
   disclosure_subsequent: z.string().min(1),
   private_and_confidential: z.string().min(1),
@@ -69,6 +87,8 @@ export const localeFile = z.strictObject({
       z.ZodString
     >,
   ),
+  /** The debtor's page and the unsubscribe page (src/portal/i18n.ts); en must have every key. */
+  portal: z.record(z.string().regex(/^[a-z][a-zA-Z_]*$/), z.string().min(1)).optional(),
 });
 export type LocaleFile = z.infer<typeof localeFile>;
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startCampaign } from '../../src/campaigns/control.js';
 import { enrolAudience, runDueSteps } from '../../src/campaigns/runner.js';
-import { parseChannelRates, PROVIDER_RATE_LIMITS_VAR, ThrottleConfigError } from '../../src/campaigns/throttle.js';
+import { parseChannelRates, PROVIDER_RATE_LIMITS_VAR, ThrottleConfigError } from '../../src/campaigns/rates.js';
 import { chicagoPhone, seed, todayAtUtc } from './seed.js';
 
 const DAY = 86_400_000;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import nodemailer from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { eventually } from '../support/gateway.js';
-import { unsubscribeUrl } from '../../src/inbound/index.js';
+import { unsubscribeUrl } from '../../src/messaging/consent.js';
 import {
   ADMIN_KEY,
   basicAuth,

@@ -12,7 +12,7 @@ import { eventually } from '../support/gateway.js';
 import { ADMIN_KEY, api, seedDebtor } from '../support/api.js';
 import { verifySignature } from '../../src/webhooks-out/sign.js';
 import { addSuppression } from '../../src/domain/suppressions.js';
-import { unsubscribeUrl } from '../../src/inbound/index.js';
+import { unsubscribeUrl } from '../../src/messaging/consent.js';
 import { basicAuth, inboundParseForm, PARSE_SECRET, postSendgridEvents, startInboundGateway, type InboundGateway } from './helpers.js';
 
 describe('replies end to end', () => {

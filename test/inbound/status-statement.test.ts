@@ -8,11 +8,11 @@
 // and applied by one statement before its answer (storeAndApplyStatus).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { applyStatus } from '../../src/inbound/status.js';
+import { applyStatus, MessageNotFound } from '../../src/messaging/status.js';
 import { eventually } from '../support/gateway.js';
 import { storeAndApplyStatus } from '../../src/inbound/status.js';
 import { sqlPool } from '../../src/db/client.js';
-import { MessageNotFound, storeInbound } from '../../src/inbound/events-store.js';
+import { storeInbound } from '../../src/inbound/events-store.js';
 import type { MessageStatus } from '../../src/generated/prisma/enums.js';
 import { postTwilio, seedDebtor, seedOutbound, sid, startInboundGateway, TWILIO_SID, type InboundGateway } from './helpers.js';
 

@@ -8,7 +8,7 @@ import { eventually, startTestGateway, type TestGateway } from '../support/gatew
 import { ADMIN_KEY, seedDebtor } from '../support/api.js';
 import { intakePool } from '../../src/db/client.js';
 import { storeInbound } from '../../src/inbound/events-store.js';
-import { lockMessage } from '../../src/inbound/status.js';
+import { lockMessage } from '../../src/messaging/status.js';
 import { appendEvent, conversationFor, conversationStateAfter, createConversationIfMissing, eventsSince } from '../../src/conversations/thread.js';
 import { loadSnapshot, loadSnapshotWithDebtor, lockDebtor } from '../../src/outbound/snapshot.js';
 import { sqlTransaction } from '../../src/db/sql.js';

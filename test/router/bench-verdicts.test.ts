@@ -1,6 +1,7 @@
 // The router's hot path was restructured for speed (memo admission, no per-decision sets
 // or sorts, precomputed channel orders). These tests pin its verdicts over the benchmark's
-// own synthetic workload so that restructuring can never change a decision:
+// own synthetic workload so that restructuring can never change a decision
+// (docs/adr/0007-router-hot-path.md):
 //  - the digest was taken with the router as it was before the rewrite (same seed);
 //  - memoised, copied and memo-free evaluation must agree decision by decision;
 //  - the rewritten limit counting agrees with the straightforward filter-sort-count.

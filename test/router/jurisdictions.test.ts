@@ -12,7 +12,9 @@ describe('jurisdiction packs', () => {
   test('every file in the folder is loaded, in code order, and named after its code', () => {
     expect(files.length).toBeGreaterThanOrEqual(6);
     expect(JURISDICTION_RULES.map((p) => `${p.jurisdiction.toLowerCase()}.ts`)).toEqual([...files].sort());
-    expect(JURISDICTION_RULES.map((p) => p.jurisdiction)).toEqual(expect.arrayContaining(['US-MA', 'US-WA', 'US-NY-NYC', 'IN', 'GB', 'CA-ON']));
+    expect(JURISDICTION_RULES.map((p) => p.jurisdiction)).toEqual(
+      expect.arrayContaining(['US-MA', 'US-WA', 'US-NY-NYC', 'IN', 'GB', 'CA-ON']),
+    );
   });
 
   test('the router accepts every pack (hours, caps, no-contact days, notices)', () => {
@@ -37,7 +39,13 @@ describe('jurisdiction packs', () => {
         const calendar = new HolidayCalendar(rule.holidays);
         for (let year = 2025; year <= 2035; year++) {
           const names = new Set(calendar.list(year).map((h) => h.name));
-          for (const name of rule.holidays.names) expect({ pack: pack.jurisdiction, year, name, found: names.has(name) }).toEqual({ pack: pack.jurisdiction, year, name, found: true });
+          for (const name of rule.holidays.names)
+            expect({ pack: pack.jurisdiction, year, name, found: names.has(name) }).toEqual({
+              pack: pack.jurisdiction,
+              year,
+              name,
+              found: true,
+            });
         }
       }
     }
@@ -45,12 +53,27 @@ describe('jurisdiction packs', () => {
 
   test('a pack with a malformed code or window is refused with the field named', () => {
     const base = JURISDICTION_RULES[0]!;
-    expect(() => createRouter({ jurisdictionRules: [{ ...base, jurisdiction: 'Ontario' }] })).toThrow(/config\.jurisdictionRules\[0\]\.jurisdiction/);
+    expect(() => createRouter({ jurisdictionRules: [{ ...base, jurisdiction: 'Ontario' }] })).toThrow(
+      /config\.jurisdictionRules\[0\]\.jurisdiction/,
+    );
     expect(() =>
-      createRouter({ jurisdictionRules: [{ ...base, hours: [{ rule: 'quiet_hours', channels: ['SMS'], days: [0 as never], from: '08:00', to: '20:00', citation: 'x' }] }] }),
+      createRouter({
+        jurisdictionRules: [
+          {
+            ...base,
+            hours: [
+              { rule: 'quiet_hours', channels: ['SMS'], days: [0 as never], from: '08:00', to: '20:00', citation: 'x' },
+            ],
+          },
+        ],
+      }),
     ).toThrow(/hours\[0\]\.days/);
     expect(() =>
-      createRouter({ jurisdictionRules: [{ ...base, noContactDays: [{ rule: 'quiet_hours.holiday', channels: ['SMS'], citation: 'x' }] }] }),
+      createRouter({
+        jurisdictionRules: [
+          { ...base, noContactDays: [{ rule: 'quiet_hours.holiday', channels: ['SMS'], citation: 'x' }] },
+        ],
+      }),
     ).toThrow(/noContactDays\[0\]/);
   });
 });

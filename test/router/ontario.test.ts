@@ -8,7 +8,6 @@ import {
   createRouter,
   explain,
   resolveLocation,
-  route,
   type Decision,
   type RouteRequest,
   type RouterSnapshot,
@@ -30,6 +29,11 @@ function toronto(now: string, overrides: Partial<RouterSnapshot> = {}): RouterSn
     debts: [debt({ notices: { [NOTICE]: MAILED_LONG_AGO } })],
     ...overrides,
   });
+}
+
+/** The fixtures' debtor, having consented to lift `rule`. */
+function debtorWaiving(rule: RuleId): RouterSnapshot['debtor'] {
+  return { id: 'debtor-1', jurisdiction: null, timeZone: null, restrictions: [], locale: 'en', waivers: [rule] };
 }
 
 function rules(decision: Decision): RuleId[] {
@@ -68,8 +72,13 @@ describe('a debtor in Ontario is recognised', () => {
     const torontoZone = at(address('a', { country: 'CA', region: 'ON', postalCode: 'M5V 2T6' }));
     expect(torontoZone.zones).toEqual(['America/Toronto']);
     expect(torontoZone.signals[0]?.source).toBe('address.postalCode');
-    expect(at(address('a', { country: 'CA', region: 'ON', postalCode: 'P9N 1A1' })).zones).toEqual(['America/Winnipeg']);
-    expect([...at(address('a', { country: 'CA', region: 'ON', postalCode: null })).zones].sort()).toEqual(['America/Toronto', 'America/Winnipeg']);
+    expect(at(address('a', { country: 'CA', region: 'ON', postalCode: 'P9N 1A1' })).zones).toEqual([
+      'America/Winnipeg',
+    ]);
+    expect([...at(address('a', { country: 'CA', region: 'ON', postalCode: null })).zones].sort()).toEqual([
+      'America/Toronto',
+      'America/Winnipeg',
+    ]);
   });
 
   test.each([
@@ -86,7 +95,10 @@ describe('a debtor in Ontario is recognised', () => {
     expect(at(phone('p', '+16045550100')).jurisdictions).toEqual(['CA']); // Vancouver
     const both = resolveLocation(
       snapshot('2026-06-10T16:00:00Z', {
-        contactPoints: [phone('p', '+14165550100'), address('a', { country: 'CA', region: 'BC', postalCode: 'V6B 1A1' })],
+        contactPoints: [
+          phone('p', '+14165550100'),
+          address('a', { country: 'CA', region: 'BC', postalCode: 'V6B 1A1' }),
+        ],
       }),
       DEFAULT_CONFIG,
     );
@@ -121,7 +133,11 @@ describe('s. 21: written notice by ordinary mail, then six days', () => {
     const sms = decide({ channel: 'SMS' }, snap);
     expect(sms.outcome).toBe('defer');
     // 2026-06-15 00:00 EDT is 04:00Z; the Reg F baseline then holds texts until 08:00 EDT.
-    expect(sms.reasons).toEqual(expect.arrayContaining([expect.objectContaining({ rule: 'notice.ca_on_written_notice', until: new Date('2026-06-15T04:00:00Z') })]));
+    expect(sms.reasons).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ rule: 'notice.ca_on_written_notice', until: new Date('2026-06-15T04:00:00Z') }),
+      ]),
+    );
     expect(sendAt(sms)).toBe('2026-06-15T12:00:00.000Z');
     const letter = decide({ channel: 'LETTER' }, snap);
     expect(sendAt(letter)).toBe('2026-06-15T04:00:00.000Z');
@@ -217,7 +233,9 @@ describe('s. 22: never on a statutory holiday', () => {
       expect(holiday?.detail).toContain(`is ${name}, a holiday in CA-ON`);
       expect(holiday?.jurisdiction).toBe('CA-ON');
       // Never on that local date in Toronto.
-      const local = new Date((decision as { sendAt: Date }).sendAt.getTime() - 5 * 3_600_000).toISOString().slice(0, 10);
+      const local = new Date((decision as { sendAt: Date }).sendAt.getTime() - 5 * 3_600_000)
+        .toISOString()
+        .slice(0, 10);
       expect(local > date).toBe(true);
     }
   });
@@ -250,19 +268,31 @@ describe('s. 22: after the first conversation, at most 3 contacts in 7 days with
     attempt('2026-06-06T15:00:00Z', 'EMAIL'),
     attempt('2026-06-08T15:00:00Z', 'VOICE', { kind: 'voicemail' }),
   ];
-  const talked = [debt({ notices: { [NOTICE]: MAILED_LONG_AGO }, lastPhoneConversationAt: new Date('2026-05-20T15:00:00Z') })];
+  const talked = [
+    debt({ notices: { [NOTICE]: MAILED_LONG_AGO }, lastPhoneConversationAt: new Date('2026-05-20T15:00:00Z') }),
+  ];
 
   test('a fourth contact is deferred until the oldest leaves the 7 days; email and voicemail count', () => {
     const decision = decide({ channel: 'EMAIL' }, toronto(now, { debts: talked, history: three }));
     expect(decision.outcome).toBe('defer');
     expect(decision.reasons).toEqual(
-      expect.arrayContaining([expect.objectContaining({ rule: 'limit.ca_on_contacts', jurisdiction: 'CA-ON', until: new Date('2026-06-12T15:00:00Z') })]),
+      expect.arrayContaining([
+        expect.objectContaining({
+          rule: 'limit.ca_on_contacts',
+          jurisdiction: 'CA-ON',
+          until: new Date('2026-06-12T15:00:00Z'),
+        }),
+      ]),
     );
     expect(sendAt(decision)).toBe('2026-06-12T15:00:00.000Z');
   });
 
   test('letters neither count nor are held', () => {
-    const withLetters = [...three.slice(0, 2), attempt('2026-06-08T15:00:00Z', 'LETTER'), attempt('2026-06-09T15:00:00Z', 'LETTER')];
+    const withLetters = [
+      ...three.slice(0, 2),
+      attempt('2026-06-08T15:00:00Z', 'LETTER'),
+      attempt('2026-06-09T15:00:00Z', 'LETTER'),
+    ];
     expect(decide({ channel: 'EMAIL' }, toronto(now, { debts: talked, history: withLetters })).outcome).toBe('send');
     expect(decide({ channel: 'LETTER' }, toronto(now, { debts: talked, history: three })).outcome).toBe('send');
   });
@@ -271,7 +301,10 @@ describe('s. 22: after the first conversation, at most 3 contacts in 7 days with
     const before = decide({ channel: 'EMAIL' }, toronto(now, { history: three }));
     expect(before.outcome).toBe('send');
     expect(rules(before)).not.toContain('limit.ca_on_contacts');
-    const viaHistory = [...three, attempt('2026-06-01T15:00:00Z', 'VOICE', { kind: 'conversation', countsAsAttempt: false })];
+    const viaHistory = [
+      ...three,
+      attempt('2026-06-01T15:00:00Z', 'VOICE', { kind: 'conversation', countsAsAttempt: false }),
+    ];
     expect(decide({ channel: 'EMAIL' }, toronto(now, { history: viaHistory })).outcome).toBe('defer');
   });
 
@@ -279,18 +312,22 @@ describe('s. 22: after the first conversation, at most 3 contacts in 7 days with
     const snap = toronto(now, {
       debts: talked,
       history: three,
-      debtor: { id: 'debtor-1', jurisdiction: null, timeZone: null, restrictions: [], locale: 'en', waivers: ['limit.ca_on_contacts'] },
+      debtor: debtorWaiving('limit.ca_on_contacts'),
     });
     const decision = decide({ channel: 'EMAIL' }, snap);
     expect(decision.outcome).toBe('send');
-    expect(decision.reasons).toEqual(expect.arrayContaining([expect.objectContaining({ rule: 'limit.waived', jurisdiction: 'CA-ON' })]));
+    expect(decision.reasons).toEqual(
+      expect.arrayContaining([expect.objectContaining({ rule: 'limit.waived', jurisdiction: 'CA-ON' })]),
+    );
   });
 
   test('a waiver of a rule that cannot be waived changes nothing (Reg F call cap)', () => {
-    const calls = Array.from({ length: 7 }, (_, i) => attempt(new Date(Date.parse('2026-06-04T15:00:00Z') + i * 86_400_000).toISOString(), 'VOICE'));
+    const calls = Array.from({ length: 7 }, (_, i) =>
+      attempt(new Date(Date.parse('2026-06-04T15:00:00Z') + i * 86_400_000).toISOString(), 'VOICE'),
+    );
     const snap = toronto(now, {
       history: calls,
-      debtor: { id: 'debtor-1', jurisdiction: null, timeZone: null, restrictions: [], locale: 'en', waivers: ['limit.regf_call_7in7'] },
+      debtor: debtorWaiving('limit.regf_call_7in7'),
     });
     expect(decide({ channel: 'VOICE' }, snap).outcome).toBe('defer');
   });

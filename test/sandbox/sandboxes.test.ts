@@ -3,7 +3,8 @@ import express from 'express';
 import twilio from 'twilio';
 import { Configuration, LettersApi, type LetterEditable } from '@lob/lob-typescript-sdk';
 import { listenOnLoopback, type ListeningServer } from '../../src/sandbox/http-server.js';
-import { CallbackDispatcher, sandboxControlRouter, SmtpSandbox } from '../../src/sandbox/index.js';
+import { CallbackDispatcher, SmtpSandbox } from '../../src/sandbox/index.js';
+import { sandboxControlRouter } from '../../src/sandbox/control-router.js';
 import { startHarness, LOB_KEY, TWILIO_SID, TWILIO_TOKEN, type Harness } from './harness.js';
 
 const FROM = '+15005550006';

@@ -77,6 +77,15 @@ describe('secrets in logs', () => {
     expect(fs.existsSync(path.join(dir, DEMO_CREDENTIALS_FILE))).toBe(false);
   });
 
+  it('redacts secret URLs, paths and credential headers in any object a module logs', () => {
+    const lines: string[] = [];
+    const log = createLogger('info', { write: (line: string) => void lines.push(line) });
+    log.warn({ path: `/webhooks/sendgrid/inbound/${PARSE_SECRET}`, err: { headers: { authorization: `Bearer ${ADMIN_KEY}`, 'x-twilio-signature': SIG } }, hook: { url: `https://hooks.example/x?token=${UNSUB}` } }, 'refused');
+    const out = lines.join('');
+    for (const secret of [PARSE_SECRET, ADMIN_KEY, SIG, UNSUB]) expect(out).not.toContain(secret);
+    expect(JSON.parse(out)).toMatchObject({ path: '/webhooks/sendgrid/inbound/[redacted]', hook: { url: 'https://hooks.example/x?token=[redacted]' }, err: { headers: { authorization: '[redacted]' } } });
+  });
+
   it('redactUrl keeps what is not secret', () => {
     expect(redactUrl('/api/v1/debtors?limit=5&q=a%25')).toBe('/api/v1/debtors?limit=5&q=a%25');
     expect(redactUrl('https://user:pw@hooks.example/x?signature=abc&id=1')).toBe('https://[redacted]@hooks.example/x?signature=[redacted]&id=1');

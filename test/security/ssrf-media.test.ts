@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { eventually } from '../support/gateway.js';
 import { inboundSms, postTwilio, seedDebtor, startInboundGateway, TWILIO_SID, TWILIO_TOKEN, type InboundGateway } from '../inbound/helpers.js';
 import { mediaPolicy } from '../../src/net/media-policy.js';
+import { guardedFetch, ResponseTooLargeError, type FetchPolicy } from '../../src/net/guarded-fetch.js';
 import { TWILIO_MEDIA_HOSTS } from '../../channels/twilio/media-hosts.js';
 
 interface Hit {
@@ -105,5 +106,22 @@ describe('SSRF with credentials through inbound media', () => {
     // Even a declared name must resolve to a public address (a poisoned resolver, a split-horizon DNS).
     expect(policy.refuseAddress('10.0.0.7', 'api.twilio.com')).toMatch(/internal address \(private\)/);
     expect(policy.refuseAddress('54.172.60.1', 'api.twilio.com')).toBeNull();
+  });
+
+  it('bounds time and size: a host that never answers times out, an endless body stops at the limit', async () => {
+    const stall = await server(() => undefined); // accepts, never answers
+    const endless = await server((_req, res) => {
+      res.writeHead(200, { 'content-type': 'image/jpeg' }); // chunked: no length announced
+      const timer = setInterval(() => res.write(Buffer.alloc(4096, 1)), 1);
+      res.on('close', () => clearInterval(timer));
+    });
+    const loopbackOk: FetchPolicy = { refuseUrl: () => null, refuseAddress: () => null };
+    try {
+      await expect(guardedFetch(`${stall.url}/x`, { policy: loopbackOk, timeoutMs: 300, maxBytes: 1000 })).rejects.toMatchObject({ name: 'TimeoutError' });
+      await expect(guardedFetch(`${endless.url}/x`, { policy: loopbackOk, timeoutMs: 5000, maxBytes: 50_000 })).rejects.toBeInstanceOf(ResponseTooLargeError);
+    } finally {
+      await stall.close();
+      await endless.close();
+    }
   });
 });

@@ -1,5 +1,5 @@
 // Ontario: Collection and Debt Settlement Services Act, R.S.O. 1990, c. C.14, and its general
-// regulation, R.R.O. 1990, Reg. 74, ss. 20–22 (docs/domain.md §2.6). Where the text leaves a
+// regulation, R.R.O. 1990, Reg. 74, ss. 20–22 (docs/domain.md §2.7). Where the text leaves a
 // choice, the stricter reading is taken and said below.
 import { ELECTRONIC, MONDAY_TO_SATURDAY, SUNDAY, definePack } from '../pack.js';
 
@@ -44,8 +44,22 @@ export default definePack({
   // Reg F baseline (08:00–21:00, applied to every debtor) the 07:00 start does not bind; the
   // Sunday window does.
   hours: [
-    { rule: 'quiet_hours', channels: ELECTRONIC, days: MONDAY_TO_SATURDAY, from: '07:00', to: '21:00', citation: `${REG}, s. 22: 07:00–21:00 Monday to Saturday` },
-    { rule: 'quiet_hours', channels: ELECTRONIC, days: SUNDAY, from: '13:00', to: '17:00', citation: `${REG}, s. 22: 13:00–17:00 on Sunday` },
+    {
+      rule: 'quiet_hours',
+      channels: ELECTRONIC,
+      days: MONDAY_TO_SATURDAY,
+      from: '07:00',
+      to: '21:00',
+      citation: `${REG}, s. 22: 07:00–21:00 Monday to Saturday`,
+    },
+    {
+      rule: 'quiet_hours',
+      channels: ELECTRONIC,
+      days: SUNDAY,
+      from: '13:00',
+      to: '17:00',
+      citation: `${REG}, s. 22: 13:00–17:00 on Sunday`,
+    },
   ],
 
   noContactDays: [
@@ -92,7 +106,26 @@ export default definePack({
     // Canada Post: forward sortation areas beginning K, L, M, N or P lie in Ontario.
     postalCodes: /^[KLMNP]\d[A-Z] ?\d[A-Z]\d$/i,
     // Area codes of Ontario (CNAC numbering plan areas), for a debtor known only by phone.
-    areaCodes: ['226', '249', '289', '343', '365', '382', '416', '437', '519', '548', '613', '647', '683', '705', '742', '753', '807', '905'],
+    areaCodes: [
+      '226',
+      '249',
+      '289',
+      '343',
+      '365',
+      '382',
+      '416',
+      '437',
+      '519',
+      '548',
+      '613',
+      '647',
+      '683',
+      '705',
+      '742',
+      '753',
+      '807',
+      '905',
+    ],
     // Most of Ontario keeps Eastern time; the Kenora and Rainy River districts keep Central time
     // and Atikokan Eastern Standard all year (IANA zone1970.tab). FSAs that mix them get both.
     zonesByPostalCode: [

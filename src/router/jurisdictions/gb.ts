@@ -1,4 +1,4 @@
-// United Kingdom: the FCA's consumer credit sourcebook, chapter 7 (docs/domain.md §2.5).
+// United Kingdom: the FCA's consumer credit sourcebook, chapter 7 (docs/domain.md §2.6).
 import { definePack } from '../pack.js';
 
 export default definePack({

@@ -1,4 +1,4 @@
-// India: the Reserve Bank's rules for recovery agents (docs/domain.md §2.4).
+// India: the Reserve Bank's rules for recovery agents (docs/domain.md §2.5).
 import { ELECTRONIC, definePack } from '../pack.js';
 
 export default definePack({

@@ -1,5 +1,5 @@
 // Massachusetts: the Attorney General's creditor rules and the Division of Banks' rules for
-// collection agencies (docs/domain.md §2.3).
+// collection agencies (docs/domain.md §2.4).
 import { definePack } from '../pack.js';
 
 export default definePack({

@@ -1,5 +1,5 @@
 // New York City: the Department of Consumer and Worker Protection's debt collection rule
-// (docs/domain.md §2.3). Effective 2026-09-01; applied regardless of the date because it only
+// (docs/domain.md §2.4). Effective 2026-09-01; applied regardless of the date because it only
 // ever narrows contact.
 import { definePack } from '../pack.js';
 

@@ -1,4 +1,4 @@
-// Washington: the Collection Agency Act (docs/domain.md §2.3).
+// Washington: the Collection Agency Act (docs/domain.md §2.4).
 import { ELECTRONIC, definePack } from '../pack.js';
 
 export default definePack({

@@ -4,6 +4,8 @@
 // one place they are made: each change is recorded on the contact point's
 // channel consent, on the debtor's timeline and in the audit log, and an
 // opt-out is announced to outgoing-webhook subscribers (opt_out.recorded).
+// Both directions change consent (inbound: replies and callbacks; outbound: a
+// carrier refusal at send time, keypad 9 on a call), so it sits below both.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -82,53 +84,6 @@ export async function sameAddressContactPoints(tx: Tx, contactPointId: string): 
   return rows.map((r) => r.id);
 }
 
-// ── confirmations (the outbound side sends them) ──────────────────────────
-
-export interface ConfirmationTarget {
-  debtorId: string;
-  contactPointId: string;
-  channel: 'SMS' | 'EMAIL' | 'VOICE';
-  /** The debtor's message being answered (one answer per message). */
-  inboundMessageId?: string;
-}
-
-interface OutboundConfirmations {
-  sendOptOutConfirmation(ctx: AppContext, target: ConfirmationTarget): Promise<void>;
-  sendHelpReply?(ctx: AppContext, target: ConfirmationTarget): Promise<void>;
-}
-
-async function loadConfirmations(): Promise<OutboundConfirmations> {
-  return (await import('../outbound/confirmations.js')) as OutboundConfirmations;
-}
-
-/**
- * Asks the outbound side for the one opt-out confirmation (TCPA: one text,
- * no balance, no link) or the HELP answer. A failure is audited, not
- * retried: a second confirmation would break the one-message rule worse than
- * a missing one.
- */
-export async function requestConfirmation(ctx: AppContext, kind: 'opt_out' | 'help', target: ConfirmationTarget): Promise<void> {
-  let outcome: 'requested' | 'unavailable' | 'failed' = 'requested';
-  let error: string | undefined;
-  try {
-    const mod = await loadConfirmations();
-    const fn = kind === 'opt_out' ? mod?.sendOptOutConfirmation : mod?.sendHelpReply;
-    if (!fn) outcome = 'unavailable';
-    else await fn(ctx, target);
-  } catch (err) {
-    outcome = 'failed';
-    error = (err as Error).message;
-    ctx.log.error({ err, contactPointId: target.contactPointId, kind }, 'confirmation could not be requested');
-  }
-  if (outcome !== 'requested') ctx.log.warn({ kind, outcome, contactPointId: target.contactPointId }, 'no confirmation sent');
-  await audit(ctx.db, { type: 'system' }, {
-    action: kind === 'opt_out' ? 'consent.confirmation' : 'sms.help_reply',
-    entityType: 'contact_point',
-    entityId: target.contactPointId,
-    data: { channel: target.channel, outcome, ...(error ? { error } : {}) },
-  });
-}
-
 // ── keypad 9 on a call ────────────────────────────────────────────────────
 
 /**
@@ -157,7 +112,7 @@ export async function optOutOfCalls(ctx: AppContext, contactPointId: string, sou
 // Derived once per secret: every email and campaign message renders a link.
 const derivedKeys = new Map<string, Buffer>();
 
-export function unsubscribeKey(secret: string): Buffer {
+function unsubscribeKey(secret: string): Buffer {
   let key = derivedKeys.get(secret);
   if (!key) {
     key = createHmac('sha256', secret).update('dunning-gateway/unsubscribe-link/v1').digest();
@@ -195,7 +150,7 @@ function mac(key: Buffer, contactPointId: string): Buffer {
 }
 
 /** Stateless token naming one email contact point (its debtor's thread follows from it). */
-export function unsubscribeToken(ctx: AppContext, contactPointId: string): string {
+function unsubscribeToken(ctx: AppContext, contactPointId: string): string {
   if (!UUID.test(contactPointId)) throw new Error('contactPointId must be a UUID');
   return `${Buffer.from(contactPointId.replace(/-/g, ''), 'hex').toString('base64url')}.${mac(unsubscribeKey(ctx.secret), contactPointId).toString('base64url')}`;
 }

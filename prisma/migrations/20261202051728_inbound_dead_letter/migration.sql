@@ -1,0 +1,2 @@
+-- AlterEnum
+ALTER TYPE "InboundEventStatus" ADD VALUE 'DEAD_LETTER';
