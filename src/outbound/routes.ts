@@ -15,6 +15,13 @@ import { requestOutreach } from './service.js';
 import { withIdempotency } from './idempotency.js';
 import { verifyLetterUrl } from './files.js';
 import type { Intent } from '../templates/index.js';
+import { reviewRoutes } from './review-routes.js';
+
+/** A decision as stored (JSON): its send time is a string again, as explain() expects a Date. */
+function storedDecision(json: unknown): Decision {
+  const d = json as Decision & { sendAt?: Date | string };
+  return (typeof d.sendAt === 'string' ? { ...d, sendAt: new Date(d.sendAt) } : d) as Decision;
+}
 
 function decisionView(d: Decision) {
   return { ...d, explanation: explain(d) };
@@ -56,7 +63,7 @@ export const outboundRoutes = defineRoutes(
         provider: m.provider, providerMessageId: m.providerMessageId, errorCode: m.errorCode, errorMessage: m.errorMessage, attempts: m.attempts,
         scheduledAt: m.scheduledAt, sentAt: m.sentAt, deliveredAt: m.deliveredAt, callOutcome: m.callOutcome,
         pdf: m.pdfPath ? `/api/v1/messages/${m.id}/pdf` : null,
-        decision: m.decision ? { ...(m.decision as object), explanation: explain(m.decision as unknown as Decision) } : null,
+        decision: m.decision ? { ...(m.decision as object), explanation: explain(storedDecision(m.decision)) } : null,
         statusHistory: m.statusEvents.map((e) => ({ status: e.status, providerStatus: e.providerStatus, errorCode: e.errorCode, at: e.occurredAt, detail: e.detail })),
         attachments: m.attachments.map((a) => ({ id: a.id, filename: a.filename, contentType: a.contentType, size: a.size })),
         createdAt: m.createdAt,
@@ -129,4 +136,5 @@ export function registerOutboundRoutes(app: Express, ctx: AppContext): void {
     }
   });
   mountRoutes(app, ctx, outboundRoutes);
+  mountRoutes(app, ctx, reviewRoutes);
 }
