@@ -16,6 +16,7 @@ import { announceDemoAdmin, createDemoApiKey, ensureDemoAdmin } from './auth/use
 import { inboxRoutes, reopenDueSnoozes } from './conversations.js';
 import { panelRoutes } from './panel.js';
 import { composeRoutes } from './compose.js';
+import { queueRoutes } from './queue.js';
 import { attachPresence } from './presence.js';
 
 export const WEB_DIR = path.join(PROJECT_ROOT, 'src', 'inbox', 'web');
@@ -26,7 +27,7 @@ const SNOOZE_SWEEP_MS = 30_000;
 export function registerInboxRoutes(app: Express, ctx: AppContext): void {
   addPrincipalResolver(resolveSessionPrincipal);
   addSocketAuthResolver(resolveSocketSession);
-  mountRoutes(app, ctx, [...authRoutes, ...inboxRoutes, ...composeRoutes, ...panelRoutes]);
+  mountRoutes(app, ctx, [...authRoutes, ...queueRoutes, ...inboxRoutes, ...composeRoutes, ...panelRoutes]);
 
   // Act as the debtor through the provider sandboxes. They start after the
   // routes are registered, so the router is built on first use.
