@@ -105,6 +105,8 @@ export const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(15000),
   // Provider calls at once (per process) for messages sent the moment they are decided; more wait in the outbox.
   SEND_CONCURRENCY: positiveInt.default(100),
+  // The lease on a message claimed for sending: renewed while its provider call runs; past it, the recovery sweep reconciles it (src/outbound/recovery.ts).
+  SEND_LEASE_MS: positiveInt.min(2000, 'must be at least 2000').default(120000),
   PUBLIC_BASE_URL: httpUrl.optional(),
   PROVIDERS: z.enum(['sandbox', 'live', 'auto']).default('auto'),
   TRUST_PROXY: trustProxy.default(false),
@@ -114,6 +116,8 @@ export const envSchema = z.object({
   // Record reminder calls (the voice provider records; the audio is kept with the call). The person hears a recording notice first: several US states require every party's consent.
   VOICE_RECORD_CALLS: bool.default(false),
   AGENT_NAME: z.string().min(1).default('Customer Care team'),
+  // The inbox's first-response target: a debtor's message waiting longer than this is shown overdue.
+  INBOX_FIRST_RESPONSE_SLA_MINUTES: positiveInt.default(60),
   RETURN_ADDRESS: z.string().regex(/^[^|]+\|[^|]+\|[^|]*\|[^|]+\|[A-Z]{2}$/, 'must be "line1|city|region|postal code|country", e.g. "1 Main St|San Francisco|CA|94105|US"').default('185 Berry St Ste 6100|San Francisco|CA|94107|US'),
   PAYMENT_LINK_BASE: z.string().url('must be a URL').optional(),
   // Payments (src/payments, channels/stripe, channels/gocardless): live where the keys are set, else the local sandboxes.
@@ -148,6 +152,8 @@ export const envSchema = z.object({
   INBOUND_RETRY_BASE_MS: positiveInt.default(30000),
   INBOUND_RETRY_SWEEP_MS: positiveInt.default(30000),
   INBOUND_MAX_ATTEMPTS: positiveInt.default(10),
+  // A webhook stored by a process that died before processing it is taken over by another process after this many ms.
+  INBOUND_LEASE_MS: positiveInt.min(2000, 'must be at least 2000').default(120000),
   WEBHOOK_MAX_AGE_SECONDS: positiveInt.default(600),
   // Outgoing webhooks never reach internal addresses (loopback, private, link-local, metadata) except these: IPs, CIDR ranges, host names.
   WEBHOOK_ALLOWED_INTERNAL_TARGETS: listOf((e) => TargetAllowList.problemOf(e.toLowerCase())).optional(),
@@ -156,6 +162,8 @@ export const envSchema = z.object({
   // Import (src/import): largest uploaded file, and how long an import whose process stopped answering waits before another resumes it.
   IMPORT_MAX_BYTES: positiveInt.default(104857600),
   IMPORT_STALL_TIMEOUT_MS: positiveInt.min(2000, 'must be at least 2000').default(30000),
+  // A campaign job (enrolment, wave, dispatch) whose process stopped touching its lock is taken over by another process after this many ms.
+  CAMPAIGN_STALL_TIMEOUT_MS: positiveInt.min(2000, 'must be at least 2000').default(60000),
   // Providers' messages per minute per channel, shared by every campaign ("SMS=600,EMAIL=1200"; unset: no shared limit).
   PROVIDER_RATE_LIMITS: z
     .string()

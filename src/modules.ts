@@ -12,7 +12,7 @@ import { registerVoiceRoutes } from './outbound/voice.js';
 import { startOutbound } from './outbound/module.js';
 import { registerImportRoutes, waitForRunningImports } from './import/routes.js';
 import { registerCampaignRoutes } from './campaigns/routes.js';
-import { defineCampaignJobs } from './campaigns/control.js';
+import { defineCampaignJobs, scheduleCampaignSettle } from './campaigns/control.js';
 import { registerPaymentRoutes } from './payments/routes.js';
 import { registerPortalRoutes } from './portal/routes.js';
 import { registerStripeWebhooks } from './payments/stripe-webhooks.js';
@@ -33,6 +33,7 @@ export async function startModules(ctx: AppContext): Promise<ModuleHandle[]> {
   await definePlanJobs(ctx);
   handles.push({ stop: () => waitForRunningImports(ctx.config.SHUTDOWN_TIMEOUT_MS) });
   defineCampaignJobs(ctx);
+  await scheduleCampaignSettle(ctx);
   defineWebhookJobs(ctx);
   await startWebhookJobs(ctx);
   handles.push(await startInbound(ctx));

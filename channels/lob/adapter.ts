@@ -47,6 +47,8 @@ export function lobLetters(o: LobOptions): ChannelAdapter<LetterPayload> {
   return {
     provider: 'lob',
     channel: 'LETTER',
+    // Lob keeps an Idempotency-Key for 24 hours: a repeat within them returns the same letter, never a second print.
+    idempotencyWindowMs: 24 * 3600_000,
     async send({ messageId, payload }) {
       const service = lobExtraService(payload.extraService, payload.to.country);
       try {

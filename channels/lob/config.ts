@@ -3,16 +3,20 @@
 // LOB_WEBHOOK_SECRET (or a generated one) exactly as Lob does.
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { apiBaseUrl } from '../kit/env.js';
 import { resolveMode, type BaseSettings, type SettingsInput } from '../types.js';
 
 export const lobEnv = {
   LOB_API_KEY: z.string().min(10).optional(),
   LOB_WEBHOOK_SECRET: z.string().min(10).optional(),
+  LOB_API_BASE_URL: apiBaseUrl,
 };
 
 export interface LobSettings extends BaseSettings {
   apiKey: string;
   webhookSecret: string;
+  /** Live only: another API host (…/v1). */
+  apiBaseUrl?: string;
 }
 
 const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
@@ -23,5 +27,6 @@ export function lobSettings(input: SettingsInput): LobSettings {
     mode: resolveMode(input, Boolean(apiKey), 'Lob (LOB_API_KEY)'),
     apiKey: apiKey ?? `test_${randomBytes(16).toString('hex')}`,
     webhookSecret: str(input.env.LOB_WEBHOOK_SECRET) ?? randomBytes(16).toString('hex'),
+    apiBaseUrl: str(input.env.LOB_API_BASE_URL),
   };
 }

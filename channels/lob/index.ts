@@ -49,7 +49,7 @@ export const lob = definePlugin<'lob', LobSettings, RunningLobSandbox, LobSandbo
   adapters: ({ settings, sandbox }) => ({
     LETTER: lobLetters({
       apiKey: settings.apiKey,
-      basePath: settings.mode === 'sandbox' && sandbox ? `${sandbox.baseUrl}/v1` : undefined,
+      basePath: settings.mode === 'sandbox' && sandbox ? `${sandbox.baseUrl}/v1` : settings.apiBaseUrl,
     }),
   }),
   webhooks: lobWebhooks,

@@ -4,11 +4,13 @@
 // with SendGrid's signed Event Webhook.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { apiBaseUrl } from '../kit/env.js';
 import { resolveMode, type BaseSettings, type SettingsInput } from '../types.js';
 
 export const sendgridEnv = {
   SENDGRID_API_KEY: z.string().min(10).optional(),
   SENDGRID_WEBHOOK_PUBLIC_KEY: z.string().min(40).optional(),
+  SENDGRID_API_BASE_URL: apiBaseUrl,
   SENDGRID_INBOUND_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
 };
 
@@ -20,6 +22,8 @@ export interface SendgridSettings extends BaseSettings {
   webhookPrivateKeyPem?: string;
   /** Shared secret Inbound Parse must present (basic-auth password or path token). */
   inboundParseSecret: string;
+  /** Live only: another API host. */
+  apiBaseUrl?: string;
 }
 
 const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
@@ -40,5 +44,6 @@ export function sendgridSettings(input: SettingsInput): SendgridSettings {
     webhookPublicKey,
     webhookPrivateKeyPem,
     inboundParseSecret: str(input.env.SENDGRID_INBOUND_SECRET) ?? randomBytes(16).toString('hex'),
+    apiBaseUrl: str(input.env.SENDGRID_API_BASE_URL),
   };
 }

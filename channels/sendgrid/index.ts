@@ -28,7 +28,7 @@ export const sendgrid = definePlugin<
   adapters: ({ settings, sandbox }) => ({
     EMAIL: sendgridEmail({
       apiKey: settings.apiKey,
-      baseUrl: settings.mode === 'sandbox' && sandbox ? sandbox.baseUrl : undefined,
+      baseUrl: settings.mode === 'sandbox' && sandbox ? sandbox.baseUrl : settings.apiBaseUrl,
     }),
   }),
   webhooks: sendgridWebhooks,

@@ -4,6 +4,7 @@
 // gateway verifies them the same way in both modes.
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { apiBaseUrl } from '../kit/env.js';
 import { resolveMode, type BaseSettings, type SettingsInput } from '../types.js';
 
 export const twilioEnv = {
@@ -16,6 +17,7 @@ export const twilioEnv = {
     .string()
     .regex(/^MG[0-9a-fA-F]{32}$/, 'must be MG followed by 32 hex characters')
     .optional(),
+  TWILIO_API_BASE_URL: apiBaseUrl,
   TWILIO_FROM: z
     .string()
     .regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number like +15005550006')
@@ -27,6 +29,8 @@ export interface TwilioSettings extends BaseSettings {
   authToken: string;
   messagingServiceSid?: string;
   from: string;
+  /** Live only: another API host. */
+  apiBaseUrl?: string;
 }
 
 const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
@@ -52,5 +56,6 @@ export function twilioSettings(input: SettingsInput): TwilioSettings {
     authToken: str(env.TWILIO_AUTH_TOKEN) ?? hex(16),
     messagingServiceSid: str(env.TWILIO_MESSAGING_SERVICE_SID),
     from: str(env.TWILIO_FROM) ?? '+15005550006',
+    apiBaseUrl: str(env.TWILIO_API_BASE_URL),
   };
 }

@@ -34,7 +34,7 @@ export const twilio = definePlugin<
       authToken: settings.authToken,
       from: settings.from,
       messagingServiceSid: settings.mode === 'live' ? settings.messagingServiceSid : undefined,
-      baseUrl: settings.mode === 'sandbox' && sandbox ? sandbox.baseUrl : undefined,
+      baseUrl: settings.mode === 'sandbox' && sandbox ? sandbox.baseUrl : settings.apiBaseUrl,
     };
     return {
       SMS: twilioSms({ ...o, statusCallbackUrl: `${publicBaseUrl}${PATHS.status}` }),

@@ -161,3 +161,14 @@ export function explainRoute(route: ProviderRoute): string {
   }
   return parts.join(' ');
 }
+
+/**
+ * The adapter of the channel's first provider: the one recovery asks about a
+ * send a crash interrupted (a send that had failed over is found by its
+ * provider id, recorded when it was accepted).
+ */
+export function firstAdapter(set: ChannelProviders): ChannelAdapter {
+  const id = set.routing.order.find((p) => set.adapters.has(p));
+  if (!id) throw new Error('no provider configured for this channel');
+  return set.adapters.get(id)!;
+}

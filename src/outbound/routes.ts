@@ -16,11 +16,18 @@ import { explainRoute, type ProviderRoute } from './failover.js';
 import { withIdempotency } from './idempotency.js';
 import { verifyLetterUrl } from './files.js';
 import type { Intent } from '../templates/index.js';
+import { reviewRoutes } from './review-routes.js';
+
+/** A decision as stored (JSON): its send time is a string again, as explain() expects a Date. */
+function storedDecision(json: unknown): Decision {
+  const d = json as Decision & { sendAt?: Date | string };
+  return (typeof d.sendAt === 'string' ? { ...d, sendAt: new Date(d.sendAt) } : d) as Decision;
+}
 
 /** The router's explanation, then which provider carried the message and every failover on the way. */
 function explainWithProviders(decision: unknown): string {
   const routes = (decision as { providerRoutes?: ProviderRoute[] }).providerRoutes ?? [];
-  return [explain(decision as Decision), ...routes.map(explainRoute)].join(' ');
+  return [explain(storedDecision(decision)), ...routes.map(explainRoute)].join(' ');
 }
 
 function decisionView(d: Decision) {
@@ -136,4 +143,5 @@ export function registerOutboundRoutes(app: Express, ctx: AppContext): void {
     }
   });
   mountRoutes(app, ctx, outboundRoutes);
+  mountRoutes(app, ctx, reviewRoutes);
 }
