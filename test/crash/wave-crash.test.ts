@@ -99,8 +99,8 @@ beforeAll(async () => {
     callbackDelayMs: 400,
     callbackRetry: { maxAttempts: 40, initialBackoffMs: 250, maxBackoffMs: 2000 },
   });
-  // 100 ms a request, and every tenth 2 s (a slow tail): a kill, which takes a moment to land, still finds some on the way.
-  const slow = (i: number) => (i % 10 === 9 ? 2000 : 100);
+  // 100 ms a request, and every tenth 3 s (a slow tail): a kill, which takes a moment to land, still finds some on the way.
+  const slow = (i: number) => (i % 10 === 9 ? 3000 : 100);
   // Every other abandoned request, counted across both proxies, still reaches its provider.
   let abandonedSoFar = 0;
   const everyOther = () => abandonedSoFar++ % 2 === 0;
@@ -224,7 +224,7 @@ describe('a campaign wave killed three times', () => {
         return s.handed >= 10 && s.sending >= 3 && s.handed < N - 20 ? s : null;
       }, 30_000, 'sends under way');
       // …and, in the same instant as the kill, requests held on their way to the provider.
-      await eventually(() => proxies[0]!.held(1000) + proxies[1]!.held(1000) >= 2, 10_000, 'requests on the way');
+      await eventually(() => proxies[0]!.held(1500) + proxies[1]!.held(1500) >= 2, 15_000, 'requests on the way');
       mark('sends in flight');
       await kill(g);
       mark('killed while sending');

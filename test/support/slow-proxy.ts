@@ -10,8 +10,8 @@ export interface SlowProxy {
   url: string;
   /** Requests whose client went away while held: passed on, and dropped. */
   abandoned: { forwarded: number; dropped: number };
-  /** Requests held right now (received, not yet passed on), counting those held at least `minDelayMs`. */
-  held(minDelayMs?: number): number;
+  /** Requests held right now (received, not yet passed on) that stay held at least `forMs` more. */
+  held(forMs?: number): number;
   close(): Promise<void>;
 }
 
@@ -21,6 +21,7 @@ export async function startSlowProxy(target: string, delayMs: (i: number) => num
   const abandoned = { forwarded: 0, dropped: 0 };
   let n = 0;
   let received = 0;
+  /** When each held request is passed on (epoch ms). */
   const holding: number[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -40,9 +41,10 @@ export async function startSlowProxy(target: string, delayMs: (i: number) => num
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const delay = delayMs(received++);
-      holding.push(delay);
+      const until = Date.now() + delay;
+      holding.push(until);
       setTimeout(() => {
-        holding.splice(holding.indexOf(delay), 1);
+        holding.splice(holding.indexOf(until), 1);
         if (gone) {
           if (!forwardAbandoned(n++)) {
             abandoned.dropped += 1;
@@ -73,7 +75,7 @@ export async function startSlowProxy(target: string, delayMs: (i: number) => num
   return {
     url: `http://127.0.0.1:${port}`,
     abandoned,
-    held: (minDelayMs = 0) => holding.filter((d) => d >= minDelayMs).length,
+    held: (forMs = 0) => holding.filter((until) => until - Date.now() >= forMs).length,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
