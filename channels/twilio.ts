@@ -1,7 +1,7 @@
 // Twilio Programmable Messaging (SMS) and Voice (outbound calls) through the
 // official SDK. `baseUrl` points the SDK at the local Twilio sandbox.
 import twilio from 'twilio';
-import { ProviderError, type ChannelAdapter, type ContactPointEffect, type SmsPayload, type VoicePayload } from './types.js';
+import { ProviderError, type ChannelAdapter, type ContactPointEffect, type SentCandidate, type SmsPayload, type VoicePayload } from './types.js';
 
 export interface TwilioOptions {
   accountSid: string;
@@ -35,6 +35,22 @@ export function toProviderError(err: unknown): ProviderError {
   return new ProviderError(e.message ?? 'Twilio request failed', 'twilio', code, transient, transient ? undefined : EFFECTS[Number(e.code)], status);
 }
 
+/**
+ * How many of a number's most recent records a lookup reads (newest first).
+ * A debtor's number gets a handful of messages a week under the contact caps,
+ * so the send in question, made minutes ago, is among them.
+ */
+const LOOKUP_LIMIT = 100;
+
+const SMS_LOOKUP_STATUS: Record<string, SentCandidate['status']> = {
+  accepted: 'QUEUED', scheduled: 'QUEUED', queued: 'QUEUED', sending: 'QUEUED', sent: 'SENT',
+  delivered: 'DELIVERED', read: 'DELIVERED', partially_delivered: 'DELIVERED', undelivered: 'UNDELIVERED', failed: 'FAILED', canceled: 'CANCELLED',
+};
+const CALL_LOOKUP_STATUS: Record<string, SentCandidate['status']> = {
+  queued: 'QUEUED', initiated: 'QUEUED', ringing: 'RINGING', 'in-progress': 'IN_PROGRESS', completed: 'COMPLETED',
+  busy: 'BUSY', 'no-answer': 'NO_ANSWER', failed: 'FAILED', canceled: 'CANCELLED',
+};
+
 export function twilioSms(o: TwilioOptions): ChannelAdapter<SmsPayload> {
   const client = twilioClient(o);
   return {
@@ -50,6 +66,17 @@ export function twilioSms(o: TwilioOptions): ChannelAdapter<SmsPayload> {
           statusCallback: statusCallbackUrl,
         });
         return { provider: 'twilio', providerMessageId: msg.sid, status: 'QUEUED', detail: { numSegments: msg.numSegments } };
+      } catch (err) {
+        throw toProviderError(err);
+      }
+    },
+    // GET …/Messages.json?To=: the messages sent to this number since the message was made, with this very body.
+    async findSent({ payload, since }) {
+      try {
+        const list = await client.messages.list({ to: payload.to, limit: LOOKUP_LIMIT, pageSize: LOOKUP_LIMIT });
+        return list
+          .filter((m) => m.direction === 'outbound-api' && m.dateCreated.getTime() >= since.getTime() && m.body === payload.text)
+          .map((m) => ({ providerMessageId: m.sid, status: SMS_LOOKUP_STATUS[m.status] ?? null, providerStatus: m.status, createdAt: m.dateCreated, exact: true }));
       } catch (err) {
         throw toProviderError(err);
       }
@@ -78,6 +105,18 @@ export function twilioVoice(o: TwilioOptions): ChannelAdapter<VoicePayload> {
             : {}),
         });
         return { provider: 'twilio', providerMessageId: call.sid, status: 'QUEUED' };
+      } catch (err) {
+        throw toProviderError(err);
+      }
+    },
+    // GET …/Calls.json?To=&From=: calls we placed to this number since the claim. A call has no
+    // content to compare, so a match is never exact (an agent's <Dial> legs are outbound-dial, not ours).
+    async findSent({ payload, since }) {
+      try {
+        const list = await client.calls.list({ to: payload.to, ...(o.from ? { from: o.from } : {}), limit: LOOKUP_LIMIT, pageSize: LOOKUP_LIMIT });
+        return list
+          .filter((c) => c.direction === 'outbound-api' && c.dateCreated.getTime() >= since.getTime())
+          .map((c) => ({ providerMessageId: c.sid, status: CALL_LOOKUP_STATUS[c.status] ?? null, providerStatus: c.status, createdAt: c.dateCreated, exact: false }));
       } catch (err) {
         throw toProviderError(err);
       }

@@ -103,9 +103,36 @@ export class ProviderError extends Error {
   }
 }
 
+/** What recovery asks a provider about a send whose outcome a crash lost (src/outbound/recovery.ts). */
+export interface SentQuery<P extends OutboundPayload = OutboundPayload> {
+  messageId: string;
+  payload: P;
+  /** The provider's record, if any, was made after this (the claim, less clock skew). */
+  since: Date;
+}
+
+/** A provider's record that may be the send in question. */
+export interface SentCandidate {
+  providerMessageId: string;
+  /** Its status now, in the gateway's terms (null: nothing beyond "accepted" can be said). */
+  status: 'QUEUED' | 'SENT' | 'DELIVERED' | 'UNDELIVERED' | 'FAILED' | 'RINGING' | 'IN_PROGRESS' | 'COMPLETED' | 'BUSY' | 'NO_ANSWER' | 'CANCELLED' | null;
+  providerStatus: string;
+  createdAt: Date;
+  /** True when the record matches the content too (an SMS body), not only the destination and time. */
+  exact: boolean;
+}
+
 export interface ChannelAdapter<P extends OutboundPayload = OutboundPayload> {
   readonly provider: string;
   readonly channel: P['channel'];
   send(req: SendRequest<P>): Promise<SendResult>;
   close?(): Promise<void>;
+  /**
+   * The provider keeps our messageId as an idempotency key for this long after
+   * the first request: a repeat within it returns the first result and never
+   * sends twice (Lob: 24 h). Absent: a repeat is a second send.
+   */
+  readonly idempotencyWindowMs?: number;
+  /** Asks the provider which of its records could be this send (e.g. Twilio's message and call lists). Absent: it cannot be asked. */
+  findSent?(q: SentQuery<P>): Promise<SentCandidate[]>;
 }

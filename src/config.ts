@@ -103,6 +103,8 @@ export const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(15000),
   // Provider calls at once (per process) for messages sent the moment they are decided; more wait in the outbox.
   SEND_CONCURRENCY: positiveInt.default(100),
+  // The lease on a message claimed for sending: renewed while its provider call runs; past it, the recovery sweep reconciles it (src/outbound/recovery.ts).
+  SEND_LEASE_MS: positiveInt.min(2000, 'must be at least 2000').default(120000),
   PUBLIC_BASE_URL: httpUrl.optional(),
   PROVIDERS: z.enum(['sandbox', 'live', 'auto']).default('auto'),
   TRUST_PROXY: trustProxy.default(false),
@@ -140,6 +142,10 @@ export const envSchema = z.object({
   SENDGRID_INBOUND_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   LOB_API_KEY: z.string().min(10).optional(),
   LOB_WEBHOOK_SECRET: z.string().min(10).optional(),
+  // Another API host for a live provider (a regional edge, an egress proxy, a sandbox in another process).
+  TWILIO_API_BASE_URL: httpUrl.optional(),
+  SENDGRID_API_BASE_URL: httpUrl.optional(),
+  LOB_API_BASE_URL: httpUrl.optional(),
   // Inbound (src/inbound): SMTP listener for replies by MX, attachment limits, retry policy.
   SMTP_LISTEN_PORT: port.default(0),
   SMTP_LISTEN_HOST: z.string().min(1).default('0.0.0.0'),
@@ -152,6 +158,8 @@ export const envSchema = z.object({
   INBOUND_RETRY_BASE_MS: positiveInt.default(30000),
   INBOUND_RETRY_SWEEP_MS: positiveInt.default(30000),
   INBOUND_MAX_ATTEMPTS: positiveInt.default(10),
+  // A webhook stored by a process that died before processing it is taken over by another process after this many ms.
+  INBOUND_LEASE_MS: positiveInt.min(2000, 'must be at least 2000').default(120000),
   WEBHOOK_MAX_AGE_SECONDS: positiveInt.default(600),
   // Outgoing webhooks never reach internal addresses (loopback, private, link-local, metadata) except these: IPs, CIDR ranges, host names.
   WEBHOOK_ALLOWED_INTERNAL_TARGETS: listOf((e) => TargetAllowList.problemOf(e.toLowerCase())).optional(),
@@ -160,6 +168,8 @@ export const envSchema = z.object({
   // Import (src/import): largest uploaded file, and how long an import whose process stopped answering waits before another resumes it.
   IMPORT_MAX_BYTES: positiveInt.default(104857600),
   IMPORT_STALL_TIMEOUT_MS: positiveInt.min(2000, 'must be at least 2000').default(30000),
+  // A campaign job (enrolment, wave, dispatch) whose process stopped touching its lock is taken over by another process after this many ms.
+  CAMPAIGN_STALL_TIMEOUT_MS: positiveInt.min(2000, 'must be at least 2000').default(60000),
   // Providers' messages per minute per channel, shared by every campaign ("SMS=600,EMAIL=1200"; unset: no shared limit).
   PROVIDER_RATE_LIMITS: z
     .string()

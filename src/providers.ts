@@ -9,11 +9,11 @@ import type { Env } from './config.js';
 export type Mode = 'live' | 'sandbox';
 
 export interface ProviderSettings {
-  twilio: { mode: Mode; accountSid: string; authToken: string; messagingServiceSid?: string; from: string };
+  twilio: { mode: Mode; accountSid: string; authToken: string; messagingServiceSid?: string; from: string; /** live only: another API host */ apiBaseUrl?: string };
   email: { mode: Mode; provider: 'sendgrid' | 'smtp'; from: string; inboundDomain: string };
-  sendgrid: { apiKey: string; webhookPublicKey: string; /** sandbox only */ webhookPrivateKeyPem?: string };
+  sendgrid: { apiKey: string; webhookPublicKey: string; /** sandbox only */ webhookPrivateKeyPem?: string; /** live only: another API host */ apiBaseUrl?: string };
   smtp: { url?: string };
-  lob: { mode: Mode; apiKey: string; webhookSecret: string };
+  lob: { mode: Mode; apiKey: string; webhookSecret: string; /** live only: another API host (…/v1) */ apiBaseUrl?: string };
   /** Shared secret SendGrid Inbound Parse must present (basic-auth password or path token). */
   inboundParseSecret: string;
 }
@@ -50,11 +50,12 @@ export function resolveProviders(env: Env): ProviderSettings {
       authToken: env.TWILIO_AUTH_TOKEN ?? hex(16),
       messagingServiceSid: env.TWILIO_MESSAGING_SERVICE_SID,
       from: env.TWILIO_FROM ?? '+15005550006',
+      apiBaseUrl: env.TWILIO_API_BASE_URL,
     },
     email: { mode: emailMode, provider: emailProvider, from: env.EMAIL_FROM, inboundDomain: env.INBOUND_EMAIL_DOMAIN },
-    sendgrid: { apiKey: env.SENDGRID_API_KEY ?? `SG.sandbox.${hex(16)}`, webhookPublicKey, webhookPrivateKeyPem },
+    sendgrid: { apiKey: env.SENDGRID_API_KEY ?? `SG.sandbox.${hex(16)}`, webhookPublicKey, webhookPrivateKeyPem, apiBaseUrl: env.SENDGRID_API_BASE_URL },
     smtp: { url: env.SMTP_URL },
-    lob: { mode: lobMode, apiKey: env.LOB_API_KEY ?? `test_${hex(16)}`, webhookSecret: env.LOB_WEBHOOK_SECRET ?? hex(16) },
+    lob: { mode: lobMode, apiKey: env.LOB_API_KEY ?? `test_${hex(16)}`, webhookSecret: env.LOB_WEBHOOK_SECRET ?? hex(16), apiBaseUrl: env.LOB_API_BASE_URL },
     inboundParseSecret: env.SENDGRID_INBOUND_SECRET ?? hex(16),
   };
 }

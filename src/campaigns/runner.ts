@@ -38,6 +38,7 @@ import { MinuteLedger, providerRateLimits } from './throttle.js';
 import type { ChannelRates } from './rates.js';
 import { INFORMATIONAL_RULES, isDeferralRule, planBatch, uniqueRules, type CampaignWithSteps, type Outcome } from './wave-batch.js';
 import { scheduleCampaignDispatch } from './dispatch.js';
+import { openMessages } from './results.js';
 import type { Audience, StepWindow } from './schemas.js';
 import { isUniqueViolation } from '../db/errors.js';
 
@@ -409,13 +410,15 @@ async function advance(ctx: AppContext, campaign: CampaignWithSteps, e: Campaign
   await ctx.db.campaignEnrollment.updateMany({ where: { id: e.id, status: 'ACTIVE', nextStep: step.position }, data: a });
 }
 
-/** ACTIVE and nothing left to do (no active enrolment, no cron, nobody left to enrol) → COMPLETED. */
+/** ACTIVE and nothing left to do (no active enrolment, no cron, nobody left to enrol, no open message) → COMPLETED. */
 export async function completeIfDone(ctx: AppContext, campaignId: string, now = new Date()): Promise<boolean> {
   const c = await ctx.db.campaign.findUnique({ where: { id: campaignId } });
   if (!c || c.status !== 'ACTIVE' || c.cron) return false;
   if (await ctx.db.campaignEnrollment.findFirst({ where: { campaignId, status: 'ACTIVE' }, select: { id: true } })) return false;
   const left = await ctx.db.$queryRaw<{ more: boolean }[]>`SELECT EXISTS (SELECT 1 FROM debts d WHERE ${audienceSql(c.audience as Audience, campaignId, now)}) AS more`;
   if (left[0]?.more) return false;
+  // Every message it planned has a final state: none in the outbox, claimed but unanswered, or waiting for an admin.
+  if ((await openMessages(ctx, campaignId)).total > 0) return false;
   const r = await ctx.db.campaign.updateMany({ where: { id: campaignId, status: 'ACTIVE' }, data: { status: 'COMPLETED' } });
   if (r.count) publish(ctx, campaignId, 'campaign.status', { status: 'COMPLETED' });
   return r.count > 0;

@@ -27,17 +27,17 @@ export async function createAdapters(ctx: AppContext): Promise<{ adapters: Chann
     authToken: p.twilio.authToken,
     from: p.twilio.from,
     messagingServiceSid: p.twilio.mode === 'live' ? p.twilio.messagingServiceSid : undefined,
-    baseUrl: p.twilio.mode === 'sandbox' ? sandboxes!.twilio.baseUrl : undefined,
+    baseUrl: p.twilio.mode === 'sandbox' ? sandboxes!.twilio.baseUrl : p.twilio.apiBaseUrl,
   };
   const email =
     p.email.provider === 'sendgrid'
-      ? sendgridEmail({ apiKey: p.sendgrid.apiKey, baseUrl: p.email.mode === 'sandbox' ? sandboxes!.sendgrid.baseUrl : undefined })
+      ? sendgridEmail({ apiKey: p.sendgrid.apiKey, baseUrl: p.email.mode === 'sandbox' ? sandboxes!.sendgrid.baseUrl : p.sendgrid.apiBaseUrl })
       : smtpEmail({ url: p.email.mode === 'sandbox' ? `smtp://${sandboxes!.smtp.host}:${sandboxes!.smtp.port}` : p.smtp.url! });
   const adapters: ChannelAdapters = {
     SMS: twilioSms(twilioOpts),
     VOICE: twilioVoice(twilioOpts),
     EMAIL: email,
-    LETTER: lobLetters({ apiKey: p.lob.apiKey, basePath: p.lob.mode === 'sandbox' ? `${sandboxes!.lob.baseUrl}/v1` : undefined }),
+    LETTER: lobLetters({ apiKey: p.lob.apiKey, basePath: p.lob.mode === 'sandbox' ? `${sandboxes!.lob.baseUrl}/v1` : p.lob.apiBaseUrl }),
   };
   return {
     adapters,

@@ -24,6 +24,9 @@ import { returnPathFor } from '../conversations/return-path.js';
 import { letterPdfUrl } from './files.js';
 import { applyStatus, moveStatus } from '../messaging/status.js';
 import type { Channel } from '../generated/prisma/enums.js';
+import { holdLease, newLease } from './lease.js';
+import { withHeartbeat } from '../scheduler/heartbeat.js';
+import type { Job } from 'agenda';
 
 export const DISPATCH_JOB = 'dispatch-message';
 export const OUTBOX_SWEEP_JOB = 'outbox-sweep';
@@ -140,7 +143,7 @@ export function reserveSendSlot(ctx: AppContext): SendSlot | null {
 export function sendClaimedNow(ctx: AppContext, slot: SendSlot, message: Message): void {
   const d = localDispatchers.get(ctx)!;
   sendClaimed(ctx, d.adapters, message, new Date())
-    .catch((err) => ctx.log.error({ err, messageId: message.id }, 'send failed after its claim; the message stays SENDING'))
+    .catch((err) => ctx.log.error({ err, messageId: message.id }, 'send failed after its claim; recovery reconciles it when its lease runs out'))
     .finally(() => slot.release());
 }
 
@@ -237,11 +240,14 @@ export async function dispatchMessage(ctx: AppContext, adapters: ChannelAdapters
     const sendTime = fresh
       ? { ...fresh.content, ...(fresh.voice ? { decision: { ...((m.decision as object | null) ?? {}), voice: fresh.voice } } : {}) }
       : {};
-    const claim = await moveStatus(tx, { id: m.id, to: 'SENDING', data: { attempts: { increment: 1 }, ...sendTime }, history: false });
+    // The claim carries a lease (lease.ts): this process answers for the message until it runs out.
+    const lease = newLease(ctx);
+    const claim = await moveStatus(tx, { id: m.id, to: 'SENDING', data: { attempts: { increment: 1 }, ...sendTime, ...lease }, history: false });
     if (!claim.moved) return null;
     const message: Message = {
       ...m,
       ...(sendTime as Partial<Message>),
+      ...lease,
       status: 'SENDING',
       attempts: m.attempts + 1,
       contactPointId: rerouted?.contactPointId ?? m.contactPointId,
@@ -267,8 +273,20 @@ async function withRelated(ctx: AppContext, m: Message): Promise<LoadedMessage &
   return { ...m, conversation: related?.conversation ?? { replyToken: '' }, contactPoint: related?.contactPoint ?? null, debtor: related?.debtor ?? null };
 }
 
-/** Steps 2 and 3 of a dispatch, for a message already claimed (SENDING, its attempt counted). */
-async function sendClaimed(ctx: AppContext, adapters: ChannelAdapters, claimed: Message, now: Date): Promise<void> {
+/**
+ * Steps 2 and 3 of a dispatch, for a message already claimed (SENDING, its
+ * attempt counted): its lease is renewed until the outcome is recorded.
+ */
+export async function sendClaimed(ctx: AppContext, adapters: ChannelAdapters, claimed: Message, now: Date): Promise<void> {
+  const release = holdLease(ctx, claimed.id);
+  try {
+    await sendHeld(ctx, adapters, claimed, now);
+  } finally {
+    release();
+  }
+}
+
+async function sendHeld(ctx: AppContext, adapters: ChannelAdapters, claimed: Message, now: Date): Promise<void> {
   // 2. hand it to the provider
   let result: SendResult;
   let m: Awaited<ReturnType<typeof withRelated>> | undefined;
@@ -305,7 +323,7 @@ async function withRetries<T>(ctx: AppContext, messageId: string, run: () => Pro
       return await run();
     } catch (err) {
       if (i >= attempts) {
-        ctx.log.error({ err, messageId }, 'could not record the provider\'s acceptance; the message stays SENDING');
+        ctx.log.error({ err, messageId }, 'could not record the provider\'s acceptance; recovery reconciles it when its lease runs out');
         throw err;
       }
       await new Promise((r) => setTimeout(r, 100 * 2 ** i));
@@ -367,6 +385,11 @@ type LoadedMessage = {
   decision: unknown; intent: string | null;
 };
 
+/** What a send of `m` hands its provider (recovery asks the provider about exactly this). */
+export async function payloadFor(ctx: AppContext, m: Message): Promise<OutboundPayload> {
+  return buildPayload(ctx, await withRelated(ctx, m));
+}
+
 async function buildPayload(ctx: AppContext, m: LoadedMessage): Promise<OutboundPayload> {
   if (!m.toAddress) throw new ProviderError('message has no destination', 'gateway', 'no_destination', false);
   switch (m.channel) {
@@ -420,20 +443,42 @@ export function returnAddress(ctx: AppContext) {
   return { name: ctx.config.COMPANY_NAME, line1, city, region, postalCode, country };
 }
 
+/**
+ * How often the outbox sweep runs, and how long past due a message waits for
+ * its own job before the sweep sends it: a minute, or the send lease when that
+ * is shorter (a job of a process that died is locked for longer; the claim in
+ * dispatchMessage makes a sweep racing a live job harmless).
+ */
+export function outboxSweepMs(ctx: AppContext): number {
+  return Math.min(60_000, ctx.config.SEND_LEASE_MS);
+}
+
 /** Registers the dispatch job and the outbox sweep (safety net for lost jobs). */
 export function defineDispatchJobs(ctx: AppContext, adapters: ChannelAdapters): void {
   localDispatchers.set(ctx, { adapters, sendMax: ctx.config.SEND_CONCURRENCY, queue: [], running: 0, sendingNow: 0, closed: false, idle: [] });
   ctx.scheduler.define(DISPATCH_JOB, async (job: { attrs: { data: { messageId: string } } }) => {
     await dispatchMessage(ctx, adapters, job.attrs.data.messageId);
   }, { concurrency: 20, removeOnComplete: true } as never);
-  ctx.scheduler.define(OUTBOX_SWEEP_JOB, async () => {
-    // Messages due more than a minute ago that no job picked up (e.g. the
-    // process died between commit and scheduling).
+  const sweepLock = Math.max(outboxSweepMs(ctx), 10_000);
+  ctx.scheduler.define(OUTBOX_SWEEP_JOB, async (job: Job) => withHeartbeat(job, sweepLock, async () => {
+    // Messages due for longer than outboxSweepMs that no job picked up (e.g.
+    // the process died between commit and scheduling, or holding their job):
+    // after a crash that can be a whole wave, so several at once. Latest due
+    // first: a job taken over from the dead process works through the same
+    // backlog from its start, so the two meet once instead of queueing on
+    // each other's row locks message after message.
     const stale = await ctx.db.message.findMany({
-      where: { direction: 'OUTBOUND', status: { in: ['PENDING', 'SCHEDULED'] }, scheduledAt: { lt: new Date(Date.now() - 60_000) } },
+      where: { direction: 'OUTBOUND', status: { in: ['PENDING', 'SCHEDULED'] }, scheduledAt: { lt: new Date(Date.now() - outboxSweepMs(ctx)) } },
       select: { id: true },
+      orderBy: [{ scheduledAt: 'desc' }, { id: 'desc' }],
       take: 500,
     });
-    for (const m of stale) await dispatchMessage(ctx, adapters, m.id);
-  });
+    const ids = stale.map((m) => m.id);
+    const worker = async () => {
+      for (let id = ids.shift(); id; id = ids.shift()) {
+        await dispatchMessage(ctx, adapters, id).catch((err: unknown) => ctx.log.warn({ err, messageId: id }, 'outbox sweep could not dispatch a message; the next sweep retries'));
+      }
+    };
+    await Promise.all(Array.from({ length: LOCAL_CONCURRENCY }, worker));
+  }), { lockLifetime: sweepLock } as never);
 }

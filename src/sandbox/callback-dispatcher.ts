@@ -39,6 +39,8 @@ export interface CallbackDispatcherOptions {
   maxAttempts?: number;
   /** Delay before the first retry; doubles on each further retry. */
   initialBackoffMs?: number;
+  /** Longest delay between retries (default: no bound), as providers cap their backoff. */
+  maxBackoffMs?: number;
   /** Per-attempt timeout for the answer, counted once a connection carries the callback. */
   timeoutMs?: number;
   /** Connections kept open to one receiver; callbacks beyond them wait for one. */
@@ -62,6 +64,7 @@ const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, 
 export class CallbackDispatcher extends EventEmitter {
   private readonly maxAttempts: number;
   private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
   private readonly timeoutMs: number;
   /**
    * A bounded pool of kept-alive connections per receiver, like a provider's
@@ -79,6 +82,7 @@ export class CallbackDispatcher extends EventEmitter {
     super();
     this.maxAttempts = options.maxAttempts ?? 4;
     this.initialBackoffMs = options.initialBackoffMs ?? 100;
+    this.maxBackoffMs = options.maxBackoffMs ?? Number.POSITIVE_INFINITY;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.agent = new Agent({ connections: options.connectionsPerOrigin ?? 32 });
   }
@@ -171,7 +175,7 @@ export class CallbackDispatcher extends EventEmitter {
         });
       }
       if (!retryable || attempt === this.maxAttempts) break;
-      await wait(this.initialBackoffMs * 2 ** (attempt - 1));
+      await wait(Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** (attempt - 1)));
     }
     return this.finish(record, 'failed');
   }

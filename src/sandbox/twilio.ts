@@ -19,6 +19,7 @@ import type {
 import { simulateCall } from './twilio-voice.js';
 import { TwilioRecordings } from './twilio-recordings.js';
 import { parseHttpMethod, sendTwilioWebhook } from './twilio-webhook.js';
+import { dateFilter, listPage, stringParam } from './twilio-list.js';
 import {
   OPT_IN_KEYWORDS,
   OPT_OUT_KEYWORDS,
@@ -623,6 +624,16 @@ export class TwilioSandbox {
     api.post('/Messages.json', (req, res) => {
       res.status(201).json(this.messageResource(this.handleCreateMessage((req.body ?? {}) as FormBody)));
     });
+    // Read multiple Message resources: To, From, DateSent (=, <, >) filters; newest first.
+    api.get('/Messages.json', (req, res) => {
+      const to = stringParam(req.query, 'To');
+      const from = stringParam(req.query, 'From');
+      const sent = dateFilter<SandboxSms>(req.query, 'DateSent', (m) => m.dateSent);
+      const found = [...this.messages.values()]
+        .filter((m) => (!to || m.to === to) && (!from || m.from === from) && sent(m))
+        .sort((a, b) => (b.dateSent ?? b.dateCreated).getTime() - (a.dateSent ?? a.dateCreated).getTime());
+      res.json(listPage(req, 'messages', found.map((m) => this.messageResource(m))));
+    });
     api.get('/Messages/:Sid.json', (req, res) => {
       const message = this.messages.get(String(req.params.Sid));
       if (!message || message.direction === 'inbound') throw new TwilioApiError(404, 20404, `The requested resource ${req.originalUrl} was not found`);
@@ -631,6 +642,19 @@ export class TwilioSandbox {
     api.post('/Calls.json', (req, res) => {
       // RecordingUrls name the host the call was created through, as Twilio's name api.twilio.com.
       res.status(201).json(this.callResource(this.handleCreateCall((req.body ?? {}) as FormBody, `${req.protocol}://${req.get('host')}`)));
+    });
+    // Read multiple Call resources: To, From, Status, ParentCallSid, StartTime / EndTime (=, <, >) filters; newest first.
+    api.get('/Calls.json', (req, res) => {
+      const to = stringParam(req.query, 'To');
+      const from = stringParam(req.query, 'From');
+      const status = stringParam(req.query, 'Status');
+      const parent = stringParam(req.query, 'ParentCallSid');
+      const started = dateFilter<SandboxCall>(req.query, 'StartTime', (c) => c.startTime);
+      const ended = dateFilter<SandboxCall>(req.query, 'EndTime', (c) => c.endTime);
+      const found = [...this.calls.values()]
+        .filter((c) => (!to || c.to === to) && (!from || c.from === from) && (!status || c.status === status) && !parent && started(c) && ended(c))
+        .sort((a, b) => b.dateCreated.getTime() - a.dateCreated.getTime());
+      res.json(listPage(req, 'calls', found.map((c) => this.callResource(c))));
     });
     api.get('/Calls/:Sid.json', (req, res) => {
       const call = this.calls.get(String(req.params.Sid));
