@@ -16,6 +16,7 @@ import { loadSnapshotWithDebtor } from '../outbound/snapshot.js';
 import { FREE_TEXT_INTENT, FREE_TEXT_MAX_LENGTH, FREE_TEXT_SUBJECT_MAX_LENGTH, renderContent } from '../outbound/content.js';
 import { INTENTS, TemplateError, type Intent } from '../templates/index.js';
 import { allowanceOf } from './panel.js';
+import { localiseCitations } from './citations.js';
 
 const router = createRouter();
 const uuid = z.string().uuid('must be a UUID');
@@ -128,7 +129,9 @@ async function replyTarget(ctx: AppContext, id: string, debtId: string | undefin
 const intentOf = (b: ComposeInput): Intent | typeof FREE_TEXT_INTENT => (b.text ? FREE_TEXT_INTENT : (b.intent as Intent));
 const varsOf = (b: ComposeInput): Record<string, string> | undefined => (b.vars ? (Object.fromEntries(Object.entries(b.vars).filter(([, v]) => v !== undefined)) as Record<string, string>) : undefined);
 const freeTextOf = (b: ComposeInput) => (b.text ? { body: b.text, ...(b.subject ? { subject: b.subject } : {}) } : undefined);
-const shownReasons = (d: Decision) => d.reasons.filter((r) => !CONTEXT_RULES.has(r.rule)).map((r) => ({ rule: r.rule, detail: r.detail, ...(r.channel ? { channel: r.channel } : {}) }));
+/** The reasons an agent reads, citing the debtor's own rules (citations.ts). */
+const shownReasons = (d: Decision, jurisdiction: string | null) => d.reasons.filter((r) => !CONTEXT_RULES.has(r.rule)).map((r) => ({ rule: r.rule, detail: localiseCitations(r.detail, jurisdiction), ...(r.channel ? { channel: r.channel } : {}) }));
+const explainFor = (d: Decision, jurisdiction: string | null) => localiseCitations(explain(d), jurisdiction);
 
 /**
  * What would happen if the agent sent this now: the router's decision and the
@@ -142,7 +145,7 @@ export async function previewReply(ctx: AppContext, id: string, input: ComposeIn
   if (!loaded) throw notFound('debtor');
   const intent = intentOf(input);
   const decision = router.decide({ debtorId: target.debtorId, debtId: target.debtId, intent: routerIntent(intent), channel: input.channel, replyTo: target.replyTo }, loaded.snapshot);
-  const allowance = allowanceOf(decision, input.channel);
+  const allowance = allowanceOf(decision, input.channel, loaded.debtor.jurisdiction);
 
   // The text is shown even when the router refuses (to the address the send would use, else the first of that kind).
   const contactPointId =
@@ -174,8 +177,8 @@ export async function previewReply(ctx: AppContext, id: string, input: ComposeIn
       outcome: decision.outcome,
       summary: allowance.summary,
       sendAt: allowance.sendAt,
-      explanation: explain(decision),
-      reasons: shownReasons(decision),
+      explanation: explainFor(decision, loaded.debtor.jurisdiction),
+      reasons: shownReasons(decision, loaded.debtor.jurisdiction),
       ...(decision.outcome !== 'refuse' ? { channel: decision.channel } : {}),
     },
     content,
@@ -203,13 +206,14 @@ async function sendReply(ctx: AppContext, id: string, input: z.infer<typeof repl
   const intent = intentOf(input);
   const auditData = { channel: input.channel, intent, debtId: target.debtId, ...(input.text ? { freeTextLength: input.text.length } : {}) };
   const result = await requestOutreach(ctx, { debtorId: target.debtorId, debtId: target.debtId, intent, freeText: freeTextOf(input), channel: input.channel, replyTo: target.replyTo, vars: varsOf(input) }, actor);
+  const { jurisdiction } = (await ctx.db.debtor.findUnique({ where: { id: target.debtorId }, select: { jurisdiction: true } })) ?? { jurisdiction: null };
   if (result.outcome === 'refuse') {
     await audit(ctx.db, actor, { action: 'conversation.reply_refused', entityType: 'conversation', entityId: id, data: { ...auditData, rules: result.decision.reasons.map((r) => r.rule) } }, req);
-    throw new HttpError(422, 'refused', explain(result.decision), { explanation: explain(result.decision), reasons: shownReasons(result.decision) });
+    throw new HttpError(422, 'refused', explainFor(result.decision, jurisdiction), { explanation: explainFor(result.decision, jurisdiction), reasons: shownReasons(result.decision, jurisdiction) });
   }
   await audit(ctx.db, actor, { action: 'conversation.reply', entityType: 'conversation', entityId: id, data: { ...auditData, messageId: result.messageId, outcome: result.outcome } }, req);
   await answered(ctx, id, result.messageId);
-  return { outcome: result.outcome, messageId: result.messageId, explanation: explain(result.decision) };
+  return { outcome: result.outcome, messageId: result.messageId, explanation: explainFor(result.decision, jurisdiction) };
 }
 
 /**
@@ -253,7 +257,7 @@ async function templateOptions(ctx: AppContext, id: string, channel: 'SMS' | 'EM
   const ch = channel.toLowerCase() as 'sms' | 'email';
   const templates = INTENTS.filter((i) => ctx.templates.has(i, ch, loaded.debtor.locale)).map((intent) => {
     const decision = router.decide({ debtorId: target.debtorId, debtId: target.debtId, intent: routerIntent(intent), channel, replyTo: target.replyTo }, loaded.snapshot);
-    const allowance = allowanceOf(decision, channel);
+    const allowance = allowanceOf(decision, channel, loaded.debtor.jurisdiction);
     const fields = ctx.templates
       .variables(intent, ch, loaded.debtor.locale)
       .filter((v): v is AgentVariable => v in AGENT_VARIABLES)

@@ -16,6 +16,7 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { inThread, messageView, removeFlags, addFlags } from '../messaging/thread-writer.js';
 import { explain, type Decision } from '../router/index.js';
 import { activityOf } from './activity.js';
+import { localiseCitations } from './citations.js';
 import { emailFrameDocument, splitQuoted, textOfHtml } from './content-view.js';
 import { FLAGS, STATUSES, listQueue, markRead, userIdOf } from './queue.js';
 
@@ -54,7 +55,8 @@ const attachmentUrl = (id: string) => `/api/v1/inbox/attachments/${id}`;
 
 async function threadOf(ctx: AppContext, id: string, principal: Principal) {
   const conversation = await conversationRow(ctx, id, principal);
-  const c = await ctx.db.conversation.findUniqueOrThrow({ where: { id }, select: { replyToken: true } });
+  const c = await ctx.db.conversation.findUniqueOrThrow({ where: { id }, select: { replyToken: true, debtor: { select: { jurisdiction: true } } } });
+  const jurisdiction = c.debtor?.jurisdiction ?? null;
   const [messages, notes, activity, tasks] = await Promise.all([
     ctx.db.message.findMany({ where: { conversationId: id }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], include: { attachments: true } }),
     ctx.db.note.findMany({ where: { conversationId: id }, orderBy: { createdAt: 'asc' }, include: { author: { select: { id: true, name: true } } } }),
@@ -86,7 +88,7 @@ async function threadOf(ctx: AppContext, id: string, principal: Principal) {
         callOutcome: m.callOutcome,
         pdf: m.pdfPath ? `/api/v1/messages/${m.id}/pdf` : null,
         // Why the router chose this channel and time, in one readable paragraph.
-        routing: m.direction === 'OUTBOUND' && m.decision ? safeExplain(m.decision as unknown as Decision) : null,
+        routing: m.direction === 'OUTBOUND' && m.decision ? localiseCitations(safeExplain(m.decision as unknown as Decision), jurisdiction) : null,
       };
     }),
     notes: notes.map((n) => ({ id: n.id, body: n.body, author: n.author, createdAt: n.createdAt.toISOString() })),

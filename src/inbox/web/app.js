@@ -8,7 +8,7 @@
 
 import { h, api, setCsrf } from './kit.js';
 import { state, actions } from './store.js';
-import { renderQueueColumn, reloadList, onInboxEvent, moveCursor, tickBadges, focusFirstRowOnLoad, noteKeyboardUse, focusRow } from './queue.js';
+import { renderQueueColumn, reloadList, onInboxEvent, moveCursor, tickBadges, focusFirstRowOnLoad, noteKeyboardUse, focusRow, chooseStartView } from './queue.js';
 import { openConversation, reloadThreadSoon, renderPresence, snoozeDialog, claim, resolveAndNext, openSnooze, backToList } from './thread.js';
 import { focusReply, focusNote } from './composer.js';
 
@@ -211,6 +211,7 @@ async function boot() {
   setCsrf(session.csrfToken);
   state.sandbox = session.sandbox;
   state.agents = (await api('GET', '/api/v1/inbox/agents')).agents;
+  await chooseStartView();
   renderShell();
   document.title = BASE_TITLE;
   // Signed in: the keyboard starts on the first conversation of the queue (Enter opens it).

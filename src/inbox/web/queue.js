@@ -21,7 +21,7 @@ const PAGE = 50;
 const IN_USE_MS = 8000;
 
 const q = {
-  filters: { view: localStorage.getItem('inbox.view') || 'unanswered', status: '', flag: '', channel: '', q: '' },
+  filters: { view: 'unanswered', status: '', flag: '', channel: '', q: '' },
   rows: [],
   byId: new Map(),
   /** Rows on screen that no longer belong to the view (kept in place, dimmed, until the list is refreshed). */
@@ -307,6 +307,20 @@ function renderCounts() {
     el.title = `${v.total} in view, ${v.unread} unread, ${v.overdue} past the first-response target`;
   }
   actions.updateTitle?.(q.counts);
+}
+
+/**
+ * The view the agent starts in: the one they last chose, else where the work
+ * is — unanswered when anything waits for a reply, everything otherwise.
+ */
+export async function chooseStartView() {
+  const saved = localStorage.getItem('inbox.view');
+  if (saved && VIEWS.some(([v]) => v === saved)) {
+    q.filters.view = saved;
+    return;
+  }
+  await reloadCounts();
+  q.filters.view = (q.counts.get('unanswered')?.total ?? 0) > 0 ? 'unanswered' : 'all';
 }
 
 /** Redraws the waiting badges as time passes (every half minute). */
