@@ -105,7 +105,7 @@ function audienceSummary(a = {}) {
   const parts = [];
   const range = (r, unit = '') => [r.min !== undefined ? `≥ ${r.min}${unit}` : null, r.max !== undefined ? `≤ ${r.max}${unit}` : null].filter(Boolean).join(' and ');
   if (a.daysPastDue) parts.push(`days past due ${range(a.daysPastDue)}`);
-  if (a.balance) parts.push(`balance ${range(a.balance)}`);
+  if (a.balance) parts.push(`balance ${range(a.balance)}${a.balance.currency ? ` ${a.balance.currency}` : ''}`);
   parts.push(`status ${a.status?.length ? a.status.map(lower).join(', ') : DEFAULT_AUDIENCE_STATUSES}`);
   if (a.creditorRefs?.length) parts.push(`creditors ${a.creditorRefs.join(', ')}`);
   if (a.creditorIds?.length) parts.push(`${a.creditorIds.length} creditor id(s)`);
@@ -324,6 +324,7 @@ export async function mount(container, kit) {
     dpdMax: input('campaigns-dpd-max', { type: 'number', step: 1, size: 6 }),
     balMin: input('campaigns-balance-min', { inputmode: 'decimal', placeholder: '0.00', size: 9 }),
     balMax: input('campaigns-balance-max', { inputmode: 'decimal', placeholder: '0.00', size: 9 }),
+    balCurrency: input('campaigns-balance-currency', { placeholder: 'USD', size: 4, maxlength: 3 }),
     creditors: input('campaigns-creditors', { placeholder: 'creditor refs, comma-separated', size: 24 }),
     tags: input('campaigns-tags', { placeholder: 'tags, comma-separated', size: 20 }),
     jurisdictions: input('campaigns-jurisdictions', { placeholder: 'US, US-MA, GB…', size: 14 }),
@@ -404,7 +405,11 @@ export async function mount(container, kit) {
     const statuses = statusBoxes.map((l) => l.querySelector('input')).filter((cb) => cb.checked).map((cb) => cb.value);
     const a = {
       daysPastDue: range(() => numberOf(audience.dpdMin), () => numberOf(audience.dpdMax)),
-      balance: range(() => text(audience.balMin), () => text(audience.balMax)),
+      balance: (() => {
+        const r = range(() => text(audience.balMin), () => text(audience.balMax));
+        const cur = text(audience.balCurrency)?.toUpperCase();
+        return r || cur ? { ...r, currency: cur } : undefined;
+      })(),
       status: statuses.length ? statuses : undefined,
       creditorRefs: listOf(audience.creditors.value),
       tags: listOf(audience.tags.value),
@@ -489,6 +494,7 @@ export async function mount(container, kit) {
     field('to', audience.dpdMax, 'audience.daysPastDue.max'),
     field('Balance from', audience.balMin, 'audience.balance.min'),
     field('to', audience.balMax, 'audience.balance.max'),
+    field('in currency', audience.balCurrency, 'audience.balance.currency'),
     h('span', { class: 'campaigns-field' }, h('span', { class: 'campaigns-label' }, `Statuses (none ticked: ${DEFAULT_AUDIENCE_STATUSES})`), h('span', { class: 'campaigns-checks' }, statusBoxes), h('span', { class: 'campaigns-field-error', 'data-error-for': 'audience.status' })),
     field('Creditors', audience.creditors, 'audience.creditorRefs'),
     field('Tags (debt or debtor)', audience.tags, 'audience.tags'),
