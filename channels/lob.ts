@@ -20,12 +20,35 @@ function address(a: PostalAddress) {
   };
 }
 
+type LobExtraService = 'certified' | 'certified_return_receipt' | 'registered';
+
+/**
+ * The extra_service Lob can give this destination (lob-openapi
+ * letter_extra_service: certified "for domestic destinations", registered
+ * "for international addresses"): certified kept for the US, registered
+ * instead abroad (and the other way round), nothing sent when none is wanted
+ * ("none" from a template is no value of Lob's enum). `substituted` says why
+ * the letter goes with another service than asked.
+ */
+export function lobExtraService(wanted: string | null | undefined, country: string): { extraService: LobExtraService | null; substituted?: string } {
+  if (!wanted || wanted === 'none') return { extraService: null };
+  const domestic = country.trim().toUpperCase() === 'US';
+  if (wanted === 'certified' || wanted === 'certified_return_receipt') {
+    return domestic ? { extraService: wanted } : { extraService: 'registered', substituted: `${wanted} is offered for US destinations only; registered for ${country}` };
+  }
+  if (wanted === 'registered') {
+    return domestic ? { extraService: 'certified', substituted: 'registered is offered for international destinations only; certified within the US' } : { extraService: 'registered' };
+  }
+  return { extraService: null, substituted: `unknown extra service ${wanted}: sent without one` };
+}
+
 export function lobLetters(o: LobOptions): ChannelAdapter<LetterPayload> {
   const api = new LettersApi(new Configuration({ username: o.apiKey, basePath: o.basePath ?? 'https://api.lob.com/v1' }));
   return {
     provider: 'lob',
     channel: 'LETTER',
     async send({ messageId, payload }) {
+      const service = lobExtraService(payload.extraService, payload.to.country);
       try {
         const letter = await api.create(
           {
@@ -37,12 +60,13 @@ export function lobLetters(o: LobOptions): ChannelAdapter<LetterPayload> {
             color: payload.color ?? false,
             use_type: 'operational',
             mail_type: payload.mailType,
-            ...(payload.extraService ? { extra_service: payload.extraService } : {}),
+            // Omitted, not "none" or null, when no extra service is wanted.
+            ...(service.extraService ? { extra_service: service.extraService } : {}),
             metadata: { gateway_message_id: messageId },
           } as never,
           messageId, // Idempotency-Key: a retried dispatch never prints twice
         );
-        return { provider: 'lob', providerMessageId: letter.id!, status: 'QUEUED', detail: { expectedDeliveryDate: letter.expected_delivery_date, trackingNumber: (letter as { tracking_number?: string }).tracking_number } };
+        return { provider: 'lob', providerMessageId: letter.id!, status: 'QUEUED', detail: { expectedDeliveryDate: letter.expected_delivery_date, trackingNumber: (letter as { tracking_number?: string }).tracking_number, extraService: service.extraService, ...(service.substituted ? { extraServiceSubstituted: service.substituted } : {}) } };
       } catch (err) {
         const e = err as { response?: { status?: number; data?: { error?: { message?: string; code?: string } } }; message?: string };
         const status = e.response?.status;

@@ -9,7 +9,7 @@ export type { Logger };
  * (SENDGRID_INBOUND_SECRET), the signed unsubscribe token. Logged as
  * `<prefix>[redacted]`.
  */
-export const SECRET_PATH_PREFIXES = ['/webhooks/sendgrid/inbound/', '/unsubscribe/'];
+export const SECRET_PATH_PREFIXES = ['/webhooks/sendgrid/inbound/', '/unsubscribe/', '/files/letters/signed/'];
 
 /** Query parameters whose values are credentials or signatures (letter links' sig, tokens, keys). */
 const SECRET_QUERY = /token|sig|secret|key|pass|auth|code|session|csrf|jwt/i;

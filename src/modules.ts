@@ -16,6 +16,7 @@ import { defineCampaignJobs } from './campaigns/control.js';
 import { registerPaymentRoutes } from './payments/routes.js';
 import { registerPortalRoutes } from './portal/routes.js';
 import { registerStripeWebhooks } from './payments/stripe-webhooks.js';
+import { registerGoCardlessWebhooks } from './payments/gocardless-webhooks.js';
 import { startPayments } from './payments/module.js';
 import { definePlanJobs } from './payments/plans.js';
 import { registerWebhookRoutes } from './webhooks-out/routes.js';
@@ -23,7 +24,7 @@ import { defineWebhookJobs, startWebhookJobs } from './webhooks-out/service.js';
 import { inboundRoutes, socketsModule, startInbound } from './inbound/index.js';
 import { registerInboxRoutes, startInbox } from './inbox/index.js';
 
-export const routeModules: RouteModule[] = [jsonBody, registerDebtorRoutes, registerSuppressionRoutes, registerProviderRoutes, registerTemplateRoutes, registerOutboundRoutes, registerVoiceRoutes, registerImportRoutes, registerCampaignRoutes, registerPaymentRoutes, registerPortalRoutes, registerStripeWebhooks, registerWebhookRoutes, socketsModule, inboundRoutes, registerInboxRoutes];
+export const routeModules: RouteModule[] = [jsonBody, registerDebtorRoutes, registerSuppressionRoutes, registerProviderRoutes, registerTemplateRoutes, registerOutboundRoutes, registerVoiceRoutes, registerImportRoutes, registerCampaignRoutes, registerPaymentRoutes, registerPortalRoutes, registerStripeWebhooks, registerGoCardlessWebhooks, registerWebhookRoutes, socketsModule, inboundRoutes, registerInboxRoutes];
 
 export async function startModules(ctx: AppContext): Promise<ModuleHandle[]> {
   const handles: ModuleHandle[] = [];

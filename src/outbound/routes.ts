@@ -2,7 +2,7 @@
 // history and routing decision, letter PDFs, API keys, and the OpenAPI document.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Express } from 'express';
+import type { Express, Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { audit } from '../audit.js';
@@ -104,15 +104,26 @@ export const outboundRoutes = defineRoutes(
 
 export function registerOutboundRoutes(app: Express, ctx: AppContext): void {
   app.get('/api/openapi.json', (_req, res) => res.json(openApiDocument(ctx)));
-  // Signed, expiring link the print provider fetches the letter from.
+  // Signed, expiring link the print provider fetches the letter from: the signature in the path (letterPdfUrl),
+  // or, for links handed out before, in the query (?exp=&sig=).
+  const sendLetter = async (messageId: string | undefined, exp: string | undefined, sig: string | undefined, res: Response) => {
+    if (!messageId || !exp || !sig || !verifyLetterUrl(ctx.secret, messageId, exp, sig)) throw new HttpError(403, 'forbidden', 'invalid or expired link');
+    const msg = await ctx.db.message.findUnique({ where: { id: messageId } });
+    if (!msg?.pdfPath) throw notFound('letter');
+    res.type('application/pdf').send(fs.readFileSync(path.resolve(ctx.config.DATA_DIR, msg.pdfPath)));
+  };
+  app.get('/files/letters/signed/:token/:file', async (req, res, next) => {
+    try {
+      const token = /^(\d+)\.([A-Za-z0-9_-]+)$/.exec(req.params.token);
+      await sendLetter(/^([0-9a-f-]{36})\.pdf$/.exec(req.params.file)?.[1], token?.[1], token?.[2], res);
+    } catch (e) {
+      next(e);
+    }
+  });
   app.get('/files/letters/:file', async (req, res, next) => {
     try {
-      const m = /^([0-9a-f-]{36})\.pdf$/.exec(req.params.file);
       const { exp, sig } = req.query as Record<string, string>;
-      if (!m || !exp || !sig || !verifyLetterUrl(ctx.secret, m[1]!, exp, sig)) throw new HttpError(403, 'forbidden', 'invalid or expired link');
-      const msg = await ctx.db.message.findUnique({ where: { id: m[1]! } });
-      if (!msg?.pdfPath) throw notFound('letter');
-      res.type('application/pdf').send(fs.readFileSync(path.resolve(ctx.config.DATA_DIR, msg.pdfPath)));
+      await sendLetter(/^([0-9a-f-]{36})\.pdf$/.exec(req.params.file)?.[1], exp, sig, res);
     } catch (e) {
       next(e);
     }

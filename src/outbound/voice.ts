@@ -15,13 +15,14 @@ import type { Prisma } from '../generated/prisma/client.js';
 
 const { VoiceResponse } = twilio.twiml;
 
-// Said before anything else when VOICE_RECORD_CALLS is on: several US states
-// (e.g. California, Florida) require every party's consent to record a call.
-const RECORDING_NOTICE: Record<string, string> = {
-  en: 'This call may be recorded.',
-  es: 'Esta llamada puede ser grabada.',
-};
-const recordingNotice = (locale: string | null) => RECORDING_NOTICE[(locale ?? 'en').slice(0, 2)] ?? RECORDING_NOTICE.en!;
+// Every <Say> speaks the call's language with a voice that speaks it, and the
+// keypad follow-ups come from the locale's templates (templates/<locale>/_locale.yaml
+// `voice`): a Spanish script read by Twilio's default English voice is noise.
+// The recording notice is said first when VOICE_RECORD_CALLS is on: several US
+// states (e.g. California, Florida) require every party's consent to record a call.
+type Voice = ReturnType<AppContext['templates']['voice']>;
+const voiceOf = (ctx: AppContext, locale: string | null): Voice => ctx.templates.voice(locale ?? 'en');
+const sayAttrs = (v: Voice) => ({ language: v.language as never, voice: v.tts_voice as never });
 
 interface VoiceParts { say: string; menu: string; voicemail: string }
 
@@ -53,17 +54,19 @@ export function registerVoiceRoutes(app: Express, ctx: AppContext): void {
       const { m, parts } = await loadCall(ctx, String(req.params.messageId));
       const answeredBy = String(req.body.AnsweredBy ?? 'unknown');
       const vr = new VoiceResponse();
+      const voice = voiceOf(ctx, m.locale);
+      const say = sayAttrs(voice);
       if (answeredBy.startsWith('machine') || answeredBy === 'fax') {
         // Only the limited-content message: no amount, no mention of a debt.
-        vr.say(parts.voicemail);
+        vr.say(say, parts.voicemail);
         vr.hangup();
         await recordOutcome(ctx, m.id, m.conversationId, { answeredBy, outcome: 'voicemail', callSid: req.body.CallSid });
       } else {
         const gather = vr.gather({ numDigits: 1, timeout: 8, action: `${ctx.publicBaseUrl}/webhooks/twilio/voice/gather/${m.id}`, method: 'POST' });
-        if (ctx.config.VOICE_RECORD_CALLS) gather.say(recordingNotice(m.locale));
-        gather.say(parts.say);
-        gather.say(parts.menu);
-        vr.say(parts.menu);
+        if (ctx.config.VOICE_RECORD_CALLS) gather.say(say, voice.recording_notice);
+        gather.say(say, parts.say);
+        gather.say(say, parts.menu);
+        vr.say(say, parts.menu);
         vr.hangup();
         // Speaking with the person is a telephone conversation about the debt (Reg F §1006.14(b)(2)(i)(B)).
         await recordOutcome(ctx, m.id, m.conversationId, { answeredBy, outcome: 'human', callSid: req.body.CallSid }, async (tx) => {
@@ -79,21 +82,23 @@ export function registerVoiceRoutes(app: Express, ctx: AppContext): void {
       const { m } = await loadCall(ctx, String(req.params.messageId));
       const digits = String(req.body.Digits ?? '');
       const vr = new VoiceResponse();
+      const voice = voiceOf(ctx, m.locale);
+      const say = sayAttrs(voice);
       const prior = ((m.callOutcome as { digits?: string[] } | null)?.digits ?? []).concat(digits);
       await recordOutcome(ctx, m.id, m.conversationId, { digits: prior });
       if (digits === '1' && ctx.config.AGENT_PHONE_NUMBER) {
-        vr.say('Connecting you to an agent.');
+        vr.say(say, voice.connecting_agent);
         vr.dial(ctx.config.AGENT_PHONE_NUMBER);
       } else if (digits === '1') {
-        vr.say('No agent is available right now. We will call you back during business hours.');
+        vr.say(say, voice.no_agent);
       } else if (digits === '2' && m.debtorId && m.debtId) {
         const r = await requestOutreach(ctx, { debtorId: m.debtorId, debtId: m.debtId, intent: 'friendly-reminder', channel: 'SMS' }, { type: 'system', id: 'voice-menu' });
-        vr.say(r.outcome === 'refuse' ? 'We cannot send you a text message. Please visit our website to pay.' : 'We will text you a payment link.');
+        vr.say(say, r.outcome === 'refuse' ? voice.text_refused : voice.text_link_sent);
       } else if (digits === '9' && m.contactPointId) {
         await optOutOfCalls(ctx, m.contactPointId, 'voice:keypad-9');
-        vr.say('We will not call this number again.');
+        vr.say(say, voice.calls_stopped);
       } else {
-        vr.say('Goodbye.');
+        vr.say(say, voice.goodbye);
       }
       vr.hangup();
       res.type('text/xml').send(vr.toString());

@@ -14,6 +14,21 @@ export { LobApiError, type LobAddress } from './lob-address.js';
 
 export type LobExtraService = 'certified' | 'certified_return_receipt' | 'registered';
 
+// Lob's remote_file_url pattern (lob-openapi shared/attributes/remote_file_url.yml): https, no query string, a known extension.
+const REMOTE_FILE_URL = /^https:\/\/[-a-zA-Z0-9@:%._+~#=/]{1,256}\.(html|pdf|png|jpg)+$/;
+// The one liberty the sandbox takes: a gateway on this machine serves plain http, so loopback http passes the same pattern.
+const LOOPBACK_FILE_URL = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\/[-a-zA-Z0-9@:%._+~#=/]{1,256}\.(html|pdf|png|jpg)+$/;
+
+// tracking_event_details per certified scan (lob-openapi shared/resources/tracking_events/tracking_event_details.yml).
+const CERTIFIED_DETAILS: Record<string, { event: string; description: string; action_required: boolean }> = {
+  mailed: { event: 'package_accepted', description: 'Package has been accepted into the carrier network for delivery.', action_required: false },
+  in_transit: { event: 'package_departed', description: 'Package has departed from an intermediate location in the carrier network.', action_required: false },
+  in_local_area: { event: 'package_in_local_area', description: 'Package is at a location near the end destination.', action_required: false },
+  processed_for_delivery: { event: 'out_for_delivery', description: 'Package is out for delivery.', action_required: false },
+  delivered: { event: 'delivered', description: 'Package has been delivered.', action_required: false },
+  returned_to_sender: { event: 'returned_to_sender', description: 'Package is to be returned to sender.', action_required: false },
+};
+
 /** What was printed: kept so tests and the sandbox UI can inspect the artwork sent. */
 export type LetterFile =
   | { kind: 'html'; html: string }
@@ -21,11 +36,19 @@ export type LetterFile =
   | { kind: 'template'; templateId: string }
   | { kind: 'pdf'; byteLength: number; sha256: string; pageCount: number; filename: string | null };
 
+/** Lob's tracking_event_details (certified events only; normal events carry null). */
+export interface LobTrackingEventDetails {
+  event: string;
+  description: string;
+  notes?: string;
+  action_required: boolean;
+}
+
 export interface LobTrackingEvent {
   id: string;
   type: string;
   name: string;
-  details: null;
+  details: LobTrackingEventDetails | null;
   location: string | null;
   time: string;
   date_created: string;
@@ -248,7 +271,12 @@ export class LobSandbox {
       };
     }
     if (typeof value !== 'string' || value.trim() === '') throw new LobApiError(422, 'invalid', 'file is required');
-    if (/^https?:\/\//i.test(value)) return { kind: 'url', url: value };
+    if (/^https?:\/\//i.test(value)) {
+      if (!REMOTE_FILE_URL.test(value) && !LOOPBACK_FILE_URL.test(value)) {
+        throw new LobApiError(422, 'invalid', 'file must be a URL of the form https://…(.html|.pdf|.png|.jpg), without a query string');
+      }
+      return { kind: 'url', url: value };
+    }
     if (/^tmpl_[a-zA-Z0-9]+$/.test(value)) return { kind: 'template', templateId: value };
     if (value.includes('<')) {
       if (value.length > 10_000) throw new LobApiError(422, 'invalid', 'file HTML must be at most 10000 characters');
@@ -354,8 +382,10 @@ export class LobSandbox {
         id: prefixedHexId('evnt_', 26),
         type: certified ? 'certified' : 'normal',
         name,
-        details: null,
-        location: letter.to.address_zip,
+        // Lob: an object for certified events, null for normal ones.
+        details: certified ? CERTIFIED_DETAILS[scan] ?? { event: 'other', description: 'Unrecognized carrier status.', action_required: false } : null,
+        // Lob: the scan's zip code, null for Mailed events.
+        location: scan === 'mailed' ? null : letter.to.address_zip,
         time: now,
         date_created: now,
         date_modified: now,

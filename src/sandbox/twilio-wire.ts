@@ -2,6 +2,7 @@
  * Twilio REST 2010-04-01 wire details the sandbox must reproduce byte-for-byte
  * closely enough that the official SDK and the gateway's validators accept them.
  */
+import { SegmentedMessage } from 'sms-segments-calculator';
 import twilio from 'twilio';
 
 export const TWILIO_API_VERSION = '2010-04-01';
@@ -48,28 +49,15 @@ export function rfc2822(date: Date): string {
   return date.toUTCString().replace('GMT', '+0000');
 }
 
-// GSM 03.38 basic set; characters outside it force UCS-2 encoding.
-const GSM7_BASIC =
-  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
-// Extension table characters cost two septets (escape + char).
-const GSM7_EXTENDED = '^{}\\[~]|€\f';
-
-/** Number of SMS segments Twilio bills for a body: GSM-7 160/153 septets, UCS-2 70/67 code units. */
+/**
+ * Number of SMS segments Twilio bills for a body, by Twilio's own calculator
+ * (sms-segments-calculator): GSM-7 160/153 septets or UCS-2 70/67 units, and a
+ * character is never split across segments (an extension character's two
+ * septets, a surrogate pair's two units) — which ceil(length / 153) gets wrong.
+ */
 export function countSmsSegments(body: string): number {
   if (body.length === 0) return 1;
-  let septets = 0;
-  let gsm = true;
-  for (const ch of body) {
-    if (GSM7_BASIC.includes(ch)) septets += 1;
-    else if (GSM7_EXTENDED.includes(ch)) septets += 2;
-    else {
-      gsm = false;
-      break;
-    }
-  }
-  if (gsm) return septets <= 160 ? 1 : Math.ceil(septets / 153);
-  const units = body.length; // UTF-16 code units, which is what UCS-2 segments count
-  return units <= 70 ? 1 : Math.ceil(units / 67);
+  return new SegmentedMessage(body).segmentsCount;
 }
 
 /** Default opt-out / opt-in keywords Twilio handles itself (exact single word, any case). */

@@ -48,6 +48,7 @@ import {
   letterFrontMatter,
   listEntries,
   localeFile,
+  type LocaleVoice,
   readText,
   readYamlFile,
   smsFrontMatter,
@@ -215,6 +216,24 @@ export class TemplateRegistry {
     this.templates = templates;
     this.locales = locales;
     this.rules = rules;
+  }
+
+  /**
+   * The voice and keypad follow-ups of a locale, or of the nearest fallback
+   * that has them (es-MX → es → en; loadTemplates requires the base locale's).
+   */
+  voice(locale: string = BASE_LOCALE): LocaleVoice {
+    let chain: readonly string[];
+    try {
+      chain = cachedFallbackChain(locale);
+    } catch {
+      chain = [BASE_LOCALE];
+    }
+    for (const l of chain) {
+      const v = this.locales.get(l)?.voice;
+      if (v) return v;
+    }
+    throw new TemplateError('missing_template', `no voice section for locale "${locale}" or its fallbacks`, { variable: 'locale' });
   }
 
   /** Locales shipped, e.g. ["en", "es"]. */
@@ -704,6 +723,8 @@ export function loadTemplates(dir: string = defaultTemplatesDir(), options: Load
         const parsed = localeFile.safeParse(readYamlFile(localePath));
         if (parsed.success) locales.set(locale, parsed.data);
         else problems.add(localePath, 'invalid_front_matter', formatZodIssues(parsed.error));
+        // Every locale's calls fall back to the base locale's voice and keypad follow-ups.
+        if (parsed.success && locale === BASE_LOCALE && !parsed.data.voice) problems.add(localePath, 'invalid_front_matter', `the base locale "${BASE_LOCALE}" needs a voice section (language, tts_voice, keypad follow-ups)`);
       } catch (error) {
         problems.add(localePath, 'invalid_front_matter', `YAML does not parse: ${(error as Error).message.split('\n')[0]}`);
       }
