@@ -106,7 +106,7 @@ describe('finance: correct content and no silent failures', () => {
     const results = await eventually(async () => {
       const r = await api(gw).get(`/api/v1/campaigns/${c.body.id}/results`);
       return r.body.steps?.[0]?.refused?.total === 1 ? r.body : null;
-    }, 20_000, 'the refused step in the results');
+    }, 45_000, 'the refused step in the results');
     expect(Object.keys(results.steps[0].refused.byReason)).toEqual(['template.unknown_template']);
     const e = await gw.ctx.db.campaignEnrollment.findFirstOrThrow({ where: { campaignId: c.body.id } });
     // Not left ACTIVE with a retry in five minutes: the one-step campaign is done for this debt.
