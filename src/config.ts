@@ -112,6 +112,8 @@ export const envSchema = z.object({
   // Record reminder calls (Twilio records; the audio is kept with the call). The person hears a recording notice first: several US states require every party's consent.
   VOICE_RECORD_CALLS: bool.default(false),
   AGENT_NAME: z.string().min(1).default('Customer Care team'),
+  // The inbox's first-response target: a debtor's message waiting longer than this is shown overdue.
+  INBOX_FIRST_RESPONSE_SLA_MINUTES: positiveInt.default(60),
   RETURN_ADDRESS: z.string().regex(/^[^|]+\|[^|]+\|[^|]*\|[^|]+\|[A-Z]{2}$/, 'must be "line1|city|region|postal code|country", e.g. "1 Main St|San Francisco|CA|94105|US"').default('185 Berry St Ste 6100|San Francisco|CA|94107|US'),
   PAYMENT_LINK_BASE: z.string().url('must be a URL').optional(),
   // Payments (src/payments, channels/stripe, channels/gocardless): live where the keys are set, else the local sandboxes.

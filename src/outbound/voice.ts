@@ -9,6 +9,7 @@ import { verifyTwilio } from '../inbound/verify.js';
 import { optOutOfCalls } from '../messaging/consent.js';
 import { appendEvent, type TimelineEvent } from '../conversations/thread.js';
 import { publishTimeline } from '../conversations/live.js';
+import { requestCallback } from '../conversations/tasks.js';
 import { requestOutreach } from './service.js';
 import { notFound } from '../http/errors.js';
 import type { Prisma } from '../generated/prisma/client.js';
@@ -90,6 +91,9 @@ export function registerVoiceRoutes(app: Express, ctx: AppContext): void {
         vr.say(say, voice.connecting_agent);
         vr.dial(ctx.config.AGENT_PHONE_NUMBER);
       } else if (digits === '1') {
+        // The caller was promised a call back: it becomes a task in the inbox's callbacks view.
+        const { events } = await ctx.db.$transaction((tx) => requestCallback(tx, { conversationId: m.conversationId, source: 'voice:keypad-1', dueAt: new Date(), detail: { messageId: m.id } }, { type: 'provider', id: 'twilio' }));
+        publishTimeline(ctx.io, events);
         vr.say(say, voice.no_agent);
       } else if (digits === '2' && m.debtorId && m.debtId) {
         const r = await requestOutreach(ctx, { debtorId: m.debtorId, debtId: m.debtId, intent: 'friendly-reminder', channel: 'SMS' }, { type: 'system', id: 'voice-menu' });

@@ -62,6 +62,11 @@ interface CompiledRules {
   notices: AppliedNotice[];
   /** Some cap starts only after a conversation: the decision must find out whether one is known. */
   needsConversation: boolean;
+  /**
+   * The debtor's own rules outside the US (e.g. "FCA CONC 7.9, 7.14"), cited where the
+   * baseline hours decide, so a UK or Indian debtor's explanation does not cite Reg F.
+   */
+  localCitation: string | null;
 }
 
 /** A notice to mail before any demand, with the jurisdiction that asks for it. */
@@ -209,10 +214,12 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
     const noContact: AppliedNoContactDays[] = [];
     const writtenConsent = new Map<Channel, WrittenConsentRule>();
     const notices: AppliedNotice[] = [];
+    const local: string[] = [];
     for (const rule of config.jurisdictionRules) {
       const code = jurisdictions.find((j) => jurisdictionMatches(rule.jurisdiction, j));
       if (!code) continue;
       const jurisdiction = rule.jurisdiction;
+      if (!jurisdiction.startsWith('US')) local.push(rule.citation);
       for (const cap of rule.caps) caps.push({ ...cap, jurisdiction });
       for (const h of rule.hours) hours.push({ ...h, jurisdiction });
       for (const [k, days] of (rule.noContactDays ?? []).entries()) {
@@ -226,7 +233,7 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
     const windows = new Map<Channel, ChannelWindow | null>();
     for (const channel of CHANNELS) windows.set(channel, channelWindow(channel, hours, noContact));
     const needsConversation = caps.some((cap) => cap.onlyAfterConversation === true);
-    const compiled = { caps, windows, writtenConsent, notices, needsConversation };
+    const compiled = { caps, windows, writtenConsent, notices, needsConversation, localCitation: local.length ? local.join('; ') : null };
     if (rulesCache.size > 1000) rulesCache.clear();
     rulesCache.set(key, compiled);
     return compiled;
@@ -708,7 +715,7 @@ function timeChannel(
         channel: base.channel, contactPointId: base.contactPointId,
         rule: 'reply_to.exception',
         detail: hours.at !== t
-          ? `Replying once in ${channel} to the message the debtor just sent; allowed outside the usual hours (Reg F 12 CFR 1006.6(b)(1)).${hours.firstBlock ? ` Without it: ${describeBlock(hours.firstBlock)}.` : ''}`
+          ? `Replying once in ${channel} to the message the debtor just sent; allowed outside the usual hours (${ctx.rules.localCitation ?? 'Reg F 12 CFR 1006.6(b)(1)'}).${hours.firstBlock ? ` Without it: ${describeBlock(hours.firstBlock)}.` : ''}`
           : `Replying once in ${channel} to the message the debtor just sent (the answer to their HELP request).`,
       });
     }
@@ -721,7 +728,7 @@ function timeChannel(
       };
       return { ok: false, channel, reasons: [...skipped, ...blocks, reason] };
     }
-    if (hours.at > t && hours.firstBlock) path.push(blockReason(hours.firstBlock, hours.at, base));
+    if (hours.at > t && hours.firstBlock) path.push(blockReason(hours.firstBlock, hours.at, base, ctx.rules.localCitation));
     t = hours.at;
   }
   if (t > notAfter) {
@@ -803,15 +810,17 @@ function describeBlock(block: HoursBlock): string {
   return `local time ${formatMinutes(block.localMinute)} in ${block.zone} falls in a time the debtor called inconvenient (${block.inconvenient.label})`;
 }
 
-function blockReason(block: HoursBlock, until: number, base: { channel: Channel; contactPointId: string }): Reason {
+function blockReason(block: HoursBlock, until: number, base: { channel: Channel; contactPointId: string }, localCitation: string | null): Reason {
   if (block.kind === 'quiet_hours') {
     const bound = block.localMinute < block.window.from ? block.window.fromRule : block.window.toRule;
+    // The baseline hours (no jurisdiction of their own) are cited by the debtor's own rules where those are not the US's.
+    const citation = !bound.jurisdiction && localCitation ? `${localCitation}; the 08:00–21:00 baseline` : bound.citation;
     return {
       channel: base.channel, contactPointId: base.contactPointId,
       rule: 'quiet_hours',
       jurisdiction: bound.jurisdiction,
       until: new Date(until),
-      detail: `${capitalise(describeBlock(block))} (${bound.citation}); earliest allowed ${ISO(until)}.`,
+      detail: `${capitalise(describeBlock(block))} (${citation}); earliest allowed ${ISO(until)}.`,
     };
   }
   if (block.kind === 'no_contact_day') {
@@ -827,7 +836,7 @@ function blockReason(block: HoursBlock, until: number, base: { channel: Channel;
     channel: base.channel, contactPointId: base.contactPointId,
     rule: 'inconvenient_time',
     until: new Date(until),
-    detail: `${capitalise(describeBlock(block))} (Reg F 12 CFR 1006.6(b)(1); FCA CONC 7.9); earliest allowed ${ISO(until)}.`,
+    detail: `${capitalise(describeBlock(block))} (${localCitation ?? 'Reg F 12 CFR 1006.6(b)(1); FCA CONC 7.9'}); earliest allowed ${ISO(until)}.`,
   };
 }
 

@@ -259,6 +259,15 @@ export class TemplateRegistry {
     return this.resolve(intent, channel, locale)?.meta;
   }
 
+  /** Variables the template for this intent, channel and locale uses (every part), e.g. for a composer's fields. */
+  variables(intent: Intent, channel: TemplateChannel, locale: string = BASE_LOCALE): string[] {
+    const t = this.resolve(intent, channel, locale);
+    if (!t) return [];
+    const parts: CompiledPart[] =
+      t.channel === 'sms' ? [t.body] : t.channel === 'email' ? [t.subject, t.body] : t.channel === 'voice' ? [t.say, t.menu, t.voicemail] : [t.subject, t.body, t.paymentInstructions];
+    return [...new Set(parts.flatMap((p) => p.variables))];
+  }
+
   private resolve(intent: Intent, channel: TemplateChannel, locale: string): LoadedTemplate | undefined {
     for (const candidate of cachedFallbackChain(locale)) {
       const template = this.templates.get(templateId(candidate, intent, channel));

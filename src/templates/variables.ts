@@ -11,6 +11,8 @@ export const TEMPLATE_VARIABLES = {
   agentName: 'text',
   callbackNumber: 'text',
   accountReference: 'text',
+  /** What the agent checked to verify a disputed debt (dispute-verification). */
+  verificationNote: 'text',
   /** The business name said in a voicemail; must not reveal debt collection (Reg F §1006.2(j)). */
   voicemailBusinessName: 'text',
   amount: 'money',
