@@ -27,6 +27,11 @@ export interface ContentDebt {
 }
 type Debtor = { id: string; fullName: string; locale: string; jurisdiction: string | null };
 
+/** Signed calendar days from today (UTC) to the due date: 3 due in three days, 0 today, −150 overdue. */
+export function dueInDays(dueDate: Date, now: Date): number {
+  return Math.round((dueDate.getTime() - Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate())) / 86_400_000);
+}
+
 export function daysPastDue(dueDate: Date, now: Date): number {
   const ms = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - dueDate.getTime();
   return Math.max(0, Math.floor(ms / 86_400_000));
@@ -60,6 +65,7 @@ export function templateVars(ctx: AppContext, opts: { debtor: Debtor; debt: Cont
     dueDate: debt.dueDate.toISOString().slice(0, 10),
     finalDate,
     daysPastDue: daysPastDue(debt.dueDate, opts.now),
+    dueInDays: dueInDays(debt.dueDate, opts.now),
     paymentLink: paymentLink(ctx, debt, { debtorId: debtor.id, contactPointId: opts.contactPointId, now: opts.now }),
     unsubscribeLink: unsubscribeUrl(ctx, { contactPointId: opts.contactPointId }),
     ...opts.extra,

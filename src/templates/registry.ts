@@ -58,7 +58,10 @@ import {
 import {
   type AmountTableKey,
   type MessageVars,
+  DEFAULT_DUE_STATUS,
+  type DueStatusStrings,
   VariableProblem,
+  dueStatusText,
   displayValue,
   isTemplateVariable,
 } from './variables.js';
@@ -291,7 +294,8 @@ export class TemplateRegistry {
         ? strings.disclosure_first
         : strings.disclosure_subsequent
       : '';
-    const context = buildContext(template, request.vars, formatLocale, disclosure);
+    const dueStatus = { ...DEFAULT_DUE_STATUS, ...(this.locales.get('en') as LocaleFile | undefined)?.due_status, ...strings.due_status };
+    const context = buildContext(template, request.vars, formatLocale, disclosure, dueStatus);
     const base: RenderedBase = {
       intent,
       templateId: template.id,
@@ -396,7 +400,7 @@ function validateRequest(request: RenderRequest): {
   if (request.jurisdiction !== null && request.jurisdiction !== undefined) {
     jurisdiction = typeof request.jurisdiction === 'string' ? normaliseJurisdiction(request.jurisdiction) : null;
     if (jurisdiction === null) {
-      throw new TemplateError('invalid_request', `jurisdiction "${String(request.jurisdiction)}" is not an ISO 3166 code like "US" or "US-MA"`, { variable: 'jurisdiction' });
+      throw new TemplateError('invalid_request', `jurisdiction "${String(request.jurisdiction)}" is not an ISO 3166 code like "US", "US-MA" or "US-NY-NYC"`, { variable: 'jurisdiction' });
     }
   }
   return { intent: request.intent, channel: request.channel, formatLocale, jurisdiction };
@@ -430,7 +434,7 @@ function variablesOf(template: LoadedTemplate): ReadonlySet<string> {
   return needed;
 }
 
-function buildContext(template: LoadedTemplate, vars: MessageVars, locale: string, disclosure: string): Record<string, string> {
+function buildContext(template: LoadedTemplate, vars: MessageVars, locale: string, disclosure: string, dueStatus: DueStatusStrings): Record<string, string> {
   const needed = variablesOf(template);
   const context: Record<string, string> = {};
   for (const name of needed) {
@@ -440,7 +444,7 @@ function buildContext(template: LoadedTemplate, vars: MessageVars, locale: strin
       continue;
     }
     try {
-      context[name] = displayValue(name, vars, locale);
+      context[name] = name === 'dueStatus' ? dueStatusText(vars, locale, dueStatus) : displayValue(name, vars, locale);
     } catch (error) {
       if (!(error instanceof VariableProblem)) throw error;
       throw new TemplateError(

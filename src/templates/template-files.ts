@@ -76,6 +76,10 @@ export const localeFile = z.strictObject({
   disclosure_first: z.string().min(1),
   disclosure_subsequent: z.string().min(1),
   private_and_confidential: z.string().min(1),
+  /** Wording of {{dueStatus}} ({date}, {days}); a locale without it falls back to en. */
+  due_status: z
+    .strictObject({ upcoming: z.string().min(1), today: z.string().min(1), overdue_one: z.string().min(1), overdue: z.string().min(1) })
+    .optional(),
   letter: z.strictObject({
     date: z.string().min(1),
     subject: z.string().min(1),

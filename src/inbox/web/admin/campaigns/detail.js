@@ -81,6 +81,8 @@ export function campaignDetail({ h, api, debounce }, { list, say, failure }) {
     list.mark(id);
     try {
       const [c, r] = await Promise.all([api('GET', `/api/v1/campaigns/${id}`), api('GET', `/api/v1/campaigns/${id}/results`)]);
+      // A draft shows who it would reach before anyone is contacted.
+      const preview = c.status === 'DRAFT' ? await api('GET', `/api/v1/campaigns/${id}/preview`) : null;
       if (selected !== id || unmounted) return;
       selectedStatus = c.status;
       const stops = (c.stopConditions ?? []).map((s) => STOP_LABELS[s] ?? lower(s)).join(', ') || 'none';
@@ -96,7 +98,8 @@ export function campaignDetail({ h, api, debounce }, { list, say, failure }) {
           h('dt', {}, 'Steps'), h('dd', {}, c.steps.map((s) => h('div', {}, stepSummary(s)))),
           h('dt', {}, 'Throttle'), h('dd', {}, throttle),
           h('dt', {}, 'Stops when'), h('dd', {}, stops),
-          h('dt', {}, 'Recurring'), h('dd', {}, c.cron ? `${c.cron}${c.timeZone ? ` (${c.timeZone})` : ''}` : 'no')),
+          h('dt', {}, 'Recurring'), h('dd', {}, c.cron ? `${c.cron}${c.timeZone ? ` (${c.timeZone})` : ''}` : 'no'),
+          ...(preview ? previewTerms(preview, h) : [])),
         resultsSlot);
       showResults(r);
     } catch (err) { failure(err); }
@@ -110,4 +113,16 @@ export function campaignDetail({ h, api, debounce }, { list, say, failure }) {
     selectedStatus: () => selectedStatus,
     unmount: () => { unmounted = true; },
   };
+}
+
+/** The draft's preview as definition-list terms: count, then one line per breakdown. */
+function previewTerms(p, h) {
+  const line = (o) => Object.entries(o).map(([k, v]) => `${k} ${typeof v === 'object' ? `${v.debts} (${v.balance})` : v}`).join(', ') || 'none';
+  return [
+    h('dt', {}, 'Would enrol'), h('dd', { id: 'campaigns-preview-count' }, `${p.count} debt(s) of ${p.debtors} debtor(s) today`),
+    h('dt', {}, 'By jurisdiction'), h('dd', {}, line(p.byJurisdiction)),
+    h('dt', {}, 'By preferred channel'), h('dd', {}, line(p.byPreferredChannel)),
+    h('dt', {}, 'By currency'), h('dd', {}, line(p.byCurrency)),
+    h('dt', {}, 'By balance'), h('dd', {}, line(p.byBalanceBand)),
+  ];
 }
