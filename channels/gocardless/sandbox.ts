@@ -172,7 +172,10 @@ ${scheme === 'bacs' ? '<label for="sort">Sort code</label><input id="sort" name=
     if (!flow || !br) return void res.status(404).send('not found');
     if (br.status === 'fulfilled') return void res.redirect(303, String(flow.redirect_uri));
     const account = String(req.body?.account_number ?? '').replace(/\s+/g, '');
-    if (account.length < 6) return this.flowPage(res, id, 'Enter a valid account number.');
+    if (account.length < 6) {
+      this.flowPage(res, id, 'Enter a valid account number.');
+      return;
+    }
     const links = br.links as Record<string, string>;
     const customer: Obj = { id: links.customer ?? gcId('CU'), created_at: this.now(), given_name: String(req.body?.account_holder_name ?? ''), metadata: {} };
     this.table('customers').set(customer.id, customer);

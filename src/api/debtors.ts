@@ -30,7 +30,9 @@ export const debtorRoutes = defineRoutes(
       const jurisdiction = b.jurisdiction ?? inferJurisdiction(b.contactPoints ?? []);
       const country = jurisdiction?.slice(0, 2) ?? null;
       // validate every contact point before writing anything
-      (b.contactPoints ?? []).forEach((cp: ContactPointInput, i: number) => contactPointData(cp, { defaultCountry: country, field: `contactPoints.${i}` }));
+      (b.contactPoints ?? []).forEach((cp: ContactPointInput, i: number) => {
+        contactPointData(cp, { defaultCountry: country, field: `contactPoints.${i}` });
+      });
       try {
         const debtor = await ctx.db.$transaction(async (tx) => {
           const d = await tx.debtor.create({

@@ -39,9 +39,10 @@ async function readStdin(): Promise<string> {
 }
 
 async function main(): Promise<number> {
-  let args;
+  const options = { email: { type: 'string' }, role: { type: 'string' }, name: { type: 'string' }, 'password-stdin': { type: 'boolean' } } as const;
+  let args: ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
   try {
-    args = parseArgs({ options: { email: { type: 'string' }, role: { type: 'string' }, name: { type: 'string' }, 'password-stdin': { type: 'boolean' } } }).values;
+    args = parseArgs({ options }).values;
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
     return 2;

@@ -168,7 +168,9 @@ export function validateMailSend(body: unknown): SendGridFieldError[] {
   checkAddress(body.reply_to, 'reply_to', false);
   if (body.reply_to_list !== undefined) {
     if (!Array.isArray(body.reply_to_list)) fail('reply_to_list', `Invalid type. Expected: array, given: ${typeName(body.reply_to_list)}.`);
-    else body.reply_to_list.forEach((a: unknown, i: number) => checkAddress(a, `reply_to_list.${i}`, true));
+    else body.reply_to_list.forEach((a: unknown, i: number) => {
+      checkAddress(a, `reply_to_list.${i}`, true);
+    });
     if (body.reply_to !== undefined) fail('reply_to', 'The reply_to and reply_to_list fields cannot both be set.');
   }
 

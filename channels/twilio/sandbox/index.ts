@@ -310,7 +310,7 @@ export class TwilioSandbox {
 
   /** A gateway may answer an inbound SMS with <Message> TwiML; Twilio then sends those replies. */
   private sendTwimlReplies(xml: string, inbound: InboundSmsInput, documentUrl: string): SandboxSms[] {
-    let verbs;
+    let verbs: ReturnType<typeof parseTwiml>;
     try {
       verbs = parseTwiml(xml);
     } catch {
