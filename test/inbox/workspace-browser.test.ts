@@ -133,7 +133,8 @@ describeInBrowser('the workspace browser test')('agent workspace in a browser (t
     await a.click('#queue-new');
     await row(a, 'Hugo Held').waitFor();
     // Unread counts per view and the tab title.
-    await expect(a.locator('#count-unanswered').textContent()).resolves.toMatch(/unread/);
+    // The counts refresh after the row is placed (a separate request): wait for them.
+    await eventually(async () => /unread/.test((await a.locator('#count-unanswered').textContent()) ?? ''), 10_000, 'unread count in the view');
     await eventually(async () => /^\(\d+\) Inbox/.test(await a.title()), 10_000, 'unread count in the title');
   }, 60_000);
 
