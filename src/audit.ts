@@ -13,7 +13,7 @@ export interface AuditEntry {
 
 type Tx = Pick<Db, 'auditEvent'>;
 
-export type AuditActor = Principal | { type: 'system' | 'provider'; id?: string };
+export type AuditActor = Principal | { type: 'system' | 'provider' | 'debtor'; id?: string };
 
 /** The audit_events row of an entry (column names), for audit() and for statements that write their audit row themselves. */
 export function auditRow(actor: AuditActor, entry: AuditEntry, req?: Request) {

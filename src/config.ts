@@ -114,6 +114,12 @@ export const envSchema = z.object({
   AGENT_NAME: z.string().min(1).default('Customer Care team'),
   RETURN_ADDRESS: z.string().regex(/^[^|]+\|[^|]+\|[^|]*\|[^|]+\|[A-Z]{2}$/, 'must be "line1|city|region|postal code|country", e.g. "1 Main St|San Francisco|CA|94105|US"').default('185 Berry St Ste 6100|San Francisco|CA|94107|US'),
   PAYMENT_LINK_BASE: z.string().url('must be a URL').optional(),
+  // Payments (src/payments, channels/stripe, channels/gocardless): live where the keys are set, else the local sandboxes.
+  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(live|test)_[A-Za-z0-9]{10,}$/, 'must be a Stripe secret key (sk_live_…, sk_test_… or a restricted rk_… key)').optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=_-]{10,}$/, 'must be the endpoint signing secret (whsec_…)').optional(),
+  GOCARDLESS_ACCESS_TOKEN: z.string().min(20, 'must be at least 20 characters').optional(),
+  GOCARDLESS_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  GOCARDLESS_ENVIRONMENT: z.enum(['sandbox', 'live']).default('live'),
   ADMIN_API_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
   TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex characters').optional(),
   TWILIO_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),

@@ -14,16 +14,22 @@ import { registerImportRoutes, waitForRunningImports } from './import/routes.js'
 import { registerCampaignRoutes } from './campaigns/routes.js';
 import { defineCampaignJobs } from './campaigns/control.js';
 import { registerPaymentRoutes } from './payments/routes.js';
+import { registerPortalRoutes } from './portal/routes.js';
+import { registerStripeWebhooks } from './payments/stripe-webhooks.js';
+import { startPayments } from './payments/module.js';
+import { definePlanJobs } from './payments/plans.js';
 import { registerWebhookRoutes } from './webhooks-out/routes.js';
 import { defineWebhookJobs, startWebhookJobs } from './webhooks-out/service.js';
 import { inboundRoutes, socketsModule, startInbound } from './inbound/index.js';
 import { registerInboxRoutes, startInbox } from './inbox/index.js';
 
-export const routeModules: RouteModule[] = [jsonBody, registerDebtorRoutes, registerSuppressionRoutes, registerProviderRoutes, registerTemplateRoutes, registerOutboundRoutes, registerVoiceRoutes, registerImportRoutes, registerCampaignRoutes, registerPaymentRoutes, registerWebhookRoutes, socketsModule, inboundRoutes, registerInboxRoutes];
+export const routeModules: RouteModule[] = [jsonBody, registerDebtorRoutes, registerSuppressionRoutes, registerProviderRoutes, registerTemplateRoutes, registerOutboundRoutes, registerVoiceRoutes, registerImportRoutes, registerCampaignRoutes, registerPaymentRoutes, registerPortalRoutes, registerStripeWebhooks, registerWebhookRoutes, socketsModule, inboundRoutes, registerInboxRoutes];
 
 export async function startModules(ctx: AppContext): Promise<ModuleHandle[]> {
   const handles: ModuleHandle[] = [];
   handles.push(await startOutbound(ctx));
+  handles.push(await startPayments(ctx));
+  await definePlanJobs(ctx);
   handles.push({ stop: () => waitForRunningImports(ctx.config.SHUTDOWN_TIMEOUT_MS) });
   defineCampaignJobs(ctx);
   defineWebhookJobs(ctx);

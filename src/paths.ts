@@ -16,5 +16,4 @@ function findRoot(start: string): string {
 
 export const PROJECT_ROOT = findRoot(path.dirname(fileURLToPath(import.meta.url)));
 export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'prisma', 'migrations');
-export const SCHEMA_FILE = path.join(PROJECT_ROOT, 'prisma', 'schema.prisma');
 export const TEMPLATES_DIR = path.join(PROJECT_ROOT, 'templates');

@@ -18,6 +18,9 @@ const idParam = (v: string, what: string) => {
   return v;
 };
 
+/** An ISO date as the DATE column takes it (undefined: unchanged). */
+const dateOf = (v: string | null | undefined) => (v === undefined ? undefined : v === null ? null : new Date(`${v}T00:00:00Z`));
+
 export const debtorRoutes = defineRoutes(
   {
     method: 'post', path: '/api/v1/debtors', tag: 'debtors', summary: 'Create a debtor with contact points and preferences',
@@ -31,7 +34,7 @@ export const debtorRoutes = defineRoutes(
       try {
         const debtor = await ctx.db.$transaction(async (tx) => {
           const d = await tx.debtor.create({
-            data: { externalRef: b.externalRef ?? null, fullName: b.fullName, locale: b.locale ?? 'en', jurisdiction, timeZone: b.timeZone ?? null, restrictions: b.restrictions ?? [], tags: b.tags ?? [] },
+            data: { externalRef: b.externalRef ?? null, fullName: b.fullName, locale: b.locale ?? 'en', jurisdiction, timeZone: b.timeZone ?? null, restrictions: b.restrictions ?? [], tags: b.tags ?? [], dateOfBirth: dateOf(b.dateOfBirth) },
           });
           for (const [i, cp] of (b.contactPoints ?? []).entries()) await addContactPoint(tx, d.id, cp, { defaultCountry: country, field: `contactPoints.${i}`, source: 'api' });
           if (b.preferences) {
@@ -82,7 +85,7 @@ export const debtorRoutes = defineRoutes(
       const debtor = await ctx.db.$transaction(async (tx) => {
         const before = await tx.debtor.findUnique({ where: { id } });
         if (!before) throw notFound('debtor');
-        await tx.debtor.update({ where: { id }, data: b });
+        await tx.debtor.update({ where: { id }, data: { ...b, dateOfBirth: dateOf(b.dateOfBirth) } });
         await audit(tx, req.principal!, { action: 'debtor.update', entityType: 'debtor', entityId: id, data: { changed: Object.keys(b), restrictions: b.restrictions } }, req);
         return tx.debtor.findUniqueOrThrow({ where: { id }, include: debtorInclude });
       }).catch((e: unknown) => {

@@ -83,6 +83,8 @@ export const debtorInput = z.object({
   tags: z.array(z.string().min(1).max(50)).max(50).optional(),
   contactPoints: z.array(contactPointInput).max(20).optional(),
   preferences: preferencesInput.optional(),
+  /** A fact the debtor page may ask for to prove identity (creditor setting); never returned by the API. */
+  dateOfBirth: isoDate.nullable().optional(),
 });
 export const debtorPatch = debtorInput.omit({ contactPoints: true, preferences: true }).partial();
 

@@ -4,13 +4,13 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../db/client.js';
 import type { Role } from '../generated/prisma/enums.js';
 
-export const KEY_PREFIX = 'dgw_';
+const KEY_PREFIX = 'dgw_';
 
 export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
-export function generateKey(): string {
+function generateKey(): string {
   return KEY_PREFIX + randomBytes(24).toString('base64url');
 }
 

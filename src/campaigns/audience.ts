@@ -3,7 +3,7 @@ import { Prisma } from '../generated/prisma/client.js';
 import type { Audience } from './schemas.js';
 
 const DAY_MS = 86_400_000;
-export const DEFAULT_AUDIENCE_STATUSES = ['OPEN', 'PROMISED', 'PAYMENT_PLAN'] as const;
+const DEFAULT_AUDIENCE_STATUSES = ['OPEN', 'PROMISED', 'PAYMENT_PLAN'] as const;
 
 /** UTC midnight of `now` minus n days (due dates are calendar dates). */
 function daysAgo(now: Date, n: number): Date {

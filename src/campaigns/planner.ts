@@ -1,14 +1,5 @@
-// Pure timing of campaign steps: when a step is due, the step's local window,
-// and the throttle.
-//
-// Throttle (messages per minute per channel): every planned message takes a
-// slot in its channel's ledger. Minute m of channel c holds at most rate(c)
-// messages, and the k-th message (0-based) inside a minute is placed at
-// m + k·60/rate seconds, so a wave of N messages on a channel is spread over
-// at least N/rate minutes from its start (the k-th at ≥ start + k/rate min).
-// A slot is taken at the time the router says the message may go (after
-// quiet hours, limits and the step window), so messages the router defers to
-// the same local morning are spread too, never piled onto one minute.
+// Pure timing of campaign steps: when a step is due, and the step's local
+// window. The throttle's minute ledger is throttle.ts.
 import { DateTime } from 'luxon';
 import type { StepWindow } from './schemas.js';
 
@@ -50,55 +41,4 @@ export function windowStart(t: Date, zones: readonly string[], window: StepWindo
   const end = t.getTime() + 8 * DAY_MS;
   for (; probe <= end; probe += 5 * MINUTE_MS) if (insideWindow(new Date(probe), zones, window)) return new Date(probe);
   return null;
-}
-
-/** Per-channel minute ledger of one campaign. `countAt` loads what earlier waves already placed. */
-export class ThrottleLedger {
-  private readonly counts = new Map<string, number>();
-
-  constructor(
-    private readonly rates: Partial<Record<string, number>>,
-    private readonly countAt: (channel: string, minuteStart: Date) => Promise<number> = async () => 0,
-  ) {}
-
-  rate(channel: string): number | undefined {
-    const r = this.rates[channel];
-    return r && r > 0 ? r : undefined;
-  }
-
-  private async count(channel: string, minute: number): Promise<number> {
-    const key = `${channel}|${minute}`;
-    let n = this.counts.get(key);
-    if (n === undefined) {
-      n = await this.countAt(channel, new Date(minute));
-      this.counts.set(key, n);
-    }
-    return n;
-  }
-
-  /** The earliest slot time ≥ t with room in its minute (t itself when unthrottled). */
-  async slot(channel: string, t: Date): Promise<Date> {
-    const rate = this.rate(channel);
-    if (!rate) return t;
-    let minute = Math.floor(t.getTime() / MINUTE_MS) * MINUTE_MS;
-    for (;;) {
-      const used = await this.count(channel, minute);
-      if (used < rate) return new Date(Math.max(t.getTime(), minute + Math.floor((used * MINUTE_MS) / rate)));
-      minute += MINUTE_MS;
-    }
-  }
-
-  /** True when the minute of t still has room (the slot at t can be taken). */
-  async hasRoom(channel: string, t: Date): Promise<boolean> {
-    const rate = this.rate(channel);
-    if (!rate) return true;
-    return (await this.count(channel, Math.floor(t.getTime() / MINUTE_MS) * MINUTE_MS)) < rate;
-  }
-
-  async take(channel: string, t: Date): Promise<void> {
-    if (!this.rate(channel)) return;
-    const minute = Math.floor(t.getTime() / MINUTE_MS) * MINUTE_MS;
-    const n = await this.count(channel, minute);
-    this.counts.set(`${channel}|${minute}`, n + 1);
-  }
 }

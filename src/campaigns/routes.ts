@@ -14,7 +14,7 @@ import { campaignResults, campaignSummaries, resultsCsvRows } from './results.js
 
 const include = { steps: { orderBy: { position: 'asc' as const } } } satisfies Prisma.CampaignInclude;
 
-export function serializeCampaign(c: Prisma.CampaignGetPayload<{ include: typeof include }>) {
+function serializeCampaign(c: Prisma.CampaignGetPayload<{ include: typeof include }>) {
   return {
     id: c.id,
     name: c.name,
@@ -55,7 +55,7 @@ const lifecycle = (action: 'start' | 'pause' | 'resume' | 'cancel', summary: str
   },
 });
 
-export const campaignRoutes = defineRoutes(
+const campaignRoutes = defineRoutes(
   {
     method: 'post', path: '/api/v1/campaigns', tag: 'campaigns', roles: ['ADMIN'], summary: 'Create a campaign (DRAFT): audience, steps, throttle, stop conditions, optional cron',
     body: campaignInput, responses: { 201: 'Created', 400: 'Invalid input' },

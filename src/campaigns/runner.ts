@@ -7,7 +7,8 @@
 // this single path, and batches whose transaction fails go through
 // processEnrollment below, one enrolment at a time, with the same rules.
 //
-// Per due enrolment, in order:
+// Per due enrolment, in order (1, 2 and the window of 4 are decided by
+// next-step.ts, the same function the batch path uses):
 //   1. stop conditions of the campaign (PAID, CEASE, DISPUTE, OPTED_OUT_ALL,
 //      REPLIED stop it; an active PROMISE holds it until the day after the
 //      promised date);
@@ -17,7 +18,7 @@
 //      id is the message's idempotency key, so a wave resumed after a crash
 //      finds the run and gets the same message back instead of a second one;
 //   4. timing: not before the step's due time, inside the step's local window,
-//      and in a free throttle slot (see planner.ts), checked against the
+//      and in a free throttle slot (send-time.ts), checked against the
 //      router's own decision on the debtor's snapshot;
 //   5. requestOutreach — the router decides again under the debtor's lock and
 //      enforces consent, quiet hours and limits; the outcome is recorded on the run;
@@ -25,21 +26,21 @@
 import type { AppContext } from '../context.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { CampaignEnrollment, CampaignStep } from '../generated/prisma/client.js';
-import { createRouter, resolveLocation, type Channel, type RoutedDecision } from '../router/index.js';
+import type { Channel, RoutedDecision } from '../router/index.js';
 import { loadSnapshot } from '../outbound/snapshot.js';
 import { requestOutreach, routerIntent } from '../outbound/service.js';
 import type { Intent } from '../templates/index.js';
 import { ADMIN_ROOM, campaignRoom, publishTimeline } from '../conversations/live.js';
 import { audienceSql } from './audience.js';
-import { insideWindow, stepDueAt, windowStart } from './planner.js';
+import { afterStep, factsNeeded, nextStep, type EnrollmentFacts } from './next-step.js';
+import { planSend } from './send-time.js';
 import { MinuteLedger, providerRateLimits } from './throttle.js';
 import type { ChannelRates } from './rates.js';
 import { INFORMATIONAL_RULES, isDeferralRule, planBatch, uniqueRules, type CampaignWithSteps, type Outcome } from './wave-batch.js';
 import { scheduleCampaignDispatch } from './dispatch.js';
-import type { Audience, StepConditions, StepWindow } from './schemas.js';
+import type { Audience, StepWindow } from './schemas.js';
 import { isUniqueViolation } from '../db/errors.js';
 
-const router = createRouter();
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
 /**
@@ -51,7 +52,7 @@ const MINUTE_MS = 60_000;
  * cores busy (measured on 2 cores: 1 → 2 → 3 batches, 18.5 s → 13.9 s → 8.6 s
  * for 10,000 debtors, same conditions, back to back).
  */
-export const WAVE_CONCURRENCY = 3;
+const WAVE_CONCURRENCY = 3;
 
 
 export interface WaveOptions {
@@ -264,53 +265,32 @@ async function runDueStepsNow(ctx: AppContext, campaignId: string, opts: WaveOpt
   return report;
 }
 
-/** The single-enrolment path (letters, half-done runs, failed batches); the same rules as wave-batch.ts. */
+/** The single-enrolment path (letters, half-done runs, failed batches); the same rules as wave-batch.ts (next-step.ts). */
 async function processEnrollment(ctx: AppContext, campaign: CampaignWithSteps, e: CampaignEnrollment, now: Date, providerRates: ChannelRates): Promise<Outcome> {
   // Without the batch's channel locks: the provider limit is counted, but two processes may race for a minute's last slot here.
   const ledger = new MinuteLedger(ctx.db, campaign.id, (campaign.throttle ?? {}) as ChannelRates, providerRates);
-  const step = campaign.steps[e.nextStep - 1];
-  if (!step) {
+  if (!campaign.steps[e.nextStep - 1]) {
     await ctx.db.campaignEnrollment.updateMany({ where: { id: e.id, status: 'ACTIVE' }, data: { status: 'COMPLETED', nextStepAt: null } });
     return 'skipped';
   }
-  const debt = await ctx.db.debt.findUniqueOrThrow({
-    where: { id: e.debtId },
-    include: { debtor: { include: { contactPoints: { include: { consents: true } } } }, promises: { where: { status: 'ACTIVE' }, orderBy: { dueDate: 'desc' } } },
-  });
-  const stops = new Set(campaign.stopConditions);
+  const next = nextStep(campaign, await loadFacts(ctx, campaign, e), now);
+  if (next.kind === 'complete') return 'skipped'; // not reached: the step exists
+  const step = next.step;
 
-  // 1. stop conditions
-  const restrictions = new Set([...debt.restrictions, ...debt.debtor.restrictions]);
-  const stopReason = (() => {
-    if (stops.has('PAID') && (['PAID', 'SETTLED', 'CLOSED', 'WRITTEN_OFF'].includes(debt.status) || debt.balance.lte(0))) return 'PAID';
-    if (stops.has('CEASE') && restrictions.has('CEASE_COMMUNICATION')) return 'CEASE';
-    if (stops.has('DISPUTE') && (debt.status === 'DISPUTED' || restrictions.has('DISPUTE_UNDER_REVIEW'))) return 'DISPUTE';
-    if (stops.has('OPTED_OUT_ALL') && optedOutEverywhere(debt.debtor.contactPoints)) return 'OPTED_OUT_ALL';
-    return null;
-  })() ?? (stops.has('REPLIED') && (await repliedSince(ctx, e.debtorId, e.enrolledAt)) ? 'REPLIED' : null);
-  if (stopReason) {
-    await recordRun(ctx, e, step, now, 'suppressed', [`stop.${stopReason}`]);
-    await ctx.db.campaignEnrollment.updateMany({ where: { id: e.id, status: 'ACTIVE' }, data: { status: 'STOPPED', stopReason, nextStepAt: null } });
+  // 1. stop conditions, and holds
+  if (next.kind === 'stop') {
+    await recordRun(ctx, e, step, now, 'suppressed', [`stop.${next.reason}`]);
+    await ctx.db.campaignEnrollment.updateMany({ where: { id: e.id, status: 'ACTIVE' }, data: { status: 'STOPPED', stopReason: next.reason, nextStepAt: null } });
     return 'suppressed';
   }
-  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
-  const keptPromise = debt.promises.find((p) => p.dueDate.getTime() >= today);
-  if (stops.has('PROMISE') && keptPromise) {
-    // Held, not stopped: if the promise is broken the cadence picks up again.
-    await ctx.db.campaignEnrollment.updateMany({ where: { id: e.id, status: 'ACTIVE', nextStep: e.nextStep }, data: { nextStepAt: new Date(keptPromise.dueDate.getTime() + DAY_MS) } });
+  if (next.kind === 'hold') {
+    await ctx.db.campaignEnrollment.updateMany({ where: { id: e.id, status: 'ACTIVE', nextStep: e.nextStep }, data: { nextStepAt: next.until } });
     return 'held';
   }
 
-  // 2. the step's own conditions, since the previous step (or enrolment)
-  const previous = await ctx.db.campaignStepRun.findFirst({ where: { enrollmentId: e.id, stepId: { not: step.id } }, orderBy: { createdAt: 'desc' } });
-  const since = previous?.createdAt ?? e.enrolledAt;
-  const cond = (step.conditions ?? {}) as StepConditions;
-  const skipReasons: string[] = [];
-  if (cond.noReplySincePrevious && (await repliedSince(ctx, e.debtorId, since))) skipReasons.push('condition.replied');
-  if (cond.noPaymentSincePrevious && (await ctx.db.payment.findFirst({ where: { debtId: e.debtId, createdAt: { gt: since } }, select: { id: true } }))) skipReasons.push('condition.paid');
-  if (cond.noPromiseSincePrevious && (await ctx.db.promiseToPay.findFirst({ where: { debtId: e.debtId, createdAt: { gt: since } }, select: { id: true } }))) skipReasons.push('condition.promised');
-  if (skipReasons.length) {
-    await recordRun(ctx, e, step, now, 'skipped', skipReasons);
+  // 2. the step's own conditions
+  if (next.kind === 'skip') {
+    await recordRun(ctx, e, step, now, 'skipped', next.reasons);
     await advance(ctx, campaign, e, step, now, now);
     return 'skipped';
   }
@@ -333,8 +313,7 @@ async function processEnrollment(ctx: AppContext, campaign: CampaignWithSteps, e
   }
 
   // 4. timing: due time, step window, throttle slot
-  const due = stepDueAt(step, e.enrolledAt, debt.dueDate);
-  const notBefore = await planSendTime(ctx, campaign, step, e, new Date(Math.max(due.getTime(), now.getTime())), now, ledger);
+  const notBefore = await planSendTime(ctx, campaign, step, e, next.window, next.from, now, ledger);
 
   // 5. through the router, under the debtor's lock
   const result = notBefore
@@ -367,53 +346,52 @@ async function processEnrollment(ctx: AppContext, campaign: CampaignWithSteps, e
   return outcome;
 }
 
+/** The facts next-step.ts decides on, for one enrolment (only those its campaign's rules read). */
+async function loadFacts(ctx: AppContext, campaign: CampaignWithSteps, e: CampaignEnrollment): Promise<EnrollmentFacts> {
+  const needs = factsNeeded(campaign);
+  const step = campaign.steps[e.nextStep - 1]!;
+  const latest = { orderBy: { createdAt: 'desc' as const }, select: { createdAt: true } };
+  const [debt, lastReply, lastPayment, lastPromise, previous] = await Promise.all([
+    ctx.db.debt.findUniqueOrThrow({
+      where: { id: e.debtId },
+      include: { debtor: { include: { contactPoints: { include: { consents: true } } } }, promises: { where: { status: 'ACTIVE' }, orderBy: { dueDate: 'desc' }, take: 1 } },
+    }),
+    // An automatic reply (out-of-office) is not the debtor replying.
+    needs.replies ? ctx.db.message.findFirst({ where: { debtorId: e.debtorId, direction: 'INBOUND', OR: [{ intent: null }, { intent: { not: 'auto_reply' } }] }, ...latest }) : null,
+    needs.payments ? ctx.db.payment.findFirst({ where: { debtId: e.debtId }, ...latest }) : null,
+    needs.promises ? ctx.db.promiseToPay.findFirst({ where: { debtId: e.debtId }, ...latest }) : null,
+    ctx.db.campaignStepRun.findFirst({ where: { enrollmentId: e.id, stepId: { not: step.id } }, ...latest }),
+  ]);
+  return {
+    nextStep: e.nextStep,
+    enrolledAt: e.enrolledAt,
+    debt,
+    debtorRestrictions: debt.debtor.restrictions,
+    contactPoints: debt.debtor.contactPoints.map((p) => ({ kind: p.kind, valid: p.valid, consents: Object.fromEntries(p.consents.map((c) => [c.channel, c.state])) })),
+    lastReplyAt: lastReply?.createdAt ?? null,
+    lastPaymentAt: lastPayment?.createdAt ?? null,
+    lastPromiseAt: lastPromise?.createdAt ?? null,
+    activePromiseDue: debt.promises[0]?.dueDate ?? null,
+    previousRunAt: previous?.createdAt ?? null,
+  };
+}
+
 /**
- * Earliest time ≥ from that the router accepts for this debtor, inside the
- * step window and with room in the throttle; null if the step window is never
- * open in all the debtor's zones. Pure over one snapshot, so it is cheap to
- * iterate; requestOutreach decides for real afterwards.
+ * The time to ask requestOutreach for: the earliest the router accepts for
+ * this debtor, inside the step window and with room in the throttle
+ * (send-time.ts on the debtor's snapshot); null if the step window is never
+ * open in all the debtor's zones.
  */
-async function planSendTime(ctx: AppContext, campaign: CampaignWithSteps, step: CampaignStep, e: CampaignEnrollment, from: Date, now: Date, ledger: MinuteLedger): Promise<{ at: Date; throttled: boolean } | null> {
-  const window = (step.window ?? null) as StepWindow | null;
+async function planSendTime(ctx: AppContext, campaign: CampaignWithSteps, step: CampaignStep, e: CampaignEnrollment, window: StepWindow | null, from: Date, now: Date, ledger: MinuteLedger): Promise<{ at: Date; throttled: boolean } | null> {
   const throttled = Object.keys((campaign.throttle ?? {}) as object).length > 0 || (['SMS', 'EMAIL', 'VOICE', 'LETTER'] as const).some((c) => ledger.limited(c));
   if (!window && !throttled) return { at: from, throttled: false };
   const snapshot = await loadSnapshot(ctx.db, e.debtorId, now);
   if (!snapshot) return { at: from, throttled: false };
-  const zones = resolveLocation(snapshot, router.config).zones;
-  let earliest = from;
-  let moved = false;
-  for (let i = 0; i < 500; i++) {
-    const t = window ? windowStart(earliest, zones, window) : earliest;
-    if (!t) return null;
-    const d = router.decide({ debtorId: e.debtorId, debtId: e.debtId, intent: routerIntent(step.intent), channel: (step.channel ?? undefined) as Channel | undefined, notBefore: t }, snapshot);
-    if (d.outcome === 'refuse') return { at: t, throttled: moved };
-    const s = d.sendAt;
-    if (window && !insideWindow(s, zones, window)) {
-      earliest = new Date(s.getTime() + MINUTE_MS);
-      continue;
-    }
-    if (!(await ledger.hasRoom(d.channel, s))) {
-      earliest = await ledger.slot(d.channel, s);
-      moved = true;
-      continue;
-    }
-    // Spread inside the minute: the k-th message of the minute goes k·60/rate s after its start.
-    const slot = await ledger.slot(d.channel, s);
-    return { at: slot, throttled: moved || slot.getTime() > s.getTime() };
-  }
-  return { at: earliest, throttled: moved };
-}
-
-function optedOutEverywhere(points: { kind: string; valid: boolean; consents: { channel: string; state: string }[] }[]): boolean {
-  const channelsOf: Record<string, string[]> = { PHONE: ['SMS', 'VOICE'], EMAIL: ['EMAIL'], ADDRESS: ['LETTER'] };
-  const usable = points.filter((p) => p.valid);
-  if (!usable.length) return false;
-  return usable.every((p) => (channelsOf[p.kind] ?? []).every((ch) => p.consents.find((c) => c.channel === ch)?.state === 'REVOKED'));
-}
-
-async function repliedSince(ctx: AppContext, debtorId: string, since: Date): Promise<boolean> {
-  // An automatic reply (out-of-office) is not the debtor replying.
-  return Boolean(await ctx.db.message.findFirst({ where: { debtorId, direction: 'INBOUND', createdAt: { gt: since }, OR: [{ intent: null }, { intent: { not: 'auto_reply' } }] }, select: { id: true } }));
+  const req = { debtorId: e.debtorId, debtId: e.debtId, intent: routerIntent(step.intent), channel: (step.channel ?? undefined) as Channel | undefined };
+  const planned = await planSend(snapshot, req, window, from, ledger);
+  if (!planned) return null;
+  // A refusal is asked for at the time it was found (requestOutreach records it); a send at the time it may go.
+  return { at: planned.decision.outcome === 'refuse' ? planned.at : planned.decision.sendAt, throttled: planned.throttled };
 }
 
 async function recordRun(ctx: AppContext, e: CampaignEnrollment, step: CampaignStep, now: Date, outcome: Outcome, reasons: string[]): Promise<void> {
@@ -424,17 +402,11 @@ async function recordRun(ctx: AppContext, e: CampaignEnrollment, step: CampaignS
   });
 }
 
-/** Moves the enrolment past `step`; the next step is due no earlier than a minute after this one goes out. */
+/** Moves the enrolment past `step` (next-step.ts afterStep). */
 async function advance(ctx: AppContext, campaign: CampaignWithSteps, e: CampaignEnrollment, step: CampaignStep, now: Date, sentAt: Date): Promise<void> {
-  const next = campaign.steps[step.position]; // positions are 1-based
-  if (!next) {
-    await ctx.db.campaignEnrollment.updateMany({ where: { id: e.id, status: 'ACTIVE', nextStep: step.position }, data: { status: 'COMPLETED', nextStep: step.position + 1, nextStepAt: null } });
-    return;
-  }
   const debt = await ctx.db.debt.findUniqueOrThrow({ where: { id: e.debtId }, select: { dueDate: true } });
-  const due = stepDueAt(next, e.enrolledAt, debt.dueDate).getTime();
-  const nextAt = new Date(Math.max(due, sentAt.getTime() + MINUTE_MS, now.getTime() + MINUTE_MS));
-  await ctx.db.campaignEnrollment.updateMany({ where: { id: e.id, status: 'ACTIVE', nextStep: step.position }, data: { nextStep: step.position + 1, nextStepAt: nextAt } });
+  const a = afterStep(campaign, step, { enrolledAt: e.enrolledAt, dueDate: debt.dueDate }, now, sentAt);
+  await ctx.db.campaignEnrollment.updateMany({ where: { id: e.id, status: 'ACTIVE', nextStep: step.position }, data: a });
 }
 
 /** ACTIVE and nothing left to do (no active enrolment, no cron, nobody left to enrol) → COMPLETED. */

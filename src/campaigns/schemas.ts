@@ -3,13 +3,13 @@ import { z } from 'zod';
 import { channel, debtStatus, hhmm, jurisdiction, money, timeZone, uuid } from '../api/schemas.js';
 import { INTENTS } from '../templates/intents.js';
 
-export const STOP_CONDITIONS = ['PAID', 'PROMISE', 'DISPUTE', 'CEASE', 'OPTED_OUT_ALL', 'REPLIED'] as const;
+const STOP_CONDITIONS = ['PAID', 'PROMISE', 'DISPUTE', 'CEASE', 'OPTED_OUT_ALL', 'REPLIED'] as const;
 export type StopCondition = (typeof STOP_CONDITIONS)[number];
 export const DEFAULT_STOP_CONDITIONS: StopCondition[] = ['PAID', 'PROMISE', 'DISPUTE', 'CEASE', 'OPTED_OUT_ALL'];
 
 const range = <T extends z.ZodType>(t: T) => z.object({ min: t.optional(), max: t.optional() });
 
-export const audienceSchema = z.object({
+const audienceSchema = z.object({
   daysPastDue: range(z.number().int().min(-3650).max(36500)).optional(),
   balance: range(money).optional(),
   /** Debt statuses to include; default OPEN, PROMISED, PAYMENT_PLAN. */
@@ -25,17 +25,17 @@ export const audienceSchema = z.object({
 });
 export type Audience = z.infer<typeof audienceSchema>;
 
-export const stepConditionsSchema = z.object({
+const stepConditionsSchema = z.object({
   noReplySincePrevious: z.boolean().optional(),
   noPaymentSincePrevious: z.boolean().optional(),
   noPromiseSincePrevious: z.boolean().optional(),
 });
 export type StepConditions = z.infer<typeof stepConditionsSchema>;
 
-export const stepWindowSchema = z.object({ from: hhmm, to: hhmm }).refine((w) => w.from < w.to, { message: 'from must be before to (same day)', path: ['to'] });
+const stepWindowSchema = z.object({ from: hhmm, to: hhmm }).refine((w) => w.from < w.to, { message: 'from must be before to (same day)', path: ['to'] });
 export type StepWindow = z.infer<typeof stepWindowSchema>;
 
-export const stepSchema = z.object({
+const stepSchema = z.object({
   offsetDays: z.number().int().min(-365).max(365),
   anchor: z.enum(['ENROLLMENT', 'DUE_DATE']).default('ENROLLMENT'),
   intent: z.enum(INTENTS, { message: `must be one of ${INTENTS.join(', ')}` }),
@@ -46,7 +46,7 @@ export const stepSchema = z.object({
   window: stepWindowSchema.nullable().optional(),
 });
 
-export const throttleSchema = z.partialRecord(channel, z.number().int().min(1, 'must be at least 1 per minute').max(100_000));
+const throttleSchema = z.partialRecord(channel, z.number().int().min(1, 'must be at least 1 per minute').max(100_000));
 export type Throttle = z.infer<typeof throttleSchema>;
 
 const cron = z.string().max(100).refine((v) => v.trim().split(/\s+/).length >= 5 || /^every /i.test(v) || /^\d+ (minute|hour|day|week)s?$/i.test(v), 'must be a cron expression like "0 9 * * 1" or an interval like "1 day"');

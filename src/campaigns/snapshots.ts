@@ -119,7 +119,7 @@ interface DebtWithCreditorRow {
   id: string; creditorId: string; externalRef: string; debtorId: string; originalAmount: string; balance: string; currency: string; dueDate: string;
   status: string; jurisdiction: string | null; restrictions: string[]; tags: string[]; timeBarred: boolean; paymentLink: string | null;
   lastPhoneConversationAt: Date | null; createdAt: Date; updatedAt: Date;
-  creditorName: string; creditorExternalRef: string; creditorCreatedAt: Date;
+  creditorName: string; creditorExternalRef: string; creditorCreatedAt: Date; creditorPortalSettings: Prisma.JsonValue;
 }
 
 /**
@@ -133,7 +133,7 @@ export async function loadBatchDebts(tx: Tx, debtIds: readonly string[]): Promis
            x.original_amount::text AS "originalAmount", x.balance::text AS balance, x.currency::text AS currency, to_char(x.due_date, 'YYYY-MM-DD') AS "dueDate",
            x.status::text AS status, x.jurisdiction, x.restrictions::text[] AS restrictions, x.tags, x.time_barred AS "timeBarred", x.payment_link AS "paymentLink",
            x.last_phone_conversation_at AS "lastPhoneConversationAt", x.created_at AS "createdAt", x.updated_at AS "updatedAt",
-           c.name AS "creditorName", c.external_ref AS "creditorExternalRef", c.created_at AS "creditorCreatedAt"
+           c.name AS "creditorName", c.external_ref AS "creditorExternalRef", c.created_at AS "creditorCreatedAt", c.portal_settings AS "creditorPortalSettings"
       FROM debts x JOIN creditors c ON c.id = x.creditor_id
      WHERE x.id = ANY(${[...new Set(debtIds)]}::uuid[])`;
   const out = new Map<string, DebtWithCreditor>();
@@ -144,7 +144,7 @@ export async function loadBatchDebts(tx: Tx, debtIds: readonly string[]): Promis
       dueDate: new Date(`${r.dueDate}T00:00:00.000Z`), status: r.status as DebtStatus, jurisdiction: r.jurisdiction,
       restrictions: r.restrictions as ContactRestriction[], tags: r.tags, timeBarred: r.timeBarred, paymentLink: r.paymentLink,
       lastPhoneConversationAt: r.lastPhoneConversationAt, createdAt: r.createdAt, updatedAt: r.updatedAt,
-      creditor: { id: r.creditorId, name: r.creditorName, externalRef: r.creditorExternalRef, createdAt: r.creditorCreatedAt },
+      creditor: { id: r.creditorId, name: r.creditorName, externalRef: r.creditorExternalRef, createdAt: r.creditorCreatedAt, portalSettings: r.creditorPortalSettings },
     });
   }
   return out;

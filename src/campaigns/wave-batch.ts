@@ -1,6 +1,7 @@
 // One wave batch in one transaction: the same per-enrolment rules as the
 // single-enrolment path (runner.ts, processEnrollment) — stop conditions,
-// holds, step conditions, step window, throttle, the router — but with the
+// holds, step conditions, step window (next-step.ts), throttle and the router
+// (send-time.ts) — but with the
 // reads and writes of the whole batch done in a handful of queries:
 //
 //   1. locks, in a fixed order everywhere (deadlock-free): the campaign's
@@ -30,22 +31,20 @@ import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { CampaignEnrollment, CampaignStep, Campaign } from '../generated/prisma/client.js';
-import { createRouter, resolveLocation, type Channel, type Decision, type RoutedDecision, type RouterSnapshot } from '../router/index.js';
+import type { Channel, Decision, RoutedDecision, RouterSnapshot } from '../router/index.js';
 import { routerIntent } from '../outbound/service.js';
 import { bodyOf, renderFor, templateVars } from '../outbound/content.js';
 import { newReplyToken, type TimelineEvent } from '../conversations/thread.js';
 import { TemplateError, type Intent } from '../templates/index.js';
-import { insideWindow, stepDueAt, windowStart } from './planner.js';
+import { afterStep, factsNeeded, nextStep, type EnrollmentFacts } from './next-step.js';
+import { planSend } from './send-time.js';
 import { loadBatchDebts, loadBatchSnapshots, type DebtWithCreditor } from './snapshots.js';
 import { historyKind } from '../outbound/snapshot.js';
 import { lockThrottledChannels, MinuteLedger } from './throttle.js';
 import type { ChannelRates } from './rates.js';
-import type { StepConditions, StepWindow, Throttle } from './schemas.js';
+import type { Throttle } from './schemas.js';
 
-const router = createRouter();
-const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
-const CLOSED_STATUSES = new Set(['PAID', 'SETTLED', 'CLOSED', 'WRITTEN_OFF']);
 
 /** Router reasons that explain a normal decision rather than a block or a delay. */
 export const INFORMATIONAL_RULES = new Set([
@@ -124,57 +123,6 @@ async function latestPer(tx: Prisma.TransactionClient, sql: Prisma.Sql): Promise
   return new Map(rows.map((r) => [r.k, new Date(r.at)]));
 }
 
-function optedOutEverywhere(snapshot: RouterSnapshot): boolean {
-  const channelsOf: Record<string, Channel[]> = { PHONE: ['SMS', 'VOICE'], EMAIL: ['EMAIL'], ADDRESS: ['LETTER'] };
-  const usable = snapshot.contactPoints.filter((p) => p.valid);
-  if (!usable.length) return false;
-  return usable.every((p) => (channelsOf[p.kind] ?? []).every((ch) => p.consents[ch] === 'REVOKED'));
-}
-
-/**
- * Earliest time ≥ from that the router accepts for this debtor, inside the
- * step window and with room in the throttle; null when the window is never
- * open in all the debtor's zones. Returns the final decision at that time.
- */
-async function planSend(
-  snapshot: RouterSnapshot,
-  req: { debtorId: string; debtId: string; intent: string; channel?: Channel },
-  window: StepWindow | null,
-  from: Date,
-  ledger: MinuteLedger,
-): Promise<{ decision: Decision; throttled: boolean } | null> {
-  const decideAt = (t: Date) => router.decide({ ...req, notBefore: t }, snapshot);
-  const zones = window ? resolveLocation(snapshot, router.config).zones : [];
-  let earliest = from;
-  let moved = false;
-  for (let i = 0; i < 500; i++) {
-    const t = window ? windowStart(earliest, zones, window) : earliest;
-    if (!t) return null;
-    const d = decideAt(t);
-    if (d.outcome === 'refuse') return { decision: d, throttled: moved };
-    if (window && !insideWindow(d.sendAt, zones, window)) {
-      earliest = new Date(d.sendAt.getTime() + MINUTE_MS);
-      continue;
-    }
-    if (!ledger.limited(d.channel)) return { decision: d, throttled: moved };
-    if (!(await ledger.hasRoom(d.channel, d.sendAt))) {
-      earliest = await ledger.slot(d.channel, d.sendAt);
-      moved = true;
-      continue;
-    }
-    const slot = await ledger.slot(d.channel, d.sendAt);
-    if (slot.getTime() === d.sendAt.getTime()) return { decision: d, throttled: moved };
-    // Spread inside the minute: decide again at the slot (still the same minute, so still room).
-    const at = decideAt(slot);
-    if (at.outcome !== 'refuse' && at.channel === d.channel && Math.floor(at.sendAt.getTime() / MINUTE_MS) === Math.floor(slot.getTime() / MINUTE_MS)) {
-      return { decision: at, throttled: true };
-    }
-    earliest = slot;
-    moved = true;
-  }
-  return { decision: decideAt(earliest), throttled: moved };
-}
-
 /** Plans and writes one batch; returns what the caller publishes and dispatches after commit. */
 export async function planBatch(
   ctx: AppContext,
@@ -185,7 +133,7 @@ export async function planBatch(
 ): Promise<BatchResult> {
   const result: BatchResult = { counts: { queued: 0, deferred: 0, refused: 0, suppressed: 0, skipped: 0, held: 0, errors: 0 }, slowPath: [], dispatch: [], events: [] };
   const campaignRates = (campaign.throttle ?? {}) as Throttle as ChannelRates;
-  const stops = new Set(campaign.stopConditions);
+  const needs = factsNeeded(campaign);
   const debtorIds = [...new Set(batch.map((b) => b.debtorId))].sort();
 
   await ctx.db.$transaction(
@@ -213,27 +161,24 @@ export async function planBatch(
          ORDER BY next_step_at, id`;
       if (!enrollments.length) return;
       const debtIds = [...new Set(enrollments.map((e) => e.debtId))];
-      const needsReplies = stops.has('REPLIED') || campaign.steps.some((s) => (s.conditions as StepConditions | null)?.noReplySincePrevious);
-      const needsPayments = campaign.steps.some((s) => (s.conditions as StepConditions | null)?.noPaymentSincePrevious);
-      const needsPromises = campaign.steps.some((s) => (s.conditions as StepConditions | null)?.noPromiseSincePrevious);
       const earliestEnrolment = new Date(Math.min(...enrollments.map((e) => e.enrolledAt.getTime())));
       const [{ snapshots, debtors }, debtById, latestPromiseDue, runs, lastReply, lastPayment, lastPromise, contacted] = await Promise.all([
         loadBatchSnapshots(tx, debtorIds, now),
         loadBatchDebts(tx, debtIds),
         // Latest due date of each debt's active promises (a DATE: UTC midnight, as Prisma maps it).
-        stops.has('PROMISE')
+        needs.activePromises
           ? latestPer(tx, Prisma.sql`SELECT debt_id::text AS k, (max(due_date)::timestamp AT TIME ZONE 'UTC') AS at FROM promises_to_pay WHERE debt_id = ANY(${debtIds}::uuid[]) AND status = 'ACTIVE' GROUP BY 1`)
           : Promise.resolve(new Map<string, Date>()),
         tx.$queryRaw<RunSeen[]>`
           SELECT enrollment_id::text AS "enrollmentId", step_id::text AS "stepId", created_at AS "createdAt"
             FROM campaign_step_runs WHERE enrollment_id = ANY(${enrollments.map((e) => e.id)}::uuid[])`,
-        needsReplies
+        needs.replies
           ? latestPer(tx, Prisma.sql`SELECT debtor_id::text AS k, max(created_at) AS at FROM messages WHERE debtor_id = ANY(${debtorIds}::uuid[]) AND direction = 'INBOUND' AND intent IS DISTINCT FROM 'auto_reply' AND created_at > ${earliestEnrolment} GROUP BY 1`)
           : Promise.resolve(new Map<string, Date>()),
-        needsPayments
+        needs.payments
           ? latestPer(tx, Prisma.sql`SELECT debt_id::text AS k, max(created_at) AS at FROM payments WHERE debt_id = ANY(${debtIds}::uuid[]) AND created_at > ${earliestEnrolment} GROUP BY 1`)
           : Promise.resolve(new Map<string, Date>()),
-        needsPromises
+        needs.promises
           ? latestPer(tx, Prisma.sql`SELECT debt_id::text AS k, max(created_at) AS at FROM promises_to_pay WHERE debt_id = ANY(${debtIds}::uuid[]) AND created_at > ${earliestEnrolment} GROUP BY 1`)
           : Promise.resolve(new Map<string, Date>()),
         // Debtors already written to: later messages are not the first communication (mini-Miranda wording).
@@ -248,79 +193,65 @@ export async function planBatch(
       const messages: MessageRow[] = [];
       const newRuns: RunRow[] = [];
       const updates: EnrollmentUpdate[] = [];
-      const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
-
       const advance = (e: CampaignEnrollment, step: CampaignStep, debt: DebtRow, sentAt: Date) => {
-        const next = campaign.steps[step.position]; // positions are 1-based
-        if (!next) {
-          updates.push({ id: e.id, expectedStep: step.position, status: 'COMPLETED', stopReason: null, nextStep: step.position + 1, nextStepAt: null });
-          return;
-        }
-        const due = stepDueAt(next, e.enrolledAt, debt.dueDate).getTime();
-        updates.push({ id: e.id, expectedStep: step.position, status: 'ACTIVE', stopReason: null, nextStep: step.position + 1, nextStepAt: new Date(Math.max(due, sentAt.getTime() + MINUTE_MS, now.getTime() + MINUTE_MS)) });
+        updates.push({ id: e.id, expectedStep: step.position, stopReason: null, ...afterStep(campaign, step, { enrolledAt: e.enrolledAt, dueDate: debt.dueDate }, now, sentAt) });
       };
 
-      // 3. decisions
+      // 3. decisions (the rules: next-step.ts; the same as the single path's)
       for (const e of enrollments) {
-        const step = campaign.steps[e.nextStep - 1];
         const debt = debtById.get(e.debtId);
         const snapshot = snapshots.get(e.debtorId);
         const debtor = debtors.get(e.debtorId);
-        if (!step) {
+        if (!campaign.steps[e.nextStep - 1]) {
           updates.push({ id: e.id, expectedStep: e.nextStep, status: 'COMPLETED', stopReason: null, nextStep: e.nextStep, nextStepAt: null });
           result.counts.skipped += 1;
           continue;
         }
         if (!debt || !snapshot || !debtor) continue; // deleted meanwhile: cascades remove the enrolment
         const own = runsOf.get(e.id) ?? [];
-        const existing = own.find((r) => r.stepId === step.id);
-        if (existing) {
+        const stepId = campaign.steps[e.nextStep - 1]!.id;
+        if (own.some((r) => r.stepId === stepId)) {
           // Decided before a crash by the single path (or pending there): let that path finish it.
           result.slowPath.push(e);
           continue;
         }
-
-        // stop conditions
-        const restrictions = new Set([...debt.restrictions, ...debtor.restrictions]);
-        let stopReason: string | null = null;
-        if (stops.has('PAID') && (CLOSED_STATUSES.has(debt.status) || debt.balance.lte(0))) stopReason = 'PAID';
-        else if (stops.has('CEASE') && restrictions.has('CEASE_COMMUNICATION')) stopReason = 'CEASE';
-        else if (stops.has('DISPUTE') && (debt.status === 'DISPUTED' || restrictions.has('DISPUTE_UNDER_REVIEW'))) stopReason = 'DISPUTE';
-        else if (stops.has('OPTED_OUT_ALL') && optedOutEverywhere(snapshot)) stopReason = 'OPTED_OUT_ALL';
-        else if (stops.has('REPLIED') && (lastReply.get(e.debtorId)?.getTime() ?? -Infinity) > e.enrolledAt.getTime()) stopReason = 'REPLIED';
-        if (stopReason) {
-          newRuns.push({ id: randomUUID(), enrollmentId: e.id, stepId: step.id, outcome: 'suppressed', reasons: [`stop.${stopReason}`], messageId: null });
-          updates.push({ id: e.id, expectedStep: e.nextStep, status: 'STOPPED', stopReason, nextStep: e.nextStep, nextStepAt: null });
+        const previous = own.filter((r) => r.stepId !== stepId).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
+        const facts: EnrollmentFacts = {
+          nextStep: e.nextStep,
+          enrolledAt: e.enrolledAt,
+          debt,
+          debtorRestrictions: debtor.restrictions,
+          contactPoints: snapshot.contactPoints,
+          lastReplyAt: lastReply.get(e.debtorId) ?? null,
+          lastPaymentAt: lastPayment.get(e.debtId) ?? null,
+          lastPromiseAt: lastPromise.get(e.debtId) ?? null,
+          activePromiseDue: latestPromiseDue.get(e.debtId) ?? null,
+          previousRunAt: previous?.createdAt ?? null,
+        };
+        const next = nextStep(campaign, facts, now);
+        if (next.kind === 'complete') continue; // not reached: the step exists
+        const step = next.step;
+        if (next.kind === 'stop') {
+          newRuns.push({ id: randomUUID(), enrollmentId: e.id, stepId: step.id, outcome: 'suppressed', reasons: [`stop.${next.reason}`], messageId: null });
+          updates.push({ id: e.id, expectedStep: e.nextStep, status: 'STOPPED', stopReason: next.reason, nextStep: e.nextStep, nextStepAt: null });
           result.counts.suppressed += 1;
           continue;
         }
-        const promiseDue = latestPromiseDue.get(e.debtId);
-        if (stops.has('PROMISE') && promiseDue && promiseDue.getTime() >= today) {
-          // Held, not stopped: if the promise is broken the cadence picks up again.
-          updates.push({ id: e.id, expectedStep: e.nextStep, status: 'ACTIVE', stopReason: null, nextStep: e.nextStep, nextStepAt: new Date(promiseDue.getTime() + DAY_MS) });
+        if (next.kind === 'hold') {
+          updates.push({ id: e.id, expectedStep: e.nextStep, status: 'ACTIVE', stopReason: null, nextStep: e.nextStep, nextStepAt: next.until });
           result.counts.held += 1;
           continue;
         }
-
-        // the step's own conditions, since the previous step (or enrolment)
-        const previous = own.filter((r) => r.stepId !== step.id).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
-        const since = (previous?.createdAt ?? e.enrolledAt).getTime();
-        const cond = (step.conditions ?? {}) as StepConditions;
-        const skipReasons: string[] = [];
-        if (cond.noReplySincePrevious && (lastReply.get(e.debtorId)?.getTime() ?? -Infinity) > since) skipReasons.push('condition.replied');
-        if (cond.noPaymentSincePrevious && (lastPayment.get(e.debtId)?.getTime() ?? -Infinity) > since) skipReasons.push('condition.paid');
-        if (cond.noPromiseSincePrevious && (lastPromise.get(e.debtId)?.getTime() ?? -Infinity) > since) skipReasons.push('condition.promised');
-        if (skipReasons.length) {
-          newRuns.push({ id: randomUUID(), enrollmentId: e.id, stepId: step.id, outcome: 'skipped', reasons: skipReasons, messageId: null });
+        if (next.kind === 'skip') {
+          newRuns.push({ id: randomUUID(), enrollmentId: e.id, stepId: step.id, outcome: 'skipped', reasons: next.reasons, messageId: null });
           advance(e, step, debt, now);
           result.counts.skipped += 1;
           continue;
         }
 
         // timing and the router (under the debtor's lock, on the snapshot it protects)
-        const due = stepDueAt(step, e.enrolledAt, debt.dueDate);
         const req = { debtorId: e.debtorId, debtId: e.debtId, intent: routerIntent(step.intent), channel: (step.channel ?? undefined) as Channel | undefined };
-        const planned = await planSend(snapshot, req, (step.window ?? null) as StepWindow | null, new Date(Math.max(due.getTime(), now.getTime())), ledger);
+        const planned = await planSend(snapshot, req, next.window, next.from, ledger);
         const runId = randomUUID();
         if (!planned || planned.decision.outcome === 'refuse') {
           const reasons = planned ? uniqueRules(planned.decision, (r) => !INFORMATIONAL_RULES.has(r)) : ['window.no_common_window'];

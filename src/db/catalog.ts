@@ -81,7 +81,7 @@ interface Dmmf {
   };
 }
 
-export async function readDmmf(schemaPath: string): Promise<Dmmf> {
+async function readDmmf(schemaPath: string): Promise<Dmmf> {
   const wasm = (await import('@prisma/prisma-schema-wasm')).default as { get_dmmf(params: string): string };
   const schema = fs.readFileSync(schemaPath, 'utf8');
   return JSON.parse(wasm.get_dmmf(JSON.stringify({ prismaSchema: [['schema.prisma', schema]] }))) as Dmmf;
@@ -167,7 +167,7 @@ function prismaRefAction(a: string | undefined, required: boolean, kind: 'delete
   }
 }
 
-export function catalogFromDmmf(dmmf: Dmmf): Catalog {
+function catalogFromDmmf(dmmf: Dmmf): Catalog {
   const dm = dmmf.datamodel;
   const enumDb = new Map(dm.enums.map((e) => [e.name, e.dbName ?? e.name]));
   const enumDbName = (n: string) => enumDb.get(n) ?? n;
@@ -374,7 +374,7 @@ function ddlDefault(c: Column, table: string): string {
   return ` DEFAULT ${c.default}`;
 }
 
-export function renderColumn(c: Column, table: string): string {
+function renderColumn(c: Column, table: string): string {
   return `${q(c.name)} ${ddlType(c, table)}${c.nullable ? '' : ' NOT NULL'}${ddlDefault(c, table)}`;
 }
 

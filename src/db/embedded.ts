@@ -59,7 +59,7 @@ async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
  * still serving the data directory. Stop the orphan (fast shutdown keeps the
  * data consistent) or drop a lock file whose process is gone, so start() works.
  */
-export async function recoverStaleServer(pgDir: string, log: Logger): Promise<void> {
+async function recoverStaleServer(pgDir: string, log: Logger): Promise<void> {
   const pidFile = path.join(pgDir, 'postmaster.pid');
   if (!fs.existsSync(pidFile)) return;
   const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);

@@ -15,7 +15,7 @@ import { MIGRATIONS_DIR } from '../paths.js';
 export { MIGRATIONS_DIR };
 
 /** The lock key Prisma Migrate takes with pg_advisory_lock. */
-export const PRISMA_ADVISORY_LOCK_KEY = 72707369;
+const PRISMA_ADVISORY_LOCK_KEY = 72707369;
 
 const CREATE_MIGRATIONS_TABLE = `
 CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
@@ -53,7 +53,7 @@ export interface MigrateResult {
   alreadyApplied: string[];
 }
 
-export class MigrationError extends Error {
+class MigrationError extends Error {
   constructor(
     message: string,
     readonly migration?: string,

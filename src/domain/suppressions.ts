@@ -66,18 +66,9 @@ export async function removeSuppression(tx: Tx, channel: SuppressionChannel, raw
 }
 
 /**
- * Suppressions of the given stored addresses, by address then channel (the
- * reason as value). One query; the router snapshot uses it.
- */
-export async function suppressionsByAddress(tx: Tx, addresses: readonly string[]): Promise<Map<string, Partial<Record<SuppressionChannel, string>>>> {
-  if (addresses.length === 0) return new Map();
-  return groupSuppressions(await tx.suppression.findMany({ where: { address: { in: [...new Set(addresses)] } }, select: { channel: true, address: true, reason: true } }));
-}
-
-/**
  * Suppression rows by address then channel (the reason as value), the form
- * the router snapshot carries; loaders that read the rows with their own
- * query (raw SQL snapshots) group them here. Letters are not suppressed by address.
+ * the router snapshot carries; the snapshot loaders read the rows with their
+ * own query and group them here. Letters are not suppressed by address.
  */
 export function groupSuppressions(rows: readonly { channel: string; address: string; reason: string }[]): Map<string, Partial<Record<SuppressionChannel, string>>> {
   const out = new Map<string, Partial<Record<SuppressionChannel, string>>>();
@@ -88,11 +79,6 @@ export function groupSuppressions(rows: readonly { channel: string; address: str
     out.set(r.address, entry);
   }
   return out;
-}
-
-export async function isSuppressed(tx: Tx, channel: SuppressionChannel, rawAddress: string): Promise<boolean> {
-  const address = suppressionAddress(channel, rawAddress);
-  return (await tx.suppression.count({ where: { channel, address } })) > 0;
 }
 
 export async function listSuppressions(db: Tx, filter: { channel?: SuppressionChannel; address?: string; take?: number } = {}): Promise<Suppression[]> {

@@ -58,7 +58,7 @@ export interface ImportOptions {
   onProgress?: (p: ImportProgress, newErrors: RowError[]) => void | Promise<void>;
 }
 
-export const DEFAULT_BATCH_SIZE = 1000;
+const DEFAULT_BATCH_SIZE = 1000;
 export const DEFAULT_MAX_ERRORS = 1000;
 
 /**

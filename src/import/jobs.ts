@@ -21,7 +21,7 @@ import type { RowError } from './row.js';
 import type { ImportFormat } from './sources.js';
 import { toImportDb, type ImportDb } from './sql.js';
 
-export const IMPORT_JOB = 'import-run';
+const IMPORT_JOB = 'import-run';
 
 export interface ImportJobDeps {
   /** Prisma's client (the gateway) or a bare pg pool through pgImportDb (the CLI, the benchmark). */

@@ -27,7 +27,7 @@ export async function waitForRunningImports(timeoutMs: number): Promise<void> {
 
 const mib = (n: number) => `${Math.round((n / 1048576) * 10) / 10} MiB`;
 
-export function uploadTooLarge(limit: number): HttpError {
+function uploadTooLarge(limit: number): HttpError {
   return new HttpError(413, 'payload_too_large', `the file is larger than the import limit of ${limit} bytes (${mib(limit)}, IMPORT_MAX_BYTES); split it or raise the limit`, [
     { field: '(body)', reason: `exceeds ${limit} bytes` },
   ]);
@@ -66,7 +66,7 @@ async function spool(req: Request, file: string, limit: number): Promise<number>
   }
 }
 
-export const importRoutes = defineRoutes(
+const importRoutes = defineRoutes(
   {
     method: 'post', path: '/api/v1/imports', tag: 'imports', roles: ['ADMIN'],
     summary: `Import debtors, contact points and debts from a CSV or JSON/NDJSON file sent as the raw body (columns: ${IMPORT_COLUMNS.join(', ')}); answers 202 with the job id`,

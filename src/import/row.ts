@@ -48,7 +48,7 @@ const bool = z
   .pipe(z.enum(['true', 'false', 'yes', 'no', '1', '0', 'y', 'n'], { message: 'must be true or false' }))
   .transform((v) => ['true', 'yes', '1', 'y'].includes(v));
 
-export const importRowSchema = z
+const importRowSchema = z
   .object({
     debtor_external_ref: text(100).min(1, 'is required'),
     full_name: text(200).min(1, 'is required'),
@@ -128,7 +128,7 @@ export interface ImportRecord {
 }
 
 /** Keys lower-cased and trimmed; values as trimmed strings; empty = absent. */
-export function cleanRaw(raw: Record<string, unknown>): Record<string, string> {
+function cleanRaw(raw: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) {
     if (v === null || v === undefined) continue;

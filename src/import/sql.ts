@@ -21,7 +21,7 @@ export interface ImportDb {
 
 const TX_TIMEOUT_MS = 120_000;
 
-export function prismaImportDb(db: Db): ImportDb {
+function prismaImportDb(db: Db): ImportDb {
   return {
     transaction: (fn) => db.$transaction((tx) => fn(tx), { timeout: TX_TIMEOUT_MS, maxWait: 30_000 }),
     query: <T>(sql: string, ...values: unknown[]) => db.$queryRawUnsafe<T[]>(sql, ...values),

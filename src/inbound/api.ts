@@ -8,6 +8,8 @@
 import type { Express, Request, Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
+import { esc, pageHtml, sendPage } from '../portal/html.js';
+import { translator } from '../portal/i18n.js';
 import { audit } from '../audit.js';
 import { authenticate, requireRole } from '../auth/principal.js';
 import { appendEvent, ensureConversation, eventsSince } from '../conversations/thread.js';
@@ -148,31 +150,28 @@ export function adminInboundRoutes(app: Express, ctx: AppContext): void {
 
 // ── one-click unsubscribe ────────────────────────────────────────────────
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
-function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}button{font-size:1rem;padding:.6rem 1.2rem}</style></head><body>${body}</body></html>`;
+/** The unsubscribe pages speak the debtor's language (the same locale files as the templates and the debtor page). */
+async function unsubscribeTranslator(ctx: AppContext, contactPointId: string | null) {
+  const cp = contactPointId ? await ctx.db.contactPoint.findUnique({ where: { id: contactPointId }, select: { debtor: { select: { locale: true } } } }) : null;
+  return translator(cp?.debtor.locale ?? 'en');
 }
 
 export function unsubscribeRoutes(app: Express, ctx: AppContext): void {
   app.get('/unsubscribe/:token', async (req: Request, res: Response) => {
     const cpId = verifyUnsubscribeToken(ctx, String(req.params.token));
     const cp = cpId ? await ctx.db.contactPoint.findUnique({ where: { id: cpId }, select: { id: true, kind: true } }) : null;
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
+    const tr = await unsubscribeTranslator(ctx, cp?.id ?? null);
     if (!cp || cp.kind !== 'EMAIL') {
-      res.status(404).type('html').send(page('Link not valid', '<h1>This link is not valid</h1><p>It may have been mistyped. Reply to our email with "unsubscribe" instead.</p>'));
+      sendPage(res, 404, pageHtml({ tr, title: tr.t('unsubscribe_invalid_title'), body: `<h1>${esc(tr.t('unsubscribe_invalid_title'))}</h1><section><p>${esc(tr.t('unsubscribe_invalid_body'))}</p></section>` }));
       return;
     }
     // A GET never changes anything (mail scanners follow links); the button POSTs.
-    res.type('html').send(
-      page(
-        'Unsubscribe',
-        `<h1>Stop emails to this address?</h1><p>We will no longer email this address.</p>
-<form method="post" action="/unsubscribe/${escapeHtml(String(req.params.token))}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>`,
-      ),
-    );
+    sendPage(res, 200, pageHtml({
+      tr,
+      title: tr.t('unsubscribe_title'),
+      body: `<h1>${esc(tr.t('unsubscribe_question'))}</h1><section><p>${esc(tr.t('unsubscribe_explain'))}</p>
+<form method="post" action="/unsubscribe/${esc(String(req.params.token))}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">${esc(tr.t('unsubscribe_button'))}</button></form></section>`,
+    }));
   });
 
   app.post('/unsubscribe/:token', async (req: Request, res: Response) => {
@@ -189,7 +188,8 @@ export function unsubscribeRoutes(app: Express, ctx: AppContext): void {
       const changed = await changeConsent(tx, { ctx, contactPointIds: await sameAddressContactPoints(tx, cp.id), channel: 'EMAIL', state: 'REVOKED', source: 'email:list-unsubscribe', conversationId: conversation.id, cause: { oneClick } }, out);
       if (changed.length) await addFlags(tx, conversation.id, ['OPT_OUT'], { reason: 'unsubscribed by link', channel: 'EMAIL', contactPointId: cp.id }, out);
     });
-    if (req.accepts(['text', 'html']) === 'html') res.type('html').send(page('Unsubscribed', '<h1>You are unsubscribed</h1><p>We will not email this address again.</p>'));
+    const tr = await unsubscribeTranslator(ctx, cp.id);
+    if (req.accepts(['text', 'html']) === 'html') sendPage(res, 200, pageHtml({ tr, title: tr.t('unsubscribe_done_title'), body: `<h1>${esc(tr.t('unsubscribe_done_title'))}</h1><section><p>${esc(tr.t('unsubscribe_done_body'))}</p></section>` }));
     else res.type('text').send('unsubscribed');
   });
 }

@@ -14,7 +14,7 @@ import type { InboundEvent } from '../generated/prisma/client.js';
 import { MessageNotFound, onProviderIdRecorded } from '../messaging/status.js';
 
 export interface RawInbound {
-  provider: 'twilio' | 'sendgrid' | 'lob' | 'smtp';
+  provider: 'twilio' | 'sendgrid' | 'lob' | 'smtp' | 'stripe' | 'gocardless';
   kind: string;
   dedupeKey: string;
   headers: Record<string, unknown>;

@@ -17,7 +17,7 @@ export { verifyTwilio } from './verify.js';
 export type { ReplyClassifier, Classification, ReplyIntent } from './classifier.js';
 export { setReplyClassifier } from './classifier.js';
 
-export const INBOUND_RETRY_JOB = 'inbound.retry';
+const INBOUND_RETRY_JOB = 'inbound.retry';
 
 export function inboundRoutes(app: Express, ctx: AppContext): void {
   twilioRoutes(app, ctx);

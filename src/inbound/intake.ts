@@ -75,11 +75,6 @@ function enqueue(ctx: AppContext, id: string, event: InboundEvent | undefined): 
   setImmediate(pump);
 }
 
-/** Events stored but not yet processed, and events being processed (for readiness and tests). */
-export function intakeBacklog(): { queued: number; running: number } {
-  return { queued: queue.length, running };
-}
-
 /** Waits (bounded) for queued and running processing to finish. */
 export async function drainIntake(timeoutMs: number): Promise<void> {
   forgetWaitingEvents();

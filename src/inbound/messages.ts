@@ -14,6 +14,7 @@ import type { SkippedAttachment, StoredAttachment } from './attachments.js';
 import { replyClassifier, type Classification, type SmsKeyword } from './classifier.js';
 import type { Match } from './matching.js';
 import { applyReplyActions } from './reply-actions.js';
+import { debtorZone } from './debtor-zone.js';
 import { scheduleDeliveries } from '../webhooks-out/service.js';
 import { addFlags, finishOutcome, inThread, messageView, newOutcome, type Tx, type TxOutcome } from '../messaging/thread-writer.js';
 import { isUniqueViolation } from '../db/errors.js';
@@ -80,9 +81,15 @@ export async function recordInboundMessage(ctx: AppContext, input: InboundMessag
   const locale = input.match.kind === 'thread' && input.match.debtorId
     ? (input.match.locale ?? (await ctx.db.debtor.findUnique({ where: { id: input.match.debtorId }, select: { locale: true } }))?.locale ?? 'en')
     : 'en';
-  const classification: Classification = input.autoReply
+  const readAt = input.receivedAt ?? new Date();
+  let classification: Classification = input.autoReply
     ? { intents: [], confidence: 1, extracted: {} }
-    : input.keyword ? { intents: [], confidence: 1, extracted: {} } : replyClassifier.classify(input.replyText ?? input.body, input.channel, locale, input.receivedAt ?? new Date());
+    : input.keyword ? { intents: [], confidence: 1, extracted: {} } : replyClassifier.classify(input.replyText ?? input.body, input.channel, locale, readAt);
+  // A day named in the reply is a day on the debtor's calendar: read again in their zone (looked up only then).
+  if (classification.extracted.dateText && input.match.kind === 'thread' && input.match.debtorId) {
+    const zone = await debtorZone(ctx, input.match.debtorId, input.from);
+    if (zone !== 'UTC') classification = replyClassifier.classify(input.replyText ?? input.body, input.channel, locale, readAt, { zone });
+  }
 
   const m = input.match;
   const debtorId = m.kind === 'thread' ? m.debtorId : null;
@@ -94,7 +101,7 @@ export async function recordInboundMessage(ctx: AppContext, input: InboundMessag
   if (m.kind === 'unmatched' && m.reason === 'ambiguous_sender' && !input.autoReply) threadFlags.push('NEEDS_REVIEW');
   // A reply that asks for nothing (no keyword, no intent) and raises no flag has no consequences:
   // the message and everything about it are one statement, so it needs no transaction.
-  const plain = !input.keyword && classification.intents.length === 0 && threadFlags.length === 0;
+  const plain = !input.keyword && classification.intents.length === 0 && !classification.review?.length && threadFlags.length === 0;
 
   const land = async (tx: Tx | Sql, out: TxOutcome) => {
     const conversation =

@@ -131,6 +131,9 @@ export async function applyReplyActions(ctx: AppContext, tx: Tx, r: ReplyContext
     }
   }
 
+  // The classifier was unsure (an unread "stop", a refusal, a lawyer, an ambiguous date): an agent reads it.
+  if (r.classification.review?.length) flags.add('NEEDS_REVIEW');
+
   if (intents.includes('dispute')) {
     flags.add('DISPUTE');
     flags.add('NEEDS_REVIEW');
@@ -150,7 +153,7 @@ export async function applyReplyActions(ctx: AppContext, tx: Tx, r: ReplyContext
     }
   }
 
-  const added = await addFlags(tx, r.conversationId, [...flags], { ...cause, channel: r.channel, intents, extracted, confidence: r.classification.confidence, ...(r.keyword ? { keyword: r.keyword } : {}) }, out);
+  const added = await addFlags(tx, r.conversationId, [...flags], { ...cause, channel: r.channel, intents, extracted, confidence: r.classification.confidence, ...(r.keyword ? { keyword: r.keyword } : {}), ...(r.classification.review?.length ? { review: r.classification.review } : {}) }, out);
   await announceFlags(ctx, tx, r, added);
 
   for (const [channel, reason] of suppress) {

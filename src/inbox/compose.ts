@@ -10,7 +10,7 @@ import type { Principal } from '../auth/principal.js';
 import { audit } from '../audit.js';
 import { defineRoutes } from '../http/api.js';
 import { HttpError, conflict, notFound } from '../http/errors.js';
-import { createRouter, explain, type Decision, type ReplyContext } from '../router/index.js';
+import { CLOSED_DEBT_STATUSES, createRouter, explain, type Decision, type ReplyContext } from '../router/index.js';
 import { requestOutreach, routerIntent } from '../outbound/service.js';
 import { loadSnapshotWithDebtor } from '../outbound/snapshot.js';
 import { FREE_TEXT_INTENT, FREE_TEXT_MAX_LENGTH, FREE_TEXT_SUBJECT_MAX_LENGTH, renderContent } from '../outbound/content.js';
@@ -54,7 +54,7 @@ function conversationId(raw: unknown): string {
 /** The debt a reply is about when the agent did not pick one: the oldest one still being collected. */
 async function defaultDebtId(ctx: AppContext, debtorId: string): Promise<string | null> {
   const debt =
-    (await ctx.db.debt.findFirst({ where: { debtorId, status: { in: ['OPEN', 'PROMISED', 'PAYMENT_PLAN', 'DISPUTED'] } }, orderBy: { dueDate: 'asc' }, select: { id: true } })) ??
+    (await ctx.db.debt.findFirst({ where: { debtorId, status: { notIn: [...CLOSED_DEBT_STATUSES] } }, orderBy: { dueDate: 'asc' }, select: { id: true } })) ??
     (await ctx.db.debt.findFirst({ where: { debtorId }, orderBy: { dueDate: 'asc' }, select: { id: true } }));
   return debt?.id ?? null;
 }

@@ -7,14 +7,13 @@ import { DateTime } from 'luxon';
 import type { AppContext } from '../context.js';
 import { defineRoutes } from '../http/api.js';
 import { notFound } from '../http/errors.js';
-import { createRouter, type Channel, type Decision } from '../router/index.js';
+import { createRouter, isClosedDebt, type Channel, type Decision } from '../router/index.js';
 import { DEFAULT_EMAIL_CAP, DEFAULT_SMS_CAP, REG_F_CALL_CAP } from '../router/rules.js';
 import { loadSnapshot } from '../outbound/snapshot.js';
 import { routerIntent } from '../outbound/service.js';
 
 const router = createRouter();
 const CHANNELS: Channel[] = ['SMS', 'EMAIL', 'VOICE', 'LETTER'];
-const COLLECTING = ['OPEN', 'PROMISED', 'PAYMENT_PLAN', 'DISPUTED'];
 
 interface Allowance {
   channel: Channel;
@@ -62,7 +61,7 @@ async function panel(ctx: AppContext, debtorId: string) {
     select: { channel: true, debtId: true },
   });
   const snapshot = await loadSnapshot(ctx.db, debtorId, now);
-  const collecting = debtor.debts.filter((d) => COLLECTING.includes(d.status));
+  const collecting = debtor.debts.filter((d) => !isClosedDebt(d.status));
 
   const debts = debtor.debts.map((d) => {
     const due = DateTime.fromJSDate(d.dueDate, { zone: 'utc' }).startOf('day');
@@ -77,6 +76,8 @@ async function panel(ctx: AppContext, debtorId: string) {
       dueDate: d.dueDate.toISOString().slice(0, 10),
       daysPastDue: Math.max(0, Math.floor(today.diff(due, 'days').days)),
       status: d.status,
+      /** Nobody collects it any more (CLOSED_DEBT_STATUSES): no promise or plan can be recorded on it. */
+      closed: isClosedDebt(d.status),
       restrictions: d.restrictions,
       timeBarred: d.timeBarred,
       activePromises: d.promises.sort((a, b) => a.dueDate.getTime() - b.dueDate.getTime()).map((p) => ({ id: p.id, amount: p.amount.toFixed(2), dueDate: p.dueDate.toISOString().slice(0, 10), planId: p.planId })),
@@ -90,7 +91,7 @@ async function panel(ctx: AppContext, debtorId: string) {
   const caps = [
     `texts: ${Math.max(0, DEFAULT_SMS_CAP.max - smsUsed)} of ${DEFAULT_SMS_CAP.max} left this week`,
     `emails: ${Math.max(0, DEFAULT_EMAIL_CAP.max - emailUsed)} of ${DEFAULT_EMAIL_CAP.max} left this week`,
-    ...debts.filter((d) => COLLECTING.includes(d.status)).map((d) => d.callsSummary),
+    ...debts.filter((d) => !d.closed).map((d) => d.callsSummary),
   ];
 
   // What the router would do right now for a reminder about the first debt still being collected.

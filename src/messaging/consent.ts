@@ -112,7 +112,7 @@ export async function optOutOfCalls(ctx: AppContext, contactPointId: string, sou
 // Derived once per secret: every email and campaign message renders a link.
 const derivedKeys = new Map<string, Buffer>();
 
-export function unsubscribeKey(secret: string): Buffer {
+function unsubscribeKey(secret: string): Buffer {
   let key = derivedKeys.get(secret);
   if (!key) {
     key = createHmac('sha256', secret).update('dunning-gateway/unsubscribe-link/v1').digest();
@@ -150,7 +150,7 @@ function mac(key: Buffer, contactPointId: string): Buffer {
 }
 
 /** Stateless token naming one email contact point (its debtor's thread follows from it). */
-export function unsubscribeToken(ctx: AppContext, contactPointId: string): string {
+function unsubscribeToken(ctx: AppContext, contactPointId: string): string {
   if (!UUID.test(contactPointId)) throw new Error('contactPointId must be a UUID');
   return `${Buffer.from(contactPointId.replace(/-/g, ''), 'hex').toString('base64url')}.${mac(unsubscribeKey(ctx.secret), contactPointId).toString('base64url')}`;
 }

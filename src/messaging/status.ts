@@ -63,7 +63,7 @@ const RANK: Record<MessageStatus, number> = {
 export const CALL_NOT_CONNECTED: readonly MessageStatus[] = ['BUSY', 'NO_ANSWER', 'FAILED', 'CANCELLED'];
 const NOT_CONNECTED_SQL = CALL_NOT_CONNECTED.map((s) => `'${s}'`).join(', ');
 
-export function advances(current: MessageStatus, next: MessageStatus): boolean {
+function advances(current: MessageStatus, next: MessageStatus): boolean {
   return RANK[next] > RANK[current];
 }
 

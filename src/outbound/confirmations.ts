@@ -13,10 +13,9 @@
 // sender in at start.
 import type { AppContext } from '../context.js';
 import type { ConfirmationSender, ConfirmationTarget } from '../messaging/confirmations.js';
+import { CLOSED_DEBT_STATUSES } from '../router/index.js';
 import type { Intent } from '../templates/index.js';
 import { requestOutreach } from './service.js';
-
-const CLOSED_DEBT_STATUSES = ['PAID', 'SETTLED', 'CLOSED', 'WRITTEN_OFF'] as const;
 
 /** The debt that anchors a reply with no debt details: an open one if any, else the latest. */
 async function anchorDebt(ctx: AppContext, debtorId: string) {

@@ -5,6 +5,7 @@ import type { Prisma } from '../generated/prisma/client.js';
 import type { AppContext } from '../context.js';
 import { minorDigits } from '../domain/debtors.js';
 import { unsubscribeUrl } from '../messaging/consent.js';
+import { externalPortalUrl, portalUrl } from '../portal/links.js';
 import { join } from 'node:path';
 import { defaultTemplatesDir, localeFallbackChain, measureSms, TemplateError, type Intent, type MessageVars, type RenderedMessage, type SmsEncoding } from '../templates/index.js';
 import { htmlParagraphs, tidyText } from '../templates/compile.js';
@@ -30,10 +31,15 @@ export function daysPastDue(dueDate: Date, now: Date): number {
   return Math.max(0, Math.floor(ms / 86_400_000));
 }
 
-export function paymentLink(ctx: AppContext, debt: ContentDebt): string {
+/**
+ * The debt's own link if it has one; else an external portal (PAYMENT_LINK_BASE,
+ * `?debt=<id>`); else the gateway's debtor page, signed for this debtor, debt
+ * and the contact point the message goes to (src/portal/links.ts).
+ */
+export function paymentLink(ctx: AppContext, debt: ContentDebt, to: { debtorId: string; contactPointId: string; now: Date }): string {
   if (debt.paymentLink) return debt.paymentLink;
-  const base = ctx.config.PAYMENT_LINK_BASE ?? `${ctx.publicBaseUrl}/pay`;
-  return `${base.replace(/\/$/, '')}/${debt.id}`;
+  if (ctx.config.PAYMENT_LINK_BASE) return externalPortalUrl(ctx.config.PAYMENT_LINK_BASE, debt.id);
+  return portalUrl(ctx, { debtorId: to.debtorId, debtId: debt.id, contactPointId: to.contactPointId, now: to.now });
 }
 
 export function templateVars(ctx: AppContext, opts: { debtor: Debtor; debt: ContentDebt; contactPointId: string; now: Date; agentName?: string; extra?: Record<string, string> }): MessageVars {
@@ -53,7 +59,7 @@ export function templateVars(ctx: AppContext, opts: { debtor: Debtor; debt: Cont
     dueDate: debt.dueDate.toISOString().slice(0, 10),
     finalDate,
     daysPastDue: daysPastDue(debt.dueDate, opts.now),
-    paymentLink: paymentLink(ctx, debt),
+    paymentLink: paymentLink(ctx, debt, { debtorId: debtor.id, contactPointId: opts.contactPointId, now: opts.now }),
     unsubscribeLink: unsubscribeUrl(ctx, { contactPointId: opts.contactPointId }),
     ...opts.extra,
   };
@@ -215,4 +221,32 @@ export function renderContent(
     });
   }
   return renderFor(ctx, { intent: opts.intent, channel: opts.channel, locale: opts.locale, vars, firstCommunication: opts.firstCommunication, jurisdiction });
+}
+
+// ── right at send time ──────────────────────────────────────────────────
+// A queued message is rendered again when it leaves, from the debt as it
+// stands then: a partial payment since queuing shows in the amount, days
+// past due count to the day it is sent, and links are fresh. (A debt paid in
+// full meanwhile never gets here: the send-time re-check refuses it.)
+// Letters keep their PDF — it is the document that was printed — and free
+// text is the agent's own words.
+
+/** The content columns of a message as it is sent now, or null to keep what was rendered at queue time. */
+export function contentAtSend(
+  ctx: AppContext,
+  m: { id: string; intent: string | null; channel: 'SMS' | 'EMAIL' | 'VOICE' | 'LETTER'; locale: string | null; decision: unknown; createdById: string | null },
+  at: { debtor: Debtor & { contactedBefore: boolean }; debt: ContentDebt | null; contactPointId: string; now: Date },
+): { content: ReturnType<typeof bodyOf>; voice?: { say: string; menu: string; voicemail: string } } | null {
+  if (!m.intent || m.intent === FREE_TEXT_INTENT || m.channel === 'LETTER' || !at.debt) return null;
+  const decision = (m.decision ?? {}) as { vars?: Record<string, string>; agentName?: string };
+  try {
+    const rendered = renderContent(ctx, {
+      intent: m.intent as Intent, channel: m.channel, locale: m.locale ?? at.debtor.locale, debtor: at.debtor, debt: at.debt, contactPointId: at.contactPointId,
+      now: at.now, agentName: decision.agentName, extra: decision.vars, firstCommunication: !at.debtor.contactedBefore,
+    });
+    return { content: bodyOf(rendered), ...(rendered.channel === 'voice' ? { voice: { say: rendered.say, menu: rendered.menu, voicemail: rendered.voicemail } } : {}) };
+  } catch (err) {
+    ctx.log.warn({ err, messageId: m.id }, 'message could not be rendered again at send time; it keeps the text it was queued with');
+    return null;
+  }
 }

@@ -14,7 +14,8 @@ import { ProviderError, type ChannelAdapter, type OutboundPayload, type SendResu
 import type { TimelineEvent } from '../conversations/thread.js';
 import { publishTimeline } from '../conversations/live.js';
 import { createRouter, type Decision, type RoutedDecision } from '../router/index.js';
-import { loadSnapshot } from './snapshot.js';
+import { loadSnapshotWithDebtor } from './snapshot.js';
+import { contentAtSend } from './content.js';
 import { MESSAGE_COLUMNS } from '../conversations/message-write.js';
 import type { Message, Prisma } from '../generated/prisma/client.js';
 import { applyContactPointEffect } from './effects.js';
@@ -192,12 +193,15 @@ export async function dispatchMessage(ctx: AppContext, adapters: ChannelAdapters
   // 1. re-check and claim, under the debtor's lock
   const claimed = await ctx.db.$transaction(async (tx) => {
     let rerouted: { contactPointId: string; address: string } | null = null;
+    let fresh: ReturnType<typeof contentAtSend> = null;
     const m = await lockForDispatch(tx, messageId);
     if (!m || (m.status !== 'PENDING' && m.status !== 'SCHEDULED')) return null;
     if (m.scheduledAt && m.scheduledAt.getTime() > now.getTime() + 1000) return { reschedule: m.scheduledAt };
     if (m.debtorId && m.debtId && m.intent && !hadReplyException(m.decision)) {
-      const snapshot = await loadSnapshot(tx, m.debtorId, now, { excludeMessageId: m.id, ignoreReservationsAfter: m.scheduledAt ?? now });
-      if (snapshot) {
+      // The debt and debtor as they stand now come with the snapshot (one query): the message is rendered again from them.
+      const loaded = await loadSnapshotWithDebtor(tx, m.debtorId, now, { excludeMessageId: m.id, ignoreReservationsAfter: m.scheduledAt ?? now, debtId: m.debtId });
+      const snapshot = loaded?.snapshot;
+      if (loaded && snapshot) {
         const decision: Decision = router.decide({ debtorId: m.debtorId, debtId: m.debtId, intent: m.intent.replace(/-/g, '_'), channel: m.channel }, snapshot);
         if (decision.outcome === 'refuse') {
           const reasons = decision.reasons.map((r) => ({ rule: r.rule, detail: r.detail }));
@@ -227,12 +231,17 @@ export async function dispatchMessage(ctx: AppContext, adapters: ChannelAdapters
           await tx.message.update({ where: { id: m.id }, data: { contactPointId: routed.contactPointId, toAddress: routed.address } });
           rerouted = { contactPointId: routed.contactPointId, address: routed.address };
         }
+        fresh = contentAtSend(ctx, m, { debtor: loaded.debtor, debt: loaded.debt, contactPointId: routed.contactPointId, now });
       }
     }
-    const claim = await moveStatus(tx, { id: m.id, to: 'SENDING', data: { attempts: { increment: 1 } }, history: false });
+    const sendTime = fresh
+      ? { ...fresh.content, ...(fresh.voice ? { decision: { ...((m.decision as object | null) ?? {}), voice: fresh.voice } } : {}) }
+      : {};
+    const claim = await moveStatus(tx, { id: m.id, to: 'SENDING', data: { attempts: { increment: 1 }, ...sendTime }, history: false });
     if (!claim.moved) return null;
     const message: Message = {
       ...m,
+      ...(sendTime as Partial<Message>),
       status: 'SENDING',
       attempts: m.attempts + 1,
       contactPointId: rerouted?.contactPointId ?? m.contactPointId,

@@ -148,7 +148,11 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
           locale,
           toAddress: routed.address,
           ...content,
-          decision: { ...serializeDecision(decision), ...(letterMeta ? { letter: letterMeta } : {}), ...(voiceMeta ? { voice: voiceMeta } : {}) },
+          // The extra variables and the agent's name go with it: the message is rendered again from them when it leaves (contentAtSend).
+          decision: {
+            ...serializeDecision(decision), ...(letterMeta ? { letter: letterMeta } : {}), ...(voiceMeta ? { voice: voiceMeta } : {}),
+            ...(req.vars ? { vars: req.vars } : {}), ...(actor.type === 'user' && actor.name ? { agentName: actor.name } : {}),
+          },
           scheduledAt: routed.sendAt,
           // Reserved now, so a concurrent request sees it against the caps.
           countsAsAttempt: true,

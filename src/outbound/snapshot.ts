@@ -66,6 +66,10 @@ export async function loadSnapshotWithDebtor(
   // One round trip for everything (a nested Prisma include is a query per relation):
   // each relation comes back as a JSON array and is turned into the same rows the batch loader reads.
   const exclude = opts.excludeMessageId ? Prisma.sql`AND m.id <> ${opts.excludeMessageId}::uuid` : Prisma.empty;
+  // At send time, "contacted before" means by a message other than this one, sent already or queued ahead of it.
+  const contactedExclude = opts.excludeMessageId
+    ? Prisma.sql`AND p.id <> ${opts.excludeMessageId}::uuid AND (p.sent_at IS NOT NULL OR p.created_at < (SELECT q.created_at FROM messages q WHERE q.id = ${opts.excludeMessageId}::uuid))`
+    : Prisma.empty;
   const debt = opts.debtId
     ? Prisma.sql`(SELECT json_build_object('id', x.id, 'debtorId', x.debtor_id, 'externalRef', x.external_ref, 'balance', x.balance::text, 'currency', x.currency,
           'dueDate', x.due_date, 'jurisdiction', x.jurisdiction, 'paymentLink', x.payment_link, 'creditorName', k.name)
@@ -73,7 +77,7 @@ export async function loadSnapshotWithDebtor(
     : Prisma.sql`NULL::json`;
   const query = Prisma.sql`
     SELECT d.id::text AS id, d.full_name AS "fullName", d.locale, d.jurisdiction, d.time_zone AS "timeZone", d.restrictions::text[] AS restrictions,
-      EXISTS (SELECT 1 FROM messages p WHERE p.debtor_id = d.id AND p.direction = 'OUTBOUND' AND p.status NOT IN ('CANCELLED', 'FAILED')) AS "contactedBefore",
+      EXISTS (SELECT 1 FROM messages p WHERE p.debtor_id = d.id AND p.direction = 'OUTBOUND' AND p.status NOT IN ('CANCELLED', 'FAILED') ${contactedExclude}) AS "contactedBefore",
       (SELECT v.id::text FROM conversations v WHERE v.debtor_id = d.id) AS "conversationId",
       ${debt} AS debt,
       COALESCE((SELECT json_agg(json_build_object(
@@ -136,20 +140,10 @@ interface SnapshotDebtJson {
   id: string; debtorId: string; externalRef: string; balance: string; currency: string; dueDate: string; jurisdiction: string | null; paymentLink: string | null; creditorName: string;
 }
 
-/** The message fields a snapshot's history needs (also selected by the batch loader of campaign waves). */
-export const SNAPSHOT_MESSAGE_FIELDS = {
-  id: true, createdAt: true, scheduledAt: true, sentAt: true, channel: true, debtId: true, direction: true, countsAsAttempt: true, callOutcome: true, contactPointId: true,
-} as const;
-
 /** The contact-point fields a snapshot reads (loaders may hand over whole rows). */
 type SnapshotContactPoint = Pick<ContactPoint, 'id' | 'kind' | 'value' | 'isMobile' | 'isWork' | 'employerForbidsContact' | 'country' | 'region' | 'postalCode' | 'city' | 'timeZone' | 'valid'> & {
   consents: { channel: Channel; state: ConsentState }[];
 };
-
-/** The phones and emails of these contact points, as the suppression list stores them. */
-export function suppressibleAddresses(points: readonly { kind: string; value: string }[]): string[] {
-  return points.filter((c) => c.kind !== 'ADDRESS').map((c) => c.value);
-}
 
 /** One debtor's rows, however they were loaded (one nested query, or a batch of debtors at once). */
 export interface SnapshotRows {
@@ -158,7 +152,7 @@ export interface SnapshotRows {
   preferences: { channelOrder: Channel[]; inconvenientTimes: Prisma.JsonValue; contactLimits: Prisma.JsonValue } | null;
   debts: readonly { id: string; status: DebtStatus; restrictions: ContactRestriction[]; jurisdiction: string | null; lastPhoneConversationAt: Date | null }[];
   messages: readonly { sentAt: Date | null; scheduledAt: Date | null; createdAt: Date; channel: Channel; debtId: string | null; direction: Direction; countsAsAttempt: boolean; callOutcome: Prisma.JsonValue; contactPointId: string | null }[];
-  /** suppressionsByAddress() over the debtor's addresses. */
+  /** The suppressions of the debtor's addresses (groupSuppressions in src/domain/suppressions.ts). */
   suppressed: ReadonlyMap<string, Partial<Record<'SMS' | 'EMAIL' | 'VOICE', string>>>;
 }
 

@@ -12,11 +12,14 @@ import { audit } from '../audit.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { HttpError, conflict, notFound } from '../http/errors.js';
 import { cancelPendingMessages } from '../outbound/service.js';
+import { isClosedDebt } from '../router/index.js';
 import { serializeDebt, minorDigits } from '../domain/debtors.js';
 import { emitOutgoingEvent } from '../webhooks-out/service.js';
 import { isUniqueViolation } from '../db/errors.js';
+import { appendEvent, ensureConversation } from '../conversations/thread.js';
+import { publishTimeline } from '../conversations/live.js';
 
-export type Actor = Principal | { type: 'system' | 'provider'; id?: string };
+export type Actor = Principal | { type: 'system' | 'provider' | 'debtor'; id?: string };
 
 export interface PaymentInput {
   debtId?: string;
@@ -39,8 +42,6 @@ export interface PaymentResult {
   enrollmentsStopped: number;
   messagesCancelled: number;
 }
-
-const CLOSED = ['PAID', 'SETTLED', 'WRITTEN_OFF', 'CLOSED'] as const;
 
 function serializePayment(p: { id: string; debtId: string; amount: Prisma.Decimal; currency: string; paidAt: Date; externalRef: string | null; source: string | null; createdAt: Date }) {
   return { id: p.id, debtId: p.debtId, amount: p.amount.toFixed(minorDigits(p.currency)), currency: p.currency, paidAt: p.paidAt, externalRef: p.externalRef, source: p.source, createdAt: p.createdAt };
@@ -74,7 +75,7 @@ export async function recordPayment(ctx: AppContext, input: PaymentInput, actor:
         if (existing) {
           if (existing.debtId !== debtId || !existing.amount.eq(amount)) throw conflict('externalRef was already used for a different payment', { field: 'externalRef' });
           const debt = await tx.debt.findUniqueOrThrow({ where: { id: debtId }, include: { creditor: true } });
-          return { payment: existing, debt, duplicate: true, paidInFull: false, stopped: 0 };
+          return { payment: existing, debt, duplicate: true, paidInFull: false, stopped: 0, event: null };
         }
       }
       const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM debts WHERE id = ${debtId}::uuid FOR UPDATE`;
@@ -84,7 +85,7 @@ export async function recordPayment(ctx: AppContext, input: PaymentInput, actor:
         throw new HttpError(400, 'invalid_request', `currency ${input.currency} does not match the debt's currency ${before.currency}`, [{ field: 'currency', reason: `must be ${before.currency}` }]);
       }
       const balance = before.balance.minus(amount);
-      const paidInFull = balance.lte(0) && !(CLOSED as readonly string[]).includes(before.status);
+      const paidInFull = balance.lte(0) && !isClosedDebt(before.status);
       const payment = await tx.payment.create({ data: { debtId, amount, currency: input.currency, paidAt: input.paidAt, externalRef: input.externalRef ?? null, source: input.source ?? null } });
       const debt = await tx.debt.update({
         where: { id: debtId },
@@ -97,13 +98,19 @@ export async function recordPayment(ctx: AppContext, input: PaymentInput, actor:
         // A promise is kept once the debt is paid.
         await tx.promiseToPay.updateMany({ where: { debtId, status: 'ACTIVE' }, data: { status: 'KEPT' } });
       }
+      // The agents see it in the debtor's thread, live (published after the commit).
+      const conversation = await ensureConversation(tx, debt.debtorId);
+      const event = await appendEvent(tx, conversation.id, 'payment.recorded', {
+        debtId, paymentId: payment.id, amount: amount.toFixed(minorDigits(input.currency)), currency: input.currency, source: input.source ?? null,
+        balance: balance.toFixed(minorDigits(input.currency)), paidInFull,
+      });
       await audit(tx, actor, {
         action: 'payment.record',
         entityType: 'debt',
         entityId: debtId,
         data: { paymentId: payment.id, amount: amount.toString(), currency: input.currency, externalRef: input.externalRef, balanceBefore: before.balance.toString(), balanceAfter: balance.toString(), paidInFull, enrollmentsStopped: stopped },
       });
-      return { payment, debt, duplicate: false, paidInFull, stopped };
+      return { payment, debt, duplicate: false, paidInFull, stopped, event };
     }, { timeout: 20_000 })
     .catch((e: unknown) => {
       // Two concurrent calls with one externalRef: the loser reports a conflict-free duplicate via retry.
@@ -113,6 +120,7 @@ export async function recordPayment(ctx: AppContext, input: PaymentInput, actor:
   if (!outcome) return recordPayment(ctx, input, actor);
 
   let cancelled = 0;
+  if (outcome.event) publishTimeline(ctx.io, [outcome.event]);
   if (!outcome.duplicate) {
     // After the commit: the dispatch job re-checks the debt status anyway, so a
     // message racing this cancel is refused at send time (debt closed).
@@ -158,7 +166,7 @@ export async function recordPromises(ctx: AppContext, debtId: string, inputs: re
     const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM debts WHERE id = ${debtId}::uuid FOR UPDATE`;
     if (!locked.length) throw notFound('debt');
     const before = await tx.debt.findUniqueOrThrow({ where: { id: debtId } });
-    if ((CLOSED as readonly string[]).includes(before.status)) throw conflict(`the debt is ${before.status}; a ${plan ? 'payment plan' : 'promise'} cannot be recorded`);
+    if (isClosedDebt(before.status)) throw conflict(`the debt is ${before.status}; a ${plan ? 'payment plan' : 'promise'} cannot be recorded`);
     if (plan) {
       const total = amounts.reduce((sum, a) => sum.plus(a), new Prisma.Decimal(0));
       if (total.gt(before.balance)) {

@@ -86,10 +86,6 @@ export function zoneClock(zone: string): ZoneClock | null {
   return clock;
 }
 
-export function isValidZone(zone: string): boolean {
-  return zoneClock(zone) !== null;
-}
-
 /** "HH:mm" → minutes after midnight; "24:00" allowed when allow24. Null when malformed. */
 export function parseHhMm(value: unknown, allow24: boolean): number | null {
   if (typeof value !== 'string') return null;

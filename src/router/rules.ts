@@ -12,6 +12,7 @@ import type {
   RouterConfig,
   RuleId,
 } from './types.js';
+import { CLOSED_DEBT_STATUSES } from './types.js';
 import { BUILT_IN_PACKS } from './jurisdictions.js';
 import { ELECTRONIC as NON_LETTER } from './pack.js';
 
@@ -139,7 +140,7 @@ export const DEFAULT_CONFIG: RouterConfig = {
     DECEASED: [...OPT_OUT_CONFIRMATION_INTENTS],
     MORATORIUM: [...OPT_OUT_CONFIRMATION_INTENTS],
   },
-  closedDebtStatuses: ['PAID', 'SETTLED', 'CLOSED', 'WRITTEN_OFF'],
+  closedDebtStatuses: CLOSED_DEBT_STATUSES,
   closedDebtAllowedIntents: CLOSED_DEBT_ALLOWED_INTENTS,
   optOutConfirmationIntents: OPT_OUT_CONFIRMATION_INTENTS,
   helpReplyIntents: HELP_REPLY_INTENTS,

@@ -38,6 +38,10 @@ export type DebtStatus =
   | 'WRITTEN_OFF'
   | 'CLOSED';
 
+/** Debts nobody collects any more (the router's default, campaigns' PAID stop, confirmations' anchor debt). */
+export const CLOSED_DEBT_STATUSES: readonly DebtStatus[] = ['PAID', 'SETTLED', 'CLOSED', 'WRITTEN_OFF'];
+export const isClosedDebt = (status: string): boolean => (CLOSED_DEBT_STATUSES as readonly string[]).includes(status);
+
 // ─────────────────────────── snapshot ───────────────────────────
 
 export interface DebtorSnapshot {
@@ -333,12 +337,6 @@ export interface RefusedDecision {
 export type Decision = RoutedDecision | RefusedDecision;
 
 // ─────────────────────────── configuration ───────────────────────────
-
-/** "HH:mm" local window [from, to). */
-export interface HoursWindow {
-  from: string;
-  to: string;
-}
 
 /** A cap on counted attempts in a rolling window. */
 export interface CapRule {

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Agent, request } from 'undici';
 import { prefixedHexId } from './ids.js';
 
-export type SandboxProvider = 'twilio' | 'sendgrid' | 'lob';
+export type SandboxProvider = string;
 
 export interface CallbackRequest {
   provider: SandboxProvider;

@@ -33,10 +33,6 @@ function cached<F>(cache: Map<string, F>, key: string, make: () => F): F {
   return formatter;
 }
 
-export function isDecimalString(value: string): boolean {
-  return DECIMAL_PATTERN.test(value);
-}
-
 /**
  * Formats a decimal-string amount as currency for a locale, e.g.
  * ("1234.5", "USD", "en-US") → "$1,234.50", ("12345678.5", "INR", "en-IN") →
@@ -63,7 +59,7 @@ export function formatMoney(amount: string, currency: string, locale: string): s
 }
 
 /** Parses "YYYY-MM-DD" (also accepts a full ISO timestamp, using its date part). */
-export function parseIsoDate(value: string): Date {
+function parseIsoDate(value: string): Date {
   const datePart = value.trim().slice(0, 10);
   const match = ISO_DATE_PATTERN.exec(datePart);
   if (!match || (value.trim().length > 10 && value.trim()[10] !== 'T')) {

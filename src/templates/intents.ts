@@ -10,6 +10,8 @@ export const INTENTS = [
   'opt-out-confirmation',
   'payment-received',
   'help',
+  'verification-code',
+  'instalment-failed',
 ] as const;
 export type Intent = (typeof INTENTS)[number];
 
@@ -40,6 +42,10 @@ export const REQUIRED_CHANNELS: Record<Intent, readonly TemplateChannel[]> = {
   'payment-received': ['sms', 'email'],
   // The answer to an SMS HELP/INFO keyword: only ever a reply to that text.
   help: ['sms'],
+  // The one-time code of the debtor's page, sent where the page's link went (src/portal/identity.ts).
+  'verification-code': ['sms', 'email'],
+  // A self-collecting plan's charge failed (src/payments/plans.ts): the debtor is told, with a link to use another card.
+  'instalment-failed': ['sms', 'email'],
 };
 
 /** Channels an intent may ship at all (a superset check on what is on disk). */

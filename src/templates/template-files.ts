@@ -14,12 +14,12 @@ import { AMOUNT_TABLE_KEYS } from './variables.js';
 export const LOCALE_FILE = '_locale.yaml';
 const LOCALE_DIR_PATTERN = /^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|\d{3}))?$/;
 
-export const TONES = ['friendly', 'neutral', 'firm', 'formal'] as const;
+const TONES = ['friendly', 'neutral', 'firm', 'formal'] as const;
 export type Tone = (typeof TONES)[number];
 
-export const MAIL_TYPES = ['usps_first_class', 'usps_standard'] as const;
+const MAIL_TYPES = ['usps_first_class', 'usps_standard'] as const;
 export type MailType = (typeof MAIL_TYPES)[number];
-export const EXTRA_SERVICES = ['certified', 'certified_return_receipt', 'registered', 'none'] as const;
+const EXTRA_SERVICES = ['certified', 'certified_return_receipt', 'registered', 'none'] as const;
 export type ExtraService = (typeof EXTRA_SERVICES)[number];
 
 const common = {
@@ -69,6 +69,8 @@ export const localeFile = z.strictObject({
       z.ZodString
     >,
   ),
+  /** The debtor's page and the unsubscribe page (src/portal/i18n.ts); en must have every key. */
+  portal: z.record(z.string().regex(/^[a-z][a-zA-Z_]*$/), z.string().min(1)).optional(),
 });
 export type LocaleFile = z.infer<typeof localeFile>;
 

@@ -24,6 +24,8 @@ export const TEMPLATE_VARIABLES = {
   installmentCount: 'count',
   paymentLink: 'url',
   unsubscribeLink: 'url',
+  /** The debtor page's one-time code (verification-code only). */
+  verificationCode: 'text',
   /** Filled by the renderer from jurisdiction and firstCommunication; never passed in. */
   disclosure: 'system',
 } as const satisfies Record<string, VariableKind>;

@@ -26,6 +26,9 @@ import { BlockedTargetError, guardedFetch } from '../net/guarded-fetch.js';
  * - conversation.flagged: a reply newly raised PROMISE_TO_PAY, ALREADY_PAID, HARDSHIP,
  *   CALLBACK_REQUEST or WRONG_NUMBER — the same fields plus flag.
  * - promise.created, payment.recorded, debt.paid: from the payments module.
+ * - preferences.updated: the debtor set contact preferences on the debtor page (src/portal).
+ * - payment.reversed: a provider refunded, charged back or failed a recorded payment; the debt is reopened.
+ * - plan.created / plan.broken: a self-collecting instalment plan was chosen / failed past the creditor's limit.
  */
 export const OUTGOING_EVENT_TYPES = [
   'reply.received',
@@ -36,6 +39,10 @@ export const OUTGOING_EVENT_TYPES = [
   'conversation.flagged',
   'payment.recorded',
   'debt.paid',
+  'preferences.updated',
+  'payment.reversed',
+  'plan.created',
+  'plan.broken',
 ] as const;
 export type OutgoingEventType = (typeof OUTGOING_EVENT_TYPES)[number];
 

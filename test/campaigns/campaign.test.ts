@@ -118,6 +118,10 @@ describe('a three-step campaign over a seeded audience', () => {
     const rep = await debtorOf('REP');
     const conversation = await ensureConversation(gw.ctx.db, rep.id);
     await gw.ctx.db.message.create({ data: { conversationId: conversation.id, debtorId: rep.id, direction: 'INBOUND', channel: 'SMS', status: 'RECEIVED', body: 'I will call you', createdAt: new Date(t0.getTime() + DAY) } });
+    // An out-of-office is not a reply (src/inbound/email-reports.ts): NY's enrolment must carry on.
+    const ny = await debtorOf('NY');
+    const nyConversation = await ensureConversation(gw.ctx.db, ny.id);
+    await gw.ctx.db.message.create({ data: { conversationId: nyConversation.id, debtorId: ny.id, direction: 'INBOUND', channel: 'EMAIL', status: 'RECEIVED', intent: 'auto_reply', body: 'I am out of the office until Monday.', createdAt: new Date(t0.getTime() + DAY) } });
   });
 
   it('steps 2 and 3: the paid debt gets nothing more, the replier stops, nobody gets a step twice, throttle and hours hold', async () => {
@@ -125,6 +129,7 @@ describe('a three-step campaign over a seeded audience', () => {
     expect(r2.processed).toBe(5); // NY, LA, IN, UK, REP (PAY and OPT stopped)
     expect(r2.suppressed).toBe(1);
     expect(await enrollmentOf('REP')).toMatchObject({ status: 'STOPPED', stopReason: 'REPLIED' });
+    expect((await enrollmentOf('NY')).stopReason).toBeNull();
     const r3 = await runDueSteps(gw.ctx, campaignId, { now: new Date(t0.getTime() + 7 * DAY + 3600_000) });
     expect(r3.processed).toBe(4);
     // nothing left; running again changes nothing

@@ -27,6 +27,7 @@ export function fullVars(overrides: Partial<MessageVars> = {}): MessageVars {
     installmentCount: 3,
     paymentLink: 'https://pay.example.com/p/abc123',
     unsubscribeLink: 'https://mail.example.com/u/xyz789',
+    verificationCode: '482913',
     ...overrides,
   };
 }

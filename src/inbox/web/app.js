@@ -458,7 +458,7 @@ async function panelAct(fn, done) {
 
 /** Promise to pay (amount, date) or a payment plan (n monthly instalments) on one debt. */
 function renderPromiseForm(p) {
-  const open = p.debts.filter((d) => !['PAID', 'SETTLED', 'WRITTEN_OFF', 'CLOSED'].includes(d.status));
+  const open = p.debts.filter((d) => !d.closed);
   if (!open.length) return null;
   if (!open.some((d) => d.id === panelDraft.debtId)) panelDraft.debtId = open[0].id;
   const debt = h('select', { id: 'promise-debt', 'aria-label': 'Debt', onchange: (e) => { panelDraft.debtId = e.target.value; } }, open.map((d) => h('option', { value: d.id, selected: d.id === panelDraft.debtId }, `${d.externalRef} · ${d.currency} ${d.balance}`)));
