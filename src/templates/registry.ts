@@ -282,7 +282,8 @@ export class TemplateRegistry {
     const disclosure = [collectorDisclosure, timeBarred].filter(Boolean).join(' ');
     const context = buildContext(template, request.vars, formatLocale, disclosure);
     const rendered = this.renderTemplate(template, context, strings, jurisdiction, intent, formatLocale);
-    if (request.timeBarred) refuseSuitThreat(template.id, rendered);
+    // The state's own disclosure says the debtor will not be sued: it is the one place such words may stand.
+    if (request.timeBarred) refuseSuitThreat(template.id, rendered, timeBarred);
     return rendered;
   }
 
@@ -375,13 +376,13 @@ function timeBarredDisclosure(strings: LocaleFile, base: LocaleFile | undefined,
 }
 
 /** Reg F §1006.26(b): nothing about a time-barred debt may threaten suit, whatever put the words there. */
-function refuseSuitThreat(id: string, rendered: RenderedMessage): void {
+function refuseSuitThreat(id: string, rendered: RenderedMessage, allowed: string): void {
   const texts = rendered.channel === 'sms' ? [rendered.text]
     : rendered.channel === 'email' ? [rendered.subject, rendered.text]
     : rendered.channel === 'voice' ? [rendered.say, rendered.menu, rendered.voicemail]
     : [rendered.subject, rendered.body, rendered.paymentInstructions];
   for (const text of texts) {
-    const findings = suitThreatFindings(text);
+    const findings = suitThreatFindings(allowed ? text.split(allowed).join(' ') : text);
     if (findings.length > 0) {
       throw new TemplateError(
         'forbidden_content',
