@@ -23,12 +23,15 @@ import { registerWebhookRoutes } from './webhooks-out/routes.js';
 import { defineWebhookJobs, startWebhookJobs } from './webhooks-out/service.js';
 import { inboundRoutes, socketsModule, startInbound } from './inbound/index.js';
 import { registerInboxRoutes, startInbox } from './inbox/index.js';
+import { registerComplianceRoutes } from './compliance/routes.js';
+import { startCompliance } from './compliance/module.js';
 
-export const routeModules: RouteModule[] = [jsonBody, registerDebtorRoutes, registerSuppressionRoutes, registerProviderRoutes, registerTemplateRoutes, registerOutboundRoutes, registerVoiceRoutes, registerImportRoutes, registerCampaignRoutes, registerPaymentRoutes, registerPortalRoutes, registerStripeWebhooks, registerGoCardlessWebhooks, registerWebhookRoutes, socketsModule, inboundRoutes, registerInboxRoutes];
+export const routeModules: RouteModule[] = [jsonBody, registerDebtorRoutes, registerSuppressionRoutes, registerProviderRoutes, registerTemplateRoutes, registerOutboundRoutes, registerVoiceRoutes, registerImportRoutes, registerCampaignRoutes, registerPaymentRoutes, registerPortalRoutes, registerStripeWebhooks, registerGoCardlessWebhooks, registerWebhookRoutes, socketsModule, inboundRoutes, registerInboxRoutes, registerComplianceRoutes];
 
 export async function startModules(ctx: AppContext): Promise<ModuleHandle[]> {
   const handles: ModuleHandle[] = [];
   handles.push(await startOutbound(ctx));
+  handles.push(await startCompliance(ctx));
   handles.push(await startPayments(ctx));
   await definePlanJobs(ctx);
   handles.push({ stop: () => waitForRunningImports(ctx.config.SHUTDOWN_TIMEOUT_MS) });

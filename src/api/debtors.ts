@@ -7,11 +7,12 @@ import { conflict, notFound } from '../http/errors.js';
 import { defineRoutes, mountRoutes } from '../http/api.js';
 import { addContactPoint, debtorInclude, inferJurisdiction, serializeContactPoint, serializeDebt, serializeDebtor } from '../domain/debtors.js';
 import { contactPointData, setConsents } from '../domain/debtors.js';
-import { type ContactPointInput, contactPointInput, contactPointPatch, debtInput, debtorInput, debtorPatch, debtPatch, preferencesInput, uuid } from './schemas.js';
+import { type ContactPointInput, contactPointInput, type itemizationInput, contactPointPatch, debtInput, debtorInput, debtorPatch, debtPatch, preferencesInput, uuid } from './schemas.js';
 import { appendEvent, type TimelineEvent } from '../conversations/thread.js';
 import { publishTimeline } from '../conversations/live.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { likeLiteral } from '../db/like.js';
+import { restrictionsChanged } from '../messaging/restrictions.js';
 
 const idParam = (v: string, what: string) => {
   if (!uuid.safeParse(v).success) throw notFound(what);
@@ -20,6 +21,20 @@ const idParam = (v: string, what: string) => {
 
 /** An ISO date as the DATE column takes it (undefined: unchanged). */
 const dateOf = (v: string | null | undefined) => (v === undefined ? undefined : v === null ? null : new Date(`${v}T00:00:00Z`));
+const dateTimeOf = (v: string | null | undefined) => (v === undefined ? undefined : v === null ? null : new Date(v));
+
+/** Model Form B-1's itemization as the debt's columns (null clears it). */
+function itemizationData(i: z.infer<typeof itemizationInput> | null | undefined) {
+  if (i === undefined) return {};
+  return {
+    itemizationDate: i ? new Date(`${i.date}T00:00:00Z`) : null,
+    itemizationAmount: i ? i.amount : null,
+    interestSinceItemization: i?.interest ?? '0',
+    feesSinceItemization: i?.fees ?? '0',
+    creditsSinceItemization: i?.credits ?? '0',
+    originalCreditorName: i?.originalCreditorName ?? null,
+  };
+}
 
 export const debtorRoutes = defineRoutes(
   {
@@ -36,7 +51,10 @@ export const debtorRoutes = defineRoutes(
       try {
         const debtor = await ctx.db.$transaction(async (tx) => {
           const d = await tx.debtor.create({
-            data: { externalRef: b.externalRef ?? null, fullName: b.fullName, locale: b.locale ?? 'en', jurisdiction, timeZone: b.timeZone ?? null, restrictions: b.restrictions ?? [], tags: b.tags ?? [], dateOfBirth: dateOf(b.dateOfBirth) },
+            data: {
+              externalRef: b.externalRef ?? null, fullName: b.fullName, locale: b.locale ?? 'en', jurisdiction, timeZone: b.timeZone ?? null, restrictions: b.restrictions ?? [], tags: b.tags ?? [],
+              dateOfBirth: dateOf(b.dateOfBirth), esignConsentAt: dateTimeOf(b.esignConsentAt),
+            },
           });
           for (const [i, cp] of (b.contactPoints ?? []).entries()) await addContactPoint(tx, d.id, cp, { defaultCountry: country, field: `contactPoints.${i}`, source: 'api' });
           if (b.preferences) {
@@ -84,10 +102,10 @@ export const debtorRoutes = defineRoutes(
     handler: async (req, res, ctx) => {
       const id = idParam(String(req.params.id), 'debtor');
       const b = req.valid.body;
-      const debtor = await ctx.db.$transaction(async (tx) => {
+      await ctx.db.$transaction(async (tx) => {
         const before = await tx.debtor.findUnique({ where: { id } });
         if (!before) throw notFound('debtor');
-        await tx.debtor.update({ where: { id }, data: { ...b, dateOfBirth: dateOf(b.dateOfBirth) } });
+        await tx.debtor.update({ where: { id }, data: { ...b, dateOfBirth: dateOf(b.dateOfBirth), esignConsentAt: dateTimeOf(b.esignConsentAt) } });
         await audit(tx, req.principal!, { action: 'debtor.update', entityType: 'debtor', entityId: id, data: { changed: Object.keys(b), restrictions: b.restrictions } }, req);
         return tx.debtor.findUniqueOrThrow({ where: { id }, include: debtorInclude });
       }).catch((e: unknown) => {
@@ -95,7 +113,9 @@ export const debtorRoutes = defineRoutes(
         if (isUniqueViolation(e)) throw conflict('a debtor with this externalRef already exists');
         throw e;
       });
-      res.json(serializeDebtor(debtor));
+      // A restriction takes effect at once: queued messages and enrolments it forbids are withdrawn now.
+      if (b.restrictions) await restrictionsChanged(ctx, { debtorId: id, cause: 'debtor restrictions changed through the API' });
+      res.json(serializeDebtor(await ctx.db.debtor.findUniqueOrThrow({ where: { id }, include: debtorInclude })));
     },
   },
   {
@@ -171,7 +191,12 @@ export const debtorRoutes = defineRoutes(
       const { debt, created } = await ctx.db.$transaction(async (tx) => {
         const debtor = b.debtorId ? await tx.debtor.findUnique({ where: { id: b.debtorId } }) : await tx.debtor.findUnique({ where: { externalRef: b.debtorExternalRef! } });
         if (!debtor) throw notFound('debtor');
-        const creditor = await tx.creditor.upsert({ where: { externalRef: b.creditor.externalRef }, create: b.creditor, update: { name: b.creditor.name } });
+        // A creditor's role is AGENCY unless said otherwise (the stricter regime); naming it again changes it.
+        const creditor = await tx.creditor.upsert({
+          where: { externalRef: b.creditor.externalRef },
+          create: { externalRef: b.creditor.externalRef, name: b.creditor.name, kind: b.creditor.kind ?? 'AGENCY' },
+          update: { name: b.creditor.name, ...(b.creditor.kind ? { kind: b.creditor.kind } : {}) },
+        });
         const data = {
           debtorId: debtor.id,
           originalAmount: b.originalAmount,
@@ -184,6 +209,8 @@ export const debtorRoutes = defineRoutes(
           tags: b.tags ?? [],
           paymentLink: b.paymentLink ?? null,
           timeBarred: b.timeBarred ?? false,
+          loanType: b.loanType ?? null,
+          ...itemizationData(b.itemization),
         } as const;
         const existing = await tx.debt.findUnique({ where: { creditorId_externalRef: { creditorId: creditor.id, externalRef: b.externalRef } } });
         // An upsert that would move a debt to another person is almost always a
@@ -196,6 +223,7 @@ export const debtorRoutes = defineRoutes(
         await audit(tx, req.principal!, { action: existing ? 'debt.update' : 'debt.create', entityType: 'debt', entityId: d.id }, req);
         return { debt: d, created: !existing };
       });
+      if (!created) await restrictionsChanged(ctx, { debtorId: debt.debtorId, cause: 'debt updated through the API' });
       res.status(created ? 201 : 200).json(serializeDebt(debt));
     },
   },
@@ -219,6 +247,8 @@ export const debtorRoutes = defineRoutes(
           where: { id },
           data: {
             ...b,
+            ...(b.itemization !== undefined ? itemizationData(b.itemization) : {}),
+            itemization: undefined,
             dueDate: b.dueDate ? new Date(`${b.dueDate}T00:00:00Z`) : undefined,
             lastPhoneConversationAt: b.lastPhoneConversationAt === undefined ? undefined : b.lastPhoneConversationAt === null ? null : new Date(b.lastPhoneConversationAt),
           },
@@ -227,6 +257,7 @@ export const debtorRoutes = defineRoutes(
         await audit(tx, req.principal!, { action: 'debt.update', entityType: 'debt', entityId: id, data: { changed: Object.keys(b), status: b.status } }, req);
         return d;
       });
+      if (b.restrictions || b.status) await restrictionsChanged(ctx, { debtorId: d.debtorId, cause: 'debt restrictions or status changed through the API' });
       res.json(serializeDebt(d));
     },
   },

@@ -1,5 +1,6 @@
 // Input shapes of the REST API (zod). Field-level errors come from these.
 import { z } from 'zod';
+import { SOCIAL_MEDIA_CHANNELS } from '../router/types.js';
 
 export const channel = z.enum(['SMS', 'EMAIL', 'VOICE', 'LETTER']);
 export const consentState = z.enum(['GRANTED', 'UNKNOWN', 'REVOKED']);
@@ -7,6 +8,21 @@ export const restriction = z.enum(['CEASE_COMMUNICATION', 'DISPUTE_UNDER_REVIEW'
 export const debtStatus = z.enum(['OPEN', 'PROMISED', 'PAYMENT_PLAN', 'DISPUTED', 'PAID', 'SETTLED', 'WRITTEN_OFF', 'CLOSED']);
 
 export const uuid = z.uuid('must be a UUID');
+/** Who collects (docs/domain.md §2.1): the creditor in its own name, or a collection agency. */
+export const creditorKind = z.enum(['FIRST_PARTY', 'AGENCY']);
+export const isoDateTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' });
+/** A kind of loan, upper case ("MICROFINANCE", "PERSONAL"): India's RBI rules do not cover microfinance loans. */
+export const loanType = z.string().regex(/^[A-Z][A-Z0-9_]{1,39}$/, 'must be an upper-case code like MICROFINANCE or PERSONAL');
+/** Reg F Model Form B-1: the itemization date and what changed since (payments come from the payments recorded). */
+export const itemizationInput = z.strictObject({
+  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-03-15'),
+  amount: z.string().regex(/^\d{1,15}(\.\d{1,4})?$/, 'must be a decimal string like "1234.50"'),
+  interest: z.string().regex(/^\d{1,15}(\.\d{1,4})?$/, 'must be a decimal string like "12.50"').optional(),
+  fees: z.string().regex(/^\d{1,15}(\.\d{1,4})?$/, 'must be a decimal string like "12.50"').optional(),
+  credits: z.string().regex(/^\d{1,15}(\.\d{1,4})?$/, 'must be a decimal string like "12.50"').optional(),
+  /** The creditor as of the itemization date, when another than today's. */
+  originalCreditorName: z.string().trim().min(1).max(200).optional(),
+});
 /** Money travels as a decimal string ("1234.50"): exact, never a float. */
 export const money = z
   .string({ message: 'must be a decimal string like "1234.50"' })
@@ -90,6 +106,8 @@ export const debtorInput = z.object({
   preferences: preferencesInput.optional(),
   /** A fact the debtor page may ask for to prove identity (creditor setting); never returned by the API. */
   dateOfBirth: isoDate.nullable().optional(),
+  /** E-SIGN consent to electronic disclosures (Reg F §1006.42): the validation notice may go by email. */
+  esignConsentAt: isoDateTime.nullable().optional(),
 });
 export const debtorPatch = debtorInput.omit({ contactPoints: true, preferences: true }).partial();
 
@@ -105,7 +123,7 @@ export const contactPointPatch = z.object({
 
 export const debtInput = z.object({
   externalRef: z.string().min(1).max(100),
-  creditor: z.object({ externalRef: z.string().min(1).max(100), name: z.string().min(1).max(200) }),
+  creditor: z.object({ externalRef: z.string().min(1).max(100), name: z.string().min(1).max(200), kind: creditorKind.optional() }),
   debtorId: uuid.optional(),
   debtorExternalRef: z.string().min(1).max(100).optional(),
   originalAmount: money,
@@ -118,6 +136,8 @@ export const debtInput = z.object({
   tags: z.array(z.string().min(1).max(50)).max(50).optional(),
   paymentLink: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
   timeBarred: z.boolean().optional(),
+  loanType: loanType.optional(),
+  itemization: itemizationInput.optional(),
 }).refine((d) => d.debtorId || d.debtorExternalRef, { message: 'debtorId or debtorExternalRef is required', path: ['debtorId'] });
 
 export const debtPatch = z.object({
@@ -130,13 +150,16 @@ export const debtPatch = z.object({
   paymentLink: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).nullable().optional(),
   timeBarred: z.boolean().optional(),
   lastPhoneConversationAt: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).nullable().optional(),
+  loanType: loanType.nullable().optional(),
+  itemization: itemizationInput.nullable().optional(),
 });
 
 export const outreachInput = z.object({
   debtorId: uuid,
   debtId: uuid,
   intent: z.string().min(1),
-  channel: channel.optional(),
+  // A social-media channel is accepted only to be refused with its rule (Reg F §1006.22(f)(4)), not as invalid.
+  channel: z.enum([...channel.options, ...SOCIAL_MEDIA_CHANNELS]).optional(),
   notBefore: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).optional(),
   notAfter: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).optional(),
   locale: z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/).optional(),

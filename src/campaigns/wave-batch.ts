@@ -33,7 +33,8 @@ import { Prisma } from '../generated/prisma/client.js';
 import type { CampaignEnrollment, CampaignStep, Campaign } from '../generated/prisma/client.js';
 import type { Channel, Decision, RoutedDecision, RouterSnapshot } from '../router/index.js';
 import { routerIntent } from '../outbound/service.js';
-import { bodyOf, renderFor, templateVars } from '../outbound/content.js';
+import { bodyOf, regimeOf, renderFor, templateVars } from '../outbound/content.js';
+import { REACHED_SQL } from '../outbound/snapshot.js';
 import { newReplyToken, type TimelineEvent } from '../conversations/thread.js';
 import { TemplateError, type Intent } from '../templates/index.js';
 import { afterStep, factsNeeded, nextStep, type EnrollmentFacts } from './next-step.js';
@@ -182,7 +183,8 @@ export async function planBatch(
           ? latestPer(tx, Prisma.sql`SELECT debt_id::text AS k, max(created_at) AS at FROM promises_to_pay WHERE debt_id = ANY(${debtIds}::uuid[]) AND created_at > ${earliestEnrolment} GROUP BY 1`)
           : Promise.resolve(new Map<string, Date>()),
         // Debtors already written to: later messages are not the first communication (mini-Miranda wording).
-        tx.$queryRaw<{ k: string }[]>`SELECT DISTINCT debtor_id::text AS k FROM messages WHERE debtor_id = ANY(${debtorIds}::uuid[]) AND direction = 'OUTBOUND' AND status NOT IN ('CANCELLED', 'FAILED')`,
+        // (By debtor here; the send-time render decides per debt, from what reached the debtor by then.)
+        tx.$queryRaw<{ k: string }[]>`SELECT DISTINCT p.debtor_id::text AS k FROM messages p WHERE p.debtor_id = ANY(${debtorIds}::uuid[]) AND p.direction = 'OUTBOUND' AND ${Prisma.raw(REACHED_SQL)}`,
       ]);
       const runsOf = new Map<string, RunSeen[]>();
       for (const r of runs) runsOf.set(r.enrollmentId, [...(runsOf.get(r.enrollmentId) ?? []), r]);
@@ -270,7 +272,7 @@ export async function planBatch(
         let voice: object | undefined;
         try {
           const vars = templateVars(ctx, { debtor, debt, contactPointId: d.contactPointId, now });
-          const rendered = renderFor(ctx, { intent: step.intent as Intent, channel: d.channel, locale: debtor.locale, vars, firstCommunication: !alreadyContacted.has(e.debtorId), jurisdiction: debt.jurisdiction ?? debtor.jurisdiction });
+          const rendered = renderFor(ctx, { intent: step.intent as Intent, channel: d.channel, locale: debtor.locale, vars, firstCommunication: !alreadyContacted.has(e.debtorId), jurisdiction: debt.jurisdiction ?? debtor.jurisdiction, regime: regimeOf(ctx, debt, now) });
           content = bodyOf(rendered);
           templateId = rendered.templateId;
           if (rendered.channel === 'voice') voice = { say: rendered.say, menu: rendered.menu, voicemail: rendered.voicemail };

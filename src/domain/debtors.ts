@@ -5,6 +5,7 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { HttpError } from '../http/errors.js';
 import type { ContactPointInput } from '../api/schemas.js';
 import { addressLine, jurisdictionOf, normalizeEmail, normalizePhone } from './normalize.js';
+import { tcpaRevocationDeadline } from './tcpa.js';
 
 type Tx = Prisma.TransactionClient | Db;
 
@@ -121,7 +122,11 @@ export function serializeContactPoint(c: Prisma.ContactPointGetPayload<{ include
     timeZone: c.timeZone,
     valid: c.valid,
     invalidReason: c.invalidReason,
-    consents: Object.fromEntries(c.consents.map((x) => [x.channel, { state: x.state, source: x.source, changedAt: x.changedAt }])),
+    consents: Object.fromEntries(c.consents.map((x) => [x.channel, {
+      state: x.state, source: x.source, changedAt: x.changedAt,
+      // A revocation is honoured the moment it is recorded; the TCPA's own deadline (10 business days) is shown next to it.
+      ...(x.state === 'REVOKED' ? { revocation: { honouredAt: x.changedAt, legalDeadline: tcpaRevocationDeadline(x.changedAt), rule: '47 CFR 64.1200(a)(10)' } } : {}),
+    }])),
   };
 }
 
@@ -129,7 +134,7 @@ export function serializeDebt(d: Prisma.DebtGetPayload<{ include: { creditor: tr
   return {
     id: d.id,
     externalRef: d.externalRef,
-    creditor: { id: d.creditor.id, externalRef: d.creditor.externalRef, name: d.creditor.name },
+    creditor: { id: d.creditor.id, externalRef: d.creditor.externalRef, name: d.creditor.name, kind: d.creditor.kind },
     debtorId: d.debtorId,
     originalAmount: d.originalAmount.toFixed(minorDigits(d.currency)),
     balance: d.balance.toFixed(minorDigits(d.currency)),
@@ -141,6 +146,15 @@ export function serializeDebt(d: Prisma.DebtGetPayload<{ include: { creditor: tr
     tags: d.tags,
     paymentLink: d.paymentLink,
     timeBarred: d.timeBarred,
+    loanType: d.loanType,
+    itemization: d.itemizationDate
+      ? {
+          date: d.itemizationDate.toISOString().slice(0, 10), amount: d.itemizationAmount?.toFixed(minorDigits(d.currency)) ?? null,
+          interest: d.interestSinceItemization.toFixed(minorDigits(d.currency)), fees: d.feesSinceItemization.toFixed(minorDigits(d.currency)),
+          credits: d.creditsSinceItemization.toFixed(minorDigits(d.currency)), originalCreditorName: d.originalCreditorName,
+        }
+      : null,
+    validationNotice: d.validationNoticeAt ? { sentAt: d.validationNoticeAt, validationPeriodEndsAt: d.validationPeriodEndsAt } : null,
     lastPhoneConversationAt: d.lastPhoneConversationAt,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,

@@ -28,6 +28,7 @@ import { addSuppression, removeSuppression, suppressionAddress, type Suppression
 import { emitOutgoingEvent } from '../webhooks-out/service.js';
 import type { Classification, SmsKeyword } from './classifier.js';
 import { changeConsent } from '../messaging/consent.js';
+import { restrictionsChanged } from '../messaging/restrictions.js';
 import { requestConfirmation } from '../messaging/confirmations.js';
 import { addFlags, removeFlags, type Tx, type TxOutcome } from '../messaging/thread-writer.js';
 
@@ -59,10 +60,12 @@ async function debtorContactPoints(tx: Tx, debtorId: string | null, kind: 'PHONE
   return rows.map((r) => r.id);
 }
 
-async function addRestriction(tx: Tx, debtorId: string, restriction: ContactRestriction, cause: Record<string, unknown>, conversationId: string, out: TxOutcome): Promise<void> {
+async function addRestriction(ctx: AppContext, tx: Tx, debtorId: string, restriction: ContactRestriction, cause: Record<string, unknown>, conversationId: string, out: TxOutcome): Promise<void> {
   const debtor = await tx.debtor.findUnique({ where: { id: debtorId }, select: { restrictions: true } });
   if (!debtor || debtor.restrictions.includes(restriction)) return;
   await tx.debtor.update({ where: { id: debtorId }, data: { restrictions: [...debtor.restrictions, restriction] } });
+  // Once committed, what it forbids is withdrawn at once (queued messages, campaign enrolments).
+  out.after.push(() => restrictionsChanged(ctx, { debtorId, cause: `${restriction} from a reply` }));
   await audit(tx, { type: 'system' }, { action: 'debtor.restrict', entityType: 'debtor', entityId: debtorId, data: { restriction, ...cause } });
   out.events.push(await appendEvent(tx, conversationId, 'debtor.restricted', { debtorId, restriction, ...cause }));
 }
@@ -127,7 +130,7 @@ export async function applyReplyActions(ctx: AppContext, tx: Tx, r: ReplyContext
       if (!r.senderOnFile && (r.channel === 'SMS' || r.channel === 'EMAIL')) suppress.set(r.channel, 'asked in writing to stop all contact');
       // TCPA: the text itself revokes texting to that number too.
       if (r.channel === 'SMS') smsRevokedIds.push(...(await revoke(sameNumber, 'SMS', 'sms:cease')));
-      if (r.debtorId) await addRestriction(tx, r.debtorId, 'CEASE_COMMUNICATION', { ...cause, rule: 'Reg F §1006.6(c)', channel: r.channel }, r.conversationId, out);
+      if (r.debtorId) await addRestriction(ctx, tx, r.debtorId, 'CEASE_COMMUNICATION', { ...cause, rule: 'Reg F §1006.6(c)', channel: r.channel }, r.conversationId, out);
     }
   }
 
@@ -137,7 +140,7 @@ export async function applyReplyActions(ctx: AppContext, tx: Tx, r: ReplyContext
   if (intents.includes('dispute')) {
     flags.add('DISPUTE');
     flags.add('NEEDS_REVIEW');
-    if (r.debtorId) await addRestriction(tx, r.debtorId, 'DISPUTE_UNDER_REVIEW', { ...cause, rule: 'FDCPA §1692g(b); CONC 7.14' }, r.conversationId, out);
+    if (r.debtorId) await addRestriction(ctx, tx, r.debtorId, 'DISPUTE_UNDER_REVIEW', { ...cause, rule: 'FDCPA §1692g(b); CONC 7.14' }, r.conversationId, out);
   }
   if (intents.includes('already_paid')) flags.add('ALREADY_PAID');
   if (intents.includes('promise_to_pay')) flags.add('PROMISE_TO_PAY');

@@ -57,6 +57,14 @@ const RANK: Record<MessageStatus, number> = {
   CANCELLED: 7,
 };
 
+/**
+ * Call outcomes that are no attempt: the call never connected (busy, not answered, failed,
+ * cancelled before it rang). Reg F §1006.14(b)(2) counts placed calls that connect or leave
+ * a message (docs/domain.md §2.2.1); a voicemail is COMPLETED and still counts.
+ */
+export const CALL_NOT_CONNECTED: readonly MessageStatus[] = ['BUSY', 'NO_ANSWER', 'FAILED', 'CANCELLED'];
+const NOT_CONNECTED_SQL = CALL_NOT_CONNECTED.map((s) => `'${s}'`).join(', ');
+
 function advances(current: MessageStatus, next: MessageStatus): boolean {
   return RANK[next] > RANK[current];
 }
@@ -217,6 +225,7 @@ function statusStatement(where: string, onArrival = false): string {
            SET status = CASE WHEN next.moved THEN $2::"MessageStatus" ELSE m.status END,
                delivered_at = CASE WHEN next.moved AND $2::text = 'DELIVERED' THEN $8 ELSE m.delivered_at END,
                sent_at = CASE WHEN m.sent_at IS NULL AND ($13 OR (next.moved AND $2::text IN ('SENT', 'MAILED'))) THEN $8 ELSE m.sent_at END,
+               counts_as_attempt = CASE WHEN next.moved AND m.channel = 'VOICE' AND $2::text IN (${NOT_CONNECTED_SQL}) THEN false ELSE m.counts_as_attempt END,
                error_code = CASE WHEN $13 THEN NULL WHEN next.moved THEN COALESCE($4, m.error_code) ELSE m.error_code END,
                error_message = CASE WHEN $13 THEN NULL WHEN next.moved THEN COALESCE($5, m.error_message) ELSE m.error_message END,
                provider = CASE WHEN $13 THEN $10 ELSE m.provider END,
@@ -359,6 +368,7 @@ async function applyStatusInTransaction(ctx: AppContext, u: StatusUpdate): Promi
         data.status = u.status!;
         if (u.status === 'DELIVERED') data.deliveredAt = occurredAt;
         if ((u.status === 'SENT' || u.status === 'MAILED') && !current.sentAt) data.sentAt = occurredAt;
+        if (current.channel === 'VOICE' && CALL_NOT_CONNECTED.includes(u.status!)) data.countsAsAttempt = false;
         if (u.errorCode) data.errorCode = u.errorCode;
         if (u.errorMessage) data.errorMessage = u.errorMessage.slice(0, 1000);
       }

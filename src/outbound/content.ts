@@ -10,7 +10,7 @@ import { externalPortalUrl, portalUrl } from '../portal/links.js';
 import { join } from 'node:path';
 import { defaultTemplatesDir, localeFallbackChain, measureSms, TemplateError, type Intent, type MessageVars, type RenderedMessage, type SmsEncoding } from '../templates/index.js';
 import { htmlParagraphs, tidyText } from '../templates/compile.js';
-import { hasSmsOptOutInstruction } from '../templates/content-rules.js';
+import { describeFindings, hasSmsOptOutInstruction, suitThreatFindings } from '../templates/content-rules.js';
 import { DEFAULT_JURISDICTION_RULES, requiresDebtCollectorDisclosure } from '../templates/jurisdiction-rules.js';
 import { LOCALE_FILE, localeFile, readYamlFile, type LocaleFile } from '../templates/template-files.js';
 
@@ -23,8 +23,31 @@ export interface ContentDebt {
   jurisdiction: string | null;
   paymentLink: string | null;
   balance: Prisma.Decimal;
-  creditor: { name: string };
+  /** kind: who collects (absent: AGENCY, the stricter regime). */
+  creditor: { name: string; kind?: 'FIRST_PARTY' | 'AGENCY' };
+  /** Reg F §1006.26: no suit may be threatened; states add a disclosure. */
+  timeBarred?: boolean;
 }
+
+/**
+ * FCRA §605(a), (c): a delinquent account may be reported for 7 years from 180 days after the
+ * delinquency began (the due date here). Past that, a time-barred debt is "obsolete" and some
+ * states' time-barred disclosures say it will not be reported.
+ */
+const REPORTING_YEARS = 7;
+const REPORTING_GRACE_DAYS = 180;
+
+/** What the sender's regime changes in a message about this debt (docs/domain.md §2.1, §2.2.12). */
+export function regimeOf(ctx: AppContext, debt: Pick<ContentDebt, 'creditor' | 'timeBarred' | 'dueDate'>, now: Date) {
+  const obsoleteAt = new Date(debt.dueDate.getTime() + REPORTING_GRACE_DAYS * 86_400_000);
+  obsoleteAt.setUTCFullYear(obsoleteAt.getUTCFullYear() + REPORTING_YEARS);
+  return {
+    collector: debt.creditor.kind ?? 'AGENCY',
+    timeBarred: debt.timeBarred ? { creditReportingObsolete: now >= obsoleteAt } : null,
+    senderName: ctx.config.COMPANY_NAME,
+  } as const;
+}
+export type Regime = ReturnType<typeof regimeOf>;
 type Debtor = { id: string; fullName: string; locale: string; jurisdiction: string | null };
 
 /** Signed calendar days from today (UTC) to the due date: 3 due in three days, 0 today, −150 overdue. */
@@ -74,7 +97,7 @@ export function templateVars(ctx: AppContext, opts: { debtor: Debtor; debt: Cont
 
 export function renderFor(
   ctx: AppContext,
-  opts: { intent: Intent; channel: 'SMS' | 'EMAIL' | 'VOICE' | 'LETTER'; locale: string; vars: MessageVars; firstCommunication: boolean; jurisdiction: string | null },
+  opts: { intent: Intent; channel: 'SMS' | 'EMAIL' | 'VOICE' | 'LETTER'; locale: string; vars: MessageVars; firstCommunication: boolean; jurisdiction: string | null; regime?: Regime },
 ): RenderedMessage {
   return ctx.templates.render({
     intent: opts.intent,
@@ -83,6 +106,7 @@ export function renderFor(
     vars: opts.vars,
     firstCommunication: opts.firstCommunication,
     jurisdiction: opts.jurisdiction,
+    ...(opts.regime ?? {}),
   });
 }
 
@@ -155,13 +179,19 @@ export function renderFreeText(opts: {
   jurisdiction: string | null;
   unsubscribeLink: string;
   companyName: string;
+  regime?: Regime;
 }): FreeTextMessage {
   const body = tidyText(opts.body);
   if (!body) throw new TemplateError('invalid_request', 'the reply text is empty', { variable: 'body' });
   if (body.length > FREE_TEXT_MAX_LENGTH) throw new TemplateError('invalid_request', `the reply text is longer than ${FREE_TEXT_MAX_LENGTH} characters`, { variable: 'body' });
+  // Reg F §1006.26(b): an agent's words about a time-barred debt may not threaten suit either.
+  const threat = opts.regime?.timeBarred ? suitThreatFindings(`${opts.subject ?? ''}\n${body}`) : [];
+  if (threat.length > 0) {
+    throw new TemplateError('forbidden_content', `the debt is time-barred; no message about it may threaten suit (Reg F §1006.26(b)): ${describeFindings(threat)}`, { variable: 'body' });
+  }
   const { locale, strings } = disclosureStrings(opts.locale);
   const wording = OPT_OUT_WORDING[locale.split('-')[0]!] ?? OPT_OUT_WORDING.en!;
-  const disclosure = requiresDebtCollectorDisclosure(opts.jurisdiction, DEFAULT_JURISDICTION_RULES)
+  const disclosure = opts.regime?.collector !== 'FIRST_PARTY' && requiresDebtCollectorDisclosure(opts.jurisdiction, DEFAULT_JURISDICTION_RULES)
     ? opts.firstCommunication ? strings.disclosure_first : strings.disclosure_subsequent
     : '';
   if (opts.channel === 'SMS') {
@@ -218,16 +248,17 @@ export function renderContent(
   },
 ): RenderedMessage | FreeTextMessage {
   const jurisdiction = opts.debt.jurisdiction ?? opts.debtor.jurisdiction;
+  const regime = regimeOf(ctx, opts.debt, opts.now);
   const vars = templateVars(ctx, { debtor: opts.debtor, debt: opts.debt, contactPointId: opts.contactPointId, now: opts.now, agentName: opts.agentName, extra: opts.extra });
   if (opts.intent === FREE_TEXT_INTENT) {
     if (!opts.freeText) throw new TemplateError('invalid_request', 'free text needs a body', { variable: 'body' });
     if (opts.channel !== 'SMS' && opts.channel !== 'EMAIL') throw new TemplateError('invalid_request', 'free text is sent by SMS or email only', { variable: 'channel' });
     return renderFreeText({
       channel: opts.channel, body: opts.freeText.body, subject: opts.freeText.subject, locale: opts.locale, firstCommunication: opts.firstCommunication, jurisdiction,
-      unsubscribeLink: String(vars.unsubscribeLink), companyName: ctx.config.COMPANY_NAME,
+      unsubscribeLink: String(vars.unsubscribeLink), companyName: ctx.config.COMPANY_NAME, regime,
     });
   }
-  return renderFor(ctx, { intent: opts.intent, channel: opts.channel, locale: opts.locale, vars, firstCommunication: opts.firstCommunication, jurisdiction });
+  return renderFor(ctx, { intent: opts.intent, channel: opts.channel, locale: opts.locale, vars, firstCommunication: opts.firstCommunication, jurisdiction, regime });
 }
 
 // ── right at send time ──────────────────────────────────────────────────
@@ -243,7 +274,7 @@ export function contentAtSend(
   ctx: AppContext,
   m: { id: string; intent: string | null; channel: 'SMS' | 'EMAIL' | 'VOICE' | 'LETTER'; locale: string | null; decision: unknown; createdById: string | null },
   at: { debtor: Debtor & { contactedBefore: boolean }; debt: ContentDebt | null; contactPointId: string; now: Date },
-): { content: ReturnType<typeof bodyOf>; voice?: { say: string; menu: string; voicemail: string } } | null {
+): { content: ReturnType<typeof bodyOf>; voice?: { say: string; menu: string; voicemail: string } } | { refused: string } | null {
   if (!m.intent || m.intent === FREE_TEXT_INTENT || m.channel === 'LETTER' || !at.debt) return null;
   const decision = (m.decision ?? {}) as { vars?: Record<string, string>; agentName?: string };
   try {
@@ -253,6 +284,8 @@ export function contentAtSend(
     });
     return { content: bodyOf(rendered), ...(rendered.channel === 'voice' ? { voice: { say: rendered.say, menu: rendered.menu, voicemail: rendered.voicemail } } : {}) };
   } catch (err) {
+    // Content the rules now forbid (the debt became time-barred and the text threatens suit) is not sent at all.
+    if (err instanceof TemplateError && err.code === 'forbidden_content') return { refused: err.message };
     ctx.log.warn({ err, messageId: m.id }, 'message could not be rendered again at send time; it keeps the text it was queued with');
     return null;
   }

@@ -236,7 +236,17 @@ export async function dispatchMessage(ctx: AppContext, adapters: ChannelAdapters
           await tx.message.update({ where: { id: m.id }, data: { contactPointId: routed.contactPointId, toAddress: routed.address } });
           rerouted = { contactPointId: routed.contactPointId, address: routed.address };
         }
-        fresh = contentAtSend(ctx, m, { debtor: loaded.debtor, debt: loaded.debt, contactPointId: routed.contactPointId, now });
+        const atSend = contentAtSend(ctx, m, { debtor: loaded.debtor, debt: loaded.debt, contactPointId: routed.contactPointId, now });
+        if (atSend && 'refused' in atSend) {
+          const reasons = [{ rule: 'content.forbidden', detail: atSend.refused }];
+          const { event } = await moveStatus(tx, {
+            id: m.id, to: 'CANCELLED', data: { countsAsAttempt: false, errorMessage: 'refused at send time' },
+            history: { detail: { reasons } }, timeline: { conversationId: m.conversationId, payload: { reasons } },
+          });
+          if (event) events.push(event);
+          return null;
+        }
+        fresh = atSend;
       }
     }
     const sendTime = fresh

@@ -10,7 +10,7 @@ import type { Principal } from '../auth/principal.js';
 import { createConversationIfMissing, type TimelineEvent } from '../conversations/thread.js';
 import { writeMessage } from '../conversations/message-write.js';
 import { publishTimeline } from '../conversations/live.js';
-import { createRouter, type Channel, type Decision, type RoutedDecision, type ReplyContext } from '../router/index.js';
+import { createRouter, type Channel, type Decision, type RoutedDecision, type ReplyContext, type SocialMediaChannel } from '../router/index.js';
 import { isIntent, TemplateError, type Intent } from '../templates/index.js';
 import { HttpError } from '../http/errors.js';
 import { lockDebtor, loadSnapshotWithDebtor } from './snapshot.js';
@@ -21,7 +21,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { isUniqueViolation } from '../db/errors.js';
-import { sqlTransaction } from '../db/sql.js';
+import { sqlTransaction, type TxSql } from '../db/sql.js';
 import { newLease } from './lease.js';
 import { moveStatus } from '../messaging/status.js';
 
@@ -31,7 +31,8 @@ export interface OutreachRequest {
   /** A template intent, or FREE_TEXT_INTENT with `freeText` (an agent's own words; SMS or email). */
   intent: Intent | typeof FREE_TEXT_INTENT;
   freeText?: FreeText;
-  channel?: Channel;
+  /** A social-media channel is refused by the router with its rule (Reg F §1006.22(f)(4)). */
+  channel?: Channel | SocialMediaChannel;
   notBefore?: Date;
   notAfter?: Date;
   locale?: string;
@@ -85,6 +86,8 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
       if (!locked || !loaded) throw new HttpError(404, 'not_found', 'debtor not found');
       const { snapshot, debtor, debt } = loaded;
       if (!debt) throw new HttpError(404, 'not_found', 'debt not found for this debtor');
+      // One thank-you per payment, under the debtor's lock so two requests cannot both pass.
+      const thanked = req.intent === 'payment-received' ? await paymentToThank(tx, req.debtId, req.vars?.paymentId ?? paymentIdOfKey(req.idempotencyKey)) : null;
       const decision = router.decide(
         { debtorId: req.debtorId, debtId: req.debtId, intent: routerIntent(req.intent), channel: req.channel, notBefore: req.notBefore, notAfter: req.notAfter, replyTo: req.replyTo },
         snapshot,
@@ -95,7 +98,7 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
       const locale = req.locale ?? debtor.locale;
       const rendered = renderContent(ctx, {
         intent: req.intent, freeText: req.freeText, channel: routed.channel, locale, debtor, debt, contactPointId: routed.contactPointId, now,
-        agentName: actor.type === 'user' ? actor.name : undefined, extra: req.vars, firstCommunication: !debtor.contactedBefore,
+        agentName: actor.type === 'user' ? actor.name : undefined, extra: thanked ? { ...thanked.vars, ...req.vars } : req.vars, firstCommunication: !debtor.contactedBefore,
       });
       const content = bodyOf(rendered);
       const messageId = randomUUID();
@@ -152,7 +155,8 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
           // The extra variables and the agent's name go with it: the message is rendered again from them when it leaves (contentAtSend).
           decision: {
             ...serializeDecision(decision), ...(letterMeta ? { letter: letterMeta } : {}), ...(voiceMeta ? { voice: voiceMeta } : {}),
-            ...(req.vars ? { vars: req.vars } : {}), ...(actor.type === 'user' && actor.name ? { agentName: actor.name } : {}),
+            ...(req.vars || thanked ? { vars: { ...thanked?.vars, ...req.vars } } : {}), ...(actor.type === 'user' && actor.name ? { agentName: actor.name } : {}),
+            ...(thanked ? { paymentId: thanked.paymentId } : {}),
           },
           scheduledAt: routed.sendAt,
           // Reserved now, so a concurrent request sees it against the caps.
@@ -204,6 +208,36 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
     if (!claimed) await scheduleDispatch(ctx, result.messageId, result.sendAt);
   }
   return { outcome: result.outcome, decision: result.decision, messageId: result.messageId, duplicate: result.duplicate };
+}
+
+/** The payment a thank-you is for, from the key payments use (`payment-received:<payment id>`). */
+function paymentIdOfKey(key: string | undefined): string | undefined {
+  const m = key ? /^payment-received:([0-9a-f-]{36})$/.exec(key) : null;
+  return m?.[1];
+}
+
+/**
+ * The payment a payment-received message thanks for: the one named (vars.paymentId), else the
+ * debt's latest. Refused when there is none, or when it was thanked already (a thank-you not
+ * cancelled or failed): at most one per payment.
+ */
+async function paymentToThank(tx: TxSql, debtId: string, paymentId: string | undefined): Promise<{ paymentId: string; vars: Record<string, string> }> {
+  if (paymentId !== undefined && !/^[0-9a-f-]{36}$/i.test(paymentId)) {
+    throw new HttpError(400, 'invalid_request', 'vars.paymentId must be a payment id', [{ field: 'vars.paymentId', reason: 'must be a UUID' }]);
+  }
+  const [payment] = await tx.rows<{ id: string; amount: string; paidAt: Date }>(
+    `SELECT id::text AS id, amount::text AS amount, paid_at AS "paidAt" FROM payments WHERE debt_id = $1::uuid AND ($2::uuid IS NULL OR id = $2::uuid)
+      ORDER BY paid_at DESC, created_at DESC LIMIT 1`,
+    [debtId, paymentId ?? null],
+  );
+  if (!payment) throw new HttpError(422, 'no_payment', 'a payment-received message thanks for a recorded payment; none is recorded for this debt', [{ field: 'vars.paymentId', reason: 'no such payment of this debt' }]);
+  const [previous] = await tx.rows<{ id: string }>(
+    `SELECT id::text AS id FROM messages WHERE debt_id = $1::uuid AND intent = 'payment-received' AND direction = 'OUTBOUND' AND status NOT IN ('CANCELLED', 'FAILED')
+        AND (decision->>'paymentId' = $2 OR idempotency_key = 'payment-received:' || $2) LIMIT 1`,
+    [debtId, payment.id],
+  );
+  if (previous) throw new HttpError(409, 'already_thanked', `payment ${payment.id} was already thanked (message ${previous.id}); one thank-you per payment`, { paymentId: payment.id, messageId: previous.id } as never);
+  return { paymentId: payment.id, vars: { paymentAmount: payment.amount, paymentDate: new Date(payment.paidAt).toISOString().slice(0, 10), paymentId: payment.id } };
 }
 
 /** Cancels messages not yet handed to a provider (payment landed, campaign cancelled, …). */

@@ -37,7 +37,8 @@ export function explain(decision: Decision): string {
     const more = decision.reasons.length - causes.length > 1 ? ` (${decision.reasons.length} reasons in all.)` : '';
     return `Refused "${decision.intent}" for debt ${decision.debtId}: ${causes.map(sentence).join(' ')}${more}`;
   }
-  const when = decision.outcome === 'send' ? 'now' : `at ${decision.sendAt.toISOString()}`;
+  // A decision read back from a message's JSON column carries its times as strings.
+  const when = decision.outcome === 'send' ? 'now' : `at ${new Date(decision.sendAt).toISOString()}`;
   const verb = decision.outcome === 'send' ? 'Send' : 'Deferred: send';
   // Reasons of the chosen channel only; skipped candidates are summarised by preference.fallback.
   const path = decision.reasons.filter(

@@ -14,7 +14,15 @@ import { CHANNEL_KIND, checkContactPoint, type EligibilityContext, type WrittenC
 import { DAY_MS, formatMinutes, isoString } from './local-time.js';
 import { jurisdictionMatches, resolveLocation, type DebtorLocation } from './location.js';
 import { SecondUseMemo } from './memo.js';
-import { DEFAULT_CONFIG, REG_F_AFTER_CONVERSATION_CITATION, RESTRICTION_CITATION, RESTRICTION_RULE } from './rules.js';
+import {
+  DEFAULT_CONFIG,
+  REG_F_AFTER_CONVERSATION_CITATION,
+  REG_F_AFTER_CONVERSATION_DAYS,
+  RESTRICTION_CITATION,
+  RESTRICTION_RULE,
+  VALIDATION_EXEMPT_INTENTS,
+  VALIDATION_NOTICE_DAYS,
+} from './rules.js';
 import {
   channelWindow,
   compileHoursRule,
@@ -34,7 +42,9 @@ import {
   CHANNELS,
   CONTACT_RESTRICTIONS,
   RouterInputError,
+  SOCIAL_MEDIA_CHANNELS,
   type Channel,
+  type CollectorRole,
   type ContactPointSnapshot,
   type ContactRestriction,
   type Decision,
@@ -44,6 +54,7 @@ import {
   type Reason,
   type RefusedDecision,
   type RouteRequest,
+  type RouteRequestInput,
   type RouterConfig,
   type RouterConfigOverrides,
   type RouterSnapshot,
@@ -51,7 +62,7 @@ import {
 
 export interface Router {
   readonly config: RouterConfig;
-  decide(request: RouteRequest, snapshot: RouterSnapshot): Decision;
+  decide(request: RouteRequestInput, snapshot: RouterSnapshot): Decision;
 }
 
 /** Rules in force for one set of jurisdictions, compiled once and reused. */
@@ -62,6 +73,8 @@ interface CompiledRules {
   notices: AppliedNotice[];
   /** Some cap starts only after a conversation: the decision must find out whether one is known. */
   needsConversation: boolean;
+  /** Packs of these jurisdictions that do not apply to this kind of loan, each as a reason. */
+  exempt: Reason[];
 }
 
 /** A notice to mail before any demand, with the jurisdiction that asks for it. */
@@ -200,8 +213,10 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
     order: channelOrderOf(null, [], config.defaultChannelOrder),
   };
 
-  function rulesFor(jurisdictions: readonly string[]): CompiledRules {
-    const key = jurisdictions.join('|');
+  function rulesFor(jurisdictions: readonly string[], loanType: string | null): CompiledRules {
+    // A loan type changes the rules only where a pack exempts it; otherwise it shares the entry.
+    const exempting = loanType !== null && config.jurisdictionRules.some((rule) => rule.exemptLoanTypes?.includes(loanType));
+    const key = exempting ? `${jurisdictions.join('|')}#${loanType}` : jurisdictions.join('|');
     const cached = rulesCache.get(key);
     if (cached) return cached;
     const caps: AppliedCap[] = [...config.baseCaps];
@@ -209,9 +224,14 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
     const noContact: AppliedNoContactDays[] = [];
     const writtenConsent = new Map<Channel, WrittenConsentRule>();
     const notices: AppliedNotice[] = [];
+    const exempt: Reason[] = [];
     for (const rule of config.jurisdictionRules) {
       const code = jurisdictions.find((j) => jurisdictionMatches(rule.jurisdiction, j));
       if (!code) continue;
+      if (exempting && rule.exemptLoanTypes?.includes(loanType)) {
+        exempt.push({ rule: 'jurisdiction.not_applicable', jurisdiction: rule.jurisdiction, detail: `${rule.name} rules (${rule.citation}) do not cover ${loanType} loans; they are not applied.` });
+        continue;
+      }
       const jurisdiction = rule.jurisdiction;
       for (const cap of rule.caps) caps.push({ ...cap, jurisdiction });
       for (const h of rule.hours) hours.push({ ...h, jurisdiction });
@@ -226,7 +246,7 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
     const windows = new Map<Channel, ChannelWindow | null>();
     for (const channel of CHANNELS) windows.set(channel, channelWindow(channel, hours, noContact));
     const needsConversation = caps.some((cap) => cap.onlyAfterConversation === true);
-    const compiled = { caps, windows, writtenConsent, notices, needsConversation };
+    const compiled = { caps, windows, writtenConsent, notices, needsConversation, exempt };
     if (rulesCache.size > 1000) rulesCache.clear();
     rulesCache.set(key, compiled);
     return compiled;
@@ -262,7 +282,17 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
     return parsed;
   }
 
-  function decide(request: RouteRequest, snapshot: RouterSnapshot): Decision {
+  function decide(request: RouteRequestInput, snapshot: RouterSnapshot): Decision {
+    const social = typeof request.channel === 'string' && (SOCIAL_MEDIA_CHANNELS as readonly string[]).includes(request.channel);
+    const checked = (social ? { ...request, channel: undefined } : request) as RouteRequest;
+    const decision = decideFor(checked, snapshot, social ? (request.channel as string) : null);
+    // Every decision of the gateway names the regime that decided it (docs/domain.md §2.1).
+    const debt = snapshot.debts.find((d) => d.id === request.debtId);
+    if (debt?.collector) decision.reasons.push(regimeReason(debt.collector));
+    return decision;
+  }
+
+  function decideFor(request: RouteRequest, snapshot: RouterSnapshot, socialChannel: string | null): Decision {
     const debt = validateRequest(request, snapshot);
     const now = snapshot.now.getTime();
     const location = locationFor(snapshot);
@@ -271,13 +301,21 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
     const jurisdictions = debt.jurisdiction
       ? [...new Set([...location.jurisdictions, debt.jurisdiction.trim().toUpperCase()])]
       : location.jurisdictions;
-    const rules = rulesFor(jurisdictions);
+    const rules = rulesFor(jurisdictions, debt.loanType ?? null);
+    const collector = debt.collector ?? 'AGENCY';
+
+    if (socialChannel) {
+      return refusal(request, location, jurisdictions, [{
+        rule: 'privacy.social_media',
+        detail: `${socialChannel} is a social-media channel visible to the public or to the person's contacts; a debt collector may not communicate or attempt to communicate through it (Reg F 12 CFR 1006.22(f)(4)). The gateway sends by SMS, EMAIL, VOICE or LETTER.`,
+      }]);
+    }
 
     // ── 1. restrictions and closed debts ──
-    const permitted: Reason[] = [];
+    const permitted: Reason[] = [...rules.exempt];
     const blocking: Reason[] = [];
-    checkRestrictions(config, request.intent, snapshot.debtor.restrictions, 'debtor', permitted, blocking);
-    checkRestrictions(config, request.intent, debt.restrictions, 'debt', permitted, blocking);
+    checkRestrictions(config, request.intent, snapshot.debtor.restrictions, 'debtor', permitted, blocking, debt.attorney ?? null);
+    checkRestrictions(config, request.intent, debt.restrictions, 'debt', permitted, blocking, debt.attorney ?? null);
     // A debt in status DISPUTED is treated as DISPUTE_UNDER_REVIEW even without the restriction
     // flag (stricter reading: Reg F 1006.38(d)(2), CONC 7.14 suspend collection during a dispute).
     if (
@@ -297,6 +335,10 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
         detail: `Debt is ${debt.status}; only ${config.closedDebtAllowedIntents.join(', ')} may be sent, not "${request.intent}".`,
       });
     }
+    if (blocking.length === 0 && collector === 'AGENCY') {
+      const overdue = validationNoticeOverdue(config, request.intent, debt, jurisdictions, now);
+      if (overdue) blocking.push(overdue);
+    }
     if (blocking.length > 0) return refusal(request, location, jurisdictions, blocking);
 
     // ── time frame ──
@@ -305,7 +347,6 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
     if (notBefore > notAfter) {
       return refusal(request, location, jurisdictions, [{ rule: 'window.not_after', detail: `notAfter ${ISO(notAfter)} has already passed.` }]);
     }
-    const horizonEnd = now + config.searchHorizonDays * DAY_MS;
 
     // ── reply exception: once, same medium, to a message the debtor just initiated ──
     const reply = request.replyTo;
@@ -366,7 +407,6 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
       now,
       notBefore,
       notAfter,
-      horizonEnd,
       location,
       preferences,
       rules,
@@ -378,6 +418,9 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
       notices: noticeHolds(config, rules.notices, request.intent, debt, location),
       conversationKnown: rules.needsConversation && conversationKnown(snapshot),
       waivers: snapshot.debtor.waivers ?? [],
+      collector,
+      callConsents: (debt.callConsents ?? []).map((c) => c.getTime()),
+      callConsentUntil: callConsentUntil(debt.callConsents ?? [], notBefore),
       eligibility: {
         writtenConsent: rules.writtenConsent,
         unknownLineTypeIsMobile: config.unknownLineTypeIsMobile,
@@ -483,10 +526,19 @@ function checkRestrictions(
   level: 'debtor' | 'debt',
   permitted: Reason[],
   blocking: Reason[],
+  attorney: DebtSnapshot['attorney'] | null,
 ): void {
   for (const restriction of restrictions) {
     if (!CONTACT_RESTRICTIONS.includes(restriction)) {
       throw new RouterInputError(`${level}.restrictions`, `unknown restriction ${String(restriction)}`);
+    }
+    // §1006.6(b)(2)(ii): the attorney consented to direct contact, or failed to respond within a reasonable time.
+    if (restriction === 'ATTORNEY_REPRESENTED' && attorney && attorney.status !== 'REPRESENTING') {
+      permitted.push({
+        rule: 'restriction.attorney_lifted',
+        detail: `The debtor's attorney (${attorney.name}) ${attorney.status === 'CONSENTED' ? 'consented to direct communication' : 'did not respond within a reasonable time'}; ATTORNEY_REPRESENTED no longer bars contact (${RESTRICTION_CITATION.ATTORNEY_REPRESENTED}(ii)).`,
+      });
+      continue;
     }
     const allowed = config.restrictionAllowedIntents[restriction] ?? [];
     if (allowed.includes(intent)) {
@@ -511,7 +563,6 @@ interface DecisionContext {
   now: number;
   notBefore: number;
   notAfter: number;
-  horizonEnd: number;
   location: DebtorLocation;
   preferences: ParsedPreferences;
   rules: CompiledRules;
@@ -529,6 +580,11 @@ interface DecisionContext {
   conversationKnown: boolean;
   /** Rule ids the debtor has consented to lift. */
   waivers: readonly string[];
+  collector: CollectorRole;
+  /** Times of direct prior consent to more calls (§1006.14(b)(3)), ms. */
+  callConsents: readonly number[];
+  /** End of the 7-day consent window covering notBefore, if one does. */
+  callConsentUntil: number | null;
   eligibility: EligibilityContext;
   attempts: HistoryEntry[];
 }
@@ -569,6 +625,53 @@ function conversationKnown(snapshot: RouterSnapshot): boolean {
   for (const debt of snapshot.debts) if (debt.lastPhoneConversationAt) return true;
   for (const h of snapshot.history) if (h.kind === 'conversation') return true;
   return false;
+}
+
+/** Reg F §1006.14(b)(3): calls within 7 days after the person's direct prior consent. */
+const CALL_CONSENT_MS = REG_F_AFTER_CONVERSATION_DAYS * DAY_MS;
+
+function withinConsent(consents: readonly number[], at: number): boolean {
+  for (const c of consents) if (at >= c && at < c + CALL_CONSENT_MS) return true;
+  return false;
+}
+
+function callConsentUntil(consents: readonly Date[], at: number): number | null {
+  let until: number | null = null;
+  for (const c of consents) {
+    const start = c.getTime();
+    if (at >= start && at < start + CALL_CONSENT_MS && (until === null || start + CALL_CONSENT_MS > until)) until = start + CALL_CONSENT_MS;
+  }
+  return until;
+}
+
+function regimeReason(collector: CollectorRole): Reason {
+  return collector === 'AGENCY'
+    ? {
+        rule: 'regime.debt_collector',
+        detail: 'Collected by a collection agency: the debt-collector rules of Reg F apply (mini-Miranda §1006.18(e), validation notice §1006.34, the 7-in-7 call presumption §1006.14(b), the limited-content voicemail §1006.2(j)), with the rules that bind every creditor (TCPA, state, NYC, UK, India).',
+      }
+    : {
+        rule: 'regime.first_party_creditor',
+        detail: "Collected by the creditor in its own name: not a debt collector under the FDCPA/Reg F, so no mini-Miranda, validation notice or 7-in-7 presumption; the rules that bind every creditor still apply (TCPA, state creditor rules such as 940 CMR 7.04, NYC, UK, India) and the gateway's hours and house caps.",
+      };
+}
+
+/**
+ * Reg F §1006.34(a)(1): a debt collector sends the validation notice in the initial communication
+ * or within 5 days after it. Once those 5 days have passed without one, nothing else about the
+ * debt goes out until it is sent (the notice itself, payment receipts and the messages a
+ * restriction still permits remain). Applies where US law can apply: a US jurisdiction, or none known.
+ */
+function validationNoticeOverdue(config: RouterConfig, intent: string, debt: DebtSnapshot, jurisdictions: readonly string[], now: number): Reason | null {
+  if (!debt.initialCommunicationAt || debt.validationNoticeAt) return null;
+  if (jurisdictions.length > 0 && !jurisdictions.some((j) => j === 'US' || j.startsWith('US-'))) return null;
+  if (VALIDATION_EXEMPT_INTENTS.has(intent) || config.closedDebtAllowedIntents.includes(intent) || config.optOutConfirmationIntents.includes(intent) || config.helpReplyIntents.includes(intent)) return null;
+  const due = debt.initialCommunicationAt.getTime() + VALIDATION_NOTICE_DAYS * DAY_MS;
+  if (now <= due) return null;
+  return {
+    rule: 'notice.regf_validation',
+    detail: `The initial communication about this debt reached the debtor at ${ISO(debt.initialCommunicationAt.getTime())}; the validation notice was due within ${VALIDATION_NOTICE_DAYS} days (by ${ISO(due)}) and has not been sent: send intent "validation_notice" by LETTER or EMAIL first (Reg F 12 CFR 1006.34(a)(1)).`,
+  };
 }
 
 function pushAll(into: Reason[], reasons: readonly Reason[]): void {
@@ -668,11 +771,17 @@ function timeChannel(
       for (const cap of caps) {
         if (!capApplies(cap, channel, contactPoint.isWork)) continue;
         if (cap.onlyAfterConversation && !ctx.conversationKnown) continue;
+        if (cap.debtCollectorOnly && ctx.collector === 'FIRST_PARTY') continue;
+        if (cap.debtCollectorOnly && ctx.callConsentUntil !== null && notBefore < ctx.callConsentUntil) {
+          path.push({ ...base, rule: 'limit.regf_call_consent', until: new Date(ctx.callConsentUntil), detail: `The person gave direct prior consent to more calls about this debt; for 7 days ${cap.rule} (${cap.citation}) does not hold calls (Reg F 12 CFR 1006.14(b)(3)).` });
+          continue;
+        }
+        const attempts = cap.debtCollectorOnly && ctx.callConsents.length > 0 ? ctx.attempts.filter((h) => !withinConsent(ctx.callConsents, h.at.getTime())) : ctx.attempts;
         if (cap.waivableByConsent && ctx.waivers.includes(cap.rule)) {
           path.push({ ...base, rule: 'limit.waived', jurisdiction: cap.jurisdiction, detail: `The debtor consented to more contact; ${cap.rule} (${cap.citation}) does not apply.` });
           continue;
         }
-        const check = checkCap(cap, notBefore, ctx.attempts, ctx.debt.id, ctx.snapshot.contactPoints);
+        const check = checkCap(cap, notBefore, attempts, ctx.debt.id, ctx.snapshot.contactPoints);
         if (!check) continue;
         const reason = capReason(check.cap, check.count, check.freeAt, base);
         if (check.freeAt === null) return { ok: false, channel, reasons: [...skipped, reason] };
@@ -680,7 +789,9 @@ function timeChannel(
         if (check.freeAt > t) t = check.freeAt;
       }
     }
-    if (channel === 'VOICE') {
+    // §1006.14(b)(2)(i)(B) is part of the same debt-collector presumption: not for a first-party creditor, nor under consent.
+    const afterConversationApplies = ctx.collector === 'AGENCY' && !(ctx.callConsentUntil !== null && notBefore < ctx.callConsentUntil);
+    if (channel === 'VOICE' && afterConversationApplies) {
       const conversation = afterConversationFreeAt(ctx.debt, ctx.snapshot.history, location.clocks);
       if (conversation && notBefore < conversation.freeAt) {
         blocks.push({
@@ -699,7 +810,9 @@ function timeChannel(
   // ── 5. hours (letters have none) ──
   const window = ctx.rules.windows.get(channel) ?? null;
   const inconvenient = channel === 'LETTER' ? [] : ctx.preferences.inconvenient;
-  const hours = nextAllowedTime(t, location.clocks, window, inconvenient, ctx.horizonEnd);
+  // The search runs searchHorizonDays from the earliest time this message could go (its notBefore, a
+  // limit's end), not from the decision clock: a send booked 90 days ahead is decided by the ordinary window.
+  const hours = nextAllowedTime(t, location.clocks, window, inconvenient, t + ctx.config.searchHorizonDays * DAY_MS);
   // The exception covers replying right away; a reply pushed later by a limit or notBefore keeps normal hours.
   if (ctx.replyChannel === channel && t === now) {
     // A HELP answer always records the exception: it exists only as this reply, so it is never re-decided later without it.
@@ -717,7 +830,7 @@ function timeChannel(
       const reason: Reason = {
         channel: base.channel, contactPointId: base.contactPointId,
         rule: 'quiet_hours.no_common_window',
-        detail: `No time within ${ctx.config.searchHorizonDays} days is allowed in every candidate zone (${location.zones.join(', ')})${window ? ` for the window ${describeWindow(window)}` : ''}; set the debtor's time zone explicitly.`,
+        detail: `No time within ${ctx.config.searchHorizonDays} days is allowed in every candidate zone (${location.zones.join(', ')})${window ? ` for the window ${describeWindow(window)}` : ''}${location.zones.length > 1 ? "; set the debtor's time zone explicitly" : ''}.`,
       };
       return { ok: false, channel, reasons: [...skipped, ...blocks, reason] };
     }
@@ -838,7 +951,7 @@ function capitalise(text: string): string {
 const defaultRouter = createRouter();
 
 /** Decide with the default configuration. */
-export function route(request: RouteRequest, snapshot: RouterSnapshot): Decision {
+export function route(request: RouteRequestInput, snapshot: RouterSnapshot): Decision {
   return defaultRouter.decide(request, snapshot);
 }
 

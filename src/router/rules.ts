@@ -88,8 +88,15 @@ export const REG_F_CALL_CAP: CapRule = {
   scope: 'debt',
   max: 7,
   days: 7,
+  // Binds debt collectors (a first-party creditor is none), and not for 7 days after direct prior consent.
+  debtCollectorOnly: true,
   citation: 'Reg F 12 CFR 1006.14(b)(2)(i)(A)',
 };
+
+/** Reg F §1006.34(a)(1): the validation notice goes in the initial communication or within 5 days after it. */
+export const VALIDATION_NOTICE_DAYS = 5;
+/** The validation notice itself and the messages that end or resolve collection are never held back waiting for it. */
+export const VALIDATION_EXEMPT_INTENTS: ReadonlySet<string> = new Set(['validation_notice', 'dispute_verification', 'collection_ending', 'remedy_may_be_invoked', 'remedy_will_be_invoked']);
 
 /** Reg F §1006.14(b)(2)(i)(B): no call within 7 days after a telephone conversation (that day is day 1). */
 export const REG_F_AFTER_CONVERSATION_DAYS = 7;

@@ -111,9 +111,39 @@ export interface PreferencesSnapshot {
   contactLimits: unknown;
 }
 
+/**
+ * Who collects the debt (docs/domain.md §2.1): a first-party creditor collecting its own
+ * invoices in its own name, or a collection agency (a debt collector under the FDCPA/Reg F).
+ */
+export type CollectorRole = 'FIRST_PARTY' | 'AGENCY';
+
+/** Attorney representation (Reg F §1006.6(b)(2)): only these two states lift the restriction. */
+export type AttorneyStatus = 'REPRESENTING' | 'CONSENTED' | 'UNRESPONSIVE';
+
 export interface DebtSnapshot {
   id: string;
   status: DebtStatus;
+  /**
+   * Who collects it. Absent: handled as AGENCY (the stricter regime) without naming it; the
+   * gateway's own snapshots always set it, and then every decision names the regime.
+   */
+  collector?: CollectorRole;
+  /**
+   * Reg F §1006.14(b)(3): when the person gave direct prior consent to more calls about this
+   * debt. Calls within 7 days after a consent neither count toward nor are held by the
+   * 7-in-7 and after-conversation limits.
+   */
+  callConsents?: readonly Date[];
+  /** The attorney representing the debtor for this debt, if one is on record. */
+  attorney?: { status: AttorneyStatus; name: string } | null;
+  /** Kind of loan (India: the RBI recovery-agent guidelines do not cover MICROFINANCE loans). */
+  loanType?: string | null;
+  /**
+   * Reg F §1006.34 (agencies, US): when the initial communication about this debt reached the
+   * debtor, and when the validation notice was sent (null: not yet).
+   */
+  initialCommunicationAt?: Date | null;
+  validationNoticeAt?: Date | null;
   restrictions: readonly ContactRestriction[];
   jurisdiction: string | null;
   /** Reg F §1006.14(b)(2)(i)(B): the last telephone conversation about this debt. */
@@ -185,6 +215,18 @@ export interface RouteRequest {
   replyTo?: ReplyContext;
 }
 
+/**
+ * Channels visible to the public or to the person's social-media contacts. The gateway has no
+ * such channel, and Reg F §1006.22(f)(4) forbids them: a request names the rule, not "invalid".
+ */
+export const SOCIAL_MEDIA_CHANNELS = [
+  'SOCIAL_MEDIA', 'SOCIAL_MEDIA_PUBLIC', 'SOCIAL_MEDIA_CONTACTS', 'FACEBOOK', 'INSTAGRAM', 'TWITTER', 'X', 'LINKEDIN', 'TIKTOK',
+] as const;
+export type SocialMediaChannel = (typeof SOCIAL_MEDIA_CHANNELS)[number];
+
+/** What a caller may ask for: a social-media channel is accepted only to be refused with its rule. */
+export type RouteRequestInput = Omit<RouteRequest, 'channel'> & { channel?: Channel | SocialMediaChannel };
+
 // ─────────────────────────── decision ───────────────────────────
 
 /** Rule ids the router itself emits, whatever the jurisdiction. */
@@ -232,7 +274,14 @@ export type CoreRuleId =
   | 'window.not_after'
   | 'timezone.resolved'
   | 'timezone.invalid'
-  | 'jurisdiction.resolved';
+  | 'jurisdiction.resolved'
+  | 'jurisdiction.not_applicable'
+  | 'privacy.social_media'
+  | 'regime.debt_collector'
+  | 'regime.first_party_creditor'
+  | 'restriction.attorney_lifted'
+  | 'limit.regf_call_consent'
+  | 'notice.regf_validation';
 
 /**
  * Rule ids a jurisdiction pack names for its own rules: a family prefix (what kind of rule)
@@ -308,6 +357,11 @@ export interface CapRule {
   onlyAfterConversation?: boolean;
   /** The debtor may consent to lift it (DebtorSnapshot.waivers lists the rule id). */
   waivableByConsent?: boolean;
+  /**
+   * Binds debt collectors only (the Reg F 7-in-7 presumption): not applied to a first-party
+   * creditor's debt, and lifted for 7 days after direct prior consent (§1006.14(b)(3)).
+   */
+  debtCollectorOnly?: boolean;
   citation: string;
 }
 
@@ -393,6 +447,8 @@ export interface JurisdictionRule {
   noContactDays?: readonly NoContactDaysRule[];
   notice?: NoticeRule;
   location?: JurisdictionLocation;
+  /** Loan types the rules do not cover (DebtSnapshot.loanType); for such a debt the pack does not apply. */
+  exemptLoanTypes?: readonly string[];
   citation: string;
 }
 

@@ -24,7 +24,7 @@ const CURRENCY_AMOUNT = /[$€£¥₹₩₱₽]|\b(USD|EUR|GBP|INR|MXN|CAD|AUD|d
 const URL_LIKE = /\b(https?:\/\/|www\.)|\b[a-z0-9-]+\.(com|net|org|io|co|us|es|mx|in|uk|link|pay)(\/|\b)/iu;
 
 export interface ContentFinding {
-  kind: 'debt_word' | 'amount' | 'link';
+  kind: 'debt_word' | 'amount' | 'link' | 'suit_threat';
   match: string;
 }
 
@@ -90,3 +90,27 @@ export const HELP_REPLY_ALLOWED_VARIABLES: ReadonlySet<string> = new Set([
   'callbackNumber',
   'disclosure',
 ]);
+
+/**
+ * Wording that threatens or implies suit (Reg F §1006.26(b): a debt collector must not bring
+ * or threaten to bring a legal action to collect a time-barred debt). English and Spanish.
+ * Checked on the rendered text of every message about a time-barred debt, since a variable
+ * (an agent's free text, a reason) can carry it as well as the template.
+ */
+const SUIT_THREAT = new RegExp(
+  '\\b(' +
+    [
+      'su(e|ed|ing)', 'lawsuits?', 'legal (action|proceedings?|steps|remed(y|ies))', 'court( action| proceedings?)?', 'judge?ments?',
+      'litigation', 'garnish\\w*', 'attorneys?', 'solicitors?', 'lawyers?', 'bailiffs?', 'summons',
+      'demanda(r|remos)?', 'acci[oó]n(es)? legal(es)?', 'procedimientos? judicial(es)?', 'tribunal(es)?', 'juicio', 'juzgado',
+      'embargo', 'abogad[oa]s?', 'demandarle',
+    ].join('|') +
+    ')\\b',
+  'iu',
+);
+
+/** Findings that bar `text` from a message about a time-barred debt: any threat of suit. */
+export function suitThreatFindings(text: string): ContentFinding[] {
+  const match = firstMatch(SUIT_THREAT, text);
+  return match ? [{ kind: 'suit_threat', match }] : [];
+}

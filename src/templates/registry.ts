@@ -13,6 +13,7 @@ import {
   describeFindings,
   hasSmsOptOutInstruction,
   optOutConfirmationFindings,
+  suitThreatFindings,
   voicemailFindings,
 } from './content-rules.js';
 import { TemplateError, type TemplateProblem, TemplateValidationError } from './errors.js';
@@ -103,6 +104,19 @@ export interface RenderRequest {
   firstCommunication: boolean;
   /** ISO 3166 country or subdivision ("US", "US-MA", "GB", "IN"); null when unknown (strictest rules). */
   jurisdiction: string | null;
+  /**
+   * Who sends it (docs/domain.md §2.1). A FIRST_PARTY creditor is no debt collector: its
+   * messages carry no debt-collector disclosure. Absent: AGENCY (the stricter reading).
+   */
+  collector?: 'FIRST_PARTY' | 'AGENCY';
+  /**
+   * The debt is time-barred (Reg F §1006.26): wording that threatens suit is refused, and the
+   * state's time-barred disclosure is added to written messages where one is required.
+   * `creditReportingObsolete`: past the FCRA §605(a) reporting period (picks the state's wording).
+   */
+  timeBarred?: { creditReportingObsolete: boolean } | null;
+  /** The sender's name, for disclosures that name it (the time-barred ones). */
+  senderName?: string;
 }
 
 interface RenderedBase {
@@ -289,13 +303,30 @@ export class TemplateRegistry {
       );
     }
     const strings = this.locales.get(template.locale) as LocaleFile;
-    const disclosure = requiresDebtCollectorDisclosure(jurisdiction, this.rules)
+    const collectorDisclosure = request.collector !== 'FIRST_PARTY' && requiresDebtCollectorDisclosure(jurisdiction, this.rules)
       ? request.firstCommunication
         ? strings.disclosure_first
         : strings.disclosure_subsequent
       : '';
+    // Written channels carry the state's time-barred disclosure (voice has no {{disclosure}} in its voicemail, and says it in `say`).
+    const timeBarred = request.timeBarred ? timeBarredDisclosure(strings, this.locales.get(BASE_LOCALE), jurisdiction, request.timeBarred.creditReportingObsolete, request.senderName) : '';
+    const disclosure = [collectorDisclosure, timeBarred].filter(Boolean).join(' ');
     const dueStatus = { ...DEFAULT_DUE_STATUS, ...(this.locales.get('en') as LocaleFile | undefined)?.due_status, ...strings.due_status };
     const context = buildContext(template, request.vars, formatLocale, disclosure, dueStatus);
+    const rendered = this.renderTemplate(template, context, strings, jurisdiction, intent, formatLocale);
+    // The state's own disclosure says the debtor will not be sued: it is the one place such words may stand.
+    if (request.timeBarred) refuseSuitThreat(template.id, rendered, timeBarred);
+    return rendered;
+  }
+
+  private renderTemplate(
+    template: LoadedTemplate,
+    context: Record<string, string>,
+    strings: LocaleFile,
+    jurisdiction: string | null,
+    intent: Intent,
+    formatLocale: string,
+  ): RenderedMessage {
     const base: RenderedBase = {
       intent,
       templateId: template.id,
@@ -360,6 +391,36 @@ export class TemplateRegistry {
             paymentInstructions: strings.letter.payment_instructions,
           },
         };
+    }
+  }
+}
+
+/**
+ * The disclosure a state requires for a time-barred debt (templates/<locale>/_locale.yaml
+ * `time_barred`), in the template's language, else the base locale's: the wording is the
+ * law's, so an untranslated one is sent rather than none. A state entry covers the state only.
+ */
+function timeBarredDisclosure(strings: LocaleFile, base: LocaleFile | undefined, jurisdiction: string | null, obsolete: boolean, senderName: string | undefined): string {
+  if (!jurisdiction) return '';
+  const entry = strings.time_barred?.[jurisdiction] ?? base?.time_barred?.[jurisdiction];
+  if (!entry) return '';
+  return (obsolete ? entry.obsolete : entry.reportable).replace(/\{collector\}/g, senderName ?? 'we');
+}
+
+/** Reg F §1006.26(b): nothing about a time-barred debt may threaten suit, whatever put the words there. */
+function refuseSuitThreat(id: string, rendered: RenderedMessage, allowed: string): void {
+  const texts = rendered.channel === 'sms' ? [rendered.text]
+    : rendered.channel === 'email' ? [rendered.subject, rendered.text]
+    : rendered.channel === 'voice' ? [rendered.say, rendered.menu, rendered.voicemail]
+    : [rendered.subject, rendered.body, rendered.paymentInstructions];
+  for (const text of texts) {
+    const findings = suitThreatFindings(allowed ? text.split(allowed).join(' ') : text);
+    if (findings.length > 0) {
+      throw new TemplateError(
+        'forbidden_content',
+        `${id}: the debt is time-barred; no message about it may threaten suit (Reg F §1006.26(b)): ${describeFindings(findings)}`,
+        { template: id },
+      );
     }
   }
 }

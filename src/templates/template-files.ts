@@ -91,6 +91,14 @@ export const localeFile = z.strictObject({
       z.ZodString
     >,
   ),
+  /**
+   * Disclosures a state requires in written communications about a time-barred debt, by
+   * jurisdiction ("US-CA"): `reportable` while the debt may still be reported to credit
+   * bureaus, `obsolete` after (FCRA §605(a)). `{collector}` is replaced by the sender's name.
+   */
+  time_barred: z
+    .record(z.string().regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/), z.strictObject({ reportable: z.string().min(1), obsolete: z.string().min(1) }))
+    .optional(),
   /** The debtor's page and the unsubscribe page (src/portal/i18n.ts); en must have every key. */
   portal: z.record(z.string().regex(/^[a-z][a-zA-Z_]*$/), z.string().min(1)).optional(),
 });

@@ -6,6 +6,9 @@ export default definePack({
   name: 'India',
   citation: 'RBI/2022-23/108 (recovery agents)',
   caps: [],
+  // The circular is about recovery agents of banks and NBFCs; microfinance loans have their own
+  // framework (RBI Master Direction on microfinance loans, 2022), which this pack does not model.
+  exemptLoanTypes: ['MICROFINANCE'],
   hours: [
     {
       // The circular names calls; we apply it to texts and emails too (stricter reading:
