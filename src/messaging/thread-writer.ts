@@ -1,6 +1,7 @@
 // Writing into a conversation thread: messages, flags and consent changes,
 // each appended to the timeline inside the transaction that made it, and
 // published to live clients only after that transaction commits.
+import { databaseCodeOf } from '../db/errors.js';
 import type { AppContext } from '../context.js';
 import type { Db } from '../db/client.js';
 import { Prisma } from '../generated/prisma/client.js';
@@ -135,9 +136,21 @@ export async function finishOutcome(ctx: AppContext, out: TxOutcome): Promise<vo
 
 /** Runs `fn` in a transaction, then publishes and runs its after-commit work. */
 export async function inThread<T>(ctx: AppContext, fn: (tx: Prisma.TransactionClient, out: TxOutcome) => Promise<T>): Promise<T> {
-  const out = newOutcome();
-  const result = await ctx.db.$transaction((tx) => fn(tx, out), { timeout: 30_000 });
-  await finishOutcome(ctx, out);
-  return result;
+  // PostgreSQL rolls a deadlock victim (40P01) or a serialization failure
+  // (40001) back whole, so the transaction is run again from the start (with a
+  // fresh outcome: nothing of the failed attempt is published). An agent's
+  // action racing a reply's consequences on the same thread met this.
+  for (let attempt = 1; ; attempt++) {
+    const out = newOutcome();
+    try {
+      const result = await ctx.db.$transaction((tx) => fn(tx, out), { timeout: 30_000 });
+      await finishOutcome(ctx, out);
+      return result;
+    } catch (err) {
+      const code = databaseCodeOf(err);
+      if (attempt >= 3 || (code !== '40P01' && code !== '40001')) throw err;
+      ctx.log.warn({ code, attempt }, 'thread transaction lost a lock race; running it again');
+    }
+  }
 }
 

@@ -169,7 +169,12 @@ describe('single-round-trip readers', () => {
     await gw.ctx.db.message.create({ data: { ...base, direction: 'OUTBOUND', status: 'CANCELLED' } });
     await gw.ctx.db.message.create({ data: { ...base, direction: 'OUTBOUND', status: 'FAILED' } });
     expect(await contactedBefore()).toBe(false);
+    // Only a message that reached the debtor counts: one queued or booked ahead may leave after the one being decided.
     await gw.ctx.db.message.create({ data: { ...base, direction: 'OUTBOUND', status: 'PENDING' } });
+    expect(await contactedBefore()).toBe(false);
+    await gw.ctx.db.message.create({ data: { ...base, direction: 'OUTBOUND', status: 'SENT' } });
+    expect(await contactedBefore()).toBe(false); // SMS counts once delivered
+    await gw.ctx.db.message.create({ data: { ...base, direction: 'OUTBOUND', status: 'DELIVERED' } });
     expect(await contactedBefore()).toBe(true);
   });
 
@@ -182,7 +187,7 @@ describe('single-round-trip readers', () => {
     const { debt } = first;
     expect(debt).toEqual({
       id: prisma.id, debtorId: prisma.debtorId, externalRef: prisma.externalRef, currency: prisma.currency, jurisdiction: prisma.jurisdiction, paymentLink: prisma.paymentLink,
-      dueDate: prisma.dueDate, balance: expect.anything(), creditor: { name: prisma.creditor.name },
+      dueDate: prisma.dueDate, balance: expect.anything(), creditor: { name: prisma.creditor.name, kind: prisma.creditor.kind }, timeBarred: prisma.timeBarred,
     });
     expect(debt!.balance.equals(prisma.balance)).toBe(true);
     expect(debt!.balance.toFixed(4)).toBe('1234.5678');
