@@ -24,18 +24,9 @@ module.exports = {
     {
       name: 'outbound-not-inbound',
       severity: 'error',
-      comment:
-        'Outbound never imports inbound: what both need lives in src/messaging/. ' +
-        'Exception until the Twilio webhook verifier moves into channels/twilio/ (issue 14, providers part): the voice TwiML routes use it.',
-      from: { path: '^src/outbound/', pathNot: '^src/outbound/voice\\.ts$' },
+      comment: 'Outbound never imports inbound: what both need lives in src/messaging/ (webhook verification: src/http/provider-requests.ts).',
+      from: { path: '^src/outbound/' },
       to: { path: '^src/inbound/' },
-    },
-    {
-      name: 'outbound-voice-only-verifier',
-      severity: 'error',
-      comment: 'The one tolerated outbound → inbound edge (see outbound-not-inbound) stays that one.',
-      from: { path: '^src/outbound/voice\\.ts$' },
-      to: { path: '^src/inbound/', pathNot: '^src/inbound/verify\\.ts$' },
     },
     {
       name: 'inbound-not-outbound',

@@ -12,7 +12,7 @@
 // whole spends on one message.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { twilioClient } from '../channels/twilio.js';
+import { twilioClient } from '../channels/twilio/adapters.js';
 import { startSandboxes } from '../src/sandbox/index.js';
 import type { BenchEnv } from './env.js';
 import { ADMIN_KEY, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN } from './env.js';

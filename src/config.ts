@@ -4,6 +4,8 @@
 import { z } from 'zod';
 import { parseChannelRates, ThrottleConfigError } from './campaigns/rates.js';
 import { TargetAllowList } from './net/addresses.js';
+import { plugins, pluginsFor, providerEnv } from '../channels/registry.js';
+import { parseCountryPreference, parseProviderList, RoutingConfigError } from './provider-routing.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
@@ -103,15 +105,19 @@ export const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(15000),
   // Provider calls at once (per process) for messages sent the moment they are decided; more wait in the outbox.
   SEND_CONCURRENCY: positiveInt.default(100),
+  // The lease on a message claimed for sending: renewed while its provider call runs; past it, the recovery sweep reconciles it (src/outbound/recovery.ts).
+  SEND_LEASE_MS: positiveInt.min(2000, 'must be at least 2000').default(120000),
   PUBLIC_BASE_URL: httpUrl.optional(),
   PROVIDERS: z.enum(['sandbox', 'live', 'auto']).default('auto'),
   TRUST_PROXY: trustProxy.default(false),
   APP_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   COMPANY_NAME: z.string().min(1).default('Acme Collections'),
   VOICEMAIL_BUSINESS_NAME: z.string().min(1).default('Customer Care'),
-  // Record reminder calls (Twilio records; the audio is kept with the call). The person hears a recording notice first: several US states require every party's consent.
+  // Record reminder calls (the voice provider records; the audio is kept with the call). The person hears a recording notice first: several US states require every party's consent.
   VOICE_RECORD_CALLS: bool.default(false),
   AGENT_NAME: z.string().min(1).default('Customer Care team'),
+  // The inbox's first-response target: a debtor's message waiting longer than this is shown overdue.
+  INBOX_FIRST_RESPONSE_SLA_MINUTES: positiveInt.default(60),
   RETURN_ADDRESS: z.string().regex(/^[^|]+\|[^|]+\|[^|]*\|[^|]+\|[A-Z]{2}$/, 'must be "line1|city|region|postal code|country", e.g. "1 Main St|San Francisco|CA|94105|US"').default('185 Berry St Ste 6100|San Francisco|CA|94107|US'),
   PAYMENT_LINK_BASE: z.string().url('must be a URL').optional(),
   // Payments (src/payments, channels/stripe, channels/gocardless): live where the keys are set, else the local sandboxes.
@@ -121,23 +127,19 @@ export const envSchema = z.object({
   GOCARDLESS_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   GOCARDLESS_ENVIRONMENT: z.enum(['sandbox', 'live']).default('live'),
   ADMIN_API_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
-  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex characters').optional(),
-  TWILIO_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  TWILIO_MESSAGING_SERVICE_SID: z.string().regex(/^MG[0-9a-fA-F]{32}$/, 'must be MG followed by 32 hex characters').optional(),
-  TWILIO_FROM: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number like +15005550006').optional(),
-  AGENT_PHONE_NUMBER: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number').optional(),
-  SENDGRID_API_KEY: z.string().min(10).optional(),
-  SENDGRID_WEBHOOK_PUBLIC_KEY: z.string().min(40).optional(),
-  SMTP_URL: z
+  // Each provider's own variables (channels/<provider>/config.ts).
+  ...providerEnv,
+  // Failover order of SMS providers, and a provider put first for numbers of a country.
+  SMS_PROVIDERS: z
     .string()
-    .refine((v) => /^smtps?:\/\//.test(v), 'must be an smtp:// or smtps:// URL')
-    .optional(),
-  EMAIL_PROVIDER: z.enum(['sendgrid', 'smtp', 'auto']).default('auto'),
+    .optional()
+    .superRefine((v, issue) => routingIssue(issue, () => parseProviderList('SMS', v))),
+  SMS_PROVIDER_BY_COUNTRY: z.string().optional(),
+  AGENT_PHONE_NUMBER: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number').optional(),
+  // Which email provider sends: auto picks the first whose credentials are set (registry order), else the first.
+  EMAIL_PROVIDER: z.enum(['auto', ...pluginsFor('EMAIL').map((p) => p.id)] as [string, ...string[]]).default('auto'),
   EMAIL_FROM: z.string().email('must be an email address').default('collections@example.com'),
   INBOUND_EMAIL_DOMAIN: z.string().min(3).default('inbound.example.com'),
-  SENDGRID_INBOUND_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
-  LOB_API_KEY: z.string().min(10).optional(),
-  LOB_WEBHOOK_SECRET: z.string().min(10).optional(),
   // Inbound (src/inbound): SMTP listener for replies by MX, attachment limits, retry policy.
   SMTP_LISTEN_PORT: port.default(0),
   SMTP_LISTEN_HOST: z.string().min(1).default('0.0.0.0'),
@@ -150,6 +152,8 @@ export const envSchema = z.object({
   INBOUND_RETRY_BASE_MS: positiveInt.default(30000),
   INBOUND_RETRY_SWEEP_MS: positiveInt.default(30000),
   INBOUND_MAX_ATTEMPTS: positiveInt.default(10),
+  // A webhook stored by a process that died before processing it is taken over by another process after this many ms.
+  INBOUND_LEASE_MS: positiveInt.min(2000, 'must be at least 2000').default(120000),
   WEBHOOK_MAX_AGE_SECONDS: positiveInt.default(600),
   // Outgoing webhooks never reach internal addresses (loopback, private, link-local, metadata) except these: IPs, CIDR ranges, host names.
   WEBHOOK_ALLOWED_INTERNAL_TARGETS: listOf((e) => TargetAllowList.problemOf(e.toLowerCase())).optional(),
@@ -158,6 +162,8 @@ export const envSchema = z.object({
   // Import (src/import): largest uploaded file, and how long an import whose process stopped answering waits before another resumes it.
   IMPORT_MAX_BYTES: positiveInt.default(104857600),
   IMPORT_STALL_TIMEOUT_MS: positiveInt.min(2000, 'must be at least 2000').default(30000),
+  // A campaign job (enrolment, wave, dispatch) whose process stopped touching its lock is taken over by another process after this many ms.
+  CAMPAIGN_STALL_TIMEOUT_MS: positiveInt.min(2000, 'must be at least 2000').default(60000),
   // Providers' messages per minute per channel, shared by every campaign ("SMS=600,EMAIL=1200"; unset: no shared limit).
   PROVIDER_RATE_LIMITS: z
     .string()
@@ -169,6 +175,23 @@ export const envSchema = z.object({
         issue.addIssue({ code: 'custom', message: err instanceof ThrottleConfigError ? err.reason : String(err) });
       }
     }),
+});
+
+function routingIssue(issue: z.RefinementCtx, check: () => unknown): void {
+  try {
+    check();
+  } catch (err) {
+    issue.addIssue({ code: 'custom', message: err instanceof RoutingConfigError ? err.message : String(err) });
+  }
+}
+
+/** Checks across variables (the per-country preference must name a provider of SMS_PROVIDERS). */
+const checkedEnvSchema = envSchema.superRefine((env, issue) => {
+  try {
+    parseCountryPreference(env.SMS_PROVIDER_BY_COUNTRY, parseProviderList('SMS', env.SMS_PROVIDERS), 'SMS_PROVIDERS');
+  } catch (err) {
+    if (err instanceof RoutingConfigError) issue.addIssue({ code: 'custom', path: ['SMS_PROVIDER_BY_COUNTRY'], message: err.message });
+  }
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -193,7 +216,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Env {
     const v = source[key];
     if (v !== undefined && v.trim() !== '') cleaned[key] = v.trim();
   }
-  const parsed = envSchema.safeParse(cleaned);
+  const parsed = checkedEnvSchema.safeParse(cleaned);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0] ?? 'environment');
@@ -206,6 +229,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Env {
   return parsed.data;
 }
 
+const providerSecrets = new Set(plugins.flatMap((p) => p.secretEnv ?? []));
+
 export function isSecret(name: string): boolean {
-  return /TOKEN|KEY|SECRET|PASSWORD|DATABASE_URL|MONGODB_URL|SMTP_URL/.test(name);
+  return /TOKEN|KEY|SECRET|PASSWORD|DATABASE_URL|MONGODB_URL/.test(name) || providerSecrets.has(name);
 }

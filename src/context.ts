@@ -14,6 +14,33 @@ export interface ReadinessCheck {
   detail?: string;
 }
 
+/**
+ * A readiness check that really asks (e.g. the database) but at most once per
+ * `cacheMs`, so a probe storm costs one query a second, and that answers
+ * not-ok after `timeoutMs` instead of hanging the probe when the dependency
+ * hangs. Concurrent callers share the question in flight.
+ */
+export function probedCheck(probe: () => Promise<ReadinessCheck>, opts: { cacheMs: number; timeoutMs: number }): () => Promise<ReadinessCheck> {
+  let last: { at: number; result: ReadinessCheck } | null = null;
+  let inFlight: Promise<ReadinessCheck> | null = null;
+  return async () => {
+    if (last && Date.now() - last.at < opts.cacheMs) return last.result;
+    inFlight ??= (async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<ReadinessCheck>((r) => {
+        timer = setTimeout(() => r({ ok: false, detail: `no answer within ${opts.timeoutMs} ms` }), opts.timeoutMs);
+      });
+      const answer = probe().catch((e: Error) => ({ ok: false, detail: (e.message.split('\n')[0] ?? '').slice(0, 200) }));
+      const result = await Promise.race([answer, timedOut]);
+      clearTimeout(timer);
+      last = { at: Date.now(), result };
+      inFlight = null;
+      return result;
+    })();
+    return inFlight;
+  };
+}
+
 export class Readiness {
   private readonly checks = new Map<string, () => Promise<ReadinessCheck> | ReadinessCheck>();
 

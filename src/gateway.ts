@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Server as SocketServer } from 'socket.io';
 import type { Env } from './config.js';
-import { Readiness, type AppContext, type ModuleHandle } from './context.js';
+import { probedCheck, Readiness, type AppContext, type ModuleHandle } from './context.js';
 import { createPrisma, type Db } from './db/client.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
@@ -33,7 +33,18 @@ export async function startGateway(config: Env, log: Logger): Promise<Gateway> {
   const readiness = new Readiness();
   let dbReady = false;
   let schedulerReady = false;
-  readiness.register('database', () => ({ ok: dbReady, detail: dbReady ? undefined : 'starting' }));
+  // Asked of the database itself on each probe (cached a second, bounded): a database stopped under us shows as 503 at once.
+  readiness.register(
+    'database',
+    probedCheck(
+      async () => {
+        if (!dbReady || !db) return { ok: false, detail: 'starting' };
+        await db.$queryRaw`SELECT 1`;
+        return { ok: true };
+      },
+      { cacheMs: 1000, timeoutMs: 2000 },
+    ),
+  );
   readiness.register('scheduler', () => ({ ok: schedulerReady, detail: schedulerReady ? schedulerBackend({ databaseUrl: '', mongodbUrl: config.MONGODB_URL, name: '' }) : 'starting' }));
 
   // The real app is mounted once the context is complete; until then a
@@ -81,7 +92,7 @@ export async function startGateway(config: Env, log: Logger): Promise<Gateway> {
   try {
     let databaseUrl = config.DATABASE_URL;
     if (!databaseUrl) {
-      embedded = await startEmbeddedPostgres({ dataDir: config.DATA_DIR, port: config.EMBEDDED_PG_PORT, log });
+      embedded = await startEmbeddedPostgres({ dataDir: config.DATA_DIR, port: config.EMBEDDED_PG_PORT, log, owner: 'gateway', ifRunning: 'refuse' });
       databaseUrl = embedded.url;
       log.info({ port: config.EMBEDDED_PG_PORT, dataDir: config.DATA_DIR }, 'embedded PostgreSQL started');
     }

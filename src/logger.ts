@@ -1,15 +1,16 @@
 // Structured JSON logs. Message bodies, credentials and signatures are redacted
 // everywhere; modules log ids and statuses at info level, never content.
 import { pino, type Logger } from 'pino';
+import { plugins } from '../channels/registry.js';
 
 export type { Logger };
 
 /**
- * Paths whose last part is itself a secret: the SendGrid Inbound Parse token
- * (SENDGRID_INBOUND_SECRET), the signed unsubscribe token. Logged as
+ * Paths whose last part is itself a secret: a provider's webhook token
+ * (channels/<provider>: secretPaths), the signed unsubscribe token. Logged as
  * `<prefix>[redacted]`.
  */
-export const SECRET_PATH_PREFIXES = ['/webhooks/sendgrid/inbound/', '/unsubscribe/'];
+export const SECRET_PATH_PREFIXES = [...plugins.flatMap((p) => p.secretPaths ?? []), '/unsubscribe/', '/files/letters/signed/'];
 
 /** Query parameters whose values are credentials or signatures (letter links' sig, tokens, keys). */
 const SECRET_QUERY = /token|sig|secret|key|pass|auth|code|session|csrf|jwt/i;
@@ -44,7 +45,8 @@ export function redactUrl(url: string): string {
 /** How pino-http writes the request on every line of that request: no headers, no body, secrets out of the URL. */
 export const requestSerializer = (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactUrl(String(req.url ?? '')) });
 
-const SECRET_HEADERS = ['authorization', 'cookie', 'x-twilio-signature', 'lob-signature', 'x-twilio-email-event-webhook-signature', 'x-csrf-token', 'x-gateway-signature', 'proxy-authorization'];
+// With every provider's signature headers (channels/<provider>: redactHeaders).
+const SECRET_HEADERS = ['authorization', 'cookie', ...plugins.flatMap((p) => p.redactHeaders ?? []), 'x-csrf-token', 'x-gateway-signature', 'proxy-authorization'];
 
 export const redactPaths = [
   // Headers wherever a logged object carries them (a request, an HTTP client error, a webhook record).
@@ -56,9 +58,6 @@ export const redactPaths = [
   '*.path',
   'req.headers.authorization',
   'req.headers.cookie',
-  'req.headers["x-twilio-signature"]',
-  'req.headers["lob-signature"]',
-  'req.headers["x-twilio-email-event-webhook-signature"]',
   'res.headers["set-cookie"]',
   '*.password',
   '*.passwordHash',

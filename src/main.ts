@@ -7,7 +7,7 @@ import { createLogger } from './logger.js';
 
 dotenv.config({ quiet: true });
 
-let config;
+let config: ReturnType<typeof loadConfig>;
 try {
   config = loadConfig();
 } catch (e) {

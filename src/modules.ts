@@ -12,10 +12,11 @@ import { registerVoiceRoutes } from './outbound/voice.js';
 import { startOutbound } from './outbound/module.js';
 import { registerImportRoutes, waitForRunningImports } from './import/routes.js';
 import { registerCampaignRoutes } from './campaigns/routes.js';
-import { defineCampaignJobs } from './campaigns/control.js';
+import { defineCampaignJobs, scheduleCampaignSettle } from './campaigns/control.js';
 import { registerPaymentRoutes } from './payments/routes.js';
 import { registerPortalRoutes } from './portal/routes.js';
 import { registerStripeWebhooks } from './payments/stripe-webhooks.js';
+import { registerGoCardlessWebhooks } from './payments/gocardless-webhooks.js';
 import { startPayments } from './payments/module.js';
 import { definePlanJobs } from './payments/plans.js';
 import { registerWebhookRoutes } from './webhooks-out/routes.js';
@@ -25,7 +26,7 @@ import { registerInboxRoutes, startInbox } from './inbox/index.js';
 import { registerComplianceRoutes } from './compliance/routes.js';
 import { startCompliance } from './compliance/module.js';
 
-export const routeModules: RouteModule[] = [jsonBody, registerDebtorRoutes, registerSuppressionRoutes, registerProviderRoutes, registerTemplateRoutes, registerOutboundRoutes, registerVoiceRoutes, registerImportRoutes, registerCampaignRoutes, registerPaymentRoutes, registerPortalRoutes, registerStripeWebhooks, registerWebhookRoutes, socketsModule, inboundRoutes, registerInboxRoutes, registerComplianceRoutes];
+export const routeModules: RouteModule[] = [jsonBody, registerDebtorRoutes, registerSuppressionRoutes, registerProviderRoutes, registerTemplateRoutes, registerOutboundRoutes, registerVoiceRoutes, registerImportRoutes, registerCampaignRoutes, registerPaymentRoutes, registerPortalRoutes, registerStripeWebhooks, registerGoCardlessWebhooks, registerWebhookRoutes, socketsModule, inboundRoutes, registerInboxRoutes, registerComplianceRoutes];
 
 export async function startModules(ctx: AppContext): Promise<ModuleHandle[]> {
   const handles: ModuleHandle[] = [];
@@ -35,6 +36,7 @@ export async function startModules(ctx: AppContext): Promise<ModuleHandle[]> {
   await definePlanJobs(ctx);
   handles.push({ stop: () => waitForRunningImports(ctx.config.SHUTDOWN_TIMEOUT_MS) });
   defineCampaignJobs(ctx);
+  await scheduleCampaignSettle(ctx);
   defineWebhookJobs(ctx);
   await startWebhookJobs(ctx);
   handles.push(await startInbound(ctx));

@@ -1,60 +1,86 @@
-// Which provider each channel uses, and the secrets that go with it. With no
-// credentials for a provider (or PROVIDERS=sandbox) the built-in sandbox of
-// that provider is used. Sandboxes read the same secrets as the real provider
-// (TWILIO_AUTH_TOKEN, LOB_WEBHOOK_SECRET, …) so webhooks are signed and
-// verified the same way; unset secrets are generated for this process.
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+// Which provider each channel uses, and the secrets that go with it. Each
+// registered provider (channels/registry.ts) resolves its own settings: with
+// no credentials for it (or PROVIDERS=sandbox) its built-in sandbox is used.
+// Sandboxes read the same secrets as the real provider (its auth token,
+// webhook secret, …) so webhooks are signed and verified the same way;
+// unset secrets are generated for this process.
+import { pluginById, pluginsFor, plugins, type PluginSettingsMap } from '../channels/registry.js';
+import type { BaseSettings, ChannelName, Mode } from '../channels/types.js';
 import type { Env } from './config.js';
+import { orderFor, parseCountryPreference, parseProviderList } from './provider-routing.js';
 
-export type Mode = 'live' | 'sandbox';
+export type { Mode };
 
-export interface ProviderSettings {
-  twilio: { mode: Mode; accountSid: string; authToken: string; messagingServiceSid?: string; from: string };
-  email: { mode: Mode; provider: 'sendgrid' | 'smtp'; from: string; inboundDomain: string };
-  sendgrid: { apiKey: string; webhookPublicKey: string; /** sandbox only */ webhookPrivateKeyPem?: string };
-  smtp: { url?: string };
-  lob: { mode: Mode; apiKey: string; webhookSecret: string };
-  /** Shared secret SendGrid Inbound Parse must present (basic-auth password or path token). */
-  inboundParseSecret: string;
+/** A channel's providers in failover order, and the ones preferred per country. */
+export interface ChannelRouting {
+  order: string[];
+  byCountry: Record<string, string>;
 }
 
-const hex = (n: number) => randomBytes(n).toString('hex');
+export type ProviderSettings = PluginSettingsMap & {
+  /** The email provider in use (its id and mode), and the addresses emails go from and replies come back to. */
+  email: { mode: Mode; provider: string; from: string; inboundDomain: string };
+  routing: Record<ChannelName, ChannelRouting>;
+};
+
+/** EMAIL_PROVIDER, or with auto the first email provider whose credentials are set, else the first. */
+function emailProvider(env: Env): string {
+  const candidates = pluginsFor('EMAIL');
+  if (env.EMAIL_PROVIDER !== 'auto') return env.EMAIL_PROVIDER;
+  const e = env as unknown as Record<string, unknown>;
+  return (candidates.find((p) => p.configured?.(e)) ?? candidates[0]!).id;
+}
 
 export function resolveProviders(env: Env): ProviderSettings {
   const forced = env.PROVIDERS;
-  const live = (hasCredentials: boolean, name: string): Mode => {
-    if (forced === 'sandbox') return 'sandbox';
-    if (forced === 'live' && !hasCredentials) throw new Error(`PROVIDERS=live but ${name} credentials are not set`);
-    return hasCredentials ? 'live' : 'sandbox';
+
+  const smsOrder = parseProviderList('SMS', env.SMS_PROVIDERS);
+  const email = emailProvider(env);
+  const routing: Record<ChannelName, ChannelRouting> = {
+    SMS: { order: smsOrder, byCountry: parseCountryPreference(env.SMS_PROVIDER_BY_COUNTRY, smsOrder, 'SMS_PROVIDERS') },
+    VOICE: { order: pluginsFor('VOICE').map((p) => p.id), byCountry: {} },
+    EMAIL: { order: [email], byCountry: {} },
+    LETTER: { order: pluginsFor('LETTER').map((p) => p.id), byCountry: {} },
   };
-
-  const twilioMode = live(Boolean(env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN && (env.TWILIO_FROM || env.TWILIO_MESSAGING_SERVICE_SID)), 'Twilio (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID)');
-  const emailProvider: 'sendgrid' | 'smtp' =
-    env.EMAIL_PROVIDER === 'sendgrid' ? 'sendgrid' : env.EMAIL_PROVIDER === 'smtp' ? 'smtp' : env.SENDGRID_API_KEY ? 'sendgrid' : env.SMTP_URL ? 'smtp' : 'sendgrid';
-  const emailMode = live(emailProvider === 'sendgrid' ? Boolean(env.SENDGRID_API_KEY) : Boolean(env.SMTP_URL), emailProvider === 'sendgrid' ? 'SendGrid (SENDGRID_API_KEY)' : 'SMTP (SMTP_URL)');
-  const lobMode = live(Boolean(env.LOB_API_KEY), 'Lob (LOB_API_KEY)');
-
-  let webhookPublicKey = env.SENDGRID_WEBHOOK_PUBLIC_KEY ?? '';
-  let webhookPrivateKeyPem: string | undefined;
-  if (emailMode === 'sandbox' && emailProvider === 'sendgrid' && !webhookPublicKey) {
-    // SendGrid signs its Event Webhook with ECDSA P-256; the sandbox needs a key pair.
-    const pair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-    webhookPublicKey = pair.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
-    webhookPrivateKeyPem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  }
+  const selected = new Set(Object.values(routing).flatMap((r) => r.order));
+  const pluginSettings = Object.fromEntries(
+    plugins.map((p) => [p.id, p.settings({ env: env as unknown as Record<string, unknown>, forced, selected: selected.has(p.id) })]),
+  ) as PluginSettingsMap;
 
   return {
-    twilio: {
-      mode: twilioMode,
-      accountSid: env.TWILIO_ACCOUNT_SID ?? `AC${hex(16)}`,
-      authToken: env.TWILIO_AUTH_TOKEN ?? hex(16),
-      messagingServiceSid: env.TWILIO_MESSAGING_SERVICE_SID,
-      from: env.TWILIO_FROM ?? '+15005550006',
-    },
-    email: { mode: emailMode, provider: emailProvider, from: env.EMAIL_FROM, inboundDomain: env.INBOUND_EMAIL_DOMAIN },
-    sendgrid: { apiKey: env.SENDGRID_API_KEY ?? `SG.sandbox.${hex(16)}`, webhookPublicKey, webhookPrivateKeyPem },
-    smtp: { url: env.SMTP_URL },
-    lob: { mode: lobMode, apiKey: env.LOB_API_KEY ?? `test_${hex(16)}`, webhookSecret: env.LOB_WEBHOOK_SECRET ?? hex(16) },
-    inboundParseSecret: env.SENDGRID_INBOUND_SECRET ?? hex(16),
+    ...pluginSettings,
+    email: { mode: (pluginSettings as unknown as Record<string, BaseSettings>)[email]!.mode, provider: email, from: env.EMAIL_FROM, inboundDomain: env.INBOUND_EMAIL_DOMAIN },
+    routing,
   };
+}
+
+/** A registered provider's settings by id. */
+export function settingsOf(p: ProviderSettings, id: string): BaseSettings {
+  const s = (p as unknown as Record<string, BaseSettings | undefined>)[id];
+  if (!s) throw new Error(`no settings for provider ${id}`);
+  return s;
+}
+
+/** The providers to try for a message on `channel` to a destination in `country`, in order. */
+export function providerOrder(p: ProviderSettings, channel: ChannelName, country?: string | null): string[] {
+  return orderFor(p.routing[channel], country);
+}
+
+/** The number texts and calls come from (the first provider of the channel that has one). */
+export function senderNumber(p: ProviderSettings, channel: 'SMS' | 'VOICE'): string | null {
+  for (const id of p.routing[channel].order) {
+    const plugin = pluginById(id);
+    const n = plugin?.sender?.(settingsOf(p, id));
+    if (n) return n;
+  }
+  return null;
+}
+
+/** Whether any provider in use runs its sandbox. */
+export function anySandbox(p: ProviderSettings): boolean {
+  const used = new Set(Object.values(p.routing).flatMap((r) => r.order));
+  return [...used].some((id) => {
+    const s = (p as unknown as Record<string, BaseSettings | undefined>)[id];
+    return s?.mode === 'sandbox';
+  });
 }

@@ -20,7 +20,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import express, { type Express, type Request, type Response } from 'express';
 // The dispatcher (retries, kept-alive connections, records) is the gateway's shared sandbox kit, handed in.
-import type { CallbackDispatcher } from '../../src/sandbox/callback-dispatcher.js';
+import type { CallbackDispatcher } from '../kit/callback-dispatcher.js';
 
 const API_VERSION = '2026-10-28.endive';
 
@@ -370,16 +370,23 @@ export class StripeSandbox {
     if (!s) return;
     if (s.status !== 'open') return void res.redirect(303, String(s.success_url));
     const card = String(req.body?.card ?? '').replace(/\D/g, '');
-    if (!/^\d{13,19}$/.test(card)) return this.checkoutPage(res, sid, 'Your card number is incomplete.');
+    if (!/^\d{13,19}$/.test(card)) {
+      this.checkoutPage(res, sid, 'Your card number is incomplete.');
+      return;
+    }
     if (s.mode === 'setup') {
       const customer = this.customerFor(s);
       const pm = this.paymentMethod(card, customer);
-      if (this.behaviour.get(pm.id) === 'declined') return this.checkoutPage(res, sid, 'Your card was declined.');
+      if (this.behaviour.get(pm.id) === 'declined') {
+        this.checkoutPage(res, sid, 'Your card was declined.');
+        return;
+      }
       if (this.behaviour.get(pm.id) === 'requires_3ds') {
         s.pending_payment_method = pm.id;
         return void res.redirect(303, `/checkout/${sid}/authenticate`);
       }
-      return this.completeSetup(res, s, pm);
+      this.completeSetup(res, s, pm);
+      return;
     }
     let pi = s.payment_intent ? this.objects.get(String(s.payment_intent)) : undefined;
     if (!pi) {
@@ -390,7 +397,10 @@ export class StripeSandbox {
     const pm = this.paymentMethod(card, (s.customer as string) ?? null);
     const outcome = this.confirm(pi, pm, false);
     if (outcome === 'requires_action') return void res.redirect(303, `/checkout/${sid}/authenticate`);
-    if (outcome === 'failed') return this.checkoutPage(res, sid, String((pi.last_payment_error as { message: string }).message));
+    if (outcome === 'failed') {
+      this.checkoutPage(res, sid, String((pi.last_payment_error as { message: string }).message));
+      return;
+    }
     this.completePayment(res, s);
   }
 
@@ -423,16 +433,27 @@ export class StripeSandbox {
     const ok = req.body?.result === 'complete';
     if (s.mode === 'setup') {
       const pm = this.objects.get(String(s.pending_payment_method ?? ''));
-      if (!pm) return this.checkoutPage(res, sid);
-      if (!ok) return this.checkoutPage(res, sid, 'We are unable to authenticate your payment method. Please choose a different payment method and try again.');
+      if (!pm) {
+        this.checkoutPage(res, sid);
+        return;
+      }
+      if (!ok) {
+        this.checkoutPage(res, sid, 'We are unable to authenticate your payment method. Please choose a different payment method and try again.');
+        return;
+      }
       this.behaviour.set(pm.id, 'succeeds'); // authenticated once for off-session use (a mandate with the bank)
-      return this.completeSetup(res, s, pm);
+      this.completeSetup(res, s, pm);
+      return;
     }
     const pi = this.objects.get(String(s.payment_intent ?? ''));
-    if (!pi || pi.status !== 'requires_action') return this.checkoutPage(res, sid);
+    if (!pi || pi.status !== 'requires_action') {
+      this.checkoutPage(res, sid);
+      return;
+    }
     if (!ok) {
       this.fail(pi, 'payment_intent_authentication_failure', 'We are unable to authenticate your payment method. Please choose a different payment method and try again.');
-      return this.checkoutPage(res, sid, String((pi.last_payment_error as { message: string }).message));
+      this.checkoutPage(res, sid, String((pi.last_payment_error as { message: string }).message));
+      return;
     }
     this.confirm(pi, this.objects.get(String(pi.payment_method))!, false, true);
     this.completePayment(res, s);

@@ -45,7 +45,9 @@ export const debtorRoutes = defineRoutes(
       const jurisdiction = b.jurisdiction ?? inferJurisdiction(b.contactPoints ?? []);
       const country = jurisdiction?.slice(0, 2) ?? null;
       // validate every contact point before writing anything
-      (b.contactPoints ?? []).forEach((cp: ContactPointInput, i: number) => contactPointData(cp, { defaultCountry: country, field: `contactPoints.${i}` }));
+      (b.contactPoints ?? []).forEach((cp: ContactPointInput, i: number) => {
+        contactPointData(cp, { defaultCountry: country, field: `contactPoints.${i}` });
+      });
       try {
         const debtor = await ctx.db.$transaction(async (tx) => {
           const d = await tx.debtor.create({
@@ -183,7 +185,7 @@ export const debtorRoutes = defineRoutes(
   },
   {
     method: 'post', path: '/api/v1/debts', tag: 'debts', summary: 'Create or update a debt by creditor and external reference',
-    body: debtInput, responses: { 200: 'Updated', 201: 'Created', 400: 'Invalid input', 404: 'Debtor not found' },
+    body: debtInput, responses: { 200: 'Updated', 201: 'Created', 400: 'Invalid input', 404: 'Debtor not found', 409: 'The reference belongs to another debtor\'s debt' },
     handler: async (req, res, ctx) => {
       const b = req.valid.body;
       const { debt, created } = await ctx.db.$transaction(async (tx) => {
@@ -211,6 +213,12 @@ export const debtorRoutes = defineRoutes(
           ...itemizationData(b.itemization),
         } as const;
         const existing = await tx.debt.findUnique({ where: { creditorId_externalRef: { creditorId: creditor.id, externalRef: b.externalRef } } });
+        // An upsert that would move a debt to another person is almost always a
+        // reference collision in the caller's data: refuse it instead of silently
+        // handing one debtor's history to another.
+        if (existing && existing.debtorId !== debtor.id) {
+          throw conflict(`debt ${b.externalRef} of creditor ${b.creditor.externalRef} belongs to another debtor; a debt cannot change debtor`);
+        }
         const d = await tx.debt.upsert({ where: { creditorId_externalRef: { creditorId: creditor.id, externalRef: b.externalRef } }, create: { creditorId: creditor.id, externalRef: b.externalRef, ...data }, update: data, include: { creditor: true } });
         await audit(tx, req.principal!, { action: existing ? 'debt.update' : 'debt.create', entityType: 'debt', entityId: d.id }, req);
         return { debt: d, created: !existing };

@@ -5,29 +5,10 @@
 import type { Express } from 'express';
 import type { AppContext } from '../context.js';
 import type { Env } from '../config.js';
+import { pluginById } from '../../channels/registry.js';
+import type { ProviderView } from '../../channels/types.js';
 import { defineRoutes, mountRoutes } from '../http/api.js';
-import { DEFAULT_GATEWAY_PATHS } from '../sandbox/index.js';
-
-interface WebhookTarget {
-  /** What the provider sends there. */
-  purpose: string;
-  method: 'POST';
-  /** Full address under PUBLIC_BASE_URL; null when the gateway sets it per request. */
-  url: string | null;
-  /** Where in the provider's console it goes, or how it is verified. */
-  note: string;
-}
-
-interface ProviderView {
-  id: 'twilio' | 'email' | 'lob';
-  name: string;
-  channels: string[];
-  mode: 'live' | 'sandbox';
-  sender: Record<string, string | null>;
-  /** Variable name → whether it is set in the environment (generated sandbox values count as not set). */
-  secrets: Record<string, boolean>;
-  webhooks: WebhookTarget[];
-}
+import { settingsOf } from '../providers.js';
 
 /** Only presence: the value itself must never reach the response. */
 const isSet = (config: Env, names: (keyof Env)[]): Record<string, boolean> =>
@@ -37,55 +18,25 @@ export function providersView(ctx: AppContext) {
   const { config, providers: p } = ctx;
   const base = ctx.publicBaseUrl;
   const at = (path: string) => `${base}${path}`;
-  const paths = DEFAULT_GATEWAY_PATHS;
 
-  const twilio: ProviderView = {
-    id: 'twilio',
-    name: 'Twilio',
-    channels: ['SMS', 'VOICE'],
-    mode: p.twilio.mode,
-    sender: { from: p.twilio.from, messagingServiceSid: p.twilio.messagingServiceSid ?? null, agentPhoneNumber: config.AGENT_PHONE_NUMBER ?? null },
-    secrets: isSet(config, ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN']),
-    webhooks: [
-      { purpose: 'Incoming SMS', method: 'POST', url: at(paths.twilioSms), note: 'Phone number (or Messaging Service) → "A message comes in"; verified by X-Twilio-Signature with TWILIO_AUTH_TOKEN' },
-      { purpose: 'SMS delivery status', method: 'POST', url: at(paths.twilioStatus), note: 'Messaging Service → status callback; verified by X-Twilio-Signature' },
-      { purpose: 'Voice calls', method: 'POST', url: null, note: 'set by the gateway on each call (/webhooks/twilio/voice/…); nothing to configure' },
-    ],
-  };
-
-  const sendgrid = p.email.provider === 'sendgrid';
-  const email: ProviderView = {
-    id: 'email',
-    name: sendgrid ? 'SendGrid' : 'SMTP',
-    channels: ['EMAIL'],
-    mode: p.email.mode,
-    sender: { from: p.email.from, replyDomain: p.email.inboundDomain, inboundSmtp: ctx.inboundSmtp ? `${ctx.inboundSmtp.host}:${ctx.inboundSmtp.port}` : null },
-    secrets: sendgrid ? isSet(config, ['SENDGRID_API_KEY', 'SENDGRID_WEBHOOK_PUBLIC_KEY', 'SENDGRID_INBOUND_SECRET']) : isSet(config, ['SMTP_URL']),
-    webhooks: sendgrid
-      ? [
-          { purpose: 'Event Webhook (delivery, bounces, opens)', method: 'POST', url: at(paths.sendgridEvents), note: 'Mail Settings → Event Webhook, signed; verified with SENDGRID_WEBHOOK_PUBLIC_KEY' },
-          // The token form is shown with a placeholder: the secret is the admin's to paste, not ours to print.
-          { purpose: 'Inbound Parse (replies)', method: 'POST', url: at(paths.sendgridInbound), note: `Inbound Parse for ${p.email.inboundDomain}; basic-auth password SENDGRID_INBOUND_SECRET, or ${at(paths.sendgridInbound)}/<SENDGRID_INBOUND_SECRET>` },
-        ]
-      : [],
-  };
-
-  const lob: ProviderView = {
-    id: 'lob',
-    name: 'Lob',
-    channels: ['LETTER'],
-    mode: p.lob.mode,
-    sender: { returnAddress: config.RETURN_ADDRESS.split('|').filter(Boolean).join(', ') },
-    secrets: isSet(config, ['LOB_API_KEY', 'LOB_WEBHOOK_SECRET']),
-    webhooks: [{ purpose: 'Letter tracking events', method: 'POST', url: at(paths.lob), note: 'Webhooks → letter.*; verified by Lob-Signature with LOB_WEBHOOK_SECRET' }],
-  };
+  // Every provider some channel uses, once, in the order channels name them.
+  const inUse = [...new Set([...p.routing.SMS.order, ...p.routing.VOICE.order, ...p.routing.EMAIL.order, ...p.routing.LETTER.order])];
+  const pluginViews = inUse.flatMap((id) => {
+    const view = pluginById(id)?.view?.(settingsOf(p, id), {
+      at,
+      isSet: (names) => isSet(config, names as (keyof Env)[]),
+      config: config as unknown as Record<string, unknown>,
+      inboundSmtp: ctx.inboundSmtp ? `${ctx.inboundSmtp.host}:${ctx.inboundSmtp.port}` : null,
+    });
+    return view ? [view] : [];
+  });
 
   return {
     publicBaseUrl: base,
     // Without PUBLIC_BASE_URL the addresses are this machine's listen address, which no provider can reach.
     publicBaseUrlConfigured: Boolean(config.PUBLIC_BASE_URL),
     forced: config.PROVIDERS === 'auto' ? null : config.PROVIDERS,
-    providers: [twilio, email, lob],
+    providers: pluginViews,
   };
 }
 

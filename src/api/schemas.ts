@@ -27,7 +27,12 @@ export const itemizationInput = z.strictObject({
 export const money = z
   .string({ message: 'must be a decimal string like "1234.50"' })
   .regex(/^-?\d{1,15}(\.\d{1,4})?$/, 'must be a decimal string like "1234.50" (at most 4 decimals)');
-export const currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like USD');
+// The ISO 4217 codes ICU knows (Intl), so "XYZ" or "ABC" is refused rather than stored and formatted wrongly.
+const ISO_4217 = new Set(Intl.supportedValuesOf('currency'));
+export const currency = z
+  .string()
+  .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like USD')
+  .refine((v) => ISO_4217.has(v), 'is not an ISO 4217 currency code');
 export const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-03-15').refine((v) => {
   const d = new Date(`${v}T00:00:00Z`);
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;

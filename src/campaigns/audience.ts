@@ -20,6 +20,8 @@ export function audienceWhere(audience: Audience, campaignId: string, now: Date)
   // days past due = today − due date: at least min → due on or before today − min.
   if (dpd?.min !== undefined) and.push({ dueDate: { lte: daysAgo(now, dpd.min) } });
   if (dpd?.max !== undefined) and.push({ dueDate: { gte: daysAgo(now, dpd.max) } });
+  // A balance band belongs to one currency; debts in other currencies are outside it.
+  if (audience.balance?.currency) and.push({ currency: audience.balance.currency });
   if (audience.balance?.min !== undefined) and.push({ balance: { gte: audience.balance.min } });
   if (audience.balance?.max !== undefined) and.push({ balance: { lte: audience.balance.max } });
   if (audience.creditorIds?.length) and.push({ creditorId: { in: audience.creditorIds } });
@@ -54,6 +56,7 @@ export function audienceSql(audience: Audience, campaignId: string, now: Date): 
   const dpd = audience.daysPastDue;
   if (dpd?.min !== undefined) and.push(Prisma.sql`d.due_date <= ${daysAgo(now, dpd.min)}::date`);
   if (dpd?.max !== undefined) and.push(Prisma.sql`d.due_date >= ${daysAgo(now, dpd.max)}::date`);
+  if (audience.balance?.currency) and.push(Prisma.sql`d.currency = ${audience.balance.currency}`);
   if (audience.balance?.min !== undefined) and.push(Prisma.sql`d.balance >= ${String(audience.balance.min)}::numeric`);
   if (audience.balance?.max !== undefined) and.push(Prisma.sql`d.balance <= ${String(audience.balance.max)}::numeric`);
   if (audience.creditorIds?.length) and.push(Prisma.sql`d.creditor_id = ANY(${audience.creditorIds}::uuid[])`);

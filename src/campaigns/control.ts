@@ -8,8 +8,13 @@
 //   campaign-recur  for campaigns with `cron`: enrols debts that newly match, each tick
 //   campaign-wave   every minute while the campaign lives: sends what is due, batch by batch
 //   campaign-dispatch  hands one second's worth of a batch's messages to their providers (dispatch.ts)
-// A crashed run is picked up again by Agenda (its lock expires); the step runs
-// and idempotency keys make the repeat send nothing twice.
+//   campaign-settle    every few seconds: completes campaigns whose last open messages settled
+// A running job touches its lock; a crashed run is picked up again by Agenda
+// CAMPAIGN_STALL_TIMEOUT_MS after its last touch, and the step runs and
+// idempotency keys make the repeat send nothing twice. A campaign completes
+// only when every message it planned has a final state (results.ts,
+// OPEN_STATUSES): one still in the outbox, SENDING or NEEDS_REVIEW keeps it
+// ACTIVE, and the settle job completes it once they are done.
 import type { AppContext } from '../context.js';
 import type { Principal } from '../auth/principal.js';
 import { audit } from '../audit.js';
@@ -18,10 +23,14 @@ import { cancelPendingMessages } from '../outbound/service.js';
 import { completeIfDone, enrolAudience, runDueSteps } from './runner.js';
 import { defineCampaignDispatchJob } from './dispatch.js';
 import { ADMIN_ROOM, campaignRoom } from '../conversations/live.js';
+import { withHeartbeat } from '../scheduler/heartbeat.js';
 
 export const CAMPAIGN_ENROL_JOB = 'campaign-enrol';
 export const CAMPAIGN_RECUR_JOB = 'campaign-recur';
 export const CAMPAIGN_WAVE_JOB = 'campaign-wave';
+export const CAMPAIGN_SETTLE_JOB = 'campaign-settle';
+/** How often campaigns with nothing left but open messages are checked for completion. */
+const SETTLE_EVERY_MS = 5_000;
 const PAUSE_REASON = 'campaign paused';
 
 type Actor = Principal | { type: 'system'; id?: string };
@@ -30,21 +39,52 @@ interface JobData {
 }
 
 export function defineCampaignJobs(ctx: AppContext): void {
-  defineCampaignDispatchJob(ctx);
+  const lockLifetime = ctx.config.CAMPAIGN_STALL_TIMEOUT_MS;
+  defineCampaignDispatchJob(ctx, lockLifetime);
   const wave = async (campaignId: string) => {
     const report = await runDueSteps(ctx, campaignId);
     if (report.status === 'ACTIVE' && report.remainingDue === 0 && (await completeIfDone(ctx, campaignId))) await removeCampaignJobs(ctx, campaignId);
   };
   ctx.scheduler.define<JobData>(CAMPAIGN_ENROL_JOB, async (job) => {
-    await enrolAudience(ctx, job.attrs.data.campaignId);
-    await wave(job.attrs.data.campaignId);
-  }, { concurrency: 2, lockLifetime: 30 * 60_000, removeOnComplete: true });
+    await withHeartbeat(job, lockLifetime, async () => {
+      await enrolAudience(ctx, job.attrs.data.campaignId);
+      await wave(job.attrs.data.campaignId);
+    });
+  }, { concurrency: 2, lockLifetime, removeOnComplete: true });
   ctx.scheduler.define<JobData>(CAMPAIGN_RECUR_JOB, async (job) => {
-    await enrolAudience(ctx, job.attrs.data.campaignId);
-  }, { concurrency: 2, lockLifetime: 30 * 60_000 });
+    await withHeartbeat(job, lockLifetime, () => enrolAudience(ctx, job.attrs.data.campaignId));
+  }, { concurrency: 2, lockLifetime });
   ctx.scheduler.define<JobData>(CAMPAIGN_WAVE_JOB, async (job) => {
-    await wave(job.attrs.data.campaignId);
-  }, { concurrency: 4, lockLifetime: 30 * 60_000 });
+    await withHeartbeat(job, lockLifetime, () => wave(job.attrs.data.campaignId));
+  }, { concurrency: 4, lockLifetime });
+  ctx.scheduler.define(CAMPAIGN_SETTLE_JOB, async () => {
+    await settleCampaigns(ctx);
+  }, { lockLifetime: Math.max(lockLifetime, 10_000) } as never);
+}
+
+/** Starts the settle job (once per gateway; one job document shared by every process). */
+export async function scheduleCampaignSettle(ctx: AppContext): Promise<void> {
+  await ctx.scheduler.every(SETTLE_EVERY_MS, CAMPAIGN_SETTLE_JOB, {}, { skipImmediate: true } as never);
+}
+
+/**
+ * Completes the ACTIVE campaigns that have planned everything (no active
+ * enrolment) once their open messages settle, without waiting for the next
+ * wave minute. completeIfDone checks the rest (audience, cron, open messages).
+ */
+export async function settleCampaigns(ctx: AppContext): Promise<string[]> {
+  const candidates = await ctx.db.$queryRaw<{ id: string }[]>`
+    SELECT c.id::text AS id FROM campaigns c
+     WHERE c.status = 'ACTIVE' AND c.cron IS NULL
+       AND NOT EXISTS (SELECT 1 FROM campaign_enrollments e WHERE e.campaign_id = c.id AND e.status = 'ACTIVE')`;
+  const completed: string[] = [];
+  for (const { id } of candidates) {
+    if (await completeIfDone(ctx, id)) {
+      await removeCampaignJobs(ctx, id);
+      completed.push(id);
+    }
+  }
+  return completed;
 }
 
 async function scheduleCampaignJobs(ctx: AppContext, c: { id: string; cron: string | null; timeZone: string | null }): Promise<void> {

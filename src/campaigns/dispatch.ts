@@ -8,6 +8,7 @@
 import type { AppContext } from '../context.js';
 import { dispatchMessage } from '../outbound/dispatch.js';
 import { channelAdapters } from '../outbound/module.js';
+import { withHeartbeat } from '../scheduler/heartbeat.js';
 
 export const CAMPAIGN_DISPATCH_JOB = 'campaign-dispatch';
 /** Messages handed to providers at once by one job. */
@@ -18,8 +19,9 @@ interface DispatchJobData {
   messageIds: string[];
 }
 
-export function defineCampaignDispatchJob(ctx: AppContext): void {
-  ctx.scheduler.define<DispatchJobData>(CAMPAIGN_DISPATCH_JOB, async (job) => {
+/** `lockLifetime`: how long after its last touch a job of a process that died is taken over. */
+export function defineCampaignDispatchJob(ctx: AppContext, lockLifetime: number): void {
+  ctx.scheduler.define<DispatchJobData>(CAMPAIGN_DISPATCH_JOB, async (job) => withHeartbeat(job, lockLifetime, async () => {
     const ids = [...job.attrs.data.messageIds];
     const adapters = channelAdapters();
     const worker = async () => {
@@ -33,7 +35,7 @@ export function defineCampaignDispatchJob(ctx: AppContext): void {
       }
     };
     await Promise.all(Array.from({ length: DISPATCH_CONCURRENCY }, worker));
-  }, { concurrency: 4, lockLifetime: 10 * 60_000, removeOnComplete: true } as never);
+  }), { concurrency: 4, lockLifetime, removeOnComplete: true } as never);
 }
 
 /** Schedules dispatch of `messages` grouped by the second they are due in. */

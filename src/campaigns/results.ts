@@ -8,6 +8,15 @@ import { notFound } from '../http/errors.js';
 const SENT = new Set(['QUEUED', 'SENT', 'DELIVERED', 'MAILED', 'IN_TRANSIT', 'COMPLETED', 'RINGING', 'IN_PROGRESS', 'BUSY', 'NO_ANSWER', 'RETURNED']);
 const DELIVERED = new Set(['DELIVERED', 'COMPLETED']);
 const FAILED = new Set(['FAILED', 'UNDELIVERED', 'BOUNCED', 'RETURNED']);
+/**
+ * Statuses in which the gateway still owes a message something: the outbox
+ * (PENDING, SCHEDULED), a claim not yet answered (SENDING), or an admin's
+ * decision after a crash (NEEDS_REVIEW). Every other status is final for the
+ * campaign: the message is with its provider (whose later events still update
+ * the counts) or ended (failed, cancelled …). A campaign completes only when
+ * none of its messages is open.
+ */
+export const OPEN_STATUSES = ['PENDING', 'SCHEDULED', 'SENDING', 'NEEDS_REVIEW'] as const;
 
 interface Counted {
   total: number;
@@ -23,6 +32,8 @@ export interface StepStats {
   delivered: number;
   failed: number;
   cancelled: number;
+  /** Left unsure by a crash, waiting for an admin (recovery's NEEDS_REVIEW). */
+  needsReview: number;
   deferred: Counted;
   refused: Counted;
   suppressed: Counted;
@@ -33,7 +44,7 @@ export interface StepStats {
 }
 
 const emptyCounted = (): Counted => ({ total: 0, byReason: {} });
-const emptyStats = (): StepStats => ({ runs: 0, queued: 0, pending: 0, sent: 0, delivered: 0, failed: 0, cancelled: 0, deferred: emptyCounted(), refused: emptyCounted(), suppressed: emptyCounted(), skipped: emptyCounted(), replied: 0, promised: 0, paid: 0 });
+const emptyStats = (): StepStats => ({ runs: 0, queued: 0, pending: 0, sent: 0, delivered: 0, failed: 0, cancelled: 0, needsReview: 0, deferred: emptyCounted(), refused: emptyCounted(), suppressed: emptyCounted(), skipped: emptyCounted(), replied: 0, promised: 0, paid: 0 });
 
 function count(c: Counted, reasons: string[]) {
   c.total += 1;
@@ -87,6 +98,7 @@ export async function campaignResults(ctx: AppContext, campaignId: string) {
         if (FAILED.has(r.status)) st.failed += 1;
         if (r.status === 'CANCELLED') st.cancelled += 1;
         if (['PENDING', 'SCHEDULED', 'SENDING'].includes(r.status)) st.pending += 1;
+        if (r.status === 'NEEDS_REVIEW') st.needsReview += 1;
       }
       if (st !== total) {
         if (r.replied) st.replied += 1;
@@ -107,8 +119,11 @@ export async function campaignResults(ctx: AppContext, campaignId: string) {
     total.promised += Number(e.promised);
     total.paid += Number(e.paid);
   }
+  const open = await openMessages(ctx, campaignId);
   return {
     campaign: { id: campaign.id, name: campaign.name, status: campaign.status },
+    /** Messages of the campaign the gateway still owes something (OPEN_STATUSES), by status: while any is, the campaign is not complete. */
+    open,
     enrolled,
     enrollments: { active: byStatus.ACTIVE ?? 0, completed: byStatus.COMPLETED ?? 0, stopped: byStatus.STOPPED ?? 0, stoppedByReason },
     total,
@@ -123,7 +138,7 @@ const reasonsText = (c: Counted) => Object.entries(c.byReason).map(([k, v]) => `
 /** One CSV row per step plus a total row. */
 export function resultsCsvRows(r: CampaignResults): Record<string, string | number>[] {
   const row = (step: string, intent: string, channel: string, s: StepStats, enrolled: number | string) => ({
-    step, intent, channel, enrolled, runs: s.runs, queued: s.queued, pending: s.pending, sent: s.sent, delivered: s.delivered, failed: s.failed, cancelled: s.cancelled,
+    step, intent, channel, enrolled, runs: s.runs, queued: s.queued, pending: s.pending, sent: s.sent, delivered: s.delivered, failed: s.failed, cancelled: s.cancelled, needs_review: s.needsReview,
     deferred: s.deferred.total, deferred_reasons: reasonsText(s.deferred),
     suppressed: s.suppressed.total, suppressed_reasons: reasonsText(s.suppressed),
     refused: s.refused.total, refused_reasons: reasonsText(s.refused),
@@ -169,4 +184,15 @@ export async function campaignSummaries(ctx: AppContext, campaignIds: string[]):
     FROM enrolments en LEFT JOIN sending s ON s.campaign_id = en.campaign_id`;
   for (const r of rows) out.set(r.campaign_id, { enrolled: Number(r.enrolled), sent: Number(r.sent), delivered: Number(r.delivered), replied: Number(r.replied), paid: Number(r.paid) });
   return out;
+}
+
+/** A campaign's open messages (OPEN_STATUSES) by status, with their total. */
+export async function openMessages(ctx: AppContext, campaignId: string): Promise<{ total: number; byStatus: Record<string, number> }> {
+  const rows = await ctx.db.$queryRaw<{ status: string; n: number }[]>`
+    SELECT status::text AS status, count(*)::integer AS n FROM messages
+     -- The (status, scheduled_at) index finds the few open messages; the campaign is filtered among them.
+     WHERE status = ANY(${[...OPEN_STATUSES]}::"MessageStatus"[]) AND campaign_id = ${campaignId}::uuid AND direction = 'OUTBOUND'
+     GROUP BY 1`;
+  const byStatus = Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  return { total: rows.reduce((n, r) => n + r.n, 0), byStatus };
 }

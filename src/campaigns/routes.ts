@@ -11,6 +11,7 @@ import { uuid } from '../api/schemas.js';
 import { campaignInput, campaignPatch, DEFAULT_STOP_CONDITIONS, type CampaignInput } from './schemas.js';
 import { cancelCampaign, pauseCampaign, resumeCampaign, startCampaign } from './control.js';
 import { campaignResults, campaignSummaries, resultsCsvRows } from './results.js';
+import { previewAudience } from './preview.js';
 
 const include = { steps: { orderBy: { position: 'asc' as const } } } satisfies Prisma.CampaignInclude;
 
@@ -132,6 +133,12 @@ const campaignRoutes = defineRoutes(
   lifecycle('pause', 'Pause: plan nothing new and withdraw messages not yet sent'),
   lifecycle('resume', 'Resume a paused campaign'),
   lifecycle('cancel', 'Cancel: stop every enrolment and cancel pending messages'),
+  {
+    method: 'get', path: '/api/v1/campaigns/:id/preview', tag: 'campaigns', roles: ['ADMIN'], summary: 'Who the campaign would enrol now: count and breakdown by jurisdiction, preferred channel, currency, balance band', responses: { 200: 'Preview', 404: 'Not found' },
+    handler: async (req, res, ctx) => {
+      res.json(await previewAudience(ctx, idOf(req.params.id), new Date()));
+    },
+  },
   {
     method: 'get', path: '/api/v1/campaigns/:id/results', tag: 'campaigns', roles: ['ADMIN'], summary: 'Results per campaign and per step', responses: { 200: 'Results', 404: 'Not found' },
     handler: async (req, res, ctx) => {

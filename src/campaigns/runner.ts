@@ -29,7 +29,8 @@ import type { CampaignEnrollment, CampaignStep } from '../generated/prisma/clien
 import type { Channel, RoutedDecision } from '../router/index.js';
 import { loadSnapshot } from '../outbound/snapshot.js';
 import { requestOutreach, routerIntent } from '../outbound/service.js';
-import type { Intent } from '../templates/index.js';
+import { TemplateError, type Intent } from '../templates/index.js';
+import { HttpError } from '../http/errors.js';
 import { ADMIN_ROOM, campaignRoom, publishTimeline } from '../conversations/live.js';
 import { audienceSql } from './audience.js';
 import { afterStep, factsNeeded, nextStep, type EnrollmentFacts } from './next-step.js';
@@ -38,6 +39,7 @@ import { MinuteLedger, providerRateLimits } from './throttle.js';
 import type { ChannelRates } from './rates.js';
 import { INFORMATIONAL_RULES, isDeferralRule, planBatch, uniqueRules, type CampaignWithSteps, type Outcome } from './wave-batch.js';
 import { scheduleCampaignDispatch } from './dispatch.js';
+import { openMessages } from './results.js';
 import type { Audience, StepWindow } from './schemas.js';
 import { isUniqueViolation } from '../db/errors.js';
 
@@ -316,17 +318,29 @@ async function processEnrollment(ctx: AppContext, campaign: CampaignWithSteps, e
   const notBefore = await planSendTime(ctx, campaign, step, e, next.window, next.from, now, ledger);
 
   // 5. through the router, under the debtor's lock
+  let templateRefusal: string | null = null;
   const result = notBefore
     ? await requestOutreach(
         ctx,
         { debtorId: e.debtorId, debtId: e.debtId, intent: step.intent as Intent, channel: (step.channel ?? undefined) as Channel | undefined, notBefore: notBefore.at, campaignId: campaign.id, idempotencyKey: run.id, now },
         { type: 'system', name: `campaign:${campaign.id}` },
-      )
+      ).catch((err: unknown) => {
+        // A step whose text cannot be rendered for this debtor (no template for the
+        // chosen channel, a value missing) fails the same way on every retry: record
+        // it as refused with the template's reason instead of retrying for ever.
+        const code = templateErrorCode(err);
+        if (!code) throw err;
+        templateRefusal = `template.${code}`;
+        return null;
+      })
     : null;
   let outcome: Outcome;
   let reasons: string[];
   let sendAt = now;
-  if (!result) {
+  if (templateRefusal) {
+    outcome = 'refused';
+    reasons = [templateRefusal];
+  } else if (!result) {
     outcome = 'refused';
     reasons = ['window.no_common_window'];
   } else if (result.outcome === 'refuse') {
@@ -344,6 +358,16 @@ async function processEnrollment(ctx: AppContext, campaign: CampaignWithSteps, e
   // 6. next step
   await advance(ctx, campaign, e, step, now, sendAt);
   return outcome;
+}
+
+/** The template error code of a failed outreach request, or null for any other failure. */
+function templateErrorCode(err: unknown): string | null {
+  if (err instanceof TemplateError) return err.code;
+  if (err instanceof HttpError && err.code === 'template_error') {
+    const code = (err.details as { code?: unknown } | undefined)?.code;
+    return typeof code === 'string' ? code : 'error';
+  }
+  return null;
 }
 
 /** The facts next-step.ts decides on, for one enrolment (only those its campaign's rules read). */
@@ -409,13 +433,15 @@ async function advance(ctx: AppContext, campaign: CampaignWithSteps, e: Campaign
   await ctx.db.campaignEnrollment.updateMany({ where: { id: e.id, status: 'ACTIVE', nextStep: step.position }, data: a });
 }
 
-/** ACTIVE and nothing left to do (no active enrolment, no cron, nobody left to enrol) → COMPLETED. */
+/** ACTIVE and nothing left to do (no active enrolment, no cron, nobody left to enrol, no open message) → COMPLETED. */
 export async function completeIfDone(ctx: AppContext, campaignId: string, now = new Date()): Promise<boolean> {
   const c = await ctx.db.campaign.findUnique({ where: { id: campaignId } });
   if (!c || c.status !== 'ACTIVE' || c.cron) return false;
   if (await ctx.db.campaignEnrollment.findFirst({ where: { campaignId, status: 'ACTIVE' }, select: { id: true } })) return false;
   const left = await ctx.db.$queryRaw<{ more: boolean }[]>`SELECT EXISTS (SELECT 1 FROM debts d WHERE ${audienceSql(c.audience as Audience, campaignId, now)}) AS more`;
   if (left[0]?.more) return false;
+  // Every message it planned has a final state: none in the outbox, claimed but unanswered, or waiting for an admin.
+  if ((await openMessages(ctx, campaignId)).total > 0) return false;
   const r = await ctx.db.campaign.updateMany({ where: { id: campaignId, status: 'ACTIVE' }, data: { status: 'COMPLETED' } });
   if (r.count) publish(ctx, campaignId, 'campaign.status', { status: 'COMPLETED' });
   return r.count > 0;

@@ -1,6 +1,6 @@
 // Input shapes of campaigns (zod): audience filter, steps, throttle, stop conditions.
 import { z } from 'zod';
-import { channel, debtStatus, hhmm, jurisdiction, money, timeZone, uuid } from '../api/schemas.js';
+import { channel, currency, debtStatus, hhmm, jurisdiction, money, timeZone, uuid } from '../api/schemas.js';
 import { INTENTS } from '../templates/intents.js';
 
 const STOP_CONDITIONS = ['PAID', 'PROMISE', 'DISPUTE', 'CEASE', 'OPTED_OUT_ALL', 'REPLIED'] as const;
@@ -11,7 +11,14 @@ const range = <T extends z.ZodType>(t: T) => z.object({ min: t.optional(), max: 
 
 const audienceSchema = z.object({
   daysPastDue: range(z.number().int().min(-3650).max(36500)).optional(),
-  balance: range(money).optional(),
+  /** Balance band in one currency: amounts of different currencies never compare (INR 100 is not USD 100). */
+  balance: range(money)
+    .extend({ currency: currency.optional() })
+    .refine((b) => b.currency !== undefined || (b.min === undefined && b.max === undefined), {
+      message: 'is required with min or max: a balance band compares amounts within one currency',
+      path: ['currency'],
+    })
+    .optional(),
   /** Debt statuses to include; default OPEN, PROMISED, PAYMENT_PLAN. */
   status: z.array(debtStatus).min(1).optional(),
   creditorIds: z.array(uuid).max(100).optional(),

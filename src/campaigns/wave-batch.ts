@@ -278,9 +278,14 @@ export async function planBatch(
           if (rendered.channel === 'voice') voice = { say: rendered.say, menu: rendered.menu, voicemail: rendered.voicemail };
         } catch (err) {
           if (!(err instanceof TemplateError)) throw err;
-          ctx.log.warn({ campaignId: campaign.id, enrollmentId: e.id, code: err.code, template: err.template, variable: err.variable }, 'campaign step not renderable; retrying in 5 minutes');
-          updates.push({ id: e.id, expectedStep: e.nextStep, status: 'ACTIVE', stopReason: null, nextStep: e.nextStep, nextStepAt: new Date(now.getTime() + 5 * MINUTE_MS) });
-          result.counts.errors += 1;
+          // Rendering is deterministic for this debtor and step (no template for the
+          // chosen channel, a value missing): a retry fails the same way, so the step
+          // is refused with the template's reason, shown in the results, and the
+          // enrolment moves on.
+          ctx.log.warn({ campaignId: campaign.id, enrollmentId: e.id, code: err.code, template: err.template, variable: err.variable }, 'campaign step not renderable; refused');
+          newRuns.push({ id: runId, enrollmentId: e.id, stepId: step.id, outcome: 'refused', reasons: [`template.${err.code}`], messageId: null });
+          advance(e, step, debt, now);
+          result.counts.refused += 1;
           continue;
         }
         const messageId = randomUUID();

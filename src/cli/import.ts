@@ -47,7 +47,7 @@ try {
   const config = loadConfig();
   // The bar owns the terminal; keep the service log quiet unless asked.
   const log = createLogger(process.env.LOG_LEVEL ? config.LOG_LEVEL : 'warn');
-  const embedded = config.DATABASE_URL ? null : await startEmbeddedPostgres({ dataDir: config.DATA_DIR, port: config.EMBEDDED_PG_PORT, log });
+  const embedded = config.DATABASE_URL ? null : await startEmbeddedPostgres({ dataDir: config.DATA_DIR, port: config.EMBEDDED_PG_PORT, log, owner: 'npm run import', ifRunning: 'borrow' });
   const url = config.DATABASE_URL ?? embedded!.url;
   const pool = createImportPool(url);
   const db = pgImportDb(pool);

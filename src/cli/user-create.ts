@@ -39,9 +39,10 @@ async function readStdin(): Promise<string> {
 }
 
 async function main(): Promise<number> {
-  let args;
+  const options = { email: { type: 'string' }, role: { type: 'string' }, name: { type: 'string' }, 'password-stdin': { type: 'boolean' } } as const;
+  let args: ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
   try {
-    args = parseArgs({ options: { email: { type: 'string' }, role: { type: 'string' }, name: { type: 'string' }, 'password-stdin': { type: 'boolean' } } }).values;
+    args = parseArgs({ options }).values;
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
     return 2;
@@ -67,7 +68,7 @@ async function main(): Promise<number> {
 
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
-  const embedded = config.DATABASE_URL ? null : await startEmbeddedPostgres({ dataDir: config.DATA_DIR, port: config.EMBEDDED_PG_PORT, log });
+  const embedded = config.DATABASE_URL ? null : await startEmbeddedPostgres({ dataDir: config.DATA_DIR, port: config.EMBEDDED_PG_PORT, log, owner: 'npm run user:create', ifRunning: 'borrow' });
   const url = config.DATABASE_URL ?? embedded!.url;
   try {
     await migrate(url, log);

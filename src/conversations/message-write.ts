@@ -23,7 +23,8 @@ export const MESSAGE_COLUMNS = `id::text AS "id", conversation_id::text AS "conv
   decision, scheduled_at AS "scheduledAt", sent_at AS "sentAt", delivered_at AS "deliveredAt", provider, provider_message_id AS "providerMessageId",
   rfc_message_id AS "rfcMessageId", in_reply_to AS "inReplyTo", error_code AS "errorCode", error_message AS "errorMessage", attempts, segments, encoding,
   pdf_path AS "pdfPath", call_outcome AS "callOutcome", from_unknown_address AS "fromUnknownAddress", counts_as_attempt AS "countsAsAttempt",
-  idempotency_key AS "idempotencyKey", created_by_id::text AS "createdById", created_at AS "createdAt", updated_at AS "updatedAt"`;
+  idempotency_key AS "idempotencyKey", created_by_id::text AS "createdById", claimed_by AS "claimedBy", claimed_at AS "claimedAt", lease_until AS "leaseUntil",
+  created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 /** The columns a new message may set (Prisma field → column and SQL type); the rest take the table's defaults. */
 const WRITABLE = {
@@ -58,6 +59,9 @@ const WRITABLE = {
   countsAsAttempt: ['counts_as_attempt', 'boolean'],
   idempotencyKey: ['idempotency_key', 'text'],
   createdById: ['created_by_id', 'uuid'],
+  claimedBy: ['claimed_by', 'text'],
+  claimedAt: ['claimed_at', 'timestamptz'],
+  leaseUntil: ['lease_until', 'timestamptz'],
   createdAt: ['created_at', 'timestamptz'],
 } as const satisfies Record<string, readonly [string, string]>;
 
@@ -75,12 +79,15 @@ export type NewMessage = {
   /** Made here when not given. */
   id?: string;
   createdAt?: Date;
-} & Partial<Record<Exclude<keyof typeof WRITABLE, 'id' | 'conversationId' | 'direction' | 'channel' | 'status' | 'body' | 'createdAt' | 'decision' | 'segments' | 'attempts' | 'fromUnknownAddress' | 'countsAsAttempt' | 'scheduledAt'>, string | null>> & {
+} & Partial<Record<Exclude<keyof typeof WRITABLE, 'id' | 'conversationId' | 'direction' | 'channel' | 'status' | 'body' | 'createdAt' | 'decision' | 'segments' | 'attempts' | 'fromUnknownAddress' | 'countsAsAttempt' | 'scheduledAt' | 'claimedAt' | 'leaseUntil'>, string | null>> & {
   decision?: object | null;
   segments?: number | null;
   /** An outbound message claimed by the transaction that writes it (SENDING) has made its first attempt. */
   attempts?: number;
   scheduledAt?: Date | null;
+  /** With claimedBy: the lease of a message claimed by the transaction that writes it (src/outbound/lease.ts). */
+  claimedAt?: Date | null;
+  leaseUntil?: Date | null;
   fromUnknownAddress?: boolean;
   countsAsAttempt?: boolean;
 };

@@ -122,10 +122,13 @@ export function conversationStateAfter(event: TimelineEvent): ConversationState 
  */
 export function appendCtes(sql: { conversationId: string; touch: string; type: string; payload: string; from?: string; inboundChannel?: string }): string {
   const from = sql.from ? ` FROM ${sql.from}` : '';
-  // An inbound message: the thread remembers its channel (replies go back on it) and reopens.
+  // An inbound message: the thread remembers its channel (replies go back on it), owes a reply
+  // from then on unless it already did (the inbox's unanswered view), and reopens.
   const inbound = sql.inboundChannel
     ? `,
              last_inbound_channel = ${sql.inboundChannel},
+             last_inbound_at = now(),
+             waiting_since = COALESCE(conversations.waiting_since, now()),
              snoozed_until = CASE WHEN conversations.status <> 'OPEN' THEN NULL ELSE conversations.snoozed_until END,
              status = 'OPEN'`
     : '';

@@ -11,6 +11,57 @@ import type { Logger } from '../logger.js';
 export interface EmbeddedDatabase {
   url: string;
   stop(): Promise<void>;
+  /** Set when the server belongs to another live process (a running gateway) and stop() leaves it alone. */
+  borrowedFrom?: OwnerLock;
+}
+
+/**
+ * DATA_DIR/embedded-pg.lock names the process that started the embedded
+ * server and its port. postmaster.pid alone cannot tell a server orphaned by a
+ * killed run (to be stopped and restarted) from one a running gateway owns (to
+ * be left alone): the owner's pid can.
+ */
+export const OWNER_LOCK_FILE = 'embedded-pg.lock';
+
+export interface OwnerLock {
+  pid: number;
+  port: number;
+  /** What started it: 'gateway', or the CLI's name. */
+  owner: string;
+  startedAt: string;
+}
+
+/** The thrown error when the embedded database belongs to a live process that must not be disturbed. */
+export class EmbeddedInUseError extends Error {
+  constructor(
+    readonly lock: OwnerLock,
+    dataDir: string,
+  ) {
+    super(
+      `the embedded PostgreSQL under DATA_DIR=${dataDir} belongs to a running ${lock.owner} (pid ${lock.pid}, port ${lock.port}); ` +
+        (lock.owner === 'gateway' ? 'stop that gateway first, or start this one with another DATA_DIR' : `wait for it to finish, or stop it`),
+    );
+  }
+}
+
+/** Alive and still a Node process (so a recycled pid of some other program does not count as the owner). */
+function isLiveNodeProcess(pid: number): boolean {
+  if (pid === process.pid || !processAlive(pid)) return false;
+  try {
+    return /node|tsx|jest/.test(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return true; // no /proc (non-Linux): trust the liveness check alone
+  }
+}
+
+/** The live owner of the embedded database under dataDir, or null when none (never started, or its owner died). */
+export function liveOwner(dataDir: string): OwnerLock | null {
+  try {
+    const lock = JSON.parse(fs.readFileSync(path.join(path.resolve(dataDir), OWNER_LOCK_FILE), 'utf8')) as OwnerLock;
+    return Number.isInteger(lock.pid) && Number.isInteger(lock.port) && isLiveNodeProcess(lock.pid) ? lock : null;
+  } catch {
+    return null;
+  }
 }
 
 const DB_USER = 'postgres';
@@ -84,6 +135,25 @@ export interface EmbeddedOptions {
   log: Logger;
   /** Extra server settings (`-c name=value`), e.g. the benchmark's pg_stat_statements. */
   settings?: Record<string, string>;
+  /** Who is starting it, written to the owner lock ('gateway' or a CLI's name; default 'gateway'). */
+  owner?: string;
+  /**
+   * When a live gateway already runs the server: 'borrow' connects to it and
+   * never stops it (the CLIs), 'refuse' throws EmbeddedInUseError (a second
+   * gateway, whose stop would take the database from the first). Default 'refuse'.
+   */
+  ifRunning?: 'borrow' | 'refuse';
+}
+
+async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: `${adminUrl}/postgres` });
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+  } finally {
+    await client.end();
+  }
 }
 
 /**
@@ -180,6 +250,18 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   const pgDir = path.join(dataDir, 'pg');
   const password = readOrCreatePassword(dataDir);
   const runningAsRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const database = opts.database ?? 'gateway';
+  const owner = opts.owner ?? 'gateway';
+
+  const live = liveOwner(dataDir);
+  if (live) {
+    // Only a gateway's server is borrowed: a CLI that started one stops it when it ends, under the borrower.
+    if (opts.ifRunning !== 'borrow' || live.owner !== 'gateway') throw new EmbeddedInUseError(live, dataDir);
+    const adminUrl = `postgresql://${DB_USER}:${encodeURIComponent(password)}@127.0.0.1:${live.port}`;
+    await ensureDatabase(adminUrl, database);
+    opts.log.info({ pid: live.pid, port: live.port }, 'using the embedded PostgreSQL of the running gateway (left running)');
+    return { url: `${adminUrl}/${database}`, stop: async () => undefined, borrowedFrom: live };
+  }
 
   if (!fs.existsSync(path.join(pgDir, 'PG_VERSION'))) {
     // A half-initialised directory (initdb interrupted) would make initdb fail.
@@ -210,26 +292,29 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     throw new Error(`embedded PostgreSQL did not start on port ${opts.port} (port in use? set EMBEDDED_PG_PORT, or DATABASE_URL for your own server): ${(e as Error).message}`);
   }
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  // Written once the server runs (postgres itself refuses a second postmaster on the same directory).
+  const lockFile = path.join(dataDir, OWNER_LOCK_FILE);
+  const lock: OwnerLock = { pid: process.pid, port: opts.port, owner, startedAt: new Date().toISOString() };
+  fs.writeFileSync(lockFile, JSON.stringify(lock) + '\n', { mode: 0o600 });
 
   const adminUrl = `postgresql://${DB_USER}:${encodeURIComponent(password)}@127.0.0.1:${opts.port}`;
-  const database = opts.database ?? 'gateway';
-  const client = new pg.Client({ connectionString: `${adminUrl}/postgres` });
-  await client.connect();
-  try {
-    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
-  } finally {
-    await client.end();
-  }
+  await ensureDatabase(adminUrl, database);
 
   return {
     url: `${adminUrl}/${database}`,
     stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGINT'); // fast shutdown: checkpoint, then exit
-      const timer = setTimeout(() => child.kill('SIGQUIT'), 20_000);
-      await exited;
-      clearTimeout(timer);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGINT'); // fast shutdown: checkpoint, then exit
+        const timer = setTimeout(() => child.kill('SIGQUIT'), 20_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      // Only our own lock: never one a later owner wrote.
+      try {
+        if ((JSON.parse(fs.readFileSync(lockFile, 'utf8')) as OwnerLock).pid === process.pid) fs.rmSync(lockFile, { force: true });
+      } catch {
+        /* already gone */
+      }
     },
   };
 }

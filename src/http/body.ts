@@ -1,5 +1,5 @@
 // Body parsing for JSON and form posts. The raw bytes are kept on req.rawBody
-// because webhook signatures (SendGrid, Lob) are computed over them.
+// because providers' webhook signatures are computed over them.
 import express from 'express';
 import type { RouteModule } from './app.js';
 import { refuseBadText } from './text.js';

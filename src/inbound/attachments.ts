@@ -8,9 +8,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { AppContext } from '../context.js';
-import { TWILIO_MEDIA_HOSTS } from '../../channels/twilio/media-hosts.js';
 import { BlockedTargetError, guardedFetch, ResponseTooLargeError, systemResolve, type FetchPolicy, type GuardedResponse } from '../net/guarded-fetch.js';
-import { mediaPolicy, parseOrigins } from '../net/media-policy.js';
+import { mediaPolicy, parseOrigins, type MediaHostRule } from '../net/media-policy.js';
 
 export interface StoredAttachment {
   filename: string;
@@ -73,35 +72,51 @@ export class FetchRefusedError extends Error {}
 const MEDIA_TIMEOUT_MS = 30_000;
 const MEDIA_MAX_REDIRECTS = 5;
 
-// One policy per running gateway (its agent keeps the connections it checked).
-const twilioPolicies = new WeakMap<AppContext, FetchPolicy>();
-function twilioMediaPolicy(ctx: AppContext): FetchPolicy {
-  let p = twilioPolicies.get(ctx);
+/** Whose media a URL is: a provider's declared media hosts and credentials (channels/<provider>: media). */
+export interface MediaFetchSource {
+  id: string;
+  name: string;
+  hosts: readonly MediaHostRule[];
+  /** The Authorization header for its credentialed hosts (and its sandbox). */
+  authorization: () => string;
+  /** The provider's sandbox origin while it runs in sandbox mode (on loopback), else null. */
+  sandboxOrigin: () => string | null;
+}
+
+// One policy per running gateway and provider (its agent keeps the connections it checked).
+const policies = new WeakMap<AppContext, Map<string, FetchPolicy>>();
+function providerMediaPolicy(ctx: AppContext, source: MediaFetchSource): FetchPolicy {
+  const byProvider = policies.get(ctx) ?? new Map<string, FetchPolicy>();
+  policies.set(ctx, byProvider);
+  let p = byProvider.get(source.id);
   if (!p) {
     const configured = parseOrigins(ctx.config.INBOUND_MEDIA_ORIGINS);
     p = mediaPolicy({
-      provider: 'Twilio',
-      hosts: TWILIO_MEDIA_HOSTS,
-      // The sandbox stands in for Twilio only while Twilio runs in sandbox mode.
-      trustedOrigins: () => [...configured, ...(ctx.providers.twilio.mode === 'sandbox' && ctx.sandboxes ? [new URL(ctx.sandboxes.twilio.baseUrl).origin] : [])],
-      authorization: () => `Basic ${Buffer.from(`${ctx.providers.twilio.accountSid}:${ctx.providers.twilio.authToken}`).toString('base64')}`,
+      provider: source.name,
+      hosts: source.hosts,
+      // The sandbox stands in for the provider only while the provider runs in sandbox mode.
+      trustedOrigins: () => {
+        const sandbox = source.sandboxOrigin();
+        return [...configured, ...(sandbox ? [sandbox] : [])];
+      },
+      authorization: source.authorization,
       resolve: (hostname) => (ctx.resolve ?? systemResolve)(hostname),
     });
-    twilioPolicies.set(ctx, p);
+    byProvider.set(source.id, p);
   }
   return p;
 }
 
 /**
- * Fetches one Twilio media URL through the SSRF-safe fetch (src/net): only
- * Twilio's media hosts (the sandbox's in sandbox mode), the account's basic
- * auth only to Twilio's API hosts, every redirect checked the same way, size
- * and time bounded. A refused host or an oversize file is skipped with the
- * reason. A refusal (4xx) skips the file, or with `onRefusal: 'throw'` raises
- * FetchRefusedError (a recording must not be lost to a momentary 404 while
- * Twilio finishes it).
+ * Fetches one provider media URL through the SSRF-safe fetch (src/net): only
+ * the provider's media hosts (its sandbox's in sandbox mode), its credentials
+ * only to the hosts it declares for them, every redirect checked the same
+ * way, size and time bounded. A refused host or an oversize file is skipped
+ * with the reason. A refusal (4xx) skips the file, or with `onRefusal:
+ * 'throw'` raises FetchRefusedError (a recording must not be lost to a
+ * momentary 404 while the provider finishes it).
  */
-export async function fetchTwilioMedia(ctx: AppContext, url: string, declaredType: string | undefined, filename: string, opts: { onRefusal?: 'skip' | 'throw' } = {}): Promise<AttachmentOutcome> {
+export async function fetchProviderMedia(ctx: AppContext, source: MediaFetchSource, url: string, declaredType: string | undefined, filename: string, opts: { onRefusal?: 'skip' | 'throw' } = {}): Promise<AttachmentOutcome> {
   const contentTypeHint = baseContentType(declaredType);
   if (declaredType && !contentTypeAllowed(ctx, contentTypeHint)) return { skipped: { filename, contentType: contentTypeHint, reason: `content type ${contentTypeHint} not allowed` } };
   let u: URL;
@@ -113,7 +128,7 @@ export async function fetchTwilioMedia(ctx: AppContext, url: string, declaredTyp
   if (u.protocol !== 'https:' && u.protocol !== 'http:') return { skipped: { filename, contentType: contentTypeHint, reason: 'media URL is not http(s)' } };
   let res: GuardedResponse;
   try {
-    res = await guardedFetch(u, { policy: twilioMediaPolicy(ctx), timeoutMs: MEDIA_TIMEOUT_MS, maxBytes: ctx.config.ATTACHMENT_MAX_BYTES, maxRedirects: MEDIA_MAX_REDIRECTS });
+    res = await guardedFetch(u, { policy: providerMediaPolicy(ctx, source), timeoutMs: MEDIA_TIMEOUT_MS, maxBytes: ctx.config.ATTACHMENT_MAX_BYTES, maxRedirects: MEDIA_MAX_REDIRECTS });
   } catch (err) {
     if (err instanceof BlockedTargetError) return { skipped: { filename, contentType: contentTypeHint, reason: `media URL refused: ${err.message}` } };
     if (err instanceof ResponseTooLargeError) return { skipped: { filename, contentType: contentTypeHint, size: err.size, reason: `larger than ${ctx.config.ATTACHMENT_MAX_BYTES} bytes` } };

@@ -98,7 +98,7 @@ const ABBREVIATIONS: Record<string, string> = {
 export function foldForIntents(text: string): string {
   let t = foldText(text.replace(STOP_EMOJI, ' stop '));
   // Other pictographs, joiners and variation selectors carry no words ("🙅‍♀️" leaves "♀").
-  t = t.replace(/[\p{Extended_Pictographic}\u200d\ufe0f\u2640\u2642]/gu, ' ');
+  t = t.replace(/\p{Extended_Pictographic}|[\u200d\ufe0f\u2640\u2642]/gu, ' ');
   t = t.replace(/(\p{L})\1{2,}/gu, '$1');
   t = t.replace(/\bwrong #/g, 'wrong number').replace(/(?<=\s|^)#(?=\s|$)/g, ' number ');
   t = t.replace(/[\p{L}\p{N}']+/gu, (w) => ABBREVIATIONS[w] ?? w);

@@ -294,14 +294,14 @@ async function ourRecentTexts(ctx: AppContext, match: Match, referencedIds: stri
   return rows.flatMap((r) => [r.body, r.subject ?? '']).filter(Boolean);
 }
 
-async function processInboundParse(ctx: AppContext, event: InboundEvent) {
-  const headers = event.headers as Record<string, string>;
-  const raw = Buffer.from(event.body);
-  const mail = await parseInboundParse(raw, headers['content-type'] ?? '', ctx.config.INBOUND_EMAIL_MAX_BYTES).catch((err: unknown) => {
+/** An email a provider posted as an Inbound Parse style multipart form (src/inbound/provider-events.ts). */
+export async function landInboundParse(ctx: AppContext, raw: Buffer, contentType: string, provider: string, inboundEventId: string) {
+  const mail = await parseInboundParse(raw, contentType, ctx.config.INBOUND_EMAIL_MAX_BYTES).catch((err: unknown) => {
     throw new PermanentFailure(`the Inbound Parse body cannot be parsed: ${(err as Error).message}`);
   });
-  return landEmail(ctx, mail, 'sendgrid', raw, event.id);
+  return landEmail(ctx, mail, provider, raw, inboundEventId);
 }
+
 
 async function processSmtp(ctx: AppContext, event: InboundEvent) {
   const headers = event.headers as { envelope?: { rcptTo?: string[]; mailFrom?: string | null } };
@@ -312,5 +312,4 @@ async function processSmtp(ctx: AppContext, event: InboundEvent) {
   return landEmail(ctx, mail, 'smtp', raw, event.id);
 }
 
-registerProcessor('sendgrid', 'inbound-email', processInboundParse);
 registerProcessor('smtp', 'inbound-email', processSmtp);

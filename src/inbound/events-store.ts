@@ -14,7 +14,8 @@ import type { InboundEvent } from '../generated/prisma/client.js';
 import { MessageNotFound, onProviderIdRecorded } from '../messaging/status.js';
 
 export interface RawInbound {
-  provider: 'twilio' | 'sendgrid' | 'lob' | 'smtp' | 'stripe' | 'gocardless';
+  /** A registered provider's id (channels/registry.ts), or the gateway's own mail listener's. */
+  provider: string;
   kind: string;
   dedupeKey: string;
   headers: Record<string, unknown>;
@@ -53,11 +54,11 @@ function permanentReason(err: unknown): string | null {
 
 /** After this long, an event that still references an unknown message is set aside as IGNORED. */
 const NOT_FOUND_GIVE_UP_MS = 15 * 60_000;
-/** A claimed row is considered abandoned (crash mid-processing) after this long and is picked up again. */
-const LEASE_MS = 2 * 60_000;
+/** A claimed row is considered abandoned (crash mid-processing) after this long and is picked up again (INBOUND_LEASE_MS). */
+export const inboundLeaseMs = (ctx: AppContext): number => ctx.config.INBOUND_LEASE_MS;
 const MAX_BACKOFF_MS = 6 * 60 * 60_000;
 /**
- * A callback that overtook its send (Twilio posts "queued" before the API
+ * A callback that overtook its send (a provider may post "queued" before the API
  * call that created the message has even answered) is retried quickly while
  * young: first when this process records the provider id (notifyProviderId),
  * else on a short timer — not after the regular 30 s backoff.
@@ -96,7 +97,7 @@ const STORE_EVENT = `INSERT INTO inbound_events (id, provider, kind, dedupe_key,
 
 export async function storeInbound(ctx: AppContext, raw: RawInbound): Promise<{ id: string; duplicate: boolean; event?: InboundEvent }> {
   // The caller holds the lease and processes it next: its attempt is counted here, saving a round trip.
-  const { dedupeKey, nextAttemptAt } = storedFields(raw);
+  const { dedupeKey, nextAttemptAt } = storedFields(raw, inboundLeaseMs(ctx));
   const pool = intakePool(ctx.db);
   if (pool) {
     // The webhook's own connections (src/db/client.ts): this INSERT does not queue behind processing.
@@ -120,8 +121,8 @@ export async function storeInbound(ctx: AppContext, raw: RawInbound): Promise<{ 
 }
 
 /** The dedupe key as stored, and the lease of a row its storer processes next (attempt 1). */
-export function storedFields(raw: RawInbound, now = Date.now()): { dedupeKey: string; nextAttemptAt: Date } {
-  return { dedupeKey: raw.dedupeKey.slice(0, 1000), nextAttemptAt: new Date(now + LEASE_MS) };
+export function storedFields(raw: RawInbound, leaseMs: number, now = Date.now()): { dedupeKey: string; nextAttemptAt: Date } {
+  return { dedupeKey: raw.dedupeKey.slice(0, 1000), nextAttemptAt: new Date(now + leaseMs) };
 }
 
 /** A row just stored with storedFields() (RECEIVED, attempt 1, leased), as Prisma would read it. */
@@ -165,7 +166,7 @@ export async function processInboundEvent(
 ): Promise<InboundEvent | null> {
   const now = new Date();
   if (opts.claim !== 'lease-held') {
-    const lease = new Date(now.getTime() + LEASE_MS);
+    const lease = new Date(now.getTime() + inboundLeaseMs(ctx));
     const claimed =
       opts.claim === 'not-found-retry'
         ? await ctx.db.inboundEvent.updateMany({ where: { id, status: 'FAILED', nextAttemptAt: { not: null } }, data: { nextAttemptAt: lease } })

@@ -6,23 +6,18 @@ import { attachSockets } from '../http/sockets.js';
 import { adminInboundRoutes, conversationRoutes, unsubscribeRoutes } from './api.js';
 import { processDueEvents } from './events-store.js';
 import { drainIntake } from './intake.js';
-import { lobRoutes } from './lob.js';
-import { sendgridRoutes } from './sendgrid.js';
 import { startSmtpListener } from './smtp-listener.js';
-import { twilioRoutes } from './twilio.js';
+import { providerWebhookRoutes } from './provider-webhooks.js';
 // Processors register themselves on import.
 import './email.js';
 
-export { verifyTwilio } from './verify.js';
 export type { ReplyClassifier, Classification, ReplyIntent } from './classifier.js';
 export { setReplyClassifier } from './classifier.js';
 
 const INBOUND_RETRY_JOB = 'inbound.retry';
 
 export function inboundRoutes(app: Express, ctx: AppContext): void {
-  twilioRoutes(app, ctx);
-  sendgridRoutes(app, ctx);
-  lobRoutes(app, ctx);
+  providerWebhookRoutes(app, ctx);
   conversationRoutes(app, ctx);
   adminInboundRoutes(app, ctx);
   unsubscribeRoutes(app, ctx);

@@ -185,7 +185,7 @@ export async function applyReplyActions(ctx: AppContext, tx: Tx, r: ReplyContext
 
 /** START/UNSTOP from a suppressed number takes it off the SMS list (the number itself opted back in). */
 async function liftSuppression(tx: Tx, r: ReplyContext, out: TxOutcome): Promise<void> {
-  let removed;
+  let removed: Awaited<ReturnType<typeof removeSuppression>>;
   try {
     removed = await removeSuppression(tx, 'SMS', r.fromAddress);
   } catch {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import type { InboundEvent } from '../generated/prisma/client.js';
 import { applyStatusOnArrival, type PlainStatusUpdate } from '../messaging/status.js';
-import { leasedEvent, storedFields, type RawInbound } from './events-store.js';
+import { inboundLeaseMs, leasedEvent, storedFields, type RawInbound } from './events-store.js';
 
 export type StoredOnArrival =
   | { duplicate: true }
@@ -17,7 +17,7 @@ export type StoredOnArrival =
 /** Stores a plain status callback and applies it (a callback that needs nothing but the message row). */
 export async function storeAndApplyStatus(ctx: AppContext, raw: RawInbound, u: PlainStatusUpdate): Promise<StoredOnArrival> {
   const id = randomUUID();
-  const fields = storedFields(raw);
+  const fields = storedFields(raw, inboundLeaseMs(ctx));
   const r = await applyStatusOnArrival(ctx, { id, provider: raw.provider, kind: raw.kind, dedupeKey: fields.dedupeKey, headers: raw.headers, body: raw.body, nextAttemptAt: fields.nextAttemptAt }, u);
   if (!r.stored) return { duplicate: true };
   if (!r.found) return { duplicate: false, applied: false, id, event: leasedEvent(raw, id, r.receivedAt, fields) };

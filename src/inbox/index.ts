@@ -1,6 +1,7 @@
 // The web inbox feature: sign-in (session cookie + CSRF), the inbox API, the
 // debtor panel, presence, the static web app at /, and in sandbox mode the
 // sandbox control panel at /sandbox (signed-in users only).
+import { anySandbox } from '../providers.js';
 import path from 'node:path';
 import fs from 'node:fs';
 import express, { type Express, type Request, type Response, type NextFunction } from 'express';
@@ -12,10 +13,11 @@ import { PROJECT_ROOT } from '../paths.js';
 import { sandboxControlRouter } from '../sandbox/control-router.js';
 import { authRoutes } from './auth/routes.js';
 import { resolveSessionPrincipal, resolveSocketSession } from './auth/sessions.js';
-import { announceDemoAdmin, ensureDemoAdmin } from './auth/users.js';
+import { announceDemoAdmin, createDemoApiKey, ensureDemoAdmin } from './auth/users.js';
 import { inboxRoutes, reopenDueSnoozes } from './conversations.js';
 import { panelRoutes } from './panel.js';
 import { composeRoutes } from './compose.js';
+import { queueRoutes } from './queue.js';
 import { attachPresence } from './presence.js';
 
 export const WEB_DIR = path.join(PROJECT_ROOT, 'src', 'inbox', 'web');
@@ -26,7 +28,7 @@ const SNOOZE_SWEEP_MS = 30_000;
 export function registerInboxRoutes(app: Express, ctx: AppContext): void {
   addPrincipalResolver(resolveSessionPrincipal);
   addSocketAuthResolver(resolveSocketSession);
-  mountRoutes(app, ctx, [...authRoutes, ...inboxRoutes, ...composeRoutes, ...panelRoutes]);
+  mountRoutes(app, ctx, [...authRoutes, ...queueRoutes, ...inboxRoutes, ...composeRoutes, ...panelRoutes]);
 
   // Act as the debtor through the provider sandboxes. They start after the
   // routes are registered, so the router is built on first use.
@@ -54,11 +56,11 @@ export function registerInboxRoutes(app: Express, ctx: AppContext): void {
 /** Background part: presence, the snooze sweep, and the sandbox demo admin. */
 export async function startInbox(ctx: AppContext): Promise<ModuleHandle> {
   attachPresence(ctx);
-  const sandbox = ctx.providers.twilio.mode === 'sandbox' || ctx.providers.email.mode === 'sandbox' || ctx.providers.lob.mode === 'sandbox';
+  const sandbox = anySandbox(ctx.providers);
   if (sandbox && ctx.config.NODE_ENV !== 'test') {
     const demo = await ensureDemoAdmin(ctx.db);
     // Told once, on a terminal or in an owner-only file, never in the log: the first start creates it, later starts find users.
-    if (demo) announceDemoAdmin(demo, { baseUrl: ctx.publicBaseUrl, dataDir: ctx.config.DATA_DIR, log: ctx.log });
+    if (demo) announceDemoAdmin({ ...demo, apiKey: (await createDemoApiKey(ctx.db, ctx.config.DATA_DIR)).key }, { baseUrl: ctx.publicBaseUrl, dataDir: ctx.config.DATA_DIR, log: ctx.log });
   }
   const timer = setInterval(() => {
     reopenDueSnoozes(ctx).catch((err) => ctx.log.warn({ err }, 'snooze sweep failed'));

@@ -11,6 +11,7 @@ import { createRouter, isClosedDebt, type Channel, type Decision } from '../rout
 import { DEFAULT_EMAIL_CAP, DEFAULT_SMS_CAP, REG_F_CALL_CAP } from '../router/rules.js';
 import { loadSnapshot } from '../outbound/snapshot.js';
 import { routerIntent } from '../outbound/service.js';
+import { localiseCitations } from './citations.js';
 
 const router = createRouter();
 const CHANNELS: Channel[] = ['SMS', 'EMAIL', 'VOICE', 'LETTER'];
@@ -24,7 +25,7 @@ interface Allowance {
 }
 
 /** One channel's answer from the router, in the words the panel and the composer show. */
-export function allowanceOf(d: Decision, channel: Channel): Allowance {
+export function allowanceOf(d: Decision, channel: Channel, jurisdiction?: string | null): Allowance {
   const blocking = d.reasons.filter((r) => (r.channel === undefined || r.channel === channel) && !['timezone.resolved', 'jurisdiction.resolved', 'channel.explicit'].includes(r.rule));
   const sendAt = d.outcome === 'refuse' ? null : d.sendAt;
   let summary: string;
@@ -38,7 +39,7 @@ export function allowanceOf(d: Decision, channel: Channel): Allowance {
     outcome: d.outcome,
     sendAt: sendAt?.toISOString() ?? null,
     summary,
-    reasons: blocking.map((r) => ({ rule: r.rule, detail: r.detail, until: r.until?.toISOString() ?? null })),
+    reasons: blocking.map((r) => ({ rule: r.rule, detail: localiseCitations(r.detail, jurisdiction), until: r.until?.toISOString() ?? null })),
   };
 }
 
@@ -97,7 +98,7 @@ async function panel(ctx: AppContext, debtorId: string) {
   // What the router would do right now for a reminder about the first debt still being collected.
   const focus = collecting[0] ?? debtor.debts[0];
   const allowance = focus && snapshot
-    ? CHANNELS.map((channel) => allowanceOf(router.decide({ debtorId, debtId: focus.id, intent: routerIntent('friendly-reminder'), channel }, snapshot), channel))
+    ? CHANNELS.map((channel) => allowanceOf(router.decide({ debtorId, debtId: focus.id, intent: routerIntent('friendly-reminder'), channel }, snapshot), channel, debtor.jurisdiction))
     : [];
 
   return {

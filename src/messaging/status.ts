@@ -35,6 +35,8 @@ const RANK: Record<MessageStatus, number> = {
   PENDING: 0,
   SCHEDULED: 1,
   SENDING: 2,
+  // A stranded claim put before an admin: any word from the provider (a late callback) moves it on, as it would a SENDING one.
+  NEEDS_REVIEW: 2,
   QUEUED: 3,
   SENT: 4,
   RINGING: 4,
@@ -77,12 +79,14 @@ export const GATEWAY_STEPS = {
   SENDING: ['PENDING', 'SCHEDULED'],
   /** Deferred by the re-check at send time. */
   SCHEDULED: ['PENDING', 'SCHEDULED'],
-  /** A transient provider fault: sent again later. */
-  PENDING: ['SENDING'],
-  /** Refused at send time, or withdrawn before its provider had it (payment, pause, cancellation). */
-  CANCELLED: ['PENDING', 'SCHEDULED'],
+  /** A transient provider fault, or a stranded claim re-sent by recovery or by an admin after review: sent again later. */
+  PENDING: ['SENDING', 'NEEDS_REVIEW'],
+  /** Refused at send time, or withdrawn before its provider had it (payment, pause, cancellation), or cancelled by an admin after review. */
+  CANCELLED: ['PENDING', 'SCHEDULED', 'NEEDS_REVIEW'],
   /** A permanent provider fault, or transient ones until the attempts ran out. */
   FAILED: ['SENDING'],
+  /** A stranded claim the provider cannot settle, put before an admin (src/outbound/recovery.ts). */
+  NEEDS_REVIEW: ['SENDING'],
 } as const satisfies Partial<Record<MessageStatus, readonly MessageStatus[]>>;
 
 export type GatewayStep = keyof typeof GATEWAY_STEPS;
@@ -96,12 +100,14 @@ export interface StatusStep {
   history?: false | { errorCode?: string; detail: Record<string, unknown> };
   /** The thread's message.status event, beyond messageId and status; omitted: none. */
   timeline?: { conversationId: string; payload: Record<string, unknown> };
+  /** Only if the message also matches this (e.g. still this process's claim). */
+  where?: Prisma.MessageWhereInput;
 }
 
 /** Takes one gateway step inside the caller's transaction; `event` is for the caller to publish after commit. */
 export async function moveStatus(tx: Prisma.TransactionClient, step: StatusStep): Promise<{ moved: boolean; event: TimelineEvent | null }> {
   const from: readonly MessageStatus[] = GATEWAY_STEPS[step.to];
-  const r = await tx.message.updateMany({ where: { id: step.id, status: { in: [...from] } }, data: { ...step.data, status: step.to } });
+  const r = await tx.message.updateMany({ where: { ...step.where, id: step.id, status: { in: [...from] } }, data: { ...step.data, status: step.to } });
   if (r.count === 0) return { moved: false, event: null };
   if (step.history) {
     await tx.messageStatusEvent.create({

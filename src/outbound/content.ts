@@ -1,6 +1,7 @@
 // Turns a routed request into message content: the template variables from
 // the debtor and debt records, and the rendered text for the chosen channel.
 // A missing variable is refused by the template engine (never a blank).
+import { senderNumber } from '../providers.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { AppContext } from '../context.js';
 import { minorDigits } from '../domain/debtors.js';
@@ -49,6 +50,11 @@ export function regimeOf(ctx: AppContext, debt: Pick<ContentDebt, 'creditor' | '
 export type Regime = ReturnType<typeof regimeOf>;
 type Debtor = { id: string; fullName: string; locale: string; jurisdiction: string | null };
 
+/** Signed calendar days from today (UTC) to the due date: 3 due in three days, 0 today, −150 overdue. */
+export function dueInDays(dueDate: Date, now: Date): number {
+  return Math.round((dueDate.getTime() - Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate())) / 86_400_000);
+}
+
 export function daysPastDue(dueDate: Date, now: Date): number {
   const ms = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - dueDate.getTime();
   return Math.max(0, Math.floor(ms / 86_400_000));
@@ -74,7 +80,7 @@ export function templateVars(ctx: AppContext, opts: { debtor: Debtor; debt: Cont
     companyName: ctx.config.COMPANY_NAME,
     creditorName: debt.creditor.name,
     agentName: opts.agentName ?? ctx.config.AGENT_NAME,
-    callbackNumber: ctx.config.AGENT_PHONE_NUMBER ?? ctx.providers.twilio.from,
+    callbackNumber: ctx.config.AGENT_PHONE_NUMBER ?? senderNumber(ctx.providers, 'VOICE') ?? '',
     accountReference: debt.externalRef,
     voicemailBusinessName: ctx.config.VOICEMAIL_BUSINESS_NAME,
     amount: debt.balance.toFixed(digits),
@@ -82,6 +88,7 @@ export function templateVars(ctx: AppContext, opts: { debtor: Debtor; debt: Cont
     dueDate: debt.dueDate.toISOString().slice(0, 10),
     finalDate,
     daysPastDue: daysPastDue(debt.dueDate, opts.now),
+    dueInDays: dueInDays(debt.dueDate, opts.now),
     paymentLink: paymentLink(ctx, debt, { debtorId: debtor.id, contactPointId: opts.contactPointId, now: opts.now }),
     unsubscribeLink: unsubscribeUrl(ctx, { contactPointId: opts.contactPointId }),
     ...opts.extra,

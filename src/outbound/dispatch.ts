@@ -10,7 +10,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AppContext } from '../context.js';
-import { ProviderError, type ChannelAdapter, type OutboundPayload, type SendResult } from '../../channels/types.js';
+import { ProviderError, type OutboundPayload, type SendResult } from '../../channels/types.js';
+import { FailoverExhausted, sendWithFailover, type ChannelProviders, type ProviderRoute } from './failover.js';
 import type { TimelineEvent } from '../conversations/thread.js';
 import { publishTimeline } from '../conversations/live.js';
 import { createRouter, type Decision, type RoutedDecision } from '../router/index.js';
@@ -24,6 +25,9 @@ import { returnPathFor } from '../conversations/return-path.js';
 import { letterPdfUrl } from './files.js';
 import { applyStatus, moveStatus } from '../messaging/status.js';
 import type { Channel } from '../generated/prisma/enums.js';
+import { holdLease, newLease } from './lease.js';
+import { withHeartbeat } from '../scheduler/heartbeat.js';
+import type { Job } from 'agenda';
 
 export const DISPATCH_JOB = 'dispatch-message';
 export const OUTBOX_SWEEP_JOB = 'outbox-sweep';
@@ -31,7 +35,8 @@ export const MAX_ATTEMPTS = 6;
 
 const router = createRouter();
 
-export type ChannelAdapters = Record<Channel, ChannelAdapter>;
+/** Per channel, its providers' adapters and the order to try them in (failover.ts). */
+export type ChannelAdapters = Record<Channel, ChannelProviders>;
 
 /** Delay before retry n (1-based): 2^n seconds, capped at 10 minutes, with ±30% jitter. */
 export function retryDelayMs(attempt: number, random = Math.random): number {
@@ -61,7 +66,7 @@ interface LocalDispatcher {
    * (sendClaimedNow; config SEND_CONCURRENCY). They hold no database
    * connection while the provider answers, so there can be more of them than
    * of queued dispatches, which each hold one. The bound is the provider's:
-   * Twilio answers 429 (retried) above an account's concurrent-request limit.
+   * providers answer 429 (retried) above an account's concurrent-request limit.
    */
   sendMax: number;
   queue: string[];
@@ -140,7 +145,7 @@ export function reserveSendSlot(ctx: AppContext): SendSlot | null {
 export function sendClaimedNow(ctx: AppContext, slot: SendSlot, message: Message): void {
   const d = localDispatchers.get(ctx)!;
   sendClaimed(ctx, d.adapters, message, new Date())
-    .catch((err) => ctx.log.error({ err, messageId: message.id }, 'send failed after its claim; the message stays SENDING'))
+    .catch((err) => ctx.log.error({ err, messageId: message.id }, 'send failed after its claim; recovery reconciles it when its lease runs out'))
     .finally(() => slot.release());
 }
 
@@ -247,11 +252,14 @@ export async function dispatchMessage(ctx: AppContext, adapters: ChannelAdapters
     const sendTime = fresh
       ? { ...fresh.content, ...(fresh.voice ? { decision: { ...((m.decision as object | null) ?? {}), voice: fresh.voice } } : {}) }
       : {};
-    const claim = await moveStatus(tx, { id: m.id, to: 'SENDING', data: { attempts: { increment: 1 }, ...sendTime }, history: false });
+    // The claim carries a lease (lease.ts): this process answers for the message until it runs out.
+    const lease = newLease(ctx);
+    const claim = await moveStatus(tx, { id: m.id, to: 'SENDING', data: { attempts: { increment: 1 }, ...sendTime, ...lease }, history: false });
     if (!claim.moved) return null;
     const message: Message = {
       ...m,
       ...(sendTime as Partial<Message>),
+      ...lease,
       status: 'SENDING',
       attempts: m.attempts + 1,
       contactPointId: rerouted?.contactPointId ?? m.contactPointId,
@@ -277,18 +285,33 @@ async function withRelated(ctx: AppContext, m: Message): Promise<LoadedMessage &
   return { ...m, conversation: related?.conversation ?? { replyToken: '' }, contactPoint: related?.contactPoint ?? null, debtor: related?.debtor ?? null };
 }
 
-/** Steps 2 and 3 of a dispatch, for a message already claimed (SENDING, its attempt counted). */
-async function sendClaimed(ctx: AppContext, adapters: ChannelAdapters, claimed: Message, now: Date): Promise<void> {
+/**
+ * Steps 2 and 3 of a dispatch, for a message already claimed (SENDING, its
+ * attempt counted): its lease is renewed until the outcome is recorded.
+ */
+export async function sendClaimed(ctx: AppContext, adapters: ChannelAdapters, claimed: Message, now: Date): Promise<void> {
+  const release = holdLease(ctx, claimed.id);
+  try {
+    await sendHeld(ctx, adapters, claimed, now);
+  } finally {
+    release();
+  }
+}
+
+async function sendHeld(ctx: AppContext, adapters: ChannelAdapters, claimed: Message, now: Date): Promise<void> {
   // 2. hand it to the provider
   let result: SendResult;
   let m: Awaited<ReturnType<typeof withRelated>> | undefined;
   try {
     m = await withRelated(ctx, claimed);
     const payload = await buildPayload(ctx, m);
-    const adapter = adapters[m.channel];
-    result = await adapter.send({ messageId: m.id, payload, statusCallbackUrl: statusCallbackUrl(ctx, m.channel) });
+    const sent = await sendWithFailover(adapters[m.channel], { messageId: m.id, payload });
+    result = sent.result;
+    await recordRoute(ctx, m, sent.route);
   } catch (err) {
-    const pe = err instanceof ProviderError ? err : new ProviderError((err as Error).message ?? String(err), 'unknown', 'network', true);
+    if (err instanceof FailoverExhausted) await recordRoute(ctx, m ?? claimed, err.route);
+    const cause = err instanceof FailoverExhausted ? err.last : err;
+    const pe = cause instanceof ProviderError ? cause : new ProviderError((cause as Error).message ?? String(cause), 'unknown', 'network', true);
     await handleFailure(ctx, m ?? claimed, pe, now);
     return;
   }
@@ -309,13 +332,41 @@ async function sendClaimed(ctx: AppContext, adapters: ChannelAdapters, claimed: 
   ctx.log.info({ messageId: m.id, channel: m.channel, provider: result.provider, providerMessageId: result.providerMessageId }, 'message handed to provider');
 }
 
+/**
+ * Keeps the provider choice in the message's decision (decision.providerRoutes,
+ * one per dispatch attempt) and each failover in its status history — when
+ * there was a choice to make: a channel with one provider that accepted at
+ * once costs no extra write.
+ */
+async function recordRoute(ctx: AppContext, m: { id: string; decision: unknown }, route: ProviderRoute): Promise<void> {
+  if (route.order.length <= 1 && route.attempts.length <= 1) return;
+  const decision = (m.decision ?? {}) as { providerRoutes?: ProviderRoute[] };
+  const routes = [...(decision.providerRoutes ?? []), route];
+  await ctx.db.message.update({ where: { id: m.id }, data: { decision: { ...decision, providerRoutes: routes } as object } });
+  // The caller's copy too: a later attempt of this dispatch appends to it.
+  (m as { decision: unknown }).decision = { ...decision, providerRoutes: routes };
+  for (const [i, a] of route.attempts.entries()) {
+    const next = route.attempts[i + 1];
+    if (a.outcome !== 'failed' || a.fault !== 'provider' || !next) continue;
+    await applyStatus(ctx, {
+      ref: { id: m.id },
+      status: null,
+      providerStatus: 'failover',
+      providerEventId: null,
+      errorCode: a.code ?? null,
+      errorMessage: a.message ?? null,
+      detail: { failover: { from: a.provider, to: next.provider, code: a.code, httpStatus: a.httpStatus } },
+    });
+  }
+}
+
 async function withRetries<T>(ctx: AppContext, messageId: string, run: () => Promise<T>, attempts = 5): Promise<T> {
   for (let i = 1; ; i++) {
     try {
       return await run();
     } catch (err) {
       if (i >= attempts) {
-        ctx.log.error({ err, messageId }, 'could not record the provider\'s acceptance; the message stays SENDING');
+        ctx.log.error({ err, messageId }, 'could not record the provider\'s acceptance; recovery reconciles it when its lease runs out');
         throw err;
       }
       await new Promise((r) => setTimeout(r, 100 * 2 ** i));
@@ -361,21 +412,17 @@ async function handleFailure(ctx: AppContext, m: { id: string; attempts: number;
   }
 }
 
-export function statusCallbackUrl(ctx: AppContext, channel: Channel): string {
-  switch (channel) {
-    case 'SMS': return `${ctx.publicBaseUrl}/webhooks/twilio/status`;
-    case 'VOICE': return `${ctx.publicBaseUrl}/webhooks/twilio/voice/status`;
-    case 'EMAIL': return `${ctx.publicBaseUrl}/webhooks/sendgrid/events`;
-    case 'LETTER': return `${ctx.publicBaseUrl}/webhooks/lob`;
-  }
-}
-
 type LoadedMessage = {
   id: string; channel: Channel; toAddress: string | null; subject: string | null; body: string; html: string | null; pdfPath: string | null; contactPointId: string | null;
   conversation: { replyToken: string }; debtor: { fullName: string } | null;
   contactPoint: { line1: string | null; line2: string | null; city: string | null; region: string | null; postalCode: string | null; country: string | null } | null;
   decision: unknown; intent: string | null;
 };
+
+/** What a send of `m` hands its provider (recovery asks the provider about exactly this). */
+export async function payloadFor(ctx: AppContext, m: Message): Promise<OutboundPayload> {
+  return buildPayload(ctx, await withRelated(ctx, m));
+}
 
 async function buildPayload(ctx: AppContext, m: LoadedMessage): Promise<OutboundPayload> {
   if (!m.toAddress) throw new ProviderError('message has no destination', 'gateway', 'no_destination', false);
@@ -400,13 +447,7 @@ async function buildPayload(ctx: AppContext, m: LoadedMessage): Promise<Outbound
       };
     }
     case 'VOICE':
-      return {
-        channel: 'VOICE',
-        to: m.toAddress,
-        answerUrl: `${ctx.publicBaseUrl}/webhooks/twilio/voice/answer/${m.id}`,
-        machineDetection: true,
-        ...(ctx.config.VOICE_RECORD_CALLS ? { recordingStatusCallback: `${ctx.publicBaseUrl}/webhooks/twilio/voice/recording` } : {}),
-      };
+      return { channel: 'VOICE', to: m.toAddress, machineDetection: true, record: ctx.config.VOICE_RECORD_CALLS };
     case 'LETTER': {
       const letter = (m.decision as { letter?: { mailType: 'usps_first_class' | 'usps_standard'; extraService: 'certified' | 'certified_return_receipt' | 'registered' | null } } | null)?.letter;
       const cp = m.contactPoint;
@@ -430,20 +471,42 @@ export function returnAddress(ctx: AppContext) {
   return { name: ctx.config.COMPANY_NAME, line1, city, region, postalCode, country };
 }
 
+/**
+ * How often the outbox sweep runs, and how long past due a message waits for
+ * its own job before the sweep sends it: a minute, or the send lease when that
+ * is shorter (a job of a process that died is locked for longer; the claim in
+ * dispatchMessage makes a sweep racing a live job harmless).
+ */
+export function outboxSweepMs(ctx: AppContext): number {
+  return Math.min(60_000, ctx.config.SEND_LEASE_MS);
+}
+
 /** Registers the dispatch job and the outbox sweep (safety net for lost jobs). */
 export function defineDispatchJobs(ctx: AppContext, adapters: ChannelAdapters): void {
   localDispatchers.set(ctx, { adapters, sendMax: ctx.config.SEND_CONCURRENCY, queue: [], running: 0, sendingNow: 0, closed: false, idle: [] });
   ctx.scheduler.define(DISPATCH_JOB, async (job: { attrs: { data: { messageId: string } } }) => {
     await dispatchMessage(ctx, adapters, job.attrs.data.messageId);
   }, { concurrency: 20, removeOnComplete: true } as never);
-  ctx.scheduler.define(OUTBOX_SWEEP_JOB, async () => {
-    // Messages due more than a minute ago that no job picked up (e.g. the
-    // process died between commit and scheduling).
+  const sweepLock = Math.max(outboxSweepMs(ctx), 10_000);
+  ctx.scheduler.define(OUTBOX_SWEEP_JOB, async (job: Job) => withHeartbeat(job, sweepLock, async () => {
+    // Messages due for longer than outboxSweepMs that no job picked up (e.g.
+    // the process died between commit and scheduling, or holding their job):
+    // after a crash that can be a whole wave, so several at once. Latest due
+    // first: a job taken over from the dead process works through the same
+    // backlog from its start, so the two meet once instead of queueing on
+    // each other's row locks message after message.
     const stale = await ctx.db.message.findMany({
-      where: { direction: 'OUTBOUND', status: { in: ['PENDING', 'SCHEDULED'] }, scheduledAt: { lt: new Date(Date.now() - 60_000) } },
+      where: { direction: 'OUTBOUND', status: { in: ['PENDING', 'SCHEDULED'] }, scheduledAt: { lt: new Date(Date.now() - outboxSweepMs(ctx)) } },
       select: { id: true },
+      orderBy: [{ scheduledAt: 'desc' }, { id: 'desc' }],
       take: 500,
     });
-    for (const m of stale) await dispatchMessage(ctx, adapters, m.id);
-  });
+    const ids = stale.map((m) => m.id);
+    const worker = async () => {
+      for (let id = ids.shift(); id; id = ids.shift()) {
+        await dispatchMessage(ctx, adapters, id).catch((err: unknown) => ctx.log.warn({ err, messageId: id }, 'outbox sweep could not dispatch a message; the next sweep retries'));
+      }
+    };
+    await Promise.all(Array.from({ length: LOCAL_CONCURRENCY }, worker));
+  }), { lockLifetime: sweepLock } as never);
 }

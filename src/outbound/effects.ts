@@ -1,7 +1,7 @@
-// What a provider's verdict means for a contact point: Twilio 21610 (the
-// number replied STOP at the carrier) revokes SMS consent; 21211 and hard
-// bounces mark the point invalid; spam reports opt out of email; returned
-// letters mark the address invalid. Shared by dispatch and status webhooks.
+// What a provider's refusal of a send means for a contact point (its
+// ProviderError.effect): a number that opted out at the carrier revokes SMS
+// consent; an invalid number or a bouncing address marks the point invalid;
+// an undeliverable postal address likewise.
 // Consent changes go through the one consumer-consent path
 // (src/messaging/consent.ts changeConsent), so a carrier opt-out is recorded,
 // audited and shown exactly like a STOP text.

@@ -2,7 +2,7 @@
 // history and routing decision, letter PDFs, API keys, and the OpenAPI document.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Express } from 'express';
+import type { Express, Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { audit } from '../audit.js';
@@ -12,9 +12,23 @@ import { HttpError, notFound } from '../http/errors.js';
 import { outreachInput, uuid } from '../api/schemas.js';
 import { explain, type Decision } from '../router/index.js';
 import { requestOutreach } from './service.js';
+import { explainRoute, type ProviderRoute } from './failover.js';
 import { withIdempotency } from './idempotency.js';
 import { verifyLetterUrl } from './files.js';
 import type { Intent } from '../templates/index.js';
+import { reviewRoutes } from './review-routes.js';
+
+/** A decision as stored (JSON): its send time is a string again, as explain() expects a Date. */
+function storedDecision(json: unknown): Decision {
+  const d = json as Decision & { sendAt?: Date | string };
+  return (typeof d.sendAt === 'string' ? { ...d, sendAt: new Date(d.sendAt) } : d) as Decision;
+}
+
+/** The router's explanation, then which provider carried the message and every failover on the way. */
+function explainWithProviders(decision: unknown): string {
+  const routes = (decision as { providerRoutes?: ProviderRoute[] }).providerRoutes ?? [];
+  return [explain(storedDecision(decision)), ...routes.map(explainRoute)].join(' ');
+}
 
 function decisionView(d: Decision) {
   return { ...d, explanation: explain(d) };
@@ -56,7 +70,7 @@ export const outboundRoutes = defineRoutes(
         provider: m.provider, providerMessageId: m.providerMessageId, errorCode: m.errorCode, errorMessage: m.errorMessage, attempts: m.attempts,
         scheduledAt: m.scheduledAt, sentAt: m.sentAt, deliveredAt: m.deliveredAt, callOutcome: m.callOutcome,
         pdf: m.pdfPath ? `/api/v1/messages/${m.id}/pdf` : null,
-        decision: m.decision ? { ...(m.decision as object), explanation: explain(m.decision as unknown as Decision) } : null,
+        decision: m.decision ? { ...(m.decision as object), explanation: explainWithProviders(m.decision) } : null,
         statusHistory: m.statusEvents.map((e) => ({ status: e.status, providerStatus: e.providerStatus, errorCode: e.errorCode, at: e.occurredAt, detail: e.detail })),
         attachments: m.attachments.map((a) => ({ id: a.id, filename: a.filename, contentType: a.contentType, size: a.size })),
         createdAt: m.createdAt,
@@ -104,18 +118,30 @@ export const outboundRoutes = defineRoutes(
 
 export function registerOutboundRoutes(app: Express, ctx: AppContext): void {
   app.get('/api/openapi.json', (_req, res) => res.json(openApiDocument(ctx)));
-  // Signed, expiring link the print provider fetches the letter from.
+  // Signed, expiring link the print provider fetches the letter from: the signature in the path (letterPdfUrl),
+  // or, for links handed out before, in the query (?exp=&sig=).
+  const sendLetter = async (messageId: string | undefined, exp: string | undefined, sig: string | undefined, res: Response) => {
+    if (!messageId || !exp || !sig || !verifyLetterUrl(ctx.secret, messageId, exp, sig)) throw new HttpError(403, 'forbidden', 'invalid or expired link');
+    const msg = await ctx.db.message.findUnique({ where: { id: messageId } });
+    if (!msg?.pdfPath) throw notFound('letter');
+    res.type('application/pdf').send(fs.readFileSync(path.resolve(ctx.config.DATA_DIR, msg.pdfPath)));
+  };
+  app.get('/files/letters/signed/:token/:file', async (req, res, next) => {
+    try {
+      const token = /^(\d+)\.([A-Za-z0-9_-]+)$/.exec(req.params.token);
+      await sendLetter(/^([0-9a-f-]{36})\.pdf$/.exec(req.params.file)?.[1], token?.[1], token?.[2], res);
+    } catch (e) {
+      next(e);
+    }
+  });
   app.get('/files/letters/:file', async (req, res, next) => {
     try {
-      const m = /^([0-9a-f-]{36})\.pdf$/.exec(req.params.file);
       const { exp, sig } = req.query as Record<string, string>;
-      if (!m || !exp || !sig || !verifyLetterUrl(ctx.secret, m[1]!, exp, sig)) throw new HttpError(403, 'forbidden', 'invalid or expired link');
-      const msg = await ctx.db.message.findUnique({ where: { id: m[1]! } });
-      if (!msg?.pdfPath) throw notFound('letter');
-      res.type('application/pdf').send(fs.readFileSync(path.resolve(ctx.config.DATA_DIR, msg.pdfPath)));
+      await sendLetter(/^([0-9a-f-]{36})\.pdf$/.exec(req.params.file)?.[1], exp, sig, res);
     } catch (e) {
       next(e);
     }
   });
   mountRoutes(app, ctx, outboundRoutes);
+  mountRoutes(app, ctx, reviewRoutes);
 }

@@ -22,6 +22,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isUniqueViolation } from '../db/errors.js';
 import { sqlTransaction, type TxSql } from '../db/sql.js';
+import { newLease } from './lease.js';
 import { moveStatus } from '../messaging/status.js';
 
 export interface OutreachRequest {
@@ -161,6 +162,8 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
           // Reserved now, so a concurrent request sees it against the caps.
           countsAsAttempt: true,
           attempts: sendNow ? 1 : 0,
+          // Claimed on commit: with a lease, so a process that dies before the provider answers leaves it to recovery.
+          ...(sendNow ? newLease(ctx) : {}),
           idempotencyKey: req.idempotencyKey ?? null,
           createdById: actor.type === 'user' ? actor.id ?? null : null,
         },

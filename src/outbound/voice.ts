@@ -1,27 +1,30 @@
-// The reminder call's TwiML. When the call connects Twilio fetches /answer:
-// a person hears the reminder and a keypad menu (1 agent, 2 text me a payment
-// link, 9 stop calling me); an answering machine gets only the limited-content
-// voicemail of Reg F §1006.2(j). Each step records the call outcome.
+// The reminder call. When the call connects the voice provider fetches the
+// answer URL: a person hears the reminder and a keypad menu (1 agent, 2 text
+// me a payment link, 9 stop calling me); an answering machine gets only the
+// limited-content voicemail of Reg F §1006.2(j). Each step records the call
+// outcome. What is said is decided here; the provider's plugin renders it
+// (CallFlow.render, e.g. as TwiML) at the paths it declares.
 import type { Express, Request, Response } from 'express';
-import twilio from 'twilio';
+import { plugins, type AnyPlugin } from '../../channels/registry.js';
+import type { CallFlow, CallStep } from '../../channels/types.js';
 import type { AppContext } from '../context.js';
-import { verifyTwilio } from '../inbound/verify.js';
 import { optOutOfCalls } from '../messaging/consent.js';
+import { verifier, webhookRequest } from '../http/provider-requests.js';
 import { appendEvent, type TimelineEvent } from '../conversations/thread.js';
 import { publishTimeline } from '../conversations/live.js';
+import { requestCallback } from '../conversations/tasks.js';
 import { requestOutreach } from './service.js';
 import { notFound } from '../http/errors.js';
 import type { Prisma } from '../generated/prisma/client.js';
 
-const { VoiceResponse } = twilio.twiml;
-
-// Said before anything else when VOICE_RECORD_CALLS is on: several US states
-// (e.g. California, Florida) require every party's consent to record a call.
-const RECORDING_NOTICE: Record<string, string> = {
-  en: 'This call may be recorded.',
-  es: 'Esta llamada puede ser grabada.',
-};
-const recordingNotice = (locale: string | null) => RECORDING_NOTICE[(locale ?? 'en').slice(0, 2)] ?? RECORDING_NOTICE.en!;
+// Every <Say> speaks the call's language with a voice that speaks it, and the
+// keypad follow-ups come from the locale's templates (templates/<locale>/_locale.yaml
+// `voice`): a script read by a voice of another language is noise.
+// The recording notice is said first when VOICE_RECORD_CALLS is on: several US
+// states (e.g. California, Florida) require every party's consent to record a call.
+type Voice = ReturnType<AppContext['templates']['voice']>;
+const voiceOf = (ctx: AppContext, locale: string | null): Voice => ctx.templates.voice(locale ?? 'en');
+const speechOf = (v: Voice) => ({ language: v.language, voice: v.tts_voice });
 
 interface VoiceParts { say: string; menu: string; voicemail: string }
 
@@ -45,58 +48,65 @@ async function recordOutcome(ctx: AppContext, messageId: string, conversationId:
   publishTimeline(ctx.io, events);
 }
 
-export function registerVoiceRoutes(app: Express, ctx: AppContext): void {
-  const verify = verifyTwilio(ctx);
+function registerCallFlow(app: Express, ctx: AppContext, plugin: AnyPlugin, flow: CallFlow<unknown>): void {
+  const verify = verifier(ctx, plugin, flow.verify);
+  const send = (res: Response, steps: CallStep[], voice: Voice) => {
+    const out = flow.render(steps, speechOf(voice));
+    res.type(out.contentType).send(out.body);
+  };
 
-  app.post('/webhooks/twilio/voice/answer/:messageId', verify, (req: Request, res: Response, next) => {
+  app.post(flow.answerPath, verify, (req: Request, res: Response, next) => {
     void (async () => {
       const { m, parts } = await loadCall(ctx, String(req.params.messageId));
-      const answeredBy = String(req.body.AnsweredBy ?? 'unknown');
-      const vr = new VoiceResponse();
+      const { answeredBy, callId } = flow.readAnswer(webhookRequest(ctx, req));
+      const voice = voiceOf(ctx, m.locale);
       if (answeredBy.startsWith('machine') || answeredBy === 'fax') {
         // Only the limited-content message: no amount, no mention of a debt.
-        vr.say(parts.voicemail);
-        vr.hangup();
-        await recordOutcome(ctx, m.id, m.conversationId, { answeredBy, outcome: 'voicemail', callSid: req.body.CallSid });
+        await recordOutcome(ctx, m.id, m.conversationId, { answeredBy, outcome: 'voicemail', callSid: callId ?? undefined });
+        send(res, [{ say: parts.voicemail }, { hangup: true }], voice);
       } else {
-        const gather = vr.gather({ numDigits: 1, timeout: 8, action: `${ctx.publicBaseUrl}/webhooks/twilio/voice/gather/${m.id}`, method: 'POST' });
-        if (ctx.config.VOICE_RECORD_CALLS) gather.say(recordingNotice(m.locale));
-        gather.say(parts.say);
-        gather.say(parts.menu);
-        vr.say(parts.menu);
-        vr.hangup();
+        const actionUrl = `${ctx.publicBaseUrl}${flow.gatherPath.replace(':messageId', m.id)}`;
+        const say = [...(ctx.config.VOICE_RECORD_CALLS ? [voice.recording_notice] : []), parts.say, parts.menu];
         // Speaking with the person is a telephone conversation about the debt (Reg F §1006.14(b)(2)(i)(B)).
-        await recordOutcome(ctx, m.id, m.conversationId, { answeredBy, outcome: 'human', callSid: req.body.CallSid }, async (tx) => {
+        await recordOutcome(ctx, m.id, m.conversationId, { answeredBy, outcome: 'human', callSid: callId ?? undefined }, async (tx) => {
           if (m.debtId) await tx.debt.update({ where: { id: m.debtId }, data: { lastPhoneConversationAt: new Date() } });
         });
+        send(res, [{ gather: { numDigits: 1, timeoutSec: 8, actionUrl, say } }, { say: parts.menu }, { hangup: true }], voice);
       }
-      res.type('text/xml').send(vr.toString());
     })().catch(next);
   });
 
-  app.post('/webhooks/twilio/voice/gather/:messageId', verify, (req: Request, res: Response, next) => {
+  app.post(flow.gatherPath, verify, (req: Request, res: Response, next) => {
     void (async () => {
       const { m } = await loadCall(ctx, String(req.params.messageId));
-      const digits = String(req.body.Digits ?? '');
-      const vr = new VoiceResponse();
+      const { digits } = flow.readGather(webhookRequest(ctx, req));
+      const voice = voiceOf(ctx, m.locale);
       const prior = ((m.callOutcome as { digits?: string[] } | null)?.digits ?? []).concat(digits);
       await recordOutcome(ctx, m.id, m.conversationId, { digits: prior });
+      const steps: CallStep[] = [];
       if (digits === '1' && ctx.config.AGENT_PHONE_NUMBER) {
-        vr.say('Connecting you to an agent.');
-        vr.dial(ctx.config.AGENT_PHONE_NUMBER);
+        steps.push({ say: voice.connecting_agent }, { dial: ctx.config.AGENT_PHONE_NUMBER });
       } else if (digits === '1') {
-        vr.say('No agent is available right now. We will call you back during business hours.');
+        // The caller was promised a call back: it becomes a task in the inbox's callbacks view.
+        const { events } = await ctx.db.$transaction((tx) => requestCallback(tx, { conversationId: m.conversationId, source: 'voice:keypad-1', dueAt: new Date(), detail: { messageId: m.id } }, { type: 'provider', id: plugin.id }));
+        publishTimeline(ctx.io, events);
+        steps.push({ say: voice.no_agent });
       } else if (digits === '2' && m.debtorId && m.debtId) {
         const r = await requestOutreach(ctx, { debtorId: m.debtorId, debtId: m.debtId, intent: 'friendly-reminder', channel: 'SMS' }, { type: 'system', id: 'voice-menu' });
-        vr.say(r.outcome === 'refuse' ? 'We cannot send you a text message. Please visit our website to pay.' : 'We will text you a payment link.');
+        steps.push({ say: r.outcome === 'refuse' ? voice.text_refused : voice.text_link_sent });
       } else if (digits === '9' && m.contactPointId) {
         await optOutOfCalls(ctx, m.contactPointId, 'voice:keypad-9');
-        vr.say('We will not call this number again.');
+        steps.push({ say: voice.calls_stopped });
       } else {
-        vr.say('Goodbye.');
+        steps.push({ say: voice.goodbye });
       }
-      vr.hangup();
-      res.type('text/xml').send(vr.toString());
+      steps.push({ hangup: true });
+      send(res, steps, voice);
     })().catch(next);
   });
+}
+
+/** The call-flow endpoints of every provider that places calls. */
+export function registerVoiceRoutes(app: Express, ctx: AppContext): void {
+  for (const plugin of plugins) if (plugin.callFlow) registerCallFlow(app, ctx, plugin, plugin.callFlow);
 }

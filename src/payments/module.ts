@@ -6,13 +6,17 @@ import type { AppContext } from '../context.js';
 import type { PaymentProvider, PaymentProviderName } from '../../channels/payments.js';
 import { StripeProvider } from '../../channels/stripe/provider.js';
 import { StripeSandbox } from '../../channels/stripe/sandbox.js';
-import { listenOnLoopback, type ListeningServer } from '../sandbox/http-server.js';
-import { CallbackDispatcher } from '../sandbox/callback-dispatcher.js';
+import { listenOnLoopback, type ListeningServer } from '../../channels/kit/http-server.js';
+import { CallbackDispatcher } from '../../channels/kit/callback-dispatcher.js';
 import { setPaymentProviders } from './providers.js';
 import { STRIPE_WEBHOOK_PATH } from './stripe-webhooks.js';
+import { GOCARDLESS_WEBHOOK_PATH } from './gocardless-webhooks.js';
+import { GoCardlessProvider } from '../../channels/gocardless/provider.js';
+import { GoCardlessSandbox } from '../../channels/gocardless/sandbox.js';
 
 export interface PaymentSandboxes {
   stripe?: StripeSandbox;
+  gocardless?: GoCardlessSandbox;
 }
 
 const sandboxesOf = new WeakMap<AppContext, PaymentSandboxes>();
@@ -45,11 +49,28 @@ export async function startPayments(ctx: AppContext): Promise<{ stop(): Promise<
     secrets.stripe = webhookSecret;
     ctx.log.info({ stripe: server.baseUrl }, 'Stripe sandbox running');
   }
+  if (env.GOCARDLESS_ACCESS_TOKEN && env.PROVIDERS !== 'sandbox') {
+    if (!env.GOCARDLESS_WEBHOOK_SECRET) throw new Error('GOCARDLESS_ACCESS_TOKEN is set but GOCARDLESS_WEBHOOK_SECRET is not: GoCardless webhooks could not be verified');
+    providers.gocardless = new GoCardlessProvider({ accessToken: env.GOCARDLESS_ACCESS_TOKEN, mode: 'live', environment: env.GOCARDLESS_ENVIRONMENT });
+    secrets.gocardless = env.GOCARDLESS_WEBHOOK_SECRET;
+  } else if (env.PROVIDERS !== 'live') {
+    const accessToken = `sandbox_${randomBytes(18).toString('hex')}`;
+    const webhookSecret = env.GOCARDLESS_WEBHOOK_SECRET ?? randomBytes(24).toString('base64url');
+    const sandbox = new GoCardlessSandbox({ accessToken, webhookSecret, webhookUrl: `${ctx.publicBaseUrl}${GOCARDLESS_WEBHOOK_PATH}`, dispatcher: new CallbackDispatcher() });
+    const server = await listenOnLoopback(sandbox.app);
+    sandbox.baseUrl = server.baseUrl;
+    servers.push(server);
+    sandboxes.gocardless = sandbox;
+    providers.gocardless = new GoCardlessProvider({ accessToken, mode: 'sandbox', environment: 'sandbox', baseUrl: server.baseUrl });
+    secrets.gocardless = webhookSecret;
+    ctx.log.info({ gocardless: server.baseUrl }, 'GoCardless sandbox running');
+  }
   setPaymentProviders(ctx, providers, secrets);
   sandboxesOf.set(ctx, sandboxes);
   return {
     stop: async () => {
       await sandboxes.stripe?.dispatcher.close().catch(() => undefined);
+      await sandboxes.gocardless?.dispatcher.close().catch(() => undefined);
       for (const s of servers) await s.close().catch(() => undefined);
     },
   };

@@ -241,7 +241,11 @@ export async function runPlanCharges(ctx: AppContext, now = paymentsNow(ctx)): P
       if (result.status === 'failed') {
         report.failed += 1;
         await onInstalmentFailed(ctx, { promiseId: id, intentRef: result.ref || `attempt:${id}:${claimed.attempts}`, error: `${result.error?.code ?? 'failed'}: ${result.error?.message ?? ''}` }, now);
-      } else report.charged += 1;
+      } else {
+        report.charged += 1;
+        // A bank debit on its way: its webhook settles it (no lease retry meanwhile).
+        if (result.status === 'processing') await ctx.db.promiseToPay.update({ where: { id }, data: { nextChargeAt: null, lastChargeRef: `pending:${result.ref}` } });
+      }
     } catch (err) {
       // The provider could not be reached: the instalment is tried again in an hour, nothing counted against the plan.
       ctx.log.warn({ err, promiseId: id }, 'instalment charge failed to reach the provider; retrying in an hour');

@@ -2,6 +2,7 @@
 // Nothing about a debt is rendered before the visitor is verified (identity.ts);
 // a malformed, forged or expired link gets a page saying so (never a stack
 // trace, and never whether the debt exists). Every form carries a CSRF token.
+import { senderNumber } from '../providers.js';
 import type { Express, Request, Response } from 'express';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import fs from 'node:fs';
@@ -44,7 +45,7 @@ export function registerPortalRoutes(app: Express, ctx: AppContext): void {
   registerPortalSettingsRoutes(app, ctx);
   const ipLimiter = new RateLimiterMemory({ points: IP_POINTS, duration: 15 * 60 });
   const codeLimiter = new RateLimiterMemory({ points: CODE_SENDS_PER_HOUR, duration: 3600 });
-  const phone = () => ctx.config.AGENT_PHONE_NUMBER ?? ctx.providers.twilio.from;
+  const phone = () => ctx.config.AGENT_PHONE_NUMBER ?? senderNumber(ctx.providers, 'VOICE') ?? '';
   const formTargets = () => [...new Set(allPaymentProviders(ctx).flatMap((p) => p.checkoutOrigins))];
 
   /** Reads and checks the link; on failure the refusal page is already sent. */

@@ -10,6 +10,8 @@ export const INTENTS = [
   'opt-out-confirmation',
   'payment-received',
   'help',
+  // The answer to a dispute (the router allows it while DISPUTE_UNDER_REVIEW pauses everything else).
+  'dispute-verification',
   'verification-code',
   'instalment-failed',
 ] as const;
@@ -42,6 +44,7 @@ export const REQUIRED_CHANNELS: Record<Intent, readonly TemplateChannel[]> = {
   'payment-received': ['sms', 'email'],
   // The answer to an SMS HELP/INFO keyword: only ever a reply to that text.
   help: ['sms'],
+  'dispute-verification': ['email', 'letter'],
   // The one-time code of the debtor's page, sent where the page's link went (src/portal/identity.ts).
   'verification-code': ['sms', 'email'],
   // A self-collecting plan's charge failed (src/payments/plans.ts): the debtor is told, with a link to use another card.
@@ -54,6 +57,7 @@ export const ALLOWED_CHANNELS: Record<Intent, readonly TemplateChannel[]> = {
   'friendly-reminder': ['sms', 'email', 'voice', 'letter'],
   'payment-plan-offer': ['sms', 'email', 'voice', 'letter'],
   'payment-received': ['sms', 'email', 'letter'],
+  'dispute-verification': ['sms', 'email', 'letter'],
 };
 
 /**

@@ -24,11 +24,12 @@ export const DEFAULT_JURISDICTION_RULES: JurisdictionRules = {
   privateAndConfidential: PRIVATE_AND_CONFIDENTIAL_JURISDICTIONS,
 };
 
-const JURISDICTION_PATTERN = /^[A-Z]{2}(-[A-Z0-9]{1,3})?$/;
+// Same shape the API and the router accept: country, subdivision, locality ("US-NY-NYC").
+const JURISDICTION_PATTERN = /^[A-Z]{2}(-[A-Z0-9]{1,3})?(-[A-Z]{2,4})?$/;
 
 /** Upper-cases and checks a jurisdiction code; returns null when it is not one. */
 export function normaliseJurisdiction(value: string): string | null {
-  const upper = value.trim().toUpperCase().replace('_', '-');
+  const upper = value.trim().toUpperCase().replaceAll('_', '-');
   return JURISDICTION_PATTERN.test(upper) ? upper : null;
 }
 

@@ -49,6 +49,7 @@ import {
   letterFrontMatter,
   listEntries,
   localeFile,
+  type LocaleVoice,
   readText,
   readYamlFile,
   smsFrontMatter,
@@ -58,7 +59,10 @@ import {
 import {
   type AmountTableKey,
   type MessageVars,
+  DEFAULT_DUE_STATUS,
+  type DueStatusStrings,
   VariableProblem,
+  dueStatusText,
   displayValue,
   isTemplateVariable,
 } from './variables.js';
@@ -228,6 +232,24 @@ export class TemplateRegistry {
     this.rules = rules;
   }
 
+  /**
+   * The voice and keypad follow-ups of a locale, or of the nearest fallback
+   * that has them (es-MX → es → en; loadTemplates requires the base locale's).
+   */
+  voice(locale: string = BASE_LOCALE): LocaleVoice {
+    let chain: readonly string[];
+    try {
+      chain = cachedFallbackChain(locale);
+    } catch {
+      chain = [BASE_LOCALE];
+    }
+    for (const l of chain) {
+      const v = this.locales.get(l)?.voice;
+      if (v) return v;
+    }
+    throw new TemplateError('missing_template', `no voice section for locale "${locale}" or its fallbacks`, { variable: 'locale' });
+  }
+
   /** Locales shipped, e.g. ["en", "es"]. */
   localeList(): string[] {
     return [...this.locales.keys()].sort();
@@ -249,6 +271,15 @@ export class TemplateRegistry {
 
   meta(intent: Intent, channel: TemplateChannel, locale: string = BASE_LOCALE): TemplateMeta | undefined {
     return this.resolve(intent, channel, locale)?.meta;
+  }
+
+  /** Variables the template for this intent, channel and locale uses (every part), e.g. for a composer's fields. */
+  variables(intent: Intent, channel: TemplateChannel, locale: string = BASE_LOCALE): string[] {
+    const t = this.resolve(intent, channel, locale);
+    if (!t) return [];
+    const parts: CompiledPart[] =
+      t.channel === 'sms' ? [t.body] : t.channel === 'email' ? [t.subject, t.body] : t.channel === 'voice' ? [t.say, t.menu, t.voicemail] : [t.subject, t.body, t.paymentInstructions];
+    return [...new Set(parts.flatMap((p) => p.variables))];
   }
 
   private resolve(intent: Intent, channel: TemplateChannel, locale: string): LoadedTemplate | undefined {
@@ -280,7 +311,8 @@ export class TemplateRegistry {
     // Written channels carry the state's time-barred disclosure (voice has no {{disclosure}} in its voicemail, and says it in `say`).
     const timeBarred = request.timeBarred ? timeBarredDisclosure(strings, this.locales.get(BASE_LOCALE), jurisdiction, request.timeBarred.creditReportingObsolete, request.senderName) : '';
     const disclosure = [collectorDisclosure, timeBarred].filter(Boolean).join(' ');
-    const context = buildContext(template, request.vars, formatLocale, disclosure);
+    const dueStatus = { ...DEFAULT_DUE_STATUS, ...(this.locales.get('en') as LocaleFile | undefined)?.due_status, ...strings.due_status };
+    const context = buildContext(template, request.vars, formatLocale, disclosure, dueStatus);
     const rendered = this.renderTemplate(template, context, strings, jurisdiction, intent, formatLocale);
     // The state's own disclosure says the debtor will not be sued: it is the one place such words may stand.
     if (request.timeBarred) refuseSuitThreat(template.id, rendered, timeBarred);
@@ -429,7 +461,7 @@ function validateRequest(request: RenderRequest): {
   if (request.jurisdiction !== null && request.jurisdiction !== undefined) {
     jurisdiction = typeof request.jurisdiction === 'string' ? normaliseJurisdiction(request.jurisdiction) : null;
     if (jurisdiction === null) {
-      throw new TemplateError('invalid_request', `jurisdiction "${String(request.jurisdiction)}" is not an ISO 3166 code like "US" or "US-MA"`, { variable: 'jurisdiction' });
+      throw new TemplateError('invalid_request', `jurisdiction "${String(request.jurisdiction)}" is not an ISO 3166 code like "US", "US-MA" or "US-NY-NYC"`, { variable: 'jurisdiction' });
     }
   }
   return { intent: request.intent, channel: request.channel, formatLocale, jurisdiction };
@@ -463,7 +495,7 @@ function variablesOf(template: LoadedTemplate): ReadonlySet<string> {
   return needed;
 }
 
-function buildContext(template: LoadedTemplate, vars: MessageVars, locale: string, disclosure: string): Record<string, string> {
+function buildContext(template: LoadedTemplate, vars: MessageVars, locale: string, disclosure: string, dueStatus: DueStatusStrings): Record<string, string> {
   const needed = variablesOf(template);
   const context: Record<string, string> = {};
   for (const name of needed) {
@@ -473,7 +505,7 @@ function buildContext(template: LoadedTemplate, vars: MessageVars, locale: strin
       continue;
     }
     try {
-      context[name] = displayValue(name, vars, locale);
+      context[name] = name === 'dueStatus' ? dueStatusText(vars, locale, dueStatus) : displayValue(name, vars, locale);
     } catch (error) {
       if (!(error instanceof VariableProblem)) throw error;
       throw new TemplateError(
@@ -761,6 +793,8 @@ export function loadTemplates(dir: string = defaultTemplatesDir(), options: Load
         const parsed = localeFile.safeParse(readYamlFile(localePath));
         if (parsed.success) locales.set(locale, parsed.data);
         else problems.add(localePath, 'invalid_front_matter', formatZodIssues(parsed.error));
+        // Every locale's calls fall back to the base locale's voice and keypad follow-ups.
+        if (parsed.success && locale === BASE_LOCALE && !parsed.data.voice) problems.add(localePath, 'invalid_front_matter', `the base locale "${BASE_LOCALE}" needs a voice section (language, tts_voice, keypad follow-ups)`);
       } catch (error) {
         problems.add(localePath, 'invalid_front_matter', `YAML does not parse: ${(error as Error).message.split('\n')[0]}`);
       }

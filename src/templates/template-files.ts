@@ -54,10 +54,32 @@ export const voiceFile = z.strictObject({
   voicemail: z.string().min(1),
 });
 
+/** How calls in this locale sound and what the keypad menu answers (TwiML <Say language voice>). */
+export const localeVoice = z.strictObject({
+  /** A Twilio <Say> language, e.g. en-US, es-US, hi-IN. */
+  language: z.string().regex(/^[a-z]{2,3}-[A-Z]{2}$/, 'a language-REGION tag such as en-US'),
+  /** A Twilio voice that speaks `language`, e.g. Polly.Joanna (en-US), Polly.Lupe (es-US). */
+  tts_voice: z.string().regex(/^(man|woman|(Polly|Google)\.[A-Za-z0-9-]+)$/, 'man, woman, Polly.<Name> or Google.<voice>'),
+  recording_notice: z.string().min(1),
+  connecting_agent: z.string().min(1),
+  no_agent: z.string().min(1),
+  text_link_sent: z.string().min(1),
+  text_refused: z.string().min(1),
+  calls_stopped: z.string().min(1),
+  goodbye: z.string().min(1),
+});
+export type LocaleVoice = z.infer<typeof localeVoice>;
+
 export const localeFile = z.strictObject({
+  /** Optional: a locale without it speaks with its fallback's (es-MX → es → en). */
+  voice: localeVoice.optional(),
   disclosure_first: z.string().min(1),
   disclosure_subsequent: z.string().min(1),
   private_and_confidential: z.string().min(1),
+  /** Wording of {{dueStatus}} ({date}, {days}); a locale without it falls back to en. */
+  due_status: z
+    .strictObject({ upcoming: z.string().min(1), today: z.string().min(1), overdue_one: z.string().min(1), overdue: z.string().min(1) })
+    .optional(),
   letter: z.strictObject({
     date: z.string().min(1),
     subject: z.string().min(1),

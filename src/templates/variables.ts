@@ -11,6 +11,8 @@ export const TEMPLATE_VARIABLES = {
   agentName: 'text',
   callbackNumber: 'text',
   accountReference: 'text',
+  /** What the agent checked to verify a disputed debt (dispute-verification). */
+  verificationNote: 'text',
   /** The business name said in a voicemail; must not reveal debt collection (Reg F §1006.2(j)). */
   voicemailBusinessName: 'text',
   amount: 'money',
@@ -26,12 +28,16 @@ export const TEMPLATE_VARIABLES = {
   unsubscribeLink: 'url',
   /** The debtor page's one-time code (verification-code only). */
   verificationCode: 'text',
+  /** Signed days from today to the due date (negative: overdue); lets the renderer tell "due soon" from "due today". */
+  dueInDays: 'count',
   /** Filled by the renderer from jurisdiction and firstCommunication; never passed in. */
   disclosure: 'system',
+  /** Filled by the renderer from dueDate and dueInDays/daysPastDue: "is due on …", "is due today", "was due on … and is now N days overdue". */
+  dueStatus: 'system',
 } as const satisfies Record<string, VariableKind>;
 
 export type TemplateVariable = keyof typeof TEMPLATE_VARIABLES;
-type InputVariable = Exclude<TemplateVariable, 'disclosure'>;
+type InputVariable = Exclude<TemplateVariable, 'disclosure' | 'dueStatus'>;
 
 /**
  * Values from the debtor and debt records. Amounts are decimal strings
@@ -121,4 +127,39 @@ export function displayValue(name: InputVariable, vars: MessageVars, locale: str
     if (error instanceof FormatError) throw new VariableProblem('invalid_variable', name, error.reason);
     throw error;
   }
+}
+
+/** Wording of the debt's state for a locale ({date} and {days} are filled in). */
+export interface DueStatusStrings {
+  upcoming: string;
+  today: string;
+  overdue_one: string;
+  overdue: string;
+}
+
+export const DEFAULT_DUE_STATUS: DueStatusStrings = {
+  upcoming: 'is due on {date}',
+  today: 'is due today ({date})',
+  overdue_one: 'was due on {date} and is now 1 day overdue',
+  overdue: 'was due on {date} and is now {days} days overdue',
+};
+
+/**
+ * The phrase saying where the debt stands today. WHY: a reminder that says
+ * "is due on" a date 150 days ago reads as a mistake and misstates the debt,
+ * so the template says {{dueStatus}} and the renderer picks the wording.
+ */
+export function dueStatusText(vars: MessageVars, locale: string, strings: DueStatusStrings): string {
+  const date = displayValue('dueDate', vars, locale);
+  const signed = Number(vars.dueInDays);
+  let overdueDays: number;
+  if (vars.dueInDays !== undefined && vars.dueInDays !== '' && Number.isInteger(signed)) overdueDays = -signed;
+  else {
+    const past = Number(vars.daysPastDue ?? 0);
+    overdueDays = Number.isFinite(past) && past > 0 ? Math.floor(past) : -1;
+  }
+  if (overdueDays < 0) return strings.upcoming.replace('{date}', date);
+  if (overdueDays === 0) return strings.today.replace('{date}', date);
+  if (overdueDays === 1) return strings.overdue_one.replace('{date}', date);
+  return strings.overdue.replace('{date}', date).replace('{days}', formatCount(overdueDays, locale));
 }

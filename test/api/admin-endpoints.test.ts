@@ -45,7 +45,7 @@ describe('admin endpoints', () => {
       // Neither the configured secrets nor the ones the sandbox generated for this process appear anywhere.
       const text = JSON.stringify(r.body);
       const p = gw.ctx.providers;
-      const secretValues = [...Object.values(SECRETS), ADMIN_KEY, gw.ctx.secret, p.twilio.authToken, p.twilio.accountSid, p.sendgrid.apiKey, p.sendgrid.webhookPrivateKeyPem ?? '', p.lob.apiKey, p.lob.webhookSecret, p.inboundParseSecret];
+      const secretValues = [...Object.values(SECRETS), ADMIN_KEY, gw.ctx.secret, p.twilio.authToken, p.twilio.accountSid, p.sendgrid.apiKey, p.sendgrid.webhookPrivateKeyPem ?? '', p.lob.apiKey, p.lob.webhookSecret, p.sendgrid.inboundParseSecret];
       for (const value of secretValues.filter((v) => v.length >= 8)) expect(text).not.toContain(value);
     });
 

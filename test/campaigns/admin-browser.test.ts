@@ -87,6 +87,9 @@ describeInBrowser('the admin campaigns browser test')('admin campaigns tab in a 
     expect(stored).toMatchObject({ status: 'DRAFT', audience: { tags: [TAG], daysPastDue: { min: 1 } }, throttle: { SMS: 60 }, stopConditions: ['PAID', 'PROMISE', 'DISPUTE', 'CEASE', 'OPTED_OUT_ALL'] });
     expect(stored.steps).toMatchObject([{ position: 1, offsetDays: 0, anchor: 'ENROLLMENT', intent: 'past-due-notice', channel: 'SMS', window: null }]);
     await expect(page.locator(`#campaigns-rows tr[data-campaign="${stored.id}"] .campaigns-row-status`).textContent()).resolves.toBe('DRAFT');
+    // The draft's preview: the three debts the start below enrols.
+    await page.locator('#campaigns-preview-count:text("3 debt(s)")').waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'admin-campaigns-preview.png'), fullPage: true });
 
     // From here on the page is never reloaded: this marker would vanish with a new document.
     await page.evaluate(() => { (window as unknown as { __sameDocument: boolean }).__sameDocument = true; });

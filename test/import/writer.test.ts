@@ -76,7 +76,7 @@ describe('import pipeline', () => {
       if (running) setImmediate(turn);
     };
     setImmediate(turn);
-    let summary;
+    let summary: Awaited<ReturnType<typeof importStream>>;
     try {
       summary = await importStream(db, Readable.from(source()), { format: 'csv', batchSize: BATCH });
     } finally {

@@ -15,7 +15,7 @@ import { freePort } from '../support/ports.js';
 import { parseRawMime } from '../../src/inbound/email.js';
 import { detectReport } from '../../src/inbound/email-reports.js';
 import { messageIdOfReturnPath, returnPathFor } from '../../src/conversations/return-path.js';
-import { smtpEmail } from '../../channels/smtp.js';
+import { smtpEmail } from '../../channels/smtp/adapter.js';
 import { basicAuth, INBOUND_DOMAIN, inboundParseForm, PARSE_SECRET, seedDebtor, startInboundGateway, type InboundGateway } from './helpers.js';
 
 const FIXTURES = path.resolve('test/inbound/fixtures');
@@ -102,7 +102,6 @@ describe('the SMTP adapter sends with the VERP return path', () => {
       const returnPath = returnPathFor('k'.repeat(32), id, INBOUND_DOMAIN);
       await adapter.send({
         messageId: id,
-        statusCallbackUrl: 'http://127.0.0.1/unused',
         payload: { channel: 'EMAIL', to: 'dana@example.org', from: 'collections@example.com', subject: 'Your balance', text: 'Hello', html: '<p>Hello</p>', replyTo: `reply+tok@${INBOUND_DOMAIN}`, messageIdHeader: `<${id}@${INBOUND_DOMAIN}>`, listUnsubscribeUrl: 'https://example.com/u/x', returnPath },
       });
       expect(seen).toHaveLength(1);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fs from 'node:fs';
 import twilio from 'twilio';
 import { eventually } from '../support/gateway.js';
-import { silentMp3 } from '../../src/sandbox/twilio-recordings.js';
+import { silentMp3 } from '../../channels/twilio/sandbox/recordings.js';
 import { basicAuth, seedDebtor, seedOutbound, startInboundGateway, TWILIO_SID, TWILIO_TOKEN, type InboundGateway } from './helpers.js';
 
 describe('call recordings', () => {

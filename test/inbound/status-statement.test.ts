@@ -63,7 +63,7 @@ describe('applyStatus in one statement', () => {
     const events = await gw.ctx.db.conversationEvent.findMany({ where: { conversationId: m.conversationId, type: 'message.status' }, orderBy: { seq: 'asc' } });
     expect(events).toHaveLength(15);
     // Consecutive seqs, and in commit order each event saw the status the previous one left.
-    events.forEach((e, i) => i > 0 && expect(e.seq).toBe(events[i - 1]!.seq + 1));
+    for (let i = 1; i < events.length; i++) expect(events[i]!.seq).toBe(events[i - 1]!.seq + 1);
     let current: MessageStatus = 'QUEUED';
     for (const e of events) {
       const p = e.payload as { previousStatus: MessageStatus; status: MessageStatus; advanced: boolean; providerStatus: string; messageId: string };

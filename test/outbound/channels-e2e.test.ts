@@ -2,22 +2,12 @@
 // through the signed status webhooks: SMS and email reach DELIVERED, a call
 // COMPLETED with its outcome, a letter MAILED/IN_TRANSIT with its PDF kept.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startTestGateway, eventually, type TestGateway } from '../support/gateway.js';
-import { ADMIN_KEY, api, seedDebtor } from '../support/api.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { ADMIN_KEY, api, outreach, seedDebtor } from '../support/api.js';
 
 describe('channels end to end', () => {
   let gw: TestGateway;
-  const message = async (id: string) => (await api(gw).get(`/api/v1/messages/${id}`)).body;
-  const waitStatus = (id: string, statuses: string[]) =>
-    eventually(async () => {
-      const m = await message(id);
-      return statuses.includes(m.status) ? m : null;
-    }, 20_000, statuses.join('/'));
-  const send = async (body: Record<string, unknown>) => {
-    const r = await api(gw).post('/api/v1/outreach', body);
-    if (r.status !== 202) throw new Error(`outreach ${r.status}: ${JSON.stringify(r.body).slice(0, 800)}`);
-    return r.body.messageId as string;
-  };
+  const { waitStatus, send } = outreach(() => gw);
 
   beforeAll(async () => {
     gw = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox', TWILIO_AUTH_TOKEN: 'e2e-twilio-token-123456', LOB_WEBHOOK_SECRET: 'e2e-lob-webhook-secret' });

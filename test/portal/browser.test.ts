@@ -63,6 +63,8 @@ describeInBrowser('the debtor page browser test')('debtor page in a browser', ()
     // The agent has the conversation open.
     const agent = await createAgent(gw, 'AGENT', 'Ana');
     const inbox = await signIn(browser, gw, agent);
+    // The debtor has written nothing yet: the thread is in the All view, not Unanswered.
+    await inbox.page.click('button[data-view="all"]');
     await inbox.page.locator('.conv-item', { hasText: 'Dana Whitfield' }).click();
     await inbox.page.waitForSelector('#thread-title:text("Dana Whitfield")');
     await inbox.page.waitForSelector('#panel-debts td:text("USD 200.00")');

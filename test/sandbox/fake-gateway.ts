@@ -3,7 +3,7 @@
  * with its raw body so tests can verify provider signatures byte-for-byte.
  */
 import express, { type Request, type Response } from 'express';
-import { listenOnLoopback, type ListeningServer } from '../../src/sandbox/http-server.js';
+import { listenOnLoopback, type ListeningServer } from '../../channels/kit/http-server.js';
 
 export interface ReceivedRequest {
   method: string;

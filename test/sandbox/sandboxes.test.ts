@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import express from 'express';
 import twilio from 'twilio';
 import { Configuration, LettersApi, type LetterEditable } from '@lob/lob-typescript-sdk';
-import { listenOnLoopback, type ListeningServer } from '../../src/sandbox/http-server.js';
-import { CallbackDispatcher, SmtpSandbox } from '../../src/sandbox/index.js';
+import { listenOnLoopback, type ListeningServer } from '../../channels/kit/http-server.js';
+import { CallbackDispatcher } from '../../src/sandbox/index.js';
+import { SmtpSandbox } from '../../channels/smtp/sandbox.js';
 import { sandboxControlRouter } from '../../src/sandbox/control-router.js';
 import { startHarness, LOB_KEY, TWILIO_SID, TWILIO_TOKEN, type Harness } from './harness.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import nodemailer from 'nodemailer';
-import { SmtpSandbox, sendDebtorReply, type SmtpMessage } from '../../src/sandbox/smtp.js';
+import { SmtpSandbox, sendDebtorReply, type SmtpMessage } from '../../channels/smtp/sandbox.js';
 
 let relay: SmtpSandbox;
 let authedRelay: SmtpSandbox;

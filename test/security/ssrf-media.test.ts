@@ -57,7 +57,9 @@ describe('SSRF with credentials through inbound media', () => {
   async function mms(phone: string, urls: string[]) {
     await seedDebtor(gw, { phone });
     const extra: Record<string, string> = { NumMedia: String(urls.length) };
-    urls.forEach((u, i) => Object.assign(extra, { [`MediaUrl${i}`]: u, [`MediaContentType${i}`]: 'image/jpeg' }));
+    urls.forEach((u, i) => {
+      Object.assign(extra, { [`MediaUrl${i}`]: u, [`MediaContentType${i}`]: 'image/jpeg' });
+    });
     const params = inboundSms(phone, 'see attached', extra);
     expect((await postTwilio(gw, '/webhooks/twilio/sms', params)).status).toBe(200);
     const msg = await eventually(() => gw.ctx.db.message.findUnique({ where: { providerMessageId: params.MessageSid! }, include: { attachments: true } }), 10_000, 'MMS message');

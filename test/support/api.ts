@@ -1,5 +1,5 @@
 // Small helpers for driving the real HTTP API in tests.
-import type { TestGateway } from './gateway.js';
+import { eventually, type TestGateway } from './gateway.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 
@@ -75,4 +75,26 @@ export async function seedDebtor(gw: TestGateway | { url: string }, overrides: R
   if (t.status !== 201) throw new Error(`seed debt failed: ${t.status} ${JSON.stringify(t.body)}`);
   const cps = d.body.contactPoints as { id: string; kind: string }[];
   return { debtorId: d.body.id, debtId: t.body.id, phoneId: cps.find((c) => c.kind === 'PHONE')?.id, emailId: cps.find((c) => c.kind === 'EMAIL')?.id, addressId: cps.find((c) => c.kind === 'ADDRESS')?.id };
+}
+
+/**
+ * Outreach through the API and its messages as the API shows them: `send`
+ * returns the new message's id (throwing unless 202), `waitStatus` waits until
+ * the message is in one of `statuses`. `gw` is read at each call (set in beforeAll).
+ */
+export function outreach(gw: () => { url: string }) {
+  const message = async (id: string) => (await api(gw()).get(`/api/v1/messages/${id}`)).body;
+  return {
+    message,
+    waitStatus: (id: string, statuses: string[]) =>
+      eventually(async () => {
+        const m = await message(id);
+        return statuses.includes(m.status) ? m : null;
+      }, 20_000, statuses.join('/')),
+    send: async (body: Record<string, unknown>) => {
+      const r = await api(gw()).post('/api/v1/outreach', body);
+      if (r.status !== 202) throw new Error(`outreach ${r.status}: ${JSON.stringify(r.body).slice(0, 800)}`);
+      return r.body.messageId as string;
+    },
+  };
 }

@@ -14,6 +14,7 @@ export function fullVars(overrides: Partial<MessageVars> = {}): MessageVars {
     agentName: 'Sam Lee',
     callbackNumber: '+1 555 010 0199',
     accountReference: 'AC-1001',
+    verificationNote: 'The signed contract and the March invoice are attached to our records.',
     voicemailBusinessName: 'Acme Services',
     amount: '1234.5000',
     installmentAmount: '411.5000',

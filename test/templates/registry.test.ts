@@ -307,7 +307,7 @@ describe('validation at load', () => {
 
   it('loads an untouched copy', () => {
     copy = copyOfShippedTemplates();
-    expect(loadTemplates(copy.dir).list()).toHaveLength(50); // 42 + verification-code and instalment-failed (sms, email) in en and es
+    expect(loadTemplates(copy.dir).list()).toHaveLength(56); // 42 + verification-code and instalment-failed (sms, email) + dispute-verification (sms, email, letter), in en and es
   });
 
   it('rejects an SMS without an opt-out instruction', () => {

@@ -6,6 +6,8 @@
 //   GET    /api/v1/inbox/agents                 people a conversation can be assigned to
 // Failed sign-ins are limited per client address, and an account is locked
 // for LOCK_MS after MAX_FAILED consecutive wrong passwords.
+import { senderNumber } from '../../providers.js';
+import { plugins } from '../../../channels/registry.js';
 import { z } from 'zod';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppContext } from '../../context.js';
@@ -36,8 +38,9 @@ const userView = (u: { id: string; email: string; name: string; role: string; ac
   ...(u.lastLoginAt !== undefined ? { lastLoginAt: u.lastLoginAt } : {}),
 });
 
-/** What the web app's sandbox panel needs to act as a debtor: the number and domain debtors write to. */
-const sandboxInfo = (ctx: AppContext) => (ctx.sandboxes ? { twilioNumber: ctx.providers.twilio.from, inboundEmailDomain: ctx.providers.email.inboundDomain } : null);
+/** What the web app's sandbox panel needs to act as a debtor: the SMS provider, the number and domain debtors write to. */
+const sandboxInfo = (ctx: AppContext) =>
+  ctx.sandboxes ? { smsProvider: ctx.providers.routing.SMS.order[0], smsNumber: senderNumber(ctx.providers, 'SMS'), inboundEmailProvider: plugins.find((p) => p.webhooks?.some((w) => w.kind === 'inbound-email'))?.id ?? null, inboundEmailDomain: ctx.providers.email.inboundDomain } : null;
 
 const invalidCredentials = () => unauthorized('invalid email or password');
 

@@ -6,6 +6,7 @@ import type { Db } from '../../db/client.js';
 import type { Role } from '../../generated/prisma/enums.js';
 import { HttpError } from '../../http/errors.js';
 import { generatePassword, hashPassword, MIN_PASSWORD_LENGTH } from './passwords.js';
+import { createApiKey } from '../../auth/api-keys.js';
 
 export interface CreateUserInput {
   email: string;
@@ -51,6 +52,23 @@ export async function ensureDemoAdmin(db: Db): Promise<{ email: string; password
 }
 
 export const DEMO_CREDENTIALS_FILE = 'demo-admin-credentials.txt';
+/** Holds only the sandbox admin API key, so the README's examples can read it: KEY=$(cat .data/sandbox-admin-api-key). */
+export const DEMO_API_KEY_FILE = 'sandbox-admin-api-key';
+
+/**
+ * The sandbox's first start also makes an admin API key, so the README's curl
+ * examples work after `npm start` without setting ADMIN_API_KEY. Like every
+ * key it is stored hashed; the key itself goes to an owner-only file in
+ * DATA_DIR (created 0600 from the first byte), never to the log.
+ */
+export async function createDemoApiKey(db: Db, dataDir: string): Promise<{ key: string; file: string }> {
+  const { key } = await createApiKey(db, { name: 'sandbox demo admin key', role: 'ADMIN' });
+  fs.mkdirSync(dataDir, { recursive: true });
+  const file = path.resolve(dataDir, DEMO_API_KEY_FILE);
+  fs.rmSync(file, { force: true });
+  fs.writeFileSync(file, key + '\n', { mode: 0o600, flag: 'wx' });
+  return { key, file };
+}
 
 /**
  * Tells the person starting the gateway the demo admin's password, once. On a
@@ -60,11 +78,11 @@ export const DEMO_CREDENTIALS_FILE = 'demo-admin-credentials.txt';
  * log says where.
  */
 export function announceDemoAdmin(
-  demo: { email: string; password: string },
+  demo: { email: string; password: string; apiKey?: string },
   opts: { baseUrl: string; dataDir: string; log: Logger; out?: NodeJS.WriteStream | { isTTY?: boolean; write(s: string): unknown } },
 ): { printed: true } | { file: string } {
   const out = opts.out ?? process.stdout;
-  const textOf = `Sandbox demo admin — sign in at ${opts.baseUrl}/\n  email:    ${demo.email}\n  password: ${demo.password}\n(create more users with npm run user:create)\n`;
+  const textOf = `Sandbox demo admin — sign in at ${opts.baseUrl}/\n  email:    ${demo.email}\n  password: ${demo.password}\n${demo.apiKey ? `  API key:  ${demo.apiKey} (also in ${path.join(opts.dataDir, DEMO_API_KEY_FILE)})\n` : ''}(create more users with npm run user:create)\n`;
   if (out.isTTY) {
     out.write(`\n${textOf.replace('\n(create', '\n(shown once; create')}\n`);
     return { printed: true };

@@ -54,3 +54,12 @@ export function debounce(fn, ms) {
   return (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };
 }
 
+
+/** Runs `fn` once `ms` after the first call of a burst, however long the burst lasts (a debounce would wait for a quiet spell). */
+export function throttle(fn, ms) {
+  let t = null;
+  return () => {
+    if (t) return;
+    t = setTimeout(() => { t = null; fn(); }, ms);
+  };
+}

@@ -121,7 +121,7 @@ export async function mount(container, kit) {
   }
   socket.on('import.progress', onProgress);
 
-  const file = h('input', { id: 'imports-file', type: 'file', accept: '.csv,.json,.ndjson,.jsonl,text/csv,application/json', required: true });
+  const file = h('input', { id: 'imports-file', type: 'file', accept: '.csv,.json,.ndjson,.jsonl,text/csv,application/json', required: true, 'aria-label': 'File to import (CSV, JSON or NDJSON)' });
   const submit = h('button', { class: 'primary', type: 'submit', id: 'imports-upload' }, 'Upload and import');
   const form = h('form', { class: 'imports-form', id: 'imports-form', onsubmit: async (e) => {
     e.preventDefault();
