@@ -18,6 +18,11 @@
 //   address_line1, address_line2, city, region, postal_code, country (ISO alpha-2), letter_consent
 //   creditor_ref, creditor_name, debt_ref, amount, balance, currency, due_date (YYYY-MM-DD),
 //   debt_status, debt_tags (";"), payment_link
+//   creditor_kind         FIRST_PARTY (the creditor collects its own debts) or AGENCY (default for a new creditor)
+//   contact_kind, contact_outcome, contact_at, contact_ref, contact_note
+//                         one contact made before the gateway (call with outcome connected|voicemail|
+//                         no_answer|busy|failed, voicemail, ringless_voicemail, conversation, text, email,
+//                         letter), about the row's debt if it has one; counted by every limit
 // A debt is imported when any debt column is given; then creditor_ref, debt_ref,
 // amount, currency and due_date are required. balance defaults to amount on
 // creation and is left alone on re-import unless given.
@@ -26,6 +31,7 @@ import { contactPointData, inferJurisdiction } from '../domain/debtors.js';
 import { HttpError } from '../http/errors.js';
 import type { ContactPointInput } from '../api/schemas.js';
 import { channel, currency, debtStatus, isoDate, jurisdiction, money, timeZone } from '../api/schemas.js';
+import { CALL_OUTCOMES, CONTACT_KINDS, type ContactKind } from '../compliance/history.js';
 
 export interface RowError {
   line: number;
@@ -84,8 +90,25 @@ const importRowSchema = z
     debt_status: z.string().transform((v) => v.toUpperCase()).pipe(debtStatus).optional(),
     debt_tags: list.pipe(z.array(text(50)).max(50)).optional(),
     payment_link: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+    creditor_kind: z
+      .string()
+      .transform((v) => v.trim().toUpperCase().replace(/[\s-]+/g, '_'))
+      .pipe(z.enum(['FIRST_PARTY', 'AGENCY'], { message: 'must be FIRST_PARTY or AGENCY' }))
+      .optional(),
+    contact_kind: z.string().transform((v) => v.trim().toLowerCase()).pipe(z.enum(CONTACT_KINDS, { message: `must be one of ${CONTACT_KINDS.join(', ')}` })).optional(),
+    contact_outcome: z.string().transform((v) => v.trim().toLowerCase().replace(/[\s-]+/g, '_')).pipe(z.enum(CALL_OUTCOMES, { message: `must be one of ${CALL_OUTCOMES.join(', ')}` })).optional(),
+    contact_at: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time like 2026-03-15T14:30:00Z' }).optional(),
+    contact_ref: text(100).optional(),
+    contact_note: text(1000).optional(),
   })
   .superRefine((r, ctx) => {
+    if (r.contact_kind || r.contact_at || r.contact_outcome || r.contact_ref) {
+      if (!r.contact_kind) ctx.addIssue({ code: 'custom', path: ['contact_kind'], message: 'is required when a contact is given' });
+      if (!r.contact_at) ctx.addIssue({ code: 'custom', path: ['contact_at'], message: 'is required when a contact is given' });
+      else if (Date.parse(r.contact_at) > Date.now() + 5 * 60_000) ctx.addIssue({ code: 'custom', path: ['contact_at'], message: 'is in the future' });
+      if (r.contact_kind === 'call' && !r.contact_outcome) ctx.addIssue({ code: 'custom', path: ['contact_outcome'], message: 'a call needs its outcome' });
+      if (r.contact_kind && r.contact_kind !== 'call' && r.contact_outcome) ctx.addIssue({ code: 'custom', path: ['contact_outcome'], message: 'only a call has an outcome' });
+    }
     const debtColumns = ['creditor_ref', 'debt_ref', 'amount', 'currency', 'due_date'] as const;
     const anyDebt = [...debtColumns, 'balance', 'creditor_name', 'debt_status', 'debt_tags', 'payment_link'].some((k) => r[k as keyof typeof r] !== undefined);
     if (anyDebt) for (const k of debtColumns) if (r[k] === undefined) ctx.addIssue({ code: 'custom', path: [k], message: 'is required when a debt is given' });
@@ -124,7 +147,11 @@ export interface ImportRecord {
     status: string | null;
     tags: string[] | null;
     paymentLink: string | null;
+    /** Only when given: a re-import without the column leaves the creditor's role alone. */
+    creditorKind: 'FIRST_PARTY' | 'AGENCY' | null;
   } | null;
+  /** A contact made before the gateway (src/compliance/history.ts), about the row's debt if any. */
+  contact: { kind: ContactKind; outcome: string | null; occurredAt: string; externalRef: string | null; note: string | null } | null;
 }
 
 /** Keys lower-cased and trimmed; values as trimmed strings; empty = absent. */
@@ -200,7 +227,11 @@ export function parseImportRow(raw: Record<string, unknown>, line: number): { re
             status: r.debt_status ?? null,
             tags: r.debt_tags ?? null,
             paymentLink: r.payment_link ?? null,
+            creditorKind: r.creditor_kind ?? null,
           }
+        : null,
+      contact: r.contact_kind && r.contact_at
+        ? { kind: r.contact_kind, outcome: r.contact_outcome ?? null, occurredAt: r.contact_at, externalRef: r.contact_ref ?? null, note: r.contact_note ?? null }
         : null,
     },
   };

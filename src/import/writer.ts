@@ -16,6 +16,7 @@
 //   so a re-import does not undo payments recorded since.
 import type { ImportRecord } from './row.js';
 import type { ImportTx as Tx } from './sql.js';
+import { channelOfKind } from '../compliance/history.js';
 
 const SEP = '\u001f'; // joins list values into one text parameter; never in user data after trimming
 
@@ -62,7 +63,35 @@ export async function writeBatch(tx: Tx, records: ImportRecord[]): Promise<Batch
   await writeContactPoints(tx, debtors, debtorId, insertedRefs);
   await writePreferences(tx, debtors, debtorId);
   const debts = await writeDebts(tx, records, debtorId);
+  await writeContactHistory(tx, records, debtorId);
   return { debtorsCreated, debtorsUpdated, ...debts };
+}
+
+/**
+ * Contacts made before the gateway, one per row that names one (src/compliance/history.ts):
+ * about the row's debt when it has one; a contact_ref seen before for the debtor adds nothing.
+ */
+async function writeContactHistory(tx: Tx, records: ImportRecord[], debtorId: Map<string, string>): Promise<void> {
+  const rows = records.filter((r) => r.contact);
+  if (!rows.length) return;
+  await tx.$executeRawUnsafe(
+    `INSERT INTO contact_history (id, debtor_id, debt_id, channel, kind, outcome, direction, occurred_at, source, external_ref, note)
+     SELECT gen_random_uuid(), s.debtor_id, x.id, s.channel::"Channel", s.kind, s.outcome, 'OUTBOUND', s.occurred_at::timestamptz, 'import', s.external_ref, s.note
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+         AS s(debtor_id, channel, kind, outcome, occurred_at, external_ref, note, creditor_ref, debt_ref)
+       LEFT JOIN creditors k ON k.external_ref = s.creditor_ref
+       LEFT JOIN debts x ON x.creditor_id = k.id AND x.external_ref = s.debt_ref
+     ON CONFLICT (debtor_id, external_ref) DO NOTHING`,
+    rows.map((r) => debtorId.get(r.debtor.externalRef)!),
+    rows.map((r) => channelOfKind(r.contact!.kind)),
+    rows.map((r) => r.contact!.kind),
+    rows.map((r) => r.contact!.outcome),
+    rows.map((r) => r.contact!.occurredAt),
+    rows.map((r) => r.contact!.externalRef),
+    rows.map((r) => r.contact!.note),
+    rows.map((r) => r.debt?.creditorRef ?? null),
+    rows.map((r) => r.debt?.externalRef ?? null),
+  );
 }
 
 /**
@@ -199,14 +228,26 @@ async function writeDebts(tx: Tx, records: ImportRecord[], debtorId: Map<string,
   const byKey = new Map<string, { debt: NonNullable<ImportRecord['debt']>; debtorRef: string }>();
   for (const r of records) if (r.debt) byKey.set(`${r.debt.creditorRef}\u0000${r.debt.externalRef}`, { debt: r.debt, debtorRef: r.debtor.externalRef });
   if (!byKey.size) return { debtsCreated: 0, debtsUpdated: 0 };
-  const creditors = new Map<string, string>();
-  for (const { debt } of byKey.values()) creditors.set(debt.creditorRef, debt.creditorName);
+  const creditors = new Map<string, { name: string; kind: string | null }>();
+  for (const { debt } of byKey.values()) creditors.set(debt.creditorRef, { name: debt.creditorName, kind: debt.creditorKind ?? creditors.get(debt.creditorRef)?.kind ?? null });
+  // A new creditor is an AGENCY unless creditor_kind says otherwise; a known one changes role only when the column is given.
   await tx.$executeRawUnsafe(
-    `INSERT INTO creditors (id, external_ref, name) SELECT gen_random_uuid(), s.ref, s.name FROM unnest($1::text[], $2::text[]) AS s(ref, name)
+    `INSERT INTO creditors (id, external_ref, name, kind)
+     SELECT gen_random_uuid(), s.ref, s.name, COALESCE(s.kind, 'AGENCY')::"CreditorKind" FROM unnest($1::text[], $2::text[], $3::text[]) AS s(ref, name, kind)
      ON CONFLICT (external_ref) DO UPDATE SET name = EXCLUDED.name WHERE creditors.name IS DISTINCT FROM EXCLUDED.name`,
     [...creditors.keys()],
-    [...creditors.values()],
+    [...creditors.values()].map((c) => c.name),
+    [...creditors.values()].map((c) => c.kind),
   );
+  const kinds = [...creditors.entries()].filter(([, c]) => c.kind !== null);
+  if (kinds.length) {
+    await tx.$executeRawUnsafe(
+      `UPDATE creditors c SET kind = s.kind::"CreditorKind" FROM unnest($1::text[], $2::text[]) AS s(ref, kind)
+        WHERE c.external_ref = s.ref AND c.kind::text IS DISTINCT FROM s.kind`,
+      kinds.map(([ref]) => ref),
+      kinds.map(([, c]) => c.kind),
+    );
+  }
   const creditorRows = await tx.$queryRawUnsafe<{ id: string; external_ref: string }[]>(`SELECT id::text, external_ref FROM creditors WHERE external_ref = ANY($1::text[])`, [...creditors.keys()]);
   const creditorId = new Map(creditorRows.map((r) => [r.external_ref, r.id]));
   const list = [...byKey.values()];
