@@ -10,10 +10,15 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** Runs `bench/<script>` with `arg` and returns what it printed as JSON on its last line. */
 export function runChild<T>(script: string, arg: string, what: string): Promise<T> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', path.join(here, script), arg], { cwd: path.join(here, '..'), timeout: 600_000, maxBuffer: 1 << 20 }, (err, out, errOut) => {
-      if (err) reject(new Error(`${what} failed: ${err.message}\n${errOut}`));
-      else resolve(JSON.parse(out.trim().split('\n').pop()!) as T);
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', path.join(here, script), arg],
+      { cwd: path.join(here, '..'), timeout: 600_000, maxBuffer: 1 << 20 },
+      (err, out, errOut) => {
+        if (err) reject(new Error(`${what} failed: ${err.message}\n${errOut}`));
+        else resolve(JSON.parse(out.trim().split('\n').pop()!) as T);
+      },
+    );
   });
 }
 

@@ -60,7 +60,6 @@ function postgresCpuMs(pgDataDir: string): number | null {
   return ticks * 10;
 }
 
-
 export async function startBenchEnv(logLevel = process.env.BENCH_LOG_LEVEL ?? 'error'): Promise<BenchEnv> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-bench-'));
   fs.chmodSync(root, 0o755);
@@ -68,7 +67,10 @@ export async function startBenchEnv(logLevel = process.env.BENCH_LOG_LEVEL ?? 'e
   const pgDir = path.join(root, 'pg');
   // pg_stat_statements: the sends figure reports the statements each message costs (a count that noise does not move).
   const pgServer = await startEmbeddedPostgres({
-    dataDir: pgDir, port: await freePort(), database: 'postgres', log,
+    dataDir: pgDir,
+    port: await freePort(),
+    database: 'postgres',
+    log,
     settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' },
   });
   const name = 'bench';

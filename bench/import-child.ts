@@ -39,7 +39,10 @@ try {
   const sample = () => void (peakRss = Math.max(peakRss, process.memoryUsage.rss()));
   const sampler = setInterval(sample, 20);
   const t0 = performance.now();
-  const summary = await runImportJob({ db, log: createLogger('warn') }, job.id, { source: fs.createReadStream(file, { highWaterMark: 64 * 1024 }), onProgress: sample });
+  const summary = await runImportJob({ db, log: createLogger('warn') }, job.id, {
+    source: fs.createReadStream(file, { highWaterMark: 64 * 1024 }),
+    onProgress: sample,
+  });
   if (!summary) throw new Error('bench import failed (see the import job row)');
   const importMs = performance.now() - t0;
   clearInterval(sampler);

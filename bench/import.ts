@@ -22,10 +22,15 @@ export interface ImportFigures {
 export async function benchImportRun(databaseUrl: string, scale: number): Promise<ImportFigures> {
   const rows = Math.max(1_000, Math.round(100_000 * scale));
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', path.join(here, 'import-child.ts'), databaseUrl, String(rows)], { cwd: path.join(here, '..'), timeout: 300_000, maxBuffer: 1 << 20 }, (err, out, errOut) => {
-      if (err) reject(new Error(`import child failed: ${err.message}\n${errOut}`));
-      else resolve(out);
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', path.join(here, 'import-child.ts'), databaseUrl, String(rows)],
+      { cwd: path.join(here, '..'), timeout: 300_000, maxBuffer: 1 << 20 },
+      (err, out, errOut) => {
+        if (err) reject(new Error(`import child failed: ${err.message}\n${errOut}`));
+        else resolve(out);
+      },
+    );
   });
   const r = JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, number>;
   const mb = (b: number) => round(b / 1024 / 1024);

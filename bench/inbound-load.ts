@@ -16,12 +16,26 @@ export const SMS_PATH = '/webhooks/twilio/sms';
 
 /** The params Twilio posts for an inbound SMS, with a unique MessageSid. */
 export function inboundSmsParams(sid: string, from: string): Record<string, string> {
-  return { ApiVersion: '2010-04-01', AccountSid: TWILIO_ACCOUNT_SID, MessageSid: sid, SmsSid: sid, SmsMessageSid: sid, From: from, To: '+15005550006', Body: 'When is my next payment due?', NumMedia: '0', NumSegments: '1' };
+  return {
+    ApiVersion: '2010-04-01',
+    AccountSid: TWILIO_ACCOUNT_SID,
+    MessageSid: sid,
+    SmsSid: sid,
+    SmsMessageSid: sid,
+    From: from,
+    To: '+15005550006',
+    Body: 'When is my next payment due?',
+    NumMedia: '0',
+    NumSegments: '1',
+  };
 }
 
 /** A form body and X-Twilio-Signature for `params` posted to `url`. */
 export function signedForm(url: string, params: Record<string, string>): { body: string; signature: string } {
-  return { body: new URLSearchParams(params).toString(), signature: twilio.getExpectedTwilioSignature(TWILIO_AUTH_TOKEN, url, params) };
+  return {
+    body: new URLSearchParams(params).toString(),
+    signature: twilio.getExpectedTwilioSignature(TWILIO_AUTH_TOKEN, url, params),
+  };
 }
 
 export interface LoadFigures {
@@ -62,8 +76,15 @@ async function fire({ baseUrl, signedBase, sidPrefix, areaCode, rate, amount }: 
         setupRequest: (req) => {
           const i = counter++;
           const sid = `${sidPrefix}${String(i).padStart(10, '0')}`;
-          const { body, signature } = signedForm(`${signedBase}${SMS_PATH}`, inboundSmsParams(sid, benchPhone(areaCode, i)));
-          return { ...req, body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature } };
+          const { body, signature } = signedForm(
+            `${signedBase}${SMS_PATH}`,
+            inboundSmsParams(sid, benchPhone(areaCode, i)),
+          );
+          return {
+            ...req,
+            body,
+            headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+          };
         },
       },
     ],
@@ -80,7 +101,6 @@ async function fire({ baseUrl, signedBase, sidPrefix, areaCode, rate, amount }: 
     achievedRate: round(result.requests.average),
   };
 }
-
 
 /** Runs the load from a child process and returns its figures. */
 export function fireFromChild(req: LoadRequest): Promise<LoadFigures> {

@@ -19,18 +19,33 @@ export { inboundSmsParams, signedForm, SMS_PATH } from './inbound-load.js';
 
 /** The ceiling server: same parse, same check, one insert. */
 async function bareServer(env: BenchEnv): Promise<{ url: string; close(): Promise<void> }> {
-  await env.pool.query('CREATE TABLE IF NOT EXISTS bench_inbound_ceiling (id bigserial PRIMARY KEY, dedupe_key text UNIQUE NOT NULL, body bytea NOT NULL, received_at timestamptz NOT NULL DEFAULT now())');
+  await env.pool.query(
+    'CREATE TABLE IF NOT EXISTS bench_inbound_ceiling (id bigserial PRIMARY KEY, dedupe_key text UNIQUE NOT NULL, body bytea NOT NULL, received_at timestamptz NOT NULL DEFAULT now())',
+  );
   const app = express();
   let base = '';
-  app.use(express.urlencoded({ extended: false, verify: (req, _res, buf) => void ((req as unknown as { rawBody: Buffer }).rawBody = buf) }));
+  app.use(
+    express.urlencoded({
+      extended: false,
+      verify: (req, _res, buf) => void ((req as unknown as { rawBody: Buffer }).rawBody = buf),
+    }),
+  );
   app.post(SMS_PATH, async (req, res) => {
     const signature = req.header('x-twilio-signature') ?? '';
-    if (!twilio.validateRequest(TWILIO_AUTH_TOKEN, signature, base + req.originalUrl, req.body as Record<string, string>)) {
+    if (
+      !twilio.validateRequest(TWILIO_AUTH_TOKEN, signature, base + req.originalUrl, req.body as Record<string, string>)
+    ) {
       res.status(403).end();
       return;
     }
     try {
-      await env.pool.query('INSERT INTO bench_inbound_ceiling (dedupe_key, body) VALUES ($1, $2) ON CONFLICT DO NOTHING', [`twilio:sms:${(req.body as Record<string, string>).MessageSid}`, (req as unknown as { rawBody: Buffer }).rawBody]);
+      await env.pool.query(
+        'INSERT INTO bench_inbound_ceiling (dedupe_key, body) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+        [
+          `twilio:sms:${(req.body as Record<string, string>).MessageSid}`,
+          (req as unknown as { rawBody: Buffer }).rawBody,
+        ],
+      );
       res.type('text/xml').send('<?xml version="1.0" encoding="UTF-8"?><Response></Response>');
     } catch {
       res.status(500).end();
@@ -67,13 +82,34 @@ export async function benchInbound(env: BenchEnv, scale: number): Promise<Inboun
   const sidPrefix = `${base}m`;
   const like = `${sidPrefix}%`;
   const processedCount = async (prefix: string) =>
-    Number((await env.pool.query<{ n: string }>(`SELECT count(*) AS n, 'bench_warm' AS bench_warm FROM messages WHERE provider_message_id LIKE $1`, [`${prefix}%`])).rows[0]!.n);
+    Number(
+      (
+        await env.pool.query<{ n: string }>(
+          `SELECT count(*) AS n, 'bench_warm' AS bench_warm FROM messages WHERE provider_message_id LIKE $1`,
+          [`${prefix}%`],
+        )
+      ).rows[0]!.n,
+    );
   // Warm-up at the same rate (not measured, its own MessageSids): connections opened, code compiled,
   // hot statements prepared — the steady state the figure is about, not the first second after start.
-  const warm = await fireFromChild({ baseUrl: gw.url, signedBase: gw.ctx.publicBaseUrl, sidPrefix: `${base}w`, areaCode: '645', rate, amount: rate * WARM_UP_SECONDS });
+  const warm = await fireFromChild({
+    baseUrl: gw.url,
+    signedBase: gw.ctx.publicBaseUrl,
+    sidPrefix: `${base}w`,
+    areaCode: '645',
+    rate,
+    amount: rate * WARM_UP_SECONDS,
+  });
   await pollUntil(async () => (await processedCount(`${base}w`)) >= warm.ok2xx, 60_000, 100);
   await resetStatements(env.pool);
-  const gateway = await fireFromChild({ baseUrl: gw.url, signedBase: gw.ctx.publicBaseUrl, sidPrefix, areaCode: '646', rate, amount });
+  const gateway = await fireFromChild({
+    baseUrl: gw.url,
+    signedBase: gw.ctx.publicBaseUrl,
+    sidPrefix,
+    areaCode: '646',
+    rate,
+    amount,
+  });
 
   // Persisted exactly once: one stored event and one inbound message per accepted request.
   const count = async () => {
@@ -84,7 +120,11 @@ export async function benchInbound(env: BenchEnv, scale: number): Promise<Inboun
               (SELECT count(DISTINCT provider_message_id) FROM messages WHERE provider_message_id LIKE $2 AND direction = 'INBOUND') AS distinct`,
       [`twilio:sms:${like}`, like],
     );
-    return { inboundEvents: Number(r.rows[0]!.events), messages: Number(r.rows[0]!.messages), distinctMessages: Number(r.rows[0]!.distinct) };
+    return {
+      inboundEvents: Number(r.rows[0]!.events),
+      messages: Number(r.rows[0]!.messages),
+      distinctMessages: Number(r.rows[0]!.distinct),
+    };
   };
   let persisted = await count();
   await pollUntil(async () => (persisted = await count()).messages >= gateway.ok2xx, 60_000, 200);
@@ -94,17 +134,43 @@ export async function benchInbound(env: BenchEnv, scale: number): Promise<Inboun
   let ceiling: LoadFigures;
   try {
     // The same warm-up for the ceiling.
-    await fireFromChild({ baseUrl: bare.url, signedBase: bare.url, sidPrefix: `${base}d`, areaCode: '645', rate, amount: rate * WARM_UP_SECONDS });
-    ceiling = await fireFromChild({ baseUrl: bare.url, signedBase: bare.url, sidPrefix: `${base}c`, areaCode: '646', rate, amount });
+    await fireFromChild({
+      baseUrl: bare.url,
+      signedBase: bare.url,
+      sidPrefix: `${base}d`,
+      areaCode: '645',
+      rate,
+      amount: rate * WARM_UP_SECONDS,
+    });
+    ceiling = await fireFromChild({
+      baseUrl: bare.url,
+      signedBase: bare.url,
+      sidPrefix: `${base}c`,
+      areaCode: '646',
+      rate,
+      amount,
+    });
   } finally {
     await bare.close();
   }
-  const rows = Number((await env.pool.query<{ n: string }>('SELECT count(*) AS n FROM bench_inbound_ceiling WHERE dedupe_key LIKE $1', [`twilio:sms:${base}c%`])).rows[0]!.n);
+  const rows = Number(
+    (
+      await env.pool.query<{ n: string }>('SELECT count(*) AS n FROM bench_inbound_ceiling WHERE dedupe_key LIKE $1', [
+        `twilio:sms:${base}c%`,
+      ])
+    ).rows[0]!.n,
+  );
   return {
     rate,
     durationSeconds,
     gateway,
-    persisted: { ...persisted, exactlyOnce: persisted.inboundEvents === gateway.ok2xx && persisted.messages === gateway.ok2xx && persisted.distinctMessages === gateway.ok2xx },
+    persisted: {
+      ...persisted,
+      exactlyOnce:
+        persisted.inboundEvents === gateway.ok2xx &&
+        persisted.messages === gateway.ok2xx &&
+        persisted.distinctMessages === gateway.ok2xx,
+    },
     ceiling: { ...ceiling, rows },
     statementsPerMessage: round(statements.total / Math.max(1, gateway.ok2xx), 1),
     topStatements: statements.top,

@@ -36,7 +36,8 @@ export async function benchLive(env: BenchEnv, scale: number): Promise<LiveFigur
       socket.once('connect_error', reject);
     });
     socket.on('inbox', (summary: { conversationId?: string }) => {
-      if (summary.conversationId && !firstEventAt.has(summary.conversationId)) firstEventAt.set(summary.conversationId, now());
+      if (summary.conversationId && !firstEventAt.has(summary.conversationId))
+        firstEventAt.set(summary.conversationId, now());
     });
     await socket.timeout(5_000).emitWithAck('inbox:subscribe', {});
     // The ceiling: a socket.io round trip on the same connection (ack of a re-subscribe), no database.
@@ -58,10 +59,17 @@ export async function benchLive(env: BenchEnv, scale: number): Promise<LiveFigur
         const wait = due - now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         const sid = `${sidPrefix}${String(i).padStart(8, '0')}`;
-        const { body, signature } = signedForm(`${gw.ctx.publicBaseUrl}${SMS_PATH}`, inboundSmsParams(sid, benchPhone(areaCode, i)));
+        const { body, signature } = signedForm(
+          `${gw.ctx.publicBaseUrl}${SMS_PATH}`,
+          inboundSmsParams(sid, benchPhone(areaCode, i)),
+        );
         onSent(sid, now());
         inFlight.push(
-          fetch(`${gw.url}${SMS_PATH}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, body }).then(
+          fetch(`${gw.url}${SMS_PATH}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+            body,
+          }).then(
             async (res) => {
               await res.arrayBuffer();
               if (res.status !== 200) failed++;
@@ -81,7 +89,10 @@ export async function benchLive(env: BenchEnv, scale: number): Promise<LiveFigur
     // Map each MessageSid to its thread, then wait (bounded) for every thread's event.
     let threadOf = new Map<string, string>();
     const lookup = async () => {
-      const r = await env.pool.query<{ sid: string; conversation_id: string }>(`SELECT provider_message_id AS sid, conversation_id FROM messages WHERE provider_message_id LIKE $1`, [`${sidPrefix}%`]);
+      const r = await env.pool.query<{ sid: string; conversation_id: string }>(
+        `SELECT provider_message_id AS sid, conversation_id FROM messages WHERE provider_message_id LIKE $1`,
+        [`${sidPrefix}%`],
+      );
       threadOf = new Map(r.rows.map((row) => [row.sid, row.conversation_id]));
       return threadOf.size >= count - failed && [...threadOf.values()].every((c) => firstEventAt.has(c));
     };

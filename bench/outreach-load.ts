@@ -53,7 +53,14 @@ async function fire({ baseUrl, apiKey, concurrency, pairs }: OutreachLoadRequest
     }
   });
   const cpu = process.cpuUsage(cpu0);
-  return { accepted, rejected, firstRejection, requestPhaseMs: round(now() - t0), startedAt, cpuMs: round((cpu.user + cpu.system) / 1000) };
+  return {
+    accepted,
+    rejected,
+    firstRejection,
+    requestPhaseMs: round(now() - t0),
+    startedAt,
+    cpuMs: round((cpu.user + cpu.system) / 1000),
+  };
 }
 
 /** Runs the requests from a child process and returns its figures. */

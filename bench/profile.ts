@@ -79,7 +79,8 @@ export function summarize(profile: CpuProfile, top = 20, marker?: RegExp) {
     const n = byId.get(id)!;
     const b = bucketOf(n.callFrame.url, n.callFrame.functionName);
     buckets.set(b, (buckets.get(b) ?? 0) + us);
-    const fn = `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url ? `${bucketOf(n.callFrame.url, '')}:${path.basename(n.callFrame.url)}:${n.callFrame.lineNumber + 1}` : ''}`.trim();
+    const fn =
+      `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url ? `${bucketOf(n.callFrame.url, '')}:${path.basename(n.callFrame.url)}:${n.callFrame.lineNumber + 1}` : ''}`.trim();
     functions.set(fn, (functions.get(fn) ?? 0) + us);
   }
   const rank = (m: Map<string, number>) =>
@@ -101,9 +102,11 @@ function main(): void {
     const s = summarize(JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile, top, marker);
     console.log(`\n${file}: ${s.totalMs} ms sampled`);
     console.log('  self time by package / directory:');
-    for (const b of s.buckets) console.log(`    ${String(b.pct).padStart(5)}%  ${String(b.ms).padStart(7)} ms  ${b.name}`);
+    for (const b of s.buckets)
+      console.log(`    ${String(b.pct).padStart(5)}%  ${String(b.ms).padStart(7)} ms  ${b.name}`);
     console.log('  hottest functions (self time):');
-    for (const f of s.functions) console.log(`    ${String(f.pct).padStart(5)}%  ${String(f.ms).padStart(7)} ms  ${f.name}`);
+    for (const f of s.functions)
+      console.log(`    ${String(f.pct).padStart(5)}%  ${String(f.ms).padStart(7)} ms  ${f.name}`);
   }
 }
 

@@ -6,7 +6,22 @@ import { Readable } from 'node:stream';
 import type { Db } from '../src/db/client.js';
 import { importStream } from '../src/import/importer.js';
 
-const ZONES = ['America/New_York', 'America/Chicago', 'America/Denver', 'America/Los_Angeles', 'Pacific/Honolulu', 'Pacific/Pago_Pago', 'Pacific/Auckland', 'Asia/Tokyo', 'Asia/Shanghai', 'Asia/Dubai', 'Europe/Berlin', 'Europe/London', 'Atlantic/Azores', 'America/Sao_Paulo'];
+const ZONES = [
+  'America/New_York',
+  'America/Chicago',
+  'America/Denver',
+  'America/Los_Angeles',
+  'Pacific/Honolulu',
+  'Pacific/Pago_Pago',
+  'Pacific/Auckland',
+  'Asia/Tokyo',
+  'Asia/Shanghai',
+  'Asia/Dubai',
+  'Europe/Berlin',
+  'Europe/London',
+  'Atlantic/Azores',
+  'America/Sao_Paulo',
+];
 
 /** A zone where it is between 10:00 and 16:00 now and for the next hour, so no send is deferred by quiet hours. */
 export function middayZone(now = new Date()): string {
@@ -22,7 +37,8 @@ export function benchPhone(areaCode: string, i: number): string {
   return `+1${areaCode}${2 + Math.floor(i / 1_000_000)}${String(i % 1_000_000).padStart(6, '0')}`;
 }
 
-const HEADER = 'debtor_external_ref,full_name,locale,time_zone,phone,phone_is_mobile,phone_consent_sms,creditor_ref,creditor_name,debt_ref,amount,currency,due_date';
+const HEADER =
+  'debtor_external_ref,full_name,locale,time_zone,phone,phone_is_mobile,phone_consent_sms,creditor_ref,creditor_name,debt_ref,amount,currency,due_date';
 
 function* rows(prefix: string, count: number, zone: string, areaCode: string): Generator<string> {
   yield `${HEADER}\n`;
@@ -39,9 +55,18 @@ export interface SeededPair {
 
 /** Imports `count` debtors (one debt each) under creditor `${prefix}-CRED`; returns their ids. */
 export async function seedDebtors(db: Db, prefix: string, count: number, areaCode: string): Promise<SeededPair[]> {
-  const summary = await importStream(db, Readable.from(rows(prefix, count, middayZone(), areaCode)), { format: 'csv', batchSize: 500 });
-  if (summary.rowsFailed) throw new Error(`seeding ${prefix}: ${summary.rowsFailed} rows failed, first: ${JSON.stringify(summary.errors[0])}`);
-  const debts = await db.debt.findMany({ where: { creditor: { externalRef: `${prefix}-CRED` } }, select: { id: true, debtorId: true } });
+  const summary = await importStream(db, Readable.from(rows(prefix, count, middayZone(), areaCode)), {
+    format: 'csv',
+    batchSize: 500,
+  });
+  if (summary.rowsFailed)
+    throw new Error(
+      `seeding ${prefix}: ${summary.rowsFailed} rows failed, first: ${JSON.stringify(summary.errors[0])}`,
+    );
+  const debts = await db.debt.findMany({
+    where: { creditor: { externalRef: `${prefix}-CRED` } },
+    select: { id: true, debtorId: true },
+  });
   if (debts.length !== count) throw new Error(`seeding ${prefix}: expected ${count} debts, found ${debts.length}`);
   return debts.map((d) => ({ debtorId: d.debtorId, debtId: d.id }));
 }

@@ -61,7 +61,11 @@ function cpuMs(): number {
 }
 
 /** The ceiling: SDK → sandbox → status callbacks counted by a bare HTTP server. */
-async function sdkCeiling(count: number, concurrency: number, timeoutMs: number): Promise<{ delivered: number; ms: number; cpuMs: number }> {
+async function sdkCeiling(
+  count: number,
+  concurrency: number,
+  timeoutMs: number,
+): Promise<{ delivered: number; ms: number; cpuMs: number }> {
   let delivered = 0;
   const sink = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -81,11 +85,20 @@ async function sdkCeiling(count: number, concurrency: number, timeoutMs: number)
     gateway: { baseUrl: sinkUrl },
   });
   try {
-    const client = twilioClient({ accountSid: TWILIO_ACCOUNT_SID, authToken: TWILIO_AUTH_TOKEN, baseUrl: sandboxes.twilio.baseUrl });
+    const client = twilioClient({
+      accountSid: TWILIO_ACCOUNT_SID,
+      authToken: TWILIO_AUTH_TOKEN,
+      baseUrl: sandboxes.twilio.baseUrl,
+    });
     const t0 = now();
     const cpu0 = cpuMs();
     await runPool(count, concurrency, async (i) => {
-      await client.messages.create({ to: benchPhone('415', i), from: '+15005550006', body: BODY, statusCallback: `${sinkUrl}/webhooks/twilio/status` });
+      await client.messages.create({
+        to: benchPhone('415', i),
+        from: '+15005550006',
+        body: BODY,
+        statusCallback: `${sinkUrl}/webhooks/twilio/status`,
+      });
     });
     await pollUntil(async () => delivered >= count, timeoutMs, 10);
     return { delivered, ms: now() - t0, cpuMs: cpuMs() - cpu0 };
@@ -113,15 +126,25 @@ export async function benchSends(env: BenchEnv, scale: number): Promise<SendsFig
   let delivered = 0;
   // Named bench_… so the statement count leaves the bench's own polling out.
   const countDelivered = async () =>
-    Number((await env.pool.query<{ bench_delivered: string }>(`SELECT count(*)::text AS bench_delivered FROM messages m JOIN debts d ON d.id = m.debt_id JOIN creditors c ON c.id = d.creditor_id
-      WHERE c.external_ref = 'E2E-CRED' AND m.status = 'DELIVERED'`)).rows[0]!.bench_delivered);
+    Number(
+      (
+        await env.pool.query<{
+          bench_delivered: string;
+        }>(`SELECT count(*)::text AS bench_delivered FROM messages m JOIN debts d ON d.id = m.debt_id JOIN creditors c ON c.id = d.creditor_id
+      WHERE c.external_ref = 'E2E-CRED' AND m.status = 'DELIVERED'`)
+      ).rows[0]!.bench_delivered,
+    );
   const done = await pollUntil(async () => (delivered = await countDelivered()) >= accepted, timeoutMs, 50);
   const totalMs = Date.now() - load.startedAt;
   // From the child's start, not its first request: the few ms of its start-up are this process idling.
   const e2eCpuMs = cpuMs() - cpu0;
   const pgCpu1 = env.postgresCpuMs();
   const statements = await countStatements(env.pool);
-  const grouped = await gateway.ctx.db.message.groupBy({ by: ['status'], where: { debt: { creditor: { externalRef: 'E2E-CRED' } } }, _count: true });
+  const grouped = await gateway.ctx.db.message.groupBy({
+    by: ['status'],
+    where: { debt: { creditor: { externalRef: 'E2E-CRED' } } },
+    _count: true,
+  });
   const statuses = Object.fromEntries(grouped.map((g) => [g.status, g._count]));
 
   const after = await sdkCeiling(count, concurrency, timeoutMs);
@@ -146,7 +169,8 @@ export async function benchSends(env: BenchEnv, scale: number): Promise<SendsFig
     ratioToCeiling: round(sendsPerSecond / ceilingSendsPerSecond, 3),
     cpuMsPerMessage: round(e2eCpuMs / Math.max(1, delivered), 2),
     ceilingCpuMsPerMessage: round((before.cpuMs + after.cpuMs) / Math.max(1, before.delivered + after.delivered), 2),
-    postgresCpuMsPerMessage: pgCpu0 === null || pgCpu1 === null ? null : round((pgCpu1 - pgCpu0) / Math.max(1, delivered), 2),
+    postgresCpuMsPerMessage:
+      pgCpu0 === null || pgCpu1 === null ? null : round((pgCpu1 - pgCpu0) / Math.max(1, delivered), 2),
     callerCpuMsPerMessage: round(load.cpuMs / Math.max(1, delivered), 2),
     timedOut: !done,
     statementsPerMessage: round(statements.total / Math.max(1, delivered), 1),

@@ -8,7 +8,12 @@ export function percentile(sorted: number[], p: number): number {
 
 export function summarize(samples: number[]): { count: number; p50: number; p99: number; max: number } {
   const s = [...samples].sort((a, b) => a - b);
-  return { count: s.length, p50: round(percentile(s, 50)), p99: round(percentile(s, 99)), max: round(s[s.length - 1] ?? NaN) };
+  return {
+    count: s.length,
+    p50: round(percentile(s, 50)),
+    p99: round(percentile(s, 99)),
+    max: round(s[s.length - 1] ?? NaN),
+  };
 }
 
 export const round = (n: number, digits = 1) => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : n);
@@ -48,7 +53,9 @@ export async function resetStatements(pool: import('pg').Pool): Promise<void> {
 }
 
 export async function countStatements(pool: import('pg').Pool, topN = 25): Promise<StatementCount> {
-  const total = await pool.query<{ n: string }>(`SELECT COALESCE(sum(calls), 0)::text AS n FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' AND query NOT LIKE '%bench\\_%'`);
+  const total = await pool.query<{ n: string }>(
+    `SELECT COALESCE(sum(calls), 0)::text AS n FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' AND query NOT LIKE '%bench\\_%'`,
+  );
   const top = await pool.query<{ calls: string; query: string }>(
     `SELECT calls::text AS calls, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' AND query NOT LIKE '%bench\\_%' ORDER BY pg_stat_statements.calls DESC LIMIT $1`,
     [topN],

@@ -9,7 +9,15 @@ export interface Row {
   note: string;
 }
 
-const HEAD: Row = { name: 'Benchmark', measured: 'Measured', ceiling: 'Ceiling (same run)', ratio: 'Ratio', target: 'Target', met: 'Met', note: 'Notes' };
+const HEAD: Row = {
+  name: 'Benchmark',
+  measured: 'Measured',
+  ceiling: 'Ceiling (same run)',
+  ratio: 'Ratio',
+  target: 'Target',
+  met: 'Met',
+  note: 'Notes',
+};
 const KEYS = Object.keys(HEAD) as (keyof Row)[];
 
 export function renderTable(rows: Row[]): string {

@@ -26,7 +26,8 @@ const BATCH_SIZE = batchSizeFromEnv(process.env.BENCH_WAVE_BATCH) ?? 1000;
 function batchSizeFromEnv(raw: string | undefined): number | null {
   if (raw === undefined || raw === '') return null;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new Error(`BENCH_WAVE_BATCH must be an integer from 1 to 10000, got ${raw}`);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000)
+    throw new Error(`BENCH_WAVE_BATCH must be an integer from 1 to 10000, got ${raw}`);
   return n;
 }
 
@@ -53,7 +54,11 @@ async function copyCeiling(env: BenchEnv, rows: number): Promise<number> {
     id uuid PRIMARY KEY, debtor_id uuid NOT NULL, debt_id uuid NOT NULL, campaign_id uuid NOT NULL, channel text NOT NULL, status text NOT NULL,
     to_address text NOT NULL, body text NOT NULL, decision jsonb NOT NULL, scheduled_at timestamptz NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
   const campaign = randomUUID();
-  const decision = JSON.stringify({ outcome: 'send', channel: 'SMS', reasons: [{ rule: 'consent.ok' }, { rule: 'hours.allowed' }] }).replace(/\\/g, '\\\\');
+  const decision = JSON.stringify({
+    outcome: 'send',
+    channel: 'SMS',
+    reasons: [{ rule: 'consent.ok' }, { rule: 'hours.allowed' }],
+  }).replace(/\\/g, '\\\\');
   function* lines() {
     for (let i = 0; i < rows; i++) {
       yield `${randomUUID()}\t${randomUUID()}\t${randomUUID()}\t${campaign}\tSMS\tPENDING\t+1312${String(2_000_000 + i)}\tHello from Acme Collections: a reminder about your account ${i}.\t${decision}\t${new Date().toISOString()}\n`;
@@ -62,7 +67,14 @@ async function copyCeiling(env: BenchEnv, rows: number): Promise<number> {
   const client = await env.pool.connect();
   try {
     const t0 = now();
-    await pipeline(Readable.from(lines()), client.query(copyFrom('COPY bench_outbox_ceiling (id, debtor_id, debt_id, campaign_id, channel, status, to_address, body, decision, scheduled_at) FROM STDIN')));
+    await pipeline(
+      Readable.from(lines()),
+      client.query(
+        copyFrom(
+          'COPY bench_outbox_ceiling (id, debtor_id, debt_id, campaign_id, channel, status, to_address, body, decision, scheduled_at) FROM STDIN',
+        ),
+      ),
+    );
     return now() - t0;
   } finally {
     client.release();
@@ -77,7 +89,11 @@ export async function benchWave(env: BenchEnv, scale: number): Promise<WaveFigur
   const res = await fetch(`${gw.url}/api/v1/campaigns`, {
     method: 'POST',
     headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'bench wave', audience: { creditorRefs: ['WAVE-CRED'] }, steps: [{ offsetDays: 0, intent: 'friendly-reminder', channel: 'SMS' }] }),
+    body: JSON.stringify({
+      name: 'bench wave',
+      audience: { creditorRefs: ['WAVE-CRED'] },
+      steps: [{ offsetDays: 0, intent: 'friendly-reminder', channel: 'SMS' }],
+    }),
   });
   if (res.status !== 201) throw new Error(`campaign create failed: ${res.status} ${await res.text()}`);
   const campaignId = ((await res.json()) as { id: string }).id;
@@ -89,7 +105,16 @@ export async function benchWave(env: BenchEnv, scale: number): Promise<WaveFigur
   const t0 = now();
   const enrolled = await enrolAudience(ctx, campaignId);
   const enrolMs = now() - t0;
-  const report: Record<string, number> = { processed: 0, queued: 0, deferred: 0, refused: 0, suppressed: 0, skipped: 0, held: 0, errors: 0 };
+  const report: Record<string, number> = {
+    processed: 0,
+    queued: 0,
+    deferred: 0,
+    refused: 0,
+    suppressed: 0,
+    skipped: 0,
+    held: 0,
+    errors: 0,
+  };
   let complete = false;
   // One wave run, as the campaign job makes it (batch after batch), bounded by the deadline.
   {
@@ -99,7 +124,10 @@ export async function benchWave(env: BenchEnv, scale: number): Promise<WaveFigur
   }
   const totalMs = now() - t0;
   const outboxRows = await ctx.db.message.count({ where: { campaignId } });
-  const dispatchJobs = Number((await env.pool.query(`SELECT count(*) AS n FROM agenda_jobs WHERE name = $1`, [CAMPAIGN_DISPATCH_JOB])).rows[0]?.n ?? 0);
+  const dispatchJobs = Number(
+    (await env.pool.query(`SELECT count(*) AS n FROM agenda_jobs WHERE name = $1`, [CAMPAIGN_DISPATCH_JOB])).rows[0]
+      ?.n ?? 0,
+  );
   const rowsPerSecond = Math.round(outboxRows / (totalMs / 1000));
   const ceilingMs = await copyCeiling(env, debtors);
   // Back to normal, so the gateway shuts down (and closes the scheduler's connections) as usual.

@@ -80,7 +80,8 @@ export function toMinorUnits(amount: string, digits: number): number {
   const m = /^(\d+)(?:\.(\d+))?$/.exec(amount.trim());
   if (!m) throw new Error(`not a decimal amount: ${amount}`);
   const frac = (m[2] ?? '').padEnd(digits, '0');
-  if (frac.length > digits && /[1-9]/.test(frac.slice(digits))) throw new Error(`${amount} has more than ${digits} decimals`);
+  if (frac.length > digits && /[1-9]/.test(frac.slice(digits)))
+    throw new Error(`${amount} has more than ${digits} decimals`);
   return Number(m[1]) * 10 ** digits + Number(frac.slice(0, digits) || '0');
 }
 

@@ -114,7 +114,19 @@ export interface SentQuery<P extends OutboundPayload = OutboundPayload> {
 export interface SentCandidate {
   providerMessageId: string;
   /** Its status now, in the gateway's terms (null: nothing beyond "accepted" can be said). */
-  status: 'QUEUED' | 'SENT' | 'DELIVERED' | 'UNDELIVERED' | 'FAILED' | 'RINGING' | 'IN_PROGRESS' | 'COMPLETED' | 'BUSY' | 'NO_ANSWER' | 'CANCELLED' | null;
+  status:
+    | 'QUEUED'
+    | 'SENT'
+    | 'DELIVERED'
+    | 'UNDELIVERED'
+    | 'FAILED'
+    | 'RINGING'
+    | 'IN_PROGRESS'
+    | 'COMPLETED'
+    | 'BUSY'
+    | 'NO_ANSWER'
+    | 'CANCELLED'
+    | null;
   providerStatus: string;
   createdAt: Date;
   /** True when the record matches the content too (an SMS body), not only the destination and time. */
@@ -149,8 +161,22 @@ export type Mode = 'live' | 'sandbox';
 
 /** The gateway's message statuses a provider event may move a message to (a subset of the MessageStatus enum). */
 export type GatewayStatus =
-  | 'QUEUED' | 'SENDING' | 'SENT' | 'DELIVERED' | 'UNDELIVERED' | 'FAILED' | 'CANCELLED' | 'BOUNCED'
-  | 'RINGING' | 'IN_PROGRESS' | 'COMPLETED' | 'BUSY' | 'NO_ANSWER' | 'MAILED' | 'IN_TRANSIT' | 'RETURNED';
+  | 'QUEUED'
+  | 'SENDING'
+  | 'SENT'
+  | 'DELIVERED'
+  | 'UNDELIVERED'
+  | 'FAILED'
+  | 'CANCELLED'
+  | 'BOUNCED'
+  | 'RINGING'
+  | 'IN_PROGRESS'
+  | 'COMPLETED'
+  | 'BUSY'
+  | 'NO_ANSWER'
+  | 'MAILED'
+  | 'IN_TRANSIT'
+  | 'RETURNED';
 
 /** Every plugin's settings carry its mode; the rest is the plugin's own. */
 export interface BaseSettings {
@@ -169,7 +195,8 @@ export interface SettingsInput {
 /** Live when the provider's credentials are present (or PROVIDERS=live insists), else its sandbox. */
 export function resolveMode(input: SettingsInput, hasCredentials: boolean, what: string): Mode {
   if (input.forced === 'sandbox') return 'sandbox';
-  if (input.forced === 'live' && input.selected && !hasCredentials) throw new Error(`PROVIDERS=live but ${what} credentials are not set`);
+  if (input.forced === 'live' && input.selected && !hasCredentials)
+    throw new Error(`PROVIDERS=live but ${what} credentials are not set`);
   return hasCredentials ? 'live' : 'sandbox';
 }
 
@@ -233,7 +260,9 @@ export interface StoredWebhook {
   body: Buffer;
 }
 
-export type MessageRefReport = { providerMessageId: string } | { anyOf: ({ id: string } | { providerMessageId: string } | { rfcMessageId: string })[] };
+export type MessageRefReport =
+  | { providerMessageId: string }
+  | { anyOf: ({ id: string } | { providerMessageId: string } | { rfcMessageId: string })[] };
 
 /** What a provider's verdict means for the contact point of the message it names. */
 export type Consequence =
@@ -274,7 +303,13 @@ export interface StatusReport {
   /** A file of the message's to fetch with the plugin's media headers and attach (a call recording). */
   attach?: { url: string; contentType: string; filename: string; event: string; eventData: Record<string, unknown> };
   /** An opt-out that also binds the address when no debtor holds it (a spam report for an unknown address). */
-  suppressAddress?: { channel: 'EMAIL'; address: string; reason: string; source: string; data: Record<string, unknown> };
+  suppressAddress?: {
+    channel: 'EMAIL';
+    address: string;
+    reason: string;
+    source: string;
+    data: Record<string, unknown>;
+  };
 }
 
 /** A message a debtor sent us. */
@@ -399,7 +434,13 @@ export interface SandboxDefinition<S, Sb, O> {
   describe?(sandbox: Sb): string;
 }
 
-export interface ProviderPlugin<Id extends string = string, S extends BaseSettings = BaseSettings, Sb = unknown, O = unknown, E extends Record<string, z.ZodType> = Record<string, z.ZodType>> {
+export interface ProviderPlugin<
+  Id extends string = string,
+  S extends BaseSettings = BaseSettings,
+  Sb = unknown,
+  O = unknown,
+  E extends Record<string, z.ZodType> = Record<string, z.ZodType>,
+> {
   id: Id;
   name: string;
   channels: readonly ChannelName[];
@@ -430,6 +471,8 @@ export interface ProviderPlugin<Id extends string = string, S extends BaseSettin
 }
 
 /** Identity helper: keeps the literal id and the settings type of a plugin. */
-export function definePlugin<Id extends string, S extends BaseSettings, Sb, O, E extends Record<string, z.ZodType>>(p: ProviderPlugin<Id, S, Sb, O, E>): ProviderPlugin<Id, S, Sb, O, E> {
+export function definePlugin<Id extends string, S extends BaseSettings, Sb, O, E extends Record<string, z.ZodType>>(
+  p: ProviderPlugin<Id, S, Sb, O, E>,
+): ProviderPlugin<Id, S, Sb, O, E> {
   return p;
 }

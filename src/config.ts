@@ -52,11 +52,17 @@ const trustProxy = z.string().transform((v, issue): boolean | number | string[] 
   if (['true', 'yes'].includes(lower)) return true;
   if (['false', 'no'].includes(lower)) return false;
   if (/^\d+$/.test(v)) return Number(v);
-  const entries = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const entries = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const e of entries) {
     if (['loopback', 'linklocal', 'uniquelocal'].includes(e.toLowerCase())) continue;
     if (!/[/:.]/.test(e) || TargetAllowList.problemOf(e) || !/^[\d.:a-f/]+$/i.test(e)) {
-      issue.addIssue({ code: 'custom', message: `must be true, false, a hop count, or proxy addresses / CIDR ranges (got "${e}")` });
+      issue.addIssue({
+        code: 'custom',
+        message: `must be true, false, a hop count, or proxy addresses / CIDR ranges (got "${e}")`,
+      });
       return z.NEVER;
     }
   }
@@ -66,7 +72,10 @@ const trustProxy = z.string().transform((v, issue): boolean | number | string[] 
 /** Comma-separated list checked entry by entry with `problemOf`. */
 const listOf = (problemOf: (entry: string) => string | null) =>
   z.string().superRefine((v, issue) => {
-    for (const e of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const e of v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const p = problemOf(e);
       if (p) issue.addIssue({ code: 'custom', message: p });
     }
@@ -81,7 +90,10 @@ const originProblem = (e: string) => {
   }
 };
 
-const positiveInt = z.coerce.number({ message: 'must be a number' }).int('must be a whole number').positive('must be positive');
+const positiveInt = z.coerce
+  .number({ message: 'must be a number' })
+  .int('must be a whole number')
+  .positive('must be positive');
 
 /** Every variable the service reads. Keep .env.example in step (a test checks). */
 export const envSchema = z.object({
@@ -118,11 +130,26 @@ export const envSchema = z.object({
   AGENT_NAME: z.string().min(1).default('Customer Care team'),
   // The inbox's first-response target: a debtor's message waiting longer than this is shown overdue.
   INBOX_FIRST_RESPONSE_SLA_MINUTES: positiveInt.default(60),
-  RETURN_ADDRESS: z.string().regex(/^[^|]+\|[^|]+\|[^|]*\|[^|]+\|[A-Z]{2}$/, 'must be "line1|city|region|postal code|country", e.g. "1 Main St|San Francisco|CA|94105|US"').default('185 Berry St Ste 6100|San Francisco|CA|94107|US'),
+  RETURN_ADDRESS: z
+    .string()
+    .regex(
+      /^[^|]+\|[^|]+\|[^|]*\|[^|]+\|[A-Z]{2}$/,
+      'must be "line1|city|region|postal code|country", e.g. "1 Main St|San Francisco|CA|94105|US"',
+    )
+    .default('185 Berry St Ste 6100|San Francisco|CA|94107|US'),
   PAYMENT_LINK_BASE: z.string().url('must be a URL').optional(),
   // Payments (src/payments, channels/stripe, channels/gocardless): live where the keys are set, else the local sandboxes.
-  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(live|test)_[A-Za-z0-9]{10,}$/, 'must be a Stripe secret key (sk_live_…, sk_test_… or a restricted rk_… key)').optional(),
-  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=_-]{10,}$/, 'must be the endpoint signing secret (whsec_…)').optional(),
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(
+      /^(sk|rk)_(live|test)_[A-Za-z0-9]{10,}$/,
+      'must be a Stripe secret key (sk_live_…, sk_test_… or a restricted rk_… key)',
+    )
+    .optional(),
+  STRIPE_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/=_-]{10,}$/, 'must be the endpoint signing secret (whsec_…)')
+    .optional(),
   GOCARDLESS_ACCESS_TOKEN: z.string().min(20, 'must be at least 20 characters').optional(),
   GOCARDLESS_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   GOCARDLESS_ENVIRONMENT: z.enum(['sandbox', 'live']).default('live'),
@@ -135,7 +162,10 @@ export const envSchema = z.object({
     .optional()
     .superRefine((v, issue) => routingIssue(issue, () => parseProviderList('SMS', v))),
   SMS_PROVIDER_BY_COUNTRY: z.string().optional(),
-  AGENT_PHONE_NUMBER: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number').optional(),
+  AGENT_PHONE_NUMBER: z
+    .string()
+    .regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number')
+    .optional(),
   // Which email provider sends: auto picks the first whose credentials are set (registry order), else the first.
   EMAIL_PROVIDER: z.enum(['auto', ...pluginsFor('EMAIL').map((p) => p.id)] as [string, ...string[]]).default('auto'),
   EMAIL_FROM: z.string().email('must be an email address').default('collections@example.com'),
@@ -147,7 +177,10 @@ export const envSchema = z.object({
   ATTACHMENT_MAX_BYTES: positiveInt.default(10485760),
   ATTACHMENT_CONTENT_TYPES: z
     .string()
-    .regex(/^\s*[\w.+-]+\/[\w.+*-]+(\s*,\s*[\w.+-]+\/[\w.+*-]+)*\s*$/, 'must be a comma-separated list of content types like image/*,application/pdf')
+    .regex(
+      /^\s*[\w.+-]+\/[\w.+*-]+(\s*,\s*[\w.+-]+\/[\w.+*-]+)*\s*$/,
+      'must be a comma-separated list of content types like image/*,application/pdf',
+    )
     .default('image/*,application/pdf,text/plain,text/csv,text/vcard,audio/*,video/mp4'),
   INBOUND_RETRY_BASE_MS: positiveInt.default(30000),
   INBOUND_RETRY_SWEEP_MS: positiveInt.default(30000),
@@ -190,7 +223,8 @@ const checkedEnvSchema = envSchema.superRefine((env, issue) => {
   try {
     parseCountryPreference(env.SMS_PROVIDER_BY_COUNTRY, parseProviderList('SMS', env.SMS_PROVIDERS), 'SMS_PROVIDERS');
   } catch (err) {
-    if (err instanceof RoutingConfigError) issue.addIssue({ code: 'custom', path: ['SMS_PROVIDER_BY_COUNTRY'], message: err.message });
+    if (err instanceof RoutingConfigError)
+      issue.addIssue({ code: 'custom', path: ['SMS_PROVIDER_BY_COUNTRY'], message: err.message });
   }
 });
 
@@ -221,10 +255,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Env {
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0] ?? 'environment');
     const value = cleaned[variable];
-    const problem = issue.code === 'invalid_value' && 'values' in issue
-      ? `must be one of ${(issue.values as unknown[]).join(', ')}`
-      : issue.message;
-    throw new ConfigError(variable, `${problem}${value !== undefined && !isSecret(variable) ? ` (got "${value}")` : ''}`);
+    const problem =
+      issue.code === 'invalid_value' && 'values' in issue
+        ? `must be one of ${(issue.values as unknown[]).join(', ')}`
+        : issue.message;
+    throw new ConfigError(
+      variable,
+      `${problem}${value !== undefined && !isSecret(variable) ? ` (got "${value}")` : ''}`,
+    );
   }
   return parsed.data;
 }

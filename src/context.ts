@@ -20,7 +20,10 @@ export interface ReadinessCheck {
  * not-ok after `timeoutMs` instead of hanging the probe when the dependency
  * hangs. Concurrent callers share the question in flight.
  */
-export function probedCheck(probe: () => Promise<ReadinessCheck>, opts: { cacheMs: number; timeoutMs: number }): () => Promise<ReadinessCheck> {
+export function probedCheck(
+  probe: () => Promise<ReadinessCheck>,
+  opts: { cacheMs: number; timeoutMs: number },
+): () => Promise<ReadinessCheck> {
   let last: { at: number; result: ReadinessCheck } | null = null;
   let inFlight: Promise<ReadinessCheck> | null = null;
   return async () => {
@@ -30,7 +33,10 @@ export function probedCheck(probe: () => Promise<ReadinessCheck>, opts: { cacheM
       const timedOut = new Promise<ReadinessCheck>((r) => {
         timer = setTimeout(() => r({ ok: false, detail: `no answer within ${opts.timeoutMs} ms` }), opts.timeoutMs);
       });
-      const answer = probe().catch((e: Error) => ({ ok: false, detail: (e.message.split('\n')[0] ?? '').slice(0, 200) }));
+      const answer = probe().catch((e: Error) => ({
+        ok: false,
+        detail: (e.message.split('\n')[0] ?? '').slice(0, 200),
+      }));
       const result = await Promise.race([answer, timedOut]);
       clearTimeout(timer);
       last = { at: Date.now(), result };

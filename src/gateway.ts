@@ -45,14 +45,28 @@ export async function startGateway(config: Env, log: Logger): Promise<Gateway> {
       { cacheMs: 1000, timeoutMs: 2000 },
     ),
   );
-  readiness.register('scheduler', () => ({ ok: schedulerReady, detail: schedulerReady ? schedulerBackend({ databaseUrl: '', mongodbUrl: config.MONGODB_URL, name: '' }) : 'starting' }));
+  readiness.register('scheduler', () => ({
+    ok: schedulerReady,
+    detail: schedulerReady
+      ? schedulerBackend({ databaseUrl: '', mongodbUrl: config.MONGODB_URL, name: '' })
+      : 'starting',
+  }));
 
   // The real app is mounted once the context is complete; until then a
   // minimal app answers the health endpoints.
   let handler: express.Express | null = null;
   const early = express();
   early.get('/healthz', (_req, res) => res.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) }));
-  early.use((_req, res) => res.status(503).json({ error: 'starting', message: 'service is starting', status: 'not_ready', checks: { database: { ok: dbReady }, scheduler: { ok: schedulerReady } } }));
+  early.use((_req, res) =>
+    res
+      .status(503)
+      .json({
+        error: 'starting',
+        message: 'service is starting',
+        status: 'not_ready',
+        checks: { database: { ok: dbReady }, scheduler: { ok: schedulerReady } },
+      }),
+  );
   const server = http.createServer((req, res) => (handler ?? early)(req, res));
   const io = new SocketServer(server, { serveClient: false, cors: { origin: false } });
   await new Promise<void>((resolve, reject) => {
@@ -92,7 +106,13 @@ export async function startGateway(config: Env, log: Logger): Promise<Gateway> {
   try {
     let databaseUrl = config.DATABASE_URL;
     if (!databaseUrl) {
-      embedded = await startEmbeddedPostgres({ dataDir: config.DATA_DIR, port: config.EMBEDDED_PG_PORT, log, owner: 'gateway', ifRunning: 'refuse' });
+      embedded = await startEmbeddedPostgres({
+        dataDir: config.DATA_DIR,
+        port: config.EMBEDDED_PG_PORT,
+        log,
+        owner: 'gateway',
+        ifRunning: 'refuse',
+      });
       databaseUrl = embedded.url;
       log.info({ port: config.EMBEDDED_PG_PORT, dataDir: config.DATA_DIR }, 'embedded PostgreSQL started');
     }

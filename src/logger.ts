@@ -10,7 +10,11 @@ export type { Logger };
  * (channels/<provider>: secretPaths), the signed unsubscribe token. Logged as
  * `<prefix>[redacted]`.
  */
-export const SECRET_PATH_PREFIXES = [...plugins.flatMap((p) => p.secretPaths ?? []), '/unsubscribe/', '/files/letters/signed/'];
+export const SECRET_PATH_PREFIXES = [
+  ...plugins.flatMap((p) => p.secretPaths ?? []),
+  '/unsubscribe/',
+  '/files/letters/signed/',
+];
 
 /** Query parameters whose values are credentials or signatures (letter links' sig, tokens, keys). */
 const SECRET_QUERY = /token|sig|secret|key|pass|auth|code|session|csrf|jwt/i;
@@ -28,25 +32,40 @@ export function redactUrl(url: string): string {
     if (pathPart.startsWith(prefix) && pathPart.length > prefix.length) pathPart = `${prefix}${REDACTED}`;
   }
   if (q < 0) return pathPart;
-  const parts = url.slice(q + 1).split('&').filter(Boolean).map((kv) => {
-    const i = kv.indexOf('=');
-    const key = i < 0 ? kv : kv.slice(0, i);
-    let name = key;
-    try {
-      name = decodeURIComponent(key.replace(/\+/g, ' '));
-    } catch {
-      /* an undecodable name is matched as sent */
-    }
-    return SECRET_QUERY.test(name) && i >= 0 ? `${key}=${REDACTED}` : kv;
-  });
+  const parts = url
+    .slice(q + 1)
+    .split('&')
+    .filter(Boolean)
+    .map((kv) => {
+      const i = kv.indexOf('=');
+      const key = i < 0 ? kv : kv.slice(0, i);
+      let name = key;
+      try {
+        name = decodeURIComponent(key.replace(/\+/g, ' '));
+      } catch {
+        /* an undecodable name is matched as sent */
+      }
+      return SECRET_QUERY.test(name) && i >= 0 ? `${key}=${REDACTED}` : kv;
+    });
   return parts.length ? `${pathPart}?${parts.join('&')}` : pathPart;
 }
 
 /** How pino-http writes the request on every line of that request: no headers, no body, secrets out of the URL. */
-export const requestSerializer = (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactUrl(String(req.url ?? '')) });
+export const requestSerializer = (req: { id: unknown; method: string; url: string }) => ({
+  id: req.id,
+  method: req.method,
+  url: redactUrl(String(req.url ?? '')),
+});
 
 // With every provider's signature headers (channels/<provider>: redactHeaders).
-const SECRET_HEADERS = ['authorization', 'cookie', ...plugins.flatMap((p) => p.redactHeaders ?? []), 'x-csrf-token', 'x-gateway-signature', 'proxy-authorization'];
+const SECRET_HEADERS = [
+  'authorization',
+  'cookie',
+  ...plugins.flatMap((p) => p.redactHeaders ?? []),
+  'x-csrf-token',
+  'x-gateway-signature',
+  'proxy-authorization',
+];
 
 export const redactPaths = [
   // Headers wherever a logged object carries them (a request, an HTTP client error, a webhook record).

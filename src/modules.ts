@@ -26,7 +26,26 @@ import { registerInboxRoutes, startInbox } from './inbox/index.js';
 import { registerComplianceRoutes } from './compliance/routes.js';
 import { startCompliance } from './compliance/module.js';
 
-export const routeModules: RouteModule[] = [jsonBody, registerDebtorRoutes, registerSuppressionRoutes, registerProviderRoutes, registerTemplateRoutes, registerOutboundRoutes, registerVoiceRoutes, registerImportRoutes, registerCampaignRoutes, registerPaymentRoutes, registerPortalRoutes, registerStripeWebhooks, registerGoCardlessWebhooks, registerWebhookRoutes, socketsModule, inboundRoutes, registerInboxRoutes, registerComplianceRoutes];
+export const routeModules: RouteModule[] = [
+  jsonBody,
+  registerDebtorRoutes,
+  registerSuppressionRoutes,
+  registerProviderRoutes,
+  registerTemplateRoutes,
+  registerOutboundRoutes,
+  registerVoiceRoutes,
+  registerImportRoutes,
+  registerCampaignRoutes,
+  registerPaymentRoutes,
+  registerPortalRoutes,
+  registerStripeWebhooks,
+  registerGoCardlessWebhooks,
+  registerWebhookRoutes,
+  socketsModule,
+  inboundRoutes,
+  registerInboxRoutes,
+  registerComplianceRoutes,
+];
 
 export async function startModules(ctx: AppContext): Promise<ModuleHandle[]> {
   const handles: ModuleHandle[] = [];

@@ -38,7 +38,9 @@ export function parseCountryPreference(
     .filter(Boolean)) {
     const m = /^([A-Za-z]{2})\s*:\s*([a-z0-9_-]+)$/i.exec(entry);
     if (!m)
-      throw new RoutingConfigError(`entry "${entry}" must look like IN:<provider> (ISO country code, colon, provider id)`);
+      throw new RoutingConfigError(
+        `entry "${entry}" must look like IN:<provider> (ISO country code, colon, provider id)`,
+      );
     const country = m[1]!.toUpperCase();
     const id = m[2]!.toLowerCase();
     if (!order.includes(id))

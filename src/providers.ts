@@ -44,12 +44,20 @@ export function resolveProviders(env: Env): ProviderSettings {
   };
   const selected = new Set(Object.values(routing).flatMap((r) => r.order));
   const pluginSettings = Object.fromEntries(
-    plugins.map((p) => [p.id, p.settings({ env: env as unknown as Record<string, unknown>, forced, selected: selected.has(p.id) })]),
+    plugins.map((p) => [
+      p.id,
+      p.settings({ env: env as unknown as Record<string, unknown>, forced, selected: selected.has(p.id) }),
+    ]),
   ) as PluginSettingsMap;
 
   return {
     ...pluginSettings,
-    email: { mode: (pluginSettings as unknown as Record<string, BaseSettings>)[email]!.mode, provider: email, from: env.EMAIL_FROM, inboundDomain: env.INBOUND_EMAIL_DOMAIN },
+    email: {
+      mode: (pluginSettings as unknown as Record<string, BaseSettings>)[email]!.mode,
+      provider: email,
+      from: env.EMAIL_FROM,
+      inboundDomain: env.INBOUND_EMAIL_DOMAIN,
+    },
     routing,
   };
 }

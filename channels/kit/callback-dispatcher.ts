@@ -111,7 +111,10 @@ export class CallbackDispatcher extends EventEmitter {
       task.then(
         () => undefined,
         (err: unknown) => {
-          this.taskErrors.push({ at: new Date().toISOString(), message: err instanceof Error ? err.message : String(err) });
+          this.taskErrors.push({
+            at: new Date().toISOString(),
+            message: err instanceof Error ? err.message : String(err),
+          });
           this.emit('task-error', err);
         },
       ),

@@ -14,4 +14,3 @@ export const apiBaseUrl = z
   }, 'must be an http:// or https:// URL')
   .transform((v) => v.replace(/\/+$/, ''))
   .optional();
-

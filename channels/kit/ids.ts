@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 
 /** Provider-style id: a fixed prefix and `hexChars` lowercase hex digits (Twilio `SM…`, Lob `ltr_…`). */
 export function prefixedHexId(prefix: string, hexChars: number): string {
-  return prefix + randomBytes(Math.ceil(hexChars / 2)).toString('hex').slice(0, hexChars);
+  return (
+    prefix +
+    randomBytes(Math.ceil(hexChars / 2))
+      .toString('hex')
+      .slice(0, hexChars)
+  );
 }
 
 /** URL-safe base64 token of `bytes` random bytes (SendGrid's X-Message-Id / sg_event_id look like this). */

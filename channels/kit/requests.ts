@@ -13,11 +13,9 @@ export function headerValue(req: Pick<WebhookRequest, 'headers'>, name: string):
 export function parsedBody<T extends z.ZodType>(schema: T, req: Request, res: Response): z.infer<T> | null {
   const parsed = schema.safeParse(req.body);
   if (parsed.success) return parsed.data;
-  res
-    .status(400)
-    .json({
-      error: 'invalid request',
-      issues: parsed.error.issues.map((i) => ({ field: i.path.join('.'), reason: i.message })),
-    });
+  res.status(400).json({
+    error: 'invalid request',
+    issues: parsed.error.issues.map((i) => ({ field: i.path.join('.'), reason: i.message })),
+  });
   return null;
 }

@@ -30,20 +30,35 @@ type LobExtraService = 'certified' | 'certified_return_receipt' | 'registered';
  * ("none" from a template is no value of Lob's enum). `substituted` says why
  * the letter goes with another service than asked.
  */
-export function lobExtraService(wanted: string | null | undefined, country: string): { extraService: LobExtraService | null; substituted?: string } {
+export function lobExtraService(
+  wanted: string | null | undefined,
+  country: string,
+): { extraService: LobExtraService | null; substituted?: string } {
   if (!wanted || wanted === 'none') return { extraService: null };
   const domestic = country.trim().toUpperCase() === 'US';
   if (wanted === 'certified' || wanted === 'certified_return_receipt') {
-    return domestic ? { extraService: wanted } : { extraService: 'registered', substituted: `${wanted} is offered for US destinations only; registered for ${country}` };
+    return domestic
+      ? { extraService: wanted }
+      : {
+          extraService: 'registered',
+          substituted: `${wanted} is offered for US destinations only; registered for ${country}`,
+        };
   }
   if (wanted === 'registered') {
-    return domestic ? { extraService: 'certified', substituted: 'registered is offered for international destinations only; certified within the US' } : { extraService: 'registered' };
+    return domestic
+      ? {
+          extraService: 'certified',
+          substituted: 'registered is offered for international destinations only; certified within the US',
+        }
+      : { extraService: 'registered' };
   }
   return { extraService: null, substituted: `unknown extra service ${wanted}: sent without one` };
 }
 
 export function lobLetters(o: LobOptions): ChannelAdapter<LetterPayload> {
-  const api = new LettersApi(new Configuration({ username: o.apiKey, basePath: o.basePath ?? 'https://api.lob.com/v1' }));
+  const api = new LettersApi(
+    new Configuration({ username: o.apiKey, basePath: o.basePath ?? 'https://api.lob.com/v1' }),
+  );
   return {
     provider: 'lob',
     channel: 'LETTER',
@@ -68,14 +83,34 @@ export function lobLetters(o: LobOptions): ChannelAdapter<LetterPayload> {
           } as never,
           messageId, // Idempotency-Key: a retried dispatch never prints twice
         );
-        return { provider: 'lob', providerMessageId: letter.id!, status: 'QUEUED', detail: { expectedDeliveryDate: letter.expected_delivery_date, trackingNumber: (letter as { tracking_number?: string }).tracking_number, extraService: service.extraService, ...(service.substituted ? { extraServiceSubstituted: service.substituted } : {}) } };
+        return {
+          provider: 'lob',
+          providerMessageId: letter.id!,
+          status: 'QUEUED',
+          detail: {
+            expectedDeliveryDate: letter.expected_delivery_date,
+            trackingNumber: (letter as { tracking_number?: string }).tracking_number,
+            extraService: service.extraService,
+            ...(service.substituted ? { extraServiceSubstituted: service.substituted } : {}),
+          },
+        };
       } catch (err) {
-        const e = err as { response?: { status?: number; data?: { error?: { message?: string; code?: string } } }; message?: string };
+        const e = err as {
+          response?: { status?: number; data?: { error?: { message?: string; code?: string } } };
+          message?: string;
+        };
         const status = e.response?.status;
         const transient = status === undefined || status >= 500 || status === 429;
         const msg = e.response?.data?.error?.message ?? e.message ?? 'Lob request failed';
         const code = e.response?.data?.error?.code ?? (status ? `http_${status}` : 'network');
-        throw new ProviderError(msg, 'lob', code, transient, !transient && /address/i.test(msg) ? 'address_invalid' : undefined, status);
+        throw new ProviderError(
+          msg,
+          'lob',
+          code,
+          transient,
+          !transient && /address/i.test(msg) ? 'address_invalid' : undefined,
+          status,
+        );
       }
     },
   };

@@ -34,7 +34,13 @@ export function sendgridEmail(o: SendGridOptions): ChannelAdapter<EmailPayload> 
           customArgs: payload.customArgs,
         });
         const id = String(res.headers['x-message-id'] ?? '');
-        if (!id) throw new ProviderError('SendGrid accepted the message without an X-Message-Id', 'sendgrid', 'no_message_id', true);
+        if (!id)
+          throw new ProviderError(
+            'SendGrid accepted the message without an X-Message-Id',
+            'sendgrid',
+            'no_message_id',
+            true,
+          );
         return { provider: 'sendgrid', providerMessageId: id, status: 'QUEUED' };
       } catch (err) {
         if (err instanceof ProviderError) throw err;
@@ -42,7 +48,14 @@ export function sendgridEmail(o: SendGridOptions): ChannelAdapter<EmailPayload> 
         const status = typeof e.code === 'number' ? e.code : undefined;
         const transient = status === undefined || status >= 500 || status === 429;
         const detail = e.response?.body?.errors?.map((x) => x.message).join('; ');
-        throw new ProviderError(detail || e.message || 'SendGrid request failed', 'sendgrid', status ? `http_${status}` : 'network', transient, undefined, status);
+        throw new ProviderError(
+          detail || e.message || 'SendGrid request failed',
+          'sendgrid',
+          status ? `http_${status}` : 'network',
+          transient,
+          undefined,
+          status,
+        );
       }
     },
   };

@@ -23,13 +23,24 @@ export function smtpEmail(o: { url: string }): ChannelAdapter<EmailPayload> {
           headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
         });
         // An SMTP relay's acceptance is the last word we get: the message is sent.
-        return { provider: 'smtp', providerMessageId: info.messageId, status: 'SENT', detail: { response: info.response } };
+        return {
+          provider: 'smtp',
+          providerMessageId: info.messageId,
+          status: 'SENT',
+          detail: { response: info.response },
+        };
       } catch (err) {
         const e = err as { responseCode?: number; code?: string; message?: string };
-        const code = e.responseCode ? String(e.responseCode) : e.code ?? 'network';
+        const code = e.responseCode ? String(e.responseCode) : (e.code ?? 'network');
         // 5xx replies are permanent (550 mailbox unavailable → invalid address); 4xx and connection errors retry.
         const permanent = typeof e.responseCode === 'number' && e.responseCode >= 500;
-        throw new ProviderError(e.message ?? 'SMTP send failed', 'smtp', code, !permanent, permanent && [550, 551, 553].includes(e.responseCode!) ? 'email_invalid' : undefined);
+        throw new ProviderError(
+          e.message ?? 'SMTP send failed',
+          'smtp',
+          code,
+          !permanent,
+          permanent && [550, 551, 553].includes(e.responseCode!) ? 'email_invalid' : undefined,
+        );
       }
     },
     async close() {

@@ -87,7 +87,10 @@ export class SmtpSandbox extends EventEmitter {
       },
       onRcptTo: (address: SMTPServerAddress, _session, callback) => {
         if (rejected.has(address.address.toLowerCase())) {
-          const error = Object.assign(new Error(`5.1.1 <${address.address}>: Recipient address rejected: User unknown`), { responseCode: 550 });
+          const error = Object.assign(
+            new Error(`5.1.1 <${address.address}>: Recipient address rejected: User unknown`),
+            { responseCode: 550 },
+          );
           callback(error);
           return;
         }
@@ -173,9 +176,13 @@ export class SmtpSandbox extends EventEmitter {
     // view reshapes some, e.g. List-* into nested objects).
     const headers: Record<string, string> = {};
     for (const { key, line } of parsed.headerLines) {
-      headers[key.toLowerCase()] = line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim();
+      headers[key.toLowerCase()] = line
+        .slice(line.indexOf(':') + 1)
+        .replace(/\r?\n[ \t]+/g, ' ')
+        .trim();
     }
-    const references = parsed.references === undefined ? [] : Array.isArray(parsed.references) ? parsed.references : [parsed.references];
+    const references =
+      parsed.references === undefined ? [] : Array.isArray(parsed.references) ? parsed.references : [parsed.references];
     const message: SmtpMessage = {
       id: prefixedHexId('smtp_', 16),
       receivedAt: new Date(),
@@ -228,7 +235,9 @@ export interface DebtorReplyInput {
 }
 
 /** Sends an email AS the debtor to an SMTP listener (the gateway's inbound SMTP), as their mail client would. */
-export async function sendDebtorReply(input: DebtorReplyInput): Promise<{ messageId: string; response: string; accepted: string[] }> {
+export async function sendDebtorReply(
+  input: DebtorReplyInput,
+): Promise<{ messageId: string; response: string; accepted: string[] }> {
   const transport = nodemailer.createTransport({
     host: input.host,
     port: input.port,
@@ -252,7 +261,9 @@ export async function sendDebtorReply(input: DebtorReplyInput): Promise<{ messag
     return {
       messageId: info.messageId,
       response: info.response,
-      accepted: info.accepted.map((a: unknown) => (typeof a === 'string' ? a : String((a as { address?: string }).address))),
+      accepted: info.accepted.map((a: unknown) =>
+        typeof a === 'string' ? a : String((a as { address?: string }).address),
+      ),
     };
   } finally {
     transport.close();

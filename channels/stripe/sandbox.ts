@@ -58,8 +58,15 @@ class StripeError extends Error {
   }
 }
 
-const invalid = (message: string, param?: string) => new StripeError(400, { type: 'invalid_request_error', message, ...(param ? { param } : {}) });
-const missing = (what: string, objId: string) => new StripeError(404, { type: 'invalid_request_error', code: 'resource_missing', message: `No such ${what}: '${objId}'`, param: 'id' });
+const invalid = (message: string, param?: string) =>
+  new StripeError(400, { type: 'invalid_request_error', message, ...(param ? { param } : {}) });
+const missing = (what: string, objId: string) =>
+  new StripeError(404, {
+    type: 'invalid_request_error',
+    code: 'resource_missing',
+    message: `No such ${what}: '${objId}'`,
+    param: 'id',
+  });
 
 export class StripeSandbox {
   readonly app: Express;
@@ -112,7 +119,14 @@ export class StripeSandbox {
       const auth = req.headers.authorization ?? '';
       const key = auth.startsWith('Bearer ') ? auth.slice(7) : '';
       if (key !== this.options.secretKey) {
-        res.status(401).json({ error: { type: 'invalid_request_error', message: `Invalid API Key provided: ${key ? `${key.slice(0, 8)}${'*'.repeat(4)}${key.slice(-4)}` : '(none)'}` } });
+        res
+          .status(401)
+          .json({
+            error: {
+              type: 'invalid_request_error',
+              message: `Invalid API Key provided: ${key ? `${key.slice(0, 8)}${'*'.repeat(4)}${key.slice(-4)}` : '(none)'}`,
+            },
+          });
         return;
       }
       const idem = req.method === 'POST' ? req.header('idempotency-key') : undefined;
@@ -121,7 +135,14 @@ export class StripeSandbox {
         const seen = this.idempotency.get(`${req.path}\u0000${idem}`);
         if (seen) {
           if (seen.params !== params) {
-            res.status(400).json({ error: { type: 'idempotency_error', message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${idem}' if you meant to execute a different request.` } });
+            res
+              .status(400)
+              .json({
+                error: {
+                  type: 'idempotency_error',
+                  message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${idem}' if you meant to execute a different request.`,
+                },
+              });
             return;
           }
           res.setHeader('Idempotent-Replayed', 'true');
@@ -142,17 +163,66 @@ export class StripeSandbox {
       res.status(status).json(body);
     };
 
-    app.post('/v1/customers', api((req) => this.put({ id: id('cus'), object: 'customer', created: this.created(), email: req.body.email ?? null, name: req.body.name ?? null, metadata: req.body.metadata ?? {}, livemode: false })));
-    app.get('/v1/customers/:id', api((req) => this.must(String(req.params.id), 'customer')));
-    app.post('/v1/checkout/sessions', api((req) => this.createSession(req.body as Record<string, any>)));
-    app.get('/v1/checkout/sessions/:id', api((req) => this.must(String(req.params.id), 'checkout.session')));
-    app.post('/v1/payment_intents', api((req) => this.createIntent(req.body as Record<string, any>)));
-    app.get('/v1/payment_intents/:id', api((req) => this.must(String(req.params.id), 'payment_intent')));
-    app.get('/v1/setup_intents/:id', api((req) => this.must(String(req.params.id), 'setup_intent')));
-    app.get('/v1/payment_methods/:id', api((req) => this.must(String(req.params.id), 'payment_method')));
-    app.get('/v1/charges/:id', api((req) => this.must(String(req.params.id), 'charge')));
-    app.post('/v1/refunds', api((req) => this.refund(req.body as Record<string, any>)));
-    app.get('/v1/events/:id', api((req) => this.events.find((e) => e.id === req.params.id) ?? (() => { throw missing('event', String(req.params.id)); })()));
+    app.post(
+      '/v1/customers',
+      api((req) =>
+        this.put({
+          id: id('cus'),
+          object: 'customer',
+          created: this.created(),
+          email: req.body.email ?? null,
+          name: req.body.name ?? null,
+          metadata: req.body.metadata ?? {},
+          livemode: false,
+        }),
+      ),
+    );
+    app.get(
+      '/v1/customers/:id',
+      api((req) => this.must(String(req.params.id), 'customer')),
+    );
+    app.post(
+      '/v1/checkout/sessions',
+      api((req) => this.createSession(req.body as Record<string, any>)),
+    );
+    app.get(
+      '/v1/checkout/sessions/:id',
+      api((req) => this.must(String(req.params.id), 'checkout.session')),
+    );
+    app.post(
+      '/v1/payment_intents',
+      api((req) => this.createIntent(req.body as Record<string, any>)),
+    );
+    app.get(
+      '/v1/payment_intents/:id',
+      api((req) => this.must(String(req.params.id), 'payment_intent')),
+    );
+    app.get(
+      '/v1/setup_intents/:id',
+      api((req) => this.must(String(req.params.id), 'setup_intent')),
+    );
+    app.get(
+      '/v1/payment_methods/:id',
+      api((req) => this.must(String(req.params.id), 'payment_method')),
+    );
+    app.get(
+      '/v1/charges/:id',
+      api((req) => this.must(String(req.params.id), 'charge')),
+    );
+    app.post(
+      '/v1/refunds',
+      api((req) => this.refund(req.body as Record<string, any>)),
+    );
+    app.get(
+      '/v1/events/:id',
+      api(
+        (req) =>
+          this.events.find((e) => e.id === req.params.id) ??
+          (() => {
+            throw missing('event', String(req.params.id));
+          })(),
+      ),
+    );
 
     // ── the hosted checkout page (the "debtor" pays here) ──
     app.get('/checkout/:id', (req, res) => this.checkoutPage(res, String(req.params.id)));
@@ -178,11 +248,22 @@ export class StripeSandbox {
     app.post('/sandbox/payment_methods/:id', (req, res) => {
       const pm = this.objects.get(String(req.params.id));
       const b = String(req.body?.behaviour ?? '') as CardBehaviour;
-      if (!pm || pm.object !== 'payment_method' || !['succeeds', 'declined', 'requires_3ds', 'charges_declined'].includes(b)) return void res.status(400).json({ error: { message: 'unknown payment method or behaviour' } });
+      if (
+        !pm ||
+        pm.object !== 'payment_method' ||
+        !['succeeds', 'declined', 'requires_3ds', 'charges_declined'].includes(b)
+      )
+        return void res.status(400).json({ error: { message: 'unknown payment method or behaviour' } });
       this.behaviour.set(pm.id, b);
       res.json({ id: pm.id, behaviour: b });
     });
-    app.use((req, res) => res.status(404).json({ error: { type: 'invalid_request_error', message: `Unrecognized request URL (${req.method}: ${req.path}).` } }));
+    app.use((req, res) =>
+      res
+        .status(404)
+        .json({
+          error: { type: 'invalid_request_error', message: `Unrecognized request URL (${req.method}: ${req.path}).` },
+        }),
+    );
   }
 
   private must(objId: string, object: string): Obj {
@@ -193,7 +274,8 @@ export class StripeSandbox {
 
   private createSession(b: Record<string, any>): Obj {
     const mode = b.mode ?? 'payment';
-    if (!['payment', 'setup'].includes(mode)) throw invalid(`Invalid mode: ${mode} (the sandbox covers payment and setup)`, 'mode');
+    if (!['payment', 'setup'].includes(mode))
+      throw invalid(`Invalid mode: ${mode} (the sandbox covers payment and setup)`, 'mode');
     if (!b.success_url) throw invalid('Missing required param: success_url.', 'success_url');
     let amount: number | null = null;
     let currency: string | null = b.currency ? String(b.currency).toLowerCase() : null;
@@ -204,8 +286,10 @@ export class StripeSandbox {
       for (const [i, item] of items.entries()) {
         const unit = Number(item?.price_data?.unit_amount);
         const qty = Number(item?.quantity ?? 1);
-        if (!Number.isInteger(unit) || unit < 1) throw invalid('Invalid integer: unit_amount', `line_items[${i}][price_data][unit_amount]`);
-        if (!item?.price_data?.currency) throw invalid('Missing required param: currency.', `line_items[${i}][price_data][currency]`);
+        if (!Number.isInteger(unit) || unit < 1)
+          throw invalid('Invalid integer: unit_amount', `line_items[${i}][price_data][unit_amount]`);
+        if (!item?.price_data?.currency)
+          throw invalid('Missing required param: currency.', `line_items[${i}][price_data][currency]`);
         currency = String(item.price_data.currency).toLowerCase();
         amount += unit * qty;
       }
@@ -215,29 +299,64 @@ export class StripeSandbox {
     if (b.customer && !this.objects.has(String(b.customer))) throw missing('customer', String(b.customer));
     const sid = `cs_test_${randomBytes(24).toString('base64url').replace(/[-_]/g, 'a')}`;
     return this.put({
-      id: sid, object: 'checkout.session', mode, status: 'open', payment_status: mode === 'setup' ? 'no_payment_required' : 'unpaid',
-      amount_total: amount, amount_subtotal: amount, currency, customer: b.customer ?? null, customer_email: b.customer_email ?? null,
-      client_reference_id: b.client_reference_id ?? null, locale: b.locale ?? null, metadata: b.metadata ?? {},
-      payment_intent: null, setup_intent: null, success_url: b.success_url, cancel_url: b.cancel_url ?? null,
-      url: `${this.baseUrl}/checkout/${sid}`, created: this.created(), expires_at: this.created() + 24 * 3600, livemode: false,
-      payment_intent_data: b.payment_intent_data ?? null, setup_intent_data: b.setup_intent_data ?? null,
-      line_items_description: (Array.isArray(b.line_items) ? b.line_items : Object.values(b.line_items ?? {}))[0]?.price_data?.product_data?.name ?? null,
+      id: sid,
+      object: 'checkout.session',
+      mode,
+      status: 'open',
+      payment_status: mode === 'setup' ? 'no_payment_required' : 'unpaid',
+      amount_total: amount,
+      amount_subtotal: amount,
+      currency,
+      customer: b.customer ?? null,
+      customer_email: b.customer_email ?? null,
+      client_reference_id: b.client_reference_id ?? null,
+      locale: b.locale ?? null,
+      metadata: b.metadata ?? {},
+      payment_intent: null,
+      setup_intent: null,
+      success_url: b.success_url,
+      cancel_url: b.cancel_url ?? null,
+      url: `${this.baseUrl}/checkout/${sid}`,
+      created: this.created(),
+      expires_at: this.created() + 24 * 3600,
+      livemode: false,
+      payment_intent_data: b.payment_intent_data ?? null,
+      setup_intent_data: b.setup_intent_data ?? null,
+      line_items_description:
+        (Array.isArray(b.line_items) ? b.line_items : Object.values(b.line_items ?? {}))[0]?.price_data?.product_data
+          ?.name ?? null,
     });
   }
 
   private paymentMethod(card: string, customer: string | null): Obj {
     const digits = card.replace(/\D/g, '');
     const pm = this.put({
-      id: id('pm'), object: 'payment_method', type: 'card', customer,
-      card: { brand: digits.startsWith('4') ? 'visa' : 'unknown', last4: digits.slice(-4), exp_month: 12, exp_year: new Date().getUTCFullYear() + 3, country: 'US' },
-      created: this.created(), livemode: false, metadata: {},
+      id: id('pm'),
+      object: 'payment_method',
+      type: 'card',
+      customer,
+      card: {
+        brand: digits.startsWith('4') ? 'visa' : 'unknown',
+        last4: digits.slice(-4),
+        exp_month: 12,
+        exp_year: new Date().getUTCFullYear() + 3,
+        country: 'US',
+      },
+      created: this.created(),
+      livemode: false,
+      metadata: {},
     });
     this.behaviour.set(pm.id, TEST_CARDS[digits] ?? 'succeeds');
     return pm;
   }
 
   /** A PaymentIntent confirmed with a payment method: succeeds, or fails as the card does. */
-  private confirm(pi: Obj, pm: Obj, offSession: boolean, authenticated = false): 'succeeded' | 'requires_action' | 'failed' {
+  private confirm(
+    pi: Obj,
+    pm: Obj,
+    offSession: boolean,
+    authenticated = false,
+  ): 'succeeded' | 'requires_action' | 'failed' {
     const behaviour = this.behaviour.get(pm.id) ?? 'succeeds';
     pi.payment_method = pm.id;
     if (behaviour === 'requires_3ds' && !authenticated) {
@@ -246,7 +365,11 @@ export class StripeSandbox {
         pi.next_action = { type: 'use_stripe_sdk' };
         return 'requires_action';
       }
-      this.fail(pi, 'authentication_required', 'This payment requires authentication, which the customer must complete on-session.');
+      this.fail(
+        pi,
+        'authentication_required',
+        'This payment requires authentication, which the customer must complete on-session.',
+      );
       return 'failed';
     }
     if (behaviour === 'declined' || (behaviour === 'charges_declined' && offSession)) {
@@ -254,33 +377,99 @@ export class StripeSandbox {
       return 'failed';
     }
     const charge = this.put({
-      id: id('ch'), object: 'charge', amount: pi.amount, amount_captured: pi.amount, amount_refunded: 0, captured: true, currency: pi.currency,
-      customer: pi.customer ?? null, payment_intent: pi.id, payment_method: pm.id, paid: true, refunded: false, status: 'succeeded', disputed: false,
-      metadata: pi.metadata, created: this.created(), livemode: false, refunds: { object: 'list', data: [], has_more: false, total_count: 0, url: '/v1/refunds' },
+      id: id('ch'),
+      object: 'charge',
+      amount: pi.amount,
+      amount_captured: pi.amount,
+      amount_refunded: 0,
+      captured: true,
+      currency: pi.currency,
+      customer: pi.customer ?? null,
+      payment_intent: pi.id,
+      payment_method: pm.id,
+      paid: true,
+      refunded: false,
+      status: 'succeeded',
+      disputed: false,
+      metadata: pi.metadata,
+      created: this.created(),
+      livemode: false,
+      refunds: { object: 'list', data: [], has_more: false, total_count: 0, url: '/v1/refunds' },
     });
-    Object.assign(pi, { status: 'succeeded', amount_received: pi.amount, latest_charge: charge.id, last_payment_error: null, next_action: null });
+    Object.assign(pi, {
+      status: 'succeeded',
+      amount_received: pi.amount,
+      latest_charge: charge.id,
+      last_payment_error: null,
+      next_action: null,
+    });
     this.emit('charge.succeeded', charge);
     this.emit('payment_intent.succeeded', pi);
     return 'succeeded';
   }
 
   private fail(pi: Obj, code: string, message: string, declineCode?: string): void {
-    const charge = code === 'card_declined'
-      ? this.put({ id: id('ch'), object: 'charge', amount: pi.amount, amount_refunded: 0, captured: false, currency: pi.currency, payment_intent: pi.id, paid: false, refunded: false, status: 'failed', failure_code: code, failure_message: message, metadata: pi.metadata, created: this.created(), livemode: false })
-      : null;
+    const charge =
+      code === 'card_declined'
+        ? this.put({
+            id: id('ch'),
+            object: 'charge',
+            amount: pi.amount,
+            amount_refunded: 0,
+            captured: false,
+            currency: pi.currency,
+            payment_intent: pi.id,
+            paid: false,
+            refunded: false,
+            status: 'failed',
+            failure_code: code,
+            failure_message: message,
+            metadata: pi.metadata,
+            created: this.created(),
+            livemode: false,
+          })
+        : null;
     Object.assign(pi, {
-      status: 'requires_payment_method', latest_charge: charge?.id ?? null, next_action: null,
-      last_payment_error: { type: 'card_error', code, ...(declineCode ? { decline_code: declineCode } : {}), message, payment_method: { id: pi.payment_method } },
+      status: 'requires_payment_method',
+      latest_charge: charge?.id ?? null,
+      next_action: null,
+      last_payment_error: {
+        type: 'card_error',
+        code,
+        ...(declineCode ? { decline_code: declineCode } : {}),
+        message,
+        payment_method: { id: pi.payment_method },
+      },
     });
     if (charge) this.emit('charge.failed', charge);
     this.emit('payment_intent.payment_failed', pi);
   }
 
-  private newIntent(amount: number, currency: string, customer: string | null, metadata: Record<string, string>, description: string | null): Obj {
+  private newIntent(
+    amount: number,
+    currency: string,
+    customer: string | null,
+    metadata: Record<string, string>,
+    description: string | null,
+  ): Obj {
     return this.put({
-      id: id('pi'), object: 'payment_intent', amount, amount_received: 0, currency, customer, metadata, description,
-      status: 'requires_payment_method', payment_method: null, latest_charge: null, last_payment_error: null, next_action: null,
-      client_secret: `${id('pi')}_secret_${randomBytes(12).toString('hex')}`, created: this.created(), livemode: false, setup_future_usage: null,
+      id: id('pi'),
+      object: 'payment_intent',
+      amount,
+      amount_received: 0,
+      currency,
+      customer,
+      metadata,
+      description,
+      status: 'requires_payment_method',
+      payment_method: null,
+      latest_charge: null,
+      last_payment_error: null,
+      next_action: null,
+      client_secret: `${id('pi')}_secret_${randomBytes(12).toString('hex')}`,
+      created: this.created(),
+      livemode: false,
+      setup_future_usage: null,
     });
   }
 
@@ -288,15 +477,30 @@ export class StripeSandbox {
     const amount = Number(b.amount);
     if (!Number.isInteger(amount) || amount < 1) throw invalid('Invalid integer: amount', 'amount');
     if (!b.currency) throw invalid('Missing required param: currency.', 'currency');
-    const pi = this.newIntent(amount, String(b.currency).toLowerCase(), b.customer ?? null, b.metadata ?? {}, b.description ?? null);
+    const pi = this.newIntent(
+      amount,
+      String(b.currency).toLowerCase(),
+      b.customer ?? null,
+      b.metadata ?? {},
+      b.description ?? null,
+    );
     if (b.confirm === 'true' || b.confirm === true) {
       const pm = this.objects.get(String(b.payment_method ?? ''));
       if (!pm || pm.object !== 'payment_method') throw missing('payment_method', String(b.payment_method ?? ''));
-      if (b.customer && pm.customer !== b.customer) throw invalid(`The provided PaymentMethod ${pm.id} is not attached to customer ${b.customer}.`, 'payment_method');
+      if (b.customer && pm.customer !== b.customer)
+        throw invalid(
+          `The provided PaymentMethod ${pm.id} is not attached to customer ${b.customer}.`,
+          'payment_method',
+        );
       const outcome = this.confirm(pi, pm, b.off_session === 'true' || b.off_session === true);
       if (outcome === 'failed') {
         const err = pi.last_payment_error as Record<string, unknown>;
-        throw new StripeError(402, { ...err, charge: pi.latest_charge, payment_intent: pi, doc_url: `https://stripe.com/docs/error-codes/${err.code}` });
+        throw new StripeError(402, {
+          ...err,
+          charge: pi.latest_charge,
+          payment_intent: pi,
+          doc_url: `https://stripe.com/docs/error-codes/${err.code}`,
+        });
       }
     }
     return pi;
@@ -305,13 +509,31 @@ export class StripeSandbox {
   private refund(b: Record<string, any>): Obj {
     const pi = b.payment_intent ? this.objects.get(String(b.payment_intent)) : undefined;
     const charge = this.objects.get(String(b.charge ?? pi?.latest_charge ?? ''));
-    if (!charge || charge.object !== 'charge' || charge.status !== 'succeeded') throw b.payment_intent ? missing('payment_intent', String(b.payment_intent)) : missing('charge', String(b.charge ?? ''));
+    if (!charge || charge.object !== 'charge' || charge.status !== 'succeeded')
+      throw b.payment_intent
+        ? missing('payment_intent', String(b.payment_intent))
+        : missing('charge', String(b.charge ?? ''));
     const left = Number(charge.amount) - Number(charge.amount_refunded);
     const amount = b.amount !== undefined ? Number(b.amount) : left;
     if (!Number.isInteger(amount) || amount < 1 || amount > left) {
-      throw new StripeError(400, { type: 'invalid_request_error', code: 'charge_already_refunded', message: `Charge ${charge.id} has already been refunded.` });
+      throw new StripeError(400, {
+        type: 'invalid_request_error',
+        code: 'charge_already_refunded',
+        message: `Charge ${charge.id} has already been refunded.`,
+      });
     }
-    const refund = this.put({ id: id('re'), object: 'refund', amount, charge: charge.id, payment_intent: charge.payment_intent, currency: charge.currency, status: 'succeeded', reason: b.reason ?? null, metadata: b.metadata ?? {}, created: this.created() });
+    const refund = this.put({
+      id: id('re'),
+      object: 'refund',
+      amount,
+      charge: charge.id,
+      payment_intent: charge.payment_intent,
+      currency: charge.currency,
+      status: 'succeeded',
+      reason: b.reason ?? null,
+      metadata: b.metadata ?? {},
+      created: this.created(),
+    });
     charge.amount_refunded = Number(charge.amount_refunded) + amount;
     charge.refunded = charge.amount_refunded === charge.amount;
     (charge.refunds as { data: unknown[]; total_count: number }).data.unshift(refund);
@@ -326,7 +548,19 @@ export class StripeSandbox {
     const charge = pi ? this.objects.get(String(pi.latest_charge ?? '')) : undefined;
     if (!pi || !charge || charge.status !== 'succeeded') throw missing('payment_intent', paymentIntentId);
     charge.disputed = true;
-    const dispute = this.put({ id: id('dp'), object: 'dispute', amount: charge.amount, charge: charge.id, payment_intent: pi.id, currency: charge.currency, reason, status: 'needs_response', metadata: {}, created: this.created(), livemode: false });
+    const dispute = this.put({
+      id: id('dp'),
+      object: 'dispute',
+      amount: charge.amount,
+      charge: charge.id,
+      payment_intent: pi.id,
+      currency: charge.currency,
+      reason,
+      status: 'needs_response',
+      metadata: {},
+      created: this.created(),
+      livemode: false,
+    });
     this.emit('charge.dispute.created', dispute);
     return dispute;
   }
@@ -352,15 +586,33 @@ export class StripeSandbox {
     const s = this.sessionOr404(res, sid);
     if (!s) return;
     if (s.status !== 'open') return void res.redirect(303, String(s.success_url));
-    const amount = s.amount_total === null ? '' : new Intl.NumberFormat('en', { style: 'currency', currency: String(s.currency).toUpperCase() }).format(Number(s.amount_total) / 100);
-    res.type('html').send(this.page('Checkout', `<h1>${s.mode === 'setup' ? 'Save a card' : `Pay ${esc(amount)}`}</h1><p>${esc(s.line_items_description ?? '')}</p>${error ? `<p class="err" role="alert">${esc(error)}</p>` : ''}
+    const amount =
+      s.amount_total === null
+        ? ''
+        : new Intl.NumberFormat('en', { style: 'currency', currency: String(s.currency).toUpperCase() }).format(
+            Number(s.amount_total) / 100,
+          );
+    res.type('html').send(
+      this.page(
+        'Checkout',
+        `<h1>${s.mode === 'setup' ? 'Save a card' : `Pay ${esc(amount)}`}</h1><p>${esc(s.line_items_description ?? '')}</p>${error ? `<p class="err" role="alert">${esc(error)}</p>` : ''}
 <form method="post" action="/checkout/${esc(sid)}"><label for="card">Card number</label><input id="card" name="card" inputmode="numeric" autocomplete="cc-number" value="4242 4242 4242 4242"><label for="exp">Expiry</label><input id="exp" name="exp" value="12 / 34" autocomplete="cc-exp"><label for="cvc">CVC</label><input id="cvc" name="cvc" value="123" autocomplete="cc-csc">
-<button type="submit" id="submit">${s.mode === 'setup' ? 'Save card' : 'Pay'}</button></form>${s.cancel_url ? `<p><a href="${esc(s.cancel_url)}">Cancel and go back</a></p>` : ''}`));
+<button type="submit" id="submit">${s.mode === 'setup' ? 'Save card' : 'Pay'}</button></form>${s.cancel_url ? `<p><a href="${esc(s.cancel_url)}">Cancel and go back</a></p>` : ''}`,
+      ),
+    );
   }
 
   private customerFor(s: Obj): string {
     if (s.customer) return String(s.customer);
-    const c = this.put({ id: id('cus'), object: 'customer', created: this.created(), email: s.customer_email ?? null, name: null, metadata: {}, livemode: false });
+    const c = this.put({
+      id: id('cus'),
+      object: 'customer',
+      created: this.created(),
+      email: s.customer_email ?? null,
+      name: null,
+      metadata: {},
+      livemode: false,
+    });
     s.customer = c.id;
     return c.id;
   }
@@ -391,7 +643,13 @@ export class StripeSandbox {
     let pi = s.payment_intent ? this.objects.get(String(s.payment_intent)) : undefined;
     if (!pi) {
       const data = (s.payment_intent_data ?? {}) as { metadata?: Record<string, string>; description?: string };
-      pi = this.newIntent(Number(s.amount_total), String(s.currency), (s.customer as string) ?? null, { ...(s.metadata as object), ...(data.metadata ?? {}) }, data.description ?? null);
+      pi = this.newIntent(
+        Number(s.amount_total),
+        String(s.currency),
+        (s.customer as string) ?? null,
+        { ...(s.metadata as object), ...(data.metadata ?? {}) },
+        data.description ?? null,
+      );
       s.payment_intent = pi.id;
     }
     const pm = this.paymentMethod(card, (s.customer as string) ?? null);
@@ -412,7 +670,17 @@ export class StripeSandbox {
 
   private completeSetup(res: Response, s: Obj, pm: Obj): void {
     const data = (s.setup_intent_data ?? {}) as { metadata?: Record<string, string> };
-    const si = this.put({ id: id('seti'), object: 'setup_intent', customer: s.customer, payment_method: pm.id, status: 'succeeded', usage: 'off_session', metadata: { ...(s.metadata as object), ...(data.metadata ?? {}) }, created: this.created(), livemode: false });
+    const si = this.put({
+      id: id('seti'),
+      object: 'setup_intent',
+      customer: s.customer,
+      payment_method: pm.id,
+      status: 'succeeded',
+      usage: 'off_session',
+      metadata: { ...(s.metadata as object), ...(data.metadata ?? {}) },
+      created: this.created(),
+      livemode: false,
+    });
     Object.assign(s, { status: 'complete', setup_intent: si.id });
     this.emit('setup_intent.succeeded', si);
     this.emit('checkout.session.completed', s);
@@ -422,9 +690,14 @@ export class StripeSandbox {
   private authenticatePage(res: Response, sid: string): void {
     const s = this.sessionOr404(res, sid);
     if (!s) return;
-    res.type('html').send(this.page('3-D Secure', `<h1>Confirm this ${s.mode === 'setup' ? 'card' : 'payment'}</h1><p>Your bank asks you to confirm it is you (3-D Secure test page).</p>
+    res.type('html').send(
+      this.page(
+        '3-D Secure',
+        `<h1>Confirm this ${s.mode === 'setup' ? 'card' : 'payment'}</h1><p>Your bank asks you to confirm it is you (3-D Secure test page).</p>
 <form method="post" action="/checkout/${esc(sid)}/authenticate"><input type="hidden" name="result" value="complete"><button type="submit" id="complete-auth">Complete authentication</button></form>
-<form method="post" action="/checkout/${esc(sid)}/authenticate"><input type="hidden" name="result" value="fail"><button type="submit" id="fail-auth" style="background:#545969">Fail authentication</button></form>`));
+<form method="post" action="/checkout/${esc(sid)}/authenticate"><input type="hidden" name="result" value="fail"><button type="submit" id="fail-auth" style="background:#545969">Fail authentication</button></form>`,
+      ),
+    );
   }
 
   private authenticateSubmit(req: Request, res: Response, sid: string): void {
@@ -438,7 +711,11 @@ export class StripeSandbox {
         return;
       }
       if (!ok) {
-        this.checkoutPage(res, sid, 'We are unable to authenticate your payment method. Please choose a different payment method and try again.');
+        this.checkoutPage(
+          res,
+          sid,
+          'We are unable to authenticate your payment method. Please choose a different payment method and try again.',
+        );
         return;
       }
       this.behaviour.set(pm.id, 'succeeds'); // authenticated once for off-session use (a mandate with the bank)
@@ -451,7 +728,11 @@ export class StripeSandbox {
       return;
     }
     if (!ok) {
-      this.fail(pi, 'payment_intent_authentication_failure', 'We are unable to authenticate your payment method. Please choose a different payment method and try again.');
+      this.fail(
+        pi,
+        'payment_intent_authentication_failure',
+        'We are unable to authenticate your payment method. Please choose a different payment method and try again.',
+      );
       this.checkoutPage(res, sid, String((pi.last_payment_error as { message: string }).message));
       return;
     }
@@ -463,8 +744,15 @@ export class StripeSandbox {
 
   private emit(type: string, object: Obj): void {
     const event: Obj = {
-      id: id('evt'), object: 'event', api_version: API_VERSION, created: this.created(), type, livemode: false, pending_webhooks: 1,
-      request: { id: null, idempotency_key: null }, data: { object: structuredClone(object) },
+      id: id('evt'),
+      object: 'event',
+      api_version: API_VERSION,
+      created: this.created(),
+      type,
+      livemode: false,
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+      data: { object: structuredClone(object) },
     };
     this.events.push(event);
     this.dispatcher.track(this.deliver(event));
@@ -473,7 +761,17 @@ export class StripeSandbox {
   /** Signs and posts one event, as Stripe does (retried by the dispatcher while the gateway fails). */
   deliver(event: Obj) {
     const body = JSON.stringify(event);
-    return this.dispatcher.deliver({ provider: 'stripe', kind: String(event.type), url: this.options.webhookUrl, headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)', 'stripe-signature': signStripePayload(body, this.options.webhookSecret, this.created()) }, body });
+    return this.dispatcher.deliver({
+      provider: 'stripe',
+      kind: String(event.type),
+      url: this.options.webhookUrl,
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+        'stripe-signature': signStripePayload(body, this.options.webhookSecret, this.created()),
+      },
+      body,
+    });
   }
 }
 

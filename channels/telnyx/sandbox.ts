@@ -422,15 +422,13 @@ export class TelnyxSandbox {
         return;
       }
       const status = (err as { status?: number }).status ?? 500;
-      res
-        .status(status)
-        .json({
-          errors: [
-            status === 400
-              ? { code: '10015', title: 'Bad Request', detail: 'The request failed because it was not well-formed.' }
-              : { code: '10007', title: 'Unexpected error', detail: 'An unexpected error occured.' },
-          ],
-        });
+      res.status(status).json({
+        errors: [
+          status === 400
+            ? { code: '10015', title: 'Bad Request', detail: 'The request failed because it was not well-formed.' }
+            : { code: '10007', title: 'Unexpected error', detail: 'An unexpected error occured.' },
+        ],
+      });
     });
     return app;
   }

@@ -1,7 +1,14 @@
 // Twilio Programmable Messaging (SMS) and Voice (outbound calls) through the
 // official SDK. `baseUrl` points the SDK at the local Twilio sandbox.
 import twilio from 'twilio';
-import { ProviderError, type ChannelAdapter, type ContactPointEffect, type SentCandidate, type SmsPayload, type VoicePayload } from '../types.js';
+import {
+  ProviderError,
+  type ChannelAdapter,
+  type ContactPointEffect,
+  type SentCandidate,
+  type SmsPayload,
+  type VoicePayload,
+} from '../types.js';
 
 export interface TwilioOptions {
   accountSid: string;
@@ -46,7 +53,14 @@ export function toProviderError(err: unknown): ProviderError {
   const code = e.code !== undefined ? String(e.code) : status ? `http_${status}` : 'network';
   // No HTTP status: timeout or connection failure — worth retrying.
   const transient = status === undefined || status >= 500 || status === 429;
-  return new ProviderError(e.message ?? 'Twilio request failed', 'twilio', code, transient, transient ? undefined : EFFECTS[Number(e.code)], status);
+  return new ProviderError(
+    e.message ?? 'Twilio request failed',
+    'twilio',
+    code,
+    transient,
+    transient ? undefined : EFFECTS[Number(e.code)],
+    status,
+  );
 }
 
 /**
@@ -57,12 +71,28 @@ export function toProviderError(err: unknown): ProviderError {
 const LOOKUP_LIMIT = 100;
 
 const SMS_LOOKUP_STATUS: Record<string, SentCandidate['status']> = {
-  accepted: 'QUEUED', scheduled: 'QUEUED', queued: 'QUEUED', sending: 'QUEUED', sent: 'SENT',
-  delivered: 'DELIVERED', read: 'DELIVERED', partially_delivered: 'DELIVERED', undelivered: 'UNDELIVERED', failed: 'FAILED', canceled: 'CANCELLED',
+  accepted: 'QUEUED',
+  scheduled: 'QUEUED',
+  queued: 'QUEUED',
+  sending: 'QUEUED',
+  sent: 'SENT',
+  delivered: 'DELIVERED',
+  read: 'DELIVERED',
+  partially_delivered: 'DELIVERED',
+  undelivered: 'UNDELIVERED',
+  failed: 'FAILED',
+  canceled: 'CANCELLED',
 };
 const CALL_LOOKUP_STATUS: Record<string, SentCandidate['status']> = {
-  queued: 'QUEUED', initiated: 'QUEUED', ringing: 'RINGING', 'in-progress': 'IN_PROGRESS', completed: 'COMPLETED',
-  busy: 'BUSY', 'no-answer': 'NO_ANSWER', failed: 'FAILED', canceled: 'CANCELLED',
+  queued: 'QUEUED',
+  initiated: 'QUEUED',
+  ringing: 'RINGING',
+  'in-progress': 'IN_PROGRESS',
+  completed: 'COMPLETED',
+  busy: 'BUSY',
+  'no-answer': 'NO_ANSWER',
+  failed: 'FAILED',
+  canceled: 'CANCELLED',
 };
 
 export function twilioSms(o: TwilioSmsOptions): ChannelAdapter<SmsPayload> {
@@ -79,7 +109,12 @@ export function twilioSms(o: TwilioSmsOptions): ChannelAdapter<SmsPayload> {
           ...(payload.mediaUrls?.length ? { mediaUrl: payload.mediaUrls } : {}),
           statusCallback: o.statusCallbackUrl,
         });
-        return { provider: 'twilio', providerMessageId: msg.sid, status: 'QUEUED', detail: { numSegments: msg.numSegments } };
+        return {
+          provider: 'twilio',
+          providerMessageId: msg.sid,
+          status: 'QUEUED',
+          detail: { numSegments: msg.numSegments },
+        };
       } catch (err) {
         throw toProviderError(err);
       }
@@ -89,8 +124,17 @@ export function twilioSms(o: TwilioSmsOptions): ChannelAdapter<SmsPayload> {
       try {
         const list = await client.messages.list({ to: payload.to, limit: LOOKUP_LIMIT, pageSize: LOOKUP_LIMIT });
         return list
-          .filter((m) => m.direction === 'outbound-api' && m.dateCreated.getTime() >= since.getTime() && m.body === payload.text)
-          .map((m) => ({ providerMessageId: m.sid, status: SMS_LOOKUP_STATUS[m.status] ?? null, providerStatus: m.status, createdAt: m.dateCreated, exact: true }));
+          .filter(
+            (m) =>
+              m.direction === 'outbound-api' && m.dateCreated.getTime() >= since.getTime() && m.body === payload.text,
+          )
+          .map((m) => ({
+            providerMessageId: m.sid,
+            status: SMS_LOOKUP_STATUS[m.status] ?? null,
+            providerStatus: m.status,
+            createdAt: m.dateCreated,
+            exact: true,
+          }));
       } catch (err) {
         throw toProviderError(err);
       }
@@ -115,7 +159,12 @@ export function twilioVoice(o: TwilioVoiceOptions): ChannelAdapter<VoicePayload>
           statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
           ...(payload.machineDetection ? { machineDetection: 'DetectMessageEnd' } : {}),
           ...(payload.record
-            ? { record: true, recordingStatusCallback: o.recordingStatusCallbackUrl, recordingStatusCallbackMethod: 'POST', recordingStatusCallbackEvent: ['completed'] }
+            ? {
+                record: true,
+                recordingStatusCallback: o.recordingStatusCallbackUrl,
+                recordingStatusCallbackMethod: 'POST',
+                recordingStatusCallbackEvent: ['completed'],
+              }
             : {}),
         });
         return { provider: 'twilio', providerMessageId: call.sid, status: 'QUEUED' };
@@ -127,10 +176,21 @@ export function twilioVoice(o: TwilioVoiceOptions): ChannelAdapter<VoicePayload>
     // content to compare, so a match is never exact (an agent's <Dial> legs are outbound-dial, not ours).
     async findSent({ payload, since }) {
       try {
-        const list = await client.calls.list({ to: payload.to, ...(o.from ? { from: o.from } : {}), limit: LOOKUP_LIMIT, pageSize: LOOKUP_LIMIT });
+        const list = await client.calls.list({
+          to: payload.to,
+          ...(o.from ? { from: o.from } : {}),
+          limit: LOOKUP_LIMIT,
+          pageSize: LOOKUP_LIMIT,
+        });
         return list
           .filter((c) => c.direction === 'outbound-api' && c.dateCreated.getTime() >= since.getTime())
-          .map((c) => ({ providerMessageId: c.sid, status: CALL_LOOKUP_STATUS[c.status] ?? null, providerStatus: c.status, createdAt: c.dateCreated, exact: false }));
+          .map((c) => ({
+            providerMessageId: c.sid,
+            status: CALL_LOOKUP_STATUS[c.status] ?? null,
+            providerStatus: c.status,
+            createdAt: c.dateCreated,
+            exact: false,
+          }));
       } catch (err) {
         throw toProviderError(err);
       }

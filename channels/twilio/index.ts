@@ -49,7 +49,10 @@ export const twilio = definePlugin<
   webhooks: twilioWebhooks,
   callFlow: twilioCallFlow,
   // Media and recordings are served behind the account's basic auth, on the API hosts only.
-  media: { hosts: TWILIO_MEDIA_HOSTS, authorization: (s) => `Basic ${Buffer.from(`${s.accountSid}:${s.authToken}`).toString('base64')}` },
+  media: {
+    hosts: TWILIO_MEDIA_HOSTS,
+    authorization: (s) => `Basic ${Buffer.from(`${s.accountSid}:${s.authToken}`).toString('base64')}`,
+  },
   redactHeaders: ['x-twilio-signature'],
   sender: (s) => s.from,
   view: (s, v) => ({

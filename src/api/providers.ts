@@ -20,7 +20,9 @@ export function providersView(ctx: AppContext) {
   const at = (path: string) => `${base}${path}`;
 
   // Every provider some channel uses, once, in the order channels name them.
-  const inUse = [...new Set([...p.routing.SMS.order, ...p.routing.VOICE.order, ...p.routing.EMAIL.order, ...p.routing.LETTER.order])];
+  const inUse = [
+    ...new Set([...p.routing.SMS.order, ...p.routing.VOICE.order, ...p.routing.EMAIL.order, ...p.routing.LETTER.order]),
+  ];
   const pluginViews = inUse.flatMap((id) => {
     const view = pluginById(id)?.view?.(settingsOf(p, id), {
       at,
@@ -41,7 +43,11 @@ export function providersView(ctx: AppContext) {
 }
 
 export const providerRoutes = defineRoutes({
-  method: 'get', path: '/api/v1/admin/providers', tag: 'admin', roles: ['ADMIN'], summary: 'Provider modes, senders, which secrets are set (never their values) and the webhook URLs to configure',
+  method: 'get',
+  path: '/api/v1/admin/providers',
+  tag: 'admin',
+  roles: ['ADMIN'],
+  summary: 'Provider modes, senders, which secrets are set (never their values) and the webhook URLs to configure',
   responses: { 200: 'Providers', 403: 'Admins only' },
   handler: async (_req, res, ctx) => {
     res.json(providersView(ctx));

@@ -4,22 +4,49 @@ import { SOCIAL_MEDIA_CHANNELS } from '../router/types.js';
 
 export const channel = z.enum(['SMS', 'EMAIL', 'VOICE', 'LETTER']);
 export const consentState = z.enum(['GRANTED', 'UNKNOWN', 'REVOKED']);
-export const restriction = z.enum(['CEASE_COMMUNICATION', 'DISPUTE_UNDER_REVIEW', 'BANKRUPTCY', 'ATTORNEY_REPRESENTED', 'DECEASED', 'MORATORIUM']);
-export const debtStatus = z.enum(['OPEN', 'PROMISED', 'PAYMENT_PLAN', 'DISPUTED', 'PAID', 'SETTLED', 'WRITTEN_OFF', 'CLOSED']);
+export const restriction = z.enum([
+  'CEASE_COMMUNICATION',
+  'DISPUTE_UNDER_REVIEW',
+  'BANKRUPTCY',
+  'ATTORNEY_REPRESENTED',
+  'DECEASED',
+  'MORATORIUM',
+]);
+export const debtStatus = z.enum([
+  'OPEN',
+  'PROMISED',
+  'PAYMENT_PLAN',
+  'DISPUTED',
+  'PAID',
+  'SETTLED',
+  'WRITTEN_OFF',
+  'CLOSED',
+]);
 
 export const uuid = z.uuid('must be a UUID');
 /** Who collects (docs/domain.md §2.1): the creditor in its own name, or a collection agency. */
 export const creditorKind = z.enum(['FIRST_PARTY', 'AGENCY']);
 export const isoDateTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' });
 /** A kind of loan, upper case ("MICROFINANCE", "PERSONAL"): India's RBI rules do not cover microfinance loans. */
-export const loanType = z.string().regex(/^[A-Z][A-Z0-9_]{1,39}$/, 'must be an upper-case code like MICROFINANCE or PERSONAL');
+export const loanType = z
+  .string()
+  .regex(/^[A-Z][A-Z0-9_]{1,39}$/, 'must be an upper-case code like MICROFINANCE or PERSONAL');
 /** Reg F Model Form B-1: the itemization date and what changed since (payments come from the payments recorded). */
 export const itemizationInput = z.strictObject({
   date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-03-15'),
   amount: z.string().regex(/^\d{1,15}(\.\d{1,4})?$/, 'must be a decimal string like "1234.50"'),
-  interest: z.string().regex(/^\d{1,15}(\.\d{1,4})?$/, 'must be a decimal string like "12.50"').optional(),
-  fees: z.string().regex(/^\d{1,15}(\.\d{1,4})?$/, 'must be a decimal string like "12.50"').optional(),
-  credits: z.string().regex(/^\d{1,15}(\.\d{1,4})?$/, 'must be a decimal string like "12.50"').optional(),
+  interest: z
+    .string()
+    .regex(/^\d{1,15}(\.\d{1,4})?$/, 'must be a decimal string like "12.50"')
+    .optional(),
+  fees: z
+    .string()
+    .regex(/^\d{1,15}(\.\d{1,4})?$/, 'must be a decimal string like "12.50"')
+    .optional(),
+  credits: z
+    .string()
+    .regex(/^\d{1,15}(\.\d{1,4})?$/, 'must be a decimal string like "12.50"')
+    .optional(),
   /** The creditor as of the itemization date, when another than today's. */
   originalCreditorName: z.string().trim().min(1).max(200).optional(),
 });
@@ -33,11 +60,16 @@ export const currency = z
   .string()
   .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like USD')
   .refine((v) => ISO_4217.has(v), 'is not an ISO 4217 currency code');
-export const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-03-15').refine((v) => {
-  const d = new Date(`${v}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
-}, 'is not a real date');
-export const jurisdiction = z.string().regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?(-[A-Z]{2,4})?$/, 'must look like US, US-MA, US-NY-NYC, IN or GB');
+export const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-03-15')
+  .refine((v) => {
+    const d = new Date(`${v}T00:00:00Z`);
+    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
+  }, 'is not a real date');
+export const jurisdiction = z
+  .string()
+  .regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?(-[A-Z]{2,4})?$/, 'must look like US, US-MA, US-NY-NYC, IN or GB');
 export const timeZone = z.string().refine((tz) => {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
@@ -86,18 +118,30 @@ export const contactPointInput = z.discriminatedUnion('kind', [
 export type ContactPointInput = z.infer<typeof contactPointInput>;
 
 export const preferencesInput = z.object({
-  channelOrder: z.array(channel).max(4).refine((a) => new Set(a).size === a.length, 'must not repeat a channel').optional(),
+  channelOrder: z
+    .array(channel)
+    .max(4)
+    .refine((a) => new Set(a).size === a.length, 'must not repeat a channel')
+    .optional(),
   inconvenientTimes: z
     .array(z.object({ days: z.array(z.number().int().min(1).max(7)).min(1), from: hhmm, to: hhmm }))
     .max(20)
     .optional(),
-  contactLimits: z.partialRecord(z.enum(['SMS', 'EMAIL', 'VOICE', 'LETTER', 'ALL']), z.object({ max: z.number().int().min(0).max(100), days: z.number().int().min(1).max(90) })).optional(),
+  contactLimits: z
+    .partialRecord(
+      z.enum(['SMS', 'EMAIL', 'VOICE', 'LETTER', 'ALL']),
+      z.object({ max: z.number().int().min(0).max(100), days: z.number().int().min(1).max(90) }),
+    )
+    .optional(),
 });
 
 export const debtorInput = z.object({
   externalRef: z.string().min(1).max(100).optional(),
   fullName: z.string().trim().min(1, 'is required').max(200),
-  locale: z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/, 'must look like en or en-IN').optional(),
+  locale: z
+    .string()
+    .regex(/^[a-z]{2}(-[A-Z]{2})?$/, 'must look like en or en-IN')
+    .optional(),
   jurisdiction: jurisdiction.optional(),
   timeZone: timeZone.optional(),
   restrictions: z.array(restriction).optional(),
@@ -121,24 +165,33 @@ export const contactPointPatch = z.object({
   consents: consents.optional(),
 });
 
-export const debtInput = z.object({
-  externalRef: z.string().min(1).max(100),
-  creditor: z.object({ externalRef: z.string().min(1).max(100), name: z.string().min(1).max(200), kind: creditorKind.optional() }),
-  debtorId: uuid.optional(),
-  debtorExternalRef: z.string().min(1).max(100).optional(),
-  originalAmount: money,
-  balance: money.optional(),
-  currency,
-  dueDate: isoDate,
-  status: debtStatus.optional(),
-  jurisdiction: jurisdiction.optional(),
-  restrictions: z.array(restriction).optional(),
-  tags: z.array(z.string().min(1).max(50)).max(50).optional(),
-  paymentLink: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
-  timeBarred: z.boolean().optional(),
-  loanType: loanType.optional(),
-  itemization: itemizationInput.optional(),
-}).refine((d) => d.debtorId || d.debtorExternalRef, { message: 'debtorId or debtorExternalRef is required', path: ['debtorId'] });
+export const debtInput = z
+  .object({
+    externalRef: z.string().min(1).max(100),
+    creditor: z.object({
+      externalRef: z.string().min(1).max(100),
+      name: z.string().min(1).max(200),
+      kind: creditorKind.optional(),
+    }),
+    debtorId: uuid.optional(),
+    debtorExternalRef: z.string().min(1).max(100).optional(),
+    originalAmount: money,
+    balance: money.optional(),
+    currency,
+    dueDate: isoDate,
+    status: debtStatus.optional(),
+    jurisdiction: jurisdiction.optional(),
+    restrictions: z.array(restriction).optional(),
+    tags: z.array(z.string().min(1).max(50)).max(50).optional(),
+    paymentLink: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+    timeBarred: z.boolean().optional(),
+    loanType: loanType.optional(),
+    itemization: itemizationInput.optional(),
+  })
+  .refine((d) => d.debtorId || d.debtorExternalRef, {
+    message: 'debtorId or debtorExternalRef is required',
+    path: ['debtorId'],
+  });
 
 export const debtPatch = z.object({
   balance: money.optional(),
@@ -147,9 +200,15 @@ export const debtPatch = z.object({
   jurisdiction: jurisdiction.nullable().optional(),
   restrictions: z.array(restriction).optional(),
   tags: z.array(z.string().min(1).max(50)).max(50).optional(),
-  paymentLink: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).nullable().optional(),
+  paymentLink: z
+    .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+    .nullable()
+    .optional(),
   timeBarred: z.boolean().optional(),
-  lastPhoneConversationAt: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).nullable().optional(),
+  lastPhoneConversationAt: z.iso
+    .datetime({ offset: true, message: 'must be an ISO 8601 date-time' })
+    .nullable()
+    .optional(),
   loanType: loanType.nullable().optional(),
   itemization: itemizationInput.nullable().optional(),
 });
@@ -162,7 +221,10 @@ export const outreachInput = z.object({
   channel: z.enum([...channel.options, ...SOCIAL_MEDIA_CHANNELS]).optional(),
   notBefore: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).optional(),
   notAfter: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).optional(),
-  locale: z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/).optional(),
+  locale: z
+    .string()
+    .regex(/^[a-z]{2}(-[A-Z]{2})?$/)
+    .optional(),
   vars: z.record(z.string(), z.string().max(500)).optional(),
 });
 export type OutreachInput = z.infer<typeof outreachInput>;

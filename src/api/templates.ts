@@ -6,7 +6,10 @@ import { defineRoutes, mountRoutes } from '../http/api.js';
 import { intentCatalog } from '../templates/catalog.js';
 
 export const templateRoutes = defineRoutes({
-  method: 'get', path: '/api/v1/templates/intents', tag: 'templates', summary: 'Template intents with the channels and locales each ships in',
+  method: 'get',
+  path: '/api/v1/templates/intents',
+  tag: 'templates',
+  summary: 'Template intents with the channels and locales each ships in',
   responses: { 200: 'Intents' },
   handler: async (_req, res, ctx) => {
     res.json({ data: intentCatalog(ctx.templates), locales: ctx.templates.localeList() });

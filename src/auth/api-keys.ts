@@ -17,7 +17,13 @@ function generateKey(): string {
 export async function createApiKey(db: Db, opts: { name: string; role: Role; createdById?: string }) {
   const key = generateKey();
   const row = await db.apiKey.create({
-    data: { name: opts.name, role: opts.role, prefix: key.slice(0, KEY_PREFIX.length + 6), hash: hashKey(key), createdById: opts.createdById ?? null },
+    data: {
+      name: opts.name,
+      role: opts.role,
+      prefix: key.slice(0, KEY_PREFIX.length + 6),
+      hash: hashKey(key),
+      createdById: opts.createdById ?? null,
+    },
   });
   return { key, apiKey: row };
 }

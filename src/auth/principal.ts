@@ -49,7 +49,9 @@ export async function principalFromKey(ctx: AppContext, token: string): Promise<
   // Last use is recorded at most once a minute per key, off the request path;
   // a failure costs only that timestamp, so it is logged, not retried.
   if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > 60_000) {
-    void ctx.db.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: new Date() } }).catch((err) => ctx.log.warn({ err, apiKeyId: key.id }, 'could not record API key use'));
+    void ctx.db.apiKey
+      .update({ where: { id: key.id }, data: { lastUsedAt: new Date() } })
+      .catch((err) => ctx.log.warn({ err, apiKeyId: key.id }, 'could not record API key use'));
   }
   return { type: 'api_key', id: key.id, role: key.role, name: key.name };
 }

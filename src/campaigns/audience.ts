@@ -26,7 +26,8 @@ export function audienceWhere(audience: Audience, campaignId: string, now: Date)
   if (audience.balance?.max !== undefined) and.push({ balance: { lte: audience.balance.max } });
   if (audience.creditorIds?.length) and.push({ creditorId: { in: audience.creditorIds } });
   if (audience.creditorRefs?.length) and.push({ creditor: { externalRef: { in: audience.creditorRefs } } });
-  if (audience.tags?.length) and.push({ OR: [{ tags: { hasSome: audience.tags } }, { debtor: { tags: { hasSome: audience.tags } } }] });
+  if (audience.tags?.length)
+    and.push({ OR: [{ tags: { hasSome: audience.tags } }, { debtor: { tags: { hasSome: audience.tags } } }] });
   if (audience.jurisdictions?.length) {
     and.push({
       OR: audience.jurisdictions.flatMap((j) => [
@@ -38,7 +39,17 @@ export function audienceWhere(audience: Audience, campaignId: string, now: Date)
     });
   }
   if (audience.noContactDays) {
-    and.push({ debtor: { messages: { none: { direction: 'OUTBOUND', status: { not: 'CANCELLED' }, createdAt: { gte: new Date(now.getTime() - audience.noContactDays * DAY_MS) } } } } });
+    and.push({
+      debtor: {
+        messages: {
+          none: {
+            direction: 'OUTBOUND',
+            status: { not: 'CANCELLED' },
+            createdAt: { gte: new Date(now.getTime() - audience.noContactDays * DAY_MS) },
+          },
+        },
+      },
+    });
   }
   return { AND: and };
 }
@@ -60,9 +71,14 @@ export function audienceSql(audience: Audience, campaignId: string, now: Date): 
   if (audience.balance?.min !== undefined) and.push(Prisma.sql`d.balance >= ${String(audience.balance.min)}::numeric`);
   if (audience.balance?.max !== undefined) and.push(Prisma.sql`d.balance <= ${String(audience.balance.max)}::numeric`);
   if (audience.creditorIds?.length) and.push(Prisma.sql`d.creditor_id = ANY(${audience.creditorIds}::uuid[])`);
-  if (audience.creditorRefs?.length) and.push(Prisma.sql`d.creditor_id IN (SELECT c.id FROM creditors c WHERE c.external_ref = ANY(${audience.creditorRefs}::text[]))`);
+  if (audience.creditorRefs?.length)
+    and.push(
+      Prisma.sql`d.creditor_id IN (SELECT c.id FROM creditors c WHERE c.external_ref = ANY(${audience.creditorRefs}::text[]))`,
+    );
   if (audience.tags?.length) {
-    and.push(Prisma.sql`(d.tags && ${audience.tags}::text[] OR EXISTS (SELECT 1 FROM debtors t WHERE t.id = d.debtor_id AND t.tags && ${audience.tags}::text[]))`);
+    and.push(
+      Prisma.sql`(d.tags && ${audience.tags}::text[] OR EXISTS (SELECT 1 FROM debtors t WHERE t.id = d.debtor_id AND t.tags && ${audience.tags}::text[]))`,
+    );
   }
   if (audience.jurisdictions?.length) {
     const codes = audience.jurisdictions;
@@ -73,7 +89,9 @@ export function audienceSql(audience: Audience, campaignId: string, now: Date): 
   }
   if (audience.noContactDays) {
     const since = new Date(now.getTime() - audience.noContactDays * DAY_MS);
-    and.push(Prisma.sql`NOT EXISTS (SELECT 1 FROM messages m WHERE m.debtor_id = d.debtor_id AND m.direction = 'OUTBOUND' AND m.status <> 'CANCELLED' AND m.created_at >= ${since})`);
+    and.push(
+      Prisma.sql`NOT EXISTS (SELECT 1 FROM messages m WHERE m.debtor_id = d.debtor_id AND m.direction = 'OUTBOUND' AND m.status <> 'CANCELLED' AND m.created_at >= ${since})`,
+    );
   }
   return Prisma.join(and, ' AND ');
 }

@@ -43,23 +43,40 @@ export function defineCampaignJobs(ctx: AppContext): void {
   defineCampaignDispatchJob(ctx, lockLifetime);
   const wave = async (campaignId: string) => {
     const report = await runDueSteps(ctx, campaignId);
-    if (report.status === 'ACTIVE' && report.remainingDue === 0 && (await completeIfDone(ctx, campaignId))) await removeCampaignJobs(ctx, campaignId);
+    if (report.status === 'ACTIVE' && report.remainingDue === 0 && (await completeIfDone(ctx, campaignId)))
+      await removeCampaignJobs(ctx, campaignId);
   };
-  ctx.scheduler.define<JobData>(CAMPAIGN_ENROL_JOB, async (job) => {
-    await withHeartbeat(job, lockLifetime, async () => {
-      await enrolAudience(ctx, job.attrs.data.campaignId);
-      await wave(job.attrs.data.campaignId);
-    });
-  }, { concurrency: 2, lockLifetime, removeOnComplete: true });
-  ctx.scheduler.define<JobData>(CAMPAIGN_RECUR_JOB, async (job) => {
-    await withHeartbeat(job, lockLifetime, () => enrolAudience(ctx, job.attrs.data.campaignId));
-  }, { concurrency: 2, lockLifetime });
-  ctx.scheduler.define<JobData>(CAMPAIGN_WAVE_JOB, async (job) => {
-    await withHeartbeat(job, lockLifetime, () => wave(job.attrs.data.campaignId));
-  }, { concurrency: 4, lockLifetime });
-  ctx.scheduler.define(CAMPAIGN_SETTLE_JOB, async () => {
-    await settleCampaigns(ctx);
-  }, { lockLifetime: Math.max(lockLifetime, 10_000) } as never);
+  ctx.scheduler.define<JobData>(
+    CAMPAIGN_ENROL_JOB,
+    async (job) => {
+      await withHeartbeat(job, lockLifetime, async () => {
+        await enrolAudience(ctx, job.attrs.data.campaignId);
+        await wave(job.attrs.data.campaignId);
+      });
+    },
+    { concurrency: 2, lockLifetime, removeOnComplete: true },
+  );
+  ctx.scheduler.define<JobData>(
+    CAMPAIGN_RECUR_JOB,
+    async (job) => {
+      await withHeartbeat(job, lockLifetime, () => enrolAudience(ctx, job.attrs.data.campaignId));
+    },
+    { concurrency: 2, lockLifetime },
+  );
+  ctx.scheduler.define<JobData>(
+    CAMPAIGN_WAVE_JOB,
+    async (job) => {
+      await withHeartbeat(job, lockLifetime, () => wave(job.attrs.data.campaignId));
+    },
+    { concurrency: 4, lockLifetime },
+  );
+  ctx.scheduler.define(
+    CAMPAIGN_SETTLE_JOB,
+    async () => {
+      await settleCampaigns(ctx);
+    },
+    { lockLifetime: Math.max(lockLifetime, 10_000) } as never,
+  );
 }
 
 /** Starts the settle job (once per gateway; one job document shared by every process). */
@@ -87,7 +104,10 @@ export async function settleCampaigns(ctx: AppContext): Promise<string[]> {
   return completed;
 }
 
-async function scheduleCampaignJobs(ctx: AppContext, c: { id: string; cron: string | null; timeZone: string | null }): Promise<void> {
+async function scheduleCampaignJobs(
+  ctx: AppContext,
+  c: { id: string; cron: string | null; timeZone: string | null },
+): Promise<void> {
   await ctx.scheduler.now(CAMPAIGN_ENROL_JOB, { campaignId: c.id });
   await scheduleWaveJob(ctx, c.id);
   if (c.cron) {
@@ -100,65 +120,117 @@ async function scheduleCampaignJobs(ctx: AppContext, c: { id: string; cron: stri
 }
 
 async function scheduleWaveJob(ctx: AppContext, campaignId: string): Promise<void> {
-  await ctx.scheduler.create(CAMPAIGN_WAVE_JOB, { campaignId }).repeatEvery('1 minute', { skipImmediate: true }).unique({ 'data.campaignId': campaignId }).save();
+  await ctx.scheduler
+    .create(CAMPAIGN_WAVE_JOB, { campaignId })
+    .repeatEvery('1 minute', { skipImmediate: true })
+    .unique({ 'data.campaignId': campaignId })
+    .save();
 }
 
 export async function removeCampaignJobs(ctx: AppContext, campaignId: string): Promise<void> {
   for (const name of [CAMPAIGN_ENROL_JOB, CAMPAIGN_RECUR_JOB, CAMPAIGN_WAVE_JOB]) {
-    await ctx.scheduler.cancel({ name, data: { campaignId } }).catch((err: unknown) => ctx.log.warn({ err, campaignId, name }, 'could not remove campaign job'));
+    await ctx.scheduler
+      .cancel({ name, data: { campaignId } })
+      .catch((err: unknown) => ctx.log.warn({ err, campaignId, name }, 'could not remove campaign job'));
   }
 }
 
 function publishStatus(ctx: AppContext, campaignId: string, status: string, extra: object = {}) {
-  ctx.io.to(campaignRoom(campaignId)).to(ADMIN_ROOM).emit('campaign.status', { campaignId, status, ...extra });
+  ctx.io
+    .to(campaignRoom(campaignId))
+    .to(ADMIN_ROOM)
+    .emit('campaign.status', { campaignId, status, ...extra });
 }
 
-async function transition(ctx: AppContext, id: string, from: string[], to: 'ACTIVE' | 'PAUSED' | 'CANCELLED', action: string, actor: Actor) {
+async function transition(
+  ctx: AppContext,
+  id: string,
+  from: string[],
+  to: 'ACTIVE' | 'PAUSED' | 'CANCELLED',
+  action: string,
+  actor: Actor,
+) {
   const c = await ctx.db.campaign.findUnique({ where: { id }, include: { steps: true } });
   if (!c) throw notFound('campaign');
   if (!from.includes(c.status)) throw conflict(`cannot ${action} a ${c.status} campaign`, { status: c.status });
   if (action === 'start' && !c.steps.length) throw conflict('the campaign has no steps');
   const r = await ctx.db.campaign.updateMany({ where: { id, status: c.status }, data: { status: to } });
   if (!r.count) throw conflict('the campaign changed meanwhile; retry');
-  await audit(ctx.db, actor, { action: `campaign.${action}`, entityType: 'campaign', entityId: id, data: { from: c.status, to } });
+  await audit(ctx.db, actor, {
+    action: `campaign.${action}`,
+    entityType: 'campaign',
+    entityId: id,
+    data: { from: c.status, to },
+  });
   publishStatus(ctx, id, to);
   return c;
 }
 
 /** DRAFT → ACTIVE; with `schedule: false` no jobs are created (the caller drives enrolAudience/runDueSteps, e.g. with its own clock). */
-export async function startCampaign(ctx: AppContext, id: string, actor: Actor, opts: { schedule?: boolean } = {}): Promise<void> {
+export async function startCampaign(
+  ctx: AppContext,
+  id: string,
+  actor: Actor,
+  opts: { schedule?: boolean } = {},
+): Promise<void> {
   const c = await transition(ctx, id, ['DRAFT'], 'ACTIVE', 'start', actor);
   if (opts.schedule !== false) await scheduleCampaignJobs(ctx, c);
 }
 
 /** ACTIVE → PAUSED: nothing new is planned, and messages not yet handed to a provider are withdrawn (re-planned on resume). */
-export async function pauseCampaign(ctx: AppContext, id: string, actor: Actor, now = new Date()): Promise<{ messagesWithdrawn: number }> {
+export async function pauseCampaign(
+  ctx: AppContext,
+  id: string,
+  actor: Actor,
+  now = new Date(),
+): Promise<{ messagesWithdrawn: number }> {
   await transition(ctx, id, ['ACTIVE'], 'PAUSED', 'pause', actor);
   const withdrawn = await cancelPendingMessages(ctx, { campaignId: id }, PAUSE_REASON);
   // Rewind the step of each withdrawn message: its run is deleted (a fresh run
   // id = a fresh idempotency key) and the enrolment is due again on resume.
-  const messages = await ctx.db.message.findMany({ where: { campaignId: id, status: 'CANCELLED', errorMessage: PAUSE_REASON }, select: { id: true } });
-  const runs = await ctx.db.campaignStepRun.findMany({ where: { messageId: { in: messages.map((m) => m.id) } }, include: { step: true, enrollment: true } });
+  const messages = await ctx.db.message.findMany({
+    where: { campaignId: id, status: 'CANCELLED', errorMessage: PAUSE_REASON },
+    select: { id: true },
+  });
+  const runs = await ctx.db.campaignStepRun.findMany({
+    where: { messageId: { in: messages.map((m) => m.id) } },
+    include: { step: true, enrollment: true },
+  });
   for (const run of runs) {
     await ctx.db.$transaction([
       ctx.db.campaignStepRun.delete({ where: { id: run.id } }),
-      ctx.db.campaignEnrollment.updateMany({ where: { id: run.enrollmentId, status: 'ACTIVE', nextStep: run.step.position + 1 }, data: { nextStep: run.step.position, nextStepAt: now } }),
+      ctx.db.campaignEnrollment.updateMany({
+        where: { id: run.enrollmentId, status: 'ACTIVE', nextStep: run.step.position + 1 },
+        data: { nextStep: run.step.position, nextStepAt: now },
+      }),
     ]);
   }
   return { messagesWithdrawn: withdrawn };
 }
 
-export async function resumeCampaign(ctx: AppContext, id: string, actor: Actor, opts: { schedule?: boolean } = {}): Promise<void> {
+export async function resumeCampaign(
+  ctx: AppContext,
+  id: string,
+  actor: Actor,
+  opts: { schedule?: boolean } = {},
+): Promise<void> {
   const c = await transition(ctx, id, ['PAUSED'], 'ACTIVE', 'resume', actor);
   // The per-minute wave job is still there (pause keeps it); make sure it is, without re-enrolling.
   if (opts.schedule !== false) await scheduleWaveJob(ctx, c.id);
 }
 
 /** Any live state → CANCELLED: enrolments stop, pending messages are cancelled, jobs removed. */
-export async function cancelCampaign(ctx: AppContext, id: string, actor: Actor): Promise<{ messagesCancelled: number; enrollmentsStopped: number }> {
+export async function cancelCampaign(
+  ctx: AppContext,
+  id: string,
+  actor: Actor,
+): Promise<{ messagesCancelled: number; enrollmentsStopped: number }> {
   await transition(ctx, id, ['DRAFT', 'ACTIVE', 'PAUSED'], 'CANCELLED', 'cancel', actor);
   await removeCampaignJobs(ctx, id);
-  const stopped = await ctx.db.campaignEnrollment.updateMany({ where: { campaignId: id, status: 'ACTIVE' }, data: { status: 'STOPPED', stopReason: 'CANCELLED', nextStepAt: null } });
+  const stopped = await ctx.db.campaignEnrollment.updateMany({
+    where: { campaignId: id, status: 'ACTIVE' },
+    data: { status: 'STOPPED', stopReason: 'CANCELLED', nextStepAt: null },
+  });
   const cancelled = await cancelPendingMessages(ctx, { campaignId: id }, 'campaign cancelled');
   return { messagesCancelled: cancelled, enrollmentsStopped: stopped.count };
 }

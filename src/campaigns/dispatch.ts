@@ -21,25 +21,37 @@ interface DispatchJobData {
 
 /** `lockLifetime`: how long after its last touch a job of a process that died is taken over. */
 export function defineCampaignDispatchJob(ctx: AppContext, lockLifetime: number): void {
-  ctx.scheduler.define<DispatchJobData>(CAMPAIGN_DISPATCH_JOB, async (job) => withHeartbeat(job, lockLifetime, async () => {
-    const ids = [...job.attrs.data.messageIds];
-    const adapters = channelAdapters();
-    const worker = async () => {
-      for (let id = ids.shift(); id; id = ids.shift()) {
-        try {
-          await dispatchMessage(ctx, adapters, id);
-        } catch (err) {
-          // One message's fault must not hold back the others; the sweep retries it.
-          ctx.log.warn({ err, messageId: id, campaignId: job.attrs.data.campaignId }, 'campaign message dispatch failed; the outbox sweep will retry');
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: DISPATCH_CONCURRENCY }, worker));
-  }), { concurrency: 4, lockLifetime, removeOnComplete: true } as never);
+  ctx.scheduler.define<DispatchJobData>(
+    CAMPAIGN_DISPATCH_JOB,
+    async (job) =>
+      withHeartbeat(job, lockLifetime, async () => {
+        const ids = [...job.attrs.data.messageIds];
+        const adapters = channelAdapters();
+        const worker = async () => {
+          for (let id = ids.shift(); id; id = ids.shift()) {
+            try {
+              await dispatchMessage(ctx, adapters, id);
+            } catch (err) {
+              // One message's fault must not hold back the others; the sweep retries it.
+              ctx.log.warn(
+                { err, messageId: id, campaignId: job.attrs.data.campaignId },
+                'campaign message dispatch failed; the outbox sweep will retry',
+              );
+            }
+          }
+        };
+        await Promise.all(Array.from({ length: DISPATCH_CONCURRENCY }, worker));
+      }),
+    { concurrency: 4, lockLifetime, removeOnComplete: true } as never,
+  );
 }
 
 /** Schedules dispatch of `messages` grouped by the second they are due in. */
-export async function scheduleCampaignDispatch(ctx: AppContext, campaignId: string, messages: readonly { id: string; at: Date }[]): Promise<void> {
+export async function scheduleCampaignDispatch(
+  ctx: AppContext,
+  campaignId: string,
+  messages: readonly { id: string; at: Date }[],
+): Promise<void> {
   const bySecond = new Map<number, string[]>();
   for (const m of messages) {
     const second = Math.ceil(m.at.getTime() / 1000) * 1000;
@@ -54,7 +66,10 @@ export async function scheduleCampaignDispatch(ctx: AppContext, campaignId: stri
       else await ctx.scheduler.schedule(new Date(second), CAMPAIGN_DISPATCH_JOB, { campaignId, messageIds });
     } catch (err) {
       // The messages are safely in the outbox; the sweep will pick them up.
-      ctx.log.warn({ err, campaignId, messages: messageIds.length }, 'could not schedule campaign dispatch; the outbox sweep will retry');
+      ctx.log.warn(
+        { err, campaignId, messages: messageIds.length },
+        'could not schedule campaign dispatch; the outbox sweep will retry',
+      );
     }
   }
 }

@@ -69,14 +69,20 @@ function stopReason(stops: ReadonlySet<string>, f: EnrollmentFacts): StopReason 
   const restrictions = new Set([...f.debt.restrictions, ...f.debtorRestrictions]);
   if (stops.has('PAID') && (isClosedDebt(f.debt.status) || f.debt.balance.lte(0))) return 'PAID';
   if (stops.has('CEASE') && restrictions.has('CEASE_COMMUNICATION')) return 'CEASE';
-  if (stops.has('DISPUTE') && (f.debt.status === 'DISPUTED' || restrictions.has('DISPUTE_UNDER_REVIEW'))) return 'DISPUTE';
+  if (stops.has('DISPUTE') && (f.debt.status === 'DISPUTED' || restrictions.has('DISPUTE_UNDER_REVIEW')))
+    return 'DISPUTE';
   if (stops.has('OPTED_OUT_ALL') && optedOutEverywhere(f.contactPoints)) return 'OPTED_OUT_ALL';
   if (stops.has('REPLIED') && after(f.lastReplyAt, f.enrolledAt)) return 'REPLIED';
   return null;
 }
 
 /** Which facts a campaign's rules read, so a path loads only those. */
-export function factsNeeded(campaign: CampaignRules): { replies: boolean; payments: boolean; promises: boolean; activePromises: boolean } {
+export function factsNeeded(campaign: CampaignRules): {
+  replies: boolean;
+  payments: boolean;
+  promises: boolean;
+  activePromises: boolean;
+} {
   const cond = (s: CampaignStep) => (s.conditions ?? {}) as StepConditions;
   return {
     replies: campaign.stopConditions.includes('REPLIED') || campaign.steps.some((s) => cond(s).noReplySincePrevious),
@@ -107,15 +113,32 @@ export function nextStep(campaign: CampaignRules, f: EnrollmentFacts, now: Date)
   if (skip.length) return { kind: 'skip', step, reasons: skip };
 
   const due = stepDueAt(step, f.enrolledAt, f.debt.dueDate);
-  return { kind: 'send', step, from: new Date(Math.max(due.getTime(), now.getTime())), window: (step.window ?? null) as StepWindow | null };
+  return {
+    kind: 'send',
+    step,
+    from: new Date(Math.max(due.getTime(), now.getTime())),
+    window: (step.window ?? null) as StepWindow | null,
+  };
 }
 
-export type Advance = { status: 'COMPLETED'; nextStep: number; nextStepAt: null } | { status: 'ACTIVE'; nextStep: number; nextStepAt: Date };
+export type Advance =
+  | { status: 'COMPLETED'; nextStep: number; nextStepAt: null }
+  | { status: 'ACTIVE'; nextStep: number; nextStepAt: Date };
 
 /** The enrolment past `step`: the next step is due no earlier than a minute after this one goes out (and a minute from now). */
-export function afterStep(campaign: CampaignRules, step: CampaignStep, f: Pick<EnrollmentFacts, 'enrolledAt'> & { dueDate: Date }, now: Date, sentAt: Date): Advance {
+export function afterStep(
+  campaign: CampaignRules,
+  step: CampaignStep,
+  f: Pick<EnrollmentFacts, 'enrolledAt'> & { dueDate: Date },
+  now: Date,
+  sentAt: Date,
+): Advance {
   const next = campaign.steps[step.position]; // positions are 1-based
   if (!next) return { status: 'COMPLETED', nextStep: step.position + 1, nextStepAt: null };
   const due = stepDueAt(next, f.enrolledAt, f.dueDate).getTime();
-  return { status: 'ACTIVE', nextStep: step.position + 1, nextStepAt: new Date(Math.max(due, sentAt.getTime() + MINUTE_MS, now.getTime() + MINUTE_MS)) };
+  return {
+    status: 'ACTIVE',
+    nextStep: step.position + 1,
+    nextStepAt: new Date(Math.max(due, sentAt.getTime() + MINUTE_MS, now.getTime() + MINUTE_MS)),
+  };
 }

@@ -13,7 +13,10 @@ export interface StepTiming {
 
 /** When a step falls due: enrolment time or the debt's due date (00:00 UTC), plus offsetDays. */
 export function stepDueAt(step: StepTiming, enrolledAt: Date, dueDate: Date): Date {
-  const base = step.anchor === 'DUE_DATE' ? Date.UTC(dueDate.getUTCFullYear(), dueDate.getUTCMonth(), dueDate.getUTCDate()) : enrolledAt.getTime();
+  const base =
+    step.anchor === 'DUE_DATE'
+      ? Date.UTC(dueDate.getUTCFullYear(), dueDate.getUTCMonth(), dueDate.getUTCDate())
+      : enrolledAt.getTime();
   return new Date(base + step.offsetDays * DAY_MS);
 }
 

@@ -31,7 +31,17 @@ function bandLabel(currency: string, band: number): string {
 export async function previewAudience(ctx: AppContext, campaignId: string, now: Date): Promise<AudiencePreview> {
   const campaign = await ctx.db.campaign.findUnique({ where: { id: campaignId } });
   if (!campaign) throw notFound('campaign');
-  const rows = await ctx.db.$queryRaw<{ jurisdiction: string; channel: string; currency: string; band: number; debts: bigint; debtors: bigint; balance: Prisma.Decimal }[]>`
+  const rows = await ctx.db.$queryRaw<
+    {
+      jurisdiction: string;
+      channel: string;
+      currency: string;
+      band: number;
+      debts: bigint;
+      debtors: bigint;
+      balance: Prisma.Decimal;
+    }[]
+  >`
     SELECT COALESCE(d.jurisdiction, t.jurisdiction, 'unknown') AS jurisdiction,
            COALESCE((p.channel_order)[1]::text, 'none') AS channel,
            d.currency,
@@ -44,8 +54,15 @@ export async function previewAudience(ctx: AppContext, campaignId: string, now: 
      GROUP BY 1, 2, 3, 4`;
   const add = (into: Record<string, number>, key: string, n: number) => (into[key] = (into[key] ?? 0) + n);
   const preview: AudiencePreview = {
-    campaignId, status: campaign.status, asOf: now.toISOString(), count: 0, debtors: 0,
-    byJurisdiction: {}, byPreferredChannel: {}, byCurrency: {}, byBalanceBand: {},
+    campaignId,
+    status: campaign.status,
+    asOf: now.toISOString(),
+    count: 0,
+    debtors: 0,
+    byJurisdiction: {},
+    byPreferredChannel: {},
+    byCurrency: {},
+    byBalanceBand: {},
   };
   const balances = new Map<string, Prisma.Decimal>();
   for (const r of rows) {
@@ -60,7 +77,9 @@ export async function previewAudience(ctx: AppContext, campaignId: string, now: 
   }
   for (const [cur, sum] of balances) preview.byCurrency[cur]!.balance = sum.toFixed(2);
   // Distinct debtors over the whole audience (a debtor spans groups).
-  const d = await ctx.db.$queryRaw<{ n: bigint }[]>`SELECT count(DISTINCT d.debtor_id) AS n FROM debts d WHERE ${audienceSql(campaign.audience as Audience, campaignId, now)}`;
+  const d = await ctx.db.$queryRaw<
+    { n: bigint }[]
+  >`SELECT count(DISTINCT d.debtor_id) AS n FROM debts d WHERE ${audienceSql(campaign.audience as Audience, campaignId, now)}`;
   preview.debtors = Number(d[0]?.n ?? 0);
   return preview;
 }

@@ -26,12 +26,20 @@ const rateValue = z.coerce.number().int().min(1).max(1_000_000);
 export function parseChannelRates(value: string | undefined, field = PROVIDER_RATE_LIMITS_VAR): ChannelRates {
   const out: ChannelRates = {};
   if (!value || !value.trim()) return out;
-  for (const part of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [name, raw] = part.split('=').map((s) => s?.trim());
     const channel = (name ?? '').toUpperCase() as Channel;
-    if (!CHANNELS.includes(channel)) throw new ThrottleConfigError(field, `unknown channel "${name}" (expected ${CHANNELS.join(', ')})`);
+    if (!CHANNELS.includes(channel))
+      throw new ThrottleConfigError(field, `unknown channel "${name}" (expected ${CHANNELS.join(', ')})`);
     const parsed = rateValue.safeParse(raw);
-    if (!parsed.success) throw new ThrottleConfigError(field, `${channel} must be a whole number of messages per minute ≥ 1 (got "${raw ?? ''}")`);
+    if (!parsed.success)
+      throw new ThrottleConfigError(
+        field,
+        `${channel} must be a whole number of messages per minute ≥ 1 (got "${raw ?? ''}")`,
+      );
     out[channel] = parsed.data;
   }
   return out;

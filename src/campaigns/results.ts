@@ -5,7 +5,19 @@
 import type { AppContext } from '../context.js';
 import { notFound } from '../http/errors.js';
 
-const SENT = new Set(['QUEUED', 'SENT', 'DELIVERED', 'MAILED', 'IN_TRANSIT', 'COMPLETED', 'RINGING', 'IN_PROGRESS', 'BUSY', 'NO_ANSWER', 'RETURNED']);
+const SENT = new Set([
+  'QUEUED',
+  'SENT',
+  'DELIVERED',
+  'MAILED',
+  'IN_TRANSIT',
+  'COMPLETED',
+  'RINGING',
+  'IN_PROGRESS',
+  'BUSY',
+  'NO_ANSWER',
+  'RETURNED',
+]);
 const DELIVERED = new Set(['DELIVERED', 'COMPLETED']);
 const FAILED = new Set(['FAILED', 'UNDELIVERED', 'BOUNCED', 'RETURNED']);
 /**
@@ -44,7 +56,23 @@ export interface StepStats {
 }
 
 const emptyCounted = (): Counted => ({ total: 0, byReason: {} });
-const emptyStats = (): StepStats => ({ runs: 0, queued: 0, pending: 0, sent: 0, delivered: 0, failed: 0, cancelled: 0, needsReview: 0, deferred: emptyCounted(), refused: emptyCounted(), suppressed: emptyCounted(), skipped: emptyCounted(), replied: 0, promised: 0, paid: 0 });
+const emptyStats = (): StepStats => ({
+  runs: 0,
+  queued: 0,
+  pending: 0,
+  sent: 0,
+  delivered: 0,
+  failed: 0,
+  cancelled: 0,
+  needsReview: 0,
+  deferred: emptyCounted(),
+  refused: emptyCounted(),
+  suppressed: emptyCounted(),
+  skipped: emptyCounted(),
+  replied: 0,
+  promised: 0,
+  paid: 0,
+});
 
 function count(c: Counted, reasons: string[]) {
   c.total += 1;
@@ -62,7 +90,10 @@ interface RunRow {
 }
 
 export async function campaignResults(ctx: AppContext, campaignId: string) {
-  const campaign = await ctx.db.campaign.findUnique({ where: { id: campaignId }, include: { steps: { orderBy: { position: 'asc' } } } });
+  const campaign = await ctx.db.campaign.findUnique({
+    where: { id: campaignId },
+    include: { steps: { orderBy: { position: 'asc' } } },
+  });
   if (!campaign) throw notFound('campaign');
   const rows = await ctx.db.$queryRaw<RunRow[]>`
     SELECT s.position, r.outcome, r.reasons, m.status::text AS status,
@@ -74,7 +105,9 @@ export async function campaignResults(ctx: AppContext, campaignId: string) {
     JOIN campaign_steps s ON s.id = r.step_id
     LEFT JOIN messages m ON m.id = r.message_id
     WHERE e.campaign_id = ${campaignId}::uuid`;
-  const enrollments = await ctx.db.$queryRaw<{ status: string; stop_reason: string | null; n: bigint; replied: bigint; promised: bigint; paid: bigint }[]>`
+  const enrollments = await ctx.db.$queryRaw<
+    { status: string; stop_reason: string | null; n: bigint; replied: bigint; promised: bigint; paid: bigint }[]
+  >`
     SELECT e.status::text AS status, e.stop_reason, count(*) AS n,
       count(*) FILTER (WHERE EXISTS (SELECT 1 FROM messages i WHERE i.debtor_id = e.debtor_id AND i.direction = 'INBOUND' AND i.intent IS DISTINCT FROM 'auto_reply' AND i.created_at > e.enrolled_at)) AS replied,
       count(*) FILTER (WHERE EXISTS (SELECT 1 FROM promises_to_pay p WHERE p.debt_id = e.debt_id AND p.created_at > e.enrolled_at)) AS promised,
@@ -114,7 +147,8 @@ export async function campaignResults(ctx: AppContext, campaignId: string) {
     const n = Number(e.n);
     enrolled += n;
     byStatus[e.status] = (byStatus[e.status] ?? 0) + n;
-    if (e.status === 'STOPPED') stoppedByReason[e.stop_reason ?? 'unspecified'] = (stoppedByReason[e.stop_reason ?? 'unspecified'] ?? 0) + n;
+    if (e.status === 'STOPPED')
+      stoppedByReason[e.stop_reason ?? 'unspecified'] = (stoppedByReason[e.stop_reason ?? 'unspecified'] ?? 0) + n;
     total.replied += Number(e.replied);
     total.promised += Number(e.promised);
     total.paid += Number(e.paid);
@@ -125,27 +159,61 @@ export async function campaignResults(ctx: AppContext, campaignId: string) {
     /** Messages of the campaign the gateway still owes something (OPEN_STATUSES), by status: while any is, the campaign is not complete. */
     open,
     enrolled,
-    enrollments: { active: byStatus.ACTIVE ?? 0, completed: byStatus.COMPLETED ?? 0, stopped: byStatus.STOPPED ?? 0, stoppedByReason },
+    enrollments: {
+      active: byStatus.ACTIVE ?? 0,
+      completed: byStatus.COMPLETED ?? 0,
+      stopped: byStatus.STOPPED ?? 0,
+      stoppedByReason,
+    },
     total,
-    steps: campaign.steps.map((s) => ({ position: s.position, stepId: s.id, intent: s.intent, channel: s.channel, ...steps.get(s.position)! })),
+    steps: campaign.steps.map((s) => ({
+      position: s.position,
+      stepId: s.id,
+      intent: s.intent,
+      channel: s.channel,
+      ...steps.get(s.position)!,
+    })),
   };
 }
 
 export type CampaignResults = Awaited<ReturnType<typeof campaignResults>>;
 
-const reasonsText = (c: Counted) => Object.entries(c.byReason).map(([k, v]) => `${k}:${v}`).join(';');
+const reasonsText = (c: Counted) =>
+  Object.entries(c.byReason)
+    .map(([k, v]) => `${k}:${v}`)
+    .join(';');
 
 /** One CSV row per step plus a total row. */
 export function resultsCsvRows(r: CampaignResults): Record<string, string | number>[] {
   const row = (step: string, intent: string, channel: string, s: StepStats, enrolled: number | string) => ({
-    step, intent, channel, enrolled, runs: s.runs, queued: s.queued, pending: s.pending, sent: s.sent, delivered: s.delivered, failed: s.failed, cancelled: s.cancelled, needs_review: s.needsReview,
-    deferred: s.deferred.total, deferred_reasons: reasonsText(s.deferred),
-    suppressed: s.suppressed.total, suppressed_reasons: reasonsText(s.suppressed),
-    refused: s.refused.total, refused_reasons: reasonsText(s.refused),
-    skipped: s.skipped.total, skipped_reasons: reasonsText(s.skipped),
-    replied: s.replied, promised: s.promised, paid: s.paid,
+    step,
+    intent,
+    channel,
+    enrolled,
+    runs: s.runs,
+    queued: s.queued,
+    pending: s.pending,
+    sent: s.sent,
+    delivered: s.delivered,
+    failed: s.failed,
+    cancelled: s.cancelled,
+    needs_review: s.needsReview,
+    deferred: s.deferred.total,
+    deferred_reasons: reasonsText(s.deferred),
+    suppressed: s.suppressed.total,
+    suppressed_reasons: reasonsText(s.suppressed),
+    refused: s.refused.total,
+    refused_reasons: reasonsText(s.refused),
+    skipped: s.skipped.total,
+    skipped_reasons: reasonsText(s.skipped),
+    replied: s.replied,
+    promised: s.promised,
+    paid: s.paid,
   });
-  return [...r.steps.map((s) => row(String(s.position), s.intent, s.channel ?? 'preference', s, '')), row('total', '', '', r.total, r.enrolled)];
+  return [
+    ...r.steps.map((s) => row(String(s.position), s.intent, s.channel ?? 'preference', s, '')),
+    row('total', '', '', r.total, r.enrolled),
+  ];
 }
 
 export interface CampaignSummary {
@@ -166,7 +234,9 @@ const emptySummary = (): CampaignSummary => ({ enrolled: 0, sent: 0, delivered: 
 export async function campaignSummaries(ctx: AppContext, campaignIds: string[]): Promise<Map<string, CampaignSummary>> {
   const out = new Map(campaignIds.map((id) => [id, emptySummary()]));
   if (!campaignIds.length) return out;
-  const rows = await ctx.db.$queryRaw<{ campaign_id: string; enrolled: bigint; replied: bigint; paid: bigint; sent: bigint; delivered: bigint }[]>`
+  const rows = await ctx.db.$queryRaw<
+    { campaign_id: string; enrolled: bigint; replied: bigint; paid: bigint; sent: bigint; delivered: bigint }[]
+  >`
     WITH enrolments AS (
       SELECT e.campaign_id, count(*) AS enrolled,
         count(*) FILTER (WHERE EXISTS (SELECT 1 FROM messages i WHERE i.debtor_id = e.debtor_id AND i.direction = 'INBOUND' AND i.intent IS DISTINCT FROM 'auto_reply' AND i.created_at > e.enrolled_at)) AS replied,
@@ -182,12 +252,22 @@ export async function campaignSummaries(ctx: AppContext, campaignIds: string[]):
       WHERE e.campaign_id = ANY(${campaignIds}::uuid[]) GROUP BY 1)
     SELECT en.campaign_id::text AS campaign_id, en.enrolled, en.replied, en.paid, coalesce(s.sent, 0) AS sent, coalesce(s.delivered, 0) AS delivered
     FROM enrolments en LEFT JOIN sending s ON s.campaign_id = en.campaign_id`;
-  for (const r of rows) out.set(r.campaign_id, { enrolled: Number(r.enrolled), sent: Number(r.sent), delivered: Number(r.delivered), replied: Number(r.replied), paid: Number(r.paid) });
+  for (const r of rows)
+    out.set(r.campaign_id, {
+      enrolled: Number(r.enrolled),
+      sent: Number(r.sent),
+      delivered: Number(r.delivered),
+      replied: Number(r.replied),
+      paid: Number(r.paid),
+    });
   return out;
 }
 
 /** A campaign's open messages (OPEN_STATUSES) by status, with their total. */
-export async function openMessages(ctx: AppContext, campaignId: string): Promise<{ total: number; byStatus: Record<string, number> }> {
+export async function openMessages(
+  ctx: AppContext,
+  campaignId: string,
+): Promise<{ total: number; byStatus: Record<string, number> }> {
   const rows = await ctx.db.$queryRaw<{ status: string; n: number }[]>`
     SELECT status::text AS status, count(*)::integer AS n FROM messages
      -- The (status, scheduled_at) index finds the few open messages; the campaign is filtered among them.

@@ -37,7 +37,14 @@ import { afterStep, factsNeeded, nextStep, type EnrollmentFacts } from './next-s
 import { planSend } from './send-time.js';
 import { MinuteLedger, providerRateLimits } from './throttle.js';
 import type { ChannelRates } from './rates.js';
-import { INFORMATIONAL_RULES, isDeferralRule, planBatch, uniqueRules, type CampaignWithSteps, type Outcome } from './wave-batch.js';
+import {
+  INFORMATIONAL_RULES,
+  isDeferralRule,
+  planBatch,
+  uniqueRules,
+  type CampaignWithSteps,
+  type Outcome,
+} from './wave-batch.js';
 import { scheduleCampaignDispatch } from './dispatch.js';
 import { openMessages } from './results.js';
 import type { Audience, StepWindow } from './schemas.js';
@@ -55,7 +62,6 @@ const MINUTE_MS = 60_000;
  * for 10,000 debtors, same conditions, back to back).
  */
 const WAVE_CONCURRENCY = 3;
-
 
 export interface WaveOptions {
   now?: Date;
@@ -99,7 +105,10 @@ function serialized<T>(campaignId: string, fn: () => Promise<T>): Promise<T> {
 }
 
 function publish(ctx: AppContext, campaignId: string, event: string, payload: object): void {
-  ctx.io.to(campaignRoom(campaignId)).to(ADMIN_ROOM).emit(event, { campaignId, ...payload });
+  ctx.io
+    .to(campaignRoom(campaignId))
+    .to(ADMIN_ROOM)
+    .emit(event, { campaignId, ...payload });
 }
 
 /**
@@ -110,14 +119,18 @@ function publish(ctx: AppContext, campaignId: string, event: string, payload: ob
 export async function enrolAudience(ctx: AppContext, campaignId: string, opts: { now?: Date } = {}): Promise<number> {
   return serialized(campaignId, async () => {
     const now = opts.now ?? new Date();
-    const campaign = await ctx.db.campaign.findUnique({ where: { id: campaignId }, include: { steps: { orderBy: { position: 'asc' } } } });
+    const campaign = await ctx.db.campaign.findUnique({
+      where: { id: campaignId },
+      include: { steps: { orderBy: { position: 'asc' } } },
+    });
     if (!campaign || campaign.status !== 'ACTIVE' || !campaign.steps.length) return 0;
     const first = campaign.steps[0]!;
     const offsetMs = first.offsetDays * DAY_MS;
     // When step 1 falls due (planner.stepDueAt, in SQL): enrolment time or the due date (00:00 UTC), plus the offset.
-    const firstDue = first.anchor === 'DUE_DATE'
-      ? Prisma.sql`(d.due_date::timestamp AT TIME ZONE 'UTC') + ${offsetMs} * interval '1 millisecond'`
-      : Prisma.sql`${new Date(now.getTime() + offsetMs)}::timestamptz`;
+    const firstDue =
+      first.anchor === 'DUE_DATE'
+        ? Prisma.sql`(d.due_date::timestamp AT TIME ZONE 'UTC') + ${offsetMs} * interval '1 millisecond'`
+        : Prisma.sql`${new Date(now.getTime() + offsetMs)}::timestamptz`;
     const enrolled = await ctx.db.$executeRaw`
       INSERT INTO campaign_enrollments (id, campaign_id, debt_id, debtor_id, status, next_step, next_step_at, enrolled_at, updated_at)
       SELECT gen_random_uuid(), ${campaignId}::uuid, d.id, d.debtor_id, 'ACTIVE', 1, ${firstDue}, ${now}, now()
@@ -142,10 +155,27 @@ async function runDueStepsNow(ctx: AppContext, campaignId: string, opts: WaveOpt
   const now = opts.now ?? new Date();
   const batchSize = opts.batchSize ?? 500;
   const concurrency = opts.concurrency ?? WAVE_CONCURRENCY;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize: must be a whole number ≥ 1, got ${batchSize}`);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 8) throw new RangeError(`concurrency: must be a whole number from 1 to 8, got ${concurrency}`);
-  const report: WaveReport = { campaignId, processed: 0, queued: 0, deferred: 0, refused: 0, suppressed: 0, skipped: 0, held: 0, errors: 0, remainingDue: 0, status: 'ACTIVE' };
-  const campaign = await ctx.db.campaign.findUnique({ where: { id: campaignId }, include: { steps: { orderBy: { position: 'asc' } } } });
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new RangeError(`batchSize: must be a whole number ≥ 1, got ${batchSize}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 8)
+    throw new RangeError(`concurrency: must be a whole number from 1 to 8, got ${concurrency}`);
+  const report: WaveReport = {
+    campaignId,
+    processed: 0,
+    queued: 0,
+    deferred: 0,
+    refused: 0,
+    suppressed: 0,
+    skipped: 0,
+    held: 0,
+    errors: 0,
+    remainingDue: 0,
+    status: 'ACTIVE',
+  };
+  const campaign = await ctx.db.campaign.findUnique({
+    where: { id: campaignId },
+    include: { steps: { orderBy: { position: 'asc' } } },
+  });
   if (!campaign) return { ...report, status: 'MISSING' };
   report.status = campaign.status;
   if (campaign.status !== 'ACTIVE') return report;
@@ -153,7 +183,8 @@ async function runDueStepsNow(ctx: AppContext, campaignId: string, opts: WaveOpt
   // Under a throttle every batch holds an exclusive lock (the campaign's, or a
   // provider channel's) for its whole transaction, so batches side by side
   // would only wait on each other: one at a time then.
-  const throttled = Object.keys((campaign.throttle ?? {}) as object).length > 0 || Object.keys(providerRates).length > 0;
+  const throttled =
+    Object.keys((campaign.throttle ?? {}) as object).length > 0 || Object.keys(providerRates).length > 0;
   const workers = throttled ? 1 : concurrency;
   const dueWhere = { campaignId, status: 'ACTIVE' as const, nextStepAt: { lte: now } };
   // What follows a batch's commit (publishing its events, saving its dispatch
@@ -163,7 +194,14 @@ async function runDueStepsNow(ctx: AppContext, campaignId: string, opts: WaveOpt
   let afterCommit: Promise<void> = Promise.resolve();
   const queueAfterCommit = (work: () => Promise<void>) => {
     // A failure here must not skip the work queued after it: the messages are in the outbox either way (the sweep dispatches them).
-    afterCommit = afterCommit.then(work).catch((err: unknown) => ctx.log.warn({ err, campaignId }, 'post-commit work of a wave batch failed; the outbox sweep will dispatch its messages'));
+    afterCommit = afterCommit
+      .then(work)
+      .catch((err: unknown) =>
+        ctx.log.warn(
+          { err, campaignId },
+          'post-commit work of a wave batch failed; the outbox sweep will dispatch its messages',
+        ),
+      );
   };
 
   // Batches are handed out one claim at a time (claims are chained, so two
@@ -214,7 +252,9 @@ async function runDueStepsNow(ctx: AppContext, campaignId: string, opts: WaveOpt
     } catch (err) {
       // The batch rolled back as a whole; take its enrolments one at a time so one bad row cannot stall the wave.
       ctx.log.warn({ err, campaignId, batch: due.length }, 'wave batch failed; planning its enrolments one by one');
-      slowPath = await ctx.db.campaignEnrollment.findMany({ where: { id: { in: due.map((d) => d.id) }, status: 'ACTIVE', nextStepAt: { lte: now } } });
+      slowPath = await ctx.db.campaignEnrollment.findMany({
+        where: { id: { in: due.map((d) => d.id) }, status: 'ACTIVE', nextStepAt: { lte: now } },
+      });
     }
     for (const e of slowPath) {
       report.processed += 1;
@@ -224,7 +264,10 @@ async function runDueStepsNow(ctx: AppContext, campaignId: string, opts: WaveOpt
       } catch (err) {
         report.errors += 1;
         ctx.log.warn({ err, campaignId, enrollmentId: e.id }, 'campaign step failed; retrying in 5 minutes');
-        await ctx.db.campaignEnrollment.updateMany({ where: { id: e.id, status: 'ACTIVE' }, data: { nextStepAt: new Date(now.getTime() + 5 * MINUTE_MS) } });
+        await ctx.db.campaignEnrollment.updateMany({
+          where: { id: e.id, status: 'ACTIVE' },
+          data: { nextStepAt: new Date(now.getTime() + 5 * MINUTE_MS) },
+        });
       }
     }
     const progress = { phase: 'wave', ...report };
@@ -254,10 +297,14 @@ async function runDueStepsNow(ctx: AppContext, campaignId: string, opts: WaveOpt
     }
   };
   try {
-    const settled = await Promise.allSettled(Array.from({ length: workers }, () => worker().catch((err: unknown) => {
-      stopping = true;
-      throw err;
-    })));
+    const settled = await Promise.allSettled(
+      Array.from({ length: workers }, () =>
+        worker().catch((err: unknown) => {
+          stopping = true;
+          throw err;
+        }),
+      ),
+    );
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
   } finally {
@@ -268,11 +315,20 @@ async function runDueStepsNow(ctx: AppContext, campaignId: string, opts: WaveOpt
 }
 
 /** The single-enrolment path (letters, half-done runs, failed batches); the same rules as wave-batch.ts (next-step.ts). */
-async function processEnrollment(ctx: AppContext, campaign: CampaignWithSteps, e: CampaignEnrollment, now: Date, providerRates: ChannelRates): Promise<Outcome> {
+async function processEnrollment(
+  ctx: AppContext,
+  campaign: CampaignWithSteps,
+  e: CampaignEnrollment,
+  now: Date,
+  providerRates: ChannelRates,
+): Promise<Outcome> {
   // Without the batch's channel locks: the provider limit is counted, but two processes may race for a minute's last slot here.
   const ledger = new MinuteLedger(ctx.db, campaign.id, (campaign.throttle ?? {}) as ChannelRates, providerRates);
   if (!campaign.steps[e.nextStep - 1]) {
-    await ctx.db.campaignEnrollment.updateMany({ where: { id: e.id, status: 'ACTIVE' }, data: { status: 'COMPLETED', nextStepAt: null } });
+    await ctx.db.campaignEnrollment.updateMany({
+      where: { id: e.id, status: 'ACTIVE' },
+      data: { status: 'COMPLETED', nextStepAt: null },
+    });
     return 'skipped';
   }
   const next = nextStep(campaign, await loadFacts(ctx, campaign, e), now);
@@ -282,11 +338,17 @@ async function processEnrollment(ctx: AppContext, campaign: CampaignWithSteps, e
   // 1. stop conditions, and holds
   if (next.kind === 'stop') {
     await recordRun(ctx, e, step, now, 'suppressed', [`stop.${next.reason}`]);
-    await ctx.db.campaignEnrollment.updateMany({ where: { id: e.id, status: 'ACTIVE' }, data: { status: 'STOPPED', stopReason: next.reason, nextStepAt: null } });
+    await ctx.db.campaignEnrollment.updateMany({
+      where: { id: e.id, status: 'ACTIVE' },
+      data: { status: 'STOPPED', stopReason: next.reason, nextStepAt: null },
+    });
     return 'suppressed';
   }
   if (next.kind === 'hold') {
-    await ctx.db.campaignEnrollment.updateMany({ where: { id: e.id, status: 'ACTIVE', nextStep: e.nextStep }, data: { nextStepAt: next.until } });
+    await ctx.db.campaignEnrollment.updateMany({
+      where: { id: e.id, status: 'ACTIVE', nextStep: e.nextStep },
+      data: { nextStepAt: next.until },
+    });
     return 'held';
   }
 
@@ -298,19 +360,27 @@ async function processEnrollment(ctx: AppContext, campaign: CampaignWithSteps, e
   }
 
   // 3. claim the run (its id is the idempotency key)
-  let run = await ctx.db.campaignStepRun.findUnique({ where: { enrollmentId_stepId: { enrollmentId: e.id, stepId: step.id } } });
+  let run = await ctx.db.campaignStepRun.findUnique({
+    where: { enrollmentId_stepId: { enrollmentId: e.id, stepId: step.id } },
+  });
   if (run && run.outcome !== 'pending') {
     // Done before a crash, but the enrolment was not advanced: advance only.
-    const m = run.messageId ? await ctx.db.message.findUnique({ where: { id: run.messageId }, select: { scheduledAt: true } }) : null;
+    const m = run.messageId
+      ? await ctx.db.message.findUnique({ where: { id: run.messageId }, select: { scheduledAt: true } })
+      : null;
     await advance(ctx, campaign, e, step, now, m?.scheduledAt ?? now);
     return run.outcome as Outcome;
   }
   if (!run) {
     try {
-      run = await ctx.db.campaignStepRun.create({ data: { enrollmentId: e.id, stepId: step.id, outcome: 'pending', createdAt: now } });
+      run = await ctx.db.campaignStepRun.create({
+        data: { enrollmentId: e.id, stepId: step.id, outcome: 'pending', createdAt: now },
+      });
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
-      run = await ctx.db.campaignStepRun.findUniqueOrThrow({ where: { enrollmentId_stepId: { enrollmentId: e.id, stepId: step.id } } });
+      run = await ctx.db.campaignStepRun.findUniqueOrThrow({
+        where: { enrollmentId_stepId: { enrollmentId: e.id, stepId: step.id } },
+      });
     }
   }
 
@@ -322,7 +392,16 @@ async function processEnrollment(ctx: AppContext, campaign: CampaignWithSteps, e
   const result = notBefore
     ? await requestOutreach(
         ctx,
-        { debtorId: e.debtorId, debtId: e.debtId, intent: step.intent as Intent, channel: (step.channel ?? undefined) as Channel | undefined, notBefore: notBefore.at, campaignId: campaign.id, idempotencyKey: run.id, now },
+        {
+          debtorId: e.debtorId,
+          debtId: e.debtId,
+          intent: step.intent as Intent,
+          channel: (step.channel ?? undefined) as Channel | undefined,
+          notBefore: notBefore.at,
+          campaignId: campaign.id,
+          idempotencyKey: run.id,
+          now,
+        },
         { type: 'system', name: `campaign:${campaign.id}` },
       ).catch((err: unknown) => {
         // A step whose text cannot be rendered for this debtor (no template for the
@@ -354,7 +433,10 @@ async function processEnrollment(ctx: AppContext, campaign: CampaignWithSteps, e
     outcome = deferrals.length ? 'deferred' : 'queued';
     reasons = deferrals.length ? deferrals : notBefore!.throttled ? ['throttle'] : [];
   }
-  await ctx.db.campaignStepRun.update({ where: { id: run.id }, data: { outcome, reasons, messageId: result && result.outcome !== 'refuse' ? result.messageId : null } });
+  await ctx.db.campaignStepRun.update({
+    where: { id: run.id },
+    data: { outcome, reasons, messageId: result && result.outcome !== 'refuse' ? result.messageId : null },
+  });
   // 6. next step
   await advance(ctx, campaign, e, step, now, sendAt);
   return outcome;
@@ -371,17 +453,33 @@ function templateErrorCode(err: unknown): string | null {
 }
 
 /** The facts next-step.ts decides on, for one enrolment (only those its campaign's rules read). */
-async function loadFacts(ctx: AppContext, campaign: CampaignWithSteps, e: CampaignEnrollment): Promise<EnrollmentFacts> {
+async function loadFacts(
+  ctx: AppContext,
+  campaign: CampaignWithSteps,
+  e: CampaignEnrollment,
+): Promise<EnrollmentFacts> {
   const needs = factsNeeded(campaign);
   const step = campaign.steps[e.nextStep - 1]!;
   const latest = { orderBy: { createdAt: 'desc' as const }, select: { createdAt: true } };
   const [debt, lastReply, lastPayment, lastPromise, previous] = await Promise.all([
     ctx.db.debt.findUniqueOrThrow({
       where: { id: e.debtId },
-      include: { debtor: { include: { contactPoints: { include: { consents: true } } } }, promises: { where: { status: 'ACTIVE' }, orderBy: { dueDate: 'desc' }, take: 1 } },
+      include: {
+        debtor: { include: { contactPoints: { include: { consents: true } } } },
+        promises: { where: { status: 'ACTIVE' }, orderBy: { dueDate: 'desc' }, take: 1 },
+      },
     }),
     // An automatic reply (out-of-office) is not the debtor replying.
-    needs.replies ? ctx.db.message.findFirst({ where: { debtorId: e.debtorId, direction: 'INBOUND', OR: [{ intent: null }, { intent: { not: 'auto_reply' } }] }, ...latest }) : null,
+    needs.replies
+      ? ctx.db.message.findFirst({
+          where: {
+            debtorId: e.debtorId,
+            direction: 'INBOUND',
+            OR: [{ intent: null }, { intent: { not: 'auto_reply' } }],
+          },
+          ...latest,
+        })
+      : null,
     needs.payments ? ctx.db.payment.findFirst({ where: { debtId: e.debtId }, ...latest }) : null,
     needs.promises ? ctx.db.promiseToPay.findFirst({ where: { debtId: e.debtId }, ...latest }) : null,
     ctx.db.campaignStepRun.findFirst({ where: { enrollmentId: e.id, stepId: { not: step.id } }, ...latest }),
@@ -391,7 +489,11 @@ async function loadFacts(ctx: AppContext, campaign: CampaignWithSteps, e: Campai
     enrolledAt: e.enrolledAt,
     debt,
     debtorRestrictions: debt.debtor.restrictions,
-    contactPoints: debt.debtor.contactPoints.map((p) => ({ kind: p.kind, valid: p.valid, consents: Object.fromEntries(p.consents.map((c) => [c.channel, c.state])) })),
+    contactPoints: debt.debtor.contactPoints.map((p) => ({
+      kind: p.kind,
+      valid: p.valid,
+      consents: Object.fromEntries(p.consents.map((c) => [c.channel, c.state])),
+    })),
     lastReplyAt: lastReply?.createdAt ?? null,
     lastPaymentAt: lastPayment?.createdAt ?? null,
     lastPromiseAt: lastPromise?.createdAt ?? null,
@@ -406,19 +508,45 @@ async function loadFacts(ctx: AppContext, campaign: CampaignWithSteps, e: Campai
  * (send-time.ts on the debtor's snapshot); null if the step window is never
  * open in all the debtor's zones.
  */
-async function planSendTime(ctx: AppContext, campaign: CampaignWithSteps, step: CampaignStep, e: CampaignEnrollment, window: StepWindow | null, from: Date, now: Date, ledger: MinuteLedger): Promise<{ at: Date; throttled: boolean } | null> {
-  const throttled = Object.keys((campaign.throttle ?? {}) as object).length > 0 || (['SMS', 'EMAIL', 'VOICE', 'LETTER'] as const).some((c) => ledger.limited(c));
+async function planSendTime(
+  ctx: AppContext,
+  campaign: CampaignWithSteps,
+  step: CampaignStep,
+  e: CampaignEnrollment,
+  window: StepWindow | null,
+  from: Date,
+  now: Date,
+  ledger: MinuteLedger,
+): Promise<{ at: Date; throttled: boolean } | null> {
+  const throttled =
+    Object.keys((campaign.throttle ?? {}) as object).length > 0 ||
+    (['SMS', 'EMAIL', 'VOICE', 'LETTER'] as const).some((c) => ledger.limited(c));
   if (!window && !throttled) return { at: from, throttled: false };
   const snapshot = await loadSnapshot(ctx.db, e.debtorId, now);
   if (!snapshot) return { at: from, throttled: false };
-  const req = { debtorId: e.debtorId, debtId: e.debtId, intent: routerIntent(step.intent), channel: (step.channel ?? undefined) as Channel | undefined };
+  const req = {
+    debtorId: e.debtorId,
+    debtId: e.debtId,
+    intent: routerIntent(step.intent),
+    channel: (step.channel ?? undefined) as Channel | undefined,
+  };
   const planned = await planSend(snapshot, req, window, from, ledger);
   if (!planned) return null;
   // A refusal is asked for at the time it was found (requestOutreach records it); a send at the time it may go.
-  return { at: planned.decision.outcome === 'refuse' ? planned.at : planned.decision.sendAt, throttled: planned.throttled };
+  return {
+    at: planned.decision.outcome === 'refuse' ? planned.at : planned.decision.sendAt,
+    throttled: planned.throttled,
+  };
 }
 
-async function recordRun(ctx: AppContext, e: CampaignEnrollment, step: CampaignStep, now: Date, outcome: Outcome, reasons: string[]): Promise<void> {
+async function recordRun(
+  ctx: AppContext,
+  e: CampaignEnrollment,
+  step: CampaignStep,
+  now: Date,
+  outcome: Outcome,
+  reasons: string[],
+): Promise<void> {
   await ctx.db.campaignStepRun.upsert({
     where: { enrollmentId_stepId: { enrollmentId: e.id, stepId: step.id } },
     create: { enrollmentId: e.id, stepId: step.id, outcome, reasons, createdAt: now },
@@ -427,22 +555,38 @@ async function recordRun(ctx: AppContext, e: CampaignEnrollment, step: CampaignS
 }
 
 /** Moves the enrolment past `step` (next-step.ts afterStep). */
-async function advance(ctx: AppContext, campaign: CampaignWithSteps, e: CampaignEnrollment, step: CampaignStep, now: Date, sentAt: Date): Promise<void> {
+async function advance(
+  ctx: AppContext,
+  campaign: CampaignWithSteps,
+  e: CampaignEnrollment,
+  step: CampaignStep,
+  now: Date,
+  sentAt: Date,
+): Promise<void> {
   const debt = await ctx.db.debt.findUniqueOrThrow({ where: { id: e.debtId }, select: { dueDate: true } });
   const a = afterStep(campaign, step, { enrolledAt: e.enrolledAt, dueDate: debt.dueDate }, now, sentAt);
-  await ctx.db.campaignEnrollment.updateMany({ where: { id: e.id, status: 'ACTIVE', nextStep: step.position }, data: a });
+  await ctx.db.campaignEnrollment.updateMany({
+    where: { id: e.id, status: 'ACTIVE', nextStep: step.position },
+    data: a,
+  });
 }
 
 /** ACTIVE and nothing left to do (no active enrolment, no cron, nobody left to enrol, no open message) → COMPLETED. */
 export async function completeIfDone(ctx: AppContext, campaignId: string, now = new Date()): Promise<boolean> {
   const c = await ctx.db.campaign.findUnique({ where: { id: campaignId } });
   if (!c || c.status !== 'ACTIVE' || c.cron) return false;
-  if (await ctx.db.campaignEnrollment.findFirst({ where: { campaignId, status: 'ACTIVE' }, select: { id: true } })) return false;
-  const left = await ctx.db.$queryRaw<{ more: boolean }[]>`SELECT EXISTS (SELECT 1 FROM debts d WHERE ${audienceSql(c.audience as Audience, campaignId, now)}) AS more`;
+  if (await ctx.db.campaignEnrollment.findFirst({ where: { campaignId, status: 'ACTIVE' }, select: { id: true } }))
+    return false;
+  const left = await ctx.db.$queryRaw<
+    { more: boolean }[]
+  >`SELECT EXISTS (SELECT 1 FROM debts d WHERE ${audienceSql(c.audience as Audience, campaignId, now)}) AS more`;
   if (left[0]?.more) return false;
   // Every message it planned has a final state: none in the outbox, claimed but unanswered, or waiting for an admin.
   if ((await openMessages(ctx, campaignId)).total > 0) return false;
-  const r = await ctx.db.campaign.updateMany({ where: { id: campaignId, status: 'ACTIVE' }, data: { status: 'COMPLETED' } });
+  const r = await ctx.db.campaign.updateMany({
+    where: { id: campaignId, status: 'ACTIVE' },
+    data: { status: 'COMPLETED' },
+  });
   if (r.count) publish(ctx, campaignId, 'campaign.status', { status: 'COMPLETED' });
   return r.count > 0;
 }

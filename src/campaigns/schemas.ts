@@ -39,7 +39,9 @@ const stepConditionsSchema = z.object({
 });
 export type StepConditions = z.infer<typeof stepConditionsSchema>;
 
-const stepWindowSchema = z.object({ from: hhmm, to: hhmm }).refine((w) => w.from < w.to, { message: 'from must be before to (same day)', path: ['to'] });
+const stepWindowSchema = z
+  .object({ from: hhmm, to: hhmm })
+  .refine((w) => w.from < w.to, { message: 'from must be before to (same day)', path: ['to'] });
 export type StepWindow = z.infer<typeof stepWindowSchema>;
 
 const stepSchema = z.object({
@@ -56,14 +58,23 @@ const stepSchema = z.object({
 const throttleSchema = z.partialRecord(channel, z.number().int().min(1, 'must be at least 1 per minute').max(100_000));
 export type Throttle = z.infer<typeof throttleSchema>;
 
-const cron = z.string().max(100).refine((v) => v.trim().split(/\s+/).length >= 5 || /^every /i.test(v) || /^\d+ (minute|hour|day|week)s?$/i.test(v), 'must be a cron expression like "0 9 * * 1" or an interval like "1 day"');
+const cron = z
+  .string()
+  .max(100)
+  .refine(
+    (v) => v.trim().split(/\s+/).length >= 5 || /^every /i.test(v) || /^\d+ (minute|hour|day|week)s?$/i.test(v),
+    'must be a cron expression like "0 9 * * 1" or an interval like "1 day"',
+  );
 
 export const campaignInput = z.object({
   name: z.string().trim().min(1, 'is required').max(200),
   audience: audienceSchema.default({}),
   steps: z.array(stepSchema).min(1, 'needs at least one step').max(20),
   throttle: throttleSchema.default({}),
-  stopConditions: z.array(z.enum(STOP_CONDITIONS)).refine((a) => new Set(a).size === a.length, 'must not repeat').optional(),
+  stopConditions: z
+    .array(z.enum(STOP_CONDITIONS))
+    .refine((a) => new Set(a).size === a.length, 'must not repeat')
+    .optional(),
   cron: cron.nullable().optional(),
   timeZone: timeZone.nullable().optional(),
 });

@@ -56,7 +56,11 @@ export async function planSend(
     if (slot.getTime() === d.sendAt.getTime()) return { decision: d, at: t, throttled: moved };
     // Spread inside the minute: decide again at the slot (still the same minute, so still room).
     const at = decideAt(slot);
-    if (at.outcome !== 'refuse' && at.channel === d.channel && Math.floor(at.sendAt.getTime() / MINUTE_MS) === Math.floor(slot.getTime() / MINUTE_MS)) {
+    if (
+      at.outcome !== 'refuse' &&
+      at.channel === d.channel &&
+      Math.floor(at.sendAt.getTime() / MINUTE_MS) === Math.floor(slot.getTime() / MINUTE_MS)
+    ) {
       return { decision: at, at: slot, throttled: true };
     }
     earliest = slot;

@@ -8,10 +8,25 @@
 // queries themselves; here enums come back as text and consents as two
 // parallel arrays, so each row is a flat tuple.
 // Call inside the transaction that holds the debtors' row locks.
-import { Prisma, type Channel, type ConsentState, type CreditorKind, type ContactPointKind, type ContactRestriction, type DebtStatus, type Direction } from '../generated/prisma/client.js';
+import {
+  Prisma,
+  type Channel,
+  type ConsentState,
+  type CreditorKind,
+  type ContactPointKind,
+  type ContactRestriction,
+  type DebtStatus,
+  type Direction,
+} from '../generated/prisma/client.js';
 import type { Db } from '../db/client.js';
 import { HISTORY_DAYS, type RouterSnapshot } from '../router/index.js';
-import { assembleSnapshot, DEBT_FACTS_JSON, type AttorneyRow, type ContactHistoryRow, type SnapshotRows } from '../outbound/snapshot.js';
+import {
+  assembleSnapshot,
+  DEBT_FACTS_JSON,
+  type AttorneyRow,
+  type ContactHistoryRow,
+  type SnapshotRows,
+} from '../outbound/snapshot.js';
 import { groupSuppressions } from '../domain/suppressions.js';
 
 type Tx = Prisma.TransactionClient | Db;
@@ -30,19 +45,42 @@ export interface BatchSnapshots {
   debtors: Map<string, BatchDebtor>;
 }
 
-interface DebtorRow { id: string; fullName: string; locale: string; jurisdiction: string | null; timeZone: string | null; restrictions: string[] }
+interface DebtorRow {
+  id: string;
+  fullName: string;
+  locale: string;
+  jurisdiction: string | null;
+  timeZone: string | null;
+  restrictions: string[];
+}
 type ContactPointRow = Omit<SnapshotRows['contactPoints'][number], 'consents' | 'kind'> & {
-  debtorId: string; kind: ContactPointKind; consentChannels: Channel[] | null; consentStates: ConsentState[] | null;
+  debtorId: string;
+  kind: ContactPointKind;
+  consentChannels: Channel[] | null;
+  consentStates: ConsentState[] | null;
 };
 type PreferencesRow = NonNullable<SnapshotRows['preferences']> & { debtorId: string };
-type DebtSnapshotRow = Pick<SnapshotRows['debts'][number], 'id' | 'status' | 'restrictions' | 'jurisdiction' | 'lastPhoneConversationAt'> & {
+type DebtSnapshotRow = Pick<
+  SnapshotRows['debts'][number],
+  'id' | 'status' | 'restrictions' | 'jurisdiction' | 'lastPhoneConversationAt'
+> & {
   debtorId: string;
-  facts: { creditorKind: CreditorKind; loanType: string | null; validationNoticeAt: string | null; initialCommunicationAt: string | null; callConsents: string[] | null };
+  facts: {
+    creditorKind: CreditorKind;
+    loanType: string | null;
+    validationNoticeAt: string | null;
+    initialCommunicationAt: string | null;
+    callConsents: string[] | null;
+  };
 };
 type ContactHistorySnapshotRow = ContactHistoryRow & { debtorId: string };
 type AttorneySnapshotRow = AttorneyRow & { debtorId: string };
 type MessageSnapshotRow = SnapshotRows['messages'][number] & { debtorId: string };
-interface SuppressionRow { channel: Channel; address: string; reason: string }
+interface SuppressionRow {
+  channel: Channel;
+  address: string;
+  reason: string;
+}
 
 function groupBy<T>(rows: T[], key: (r: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>();
@@ -59,12 +97,13 @@ function groupBy<T>(rows: T[], key: (r: T) => string): Map<string, T[]> {
 export async function loadBatchSnapshots(tx: Tx, debtorIds: readonly string[], now: Date): Promise<BatchSnapshots> {
   const ids = [...new Set(debtorIds)];
   const since = new Date(now.getTime() - HISTORY_DAYS * 86_400_000);
-  const [debtors, points, preferences, debts, messages, suppressions, history, attorneys, moratoria] = await Promise.all([
-    tx.$queryRaw<DebtorRow[]>`
+  const [debtors, points, preferences, debts, messages, suppressions, history, attorneys, moratoria] =
+    await Promise.all([
+      tx.$queryRaw<DebtorRow[]>`
       SELECT d.id::text AS id, d.full_name AS "fullName", d.locale, d.jurisdiction, d.time_zone AS "timeZone", d.restrictions::text[] AS restrictions
         FROM debtors d WHERE d.id = ANY(${ids}::uuid[])`,
-    // Consents as two parallel arrays (unique per contact point and channel), in the single loader's contact-point order.
-    tx.$queryRaw<ContactPointRow[]>`
+      // Consents as two parallel arrays (unique per contact point and channel), in the single loader's contact-point order.
+      tx.$queryRaw<ContactPointRow[]>`
       SELECT c.id::text AS id, c.debtor_id::text AS "debtorId", c.kind::text AS kind, c.value, c.is_mobile AS "isMobile", c.is_work AS "isWork",
              c.employer_forbids_contact AS "employerForbidsContact", c.country, c.region, c.postal_code AS "postalCode", c.city, c.time_zone AS "timeZone", c.valid,
              k.channels AS "consentChannels", k.states AS "consentStates"
@@ -72,35 +111,35 @@ export async function loadBatchSnapshots(tx: Tx, debtorIds: readonly string[], n
         LEFT JOIN LATERAL (SELECT array_agg(x.channel::text) AS channels, array_agg(x.state::text) AS states FROM channel_consents x WHERE x.contact_point_id = c.id) k ON true
        WHERE c.debtor_id = ANY(${ids}::uuid[])
        ORDER BY c.debtor_id, c.created_at, c.id`,
-    tx.$queryRaw<PreferencesRow[]>`
+      tx.$queryRaw<PreferencesRow[]>`
       SELECT p.debtor_id::text AS "debtorId", p.channel_order::text[] AS "channelOrder", p.inconvenient_times AS "inconvenientTimes", p.contact_limits AS "contactLimits"
         FROM contact_preferences p WHERE p.debtor_id = ANY(${ids}::uuid[])`,
-    tx.$queryRaw<DebtSnapshotRow[]>`
+      tx.$queryRaw<DebtSnapshotRow[]>`
       SELECT x.id::text AS id, x.debtor_id::text AS "debtorId", x.status::text AS status, x.restrictions::text[] AS restrictions, x.jurisdiction,
              x.last_phone_conversation_at AS "lastPhoneConversationAt", json_build_object(${Prisma.raw(DEBT_FACTS_JSON)}) AS facts
         FROM debts x JOIN creditors k ON k.id = x.creditor_id WHERE x.debtor_id = ANY(${ids}::uuid[])`,
-    tx.$queryRaw<MessageSnapshotRow[]>`
+      tx.$queryRaw<MessageSnapshotRow[]>`
       SELECT m.debtor_id::text AS "debtorId", m.created_at AS "createdAt", m.scheduled_at AS "scheduledAt", m.sent_at AS "sentAt", m.channel::text AS channel,
              m.debt_id::text AS "debtId", m.direction::text AS direction, m.counts_as_attempt AS "countsAsAttempt", m.call_outcome AS "callOutcome",
              m.contact_point_id::text AS "contactPointId"
         FROM messages m WHERE m.debtor_id = ANY(${ids}::uuid[]) AND m.created_at >= ${since}
        ORDER BY m.debtor_id, m.created_at`,
-    // The suppression list against the batch's phones and emails, in the same round of queries (no second trip).
-    tx.$queryRaw<SuppressionRow[]>`
+      // The suppression list against the batch's phones and emails, in the same round of queries (no second trip).
+      tx.$queryRaw<SuppressionRow[]>`
       SELECT s.channel::text AS channel, s.address, s.reason FROM suppressions s
        WHERE s.address IN (SELECT c.value FROM contact_points c WHERE c.debtor_id = ANY(${ids}::uuid[]) AND c.kind <> 'ADDRESS')`,
-    // Contact made outside the gateway, attorneys and Breathing Space moratoria in force (src/outbound/snapshot.ts reads the same).
-    tx.$queryRaw<ContactHistorySnapshotRow[]>`
+      // Contact made outside the gateway, attorneys and Breathing Space moratoria in force (src/outbound/snapshot.ts reads the same).
+      tx.$queryRaw<ContactHistorySnapshotRow[]>`
       SELECT h.debtor_id::text AS "debtorId", h.occurred_at AS "occurredAt", h.channel::text AS channel, h.kind, h.outcome, h.debt_id::text AS "debtId", h.direction::text AS direction
         FROM contact_history h WHERE h.debtor_id = ANY(${ids}::uuid[]) AND h.occurred_at >= ${since} ORDER BY h.debtor_id, h.occurred_at`,
-    tx.$queryRaw<AttorneySnapshotRow[]>`
+      tx.$queryRaw<AttorneySnapshotRow[]>`
       SELECT a.debtor_id::text AS "debtorId", a.debt_id::text AS "debtId", a.name, a.status::text AS status
         FROM attorney_representations a WHERE a.debtor_id = ANY(${ids}::uuid[]) AND a.status <> 'ENDED'`,
-    tx.$queryRaw<{ debtorId: string; n: number }[]>`
+      tx.$queryRaw<{ debtorId: string; n: number }[]>`
       SELECT z.debtor_id::text AS "debtorId", count(*)::int AS n FROM moratoria z
        WHERE z.debtor_id = ANY(${ids}::uuid[]) AND z.starts_at <= ${now} AND (z.ends_at IS NULL OR z.ends_at > ${now}) AND (z.ended_at IS NULL OR z.ended_at > ${now})
        GROUP BY 1`,
-  ]);
+    ]);
   const historyOf = groupBy(history, (h) => h.debtorId);
   const attorneysOf = groupBy(attorneys, (a) => a.debtorId);
   const moratoriaOf = new Map(moratoria.map((z) => [z.debtorId, z.n]));
@@ -115,26 +154,47 @@ export async function loadBatchSnapshots(tx: Tx, debtorIds: readonly string[], n
   for (const row of debtors) {
     const debtor = { ...row, restrictions: row.restrictions as ContactRestriction[] };
     const prefs = preferencesOf.get(debtor.id);
-    snapshots.set(debtor.id, assembleSnapshot({
-      debtor,
-      contactPoints: (pointsOf.get(debtor.id) ?? []).map((c) => ({
-        ...c,
-        consents: (c.consentChannels ?? []).map((channel, i) => ({ channel, state: c.consentStates![i]! })),
-      })),
-      preferences: prefs ? { channelOrder: prefs.channelOrder, inconvenientTimes: prefs.inconvenientTimes, contactLimits: prefs.contactLimits } : null,
-      debts: (debtsOf.get(debtor.id) ?? []).map(({ facts, ...d }) => ({
-        ...d, status: d.status as DebtStatus, creditorKind: facts.creditorKind, loanType: facts.loanType,
-        validationNoticeAt: facts.validationNoticeAt ? new Date(facts.validationNoticeAt) : null,
-        initialCommunicationAt: facts.initialCommunicationAt ? new Date(facts.initialCommunicationAt) : null,
-        callConsents: (facts.callConsents ?? []).map((c) => new Date(c)),
-      })),
-      messages: (messagesOf.get(debtor.id) ?? []).map((m) => ({ ...m, direction: m.direction as Direction })),
-      suppressed,
-      contactHistory: historyOf.get(debtor.id) ?? [],
-      attorneys: attorneysOf.get(debtor.id) ?? [],
-      moratoria: moratoriaOf.get(debtor.id) ?? 0,
-    }, now));
-    batchDebtors.set(debtor.id, { id: debtor.id, fullName: debtor.fullName, locale: debtor.locale, jurisdiction: debtor.jurisdiction, restrictions: debtor.restrictions });
+    snapshots.set(
+      debtor.id,
+      assembleSnapshot(
+        {
+          debtor,
+          contactPoints: (pointsOf.get(debtor.id) ?? []).map((c) => ({
+            ...c,
+            consents: (c.consentChannels ?? []).map((channel, i) => ({ channel, state: c.consentStates![i]! })),
+          })),
+          preferences: prefs
+            ? {
+                channelOrder: prefs.channelOrder,
+                inconvenientTimes: prefs.inconvenientTimes,
+                contactLimits: prefs.contactLimits,
+              }
+            : null,
+          debts: (debtsOf.get(debtor.id) ?? []).map(({ facts, ...d }) => ({
+            ...d,
+            status: d.status as DebtStatus,
+            creditorKind: facts.creditorKind,
+            loanType: facts.loanType,
+            validationNoticeAt: facts.validationNoticeAt ? new Date(facts.validationNoticeAt) : null,
+            initialCommunicationAt: facts.initialCommunicationAt ? new Date(facts.initialCommunicationAt) : null,
+            callConsents: (facts.callConsents ?? []).map((c) => new Date(c)),
+          })),
+          messages: (messagesOf.get(debtor.id) ?? []).map((m) => ({ ...m, direction: m.direction as Direction })),
+          suppressed,
+          contactHistory: historyOf.get(debtor.id) ?? [],
+          attorneys: attorneysOf.get(debtor.id) ?? [],
+          moratoria: moratoriaOf.get(debtor.id) ?? 0,
+        },
+        now,
+      ),
+    );
+    batchDebtors.set(debtor.id, {
+      id: debtor.id,
+      fullName: debtor.fullName,
+      locale: debtor.locale,
+      jurisdiction: debtor.jurisdiction,
+      restrictions: debtor.restrictions,
+    });
   }
   return { snapshots, debtors: batchDebtors };
 }
@@ -143,12 +203,37 @@ export async function loadBatchSnapshots(tx: Tx, debtorIds: readonly string[], n
 export type DebtWithCreditor = Prisma.DebtGetPayload<{ include: { creditor: true } }>;
 
 interface DebtWithCreditorRow {
-  id: string; creditorId: string; externalRef: string; debtorId: string; originalAmount: string; balance: string; currency: string; dueDate: string;
-  status: string; jurisdiction: string | null; restrictions: string[]; tags: string[]; timeBarred: boolean; paymentLink: string | null;
-  lastPhoneConversationAt: Date | null; createdAt: Date; updatedAt: Date;
-  loanType: string | null; itemizationDate: string | null; itemizationAmount: string | null; interestSinceItemization: string; feesSinceItemization: string;
-  creditsSinceItemization: string; originalCreditorName: string | null; validationNoticeAt: Date | null; validationPeriodEndsAt: Date | null;
-  creditorName: string; creditorExternalRef: string; creditorCreatedAt: Date; creditorPortalSettings: Prisma.JsonValue; creditorKind: string;
+  id: string;
+  creditorId: string;
+  externalRef: string;
+  debtorId: string;
+  originalAmount: string;
+  balance: string;
+  currency: string;
+  dueDate: string;
+  status: string;
+  jurisdiction: string | null;
+  restrictions: string[];
+  tags: string[];
+  timeBarred: boolean;
+  paymentLink: string | null;
+  lastPhoneConversationAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+  loanType: string | null;
+  itemizationDate: string | null;
+  itemizationAmount: string | null;
+  interestSinceItemization: string;
+  feesSinceItemization: string;
+  creditsSinceItemization: string;
+  originalCreditorName: string | null;
+  validationNoticeAt: Date | null;
+  validationPeriodEndsAt: Date | null;
+  creditorName: string;
+  creditorExternalRef: string;
+  creditorCreatedAt: Date;
+  creditorPortalSettings: Prisma.JsonValue;
+  creditorKind: string;
 }
 
 /**
@@ -173,17 +258,40 @@ export async function loadBatchDebts(tx: Tx, debtIds: readonly string[]): Promis
   const out = new Map<string, DebtWithCreditor>();
   for (const r of rows) {
     out.set(r.id, {
-      id: r.id, creditorId: r.creditorId, externalRef: r.externalRef, debtorId: r.debtorId,
-      originalAmount: new Prisma.Decimal(r.originalAmount), balance: new Prisma.Decimal(r.balance), currency: r.currency,
-      dueDate: new Date(`${r.dueDate}T00:00:00.000Z`), status: r.status as DebtStatus, jurisdiction: r.jurisdiction,
-      restrictions: r.restrictions as ContactRestriction[], tags: r.tags, timeBarred: r.timeBarred, paymentLink: r.paymentLink,
-      lastPhoneConversationAt: r.lastPhoneConversationAt, createdAt: r.createdAt, updatedAt: r.updatedAt,
-      loanType: r.loanType, itemizationDate: r.itemizationDate ? new Date(`${r.itemizationDate}T00:00:00.000Z`) : null,
+      id: r.id,
+      creditorId: r.creditorId,
+      externalRef: r.externalRef,
+      debtorId: r.debtorId,
+      originalAmount: new Prisma.Decimal(r.originalAmount),
+      balance: new Prisma.Decimal(r.balance),
+      currency: r.currency,
+      dueDate: new Date(`${r.dueDate}T00:00:00.000Z`),
+      status: r.status as DebtStatus,
+      jurisdiction: r.jurisdiction,
+      restrictions: r.restrictions as ContactRestriction[],
+      tags: r.tags,
+      timeBarred: r.timeBarred,
+      paymentLink: r.paymentLink,
+      lastPhoneConversationAt: r.lastPhoneConversationAt,
+      createdAt: r.createdAt,
+      updatedAt: r.updatedAt,
+      loanType: r.loanType,
+      itemizationDate: r.itemizationDate ? new Date(`${r.itemizationDate}T00:00:00.000Z`) : null,
       itemizationAmount: r.itemizationAmount === null ? null : new Prisma.Decimal(r.itemizationAmount),
-      interestSinceItemization: new Prisma.Decimal(r.interestSinceItemization), feesSinceItemization: new Prisma.Decimal(r.feesSinceItemization),
-      creditsSinceItemization: new Prisma.Decimal(r.creditsSinceItemization), originalCreditorName: r.originalCreditorName,
-      validationNoticeAt: r.validationNoticeAt, validationPeriodEndsAt: r.validationPeriodEndsAt,
-      creditor: { id: r.creditorId, name: r.creditorName, externalRef: r.creditorExternalRef, createdAt: r.creditorCreatedAt, portalSettings: r.creditorPortalSettings, kind: r.creditorKind as CreditorKind },
+      interestSinceItemization: new Prisma.Decimal(r.interestSinceItemization),
+      feesSinceItemization: new Prisma.Decimal(r.feesSinceItemization),
+      creditsSinceItemization: new Prisma.Decimal(r.creditsSinceItemization),
+      originalCreditorName: r.originalCreditorName,
+      validationNoticeAt: r.validationNoticeAt,
+      validationPeriodEndsAt: r.validationPeriodEndsAt,
+      creditor: {
+        id: r.creditorId,
+        name: r.creditorName,
+        externalRef: r.creditorExternalRef,
+        createdAt: r.creditorCreatedAt,
+        portalSettings: r.creditorPortalSettings,
+        kind: r.creditorKind as CreditorKind,
+      },
     });
   }
   return out;

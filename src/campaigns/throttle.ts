@@ -120,7 +120,8 @@ export class MinuteLedger {
   /** True when the minute of t still has room under every limit. */
   async hasRoom(channel: Channel, t: Date): Promise<boolean> {
     const minute = Math.floor(t.getTime() / MINUTE_MS) * MINUTE_MS;
-    for (const [scope, rate] of this.limits(channel)) if ((await this.count(scope, channel, minute)) >= rate) return false;
+    for (const [scope, rate] of this.limits(channel))
+      if ((await this.count(scope, channel, minute)) >= rate) return false;
     return true;
   }
 

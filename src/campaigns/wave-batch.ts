@@ -49,10 +49,22 @@ const MINUTE_MS = 60_000;
 
 /** Router reasons that explain a normal decision rather than a block or a delay. */
 export const INFORMATIONAL_RULES = new Set([
-  'consent.ok', 'channel.explicit', 'channel.preferred', 'channel.default_order', 'preference.fallback', 'hours.allowed',
-  'timezone.resolved', 'jurisdiction.resolved', 'window.not_before', 'limit.not_applied',
+  'consent.ok',
+  'channel.explicit',
+  'channel.preferred',
+  'channel.default_order',
+  'preference.fallback',
+  'hours.allowed',
+  'timezone.resolved',
+  'jurisdiction.resolved',
+  'window.not_before',
+  'limit.not_applied',
 ]);
-export const isDeferralRule = (rule: string) => rule === 'quiet_hours' || rule === 'quiet_hours.no_common_window' || rule === 'inconvenient_time' || rule.startsWith('limit.');
+export const isDeferralRule = (rule: string) =>
+  rule === 'quiet_hours' ||
+  rule === 'quiet_hours.no_common_window' ||
+  rule === 'inconvenient_time' ||
+  rule.startsWith('limit.');
 
 export function uniqueRules(d: Decision, keep: (rule: string) => boolean): string[] {
   return [...new Set(d.reasons.map((r) => r.rule as string).filter(keep))];
@@ -75,7 +87,11 @@ export interface BatchResult {
 type DebtRow = DebtWithCreditor;
 
 /** An earlier step run of an enrolment: which step, and when (conditions count from the previous one). */
-interface RunSeen { enrollmentId: string; stepId: string; createdAt: Date }
+interface RunSeen {
+  enrollmentId: string;
+  stepId: string;
+  createdAt: Date;
+}
 
 interface MessageRow {
   id: string;
@@ -132,7 +148,12 @@ export async function planBatch(
   now: Date,
   providerRates: ChannelRates,
 ): Promise<BatchResult> {
-  const result: BatchResult = { counts: { queued: 0, deferred: 0, refused: 0, suppressed: 0, skipped: 0, held: 0, errors: 0 }, slowPath: [], dispatch: [], events: [] };
+  const result: BatchResult = {
+    counts: { queued: 0, deferred: 0, refused: 0, suppressed: 0, skipped: 0, held: 0, errors: 0 },
+    slowPath: [],
+    dispatch: [],
+    events: [],
+  };
   const campaignRates = (campaign.throttle ?? {}) as Throttle as ChannelRates;
   const needs = factsNeeded(campaign);
   const debtorIds = [...new Set(batch.map((b) => b.debtorId))].sort();
@@ -146,7 +167,8 @@ export async function planBatch(
       // below): exclusive when the campaign has a throttle. Without one, batches
       // of the campaign share it and run side by side — the debtor row locks
       // are what keep two of them from planning for the same debtor at once.
-      if (Object.keys(campaignRates).length) await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`campaign:${campaign.id}`}))`;
+      if (Object.keys(campaignRates).length)
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`campaign:${campaign.id}`}))`;
       else await tx.$executeRaw`SELECT pg_advisory_xact_lock_shared(hashtext(${`campaign:${campaign.id}`}))`;
       await lockThrottledChannels(tx, providerRates);
       await tx.$queryRaw`SELECT id FROM debtors WHERE id = ANY(${debtorIds}::uuid[]) ORDER BY id FOR UPDATE`;
@@ -163,29 +185,44 @@ export async function planBatch(
       if (!enrollments.length) return;
       const debtIds = [...new Set(enrollments.map((e) => e.debtId))];
       const earliestEnrolment = new Date(Math.min(...enrollments.map((e) => e.enrolledAt.getTime())));
-      const [{ snapshots, debtors }, debtById, latestPromiseDue, runs, lastReply, lastPayment, lastPromise, contacted] = await Promise.all([
-        loadBatchSnapshots(tx, debtorIds, now),
-        loadBatchDebts(tx, debtIds),
-        // Latest due date of each debt's active promises (a DATE: UTC midnight, as Prisma maps it).
-        needs.activePromises
-          ? latestPer(tx, Prisma.sql`SELECT debt_id::text AS k, (max(due_date)::timestamp AT TIME ZONE 'UTC') AS at FROM promises_to_pay WHERE debt_id = ANY(${debtIds}::uuid[]) AND status = 'ACTIVE' GROUP BY 1`)
-          : Promise.resolve(new Map<string, Date>()),
-        tx.$queryRaw<RunSeen[]>`
+      const [{ snapshots, debtors }, debtById, latestPromiseDue, runs, lastReply, lastPayment, lastPromise, contacted] =
+        await Promise.all([
+          loadBatchSnapshots(tx, debtorIds, now),
+          loadBatchDebts(tx, debtIds),
+          // Latest due date of each debt's active promises (a DATE: UTC midnight, as Prisma maps it).
+          needs.activePromises
+            ? latestPer(
+                tx,
+                Prisma.sql`SELECT debt_id::text AS k, (max(due_date)::timestamp AT TIME ZONE 'UTC') AS at FROM promises_to_pay WHERE debt_id = ANY(${debtIds}::uuid[]) AND status = 'ACTIVE' GROUP BY 1`,
+              )
+            : Promise.resolve(new Map<string, Date>()),
+          tx.$queryRaw<RunSeen[]>`
           SELECT enrollment_id::text AS "enrollmentId", step_id::text AS "stepId", created_at AS "createdAt"
             FROM campaign_step_runs WHERE enrollment_id = ANY(${enrollments.map((e) => e.id)}::uuid[])`,
-        needs.replies
-          ? latestPer(tx, Prisma.sql`SELECT debtor_id::text AS k, max(created_at) AS at FROM messages WHERE debtor_id = ANY(${debtorIds}::uuid[]) AND direction = 'INBOUND' AND intent IS DISTINCT FROM 'auto_reply' AND created_at > ${earliestEnrolment} GROUP BY 1`)
-          : Promise.resolve(new Map<string, Date>()),
-        needs.payments
-          ? latestPer(tx, Prisma.sql`SELECT debt_id::text AS k, max(created_at) AS at FROM payments WHERE debt_id = ANY(${debtIds}::uuid[]) AND created_at > ${earliestEnrolment} GROUP BY 1`)
-          : Promise.resolve(new Map<string, Date>()),
-        needs.promises
-          ? latestPer(tx, Prisma.sql`SELECT debt_id::text AS k, max(created_at) AS at FROM promises_to_pay WHERE debt_id = ANY(${debtIds}::uuid[]) AND created_at > ${earliestEnrolment} GROUP BY 1`)
-          : Promise.resolve(new Map<string, Date>()),
-        // Debtors already written to: later messages are not the first communication (mini-Miranda wording).
-        // (By debtor here; the send-time render decides per debt, from what reached the debtor by then.)
-        tx.$queryRaw<{ k: string }[]>`SELECT DISTINCT p.debtor_id::text AS k FROM messages p WHERE p.debtor_id = ANY(${debtorIds}::uuid[]) AND p.direction = 'OUTBOUND' AND ${Prisma.raw(REACHED_SQL)}`,
-      ]);
+          needs.replies
+            ? latestPer(
+                tx,
+                Prisma.sql`SELECT debtor_id::text AS k, max(created_at) AS at FROM messages WHERE debtor_id = ANY(${debtorIds}::uuid[]) AND direction = 'INBOUND' AND intent IS DISTINCT FROM 'auto_reply' AND created_at > ${earliestEnrolment} GROUP BY 1`,
+              )
+            : Promise.resolve(new Map<string, Date>()),
+          needs.payments
+            ? latestPer(
+                tx,
+                Prisma.sql`SELECT debt_id::text AS k, max(created_at) AS at FROM payments WHERE debt_id = ANY(${debtIds}::uuid[]) AND created_at > ${earliestEnrolment} GROUP BY 1`,
+              )
+            : Promise.resolve(new Map<string, Date>()),
+          needs.promises
+            ? latestPer(
+                tx,
+                Prisma.sql`SELECT debt_id::text AS k, max(created_at) AS at FROM promises_to_pay WHERE debt_id = ANY(${debtIds}::uuid[]) AND created_at > ${earliestEnrolment} GROUP BY 1`,
+              )
+            : Promise.resolve(new Map<string, Date>()),
+          // Debtors already written to: later messages are not the first communication (mini-Miranda wording).
+          // (By debtor here; the send-time render decides per debt, from what reached the debtor by then.)
+          tx.$queryRaw<
+            { k: string }[]
+          >`SELECT DISTINCT p.debtor_id::text AS k FROM messages p WHERE p.debtor_id = ANY(${debtorIds}::uuid[]) AND p.direction = 'OUTBOUND' AND ${Prisma.raw(REACHED_SQL)}`,
+        ]);
       const runsOf = new Map<string, RunSeen[]>();
       for (const r of runs) runsOf.set(r.enrollmentId, [...(runsOf.get(r.enrollmentId) ?? []), r]);
       const alreadyContacted = new Set(contacted.map((c) => c.k));
@@ -196,7 +233,12 @@ export async function planBatch(
       const newRuns: RunRow[] = [];
       const updates: EnrollmentUpdate[] = [];
       const advance = (e: CampaignEnrollment, step: CampaignStep, debt: DebtRow, sentAt: Date) => {
-        updates.push({ id: e.id, expectedStep: step.position, stopReason: null, ...afterStep(campaign, step, { enrolledAt: e.enrolledAt, dueDate: debt.dueDate }, now, sentAt) });
+        updates.push({
+          id: e.id,
+          expectedStep: step.position,
+          stopReason: null,
+          ...afterStep(campaign, step, { enrolledAt: e.enrolledAt, dueDate: debt.dueDate }, now, sentAt),
+        });
       };
 
       // 3. decisions (the rules: next-step.ts; the same as the single path's)
@@ -205,7 +247,14 @@ export async function planBatch(
         const snapshot = snapshots.get(e.debtorId);
         const debtor = debtors.get(e.debtorId);
         if (!campaign.steps[e.nextStep - 1]) {
-          updates.push({ id: e.id, expectedStep: e.nextStep, status: 'COMPLETED', stopReason: null, nextStep: e.nextStep, nextStepAt: null });
+          updates.push({
+            id: e.id,
+            expectedStep: e.nextStep,
+            status: 'COMPLETED',
+            stopReason: null,
+            nextStep: e.nextStep,
+            nextStepAt: null,
+          });
           result.counts.skipped += 1;
           continue;
         }
@@ -217,7 +266,9 @@ export async function planBatch(
           result.slowPath.push(e);
           continue;
         }
-        const previous = own.filter((r) => r.stepId !== stepId).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
+        const previous = own
+          .filter((r) => r.stepId !== stepId)
+          .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
         const facts: EnrollmentFacts = {
           nextStep: e.nextStep,
           enrolledAt: e.enrolledAt,
@@ -234,30 +285,72 @@ export async function planBatch(
         if (next.kind === 'complete') continue; // not reached: the step exists
         const step = next.step;
         if (next.kind === 'stop') {
-          newRuns.push({ id: randomUUID(), enrollmentId: e.id, stepId: step.id, outcome: 'suppressed', reasons: [`stop.${next.reason}`], messageId: null });
-          updates.push({ id: e.id, expectedStep: e.nextStep, status: 'STOPPED', stopReason: next.reason, nextStep: e.nextStep, nextStepAt: null });
+          newRuns.push({
+            id: randomUUID(),
+            enrollmentId: e.id,
+            stepId: step.id,
+            outcome: 'suppressed',
+            reasons: [`stop.${next.reason}`],
+            messageId: null,
+          });
+          updates.push({
+            id: e.id,
+            expectedStep: e.nextStep,
+            status: 'STOPPED',
+            stopReason: next.reason,
+            nextStep: e.nextStep,
+            nextStepAt: null,
+          });
           result.counts.suppressed += 1;
           continue;
         }
         if (next.kind === 'hold') {
-          updates.push({ id: e.id, expectedStep: e.nextStep, status: 'ACTIVE', stopReason: null, nextStep: e.nextStep, nextStepAt: next.until });
+          updates.push({
+            id: e.id,
+            expectedStep: e.nextStep,
+            status: 'ACTIVE',
+            stopReason: null,
+            nextStep: e.nextStep,
+            nextStepAt: next.until,
+          });
           result.counts.held += 1;
           continue;
         }
         if (next.kind === 'skip') {
-          newRuns.push({ id: randomUUID(), enrollmentId: e.id, stepId: step.id, outcome: 'skipped', reasons: next.reasons, messageId: null });
+          newRuns.push({
+            id: randomUUID(),
+            enrollmentId: e.id,
+            stepId: step.id,
+            outcome: 'skipped',
+            reasons: next.reasons,
+            messageId: null,
+          });
           advance(e, step, debt, now);
           result.counts.skipped += 1;
           continue;
         }
 
         // timing and the router (under the debtor's lock, on the snapshot it protects)
-        const req = { debtorId: e.debtorId, debtId: e.debtId, intent: routerIntent(step.intent), channel: (step.channel ?? undefined) as Channel | undefined };
+        const req = {
+          debtorId: e.debtorId,
+          debtId: e.debtId,
+          intent: routerIntent(step.intent),
+          channel: (step.channel ?? undefined) as Channel | undefined,
+        };
         const planned = await planSend(snapshot, req, next.window, next.from, ledger);
         const runId = randomUUID();
         if (!planned || planned.decision.outcome === 'refuse') {
-          const reasons = planned ? uniqueRules(planned.decision, (r) => !INFORMATIONAL_RULES.has(r)) : ['window.no_common_window'];
-          newRuns.push({ id: runId, enrollmentId: e.id, stepId: step.id, outcome: 'refused', reasons, messageId: null });
+          const reasons = planned
+            ? uniqueRules(planned.decision, (r) => !INFORMATIONAL_RULES.has(r))
+            : ['window.no_common_window'];
+          newRuns.push({
+            id: runId,
+            enrollmentId: e.id,
+            stepId: step.id,
+            outcome: 'refused',
+            reasons,
+            messageId: null,
+          });
           advance(e, step, debt, now);
           result.counts.refused += 1;
           continue;
@@ -272,18 +365,43 @@ export async function planBatch(
         let voice: object | undefined;
         try {
           const vars = templateVars(ctx, { debtor, debt, contactPointId: d.contactPointId, now });
-          const rendered = renderFor(ctx, { intent: step.intent as Intent, channel: d.channel, locale: debtor.locale, vars, firstCommunication: !alreadyContacted.has(e.debtorId), jurisdiction: debt.jurisdiction ?? debtor.jurisdiction, regime: regimeOf(ctx, debt, now) });
+          const rendered = renderFor(ctx, {
+            intent: step.intent as Intent,
+            channel: d.channel,
+            locale: debtor.locale,
+            vars,
+            firstCommunication: !alreadyContacted.has(e.debtorId),
+            jurisdiction: debt.jurisdiction ?? debtor.jurisdiction,
+            regime: regimeOf(ctx, debt, now),
+          });
           content = bodyOf(rendered);
           templateId = rendered.templateId;
-          if (rendered.channel === 'voice') voice = { say: rendered.say, menu: rendered.menu, voicemail: rendered.voicemail };
+          if (rendered.channel === 'voice')
+            voice = { say: rendered.say, menu: rendered.menu, voicemail: rendered.voicemail };
         } catch (err) {
           if (!(err instanceof TemplateError)) throw err;
           // Rendering is deterministic for this debtor and step (no template for the
           // chosen channel, a value missing): a retry fails the same way, so the step
           // is refused with the template's reason, shown in the results, and the
           // enrolment moves on.
-          ctx.log.warn({ campaignId: campaign.id, enrollmentId: e.id, code: err.code, template: err.template, variable: err.variable }, 'campaign step not renderable; refused');
-          newRuns.push({ id: runId, enrollmentId: e.id, stepId: step.id, outcome: 'refused', reasons: [`template.${err.code}`], messageId: null });
+          ctx.log.warn(
+            {
+              campaignId: campaign.id,
+              enrollmentId: e.id,
+              code: err.code,
+              template: err.template,
+              variable: err.variable,
+            },
+            'campaign step not renderable; refused',
+          );
+          newRuns.push({
+            id: runId,
+            enrollmentId: e.id,
+            stepId: step.id,
+            outcome: 'refused',
+            reasons: [`template.${err.code}`],
+            messageId: null,
+          });
           advance(e, step, debt, now);
           result.counts.refused += 1;
           continue;
@@ -309,13 +427,24 @@ export async function planBatch(
           reasons: d.reasons.map((r) => ({ rule: r.rule, detail: r.detail })),
         });
         newRuns.push({
-          id: runId, enrollmentId: e.id, stepId: step.id, messageId,
+          id: runId,
+          enrollmentId: e.id,
+          stepId: step.id,
+          messageId,
           outcome: deferrals.length ? 'deferred' : 'queued',
           reasons: deferrals.length ? deferrals : planned.throttled ? ['throttle'] : [],
         });
         await ledger.take(d.channel, d.sendAt);
         // The reserved attempt counts against this debtor's limits for the rest of the batch.
-        (snapshot.history as RouterSnapshot['history'][number][]).push({ at: d.sendAt, channel: d.channel, debtId: e.debtId, direction: 'OUTBOUND', countsAsAttempt: true, kind: historyKind(d.channel, null), contactPointId: d.contactPointId });
+        (snapshot.history as RouterSnapshot['history'][number][]).push({
+          at: d.sendAt,
+          channel: d.channel,
+          debtId: e.debtId,
+          direction: 'OUTBOUND',
+          countsAsAttempt: true,
+          kind: historyKind(d.channel, null),
+          contactPointId: d.contactPointId,
+        });
         alreadyContacted.add(e.debtorId);
         advance(e, step, debt, d.sendAt);
         result.counts[deferrals.length ? 'deferred' : 'queued'] += 1;
@@ -344,14 +473,33 @@ export async function planBatch(
            ORDER BY s.i
           ON CONFLICT (debtor_id) DO UPDATE SET last_seq = c.last_seq + EXCLUDED.last_seq, last_activity_at = EXCLUDED.last_activity_at
           RETURNING c.id::text AS id, c.debtor_id::text AS debtor_id, c.last_seq, now() AS at`;
-        const seqOf = new Map(bumped.map((b) => [b.debtor_id, { id: b.id, next: b.last_seq - perDebtor.get(b.debtor_id)! + 1, at: new Date(b.at).toISOString() }]));
+        const seqOf = new Map(
+          bumped.map((b) => [
+            b.debtor_id,
+            { id: b.id, next: b.last_seq - perDebtor.get(b.debtor_id)! + 1, at: new Date(b.at).toISOString() },
+          ]),
+        );
         for (const m of messages) {
           const conv = seqOf.get(m.debtorId)!;
-          const payload = { messageId: m.id, direction: 'OUTBOUND', channel: m.channel, status: m.status, intent: m.intent, scheduledAt: m.scheduledAt.toISOString(), reasons: m.reasons };
+          const payload = {
+            messageId: m.id,
+            direction: 'OUTBOUND',
+            channel: m.channel,
+            status: m.status,
+            intent: m.intent,
+            scheduledAt: m.scheduledAt.toISOString(),
+            reasons: m.reasons,
+          };
           conversationIds.push(conv.id);
           seqs.push(conv.next);
           payloads.push(JSON.stringify(payload));
-          result.events.push({ conversationId: conv.id, seq: conv.next, type: 'message.created', payload, at: conv.at });
+          result.events.push({
+            conversationId: conv.id,
+            seq: conv.next,
+            type: 'message.created',
+            payload,
+            at: conv.at,
+          });
           conv.next += 1;
         }
       }
@@ -397,7 +545,19 @@ export async function planBatch(
       }
       mark.push(performance.now());
       const ms = (i: number) => Math.round(mark[i + 1]! - mark[i]!);
-      ctx.log.debug({ campaignId: campaign.id, enrollments: enrollments.length, messages: messages.length, lockMs: ms(0), readMs: ms(1), decideMs: ms(2), conversationsMs: ms(3), rowsMs: ms(4) }, 'wave batch planned');
+      ctx.log.debug(
+        {
+          campaignId: campaign.id,
+          enrollments: enrollments.length,
+          messages: messages.length,
+          lockMs: ms(0),
+          readMs: ms(1),
+          decideMs: ms(2),
+          conversationsMs: ms(3),
+          rowsMs: ms(4),
+        },
+        'wave batch planned',
+      );
     },
     { timeout: 120_000, maxWait: 30_000 },
   );

@@ -28,7 +28,10 @@ function usage(msg: string): never {
 dotenv.config({ quiet: true });
 const { values, positionals } = (() => {
   try {
-    return parseArgs({ allowPositionals: true, options: { format: { type: 'string' }, 'batch-size': { type: 'string' } } });
+    return parseArgs({
+      allowPositionals: true,
+      options: { format: { type: 'string' }, 'batch-size': { type: 'string' } },
+    });
   } catch (e) {
     return usage((e as Error).message);
   }
@@ -37,17 +40,27 @@ const file = positionals[0];
 if (!file) usage('missing the file to import');
 if (!fs.existsSync(file)) usage(`no such file: ${file}`);
 const ext = path.extname(file).toLowerCase();
-const format = (values.format ?? (ext === '.csv' ? 'csv' : ext === '.json' || ext === '.ndjson' || ext === '.jsonl' ? 'json' : '')) as ImportFormat;
+const format = (values.format ??
+  (ext === '.csv' ? 'csv' : ext === '.json' || ext === '.ndjson' || ext === '.jsonl' ? 'json' : '')) as ImportFormat;
 if (format !== 'csv' && format !== 'json') usage('give --format csv or --format json');
 const batchSize = values['batch-size'] ? Number(values['batch-size']) : undefined;
-if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)) usage('--batch-size must be a whole number from 1 to 10000');
+if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000))
+  usage('--batch-size must be a whole number from 1 to 10000');
 
 let exitCode = 0;
 try {
   const config = loadConfig();
   // The bar owns the terminal; keep the service log quiet unless asked.
   const log = createLogger(process.env.LOG_LEVEL ? config.LOG_LEVEL : 'warn');
-  const embedded = config.DATABASE_URL ? null : await startEmbeddedPostgres({ dataDir: config.DATA_DIR, port: config.EMBEDDED_PG_PORT, log, owner: 'npm run import', ifRunning: 'borrow' });
+  const embedded = config.DATABASE_URL
+    ? null
+    : await startEmbeddedPostgres({
+        dataDir: config.DATA_DIR,
+        port: config.EMBEDDED_PG_PORT,
+        log,
+        owner: 'npm run import',
+        ifRunning: 'borrow',
+      });
   const url = config.DATABASE_URL ?? embedded!.url;
   const pool = createImportPool(url);
   const db = pgImportDb(pool);
@@ -55,7 +68,11 @@ try {
     await migrate(url, log);
     const size = fs.statSync(file).size;
     const bar = new cliProgress.SingleBar(
-      { format: ' {bar} {percentage}% | {rows} rows | {failed} bad | {rate} rows/s | {eta_formatted} left', hideCursor: true, etaBuffer: 50 },
+      {
+        format: ' {bar} {percentage}% | {rows} rows | {failed} bad | {rate} rows/s | {eta_formatted} left',
+        hideCursor: true,
+        etaBuffer: 50,
+      },
       cliProgress.Presets.shades_classic,
     );
     bar.start(size, 0, { rows: 0, failed: 0, rate: 0 });
@@ -78,12 +95,15 @@ try {
         signal: abort.signal,
         onProgress: (p) => bar.update(read, { rows: p.rowsDone, failed: p.rowsFailed, rate: p.rowsPerSecond }),
       });
-      if (summary) bar.update(size, { rows: summary.rowsDone, failed: summary.rowsFailed, rate: summary.rowsPerSecond });
+      if (summary)
+        bar.update(size, { rows: summary.rowsDone, failed: summary.rowsFailed, rate: summary.rowsPerSecond });
       bar.stop();
       if (!summary) {
         const row = await findImportJob(db, job.id);
         const fileError = (row?.errors as RowError[] | undefined)?.find((e) => e.field === '(file)');
-        process.stderr.write(`import ${job.id} failed${fileError ? ` at line ${fileError.line}: ${fileError.reason}` : ''}\n`);
+        process.stderr.write(
+          `import ${job.id} failed${fileError ? ` at line ${fileError.line}: ${fileError.reason}` : ''}\n`,
+        );
         exitCode = 1;
       } else {
         process.stdout.write(
@@ -92,14 +112,29 @@ try {
             `debtors ${summary.debtorsCreated} new / ${summary.debtorsUpdated} updated, debts ${summary.debtsCreated} new / ${summary.debtsUpdated} updated\n`,
         );
         for (const e of summary.errors.slice(0, 50)) process.stdout.write(`  line ${e.line}: ${e.field} ${e.reason}\n`);
-        if (summary.rowsFailed > 50) process.stdout.write(`  … more rejected rows: GET /api/v1/imports/${job.id} (the first 1000 errors are kept)\n`);
+        if (summary.rowsFailed > 50)
+          process.stdout.write(
+            `  … more rejected rows: GET /api/v1/imports/${job.id} (the first 1000 errors are kept)\n`,
+          );
       }
     } catch (e) {
       bar.stop();
       if (e instanceof ImportInterrupted) {
         const row = await findImportJob(db, job.id);
-        await db.query(`UPDATE import_jobs SET status = 'FAILED', finished_at = now(), errors = errors || $2::jsonb WHERE id = $1::uuid`, job.id, JSON.stringify([{ line: (row?.linesDone ?? 0) + 1, field: '(file)', reason: 'interrupted (Ctrl-C); rows before this line are stored' }]));
-        process.stderr.write(`import ${job.id} interrupted after line ${row?.linesDone ?? 0}; rows up to it are stored\n`);
+        await db.query(
+          `UPDATE import_jobs SET status = 'FAILED', finished_at = now(), errors = errors || $2::jsonb WHERE id = $1::uuid`,
+          job.id,
+          JSON.stringify([
+            {
+              line: (row?.linesDone ?? 0) + 1,
+              field: '(file)',
+              reason: 'interrupted (Ctrl-C); rows before this line are stored',
+            },
+          ]),
+        );
+        process.stderr.write(
+          `import ${job.id} interrupted after line ${row?.linesDone ?? 0}; rows up to it are stored\n`,
+        );
       } else {
         process.stderr.write(`import ${job.id} failed: ${(e as Error).message}\n`);
       }

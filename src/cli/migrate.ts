@@ -10,10 +10,20 @@ dotenv.config({ quiet: true });
 try {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL);
-  const embedded = config.DATABASE_URL ? null : await startEmbeddedPostgres({ dataDir: config.DATA_DIR, port: config.EMBEDDED_PG_PORT, log, owner: 'npm run db:migrate', ifRunning: 'borrow' });
+  const embedded = config.DATABASE_URL
+    ? null
+    : await startEmbeddedPostgres({
+        dataDir: config.DATA_DIR,
+        port: config.EMBEDDED_PG_PORT,
+        log,
+        owner: 'npm run db:migrate',
+        ifRunning: 'borrow',
+      });
   try {
     const result = await migrate(config.DATABASE_URL ?? embedded!.url, log);
-    process.stdout.write(`${result.applied.length} migration(s) applied, ${result.alreadyApplied.length} already applied\n`);
+    process.stdout.write(
+      `${result.applied.length} migration(s) applied, ${result.alreadyApplied.length} already applied\n`,
+    );
   } finally {
     await embedded?.stop();
   }

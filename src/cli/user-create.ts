@@ -35,11 +35,18 @@ async function readHidden(prompt: string): Promise<string> {
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 async function main(): Promise<number> {
-  const options = { email: { type: 'string' }, role: { type: 'string' }, name: { type: 'string' }, 'password-stdin': { type: 'boolean' } } as const;
+  const options = {
+    email: { type: 'string' },
+    role: { type: 'string' },
+    name: { type: 'string' },
+    'password-stdin': { type: 'boolean' },
+  } as const;
   let args: ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
   try {
     args = parseArgs({ options }).values;
@@ -68,14 +75,31 @@ async function main(): Promise<number> {
 
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
-  const embedded = config.DATABASE_URL ? null : await startEmbeddedPostgres({ dataDir: config.DATA_DIR, port: config.EMBEDDED_PG_PORT, log, owner: 'npm run user:create', ifRunning: 'borrow' });
+  const embedded = config.DATABASE_URL
+    ? null
+    : await startEmbeddedPostgres({
+        dataDir: config.DATA_DIR,
+        port: config.EMBEDDED_PG_PORT,
+        log,
+        owner: 'npm run user:create',
+        ifRunning: 'borrow',
+      });
   const url = config.DATABASE_URL ?? embedded!.url;
   try {
     await migrate(url, log);
     const db = createPrisma(url);
     try {
       const r = await createUser(db, { email: args.email, name: args.name, role, password });
-      await audit(db, { type: 'system' }, { action: 'user.create', entityType: 'user', entityId: r.user.id, data: { email: r.user.email, role: r.user.role, via: 'cli' } });
+      await audit(
+        db,
+        { type: 'system' },
+        {
+          action: 'user.create',
+          entityType: 'user',
+          entityId: r.user.id,
+          data: { email: r.user.email, role: r.user.role, via: 'cli' },
+        },
+      );
       process.stdout.write(`created ${r.user.role.toLowerCase()} ${r.user.email} (${r.user.id})\n`);
       if (r.generated) process.stdout.write(`password: ${r.password}\n(shown once — store it now)\n`);
       return 0;

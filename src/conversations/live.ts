@@ -28,6 +28,9 @@ export function publishTimeline(io: SocketServer, events: TimelineEvent[], summa
   }
   const last = events[events.length - 1];
   if (last) {
-    io.to(INBOX_ROOM).emit('inbox', summary ?? { conversationId: last.conversationId, lastSeq: last.seq, type: last.type, lastActivityAt: last.at });
+    io.to(INBOX_ROOM).emit(
+      'inbox',
+      summary ?? { conversationId: last.conversationId, lastSeq: last.seq, type: last.type, lastActivityAt: last.at },
+    );
   }
 }

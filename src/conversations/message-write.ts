@@ -15,7 +15,6 @@ import { appendCtes, SELECT_APPENDED, timelineEvent, type AppendedRow, type Time
 import { deliveriesSql } from '../webhooks-out/subscribers.js';
 import { envelopeOf, type OutgoingEventType } from '../webhooks-out/service.js';
 
-
 /** Every column of messages under its Prisma field name: a raw SELECT that yields a Message. */
 export const MESSAGE_COLUMNS = `id::text AS "id", conversation_id::text AS "conversationId", debtor_id::text AS "debtorId", debt_id::text AS "debtId",
   contact_point_id::text AS "contactPointId", campaign_id::text AS "campaignId", direction::text AS "direction", channel::text AS "channel",
@@ -79,18 +78,40 @@ export type NewMessage = {
   /** Made here when not given. */
   id?: string;
   createdAt?: Date;
-} & Partial<Record<Exclude<keyof typeof WRITABLE, 'id' | 'conversationId' | 'direction' | 'channel' | 'status' | 'body' | 'createdAt' | 'decision' | 'segments' | 'attempts' | 'fromUnknownAddress' | 'countsAsAttempt' | 'scheduledAt' | 'claimedAt' | 'leaseUntil'>, string | null>> & {
-  decision?: object | null;
-  segments?: number | null;
-  /** An outbound message claimed by the transaction that writes it (SENDING) has made its first attempt. */
-  attempts?: number;
-  scheduledAt?: Date | null;
-  /** With claimedBy: the lease of a message claimed by the transaction that writes it (src/outbound/lease.ts). */
-  claimedAt?: Date | null;
-  leaseUntil?: Date | null;
-  fromUnknownAddress?: boolean;
-  countsAsAttempt?: boolean;
-};
+} & Partial<
+  Record<
+    Exclude<
+      keyof typeof WRITABLE,
+      | 'id'
+      | 'conversationId'
+      | 'direction'
+      | 'channel'
+      | 'status'
+      | 'body'
+      | 'createdAt'
+      | 'decision'
+      | 'segments'
+      | 'attempts'
+      | 'fromUnknownAddress'
+      | 'countsAsAttempt'
+      | 'scheduledAt'
+      | 'claimedAt'
+      | 'leaseUntil'
+    >,
+    string | null
+  >
+> & {
+    decision?: object | null;
+    segments?: number | null;
+    /** An outbound message claimed by the transaction that writes it (SENDING) has made its first attempt. */
+    attempts?: number;
+    scheduledAt?: Date | null;
+    /** With claimedBy: the lease of a message claimed by the transaction that writes it (src/outbound/lease.ts). */
+    claimedAt?: Date | null;
+    leaseUntil?: Date | null;
+    fromUnknownAddress?: boolean;
+    countsAsAttempt?: boolean;
+  };
 
 export interface NewAttachment {
   filename: string;
@@ -122,7 +143,10 @@ export async function writeMessage<F extends NewMessage>(
     statusEvent?: { status: MessageStatus; detail: object };
     event: {
       type: string;
-      payload: (message: Required<Pick<NewMessage, 'id' | 'createdAt'>> & F, attachments: (NewAttachment & { id: string })[]) => Record<string, unknown>;
+      payload: (
+        message: Required<Pick<NewMessage, 'id' | 'createdAt'>> & F,
+        attachments: (NewAttachment & { id: string })[],
+      ) => Record<string, unknown>;
       touch?: boolean;
       /** An inbound message: the conversation records its channel and reopens (see appendCtes). */
       inboundChannel?: Channel;
@@ -132,7 +156,13 @@ export async function writeMessage<F extends NewMessage>(
     /** The audit entry of the request that made the message (its entity is the message). */
     audit?: { actor: AuditActor; entry: Omit<AuditEntry, 'entityType' | 'entityId'> };
     /** An outgoing webhook event about the message: one delivery per subscriber, written by the same statement (as emitOutgoingEvent would). */
-    announce?: { type: OutgoingEventType; data: (message: Required<Pick<NewMessage, 'id' | 'createdAt'>> & F, attachments: (NewAttachment & { id: string })[]) => Record<string, unknown> };
+    announce?: {
+      type: OutgoingEventType;
+      data: (
+        message: Required<Pick<NewMessage, 'id' | 'createdAt'>> & F,
+        attachments: (NewAttachment & { id: string })[],
+      ) => Record<string, unknown>;
+    };
   },
 ): Promise<WrittenMessage> {
   const message = { ...fields, id: fields.id ?? randomUUID(), createdAt: fields.createdAt ?? new Date() };
@@ -151,7 +181,9 @@ export async function writeMessage<F extends NewMessage>(
     if (!spec) throw new Error(`writeMessage: ${field} is not a writable message column`);
     columns.push(spec[0]);
     if (field === 'conversationId' && typeof value === 'object') {
-      values.push(`(SELECT id FROM conversations WHERE debtor_id = ${param((value as { ofDebtor: string }).ofDebtor, 'uuid')})`);
+      values.push(
+        `(SELECT id FROM conversations WHERE debtor_id = ${param((value as { ofDebtor: string }).ofDebtor, 'uuid')})`,
+      );
       continue;
     }
     values.push(param(spec[1] === 'jsonb' && value !== null ? JSON.stringify(value) : value, spec[1]));
@@ -190,7 +222,9 @@ export async function writeMessage<F extends NewMessage>(
   }
   if (opts.announce) {
     const envelope = envelopeOf(opts.announce.type, opts.announce.data(message, attachments));
-    ctes.push(`announced AS (${deliveriesSql(param(opts.announce.type, 'text'), param(JSON.stringify(envelope), 'jsonb'))})`);
+    ctes.push(
+      `announced AS (${deliveriesSql(param(opts.announce.type, 'text'), param(JSON.stringify(envelope), 'jsonb'))})`,
+    );
   }
   ctes.push(
     appendCtes({
@@ -203,7 +237,12 @@ export async function writeMessage<F extends NewMessage>(
     }),
   );
   const deliveries = opts.announce ? `(SELECT COALESCE(array_agg(id::text), '{}') FROM announced)` : `'{}'::text[]`;
-  const rows = await sqlOf(tx).rows<Message & { appended: Omit<AppendedRow, 'at' | 'last_activity_at'> & { at: string; last_activity_at: string } | null; delivery_ids: string[] }>(
+  const rows = await sqlOf(tx).rows<
+    Message & {
+      appended: (Omit<AppendedRow, 'at' | 'last_activity_at'> & { at: string; last_activity_at: string }) | null;
+      delivery_ids: string[];
+    }
+  >(
     `WITH ${ctes.join(',\n    ')}
     SELECT ${MESSAGE_COLUMNS}, (SELECT row_to_json(x) FROM (SELECT ${SELECT_APPENDED}) x) AS appended, ${deliveries} AS delivery_ids FROM msg`,
     params,
@@ -211,6 +250,10 @@ export async function writeMessage<F extends NewMessage>(
   const row = rows[0];
   if (!row?.appended) throw new Error(`conversation ${JSON.stringify(fields.conversationId)} not found`);
   const { appended, delivery_ids: deliveryIds, ...stored } = row;
-  const event = timelineEvent(stored.conversationId, opts.event.type, { ...appended, at: new Date(appended.at), last_activity_at: new Date(appended.last_activity_at) });
+  const event = timelineEvent(stored.conversationId, opts.event.type, {
+    ...appended,
+    at: new Date(appended.at),
+    last_activity_at: new Date(appended.last_activity_at),
+  });
   return { message: stored as Message, attachments, event, deliveryIds };
 }

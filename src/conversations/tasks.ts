@@ -18,20 +18,59 @@ export interface CallbackRequest {
   detail?: Record<string, unknown>;
 }
 
-export async function requestCallback(tx: Tx, req: CallbackRequest, actor: AuditActor): Promise<{ taskId: string; events: TimelineEvent[] }> {
+export async function requestCallback(
+  tx: Tx,
+  req: CallbackRequest,
+  actor: AuditActor,
+): Promise<{ taskId: string; events: TimelineEvent[] }> {
   const events: TimelineEvent[] = [];
   // A provider retrying the same webhook asks once.
   const messageId = req.detail?.messageId;
   if (typeof messageId === 'string') {
-    const open = await tx.inboxTask.findFirst({ where: { conversationId: req.conversationId, kind: 'callback', source: req.source, doneAt: null, detail: { path: ['messageId'], equals: messageId } } });
+    const open = await tx.inboxTask.findFirst({
+      where: {
+        conversationId: req.conversationId,
+        kind: 'callback',
+        source: req.source,
+        doneAt: null,
+        detail: { path: ['messageId'], equals: messageId },
+      },
+    });
     if (open) return { taskId: open.id, events };
   }
-  const task = await tx.inboxTask.create({ data: { conversationId: req.conversationId, kind: 'callback', source: req.source, dueAt: req.dueAt, detail: (req.detail ?? {}) as object } });
+  const task = await tx.inboxTask.create({
+    data: {
+      conversationId: req.conversationId,
+      kind: 'callback',
+      source: req.source,
+      dueAt: req.dueAt,
+      detail: (req.detail ?? {}) as object,
+    },
+  });
   const flagged = await tx.$queryRaw<{ id: string }[]>`
     UPDATE conversations SET flags = array_append(flags, 'CALLBACK_REQUEST'::"ConversationFlag")
      WHERE id = ${req.conversationId}::uuid AND NOT ('CALLBACK_REQUEST'::"ConversationFlag" = ANY(flags)) RETURNING id::text`;
-  if (flagged.length) events.push(await appendEvent(tx, req.conversationId, 'flag.added', { flag: 'CALLBACK_REQUEST', source: req.source, taskId: task.id }));
-  events.push(await appendEvent(tx, req.conversationId, 'task.created', { taskId: task.id, kind: 'callback', source: req.source, dueAt: req.dueAt.toISOString() }));
-  await audit(tx, actor, { action: 'task.create', entityType: 'conversation', entityId: req.conversationId, data: { taskId: task.id, kind: 'callback', source: req.source, dueAt: req.dueAt.toISOString(), ...req.detail } });
+  if (flagged.length)
+    events.push(
+      await appendEvent(tx, req.conversationId, 'flag.added', {
+        flag: 'CALLBACK_REQUEST',
+        source: req.source,
+        taskId: task.id,
+      }),
+    );
+  events.push(
+    await appendEvent(tx, req.conversationId, 'task.created', {
+      taskId: task.id,
+      kind: 'callback',
+      source: req.source,
+      dueAt: req.dueAt.toISOString(),
+    }),
+  );
+  await audit(tx, actor, {
+    action: 'task.create',
+    entityType: 'conversation',
+    entityId: req.conversationId,
+    data: { taskId: task.id, kind: 'callback', source: req.source, dueAt: req.dueAt.toISOString(), ...req.detail },
+  });
   return { taskId: task.id, events };
 }

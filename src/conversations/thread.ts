@@ -19,7 +19,10 @@ export interface TimelineEvent {
 
 export function newReplyToken(): string {
   // Short enough for an email local part, long enough not to be guessed.
-  return randomBytes(12).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, 'x');
+  return randomBytes(12)
+    .toString('base64url')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, 'x');
 }
 
 /**
@@ -38,7 +41,10 @@ export async function ensureConversation(db: Tx, debtorId: string) {
  * INSERT … ON CONFLICT is atomic where Prisma's upsert (find, then create) is not.
  */
 export async function createConversationIfMissing(db: Queryable, debtorId: string): Promise<void> {
-  await sqlOf(db).rows(`INSERT INTO conversations (id, debtor_id, reply_token) ${DEBTOR_FIRST} ON CONFLICT (debtor_id) DO NOTHING`, [debtorId, newReplyToken()]);
+  await sqlOf(db).rows(
+    `INSERT INTO conversations (id, debtor_id, reply_token) ${DEBTOR_FIRST} ON CONFLICT (debtor_id) DO NOTHING`,
+    [debtorId, newReplyToken()],
+  );
 }
 
 /**
@@ -59,9 +65,15 @@ const DEBTOR_FIRST = `SELECT gen_random_uuid(), d.id, $2 FROM debtors d
  * inbound hot path needs no more). A concurrent first insert that committed
  * after this statement's snapshot is found by a second look.
  */
-export async function conversationFor(db: Queryable, owner: { debtorId: string } | { unmatchedAddress: string }): Promise<{ id: string; status: string }> {
+export async function conversationFor(
+  db: Queryable,
+  owner: { debtorId: string } | { unmatchedAddress: string },
+): Promise<{ id: string; status: string }> {
   const sql = sqlOf(db);
-  const [match, value] = 'debtorId' in owner ? (['debtor_id = $1::uuid', owner.debtorId] as const) : (['unmatched_address = $1', owner.unmatchedAddress] as const);
+  const [match, value] =
+    'debtorId' in owner
+      ? (['debtor_id = $1::uuid', owner.debtorId] as const)
+      : (['unmatched_address = $1', owner.unmatchedAddress] as const);
   const rows =
     'debtorId' in owner
       ? await sql.rows<{ id: string; status: string }>(
@@ -89,7 +101,10 @@ export async function conversationFor(db: Queryable, owner: { debtorId: string }
         );
   if (rows[0]) return rows[0];
   // A concurrent first insert committed after the statement's snapshot: it is there now.
-  const [found] = await sql.rows<{ id: string; status: string }>(`SELECT id::text AS id, status::text AS status FROM conversations WHERE ${match}`, [value]);
+  const [found] = await sql.rows<{ id: string; status: string }>(
+    `SELECT id::text AS id, status::text AS status FROM conversations WHERE ${match}`,
+    [value],
+  );
   if (!found) throw new Error(`conversation neither created nor found for ${JSON.stringify(owner)}`);
   return found;
 }
@@ -120,7 +135,14 @@ export function conversationStateAfter(event: TimelineEvent): ConversationState 
  * statement that made the change. SELECT_APPENDED reads back what the
  * append left, for timelineEvent().
  */
-export function appendCtes(sql: { conversationId: string; touch: string; type: string; payload: string; from?: string; inboundChannel?: string }): string {
+export function appendCtes(sql: {
+  conversationId: string;
+  touch: string;
+  type: string;
+  payload: string;
+  from?: string;
+  inboundChannel?: string;
+}): string {
   const from = sql.from ? ` FROM ${sql.from}` : '';
   // An inbound message: the thread remembers its channel (replies go back on it), owes a reply
   // from then on unless it already did (the inbox's unanswered view), and reopens.
@@ -166,7 +188,13 @@ export interface AppendedRow {
  */
 export function timelineEvent(conversationId: string, type: string, row: AppendedRow): TimelineEvent {
   const event: TimelineEvent = { conversationId, seq: row.seq, type, payload: row.payload, at: row.at.toISOString() };
-  stateAfter.set(event, { debtorId: row.debtor_id, lastActivityAt: row.last_activity_at, status: row.status, flags: row.flags, assigneeId: row.assignee_id });
+  stateAfter.set(event, {
+    debtorId: row.debtor_id,
+    lastActivityAt: row.last_activity_at,
+    status: row.status,
+    flags: row.flags,
+    assigneeId: row.assignee_id,
+  });
   return event;
 }
 
@@ -197,11 +225,22 @@ export async function appendEvent(
   return timelineEvent(conversationId, type, { ...row, payload });
 }
 
-export async function eventsSince(db: Tx, conversationId: string, afterSeq: number, limit = 500): Promise<TimelineEvent[]> {
+export async function eventsSince(
+  db: Tx,
+  conversationId: string,
+  afterSeq: number,
+  limit = 500,
+): Promise<TimelineEvent[]> {
   const rows = await db.conversationEvent.findMany({
     where: { conversationId, seq: { gt: afterSeq } },
     orderBy: { seq: 'asc' },
     take: limit,
   });
-  return rows.map((r) => ({ conversationId, seq: r.seq, type: r.type, payload: r.payload as Record<string, unknown>, at: r.createdAt.toISOString() }));
+  return rows.map((r) => ({
+    conversationId,
+    seq: r.seq,
+    type: r.type,
+    payload: r.payload as Record<string, unknown>,
+    at: r.createdAt.toISOString(),
+  }));
 }

@@ -93,33 +93,57 @@ function scalarType(f: DmmfField, enumDbName: (n: string) => string): string {
   if (native) {
     const [name, args] = native;
     switch (name) {
-      case 'Uuid': return 'uuid';
-      case 'Char': return `character(${args[0] ?? 1})`;
-      case 'VarChar': return args.length ? `character varying(${args[0]})` : 'character varying';
-      case 'Text': return 'text';
-      case 'Decimal': return `numeric(${args.join(',')})`;
-      case 'Timestamptz': return `timestamp(${args[0] ?? 6}) with time zone`;
-      case 'Timestamp': return `timestamp(${args[0] ?? 6}) without time zone`;
-      case 'Date': return 'date';
-      case 'SmallInt': return 'smallint';
-      case 'Integer': return 'integer';
-      case 'BigInt': return 'bigint';
-      case 'JsonB': return 'jsonb';
-      case 'Json': return 'json';
-      default: throw new Error(`catalog: native type @db.${name} on ${f.name} is not mapped yet`);
+      case 'Uuid':
+        return 'uuid';
+      case 'Char':
+        return `character(${args[0] ?? 1})`;
+      case 'VarChar':
+        return args.length ? `character varying(${args[0]})` : 'character varying';
+      case 'Text':
+        return 'text';
+      case 'Decimal':
+        return `numeric(${args.join(',')})`;
+      case 'Timestamptz':
+        return `timestamp(${args[0] ?? 6}) with time zone`;
+      case 'Timestamp':
+        return `timestamp(${args[0] ?? 6}) without time zone`;
+      case 'Date':
+        return 'date';
+      case 'SmallInt':
+        return 'smallint';
+      case 'Integer':
+        return 'integer';
+      case 'BigInt':
+        return 'bigint';
+      case 'JsonB':
+        return 'jsonb';
+      case 'Json':
+        return 'json';
+      default:
+        throw new Error(`catalog: native type @db.${name} on ${f.name} is not mapped yet`);
     }
   }
   switch (f.type) {
-    case 'String': return 'text';
-    case 'Int': return 'integer';
-    case 'BigInt': return 'bigint';
-    case 'Float': return 'double precision';
-    case 'Decimal': return 'numeric(65,30)';
-    case 'Boolean': return 'boolean';
-    case 'DateTime': return 'timestamp(3) without time zone';
-    case 'Json': return 'jsonb';
-    case 'Bytes': return 'bytea';
-    default: throw new Error(`catalog: type ${f.type} on ${f.name} is not mapped yet`);
+    case 'String':
+      return 'text';
+    case 'Int':
+      return 'integer';
+    case 'BigInt':
+      return 'bigint';
+    case 'Float':
+      return 'double precision';
+    case 'Decimal':
+      return 'numeric(65,30)';
+    case 'Boolean':
+      return 'boolean';
+    case 'DateTime':
+      return 'timestamp(3) without time zone';
+    case 'Json':
+      return 'jsonb';
+    case 'Bytes':
+      return 'bytea';
+    default:
+      throw new Error(`catalog: type ${f.type} on ${f.name} is not mapped yet`);
   }
 }
 
@@ -158,12 +182,18 @@ function defaultExpr(f: DmmfField, type: string, table: string, column: string):
 function prismaRefAction(a: string | undefined, required: boolean, kind: 'delete' | 'update'): RefAction {
   const v = a ?? (kind === 'update' ? 'Cascade' : required ? 'Restrict' : 'SetNull');
   switch (v) {
-    case 'Cascade': return 'CASCADE';
-    case 'Restrict': return 'RESTRICT';
-    case 'SetNull': return 'SET NULL';
-    case 'SetDefault': return 'SET DEFAULT';
-    case 'NoAction': return 'NO ACTION';
-    default: throw new Error(`catalog: referential action ${v}`);
+    case 'Cascade':
+      return 'CASCADE';
+    case 'Restrict':
+      return 'RESTRICT';
+    case 'SetNull':
+      return 'SET NULL';
+    case 'SetDefault':
+      return 'SET DEFAULT';
+    case 'NoAction':
+      return 'NO ACTION';
+    default:
+      throw new Error(`catalog: referential action ${v}`);
   }
 }
 
@@ -231,7 +261,13 @@ export async function catalogFromSchemaFile(schemaPath: string): Promise<Catalog
 
 // ───────────────────────────── from a live database ─────────────────────────────
 
-const ACTIONS: Record<string, RefAction> = { a: 'NO ACTION', r: 'RESTRICT', c: 'CASCADE', n: 'SET NULL', d: 'SET DEFAULT' };
+const ACTIONS: Record<string, RefAction> = {
+  a: 'NO ACTION',
+  r: 'RESTRICT',
+  c: 'CASCADE',
+  n: 'SET NULL',
+  d: 'SET DEFAULT',
+};
 
 /** Introspects one schema (default: public), leaving out Prisma's and Agenda's bookkeeping tables. */
 export async function introspectCatalog(
@@ -259,7 +295,13 @@ export async function introspectCatalog(
   );
   for (const r of cols.rows) {
     if (ignoreTables.includes(r.table)) continue;
-    const t = (catalog.tables[r.table] ??= { name: r.table, columns: [], primaryKey: null, indexes: [], foreignKeys: [] });
+    const t = (catalog.tables[r.table] ??= {
+      name: r.table,
+      columns: [],
+      primaryKey: null,
+      indexes: [],
+      foreignKeys: [],
+    });
     t.columns.push({ name: r.name, type: r.type.replace(/"/g, ''), nullable: !r.notnull, default: r.def });
   }
   const idx = await client.query<{ table: string; name: string; unique: boolean; primary: boolean; columns: string[] }>(
@@ -277,7 +319,15 @@ export async function introspectCatalog(
     if (r.primary) t.primaryKey = { name: r.name, columns: r.columns };
     else t.indexes.push({ name: r.name, unique: r.unique, columns: r.columns });
   }
-  const fks = await client.query<{ table: string; name: string; columns: string[]; ref_table: string; ref_columns: string[]; del: string; upd: string }>(
+  const fks = await client.query<{
+    table: string;
+    name: string;
+    columns: string[];
+    ref_table: string;
+    ref_columns: string[];
+    del: string;
+    upd: string;
+  }>(
     `SELECT t.relname AS table, c.conname AS name,
             ARRAY(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(attnum, ord)
                     JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum ORDER BY k.ord)::text[] AS columns,
@@ -294,8 +344,12 @@ export async function introspectCatalog(
     const t = catalog.tables[r.table];
     if (!t) continue;
     t.foreignKeys.push({
-      name: r.name, columns: r.columns, refTable: r.ref_table, refColumns: r.ref_columns,
-      onDelete: ACTIONS[r.del]!, onUpdate: ACTIONS[r.upd]!,
+      name: r.name,
+      columns: r.columns,
+      refTable: r.ref_table,
+      refColumns: r.ref_columns,
+      onDelete: ACTIONS[r.del]!,
+      onUpdate: ACTIONS[r.upd]!,
     });
   }
   return catalog;
@@ -309,9 +363,11 @@ export function diffCatalogs(expected: Catalog, actual: Catalog): string[] {
   for (const [name, values] of Object.entries(expected.enums)) {
     const got = actual.enums[name];
     if (!got) out.push(`enum ${name}: missing in database`);
-    else if (got.join(',') !== values.join(',')) out.push(`enum ${name}: schema has [${values}] but database has [${got}]`);
+    else if (got.join(',') !== values.join(','))
+      out.push(`enum ${name}: schema has [${values}] but database has [${got}]`);
   }
-  for (const name of Object.keys(actual.enums)) if (!expected.enums[name]) out.push(`enum ${name}: in database but not in schema`);
+  for (const name of Object.keys(actual.enums))
+    if (!expected.enums[name]) out.push(`enum ${name}: in database but not in schema`);
 
   for (const [name, et] of Object.entries(expected.tables)) {
     const at = actual.tables[name];
@@ -325,25 +381,37 @@ export function diffCatalogs(expected: Catalog, actual: Catalog): string[] {
         out.push(`column ${name}.${ec.name}: missing in database`);
         continue;
       }
-      if (ac.type !== ec.type) out.push(`column ${name}.${ec.name}: type is ${ac.type} in database, ${ec.type} in schema`);
-      if (ac.nullable !== ec.nullable) out.push(`column ${name}.${ec.name}: ${ac.nullable ? 'nullable' : 'NOT NULL'} in database, ${ec.nullable ? 'nullable' : 'NOT NULL'} in schema`);
-      if ((ac.default ?? null) !== (ec.default ?? null)) out.push(`column ${name}.${ec.name}: default is ${ac.default ?? 'none'} in database, ${ec.default ?? 'none'} in schema`);
+      if (ac.type !== ec.type)
+        out.push(`column ${name}.${ec.name}: type is ${ac.type} in database, ${ec.type} in schema`);
+      if (ac.nullable !== ec.nullable)
+        out.push(
+          `column ${name}.${ec.name}: ${ac.nullable ? 'nullable' : 'NOT NULL'} in database, ${ec.nullable ? 'nullable' : 'NOT NULL'} in schema`,
+        );
+      if ((ac.default ?? null) !== (ec.default ?? null))
+        out.push(
+          `column ${name}.${ec.name}: default is ${ac.default ?? 'none'} in database, ${ec.default ?? 'none'} in schema`,
+        );
     }
-    for (const ac of at.columns) if (!et.columns.some((c) => c.name === ac.name)) out.push(`column ${name}.${ac.name}: in database but not in schema`);
+    for (const ac of at.columns)
+      if (!et.columns.some((c) => c.name === ac.name))
+        out.push(`column ${name}.${ac.name}: in database but not in schema`);
     const pk = (p: Table['primaryKey']) => (p ? `${p.name}(${p.columns})` : 'none');
-    if (pk(et.primaryKey) !== pk(at.primaryKey)) out.push(`table ${name}: primary key is ${pk(at.primaryKey)} in database, ${pk(et.primaryKey)} in schema`);
+    if (pk(et.primaryKey) !== pk(at.primaryKey))
+      out.push(`table ${name}: primary key is ${pk(at.primaryKey)} in database, ${pk(et.primaryKey)} in schema`);
     const ix = (i: Index) => `${i.unique ? 'unique ' : ''}index ${i.name}(${i.columns})`;
     const eIx = new Set(et.indexes.map(ix));
     const aIx = new Set(at.indexes.map(ix));
     for (const i of eIx) if (!aIx.has(i)) out.push(`table ${name}: ${i} missing in database`);
     for (const i of aIx) if (!eIx.has(i)) out.push(`table ${name}: ${i} in database but not in schema`);
-    const fk = (f: ForeignKey) => `foreign key ${f.name}(${f.columns}) -> ${f.refTable}(${f.refColumns}) on delete ${f.onDelete} on update ${f.onUpdate}`;
+    const fk = (f: ForeignKey) =>
+      `foreign key ${f.name}(${f.columns}) -> ${f.refTable}(${f.refColumns}) on delete ${f.onDelete} on update ${f.onUpdate}`;
     const eFk = new Set(et.foreignKeys.map(fk));
     const aFk = new Set(at.foreignKeys.map(fk));
     for (const f of eFk) if (!aFk.has(f)) out.push(`table ${name}: ${f} missing in database`);
     for (const f of aFk) if (!eFk.has(f)) out.push(`table ${name}: ${f} in database but not in schema`);
   }
-  for (const name of Object.keys(actual.tables)) if (!expected.tables[name]) out.push(`table ${name}: in database but not in schema`);
+  for (const name of Object.keys(actual.tables))
+    if (!expected.tables[name]) out.push(`table ${name}: in database but not in schema`);
   return out;
 }
 
@@ -401,19 +469,24 @@ export function renderMigration(from: Catalog, to: Catalog): { sql: string; manu
     const have = from.tables[name];
     if (!have) {
       const lines = t.columns.map((c) => `    ${renderColumn(c, name)}`);
-      if (t.primaryKey) lines.push(`    CONSTRAINT ${q(t.primaryKey.name)} PRIMARY KEY (${t.primaryKey.columns.map(q).join(', ')})`);
+      if (t.primaryKey)
+        lines.push(`    CONSTRAINT ${q(t.primaryKey.name)} PRIMARY KEY (${t.primaryKey.columns.map(q).join(', ')})`);
       parts.push(`-- CreateTable\nCREATE TABLE ${q(name)} (\n${lines.join(',\n')}\n);`);
     } else {
       for (const c of t.columns) {
         const hc = have.columns.find((x) => x.name === c.name);
         if (!hc) parts.push(`-- AlterTable\nALTER TABLE ${q(name)} ADD COLUMN ${renderColumn(c, name)};`);
-        else if (hc.type !== c.type || hc.nullable !== c.nullable || hc.default !== c.default) manual.push(`column ${name}.${c.name} changed`);
+        else if (hc.type !== c.type || hc.nullable !== c.nullable || hc.default !== c.default)
+          manual.push(`column ${name}.${c.name} changed`);
       }
-      for (const hc of have.columns) if (!t.columns.some((c) => c.name === hc.name)) manual.push(`column ${name}.${hc.name} dropped`);
+      for (const hc of have.columns)
+        if (!t.columns.some((c) => c.name === hc.name)) manual.push(`column ${name}.${hc.name} dropped`);
     }
     for (const i of t.indexes) {
       if (have?.indexes.some((x) => x.name === i.name)) continue;
-      indexes.push(`-- CreateIndex\nCREATE ${i.unique ? 'UNIQUE ' : ''}INDEX ${q(i.name)} ON ${q(name)}(${i.columns.map(q).join(', ')});`);
+      indexes.push(
+        `-- CreateIndex\nCREATE ${i.unique ? 'UNIQUE ' : ''}INDEX ${q(i.name)} ON ${q(name)}(${i.columns.map(q).join(', ')});`,
+      );
     }
     for (const f of t.foreignKeys) {
       if (have?.foreignKeys.some((x) => x.name === f.name)) continue;

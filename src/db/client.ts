@@ -66,14 +66,21 @@ export function createPrisma(databaseUrl: string, opts: PrismaOptions = {}): Db 
   const names = opts.preparedStatements === false ? null : new StatementNames();
   // The adapter hands the name to pg's query config, where undefined means unnamed (its type says string only).
   const nameOf = names ? (q: { sql: string; args: unknown[] }) => names.nameFor(q.sql, q.args) as string : undefined;
-  const client = new PrismaClient({ adapter: new PrismaPg(main, nameOf ? { statementNameGenerator: nameOf } : undefined) });
+  const client = new PrismaClient({
+    adapter: new PrismaPg(main, nameOf ? { statementNameGenerator: nameOf } : undefined),
+  });
   mainPools.set(client, main);
   if (names) preparing.set(client, names);
   const pools = [main];
   const intakeSize = opts.intakePoolSize ?? INTAKE_POOL_SIZE;
   if (intakeSize > 0) {
     // Connections open on first use; idle ones close, and never hold the process open.
-    const intake = new pg.Pool({ connectionString: databaseUrl, max: intakeSize, idleTimeoutMillis: 30_000, allowExitOnIdle: true });
+    const intake = new pg.Pool({
+      connectionString: databaseUrl,
+      max: intakeSize,
+      idleTimeoutMillis: 30_000,
+      allowExitOnIdle: true,
+    });
     intake.on('error', onLost);
     intakePools.set(client, intake);
     pools.unshift(intake);

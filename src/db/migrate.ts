@@ -72,9 +72,12 @@ export async function migrate(databaseUrl: string, log: Logger, dir = MIGRATIONS
     await client.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK_KEY]);
     try {
       await client.query(CREATE_MIGRATIONS_TABLE);
-      const rows = await client.query<{ migration_name: string; checksum: string; finished_at: Date | null; rolled_back_at: Date | null }>(
-        'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at',
-      );
+      const rows = await client.query<{
+        migration_name: string;
+        checksum: string;
+        finished_at: Date | null;
+        rolled_back_at: Date | null;
+      }>('SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at');
       const failed = rows.rows.find((r) => r.finished_at === null && r.rolled_back_at === null);
       if (failed) {
         throw new MigrationError(
@@ -82,7 +85,9 @@ export async function migrate(databaseUrl: string, log: Logger, dir = MIGRATIONS
           failed.migration_name,
         );
       }
-      const done = new Map(rows.rows.filter((r) => r.finished_at !== null && r.rolled_back_at === null).map((r) => [r.migration_name, r]));
+      const done = new Map(
+        rows.rows.filter((r) => r.finished_at !== null && r.rolled_back_at === null).map((r) => [r.migration_name, r]),
+      );
       const result: MigrateResult = { applied: [], alreadyApplied: [] };
       for (const m of migrations) {
         const prior = done.get(m.name);
@@ -101,7 +106,10 @@ export async function migrate(databaseUrl: string, log: Logger, dir = MIGRATIONS
             [id, m.checksum, m.name],
           );
           await client.query(m.sql);
-          await client.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [id]);
+          await client.query(
+            'UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1',
+            [id],
+          );
           await client.query('COMMIT');
         } catch (e) {
           await client.query('ROLLBACK');
@@ -111,7 +119,8 @@ export async function migrate(databaseUrl: string, log: Logger, dir = MIGRATIONS
         result.applied.push(m.name);
       }
       const unknown = [...done.keys()].filter((n) => !migrations.some((m) => m.name === n));
-      if (unknown.length) log.warn({ migrations: unknown }, 'database has migrations that are not in prisma/migrations');
+      if (unknown.length)
+        log.warn({ migrations: unknown }, 'database has migrations that are not in prisma/migrations');
       return result;
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [PRISMA_ADVISORY_LOCK_KEY]).catch(() => undefined);

@@ -25,7 +25,10 @@ export function sqlOf(q: Queryable): Sql {
 /** Each statement on its own (autocommit) on the client's pool, prepared once hot as Prisma's are: for work that is one statement. */
 export function poolSql(db: Db): Sql {
   const pool = sqlPool(db);
-  return { rows: async <T>(text: string, values: readonly unknown[]) => (await pool.query(preparedIfHot(db, text, [...values]))).rows as T[] };
+  return {
+    rows: async <T>(text: string, values: readonly unknown[]) =>
+      (await pool.query(preparedIfHot(db, text, [...values]))).rows as T[],
+  };
 }
 
 export interface SqlTransactionOptions {
@@ -59,13 +62,31 @@ export interface TxSql extends Sql {
  * read under it). BEGIN is not awaited either: the first statements ride in its
  * round trip, and none of their results is handed back before BEGIN's.
  */
-export function sqlTransaction<T>(db: Db, fn: (sql: TxSql) => Promise<T>, opts: SqlTransactionOptions = {}): Promise<T> {
-  return transactionOn(sqlPool(db), (text, values) => preparedIfHot(db, text, values), (tx) => fn(tx), opts);
+export function sqlTransaction<T>(
+  db: Db,
+  fn: (sql: TxSql) => Promise<T>,
+  opts: SqlTransactionOptions = {},
+): Promise<T> {
+  return transactionOn(
+    sqlPool(db),
+    (text, values) => preparedIfHot(db, text, values),
+    (tx) => fn(tx),
+    opts,
+  );
 }
 
 /** The transaction itself, on any node-pg pool (the import writer's own pool uses it too, through the connection). */
-export function pgTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, opts: SqlTransactionOptions = {}): Promise<T> {
-  return transactionOn(pool, (text, values) => ({ text, values }), (_tx, client) => fn(client), opts);
+export function pgTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  opts: SqlTransactionOptions = {},
+): Promise<T> {
+  return transactionOn(
+    pool,
+    (text, values) => ({ text, values }),
+    (_tx, client) => fn(client),
+    opts,
+  );
 }
 
 async function transactionOn<T>(
@@ -94,7 +115,8 @@ async function transactionOn<T>(
       const [, result] = await Promise.all([begun, send(() => client.query('COMMIT'))]);
       // COMMIT in a failed transaction rolls back and says so, without an error of its own: the
       // caller gets the statement's error (a unique violation stays one), whichever it awaits first.
-      if (result.command !== 'COMMIT') throw failed ?? new Error('the transaction was rolled back: one of its statements failed');
+      if (result.command !== 'COMMIT')
+        throw failed ?? new Error('the transaction was rolled back: one of its statements failed');
       committed = true;
     },
   };
@@ -126,7 +148,8 @@ function beginWithBounds(timeoutMs = 20_000): string {
  * without it, writes go one by one.
  */
 function writesTogether(client: pg.PoolClient): <R>(issue: () => R) => R {
-  const stream = (client as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+  const stream = (client as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } })
+    .connection?.stream;
   if (!stream?.cork || !stream.uncork) return (issue) => issue();
   let corked = false;
   return (issue) => {
@@ -152,7 +175,10 @@ async function connectWithin(pool: pg.Pool, ms: number): Promise<pg.PoolClient> 
     return await Promise.race([connecting, timedOut]);
   } catch (err) {
     // The connection may still come: give it back when it does.
-    void connecting.then((c) => c.release(), () => undefined);
+    void connecting.then(
+      (c) => c.release(),
+      () => undefined,
+    );
     throw err;
   } finally {
     clearTimeout(timer);

@@ -9,14 +9,22 @@ import { tcpaRevocationDeadline } from './tcpa.js';
 
 type Tx = Prisma.TransactionClient | Db;
 
-const invalid = (field: string, reason: string) => new HttpError(400, 'invalid_request', `${field} ${reason}`, [{ field, reason }]);
+const invalid = (field: string, reason: string) =>
+  new HttpError(400, 'invalid_request', `${field} ${reason}`, [{ field, reason }]);
 
 /** Turns API input into the columns of a contact point (normalised), or a 400 naming the field. */
-export function contactPointData(input: ContactPointInput, opts: { defaultCountry?: string | null; field?: string } = {}) {
+export function contactPointData(
+  input: ContactPointInput,
+  opts: { defaultCountry?: string | null; field?: string } = {},
+) {
   const field = opts.field ?? 'contactPoint';
   if (input.kind === 'PHONE') {
     const phone = normalizePhone(input.value, opts.defaultCountry);
-    if (!phone) throw invalid(`${field}.value`, 'is not a valid phone number (use E.164 like +14155552671, or a national number with the debtor jurisdiction set)');
+    if (!phone)
+      throw invalid(
+        `${field}.value`,
+        'is not a valid phone number (use E.164 like +14155552671, or a national number with the debtor jurisdiction set)',
+      );
     return {
       kind: 'PHONE' as const,
       value: phone.e164,
@@ -31,7 +39,13 @@ export function contactPointData(input: ContactPointInput, opts: { defaultCountr
   if (input.kind === 'EMAIL') {
     const email = normalizeEmail(input.value);
     if (!email) throw invalid(`${field}.value`, 'is not a valid email address');
-    return { kind: 'EMAIL' as const, value: email, label: input.label ?? null, isWork: input.isWork ?? false, employerForbidsContact: input.employerForbidsContact ?? false };
+    return {
+      kind: 'EMAIL' as const,
+      value: email,
+      label: input.label ?? null,
+      isWork: input.isWork ?? false,
+      employerForbidsContact: input.employerForbidsContact ?? false,
+    };
   }
   return {
     kind: 'ADDRESS' as const,
@@ -48,7 +62,12 @@ export function contactPointData(input: ContactPointInput, opts: { defaultCountr
   };
 }
 
-export async function addContactPoint(db: Tx, debtorId: string, input: ContactPointInput, opts: { defaultCountry?: string | null; field?: string; source: string }) {
+export async function addContactPoint(
+  db: Tx,
+  debtorId: string,
+  input: ContactPointInput,
+  opts: { defaultCountry?: string | null; field?: string; source: string },
+) {
   const data = contactPointData(input, opts);
   const cp = await db.contactPoint.upsert({
     where: { debtorId_kind_value: { debtorId, kind: data.kind, value: data.value } },
@@ -62,7 +81,12 @@ export async function addContactPoint(db: Tx, debtorId: string, input: ContactPo
 type ConsentStateName = 'GRANTED' | 'UNKNOWN' | 'REVOKED';
 
 /** Records the consent state of each given channel at one contact point, with where it came from. */
-export async function setConsents(db: Tx, contactPointId: string, consents: Partial<Record<string, ConsentStateName>>, source: string): Promise<void> {
+export async function setConsents(
+  db: Tx,
+  contactPointId: string,
+  consents: Partial<Record<string, ConsentStateName>>,
+  source: string,
+): Promise<void> {
   for (const [ch, state] of Object.entries(consents)) {
     if (!state) continue;
     const channel = ch as 'SMS' | 'EMAIL' | 'VOICE' | 'LETTER';
@@ -101,7 +125,11 @@ export function serializeDebtor(d: Prisma.DebtorGetPayload<{ include: typeof deb
     tags: d.tags,
     contactPoints: d.contactPoints.map(serializeContactPoint),
     preferences: d.preferences
-      ? { channelOrder: d.preferences.channelOrder, inconvenientTimes: d.preferences.inconvenientTimes, contactLimits: d.preferences.contactLimits }
+      ? {
+          channelOrder: d.preferences.channelOrder,
+          inconvenientTimes: d.preferences.inconvenientTimes,
+          contactLimits: d.preferences.contactLimits,
+        }
       : null,
     debts: d.debts.map(serializeDebt),
     createdAt: d.createdAt,
@@ -118,15 +146,40 @@ export function serializeContactPoint(c: Prisma.ContactPointGetPayload<{ include
     isMobile: c.isMobile,
     isWork: c.isWork,
     employerForbidsContact: c.employerForbidsContact,
-    address: c.kind === 'ADDRESS' ? { line1: c.line1, line2: c.line2, city: c.city, region: c.region, postalCode: c.postalCode, country: c.country } : undefined,
+    address:
+      c.kind === 'ADDRESS'
+        ? {
+            line1: c.line1,
+            line2: c.line2,
+            city: c.city,
+            region: c.region,
+            postalCode: c.postalCode,
+            country: c.country,
+          }
+        : undefined,
     timeZone: c.timeZone,
     valid: c.valid,
     invalidReason: c.invalidReason,
-    consents: Object.fromEntries(c.consents.map((x) => [x.channel, {
-      state: x.state, source: x.source, changedAt: x.changedAt,
-      // A revocation is honoured the moment it is recorded; the TCPA's own deadline (10 business days) is shown next to it.
-      ...(x.state === 'REVOKED' ? { revocation: { honouredAt: x.changedAt, legalDeadline: tcpaRevocationDeadline(x.changedAt), rule: '47 CFR 64.1200(a)(10)' } } : {}),
-    }])),
+    consents: Object.fromEntries(
+      c.consents.map((x) => [
+        x.channel,
+        {
+          state: x.state,
+          source: x.source,
+          changedAt: x.changedAt,
+          // A revocation is honoured the moment it is recorded; the TCPA's own deadline (10 business days) is shown next to it.
+          ...(x.state === 'REVOKED'
+            ? {
+                revocation: {
+                  honouredAt: x.changedAt,
+                  legalDeadline: tcpaRevocationDeadline(x.changedAt),
+                  rule: '47 CFR 64.1200(a)(10)',
+                },
+              }
+            : {}),
+        },
+      ]),
+    ),
   };
 }
 
@@ -149,12 +202,17 @@ export function serializeDebt(d: Prisma.DebtGetPayload<{ include: { creditor: tr
     loanType: d.loanType,
     itemization: d.itemizationDate
       ? {
-          date: d.itemizationDate.toISOString().slice(0, 10), amount: d.itemizationAmount?.toFixed(minorDigits(d.currency)) ?? null,
-          interest: d.interestSinceItemization.toFixed(minorDigits(d.currency)), fees: d.feesSinceItemization.toFixed(minorDigits(d.currency)),
-          credits: d.creditsSinceItemization.toFixed(minorDigits(d.currency)), originalCreditorName: d.originalCreditorName,
+          date: d.itemizationDate.toISOString().slice(0, 10),
+          amount: d.itemizationAmount?.toFixed(minorDigits(d.currency)) ?? null,
+          interest: d.interestSinceItemization.toFixed(minorDigits(d.currency)),
+          fees: d.feesSinceItemization.toFixed(minorDigits(d.currency)),
+          credits: d.creditsSinceItemization.toFixed(minorDigits(d.currency)),
+          originalCreditorName: d.originalCreditorName,
         }
       : null,
-    validationNotice: d.validationNoticeAt ? { sentAt: d.validationNoticeAt, validationPeriodEndsAt: d.validationPeriodEndsAt } : null,
+    validationNotice: d.validationNoticeAt
+      ? { sentAt: d.validationNoticeAt, validationPeriodEndsAt: d.validationPeriodEndsAt }
+      : null,
     lastPhoneConversationAt: d.lastPhoneConversationAt,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
@@ -170,7 +228,8 @@ export function minorDigits(currency: string): number {
   let digits = minorDigitsByCurrency.get(currency);
   if (digits === undefined) {
     try {
-      digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+      digits =
+        new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
     } catch {
       digits = 2;
     }

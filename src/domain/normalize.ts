@@ -10,7 +10,10 @@ export interface PhoneInfo {
 }
 
 export function normalizePhone(input: string, defaultCountry?: string | null): PhoneInfo | null {
-  const parsed = parsePhoneNumberFromString(input.trim(), (defaultCountry?.slice(0, 2).toUpperCase() as CountryCode) || undefined);
+  const parsed = parsePhoneNumberFromString(
+    input.trim(),
+    (defaultCountry?.slice(0, 2).toUpperCase() as CountryCode) || undefined,
+  );
   if (!parsed || !parsed.isValid()) return null;
   const type = parsed.getType();
   const isMobile = type === 'MOBILE' ? true : type === 'FIXED_LINE' ? false : null;
@@ -46,6 +49,7 @@ export function addressLine(a: AddressParts): string {
 export function jurisdictionOf(country: string | null | undefined, region?: string | null): string | null {
   if (!country) return null;
   const c = country.toUpperCase();
-  if ((c === 'US' || c === 'CA' || c === 'IN' || c === 'AU') && region && /^[A-Za-z]{2,3}$/.test(region.trim())) return `${c}-${region.trim().toUpperCase()}`;
+  if ((c === 'US' || c === 'CA' || c === 'IN' || c === 'AU') && region && /^[A-Za-z]{2,3}$/.test(region.trim()))
+    return `${c}-${region.trim().toUpperCase()}`;
   return c;
 }

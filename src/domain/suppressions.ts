@@ -17,7 +17,8 @@ type Tx = Prisma.TransactionClient | Db;
 export type SuppressionChannel = 'SMS' | 'EMAIL' | 'VOICE';
 const CHANNELS: readonly SuppressionChannel[] = ['SMS', 'EMAIL', 'VOICE'];
 
-const invalid = (field: string, reason: string) => new HttpError(400, 'invalid_request', `${field} ${reason}`, [{ field, reason }]);
+const invalid = (field: string, reason: string) =>
+  new HttpError(400, 'invalid_request', `${field} ${reason}`, [{ field, reason }]);
 
 /** The address in its stored form (the same normalisers as contact points), or a 400 naming the field. */
 export function suppressionAddress(channel: SuppressionChannel, address: string): string {
@@ -43,21 +44,32 @@ export interface SuppressionInput {
 }
 
 /** Adds the address to the list; returns whether it was new (an existing entry keeps its first reason). */
-export async function addSuppression(tx: Tx, input: SuppressionInput): Promise<{ suppression: Suppression; created: boolean }> {
+export async function addSuppression(
+  tx: Tx,
+  input: SuppressionInput,
+): Promise<{ suppression: Suppression; created: boolean }> {
   const address = suppressionAddress(input.channel, input.address);
   const reason = input.reason.trim();
   if (!reason) throw invalid('reason', 'is required');
   const rows = await tx.suppression.createManyAndReturn({
-    data: [{ channel: input.channel, address, reason: reason.slice(0, 500), source: input.source?.slice(0, 200) ?? null }],
+    data: [
+      { channel: input.channel, address, reason: reason.slice(0, 500), source: input.source?.slice(0, 200) ?? null },
+    ],
     skipDuplicates: true,
   });
   if (rows[0]) return { suppression: rows[0], created: true };
-  const existing = await tx.suppression.findUniqueOrThrow({ where: { channel_address: { channel: input.channel, address } } });
+  const existing = await tx.suppression.findUniqueOrThrow({
+    where: { channel_address: { channel: input.channel, address } },
+  });
   return { suppression: existing, created: false };
 }
 
 /** Lifts the suppression of one address on one channel; returns the removed entry, if there was one. */
-export async function removeSuppression(tx: Tx, channel: SuppressionChannel, rawAddress: string): Promise<Suppression | null> {
+export async function removeSuppression(
+  tx: Tx,
+  channel: SuppressionChannel,
+  rawAddress: string,
+): Promise<Suppression | null> {
   const address = suppressionAddress(channel, rawAddress);
   const rows = await tx.suppression.findMany({ where: { channel, address } });
   if (rows.length === 0) return null;
@@ -70,7 +82,9 @@ export async function removeSuppression(tx: Tx, channel: SuppressionChannel, raw
  * the router snapshot carries; the snapshot loaders read the rows with their
  * own query and group them here. Letters are not suppressed by address.
  */
-export function groupSuppressions(rows: readonly { channel: string; address: string; reason: string }[]): Map<string, Partial<Record<SuppressionChannel, string>>> {
+export function groupSuppressions(
+  rows: readonly { channel: string; address: string; reason: string }[],
+): Map<string, Partial<Record<SuppressionChannel, string>>> {
   const out = new Map<string, Partial<Record<SuppressionChannel, string>>>();
   for (const r of rows) {
     if (r.channel === 'LETTER') continue;
@@ -81,13 +95,18 @@ export function groupSuppressions(rows: readonly { channel: string; address: str
   return out;
 }
 
-export async function listSuppressions(db: Tx, filter: { channel?: SuppressionChannel; address?: string; take?: number } = {}): Promise<Suppression[]> {
+export async function listSuppressions(
+  db: Tx,
+  filter: { channel?: SuppressionChannel; address?: string; take?: number } = {},
+): Promise<Suppression[]> {
   const take = Math.min(Math.max(filter.take ?? 100, 1), 500);
   return db.suppression.findMany({
     where: {
       ...(filter.channel ? { channel: filter.channel } : {}),
       // Emails are stored case-folded; phones as given (E.164).
-      ...(filter.address ? { address: filter.address.includes('@') ? filter.address.trim().toLowerCase() : filter.address.trim() } : {}),
+      ...(filter.address
+        ? { address: filter.address.includes('@') ? filter.address.trim().toLowerCase() : filter.address.trim() }
+        : {}),
     },
     orderBy: { createdAt: 'desc' },
     take,

@@ -23,7 +23,9 @@ export interface RouteSpec<B extends ZodType | undefined = undefined, Q extends 
   responses: Record<number, string>;
   headers?: Record<string, string>; // request headers documented (e.g. Idempotency-Key)
   handler: (
-    req: Request & { valid: { body: B extends ZodType ? z.infer<B> : undefined; query: Q extends ZodType ? z.infer<Q> : undefined } },
+    req: Request & {
+      valid: { body: B extends ZodType ? z.infer<B> : undefined; query: Q extends ZodType ? z.infer<Q> : undefined };
+    },
     res: Response,
     ctx: AppContext,
   ) => Promise<void>;
@@ -74,32 +76,54 @@ export function openApiDocument(ctx: AppContext): unknown {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of registry) {
     const p = r.path.replace(/:(\w+)/g, '{$1}');
-    const params = [...r.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const params = [...r.path.matchAll(/:(\w+)/g)].map((m) => ({
+      name: m[1],
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
     if (r.query) {
       const qs = jsonSchema(r.query) as { properties?: Record<string, unknown>; required?: string[] };
-      for (const [name, schema] of Object.entries(qs.properties ?? {})) params.push({ name, in: 'query', required: (qs.required ?? []).includes(name), schema } as never);
+      for (const [name, schema] of Object.entries(qs.properties ?? {}))
+        params.push({ name, in: 'query', required: (qs.required ?? []).includes(name), schema } as never);
     }
-    for (const [name, description] of Object.entries(r.headers ?? {})) params.push({ name, in: 'header', required: false, description, schema: { type: 'string' } } as never);
+    for (const [name, description] of Object.entries(r.headers ?? {}))
+      params.push({ name, in: 'header', required: false, description, schema: { type: 'string' } } as never);
     (paths[p] ??= {})[r.method] = {
       summary: r.summary,
       tags: [r.tag],
       ...(r.public ? { security: [] } : {}),
       ...(params.length ? { parameters: params } : {}),
-      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body) } } } } : {}),
+      ...(r.body
+        ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body) } } } }
+        : {}),
       responses: Object.fromEntries(
         Object.entries(r.responses).map(([code, description]) => [
           code,
-          { description, content: { 'application/json': { schema: Number(code) >= 400 ? { $ref: '#/components/schemas/Error' } : { type: 'object' } } } },
+          {
+            description,
+            content: {
+              'application/json': {
+                schema: Number(code) >= 400 ? { $ref: '#/components/schemas/Error' } : { type: 'object' },
+              },
+            },
+          },
         ]),
       ),
     };
   }
   return {
     openapi: '3.0.3',
-    info: { title: 'Dunning Gateway API', version: '1.0.0', description: 'Debtors, debts, outreach and conversations of the collections gateway.' },
+    info: {
+      title: 'Dunning Gateway API',
+      version: '1.0.0',
+      description: 'Debtors, debts, outreach and conversations of the collections gateway.',
+    },
     servers: [{ url: ctx.publicBaseUrl }],
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key (Authorization: Bearer dgw_…)' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'API key (Authorization: Bearer dgw_…)' },
+      },
       schemas: {
         Error: {
           type: 'object',
@@ -107,7 +131,10 @@ export function openApiDocument(ctx: AppContext): unknown {
           properties: {
             error: { type: 'string' },
             message: { type: 'string' },
-            details: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, reason: { type: 'string' } } } },
+            details: {
+              type: 'array',
+              items: { type: 'object', properties: { field: { type: 'string' }, reason: { type: 'string' } } },
+            },
             requestId: { type: 'string' },
           },
         },

@@ -51,7 +51,13 @@ export function createHttpApp(ctx: AppContext, modules: RouteModule[] = []): Exp
   });
   for (const name of ID_PARAMS) {
     app.param(name, (_req, _res, next, value: string) => {
-      next(UUID.test(value) ? undefined : new HttpError(404, 'not_found', `no such ${name}: it must be a UUID`, [{ field: name, reason: 'must be a UUID' }]));
+      next(
+        UUID.test(value)
+          ? undefined
+          : new HttpError(404, 'not_found', `no such ${name}: it must be a UUID`, [
+              { field: name, reason: 'must be a UUID' },
+            ]),
+      );
     });
   }
 

@@ -15,7 +15,9 @@ const keepRaw = (req: import('http').IncomingMessage, _res: unknown, buf: Buffer
 };
 
 export const jsonBody: RouteModule = (app, ctx) => {
-  app.use(express.json({ limit: ctx.config.BODY_LIMIT, verify: keepRaw, type: ['application/json', 'application/*+json'] }));
+  app.use(
+    express.json({ limit: ctx.config.BODY_LIMIT, verify: keepRaw, type: ['application/json', 'application/*+json'] }),
+  );
   app.use(express.urlencoded({ limit: ctx.config.BODY_LIMIT, extended: false, verify: keepRaw }));
   // Every API (and sandbox panel) input is checked for text PostgreSQL cannot store, once, here.
   app.use(['/api', '/sandbox'], refuseBadText);

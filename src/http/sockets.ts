@@ -160,24 +160,43 @@ function broadcastOnlyWhenOthersListen(make: AdapterFactory): AdapterFactory {
   } as AdapterFactory;
 }
 
-export async function attachDatabaseAdapter(io: SocketServer, databaseUrl: string, log: Logger): Promise<DatabaseAdapter> {
+export async function attachDatabaseAdapter(
+  io: SocketServer,
+  databaseUrl: string,
+  log: Logger,
+): Promise<DatabaseAdapter> {
   // A name only this process's adapter connections carry: how start-up sees its LISTEN in pg_stat_activity.
   const applicationName = `socket.io-adapter-${randomBytes(6).toString('hex')}`;
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: ADAPTER_POOL_SIZE, application_name: applicationName });
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: ADAPTER_POOL_SIZE,
+    application_name: applicationName,
+  });
   // The adapter holds its LISTEN connection outside the pool's idle set, where an
   // unhandled 'error' (database restart) would crash the process; the adapter
   // itself reconnects on 'end'.
-  pool.on('connect', (client) => client.on('error', (err) => log.warn({ err }, 'live events: database connection lost')));
+  pool.on('connect', (client) =>
+    client.on('error', (err) => log.warn({ err }, 'live events: database connection lost')),
+  );
   pool.on('error', (err) => log.warn({ err }, 'live events: idle database connection failed'));
-  io.adapter(broadcastOnlyWhenOthersListen(createAdapter(pool, { errorHandler: (err) => log.warn({ err }, 'live events: adapter error') })));
+  io.adapter(
+    broadcastOnlyWhenOthersListen(
+      createAdapter(pool, { errorHandler: (err) => log.warn({ err }, 'live events: adapter error') }),
+    ),
+  );
 
   const deadline = Date.now() + LISTEN_WAIT_MS;
   for (;;) {
-    const r = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN %'`, [applicationName]);
+    const r = await pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN %'`,
+      [applicationName],
+    );
     if ((r.rows[0]?.n ?? 0) > 0) break;
     if (Date.now() > deadline) {
       await pool.end().catch(() => undefined);
-      throw new Error(`live events: the socket.io adapter did not start listening on the database within ${LISTEN_WAIT_MS} ms`);
+      throw new Error(
+        `live events: the socket.io adapter did not start listening on the database within ${LISTEN_WAIT_MS} ms`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

@@ -35,8 +35,10 @@ export function textProblem(s: string): string | null {
       }
       return `must not contain a lone surrogate (${hex(c)}): it is not valid Unicode text`;
     }
-    if (c >= 0xdc00 && c <= 0xdfff) return `must not contain a lone surrogate (${hex(c)}): it is not valid Unicode text`;
-    if ((c >= 0xfdd0 && c <= 0xfdef) || c === 0xfffe || c === 0xffff) return `must not contain the non-character ${hex(c)}`;
+    if (c >= 0xdc00 && c <= 0xdfff)
+      return `must not contain a lone surrogate (${hex(c)}): it is not valid Unicode text`;
+    if ((c >= 0xfdd0 && c <= 0xfdef) || c === 0xfffe || c === 0xffff)
+      return `must not contain the non-character ${hex(c)}`;
   }
   return null;
 }
@@ -54,7 +56,8 @@ export function findBadText(value: unknown, prefix: (string | number)[] = []): F
       continue;
     }
     if (v === null || typeof v !== 'object') continue;
-    if (path.length - prefix.length >= MAX_NESTING) return { field: fieldName(path), reason: `is nested deeper than ${MAX_NESTING} levels` };
+    if (path.length - prefix.length >= MAX_NESTING)
+      return { field: fieldName(path), reason: `is nested deeper than ${MAX_NESTING} levels` };
     if (Array.isArray(v)) {
       for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], path: [...path, i] });
       continue;

@@ -84,13 +84,25 @@ interface Batch {
 }
 
 /** Imports `source` through `db`: Prisma's client (in the gateway) or an ImportDb (src/import/sql.ts). */
-export async function importStream(db: ImportDb | Db, source: AsyncIterable<Buffer | string>, opts: ImportOptions): Promise<ImportSummary> {
+export async function importStream(
+  db: ImportDb | Db,
+  source: AsyncIterable<Buffer | string>,
+  opts: ImportOptions,
+): Promise<ImportSummary> {
   const target = toImportDb(db);
   const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
   const maxErrors = opts.maxErrors ?? DEFAULT_MAX_ERRORS;
   const skipThrough = opts.resumeAfterLine ?? 0;
   const started = Date.now();
-  const base = { rowsDone: 0, rowsFailed: 0, debtorsCreated: 0, debtorsUpdated: 0, debtsCreated: 0, debtsUpdated: 0, ...opts.resumeCounts };
+  const base = {
+    rowsDone: 0,
+    rowsFailed: 0,
+    debtorsCreated: 0,
+    debtorsUpdated: 0,
+    debtsCreated: 0,
+    debtsUpdated: 0,
+    ...opts.resumeCounts,
+  };
   // `committed` only changes when a batch commits; `read*` run ahead of it.
   const committed: ImportProgress = { ...base, linesDone: skipThrough, rowsPerSecond: 0, elapsedMs: 0 };
   const errors: RowError[] = [];
@@ -108,14 +120,21 @@ export async function importStream(db: ImportDb | Db, source: AsyncIterable<Buff
     const progressAt = (counts: ImportCounts): ImportProgress => {
       const elapsedMs = Date.now() - started;
       const rowsThisRun = counts.rowsDone - base.rowsDone;
-      return { ...counts, linesDone: b.linesDone, elapsedMs, rowsPerSecond: elapsedMs > 0 ? Math.round((rowsThisRun * 1000) / elapsedMs) : rowsThisRun };
+      return {
+        ...counts,
+        linesDone: b.linesDone,
+        elapsedMs,
+        rowsPerSecond: elapsedMs > 0 ? Math.round((rowsThisRun * 1000) / elapsedMs) : rowsThisRun,
+      };
     };
     const next = await target.transaction(async (tx) => {
       // The checkpoint commits with the rows: losing the last commits in a
       // crash only means those batches are imported again on resume, so the
       // import does not wait for each commit to reach the disk.
       await tx.$executeRawUnsafe('SET LOCAL synchronous_commit = off');
-      const r = b.records.length ? await writeBatch(tx, b.records) : { debtorsCreated: 0, debtorsUpdated: 0, debtsCreated: 0, debtsUpdated: 0 };
+      const r = b.records.length
+        ? await writeBatch(tx, b.records)
+        : { debtorsCreated: 0, debtorsUpdated: 0, debtsCreated: 0, debtsUpdated: 0 };
       const p = progressAt({
         rowsDone: b.rowsDone,
         rowsFailed: b.rowsFailed,
@@ -141,7 +160,13 @@ export async function importStream(db: ImportDb | Db, source: AsyncIterable<Buff
 
   const cut = async () => {
     await settle();
-    const b: Batch = { records, linesDone: lastLine, rowsDone: readRows, rowsFailed: readFailed, newErrors: pendingErrors };
+    const b: Batch = {
+      records,
+      linesDone: lastLine,
+      rowsDone: readRows,
+      rowsFailed: readFailed,
+      newErrors: pendingErrors,
+    };
     records = [];
     pendingErrors = [];
     rowsSinceCut = 0;

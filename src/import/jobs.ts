@@ -49,7 +49,10 @@ const JOB_COLUMNS = `id::text, format, filename, status::text AS status, rows_do
   errors, source_path AS "sourcePath", started_at AS "startedAt", finished_at AS "finishedAt", created_at AS "createdAt"`;
 
 export async function findImportJob(db: Db | ImportDb, jobId: string): Promise<ImportJobRow | null> {
-  const rows = await toImportDb(db).query<ImportJobRow>(`SELECT ${JOB_COLUMNS} FROM import_jobs WHERE id = $1::uuid`, jobId);
+  const rows = await toImportDb(db).query<ImportJobRow>(
+    `SELECT ${JOB_COLUMNS} FROM import_jobs WHERE id = $1::uuid`,
+    jobId,
+  );
   return rows[0] ?? null;
 }
 
@@ -80,7 +83,10 @@ function publish(io: SocketServer | undefined, ev: ImportProgressEvent): void {
   io.to(importRoom(ev.jobId)).to(ADMIN_ROOM).emit('import.progress', ev);
 }
 
-export async function createImportJob(db: Db | ImportDb, data: { format: ImportFormat; filename?: string | null; createdById?: string | null; sourcePath?: string | null }): Promise<ImportJobRow> {
+export async function createImportJob(
+  db: Db | ImportDb,
+  data: { format: ImportFormat; filename?: string | null; createdById?: string | null; sourcePath?: string | null },
+): Promise<ImportJobRow> {
   const rows = await toImportDb(db).query<ImportJobRow>(
     `INSERT INTO import_jobs (id, format, filename, created_by_id, source_path) VALUES (gen_random_uuid(), $1, $2, $3::uuid, $4) RETURNING ${JOB_COLUMNS}`,
     data.format,
@@ -107,7 +113,11 @@ export interface RunImportOptions {
  * Rejects only with ImportInterrupted or an infrastructure error (database
  * gone), leaving the job RUNNING so it can be resumed from its checkpoint.
  */
-export async function runImportJob(deps: ImportJobDeps, jobId: string, opts: RunImportOptions = {}): Promise<ImportSummary | null> {
+export async function runImportJob(
+  deps: ImportJobDeps,
+  jobId: string,
+  opts: RunImportOptions = {},
+): Promise<ImportSummary | null> {
   const { io, log } = deps;
   const db = toImportDb(deps.db);
   const job = await findImportJob(db, jobId);
@@ -125,7 +135,14 @@ export async function runImportJob(deps: ImportJobDeps, jobId: string, opts: Run
       JSON.stringify([{ line, field: '(file)', reason }]),
     );
     if (job.sourcePath) removeQuietly(job.sourcePath);
-    publish(io, { jobId, status: 'FAILED', rowsDone: row?.rowsDone ?? 0, rowsFailed: row?.rowsFailed ?? 0, linesDone: row?.linesDone ?? 0, error: reason });
+    publish(io, {
+      jobId,
+      status: 'FAILED',
+      rowsDone: row?.rowsDone ?? 0,
+      rowsFailed: row?.rowsFailed ?? 0,
+      linesDone: row?.linesDone ?? 0,
+      error: reason,
+    });
     log.warn({ jobId, err: reason }, 'import failed');
   };
 
@@ -139,8 +156,17 @@ export async function runImportJob(deps: ImportJobDeps, jobId: string, opts: Run
   }
 
   const resuming = job.linesDone > 0;
-  await db.query(`UPDATE import_jobs SET status = 'RUNNING', started_at = COALESCE(started_at, now()) WHERE id = $1::uuid`, jobId);
-  publish(io, { jobId, status: 'RUNNING', rowsDone: job.rowsDone, rowsFailed: job.rowsFailed, linesDone: job.linesDone });
+  await db.query(
+    `UPDATE import_jobs SET status = 'RUNNING', started_at = COALESCE(started_at, now()) WHERE id = $1::uuid`,
+    jobId,
+  );
+  publish(io, {
+    jobId,
+    status: 'RUNNING',
+    rowsDone: job.rowsDone,
+    rowsFailed: job.rowsFailed,
+    linesDone: job.linesDone,
+  });
   if (resuming) log.info({ jobId, linesDone: job.linesDone }, 'import resumed from its checkpoint');
 
   let lastLinesDone = job.linesDone;
@@ -176,11 +202,17 @@ export async function runImportJob(deps: ImportJobDeps, jobId: string, opts: Run
         if (opts.signal?.aborted) throw new ImportInterrupted(jobId);
       },
     });
-    await db.query(`UPDATE import_jobs SET status = 'SUCCEEDED', finished_at = now(), source_path = NULL WHERE id = $1::uuid`, jobId);
+    await db.query(
+      `UPDATE import_jobs SET status = 'SUCCEEDED', finished_at = now(), source_path = NULL WHERE id = $1::uuid`,
+      jobId,
+    );
     if (job.sourcePath) removeQuietly(job.sourcePath);
     const { errors: _all, ...counts } = summary;
     publish(io, { jobId, ...counts, status: 'SUCCEEDED' });
-    log.info({ jobId, rowsDone: summary.rowsDone, rowsFailed: summary.rowsFailed, ms: summary.elapsedMs, resumed: resuming }, 'import finished');
+    log.info(
+      { jobId, rowsDone: summary.rowsDone, rowsFailed: summary.rowsFailed, ms: summary.elapsedMs, resumed: resuming },
+      'import finished',
+    );
     return summary;
   } catch (e) {
     if (e instanceof ImportInterrupted || e instanceof CheckpointLost) throw e;
@@ -197,11 +229,25 @@ export async function runImportJob(deps: ImportJobDeps, jobId: string, opts: Run
 function isInfrastructureError(e: unknown): boolean {
   const err = e as { code?: string; name?: string; message?: string };
   if (typeof err?.code === 'string' && /^(ECONN|ETIMEDOUT|EPIPE|57P|08|53)/.test(err.code)) return true;
-  return /Connection terminated|connection.*closed|Client has encountered a connection error|Transaction API error|Can't reach database|pool.*(ended|timeout)|timed out fetching a new connection/i.test(err?.message ?? '');
+  return /Connection terminated|connection.*closed|Client has encountered a connection error|Transaction API error|Can't reach database|pool.*(ended|timeout)|timed out fetching a new connection/i.test(
+    err?.message ?? '',
+  );
 }
 
 /** The job as the API shows it, with rows/s over the run so far. */
-export function serializeImportJob(j: { id: string; format: string; filename: string | null; status: string; rowsDone: number; rowsFailed: number; linesDone: number; errors: unknown; startedAt: Date | null; finishedAt: Date | null; createdAt: Date }) {
+export function serializeImportJob(j: {
+  id: string;
+  format: string;
+  filename: string | null;
+  status: string;
+  rowsDone: number;
+  rowsFailed: number;
+  linesDone: number;
+  errors: unknown;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  createdAt: Date;
+}) {
   const end = j.finishedAt ?? new Date();
   const ms = j.startedAt ? Math.max(1, end.getTime() - j.startedAt.getTime()) : 0;
   return {
@@ -264,19 +310,29 @@ export function defineImportJobs(ctx: AppContext): void {
         running.delete(jobId);
       }
     },
-    { concurrency: 2, lockLifetime, backoff: (c) => (c.attempt <= 20 ? Math.min(60_000, 1_000 * 2 ** (c.attempt - 1)) : null) },
+    {
+      concurrency: 2,
+      lockLifetime,
+      backoff: (c) => (c.attempt <= 20 ? Math.min(60_000, 1_000 * 2 ** (c.attempt - 1)) : null),
+    },
   );
 }
 
 /** Queues the import of a job whose file is on disk. One Agenda job per import job. */
 export async function enqueueImportJob(ctx: AppContext, jobId: string): Promise<void> {
-  await ctx.scheduler.create(IMPORT_JOB, { importJobId: jobId }).unique({ 'data.importJobId': jobId }, { insertOnly: true }).schedule(new Date()).save();
+  await ctx.scheduler
+    .create(IMPORT_JOB, { importJobId: jobId })
+    .unique({ 'data.importJobId': jobId }, { insertOnly: true })
+    .schedule(new Date())
+    .save();
 }
 
 /** Shutdown: stops this process's imports after their batch in flight (checkpoint committed) and waits, bounded. */
 export async function interruptRunningImports(timeoutMs: number): Promise<void> {
   if (!running.size) return;
   for (const r of running.values()) r.abort.abort();
-  await Promise.race([Promise.allSettled([...running.values()].map((r) => r.done)), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  await Promise.race([
+    Promise.allSettled([...running.values()].map((r) => r.done)),
+    new Promise((r) => setTimeout(r, timeoutMs).unref()),
+  ]);
 }
-

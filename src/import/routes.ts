@@ -17,7 +17,14 @@ import { audit } from '../audit.js';
 import { badRequest, HttpError, notFound } from '../http/errors.js';
 import { defineRoutes, mountRoutes } from '../http/api.js';
 import { uuid } from '../api/schemas.js';
-import { createImportJob, defineImportJobs, enqueueImportJob, interruptRunningImports, removeQuietly, serializeImportJob } from './jobs.js';
+import {
+  createImportJob,
+  defineImportJobs,
+  enqueueImportJob,
+  interruptRunningImports,
+  removeQuietly,
+  serializeImportJob,
+} from './jobs.js';
 import { IMPORT_COLUMNS } from './row.js';
 
 /** Shutdown hook (src/modules.ts): imports in this process stop after their batch in flight and resume after the restart. */
@@ -28,9 +35,12 @@ export async function waitForRunningImports(timeoutMs: number): Promise<void> {
 const mib = (n: number) => `${Math.round((n / 1048576) * 10) / 10} MiB`;
 
 function uploadTooLarge(limit: number): HttpError {
-  return new HttpError(413, 'payload_too_large', `the file is larger than the import limit of ${limit} bytes (${mib(limit)}, IMPORT_MAX_BYTES); split it or raise the limit`, [
-    { field: '(body)', reason: `exceeds ${limit} bytes` },
-  ]);
+  return new HttpError(
+    413,
+    'payload_too_large',
+    `the file is larger than the import limit of ${limit} bytes (${mib(limit)}, IMPORT_MAX_BYTES); split it or raise the limit`,
+    [{ field: '(body)', reason: `exceeds ${limit} bytes` }],
+  );
 }
 
 class TooLarge extends Error {}
@@ -68,14 +78,26 @@ async function spool(req: Request, file: string, limit: number): Promise<number>
 
 const importRoutes = defineRoutes(
   {
-    method: 'post', path: '/api/v1/imports', tag: 'imports', roles: ['ADMIN'],
+    method: 'post',
+    path: '/api/v1/imports',
+    tag: 'imports',
+    roles: ['ADMIN'],
     summary: `Import debtors, contact points and debts from a CSV or JSON/NDJSON file sent as the raw body (columns: ${IMPORT_COLUMNS.join(', ')}); answers 202 with the job id`,
     query: z.object({ format: z.enum(['csv', 'json']).optional(), filename: z.string().max(200).optional() }),
-    responses: { 202: 'Import job accepted', 400: 'Unknown format or empty body', 403: 'Admin only', 413: 'File larger than IMPORT_MAX_BYTES' },
+    responses: {
+      202: 'Import job accepted',
+      400: 'Unknown format or empty body',
+      403: 'Admin only',
+      413: 'File larger than IMPORT_MAX_BYTES',
+    },
     handler: async (req, res, ctx) => {
       const type = String(req.headers['content-type'] ?? '').toLowerCase();
-      const format = req.valid.query.format ?? (type.includes('csv') ? 'csv' : type.includes('json') ? 'json' : undefined);
-      if (!format) throw badRequest('give ?format=csv or ?format=json (or a text/csv or application/x-ndjson content type)', [{ field: 'format', reason: 'is required' }]);
+      const format =
+        req.valid.query.format ?? (type.includes('csv') ? 'csv' : type.includes('json') ? 'json' : undefined);
+      if (!format)
+        throw badRequest('give ?format=csv or ?format=json (or a text/csv or application/x-ndjson content type)', [
+          { field: 'format', reason: 'is required' },
+        ]);
       const limit = ctx.config.IMPORT_MAX_BYTES;
       const refuse = () => {
         // The rest of the body is not wanted: answer, then drop the connection.
@@ -99,7 +121,11 @@ const importRoutes = defineRoutes(
         removeQuietly(partial);
         throw badRequest('the request body (the file) is empty', [{ field: '(body)', reason: 'is empty' }]);
       }
-      const job = await createImportJob(ctx.db, { format, filename: req.valid.query.filename ?? null, createdById: req.principal?.type === 'user' ? req.principal.id : null });
+      const job = await createImportJob(ctx.db, {
+        format,
+        filename: req.valid.query.filename ?? null,
+        createdById: req.principal?.type === 'user' ? req.principal.id : null,
+      });
       const file = path.join(dir, `${job.id}.${format}`);
       try {
         await fs.promises.rename(partial, file);
@@ -108,15 +134,32 @@ const importRoutes = defineRoutes(
       } catch (e) {
         removeQuietly(partial);
         removeQuietly(file);
-        await ctx.db.importJob.update({ where: { id: job.id }, data: { status: 'FAILED', finishedAt: new Date(), sourcePath: null, errors: [{ line: 0, field: '(file)', reason: 'could not queue the import' }] } });
+        await ctx.db.importJob.update({
+          where: { id: job.id },
+          data: {
+            status: 'FAILED',
+            finishedAt: new Date(),
+            sourcePath: null,
+            errors: [{ line: 0, field: '(file)', reason: 'could not queue the import' }],
+          },
+        });
         throw e;
       }
-      await audit(ctx.db, req.principal!, { action: 'import.start', entityType: 'import_job', entityId: job.id, data: { format, bytes } }, req);
+      await audit(
+        ctx.db,
+        req.principal!,
+        { action: 'import.start', entityType: 'import_job', entityId: job.id, data: { format, bytes } },
+        req,
+      );
       res.status(202).location(`/api/v1/imports/${job.id}`).json({ jobId: job.id, status: 'QUEUED' });
     },
   },
   {
-    method: 'get', path: '/api/v1/imports/:id', tag: 'imports', roles: ['ADMIN'], summary: 'Import job status: rows done, rows/s, errors so far',
+    method: 'get',
+    path: '/api/v1/imports/:id',
+    tag: 'imports',
+    roles: ['ADMIN'],
+    summary: 'Import job status: rows done, rows/s, errors so far',
     responses: { 200: 'Import job', 404: 'Not found' },
     handler: async (req, res, ctx) => {
       const id = String(req.params.id);
@@ -127,7 +170,11 @@ const importRoutes = defineRoutes(
     },
   },
   {
-    method: 'get', path: '/api/v1/imports', tag: 'imports', roles: ['ADMIN'], summary: 'Recent import jobs',
+    method: 'get',
+    path: '/api/v1/imports',
+    tag: 'imports',
+    roles: ['ADMIN'],
+    summary: 'Recent import jobs',
     query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) }),
     responses: { 200: 'Import jobs' },
     handler: async (req, res, ctx) => {

@@ -40,14 +40,29 @@ export interface RowError {
 }
 
 const text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
-const list = z.string().transform((v) => v.split(/[;|]/).map((s) => s.trim()).filter(Boolean));
+const list = z.string().transform((v) =>
+  v
+    .split(/[;|]/)
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 
 /** GRANTED / REVOKED / UNKNOWN, or yes/no-style words (no = REVOKED: the stricter reading). */
 const consentWord = z
   .string()
   .transform((v) => v.trim().toUpperCase())
-  .pipe(z.enum(['GRANTED', 'UNKNOWN', 'REVOKED', 'YES', 'NO', 'TRUE', 'FALSE', 'Y', 'N', '1', '0'], { message: 'must be GRANTED, UNKNOWN, REVOKED, yes or no' }))
-  .transform((v) => (['GRANTED', 'YES', 'TRUE', 'Y', '1'].includes(v) ? 'GRANTED' : v === 'UNKNOWN' ? 'UNKNOWN' : 'REVOKED') as 'GRANTED' | 'UNKNOWN' | 'REVOKED');
+  .pipe(
+    z.enum(['GRANTED', 'UNKNOWN', 'REVOKED', 'YES', 'NO', 'TRUE', 'FALSE', 'Y', 'N', '1', '0'], {
+      message: 'must be GRANTED, UNKNOWN, REVOKED, yes or no',
+    }),
+  )
+  .transform(
+    (v) =>
+      (['GRANTED', 'YES', 'TRUE', 'Y', '1'].includes(v) ? 'GRANTED' : v === 'UNKNOWN' ? 'UNKNOWN' : 'REVOKED') as
+        | 'GRANTED'
+        | 'UNKNOWN'
+        | 'REVOKED',
+  );
 const bool = z
   .string()
   .transform((v) => v.trim().toLowerCase())
@@ -58,7 +73,10 @@ const importRowSchema = z
   .object({
     debtor_external_ref: text(100).min(1, 'is required'),
     full_name: text(200).min(1, 'is required'),
-    locale: z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/, 'must look like en or en-IN').optional(),
+    locale: z
+      .string()
+      .regex(/^[a-z]{2}(-[A-Z]{2})?$/, 'must look like en or en-IN')
+      .optional(),
     jurisdiction: jurisdiction.optional(),
     time_zone: timeZone.optional(),
     debtor_tags: list.pipe(z.array(text(50)).max(50)).optional(),
@@ -78,43 +96,87 @@ const importRowSchema = z
     city: text(64).optional(),
     region: text(64).optional(),
     postal_code: text(12).optional(),
-    country: z.string().regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166-1 alpha-2 code like US').optional(),
+    country: z
+      .string()
+      .regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166-1 alpha-2 code like US')
+      .optional(),
     letter_consent: consentWord.optional(),
     creditor_ref: text(100).optional(),
     creditor_name: text(200).optional(),
     debt_ref: text(100).optional(),
     amount: money.refine((v) => !v.startsWith('-'), 'must not be negative').optional(),
     balance: money.optional(),
-    currency: z.string().transform((v) => v.toUpperCase()).pipe(currency).optional(),
+    currency: z
+      .string()
+      .transform((v) => v.toUpperCase())
+      .pipe(currency)
+      .optional(),
     due_date: isoDate.optional(),
-    debt_status: z.string().transform((v) => v.toUpperCase()).pipe(debtStatus).optional(),
+    debt_status: z
+      .string()
+      .transform((v) => v.toUpperCase())
+      .pipe(debtStatus)
+      .optional(),
     debt_tags: list.pipe(z.array(text(50)).max(50)).optional(),
     payment_link: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
     creditor_kind: z
       .string()
-      .transform((v) => v.trim().toUpperCase().replace(/[\s-]+/g, '_'))
+      .transform((v) =>
+        v
+          .trim()
+          .toUpperCase()
+          .replace(/[\s-]+/g, '_'),
+      )
       .pipe(z.enum(['FIRST_PARTY', 'AGENCY'], { message: 'must be FIRST_PARTY or AGENCY' }))
       .optional(),
-    contact_kind: z.string().transform((v) => v.trim().toLowerCase()).pipe(z.enum(CONTACT_KINDS, { message: `must be one of ${CONTACT_KINDS.join(', ')}` })).optional(),
-    contact_outcome: z.string().transform((v) => v.trim().toLowerCase().replace(/[\s-]+/g, '_')).pipe(z.enum(CALL_OUTCOMES, { message: `must be one of ${CALL_OUTCOMES.join(', ')}` })).optional(),
-    contact_at: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time like 2026-03-15T14:30:00Z' }).optional(),
+    contact_kind: z
+      .string()
+      .transform((v) => v.trim().toLowerCase())
+      .pipe(z.enum(CONTACT_KINDS, { message: `must be one of ${CONTACT_KINDS.join(', ')}` }))
+      .optional(),
+    contact_outcome: z
+      .string()
+      .transform((v) =>
+        v
+          .trim()
+          .toLowerCase()
+          .replace(/[\s-]+/g, '_'),
+      )
+      .pipe(z.enum(CALL_OUTCOMES, { message: `must be one of ${CALL_OUTCOMES.join(', ')}` }))
+      .optional(),
+    contact_at: z.iso
+      .datetime({ offset: true, message: 'must be an ISO 8601 date-time like 2026-03-15T14:30:00Z' })
+      .optional(),
     contact_ref: text(100).optional(),
     contact_note: text(1000).optional(),
   })
   .superRefine((r, ctx) => {
     if (r.contact_kind || r.contact_at || r.contact_outcome || r.contact_ref) {
-      if (!r.contact_kind) ctx.addIssue({ code: 'custom', path: ['contact_kind'], message: 'is required when a contact is given' });
-      if (!r.contact_at) ctx.addIssue({ code: 'custom', path: ['contact_at'], message: 'is required when a contact is given' });
-      else if (Date.parse(r.contact_at) > Date.now() + 5 * 60_000) ctx.addIssue({ code: 'custom', path: ['contact_at'], message: 'is in the future' });
-      if (r.contact_kind === 'call' && !r.contact_outcome) ctx.addIssue({ code: 'custom', path: ['contact_outcome'], message: 'a call needs its outcome' });
-      if (r.contact_kind && r.contact_kind !== 'call' && r.contact_outcome) ctx.addIssue({ code: 'custom', path: ['contact_outcome'], message: 'only a call has an outcome' });
+      if (!r.contact_kind)
+        ctx.addIssue({ code: 'custom', path: ['contact_kind'], message: 'is required when a contact is given' });
+      if (!r.contact_at)
+        ctx.addIssue({ code: 'custom', path: ['contact_at'], message: 'is required when a contact is given' });
+      else if (Date.parse(r.contact_at) > Date.now() + 5 * 60_000)
+        ctx.addIssue({ code: 'custom', path: ['contact_at'], message: 'is in the future' });
+      if (r.contact_kind === 'call' && !r.contact_outcome)
+        ctx.addIssue({ code: 'custom', path: ['contact_outcome'], message: 'a call needs its outcome' });
+      if (r.contact_kind && r.contact_kind !== 'call' && r.contact_outcome)
+        ctx.addIssue({ code: 'custom', path: ['contact_outcome'], message: 'only a call has an outcome' });
     }
     const debtColumns = ['creditor_ref', 'debt_ref', 'amount', 'currency', 'due_date'] as const;
-    const anyDebt = [...debtColumns, 'balance', 'creditor_name', 'debt_status', 'debt_tags', 'payment_link'].some((k) => r[k as keyof typeof r] !== undefined);
-    if (anyDebt) for (const k of debtColumns) if (r[k] === undefined) ctx.addIssue({ code: 'custom', path: [k], message: 'is required when a debt is given' });
+    const anyDebt = [...debtColumns, 'balance', 'creditor_name', 'debt_status', 'debt_tags', 'payment_link'].some(
+      (k) => r[k as keyof typeof r] !== undefined,
+    );
+    if (anyDebt)
+      for (const k of debtColumns)
+        if (r[k] === undefined)
+          ctx.addIssue({ code: 'custom', path: [k], message: 'is required when a debt is given' });
     const addressColumns = ['address_line1', 'city', 'postal_code', 'country'] as const;
     const anyAddress = [...addressColumns, 'address_line2', 'region'].some((k) => r[k as keyof typeof r] !== undefined);
-    if (anyAddress) for (const k of addressColumns) if (r[k] === undefined) ctx.addIssue({ code: 'custom', path: [k], message: 'is required when an address is given' });
+    if (anyAddress)
+      for (const k of addressColumns)
+        if (r[k] === undefined)
+          ctx.addIssue({ code: 'custom', path: [k], message: 'is required when an address is given' });
   });
 
 export type ImportRow = z.infer<typeof importRowSchema>;
@@ -135,7 +197,11 @@ export interface ImportRecord {
     tags: string[] | null;
     channelOrder: string[] | null;
   };
-  contactPoints: Array<ReturnType<typeof contactPointData> & { consents: Partial<Record<'SMS' | 'VOICE' | 'EMAIL' | 'LETTER', ConsentState>> }>;
+  contactPoints: Array<
+    ReturnType<typeof contactPointData> & {
+      consents: Partial<Record<'SMS' | 'VOICE' | 'EMAIL' | 'LETTER', ConsentState>>;
+    }
+  >;
   debt: {
     creditorRef: string;
     creditorName: string;
@@ -151,7 +217,13 @@ export interface ImportRecord {
     creditorKind: 'FIRST_PARTY' | 'AGENCY' | null;
   } | null;
   /** A contact made before the gateway (src/compliance/history.ts), about the row's debt if any. */
-  contact: { kind: ContactKind; outcome: string | null; occurredAt: string; externalRef: string | null; note: string | null } | null;
+  contact: {
+    kind: ContactKind;
+    outcome: string | null;
+    occurredAt: string;
+    externalRef: string | null;
+    note: string | null;
+  } | null;
 }
 
 /** Keys lower-cased and trimmed; values as trimmed strings; empty = absent. */
@@ -159,31 +231,64 @@ function cleanRaw(raw: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) {
     if (v === null || v === undefined) continue;
-    const s = (typeof v === 'string' ? v : Array.isArray(v) ? v.join(';') : typeof v === 'object' ? JSON.stringify(v) : String(v)).trim();
+    const s = (
+      typeof v === 'string' ? v : Array.isArray(v) ? v.join(';') : typeof v === 'object' ? JSON.stringify(v) : String(v)
+    ).trim();
     if (s !== '') out[k.trim().toLowerCase()] = s;
   }
   return out;
 }
 
 /** Validates and normalises one row; returns the record or the row's errors (one per field). */
-export function parseImportRow(raw: Record<string, unknown>, line: number): { record: ImportRecord } | { errors: RowError[] } {
+export function parseImportRow(
+  raw: Record<string, unknown>,
+  line: number,
+): { record: ImportRecord } | { errors: RowError[] } {
   const parsed = importRowSchema.safeParse(cleanRaw(raw));
   if (!parsed.success) {
-    return { errors: parsed.error.issues.map((i) => ({ line, field: i.path.map(String).join('.') || '(row)', reason: i.message })) };
+    return {
+      errors: parsed.error.issues.map((i) => ({
+        line,
+        field: i.path.map(String).join('.') || '(row)',
+        reason: i.message,
+      })),
+    };
   }
   const r = parsed.data;
   const inputs: Array<{ column: string; input: ContactPointInput }> = [];
   if (r.phone) {
     inputs.push({
       column: 'phone',
-      input: { kind: 'PHONE', value: r.phone, label: r.phone_label, isMobile: r.phone_is_mobile, consents: { ...(r.phone_consent_sms ? { SMS: r.phone_consent_sms } : {}), ...(r.phone_consent_voice ? { VOICE: r.phone_consent_voice } : {}) } },
+      input: {
+        kind: 'PHONE',
+        value: r.phone,
+        label: r.phone_label,
+        isMobile: r.phone_is_mobile,
+        consents: {
+          ...(r.phone_consent_sms ? { SMS: r.phone_consent_sms } : {}),
+          ...(r.phone_consent_voice ? { VOICE: r.phone_consent_voice } : {}),
+        },
+      },
     });
   }
-  if (r.email) inputs.push({ column: 'email', input: { kind: 'EMAIL', value: r.email, consents: r.email_consent ? { EMAIL: r.email_consent } : {} } });
+  if (r.email)
+    inputs.push({
+      column: 'email',
+      input: { kind: 'EMAIL', value: r.email, consents: r.email_consent ? { EMAIL: r.email_consent } : {} },
+    });
   if (r.address_line1 && r.city && r.postal_code && r.country) {
     inputs.push({
       column: 'address_line1',
-      input: { kind: 'ADDRESS', line1: r.address_line1, line2: r.address_line2, city: r.city, region: r.region, postalCode: r.postal_code, country: r.country, consents: r.letter_consent ? { LETTER: r.letter_consent } : {} },
+      input: {
+        kind: 'ADDRESS',
+        line1: r.address_line1,
+        line2: r.address_line2,
+        city: r.city,
+        region: r.region,
+        postalCode: r.postal_code,
+        country: r.country,
+        consents: r.letter_consent ? { LETTER: r.letter_consent } : {},
+      },
     });
   }
   const jurisdictionCode = r.jurisdiction ?? inferJurisdiction(inputs.map((i) => i.input));
@@ -192,7 +297,10 @@ export function parseImportRow(raw: Record<string, unknown>, line: number): { re
   const contactPoints: ImportRecord['contactPoints'] = [];
   for (const { column, input } of inputs) {
     try {
-      contactPoints.push({ ...contactPointData(input, { defaultCountry, field: column }), consents: input.consents ?? {} });
+      contactPoints.push({
+        ...contactPointData(input, { defaultCountry, field: column }),
+        consents: input.consents ?? {},
+      });
     } catch (e) {
       if (!(e instanceof HttpError)) throw e;
       // contactPointData names the API field ("phone.value"); report the column.
@@ -230,9 +338,16 @@ export function parseImportRow(raw: Record<string, unknown>, line: number): { re
             creditorKind: r.creditor_kind ?? null,
           }
         : null,
-      contact: r.contact_kind && r.contact_at
-        ? { kind: r.contact_kind, outcome: r.contact_outcome ?? null, occurredAt: r.contact_at, externalRef: r.contact_ref ?? null, note: r.contact_note ?? null }
-        : null,
+      contact:
+        r.contact_kind && r.contact_at
+          ? {
+              kind: r.contact_kind,
+              outcome: r.contact_outcome ?? null,
+              occurredAt: r.contact_at,
+              externalRef: r.contact_ref ?? null,
+              note: r.contact_note ?? null,
+            }
+          : null,
     },
   };
 }

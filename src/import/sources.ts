@@ -13,7 +13,10 @@ export type ImportFormat = 'csv' | 'json';
 /** A record to validate, or a line that could not even be read as one. */
 export type RawRecord = { line: number; raw: Record<string, unknown> } | { line: number; error: string };
 
-export async function* readRecords(source: AsyncIterable<Buffer | string>, format: ImportFormat): AsyncGenerator<RawRecord> {
+export async function* readRecords(
+  source: AsyncIterable<Buffer | string>,
+  format: ImportFormat,
+): AsyncGenerator<RawRecord> {
   if (format === 'csv') yield* readCsv(source);
   else yield* readJson(source);
 }
@@ -44,7 +47,11 @@ async function* readJson(source: AsyncIterable<Buffer | string>): AsyncGenerator
     const n = await it.next();
     if (n.done) break;
     head.push(n.value);
-    const m = /\S/.exec(typeof n.value === 'string' ? n.value : n.value.toString('utf8', 0, Math.min(n.value.length, 4096)).replace(/^\uFEFF/, ''));
+    const m = /\S/.exec(
+      typeof n.value === 'string'
+        ? n.value
+        : n.value.toString('utf8', 0, Math.min(n.value.length, 4096)).replace(/^\uFEFF/, ''),
+    );
     if (m) first = m[0];
   }
   if (first === undefined) return;

@@ -36,8 +36,10 @@ export function pgImportDb(pool: pg.Pool): ImportDb {
         pool,
         (client) =>
           fn({
-            $queryRawUnsafe: async <T>(sql: string, ...values: unknown[]) => (await client.query(sql, values)).rows as T,
-            $executeRawUnsafe: async (sql: string, ...values: unknown[]) => (await client.query(sql, values)).rowCount ?? 0,
+            $queryRawUnsafe: async <T>(sql: string, ...values: unknown[]) =>
+              (await client.query(sql, values)).rows as T,
+            $executeRawUnsafe: async (sql: string, ...values: unknown[]) =>
+              (await client.query(sql, values)).rowCount ?? 0,
           }),
         { timeoutMs: TX_TIMEOUT_MS, maxWaitMs: 30_000 },
       ),

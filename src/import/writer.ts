@@ -100,9 +100,15 @@ async function writeContactHistory(tx: Tx, records: ImportRecord[], debtorId: Ma
  * UPDATE-then-INSERT that probes every row twice. A debtor inserted by a
  * concurrent import between the look-up and the insert is updated instead.
  */
-async function writeDebtors(tx: Tx, debtors: ImportRecord[]): Promise<{ debtorId: Map<string, string>; created: number; updated: number; insertedRefs: Set<string> }> {
+async function writeDebtors(
+  tx: Tx,
+  debtors: ImportRecord[],
+): Promise<{ debtorId: Map<string, string>; created: number; updated: number; insertedRefs: Set<string> }> {
   const refs = debtors.map((r) => r.debtor.externalRef);
-  const found = await tx.$queryRawUnsafe<{ id: string; external_ref: string }[]>(`SELECT id::text, external_ref FROM debtors WHERE external_ref = ANY($1::text[])`, refs);
+  const found = await tx.$queryRawUnsafe<{ id: string; external_ref: string }[]>(
+    `SELECT id::text, external_ref FROM debtors WHERE external_ref = ANY($1::text[])`,
+    refs,
+  );
   const debtorId = new Map(found.map((r) => [r.external_ref, r.id]));
   const fresh = debtors.filter((r) => !debtorId.has(r.debtor.externalRef));
   let created = 0;
@@ -154,8 +160,19 @@ async function writeDebtors(tx: Tx, debtors: ImportRecord[]): Promise<{ debtorId
  * Contact points of debtors created in this batch are new by construction
  * (plain INSERT); those of known debtors are upserted by (debtor, kind, value).
  */
-async function writeContactPoints(tx: Tx, debtors: ImportRecord[], debtorId: Map<string, string>, newDebtors: Set<string>): Promise<void> {
-  const points = debtors.flatMap((r) => r.contactPoints.map((cp) => ({ debtorId: debtorId.get(r.debtor.externalRef)!, fresh: newDebtors.has(r.debtor.externalRef), cp })));
+async function writeContactPoints(
+  tx: Tx,
+  debtors: ImportRecord[],
+  debtorId: Map<string, string>,
+  newDebtors: Set<string>,
+): Promise<void> {
+  const points = debtors.flatMap((r) =>
+    r.contactPoints.map((cp) => ({
+      debtorId: debtorId.get(r.debtor.externalRef)!,
+      fresh: newDebtors.has(r.debtor.externalRef),
+      cp,
+    })),
+  );
   if (!points.length) return;
   type Point = (typeof points)[number];
   const get = (cp: object, k: string) => (cp as Record<string, unknown>)[k] ?? null;
@@ -167,12 +184,16 @@ async function writeContactPoints(tx: Tx, debtors: ImportRecord[], debtorId: Map
            SELECT gen_random_uuid(), s.debtor_id, s.kind::"ContactPointKind", s.value, s.label, s.is_mobile, s.line1, s.line2, s.city, s.region, s.postal_code, s.country, s.time_zone, now()
            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
              AS s(debtor_id, kind, value, label, is_mobile, line1, line2, city, region, postal_code, country, time_zone)
-           ${upsert ? `ON CONFLICT (debtor_id, kind, value) DO UPDATE SET
+           ${
+             upsert
+               ? `ON CONFLICT (debtor_id, kind, value) DO UPDATE SET
              label = COALESCE(EXCLUDED.label, contact_points.label), is_mobile = COALESCE(EXCLUDED.is_mobile, contact_points.is_mobile),
              line1 = COALESCE(EXCLUDED.line1, contact_points.line1), line2 = COALESCE(EXCLUDED.line2, contact_points.line2),
              city = COALESCE(EXCLUDED.city, contact_points.city), region = COALESCE(EXCLUDED.region, contact_points.region),
              postal_code = COALESCE(EXCLUDED.postal_code, contact_points.postal_code), country = COALESCE(EXCLUDED.country, contact_points.country),
-             time_zone = COALESCE(EXCLUDED.time_zone, contact_points.time_zone), updated_at = now()` : ''}
+             time_zone = COALESCE(EXCLUDED.time_zone, contact_points.time_zone), updated_at = now()`
+               : ''
+           }
            RETURNING id::text, debtor_id::text, kind::text, value`,
           list.map((p) => p.debtorId),
           list.map((p) => p.cp.kind),
@@ -188,23 +209,41 @@ async function writeContactPoints(tx: Tx, debtors: ImportRecord[], debtorId: Map
           list.map((p) => get(p.cp, 'timeZone')),
         );
   const rows = [
-    ...(await write(points.filter((p) => p.fresh), false)),
-    ...(await write(points.filter((p) => !p.fresh), true)),
+    ...(await write(
+      points.filter((p) => p.fresh),
+      false,
+    )),
+    ...(await write(
+      points.filter((p) => !p.fresh),
+      true,
+    )),
   ];
   const cpId = new Map(rows.map((r) => [`${r.debtor_id}|${r.kind}|${r.value}`, r.id]));
   const consents = points.flatMap((p) =>
-    Object.entries(p.cp.consents).map(([channel, state]) => ({ id: cpId.get(`${p.debtorId}|${p.cp.kind}|${p.cp.value}`)!, fresh: p.fresh, channel, state: state! })),
+    Object.entries(p.cp.consents).map(([channel, state]) => ({
+      id: cpId.get(`${p.debtorId}|${p.cp.kind}|${p.cp.value}`)!,
+      fresh: p.fresh,
+      channel,
+      state: state!,
+    })),
   );
   // New contact points get their consents inserted; known ones follow the update rule in the header.
-  for (const [list, upsert] of [[consents.filter((c) => c.fresh), false], [consents.filter((c) => !c.fresh), true]] as const) {
+  for (const [list, upsert] of [
+    [consents.filter((c) => c.fresh), false],
+    [consents.filter((c) => !c.fresh), true],
+  ] as const) {
     if (!list.length) continue;
     await tx.$executeRawUnsafe(
       `INSERT INTO channel_consents (id, contact_point_id, channel, state, source, changed_at)
        SELECT gen_random_uuid(), s.cp, s.channel::"Channel", s.state::"ConsentState", 'import', now()
        FROM unnest($1::uuid[], $2::text[], $3::text[]) AS s(cp, channel, state)
-       ${upsert ? `ON CONFLICT (contact_point_id, channel) DO UPDATE SET state = EXCLUDED.state, source = 'import', changed_at = now()
+       ${
+         upsert
+           ? `ON CONFLICT (contact_point_id, channel) DO UPDATE SET state = EXCLUDED.state, source = 'import', changed_at = now()
        WHERE channel_consents.state IS DISTINCT FROM EXCLUDED.state
-         AND NOT (channel_consents.state = 'REVOKED' AND channel_consents.source IS DISTINCT FROM 'import')` : ''}`,
+         AND NOT (channel_consents.state = 'REVOKED' AND channel_consents.source IS DISTINCT FROM 'import')`
+           : ''
+       }`,
       list.map((c) => c.id),
       list.map((c) => c.channel),
       list.map((c) => c.state),
@@ -224,12 +263,22 @@ async function writePreferences(tx: Tx, debtors: ImportRecord[], debtorId: Map<s
   );
 }
 
-async function writeDebts(tx: Tx, records: ImportRecord[], debtorId: Map<string, string>): Promise<Pick<BatchResult, 'debtsCreated' | 'debtsUpdated'>> {
+async function writeDebts(
+  tx: Tx,
+  records: ImportRecord[],
+  debtorId: Map<string, string>,
+): Promise<Pick<BatchResult, 'debtsCreated' | 'debtsUpdated'>> {
   const byKey = new Map<string, { debt: NonNullable<ImportRecord['debt']>; debtorRef: string }>();
-  for (const r of records) if (r.debt) byKey.set(`${r.debt.creditorRef}\u0000${r.debt.externalRef}`, { debt: r.debt, debtorRef: r.debtor.externalRef });
+  for (const r of records)
+    if (r.debt)
+      byKey.set(`${r.debt.creditorRef}\u0000${r.debt.externalRef}`, { debt: r.debt, debtorRef: r.debtor.externalRef });
   if (!byKey.size) return { debtsCreated: 0, debtsUpdated: 0 };
   const creditors = new Map<string, { name: string; kind: string | null }>();
-  for (const { debt } of byKey.values()) creditors.set(debt.creditorRef, { name: debt.creditorName, kind: debt.creditorKind ?? creditors.get(debt.creditorRef)?.kind ?? null });
+  for (const { debt } of byKey.values())
+    creditors.set(debt.creditorRef, {
+      name: debt.creditorName,
+      kind: debt.creditorKind ?? creditors.get(debt.creditorRef)?.kind ?? null,
+    });
   // A new creditor is an AGENCY unless creditor_kind says otherwise; a known one changes role only when the column is given.
   await tx.$executeRawUnsafe(
     `INSERT INTO creditors (id, external_ref, name, kind)
@@ -248,7 +297,10 @@ async function writeDebts(tx: Tx, records: ImportRecord[], debtorId: Map<string,
       kinds.map(([, c]) => c.kind),
     );
   }
-  const creditorRows = await tx.$queryRawUnsafe<{ id: string; external_ref: string }[]>(`SELECT id::text, external_ref FROM creditors WHERE external_ref = ANY($1::text[])`, [...creditors.keys()]);
+  const creditorRows = await tx.$queryRawUnsafe<{ id: string; external_ref: string }[]>(
+    `SELECT id::text, external_ref FROM creditors WHERE external_ref = ANY($1::text[])`,
+    [...creditors.keys()],
+  );
   const creditorId = new Map(creditorRows.map((r) => [r.external_ref, r.id]));
   const list = [...byKey.values()];
   const key = (creditor: string, ref: string) => `${creditor}\u0000${ref}`;

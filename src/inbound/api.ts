@@ -36,7 +36,10 @@ export function conversationRoutes(app: Express, ctx: AppContext): void {
     const id = parseId(req.params.id);
     const c = await ctx.db.conversation.findUnique({
       where: { id },
-      include: { messages: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], include: { attachments: true } }, debtor: { select: { id: true, fullName: true, restrictions: true } } },
+      include: {
+        messages: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], include: { attachments: true } },
+        debtor: { select: { id: true, fullName: true, restrictions: true } },
+      },
     });
     if (!c) throw notFound('conversation');
     res.json({
@@ -56,7 +59,12 @@ export function conversationRoutes(app: Express, ctx: AppContext): void {
 
   app.get('/api/v1/conversations/:id/events', auth, agentOrAdmin, async (req: Request, res: Response) => {
     const id = parseId(req.params.id);
-    const q = z.object({ after: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(1000).default(500) }).safeParse(req.query);
+    const q = z
+      .object({
+        after: z.coerce.number().int().min(0).default(0),
+        limit: z.coerce.number().int().min(1).max(1000).default(500),
+      })
+      .safeParse(req.query);
     if (!q.success) throw fromZod(q.error);
     const c = await ctx.db.conversation.findUnique({ where: { id }, select: { lastSeq: true } });
     if (!c) throw notFound('conversation');
@@ -93,18 +101,51 @@ export function conversationRoutes(app: Express, ctx: AppContext): void {
       }
       const moved = await tx.message.updateMany({
         where: { conversationId: id },
-        data: { conversationId: target.id, debtorId, ...(contactPointId ? { contactPointId, fromUnknownAddress: false } : { fromUnknownAddress: true }) },
+        data: {
+          conversationId: target.id,
+          debtorId,
+          ...(contactPointId ? { contactPointId, fromUnknownAddress: false } : { fromUnknownAddress: true }),
+        },
       });
       await tx.note.updateMany({ where: { conversationId: id }, data: { conversationId: target.id } });
       // Re-append the unmatched thread's timeline in order; seq continues in the debtor's thread.
       const events = await tx.conversationEvent.findMany({ where: { conversationId: id }, orderBy: { seq: 'asc' } });
       for (const ev of events) {
-        out.events.push(await appendEvent(tx, target.id, ev.type, { ...(ev.payload as Record<string, unknown>), movedFrom: { conversationId: id, seq: ev.seq } }));
+        out.events.push(
+          await appendEvent(tx, target.id, ev.type, {
+            ...(ev.payload as Record<string, unknown>),
+            movedFrom: { conversationId: id, seq: ev.seq },
+          }),
+        );
       }
-      await addFlags(tx, target.id, from.flags.filter((f) => f !== 'UNMATCHED'), { reason: 'carried over from linked thread', linkedFrom: id }, out);
+      await addFlags(
+        tx,
+        target.id,
+        from.flags.filter((f) => f !== 'UNMATCHED'),
+        { reason: 'carried over from linked thread', linkedFrom: id },
+        out,
+      );
       await tx.conversation.delete({ where: { id } });
-      out.events.push(await appendEvent(tx, target.id, 'conversation.linked', { from: id, address: from.unmatchedAddress, messagesMoved: moved.count, by: req.principal?.name, ...(contactPointId ? { contactPointId } : {}) }));
-      await audit(tx, req.principal!, { action: 'conversation.link', entityType: 'conversation', entityId: target.id, data: { from: id, debtorId, address: from.unmatchedAddress, messagesMoved: moved.count, addContactPoint } }, req);
+      out.events.push(
+        await appendEvent(tx, target.id, 'conversation.linked', {
+          from: id,
+          address: from.unmatchedAddress,
+          messagesMoved: moved.count,
+          by: req.principal?.name,
+          ...(contactPointId ? { contactPointId } : {}),
+        }),
+      );
+      await audit(
+        tx,
+        req.principal!,
+        {
+          action: 'conversation.link',
+          entityType: 'conversation',
+          entityId: target.id,
+          data: { from: id, debtorId, address: from.unmatchedAddress, messagesMoved: moved.count, addContactPoint },
+        },
+        req,
+      );
       return { conversationId: target.id, messagesMoved: moved.count };
     });
     // Clients watching the unmatched thread learn where it went.
@@ -127,12 +168,26 @@ export function adminInboundRoutes(app: Express, ctx: AppContext): void {
       })
       .safeParse(req.query);
     if (!q.success) throw fromZod(q.error);
-    const where: Prisma.InboundEventWhereInput = { ...(q.data.status ? { status: q.data.status } : {}), ...(q.data.provider ? { provider: q.data.provider } : {}) };
+    const where: Prisma.InboundEventWhereInput = {
+      ...(q.data.status ? { status: q.data.status } : {}),
+      ...(q.data.provider ? { provider: q.data.provider } : {}),
+    };
     const rows = await ctx.db.inboundEvent.findMany({
       where,
       orderBy: { receivedAt: 'desc' },
       take: q.data.limit,
-      select: { id: true, provider: true, kind: true, dedupeKey: true, status: true, attempts: true, lastError: true, nextAttemptAt: true, receivedAt: true, processedAt: true },
+      select: {
+        id: true,
+        provider: true,
+        kind: true,
+        dedupeKey: true,
+        status: true,
+        attempts: true,
+        lastError: true,
+        nextAttemptAt: true,
+        receivedAt: true,
+        processedAt: true,
+      },
     });
     res.json({ events: rows });
   });
@@ -141,7 +196,17 @@ export function adminInboundRoutes(app: Express, ctx: AppContext): void {
     const id = parseId(req.params.id);
     const before = await ctx.db.inboundEvent.findUnique({ where: { id }, select: { status: true, attempts: true } });
     if (!before) throw notFound('inbound event');
-    await audit(ctx.db, req.principal!, { action: 'inbound_event.replay', entityType: 'inbound_event', entityId: id, data: { previousStatus: before.status, attempts: before.attempts } }, req);
+    await audit(
+      ctx.db,
+      req.principal!,
+      {
+        action: 'inbound_event.replay',
+        entityType: 'inbound_event',
+        entityId: id,
+        data: { previousStatus: before.status, attempts: before.attempts },
+      },
+      req,
+    );
     const after = await processInboundEvent(ctx, id, { claim: 'force' });
     if (!after) throw conflict('the event is being processed right now; try again shortly');
     res.json({ id, status: after.status, attempts: after.attempts, lastError: after.lastError });
@@ -152,31 +217,52 @@ export function adminInboundRoutes(app: Express, ctx: AppContext): void {
 
 /** The unsubscribe pages speak the debtor's language (the same locale files as the templates and the debtor page). */
 async function unsubscribeTranslator(ctx: AppContext, contactPointId: string | null) {
-  const cp = contactPointId ? await ctx.db.contactPoint.findUnique({ where: { id: contactPointId }, select: { debtor: { select: { locale: true } } } }) : null;
+  const cp = contactPointId
+    ? await ctx.db.contactPoint.findUnique({
+        where: { id: contactPointId },
+        select: { debtor: { select: { locale: true } } },
+      })
+    : null;
   return translator(cp?.debtor.locale ?? 'en');
 }
 
 export function unsubscribeRoutes(app: Express, ctx: AppContext): void {
   app.get('/unsubscribe/:token', async (req: Request, res: Response) => {
     const cpId = verifyUnsubscribeToken(ctx, String(req.params.token));
-    const cp = cpId ? await ctx.db.contactPoint.findUnique({ where: { id: cpId }, select: { id: true, kind: true } }) : null;
+    const cp = cpId
+      ? await ctx.db.contactPoint.findUnique({ where: { id: cpId }, select: { id: true, kind: true } })
+      : null;
     const tr = await unsubscribeTranslator(ctx, cp?.id ?? null);
     if (!cp || cp.kind !== 'EMAIL') {
-      sendPage(res, 404, pageHtml({ tr, title: tr.t('unsubscribe_invalid_title'), body: `<h1>${esc(tr.t('unsubscribe_invalid_title'))}</h1><section><p>${esc(tr.t('unsubscribe_invalid_body'))}</p></section>` }));
+      sendPage(
+        res,
+        404,
+        pageHtml({
+          tr,
+          title: tr.t('unsubscribe_invalid_title'),
+          body: `<h1>${esc(tr.t('unsubscribe_invalid_title'))}</h1><section><p>${esc(tr.t('unsubscribe_invalid_body'))}</p></section>`,
+        }),
+      );
       return;
     }
     // A GET never changes anything (mail scanners follow links); the button POSTs.
-    sendPage(res, 200, pageHtml({
-      tr,
-      title: tr.t('unsubscribe_title'),
-      body: `<h1>${esc(tr.t('unsubscribe_question'))}</h1><section><p>${esc(tr.t('unsubscribe_explain'))}</p>
+    sendPage(
+      res,
+      200,
+      pageHtml({
+        tr,
+        title: tr.t('unsubscribe_title'),
+        body: `<h1>${esc(tr.t('unsubscribe_question'))}</h1><section><p>${esc(tr.t('unsubscribe_explain'))}</p>
 <form method="post" action="/unsubscribe/${esc(String(req.params.token))}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">${esc(tr.t('unsubscribe_button'))}</button></form></section>`,
-    }));
+      }),
+    );
   });
 
   app.post('/unsubscribe/:token', async (req: Request, res: Response) => {
     const cpId = verifyUnsubscribeToken(ctx, String(req.params.token));
-    const cp = cpId ? await ctx.db.contactPoint.findUnique({ where: { id: cpId }, select: { id: true, kind: true, debtorId: true } }) : null;
+    const cp = cpId
+      ? await ctx.db.contactPoint.findUnique({ where: { id: cpId }, select: { id: true, kind: true, debtorId: true } })
+      : null;
     res.setHeader('Cache-Control', 'no-store');
     if (!cp || cp.kind !== 'EMAIL') {
       res.status(404).type('text').send('unknown unsubscribe link');
@@ -185,11 +271,39 @@ export function unsubscribeRoutes(app: Express, ctx: AppContext): void {
     const oneClick = (req.body as Record<string, unknown> | undefined)?.['List-Unsubscribe'] === 'One-Click';
     await inThread(ctx, async (tx, out) => {
       const conversation = await ensureConversation(tx, cp.debtorId);
-      const changed = await changeConsent(tx, { ctx, contactPointIds: await sameAddressContactPoints(tx, cp.id), channel: 'EMAIL', state: 'REVOKED', source: 'email:list-unsubscribe', conversationId: conversation.id, cause: { oneClick } }, out);
-      if (changed.length) await addFlags(tx, conversation.id, ['OPT_OUT'], { reason: 'unsubscribed by link', channel: 'EMAIL', contactPointId: cp.id }, out);
+      const changed = await changeConsent(
+        tx,
+        {
+          ctx,
+          contactPointIds: await sameAddressContactPoints(tx, cp.id),
+          channel: 'EMAIL',
+          state: 'REVOKED',
+          source: 'email:list-unsubscribe',
+          conversationId: conversation.id,
+          cause: { oneClick },
+        },
+        out,
+      );
+      if (changed.length)
+        await addFlags(
+          tx,
+          conversation.id,
+          ['OPT_OUT'],
+          { reason: 'unsubscribed by link', channel: 'EMAIL', contactPointId: cp.id },
+          out,
+        );
     });
     const tr = await unsubscribeTranslator(ctx, cp.id);
-    if (req.accepts(['text', 'html']) === 'html') sendPage(res, 200, pageHtml({ tr, title: tr.t('unsubscribe_done_title'), body: `<h1>${esc(tr.t('unsubscribe_done_title'))}</h1><section><p>${esc(tr.t('unsubscribe_done_body'))}</p></section>` }));
+    if (req.accepts(['text', 'html']) === 'html')
+      sendPage(
+        res,
+        200,
+        pageHtml({
+          tr,
+          title: tr.t('unsubscribe_done_title'),
+          body: `<h1>${esc(tr.t('unsubscribe_done_title'))}</h1><section><p>${esc(tr.t('unsubscribe_done_body'))}</p></section>`,
+        }),
+      );
     else res.type('text').send('unsubscribed');
   });
 }

@@ -8,7 +8,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { AppContext } from '../context.js';
-import { BlockedTargetError, guardedFetch, ResponseTooLargeError, systemResolve, type FetchPolicy, type GuardedResponse } from '../net/guarded-fetch.js';
+import {
+  BlockedTargetError,
+  guardedFetch,
+  ResponseTooLargeError,
+  systemResolve,
+  type FetchPolicy,
+  type GuardedResponse,
+} from '../net/guarded-fetch.js';
 import { mediaPolicy, parseOrigins, type MediaHostRule } from '../net/media-policy.js';
 
 export interface StoredAttachment {
@@ -28,7 +35,8 @@ export interface SkippedAttachment {
 
 export type AttachmentOutcome = { stored: StoredAttachment } | { skipped: SkippedAttachment };
 
-export const baseContentType = (ct: string | undefined | null) => (ct ?? 'application/octet-stream').split(';')[0]!.trim().toLowerCase();
+export const baseContentType = (ct: string | undefined | null) =>
+  (ct ?? 'application/octet-stream').split(';')[0]!.trim().toLowerCase();
 
 export function contentTypeAllowed(ctx: AppContext, contentType: string): boolean {
   const ct = baseContentType(contentType);
@@ -39,15 +47,36 @@ export function contentTypeAllowed(ctx: AppContext, contentType: string): boolea
 
 /** A file name safe to show and store: no path parts, no control characters. */
 export function safeFilename(name: string | undefined, fallback: string): string {
-  const base = path.basename((name ?? '').replace(/\\/g, '/')).replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  const base = path
+    .basename((name ?? '').replace(/\\/g, '/'))
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .trim();
   return (base || fallback).slice(0, 200);
 }
 
-export async function storeAttachmentBytes(ctx: AppContext, input: { filename: string; contentType: string; content: Buffer }): Promise<AttachmentOutcome> {
+export async function storeAttachmentBytes(
+  ctx: AppContext,
+  input: { filename: string; contentType: string; content: Buffer },
+): Promise<AttachmentOutcome> {
   const contentType = baseContentType(input.contentType);
-  if (!contentTypeAllowed(ctx, contentType)) return { skipped: { filename: input.filename, contentType, size: input.content.length, reason: `content type ${contentType} not allowed` } };
+  if (!contentTypeAllowed(ctx, contentType))
+    return {
+      skipped: {
+        filename: input.filename,
+        contentType,
+        size: input.content.length,
+        reason: `content type ${contentType} not allowed`,
+      },
+    };
   if (input.content.length > ctx.config.ATTACHMENT_MAX_BYTES) {
-    return { skipped: { filename: input.filename, contentType, size: input.content.length, reason: `larger than ${ctx.config.ATTACHMENT_MAX_BYTES} bytes` } };
+    return {
+      skipped: {
+        filename: input.filename,
+        contentType,
+        size: input.content.length,
+        reason: `larger than ${ctx.config.ATTACHMENT_MAX_BYTES} bytes`,
+      },
+    };
   }
   const sha256 = createHash('sha256').update(input.content).digest('hex');
   const dir = path.resolve(ctx.config.DATA_DIR, 'attachments', sha256.slice(0, 2));
@@ -116,22 +145,47 @@ function providerMediaPolicy(ctx: AppContext, source: MediaFetchSource): FetchPo
  * 'throw'` raises FetchRefusedError (a recording must not be lost to a
  * momentary 404 while the provider finishes it).
  */
-export async function fetchProviderMedia(ctx: AppContext, source: MediaFetchSource, url: string, declaredType: string | undefined, filename: string, opts: { onRefusal?: 'skip' | 'throw' } = {}): Promise<AttachmentOutcome> {
+export async function fetchProviderMedia(
+  ctx: AppContext,
+  source: MediaFetchSource,
+  url: string,
+  declaredType: string | undefined,
+  filename: string,
+  opts: { onRefusal?: 'skip' | 'throw' } = {},
+): Promise<AttachmentOutcome> {
   const contentTypeHint = baseContentType(declaredType);
-  if (declaredType && !contentTypeAllowed(ctx, contentTypeHint)) return { skipped: { filename, contentType: contentTypeHint, reason: `content type ${contentTypeHint} not allowed` } };
+  if (declaredType && !contentTypeAllowed(ctx, contentTypeHint))
+    return {
+      skipped: { filename, contentType: contentTypeHint, reason: `content type ${contentTypeHint} not allowed` },
+    };
   let u: URL;
   try {
     u = new URL(url);
   } catch {
     return { skipped: { filename, contentType: contentTypeHint, reason: 'media URL is not a URL' } };
   }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') return { skipped: { filename, contentType: contentTypeHint, reason: 'media URL is not http(s)' } };
+  if (u.protocol !== 'https:' && u.protocol !== 'http:')
+    return { skipped: { filename, contentType: contentTypeHint, reason: 'media URL is not http(s)' } };
   let res: GuardedResponse;
   try {
-    res = await guardedFetch(u, { policy: providerMediaPolicy(ctx, source), timeoutMs: MEDIA_TIMEOUT_MS, maxBytes: ctx.config.ATTACHMENT_MAX_BYTES, maxRedirects: MEDIA_MAX_REDIRECTS });
+    res = await guardedFetch(u, {
+      policy: providerMediaPolicy(ctx, source),
+      timeoutMs: MEDIA_TIMEOUT_MS,
+      maxBytes: ctx.config.ATTACHMENT_MAX_BYTES,
+      maxRedirects: MEDIA_MAX_REDIRECTS,
+    });
   } catch (err) {
-    if (err instanceof BlockedTargetError) return { skipped: { filename, contentType: contentTypeHint, reason: `media URL refused: ${err.message}` } };
-    if (err instanceof ResponseTooLargeError) return { skipped: { filename, contentType: contentTypeHint, size: err.size, reason: `larger than ${ctx.config.ATTACHMENT_MAX_BYTES} bytes` } };
+    if (err instanceof BlockedTargetError)
+      return { skipped: { filename, contentType: contentTypeHint, reason: `media URL refused: ${err.message}` } };
+    if (err instanceof ResponseTooLargeError)
+      return {
+        skipped: {
+          filename,
+          contentType: contentTypeHint,
+          size: err.size,
+          reason: `larger than ${ctx.config.ATTACHMENT_MAX_BYTES} bytes`,
+        },
+      };
     throw new TransientFetchError(`media fetch failed: ${(err as Error).message}`);
   }
   if (res.status >= 500 || res.status === 429) throw new TransientFetchError(`media fetch answered ${res.status}`);

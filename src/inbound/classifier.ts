@@ -77,21 +77,131 @@ const STOP_EMOJI = /[\u{1F6D1}\u26D4\u{1F6AB}\u270B\u{1F91A}\u{1F645}\u{1F515}\u
 
 // Whole words only; written folded. Each maps text-speak to the word the rules use.
 const ABBREVIATIONS: Record<string, string> = {
-  msg: 'message', msgs: 'messages', mssg: 'message', mssgs: 'messages', mesage: 'message', mesages: 'messages', messeges: 'messages', massage: 'message', massages: 'messages',
-  txt: 'text', txts: 'texts', txting: 'texting', tx: 'text', texs: 'texts', txtng: 'texting', sms: 'sms', smss: 'sms',
-  pls: 'please', plz: 'please', plez: 'please', pliz: 'please', plzz: 'please', plse: 'please', pleas: 'please', pleez: 'please', plox: 'please',
-  u: 'you', yu: 'you', ur: 'your', yr: 'your',
-  dont: "don't", dnt: "don't", cant: "can't", cnt: "can't", wont: "won't", didnt: "didn't", doesnt: "doesn't", isnt: "isn't", aint: "ain't", havent: "haven't", wasnt: "wasn't",
+  msg: 'message',
+  msgs: 'messages',
+  mssg: 'message',
+  mssgs: 'messages',
+  mesage: 'message',
+  mesages: 'messages',
+  messeges: 'messages',
+  massage: 'message',
+  massages: 'messages',
+  txt: 'text',
+  txts: 'texts',
+  txting: 'texting',
+  tx: 'text',
+  texs: 'texts',
+  txtng: 'texting',
+  sms: 'sms',
+  smss: 'sms',
+  pls: 'please',
+  plz: 'please',
+  plez: 'please',
+  pliz: 'please',
+  plzz: 'please',
+  plse: 'please',
+  pleas: 'please',
+  pleez: 'please',
+  plox: 'please',
+  u: 'you',
+  yu: 'you',
+  ur: 'your',
+  yr: 'your',
+  dont: "don't",
+  dnt: "don't",
+  cant: "can't",
+  cnt: "can't",
+  wont: "won't",
+  didnt: "didn't",
+  doesnt: "doesn't",
+  isnt: "isn't",
+  aint: "ain't",
+  havent: "haven't",
+  wasnt: "wasn't",
   // "ill" is "I'll" far more often than "ill" in a text; hardship reads "i'm ill" back (below).
-  im: "i'm", ive: "i've", ill: "i'll",
-  unsub: 'unsubscribe', unsubcribe: 'unsubscribe', unsubscibe: 'unsubscribe', unsuscribe: 'unsubscribe', unsubscribed: 'unsubscribe',
-  tmrw: 'tomorrow', tmr: 'tomorrow', tmrow: 'tomorrow', tomoro: 'tomorrow', tomorow: 'tomorrow', tommorow: 'tomorrow', tommorrow: 'tomorrow', '2moro': 'tomorrow', '2morrow': 'tomorrow', '2mrw': 'tomorrow', tmw: 'tomorrow', tmrrw: 'tomorrow',
-  nxt: 'next', wk: 'week', bc: 'because', cuz: 'because', coz: 'because', thx: 'thanks', thnx: 'thanks', tks: 'thanks', ty: 'thanks',
-  gonna: 'going to', wanna: 'want to', gotta: 'got to', idk: "i don't know", acct: 'account', amt: 'amount', pymt: 'payment', pmt: 'payment', paymt: 'payment', pd: 'paid', fone: 'phone', ph: 'phone', num: 'number', b4: 'before', asap: 'asap',
+  im: "i'm",
+  ive: "i've",
+  ill: "i'll",
+  unsub: 'unsubscribe',
+  unsubcribe: 'unsubscribe',
+  unsubscibe: 'unsubscribe',
+  unsuscribe: 'unsubscribe',
+  unsubscribed: 'unsubscribe',
+  tmrw: 'tomorrow',
+  tmr: 'tomorrow',
+  tmrow: 'tomorrow',
+  tomoro: 'tomorrow',
+  tomorow: 'tomorrow',
+  tommorow: 'tomorrow',
+  tommorrow: 'tomorrow',
+  '2moro': 'tomorrow',
+  '2morrow': 'tomorrow',
+  '2mrw': 'tomorrow',
+  tmw: 'tomorrow',
+  tmrrw: 'tomorrow',
+  nxt: 'next',
+  wk: 'week',
+  bc: 'because',
+  cuz: 'because',
+  coz: 'because',
+  thx: 'thanks',
+  thnx: 'thanks',
+  tks: 'thanks',
+  ty: 'thanks',
+  gonna: 'going to',
+  wanna: 'want to',
+  gotta: 'got to',
+  idk: "i don't know",
+  acct: 'account',
+  amt: 'amount',
+  pymt: 'payment',
+  pmt: 'payment',
+  paymt: 'payment',
+  pd: 'paid',
+  fone: 'phone',
+  ph: 'phone',
+  num: 'number',
+  b4: 'before',
+  asap: 'asap',
   // Spanish
-  xfa: 'por favor', porfa: 'por favor', porfis: 'por favor', porfavor: 'por favor', xfavor: 'por favor', q: 'que', xq: 'porque', pq: 'porque', porq: 'porque', msj: 'mensaje', msjs: 'mensajes', mjs: 'mensajes', mensages: 'mensajes', mensage: 'mensaje', tmb: 'tambien', tb: 'tambien', ntp: 'no te preocupes',
+  xfa: 'por favor',
+  porfa: 'por favor',
+  porfis: 'por favor',
+  porfavor: 'por favor',
+  xfavor: 'por favor',
+  q: 'que',
+  xq: 'porque',
+  pq: 'porque',
+  porq: 'porque',
+  msj: 'mensaje',
+  msjs: 'mensajes',
+  mjs: 'mensajes',
+  mensages: 'mensajes',
+  mensage: 'mensaje',
+  tmb: 'tambien',
+  tb: 'tambien',
+  ntp: 'no te preocupes',
   // Hinglish
-  nhi: 'nahi', nahin: 'nahi', nai: 'nahi', nahee: 'nahi', nahii: 'nahi', mt: 'mat', kro: 'karo', kr: 'kar', krna: 'karna', krdo: 'kar do', kardo: 'kar do', krdiya: 'kar diya', kardiya: 'kar diya', bnd: 'band', mko: 'mujhe', mujhko: 'mujhe', muje: 'mujhe', mje: 'mujhe', h: 'hai', hy: 'hai',
+  nhi: 'nahi',
+  nahin: 'nahi',
+  nai: 'nahi',
+  nahee: 'nahi',
+  nahii: 'nahi',
+  mt: 'mat',
+  kro: 'karo',
+  kr: 'kar',
+  krna: 'karna',
+  krdo: 'kar do',
+  kardo: 'kar do',
+  krdiya: 'kar diya',
+  kardiya: 'kar diya',
+  bnd: 'band',
+  mko: 'mujhe',
+  mujhko: 'mujhe',
+  muje: 'mujhe',
+  mje: 'mujhe',
+  h: 'hai',
+  hy: 'hai',
 };
 
 /** The text as the rules read it: folded, emoji and text-speak spelled out, long letter runs shortened ("stoooop"). */
@@ -103,7 +213,10 @@ export function foldForIntents(text: string): string {
   t = t.replace(/\bwrong #/g, 'wrong number').replace(/(?<=\s|^)#(?=\s|$)/g, ' number ');
   t = t.replace(/[\p{L}\p{N}']+/gu, (w) => ABBREVIATIONS[w] ?? w);
   // "STOP 🛑" and "🚫🚫" read as one "stop".
-  return t.replace(/\s+/g, ' ').replace(/\b([\p{L}']+)(?: \1\b)+/gu, '$1').trim();
+  return t
+    .replace(/\s+/g, ' ')
+    .replace(/\b([\p{L}']+)(?: \1\b)+/gu, '$1')
+    .trim();
 }
 
 // ── the rules ─────────────────────────────────────────────────────────────
@@ -201,7 +314,9 @@ const RULES: Record<ReplyIntent, RegExp[]> = {
     /\b(desuscribir(me)?|desinscribir(me)?|desuscribanme)\b/,
     /\bno quiero (recibir )?(mas )?(notificaciones|recordatorios)\b/,
     // Hinglish and Hindi
-    new RegExp(`^(please |plz )?(band ${KARO}|bas ${KARO}|bas|band|mat bhejo|mat ${SEND_HI})( please| plz| ji)*[\\s.!?]*$`),
+    new RegExp(
+      `^(please |plz )?(band ${KARO}|bas ${KARO}|bas|band|mat bhejo|mat ${SEND_HI})( please| plz| ji)*[\\s.!?]*$`,
+    ),
     new RegExp(`\\b(mat|na) ${SEND_HI}\\b`),
     new RegExp(`\\bmujhe (kuch )?(mat|na) ${SEND_HI}\\b`),
     new RegExp(`\\b(mera|my) number (hata|hatao|hata do|delete ${KARO}|remove ${KARO}|nikal do|nikalo)\\b`),
@@ -287,7 +402,9 @@ const RULES: Record<ReplyIntent, RegExp[]> = {
     /(नौकरी|काम)\s*(चली\s*गई|छूट\s*गई|नहीं\s*है)|पैसे\s*नहीं\s*(है|हैं)|(भुगतान|पेमेंट)\s*नहीं\s*कर\s*(सकता|सकती|पाऊंगा)|बीमार|अस्पताल/u,
   ],
   callback_request: [
-    new RegExp(`(?<!${NEG} )\\b(call me|give me a call|ring me|phone me|call me back|call back|callback|can (you|someone|somebody) (call|ring|phone)|please call|pls call|call (at|after|before|between) \\d)\\b`),
+    new RegExp(
+      `(?<!${NEG} )\\b(call me|give me a call|ring me|phone me|call me back|call back|callback|can (you|someone|somebody) (call|ring|phone)|please call|pls call|call (at|after|before|between) \\d)\\b`,
+    ),
     /\b(llamame|llameme|llamenme|marcame|marqueme|me (puede|pueden|podrian|podria) (llamar|marcar)|llamarme)\b/,
     /(?<!mat |na |nahi )\b(mujhe )?(call|phone) (karo|kijiye|kariye|kar do|kar dijiye|karna|kare|karein|karen|kar lena)\b/,
     /\bbaat karni hai\b/,
@@ -320,32 +437,40 @@ const RULES: Record<ReplyIntent, RegExp[]> = {
 // "remove" mean something else (stop by, stop the autopay, remove the fee).
 const STOP_WORDS = new RegExp(
   `(?<![\\p{L}\\p{M}])(${[
-    "stop|stopped|quit|end|cancel|discontinue|block|unsubscribe|opt( me)? out|optout|remove|delete|spam|spamming|enough|no more|no longer|never again",
+    'stop|stopped|quit|end|cancel|discontinue|block|unsubscribe|opt( me)? out|optout|remove|delete|spam|spamming|enough|no more|no longer|never again',
     "(don't|do not|never|dont) (ever )?(send|text|message|call|contact|write|email)",
     '(paren|para|parar|pare|detengan|dejen|deja|deje|basta|alto|baja|bajame|bajen|den de baja|no me (manden|mande|envien|envie|escriban|escriba|vuelvan a|marquen|llamen|contacten|molesten)|no quiero|ya no|no enviar|favor de no)',
     '(band|mat|na bheje|na bhejein|hata|hatao|nikal|nikalo|bas karo|bas kijiye|bas kar do)',
     'बंद|मत|न भेज|हटा',
-  ].join("|")})(?![\\p{L}\\p{M}])`,
+  ].join('|')})(?![\\p{L}\\p{M}])`,
   'u',
 );
-const MESSAGE_WORDS = /\b(texts?|messages?|sms|msgs?|this|these|them|it|me|my number|number|list|lista|mensajes?|textos?|nada|correos?|e-?mails?|calls?|calling|llamadas?|contact|contacten|marquen|escribir|escriban|message|call|phone)\b|मैसेज|संदेश|कॉल|फोन/u;
+const MESSAGE_WORDS =
+  /\b(texts?|messages?|sms|msgs?|this|these|them|it|me|my number|number|list|lista|mensajes?|textos?|nada|correos?|e-?mails?|calls?|calling|llamadas?|contact|contacten|marquen|escribir|escriban|message|call|phone)\b|मैसेज|संदेश|कॉल|फोन/u;
 // Where the stop-word is about something else: a visit, a payment, a plan, a fee, a feeling.
 const NOT_ABOUT_CONTACT =
   /\b(stop|stopped|cancel|end|remove|delete|quit) (by|in|at|over|the autopay|autopay|my (automatic |auto )?(payment|pay|plan|appointment|card|account|subscription)|the (automatic )?payment|paying|payments|worrying|thinking|the (late )?fees?|the charges?|the interest|the plan|this plan|the debt|the late)|\bbus stop\b|\bnon-?stop\b|\bstopwatch\b|\b(cancelar|cancelen|cancela) (el|mi) (plan|pago|cita)|\bparada\b|\bplan cancel\b|\b(end|fin) (of|de)\b|\b(end|settle|close|pay off|clear) (this|the|my) (debt|loan|account|balance|case|matter)\b/;
 // Negated stop-word: "don't stop", "please do not cancel", "no cancelen", "cancel mat karo".
-const STOP_NEGATED = /\b(don't|do not|dont|please don't|never|no) (stop|cancel|remove|unsubscribe|delete|end|quit|cancelen|quiten)\b|\b(stop|cancel|remove) (mat|na) (karo|kijiye)\b|\bkeep (sending|texting)\b|\bsigan\b/;
+const STOP_NEGATED =
+  /\b(don't|do not|dont|please don't|never|no) (stop|cancel|remove|unsubscribe|delete|end|quit|cancelen|quiten)\b|\b(stop|cancel|remove) (mat|na) (karo|kijiye)\b|\bkeep (sending|texting)\b|\bsigan\b/;
 
 function lexicalOptOut(folded: string): ReplyIntent | null {
   const words = folded.split(/\s+/).length;
-  if (words > 14 || !STOP_WORDS.test(folded) || NOT_ABOUT_CONTACT.test(folded) || STOP_NEGATED.test(folded)) return null;
+  if (words > 14 || !STOP_WORDS.test(folded) || NOT_ABOUT_CONTACT.test(folded) || STOP_NEGATED.test(folded))
+    return null;
   if (words > 4 && !MESSAGE_WORDS.test(folded)) return null;
   if (/\b(contact|contacten|bother|harass|molest|pareshan|tang)\b/.test(folded)) return 'cease';
-  if (/\b(calls?|calling|call|llamadas?|llamen|marquen|phone)\b|कॉल|फोन/u.test(folded) && !/\b(texts?|messages?|sms|msgs?|mensajes?)\b/.test(folded)) return 'opt_out_voice';
+  if (
+    /\b(calls?|calling|call|llamadas?|llamen|marquen|phone)\b|कॉल|फोन/u.test(folded) &&
+    !/\b(texts?|messages?|sms|msgs?|mensajes?)\b/.test(folded)
+  )
+    return 'opt_out_voice';
   return 'opt_out';
 }
 
 /** A negation right before the matched phrase (within three words): "I can't pay", "no voy a pagar", "nahi kar sakta". */
-const NEGATION_BEFORE = /(\b(not|no|never|can't|cannot|won't|don't|didn't|haven't|hasn't|couldn't|wouldn't|unable to|ni|nunca|jamas|tampoco|nahi|nahin|na|mat)\b|नहीं|न )(\s+[\p{L}']+){0,3}\s*$/u;
+const NEGATION_BEFORE =
+  /(\b(not|no|never|can't|cannot|won't|don't|didn't|haven't|hasn't|couldn't|wouldn't|unable to|ni|nunca|jamas|tampoco|nahi|nahin|na|mat)\b|नहीं|न )(\s+[\p{L}']+){0,3}\s*$/u;
 const NEGATION_AFTER = /^\s*([\p{L}']+\s+){0,2}(nahi|nahin|नहीं)\b/u;
 
 /** Whether every match of the patterns is negated (so the intent does not hold). */
@@ -366,45 +491,101 @@ function allNegated(folded: string, patterns: RegExp[]): boolean {
 // Words that suggest a revocation the rules did not recognise: an agent reads it.
 const OPT_OUT_HINT = /\b(stop|unsubscribe|remove|cancel|opt|spam|baja|alto|basta|parar|band|bhejo|bhejna)\b|बंद|भेज/u;
 // A refusal is not a promise, and may be a dispute: an agent reads it.
-const REFUSAL = /\b(i )?(won't|will not|refuse to|am not going to|i'm not going to|not going to|never going to|no way i'?m going to|no voy a|no pienso|me niego a)( ever)? (pay|pagar)\b|\bnahi (dunga|dungi|denge)\b|\bpay nahi karunga\b/;
+const REFUSAL =
+  /\b(i )?(won't|will not|refuse to|am not going to|i'm not going to|not going to|never going to|no way i'?m going to|no voy a|no pienso|me niego a)( ever)? (pay|pagar)\b|\bnahi (dunga|dungi|denge)\b|\bpay nahi karunga\b/;
 // Representation and legal threats change what a collector may do: an agent reads them.
-const LEGAL = /\b(lawyer|attorney|solicitor|abogad[oa]|vakil|court|sue|suing|lawsuit|demanda|cfpb|ftc|bbb|bankrupt|bankruptcy|bancarrota|quiebra|chapter 7|chapter 13)\b/;
-const WHO_IS_THIS = /\b(who is this|who's this|who are you|quien es|quien habla|kaun (hai|ho|bol raha)|aap kaun)\b|कौन/u;
+const LEGAL =
+  /\b(lawyer|attorney|solicitor|abogad[oa]|vakil|court|sue|suing|lawsuit|demanda|cfpb|ftc|bbb|bankrupt|bankruptcy|bancarrota|quiebra|chapter 7|chapter 13)\b/;
+const WHO_IS_THIS =
+  /\b(who is this|who's this|who are you|quien es|quien habla|kaun (hai|ho|bol raha)|aap kaun)\b|कौन/u;
 
 const REVOKING = new Set<ReplyIntent>(['opt_out', 'opt_out_sms', 'opt_out_email', 'opt_out_voice', 'cease']);
 
 /** Amount like "$150", "150 dollars", "£20.50", "usd 300", "₹500", "Rs 500", "500 rupees", "200 pesos". */
 export function extractAmount(text: string): ExtractedFacts['amount'] {
-  const symbol = /(\$|£|€|₹|usd ?|gbp ?|eur ?|inr ?|rs\.? ?|mxn ?)(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)/i.exec(text);
-  const symbolCurrency: Record<string, string> = { $: 'USD', '£': 'GBP', '€': 'EUR', '₹': 'INR', usd: 'USD', gbp: 'GBP', eur: 'EUR', inr: 'INR', rs: 'INR', 'rs.': 'INR', mxn: 'MXN' };
+  const symbol =
+    /(\$|£|€|₹|usd ?|gbp ?|eur ?|inr ?|rs\.? ?|mxn ?)(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)/i.exec(text);
+  const symbolCurrency: Record<string, string> = {
+    $: 'USD',
+    '£': 'GBP',
+    '€': 'EUR',
+    '₹': 'INR',
+    usd: 'USD',
+    gbp: 'GBP',
+    eur: 'EUR',
+    inr: 'INR',
+    rs: 'INR',
+    'rs.': 'INR',
+    mxn: 'MXN',
+  };
   if (symbol) return { value: symbol[2]!.replace(/,/g, ''), currency: symbolCurrency[symbol[1]!.trim().toLowerCase()] };
-  const word = /\b(\d+(?:\.\d{1,2})?) ?(dollars|dolares|dólares|bucks|usd|pounds|euros|rupees|rupaye|rupay|rs|pesos)\b/i.exec(text);
-  const wordCurrency: Record<string, string> = { dollars: 'USD', dolares: 'USD', 'dólares': 'USD', bucks: 'USD', usd: 'USD', pounds: 'GBP', euros: 'EUR', rupees: 'INR', rupaye: 'INR', rupay: 'INR', rs: 'INR', pesos: 'MXN' };
+  const word =
+    /\b(\d+(?:\.\d{1,2})?) ?(dollars|dolares|dólares|bucks|usd|pounds|euros|rupees|rupaye|rupay|rs|pesos)\b/i.exec(
+      text,
+    );
+  const wordCurrency: Record<string, string> = {
+    dollars: 'USD',
+    dolares: 'USD',
+    dólares: 'USD',
+    bucks: 'USD',
+    usd: 'USD',
+    pounds: 'GBP',
+    euros: 'EUR',
+    rupees: 'INR',
+    rupaye: 'INR',
+    rupay: 'INR',
+    rs: 'INR',
+    pesos: 'MXN',
+  };
   if (word) return { value: word[1]!, currency: wordCurrency[word[2]!.toLowerCase()] };
   return undefined;
 }
 
 /** A date the text refers to, on the calendar of `zone` (see promise-dates.ts). */
-export function extractDate(folded: string, locale: string, now: Date, zone = 'UTC'): { date?: string; dateText: string; ambiguous?: string } | undefined {
+export function extractDate(
+  folded: string,
+  locale: string,
+  now: Date,
+  zone = 'UTC',
+): { date?: string; dateText: string; ambiguous?: string } | undefined {
   return resolveDate(folded, locale, now, zone);
 }
 
 export class RuleBasedClassifier implements ReplyClassifier {
-  classify(text: string, channel: Channel, locale: string, now: Date = new Date(), opts: ClassifyOptions = {}): Classification {
+  classify(
+    text: string,
+    channel: Channel,
+    locale: string,
+    now: Date = new Date(),
+    opts: ClassifyOptions = {},
+  ): Classification {
     const folded = foldForIntents(text);
     const intents: ReplyIntent[] = [];
     const review: string[] = [];
     if (!folded) return { intents, confidence: 0, extracted: {} };
     // "I'm not Dana": a name (capitalised in the original) the sender says they are not.
     const notName = /\bI(?:'m|’m| am) not ([A-Z][a-z]+)\b/.exec(text);
-    if (notName && !/^(sure|able|going|interested|paying|ready|happy|certain|aware|home|available|working|here|there|able|in|at|the|a|an|that|this|your|you|him|her|them)$/i.test(notName[1]!)) intents.push('wrong_number');
+    if (
+      notName &&
+      !/^(sure|able|going|interested|paying|ready|happy|certain|aware|home|available|working|here|there|able|in|at|the|a|an|that|this|your|you|him|her|them)$/i.test(
+        notName[1]!,
+      )
+    )
+      intents.push('wrong_number');
     for (const [intent, patterns] of Object.entries(RULES) as [ReplyIntent, RegExp[]][]) {
       if (intents.includes(intent)) continue;
       if (!patterns.some((p) => p.test(folded))) continue;
       // Negated: "no puedo pagar" is no promise, "I haven't paid" no payment, "don't unsubscribe me" no opt-out.
       // The medium-specific opt-outs and cease are phrased as negations ("don't text me"), so they are exempt.
-      if ((intent === 'promise_to_pay' || intent === 'already_paid' || intent === 'opt_out' || intent === 'callback_request') && allNegated(folded, patterns)) {
-        if (intent === 'opt_out') review.push('a negated opt-out word ("don\'t stop", "no unsubscribe"): confirm what the debtor wants');
+      if (
+        (intent === 'promise_to_pay' ||
+          intent === 'already_paid' ||
+          intent === 'opt_out' ||
+          intent === 'callback_request') &&
+        allNegated(folded, patterns)
+      ) {
+        if (intent === 'opt_out')
+          review.push('a negated opt-out word ("don\'t stop", "no unsubscribe"): confirm what the debtor wants');
         continue;
       }
       intents.push(intent);
@@ -414,28 +595,45 @@ export class RuleBasedClassifier implements ReplyClassifier {
       if (net) intents.push(net);
     }
     // A medium-specific opt-out says more than the generic one.
-    if (intents.includes('opt_out') && intents.some((i) => i === 'opt_out_sms' || i === 'opt_out_email' || i === 'opt_out_voice' || i === 'cease')) {
+    if (
+      intents.includes('opt_out') &&
+      intents.some((i) => i === 'opt_out_sms' || i === 'opt_out_email' || i === 'opt_out_voice' || i === 'cease')
+    ) {
       intents.splice(intents.indexOf('opt_out'), 1);
     }
     // "Unsubscribe" in an email means email; in a text it is the generic opt-out of that number.
     if (channel === 'EMAIL' && intents.includes('opt_out')) {
       intents.splice(intents.indexOf('opt_out'), 1, 'opt_out_email');
     }
-    if (intents.includes('opt_out_voice') && intents.includes('callback_request')) intents.splice(intents.indexOf('callback_request'), 1);
+    if (intents.includes('opt_out_voice') && intents.includes('callback_request'))
+      intents.splice(intents.indexOf('callback_request'), 1);
     // "I can't pay" and "I'll pay" in one text: the promise wins only if it is not the negated one (handled above);
     // a hardship stated with a promise stays both (an agent sees both flags).
 
     // "Can I pay online?" asks how, it promises nothing; "Can I pay on the 1st?" names a day and stays a promise (below).
-    const inquiry = intents.includes('promise_to_pay') && /\?\s*$/.test(folded) && /\b(can i|could i|puedo|se puede|kya main)\b/.test(folded);
-    if (!intents.some((i) => REVOKING.has(i)) && !review.length && OPT_OUT_HINT.test(folded) && !/\bstop (by|in|at|over)\b|\bbus stop\b|\bnon-?stop\b/.test(folded)) {
+    const inquiry =
+      intents.includes('promise_to_pay') &&
+      /\?\s*$/.test(folded) &&
+      /\b(can i|could i|puedo|se puede|kya main)\b/.test(folded);
+    if (
+      !intents.some((i) => REVOKING.has(i)) &&
+      !review.length &&
+      OPT_OUT_HINT.test(folded) &&
+      !/\bstop (by|in|at|over)\b|\bbus stop\b|\bnon-?stop\b/.test(folded)
+    ) {
       review.push('mentions stopping or removal in words the rules do not read as an opt-out');
     }
     if (REFUSAL.test(folded)) review.push('refuses to pay');
     if (LEGAL.test(folded)) review.push('mentions a lawyer, court, regulator or bankruptcy');
-    if (WHO_IS_THIS.test(folded) && !intents.includes('wrong_number')) review.push('asks who is writing (possible wrong number)');
+    if (WHO_IS_THIS.test(folded) && !intents.includes('wrong_number'))
+      review.push('asks who is writing (possible wrong number)');
 
     const extracted: ExtractedFacts = {};
-    if (intents.includes('promise_to_pay') || intents.includes('already_paid') || intents.includes('callback_request')) {
+    if (
+      intents.includes('promise_to_pay') ||
+      intents.includes('already_paid') ||
+      intents.includes('callback_request')
+    ) {
       const amount = extractAmount(text);
       if (amount) extracted.amount = amount;
       const tense = intents.includes('already_paid') && !intents.includes('promise_to_pay') ? 'past' : 'future';
@@ -451,7 +649,10 @@ export class RuleBasedClassifier implements ReplyClassifier {
       }
     }
     if (intents.includes('callback_request')) {
-      const time = /\b(after|before|at|around|between|despues de las|antes de las|a las) \d{1,2}(:\d{2})? ?(am|pm)?( and \d{1,2}(:\d{2})? ?(am|pm)?)?\b|\b(in the )?(morning|afternoon|evening)\b|\b(por|en) la (manana|tarde|noche)\b|\b(subah|shaam|sham|dopahar|raat)\b/.exec(folded);
+      const time =
+        /\b(after|before|at|around|between|despues de las|antes de las|a las) \d{1,2}(:\d{2})? ?(am|pm)?( and \d{1,2}(:\d{2})? ?(am|pm)?)?\b|\b(in the )?(morning|afternoon|evening)\b|\b(por|en) la (manana|tarde|noche)\b|\b(subah|shaam|sham|dopahar|raat)\b/.exec(
+          folded,
+        );
       if (time) extracted.timeText = time[0];
     }
     const confidence = intents.length ? (review.length ? 0.6 : 0.8) : 0;

@@ -8,7 +8,13 @@ import { areaCodeZones, countryZones } from '../router/location.js';
 export async function debtorZone(ctx: AppContext, debtorId: string, from: string | null): Promise<string> {
   const debtor = await ctx.db.debtor.findUnique({
     where: { id: debtorId },
-    select: { timeZone: true, contactPoints: { select: { kind: true, value: true, timeZone: true, country: true }, orderBy: { createdAt: 'asc' } } },
+    select: {
+      timeZone: true,
+      contactPoints: {
+        select: { kind: true, value: true, timeZone: true, country: true },
+        orderBy: { createdAt: 'asc' },
+      },
+    },
   });
   if (!debtor) return 'UTC';
   if (debtor.timeZone) return debtor.timeZone;

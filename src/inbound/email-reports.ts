@@ -33,7 +33,13 @@ export interface BounceRecipient {
 }
 
 export type EmailReport =
-  | { kind: 'bounce'; severity: 'hard' | 'soft'; format: 'rfc3464' | 'vendor'; recipients: BounceRecipient[]; reason: string }
+  | {
+      kind: 'bounce';
+      severity: 'hard' | 'soft';
+      format: 'rfc3464' | 'vendor';
+      recipients: BounceRecipient[];
+      reason: string;
+    }
   | { kind: 'auto_reply'; reason: string }
   | { kind: 'report_success'; reason: string }
   | { kind: 'reply' };
@@ -118,8 +124,10 @@ function severityOf(status: string | null, action: string | null, diagnostic: st
 
 // ── vendor (pre-RFC 3464) bounces ─────────────────────────────────────────
 
-const DAEMON_SENDER = /^(mailer-daemon|mailerdaemon|mail-daemon|postmaster|mail\.delivery|maildelivery|mdaemon|bounce|bounces|nobody-bounce)(@|$)/i;
-const DAEMON_NAME = /^(mail delivery (subsystem|system|service)|mailer[- ]daemon|postmaster|microsoft outlook|mail administrator|internet mail delivery)$/i;
+const DAEMON_SENDER =
+  /^(mailer-daemon|mailerdaemon|mail-daemon|postmaster|mail\.delivery|maildelivery|mdaemon|bounce|bounces|nobody-bounce)(@|$)/i;
+const DAEMON_NAME =
+  /^(mail delivery (subsystem|system|service)|mailer[- ]daemon|postmaster|microsoft outlook|mail administrator|internet mail delivery)$/i;
 // Subjects of bounces from common MTAs and services (Postfix, Exim, qmail, Sendmail, Gmail, Exchange/365, Yahoo, Lotus/Domino) in several languages.
 const BOUNCE_SUBJECT =
   /^\s*(undelivered mail returned to sender|undeliverable( mail)?\b|undelivered( mail)?\b|delivery status notification \((failure|delay)\)|mail delivery failed|delivery failure|failure notice|returned mail\b|mail system error|delivery (has )?failed|message (not delivered|undeliverable)|could not send message|delivery notification: delivery has (failed|been delayed)|warning: message .* delayed|delayed mail|mail delivery (problem|delayed)|non remis|non distribuable|remise .*(échec|impossible)|unzustellbar|nicht zustellbar|no se puede entregar|no entregado|não é possível entregar|mensagem não entregue|não entregue|impossibile recapitare|onbestelbaar|olevererbart|delivery_failure)/i;
@@ -127,20 +135,44 @@ const BOUNCE_BODY =
   /(could not be delivered|couldn'?t be delivered|was not delivered|undeliverable|permanent (fatal )?error|delivery (to the following )?(recipients?|addresses?) failed|the following address(es)? failed|i'?m afraid i wasn'?t able to deliver|unable to deliver your message|delivery has failed|message (was )?not delivered|has not yet been delivered|delivery (is )?delayed|no se ha podido entregar|n'a pas pu être remis|konnte nicht zugestellt werden|não pôde ser entregue)/i;
 
 function vendorRecipients(text: string, headers: Record<string, string[]>): BounceRecipient[] {
-  const failed = (headers['x-failed-recipients'] ?? []).flatMap((v) => v.split(',')).map((a) => addressOf(a.trim())).filter((a): a is string => Boolean(a));
+  const failed = (headers['x-failed-recipients'] ?? [])
+    .flatMap((v) => v.split(','))
+    .map((a) => addressOf(a.trim()))
+    .filter((a): a is string => Boolean(a));
   const status = /\b([45])\.(\d{1,3})\.(\d{1,3})\b/.exec(text)?.[0] ?? null;
   const smtpCode = /\b([45][0-5]\d)[ :-]/.exec(text)?.[1] ?? null;
   const diagnostic = /^.*\b(?:[45][0-5]\d)[ :-].*$/m.exec(text)?.[0]?.trim() ?? null;
   let severity: 'hard' | 'soft';
-  if (/\bpermanent (fatal )?error\b|\bi'?ve given up\b|\bgave up\b/i.test(text) && !TEMPORARY.test(text)) severity = NO_SUCH_ADDRESS.test(text) || !status || !status.startsWith('5.7') ? 'hard' : 'soft';
+  if (/\bpermanent (fatal )?error\b|\bi'?ve given up\b|\bgave up\b/i.test(text) && !TEMPORARY.test(text))
+    severity = NO_SUCH_ADDRESS.test(text) || !status || !status.startsWith('5.7') ? 'hard' : 'soft';
   else if (TEMPORARY.test(text) && !NO_SUCH_ADDRESS.test(text)) severity = 'soft';
   else if (status) severity = severityOf(status, 'failed', diagnostic);
-  else if (smtpCode) severity = smtpCode.startsWith('5') && NO_SUCH_ADDRESS.test(text) ? 'hard' : smtpCode.startsWith('5') ? severityOf('5.0.0', 'failed', diagnostic) : 'soft';
+  else if (smtpCode)
+    severity =
+      smtpCode.startsWith('5') && NO_SUCH_ADDRESS.test(text)
+        ? 'hard'
+        : smtpCode.startsWith('5')
+          ? severityOf('5.0.0', 'failed', diagnostic)
+          : 'soft';
   else severity = NO_SUCH_ADDRESS.test(text) ? 'hard' : 'soft';
   // Without X-Failed-Recipients, the addresses the report names (angle-bracketed or on their own line).
-  const named = failed.length ? failed : [...new Set([...text.matchAll(/<([^\s<>@]+@[^\s<>]+\.[a-z]{2,})>:?|^\s{0,4}([^\s<>@:]+@[^\s<>:]+\.[a-z]{2,})\s*:?$/gim)].map((m) => (m[1] ?? m[2]!).toLowerCase()))];
+  const named = failed.length
+    ? failed
+    : [
+        ...new Set(
+          [
+            ...text.matchAll(/<([^\s<>@]+@[^\s<>]+\.[a-z]{2,})>:?|^\s{0,4}([^\s<>@:]+@[^\s<>:]+\.[a-z]{2,})\s*:?$/gim),
+          ].map((m) => (m[1] ?? m[2]!).toLowerCase()),
+        ),
+      ];
   const recipients = named.length ? named : [null];
-  return recipients.map((address) => ({ address, status: status ?? (smtpCode ? `${smtpCode[0]}.0.0` : null), action: severity === 'soft' && TEMPORARY.test(text) ? 'delayed' : 'failed', diagnostic, severity }));
+  return recipients.map((address) => ({
+    address,
+    status: status ?? (smtpCode ? `${smtpCode[0]}.0.0` : null),
+    action: severity === 'soft' && TEMPORARY.test(text) ? 'delayed' : 'failed',
+    diagnostic,
+    severity,
+  }));
 }
 
 // ── automatic replies (RFC 3834 §5, and what responders send in practice) ─
@@ -152,7 +184,15 @@ function autoReplyReason(i: ReportInput): string | null {
   const h = i.headers;
   const autoSubmitted = first(h, 'auto-submitted');
   if (autoSubmitted && !/^no\b/i.test(autoSubmitted)) return `Auto-Submitted: ${autoSubmitted}`;
-  for (const name of ['x-autoreply', 'x-autorespond', 'x-autoresponse', 'x-autoreply-from', 'x-mail-autoreply', 'x-autoresponder', 'x-vacation']) {
+  for (const name of [
+    'x-autoreply',
+    'x-autorespond',
+    'x-autoresponse',
+    'x-autoreply-from',
+    'x-mail-autoreply',
+    'x-autoresponder',
+    'x-vacation',
+  ]) {
     const v = first(h, name);
     if (v !== null && !/^(no|false|0)$/i.test(v)) return `${name}: ${v || '(present)'}`;
   }
@@ -176,27 +216,54 @@ export function detectReport(i: ReportInput): EmailReport {
   const body = [i.text, ...i.reportParts].join('\n\n');
   if (type === 'multipart/report' && rt === 'delivery-status') {
     const recipients = parseDeliveryStatus(body);
-    const failing = recipients.filter((r) => r.action !== 'delivered' && r.action !== 'relayed' && r.action !== 'expanded');
-    if (recipients.length > 0 && failing.length === 0) return { kind: 'report_success', reason: `delivery-status report: ${recipients.map((r) => r.action).join(', ')}` };
+    const failing = recipients.filter(
+      (r) => r.action !== 'delivered' && r.action !== 'relayed' && r.action !== 'expanded',
+    );
+    if (recipients.length > 0 && failing.length === 0)
+      return {
+        kind: 'report_success',
+        reason: `delivery-status report: ${recipients.map((r) => r.action).join(', ')}`,
+      };
     const list = failing.length ? failing : vendorRecipients(body, i.headers);
-    return { kind: 'bounce', severity: list.some((r) => r.severity === 'hard') ? 'hard' : 'soft', format: 'rfc3464', recipients: list, reason: 'multipart/report; report-type=delivery-status' };
+    return {
+      kind: 'bounce',
+      severity: list.some((r) => r.severity === 'hard') ? 'hard' : 'soft',
+      format: 'rfc3464',
+      recipients: list,
+      reason: 'multipart/report; report-type=delivery-status',
+    };
   }
   if (type === 'multipart/report' && rt) {
     // disposition-notification (read receipts), feedback-report (ARF) …: machine-made, not the debtor's words.
     return { kind: 'auto_reply', reason: `multipart/report; report-type=${rt}` };
   }
   const local = i.from.split('@')[0] ?? '';
-  const daemon = DAEMON_SENDER.test(i.from) || DAEMON_SENDER.test(local) || (i.fromName !== null && DAEMON_NAME.test(i.fromName.trim()));
+  const daemon =
+    DAEMON_SENDER.test(i.from) ||
+    DAEMON_SENDER.test(local) ||
+    (i.fromName !== null && DAEMON_NAME.test(i.fromName.trim()));
   const subjectSays = i.subject !== null && BOUNCE_SUBJECT.test(i.subject);
   const failedHeader = (i.headers['x-failed-recipients'] ?? []).length > 0;
   // A DSN sent without its report type (some gateways flatten it): the fields still say so.
   const embedded = parseDeliveryStatus(body).filter((r) => r.action === 'failed' || r.action === 'delayed');
   if ((daemon || subjectSays || failedHeader) && embedded.length) {
-    return { kind: 'bounce', severity: embedded.some((r) => r.severity === 'hard') ? 'hard' : 'soft', format: 'rfc3464', recipients: embedded, reason: 'delivery-status fields in the body' };
+    return {
+      kind: 'bounce',
+      severity: embedded.some((r) => r.severity === 'hard') ? 'hard' : 'soft',
+      format: 'rfc3464',
+      recipients: embedded,
+      reason: 'delivery-status fields in the body',
+    };
   }
   if (failedHeader || (daemon && (subjectSays || BOUNCE_BODY.test(body))) || (subjectSays && BOUNCE_BODY.test(body))) {
     const recipients = vendorRecipients(body, i.headers);
-    return { kind: 'bounce', severity: recipients.some((r) => r.severity === 'hard') ? 'hard' : 'soft', format: 'vendor', recipients, reason: failedHeader ? 'X-Failed-Recipients' : daemon ? `from ${i.from}` : `subject: ${i.subject}` };
+    return {
+      kind: 'bounce',
+      severity: recipients.some((r) => r.severity === 'hard') ? 'hard' : 'soft',
+      format: 'vendor',
+      recipients,
+      reason: failedHeader ? 'X-Failed-Recipients' : daemon ? `from ${i.from}` : `subject: ${i.subject}`,
+    };
   }
   const auto = autoReplyReason(i);
   if (auto) return { kind: 'auto_reply', reason: auto };

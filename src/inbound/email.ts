@@ -54,7 +54,12 @@ export function parseMultipart(body: Buffer, contentType: string, maxBytes: numb
     try {
       // Fields are read as latin1, i.e. byte for byte: the raw MIME (`email`) is bytes, and parsed fields are in the
       // charsets their `charsets` field names, decoded afterwards (fieldBytes). A part that declares its charset keeps it.
-      bb = Busboy({ headers: { 'content-type': contentType }, limits: { fieldSize: maxBytes, fileSize: maxBytes, files: 100, fields: 200 }, defParamCharset: 'utf8', defCharset: 'latin1' });
+      bb = Busboy({
+        headers: { 'content-type': contentType },
+        limits: { fieldSize: maxBytes, fileSize: maxBytes, files: 100, fields: 200 },
+        defParamCharset: 'utf8',
+        defCharset: 'latin1',
+      });
     } catch (err) {
       reject(err);
       return;
@@ -66,7 +71,14 @@ export function parseMultipart(body: Buffer, contentType: string, maxBytes: numb
     bb.on('file', (field, stream, info) => {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => form.files.push({ field, filename: info.filename ?? '', contentType: info.mimeType, content: Buffer.concat(chunks) }));
+      stream.on('end', () =>
+        form.files.push({
+          field,
+          filename: info.filename ?? '',
+          contentType: info.mimeType,
+          content: Buffer.concat(chunks),
+        }),
+      );
     });
     bb.on('error', reject);
     bb.on('close', () => resolve(form));
@@ -75,30 +87,41 @@ export function parseMultipart(body: Buffer, contentType: string, maxBytes: numb
 }
 
 const addresses = (obj: AddressObject | AddressObject[] | undefined): string[] =>
-  (Array.isArray(obj) ? obj : obj ? [obj] : []).flatMap((o) => o.value.map((v) => v.address ?? '')).filter(Boolean).map(normalizeEmail);
+  (Array.isArray(obj) ? obj : obj ? [obj] : [])
+    .flatMap((o) => o.value.map((v) => v.address ?? ''))
+    .filter(Boolean)
+    .map(normalizeEmail);
 
 /** Message-IDs are kept without their angle brackets (matching tries both forms). */
-export const bareId = (id: string | null | undefined): string | null => (id ? id.trim().replace(/^<|>$/g, '') || null : null);
+export const bareId = (id: string | null | undefined): string | null =>
+  id ? id.trim().replace(/^<|>$/g, '') || null : null;
 
 const splitIds = (v: string | string[] | undefined): string[] =>
   (Array.isArray(v) ? v : v ? v.split(/\s+/) : []).map((s) => bareId(s)).filter((s): s is string => Boolean(s));
 
 function listAddresses(value: string | undefined): string[] {
   if (!value) return [];
-  return (addressparser(value, { flatten: true }) as { address?: string }[]).map((a) => a.address ?? '').filter(Boolean).map(normalizeEmail);
+  return (addressparser(value, { flatten: true }) as { address?: string }[])
+    .map((a) => a.address ?? '')
+    .filter(Boolean)
+    .map(normalizeEmail);
 }
 
 /** mailparser's raw header lines as name → values (unfolded). */
 function headerFields(mail: ParsedMail | null): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const { key, line } of mail?.headerLines ?? []) {
-    const value = line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim();
+    const value = line
+      .slice(line.indexOf(':') + 1)
+      .replace(/\r?\n[ \t]+/g, ' ')
+      .trim();
     (out[key.toLowerCase()] ??= []).push(value);
   }
   return out;
 }
 
-const REPORT_PART = /^(message\/(delivery-status|global-delivery-status|rfc822|global|rfc822-headers|global-headers|disposition-notification)|text\/rfc822-headers)$/i;
+const REPORT_PART =
+  /^(message\/(delivery-status|global-delivery-status|rfc822|global|rfc822-headers|global-headers|disposition-notification)|text\/rfc822-headers)$/i;
 const reportParts = (parts: { contentType: string; content: Buffer }[]): string[] =>
   parts.filter((p) => REPORT_PART.test(p.contentType)).map((p) => p.content.toString('utf8').slice(0, 200_000));
 
@@ -120,12 +143,22 @@ function fromMail(mail: ParsedMail, envelopeTo: string[], envelopeFrom: string |
     text: mail.text ?? '',
     html: typeof mail.html === 'string' ? mail.html : null,
     date: mail.date ?? null,
-    attachments: mail.attachments.map((a, i) => ({ filename: safeFilename(a.filename, `attachment-${i + 1}`), contentType: a.contentType, content: a.content })),
+    attachments: mail.attachments.map((a, i) => ({
+      filename: safeFilename(a.filename, `attachment-${i + 1}`),
+      contentType: a.contentType,
+      content: a.content,
+    })),
   };
 }
 
-export async function parseRawMime(raw: Buffer, envelopeTo: string[] = [], envelopeFrom: string | null = null): Promise<NormalizedEmail> {
-  return storableEmail(fromMail(await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true }), envelopeTo, envelopeFrom));
+export async function parseRawMime(
+  raw: Buffer,
+  envelopeTo: string[] = [],
+  envelopeFrom: string | null = null,
+): Promise<NormalizedEmail> {
+  return storableEmail(
+    fromMail(await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true }), envelopeTo, envelopeFrom),
+  );
 }
 
 /** Inbound Parse's `envelope` field: {"to":[…],"from":"…"}. */
@@ -147,7 +180,11 @@ function parseCharsets(raw: string | undefined): Record<string, string> {
   try {
     const parsed = JSON.parse(decodeBytes(Buffer.from(raw, 'latin1'))) as unknown;
     if (!parsed || typeof parsed !== 'object') return {};
-    return Object.fromEntries(Object.entries(parsed as Record<string, unknown>).filter(([, v]) => typeof v === 'string').map(([k, v]) => [k.toLowerCase(), v as string]));
+    return Object.fromEntries(
+      Object.entries(parsed as Record<string, unknown>)
+        .filter(([, v]) => typeof v === 'string')
+        .map(([k, v]) => [k.toLowerCase(), v as string]),
+    );
   } catch {
     return {};
   }
@@ -162,14 +199,28 @@ export async function parseInboundParse(body: Buffer, contentType: string, maxBy
     const b = bytes(name);
     return b === undefined ? undefined : decodeBytes(b, charsets[name]);
   };
-  const f = { envelope: field('envelope'), headers: raw.headers, from: field('from'), to: field('to'), cc: field('cc'), subject: field('subject'), text: field('text'), html: field('html'), attachmentInfo: field('attachment-info') };
+  const f = {
+    envelope: field('envelope'),
+    headers: raw.headers,
+    from: field('from'),
+    to: field('to'),
+    cc: field('cc'),
+    subject: field('subject'),
+    text: field('text'),
+    html: field('html'),
+    attachmentInfo: field('attachment-info'),
+  };
   const envelope = parseEnvelope(f.envelope);
   const envelopeTo = envelope.to;
   // Raw mode: the MIME message's own bytes, which name their charsets part by part.
   const email = bytes('email');
   if (email) return parseRawMime(email, envelopeTo, envelope.from);
   // Parsed mode: the original header block is in `headers`; parse it (as bytes: mailparser decodes encoded words and 8-bit UTF-8) for Message-ID and threading.
-  const headerMail = f.headers ? await simpleParser(Buffer.concat([Buffer.from(f.headers.replace(/\r?\n$/, ''), 'latin1'), Buffer.from('\r\n\r\n')])) : null;
+  const headerMail = f.headers
+    ? await simpleParser(
+        Buffer.concat([Buffer.from(f.headers.replace(/\r?\n$/, ''), 'latin1'), Buffer.from('\r\n\r\n')]),
+      )
+    : null;
   const fromList = addressparser(f.from ?? '', { flatten: true }) as { address?: string; name?: string }[];
   let attachmentInfo: Record<string, { filename?: string; type?: string; name?: string }> = {};
   try {
@@ -216,7 +267,11 @@ function storableEmail(mail: NormalizedEmail): NormalizedEmail {
     to: mail.to.map((a) => storableText(a)),
     cc: mail.cc.map((a) => storableText(a)),
     envelopeTo: mail.envelopeTo.map((a) => storableText(a)),
-    attachments: mail.attachments.map((a) => ({ ...a, filename: storableText(a.filename), contentType: storableText(a.contentType) })),
+    attachments: mail.attachments.map((a) => ({
+      ...a,
+      filename: storableText(a.filename),
+      contentType: storableText(a.contentType),
+    })),
   };
 }
 
@@ -228,9 +283,23 @@ export function emailDedupeKey(mail: NormalizedEmail, raw: Buffer): string {
 
 // ── processing ───────────────────────────────────────────────────────────
 
-export async function landEmail(ctx: AppContext, mail: NormalizedEmail, provider: string, raw: Buffer, inboundEventId?: string): Promise<ProcessResult | void> {
+export async function landEmail(
+  ctx: AppContext,
+  mail: NormalizedEmail,
+  provider: string,
+  raw: Buffer,
+  inboundEventId?: string,
+): Promise<ProcessResult | void> {
   // A delivery-status report is about one of our emails, not a message from anyone: applied to that email.
-  const report = detectReport({ headers: mail.headers, subject: mail.subject, from: mail.from, fromName: mail.fromName, text: mail.text, reportParts: mail.reportParts, envelopeFrom: mail.envelopeFrom });
+  const report = detectReport({
+    headers: mail.headers,
+    subject: mail.subject,
+    from: mail.from,
+    fromName: mail.fromName,
+    text: mail.text,
+    reportParts: mail.reportParts,
+    envelopeFrom: mail.envelopeFrom,
+  });
   if (report.kind === 'bounce') return applyBounce(ctx, mail, report, raw, inboundEventId);
   if (report.kind === 'report_success') return { ignored: report.reason };
   if (!mail.from) throw new PermanentFailure('email has no From address');
@@ -248,8 +317,15 @@ export async function landEmail(ctx: AppContext, mail: NormalizedEmail, provider
   const recipients = [...mail.to, ...mail.cc, ...mail.envelopeTo];
   const domain = ctx.providers.email.inboundDomain;
   // An auto-reply sent to our return path (as RFC 3834 asks) names its email by the VERP address.
-  const returnPathIds = recipients.map((r) => messageIdOfReturnPath(ctx.secret, r, domain)).filter((id): id is string => Boolean(id)).map((id) => `${id}@${domain}`);
-  const referencedIds = [...(mail.inReplyTo ? [mail.inReplyTo] : []), ...[...mail.references].reverse(), ...returnPathIds];
+  const returnPathIds = recipients
+    .map((r) => messageIdOfReturnPath(ctx.secret, r, domain))
+    .filter((id): id is string => Boolean(id))
+    .map((id) => `${id}@${domain}`);
+  const referencedIds = [
+    ...(mail.inReplyTo ? [mail.inReplyTo] : []),
+    ...[...mail.references].reverse(),
+    ...returnPathIds,
+  ];
   const match = await matchEmail(ctx.db, { from: mail.from, recipients, referencedIds }, domain);
   const autoReply = report.kind === 'auto_reply' ? { reason: report.reason } : null;
 
@@ -258,7 +334,8 @@ export async function landEmail(ctx: AppContext, mail: NormalizedEmail, provider
   const visible = autoReply ? '' : visibleReplyText(mail.text, ours);
   // Reply and forward prefixes in several languages (Re, AW, SV, VS, Odp, Antw, RES, RV, R, TR, WG, ENC, Ynt, Отв, 回复).
   const replyPrefix = /^\s*(re|aw|sv|vs|odp|antw|res|rv|r|tr|wg|fw|fwd|enc|ynt|отв|回复|答复)\s*(\[\d+\])?\s*[:：]/i;
-  const ownSubject = mail.subject && !replyPrefix.test(mail.subject) && !ours.includes(mail.subject) ? mail.subject : '';
+  const ownSubject =
+    mail.subject && !replyPrefix.test(mail.subject) && !ours.includes(mail.subject) ? mail.subject : '';
   await recordInboundMessage(ctx, {
     channel: 'EMAIL',
     provider,
@@ -290,23 +367,37 @@ async function ourRecentTexts(ctx: AppContext, match: Match, referencedIds: stri
   const ids = referencedIds.flatMap((id) => [id, `<${id}>`]);
   if (ids.length) where.push({ rfcMessageId: { in: ids } });
   if (!where.length) return [];
-  const rows = await ctx.db.message.findMany({ where: { direction: 'OUTBOUND', OR: where }, orderBy: { createdAt: 'desc' }, take: 10, select: { body: true, subject: true } });
+  const rows = await ctx.db.message.findMany({
+    where: { direction: 'OUTBOUND', OR: where },
+    orderBy: { createdAt: 'desc' },
+    take: 10,
+    select: { body: true, subject: true },
+  });
   return rows.flatMap((r) => [r.body, r.subject ?? '']).filter(Boolean);
 }
 
 /** An email a provider posted as an Inbound Parse style multipart form (src/inbound/provider-events.ts). */
-export async function landInboundParse(ctx: AppContext, raw: Buffer, contentType: string, provider: string, inboundEventId: string) {
+export async function landInboundParse(
+  ctx: AppContext,
+  raw: Buffer,
+  contentType: string,
+  provider: string,
+  inboundEventId: string,
+) {
   const mail = await parseInboundParse(raw, contentType, ctx.config.INBOUND_EMAIL_MAX_BYTES).catch((err: unknown) => {
     throw new PermanentFailure(`the Inbound Parse body cannot be parsed: ${(err as Error).message}`);
   });
   return landEmail(ctx, mail, provider, raw, inboundEventId);
 }
 
-
 async function processSmtp(ctx: AppContext, event: InboundEvent) {
   const headers = event.headers as { envelope?: { rcptTo?: string[]; mailFrom?: string | null } };
   const raw = Buffer.from(event.body);
-  const mail = await parseRawMime(raw, (headers.envelope?.rcptTo ?? []).map(normalizeEmail), headers.envelope?.mailFrom ?? null).catch((err: unknown) => {
+  const mail = await parseRawMime(
+    raw,
+    (headers.envelope?.rcptTo ?? []).map(normalizeEmail),
+    headers.envelope?.mailFrom ?? null,
+  ).catch((err: unknown) => {
     throw new PermanentFailure(`the message cannot be parsed as MIME: ${(err as Error).message}`);
   });
   return landEmail(ctx, mail, 'smtp', raw, event.id);

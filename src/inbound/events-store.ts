@@ -95,23 +95,46 @@ const STORE_EVENT = `INSERT INTO inbound_events (id, provider, kind, dedupe_key,
   ON CONFLICT (dedupe_key) DO NOTHING
   RETURNING id, provider, kind, dedupe_key, headers, body, status::text AS status, attempts, last_error, next_attempt_at, received_at, processed_at`;
 
-export async function storeInbound(ctx: AppContext, raw: RawInbound): Promise<{ id: string; duplicate: boolean; event?: InboundEvent }> {
+export async function storeInbound(
+  ctx: AppContext,
+  raw: RawInbound,
+): Promise<{ id: string; duplicate: boolean; event?: InboundEvent }> {
   // The caller holds the lease and processes it next: its attempt is counted here, saving a round trip.
   const { dedupeKey, nextAttemptAt } = storedFields(raw, inboundLeaseMs(ctx));
   const pool = intakePool(ctx.db);
   if (pool) {
     // The webhook's own connections (src/db/client.ts): this INSERT does not queue behind processing.
     const inserted = await pool.query<InboundEventRow>(
-      statement(ctx.db, 'inbound_event_store', STORE_EVENT, [randomUUID(), raw.provider, raw.kind, dedupeKey, JSON.stringify(raw.headers), raw.body, nextAttemptAt]),
+      statement(ctx.db, 'inbound_event_store', STORE_EVENT, [
+        randomUUID(),
+        raw.provider,
+        raw.kind,
+        dedupeKey,
+        JSON.stringify(raw.headers),
+        raw.body,
+        nextAttemptAt,
+      ]),
     );
     const row = inserted.rows[0];
     if (row) return { id: row.id, duplicate: false, event: eventOf(row) };
-    const existing = await pool.query<{ id: string }>('SELECT id FROM inbound_events WHERE dedupe_key = $1', [dedupeKey]);
+    const existing = await pool.query<{ id: string }>('SELECT id FROM inbound_events WHERE dedupe_key = $1', [
+      dedupeKey,
+    ]);
     if (!existing.rows[0]) throw new Error('inbound event neither inserted nor found');
     return { id: existing.rows[0].id, duplicate: true };
   }
   const rows = await ctx.db.inboundEvent.createManyAndReturn({
-    data: [{ provider: raw.provider, kind: raw.kind, dedupeKey, headers: raw.headers as object, body: new Uint8Array(raw.body), attempts: 1, nextAttemptAt }],
+    data: [
+      {
+        provider: raw.provider,
+        kind: raw.kind,
+        dedupeKey,
+        headers: raw.headers as object,
+        body: new Uint8Array(raw.body),
+        attempts: 1,
+        nextAttemptAt,
+      },
+    ],
     skipDuplicates: true,
   });
   if (rows[0]) return { id: rows[0].id, duplicate: false, event: rows[0] };
@@ -121,28 +144,67 @@ export async function storeInbound(ctx: AppContext, raw: RawInbound): Promise<{ 
 }
 
 /** The dedupe key as stored, and the lease of a row its storer processes next (attempt 1). */
-export function storedFields(raw: RawInbound, leaseMs: number, now = Date.now()): { dedupeKey: string; nextAttemptAt: Date } {
+export function storedFields(
+  raw: RawInbound,
+  leaseMs: number,
+  now = Date.now(),
+): { dedupeKey: string; nextAttemptAt: Date } {
   return { dedupeKey: raw.dedupeKey.slice(0, 1000), nextAttemptAt: new Date(now + leaseMs) };
 }
 
 /** A row just stored with storedFields() (RECEIVED, attempt 1, leased), as Prisma would read it. */
-export function leasedEvent(raw: RawInbound, id: string, receivedAt: Date, fields: ReturnType<typeof storedFields>): InboundEvent {
+export function leasedEvent(
+  raw: RawInbound,
+  id: string,
+  receivedAt: Date,
+  fields: ReturnType<typeof storedFields>,
+): InboundEvent {
   return {
-    id, provider: raw.provider, kind: raw.kind, dedupeKey: fields.dedupeKey, headers: raw.headers as InboundEvent['headers'], body: new Uint8Array(raw.body),
-    status: 'RECEIVED', attempts: 1, lastError: null, nextAttemptAt: fields.nextAttemptAt, receivedAt, processedAt: null,
+    id,
+    provider: raw.provider,
+    kind: raw.kind,
+    dedupeKey: fields.dedupeKey,
+    headers: raw.headers as InboundEvent['headers'],
+    body: new Uint8Array(raw.body),
+    status: 'RECEIVED',
+    attempts: 1,
+    lastError: null,
+    nextAttemptAt: fields.nextAttemptAt,
+    receivedAt,
+    processedAt: null,
   };
 }
 
 interface InboundEventRow {
-  id: string; provider: string; kind: string; dedupe_key: string; headers: InboundEvent['headers']; body: Buffer; status: InboundEvent['status'];
-  attempts: number; last_error: string | null; next_attempt_at: Date | null; received_at: Date; processed_at: Date | null;
+  id: string;
+  provider: string;
+  kind: string;
+  dedupe_key: string;
+  headers: InboundEvent['headers'];
+  body: Buffer;
+  status: InboundEvent['status'];
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: Date | null;
+  received_at: Date;
+  processed_at: Date | null;
 }
 
 /** A row read by pg, as the InboundEvent Prisma would have returned. */
 function eventOf(r: InboundEventRow): InboundEvent {
   return {
-    id: r.id, provider: r.provider, kind: r.kind, dedupeKey: r.dedupe_key, headers: r.headers, body: new Uint8Array(r.body),
-    status: r.status, attempts: r.attempts, lastError: r.last_error, nextAttemptAt: r.next_attempt_at, receivedAt: r.received_at, processedAt: r.processed_at,
+    id: r.id,
+    provider: r.provider,
+    kind: r.kind,
+    dedupeKey: r.dedupe_key,
+    headers: r.headers,
+    body: new Uint8Array(r.body),
+    status: r.status,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    nextAttemptAt: r.next_attempt_at,
+    receivedAt: r.received_at,
+    processedAt: r.processed_at,
   };
 }
 
@@ -169,12 +231,18 @@ export async function processInboundEvent(
     const lease = new Date(now.getTime() + inboundLeaseMs(ctx));
     const claimed =
       opts.claim === 'not-found-retry'
-        ? await ctx.db.inboundEvent.updateMany({ where: { id, status: 'FAILED', nextAttemptAt: { not: null } }, data: { nextAttemptAt: lease } })
+        ? await ctx.db.inboundEvent.updateMany({
+            where: { id, status: 'FAILED', nextAttemptAt: { not: null } },
+            data: { nextAttemptAt: lease },
+          })
         : await ctx.db.inboundEvent.updateMany({
             where:
               opts.claim === 'due'
                 ? { id, status: { in: ['RECEIVED', 'FAILED'] }, nextAttemptAt: { lte: now } }
-                : { id, OR: [{ status: { not: 'RECEIVED' } }, { nextAttemptAt: { lte: now } }, { nextAttemptAt: null }] },
+                : {
+                    id,
+                    OR: [{ status: { not: 'RECEIVED' } }, { nextAttemptAt: { lte: now } }, { nextAttemptAt: null }],
+                  },
             data: { status: 'RECEIVED', nextAttemptAt: lease },
           });
     if (claimed.count === 0) return null;
@@ -187,7 +255,8 @@ export async function processInboundEvent(
   try {
     if (!processor) throw new Error(`no processor for ${event.provider}:${event.kind}`);
     const result = await processor(ctx, event);
-    if (result?.markedProcessed) return { ...event, status: 'PROCESSED', lastError: null, processedAt: new Date(), nextAttemptAt: null };
+    if (result?.markedProcessed)
+      return { ...event, status: 'PROCESSED', lastError: null, processedAt: new Date(), nextAttemptAt: null };
     return await ctx.db.inboundEvent.update({
       where: { id },
       data: {
@@ -202,23 +271,53 @@ export async function processInboundEvent(
     const age = Date.now() - event.receivedAt.getTime();
     if (err instanceof MessageNotFound) {
       if (age > NOT_FOUND_GIVE_UP_MS) {
-        ctx.log.warn({ inboundEventId: id, provider: event.provider, kind: event.kind }, 'inbound event references an unknown message; set aside');
-        return ctx.db.inboundEvent.update({ where: { id }, data: { status: 'IGNORED', lastError: message, processedAt: new Date(), nextAttemptAt: null } });
+        ctx.log.warn(
+          { inboundEventId: id, provider: event.provider, kind: event.kind },
+          'inbound event references an unknown message; set aside',
+        );
+        return ctx.db.inboundEvent.update({
+          where: { id },
+          data: { status: 'IGNORED', lastError: message, processedAt: new Date(), nextAttemptAt: null },
+        });
       }
       // Bounded by age (above), not by the attempt cap: fast retries would use it up in a second.
       const fast = age < NOT_FOUND_FAST_WINDOW_MS;
-      const delay = fast ? Math.min(NOT_FOUND_FIRST_RETRY_MS * 2 ** Math.max(0, event.attempts - 1), NOT_FOUND_MAX_FAST_RETRY_MS) : backoffMs(ctx, event.attempts);
+      const delay = fast
+        ? Math.min(NOT_FOUND_FIRST_RETRY_MS * 2 ** Math.max(0, event.attempts - 1), NOT_FOUND_MAX_FAST_RETRY_MS)
+        : backoffMs(ctx, event.attempts);
       if (fast) awaitMessage(ctx, id, err.providerMessageId, delay);
-      ctx.log.debug({ inboundEventId: id, provider: event.provider, kind: event.kind, attempts: event.attempts, retryInMs: delay }, 'inbound event waits for its message');
-      return ctx.db.inboundEvent.update({ where: { id }, data: { status: 'FAILED', lastError: message.slice(0, 4000), nextAttemptAt: new Date(Date.now() + delay) } });
+      ctx.log.debug(
+        { inboundEventId: id, provider: event.provider, kind: event.kind, attempts: event.attempts, retryInMs: delay },
+        'inbound event waits for its message',
+      );
+      return ctx.db.inboundEvent.update({
+        where: { id },
+        data: { status: 'FAILED', lastError: message.slice(0, 4000), nextAttemptAt: new Date(Date.now() + delay) },
+      });
     }
     const permanent = permanentReason(err);
     if (permanent) {
-      ctx.log.error({ inboundEventId: id, provider: event.provider, kind: event.kind, reason: permanent }, 'inbound event dead-lettered');
-      return ctx.db.inboundEvent.update({ where: { id }, data: { status: 'DEAD_LETTER', lastError: `${permanent}: ${message}`.slice(0, 4000), nextAttemptAt: null } });
+      ctx.log.error(
+        { inboundEventId: id, provider: event.provider, kind: event.kind, reason: permanent },
+        'inbound event dead-lettered',
+      );
+      return ctx.db.inboundEvent.update({
+        where: { id },
+        data: { status: 'DEAD_LETTER', lastError: `${permanent}: ${message}`.slice(0, 4000), nextAttemptAt: null },
+      });
     }
     const exhausted = event.attempts >= ctx.config.INBOUND_MAX_ATTEMPTS;
-    ctx.log.warn({ inboundEventId: id, provider: event.provider, kind: event.kind, attempts: event.attempts, exhausted, err: message }, 'inbound event processing failed');
+    ctx.log.warn(
+      {
+        inboundEventId: id,
+        provider: event.provider,
+        kind: event.kind,
+        attempts: event.attempts,
+        exhausted,
+        err: message,
+      },
+      'inbound event processing failed',
+    );
     return ctx.db.inboundEvent.update({
       where: { id },
       data: {
@@ -257,7 +356,9 @@ function retryWaiting(id: string): void {
   const w = forget(id);
   if (!w) return;
   // The claim (FAILED and not leased elsewhere) keeps this from running twice, here or in the sweep.
-  void processInboundEvent(w.ctx, id, { claim: 'not-found-retry' }).catch((err) => w.ctx.log.warn({ err, inboundEventId: id }, 'retry of a waiting inbound event failed'));
+  void processInboundEvent(w.ctx, id, { claim: 'not-found-retry' }).catch((err) =>
+    w.ctx.log.warn({ err, inboundEventId: id }, 'retry of a waiting inbound event failed'),
+  );
 }
 
 function awaitMessage(ctx: AppContext, id: string, providerMessageId: string | undefined, delayMs: number): void {

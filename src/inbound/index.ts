@@ -29,9 +29,13 @@ export function socketsModule(_app: Express, ctx: AppContext): void {
 }
 
 export async function startInbound(ctx: AppContext): Promise<ModuleHandle> {
-  ctx.scheduler.define(INBOUND_RETRY_JOB, async () => {
-    await processDueEvents(ctx);
-  }, { concurrency: 1, lockLimit: 1 });
+  ctx.scheduler.define(
+    INBOUND_RETRY_JOB,
+    async () => {
+      await processDueEvents(ctx);
+    },
+    { concurrency: 1, lockLimit: 1 },
+  );
   await ctx.scheduler.every(ctx.config.INBOUND_RETRY_SWEEP_MS, INBOUND_RETRY_JOB);
   const smtp = await startSmtpListener(ctx);
   return {

@@ -65,7 +65,11 @@ export class IntakeGovernor {
   private sample(): void {
     const now = performance.eventLoopUtilization();
     const backlog = this.backlog();
-    const window = { arrivals: this.arrivals, utilization: performance.eventLoopUtilization(now, this.since!).utilization, backlogGrew: backlog > this.backlogAtStart };
+    const window = {
+      arrivals: this.arrivals,
+      utilization: performance.eventLoopUtilization(now, this.since!).utilization,
+      backlogGrew: backlog > this.backlogAtStart,
+    };
     this.since = now;
     this.backlogAtStart = backlog;
     this.arrivals = 0;

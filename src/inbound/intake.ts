@@ -49,7 +49,10 @@ function pump(): void {
 export async function intake(ctx: AppContext, raw: RawInbound): Promise<{ id: string; duplicate: boolean }> {
   const stored = await storeInbound(ctx, raw);
   if (stored.duplicate) {
-    ctx.log.debug({ provider: raw.provider, kind: raw.kind, inboundEventId: stored.id }, 'duplicate inbound event ignored');
+    ctx.log.debug(
+      { provider: raw.provider, kind: raw.kind, inboundEventId: stored.id },
+      'duplicate inbound event ignored',
+    );
     return { id: stored.id, duplicate: true };
   }
   enqueue(ctx, stored.id, stored.event);

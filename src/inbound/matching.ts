@@ -33,13 +33,35 @@ const PHONE_HOLDERS = `SELECT c.id::text AS id, c.debtor_id::text AS "debtorId",
   WHERE c.kind = 'PHONE' AND c.value = $1 ORDER BY c.created_at, c.id`;
 
 export async function matchPhone(db: Db, e164: string): Promise<{ match: Match; numberContactPointIds: string[] }> {
-  const cps = (await sqlPool(db).query<{ id: string; debtorId: string; locale: string }>(statement(db, 'match_phone', PHONE_HOLDERS, [e164]))).rows;
+  const cps = (
+    await sqlPool(db).query<{ id: string; debtorId: string; locale: string }>(
+      statement(db, 'match_phone', PHONE_HOLDERS, [e164]),
+    )
+  ).rows;
   const ids = cps.map((c) => c.id);
   const debtors = [...new Set(cps.map((c) => c.debtorId))];
   if (debtors.length === 1) {
-    return { match: { kind: 'thread', debtorId: debtors[0]!, contactPointId: cps[0]!.id, fromUnknownAddress: false, via: 'sender', locale: cps[0]!.locale }, numberContactPointIds: ids };
+    return {
+      match: {
+        kind: 'thread',
+        debtorId: debtors[0]!,
+        contactPointId: cps[0]!.id,
+        fromUnknownAddress: false,
+        via: 'sender',
+        locale: cps[0]!.locale,
+      },
+      numberContactPointIds: ids,
+    };
   }
-  return { match: { kind: 'unmatched', address: e164, reason: debtors.length ? 'ambiguous_sender' : 'unknown_sender', candidateDebtorIds: debtors }, numberContactPointIds: ids };
+  return {
+    match: {
+      kind: 'unmatched',
+      address: e164,
+      reason: debtors.length ? 'ambiguous_sender' : 'unknown_sender',
+      candidateDebtorIds: debtors,
+    },
+    numberContactPointIds: ids,
+  };
 }
 
 export interface EmailAddressing {
@@ -78,7 +100,15 @@ export async function matchEmail(db: Db, a: EmailAddressing, inboundDomain: stri
   for (const token of replyTokens(a.recipients, inboundDomain)) {
     const c = await db.conversation.findUnique({ where: { replyToken: token }, select: { id: true, debtorId: true } });
     if (!c) continue;
-    if (!c.debtorId) return { kind: 'thread', debtorId: null, conversationId: c.id, contactPointId: null, fromUnknownAddress: false, via: 'reply_token' };
+    if (!c.debtorId)
+      return {
+        kind: 'thread',
+        debtorId: null,
+        conversationId: c.id,
+        contactPointId: null,
+        fromUnknownAddress: false,
+        via: 'reply_token',
+      };
     const cp = await senderOnFile(db, c.debtorId, from);
     return { kind: 'thread', debtorId: c.debtorId, contactPointId: cp, fromUnknownAddress: !cp, via: 'reply_token' };
   }
@@ -91,12 +121,36 @@ export async function matchEmail(db: Db, a: EmailAddressing, inboundDomain: stri
       select: { conversationId: true, debtorId: true },
     });
     if (!m) continue;
-    if (!m.debtorId) return { kind: 'thread', debtorId: null, conversationId: m.conversationId, contactPointId: null, fromUnknownAddress: false, via: 'in_reply_to' };
+    if (!m.debtorId)
+      return {
+        kind: 'thread',
+        debtorId: null,
+        conversationId: m.conversationId,
+        contactPointId: null,
+        fromUnknownAddress: false,
+        via: 'in_reply_to',
+      };
     const cp = await senderOnFile(db, m.debtorId, from);
     return { kind: 'thread', debtorId: m.debtorId, contactPointId: cp, fromUnknownAddress: !cp, via: 'in_reply_to' };
   }
-  const cps = await db.contactPoint.findMany({ where: { kind: 'EMAIL', value: from }, select: { id: true, debtorId: true }, orderBy: { createdAt: 'asc' } });
+  const cps = await db.contactPoint.findMany({
+    where: { kind: 'EMAIL', value: from },
+    select: { id: true, debtorId: true },
+    orderBy: { createdAt: 'asc' },
+  });
   const debtors = [...new Set(cps.map((c) => c.debtorId))];
-  if (debtors.length === 1) return { kind: 'thread', debtorId: debtors[0]!, contactPointId: cps[0]!.id, fromUnknownAddress: false, via: 'sender' };
-  return { kind: 'unmatched', address: from, reason: debtors.length ? 'ambiguous_sender' : 'unknown_sender', candidateDebtorIds: debtors };
+  if (debtors.length === 1)
+    return {
+      kind: 'thread',
+      debtorId: debtors[0]!,
+      contactPointId: cps[0]!.id,
+      fromUnknownAddress: false,
+      via: 'sender',
+    };
+  return {
+    kind: 'unmatched',
+    address: from,
+    reason: debtors.length ? 'ambiguous_sender' : 'unknown_sender',
+    candidateDebtorIds: debtors,
+  };
 }

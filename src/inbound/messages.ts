@@ -16,7 +16,15 @@ import type { Match } from './matching.js';
 import { applyReplyActions } from './reply-actions.js';
 import { debtorZone } from './debtor-zone.js';
 import { scheduleDeliveries } from '../webhooks-out/service.js';
-import { addFlags, finishOutcome, inThread, messageView, newOutcome, type Tx, type TxOutcome } from '../messaging/thread-writer.js';
+import {
+  addFlags,
+  finishOutcome,
+  inThread,
+  messageView,
+  newOutcome,
+  type Tx,
+  type TxOutcome,
+} from '../messaging/thread-writer.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { poolSql, type Sql } from '../db/sql.js';
 
@@ -54,7 +62,10 @@ export interface InboundMessageInput {
 /** messages.intent of an inbound automatic reply; campaigns' "replied" conditions skip such messages. */
 export const AUTO_REPLY_INTENT = 'auto_reply';
 
-export async function findExistingInbound(ctx: AppContext, input: Pick<InboundMessageInput, 'providerMessageId' | 'rfcMessageId'>): Promise<Message | null> {
+export async function findExistingInbound(
+  ctx: AppContext,
+  input: Pick<InboundMessageInput, 'providerMessageId' | 'rfcMessageId'>,
+): Promise<Message | null> {
   const or = [
     ...(input.providerMessageId ? [{ providerMessageId: input.providerMessageId }] : []),
     ...(input.rfcMessageId ? [{ rfcMessageId: input.rfcMessageId }] : []),
@@ -68,27 +79,37 @@ async function senderOnFile(tx: Tx, input: InboundMessageInput, contactPointId: 
   if (contactPointId || (input.numberContactPointIds?.length ?? 0) > 0) return true;
   if (input.match.kind === 'unmatched' && input.match.candidateDebtorIds.length > 0) return true;
   // A phone reply's match already looked up every contact point holding this number (numberContactPointIds): none.
-  if (input.channel !== 'EMAIL' && input.channel !== 'LETTER' && input.numberContactPointIds !== undefined) return false;
+  if (input.channel !== 'EMAIL' && input.channel !== 'LETTER' && input.numberContactPointIds !== undefined)
+    return false;
   const kind = input.channel === 'EMAIL' ? 'EMAIL' : input.channel === 'LETTER' ? 'ADDRESS' : 'PHONE';
   return (await tx.contactPoint.count({ where: { kind, value: input.from } })) > 0;
 }
 
-export async function recordInboundMessage(ctx: AppContext, input: InboundMessageInput): Promise<{ message: Message; created: boolean; classification: Classification | null }> {
+export async function recordInboundMessage(
+  ctx: AppContext,
+  input: InboundMessageInput,
+): Promise<{ message: Message; created: boolean; classification: Classification | null }> {
   // No "seen it?" read first: the unique provider_message_id / rfc_message_id
   // refuses a second copy inside the transaction (rolled back whole), and the
   // catch below answers with the stored one. Repeats are rare (the raw event's
   // dedupe key stops most); the read would cost every new message a round trip.
-  const locale = input.match.kind === 'thread' && input.match.debtorId
-    ? (input.match.locale ?? (await ctx.db.debtor.findUnique({ where: { id: input.match.debtorId }, select: { locale: true } }))?.locale ?? 'en')
-    : 'en';
+  const locale =
+    input.match.kind === 'thread' && input.match.debtorId
+      ? (input.match.locale ??
+        (await ctx.db.debtor.findUnique({ where: { id: input.match.debtorId }, select: { locale: true } }))?.locale ??
+        'en')
+      : 'en';
   const readAt = input.receivedAt ?? new Date();
   let classification: Classification = input.autoReply
     ? { intents: [], confidence: 1, extracted: {} }
-    : input.keyword ? { intents: [], confidence: 1, extracted: {} } : replyClassifier.classify(input.replyText ?? input.body, input.channel, locale, readAt);
+    : input.keyword
+      ? { intents: [], confidence: 1, extracted: {} }
+      : replyClassifier.classify(input.replyText ?? input.body, input.channel, locale, readAt);
   // A day named in the reply is a day on the debtor's calendar: read again in their zone (looked up only then).
   if (classification.extracted.dateText && input.match.kind === 'thread' && input.match.debtorId) {
     const zone = await debtorZone(ctx, input.match.debtorId, input.from);
-    if (zone !== 'UTC') classification = replyClassifier.classify(input.replyText ?? input.body, input.channel, locale, readAt, { zone });
+    if (zone !== 'UTC')
+      classification = replyClassifier.classify(input.replyText ?? input.body, input.channel, locale, readAt, { zone });
   }
 
   const m = input.match;
@@ -101,7 +122,8 @@ export async function recordInboundMessage(ctx: AppContext, input: InboundMessag
   if (m.kind === 'unmatched' && m.reason === 'ambiguous_sender' && !input.autoReply) threadFlags.push('NEEDS_REVIEW');
   // A reply that asks for nothing (no keyword, no intent) and raises no flag has no consequences:
   // the message and everything about it are one statement, so it needs no transaction.
-  const plain = !input.keyword && classification.intents.length === 0 && !classification.review?.length && threadFlags.length === 0;
+  const plain =
+    !input.keyword && classification.intents.length === 0 && !classification.review?.length && threadFlags.length === 0;
 
   const land = async (tx: Tx | Sql, out: TxOutcome) => {
     const conversation =
@@ -151,25 +173,27 @@ export async function recordInboundMessage(ctx: AppContext, input: InboundMessag
             ...(input.autoReply ? { autoReply: input.autoReply } : {}),
           }),
         },
-        announce: input.autoReply ? undefined : {
-          type: 'reply.received',
-          data: (stored, files) => ({
-            messageId: stored.id,
-            conversationId: conversation.id,
-            debtorId,
-            contactPointId,
-            channel: input.channel,
-            from: input.from,
-            subject: input.subject ?? null,
-            text: input.replyText ?? input.body,
-            receivedAt: stored.createdAt.toISOString(),
-            matchedBy: m.kind === 'thread' ? m.via : null,
-            fromUnknownAddress,
-            intents: classification.intents,
-            ...(input.keyword ? { keyword: input.keyword } : {}),
-            attachments: files.length,
-          }),
-        },
+        announce: input.autoReply
+          ? undefined
+          : {
+              type: 'reply.received',
+              data: (stored, files) => ({
+                messageId: stored.id,
+                conversationId: conversation.id,
+                debtorId,
+                contactPointId,
+                channel: input.channel,
+                from: input.from,
+                subject: input.subject ?? null,
+                text: input.replyText ?? input.body,
+                receivedAt: stored.createdAt.toISOString(),
+                matchedBy: m.kind === 'thread' ? m.via : null,
+                fromUnknownAddress,
+                intents: classification.intents,
+                ...(input.keyword ? { keyword: input.keyword } : {}),
+                attachments: files.length,
+              }),
+            },
       },
     );
     out.events.push(event);
@@ -179,24 +203,37 @@ export async function recordInboundMessage(ctx: AppContext, input: InboundMessag
     // Consequences are written through Prisma, in the transaction inThread opened (below).
     if (!('$queryRaw' in tx)) throw new Error('a reply with consequences must land in a Prisma transaction');
 
-    await addFlags(tx, conversation.id, threadFlags, {
-      messageId: message.id,
-      reason: fromUnknownAddress ? `sent from ${input.from}, not on file for this debtor` : 'sender shared by several debtors',
-      ...(m.kind === 'unmatched' ? { candidateDebtorIds: m.candidateDebtorIds } : {}),
-    }, out);
-    await applyReplyActions(ctx, tx, {
-      conversationId: conversation.id,
-      debtorId,
-      messageId: message.id,
-      channel: input.channel,
-      contactPointId,
-      numberContactPointIds: input.numberContactPointIds,
-      keyword: input.keyword,
-      classification,
-      fromAddress: input.from,
-      senderOnFile: await senderOnFile(tx, input, contactPointId),
-      inboundEventId: input.inboundEventId ?? null,
-    }, out);
+    await addFlags(
+      tx,
+      conversation.id,
+      threadFlags,
+      {
+        messageId: message.id,
+        reason: fromUnknownAddress
+          ? `sent from ${input.from}, not on file for this debtor`
+          : 'sender shared by several debtors',
+        ...(m.kind === 'unmatched' ? { candidateDebtorIds: m.candidateDebtorIds } : {}),
+      },
+      out,
+    );
+    await applyReplyActions(
+      ctx,
+      tx,
+      {
+        conversationId: conversation.id,
+        debtorId,
+        messageId: message.id,
+        channel: input.channel,
+        contactPointId,
+        numberContactPointIds: input.numberContactPointIds,
+        keyword: input.keyword,
+        classification,
+        fromAddress: input.from,
+        senderOnFile: await senderOnFile(tx, input, contactPointId),
+        inboundEventId: input.inboundEventId ?? null,
+      },
+      out,
+    );
     return { message, created: true, classification };
   };
 

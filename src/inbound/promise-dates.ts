@@ -98,7 +98,13 @@ function weekday(today: DateTime, target: number, next: boolean, text: string): 
  * The day `folded` (see foldForIntents) refers to, on the calendar of `zone`
  * at `now`. `locale` decides 5/7 (en-US: May 7; elsewhere 5 July).
  */
-export function resolveDate(folded: string, locale: string, now: Date, zone = 'UTC', tense: 'future' | 'past' = 'future'): ResolvedDate | undefined {
+export function resolveDate(
+  folded: string,
+  locale: string,
+  now: Date,
+  zone = 'UTC',
+  tense: 'future' | 'past' = 'future',
+): ResolvedDate | undefined {
   let today = DateTime.fromJSDate(now, { zone });
   if (!today.isValid) today = DateTime.fromJSDate(now, { zone: 'UTC' });
   today = today.startOf('day');
@@ -108,28 +114,44 @@ export function resolveDate(folded: string, locale: string, now: Date, zone = 'U
     const d = DateTime.fromObject({ year: +m[1]!, month: +m[2]!, day: +m[3]! }, { zone });
     if (d.isValid) return { date: isoOf(d), dateText: m[0] };
   }
-  if ((m = re(`${B}(day after tomorrow|pasado manana|parso|parson|परसों)${E}`).exec(folded))) return { date: isoOf(today.plus({ days: tense === 'past' ? -2 : 2 })), dateText: m[0] };
-  if ((m = re(`${B}(yesterday|ayer|anoche)${E}`).exec(folded))) return { date: isoOf(today.minus({ days: 1 })), dateText: m[0] };
+  if ((m = re(`${B}(day after tomorrow|pasado manana|parso|parson|परसों)${E}`).exec(folded)))
+    return { date: isoOf(today.plus({ days: tense === 'past' ? -2 : 2 })), dateText: m[0] };
+  if ((m = re(`${B}(yesterday|ayer|anoche)${E}`).exec(folded)))
+    return { date: isoOf(today.minus({ days: 1 })), dateText: m[0] };
   // Hindi "kal" is both yesterday and tomorrow: the tense of the reply decides ("kal pay kar diya" / "kal pay karunga").
-  if (tense === 'past' && (m = re(`${B}(kal|kl|कल)${E}`).exec(folded))) return { date: isoOf(today.minus({ days: 1 })), dateText: m[0] };
+  if (tense === 'past' && (m = re(`${B}(kal|kl|कल)${E}`).exec(folded)))
+    return { date: isoOf(today.minus({ days: 1 })), dateText: m[0] };
   // "mañana" is also "morning" ("por la mañana", "de la mañana"): only the bare word is tomorrow.
-  if ((m = re(`${B}(tomorrow|(?<!(la|por la|de la|en la|esta) )manana|kal|kl|कल)${E}`).exec(folded))) return { date: isoOf(today.plus({ days: 1 })), dateText: m[0] };
-  if ((m = re(`${B}(today|tonight|this evening|hoy|esta noche|aaj|aj|आज)${E}`).exec(folded))) return { date: isoOf(today), dateText: m[0] };
-  if ((m = re(`${B}(end of (the |this )?month|month end|fin de mes|final de mes|finales de mes|(mahine|mahina) ke (ant|aakhir|akhir|last)|महीने के (अंत|आखिर))${E}`).exec(folded))) {
+  if ((m = re(`${B}(tomorrow|(?<!(la|por la|de la|en la|esta) )manana|kal|kl|कल)${E}`).exec(folded)))
+    return { date: isoOf(today.plus({ days: 1 })), dateText: m[0] };
+  if ((m = re(`${B}(today|tonight|this evening|hoy|esta noche|aaj|aj|आज)${E}`).exec(folded)))
+    return { date: isoOf(today), dateText: m[0] };
+  if (
+    (m = re(
+      `${B}(end of (the |this )?month|month end|fin de mes|final de mes|finales de mes|(mahine|mahina) ke (ant|aakhir|akhir|last)|महीने के (अंत|आखिर))${E}`,
+    ).exec(folded))
+  ) {
     return { date: isoOf(today.endOf('month').startOf('day')), dateText: m[0] };
   }
-  if ((m = re(`${B}(next week|la (proxima|siguiente) semana|la semana que viene|agle (hafte|hafta|week)|अगले हफ्ते|अगले सप्ताह)${E}`).exec(folded))) {
+  if (
+    (m = re(
+      `${B}(next week|la (proxima|siguiente) semana|la semana que viene|agle (hafte|hafta|week)|अगले हफ्ते|अगले सप्ताह)${E}`,
+    ).exec(folded))
+  ) {
     return { dateText: m[0] }; // a week, not a day: left to the agent
   }
   // "el viernes que viene", "next friday", "agle shukravar", "this friday", "friday".
-  if ((m = re(`${B}${WEEKDAY}\\s+(que viene|entrante)${E}`).exec(folded))) return weekday(today, weekdayOf(m[1]!), true, m[0]);
+  if ((m = re(`${B}${WEEKDAY}\\s+(que viene|entrante)${E}`).exec(folded)))
+    return weekday(today, weekdayOf(m[1]!), true, m[0]);
   if ((m = re(`${B}(${NEXT}\\s+|${THIS}\\s+)?${WEEKDAY}${E}`).exec(folded))) {
     const name = m[m.length - 1]!;
     return weekday(today, weekdayOf(name), Boolean(m[2]), m[0]);
   }
   // Month names: "march 5", "5 march", "5 de marzo", "marzo 5".
-  if ((m = re(`${B}${MONTH}\\.?\\s+(\\d{1,2})(st|nd|rd|th)?${E}`).exec(folded))) return upcoming(today, monthOf(m[1]!), +m[2]!, m[0]);
-  if ((m = re(`${B}(\\d{1,2})(st|nd|rd|th)?\\s+(of\\s+|de\\s+)?${MONTH}${E}`).exec(folded))) return upcoming(today, monthOf(m[4]!), +m[1]!, m[0]);
+  if ((m = re(`${B}${MONTH}\\.?\\s+(\\d{1,2})(st|nd|rd|th)?${E}`).exec(folded)))
+    return upcoming(today, monthOf(m[1]!), +m[2]!, m[0]);
+  if ((m = re(`${B}(\\d{1,2})(st|nd|rd|th)?\\s+(of\\s+|de\\s+)?${MONTH}${E}`).exec(folded)))
+    return upcoming(today, monthOf(m[4]!), +m[1]!, m[0]);
   if ((m = /\b(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2,4}))?\b/.exec(folded))) {
     // US writes month/day; most other locales day/month.
     const us = /^en(-us)?$/i.test(locale) || /^en-US$/i.test(locale);
@@ -147,9 +169,19 @@ export function resolveDate(folded: string, locale: string, now: Date, zone = 'U
     }
   }
   // Day of month: "the 1st", "on the 15th", "el 1", "el primero", "el dia 15", "15 tarikh ko", "15 तारीख".
-  if ((m = /\b(on |by )?the (\d{1,2})(st|nd|rd|th)\b/.exec(folded)) || (m = /\b(on |by )?(\d{1,2})(st|nd|rd|th)\b/.exec(folded))) return dayOfMonth(today, +m[2]!, m[0]);
+  if (
+    (m = /\b(on |by )?the (\d{1,2})(st|nd|rd|th)\b/.exec(folded)) ||
+    (m = /\b(on |by )?(\d{1,2})(st|nd|rd|th)\b/.exec(folded))
+  )
+    return dayOfMonth(today, +m[2]!, m[0]);
   if ((m = /\bel (primero)( de mes)?\b/.exec(folded))) return dayOfMonth(today, 1, m[0]);
-  if ((m = /\b(el|para el|hasta el) (dia )?(\d{1,2})\b(?! (de la|de la tarde|de la manana|am|pm|horas|hrs|dolares|pesos|usd))/.exec(folded))) return dayOfMonth(today, +m[3]!, m[0]);
+  if (
+    (m =
+      /\b(el|para el|hasta el) (dia )?(\d{1,2})\b(?! (de la|de la tarde|de la manana|am|pm|horas|hrs|dolares|pesos|usd))/.exec(
+        folded,
+      ))
+  )
+    return dayOfMonth(today, +m[3]!, m[0]);
   if ((m = re(`${B}(\\d{1,2}|[०-९]{1,2})\\s*(tarikh|tareekh|tarik|तारीख|तारिख)${E}`).exec(folded))) {
     const digits = m[1]!.replace(/[०-९]/g, (d) => String(d.charCodeAt(0) - 0x0966));
     return dayOfMonth(today, +digits, m[0]);

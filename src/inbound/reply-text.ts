@@ -24,9 +24,15 @@ import { TEMPLATES_DIR } from '../paths.js';
 const VERBS = String.raw`(wrote|writes|schrieb|a\s+[ée]crit|[ée]crit|escribi[oó]|escreveu|ha\s+scritto|scrisse|schreef|skrev|kirjoitti|napisa[lł](\(a\))?|pisze|написал(\(а\))?|пишет|ने\s+लिखा|lik(h)?a)`;
 /** "On <date>, <name> <addr> wrote:" and translations; the verb may be followed by the name (German, Dutch). */
 // Letter boundaries, not \b: "escribió:" and "ने लिखा:" end in letters \b does not know.
-const ATTRIBUTION = new RegExp(String.raw`^[^\n]{0,260}(?<![\p{L}\p{M}])${VERBS}(?![\p{L}\p{M}])[^\n]{0,160}:\s*$`, 'iu');
+const ATTRIBUTION = new RegExp(
+  String.raw`^[^\n]{0,260}(?<![\p{L}\p{M}])${VERBS}(?![\p{L}\p{M}])[^\n]{0,160}:\s*$`,
+  'iu',
+);
 /** Webmail that flattens the quote onto the attribution's line ("On …, X <x@y> wrote:   Hello Dana,"). */
-const ATTRIBUTION_INLINE = new RegExp(String.raw`^\s*(on|el|le|am|em|il|op)\s[^\n]{5,260}(?<![\p{L}\p{M}])${VERBS}(?![\p{L}\p{M}])\s*:\s+\S`, 'iu');
+const ATTRIBUTION_INLINE = new RegExp(
+  String.raw`^\s*(on|el|le|am|em|il|op)\s[^\n]{5,260}(?<![\p{L}\p{M}])${VERBS}(?![\p{L}\p{M}])\s*:\s+\S`,
+  'iu',
+);
 /** Any short line ending in ":" that names an address or a date, right above a ">" quote (mutt, Evolution, custom). */
 const QUOTE_INTRO = /^[^\n]{0,200}([\w.+-]+@[\w-]+\.[\w.-]+|\d{1,4}[-/.:]\d{1,2})[^\n]{0,120}:\s*$/u;
 const ATTRIBUTION_START = /^(on|am|le|el|em|il|op|den|på|pe|w dniu|dnia|в|\d|\(?[a-z]{2,4}\.?,|[\u0900-\u097f]+,)/iu;
@@ -35,10 +41,12 @@ const SEPARATOR = new RegExp(
   String.raw`^\s*(-{2,}|_{2,}|={2,})?\s*(original message|mensaje original|message d'origine|urspr[üu]ngliche nachricht|mensagem original|messaggio originale|oorspronkelijk bericht|originalmeddelande|opprinnelig melding|oryginalna wiadomo[sś][cć]|исходное сообщение|मूल संदेश|forwarded message|mensaje reenviado|message transf[ée]r[ée]|weitergeleitete nachricht|mensagem encaminhada|messaggio inoltrato|doorgestuurd bericht|videresendt melding|vidarebefordrat meddelande|पुनः प्रेषित संदेश|अग्रेषित संदेश)\s*(-{2,}|_{2,}|={2,})?\s*:?\s*$`,
   'iu',
 );
-const FORWARD_INTRO = /^\s*(begin forwarded message|inicio del mensaje reenviado|d[ée]but du message r[ée]exp[ée]di[ée]|anfang der weitergeleiteten nachricht|in[ií]cio da mensagem encaminhada|inizio messaggio inoltrato)\s*:\s*$/iu;
+const FORWARD_INTRO =
+  /^\s*(begin forwarded message|inicio del mensaje reenviado|d[ée]but du message r[ée]exp[ée]di[ée]|anfang der weitergeleiteten nachricht|in[ií]cio da mensagem encaminhada|inizio messaggio inoltrato)\s*:\s*$/iu;
 const UNDERSCORES = /^\s*_{8,}\s*$/;
 
-const HEADER_FROM = /^\s*\*?\s*(from|de|von|da|van|od|fra|fr[åa]n|от|l[äa]hett[äa]j[äa]|प्रेषक|से|发件人|差出人)\s*\*?\s*:/iu;
+const HEADER_FROM =
+  /^\s*\*?\s*(from|de|von|da|van|od|fra|fr[åa]n|от|l[äa]hett[äa]j[äa]|प्रेषक|से|发件人|差出人)\s*\*?\s*:/iu;
 const HEADER_OTHER =
   /^\s*\*?\s*(sent|date|enviado|envoy[ée]|gesendet|datum|data|verzonden|fecha|skickat|sendt|отправлено|дата|wys[lł]ano|भेजा गया|दिनांक|to|para|[àa]|an|aan|til|till|do|кому|प्रति|subject|asunto|objet|betreff|assunto|oggetto|onderwerp|[äa]mne|emne|temat|тема|विषय|cc)\s*\*?\s*:/iu;
 
@@ -85,7 +93,10 @@ export interface ExtractedReply {
  * messages to this debtor): any reply line found in them is dropped.
  */
 export function extractReply(input: string, ours: readonly string[] = []): ExtractedReply {
-  const lines = input.replace(/\r\n?/g, '\n').replace(/\u00a0/g, ' ').split('\n');
+  const lines = input
+    .replace(/\r\n?/g, '\n')
+    .replace(/\u00a0/g, ' ')
+    .split('\n');
   const kept: string[] = [];
   let trimmed = false;
   let inSignature = false;
@@ -115,7 +126,12 @@ export function extractReply(input: string, ours: readonly string[] = []): Extra
       trimmed = true;
       break;
     }
-    if (SEPARATOR.test(line) || FORWARD_INTRO.test(line) || isHeaderBlock(lines, i) || (UNDERSCORES.test(line) && isHeaderBlock(lines, nextContent(lines, i + 1)))) {
+    if (
+      SEPARATOR.test(line) ||
+      FORWARD_INTRO.test(line) ||
+      isHeaderBlock(lines, i) ||
+      (UNDERSCORES.test(line) && isHeaderBlock(lines, nextContent(lines, i + 1)))
+    ) {
       trimmed = true;
       break;
     }
@@ -134,13 +150,25 @@ export function extractReply(input: string, ours: readonly string[] = []): Extra
   }
   const withoutOurs = dropOurLines(kept, ours);
   if (withoutOurs.length !== kept.length) trimmed = true;
-  return { text: withoutOurs.join('\n').replace(/\n{3,}/g, '\n\n').trim(), trimmed };
+  return {
+    text: withoutOurs
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trim(),
+    trimmed,
+  };
 }
 
 // ── our own words ────────────────────────────────────────────────────────
 
 const fold = (s: string) =>
-  s.normalize('NFKD').replace(/\p{Diacritic}/gu, '').toLowerCase().replace(/https?:\/\/\S+/g, ' ').replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+  s
+    .normalize('NFKD')
+    .replace(/\p{Diacritic}/gu, '')
+    .toLowerCase()
+    .replace(/https?:\/\/\S+/g, ' ')
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
 
 /** Fixed sentences of our templates (between placeholders), folded: a reply line made of them is our quote. */
 let templateFragments: string[] | null = null;
@@ -174,7 +202,12 @@ function ourTemplateFragments(): string[] {
 function dropOurLines(lines: string[], ours: readonly string[]): string[] {
   const oursFolded = ours.map(fold).filter(Boolean);
   // Whole lines of what we sent, however short ("Kind regards,", the agent's name): pasted back, they are ours.
-  const ourLines = new Set(ours.flatMap((o) => o.split(/\r?\n/)).map(fold).filter(Boolean));
+  const ourLines = new Set(
+    ours
+      .flatMap((o) => o.split(/\r?\n/))
+      .map(fold)
+      .filter(Boolean),
+  );
   const fragments = ourTemplateFragments();
   return lines.filter((line) => {
     const f = fold(line);

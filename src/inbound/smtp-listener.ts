@@ -33,7 +33,8 @@ export async function startSmtpListener(ctx: AppContext): Promise<SmtpListener |
     logger: false,
     onRcptTo(address, _session, callback) {
       const rcpt = normalizeEmail(address.address);
-      if (!rcpt.endsWith(`@${domain}`)) return callback(smtpError(`5.7.1 relaying to <${address.address}> denied`, 550));
+      if (!rcpt.endsWith(`@${domain}`))
+        return callback(smtpError(`5.7.1 relaying to <${address.address}> denied`, 550));
       callback();
     },
     onData(stream, session, callback) {
@@ -53,7 +54,11 @@ export async function startSmtpListener(ctx: AppContext): Promise<SmtpListener |
             provider: 'smtp',
             kind: 'inbound-email',
             dedupeKey: emailDedupeKey(mail, raw),
-            headers: { envelope: { mailFrom, rcptTo }, remoteAddress: session.remoteAddress, clientHostname: session.clientHostname },
+            headers: {
+              envelope: { mailFrom, rcptTo },
+              remoteAddress: session.remoteAddress,
+              clientHostname: session.clientHostname,
+            },
             body: raw,
           });
         })().then(

@@ -15,10 +15,26 @@ export type StoredOnArrival =
   | { duplicate: false; applied: false; id: string; event: InboundEvent };
 
 /** Stores a plain status callback and applies it (a callback that needs nothing but the message row). */
-export async function storeAndApplyStatus(ctx: AppContext, raw: RawInbound, u: PlainStatusUpdate): Promise<StoredOnArrival> {
+export async function storeAndApplyStatus(
+  ctx: AppContext,
+  raw: RawInbound,
+  u: PlainStatusUpdate,
+): Promise<StoredOnArrival> {
   const id = randomUUID();
   const fields = storedFields(raw, inboundLeaseMs(ctx));
-  const r = await applyStatusOnArrival(ctx, { id, provider: raw.provider, kind: raw.kind, dedupeKey: fields.dedupeKey, headers: raw.headers, body: raw.body, nextAttemptAt: fields.nextAttemptAt }, u);
+  const r = await applyStatusOnArrival(
+    ctx,
+    {
+      id,
+      provider: raw.provider,
+      kind: raw.kind,
+      dedupeKey: fields.dedupeKey,
+      headers: raw.headers,
+      body: raw.body,
+      nextAttemptAt: fields.nextAttemptAt,
+    },
+    u,
+  );
   if (!r.stored) return { duplicate: true };
   if (!r.found) return { duplicate: false, applied: false, id, event: leasedEvent(raw, id, r.receivedAt, fields) };
   return { duplicate: false, applied: true, id };

@@ -6,7 +6,8 @@
 import { decode } from 'libmime/lib/charset.js';
 
 // C0 controls other than tab, LF, CR; DEL; lone surrogates; U+FFFE/U+FFFF.
-const UNSTORABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const UNSTORABLE =
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 export function storableText(s: string): string;
 export function storableText(s: string | null): string | null;

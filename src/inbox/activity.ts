@@ -20,8 +20,12 @@ interface AuditRow {
 /** Shown in the thread as they are (messages and notes), so not repeated as activity. */
 const SHOWN_ELSEWHERE = new Set(['note.create', 'conversation.reply', 'message.request', 'attachment.view']);
 
-const words = (s: unknown) => String(s ?? '').toLowerCase().replace(/_/g, ' ');
-const when = (iso: unknown) => (typeof iso === 'string' ? new Date(iso).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '');
+const words = (s: unknown) =>
+  String(s ?? '')
+    .toLowerCase()
+    .replace(/_/g, ' ');
+const when = (iso: unknown) =>
+  typeof iso === 'string' ? new Date(iso).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '';
 
 /** One sentence for an audit entry (without the actor, who is shown beside it). */
 export function describe(action: string, d: Record<string, unknown>, names: Map<string, string>): string {
@@ -37,7 +41,9 @@ export function describe(action: string, d: Record<string, unknown>, names: Map<
     case 'conversation.unassign':
       return `unassigned it from ${user(d.from)}`;
     case 'conversation.status':
-      return d.to === 'SNOOZED' ? `snoozed it until ${when(d.snoozedUntil)}` : `set status ${words(d.from)} → ${words(d.to)}`;
+      return d.to === 'SNOOZED'
+        ? `snoozed it until ${when(d.snoozedUntil)}`
+        : `set status ${words(d.from)} → ${words(d.to)}`;
     case 'conversation.reply_refused':
       return `tried to reply by ${words(d.channel)}; refused (${(d.rules as string[] | undefined)?.join(', ') ?? 'contact rules'})`;
     case 'conversation.link':
@@ -57,11 +63,15 @@ export function describe(action: string, d: Record<string, unknown>, names: Map<
     case 'consent.grant':
       return `${words(d.channel)} consent set to ${words(d.state)}`;
     case 'consent.change':
-      return `changed consent: ${Object.entries((d.consents as Record<string, string>) ?? {}).map(([ch, st]) => `${words(ch)} ${words(st)}`).join(', ')}`;
+      return `changed consent: ${Object.entries((d.consents as Record<string, string>) ?? {})
+        .map(([ch, st]) => `${words(ch)} ${words(st)}`)
+        .join(', ')}`;
     case 'contact_point.invalidate':
       return `marked a contact point invalid (${words(d.reason)})`;
     case 'promise.create':
-      return d.planId ? `plan instalment of ${d.amount} due ${d.dueDate}` : `recorded a promise to pay ${d.amount} by ${d.dueDate}`;
+      return d.planId
+        ? `plan instalment of ${d.amount} due ${d.dueDate}`
+        : `recorded a promise to pay ${d.amount} by ${d.dueDate}`;
     case 'payment_plan.create':
       return `set up a payment plan of ${d.instalments} instalments (total ${d.total})`;
     case 'payment.record':
@@ -97,7 +107,11 @@ export interface Activity {
 }
 
 /** The activity of one conversation (oldest first), up to `limit` entries. */
-export async function activityOf(ctx: AppContext, c: { id: string; debtorId: string | null }, limit = 500): Promise<Activity[]> {
+export async function activityOf(
+  ctx: AppContext,
+  c: { id: string; debtorId: string | null },
+  limit = 500,
+): Promise<Activity[]> {
   const [debts, cps] = c.debtorId
     ? await Promise.all([
         ctx.db.debt.findMany({ where: { debtorId: c.debtorId }, select: { id: true } }),
@@ -116,8 +130,14 @@ export async function activityOf(ctx: AppContext, c: { id: string; debtorId: str
      ORDER BY a.at ASC, a.id ASC
      LIMIT ${limit}`;
   const ids = new Set<string>();
-  for (const r of rows) for (const k of ['to', 'from']) if (typeof r.data?.[k] === 'string') ids.add(r.data[k] as string);
-  const users = ids.size ? await ctx.db.user.findMany({ where: { id: { in: [...ids].filter((x) => /^[0-9a-f-]{36}$/i.test(x)) } }, select: { id: true, name: true } }) : [];
+  for (const r of rows)
+    for (const k of ['to', 'from']) if (typeof r.data?.[k] === 'string') ids.add(r.data[k] as string);
+  const users = ids.size
+    ? await ctx.db.user.findMany({
+        where: { id: { in: [...ids].filter((x) => /^[0-9a-f-]{36}$/i.test(x)) } },
+        select: { id: true, name: true },
+      })
+    : [];
   const names = new Map(users.map((u) => [u.id, u.name]));
   return rows
     .filter((r) => !SHOWN_ELSEWHERE.has(r.action))
@@ -125,7 +145,13 @@ export async function activityOf(ctx: AppContext, c: { id: string; debtorId: str
       id: String(r.id),
       at: r.at.toISOString(),
       action: r.action,
-      actor: { type: r.actor_type, name: r.actor_name ?? ACTOR_NAMES[r.actor_type] ?? (r.actor_type === 'provider' ? `provider ${r.actor_id ?? ''}`.trim() : 'someone') },
+      actor: {
+        type: r.actor_type,
+        name:
+          r.actor_name ??
+          ACTOR_NAMES[r.actor_type] ??
+          (r.actor_type === 'provider' ? `provider ${r.actor_id ?? ''}`.trim() : 'someone'),
+      },
       text: describe(r.action, r.data ?? {}, names),
     }));
 }

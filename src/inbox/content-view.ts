@@ -7,9 +7,57 @@
 import sanitizeHtml from 'sanitize-html';
 
 const ALLOWED_TAGS = [
-  'a', 'abbr', 'b', 'blockquote', 'br', 'caption', 'center', 'cite', 'code', 'col', 'colgroup', 'dd', 'del', 'details', 'div', 'dl', 'dt', 'em', 'font',
-  'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'hr', 'i', 'img', 'ins', 'li', 'ol', 'p', 'pre', 'q', 's', 'small', 'span', 'strike', 'strong', 'sub', 'summary', 'sup',
-  'table', 'tbody', 'td', 'tfoot', 'th', 'thead', 'tr', 'u', 'ul',
+  'a',
+  'abbr',
+  'b',
+  'blockquote',
+  'br',
+  'caption',
+  'center',
+  'cite',
+  'code',
+  'col',
+  'colgroup',
+  'dd',
+  'del',
+  'details',
+  'div',
+  'dl',
+  'dt',
+  'em',
+  'font',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'hr',
+  'i',
+  'img',
+  'ins',
+  'li',
+  'ol',
+  'p',
+  'pre',
+  'q',
+  's',
+  'small',
+  'span',
+  'strike',
+  'strong',
+  'sub',
+  'summary',
+  'sup',
+  'table',
+  'tbody',
+  'td',
+  'tfoot',
+  'th',
+  'thead',
+  'tr',
+  'u',
+  'ul',
 ];
 
 /** Classes mail clients put on quoted history. */
@@ -36,9 +84,13 @@ const OPTIONS: sanitizeHtml.IOptions = {
   // Quoted history (a <blockquote>, or a mail client's quote <div>) is folded.
   transformTags: {
     blockquote: () => ({ tagName: 'details', attribs: { 'data-quote': '1' } }),
-    div: (tagName, attribs): sanitizeHtml.Tag => (QUOTE_CLASSES.test(attribs.class ?? '') ? { tagName: 'details', attribs: { 'data-quote': '1' } } : { tagName, attribs: {} }),
+    div: (tagName, attribs): sanitizeHtml.Tag =>
+      QUOTE_CLASSES.test(attribs.class ?? '')
+        ? { tagName: 'details', attribs: { 'data-quote': '1' } }
+        : { tagName, attribs: {} },
   },
-  exclusiveFilter: (frame) => frame.tag === 'img' && !/^data:image\/(png|jpeg|gif|webp);/i.test(String(frame.attribs.src ?? '')),
+  exclusiveFilter: (frame) =>
+    frame.tag === 'img' && !/^data:image\/(png|jpeg|gif|webp);/i.test(String(frame.attribs.src ?? '')),
 };
 
 /** Sanitised HTML with quoted history folded (closed) in <details>. */
@@ -55,7 +107,8 @@ summary{cursor:pointer;color:#344054} a{color:#1d4ed8}
 </style></head><body>${sanitizeEmailHtml(html)}</body></html>`;
 }
 
-const QUOTE_HEADER = /^(On .{4,200}wrote:|Le .{4,200}a écrit ?:|El .{4,200}escribió:|-{2,}\s*Original Message\s*-{2,}|-{2,}\s*Forwarded message\s*-{2,}|From: .+)$/im;
+const QUOTE_HEADER =
+  /^(On .{4,200}wrote:|Le .{4,200}a écrit ?:|El .{4,200}escribió:|-{2,}\s*Original Message\s*-{2,}|-{2,}\s*Forwarded message\s*-{2,}|From: .+)$/im;
 
 /** Plain text as {body, quoted}: the history below "On … wrote:" or the trailing "> " lines. */
 export function splitQuoted(text: string): { body: string; quoted: string | null } {
@@ -81,7 +134,10 @@ export function splitQuoted(text: string): { body: string; quoted: string | null
 /** The readable text of an HTML-only email (for the thread's text and for search), without its quoted history. */
 export function textOfHtml(html: string): string {
   const withoutQuotes = sanitizeEmailHtml(html).replace(/<details>[\s\S]*?<\/details>/g, '');
-  return sanitizeHtml(withoutQuotes.replace(/<(br|\/p|\/div|\/tr|\/h\d|\/li)\b[^>]*>/gi, '\n'), { allowedTags: [], allowedAttributes: {} })
+  return sanitizeHtml(withoutQuotes.replace(/<(br|\/p|\/div|\/tr|\/h\d|\/li)\b[^>]*>/gi, '\n'), {
+    allowedTags: [],
+    allowedAttributes: {},
+  })
     .replace(/&nbsp;|\u00a0/g, ' ')
     .replace(/&amp;/g, '&')
     .replace(/&lt;/g, '<')

@@ -33,11 +33,17 @@ export function registerInboxRoutes(app: Express, ctx: AppContext): void {
   // Act as the debtor through the provider sandboxes. They start after the
   // routes are registered, so the router is built on first use.
   let sandboxRouter: express.Router | null = null;
-  app.use('/sandbox', authenticate(ctx), requireRole('ADMIN', 'AGENT'), (req: Request, res: Response, next: NextFunction) => {
-    if (!ctx.sandboxes) return res.status(404).json({ error: 'not_found', message: 'no provider runs in sandbox mode' });
-    sandboxRouter ??= sandboxControlRouter(ctx.sandboxes);
-    sandboxRouter(req, res, next);
-  });
+  app.use(
+    '/sandbox',
+    authenticate(ctx),
+    requireRole('ADMIN', 'AGENT'),
+    (req: Request, res: Response, next: NextFunction) => {
+      if (!ctx.sandboxes)
+        return res.status(404).json({ error: 'not_found', message: 'no provider runs in sandbox mode' });
+      sandboxRouter ??= sandboxControlRouter(ctx.sandboxes);
+      sandboxRouter(req, res, next);
+    },
+  );
 
   app.get('/vendor/socket.io.min.js', (_req, res) => {
     res.setHeader('Cache-Control', 'public, max-age=3600');
@@ -47,7 +53,10 @@ export function registerInboxRoutes(app: Express, ctx: AppContext): void {
   app.use((req, res, next) => {
     if (req.path.startsWith('/api/')) return next();
     // The app's own scripts only; no inline code, no third-party origins.
-    res.setHeader('Content-Security-Policy', "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'");
+    res.setHeader(
+      'Content-Security-Policy',
+      "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'",
+    );
     res.setHeader('X-Content-Type-Options', 'nosniff');
     staticFiles(req, res, next);
   });
@@ -60,7 +69,11 @@ export async function startInbox(ctx: AppContext): Promise<ModuleHandle> {
   if (sandbox && ctx.config.NODE_ENV !== 'test') {
     const demo = await ensureDemoAdmin(ctx.db);
     // Told once, on a terminal or in an owner-only file, never in the log: the first start creates it, later starts find users.
-    if (demo) announceDemoAdmin({ ...demo, apiKey: (await createDemoApiKey(ctx.db, ctx.config.DATA_DIR)).key }, { baseUrl: ctx.publicBaseUrl, dataDir: ctx.config.DATA_DIR, log: ctx.log });
+    if (demo)
+      announceDemoAdmin(
+        { ...demo, apiKey: (await createDemoApiKey(ctx.db, ctx.config.DATA_DIR)).key },
+        { baseUrl: ctx.publicBaseUrl, dataDir: ctx.config.DATA_DIR, log: ctx.log },
+      );
   }
   const timer = setInterval(() => {
     reopenDueSnoozes(ctx).catch((err) => ctx.log.warn({ err }, 'snooze sweep failed'));

@@ -26,7 +26,11 @@ interface Allowance {
 
 /** One channel's answer from the router, in the words the panel and the composer show. */
 export function allowanceOf(d: Decision, channel: Channel, jurisdiction?: string | null): Allowance {
-  const blocking = d.reasons.filter((r) => (r.channel === undefined || r.channel === channel) && !['timezone.resolved', 'jurisdiction.resolved', 'channel.explicit'].includes(r.rule));
+  const blocking = d.reasons.filter(
+    (r) =>
+      (r.channel === undefined || r.channel === channel) &&
+      !['timezone.resolved', 'jurisdiction.resolved', 'channel.explicit'].includes(r.rule),
+  );
   const sendAt = d.outcome === 'refuse' ? null : d.sendAt;
   let summary: string;
   if (d.outcome === 'send') summary = 'allowed now';
@@ -39,7 +43,11 @@ export function allowanceOf(d: Decision, channel: Channel, jurisdiction?: string
     outcome: d.outcome,
     sendAt: sendAt?.toISOString() ?? null,
     summary,
-    reasons: blocking.map((r) => ({ rule: r.rule, detail: localiseCitations(r.detail, jurisdiction), until: r.until?.toISOString() ?? null })),
+    reasons: blocking.map((r) => ({
+      rule: r.rule,
+      detail: localiseCitations(r.detail, jurisdiction),
+      until: r.until?.toISOString() ?? null,
+    })),
   };
 }
 
@@ -47,7 +55,10 @@ async function panel(ctx: AppContext, debtorId: string) {
   const debtor = await ctx.db.debtor.findUnique({
     where: { id: debtorId },
     include: {
-      debts: { include: { creditor: { select: { name: true } }, promises: { where: { status: 'ACTIVE' } } }, orderBy: { dueDate: 'asc' } },
+      debts: {
+        include: { creditor: { select: { name: true } }, promises: { where: { status: 'ACTIVE' } } },
+        orderBy: { dueDate: 'asc' },
+      },
       contactPoints: { include: { consents: true }, orderBy: { createdAt: 'asc' } },
       preferences: true,
       conversation: { select: { id: true, flags: true } },
@@ -58,7 +69,13 @@ async function panel(ctx: AppContext, debtorId: string) {
   const today = DateTime.utc().startOf('day');
   const weekAgo = new Date(now.getTime() - 7 * 86_400_000);
   const attempts = await ctx.db.message.findMany({
-    where: { debtorId, direction: 'OUTBOUND', countsAsAttempt: true, status: { not: 'CANCELLED' }, createdAt: { gte: weekAgo } },
+    where: {
+      debtorId,
+      direction: 'OUTBOUND',
+      countsAsAttempt: true,
+      status: { not: 'CANCELLED' },
+      createdAt: { gte: weekAgo },
+    },
     select: { channel: true, debtId: true },
   });
   const snapshot = await loadSnapshot(ctx.db, debtorId, now);
@@ -81,7 +98,14 @@ async function panel(ctx: AppContext, debtorId: string) {
       closed: isClosedDebt(d.status),
       restrictions: d.restrictions,
       timeBarred: d.timeBarred,
-      activePromises: d.promises.sort((a, b) => a.dueDate.getTime() - b.dueDate.getTime()).map((p) => ({ id: p.id, amount: p.amount.toFixed(2), dueDate: p.dueDate.toISOString().slice(0, 10), planId: p.planId })),
+      activePromises: d.promises
+        .sort((a, b) => a.dueDate.getTime() - b.dueDate.getTime())
+        .map((p) => ({
+          id: p.id,
+          amount: p.amount.toFixed(2),
+          dueDate: p.dueDate.toISOString().slice(0, 10),
+          planId: p.planId,
+        })),
       callsLeftThisWeek: Math.max(0, REG_F_CALL_CAP.max - callsUsed),
       callsSummary: `calls: ${Math.max(0, REG_F_CALL_CAP.max - callsUsed)} of ${REG_F_CALL_CAP.max} left this week for debt ${d.externalRef}`,
     };
@@ -97,26 +121,67 @@ async function panel(ctx: AppContext, debtorId: string) {
 
   // What the router would do right now for a reminder about the first debt still being collected.
   const focus = collecting[0] ?? debtor.debts[0];
-  const allowance = focus && snapshot
-    ? CHANNELS.map((channel) => allowanceOf(router.decide({ debtorId, debtId: focus.id, intent: routerIntent('friendly-reminder'), channel }, snapshot), channel, debtor.jurisdiction))
-    : [];
+  const allowance =
+    focus && snapshot
+      ? CHANNELS.map((channel) =>
+          allowanceOf(
+            router.decide({ debtorId, debtId: focus.id, intent: routerIntent('friendly-reminder'), channel }, snapshot),
+            channel,
+            debtor.jurisdiction,
+          ),
+        )
+      : [];
 
   return {
-    debtor: { id: debtor.id, fullName: debtor.fullName, locale: debtor.locale, jurisdiction: debtor.jurisdiction, timeZone: debtor.timeZone, restrictions: debtor.restrictions, tags: debtor.tags },
+    debtor: {
+      id: debtor.id,
+      fullName: debtor.fullName,
+      locale: debtor.locale,
+      jurisdiction: debtor.jurisdiction,
+      timeZone: debtor.timeZone,
+      restrictions: debtor.restrictions,
+      tags: debtor.tags,
+    },
     flags: debtor.conversation?.flags ?? [],
     debts,
     contactPoints: debtor.contactPoints.map((cp) => ({
-      id: cp.id, kind: cp.kind, value: cp.value, label: cp.label, isMobile: cp.isMobile, isWork: cp.isWork, valid: cp.valid, invalidReason: cp.invalidReason,
-      city: cp.city, region: cp.region, country: cp.country,
-      consents: Object.fromEntries(cp.consents.map((c) => [c.channel, { state: c.state, source: c.source, changedAt: c.changedAt.toISOString() }])),
+      id: cp.id,
+      kind: cp.kind,
+      value: cp.value,
+      label: cp.label,
+      isMobile: cp.isMobile,
+      isWork: cp.isWork,
+      valid: cp.valid,
+      invalidReason: cp.invalidReason,
+      city: cp.city,
+      region: cp.region,
+      country: cp.country,
+      consents: Object.fromEntries(
+        cp.consents.map((c) => [c.channel, { state: c.state, source: c.source, changedAt: c.changedAt.toISOString() }]),
+      ),
     })),
-    preferences: debtor.preferences ? { channelOrder: debtor.preferences.channelOrder, inconvenientTimes: debtor.preferences.inconvenientTimes, contactLimits: debtor.preferences.contactLimits } : null,
-    allowance: { debtId: focus?.id ?? null, debtRef: focus?.externalRef ?? null, channels: allowance, caps, explanation: allowance.length ? undefined : 'no debt to contact about' },
+    preferences: debtor.preferences
+      ? {
+          channelOrder: debtor.preferences.channelOrder,
+          inconvenientTimes: debtor.preferences.inconvenientTimes,
+          contactLimits: debtor.preferences.contactLimits,
+        }
+      : null,
+    allowance: {
+      debtId: focus?.id ?? null,
+      debtRef: focus?.externalRef ?? null,
+      channels: allowance,
+      caps,
+      explanation: allowance.length ? undefined : 'no debt to contact about',
+    },
   };
 }
 
 export const panelRoutes = defineRoutes({
-  method: 'get', path: '/api/v1/inbox/debtors/:id/panel', tag: 'inbox', roles: ['ADMIN', 'AGENT'],
+  method: 'get',
+  path: '/api/v1/inbox/debtors/:id/panel',
+  tag: 'inbox',
+  roles: ['ADMIN', 'AGENT'],
   summary: 'Debtor panel: debts, contact points with consent, preferences and the contact still allowed per channel',
   responses: { 200: 'Panel', 404: 'Not found' },
   handler: async (req, res, ctx) => {
@@ -125,4 +190,3 @@ export const panelRoutes = defineRoutes({
     res.json(await panel(ctx, r.data));
   },
 });
-

@@ -22,7 +22,10 @@ export async function viewersOf(ctx: AppContext, conversationId: string): Promis
   const seen = new Map<string, Viewer>();
   for (const s of sockets) {
     if (s.data?.viewing !== conversationId) continue;
-    const v: Viewer = { userId: (s.data.userId as string | undefined) ?? null, name: String(s.data.userName ?? 'someone') };
+    const v: Viewer = {
+      userId: (s.data.userId as string | undefined) ?? null,
+      name: String(s.data.userName ?? 'someone'),
+    };
     seen.set(v.userId ?? v.name, v);
   }
   return [...seen.values()];
@@ -30,7 +33,9 @@ export async function viewersOf(ctx: AppContext, conversationId: string): Promis
 
 async function broadcastViewers(ctx: AppContext, conversationId: string): Promise<void> {
   try {
-    ctx.io.to(conversationRoom(conversationId)).emit('presence', { conversationId, viewers: await viewersOf(ctx, conversationId) });
+    ctx.io
+      .to(conversationRoom(conversationId))
+      .emit('presence', { conversationId, viewers: await viewersOf(ctx, conversationId) });
   } catch (err) {
     ctx.log.debug({ err }, 'presence broadcast failed');
   }
@@ -68,7 +73,14 @@ export function attachPresence(ctx: AppContext): void {
       const p = payload as { conversationId?: unknown; typing?: unknown } | null;
       const id = p?.conversationId;
       if (typeof id !== 'string' || !UUID.test(id) || !socket.rooms.has(conversationRoom(id))) return;
-      socket.to(conversationRoom(id)).emit('typing', { conversationId: id, userId: socket.data.userId ?? null, name: nameOf(socket), typing: p?.typing !== false });
+      socket
+        .to(conversationRoom(id))
+        .emit('typing', {
+          conversationId: id,
+          userId: socket.data.userId ?? null,
+          name: nameOf(socket),
+          typing: p?.typing !== false,
+        });
     });
 
     socket.on('disconnect', () => {

@@ -13,7 +13,17 @@ import { defineRoutes } from '../http/api.js';
 import { HttpError } from '../http/errors.js';
 import { likeLiteral } from '../db/like.js';
 
-export const VIEWS = ['unanswered', 'mine', 'unassigned', 'all', 'promises_today', 'broken_promises', 'callbacks', 'disputes', 'by_balance'] as const;
+export const VIEWS = [
+  'unanswered',
+  'mine',
+  'unassigned',
+  'all',
+  'promises_today',
+  'broken_promises',
+  'callbacks',
+  'disputes',
+  'by_balance',
+] as const;
 export type View = (typeof VIEWS)[number];
 
 export const VIEW_LABELS: Record<View, string> = {
@@ -29,7 +39,19 @@ export const VIEW_LABELS: Record<View, string> = {
 };
 
 export const STATUSES = ['OPEN', 'PENDING', 'SNOOZED', 'RESOLVED'] as const;
-export const FLAGS = ['OPT_OUT', 'DISPUTE', 'CEASE', 'ALREADY_PAID', 'PROMISE_TO_PAY', 'HARDSHIP', 'CALLBACK_REQUEST', 'WRONG_NUMBER', 'UNMATCHED', 'UNKNOWN_SENDER_ADDRESS', 'NEEDS_REVIEW'] as const;
+export const FLAGS = [
+  'OPT_OUT',
+  'DISPUTE',
+  'CEASE',
+  'ALREADY_PAID',
+  'PROMISE_TO_PAY',
+  'HARDSHIP',
+  'CALLBACK_REQUEST',
+  'WRONG_NUMBER',
+  'UNMATCHED',
+  'UNKNOWN_SENDER_ADDRESS',
+  'NEEDS_REVIEW',
+] as const;
 const CHANNELS = ['SMS', 'EMAIL', 'VOICE', 'LETTER'] as const;
 const COLLECTING = `('OPEN','PROMISED','PAYMENT_PLAN','DISPUTED')`;
 const NO_USER = '00000000-0000-0000-0000-000000000000';
@@ -40,7 +62,9 @@ const zone = z
   .max(64)
   .refine((z) => DateTime.now().setZone(z).isValid, 'must be an IANA time zone like Europe/London');
 
-const noControl = (s: string) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(s) && !/[\ud800-\udfff]/.test(s.replace(/[\ud800-\udbff][\udc00-\udfff]/g, ''));
+const noControl = (s: string) =>
+  !/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(s) &&
+  !/[\ud800-\udfff]/.test(s.replace(/[\ud800-\udbff][\udc00-\udfff]/g, ''));
 
 export const queueQuery = z.object({
   view: z.enum(VIEWS).default('all'),
@@ -141,14 +165,19 @@ function searchCondition(text: string, p: Params): string {
   const squeezed = compact(text);
   if (squeezed.length >= 3 && squeezed !== text.toLowerCase()) {
     const ref = p.add(`%${likeLiteral(squeezed)}%`);
-    or.push(`EXISTS (SELECT 1 FROM debts t WHERE t.debtor_id = c.debtor_id AND regexp_replace(lower(t.external_ref), '[^[:alnum:]]', '', 'g') LIKE ${ref})`);
+    or.push(
+      `EXISTS (SELECT 1 FROM debts t WHERE t.debtor_id = c.debtor_id AND regexp_replace(lower(t.external_ref), '[^[:alnum:]]', '', 'g') LIKE ${ref})`,
+    );
     or.push(`regexp_replace(lower(COALESCE(d.external_ref, '')), '[^[:alnum:]]', '', 'g') LIKE ${ref}`);
   }
   // Phone-ish input: "(312) 555-0199" finds +13125550199.
   const digits = text.replace(/\D/g, '');
   if (digits.length >= 4) {
     const d = p.add(`%${digits}%`);
-    or.push(`EXISTS (SELECT 1 FROM contact_points cp WHERE cp.debtor_id = c.debtor_id AND cp.kind = 'PHONE' AND cp.value LIKE ${d})`, `c.unmatched_address LIKE ${d}`);
+    or.push(
+      `EXISTS (SELECT 1 FROM contact_points cp WHERE cp.debtor_id = c.debtor_id AND cp.kind = 'PHONE' AND cp.value LIKE ${d})`,
+      `c.unmatched_address LIKE ${d}`,
+    );
   }
   return `(${or.join(' OR ')})`;
 }
@@ -171,8 +200,12 @@ function decodeCursor(raw: string, o: Ordering): Cursor {
     parsed = null;
   }
   const r = cursorShape.safeParse(parsed);
-  const valid = r.success && (o.cast === '::numeric' ? /^-?\d+(\.\d+)?$/.test(r.data.k) : !Number.isNaN(Date.parse(r.data.k)));
-  if (!r.success || !valid) throw new HttpError(400, 'invalid_request', 'cursor is not one this list gave out', [{ field: 'cursor', reason: 'not a cursor from a previous page' }]);
+  const valid =
+    r.success && (o.cast === '::numeric' ? /^-?\d+(\.\d+)?$/.test(r.data.k) : !Number.isNaN(Date.parse(r.data.k)));
+  if (!r.success || !valid)
+    throw new HttpError(400, 'invalid_request', 'cursor is not one this list gave out', [
+      { field: 'cursor', reason: 'not a cursor from a previous page' },
+    ]);
   return r.data;
 }
 
@@ -230,7 +263,13 @@ export function queueItem(r: QueueRow) {
     /** Where the row sorts in its view (a time or an amount): a live client places a new row without reloading. */
     sortKey: r.sort_key,
     lastMessage: r.m_channel
-      ? { channel: r.m_channel, direction: r.m_direction, status: r.m_status, snippet: (r.m_subject ? `${r.m_subject} — ` : '') + (r.m_body ?? '').slice(0, 140), at: r.m_at!.toISOString() }
+      ? {
+          channel: r.m_channel,
+          direction: r.m_direction,
+          status: r.m_status,
+          snippet: (r.m_subject ? `${r.m_subject} — ` : '') + (r.m_body ?? '').slice(0, 140),
+          at: r.m_at!.toISOString(),
+        }
       : null,
   };
 }
@@ -250,7 +289,10 @@ export async function listQueue(ctx: AppContext, q: QueueQuery, principal: Princ
   const where: string[] = [viewCondition(q.view, p, me, today)];
   if (q.status) where.push(`c.status = ${p.add(q.status)}::"ConversationStatus"`);
   if (q.flag) where.push(`${p.add(q.flag)}::"ConversationFlag" = ANY(c.flags)`);
-  if (q.channel) where.push(`EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.channel = ${p.add(q.channel)}::"Channel")`);
+  if (q.channel)
+    where.push(
+      `EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.channel = ${p.add(q.channel)}::"Channel")`,
+    );
   if (q.q) where.push(searchCondition(q.q, p));
   if (q.ids) where.push(`c.id = ANY(${p.add(q.ids, '::uuid[]')})`);
   let after = 'TRUE';
@@ -306,28 +348,43 @@ export async function viewCounts(ctx: AppContext, principal: Principal, tz: stri
   const overdue = `(c.waiting_since IS NOT NULL AND c.status IN ('OPEN','PENDING') AND c.waiting_since < now() - make_interval(mins => ${p.add(ctx.config.INBOX_FIRST_RESPONSE_SLA_MINUTES, '::int')}))`;
   const cols = VIEWS.flatMap((v) => {
     const cond = viewCondition(v, p, me, today);
-    return [`count(*) FILTER (WHERE ${cond}) AS "${v}.total"`, `count(*) FILTER (WHERE ${cond} AND ${unread}) AS "${v}.unread"`, `count(*) FILTER (WHERE ${cond} AND ${overdue}) AS "${v}.overdue"`];
+    return [
+      `count(*) FILTER (WHERE ${cond}) AS "${v}.total"`,
+      `count(*) FILTER (WHERE ${cond} AND ${unread}) AS "${v}.unread"`,
+      `count(*) FILTER (WHERE ${cond} AND ${overdue}) AS "${v}.overdue"`,
+    ];
   });
   const [row] = await ctx.db.$queryRawUnsafe<Record<string, bigint>[]>(
     `SELECT ${cols.join(',\n')} FROM conversations c LEFT JOIN debtors d ON d.id = c.debtor_id
        LEFT JOIN conversation_reads r ON r.user_id = ${meParam} AND r.conversation_id = c.id`,
     ...p.values,
   );
-  return VIEWS.map((v) => ({ view: v, label: VIEW_LABELS[v], total: Number(row?.[`${v}.total`] ?? 0), unread: Number(row?.[`${v}.unread`] ?? 0), overdue: Number(row?.[`${v}.overdue`] ?? 0) }));
+  return VIEWS.map((v) => ({
+    view: v,
+    label: VIEW_LABELS[v],
+    total: Number(row?.[`${v}.total`] ?? 0),
+    unread: Number(row?.[`${v}.unread`] ?? 0),
+    overdue: Number(row?.[`${v}.overdue`] ?? 0),
+  }));
 }
 
 /** The agent has read the conversation up to now. */
 export async function markRead(ctx: AppContext, principal: Principal, conversationId: string): Promise<void> {
   const me = userIdOf(principal);
   if (!me) return;
-  await ctx.db.$executeRaw`INSERT INTO conversation_reads (user_id, conversation_id, read_at) VALUES (${me}::uuid, ${conversationId}::uuid, now())
+  await ctx.db
+    .$executeRaw`INSERT INTO conversation_reads (user_id, conversation_id, read_at) VALUES (${me}::uuid, ${conversationId}::uuid, now())
     ON CONFLICT (user_id, conversation_id) DO UPDATE SET read_at = now()`;
 }
 
 export const queueRoutes = defineRoutes(
   {
-    method: 'get', path: '/api/v1/inbox/conversations', tag: 'inbox', roles: ['ADMIN', 'AGENT'],
-    summary: 'A page of a work-queue view (unanswered oldest first, mine, unassigned, all, promises due today, broken promises, callbacks, disputes, by balance), filtered and searched; nextCursor reads on',
+    method: 'get',
+    path: '/api/v1/inbox/conversations',
+    tag: 'inbox',
+    roles: ['ADMIN', 'AGENT'],
+    summary:
+      'A page of a work-queue view (unanswered oldest first, mine, unassigned, all, promises due today, broken promises, callbacks, disputes, by balance), filtered and searched; nextCursor reads on',
     query: queueQuery,
     responses: { 200: 'Conversations', 400: 'Invalid filter or cursor' },
     handler: async (req, res, ctx) => {
@@ -336,13 +393,20 @@ export const queueRoutes = defineRoutes(
     },
   },
   {
-    method: 'get', path: '/api/v1/inbox/views', tag: 'inbox', roles: ['ADMIN', 'AGENT'],
-    summary: 'The work-queue views with their totals, unread and overdue counts for the signed-in agent, and the first-response target',
+    method: 'get',
+    path: '/api/v1/inbox/views',
+    tag: 'inbox',
+    roles: ['ADMIN', 'AGENT'],
+    summary:
+      'The work-queue views with their totals, unread and overdue counts for the signed-in agent, and the first-response target',
     query: z.object({ tz: zone.default('UTC') }),
     responses: { 200: 'Views' },
     handler: async (req, res, ctx) => {
       res.setHeader('Cache-Control', 'no-store');
-      res.json({ views: await viewCounts(ctx, req.principal!, req.valid.query.tz), sla: { firstResponseMinutes: ctx.config.INBOX_FIRST_RESPONSE_SLA_MINUTES } });
+      res.json({
+        views: await viewCounts(ctx, req.principal!, req.valid.query.tz),
+        sla: { firstResponseMinutes: ctx.config.INBOX_FIRST_RESPONSE_SLA_MINUTES },
+      });
     },
   },
 );

@@ -33,7 +33,11 @@ export function setConfirmationSender(s: ConfirmationSender): void {
  * retried: a second confirmation would break the one-message rule worse than
  * a missing one.
  */
-export async function requestConfirmation(ctx: AppContext, kind: 'opt_out' | 'help', target: ConfirmationTarget): Promise<void> {
+export async function requestConfirmation(
+  ctx: AppContext,
+  kind: 'opt_out' | 'help',
+  target: ConfirmationTarget,
+): Promise<void> {
   let outcome: 'requested' | 'unavailable' | 'failed' = 'requested';
   let error: string | undefined;
   try {
@@ -45,11 +49,16 @@ export async function requestConfirmation(ctx: AppContext, kind: 'opt_out' | 'he
     error = (err as Error).message;
     ctx.log.error({ err, contactPointId: target.contactPointId, kind }, 'confirmation could not be requested');
   }
-  if (outcome !== 'requested') ctx.log.warn({ kind, outcome, contactPointId: target.contactPointId }, 'no confirmation sent');
-  await audit(ctx.db, { type: 'system' }, {
-    action: kind === 'opt_out' ? 'consent.confirmation' : 'sms.help_reply',
-    entityType: 'contact_point',
-    entityId: target.contactPointId,
-    data: { channel: target.channel, outcome, ...(error ? { error } : {}) },
-  });
+  if (outcome !== 'requested')
+    ctx.log.warn({ kind, outcome, contactPointId: target.contactPointId }, 'no confirmation sent');
+  await audit(
+    ctx.db,
+    { type: 'system' },
+    {
+      action: kind === 'opt_out' ? 'consent.confirmation' : 'sms.help_reply',
+      entityType: 'contact_point',
+      entityId: target.contactPointId,
+      data: { channel: target.channel, outcome, ...(error ? { error } : {}) },
+    },
+  );
 }

@@ -33,28 +33,51 @@ export interface ConsentChange {
 export async function changeConsent(tx: Tx, change: ConsentChange, out: TxOutcome): Promise<string[]> {
   const changed: string[] = [];
   for (const contactPointId of change.contactPointIds) {
-    const r = await setConsent(tx, { contactPointId, channel: change.channel, state: change.state, source: change.source });
+    const r = await setConsent(tx, {
+      contactPointId,
+      channel: change.channel,
+      state: change.state,
+      source: change.source,
+    });
     if (!r.changed) continue;
     changed.push(contactPointId);
     if (change.ctx && change.state === 'REVOKED') {
-      const cp = await tx.contactPoint.findUnique({ where: { id: contactPointId }, select: { value: true, debtorId: true, debtor: { select: { externalRef: true } } } });
-      await emitOutgoingEvent(change.ctx, 'opt_out.recorded', {
-        channel: change.channel,
-        address: cp?.value ?? null,
-        contactPointId,
-        debtorId: cp?.debtorId ?? null,
-        debtorRef: cp?.debtor.externalRef ?? null,
-        source: change.source,
-        conversationId: change.conversationId,
-        ...(change.cause ?? {}),
-      }, { tx });
+      const cp = await tx.contactPoint.findUnique({
+        where: { id: contactPointId },
+        select: { value: true, debtorId: true, debtor: { select: { externalRef: true } } },
+      });
+      await emitOutgoingEvent(
+        change.ctx,
+        'opt_out.recorded',
+        {
+          channel: change.channel,
+          address: cp?.value ?? null,
+          contactPointId,
+          debtorId: cp?.debtorId ?? null,
+          debtorRef: cp?.debtor.externalRef ?? null,
+          source: change.source,
+          conversationId: change.conversationId,
+          ...(change.cause ?? {}),
+        },
+        { tx },
+      );
     }
-    await audit(tx, { type: 'provider', id: change.source }, {
-      action: change.state === 'REVOKED' ? 'consent.revoke' : 'consent.grant',
-      entityType: 'contact_point',
-      entityId: contactPointId,
-      data: { channel: change.channel, state: change.state, previous: r.previous, source: change.source, ...(change.cause ?? {}) },
-    });
+    await audit(
+      tx,
+      { type: 'provider', id: change.source },
+      {
+        action: change.state === 'REVOKED' ? 'consent.revoke' : 'consent.grant',
+        entityType: 'contact_point',
+        entityId: contactPointId,
+        data: {
+          channel: change.channel,
+          state: change.state,
+          previous: r.previous,
+          source: change.source,
+          ...(change.cause ?? {}),
+        },
+      },
+    );
     if (change.conversationId) {
       out.events.push(
         await appendEvent(tx, change.conversationId, 'consent.changed', {
@@ -96,8 +119,25 @@ export async function optOutOfCalls(ctx: AppContext, contactPointId: string, sou
   if (!cp) throw new Error(`contact point ${contactPointId} not found`);
   return inThread(ctx, async (tx, out) => {
     const conversation = await ensureConversation(tx, cp.debtorId);
-    const changed = await changeConsent(tx, { ctx, contactPointIds: await sameAddressContactPoints(tx, cp.id), channel: 'VOICE', state: 'REVOKED', source, conversationId: conversation.id }, out);
-    await addFlags(tx, conversation.id, ['OPT_OUT'], { reason: 'calls opted out', channel: 'VOICE', contactPointId: cp.id, source }, out);
+    const changed = await changeConsent(
+      tx,
+      {
+        ctx,
+        contactPointIds: await sameAddressContactPoints(tx, cp.id),
+        channel: 'VOICE',
+        state: 'REVOKED',
+        source,
+        conversationId: conversation.id,
+      },
+      out,
+    );
+    await addFlags(
+      tx,
+      conversation.id,
+      ['OPT_OUT'],
+      { reason: 'calls opted out', channel: 'VOICE', contactPointId: cp.id, source },
+      out,
+    );
     return changed.length > 0;
   });
 }

@@ -13,7 +13,14 @@
 import type { AppContext } from '../context.js';
 import { Prisma, type Message } from '../generated/prisma/client.js';
 import type { MessageStatus } from '../generated/prisma/enums.js';
-import { appendCtes, appendEvent, SELECT_APPENDED, timelineEvent, type AppendedRow, type TimelineEvent } from '../conversations/thread.js';
+import {
+  appendCtes,
+  appendEvent,
+  SELECT_APPENDED,
+  timelineEvent,
+  type AppendedRow,
+  type TimelineEvent,
+} from '../conversations/thread.js';
 import { intakePool, sqlPool, statement } from '../db/client.js';
 import { MESSAGE_COLUMNS } from '../conversations/message-write.js';
 import { finishOutcome, inThread, newOutcome, type Tx, type TxOutcome } from './thread-writer.js';
@@ -105,24 +112,43 @@ export interface StatusStep {
 }
 
 /** Takes one gateway step inside the caller's transaction; `event` is for the caller to publish after commit. */
-export async function moveStatus(tx: Prisma.TransactionClient, step: StatusStep): Promise<{ moved: boolean; event: TimelineEvent | null }> {
+export async function moveStatus(
+  tx: Prisma.TransactionClient,
+  step: StatusStep,
+): Promise<{ moved: boolean; event: TimelineEvent | null }> {
   const from: readonly MessageStatus[] = GATEWAY_STEPS[step.to];
-  const r = await tx.message.updateMany({ where: { ...step.where, id: step.id, status: { in: [...from] } }, data: { ...step.data, status: step.to } });
+  const r = await tx.message.updateMany({
+    where: { ...step.where, id: step.id, status: { in: [...from] } },
+    data: { ...step.data, status: step.to },
+  });
   if (r.count === 0) return { moved: false, event: null };
   if (step.history) {
     await tx.messageStatusEvent.create({
-      data: { messageId: step.id, status: step.to, ...(step.history.errorCode ? { errorCode: step.history.errorCode } : {}), detail: step.history.detail as Prisma.InputJsonValue },
+      data: {
+        messageId: step.id,
+        status: step.to,
+        ...(step.history.errorCode ? { errorCode: step.history.errorCode } : {}),
+        detail: step.history.detail as Prisma.InputJsonValue,
+      },
     });
   }
   const event = step.timeline
-    ? await appendEvent(tx, step.timeline.conversationId, 'message.status', { messageId: step.id, status: step.to, ...step.timeline.payload }, { touch: false })
+    ? await appendEvent(
+        tx,
+        step.timeline.conversationId,
+        'message.status',
+        { messageId: step.id, status: step.to, ...step.timeline.payload },
+        { touch: false },
+      )
     : null;
   return { moved: true, event };
 }
 
 /** RANK as a SQL expression over a MessageStatus expression (the same table, so SQL and code agree). */
 function rankSql(expr: string): string {
-  return `(CASE (${expr})::text ${Object.entries(RANK).map(([status, rank]) => `WHEN '${status}' THEN ${rank}`).join(' ')} END)`;
+  return `(CASE (${expr})::text ${Object.entries(RANK)
+    .map(([status, rank]) => `WHEN '${status}' THEN ${rank}`)
+    .join(' ')} END)`;
 }
 
 export type MessageRef = { providerMessageId: string } | { id: string } | { anyOf: Prisma.MessageWhereInput[] };
@@ -165,9 +191,15 @@ function whereOf(ref: MessageRef): Prisma.MessageWhereInput {
 }
 
 /** Locks the message's row and reads it (one round trip instead of a lock and a read). */
-export async function lockMessage(tx: Tx, ref: { id: string } | { providerMessageId: string }): Promise<Message | null> {
-  const where = 'id' in ref ? Prisma.sql`id = ${ref.id}::uuid` : Prisma.sql`provider_message_id = ${ref.providerMessageId}`;
-  const rows = await tx.$queryRaw<Message[]>`SELECT ${Prisma.raw(MESSAGE_COLUMNS)} FROM messages WHERE ${where} FOR UPDATE`;
+export async function lockMessage(
+  tx: Tx,
+  ref: { id: string } | { providerMessageId: string },
+): Promise<Message | null> {
+  const where =
+    'id' in ref ? Prisma.sql`id = ${ref.id}::uuid` : Prisma.sql`provider_message_id = ${ref.providerMessageId}`;
+  const rows = await tx.$queryRaw<
+    Message[]
+  >`SELECT ${Prisma.raw(MESSAGE_COLUMNS)} FROM messages WHERE ${where} FOR UPDATE`;
   return rows[0] ?? null;
 }
 
@@ -204,13 +236,17 @@ function statusStatement(where: string, onArrival = false): string {
   return `WITH cur AS (
         SELECT id, conversation_id, channel, direction, status, ${rankSql('status')} AS rank
           FROM messages WHERE ${where} FOR UPDATE),
-      ${onArrival ? `stored AS (
+      ${
+        onArrival
+          ? `stored AS (
         INSERT INTO inbound_events (id, provider, kind, dedupe_key, headers, body, attempts, status, processed_at, next_attempt_at)
         SELECT $12::uuid, $14, $15, $16, $17::jsonb, $18, 1, CASE WHEN f.found THEN 'PROCESSED' ELSE 'RECEIVED' END::"InboundEventStatus",
                CASE WHEN f.found THEN now() END, CASE WHEN f.found THEN NULL ELSE $19::timestamptz END
           FROM (SELECT EXISTS (SELECT 1 FROM cur) AS found) f
         ON CONFLICT (dedupe_key) DO NOTHING
-        RETURNING received_at),` : ''}
+        RETURNING received_at),`
+          : ''
+      }
       recorded AS (
         INSERT INTO message_status_events (message_id, status, provider_status, error_code, provider_event_id, detail, occurred_at)
         SELECT id, COALESCE($2::"MessageStatus", status), $3, $4, $6, $7::jsonb, $8 FROM cur ${onArrival ? 'WHERE EXISTS (SELECT 1 FROM stored)' : ''}
@@ -243,11 +279,15 @@ function statusStatement(where: string, onArrival = false): string {
             'providerStatus', $3::text, 'occurredAt', $9::text)
           || CASE WHEN $4::text IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('errorCode', $4::text) END
           || CASE WHEN $10::text IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('provider', $10::text) END`,
-      })}${onArrival ? '' : `,
+      })}${
+        onArrival
+          ? ''
+          : `,
       marked AS (
         UPDATE inbound_events SET status = 'PROCESSED', last_error = NULL, processed_at = now(), next_attempt_at = NULL
          WHERE id = $12::uuid AND EXISTS (SELECT 1 FROM cur)
-        RETURNING id)`}
+        RETURNING id)`
+      }
       SELECT EXISTS (SELECT 1 FROM cur) AS found, (SELECT conversation_id::text FROM next) AS conversation_id,
           ${onArrival ? '(SELECT received_at FROM stored)' : 'NULL::timestamptz'} AS stored_at, x.*
         FROM (SELECT 1) one LEFT JOIN (SELECT ${SELECT_APPENDED}) x ON true`;
@@ -258,7 +298,11 @@ const STORE_STATUS_BY_PROVIDER_ID = statusStatement('provider_message_id = $1', 
 
 type StatusRow = AppendedRow & { found: boolean; conversation_id: string | null; stored_at: Date | null };
 
-function statusParams(u: StatusUpdate, ref: { id: string } | { providerMessageId: string }, inboundEventId: string | null): unknown[] {
+function statusParams(
+  u: StatusUpdate,
+  ref: { id: string } | { providerMessageId: string },
+  inboundEventId: string | null,
+): unknown[] {
   const occurredAt = u.occurredAt ?? new Date();
   return [
     'id' in ref ? ref.id : ref.providerMessageId, // $1
@@ -308,12 +352,26 @@ export type AppliedOnArrival =
  * update, so the raw event is kept exactly when the update is. A repeat of a
  * stored event (its dedupe key) changes nothing.
  */
-export async function applyStatusOnArrival(ctx: AppContext, event: ArrivingEvent, u: PlainStatusUpdate): Promise<AppliedOnArrival> {
+export async function applyStatusOnArrival(
+  ctx: AppContext,
+  event: ArrivingEvent,
+  u: PlainStatusUpdate,
+): Promise<AppliedOnArrival> {
   if (u.effects || u.callOutcome || u.accepted) throw new Error('applyStatusOnArrival takes plain status updates only');
-  const params = [...statusParams(u, u.ref, event.id), event.provider, event.kind, event.dedupeKey, JSON.stringify(event.headers), event.body, event.nextAttemptAt];
+  const params = [
+    ...statusParams(u, u.ref, event.id),
+    event.provider,
+    event.kind,
+    event.dedupeKey,
+    JSON.stringify(event.headers),
+    event.body,
+    event.nextAttemptAt,
+  ];
   // The webhook's own connections (src/db/client.ts), as for every stored event.
   const pool = intakePool(ctx.db) ?? sqlPool(ctx.db);
-  const row = (await pool.query<StatusRow>(statement(ctx.db, 'status_store_by_provider_id', STORE_STATUS_BY_PROVIDER_ID, params))).rows[0]!;
+  const row = (
+    await pool.query<StatusRow>(statement(ctx.db, 'status_store_by_provider_id', STORE_STATUS_BY_PROVIDER_ID, params))
+  ).rows[0]!;
   if (row.stored_at === null) return { stored: false };
   if (row.found) await publishApplied(ctx, row);
   return { stored: true, found: row.found, receivedAt: row.stored_at };
@@ -328,13 +386,20 @@ export async function applyStatusOnArrival(ctx: AppContext, event: ArrivingEvent
  * Under READ COMMITTED the row lock taken first makes concurrent callbacks for
  * one message apply one after the other, each seeing the other's result.
  */
-async function applyStatusInOneStatement(ctx: AppContext, u: StatusUpdate, ref: { id: string } | { providerMessageId: string }): Promise<StatusApplied> {
+async function applyStatusInOneStatement(
+  ctx: AppContext,
+  u: StatusUpdate,
+  ref: { id: string } | { providerMessageId: string },
+): Promise<StatusApplied> {
   const params = statusParams(u, ref, u.inboundEventId ?? null);
   const rows = await sqlPool(ctx.db).query<StatusRow>(
-    'id' in ref ? statement(ctx.db, 'status_by_id', STATUS_BY_ID, params) : statement(ctx.db, 'status_by_provider_id', STATUS_BY_PROVIDER_ID, params),
+    'id' in ref
+      ? statement(ctx.db, 'status_by_id', STATUS_BY_ID, params)
+      : statement(ctx.db, 'status_by_provider_id', STATUS_BY_PROVIDER_ID, params),
   );
   const row = rows.rows[0]!;
-  if (!row.found) throw new MessageNotFound(JSON.stringify(ref), 'providerMessageId' in ref ? ref.providerMessageId : undefined);
+  if (!row.found)
+    throw new MessageNotFound(JSON.stringify(ref), 'providerMessageId' in ref ? ref.providerMessageId : undefined);
   return { applied: await publishApplied(ctx, row), inboundEventMarked: u.inboundEventId !== undefined };
 }
 
@@ -348,7 +413,14 @@ async function applyStatusInTransaction(ctx: AppContext, u: StatusUpdate): Promi
   try {
     const applied = await inThread(ctx, async (tx, out) => {
       // Find, lock and read the message in one statement, so concurrent callbacks for it apply one at a time.
-      const current = await lockMessage(tx, direct ? ('id' in direct ? { id: direct.id } : { providerMessageId: direct.providerMessageId }) : { id: found!.id });
+      const current = await lockMessage(
+        tx,
+        direct
+          ? 'id' in direct
+            ? { id: direct.id }
+            : { providerMessageId: direct.providerMessageId }
+          : { id: found!.id },
+      );
       if (!current) return false;
       const occurredAt = u.occurredAt ?? new Date();
       await tx.messageStatusEvent.create({
@@ -372,7 +444,11 @@ async function applyStatusInTransaction(ctx: AppContext, u: StatusUpdate): Promi
         if (u.errorCode) data.errorCode = u.errorCode;
         if (u.errorMessage) data.errorMessage = u.errorMessage.slice(0, 1000);
       }
-      if (u.callOutcome) data.callOutcome = { ...((current.callOutcome as Record<string, unknown> | null) ?? {}), ...u.callOutcome } as Prisma.InputJsonValue;
+      if (u.callOutcome)
+        data.callOutcome = {
+          ...((current.callOutcome as Record<string, unknown> | null) ?? {}),
+          ...u.callOutcome,
+        } as Prisma.InputJsonValue;
       const updated = Object.keys(data).length ? await tx.message.update({ where: { id: current.id }, data }) : current;
       out.events.push(
         await appendEvent(

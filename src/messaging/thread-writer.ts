@@ -24,10 +24,18 @@ export const newOutcome = (): TxOutcome => ({ events: [], after: [] });
 
 /** The fields of a message that its view shows (a stored Message, or one about to be written). */
 export type ViewedMessage = Pick<Message, 'id' | 'conversationId' | 'direction' | 'channel' | 'status' | 'body'> &
-  Partial<Pick<Message, 'debtorId' | 'contactPointId' | 'fromAddress' | 'toAddress' | 'subject' | 'fromUnknownAddress' | 'inReplyTo'>> & { createdAt: Date };
+  Partial<
+    Pick<
+      Message,
+      'debtorId' | 'contactPointId' | 'fromAddress' | 'toAddress' | 'subject' | 'fromUnknownAddress' | 'inReplyTo'
+    >
+  > & { createdAt: Date };
 
 /** What live clients get for a message: enough to render it without refetching. */
-export function messageView(m: ViewedMessage, attachments: Pick<Attachment, 'id' | 'filename' | 'contentType' | 'size'>[] = []) {
+export function messageView(
+  m: ViewedMessage,
+  attachments: Pick<Attachment, 'id' | 'filename' | 'contentType' | 'size'>[] = [],
+) {
   return {
     id: m.id,
     conversationId: m.conversationId,
@@ -60,7 +68,9 @@ export async function addFlags(
 ): Promise<ConversationFlag[]> {
   if (flags.length === 0) return [];
   // Lock the row so concurrent flaggers see each other's result.
-  const rows = await tx.$queryRaw<{ flags: ConversationFlag[] }[]>`SELECT flags::text[] AS flags FROM conversations WHERE id = ${conversationId}::uuid FOR UPDATE`;
+  const rows = await tx.$queryRaw<
+    { flags: ConversationFlag[] }[]
+  >`SELECT flags::text[] AS flags FROM conversations WHERE id = ${conversationId}::uuid FOR UPDATE`;
   const current = new Set(rows[0]?.flags ?? []);
   const added = [...new Set(flags)].filter((f) => !current.has(f));
   if (added.length === 0) return [];
@@ -71,13 +81,25 @@ export async function addFlags(
   return added;
 }
 
-export async function removeFlags(tx: Tx, conversationId: string, flags: ConversationFlag[], detail: Record<string, unknown>, out: TxOutcome): Promise<void> {
-  const rows = await tx.$queryRaw<{ flags: ConversationFlag[] }[]>`SELECT flags::text[] AS flags FROM conversations WHERE id = ${conversationId}::uuid FOR UPDATE`;
+export async function removeFlags(
+  tx: Tx,
+  conversationId: string,
+  flags: ConversationFlag[],
+  detail: Record<string, unknown>,
+  out: TxOutcome,
+): Promise<void> {
+  const rows = await tx.$queryRaw<
+    { flags: ConversationFlag[] }[]
+  >`SELECT flags::text[] AS flags FROM conversations WHERE id = ${conversationId}::uuid FOR UPDATE`;
   const current = rows[0]?.flags ?? [];
   const removed = current.filter((f) => flags.includes(f));
   if (removed.length === 0) return;
-  await tx.conversation.update({ where: { id: conversationId }, data: { flags: current.filter((f) => !flags.includes(f)) } });
-  for (const flag of removed) out.events.push(await appendEvent(tx, conversationId, 'flag.removed', { flag, ...detail }));
+  await tx.conversation.update({
+    where: { id: conversationId },
+    data: { flags: current.filter((f) => !flags.includes(f)) },
+  });
+  for (const flag of removed)
+    out.events.push(await appendEvent(tx, conversationId, 'flag.removed', { flag, ...detail }));
 }
 
 /** Sets the consent of one channel at one contact point; reports whether the state changed. */
@@ -91,7 +113,13 @@ export async function setConsent(
   if (existing?.state === input.state) return { changed: false, previous: existing.state };
   await tx.channelConsent.upsert({
     where: { contactPointId_channel: { contactPointId: input.contactPointId, channel: input.channel } },
-    create: { contactPointId: input.contactPointId, channel: input.channel, state: input.state, source: input.source, changedAt: new Date() },
+    create: {
+      contactPointId: input.contactPointId,
+      channel: input.channel,
+      state: input.state,
+      source: input.source,
+      changedAt: new Date(),
+    },
     update: { state: input.state, source: input.source, changedAt: new Date() },
   });
   return { changed: true, previous: existing?.state ?? null };
@@ -111,7 +139,9 @@ export async function finishOutcome(ctx: AppContext, out: TxOutcome): Promise<vo
     // that did not come through appendEvent in this process.
     const last = events.reduce((a, b) => (b.seq > a.seq ? b : a));
     const c = conversationStateAfter(last) ?? (await ctx.db.conversation.findUnique({ where: { id: conversationId } }));
-    const lastMessage = [...events].reverse().find((e) => e.type === 'message.created')?.payload.message as { channel?: string; direction?: string } | undefined;
+    const lastMessage = [...events].reverse().find((e) => e.type === 'message.created')?.payload.message as
+      | { channel?: string; direction?: string }
+      | undefined;
     publishTimeline(
       ctx.io,
       events,
@@ -123,7 +153,9 @@ export async function finishOutcome(ctx: AppContext, out: TxOutcome): Promise<vo
             status: c.status,
             flags: c.flags,
             assigneeId: c.assigneeId,
-            ...(lastMessage?.channel ? { preview: { channel: lastMessage.channel, direction: lastMessage.direction ?? 'INBOUND' } } : {}),
+            ...(lastMessage?.channel
+              ? { preview: { channel: lastMessage.channel, direction: lastMessage.direction ?? 'INBOUND' } }
+              : {}),
             ...{ lastSeq: events[events.length - 1]!.seq },
           }
         : undefined,
@@ -135,7 +167,10 @@ export async function finishOutcome(ctx: AppContext, out: TxOutcome): Promise<vo
 }
 
 /** Runs `fn` in a transaction, then publishes and runs its after-commit work. */
-export async function inThread<T>(ctx: AppContext, fn: (tx: Prisma.TransactionClient, out: TxOutcome) => Promise<T>): Promise<T> {
+export async function inThread<T>(
+  ctx: AppContext,
+  fn: (tx: Prisma.TransactionClient, out: TxOutcome) => Promise<T>,
+): Promise<T> {
   // PostgreSQL rolls a deadlock victim (40P01) or a serialization failure
   // (40001) back whole, so the transaction is run again from the start (with a
   // fresh outcome: nothing of the failed attempt is published). An agent's
@@ -153,4 +188,3 @@ export async function inThread<T>(ctx: AppContext, fn: (tx: Prisma.TransactionCl
     }
   }
 }
-

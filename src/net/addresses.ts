@@ -62,9 +62,12 @@ export class TargetAllowList {
 
   /** Why an entry of the setting is not usable, or null. */
   static problemOf(entry: string): string | null {
-    if (entry.includes('/')) return ipaddr.isValidCIDR(bare(entry)) ? null : `"${entry}" is not a CIDR range like 10.0.0.0/8`;
+    if (entry.includes('/'))
+      return ipaddr.isValidCIDR(bare(entry)) ? null : `"${entry}" is not a CIDR range like 10.0.0.0/8`;
     if (ipaddr.isValid(bare(entry))) return null;
-    return /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(entry) ? null : `"${entry}" is neither an IP address, a CIDR range nor a host name`;
+    return /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(entry)
+      ? null
+      : `"${entry}" is neither an IP address, a CIDR range nor a host name`;
   }
 
   get empty(): boolean {
@@ -84,7 +87,8 @@ export class TargetAllowList {
     }
     const candidates = [ip];
     // ::ffff:10.0.0.5 is 10.0.0.5 for a listed IPv4 range.
-    if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) candidates.push((ip as ipaddr.IPv6).toIPv4Address());
+    if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress())
+      candidates.push((ip as ipaddr.IPv6).toIPv4Address());
     return candidates.some((c) => this.ranges.some(([net, bits]) => net.kind() === c.kind() && c.match(net, bits)));
   }
 }

@@ -40,7 +40,10 @@ export class BlockedTargetError extends Error {
 
 /** The response body was larger than allowed. */
 export class ResponseTooLargeError extends Error {
-  constructor(readonly limit: number, readonly size: number) {
+  constructor(
+    readonly limit: number,
+    readonly size: number,
+  ) {
     super(`response larger than ${limit} bytes`);
     this.name = 'ResponseTooLargeError';
   }
@@ -70,7 +73,8 @@ export interface GuardedResponse {
 /** Finds a BlockedTargetError however the HTTP client wrapped it. */
 export function blockedCause(err: unknown): BlockedTargetError | null {
   for (let e = err as { cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (e instanceof BlockedTargetError || (e as { code?: string }).code === 'ERR_BLOCKED_TARGET') return e as BlockedTargetError;
+    if (e instanceof BlockedTargetError || (e as { code?: string }).code === 'ERR_BLOCKED_TARGET')
+      return e as BlockedTargetError;
   }
   return null;
 }
@@ -83,11 +87,17 @@ function agentFor(policy: FetchPolicy, timeoutMs: number): Agent {
   let agent = agents.get(policy);
   if (agent) return agent;
   const resolve = policy.resolve ?? systemResolve;
-  const lookup = (hostname: string, options: LookupOptions, callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void) => {
+  const lookup = (
+    hostname: string,
+    options: LookupOptions,
+    callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+  ) => {
     resolve(hostname).then(
       (all) => {
-        const wanted = options.family === 4 || options.family === 6 ? all.filter((a) => a.family === options.family) : all;
-        if (!wanted.length) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '');
+        const wanted =
+          options.family === 4 || options.family === 6 ? all.filter((a) => a.family === options.family) : all;
+        if (!wanted.length)
+          return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '');
         // Every address of the name must be acceptable: the socket may try any of them.
         for (const a of wanted) {
           const refusal = policy.refuseAddress(a.address, hostname);
@@ -99,13 +109,19 @@ function agentFor(policy: FetchPolicy, timeoutMs: number): Agent {
       (err: NodeJS.ErrnoException) => callback(err, ''),
     );
   };
-  agent = new Agent({ connect: { lookup: lookup as never, timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connections: 16 });
+  agent = new Agent({
+    connect: { lookup: lookup as never, timeout: timeoutMs },
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    connections: 16,
+  });
   agents.set(policy, agent);
   return agent;
 }
 
 function checkTarget(url: URL, policy: FetchPolicy): void {
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new BlockedTargetError(`${url.protocol} URLs are not fetched`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new BlockedTargetError(`${url.protocol} URLs are not fetched`);
   if (url.username || url.password) throw new BlockedTargetError('URLs with credentials in them are not fetched');
   const refusal = policy.refuseUrl(url);
   if (refusal) throw new BlockedTargetError(refusal);
@@ -117,7 +133,9 @@ function checkTarget(url: URL, policy: FetchPolicy): void {
 }
 
 const flatHeaders = (h: Dispatcher.ResponseData['headers']) =>
-  Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : String(v ?? '')]));
+  Object.fromEntries(
+    Object.entries(h).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : String(v ?? '')]),
+  );
 
 /** Drops a body we will not read (its abort error has nobody to tell). */
 function discard(body: Dispatcher.ResponseData['body']): void {
@@ -125,7 +143,11 @@ function discard(body: Dispatcher.ResponseData['body']): void {
   body.destroy();
 }
 
-async function readBounded(body: Dispatcher.ResponseData['body'], maxBytes: number, truncate: boolean): Promise<Buffer> {
+async function readBounded(
+  body: Dispatcher.ResponseData['body'],
+  maxBytes: number,
+  truncate: boolean,
+): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
@@ -160,7 +182,8 @@ export async function guardedFetch(input: string | URL, req: GuardedRequest): Pr
     } catch (err) {
       const blocked = blockedCause(err);
       if (blocked) throw blocked;
-      if (signal.aborted) throw Object.assign(new Error(`timed out after ${req.timeoutMs} ms`), { name: 'TimeoutError' });
+      if (signal.aborted)
+        throw Object.assign(new Error(`timed out after ${req.timeoutMs} ms`), { name: 'TimeoutError' });
       throw err;
     }
     const location = res.headers.location;
@@ -180,10 +203,16 @@ export async function guardedFetch(input: string | URL, req: GuardedRequest): Pr
       throw new ResponseTooLargeError(req.maxBytes, declared);
     }
     try {
-      return { status: res.statusCode, headers: flatHeaders(res.headers), body: await readBounded(res.body, req.maxBytes, req.truncate ?? false), url };
+      return {
+        status: res.statusCode,
+        headers: flatHeaders(res.headers),
+        body: await readBounded(res.body, req.maxBytes, req.truncate ?? false),
+        url,
+      };
     } catch (err) {
       if (err instanceof ResponseTooLargeError) throw err;
-      if (signal.aborted) throw Object.assign(new Error(`timed out after ${req.timeoutMs} ms`), { name: 'TimeoutError' });
+      if (signal.aborted)
+        throw Object.assign(new Error(`timed out after ${req.timeoutMs} ms`), { name: 'TimeoutError' });
       throw err;
     }
   }

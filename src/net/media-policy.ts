@@ -33,7 +33,11 @@ export interface MediaSource {
 const NOTHING_ALLOWED = new TargetAllowList();
 
 const ruleFor = (source: MediaSource, url: URL) =>
-  source.hosts.find((r) => (typeof r.host === 'string' ? r.host === url.hostname : r.host.test(url.hostname)) && (!r.pathPrefix || url.pathname.startsWith(r.pathPrefix)));
+  source.hosts.find(
+    (r) =>
+      (typeof r.host === 'string' ? r.host === url.hostname : r.host.test(url.hostname)) &&
+      (!r.pathPrefix || url.pathname.startsWith(r.pathPrefix)),
+  );
 
 export function mediaPolicy(source: MediaSource): FetchPolicy {
   const trusted = (url: URL) => source.trustedOrigins().includes(url.origin);
@@ -46,13 +50,19 @@ export function mediaPolicy(source: MediaSource): FetchPolicy {
     },
     // refuseUrl already held the URL to a trusted origin or a declared host; a
     // declared (public) host must also resolve to a public address.
-    refuseAddress: (address, hostname) => (trustedHost(hostname) ? null : addressRefusal(address, hostname, NOTHING_ALLOWED)),
-    headersFor: (url): Record<string, string> => (trusted(url) || ruleFor(source, url)?.credentials ? { authorization: source.authorization() } : {}),
+    refuseAddress: (address, hostname) =>
+      trustedHost(hostname) ? null : addressRefusal(address, hostname, NOTHING_ALLOWED),
+    headersFor: (url): Record<string, string> =>
+      trusted(url) || ruleFor(source, url)?.credentials ? { authorization: source.authorization() } : {},
     resolve: (hostname) => (source.resolve ?? systemResolve)(hostname),
   };
 }
 
 /** Parses INBOUND_MEDIA_ORIGINS: comma-separated http(s) origins. */
 export function parseOrigins(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((s) => new URL(s).origin);
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => new URL(s).origin);
 }

@@ -9,15 +9,33 @@ import { startSandboxes, type Sandboxes } from '../sandbox/index.js';
 import { drainLocalDispatch, type ChannelAdapters } from './dispatch.js';
 import type { ChannelProviders } from './failover.js';
 
-export async function createAdapters(ctx: AppContext): Promise<{ adapters: ChannelAdapters; sandboxes: Sandboxes | null; close(): Promise<void> }> {
+export async function createAdapters(
+  ctx: AppContext,
+): Promise<{ adapters: ChannelAdapters; sandboxes: Sandboxes | null; close(): Promise<void> }> {
   const p = ctx.providers;
   const sandboxes = anySandbox(p)
     ? await startSandboxes({
-        ...Object.fromEntries(Object.values(p.routing).flatMap((r) => r.order).map((id) => [id, pluginById(id)?.sandbox?.options(settingsOf(p, id))]).filter(([, o]) => o)),
+        ...Object.fromEntries(
+          Object.values(p.routing)
+            .flatMap((r) => r.order)
+            .map((id) => [id, pluginById(id)?.sandbox?.options(settingsOf(p, id))])
+            .filter(([, o]) => o),
+        ),
         gateway: { baseUrl: ctx.publicBaseUrl, ...(ctx.inboundSmtp ? { inboundSmtp: ctx.inboundSmtp } : {}) },
       })
     : null;
-  if (sandboxes) ctx.log.info({ ...Object.fromEntries(plugins.flatMap((pl) => { const sb = (sandboxes as unknown as Record<string, unknown>)[pl.id]; return sb && pl.sandbox?.describe ? [[pl.id, pl.sandbox.describe(sb)]] : []; })) }, 'provider sandboxes running');
+  if (sandboxes)
+    ctx.log.info(
+      {
+        ...Object.fromEntries(
+          plugins.flatMap((pl) => {
+            const sb = (sandboxes as unknown as Record<string, unknown>)[pl.id];
+            return sb && pl.sandbox?.describe ? [[pl.id, pl.sandbox.describe(sb)]] : [];
+          }),
+        ),
+      },
+      'provider sandboxes running',
+    );
 
   // Each provider in use builds its adapters once; a channel's list is its failover order.
   const built = new Map<string, Partial<Record<ChannelName, ChannelAdapter>>>();
@@ -27,7 +45,15 @@ export async function createAdapters(ctx: AppContext): Promise<{ adapters: Chann
     if (!built.has(id)) {
       const settings = settingsOf(p, id);
       const sandbox = (sandboxes as unknown as Record<string, unknown> | null)?.[id] ?? null;
-      built.set(id, plugin.adapters({ settings, sandbox, publicBaseUrl: ctx.publicBaseUrl, options: { recordCalls: ctx.config.VOICE_RECORD_CALLS } }));
+      built.set(
+        id,
+        plugin.adapters({
+          settings,
+          sandbox,
+          publicBaseUrl: ctx.publicBaseUrl,
+          options: { recordCalls: ctx.config.VOICE_RECORD_CALLS },
+        }),
+      );
     }
     return built.get(id)!;
   };

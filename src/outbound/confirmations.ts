@@ -20,8 +20,10 @@ import { requestOutreach } from './service.js';
 /** The debt that anchors a reply with no debt details: an open one if any, else the latest. */
 async function anchorDebt(ctx: AppContext, debtorId: string) {
   return (
-    (await ctx.db.debt.findFirst({ where: { debtorId, status: { notIn: [...CLOSED_DEBT_STATUSES] } }, orderBy: { updatedAt: 'desc' } })) ??
-    (await ctx.db.debt.findFirst({ where: { debtorId }, orderBy: { updatedAt: 'desc' } }))
+    (await ctx.db.debt.findFirst({
+      where: { debtorId, status: { notIn: [...CLOSED_DEBT_STATUSES] } },
+      orderBy: { updatedAt: 'desc' },
+    })) ?? (await ctx.db.debt.findFirst({ where: { debtorId }, orderBy: { updatedAt: 'desc' } }))
   );
 }
 
@@ -41,7 +43,12 @@ async function sendReply(ctx: AppContext, intent: Intent, target: ConfirmationTa
       debtId: debt.id,
       intent,
       channel: target.channel,
-      replyTo: { channel: target.channel, receivedAt: now, contactPointId: target.contactPointId, ...(target.inboundMessageId ? { messageId: target.inboundMessageId } : {}) },
+      replyTo: {
+        channel: target.channel,
+        receivedAt: now,
+        contactPointId: target.contactPointId,
+        ...(target.inboundMessageId ? { messageId: target.inboundMessageId } : {}),
+      },
       idempotencyKey: `${intent}:${target.contactPointId}:${target.channel}:${key}`,
       now,
     },

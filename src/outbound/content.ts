@@ -8,7 +8,16 @@ import { minorDigits } from '../domain/debtors.js';
 import { unsubscribeUrl } from '../messaging/consent.js';
 import { externalPortalUrl, portalUrl } from '../portal/links.js';
 import { join } from 'node:path';
-import { defaultTemplatesDir, localeFallbackChain, measureSms, TemplateError, type Intent, type MessageVars, type RenderedMessage, type SmsEncoding } from '../templates/index.js';
+import {
+  defaultTemplatesDir,
+  localeFallbackChain,
+  measureSms,
+  TemplateError,
+  type Intent,
+  type MessageVars,
+  type RenderedMessage,
+  type SmsEncoding,
+} from '../templates/index.js';
 import { htmlParagraphs, tidyText } from '../templates/compile.js';
 import { describeFindings, hasSmsOptOutInstruction, suitThreatFindings } from '../templates/content-rules.js';
 import { DEFAULT_JURISDICTION_RULES, requiresDebtCollectorDisclosure } from '../templates/jurisdiction-rules.js';
@@ -52,7 +61,9 @@ type Debtor = { id: string; fullName: string; locale: string; jurisdiction: stri
 
 /** Signed calendar days from today (UTC) to the due date: 3 due in three days, 0 today, −150 overdue. */
 export function dueInDays(dueDate: Date, now: Date): number {
-  return Math.round((dueDate.getTime() - Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate())) / 86_400_000);
+  return Math.round(
+    (dueDate.getTime() - Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate())) / 86_400_000,
+  );
 }
 
 export function daysPastDue(dueDate: Date, now: Date): number {
@@ -65,13 +76,27 @@ export function daysPastDue(dueDate: Date, now: Date): number {
  * `?debt=<id>`); else the gateway's debtor page, signed for this debtor, debt
  * and the contact point the message goes to (src/portal/links.ts).
  */
-export function paymentLink(ctx: AppContext, debt: ContentDebt, to: { debtorId: string; contactPointId: string; now: Date }): string {
+export function paymentLink(
+  ctx: AppContext,
+  debt: ContentDebt,
+  to: { debtorId: string; contactPointId: string; now: Date },
+): string {
   if (debt.paymentLink) return debt.paymentLink;
   if (ctx.config.PAYMENT_LINK_BASE) return externalPortalUrl(ctx.config.PAYMENT_LINK_BASE, debt.id);
   return portalUrl(ctx, { debtorId: to.debtorId, debtId: debt.id, contactPointId: to.contactPointId, now: to.now });
 }
 
-export function templateVars(ctx: AppContext, opts: { debtor: Debtor; debt: ContentDebt; contactPointId: string; now: Date; agentName?: string; extra?: Record<string, string> }): MessageVars {
+export function templateVars(
+  ctx: AppContext,
+  opts: {
+    debtor: Debtor;
+    debt: ContentDebt;
+    contactPointId: string;
+    now: Date;
+    agentName?: string;
+    extra?: Record<string, string>;
+  },
+): MessageVars {
   const { debtor, debt } = opts;
   const digits = minorDigits(debt.currency);
   const finalDate = new Date(opts.now.getTime() + 14 * 86_400_000).toISOString().slice(0, 10);
@@ -97,7 +122,15 @@ export function templateVars(ctx: AppContext, opts: { debtor: Debtor; debt: Cont
 
 export function renderFor(
   ctx: AppContext,
-  opts: { intent: Intent; channel: 'SMS' | 'EMAIL' | 'VOICE' | 'LETTER'; locale: string; vars: MessageVars; firstCommunication: boolean; jurisdiction: string | null; regime?: Regime },
+  opts: {
+    intent: Intent;
+    channel: 'SMS' | 'EMAIL' | 'VOICE' | 'LETTER';
+    locale: string;
+    vars: MessageVars;
+    firstCommunication: boolean;
+    jurisdiction: string | null;
+    regime?: Regime;
+  },
 ): RenderedMessage {
   return ctx.templates.render({
     intent: opts.intent,
@@ -112,7 +145,13 @@ export function renderFor(
 
 /** The text stored as the message body (what an agent reads in the thread). */
 /** A rendered message as the message row's content columns (what a channel does not use is null). */
-export function bodyOf(r: RenderedMessage | FreeTextMessage): { body: string; subject: string | null; html: string | null; segments: number | null; encoding: string | null } {
+export function bodyOf(r: RenderedMessage | FreeTextMessage): {
+  body: string;
+  subject: string | null;
+  html: string | null;
+  segments: number | null;
+  encoding: string | null;
+} {
   const none = { subject: null, html: null, segments: null, encoding: null };
   switch (r.channel) {
     case 'sms':
@@ -145,7 +184,10 @@ export type FreeTextMessage =
 /** The opt-out sentences per language; STOP stays in capitals in every language (carriers match it). */
 const OPT_OUT_WORDING: Record<string, { sms: string; email: string }> = {
   en: { sms: 'Reply STOP to opt out.', email: 'To stop receiving emails at this address, unsubscribe here:' },
-  es: { sms: 'Responda STOP para darse de baja.', email: 'Para dejar de recibir correos en esta dirección, cancele la suscripción aquí:' },
+  es: {
+    sms: 'Responda STOP para darse de baja.',
+    email: 'Para dejar de recibir correos en esta dirección, cancele la suscripción aquí:',
+  },
 };
 
 const localeStrings = new Map<string, LocaleFile | null>();
@@ -165,7 +207,9 @@ function disclosureStrings(locale: string): { locale: string; strings: LocaleFil
     const strings = localeStrings.get(candidate);
     if (strings) return { locale: candidate, strings };
   }
-  throw new TemplateError('unknown_template', `no locale strings for ${locale} or its fallbacks`, { variable: 'locale' });
+  throw new TemplateError('unknown_template', `no locale strings for ${locale} or its fallbacks`, {
+    variable: 'locale',
+  });
 }
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -183,27 +227,44 @@ export function renderFreeText(opts: {
 }): FreeTextMessage {
   const body = tidyText(opts.body);
   if (!body) throw new TemplateError('invalid_request', 'the reply text is empty', { variable: 'body' });
-  if (body.length > FREE_TEXT_MAX_LENGTH) throw new TemplateError('invalid_request', `the reply text is longer than ${FREE_TEXT_MAX_LENGTH} characters`, { variable: 'body' });
+  if (body.length > FREE_TEXT_MAX_LENGTH)
+    throw new TemplateError('invalid_request', `the reply text is longer than ${FREE_TEXT_MAX_LENGTH} characters`, {
+      variable: 'body',
+    });
   // Reg F §1006.26(b): an agent's words about a time-barred debt may not threaten suit either.
   const threat = opts.regime?.timeBarred ? suitThreatFindings(`${opts.subject ?? ''}\n${body}`) : [];
   if (threat.length > 0) {
-    throw new TemplateError('forbidden_content', `the debt is time-barred; no message about it may threaten suit (Reg F §1006.26(b)): ${describeFindings(threat)}`, { variable: 'body' });
+    throw new TemplateError(
+      'forbidden_content',
+      `the debt is time-barred; no message about it may threaten suit (Reg F §1006.26(b)): ${describeFindings(threat)}`,
+      { variable: 'body' },
+    );
   }
   const { locale, strings } = disclosureStrings(opts.locale);
   const wording = OPT_OUT_WORDING[locale.split('-')[0]!] ?? OPT_OUT_WORDING.en!;
-  const disclosure = opts.regime?.collector !== 'FIRST_PARTY' && requiresDebtCollectorDisclosure(opts.jurisdiction, DEFAULT_JURISDICTION_RULES)
-    ? opts.firstCommunication ? strings.disclosure_first : strings.disclosure_subsequent
-    : '';
+  const disclosure =
+    opts.regime?.collector !== 'FIRST_PARTY' &&
+    requiresDebtCollectorDisclosure(opts.jurisdiction, DEFAULT_JURISDICTION_RULES)
+      ? opts.firstCommunication
+        ? strings.disclosure_first
+        : strings.disclosure_subsequent
+      : '';
   if (opts.channel === 'SMS') {
     const text = tidyText([body, disclosure, wording.sms].filter(Boolean).join(' '));
     // The appended wording is what satisfies the rule; checked anyway, as templates are.
-    if (!hasSmsOptOutInstruction(text)) throw new TemplateError('missing_opt_out', 'SMS without an opt-out instruction', { variable: 'body' });
+    if (!hasSmsOptOutInstruction(text))
+      throw new TemplateError('missing_opt_out', 'SMS without an opt-out instruction', { variable: 'body' });
     const { encoding, segments } = measureSms(text);
     return { channel: 'sms', templateId: `${FREE_TEXT_INTENT}/sms`, text, encoding, segments };
   }
   const subject = tidyText(opts.subject ?? '').replace(/\s+/g, ' ');
   if (!subject) throw new TemplateError('invalid_request', 'an email reply needs a subject', { variable: 'subject' });
-  if (subject.length > FREE_TEXT_SUBJECT_MAX_LENGTH) throw new TemplateError('invalid_request', `the subject is longer than ${FREE_TEXT_SUBJECT_MAX_LENGTH} characters`, { variable: 'subject' });
+  if (subject.length > FREE_TEXT_SUBJECT_MAX_LENGTH)
+    throw new TemplateError(
+      'invalid_request',
+      `the subject is longer than ${FREE_TEXT_SUBJECT_MAX_LENGTH} characters`,
+      { variable: 'subject' },
+    );
   const paragraphs = [body, opts.companyName, disclosure].filter(Boolean);
   const text = tidyText(`${paragraphs.join('\n\n')}\n\n${wording.email} ${opts.unsubscribeLink}`);
   const link = escapeHtml(opts.unsubscribeLink);
@@ -249,16 +310,39 @@ export function renderContent(
 ): RenderedMessage | FreeTextMessage {
   const jurisdiction = opts.debt.jurisdiction ?? opts.debtor.jurisdiction;
   const regime = regimeOf(ctx, opts.debt, opts.now);
-  const vars = templateVars(ctx, { debtor: opts.debtor, debt: opts.debt, contactPointId: opts.contactPointId, now: opts.now, agentName: opts.agentName, extra: opts.extra });
+  const vars = templateVars(ctx, {
+    debtor: opts.debtor,
+    debt: opts.debt,
+    contactPointId: opts.contactPointId,
+    now: opts.now,
+    agentName: opts.agentName,
+    extra: opts.extra,
+  });
   if (opts.intent === FREE_TEXT_INTENT) {
     if (!opts.freeText) throw new TemplateError('invalid_request', 'free text needs a body', { variable: 'body' });
-    if (opts.channel !== 'SMS' && opts.channel !== 'EMAIL') throw new TemplateError('invalid_request', 'free text is sent by SMS or email only', { variable: 'channel' });
+    if (opts.channel !== 'SMS' && opts.channel !== 'EMAIL')
+      throw new TemplateError('invalid_request', 'free text is sent by SMS or email only', { variable: 'channel' });
     return renderFreeText({
-      channel: opts.channel, body: opts.freeText.body, subject: opts.freeText.subject, locale: opts.locale, firstCommunication: opts.firstCommunication, jurisdiction,
-      unsubscribeLink: String(vars.unsubscribeLink), companyName: ctx.config.COMPANY_NAME, regime,
+      channel: opts.channel,
+      body: opts.freeText.body,
+      subject: opts.freeText.subject,
+      locale: opts.locale,
+      firstCommunication: opts.firstCommunication,
+      jurisdiction,
+      unsubscribeLink: String(vars.unsubscribeLink),
+      companyName: ctx.config.COMPANY_NAME,
+      regime,
     });
   }
-  return renderFor(ctx, { intent: opts.intent, channel: opts.channel, locale: opts.locale, vars, firstCommunication: opts.firstCommunication, jurisdiction, regime });
+  return renderFor(ctx, {
+    intent: opts.intent,
+    channel: opts.channel,
+    locale: opts.locale,
+    vars,
+    firstCommunication: opts.firstCommunication,
+    jurisdiction,
+    regime,
+  });
 }
 
 // ── right at send time ──────────────────────────────────────────────────
@@ -272,21 +356,47 @@ export function renderContent(
 /** The content columns of a message as it is sent now, or null to keep what was rendered at queue time. */
 export function contentAtSend(
   ctx: AppContext,
-  m: { id: string; intent: string | null; channel: 'SMS' | 'EMAIL' | 'VOICE' | 'LETTER'; locale: string | null; decision: unknown; createdById: string | null },
+  m: {
+    id: string;
+    intent: string | null;
+    channel: 'SMS' | 'EMAIL' | 'VOICE' | 'LETTER';
+    locale: string | null;
+    decision: unknown;
+    createdById: string | null;
+  },
   at: { debtor: Debtor & { contactedBefore: boolean }; debt: ContentDebt | null; contactPointId: string; now: Date },
-): { content: ReturnType<typeof bodyOf>; voice?: { say: string; menu: string; voicemail: string } } | { refused: string } | null {
+):
+  | { content: ReturnType<typeof bodyOf>; voice?: { say: string; menu: string; voicemail: string } }
+  | { refused: string }
+  | null {
   if (!m.intent || m.intent === FREE_TEXT_INTENT || m.channel === 'LETTER' || !at.debt) return null;
   const decision = (m.decision ?? {}) as { vars?: Record<string, string>; agentName?: string };
   try {
     const rendered = renderContent(ctx, {
-      intent: m.intent as Intent, channel: m.channel, locale: m.locale ?? at.debtor.locale, debtor: at.debtor, debt: at.debt, contactPointId: at.contactPointId,
-      now: at.now, agentName: decision.agentName, extra: decision.vars, firstCommunication: !at.debtor.contactedBefore,
+      intent: m.intent as Intent,
+      channel: m.channel,
+      locale: m.locale ?? at.debtor.locale,
+      debtor: at.debtor,
+      debt: at.debt,
+      contactPointId: at.contactPointId,
+      now: at.now,
+      agentName: decision.agentName,
+      extra: decision.vars,
+      firstCommunication: !at.debtor.contactedBefore,
     });
-    return { content: bodyOf(rendered), ...(rendered.channel === 'voice' ? { voice: { say: rendered.say, menu: rendered.menu, voicemail: rendered.voicemail } } : {}) };
+    return {
+      content: bodyOf(rendered),
+      ...(rendered.channel === 'voice'
+        ? { voice: { say: rendered.say, menu: rendered.menu, voicemail: rendered.voicemail } }
+        : {}),
+    };
   } catch (err) {
     // Content the rules now forbid (the debt became time-barred and the text threatens suit) is not sent at all.
     if (err instanceof TemplateError && err.code === 'forbidden_content') return { refused: err.message };
-    ctx.log.warn({ err, messageId: m.id }, 'message could not be rendered again at send time; it keeps the text it was queued with');
+    ctx.log.warn(
+      { err, messageId: m.id },
+      'message could not be rendered again at send time; it keeps the text it was queued with',
+    );
     return null;
   }
 }

@@ -80,7 +80,8 @@ const localDispatchers = new WeakMap<AppContext, LocalDispatcher>();
 
 function settle(ctx: AppContext, d: LocalDispatcher): void {
   pumpLocal(ctx, d);
-  if (d.running === 0 && d.sendingNow === 0 && (d.queue.length === 0 || d.closed)) for (const w of d.idle.splice(0)) w();
+  if (d.running === 0 && d.sendingNow === 0 && (d.queue.length === 0 || d.closed))
+    for (const w of d.idle.splice(0)) w();
 }
 
 function pumpLocal(ctx: AppContext, d: LocalDispatcher): void {
@@ -145,7 +146,12 @@ export function reserveSendSlot(ctx: AppContext): SendSlot | null {
 export function sendClaimedNow(ctx: AppContext, slot: SendSlot, message: Message): void {
   const d = localDispatchers.get(ctx)!;
   sendClaimed(ctx, d.adapters, message, new Date())
-    .catch((err) => ctx.log.error({ err, messageId: message.id }, 'send failed after its claim; recovery reconciles it when its lease runs out'))
+    .catch((err) =>
+      ctx.log.error(
+        { err, messageId: message.id },
+        'send failed after its claim; recovery reconciles it when its lease runs out',
+      ),
+    )
     .finally(() => slot.release());
 }
 
@@ -193,7 +199,12 @@ async function lockForDispatch(tx: Prisma.TransactionClient, messageId: string):
   return rows[0] ?? null;
 }
 
-export async function dispatchMessage(ctx: AppContext, adapters: ChannelAdapters, messageId: string, now = new Date()): Promise<void> {
+export async function dispatchMessage(
+  ctx: AppContext,
+  adapters: ChannelAdapters,
+  messageId: string,
+  now = new Date(),
+): Promise<void> {
   const events: TimelineEvent[] = [];
   // 1. re-check and claim, under the debtor's lock
   const claimed = await ctx.db.$transaction(async (tx) => {
@@ -204,16 +215,27 @@ export async function dispatchMessage(ctx: AppContext, adapters: ChannelAdapters
     if (m.scheduledAt && m.scheduledAt.getTime() > now.getTime() + 1000) return { reschedule: m.scheduledAt };
     if (m.debtorId && m.debtId && m.intent && !hadReplyException(m.decision)) {
       // The debt and debtor as they stand now come with the snapshot (one query): the message is rendered again from them.
-      const loaded = await loadSnapshotWithDebtor(tx, m.debtorId, now, { excludeMessageId: m.id, ignoreReservationsAfter: m.scheduledAt ?? now, debtId: m.debtId });
+      const loaded = await loadSnapshotWithDebtor(tx, m.debtorId, now, {
+        excludeMessageId: m.id,
+        ignoreReservationsAfter: m.scheduledAt ?? now,
+        debtId: m.debtId,
+      });
       const snapshot = loaded?.snapshot;
       if (loaded && snapshot) {
-        const decision: Decision = router.decide({ debtorId: m.debtorId, debtId: m.debtId, intent: m.intent.replace(/-/g, '_'), channel: m.channel }, snapshot);
+        const decision: Decision = router.decide(
+          { debtorId: m.debtorId, debtId: m.debtId, intent: m.intent.replace(/-/g, '_'), channel: m.channel },
+          snapshot,
+        );
         if (decision.outcome === 'refuse') {
           const reasons = decision.reasons.map((r) => ({ rule: r.rule, detail: r.detail }));
           const { event } = await moveStatus(tx, {
             id: m.id,
             to: 'CANCELLED',
-            data: { countsAsAttempt: false, errorMessage: 'refused at send time', decision: JSON.parse(JSON.stringify(decision)) },
+            data: {
+              countsAsAttempt: false,
+              errorMessage: 'refused at send time',
+              decision: JSON.parse(JSON.stringify(decision)),
+            },
             history: { detail: { reasons } },
             timeline: { conversationId: m.conversationId, payload: { reasons } },
           });
@@ -233,15 +255,26 @@ export async function dispatchMessage(ctx: AppContext, adapters: ChannelAdapters
           return { reschedule: routed.sendAt };
         }
         if (routed.contactPointId !== m.contactPointId) {
-          await tx.message.update({ where: { id: m.id }, data: { contactPointId: routed.contactPointId, toAddress: routed.address } });
+          await tx.message.update({
+            where: { id: m.id },
+            data: { contactPointId: routed.contactPointId, toAddress: routed.address },
+          });
           rerouted = { contactPointId: routed.contactPointId, address: routed.address };
         }
-        const atSend = contentAtSend(ctx, m, { debtor: loaded.debtor, debt: loaded.debt, contactPointId: routed.contactPointId, now });
+        const atSend = contentAtSend(ctx, m, {
+          debtor: loaded.debtor,
+          debt: loaded.debt,
+          contactPointId: routed.contactPointId,
+          now,
+        });
         if (atSend && 'refused' in atSend) {
           const reasons = [{ rule: 'content.forbidden', detail: atSend.refused }];
           const { event } = await moveStatus(tx, {
-            id: m.id, to: 'CANCELLED', data: { countsAsAttempt: false, errorMessage: 'refused at send time' },
-            history: { detail: { reasons } }, timeline: { conversationId: m.conversationId, payload: { reasons } },
+            id: m.id,
+            to: 'CANCELLED',
+            data: { countsAsAttempt: false, errorMessage: 'refused at send time' },
+            history: { detail: { reasons } },
+            timeline: { conversationId: m.conversationId, payload: { reasons } },
           });
           if (event) events.push(event);
           return null;
@@ -250,11 +283,19 @@ export async function dispatchMessage(ctx: AppContext, adapters: ChannelAdapters
       }
     }
     const sendTime = fresh
-      ? { ...fresh.content, ...(fresh.voice ? { decision: { ...((m.decision as object | null) ?? {}), voice: fresh.voice } } : {}) }
+      ? {
+          ...fresh.content,
+          ...(fresh.voice ? { decision: { ...((m.decision as object | null) ?? {}), voice: fresh.voice } } : {}),
+        }
       : {};
     // The claim carries a lease (lease.ts): this process answers for the message until it runs out.
     const lease = newLease(ctx);
-    const claim = await moveStatus(tx, { id: m.id, to: 'SENDING', data: { attempts: { increment: 1 }, ...sendTime, ...lease }, history: false });
+    const claim = await moveStatus(tx, {
+      id: m.id,
+      to: 'SENDING',
+      data: { attempts: { increment: 1 }, ...sendTime, ...lease },
+      history: false,
+    });
     if (!claim.moved) return null;
     const message: Message = {
       ...m,
@@ -277,19 +318,39 @@ export async function dispatchMessage(ctx: AppContext, adapters: ChannelAdapters
 }
 
 /** What a send needs beyond the message row: email the thread's reply token, letters the address and the debtor's name. SMS and calls need nothing. */
-async function withRelated(ctx: AppContext, m: Message): Promise<LoadedMessage & { attempts: number; conversationId: string }> {
+async function withRelated(
+  ctx: AppContext,
+  m: Message,
+): Promise<LoadedMessage & { attempts: number; conversationId: string }> {
   const related =
     m.channel === 'EMAIL' || m.channel === 'LETTER'
-      ? await ctx.db.message.findUniqueOrThrow({ where: { id: m.id }, select: { conversation: { select: { replyToken: true } }, contactPoint: true, debtor: { select: { fullName: true } } } })
+      ? await ctx.db.message.findUniqueOrThrow({
+          where: { id: m.id },
+          select: {
+            conversation: { select: { replyToken: true } },
+            contactPoint: true,
+            debtor: { select: { fullName: true } },
+          },
+        })
       : null;
-  return { ...m, conversation: related?.conversation ?? { replyToken: '' }, contactPoint: related?.contactPoint ?? null, debtor: related?.debtor ?? null };
+  return {
+    ...m,
+    conversation: related?.conversation ?? { replyToken: '' },
+    contactPoint: related?.contactPoint ?? null,
+    debtor: related?.debtor ?? null,
+  };
 }
 
 /**
  * Steps 2 and 3 of a dispatch, for a message already claimed (SENDING, its
  * attempt counted): its lease is renewed until the outcome is recorded.
  */
-export async function sendClaimed(ctx: AppContext, adapters: ChannelAdapters, claimed: Message, now: Date): Promise<void> {
+export async function sendClaimed(
+  ctx: AppContext,
+  adapters: ChannelAdapters,
+  claimed: Message,
+  now: Date,
+): Promise<void> {
   const release = holdLease(ctx, claimed.id);
   try {
     await sendHeld(ctx, adapters, claimed, now);
@@ -311,7 +372,10 @@ async function sendHeld(ctx: AppContext, adapters: ChannelAdapters, claimed: Mes
   } catch (err) {
     if (err instanceof FailoverExhausted) await recordRoute(ctx, m ?? claimed, err.route);
     const cause = err instanceof FailoverExhausted ? err.last : err;
-    const pe = cause instanceof ProviderError ? cause : new ProviderError((cause as Error).message ?? String(cause), 'unknown', 'network', true);
+    const pe =
+      cause instanceof ProviderError
+        ? cause
+        : new ProviderError((cause as Error).message ?? String(cause), 'unknown', 'network', true);
     await handleFailure(ctx, m ?? claimed, pe, now);
     return;
   }
@@ -329,7 +393,10 @@ async function sendHeld(ctx: AppContext, adapters: ChannelAdapters, claimed: Mes
       accepted: { provider: result.provider, providerMessageId: result.providerMessageId },
     }),
   );
-  ctx.log.info({ messageId: m.id, channel: m.channel, provider: result.provider, providerMessageId: result.providerMessageId }, 'message handed to provider');
+  ctx.log.info(
+    { messageId: m.id, channel: m.channel, provider: result.provider, providerMessageId: result.providerMessageId },
+    'message handed to provider',
+  );
 }
 
 /**
@@ -342,7 +409,10 @@ async function recordRoute(ctx: AppContext, m: { id: string; decision: unknown }
   if (route.order.length <= 1 && route.attempts.length <= 1) return;
   const decision = (m.decision ?? {}) as { providerRoutes?: ProviderRoute[] };
   const routes = [...(decision.providerRoutes ?? []), route];
-  await ctx.db.message.update({ where: { id: m.id }, data: { decision: { ...decision, providerRoutes: routes } as object } });
+  await ctx.db.message.update({
+    where: { id: m.id },
+    data: { decision: { ...decision, providerRoutes: routes } as object },
+  });
   // The caller's copy too: a later attempt of this dispatch appends to it.
   (m as { decision: unknown }).decision = { ...decision, providerRoutes: routes };
   for (const [i, a] of route.attempts.entries()) {
@@ -366,7 +436,10 @@ async function withRetries<T>(ctx: AppContext, messageId: string, run: () => Pro
       return await run();
     } catch (err) {
       if (i >= attempts) {
-        ctx.log.error({ err, messageId }, 'could not record the provider\'s acceptance; recovery reconciles it when its lease runs out');
+        ctx.log.error(
+          { err, messageId },
+          "could not record the provider's acceptance; recovery reconciles it when its lease runs out",
+        );
         throw err;
       }
       await new Promise((r) => setTimeout(r, 100 * 2 ** i));
@@ -374,38 +447,71 @@ async function withRetries<T>(ctx: AppContext, messageId: string, run: () => Pro
   }
 }
 
-async function handleFailure(ctx: AppContext, m: { id: string; attempts: number; conversationId: string; contactPointId: string | null; channel: Channel }, err: ProviderError, now: Date) {
+async function handleFailure(
+  ctx: AppContext,
+  m: { id: string; attempts: number; conversationId: string; contactPointId: string | null; channel: Channel },
+  err: ProviderError,
+  now: Date,
+) {
   const events: TimelineEvent[] = [];
   const retry = err.transient && m.attempts < MAX_ATTEMPTS;
   const nextAt = new Date(now.getTime() + retryDelayMs(m.attempts));
   const error = { errorCode: err.code, errorMessage: err.message.slice(0, 500) };
-  const moved = await withRetries(ctx, m.id, () => ctx.db.$transaction(async (tx) => {
-    events.length = 0; // a retried transaction starts its timeline over
-    if (retry) {
-      const step = await moveStatus(tx, { id: m.id, to: 'PENDING', data: { scheduledAt: nextAt, ...error }, history: { errorCode: err.code, detail: { retryAt: nextAt.toISOString(), attempt: m.attempts, provider: err.provider } } });
+  const moved = await withRetries(ctx, m.id, () =>
+    ctx.db.$transaction(async (tx) => {
+      events.length = 0; // a retried transaction starts its timeline over
+      if (retry) {
+        const step = await moveStatus(tx, {
+          id: m.id,
+          to: 'PENDING',
+          data: { scheduledAt: nextAt, ...error },
+          history: {
+            errorCode: err.code,
+            detail: { retryAt: nextAt.toISOString(), attempt: m.attempts, provider: err.provider },
+          },
+        });
+        return step.moved;
+      }
+      const step = await moveStatus(tx, {
+        id: m.id,
+        to: 'FAILED',
+        data: { countsAsAttempt: false, ...error },
+        history: {
+          errorCode: err.code,
+          detail: { provider: err.provider, transient: err.transient, attempts: m.attempts },
+        },
+        timeline: { conversationId: m.conversationId, payload: { errorCode: err.code } },
+      });
+      if (step.event) events.push(step.event);
+      if (step.moved && err.effect && m.contactPointId) {
+        events.push(
+          ...(await applyContactPointEffect(
+            tx,
+            m.contactPointId,
+            err.effect,
+            `provider:${err.provider}:${err.code}`,
+            m.conversationId,
+            ctx,
+          )),
+        );
+      }
       return step.moved;
-    }
-    const step = await moveStatus(tx, {
-      id: m.id,
-      to: 'FAILED',
-      data: { countsAsAttempt: false, ...error },
-      history: { errorCode: err.code, detail: { provider: err.provider, transient: err.transient, attempts: m.attempts } },
-      timeline: { conversationId: m.conversationId, payload: { errorCode: err.code } },
-    });
-    if (step.event) events.push(step.event);
-    if (step.moved && err.effect && m.contactPointId) {
-      events.push(...(await applyContactPointEffect(tx, m.contactPointId, err.effect, `provider:${err.provider}:${err.code}`, m.conversationId, ctx)));
-    }
-    return step.moved;
-  }, TX_OPTIONS));
+    }, TX_OPTIONS),
+  );
   publishTimeline(ctx.io, events);
   if (!moved) {
     // No longer SENDING: another worker or a reconciliation settled it first.
-    ctx.log.warn({ messageId: m.id, code: err.code }, 'provider fault not recorded: the message had already left SENDING');
+    ctx.log.warn(
+      { messageId: m.id, code: err.code },
+      'provider fault not recorded: the message had already left SENDING',
+    );
     return;
   }
   if (retry) {
-    ctx.log.warn({ messageId: m.id, code: err.code, attempt: m.attempts, retryAt: nextAt }, 'transient provider error; will retry');
+    ctx.log.warn(
+      { messageId: m.id, code: err.code, attempt: m.attempts, retryAt: nextAt },
+      'transient provider error; will retry',
+    );
     await scheduleDispatch(ctx, m.id, nextAt);
   } else {
     ctx.log.warn({ messageId: m.id, code: err.code, provider: err.provider }, 'message failed');
@@ -413,10 +519,26 @@ async function handleFailure(ctx: AppContext, m: { id: string; attempts: number;
 }
 
 type LoadedMessage = {
-  id: string; channel: Channel; toAddress: string | null; subject: string | null; body: string; html: string | null; pdfPath: string | null; contactPointId: string | null;
-  conversation: { replyToken: string }; debtor: { fullName: string } | null;
-  contactPoint: { line1: string | null; line2: string | null; city: string | null; region: string | null; postalCode: string | null; country: string | null } | null;
-  decision: unknown; intent: string | null;
+  id: string;
+  channel: Channel;
+  toAddress: string | null;
+  subject: string | null;
+  body: string;
+  html: string | null;
+  pdfPath: string | null;
+  contactPointId: string | null;
+  conversation: { replyToken: string };
+  debtor: { fullName: string } | null;
+  contactPoint: {
+    line1: string | null;
+    line2: string | null;
+    city: string | null;
+    region: string | null;
+    postalCode: string | null;
+    country: string | null;
+  } | null;
+  decision: unknown;
+  intent: string | null;
 };
 
 /** What a send of `m` hands its provider (recovery asks the provider about exactly this). */
@@ -449,12 +571,34 @@ async function buildPayload(ctx: AppContext, m: LoadedMessage): Promise<Outbound
     case 'VOICE':
       return { channel: 'VOICE', to: m.toAddress, machineDetection: true, record: ctx.config.VOICE_RECORD_CALLS };
     case 'LETTER': {
-      const letter = (m.decision as { letter?: { mailType: 'usps_first_class' | 'usps_standard'; extraService: 'certified' | 'certified_return_receipt' | 'registered' | null } } | null)?.letter;
+      const letter = (
+        m.decision as {
+          letter?: {
+            mailType: 'usps_first_class' | 'usps_standard';
+            extraService: 'certified' | 'certified_return_receipt' | 'registered' | null;
+          };
+        } | null
+      )?.letter;
       const cp = m.contactPoint;
-      if (!m.pdfPath || !cp?.line1 || !cp.city || !cp.postalCode || !cp.country) throw new ProviderError('letter has no PDF or no complete address', 'gateway', 'incomplete_letter', false, 'address_invalid');
+      if (!m.pdfPath || !cp?.line1 || !cp.city || !cp.postalCode || !cp.country)
+        throw new ProviderError(
+          'letter has no PDF or no complete address',
+          'gateway',
+          'incomplete_letter',
+          false,
+          'address_invalid',
+        );
       return {
         channel: 'LETTER',
-        to: { name: m.debtor?.fullName ?? '', line1: cp.line1, line2: cp.line2, city: cp.city, region: cp.region, postalCode: cp.postalCode, country: cp.country },
+        to: {
+          name: m.debtor?.fullName ?? '',
+          line1: cp.line1,
+          line2: cp.line2,
+          city: cp.city,
+          region: cp.region,
+          postalCode: cp.postalCode,
+          country: cp.country,
+        },
         from: returnAddress(ctx),
         pdf: fs.readFileSync(path.resolve(ctx.config.DATA_DIR, m.pdfPath)),
         pdfUrl: letterPdfUrl(ctx, m.id),
@@ -467,7 +611,9 @@ async function buildPayload(ctx: AppContext, m: LoadedMessage): Promise<Outbound
 }
 
 export function returnAddress(ctx: AppContext) {
-  const [line1 = '', city = '', region = '', postalCode = '', country = 'US'] = ctx.config.RETURN_ADDRESS.split('|').map((s) => s.trim());
+  const [line1 = '', city = '', region = '', postalCode = '', country = 'US'] = ctx.config.RETURN_ADDRESS.split(
+    '|',
+  ).map((s) => s.trim());
   return { name: ctx.config.COMPANY_NAME, line1, city, region, postalCode, country };
 }
 
@@ -483,30 +629,53 @@ export function outboxSweepMs(ctx: AppContext): number {
 
 /** Registers the dispatch job and the outbox sweep (safety net for lost jobs). */
 export function defineDispatchJobs(ctx: AppContext, adapters: ChannelAdapters): void {
-  localDispatchers.set(ctx, { adapters, sendMax: ctx.config.SEND_CONCURRENCY, queue: [], running: 0, sendingNow: 0, closed: false, idle: [] });
-  ctx.scheduler.define(DISPATCH_JOB, async (job: { attrs: { data: { messageId: string } } }) => {
-    await dispatchMessage(ctx, adapters, job.attrs.data.messageId);
-  }, { concurrency: 20, removeOnComplete: true } as never);
+  localDispatchers.set(ctx, {
+    adapters,
+    sendMax: ctx.config.SEND_CONCURRENCY,
+    queue: [],
+    running: 0,
+    sendingNow: 0,
+    closed: false,
+    idle: [],
+  });
+  ctx.scheduler.define(
+    DISPATCH_JOB,
+    async (job: { attrs: { data: { messageId: string } } }) => {
+      await dispatchMessage(ctx, adapters, job.attrs.data.messageId);
+    },
+    { concurrency: 20, removeOnComplete: true } as never,
+  );
   const sweepLock = Math.max(outboxSweepMs(ctx), 10_000);
-  ctx.scheduler.define(OUTBOX_SWEEP_JOB, async (job: Job) => withHeartbeat(job, sweepLock, async () => {
-    // Messages due for longer than outboxSweepMs that no job picked up (e.g.
-    // the process died between commit and scheduling, or holding their job):
-    // after a crash that can be a whole wave, so several at once. Latest due
-    // first: a job taken over from the dead process works through the same
-    // backlog from its start, so the two meet once instead of queueing on
-    // each other's row locks message after message.
-    const stale = await ctx.db.message.findMany({
-      where: { direction: 'OUTBOUND', status: { in: ['PENDING', 'SCHEDULED'] }, scheduledAt: { lt: new Date(Date.now() - outboxSweepMs(ctx)) } },
-      select: { id: true },
-      orderBy: [{ scheduledAt: 'desc' }, { id: 'desc' }],
-      take: 500,
-    });
-    const ids = stale.map((m) => m.id);
-    const worker = async () => {
-      for (let id = ids.shift(); id; id = ids.shift()) {
-        await dispatchMessage(ctx, adapters, id).catch((err: unknown) => ctx.log.warn({ err, messageId: id }, 'outbox sweep could not dispatch a message; the next sweep retries'));
-      }
-    };
-    await Promise.all(Array.from({ length: LOCAL_CONCURRENCY }, worker));
-  }), { lockLifetime: sweepLock } as never);
+  ctx.scheduler.define(
+    OUTBOX_SWEEP_JOB,
+    async (job: Job) =>
+      withHeartbeat(job, sweepLock, async () => {
+        // Messages due for longer than outboxSweepMs that no job picked up (e.g.
+        // the process died between commit and scheduling, or holding their job):
+        // after a crash that can be a whole wave, so several at once. Latest due
+        // first: a job taken over from the dead process works through the same
+        // backlog from its start, so the two meet once instead of queueing on
+        // each other's row locks message after message.
+        const stale = await ctx.db.message.findMany({
+          where: {
+            direction: 'OUTBOUND',
+            status: { in: ['PENDING', 'SCHEDULED'] },
+            scheduledAt: { lt: new Date(Date.now() - outboxSweepMs(ctx)) },
+          },
+          select: { id: true },
+          orderBy: [{ scheduledAt: 'desc' }, { id: 'desc' }],
+          take: 500,
+        });
+        const ids = stale.map((m) => m.id);
+        const worker = async () => {
+          for (let id = ids.shift(); id; id = ids.shift()) {
+            await dispatchMessage(ctx, adapters, id).catch((err: unknown) =>
+              ctx.log.warn({ err, messageId: id }, 'outbox sweep could not dispatch a message; the next sweep retries'),
+            );
+          }
+        };
+        await Promise.all(Array.from({ length: LOCAL_CONCURRENCY }, worker));
+      }),
+    { lockLifetime: sweepLock } as never,
+  );
 }

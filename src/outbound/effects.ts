@@ -23,24 +23,60 @@ const OPT_OUT_CHANNEL = { sms_opted_out: 'SMS', email_opted_out: 'EMAIL', calls_
  * timeline events it appended (the caller publishes them after commit). Pass
  * `ctx` to also announce opt-outs to outgoing-webhook subscribers.
  */
-export async function applyContactPointEffect(tx: Tx, contactPointId: string, effect: ContactPointEffectName, source: string, conversationId?: string, ctx?: AppContext): Promise<TimelineEvent[]> {
+export async function applyContactPointEffect(
+  tx: Tx,
+  contactPointId: string,
+  effect: ContactPointEffectName,
+  source: string,
+  conversationId?: string,
+  ctx?: AppContext,
+): Promise<TimelineEvent[]> {
   const out = newOutcome();
   if (effect === 'sms_opted_out' || effect === 'email_opted_out' || effect === 'calls_opted_out') {
     // An opt-out binds the number or address, whichever debtor holds it.
-    await changeConsent(tx, {
-      ctx,
-      contactPointIds: await sameAddressContactPoints(tx, contactPointId),
-      channel: OPT_OUT_CHANNEL[effect],
-      state: 'REVOKED',
-      source,
-      conversationId: conversationId ?? null,
-      cause: { effect },
-    }, out);
+    await changeConsent(
+      tx,
+      {
+        ctx,
+        contactPointIds: await sameAddressContactPoints(tx, contactPointId),
+        channel: OPT_OUT_CHANNEL[effect],
+        state: 'REVOKED',
+        source,
+        conversationId: conversationId ?? null,
+        cause: { effect },
+      },
+      out,
+    );
     return out.events;
   }
-  const reason = effect === 'number_invalid' ? `number invalid (${source})` : effect === 'email_invalid' ? `email bounced (${source})` : `address undeliverable (${source})`;
-  await tx.contactPoint.update({ where: { id: contactPointId }, data: { valid: false, invalidReason: reason, invalidAt: new Date() } });
-  await tx.auditEvent.create({ data: { actorType: 'provider', actorId: source, action: `contact_point.${effect}`, entityType: 'contact_point', entityId: contactPointId } });
-  if (conversationId) out.events.push(await appendEvent(tx, conversationId, 'contact_point.changed', { contactPointId, effect, source }, { touch: false }));
+  const reason =
+    effect === 'number_invalid'
+      ? `number invalid (${source})`
+      : effect === 'email_invalid'
+        ? `email bounced (${source})`
+        : `address undeliverable (${source})`;
+  await tx.contactPoint.update({
+    where: { id: contactPointId },
+    data: { valid: false, invalidReason: reason, invalidAt: new Date() },
+  });
+  await tx.auditEvent.create({
+    data: {
+      actorType: 'provider',
+      actorId: source,
+      action: `contact_point.${effect}`,
+      entityType: 'contact_point',
+      entityId: contactPointId,
+    },
+  });
+  if (conversationId)
+    out.events.push(
+      await appendEvent(
+        tx,
+        conversationId,
+        'contact_point.changed',
+        { contactPointId, effect, source },
+        { touch: false },
+      ),
+    );
   return out.events;
 }

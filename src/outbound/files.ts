@@ -20,7 +20,13 @@ function sign(secret: string, messageId: string, exp: number): string {
   return createHmac('sha256', secret).update(`letter:${messageId}:${exp}`).digest('base64url');
 }
 
-export function verifyLetterUrl(secret: string, messageId: string, exp: string, sig: string, now = Date.now()): boolean {
+export function verifyLetterUrl(
+  secret: string,
+  messageId: string,
+  exp: string,
+  sig: string,
+  now = Date.now(),
+): boolean {
   const e = Number(exp);
   if (!Number.isInteger(e) || e * 1000 < now) return false;
   const expected = Buffer.from(sign(secret, messageId, e));

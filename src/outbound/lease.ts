@@ -29,7 +29,12 @@ function keeperOf(ctx: AppContext): Keeper {
   let k = keepers.get(ctx);
   if (!k) {
     // One name per gateway instance (several share a host, and tests run several in one process).
-    k = { owner: `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, leaseMs: ctx.config.SEND_LEASE_MS, held: new Map(), timer: null };
+    k = {
+      owner: `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+      leaseMs: ctx.config.SEND_LEASE_MS,
+      held: new Map(),
+      timer: null,
+    };
     keepers.set(ctx, k);
   }
   return k;

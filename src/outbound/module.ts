@@ -29,11 +29,17 @@ export async function startOutbound(ctx: AppContext): Promise<ModuleHandle> {
   // lease runs out at most that long before it is reconciled), and once now.
   const sweepMs = Math.max(1000, Math.floor(ctx.config.SEND_LEASE_MS / 2));
   const recoveryLock = Math.max(ctx.config.SEND_LEASE_MS, 10_000);
-  ctx.scheduler.define(RECOVERY_JOB, async (job: Job) => {
-    await withHeartbeat(job, recoveryLock, () => recoverStranded(ctx, adapters));
-  }, { lockLifetime: recoveryLock } as never);
+  ctx.scheduler.define(
+    RECOVERY_JOB,
+    async (job: Job) => {
+      await withHeartbeat(job, recoveryLock, () => recoverStranded(ctx, adapters));
+    },
+    { lockLifetime: recoveryLock } as never,
+  );
   await ctx.scheduler.every(sweepMs, RECOVERY_JOB, {}, { skipImmediate: true } as never);
-  const atStart = recoverStranded(ctx, adapters).catch((err: unknown) => ctx.log.error({ err }, 'recovery sweep at start failed; the scheduled sweep retries'));
+  const atStart = recoverStranded(ctx, adapters).catch((err: unknown) =>
+    ctx.log.error({ err }, 'recovery sweep at start failed; the scheduled sweep retries'),
+  );
   return {
     stop: async () => {
       await atStart;

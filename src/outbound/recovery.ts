@@ -120,7 +120,11 @@ async function takeOverExpired(ctx: AppContext, now: Date, limit: number): Promi
 }
 
 /** One sweep: reconciles every message whose lease ran out (up to SWEEP_LIMIT; the next sweep takes the rest). */
-export async function recoverStranded(ctx: AppContext, adapters: ChannelAdapters, opts: { now?: Date } = {}): Promise<Reconciled[]> {
+export async function recoverStranded(
+  ctx: AppContext,
+  adapters: ChannelAdapters,
+  opts: { now?: Date } = {},
+): Promise<Reconciled[]> {
   const now = opts.now ?? new Date();
   const stranded = await takeOverExpired(ctx, now, SWEEP_LIMIT);
   const done: Reconciled[] = [];
@@ -136,7 +140,11 @@ export async function recoverStranded(ctx: AppContext, adapters: ChannelAdapters
     }
   };
   await Promise.all(Array.from({ length: SWEEP_CONCURRENCY }, worker));
-  if (done.length) ctx.log.warn({ reconciled: done.length, actions: countBy(done.map((d) => d.action)) }, 'messages stranded in SENDING reconciled');
+  if (done.length)
+    ctx.log.warn(
+      { reconciled: done.length, actions: countBy(done.map((d) => d.action)) },
+      'messages stranded in SENDING reconciled',
+    );
   return done;
 }
 
@@ -157,7 +165,10 @@ async function reconcile(ctx: AppContext, adapters: ChannelAdapters, m: Stranded
 
     if (m.attempts >= MAX_ATTEMPTS) return await review(ctx, m, `stranded after ${m.attempts} attempts`, claim);
 
-    if (adapter.idempotencyWindowMs && now.getTime() - m.createdAt.getTime() < adapter.idempotencyWindowMs - IDEMPOTENCY_MARGIN_MS) {
+    if (
+      adapter.idempotencyWindowMs &&
+      now.getTime() - m.createdAt.getTime() < adapter.idempotencyWindowMs - IDEMPOTENCY_MARGIN_MS
+    ) {
       return await replay(ctx, adapters, m, now, claim);
     }
 
@@ -165,20 +176,37 @@ async function reconcile(ctx: AppContext, adapters: ChannelAdapters, m: Stranded
       let candidates: SentCandidate[];
       try {
         const payload = await payloadFor(ctx, m);
-        candidates = await adapter.findSent({ messageId: m.id, payload, since: new Date(m.createdAt.getTime() - CLOCK_SKEW_MS) });
+        candidates = await adapter.findSent({
+          messageId: m.id,
+          payload,
+          since: new Date(m.createdAt.getTime() - CLOCK_SKEW_MS),
+        });
       } catch (err) {
         const failures = (await lookupFailures(ctx, m.id)) + 1;
         const error = (err as Error).message?.slice(0, 300) ?? String(err);
         if (failures < LOOKUP_TRIES) return await lookupFailed(ctx, m, failures, error, claim);
-        return await otherwise(`${adapter.provider} could not be asked (${failures} tries): ${RECOVERY_POLICY[m.channel].otherwise}`, { lookupError: error });
+        return await otherwise(
+          `${adapter.provider} could not be asked (${failures} tries): ${RECOVERY_POLICY[m.channel].otherwise}`,
+          { lookupError: error },
+        );
       }
-      const ours = await alreadyOurs(ctx, candidates.map((c) => c.providerMessageId));
-      const open = candidates.filter((c) => !ours.has(c.providerMessageId)).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+      const ours = await alreadyOurs(
+        ctx,
+        candidates.map((c) => c.providerMessageId),
+      );
+      const open = candidates
+        .filter((c) => !ours.has(c.providerMessageId))
+        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
       const exact = open.filter((c) => c.exact);
       if (exact.length) return await adopt(ctx, m, adapter.provider, exact[0]!, open.length, claim);
       if (open.length === 1) return await adopt(ctx, m, adapter.provider, open[0]!, 1, claim);
-      if (open.length === 0) return await resend(ctx, m, now, `${adapter.provider} has no record of it: nothing went out`, claim, { lookedUp: true });
-      return await otherwise(`${open.length} ${adapter.provider} records could be it`, { candidates: open.map((c) => c.providerMessageId) });
+      if (open.length === 0)
+        return await resend(ctx, m, now, `${adapter.provider} has no record of it: nothing went out`, claim, {
+          lookedUp: true,
+        });
+      return await otherwise(`${open.length} ${adapter.provider} records could be it`, {
+        candidates: open.map((c) => c.providerMessageId),
+      });
     }
 
     return await otherwise(`${adapter.provider} takes no idempotency key and cannot be asked`);
@@ -191,7 +219,16 @@ type Claim = { claimedBy: string | null; claimedAt: Date | null; leaseUntil: Dat
 const RECOVERY_ACTOR: AuditActor = { type: 'system', id: 'recovery' };
 
 function detailOf(action: RecoveryAction, reason: string, claim: Claim, extra: Record<string, unknown> = {}) {
-  return { recovery: action, reason, expiredClaim: { by: claim.claimedBy, at: claim.claimedAt?.toISOString() ?? null, leaseUntil: claim.leaseUntil?.toISOString() ?? null }, ...extra };
+  return {
+    recovery: action,
+    reason,
+    expiredClaim: {
+      by: claim.claimedBy,
+      at: claim.claimedAt?.toISOString() ?? null,
+      leaseUntil: claim.leaseUntil?.toISOString() ?? null,
+    },
+    ...extra,
+  };
 }
 
 async function lookupFailures(ctx: AppContext, messageId: string): Promise<number> {
@@ -204,7 +241,10 @@ async function lookupFailures(ctx: AppContext, messageId: string): Promise<numbe
 
 async function alreadyOurs(ctx: AppContext, ids: string[]): Promise<Set<string>> {
   if (!ids.length) return new Set();
-  const rows = await ctx.db.message.findMany({ where: { providerMessageId: { in: ids } }, select: { providerMessageId: true } });
+  const rows = await ctx.db.message.findMany({
+    where: { providerMessageId: { in: ids } },
+    select: { providerMessageId: true },
+  });
   return new Set(rows.map((r) => r.providerMessageId!));
 }
 
@@ -224,8 +264,21 @@ async function move(
   where?: Prisma.MessageWhereInput,
 ): Promise<boolean> {
   const { moved, event } = await ctx.db.$transaction(async (tx) => {
-    const step = await moveStatus(tx, { id: m.id, to, data, where, history: { detail }, timeline: { conversationId: m.conversationId, payload: detail } });
-    if (step.moved) await audit(tx, actor, { action: `message.${String(detail.recovery ?? detail.review)}`, entityType: 'message', entityId: m.id, data: detail });
+    const step = await moveStatus(tx, {
+      id: m.id,
+      to,
+      data,
+      where,
+      history: { detail },
+      timeline: { conversationId: m.conversationId, payload: detail },
+    });
+    if (step.moved)
+      await audit(tx, actor, {
+        action: `message.${String(detail.recovery ?? detail.review)}`,
+        entityType: 'message',
+        entityId: m.id,
+        data: detail,
+      });
     return step;
   });
   if (event) publishTimeline(ctx.io, [event]);
@@ -235,35 +288,93 @@ async function move(
 /** Recovery's steps apply only to a claim it still holds. */
 const ours = (ctx: AppContext): Prisma.MessageWhereInput => ({ status: 'SENDING', claimedBy: leaseOwner(ctx) });
 
-async function resend(ctx: AppContext, m: Message, now: Date, reason: string, claim: Claim, extra: Record<string, unknown> = {}): Promise<Reconciled> {
-  const moved = await move(ctx, m, 'PENDING', { scheduledAt: now }, detailOf('resend', reason, claim, extra), RECOVERY_ACTOR, ours(ctx));
+async function resend(
+  ctx: AppContext,
+  m: Message,
+  now: Date,
+  reason: string,
+  claim: Claim,
+  extra: Record<string, unknown> = {},
+): Promise<Reconciled> {
+  const moved = await move(
+    ctx,
+    m,
+    'PENDING',
+    { scheduledAt: now },
+    detailOf('resend', reason, claim, extra),
+    RECOVERY_ACTOR,
+    ours(ctx),
+  );
   if (moved) await scheduleDispatch(ctx, m.id, now);
   return { messageId: m.id, action: 'resend', reason };
 }
 
-async function review(ctx: AppContext, m: Message, reason: string, claim: Claim, extra: Record<string, unknown> = {}): Promise<Reconciled> {
-  await move(ctx, m, 'NEEDS_REVIEW', { errorCode: 'stranded', errorMessage: reason.slice(0, 500) }, detailOf('review', reason, claim, extra), RECOVERY_ACTOR, ours(ctx));
+async function review(
+  ctx: AppContext,
+  m: Message,
+  reason: string,
+  claim: Claim,
+  extra: Record<string, unknown> = {},
+): Promise<Reconciled> {
+  await move(
+    ctx,
+    m,
+    'NEEDS_REVIEW',
+    { errorCode: 'stranded', errorMessage: reason.slice(0, 500) },
+    detailOf('review', reason, claim, extra),
+    RECOVERY_ACTOR,
+    ours(ctx),
+  );
   return { messageId: m.id, action: 'review', reason };
 }
 
-async function lookupFailed(ctx: AppContext, m: Message, failures: number, error: string, claim: Claim): Promise<Reconciled> {
+async function lookupFailed(
+  ctx: AppContext,
+  m: Message,
+  failures: number,
+  error: string,
+  claim: Claim,
+): Promise<Reconciled> {
   const reason = `lookup failed (${failures} of ${LOOKUP_TRIES}); tried again when this lease runs out`;
   // Stays SENDING under this process's fresh lease; recorded, so the tries are counted across processes.
   await ctx.db.$transaction(async (tx) => {
-    await tx.messageStatusEvent.create({ data: { messageId: m.id, status: 'SENDING', providerStatus: 'recovery', detail: detailOf('lookup_failed', reason, claim, { error }) as Prisma.InputJsonValue } });
-    await audit(tx, RECOVERY_ACTOR, { action: 'message.lookup_failed', entityType: 'message', entityId: m.id, data: { reason, error } });
+    await tx.messageStatusEvent.create({
+      data: {
+        messageId: m.id,
+        status: 'SENDING',
+        providerStatus: 'recovery',
+        detail: detailOf('lookup_failed', reason, claim, { error }) as Prisma.InputJsonValue,
+      },
+    });
+    await audit(tx, RECOVERY_ACTOR, {
+      action: 'message.lookup_failed',
+      entityType: 'message',
+      entityId: m.id,
+      data: { reason, error },
+    });
   });
   return { messageId: m.id, action: 'lookup_failed', reason };
 }
 
 /** The provider deduplicates by our id: the same request again, as a new attempt under this process's claim. */
-async function replay(ctx: AppContext, adapters: ChannelAdapters, m: Message, now: Date, claim: Claim): Promise<Reconciled> {
+async function replay(
+  ctx: AppContext,
+  adapters: ChannelAdapters,
+  m: Message,
+  now: Date,
+  claim: Claim,
+): Promise<Reconciled> {
   const reason = `${firstAdapter(adapters[m.channel]).provider} deduplicates by the message id: the same request again returns the first result or sends once`;
   const detail = detailOf('replay', reason, claim);
   const claimed = await ctx.db.$transaction(async (tx) => {
-    const r = await tx.message.updateMany({ where: { id: m.id, status: 'SENDING', claimedBy: leaseOwner(ctx) }, data: { attempts: { increment: 1 }, claimedAt: now } });
+    const r = await tx.message.updateMany({
+      where: { id: m.id, status: 'SENDING', claimedBy: leaseOwner(ctx) },
+      data: { attempts: { increment: 1 }, claimedAt: now },
+    });
     if (r.count === 0) return false;
-    await tx.messageStatusEvent.create({ data: { messageId: m.id, status: 'SENDING', providerStatus: 'recovery', detail: detail as Prisma.InputJsonValue } });
+    await tx.messageStatusEvent.create({
+      data: { messageId: m.id, status: 'SENDING', providerStatus: 'recovery', detail: detail as Prisma.InputJsonValue },
+    });
     await audit(tx, RECOVERY_ACTOR, { action: 'message.replay', entityType: 'message', entityId: m.id, data: detail });
     return true;
   });
@@ -272,7 +383,14 @@ async function replay(ctx: AppContext, adapters: ChannelAdapters, m: Message, no
 }
 
 /** The provider has this send: record its id and where it stands, as dispatch would have. */
-async function adopt(ctx: AppContext, m: Message, provider: string, c: SentCandidate, considered: number, claim: Claim): Promise<Reconciled> {
+async function adopt(
+  ctx: AppContext,
+  m: Message,
+  provider: string,
+  c: SentCandidate,
+  considered: number,
+  claim: Claim,
+): Promise<Reconciled> {
   const reason = `${provider} has it as ${c.providerMessageId} (${c.providerStatus})`;
   const detail = detailOf('adopt', reason, claim, { providerMessageId: c.providerMessageId, candidates: considered });
   await applyStatus(ctx, {
@@ -286,7 +404,13 @@ async function adopt(ctx: AppContext, m: Message, provider: string, c: SentCandi
   });
   // Where it stands now, when the callbacks that said so were lost with the process (idempotent by its event id).
   if (c.status && c.status !== 'QUEUED') {
-    await applyStatus(ctx, { ref: { id: m.id }, status: c.status, providerStatus: c.providerStatus, providerEventId: `recovery:${c.providerMessageId}:${c.providerStatus}`, detail: { recovery: 'adopt' } });
+    await applyStatus(ctx, {
+      ref: { id: m.id },
+      status: c.status,
+      providerStatus: c.providerStatus,
+      providerEventId: `recovery:${c.providerMessageId}:${c.providerStatus}`,
+      detail: { recovery: 'adopt' },
+    });
   }
   // (Callbacks stored while its id was unknown are woken by the shared layer, as for dispatch's own acceptance.)
   await audit(ctx.db, RECOVERY_ACTOR, { action: 'message.adopt', entityType: 'message', entityId: m.id, data: detail });
@@ -303,15 +427,32 @@ export type ReviewAction = 'resend' | 'cancel';
  * `cancel` closes it unsent. A cancelled one still counts toward contact
  * limits: it may have reached the debtor, which is why it was in review.
  */
-export async function resolveReview(ctx: AppContext, messageId: string, action: ReviewAction, actor: Principal, note?: string): Promise<{ id: string; status: MessageStatus }> {
-  const m = await ctx.db.message.findUnique({ where: { id: messageId }, select: { id: true, conversationId: true, status: true } });
+export async function resolveReview(
+  ctx: AppContext,
+  messageId: string,
+  action: ReviewAction,
+  actor: Principal,
+  note?: string,
+): Promise<{ id: string; status: MessageStatus }> {
+  const m = await ctx.db.message.findUnique({
+    where: { id: messageId },
+    select: { id: true, conversationId: true, status: true },
+  });
   if (!m) throw notFound('message');
   if (m.status !== 'NEEDS_REVIEW') throw conflict(`the message is ${m.status}, not NEEDS_REVIEW`, { status: m.status });
   const now = new Date();
-  const detail = { review: action === 'resend' ? 'review_resend' : 'review_cancel', by: actor.id ?? null, ...(note ? { note } : {}) };
+  const detail = {
+    review: action === 'resend' ? 'review_resend' : 'review_cancel',
+    by: actor.id ?? null,
+    ...(note ? { note } : {}),
+  };
   const to: GatewayStep = action === 'resend' ? 'PENDING' : 'CANCELLED';
-  const data: Prisma.MessageUpdateManyMutationInput = action === 'resend' ? { scheduledAt: now, errorCode: null, errorMessage: null } : { errorMessage: 'cancelled after review' };
-  if (!(await move(ctx, m, to, data, detail, actor, { status: 'NEEDS_REVIEW' }))) throw conflict('the message changed meanwhile; reload it');
+  const data: Prisma.MessageUpdateManyMutationInput =
+    action === 'resend'
+      ? { scheduledAt: now, errorCode: null, errorMessage: null }
+      : { errorMessage: 'cancelled after review' };
+  if (!(await move(ctx, m, to, data, detail, actor, { status: 'NEEDS_REVIEW' })))
+    throw conflict('the message changed meanwhile; reload it');
   if (action === 'resend') await scheduleDispatch(ctx, m.id, now);
   return { id: m.id, status: to };
 }
@@ -328,8 +469,18 @@ export async function listReviews(ctx: AppContext, limit = 100) {
   return {
     total,
     data: rows.map((m) => ({
-      id: m.id, conversationId: m.conversationId, debtorId: m.debtorId, campaignId: m.campaignId, channel: m.channel, intent: m.intent, to: m.toAddress,
-      attempts: m.attempts, createdAt: m.createdAt, reason: m.errorMessage, since: m.statusEvents[0]?.occurredAt ?? m.updatedAt, detail: m.statusEvents[0]?.detail ?? null,
+      id: m.id,
+      conversationId: m.conversationId,
+      debtorId: m.debtorId,
+      campaignId: m.campaignId,
+      channel: m.channel,
+      intent: m.intent,
+      to: m.toAddress,
+      attempts: m.attempts,
+      createdAt: m.createdAt,
+      reason: m.errorMessage,
+      since: m.statusEvents[0]?.occurredAt ?? m.updatedAt,
+      detail: m.statusEvents[0]?.detail ?? null,
     })),
   };
 }

@@ -8,7 +8,10 @@ import { listReviews, resolveReview } from './recovery.js';
 
 export const reviewRoutes = defineRoutes(
   {
-    method: 'get', path: '/api/v1/message-reviews', tag: 'outreach', roles: ['ADMIN'],
+    method: 'get',
+    path: '/api/v1/message-reviews',
+    tag: 'outreach',
+    roles: ['ADMIN'],
     summary: 'Messages a crash left unsure (NEEDS_REVIEW), newest first, with why each is there',
     query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
     responses: { 200: 'The messages and their total', 400: 'Invalid input', 403: 'Admins only' },
@@ -17,14 +20,32 @@ export const reviewRoutes = defineRoutes(
     },
   },
   {
-    method: 'post', path: '/api/v1/messages/:id/review', tag: 'outreach', roles: ['ADMIN'],
+    method: 'post',
+    path: '/api/v1/messages/:id/review',
+    tag: 'outreach',
+    roles: ['ADMIN'],
     summary: 'Answer a message in NEEDS_REVIEW: resend it (re-checked before it goes) or cancel it',
     body: z.object({
       action: z.enum(['resend', 'cancel']),
       // Kept in the status history (jsonb): no NUL, no lone surrogate.
-      note: z.string().trim().min(1).max(500).refine((v) => !/[\u0000]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(v), 'must be text without NUL characters or lone surrogates').optional(),
+      note: z
+        .string()
+        .trim()
+        .min(1)
+        .max(500)
+        .refine(
+          (v) => !/[\u0000]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(v),
+          'must be text without NUL characters or lone surrogates',
+        )
+        .optional(),
     }),
-    responses: { 200: 'The message and its new status', 400: 'Invalid input', 403: 'Admins only', 404: 'Not found', 409: 'Not in NEEDS_REVIEW' },
+    responses: {
+      200: 'The message and its new status',
+      400: 'Invalid input',
+      403: 'Admins only',
+      404: 'Not found',
+      409: 'Not in NEEDS_REVIEW',
+    },
     handler: async (req, res, ctx) => {
       const id = String(req.params.id);
       if (!uuid.safeParse(id).success) throw notFound('message');

@@ -10,7 +10,14 @@ import type { Principal } from '../auth/principal.js';
 import { createConversationIfMissing, type TimelineEvent } from '../conversations/thread.js';
 import { writeMessage } from '../conversations/message-write.js';
 import { publishTimeline } from '../conversations/live.js';
-import { createRouter, type Channel, type Decision, type RoutedDecision, type ReplyContext, type SocialMediaChannel } from '../router/index.js';
+import {
+  createRouter,
+  type Channel,
+  type Decision,
+  type RoutedDecision,
+  type ReplyContext,
+  type SocialMediaChannel,
+} from '../router/index.js';
 import { isIntent, TemplateError, type Intent } from '../templates/index.js';
 import { HttpError } from '../http/errors.js';
 import { lockDebtor, loadSnapshotWithDebtor } from './snapshot.js';
@@ -62,14 +69,30 @@ function serializeDecision(d: Decision) {
 
 export async function requestOutreach(ctx: AppContext, req: OutreachRequest, actor: Actor): Promise<OutreachResult> {
   if (req.intent !== FREE_TEXT_INTENT && !isIntent(req.intent)) {
-    throw new HttpError(400, 'invalid_request', `intent must be one of the template intents`, [{ field: 'intent', reason: `unknown intent "${req.intent}"` }]);
+    throw new HttpError(400, 'invalid_request', `intent must be one of the template intents`, [
+      { field: 'intent', reason: `unknown intent "${req.intent}"` },
+    ]);
   }
-  if ((req.intent === FREE_TEXT_INTENT) !== Boolean(req.freeText) || (req.freeText && req.channel !== 'SMS' && req.channel !== 'EMAIL')) {
-    throw new HttpError(400, 'invalid_request', 'free text goes with intent "free-text" and an explicit SMS or EMAIL channel', [{ field: 'freeText', reason: 'needs intent "free-text" and channel SMS or EMAIL' }]);
+  if (
+    (req.intent === FREE_TEXT_INTENT) !== Boolean(req.freeText) ||
+    (req.freeText && req.channel !== 'SMS' && req.channel !== 'EMAIL')
+  ) {
+    throw new HttpError(
+      400,
+      'invalid_request',
+      'free text goes with intent "free-text" and an explicit SMS or EMAIL channel',
+      [{ field: 'freeText', reason: 'needs intent "free-text" and channel SMS or EMAIL' }],
+    );
   }
   if (req.idempotencyKey) {
     const existing = await ctx.db.message.findUnique({ where: { idempotencyKey: req.idempotencyKey } });
-    if (existing) return { outcome: existing.status === 'SCHEDULED' ? 'defer' : 'send', decision: existing.decision as unknown as Decision, messageId: existing.id, duplicate: true };
+    if (existing)
+      return {
+        outcome: existing.status === 'SCHEDULED' ? 'defer' : 'send',
+        decision: existing.decision as unknown as Decision,
+        messageId: existing.id,
+        duplicate: true,
+      };
   }
   const now = req.now ?? new Date();
   const events: TimelineEvent[] = [];
@@ -82,14 +105,28 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
     async (tx) => {
       // The debtor's lock, then the debt to render, the debtor's conversation and the router's snapshot, read under it:
       // two statements, pipelined (with BEGIN) into one round trip.
-      const [locked, loaded] = await Promise.all([lockDebtor(tx, req.debtorId), loadSnapshotWithDebtor(tx, req.debtorId, now, { debtId: req.debtId })]);
+      const [locked, loaded] = await Promise.all([
+        lockDebtor(tx, req.debtorId),
+        loadSnapshotWithDebtor(tx, req.debtorId, now, { debtId: req.debtId }),
+      ]);
       if (!locked || !loaded) throw new HttpError(404, 'not_found', 'debtor not found');
       const { snapshot, debtor, debt } = loaded;
       if (!debt) throw new HttpError(404, 'not_found', 'debt not found for this debtor');
       // One thank-you per payment, under the debtor's lock so two requests cannot both pass.
-      const thanked = req.intent === 'payment-received' ? await paymentToThank(tx, req.debtId, req.vars?.paymentId ?? paymentIdOfKey(req.idempotencyKey)) : null;
+      const thanked =
+        req.intent === 'payment-received'
+          ? await paymentToThank(tx, req.debtId, req.vars?.paymentId ?? paymentIdOfKey(req.idempotencyKey))
+          : null;
       const decision = router.decide(
-        { debtorId: req.debtorId, debtId: req.debtId, intent: routerIntent(req.intent), channel: req.channel, notBefore: req.notBefore, notAfter: req.notAfter, replyTo: req.replyTo },
+        {
+          debtorId: req.debtorId,
+          debtId: req.debtId,
+          intent: routerIntent(req.intent),
+          channel: req.channel,
+          notBefore: req.notBefore,
+          notAfter: req.notAfter,
+          replyTo: req.replyTo,
+        },
         snapshot,
       );
       if (decision.outcome === 'refuse') return { outcome: 'refuse' as const, decision };
@@ -97,27 +134,57 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
       const routed = decision as RoutedDecision;
       const locale = req.locale ?? debtor.locale;
       const rendered = renderContent(ctx, {
-        intent: req.intent, freeText: req.freeText, channel: routed.channel, locale, debtor, debt, contactPointId: routed.contactPointId, now,
-        agentName: actor.type === 'user' ? actor.name : undefined, extra: thanked ? { ...thanked.vars, ...req.vars } : req.vars, firstCommunication: !debtor.contactedBefore,
+        intent: req.intent,
+        freeText: req.freeText,
+        channel: routed.channel,
+        locale,
+        debtor,
+        debt,
+        contactPointId: routed.contactPointId,
+        now,
+        agentName: actor.type === 'user' ? actor.name : undefined,
+        extra: thanked ? { ...thanked.vars, ...req.vars } : req.vars,
+        firstCommunication: !debtor.contactedBefore,
       });
       const content = bodyOf(rendered);
       const messageId = randomUUID();
       let pdfPath: string | null = null;
       let letterMeta: { mailType: string; extraService: string | null } | undefined;
       // A call's spoken parts are rendered now (with the right disclosure) and played when it connects.
-      const voiceMeta = rendered.channel === 'voice' ? { say: rendered.say, menu: rendered.menu, voicemail: rendered.voicemail } : undefined;
+      const voiceMeta =
+        rendered.channel === 'voice'
+          ? { say: rendered.say, menu: rendered.menu, voicemail: rendered.voicemail }
+          : undefined;
       if (rendered.channel === 'letter') {
         // The PDF is made once, kept under DATA_DIR/letters and linked from the message.
         const cp = snapshot.contactPoints.find((c) => c.id === routed.contactPointId)!;
-        const [full] = await tx.rows<{ line1: string | null; line2: string | null; city: string | null; region: string | null; postalCode: string | null; country: string | null }>(
+        const [full] = await tx.rows<{
+          line1: string | null;
+          line2: string | null;
+          city: string | null;
+          region: string | null;
+          postalCode: string | null;
+          country: string | null;
+        }>(
           'SELECT line1, line2, city, region, postal_code AS "postalCode", country FROM contact_points WHERE id = $1::uuid',
           [cp.id],
         );
         if (!full) throw new Error(`contact point ${cp.id} vanished under the debtor's lock`);
         const ret = returnAddress(ctx);
         const pdf = await renderLetterPdf(rendered, {
-          sender: { name: ret.name, lines: [ret.line1, `${ret.city}, ${ret.region} ${ret.postalCode}`.trim(), ret.country] },
-          recipient: { name: debtor.fullName, lines: [full.line1, full.line2, [full.city, full.region, full.postalCode].filter(Boolean).join(' '), full.country].filter((x): x is string => Boolean(x)) },
+          sender: {
+            name: ret.name,
+            lines: [ret.line1, `${ret.city}, ${ret.region} ${ret.postalCode}`.trim(), ret.country],
+          },
+          recipient: {
+            name: debtor.fullName,
+            lines: [
+              full.line1,
+              full.line2,
+              [full.city, full.region, full.postalCode].filter(Boolean).join(' '),
+              full.country,
+            ].filter((x): x is string => Boolean(x)),
+          },
           date: now.toISOString().slice(0, 10),
           jurisdiction: debt.jurisdiction ?? debtor.jurisdiction,
         });
@@ -154,8 +221,11 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
           ...content,
           // The extra variables and the agent's name go with it: the message is rendered again from them when it leaves (contentAtSend).
           decision: {
-            ...serializeDecision(decision), ...(letterMeta ? { letter: letterMeta } : {}), ...(voiceMeta ? { voice: voiceMeta } : {}),
-            ...(req.vars || thanked ? { vars: { ...thanked?.vars, ...req.vars } } : {}), ...(actor.type === 'user' && actor.name ? { agentName: actor.name } : {}),
+            ...serializeDecision(decision),
+            ...(letterMeta ? { letter: letterMeta } : {}),
+            ...(voiceMeta ? { voice: voiceMeta } : {}),
+            ...(req.vars || thanked ? { vars: { ...thanked?.vars, ...req.vars } } : {}),
+            ...(actor.type === 'user' && actor.name ? { agentName: actor.name } : {}),
             ...(thanked ? { paymentId: thanked.paymentId } : {}),
           },
           scheduledAt: routed.sendAt,
@@ -165,15 +235,31 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
           // Claimed on commit: with a lease, so a process that dies before the provider answers leaves it to recovery.
           ...(sendNow ? newLease(ctx) : {}),
           idempotencyKey: req.idempotencyKey ?? null,
-          createdById: actor.type === 'user' ? actor.id ?? null : null,
+          createdById: actor.type === 'user' ? (actor.id ?? null) : null,
         },
         {
           statusEvent: { status, detail: { reasons: routed.reasons.map((r) => r.rule) } },
-          audit: { actor, entry: { action: 'message.request', data: { intent: req.intent, channel: routed.channel, outcome: routed.outcome, campaignId: req.campaignId } } },
+          audit: {
+            actor,
+            entry: {
+              action: 'message.request',
+              data: {
+                intent: req.intent,
+                channel: routed.channel,
+                outcome: routed.outcome,
+                campaignId: req.campaignId,
+              },
+            },
+          },
           event: {
             type: 'message.created',
             payload: (m) => ({
-              messageId: m.id, direction: 'OUTBOUND', channel: m.channel, status: m.status, intent: req.intent, scheduledAt: routed.sendAt.toISOString(),
+              messageId: m.id,
+              direction: 'OUTBOUND',
+              channel: m.channel,
+              status: m.status,
+              intent: req.intent,
+              scheduledAt: routed.sendAt.toISOString(),
               reasons: routed.reasons.map((r) => ({ rule: r.rule, detail: r.detail })),
             }),
           },
@@ -182,22 +268,44 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
       // The thread (if new), the message and COMMIT: one round trip.
       const [{ message, event }] = await Promise.all([written, tx.commit(), conversation]);
       events.push(event);
-      return { outcome: routed.outcome, decision, messageId: message.id, duplicate: false, sendAt: routed.sendAt, claimed: sendNow ? message : null };
+      return {
+        outcome: routed.outcome,
+        decision,
+        messageId: message.id,
+        duplicate: false,
+        sendAt: routed.sendAt,
+        claimed: sendNow ? message : null,
+      };
     },
     // Under a burst, wait for a pooled connection rather than fail the request.
     { timeoutMs: 20_000, maxWaitMs: 15_000 },
-  ).catch(async (e: unknown) => {
-    // A concurrent request with the same Idempotency-Key won the race: return its result.
-    if (req.idempotencyKey && isUniqueViolation(e)) {
-      const existing = await ctx.db.message.findUnique({ where: { idempotencyKey: req.idempotencyKey } });
-      if (existing) return { outcome: existing.status === 'SCHEDULED' ? ('defer' as const) : ('send' as const), decision: existing.decision as unknown as Decision, messageId: existing.id, duplicate: true, sendAt: existing.scheduledAt ?? new Date(), claimed: null };
-    }
-    if (e instanceof TemplateError) throw new HttpError(422, 'template_error', e.message, { code: e.code, template: e.template, variable: e.variable });
-    throw e;
-  }).catch((e: unknown) => {
-    slot?.release();
-    throw e;
-  });
+  )
+    .catch(async (e: unknown) => {
+      // A concurrent request with the same Idempotency-Key won the race: return its result.
+      if (req.idempotencyKey && isUniqueViolation(e)) {
+        const existing = await ctx.db.message.findUnique({ where: { idempotencyKey: req.idempotencyKey } });
+        if (existing)
+          return {
+            outcome: existing.status === 'SCHEDULED' ? ('defer' as const) : ('send' as const),
+            decision: existing.decision as unknown as Decision,
+            messageId: existing.id,
+            duplicate: true,
+            sendAt: existing.scheduledAt ?? new Date(),
+            claimed: null,
+          };
+      }
+      if (e instanceof TemplateError)
+        throw new HttpError(422, 'template_error', e.message, {
+          code: e.code,
+          template: e.template,
+          variable: e.variable,
+        });
+      throw e;
+    })
+    .catch((e: unknown) => {
+      slot?.release();
+      throw e;
+    });
 
   const claimed = result.outcome === 'refuse' ? null : result.claimed;
   if (claimed) sendClaimedNow(ctx, slot!, claimed);
@@ -207,7 +315,12 @@ export async function requestOutreach(ctx: AppContext, req: OutreachRequest, act
     publishTimeline(ctx.io, events);
     if (!claimed) await scheduleDispatch(ctx, result.messageId, result.sendAt);
   }
-  return { outcome: result.outcome, decision: result.decision, messageId: result.messageId, duplicate: result.duplicate };
+  return {
+    outcome: result.outcome,
+    decision: result.decision,
+    messageId: result.messageId,
+    duplicate: result.duplicate,
+  };
 }
 
 /** The payment a thank-you is for, from the key payments use (`payment-received:<payment id>`). */
@@ -221,28 +334,58 @@ function paymentIdOfKey(key: string | undefined): string | undefined {
  * debt's latest. Refused when there is none, or when it was thanked already (a thank-you not
  * cancelled or failed): at most one per payment.
  */
-async function paymentToThank(tx: TxSql, debtId: string, paymentId: string | undefined): Promise<{ paymentId: string; vars: Record<string, string> }> {
+async function paymentToThank(
+  tx: TxSql,
+  debtId: string,
+  paymentId: string | undefined,
+): Promise<{ paymentId: string; vars: Record<string, string> }> {
   if (paymentId !== undefined && !/^[0-9a-f-]{36}$/i.test(paymentId)) {
-    throw new HttpError(400, 'invalid_request', 'vars.paymentId must be a payment id', [{ field: 'vars.paymentId', reason: 'must be a UUID' }]);
+    throw new HttpError(400, 'invalid_request', 'vars.paymentId must be a payment id', [
+      { field: 'vars.paymentId', reason: 'must be a UUID' },
+    ]);
   }
   const [payment] = await tx.rows<{ id: string; amount: string; paidAt: Date }>(
     `SELECT id::text AS id, amount::text AS amount, paid_at AS "paidAt" FROM payments WHERE debt_id = $1::uuid AND ($2::uuid IS NULL OR id = $2::uuid)
       ORDER BY paid_at DESC, created_at DESC LIMIT 1`,
     [debtId, paymentId ?? null],
   );
-  if (!payment) throw new HttpError(422, 'no_payment', 'a payment-received message thanks for a recorded payment; none is recorded for this debt', [{ field: 'vars.paymentId', reason: 'no such payment of this debt' }]);
+  if (!payment)
+    throw new HttpError(
+      422,
+      'no_payment',
+      'a payment-received message thanks for a recorded payment; none is recorded for this debt',
+      [{ field: 'vars.paymentId', reason: 'no such payment of this debt' }],
+    );
   const [previous] = await tx.rows<{ id: string }>(
     `SELECT id::text AS id FROM messages WHERE debt_id = $1::uuid AND intent = 'payment-received' AND direction = 'OUTBOUND' AND status NOT IN ('CANCELLED', 'FAILED')
         AND (decision->>'paymentId' = $2 OR idempotency_key = 'payment-received:' || $2) LIMIT 1`,
     [debtId, payment.id],
   );
-  if (previous) throw new HttpError(409, 'already_thanked', `payment ${payment.id} was already thanked (message ${previous.id}); one thank-you per payment`, { paymentId: payment.id, messageId: previous.id } as never);
-  return { paymentId: payment.id, vars: { paymentAmount: payment.amount, paymentDate: new Date(payment.paidAt).toISOString().slice(0, 10), paymentId: payment.id } };
+  if (previous)
+    throw new HttpError(
+      409,
+      'already_thanked',
+      `payment ${payment.id} was already thanked (message ${previous.id}); one thank-you per payment`,
+      { paymentId: payment.id, messageId: previous.id } as never,
+    );
+  return {
+    paymentId: payment.id,
+    vars: {
+      paymentAmount: payment.amount,
+      paymentDate: new Date(payment.paidAt).toISOString().slice(0, 10),
+      paymentId: payment.id,
+    },
+  };
 }
 
 /** Cancels messages not yet handed to a provider (payment landed, campaign cancelled, …). */
-export async function cancelPendingMessages(ctx: AppContext, where: { debtId?: string; debtorId?: string; campaignId?: string }, reason: string): Promise<number> {
-  if (!where.debtId && !where.debtorId && !where.campaignId) throw new Error('cancelPendingMessages needs a debtId, debtorId or campaignId');
+export async function cancelPendingMessages(
+  ctx: AppContext,
+  where: { debtId?: string; debtorId?: string; campaignId?: string },
+  reason: string,
+): Promise<number> {
+  if (!where.debtId && !where.debtorId && !where.campaignId)
+    throw new Error('cancelPendingMessages needs a debtId, debtorId or campaignId');
   const pending = await ctx.db.message.findMany({
     where: { ...where, direction: 'OUTBOUND', status: { in: ['PENDING', 'SCHEDULED'] } },
     select: { id: true, conversationId: true },

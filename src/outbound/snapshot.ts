@@ -2,15 +2,27 @@
 // points with consent, preferences, debts and the last HISTORY_DAYS of
 // messages. Called inside the transaction that holds the debtor's row lock,
 // so the history it sees cannot change until the new message is written.
-import { Prisma, type AttorneyStatus, type Channel, type ConsentState, type ContactPoint, type CreditorKind, type ContactRestriction, type DebtStatus, type Direction } from '../generated/prisma/client.js';
+import {
+  Prisma,
+  type AttorneyStatus,
+  type Channel,
+  type ConsentState,
+  type ContactPoint,
+  type CreditorKind,
+  type ContactRestriction,
+  type DebtStatus,
+  type Direction,
+} from '../generated/prisma/client.js';
 import { sqlOf, type Queryable } from '../db/sql.js';
 import { HISTORY_DAYS, type HistoryEntry, type HistoryKind, type RouterSnapshot } from '../router/index.js';
 import { groupSuppressions } from '../domain/suppressions.js';
 import type { ContentDebt } from './content.js';
 
-
 export async function lockDebtor(tx: Queryable, debtorId: string): Promise<boolean> {
-  const rows = await sqlOf(tx).rows<{ id: string }>('SELECT id::text AS id FROM debtors WHERE id = $1::uuid FOR UPDATE', [debtorId]);
+  const rows = await sqlOf(tx).rows<{ id: string }>(
+    'SELECT id::text AS id FROM debtors WHERE id = $1::uuid FOR UPDATE',
+    [debtorId],
+  );
   return rows.length === 1;
 }
 
@@ -37,7 +49,12 @@ export interface SnapshotOptions {
   debtId?: string;
 }
 
-export async function loadSnapshot(tx: Queryable, debtorId: string, now: Date, opts: SnapshotOptions = {}): Promise<RouterSnapshot | null> {
+export async function loadSnapshot(
+  tx: Queryable,
+  debtorId: string,
+  now: Date,
+  opts: SnapshotOptions = {},
+): Promise<RouterSnapshot | null> {
   return (await loadSnapshotWithDebtor(tx, debtorId, now, opts))?.snapshot ?? null;
 }
 
@@ -68,7 +85,9 @@ export async function loadSnapshotWithDebtor(
   const exclude = opts.excludeMessageId ? Prisma.sql`AND m.id <> ${opts.excludeMessageId}::uuid` : Prisma.empty;
   // "Contacted before" (the mini-Miranda's short form): a communication about this debt (else to this debtor) that
   // reached the debtor — never one merely queued or booked ahead, which may leave after this one (REACHED_SQL).
-  const contactedExclude = opts.excludeMessageId ? Prisma.sql`AND p.id <> ${opts.excludeMessageId}::uuid` : Prisma.empty;
+  const contactedExclude = opts.excludeMessageId
+    ? Prisma.sql`AND p.id <> ${opts.excludeMessageId}::uuid`
+    : Prisma.empty;
   const contactedScope = opts.debtId ? Prisma.sql`p.debt_id = ${opts.debtId}::uuid` : Prisma.sql`p.debtor_id = d.id`;
   const historyScope = opts.debtId ? Prisma.sql`h.debt_id = ${opts.debtId}::uuid` : Prisma.sql`h.debtor_id = d.id`;
   const debt = opts.debtId
@@ -107,33 +126,66 @@ export async function loadSnapshotWithDebtor(
     FROM debtors d WHERE d.id = ${debtorId}::uuid`;
   const [row] = await sqlOf(tx).rows<SnapshotQueryRow>(query.text, query.values);
   if (!row) return null;
-  const debtor = { id: row.id, fullName: row.fullName, locale: row.locale, jurisdiction: row.jurisdiction, timeZone: row.timeZone, restrictions: row.restrictions as ContactRestriction[] };
+  const debtor = {
+    id: row.id,
+    fullName: row.fullName,
+    locale: row.locale,
+    jurisdiction: row.jurisdiction,
+    timeZone: row.timeZone,
+    restrictions: row.restrictions as ContactRestriction[],
+  };
   const date = (v: string | null) => (v === null ? null : new Date(v));
   const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
-  const snapshot = assembleSnapshot({
-    debtor,
-    contactPoints: json(row.contactPoints),
-    preferences: json(row.preferences),
-    debts: json(row.debts).map((d) => ({
-      ...d, lastPhoneConversationAt: date(d.lastPhoneConversationAt), validationNoticeAt: date(d.validationNoticeAt), initialCommunicationAt: date(d.initialCommunicationAt),
-      callConsents: (d.callConsents ?? []).map((c) => new Date(c)),
-    })),
-    messages: json(row.messages).map((m) => ({ ...m, createdAt: new Date(m.createdAt), scheduledAt: date(m.scheduledAt), sentAt: date(m.sentAt) })),
-    suppressed: groupSuppressions(json(row.suppressions)),
-    contactHistory: json(row.contactHistory).map((h) => ({ ...h, occurredAt: new Date(h.occurredAt) })),
-    attorneys: json(row.attorneys),
-    moratoria: json(row.moratoria).length,
-  }, now, opts);
+  const snapshot = assembleSnapshot(
+    {
+      debtor,
+      contactPoints: json(row.contactPoints),
+      preferences: json(row.preferences),
+      debts: json(row.debts).map((d) => ({
+        ...d,
+        lastPhoneConversationAt: date(d.lastPhoneConversationAt),
+        validationNoticeAt: date(d.validationNoticeAt),
+        initialCommunicationAt: date(d.initialCommunicationAt),
+        callConsents: (d.callConsents ?? []).map((c) => new Date(c)),
+      })),
+      messages: json(row.messages).map((m) => ({
+        ...m,
+        createdAt: new Date(m.createdAt),
+        scheduledAt: date(m.scheduledAt),
+        sentAt: date(m.sentAt),
+      })),
+      suppressed: groupSuppressions(json(row.suppressions)),
+      contactHistory: json(row.contactHistory).map((h) => ({ ...h, occurredAt: new Date(h.occurredAt) })),
+      attorneys: json(row.attorneys),
+      moratoria: json(row.moratoria).length,
+    },
+    now,
+    opts,
+  );
   const d = row.debt === null ? null : json(row.debt);
   return {
     snapshot,
-    debtor: { id: debtor.id, fullName: debtor.fullName, locale: debtor.locale, jurisdiction: debtor.jurisdiction, contactedBefore: row.contactedBefore, conversationId: row.conversationId },
+    debtor: {
+      id: debtor.id,
+      fullName: debtor.fullName,
+      locale: debtor.locale,
+      jurisdiction: debtor.jurisdiction,
+      contactedBefore: row.contactedBefore,
+      conversationId: row.conversationId,
+    },
     debt:
       d && d.debtorId === debtorId
         ? {
-            id: d.id, debtorId: d.debtorId, externalRef: d.externalRef, currency: d.currency, jurisdiction: d.jurisdiction, paymentLink: d.paymentLink,
+            id: d.id,
+            debtorId: d.debtorId,
+            externalRef: d.externalRef,
+            currency: d.currency,
+            jurisdiction: d.jurisdiction,
+            paymentLink: d.paymentLink,
             // A DATE column: midnight UTC, as Prisma reads it; the balance exactly as stored.
-            dueDate: new Date(`${d.dueDate}T00:00:00.000Z`), balance: new Prisma.Decimal(d.balance), creditor: { name: d.creditorName, kind: d.creditorKind },
+            dueDate: new Date(`${d.dueDate}T00:00:00.000Z`),
+            balance: new Prisma.Decimal(d.balance),
+            creditor: { name: d.creditorName, kind: d.creditorKind },
             timeBarred: d.timeBarred,
           }
         : null,
@@ -142,24 +194,53 @@ export async function loadSnapshotWithDebtor(
 
 /** One debtor's snapshot rows as the single query returns them (relations as JSON, timestamps as ISO strings). */
 interface SnapshotQueryRow {
-  id: string; fullName: string; locale: string; jurisdiction: string | null; timeZone: string | null; restrictions: string[]; contactedBefore: boolean;
+  id: string;
+  fullName: string;
+  locale: string;
+  jurisdiction: string | null;
+  timeZone: string | null;
+  restrictions: string[];
+  contactedBefore: boolean;
   conversationId: string | null;
   debt: SnapshotDebtJson | string | null;
   contactPoints: SnapshotContactPoint[] | string;
   preferences: SnapshotRows['preferences'] | string;
-  debts: (Omit<SnapshotRows['debts'][number], 'lastPhoneConversationAt' | 'validationNoticeAt' | 'initialCommunicationAt' | 'callConsents'> & {
-    lastPhoneConversationAt: string | null; validationNoticeAt: string | null; initialCommunicationAt: string | null; callConsents: string[] | null;
-  })[] | string;
+  debts:
+    | (Omit<
+        SnapshotRows['debts'][number],
+        'lastPhoneConversationAt' | 'validationNoticeAt' | 'initialCommunicationAt' | 'callConsents'
+      > & {
+        lastPhoneConversationAt: string | null;
+        validationNoticeAt: string | null;
+        initialCommunicationAt: string | null;
+        callConsents: string[] | null;
+      })[]
+    | string;
   contactHistory: (Omit<ContactHistoryRow, 'occurredAt'> & { occurredAt: string })[] | string;
   attorneys: AttorneyRow[] | string;
   moratoria: unknown[] | string;
-  messages: (Omit<SnapshotRows['messages'][number], 'createdAt' | 'scheduledAt' | 'sentAt'> & { createdAt: string; scheduledAt: string | null; sentAt: string | null })[] | string;
+  messages:
+    | (Omit<SnapshotRows['messages'][number], 'createdAt' | 'scheduledAt' | 'sentAt'> & {
+        createdAt: string;
+        scheduledAt: string | null;
+        sentAt: string | null;
+      })[]
+    | string;
   suppressions: { channel: Channel; address: string; reason: string }[] | string;
 }
 
 interface SnapshotDebtJson {
-  id: string; debtorId: string; externalRef: string; balance: string; currency: string; dueDate: string; jurisdiction: string | null; paymentLink: string | null; creditorName: string;
-  creditorKind: CreditorKind; timeBarred: boolean;
+  id: string;
+  debtorId: string;
+  externalRef: string;
+  balance: string;
+  currency: string;
+  dueDate: string;
+  jurisdiction: string | null;
+  paymentLink: string | null;
+  creditorName: string;
+  creditorKind: CreditorKind;
+  timeBarred: boolean;
 }
 
 /**
@@ -187,9 +268,18 @@ export const DEBT_FACTS_JSON = `'creditorKind', k.kind, 'loanType', x.loan_type,
 
 /** A contact made outside the gateway, as both loaders read it. */
 export interface ContactHistoryRow {
-  occurredAt: Date; channel: Channel; kind: string; outcome: string | null; debtId: string | null; direction: Direction;
+  occurredAt: Date;
+  channel: Channel;
+  kind: string;
+  outcome: string | null;
+  debtId: string | null;
+  direction: Direction;
 }
-export interface AttorneyRow { debtId: string | null; name: string; status: AttorneyStatus }
+export interface AttorneyRow {
+  debtId: string | null;
+  name: string;
+  status: AttorneyStatus;
+}
 
 /** How one outside contact counts: a call only when it connected or left a message; a connected call is also a telephone conversation (stricter). */
 function historyEntriesOf(h: ContactHistoryRow): HistoryEntry[] {
@@ -199,9 +289,15 @@ function historyEntriesOf(h: ContactHistoryRow): HistoryEntry[] {
     case 'call':
       if (h.outcome === 'voicemail') return [{ ...base, countsAsAttempt: true, kind: 'voicemail' }];
       if (h.outcome !== 'connected') return [{ ...base, countsAsAttempt: false, kind: 'call' }];
-      return [{ ...base, countsAsAttempt: true, kind: 'call' }, { ...base, countsAsAttempt: false, kind: 'conversation' }];
+      return [
+        { ...base, countsAsAttempt: true, kind: 'call' },
+        { ...base, countsAsAttempt: false, kind: 'conversation' },
+      ];
     case 'conversation':
-      return [{ ...base, countsAsAttempt: true, kind: 'call' }, { ...base, countsAsAttempt: false, kind: 'conversation' }];
+      return [
+        { ...base, countsAsAttempt: true, kind: 'call' },
+        { ...base, countsAsAttempt: false, kind: 'conversation' },
+      ];
     case 'voicemail':
     case 'ringless_voicemail':
       return [{ ...base, countsAsAttempt: true, kind: h.kind }];
@@ -211,18 +307,46 @@ function historyEntriesOf(h: ContactHistoryRow): HistoryEntry[] {
 }
 
 /** The contact-point fields a snapshot reads (loaders may hand over whole rows). */
-type SnapshotContactPoint = Pick<ContactPoint, 'id' | 'kind' | 'value' | 'isMobile' | 'isWork' | 'employerForbidsContact' | 'country' | 'region' | 'postalCode' | 'city' | 'timeZone' | 'valid'> & {
+type SnapshotContactPoint = Pick<
+  ContactPoint,
+  | 'id'
+  | 'kind'
+  | 'value'
+  | 'isMobile'
+  | 'isWork'
+  | 'employerForbidsContact'
+  | 'country'
+  | 'region'
+  | 'postalCode'
+  | 'city'
+  | 'timeZone'
+  | 'valid'
+> & {
   consents: { channel: Channel; state: ConsentState }[];
 };
 
 /** One debtor's rows, however they were loaded (one nested query, or a batch of debtors at once). */
 export interface SnapshotRows {
-  debtor: { id: string; jurisdiction: string | null; timeZone: string | null; restrictions: ContactRestriction[]; locale: string };
+  debtor: {
+    id: string;
+    jurisdiction: string | null;
+    timeZone: string | null;
+    restrictions: ContactRestriction[];
+    locale: string;
+  };
   contactPoints: readonly SnapshotContactPoint[];
   preferences: { channelOrder: Channel[]; inconvenientTimes: Prisma.JsonValue; contactLimits: Prisma.JsonValue } | null;
   debts: readonly {
-    id: string; status: DebtStatus; restrictions: ContactRestriction[]; jurisdiction: string | null; lastPhoneConversationAt: Date | null;
-    creditorKind: CreditorKind; loanType: string | null; validationNoticeAt: Date | null; initialCommunicationAt: Date | null; callConsents: Date[];
+    id: string;
+    status: DebtStatus;
+    restrictions: ContactRestriction[];
+    jurisdiction: string | null;
+    lastPhoneConversationAt: Date | null;
+    creditorKind: CreditorKind;
+    loanType: string | null;
+    validationNoticeAt: Date | null;
+    initialCommunicationAt: Date | null;
+    callConsents: Date[];
   }[];
   /** Contact made outside the gateway in the last HISTORY_DAYS. */
   contactHistory: readonly ContactHistoryRow[];
@@ -230,38 +354,66 @@ export interface SnapshotRows {
   attorneys: readonly AttorneyRow[];
   /** Breathing Space moratoria in force at the snapshot's time (how many). */
   moratoria: number;
-  messages: readonly { sentAt: Date | null; scheduledAt: Date | null; createdAt: Date; channel: Channel; debtId: string | null; direction: Direction; countsAsAttempt: boolean; callOutcome: Prisma.JsonValue; contactPointId: string | null }[];
+  messages: readonly {
+    sentAt: Date | null;
+    scheduledAt: Date | null;
+    createdAt: Date;
+    channel: Channel;
+    debtId: string | null;
+    direction: Direction;
+    countsAsAttempt: boolean;
+    callOutcome: Prisma.JsonValue;
+    contactPointId: string | null;
+  }[];
   /** The suppressions of the debtor's addresses (groupSuppressions in src/domain/suppressions.ts). */
   suppressed: ReadonlyMap<string, Partial<Record<'SMS' | 'EMAIL' | 'VOICE', string>>>;
 }
 
 /** The router's view of one debtor: the one mapping from rows to snapshot, used by every loader. */
-export function assembleSnapshot(rows: SnapshotRows, now: Date, opts: Pick<SnapshotOptions, 'ignoreReservationsAfter'> = {}): RouterSnapshot {
+export function assembleSnapshot(
+  rows: SnapshotRows,
+  now: Date,
+  opts: Pick<SnapshotOptions, 'ignoreReservationsAfter'> = {},
+): RouterSnapshot {
   const since = new Date(now.getTime() - HISTORY_DAYS * 86_400_000);
   const { debtor, suppressed } = rows;
   // Email addresses the debtor wrote from: a work address may be used only then (Reg F §1006.22(f)(3)).
-  const usedByDebtor = new Set(rows.messages.filter((m) => m.direction === 'INBOUND' && m.contactPointId).map((m) => m.contactPointId!));
+  const usedByDebtor = new Set(
+    rows.messages.filter((m) => m.direction === 'INBOUND' && m.contactPointId).map((m) => m.contactPointId!),
+  );
   const reservedLater = (m: { sentAt: Date | null; scheduledAt: Date | null }) =>
     !!opts.ignoreReservationsAfter && !m.sentAt && !!m.scheduledAt && m.scheduledAt > opts.ignoreReservationsAfter;
-  const history: HistoryEntry[] = rows.messages.filter((m) => !reservedLater(m)).map((m) => ({
-    // A reserved-but-not-yet-sent attempt counts at the time it will go out.
-    at: m.sentAt ?? m.scheduledAt ?? m.createdAt,
-    channel: m.channel,
-    debtId: m.debtId,
-    direction: m.direction,
-    countsAsAttempt: m.countsAsAttempt,
-    kind: m.direction === 'OUTBOUND' ? historyKind(m.channel, m.callOutcome) : undefined,
-    contactPointId: m.contactPointId,
-  }));
+  const history: HistoryEntry[] = rows.messages
+    .filter((m) => !reservedLater(m))
+    .map((m) => ({
+      // A reserved-but-not-yet-sent attempt counts at the time it will go out.
+      at: m.sentAt ?? m.scheduledAt ?? m.createdAt,
+      channel: m.channel,
+      debtId: m.debtId,
+      direction: m.direction,
+      countsAsAttempt: m.countsAsAttempt,
+      kind: m.direction === 'OUTBOUND' ? historyKind(m.channel, m.callOutcome) : undefined,
+      contactPointId: m.contactPointId,
+    }));
   for (const d of rows.debts) {
     if (d.lastPhoneConversationAt && d.lastPhoneConversationAt >= since) {
-      history.push({ at: d.lastPhoneConversationAt, channel: 'VOICE', debtId: d.id, direction: 'OUTBOUND', countsAsAttempt: false, kind: 'conversation' });
+      history.push({
+        at: d.lastPhoneConversationAt,
+        channel: 'VOICE',
+        debtId: d.id,
+        direction: 'OUTBOUND',
+        countsAsAttempt: false,
+        kind: 'conversation',
+      });
     }
   }
   // Contact made outside the gateway counts by every limit like the gateway's own.
   for (const h of rows.contactHistory) if (h.occurredAt >= since) history.push(...historyEntriesOf(h));
   // A Breathing Space in force is the MORATORIUM restriction, from its start to its end, without anyone setting the flag.
-  const restrictions = rows.moratoria > 0 && !debtor.restrictions.includes('MORATORIUM') ? [...debtor.restrictions, 'MORATORIUM' as const] : debtor.restrictions;
+  const restrictions =
+    rows.moratoria > 0 && !debtor.restrictions.includes('MORATORIUM')
+      ? [...debtor.restrictions, 'MORATORIUM' as const]
+      : debtor.restrictions;
   const attorneyOf = (debtId: string) => {
     const own = rows.attorneys.filter((a) => a.debtId === null || a.debtId === debtId);
     if (own.length === 0) return null;
@@ -270,7 +422,13 @@ export function assembleSnapshot(rows: SnapshotRows, now: Date, opts: Pick<Snaps
     return { status: binding.status as 'REPRESENTING' | 'CONSENTED' | 'UNRESPONSIVE', name: binding.name };
   };
   return {
-    debtor: { id: debtor.id, jurisdiction: debtor.jurisdiction, timeZone: debtor.timeZone, restrictions, locale: debtor.locale },
+    debtor: {
+      id: debtor.id,
+      jurisdiction: debtor.jurisdiction,
+      timeZone: debtor.timeZone,
+      restrictions,
+      locale: debtor.locale,
+    },
     contactPoints: rows.contactPoints.map((c) => ({
       id: c.id,
       kind: c.kind,
@@ -289,17 +447,30 @@ export function assembleSnapshot(rows: SnapshotRows, now: Date, opts: Pick<Snaps
       ...(suppressed.has(c.value) ? { suppressions: suppressed.get(c.value) } : {}),
     })),
     preferences: rows.preferences
-      ? { channelOrder: rows.preferences.channelOrder, inconvenientTimes: rows.preferences.inconvenientTimes, contactLimits: rows.preferences.contactLimits }
+      ? {
+          channelOrder: rows.preferences.channelOrder,
+          inconvenientTimes: rows.preferences.inconvenientTimes,
+          contactLimits: rows.preferences.contactLimits,
+        }
       : null,
     debts: rows.debts.map((d) => {
       const attorney = attorneyOf(d.id);
       return {
-        id: d.id, status: d.status,
+        id: d.id,
+        status: d.status,
         // An attorney on record is the ATTORNEY_REPRESENTED restriction; the router lifts it when the attorney consented or did not respond.
-        restrictions: attorney && !d.restrictions.includes('ATTORNEY_REPRESENTED') ? [...d.restrictions, 'ATTORNEY_REPRESENTED' as const] : d.restrictions,
-        jurisdiction: d.jurisdiction, lastPhoneConversationAt: d.lastPhoneConversationAt,
-        collector: d.creditorKind, loanType: d.loanType, attorney, callConsents: d.callConsents,
-        initialCommunicationAt: d.initialCommunicationAt, validationNoticeAt: d.validationNoticeAt,
+        restrictions:
+          attorney && !d.restrictions.includes('ATTORNEY_REPRESENTED')
+            ? [...d.restrictions, 'ATTORNEY_REPRESENTED' as const]
+            : d.restrictions,
+        jurisdiction: d.jurisdiction,
+        lastPhoneConversationAt: d.lastPhoneConversationAt,
+        collector: d.creditorKind,
+        loanType: d.loanType,
+        attorney,
+        callConsents: d.callConsents,
+        initialCommunicationAt: d.initialCommunicationAt,
+        validationNoticeAt: d.validationNoticeAt,
       };
     }),
     history,

@@ -26,7 +26,11 @@ type Voice = ReturnType<AppContext['templates']['voice']>;
 const voiceOf = (ctx: AppContext, locale: string | null): Voice => ctx.templates.voice(locale ?? 'en');
 const speechOf = (v: Voice) => ({ language: v.language, voice: v.tts_voice });
 
-interface VoiceParts { say: string; menu: string; voicemail: string }
+interface VoiceParts {
+  say: string;
+  menu: string;
+  voicemail: string;
+}
 
 async function loadCall(ctx: AppContext, messageId: string) {
   const m = await ctx.db.message.findUnique({ where: { id: messageId } });
@@ -36,7 +40,13 @@ async function loadCall(ctx: AppContext, messageId: string) {
   return { m, parts };
 }
 
-async function recordOutcome(ctx: AppContext, messageId: string, conversationId: string, patch: Record<string, unknown>, extra?: (tx: Prisma.TransactionClient) => Promise<void>) {
+async function recordOutcome(
+  ctx: AppContext,
+  messageId: string,
+  conversationId: string,
+  patch: Record<string, unknown>,
+  extra?: (tx: Prisma.TransactionClient) => Promise<void>,
+) {
   const events: TimelineEvent[] = [];
   await ctx.db.$transaction(async (tx) => {
     const m = await tx.message.findUniqueOrThrow({ where: { id: messageId } });
@@ -62,16 +72,31 @@ function registerCallFlow(app: Express, ctx: AppContext, plugin: AnyPlugin, flow
       const voice = voiceOf(ctx, m.locale);
       if (answeredBy.startsWith('machine') || answeredBy === 'fax') {
         // Only the limited-content message: no amount, no mention of a debt.
-        await recordOutcome(ctx, m.id, m.conversationId, { answeredBy, outcome: 'voicemail', callSid: callId ?? undefined });
+        await recordOutcome(ctx, m.id, m.conversationId, {
+          answeredBy,
+          outcome: 'voicemail',
+          callSid: callId ?? undefined,
+        });
         send(res, [{ say: parts.voicemail }, { hangup: true }], voice);
       } else {
         const actionUrl = `${ctx.publicBaseUrl}${flow.gatherPath.replace(':messageId', m.id)}`;
         const say = [...(ctx.config.VOICE_RECORD_CALLS ? [voice.recording_notice] : []), parts.say, parts.menu];
         // Speaking with the person is a telephone conversation about the debt (Reg F §1006.14(b)(2)(i)(B)).
-        await recordOutcome(ctx, m.id, m.conversationId, { answeredBy, outcome: 'human', callSid: callId ?? undefined }, async (tx) => {
-          if (m.debtId) await tx.debt.update({ where: { id: m.debtId }, data: { lastPhoneConversationAt: new Date() } });
-        });
-        send(res, [{ gather: { numDigits: 1, timeoutSec: 8, actionUrl, say } }, { say: parts.menu }, { hangup: true }], voice);
+        await recordOutcome(
+          ctx,
+          m.id,
+          m.conversationId,
+          { answeredBy, outcome: 'human', callSid: callId ?? undefined },
+          async (tx) => {
+            if (m.debtId)
+              await tx.debt.update({ where: { id: m.debtId }, data: { lastPhoneConversationAt: new Date() } });
+          },
+        );
+        send(
+          res,
+          [{ gather: { numDigits: 1, timeoutSec: 8, actionUrl, say } }, { say: parts.menu }, { hangup: true }],
+          voice,
+        );
       }
     })().catch(next);
   });
@@ -88,11 +113,26 @@ function registerCallFlow(app: Express, ctx: AppContext, plugin: AnyPlugin, flow
         steps.push({ say: voice.connecting_agent }, { dial: ctx.config.AGENT_PHONE_NUMBER });
       } else if (digits === '1') {
         // The caller was promised a call back: it becomes a task in the inbox's callbacks view.
-        const { events } = await ctx.db.$transaction((tx) => requestCallback(tx, { conversationId: m.conversationId, source: 'voice:keypad-1', dueAt: new Date(), detail: { messageId: m.id } }, { type: 'provider', id: plugin.id }));
+        const { events } = await ctx.db.$transaction((tx) =>
+          requestCallback(
+            tx,
+            {
+              conversationId: m.conversationId,
+              source: 'voice:keypad-1',
+              dueAt: new Date(),
+              detail: { messageId: m.id },
+            },
+            { type: 'provider', id: plugin.id },
+          ),
+        );
         publishTimeline(ctx.io, events);
         steps.push({ say: voice.no_agent });
       } else if (digits === '2' && m.debtorId && m.debtId) {
-        const r = await requestOutreach(ctx, { debtorId: m.debtorId, debtId: m.debtId, intent: 'friendly-reminder', channel: 'SMS' }, { type: 'system', id: 'voice-menu' });
+        const r = await requestOutreach(
+          ctx,
+          { debtorId: m.debtorId, debtId: m.debtId, intent: 'friendly-reminder', channel: 'SMS' },
+          { type: 'system', id: 'voice-menu' },
+        );
         steps.push({ say: r.outcome === 'refuse' ? voice.text_refused : voice.text_link_sent });
       } else if (digits === '9' && m.contactPointId) {
         await optOutOfCalls(ctx, m.contactPointId, 'voice:keypad-9');

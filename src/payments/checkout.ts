@@ -25,7 +25,15 @@ export function providerForDebt(ctx: AppContext, debt: CheckoutDebt): PaymentPro
 export async function startCheckout(
   ctx: AppContext,
   debt: CheckoutDebt,
-  opts: { kind: 'payment' | 'setup'; amount?: Prisma.Decimal; returnUrl: string; locale: string; promiseId?: string; planId?: string; customerEmail?: string },
+  opts: {
+    kind: 'payment' | 'setup';
+    amount?: Prisma.Decimal;
+    returnUrl: string;
+    locale: string;
+    promiseId?: string;
+    planId?: string;
+    customerEmail?: string;
+  },
 ): Promise<{ url: string; providerPaymentId: string } | null> {
   const provider = providerForDebt(ctx, debt);
   if (!provider) return null;
@@ -39,14 +47,27 @@ export async function startCheckout(
     successUrl: `${opts.returnUrl}?checkout=success&ref=${id}`,
     cancelUrl: `${opts.returnUrl}?checkout=cancel&ref=${id}`,
     idempotencyKey: `checkout:${id}`,
-    metadata: { providerPaymentId: id, debtId: debt.id, debtorId: debt.debtorId, ...(opts.planId ? { planId: opts.planId } : {}) },
+    metadata: {
+      providerPaymentId: id,
+      debtId: debt.id,
+      debtorId: debt.debtorId,
+      ...(opts.planId ? { planId: opts.planId } : {}),
+    },
     locale: opts.locale,
     ...(opts.customerEmail ? { customerEmail: opts.customerEmail } : {}),
   });
   await ctx.db.providerPayment.create({
     data: {
-      id, provider: provider.name, providerRef: started.providerRef, kind: opts.kind, debtId: debt.id, debtorId: debt.debtorId,
-      amount: opts.amount ?? null, currency: debt.currency, status: 'open', promiseId: opts.promiseId ?? null,
+      id,
+      provider: provider.name,
+      providerRef: started.providerRef,
+      kind: opts.kind,
+      debtId: debt.id,
+      debtorId: debt.debtorId,
+      amount: opts.amount ?? null,
+      currency: debt.currency,
+      status: 'open',
+      promiseId: opts.promiseId ?? null,
     },
   });
   return { url: started.url, providerPaymentId: id };

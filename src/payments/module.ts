@@ -34,13 +34,21 @@ export async function startPayments(ctx: AppContext): Promise<{ stop(): Promise<
   const sandboxes: PaymentSandboxes = {};
 
   if (env.STRIPE_SECRET_KEY && env.PROVIDERS !== 'sandbox') {
-    if (!env.STRIPE_WEBHOOK_SECRET) throw new Error('STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: Stripe webhooks could not be verified');
+    if (!env.STRIPE_WEBHOOK_SECRET)
+      throw new Error(
+        'STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: Stripe webhooks could not be verified',
+      );
     providers.stripe = new StripeProvider({ secretKey: env.STRIPE_SECRET_KEY, mode: 'live' });
     secrets.stripe = env.STRIPE_WEBHOOK_SECRET;
   } else if (env.PROVIDERS !== 'live') {
     const secretKey = `sk_test_${randomBytes(18).toString('hex')}`;
     const webhookSecret = env.STRIPE_WEBHOOK_SECRET ?? `whsec_${randomBytes(24).toString('base64url')}`;
-    const sandbox = new StripeSandbox({ secretKey, webhookSecret, webhookUrl: `${ctx.publicBaseUrl}${STRIPE_WEBHOOK_PATH}`, dispatcher: new CallbackDispatcher() });
+    const sandbox = new StripeSandbox({
+      secretKey,
+      webhookSecret,
+      webhookUrl: `${ctx.publicBaseUrl}${STRIPE_WEBHOOK_PATH}`,
+      dispatcher: new CallbackDispatcher(),
+    });
     const server = await listenOnLoopback(sandbox.app);
     sandbox.baseUrl = server.baseUrl;
     servers.push(server);
@@ -50,18 +58,35 @@ export async function startPayments(ctx: AppContext): Promise<{ stop(): Promise<
     ctx.log.info({ stripe: server.baseUrl }, 'Stripe sandbox running');
   }
   if (env.GOCARDLESS_ACCESS_TOKEN && env.PROVIDERS !== 'sandbox') {
-    if (!env.GOCARDLESS_WEBHOOK_SECRET) throw new Error('GOCARDLESS_ACCESS_TOKEN is set but GOCARDLESS_WEBHOOK_SECRET is not: GoCardless webhooks could not be verified');
-    providers.gocardless = new GoCardlessProvider({ accessToken: env.GOCARDLESS_ACCESS_TOKEN, mode: 'live', environment: env.GOCARDLESS_ENVIRONMENT });
+    if (!env.GOCARDLESS_WEBHOOK_SECRET)
+      throw new Error(
+        'GOCARDLESS_ACCESS_TOKEN is set but GOCARDLESS_WEBHOOK_SECRET is not: GoCardless webhooks could not be verified',
+      );
+    providers.gocardless = new GoCardlessProvider({
+      accessToken: env.GOCARDLESS_ACCESS_TOKEN,
+      mode: 'live',
+      environment: env.GOCARDLESS_ENVIRONMENT,
+    });
     secrets.gocardless = env.GOCARDLESS_WEBHOOK_SECRET;
   } else if (env.PROVIDERS !== 'live') {
     const accessToken = `sandbox_${randomBytes(18).toString('hex')}`;
     const webhookSecret = env.GOCARDLESS_WEBHOOK_SECRET ?? randomBytes(24).toString('base64url');
-    const sandbox = new GoCardlessSandbox({ accessToken, webhookSecret, webhookUrl: `${ctx.publicBaseUrl}${GOCARDLESS_WEBHOOK_PATH}`, dispatcher: new CallbackDispatcher() });
+    const sandbox = new GoCardlessSandbox({
+      accessToken,
+      webhookSecret,
+      webhookUrl: `${ctx.publicBaseUrl}${GOCARDLESS_WEBHOOK_PATH}`,
+      dispatcher: new CallbackDispatcher(),
+    });
     const server = await listenOnLoopback(sandbox.app);
     sandbox.baseUrl = server.baseUrl;
     servers.push(server);
     sandboxes.gocardless = sandbox;
-    providers.gocardless = new GoCardlessProvider({ accessToken, mode: 'sandbox', environment: 'sandbox', baseUrl: server.baseUrl });
+    providers.gocardless = new GoCardlessProvider({
+      accessToken,
+      mode: 'sandbox',
+      environment: 'sandbox',
+      baseUrl: server.baseUrl,
+    });
     secrets.gocardless = webhookSecret;
     ctx.log.info({ gocardless: server.baseUrl }, 'GoCardless sandbox running');
   }

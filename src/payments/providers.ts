@@ -7,7 +7,11 @@ import type { PaymentProvider, PaymentProviderName } from '../../channels/paymen
 const byContext = new WeakMap<AppContext, Partial<Record<PaymentProviderName, PaymentProvider>>>();
 const secrets = new WeakMap<AppContext, Partial<Record<PaymentProviderName, string>>>();
 
-export function setPaymentProviders(ctx: AppContext, providers: Partial<Record<PaymentProviderName, PaymentProvider>>, webhookSecrets: Partial<Record<PaymentProviderName, string>>): void {
+export function setPaymentProviders(
+  ctx: AppContext,
+  providers: Partial<Record<PaymentProviderName, PaymentProvider>>,
+  webhookSecrets: Partial<Record<PaymentProviderName, string>>,
+): void {
   byContext.set(ctx, providers);
   secrets.set(ctx, webhookSecrets);
 }

@@ -33,26 +33,71 @@ export async function reversePayment(ctx: AppContext, r: Reversal): Promise<{ ap
     const payment = await tx.payment.findUniqueOrThrow({ where: { id: found.id } });
     const target = Prisma.Decimal.min(r.totalReversed ?? payment.amount, payment.amount);
     const delta = target.minus(payment.reversedAmount);
-    if (delta.lte(0) && !(r.kind === 'chargeback' && payment.status !== 'DISPUTED')) return { applied: false, reopened: false };
+    if (delta.lte(0) && !(r.kind === 'chargeback' && payment.status !== 'DISPUTED'))
+      return { applied: false, reopened: false };
     const before = await tx.debt.findUniqueOrThrow({ where: { id: payment.debtId }, include: { creditor: true } });
     const balance = before.balance.plus(Prisma.Decimal.max(delta, 0));
     const reopen = before.status === 'PAID' && balance.gt(0);
     const status = r.kind === 'chargeback' ? 'DISPUTED' : target.gte(payment.amount) ? 'REFUNDED' : payment.status;
-    await tx.payment.update({ where: { id: payment.id }, data: { reversedAmount: Prisma.Decimal.max(target, payment.reversedAmount), status, reversedAt: new Date(), reversalReason: `${r.kind}: ${r.reason}`.slice(0, 500) } });
-    const debt = await tx.debt.update({ where: { id: before.id }, data: { balance, ...(reopen ? { status: 'OPEN' } : {}) }, include: { creditor: true } });
+    await tx.payment.update({
+      where: { id: payment.id },
+      data: {
+        reversedAmount: Prisma.Decimal.max(target, payment.reversedAmount),
+        status,
+        reversedAt: new Date(),
+        reversalReason: `${r.kind}: ${r.reason}`.slice(0, 500),
+      },
+    });
+    const debt = await tx.debt.update({
+      where: { id: before.id },
+      data: { balance, ...(reopen ? { status: 'OPEN' } : {}) },
+      include: { creditor: true },
+    });
     let resumed = 0;
     if (reopen) {
       // The campaigns it left because it was paid pick it up again at their next step, now.
-      const r2 = await tx.campaignEnrollment.updateMany({ where: { debtId: before.id, status: 'STOPPED', stopReason: 'PAID' }, data: { status: 'ACTIVE', stopReason: null, nextStepAt: new Date() } });
+      const r2 = await tx.campaignEnrollment.updateMany({
+        where: { debtId: before.id, status: 'STOPPED', stopReason: 'PAID' },
+        data: { status: 'ACTIVE', stopReason: null, nextStepAt: new Date() },
+      });
       resumed = r2.count;
     }
     const digits = minorDigits(debt.currency);
-    const data = { paymentId: payment.id, paymentRef: r.paymentRef, kind: r.kind, reason: r.reason, amount: Prisma.Decimal.max(delta, 0).toFixed(digits), currency: debt.currency, balanceBefore: before.balance.toFixed(digits), balanceAfter: balance.toFixed(digits), reopened: reopen, enrollmentsResumed: resumed };
-    await audit(tx, { type: 'provider', id: r.source }, { action: 'payment.reverse', entityType: 'debt', entityId: debt.id, data });
+    const data = {
+      paymentId: payment.id,
+      paymentRef: r.paymentRef,
+      kind: r.kind,
+      reason: r.reason,
+      amount: Prisma.Decimal.max(delta, 0).toFixed(digits),
+      currency: debt.currency,
+      balanceBefore: before.balance.toFixed(digits),
+      balanceAfter: balance.toFixed(digits),
+      reopened: reopen,
+      enrollmentsResumed: resumed,
+    };
+    await audit(
+      tx,
+      { type: 'provider', id: r.source },
+      { action: 'payment.reverse', entityType: 'debt', entityId: debt.id, data },
+    );
     const conversation = await ensureConversation(tx, debt.debtorId);
     out.events.push(await appendEvent(tx, conversation.id, 'payment.reversed', { debtId: debt.id, ...data }));
     await addFlags(tx, conversation.id, ['NEEDS_REVIEW'], { reason: `payment ${r.kind}`, debtId: debt.id }, out);
-    await emitOutgoingEvent(ctx, 'payment.reversed', { ...data, debt: { id: debt.id, externalRef: debt.externalRef, creditorRef: debt.creditor.externalRef, balance: balance.toFixed(digits), status: debt.status } }, { tx });
+    await emitOutgoingEvent(
+      ctx,
+      'payment.reversed',
+      {
+        ...data,
+        debt: {
+          id: debt.id,
+          externalRef: debt.externalRef,
+          creditorRef: debt.creditor.externalRef,
+          balance: balance.toFixed(digits),
+          status: debt.status,
+        },
+      },
+      { tx },
+    );
     return { applied: true, reopened: reopen };
   });
 }

@@ -22,16 +22,29 @@ export const paymentInput = z
     externalRef: z.string().min(1).max(200).optional(),
     source: z.string().max(100).optional(),
   })
-  .refine((b) => b.debtId || (b.creditorRef && b.debtRef), { message: 'give debtId, or creditorRef and debtRef', path: ['debtId'] });
+  .refine((b) => b.debtId || (b.creditorRef && b.debtRef), {
+    message: 'give debtId, or creditorRef and debtRef',
+    path: ['debtId'],
+  });
 
 export const promiseInput = z.object({ amount: positiveMoney, dueDate: isoDate, planId: uuid.optional() });
 
 /** A payment plan: instalments in date order, each one a promise to pay sharing the plan's id. */
 export const paymentPlanInput = z
-  .object({ instalments: z.array(z.object({ amount: positiveMoney, dueDate: isoDate })).min(2, 'a plan has at least 2 instalments').max(60) })
+  .object({
+    instalments: z
+      .array(z.object({ amount: positiveMoney, dueDate: isoDate }))
+      .min(2, 'a plan has at least 2 instalments')
+      .max(60),
+  })
   .superRefine((b, issue) => {
     b.instalments.forEach((inst, i) => {
-      if (i > 0 && inst.dueDate <= b.instalments[i - 1]!.dueDate) issue.addIssue({ code: 'custom', path: ['instalments', i, 'dueDate'], message: 'must be after the previous instalment' });
+      if (i > 0 && inst.dueDate <= b.instalments[i - 1]!.dueDate)
+        issue.addIssue({
+          code: 'custom',
+          path: ['instalments', i, 'dueDate'],
+          message: 'must be after the previous instalment',
+        });
     });
   });
 
@@ -43,9 +56,20 @@ const debtIdParam = (v: unknown) => {
 
 export const paymentRoutes = defineRoutes(
   {
-    method: 'post', path: '/api/v1/payments', tag: 'payments', roles: ['ADMIN'],
-    summary: 'Record a payment (idempotent by externalRef); a debt paid in full leaves every campaign and its pending messages are cancelled',
-    body: paymentInput, responses: { 200: 'Already recorded (same externalRef)', 201: 'Recorded', 400: 'Invalid input', 404: 'Debt not found', 409: 'externalRef used for a different payment' },
+    method: 'post',
+    path: '/api/v1/payments',
+    tag: 'payments',
+    roles: ['ADMIN'],
+    summary:
+      'Record a payment (idempotent by externalRef); a debt paid in full leaves every campaign and its pending messages are cancelled',
+    body: paymentInput,
+    responses: {
+      200: 'Already recorded (same externalRef)',
+      201: 'Recorded',
+      400: 'Invalid input',
+      404: 'Debt not found',
+      409: 'externalRef used for a different payment',
+    },
     handler: async (req, res, ctx) => {
       const b = req.valid.body;
       const r = await recordPayment(ctx, { ...b, paidAt: b.paidAt ? new Date(b.paidAt) : new Date() }, req.principal!);
@@ -53,26 +77,52 @@ export const paymentRoutes = defineRoutes(
     },
   },
   {
-    method: 'get', path: '/api/v1/debts/:id/payments', tag: 'payments', summary: 'Payments of a debt', responses: { 200: 'Payments', 404: 'Not found' },
+    method: 'get',
+    path: '/api/v1/debts/:id/payments',
+    tag: 'payments',
+    summary: 'Payments of a debt',
+    responses: { 200: 'Payments', 404: 'Not found' },
     handler: async (req, res, ctx) => {
       const id = debtIdParam(req.params.id);
-      const debt = await ctx.db.debt.findUnique({ where: { id }, include: { payments: { orderBy: { paidAt: 'asc' } } } });
+      const debt = await ctx.db.debt.findUnique({
+        where: { id },
+        include: { payments: { orderBy: { paidAt: 'asc' } } },
+      });
       if (!debt) throw notFound('debt');
-      res.json({ data: debt.payments.map(serializePayment), balance: debt.balance.toFixed(minorDigits(debt.currency)), currency: debt.currency, status: debt.status });
+      res.json({
+        data: debt.payments.map(serializePayment),
+        balance: debt.balance.toFixed(minorDigits(debt.currency)),
+        currency: debt.currency,
+        status: debt.status,
+      });
     },
   },
   {
-    method: 'post', path: '/api/v1/debts/:id/promises', tag: 'payments', summary: 'Record a promise to pay (debt becomes PROMISED; campaigns with the PROMISE stop condition hold their steps)',
-    body: promiseInput, responses: { 201: 'Recorded', 400: 'Invalid input', 404: 'Debt not found', 409: 'Debt closed' },
+    method: 'post',
+    path: '/api/v1/debts/:id/promises',
+    tag: 'payments',
+    summary:
+      'Record a promise to pay (debt becomes PROMISED; campaigns with the PROMISE stop condition hold their steps)',
+    body: promiseInput,
+    responses: { 201: 'Recorded', 400: 'Invalid input', 404: 'Debt not found', 409: 'Debt closed' },
     handler: async (req, res, ctx) => {
       const r = await recordPromise(ctx, debtIdParam(req.params.id), req.valid.body, req.principal!);
       res.status(201).json(r);
     },
   },
   {
-    method: 'post', path: '/api/v1/debts/:id/payment-plans', tag: 'payments',
-    summary: 'Record a payment plan: several instalments (each a promise to pay with the same planId); the debt becomes PAYMENT_PLAN',
-    body: paymentPlanInput, responses: { 201: 'Recorded', 400: 'Invalid input (instalments out of order, or more than the balance)', 404: 'Debt not found', 409: 'Debt closed' },
+    method: 'post',
+    path: '/api/v1/debts/:id/payment-plans',
+    tag: 'payments',
+    summary:
+      'Record a payment plan: several instalments (each a promise to pay with the same planId); the debt becomes PAYMENT_PLAN',
+    body: paymentPlanInput,
+    responses: {
+      201: 'Recorded',
+      400: 'Invalid input (instalments out of order, or more than the balance)',
+      404: 'Debt not found',
+      409: 'Debt closed',
+    },
     handler: async (req, res, ctx) => {
       const id = debtIdParam(req.params.id);
       // One transaction: the plan is recorded whole or not at all.
@@ -82,10 +132,17 @@ export const paymentRoutes = defineRoutes(
     },
   },
   {
-    method: 'get', path: '/api/v1/debts/:id/promises', tag: 'payments', summary: 'Promises to pay of a debt', responses: { 200: 'Promises', 404: 'Not found' },
+    method: 'get',
+    path: '/api/v1/debts/:id/promises',
+    tag: 'payments',
+    summary: 'Promises to pay of a debt',
+    responses: { 200: 'Promises', 404: 'Not found' },
     handler: async (req, res, ctx) => {
       const id = debtIdParam(req.params.id);
-      const debt = await ctx.db.debt.findUnique({ where: { id }, include: { promises: { orderBy: { createdAt: 'asc' } } } });
+      const debt = await ctx.db.debt.findUnique({
+        where: { id },
+        include: { promises: { orderBy: { createdAt: 'asc' } } },
+      });
       if (!debt) throw notFound('debt');
       res.json({ data: debt.promises.map((p) => serializePromise(p, debt.currency)) });
     },

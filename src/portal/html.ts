@@ -4,7 +4,11 @@
 import type { Response } from 'express';
 import { PAGE_LOCALES, translator, type Translator } from './i18n.js';
 
-export const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+export const esc = (s: unknown) =>
+  String(s ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 
 const CSS = `*{box-sizing:border-box}
 html{font-size:100%;-webkit-text-size-adjust:100%}
@@ -48,7 +52,12 @@ export interface PageOptions {
 
 export function pageHtml(o: PageOptions): string {
   const langs = o.langHref
-    ? PAGE_LOCALES.filter((l) => l !== o.tr.lang).map((l) => `<a href="${esc(o.langHref!(l))}" lang="${l}" hreflang="${l}">${esc(translator(l).t('lang_name'))}</a>`).join('')
+    ? PAGE_LOCALES.filter((l) => l !== o.tr.lang)
+        .map(
+          (l) =>
+            `<a href="${esc(o.langHref!(l))}" lang="${l}" hreflang="${l}">${esc(translator(l).t('lang_name'))}</a>`,
+        )
+        .join('')
     : '';
   return `<!doctype html><html lang="${esc(o.tr.lang)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="referrer" content="no-referrer"><meta name="robots" content="noindex,nofollow">
 <title>${esc(o.title)}</title><style>${CSS}</style></head><body><a class="skip" href="#main">${esc(o.tr.t('skip'))}</a>
@@ -63,7 +72,13 @@ export function sendPage(res: Response, status: number, html: string, formTarget
   res.setHeader('X-Frame-Options', 'DENY');
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Referrer-Policy', 'no-referrer');
-  res.setHeader('Content-Security-Policy', `default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self' ${formTargets.join(' ')}; frame-ancestors 'none'; base-uri 'none'`.replace(/\s+;/g, ';'));
+  res.setHeader(
+    'Content-Security-Policy',
+    `default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self' ${formTargets.join(' ')}; frame-ancestors 'none'; base-uri 'none'`.replace(
+      /\s+;/g,
+      ';',
+    ),
+  );
   res.type('html').send(html);
 }
 

@@ -33,14 +33,17 @@ export interface Translator {
 
 export function translator(locale: string | null | undefined): Translator {
   const chain = localeFallbackChain(locale && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(locale) ? locale : 'en');
-  const tables = chain.map((l) => ({ l, s: stringsOf(l) })).filter((x): x is { l: string; s: Record<string, string> } => x.s !== null);
+  const tables = chain
+    .map((l) => ({ l, s: stringsOf(l) }))
+    .filter((x): x is { l: string; s: Record<string, string> } => x.s !== null);
   const lang = tables[0]?.l ?? 'en';
   return {
     lang,
     t(key, vars = {}) {
       for (const { s } of tables) {
         const text = s[key];
-        if (text !== undefined) return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+        if (text !== undefined)
+          return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
       }
       throw new Error(`no portal text "${key}" in ${chain.join(', ')}`);
     },

@@ -28,7 +28,8 @@ export type AttemptOutcome =
   | { ok: false; locked: true; until: Date };
 
 async function ensureRow(ctx: AppContext, debtorId: string): Promise<void> {
-  await ctx.db.$executeRaw`INSERT INTO portal_access (debtor_id, updated_at) VALUES (${debtorId}::uuid, now()) ON CONFLICT (debtor_id) DO NOTHING`;
+  await ctx.db
+    .$executeRaw`INSERT INTO portal_access (debtor_id, updated_at) VALUES (${debtorId}::uuid, now()) ON CONFLICT (debtor_id) DO NOTHING`;
 }
 
 /** When the page is locked for this debtor, until when; else null. */
@@ -42,10 +43,18 @@ export async function lockedUntil(ctx: AppContext, debtorId: string, now: Date):
  * code it is decided inside the statement (hash and expiry), so a code is used
  * once: a success clears it. A lock that has run out starts a fresh count.
  */
-async function recordAttempt(ctx: AppContext, debtorId: string, settings: PortalSettings, now: Date, check: { ok: boolean } | { codeHash: string }): Promise<AttemptOutcome> {
+async function recordAttempt(
+  ctx: AppContext,
+  debtorId: string,
+  settings: PortalSettings,
+  now: Date,
+  check: { ok: boolean } | { codeHash: string },
+): Promise<AttemptOutcome> {
   await ensureRow(ctx, debtorId);
   const okSql = 'ok' in check ? (check.ok ? 'true' : 'false') : `(code_hash = $5 AND code_expires_at > $2)`;
-  const rows = await ctx.db.$queryRawUnsafe<{ ok: boolean; failed_attempts: number; locked_until: Date | null; was_locked: boolean }[]>(
+  const rows = await ctx.db.$queryRawUnsafe<
+    { ok: boolean; failed_attempts: number; locked_until: Date | null; was_locked: boolean }[]
+  >(
     `WITH cur AS (SELECT debtor_id, locked_until IS NOT NULL AND locked_until > $2 AS was_locked,
          CASE WHEN locked_until IS NOT NULL AND locked_until <= $2 THEN 0 ELSE failed_attempts END AS failed,
          ${okSql} AS ok
@@ -58,7 +67,11 @@ async function recordAttempt(ctx: AppContext, debtorId: string, settings: Portal
        updated_at = $2
      FROM cur WHERE p.debtor_id = cur.debtor_id
      RETURNING cur.ok AND NOT cur.was_locked AS ok, p.failed_attempts, p.locked_until, cur.was_locked`,
-    debtorId, now, settings.maxFailedAttempts, settings.lockMinutes, ...('codeHash' in check ? [check.codeHash] : []),
+    debtorId,
+    now,
+    settings.maxFailedAttempts,
+    settings.lockMinutes,
+    ...('codeHash' in check ? [check.codeHash] : []),
   );
   const r = rows[0]!;
   if (r.ok) return { ok: true };
@@ -67,10 +80,20 @@ async function recordAttempt(ctx: AppContext, debtorId: string, settings: Portal
 }
 
 /** Digits and letters only, lower-cased: "SW1A 1AA" and "sw1a1aa" are one postcode. */
-const folded = (s: string) => s.normalize('NFKC').toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
+const folded = (s: string) =>
+  s
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]/gu, '');
 
 /** Whether the given fact matches what is on file (false when nothing is on file: no proof). */
-async function factMatches(ctx: AppContext, debtorId: string, debtId: string, method: Exclude<VerificationMethod, 'code'>, value: string): Promise<boolean> {
+async function factMatches(
+  ctx: AppContext,
+  debtorId: string,
+  debtId: string,
+  method: Exclude<VerificationMethod, 'code'>,
+  value: string,
+): Promise<boolean> {
   const given = folded(value);
   if (!given || given.length > 100) return false;
   if (method === 'date_of_birth') {
@@ -78,7 +101,10 @@ async function factMatches(ctx: AppContext, debtorId: string, debtId: string, me
     return !!d?.dateOfBirth && folded(d.dateOfBirth.toISOString().slice(0, 10)) === given;
   }
   if (method === 'postcode') {
-    const points = await ctx.db.contactPoint.findMany({ where: { debtorId, kind: 'ADDRESS', postalCode: { not: null } }, select: { postalCode: true } });
+    const points = await ctx.db.contactPoint.findMany({
+      where: { debtorId, kind: 'ADDRESS', postalCode: { not: null } },
+      select: { postalCode: true },
+    });
     // A US ZIP+4 on file also matches its five digits.
     return points.some((p) => {
       const f = folded(p.postalCode!);
@@ -97,22 +123,43 @@ export interface VerifyInput {
   ip?: string;
 }
 
-export async function verifyIdentity(ctx: AppContext, settings: PortalSettings, input: VerifyInput, now: Date): Promise<AttemptOutcome> {
+export async function verifyIdentity(
+  ctx: AppContext,
+  settings: PortalSettings,
+  input: VerifyInput,
+  now: Date,
+): Promise<AttemptOutcome> {
   let outcome: AttemptOutcome;
-  if (!settings.verification.includes(input.method)) outcome = await recordAttempt(ctx, input.debtorId, settings, now, { ok: false });
+  if (!settings.verification.includes(input.method))
+    outcome = await recordAttempt(ctx, input.debtorId, settings, now, { ok: false });
   else if (input.method === 'code') {
     const code = input.value.replace(/\s+/g, '');
-    outcome = await recordAttempt(ctx, input.debtorId, settings, now, { codeHash: /^\d{6}$/.test(code) ? codeHash(input.debtorId, code) : 'x'.repeat(64) });
+    outcome = await recordAttempt(ctx, input.debtorId, settings, now, {
+      codeHash: /^\d{6}$/.test(code) ? codeHash(input.debtorId, code) : 'x'.repeat(64),
+    });
   } else {
     const ok = await factMatches(ctx, input.debtorId, input.debtId, input.method, input.value);
     outcome = await recordAttempt(ctx, input.debtorId, settings, now, { ok });
   }
-  await audit(ctx.db, { type: 'debtor', id: input.debtorId }, {
-    action: outcome.ok ? 'portal.verify.succeeded' : outcome.locked ? 'portal.verify.locked' : 'portal.verify.failed',
-    entityType: 'debtor',
-    entityId: input.debtorId,
-    data: { method: input.method, debtId: input.debtId, ...(outcome.ok ? {} : outcome.locked ? { lockedUntil: outcome.until.toISOString() } : { attemptsLeft: outcome.left }) },
-  }, ipRequest(input.ip));
+  await audit(
+    ctx.db,
+    { type: 'debtor', id: input.debtorId },
+    {
+      action: outcome.ok ? 'portal.verify.succeeded' : outcome.locked ? 'portal.verify.locked' : 'portal.verify.failed',
+      entityType: 'debtor',
+      entityId: input.debtorId,
+      data: {
+        method: input.method,
+        debtId: input.debtId,
+        ...(outcome.ok
+          ? {}
+          : outcome.locked
+            ? { lockedUntil: outcome.until.toISOString() }
+            : { attemptsLeft: outcome.left }),
+      },
+    },
+    ipRequest(input.ip),
+  );
   return outcome;
 }
 
@@ -139,8 +186,16 @@ export function maskAddress(kind: string, value: string): string {
  * request (the router's reply exception: once, on that medium, at once) and
  * does not count as a collection attempt.
  */
-export async function sendCode(ctx: AppContext, link: { debtorId: string; debtId: string; contactPointId: string }, now: Date, ip?: string): Promise<SendCodeOutcome> {
-  const cp = await ctx.db.contactPoint.findFirst({ where: { id: link.contactPointId, debtorId: link.debtorId }, select: { id: true, kind: true, value: true, isMobile: true } });
+export async function sendCode(
+  ctx: AppContext,
+  link: { debtorId: string; debtId: string; contactPointId: string },
+  now: Date,
+  ip?: string,
+): Promise<SendCodeOutcome> {
+  const cp = await ctx.db.contactPoint.findFirst({
+    where: { id: link.contactPointId, debtorId: link.debtorId },
+    select: { id: true, kind: true, value: true, isMobile: true },
+  });
   if (!cp || cp.kind === 'ADDRESS') return { sent: false, reason: 'unavailable' };
   if (await lockedUntil(ctx, link.debtorId, now)) return { sent: false, reason: 'locked' };
   await ensureRow(ctx, link.debtorId);
@@ -167,12 +222,26 @@ export async function sendCode(ctx: AppContext, link: { debtorId: string; debtId
   );
   const sent = r.outcome !== 'refuse';
   if (sent) await ctx.db.message.update({ where: { id: r.messageId }, data: { countsAsAttempt: false } });
-  else await ctx.db.portalAccess.update({ where: { debtorId: link.debtorId }, data: { codeHash: null, codeSentAt: null } });
-  await audit(ctx.db, { type: 'debtor', id: link.debtorId }, {
-    action: sent ? 'portal.code.sent' : 'portal.code.refused',
-    entityType: 'debtor',
-    entityId: link.debtorId,
-    data: { channel, contactPointId: cp.id, debtId: link.debtId, ...(sent ? { messageId: r.messageId } : { reasons: r.decision.reasons.map((x) => x.rule) }) },
-  }, ipRequest(ip));
+  else
+    await ctx.db.portalAccess.update({
+      where: { debtorId: link.debtorId },
+      data: { codeHash: null, codeSentAt: null },
+    });
+  await audit(
+    ctx.db,
+    { type: 'debtor', id: link.debtorId },
+    {
+      action: sent ? 'portal.code.sent' : 'portal.code.refused',
+      entityType: 'debtor',
+      entityId: link.debtorId,
+      data: {
+        channel,
+        contactPointId: cp.id,
+        debtId: link.debtId,
+        ...(sent ? { messageId: r.messageId } : { reasons: r.decision.reasons.map((x) => x.rule) }),
+      },
+    },
+    ipRequest(ip),
+  );
   return sent ? { sent: true, to: maskAddress(cp.kind, cp.value) } : { sent: false, reason: 'refused' };
 }

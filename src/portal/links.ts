@@ -32,28 +32,34 @@ export interface PortalLink {
 
 function mac(secret: string, l: PortalLink): Buffer {
   return createHmac('sha256', linkKey(secret))
-    .update(`portal-link:v1:${l.debtorId.toLowerCase()}:${l.debtId.toLowerCase()}:${l.contactPointId.toLowerCase()}:${l.expiresAt}`)
+    .update(
+      `portal-link:v1:${l.debtorId.toLowerCase()}:${l.debtId.toLowerCase()}:${l.contactPointId.toLowerCase()}:${l.expiresAt}`,
+    )
     .digest()
     .subarray(0, 12);
 }
 
 export function portalToken(secret: string, link: PortalLink): string {
-  for (const id of [link.debtorId, link.debtId, link.contactPointId]) if (!UUID.test(id)) throw new Error('portal link ids must be UUIDs');
+  for (const id of [link.debtorId, link.debtId, link.contactPointId])
+    if (!UUID.test(id)) throw new Error('portal link ids must be UUIDs');
   const exp = Buffer.alloc(4);
   exp.writeUInt32BE(link.expiresAt);
   return `${Buffer.concat([uuidBytes(link.debtId), uuidBytes(link.contactPointId), exp]).toString('base64url')}.${mac(secret, link).toString('base64url')}`;
 }
 
-export type TokenCheck =
-  | { ok: true; link: PortalLink }
-  | { ok: false; reason: 'malformed' | 'forged' | 'expired' };
+export type TokenCheck = { ok: true; link: PortalLink } | { ok: false; reason: 'malformed' | 'forged' | 'expired' };
 
 /**
  * Reads a token without trusting it: `debtorOf` looks up the debt's debtor
  * (null when there is no such debt), and only a MAC over that debtor passes.
  * An expired link is told apart from a forged one only after its MAC checks.
  */
-export async function checkPortalToken(secret: string, token: string, debtorOf: (debtId: string) => Promise<string | null>, now = Date.now()): Promise<TokenCheck> {
+export async function checkPortalToken(
+  secret: string,
+  token: string,
+  debtorOf: (debtId: string) => Promise<string | null>,
+  now = Date.now(),
+): Promise<TokenCheck> {
   const m = /^([A-Za-z0-9_-]{48})\.([A-Za-z0-9_-]{16})$/.exec(token);
   if (!m) return { ok: false, reason: 'malformed' };
   const raw = Buffer.from(m[1]!, 'base64url');
@@ -72,7 +78,10 @@ export async function checkPortalToken(secret: string, token: string, debtorOf: 
 }
 
 /** The gateway's own debtor page for this debt, as sent to this contact point. */
-export function portalUrl(ctx: AppContext, opts: { debtorId: string; debtId: string; contactPointId: string; now: Date }): string {
+export function portalUrl(
+  ctx: AppContext,
+  opts: { debtorId: string; debtId: string; contactPointId: string; now: Date },
+): string {
   const expiresAt = Math.floor(opts.now.getTime() / 1000) + PORTAL_LINK_TTL_DAYS * 86_400;
   return `${ctx.publicBaseUrl}/pay/${portalToken(ctx.secret, { debtorId: opts.debtorId, debtId: opts.debtId, contactPointId: opts.contactPointId, expiresAt })}`;
 }

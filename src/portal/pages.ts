@@ -17,12 +17,21 @@ const money = (tr: Translator, amount: string, currency: string) => formatMoney(
 const day = (tr: Translator, iso: string) => formatDate(iso, tr.lang);
 
 export function refusalPage(tr: Translator, kind: 'invalid' | 'expired', phone: string): string {
-  return pageHtml({ tr, title: tr.t(`${kind}_title`), body: `<h1>${esc(tr.t(`${kind}_title`))}</h1><section><p>${esc(tr.t(`${kind}_body`, { phone }))}</p></section>` });
+  return pageHtml({
+    tr,
+    title: tr.t(`${kind}_title`),
+    body: `<h1>${esc(tr.t(`${kind}_title`))}</h1><section><p>${esc(tr.t(`${kind}_body`, { phone }))}</p></section>`,
+  });
 }
 
 export function lockedPage(tr: Translator, until: Date, phone: string, langHref: (l: string) => string): string {
   const when = `${new Intl.DateTimeFormat(tr.lang, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(until)} UTC`;
-  return pageHtml({ tr, langHref, title: tr.t('locked_title'), body: `<h1>${esc(tr.t('locked_title'))}</h1><section><p>${esc(tr.t('locked_body', { until: when, phone }))}</p></section>` });
+  return pageHtml({
+    tr,
+    langHref,
+    title: tr.t('locked_title'),
+    body: `<h1>${esc(tr.t('locked_title'))}</h1><section><p>${esc(tr.t('locked_body', { until: when, phone }))}</p></section>`,
+  });
 }
 
 export interface VerifyPageInput {
@@ -54,14 +63,18 @@ ${p.codeSent ? `<form method="post" action="${esc(p.action)}/verify">${hidden}<i
   }
   const facts = p.methods.filter((m): m is Exclude<VerificationMethod, 'code'> => m !== 'code');
   if (facts.length) {
-    parts.push(`<section aria-labelledby="fact-h"><h2 id="fact-h">${esc(tr.t(p.methods.includes('code') ? 'or_fact' : 'verify_title'))}</h2>`);
+    parts.push(
+      `<section aria-labelledby="fact-h"><h2 id="fact-h">${esc(tr.t(p.methods.includes('code') ? 'or_fact' : 'verify_title'))}</h2>`,
+    );
     for (const m of facts) {
       const id = `fact-${m}`;
       const input =
         m === 'date_of_birth'
           ? `<input id="${id}" name="value" type="date" autocomplete="bday" required>`
           : `<input id="${id}" name="value" autocomplete="${m === 'postcode' ? 'postal-code' : 'off'}" maxlength="100" required>`;
-      parts.push(`<form method="post" action="${esc(p.action)}/verify">${hidden}<input type="hidden" name="method" value="${m}"><label for="${id}">${esc(tr.t(`method_${m}`))}</label>${input}<button type="submit">${esc(tr.t('verify_submit'))}</button></form>`);
+      parts.push(
+        `<form method="post" action="${esc(p.action)}/verify">${hidden}<input type="hidden" name="method" value="${m}"><label for="${id}">${esc(tr.t(`method_${m}`))}</label>${input}<button type="submit">${esc(tr.t('verify_submit'))}</button></form>`,
+      );
     }
     parts.push('</section>');
   }
@@ -112,10 +125,15 @@ function debtSection(p: AccountPageInput, d: DebtView): string {
     [tr.t('days_past_due'), String(d.daysPastDue)],
     [tr.t('status'), tr.t(`status_${d.status}`)],
   ];
-  const parts = [`<section aria-labelledby="debt-${esc(d.id)}"><h2 id="debt-${esc(d.id)}">${esc(d.creditorName)} · ${esc(d.externalRef)}</h2><dl>${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd data-field="${esc(k)}">${esc(v)}</dd>`).join('')}</dl>`];
+  const parts = [
+    `<section aria-labelledby="debt-${esc(d.id)}"><h2 id="debt-${esc(d.id)}">${esc(d.creditorName)} · ${esc(d.externalRef)}</h2><dl>${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd data-field="${esc(k)}">${esc(v)}</dd>`).join('')}</dl>`,
+  ];
   if (d.activePlan) {
     parts.push(`<p>${esc(tr.t('plan_active', { count: d.activePlan.instalments }))}</p>`);
-    if (p.canPay(d)) parts.push(`<form method="post" action="${esc(p.action)}/actions/plan-card">${hidden}<button type="submit" class="secondary" id="plan-card">${esc(tr.t('plan_card'))}</button></form>`);
+    if (p.canPay(d))
+      parts.push(
+        `<form method="post" action="${esc(p.action)}/actions/plan-card">${hidden}<button type="submit" class="secondary" id="plan-card">${esc(tr.t('plan_card'))}</button></form>`,
+      );
   }
   if (d.showValidation) parts.push(`<h3>${esc(tr.t('validation_heading'))}</h3><p>${esc(tr.t('validation_body'))}</p>`);
   parts.push('</section>');
@@ -133,7 +151,9 @@ function debtSection(p: AccountPageInput, d: DebtView): string {
 <label for="plan-first-${esc(d.id)}">${esc(tr.t('plan_first_label'))}</label><input id="plan-first-${esc(d.id)}" name="first" type="date" min="${esc(p.today)}" value="${esc(p.today)}" required><button type="submit" id="plan-submit">${esc(tr.t('plan_submit'))}</button></form></section>`);
     }
   } else if (!p.canPay(d)) {
-    actions.push(`<section><h2>${esc(tr.t('pay_heading'))}</h2><p>${esc(tr.t('pay_unavailable', { phone: p.phone }))}</p></section>`);
+    actions.push(
+      `<section><h2>${esc(tr.t('pay_heading'))}</h2><p>${esc(tr.t('pay_unavailable', { phone: p.phone }))}</p></section>`,
+    );
   }
   if (d.status !== 'DISPUTED') {
     actions.push(`<section aria-labelledby="promise-${esc(d.id)}"><h2 id="promise-${esc(d.id)}">${esc(tr.t('promise_heading'))}</h2><form method="post" action="${esc(p.action)}/actions/promise">${hidden}
@@ -150,12 +170,19 @@ export function accountPage(p: AccountPageInput): string {
   const { tr, view } = p;
   const hidden = `<input type="hidden" name="csrf" value="${esc(p.csrf)}">`;
   const first = view.debts[0];
-  const parts: string[] = [`<h1>${esc(tr.t('heading', { creditor: first?.creditorName ?? '' }))}</h1>`, `<p class="muted">${esc(tr.t('signed_in_note'))}</p>`];
+  const parts: string[] = [
+    `<h1>${esc(tr.t('heading', { creditor: first?.creditorName ?? '' }))}</h1>`,
+    `<p class="muted">${esc(tr.t('signed_in_note'))}</p>`,
+  ];
   if (p.flash) parts.push(notice(p.flash.text, p.flash.kind));
   parts.push(`<h2 class="visually-section">${esc(tr.t('debts_heading'))}</h2>`);
   for (const d of view.debts) parts.push(debtSection(p, d));
-  parts.push(`<section aria-labelledby="letters-h"><h2 id="letters-h">${esc(tr.t('letters_heading'))}</h2>${view.letters.length ? `<ul>${view.letters.map((l) => `<li><a href="${esc(p.action)}/letters/${esc(l.messageId)}.pdf">${esc(tr.t('letter_item', { date: day(tr, l.date) }))}</a></li>`).join('')}</ul>` : `<p>${esc(tr.t('letters_none'))}</p>`}</section>`);
-  parts.push(`<section aria-labelledby="payments-h"><h2 id="payments-h">${esc(tr.t('payments_heading'))}</h2>${view.payments.length ? `<ul id="payments">${view.payments.map((x) => `<li>${esc(day(tr, x.paidAt))} — ${esc(money(tr, x.amount, x.currency))} (${esc(x.debtRef)})${x.status === 'REFUNDED' ? ` — ${esc(tr.t('payment_reversed'))}` : x.status === 'DISPUTED' ? ` — ${esc(tr.t('payment_disputed'))}` : ''}</li>`).join('')}</ul>` : `<p>${esc(tr.t('payments_none'))}</p>`}</section>`);
+  parts.push(
+    `<section aria-labelledby="letters-h"><h2 id="letters-h">${esc(tr.t('letters_heading'))}</h2>${view.letters.length ? `<ul>${view.letters.map((l) => `<li><a href="${esc(p.action)}/letters/${esc(l.messageId)}.pdf">${esc(tr.t('letter_item', { date: day(tr, l.date) }))}</a></li>`).join('')}</ul>` : `<p>${esc(tr.t('letters_none'))}</p>`}</section>`,
+  );
+  parts.push(
+    `<section aria-labelledby="payments-h"><h2 id="payments-h">${esc(tr.t('payments_heading'))}</h2>${view.payments.length ? `<ul id="payments">${view.payments.map((x) => `<li>${esc(day(tr, x.paidAt))} — ${esc(money(tr, x.amount, x.currency))} (${esc(x.debtRef)})${x.status === 'REFUNDED' ? ` — ${esc(tr.t('payment_reversed'))}` : x.status === 'DISPUTED' ? ` — ${esc(tr.t('payment_disputed'))}` : ''}</li>`).join('')}</ul>` : `<p>${esc(tr.t('payments_none'))}</p>`}</section>`,
+  );
   const channels = ['SMS', 'EMAIL', 'VOICE', 'LETTER'];
   parts.push(`<div class="grid"><section aria-labelledby="prefs-h"><h2 id="prefs-h">${esc(tr.t('prefs_heading'))}</h2><form method="post" action="${esc(p.action)}/actions/preferences">${hidden}
 <label for="pref-channel">${esc(tr.t('prefs_channel_label'))}</label><select id="pref-channel" name="channel"><option value="">${esc(tr.t('prefs_channel_any'))}</option>${channels.map((c) => `<option value="${c}"${view.preferences.channel === c ? ' selected' : ''}>${esc(tr.t(`channel_${c}`))}</option>`).join('')}</select>
@@ -165,5 +192,12 @@ export function accountPage(p: AccountPageInput): string {
 <section aria-labelledby="optout-h"><h2 id="optout-h">${esc(tr.t('optout_heading'))}</h2><form method="post" action="${esc(p.action)}/actions/opt-out">${hidden}<label for="optout-channel">${esc(tr.t('optout_label'))}</label><select id="optout-channel" name="channel">${['SMS', 'EMAIL', 'VOICE'].map((c) => `<option value="${c}">${esc(tr.t(`channel_${c}`))}</option>`).join('')}</select><button type="submit" class="secondary">${esc(tr.t('optout_submit'))}</button></form></section>
 <section aria-labelledby="callback-h"><h2 id="callback-h">${esc(tr.t('callback_heading'))}</h2><form method="post" action="${esc(p.action)}/actions/callback">${hidden}<label for="callback-when">${esc(tr.t('callback_label'))}</label><input id="callback-when" name="when" maxlength="200"><button type="submit" class="secondary">${esc(tr.t('callback_submit'))}</button></form></section></div>`);
   const signOut = `<form method="post" action="${esc(p.action)}/actions/sign-out" style="display:inline">${hidden}<button type="submit" class="secondary" style="width:auto;margin:0 0 0 .75rem;padding:.3rem .75rem">${esc(tr.t('sign_out'))}</button></form>`;
-  return pageHtml({ tr, langHref: p.langHref, title: tr.t('heading', { creditor: first?.creditorName ?? '' }), body: parts.join('\n'), signOut, formTargets: p.formTargets });
+  return pageHtml({
+    tr,
+    langHref: p.langHref,
+    title: tr.t('heading', { creditor: first?.creditorName ?? '' }),
+    body: parts.join('\n'),
+    signOut,
+    formTargets: p.formTargets,
+  });
 }

@@ -72,23 +72,43 @@ export interface PortalSessionRow {
   expiresAt: Date;
 }
 
-export async function createSession(ctx: AppContext, res: Response, who: { debtorId: string; debtId: string; verifiedBy: string }, now: Date): Promise<PortalSessionRow> {
+export async function createSession(
+  ctx: AppContext,
+  res: Response,
+  who: { debtorId: string; debtId: string; verifiedBy: string },
+  now: Date,
+): Promise<PortalSessionRow> {
   const token = randomBytes(32).toString('base64url');
   const row = await ctx.db.portalSession.create({
-    data: { id: sha256(token), debtorId: who.debtorId, debtId: who.debtId, verifiedBy: who.verifiedBy, csrfToken: randomBytes(24).toString('base64url'), expiresAt: new Date(now.getTime() + SESSION_TTL_MS) },
+    data: {
+      id: sha256(token),
+      debtorId: who.debtorId,
+      debtId: who.debtId,
+      verifiedBy: who.verifiedBy,
+      csrfToken: randomBytes(24).toString('base64url'),
+      expiresAt: new Date(now.getTime() + SESSION_TTL_MS),
+    },
   });
   setCookie(ctx, res, SESSION_COOKIE, token, SESSION_TTL_MS);
   return row;
 }
 
 /** The browser's session for this debtor, if any and not expired (each use extends it). */
-export async function sessionFor(ctx: AppContext, req: Request, debtorId: string, now: Date): Promise<PortalSessionRow | null> {
+export async function sessionFor(
+  ctx: AppContext,
+  req: Request,
+  debtorId: string,
+  now: Date,
+): Promise<PortalSessionRow | null> {
   const token = cookieOf(req, SESSION_COOKIE);
   if (!token) return null;
   const row = await ctx.db.portalSession.findUnique({ where: { id: sha256(token) } });
   if (!row || row.debtorId !== debtorId || row.expiresAt <= now) return null;
   if (row.expiresAt.getTime() - now.getTime() < SESSION_TTL_MS / 2) {
-    await ctx.db.portalSession.update({ where: { id: row.id }, data: { expiresAt: new Date(now.getTime() + SESSION_TTL_MS) } });
+    await ctx.db.portalSession.update({
+      where: { id: row.id },
+      data: { expiresAt: new Date(now.getTime() + SESSION_TTL_MS) },
+    });
   }
   return row;
 }

@@ -11,10 +11,19 @@ const amount = z.string().regex(/^\d{1,15}(\.\d{1,4})?$/, 'must be a decimal amo
 
 export const portalSettingsSchema = z.strictObject({
   /** Ways offered, in this order; the visitor uses any one. */
-  verification: z.array(z.enum(VERIFICATION_METHODS)).min(1, 'offer at least one way to verify').max(4).default(['code']),
+  verification: z
+    .array(z.enum(VERIFICATION_METHODS))
+    .min(1, 'offer at least one way to verify')
+    .max(4)
+    .default(['code']),
   /** Failures before the page is locked for this debtor, and for how long. */
   maxFailedAttempts: z.number().int().min(1).max(20).default(5),
-  lockMinutes: z.number().int().min(1).max(7 * 24 * 60).default(30),
+  lockMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(30),
   plans: z
     .strictObject({
       enabled: z.boolean().default(true),
@@ -27,12 +36,22 @@ export const portalSettingsSchema = z.strictObject({
       /** Days between retries of a failed instalment charge. */
       retryDays: z.number().int().min(1).max(14).default(3),
     })
-    .default({ enabled: true, maxInstalments: 6, minInstalment: '25.00', intervalDays: 30, maxFailedCharges: 3, retryDays: 3 }),
+    .default({
+      enabled: true,
+      maxInstalments: 6,
+      minInstalment: '25.00',
+      intervalDays: 30,
+      maxFailedCharges: 3,
+      retryDays: 3,
+    }),
   /** Latest promise date a debtor may choose, in days from today. */
   maxPromiseDays: z.number().int().min(1).max(365).default(30),
   /** Which provider takes card/bank payments: by currency, else `default`. */
   paymentProvider: z
-    .strictObject({ default: z.enum(['stripe', 'gocardless', 'none']).default('stripe'), byCurrency: z.record(z.string().regex(/^[A-Z]{3}$/), z.enum(['stripe', 'gocardless', 'none'])).default({}) })
+    .strictObject({
+      default: z.enum(['stripe', 'gocardless', 'none']).default('stripe'),
+      byCurrency: z.record(z.string().regex(/^[A-Z]{3}$/), z.enum(['stripe', 'gocardless', 'none'])).default({}),
+    })
     .default({ default: 'stripe', byCurrency: {} }),
 });
 

@@ -84,7 +84,12 @@ const PLACES: Place[] = [
 
 const INTENTS = ['payment_reminder', 'past_due_notice', 'final_notice', 'payment_received', 'collection_ending'];
 const CHANNELS: Channel[] = ['SMS', 'EMAIL', 'VOICE', 'LETTER'];
-const RESTRICTIONS: ContactRestriction[] = ['CEASE_COMMUNICATION', 'DISPUTE_UNDER_REVIEW', 'BANKRUPTCY', 'ATTORNEY_REPRESENTED'];
+const RESTRICTIONS: ContactRestriction[] = [
+  'CEASE_COMMUNICATION',
+  'DISPUTE_UNDER_REVIEW',
+  'BANKRUPTCY',
+  'ATTORNEY_REPRESENTED',
+];
 const BASE_NOW = Date.UTC(2026, 5, 10, 12, 0, 0);
 const DAY = 86_400_000;
 

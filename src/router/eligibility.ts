@@ -35,13 +35,22 @@ export type Eligibility = { ok: true; consent: ConsentState; reason: Reason } | 
 /** Checks in order of gravity; the first failing one is the reason the point is skipped. */
 export function checkContactPoint(channel: Channel, cp: ContactPointSnapshot, ctx: EligibilityContext): Eligibility {
   if (!cp.valid) {
-    return { ok: false, reason: { channel, contactPointId: cp.id, rule: 'contact_point.invalid', detail: `${describe(cp)} is marked invalid.` } };
+    return {
+      ok: false,
+      reason: {
+        channel,
+        contactPointId: cp.id,
+        rule: 'contact_point.invalid',
+        detail: `${describe(cp)} is marked invalid.`,
+      },
+    };
   }
   if (cp.isWork && cp.employerForbidsContact) {
     return {
       ok: false,
       reason: {
-        channel, contactPointId: cp.id,
+        channel,
+        contactPointId: cp.id,
         rule: 'work.employer_forbids',
         detail: `${describe(cp)} is at work and the employer forbids contact there (Reg F 12 CFR 1006.6(b)(3)).`,
       },
@@ -51,14 +60,23 @@ export function checkContactPoint(channel: Channel, cp: ContactPointSnapshot, ct
     return {
       ok: false,
       reason: {
-        channel, contactPointId: cp.id,
+        channel,
+        contactPointId: cp.id,
         rule: 'work.email_not_used',
         detail: `${describe(cp)} is an employer-provided address the debtor has not used with us (Reg F 12 CFR 1006.22(f)(3)).`,
       },
     };
   }
   if (channel === 'SMS' && cp.isMobile === false) {
-    return { ok: false, reason: { channel, contactPointId: cp.id, rule: 'contact_point.not_mobile', detail: `${describe(cp)} is not a mobile number; texts cannot reach it.` } };
+    return {
+      ok: false,
+      reason: {
+        channel,
+        contactPointId: cp.id,
+        rule: 'contact_point.not_mobile',
+        detail: `${describe(cp)} is not a mobile number; texts cannot reach it.`,
+      },
+    };
   }
   const suppressed = cp.suppressions?.[channel];
   // The one opt-out confirmation still goes out: it answers the opt-out itself.
@@ -66,7 +84,8 @@ export function checkContactPoint(channel: Channel, cp: ContactPointSnapshot, ct
     return {
       ok: false,
       reason: {
-        channel, contactPointId: cp.id,
+        channel,
+        contactPointId: cp.id,
         rule: 'address.suppressed',
         detail: `${describe(cp)} is on the ${channel} suppression list (${suppressed}); it opted out (Reg F 12 CFR 1006.14(h); TCPA 47 CFR 64.1200).`,
       },
@@ -79,7 +98,8 @@ export function checkContactPoint(channel: Channel, cp: ContactPointSnapshot, ct
         ok: true,
         consent,
         reason: {
-          channel, contactPointId: cp.id,
+          channel,
+          contactPointId: cp.id,
           rule: 'consent.opt_out_confirmation',
           detail: `${channel} consent at ${describe(cp)} is revoked; one confirmation of the opt-out is allowed as a reply (Reg F 12 CFR 1006.14(h); TCPA).`,
         },
@@ -87,7 +107,12 @@ export function checkContactPoint(channel: Channel, cp: ContactPointSnapshot, ct
     }
     return {
       ok: false,
-      reason: { channel, contactPointId: cp.id, rule: 'consent.revoked', detail: `${channel} consent at ${describe(cp)} was revoked (opt-out, Reg F 12 CFR 1006.14(h); TCPA 47 CFR 64.1200).` },
+      reason: {
+        channel,
+        contactPointId: cp.id,
+        rule: 'consent.revoked',
+        detail: `${channel} consent at ${describe(cp)} was revoked (opt-out, Reg F 12 CFR 1006.14(h); TCPA 47 CFR 64.1200).`,
+      },
     };
   }
   const written = ctx.writtenConsent.get(channel);
@@ -95,7 +120,8 @@ export function checkContactPoint(channel: Channel, cp: ContactPointSnapshot, ct
     return {
       ok: false,
       reason: {
-        channel, contactPointId: cp.id,
+        channel,
+        contactPointId: cp.id,
         rule: written.rule,
         jurisdiction: written.jurisdiction,
         detail: `${channel} in ${written.jurisdiction} needs written consent; consent at ${describe(cp)} is ${consent} (${written.citation}).`,
@@ -107,7 +133,8 @@ export function checkContactPoint(channel: Channel, cp: ContactPointSnapshot, ct
       ok: true,
       consent,
       reason: {
-        channel, contactPointId: cp.id,
+        channel,
+        contactPointId: cp.id,
         rule: 'consent.reply_to_request',
         detail: `${channel} consent at ${describe(cp)} is ${consent}; the one answer to the debtor's own request is allowed (TCPA: a reply the consumer asked for).`,
       },
@@ -116,11 +143,13 @@ export function checkContactPoint(channel: Channel, cp: ContactPointSnapshot, ct
   // TCPA 47 CFR 64.1200(a)(1)(iii): automated calls and texts to mobiles need prior express consent.
   const possiblyMobile = cp.isMobile === true || (cp.isMobile === null && ctx.unknownLineTypeIsMobile);
   if ((channel === 'SMS' || (channel === 'VOICE' && possiblyMobile)) && consent !== 'GRANTED') {
-    const line = cp.isMobile === true ? 'a mobile' : cp.isMobile === null ? 'possibly a mobile (line type unknown)' : 'a phone';
+    const line =
+      cp.isMobile === true ? 'a mobile' : cp.isMobile === null ? 'possibly a mobile (line type unknown)' : 'a phone';
     return {
       ok: false,
       reason: {
-        channel, contactPointId: cp.id,
+        channel,
+        contactPointId: cp.id,
         rule: 'consent.required',
         detail: `${channel} to ${describe(cp)}, ${line}, needs prior express consent (TCPA 47 CFR 64.1200(a)(1)); consent is ${consent}.`,
       },
@@ -129,7 +158,12 @@ export function checkContactPoint(channel: Channel, cp: ContactPointSnapshot, ct
   return {
     ok: true,
     consent,
-    reason: { channel, contactPointId: cp.id, rule: 'consent.ok', detail: `${channel} at ${describe(cp)}: consent ${consent}, which this channel accepts.` },
+    reason: {
+      channel,
+      contactPointId: cp.id,
+      rule: 'consent.ok',
+      detail: `${channel} at ${describe(cp)}: consent ${consent}, which this channel accepts.`,
+    },
   };
 }
 

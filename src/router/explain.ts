@@ -42,9 +42,13 @@ export function explain(decision: Decision): string {
   const verb = decision.outcome === 'send' ? 'Send' : 'Deferred: send';
   // Reasons of the chosen channel only; skipped candidates are summarised by preference.fallback.
   const path = decision.reasons.filter(
-    (r) => onPath(r.rule) && (r.channel === undefined || r.channel === decision.channel) &&
+    (r) =>
+      onPath(r.rule) &&
+      (r.channel === undefined || r.channel === decision.channel) &&
       (r.contactPointId === undefined || r.contactPointId === decision.contactPointId),
   );
   const zones = decision.timeZones.length ? ` Local time judged in ${decision.timeZones.join(', ')}.` : '';
-  return `${verb} "${decision.intent}" by ${decision.channel} to ${maskAddress(decision.address)} ${when}. ${path.map(sentence).join(' ')}${zones}`.replace(/\s+/g, ' ').trim();
+  return `${verb} "${decision.intent}" by ${decision.channel} to ${maskAddress(decision.address)} ${when}. ${path.map(sentence).join(' ')}${zones}`
+    .replace(/\s+/g, ' ')
+    .trim();
 }

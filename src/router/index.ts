@@ -10,5 +10,12 @@ export {
   OPT_OUT_CONFIRMATION_INTENTS,
   HELP_REPLY_INTENTS,
 } from './rules.js';
-export { resolveLocation, areaCodeZones, countryZones, addressJurisdiction, type DebtorLocation, type ZoneSignal } from './location.js';
+export {
+  resolveLocation,
+  areaCodeZones,
+  countryZones,
+  addressJurisdiction,
+  type DebtorLocation,
+  type ZoneSignal,
+} from './location.js';
 export * from './types.js';

@@ -32,7 +32,8 @@ export function countedAttempts(history: readonly HistoryEntry[]): HistoryEntry[
     const at = h.at.getTime();
     let i = counted.length;
     counted.push(h);
-    for (; i > 0 && (counted[i - 1] as HistoryEntry).at.getTime() > at; i--) counted[i] = counted[i - 1] as HistoryEntry;
+    for (; i > 0 && (counted[i - 1] as HistoryEntry).at.getTime() > at; i--)
+      counted[i] = counted[i - 1] as HistoryEntry;
     counted[i] = h;
   }
   return counted;

@@ -52,7 +52,7 @@ export class ZoneClock {
     const day = Math.floor(localMs / DAY_MS);
     const minute = Math.floor((localMs - day * DAY_MS) / MINUTE_MS);
     // 1970-01-01 was a Thursday (ISO 4).
-    const isoWeekday = (((day + 3) % 7) + 7) % 7 + 1;
+    const isoWeekday = ((((day + 3) % 7) + 7) % 7) + 1;
     return { day, minute, isoWeekday };
   }
 

@@ -105,8 +105,7 @@ export function countryZones(country: string): readonly string[] {
   if (details.length > 0) {
     const first = details[0];
     const uniform =
-      first !== undefined &&
-      details.every((z) => z.utcOffset === first.utcOffset && z.dstOffset === first.dstOffset);
+      first !== undefined && details.every((z) => z.utcOffset === first.utcOffset && z.dstOffset === first.dstOffset);
     zones = uniform ? [first.name] : details.map((z) => z.name);
   }
   countryZoneCache.set(code, zones);
@@ -138,14 +137,19 @@ function placeIndex(packs: readonly JurisdictionRule[]): PlaceIndex {
   for (const pack of packs) {
     const where = pack.location;
     if (!where) continue;
-    const [country, region, locality] = pack.jurisdiction.split('-') as [string, string | undefined, string | undefined];
+    const [country, region, locality] = pack.jurisdiction.split('-') as [
+      string,
+      string | undefined,
+      string | undefined,
+    ];
     if (region && !locality) {
       const names = index.regionNames.get(country) ?? new Map<string, string>();
       index.regionNames.set(country, names);
       for (const name of where.regionNames ?? []) names.set(name.trim().toUpperCase(), region);
       if (where.postalCodes) index.regionsByPostal.push({ country, region, postalCodes: where.postalCodes });
     }
-    if (region && locality && where.postalCodes) index.localities.push({ code: pack.jurisdiction, country, region, postalCodes: where.postalCodes });
+    if (region && locality && where.postalCodes)
+      index.localities.push({ code: pack.jurisdiction, country, region, postalCodes: where.postalCodes });
     for (const areaCode of where.areaCodes ?? []) index.areaCodes.set(areaCode, pack.jurisdiction);
     for (const entry of where.zonesByPostalCode ?? []) index.postalZones.push({ code: pack.jurisdiction, ...entry });
   }
@@ -195,18 +199,25 @@ function addressRegion(cp: ContactPointSnapshot, country: string, index: PlaceIn
 }
 
 /** The most specific jurisdiction code a postal address puts the debtor in. */
-export function addressJurisdiction(cp: ContactPointSnapshot, packs: readonly JurisdictionRule[] = BUILT_IN_PACKS): string | null {
+export function addressJurisdiction(
+  cp: ContactPointSnapshot,
+  packs: readonly JurisdictionRule[] = BUILT_IN_PACKS,
+): string | null {
   return addressPlace(cp, placeIndex(packs))?.code ?? null;
 }
 
-function addressPlace(cp: ContactPointSnapshot, index: PlaceIndex): { country: string; region: string | null; code: string } | null {
+function addressPlace(
+  cp: ContactPointSnapshot,
+  index: PlaceIndex,
+): { country: string; region: string | null; code: string } | null {
   const country = addressCountry(cp, index);
   if (!country) return null;
   const region = addressRegion(cp, country, index);
   const postal = cp.postalCode?.trim();
   if (postal) {
     for (const l of index.localities) {
-      if (l.country === country && (region === null || region === l.region) && l.postalCodes.test(postal)) return { country, region: l.region, code: l.code };
+      if (l.country === country && (region === null || region === l.region) && l.postalCodes.test(postal))
+        return { country, region: l.region, code: l.code };
     }
   }
   return { country, region, code: region ? `${country}-${region}` : country };

@@ -9,7 +9,14 @@
 //   6. letters: no hours, but restrictions, validity and all-channel caps apply
 // Every skipped candidate and every choice is recorded as a machine-readable reason.
 
-import { afterConversationFreeAt, capApplies, checkCap, countedAttempts, parseContactLimits, type AppliedCap } from './limits.js';
+import {
+  afterConversationFreeAt,
+  capApplies,
+  checkCap,
+  countedAttempts,
+  parseContactLimits,
+  type AppliedCap,
+} from './limits.js';
 import { CHANNEL_KIND, checkContactPoint, type EligibilityContext, type WrittenConsentRule } from './eligibility.js';
 import { DAY_MS, formatMinutes, isoString } from './local-time.js';
 import { jurisdictionMatches, resolveLocation, type DebtorLocation } from './location.js';
@@ -99,7 +106,11 @@ interface ChannelOrder {
 }
 
 /** Reply medium first (if any), then the debtor's preferred channels, then the default order; each channel once. */
-function channelOrderOf(reply: Channel | null, preferred: readonly Channel[], defaults: readonly Channel[]): ChannelOrder {
+function channelOrderOf(
+  reply: Channel | null,
+  preferred: readonly Channel[],
+  defaults: readonly Channel[],
+): ChannelOrder {
   const channels: Channel[] = [];
   const origins: ChannelOrigin[] = [];
   const add = (channel: Channel, origin: ChannelOrigin): void => {
@@ -140,17 +151,24 @@ function validateConfig(config: RouterConfig): void {
       throw new RouterInputError(`${field}.jurisdiction`, 'expected an ISO 3166 code such as "CA-ON" or "US-NY-NYC"');
     }
     for (const [k, rule] of j.hours.entries()) compileHoursRule(rule, `${field}.hours[${k}]`);
-    for (const [k, rule] of (j.noContactDays ?? []).entries()) compileNoContactDays(rule, `${field}.noContactDays[${k}]`);
-    if (j.notice && (!Number.isInteger(j.notice.waitDays) || j.notice.waitDays < 0 || j.notice.waitDays > config.searchHorizonDays)) {
+    for (const [k, rule] of (j.noContactDays ?? []).entries())
+      compileNoContactDays(rule, `${field}.noContactDays[${k}]`);
+    if (
+      j.notice &&
+      (!Number.isInteger(j.notice.waitDays) || j.notice.waitDays < 0 || j.notice.waitDays > config.searchHorizonDays)
+    ) {
       throw new RouterInputError(`${field}.notice.waitDays`, `expected an integer 0..${config.searchHorizonDays}`);
     }
   }
   for (const [i, cap] of [...config.baseCaps, ...config.jurisdictionRules.flatMap((j) => j.caps)].entries()) {
-    if (!Number.isInteger(cap.max) || cap.max < 0) throw new RouterInputError(`config.caps[${i}].max`, 'expected an integer ≥ 0');
-    if (!Number.isInteger(cap.days) || cap.days < 1) throw new RouterInputError(`config.caps[${i}].days`, 'expected an integer ≥ 1');
+    if (!Number.isInteger(cap.max) || cap.max < 0)
+      throw new RouterInputError(`config.caps[${i}].max`, 'expected an integer ≥ 0');
+    if (!Number.isInteger(cap.days) || cap.days < 1)
+      throw new RouterInputError(`config.caps[${i}].days`, 'expected an integer ≥ 1');
   }
   for (const channel of config.defaultChannelOrder) {
-    if (!CHANNELS.includes(channel)) throw new RouterInputError('config.defaultChannelOrder', `unknown channel ${String(channel)}`);
+    if (!CHANNELS.includes(channel))
+      throw new RouterInputError('config.defaultChannelOrder', `unknown channel ${String(channel)}`);
   }
   if (!(config.replyWindowMinutes >= 0)) throw new RouterInputError('config.replyWindowMinutes', 'expected ≥ 0');
   if (!(config.searchHorizonDays >= 1)) throw new RouterInputError('config.searchHorizonDays', 'expected ≥ 1');
@@ -162,7 +180,8 @@ function isValidDate(value: unknown): value is Date {
 
 function validateRequest(request: RouteRequest, snapshot: RouterSnapshot): DebtSnapshot {
   if (!isValidDate(snapshot.now)) throw new RouterInputError('snapshot.now', 'expected a valid Date');
-  if (!snapshot.debtor || typeof snapshot.debtor.id !== 'string') throw new RouterInputError('snapshot.debtor', 'missing');
+  if (!snapshot.debtor || typeof snapshot.debtor.id !== 'string')
+    throw new RouterInputError('snapshot.debtor', 'missing');
   if (request.debtorId !== snapshot.debtor.id) {
     throw new RouterInputError('debtorId', `does not match the snapshot's debtor ${snapshot.debtor.id}`);
   }
@@ -172,14 +191,18 @@ function validateRequest(request: RouteRequest, snapshot: RouterSnapshot): DebtS
   if (request.channel !== undefined && !CHANNELS.includes(request.channel)) {
     throw new RouterInputError('channel', `expected one of ${CHANNELS.join(', ')}`);
   }
-  if (request.notBefore !== undefined && !isValidDate(request.notBefore)) throw new RouterInputError('notBefore', 'expected a valid Date');
-  if (request.notAfter !== undefined && !isValidDate(request.notAfter)) throw new RouterInputError('notAfter', 'expected a valid Date');
+  if (request.notBefore !== undefined && !isValidDate(request.notBefore))
+    throw new RouterInputError('notBefore', 'expected a valid Date');
+  if (request.notAfter !== undefined && !isValidDate(request.notAfter))
+    throw new RouterInputError('notAfter', 'expected a valid Date');
   if (request.notBefore && request.notAfter && request.notAfter < request.notBefore) {
     throw new RouterInputError('notAfter', 'is before notBefore');
   }
   if (request.replyTo !== undefined) {
-    if (!CHANNELS.includes(request.replyTo.channel)) throw new RouterInputError('replyTo.channel', `expected one of ${CHANNELS.join(', ')}`);
-    if (!isValidDate(request.replyTo.receivedAt)) throw new RouterInputError('replyTo.receivedAt', 'expected a valid Date');
+    if (!CHANNELS.includes(request.replyTo.channel))
+      throw new RouterInputError('replyTo.channel', `expected one of ${CHANNELS.join(', ')}`);
+    if (!isValidDate(request.replyTo.receivedAt))
+      throw new RouterInputError('replyTo.receivedAt', 'expected a valid Date');
   }
   const waivers = snapshot.debtor.waivers;
   if (waivers !== undefined && (!Array.isArray(waivers) || waivers.some((w) => typeof w !== 'string'))) {
@@ -188,9 +211,11 @@ function validateRequest(request: RouteRequest, snapshot: RouterSnapshot): DebtS
   for (const debt of snapshot.debts) {
     if (debt.id !== request.debtId) continue;
     if (debt.notices !== undefined) {
-      if (typeof debt.notices !== 'object' || debt.notices === null) throw new RouterInputError('debt.notices', 'expected an object of notice name → Date');
+      if (typeof debt.notices !== 'object' || debt.notices === null)
+        throw new RouterInputError('debt.notices', 'expected an object of notice name → Date');
       for (const [name, at] of Object.entries(debt.notices)) {
-        if (!isValidDate(at)) throw new RouterInputError(`debt.notices.${name}`, 'expected a valid Date (when the notice was mailed)');
+        if (!isValidDate(at))
+          throw new RouterInputError(`debt.notices.${name}`, 'expected a valid Date (when the notice was mailed)');
       }
     }
     return debt;
@@ -215,7 +240,8 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
 
   function rulesFor(jurisdictions: readonly string[], loanType: string | null): CompiledRules {
     // A loan type changes the rules only where a pack exempts it; otherwise it shares the entry.
-    const exempting = loanType !== null && config.jurisdictionRules.some((rule) => rule.exemptLoanTypes?.includes(loanType));
+    const exempting =
+      loanType !== null && config.jurisdictionRules.some((rule) => rule.exemptLoanTypes?.includes(loanType));
     const key = exempting ? `${jurisdictions.join('|')}#${loanType}` : jurisdictions.join('|');
     const cached = rulesCache.get(key);
     if (cached) return cached;
@@ -229,7 +255,11 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
       const code = jurisdictions.find((j) => jurisdictionMatches(rule.jurisdiction, j));
       if (!code) continue;
       if (exempting && rule.exemptLoanTypes?.includes(loanType)) {
-        exempt.push({ rule: 'jurisdiction.not_applicable', jurisdiction: rule.jurisdiction, detail: `${rule.name} rules (${rule.citation}) do not cover ${loanType} loans; they are not applied.` });
+        exempt.push({
+          rule: 'jurisdiction.not_applicable',
+          jurisdiction: rule.jurisdiction,
+          detail: `${rule.name} rules (${rule.citation}) do not cover ${loanType} loans; they are not applied.`,
+        });
         continue;
       }
       const jurisdiction = rule.jurisdiction;
@@ -239,7 +269,8 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
         noContact.push(compileNoContactDays({ ...days, jurisdiction }, `${jurisdiction}.noContactDays[${k}]`));
       }
       if (rule.writtenConsent) {
-        for (const channel of rule.writtenConsent.channels) writtenConsent.set(channel, { ...rule.writtenConsent, jurisdiction });
+        for (const channel of rule.writtenConsent.channels)
+          writtenConsent.set(channel, { ...rule.writtenConsent, jurisdiction });
       }
       if (rule.notice) notices.push({ ...rule.notice, jurisdiction });
     }
@@ -283,7 +314,8 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
   }
 
   function decide(request: RouteRequestInput, snapshot: RouterSnapshot): Decision {
-    const social = typeof request.channel === 'string' && (SOCIAL_MEDIA_CHANNELS as readonly string[]).includes(request.channel);
+    const social =
+      typeof request.channel === 'string' && (SOCIAL_MEDIA_CHANNELS as readonly string[]).includes(request.channel);
     const checked = (social ? { ...request, channel: undefined } : request) as RouteRequest;
     const decision = decideFor(checked, snapshot, social ? (request.channel as string) : null);
     // Every decision of the gateway names the regime that decided it (docs/domain.md §2.1).
@@ -305,16 +337,26 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
     const collector = debt.collector ?? 'AGENCY';
 
     if (socialChannel) {
-      return refusal(request, location, jurisdictions, [{
-        rule: 'privacy.social_media',
-        detail: `${socialChannel} is a social-media channel visible to the public or to the person's contacts; a debt collector may not communicate or attempt to communicate through it (Reg F 12 CFR 1006.22(f)(4)). The gateway sends by SMS, EMAIL, VOICE or LETTER.`,
-      }]);
+      return refusal(request, location, jurisdictions, [
+        {
+          rule: 'privacy.social_media',
+          detail: `${socialChannel} is a social-media channel visible to the public or to the person's contacts; a debt collector may not communicate or attempt to communicate through it (Reg F 12 CFR 1006.22(f)(4)). The gateway sends by SMS, EMAIL, VOICE or LETTER.`,
+        },
+      ]);
     }
 
     // ── 1. restrictions and closed debts ──
     const permitted: Reason[] = [...rules.exempt];
     const blocking: Reason[] = [];
-    checkRestrictions(config, request.intent, snapshot.debtor.restrictions, 'debtor', permitted, blocking, debt.attorney ?? null);
+    checkRestrictions(
+      config,
+      request.intent,
+      snapshot.debtor.restrictions,
+      'debtor',
+      permitted,
+      blocking,
+      debt.attorney ?? null,
+    );
     checkRestrictions(config, request.intent, debt.restrictions, 'debt', permitted, blocking, debt.attorney ?? null);
     // A debt in status DISPUTED is treated as DISPUTE_UNDER_REVIEW even without the restriction
     // flag (stricter reading: Reg F 1006.38(d)(2), CONC 7.14 suspend collection during a dispute).
@@ -345,7 +387,9 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
     const notBefore = request.notBefore ? Math.max(now, request.notBefore.getTime()) : now;
     const notAfter = request.notAfter ? request.notAfter.getTime() : Number.POSITIVE_INFINITY;
     if (notBefore > notAfter) {
-      return refusal(request, location, jurisdictions, [{ rule: 'window.not_after', detail: `notAfter ${ISO(notAfter)} has already passed.` }]);
+      return refusal(request, location, jurisdictions, [
+        { rule: 'window.not_after', detail: `notAfter ${ISO(notAfter)} has already passed.` },
+      ]);
     }
 
     // ── reply exception: once, same medium, to a message the debtor just initiated ──
@@ -392,7 +436,10 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
               : null;
       if (problem || !reply?.contactPointId) {
         return refusal(request, location, jurisdictions, [
-          { rule: 'reply_to.required', detail: `Intent "${request.intent}" is sent only as the one reply to the debtor's own message, on its medium, to its sender; ${problem ?? 'no sender'}.` },
+          {
+            rule: 'reply_to.required',
+            detail: `Intent "${request.intent}" is sent only as the one reply to the debtor's own message, on its medium, to its sender; ${problem ?? 'no sender'}.`,
+          },
           ...replyNotes,
           ...permitted,
         ]);
@@ -478,10 +525,13 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
     }
 
     const evaluation = evaluations[chosenIndex] as Extract<ChannelEvaluation, { ok: true }>;
-    const reasons: Reason[] = [channelReason(evaluation.channel, origins[chosenIndex] as ChannelOrigin, chosenIndex, evaluations, origins[0])];
+    const reasons: Reason[] = [
+      channelReason(evaluation.channel, origins[chosenIndex] as ChannelOrigin, chosenIndex, evaluations, origins[0]),
+    ];
     pushAll(reasons, evaluation.path);
     pushAll(reasons, evaluation.skipped);
-    for (let i = 0; i < evaluations.length; i++) if (i !== chosenIndex) pushSkipReasons(reasons, evaluations[i] as ChannelEvaluation);
+    for (let i = 0; i < evaluations.length; i++)
+      if (i !== chosenIndex) pushSkipReasons(reasons, evaluations[i] as ChannelEvaluation);
     pushAll(reasons, permitted);
     pushAll(reasons, replyNotes);
     reasons.push(location.zoneReason);
@@ -506,7 +556,12 @@ export function createRouter(overrides: RouterConfigOverrides = {}): Router {
 }
 
 /** A refusal. Decisions get their own copies: the location is memoised and shared between decisions. */
-function refusal(request: RouteRequest, location: DebtorLocation, jurisdictions: readonly string[], reasons: Reason[]): RefusedDecision {
+function refusal(
+  request: RouteRequest,
+  location: DebtorLocation,
+  jurisdictions: readonly string[],
+  reasons: Reason[],
+): RefusedDecision {
   return {
     outcome: 'refuse',
     debtorId: request.debtorId,
@@ -597,10 +652,21 @@ interface NoticeHold {
 }
 
 /** The notices required before this intent, and when each lets contact begin. */
-function noticeHolds(config: RouterConfig, notices: readonly AppliedNotice[], intent: string, debt: DebtSnapshot, location: DebtorLocation): NoticeHold[] {
+function noticeHolds(
+  config: RouterConfig,
+  notices: readonly AppliedNotice[],
+  intent: string,
+  debt: DebtSnapshot,
+  location: DebtorLocation,
+): NoticeHold[] {
   if (notices.length === 0) return [];
   // Messages that demand nothing: payment receipts, the opt-out confirmation, the HELP answer.
-  if (config.closedDebtAllowedIntents.includes(intent) || config.optOutConfirmationIntents.includes(intent) || config.helpReplyIntents.includes(intent)) return [];
+  if (
+    config.closedDebtAllowedIntents.includes(intent) ||
+    config.optOutConfirmationIntents.includes(intent) ||
+    config.helpReplyIntents.includes(intent)
+  )
+    return [];
   const holds: NoticeHold[] = [];
   for (const notice of notices) {
     const mailed = debt.notices?.[notice.name];
@@ -615,7 +681,11 @@ function noticeHolds(config: RouterConfig, notices: readonly AppliedNotice[], in
       const resume = clock.instant(clock.local(mailedAt).day + notice.waitDays + 1, 0);
       if (resume > freeAt) freeAt = resume;
     }
-    holds.push({ notice, mailedAt, freeAt: Number.isFinite(freeAt) ? freeAt : mailedAt + (notice.waitDays + 1) * DAY_MS });
+    holds.push({
+      notice,
+      mailedAt,
+      freeAt: Number.isFinite(freeAt) ? freeAt : mailedAt + (notice.waitDays + 1) * DAY_MS,
+    });
   }
   return holds;
 }
@@ -639,7 +709,8 @@ function callConsentUntil(consents: readonly Date[], at: number): number | null 
   let until: number | null = null;
   for (const c of consents) {
     const start = c.getTime();
-    if (at >= start && at < start + CALL_CONSENT_MS && (until === null || start + CALL_CONSENT_MS > until)) until = start + CALL_CONSENT_MS;
+    if (at >= start && at < start + CALL_CONSENT_MS && (until === null || start + CALL_CONSENT_MS > until))
+      until = start + CALL_CONSENT_MS;
   }
   return until;
 }
@@ -648,11 +719,13 @@ function regimeReason(collector: CollectorRole): Reason {
   return collector === 'AGENCY'
     ? {
         rule: 'regime.debt_collector',
-        detail: 'Collected by a collection agency: the debt-collector rules of Reg F apply (mini-Miranda §1006.18(e), validation notice §1006.34, the 7-in-7 call presumption §1006.14(b), the limited-content voicemail §1006.2(j)), with the rules that bind every creditor (TCPA, state, NYC, UK, India).',
+        detail:
+          'Collected by a collection agency: the debt-collector rules of Reg F apply (mini-Miranda §1006.18(e), validation notice §1006.34, the 7-in-7 call presumption §1006.14(b), the limited-content voicemail §1006.2(j)), with the rules that bind every creditor (TCPA, state, NYC, UK, India).',
       }
     : {
         rule: 'regime.first_party_creditor',
-        detail: "Collected by the creditor in its own name: not a debt collector under the FDCPA/Reg F, so no mini-Miranda, validation notice or 7-in-7 presumption; the rules that bind every creditor still apply (TCPA, state creditor rules such as 940 CMR 7.04, NYC, UK, India) and the gateway's hours and house caps.",
+        detail:
+          "Collected by the creditor in its own name: not a debt collector under the FDCPA/Reg F, so no mini-Miranda, validation notice or 7-in-7 presumption; the rules that bind every creditor still apply (TCPA, state creditor rules such as 940 CMR 7.04, NYC, UK, India) and the gateway's hours and house caps.",
       };
 }
 
@@ -662,10 +735,22 @@ function regimeReason(collector: CollectorRole): Reason {
  * debt goes out until it is sent (the notice itself, payment receipts and the messages a
  * restriction still permits remain). Applies where US law can apply: a US jurisdiction, or none known.
  */
-function validationNoticeOverdue(config: RouterConfig, intent: string, debt: DebtSnapshot, jurisdictions: readonly string[], now: number): Reason | null {
+function validationNoticeOverdue(
+  config: RouterConfig,
+  intent: string,
+  debt: DebtSnapshot,
+  jurisdictions: readonly string[],
+  now: number,
+): Reason | null {
   if (!debt.initialCommunicationAt || debt.validationNoticeAt) return null;
   if (jurisdictions.length > 0 && !jurisdictions.some((j) => j === 'US' || j.startsWith('US-'))) return null;
-  if (VALIDATION_EXEMPT_INTENTS.has(intent) || config.closedDebtAllowedIntents.includes(intent) || config.optOutConfirmationIntents.includes(intent) || config.helpReplyIntents.includes(intent)) return null;
+  if (
+    VALIDATION_EXEMPT_INTENTS.has(intent) ||
+    config.closedDebtAllowedIntents.includes(intent) ||
+    config.optOutConfirmationIntents.includes(intent) ||
+    config.helpReplyIntents.includes(intent)
+  )
+    return null;
   const due = debt.initialCommunicationAt.getTime() + VALIDATION_NOTICE_DAYS * DAY_MS;
   if (now <= due) return null;
   return {
@@ -697,14 +782,25 @@ function evaluateChannel(ctx: DecisionContext, channel: Channel): ChannelEvaluat
   for (let pass = 0; pass < 2; pass++) {
     const wantWork = pass === 1;
     for (const cp of ctx.snapshot.contactPoints) {
-      if (cp.kind === kind && Boolean(cp.isWork) === wantWork && (ctx.helpReplyTo === null || cp.id === ctx.helpReplyTo)) points.push(cp);
+      if (
+        cp.kind === kind &&
+        Boolean(cp.isWork) === wantWork &&
+        (ctx.helpReplyTo === null || cp.id === ctx.helpReplyTo)
+      )
+        points.push(cp);
     }
   }
   if (points.length === 0) {
     return {
       ok: false,
       channel,
-      reasons: [{ rule: 'contact_point.none', channel, detail: `No ${kind.toLowerCase()} contact point on file for ${channel}.` }],
+      reasons: [
+        {
+          rule: 'contact_point.none',
+          channel,
+          detail: `No ${kind.toLowerCase()} contact point on file for ${channel}.`,
+        },
+      ],
     };
   }
   // The point the debtor wrote from first when replying.
@@ -736,14 +832,25 @@ function timeChannel(
   const base = { channel, contactPointId: contactPoint.id };
   let t = notBefore;
   if (notBefore > now) {
-    path.push({ channel: base.channel, contactPointId: base.contactPointId, rule: 'window.not_before', detail: `Not before ${ISO(notBefore)} as requested.`, until: new Date(notBefore) });
+    path.push({
+      channel: base.channel,
+      contactPointId: base.contactPointId,
+      rule: 'window.not_before',
+      detail: `Not before ${ISO(notBefore)} as requested.`,
+      until: new Date(notBefore),
+    });
   }
   const isConfirmation = ctx.optOutConfirmation === contactPoint.id && ctx.replyChannel === channel;
   const isHelpReply = ctx.helpReplyTo === contactPoint.id && ctx.replyChannel === channel;
   // ── 4. limits ──
   if (isConfirmation || isHelpReply) {
     const what = isConfirmation ? 'An opt-out confirmation' : "The answer to the debtor's HELP request";
-    path.push({ channel: base.channel, contactPointId: base.contactPointId, rule: 'limit.not_applied', detail: `${what} is not a collection attempt; frequency limits do not apply.` });
+    path.push({
+      channel: base.channel,
+      contactPointId: base.contactPointId,
+      rule: 'limit.not_applied',
+      detail: `${what} is not a collection attempt; frequency limits do not apply.`,
+    });
   } else {
     for (const hold of ctx.notices) {
       const { notice } = hold;
@@ -753,15 +860,23 @@ function timeChannel(
         return {
           ok: false,
           channel,
-          reasons: [...skipped, {
-            ...base, rule: notice.rule, jurisdiction: notice.jurisdiction,
-            detail: `No written notice "${notice.name}" has been mailed for this debt; in ${notice.jurisdiction} nothing may be demanded before it: send intent "${notice.name}" by LETTER first (${notice.citation}).`,
-          }],
+          reasons: [
+            ...skipped,
+            {
+              ...base,
+              rule: notice.rule,
+              jurisdiction: notice.jurisdiction,
+              detail: `No written notice "${notice.name}" has been mailed for this debt; in ${notice.jurisdiction} nothing may be demanded before it: send intent "${notice.name}" by LETTER first (${notice.citation}).`,
+            },
+          ],
         };
       }
       if (hold.freeAt > notBefore) {
         blocks.push({
-          ...base, rule: notice.rule, jurisdiction: notice.jurisdiction, until: new Date(hold.freeAt),
+          ...base,
+          rule: notice.rule,
+          jurisdiction: notice.jurisdiction,
+          until: new Date(hold.freeAt),
           detail: `Written notice "${notice.name}" was mailed at ${ISO(hold.mailedAt as number)}; contact may begin after ${notice.waitDays} days, at local midnight ${ISO(hold.freeAt)} (${notice.citation}).`,
         });
         if (hold.freeAt > t) t = hold.freeAt;
@@ -773,12 +888,25 @@ function timeChannel(
         if (cap.onlyAfterConversation && !ctx.conversationKnown) continue;
         if (cap.debtCollectorOnly && ctx.collector === 'FIRST_PARTY') continue;
         if (cap.debtCollectorOnly && ctx.callConsentUntil !== null && notBefore < ctx.callConsentUntil) {
-          path.push({ ...base, rule: 'limit.regf_call_consent', until: new Date(ctx.callConsentUntil), detail: `The person gave direct prior consent to more calls about this debt; for 7 days ${cap.rule} (${cap.citation}) does not hold calls (Reg F 12 CFR 1006.14(b)(3)).` });
+          path.push({
+            ...base,
+            rule: 'limit.regf_call_consent',
+            until: new Date(ctx.callConsentUntil),
+            detail: `The person gave direct prior consent to more calls about this debt; for 7 days ${cap.rule} (${cap.citation}) does not hold calls (Reg F 12 CFR 1006.14(b)(3)).`,
+          });
           continue;
         }
-        const attempts = cap.debtCollectorOnly && ctx.callConsents.length > 0 ? ctx.attempts.filter((h) => !withinConsent(ctx.callConsents, h.at.getTime())) : ctx.attempts;
+        const attempts =
+          cap.debtCollectorOnly && ctx.callConsents.length > 0
+            ? ctx.attempts.filter((h) => !withinConsent(ctx.callConsents, h.at.getTime()))
+            : ctx.attempts;
         if (cap.waivableByConsent && ctx.waivers.includes(cap.rule)) {
-          path.push({ ...base, rule: 'limit.waived', jurisdiction: cap.jurisdiction, detail: `The debtor consented to more contact; ${cap.rule} (${cap.citation}) does not apply.` });
+          path.push({
+            ...base,
+            rule: 'limit.waived',
+            jurisdiction: cap.jurisdiction,
+            detail: `The debtor consented to more contact; ${cap.rule} (${cap.citation}) does not apply.`,
+          });
           continue;
         }
         const check = checkCap(cap, notBefore, attempts, ctx.debt.id, ctx.snapshot.contactPoints);
@@ -790,12 +918,14 @@ function timeChannel(
       }
     }
     // §1006.14(b)(2)(i)(B) is part of the same debt-collector presumption: not for a first-party creditor, nor under consent.
-    const afterConversationApplies = ctx.collector === 'AGENCY' && !(ctx.callConsentUntil !== null && notBefore < ctx.callConsentUntil);
+    const afterConversationApplies =
+      ctx.collector === 'AGENCY' && !(ctx.callConsentUntil !== null && notBefore < ctx.callConsentUntil);
     if (channel === 'VOICE' && afterConversationApplies) {
       const conversation = afterConversationFreeAt(ctx.debt, ctx.snapshot.history, location.clocks);
       if (conversation && notBefore < conversation.freeAt) {
         blocks.push({
-          channel: base.channel, contactPointId: base.contactPointId,
+          channel: base.channel,
+          contactPointId: base.contactPointId,
           rule: 'limit.regf_after_conversation',
           until: new Date(conversation.freeAt),
           detail: `Telephone conversation about this debt at ${ISO(conversation.conversationAt)} (day 1); no calls through day 7, so calls resume at local midnight ${ISO(conversation.freeAt)} (${REG_F_AFTER_CONVERSATION_CITATION}).`,
@@ -818,17 +948,20 @@ function timeChannel(
     // A HELP answer always records the exception: it exists only as this reply, so it is never re-decided later without it.
     if (hours.at !== t || isHelpReply) {
       path.push({
-        channel: base.channel, contactPointId: base.contactPointId,
+        channel: base.channel,
+        contactPointId: base.contactPointId,
         rule: 'reply_to.exception',
-        detail: hours.at !== t
-          ? `Replying once in ${channel} to the message the debtor just sent; allowed outside the usual hours (Reg F 12 CFR 1006.6(b)(1)).${hours.firstBlock ? ` Without it: ${describeBlock(hours.firstBlock)}.` : ''}`
-          : `Replying once in ${channel} to the message the debtor just sent (the answer to their HELP request).`,
+        detail:
+          hours.at !== t
+            ? `Replying once in ${channel} to the message the debtor just sent; allowed outside the usual hours (Reg F 12 CFR 1006.6(b)(1)).${hours.firstBlock ? ` Without it: ${describeBlock(hours.firstBlock)}.` : ''}`
+            : `Replying once in ${channel} to the message the debtor just sent (the answer to their HELP request).`,
       });
     }
   } else {
     if (hours.at === null) {
       const reason: Reason = {
-        channel: base.channel, contactPointId: base.contactPointId,
+        channel: base.channel,
+        contactPointId: base.contactPointId,
         rule: 'quiet_hours.no_common_window',
         detail: `No time within ${ctx.config.searchHorizonDays} days is allowed in every candidate zone (${location.zones.join(', ')})${window ? ` for the window ${describeWindow(window)}` : ''}${location.zones.length > 1 ? "; set the debtor's time zone explicitly" : ''}.`,
       };
@@ -839,7 +972,12 @@ function timeChannel(
   }
   if (t > notAfter) {
     const reasons = [...skipped, ...path.slice(1)];
-    reasons.push({ channel: base.channel, contactPointId: base.contactPointId, rule: 'window.not_after', detail: `Earliest allowed time ${ISO(t)} is after notAfter ${ISO(notAfter)}.` });
+    reasons.push({
+      channel: base.channel,
+      contactPointId: base.contactPointId,
+      rule: 'window.not_after',
+      detail: `Earliest allowed time ${ISO(t)} is after notAfter ${ISO(notAfter)}.`,
+    });
     return { ok: false, channel, reasons };
   }
   if (t === now && window) {
@@ -849,13 +987,26 @@ function timeChannel(
   return { ok: true, channel, contactPoint, sendAt: t, limitBlocked, path, blocks, skipped };
 }
 
-function capReason(cap: AppliedCap, count: number, freeAt: number | null, base: { channel: Channel; contactPointId: string }): Reason {
+function capReason(
+  cap: AppliedCap,
+  count: number,
+  freeAt: number | null,
+  base: { channel: Channel; contactPointId: string },
+): Reason {
   const scope = cap.scope === 'debt' ? 'for this debt' : 'for this debtor';
   const what = cap.channels === 'ALL' ? 'attempts (all channels)' : `${cap.channels.join('/')} attempts`;
   const over = `${count} counted ${what}${cap.workOnly ? ' at work' : ''} ${scope} in the last ${cap.days} days; the limit is ${cap.max} (${cap.citation})`;
-  if (freeAt === null) return { channel: base.channel, contactPointId: base.contactPointId, rule: cap.rule, jurisdiction: cap.jurisdiction, detail: `${over}; it never frees.` };
+  if (freeAt === null)
+    return {
+      channel: base.channel,
+      contactPointId: base.contactPointId,
+      rule: cap.rule,
+      jurisdiction: cap.jurisdiction,
+      detail: `${over}; it never frees.`,
+    };
   return {
-    channel: base.channel, contactPointId: base.contactPointId,
+    channel: base.channel,
+    contactPointId: base.contactPointId,
     rule: cap.rule,
     jurisdiction: cap.jurisdiction,
     until: new Date(freeAt),
@@ -863,18 +1014,35 @@ function capReason(cap: AppliedCap, count: number, freeAt: number | null, base: 
   };
 }
 
-function hoursAllowedReason(location: DebtorLocation, now: number, window: ChannelWindow, base: { channel: Channel; contactPointId: string }): Reason | null {
+function hoursAllowedReason(
+  location: DebtorLocation,
+  now: number,
+  window: ChannelWindow,
+  base: { channel: Channel; contactPointId: string },
+): Reason | null {
   let local = '';
-  for (const clock of location.clocks) local += `${local ? ', ' : ''}${formatMinutes(clock.local(now).minute)} ${clock.zone}`;
+  for (const clock of location.clocks)
+    local += `${local ? ', ' : ''}${formatMinutes(clock.local(now).minute)} ${clock.zone}`;
   // Weekday windows: the one of the first zone's weekday (every zone's was checked).
   const weekday = location.clocks[0]?.local(now).isoWeekday ?? 1;
   const day = window.uniform ?? window.days[weekday] ?? null;
   if (!day) {
-    return { channel: base.channel, contactPointId: base.contactPointId, rule: 'hours.allowed', detail: `Local time ${local}: no hours rule binds on ${weekdayName(weekday)} and it is no closed day.` };
+    return {
+      channel: base.channel,
+      contactPointId: base.contactPointId,
+      rule: 'hours.allowed',
+      detail: `Local time ${local}: no hours rule binds on ${weekdayName(weekday)} and it is no closed day.`,
+    };
   }
-  const citations = day.toRule !== day.fromRule ? `${day.fromRule.citation}; ${day.toRule.citation}` : day.fromRule.citation;
+  const citations =
+    day.toRule !== day.fromRule ? `${day.fromRule.citation}; ${day.toRule.citation}` : day.fromRule.citation;
   const when = window.uniform ? describeDayWindow(day) : `${weekdayName(weekday)} ${describeDayWindow(day)}`;
-  return { channel: base.channel, contactPointId: base.contactPointId, rule: 'hours.allowed', detail: `Local time ${local} is within ${when} (${citations}).` };
+  return {
+    channel: base.channel,
+    contactPointId: base.contactPointId,
+    rule: 'hours.allowed',
+    detail: `Local time ${local} is within ${when} (${citations}).`,
+  };
 }
 
 function channelReason(
@@ -888,15 +1056,26 @@ function channelReason(
     return { rule: 'channel.explicit', channel, detail: `${channel} was requested explicitly and is honoured.` };
   }
   if (index === 0) {
-    if (origin === 'reply') return { rule: 'channel.reply_medium', channel, detail: `Replying in ${channel}, the medium the debtor wrote in.` };
-    if (origin === 'preference') return { rule: 'channel.preferred', channel, detail: `${channel} is the debtor's preferred channel.` };
-    return { rule: 'channel.default_order', channel, detail: `${channel} is first in the default channel order (no debtor preference).` };
+    if (origin === 'reply')
+      return {
+        rule: 'channel.reply_medium',
+        channel,
+        detail: `Replying in ${channel}, the medium the debtor wrote in.`,
+      };
+    if (origin === 'preference')
+      return { rule: 'channel.preferred', channel, detail: `${channel} is the debtor's preferred channel.` };
+    return {
+      rule: 'channel.default_order',
+      channel,
+      detail: `${channel} is first in the default channel order (no debtor preference).`,
+    };
   }
   const skipped = evaluations.slice(0, index).map((e) => {
     const first = e.ok ? e.blocks[0] : e.reasons[0];
     return `${e.channel} (${first ? `${first.rule}: ${first.detail.replace(/\.$/, '')}` : 'unusable'})`;
   });
-  const whose = firstOrigin === 'preference' ? "debtor's preferred" : firstOrigin === 'reply' ? 'reply' : 'default-order';
+  const whose =
+    firstOrigin === 'preference' ? "debtor's preferred" : firstOrigin === 'reply' ? 'reply' : 'default-order';
   return {
     rule: 'preference.fallback',
     channel,
@@ -920,7 +1099,8 @@ function blockReason(block: HoursBlock, until: number, base: { channel: Channel;
   if (block.kind === 'quiet_hours') {
     const bound = block.localMinute < block.window.from ? block.window.fromRule : block.window.toRule;
     return {
-      channel: base.channel, contactPointId: base.contactPointId,
+      channel: base.channel,
+      contactPointId: base.contactPointId,
       rule: 'quiet_hours',
       jurisdiction: bound.jurisdiction,
       until: new Date(until),
@@ -929,7 +1109,8 @@ function blockReason(block: HoursBlock, until: number, base: { channel: Channel;
   }
   if (block.kind === 'no_contact_day') {
     return {
-      channel: base.channel, contactPointId: base.contactPointId,
+      channel: base.channel,
+      contactPointId: base.contactPointId,
       rule: block.rule.rule,
       jurisdiction: block.rule.jurisdiction,
       until: new Date(until),
@@ -937,7 +1118,8 @@ function blockReason(block: HoursBlock, until: number, base: { channel: Channel;
     };
   }
   return {
-    channel: base.channel, contactPointId: base.contactPointId,
+    channel: base.channel,
+    contactPointId: base.contactPointId,
     rule: 'inconvenient_time',
     until: new Date(until),
     detail: `${capitalise(describeBlock(block))} (Reg F 12 CFR 1006.6(b)(1); FCA CONC 7.9); earliest allowed ${ISO(until)}.`,
@@ -954,4 +1136,3 @@ const defaultRouter = createRouter();
 export function route(request: RouteRequestInput, snapshot: RouterSnapshot): Decision {
   return defaultRouter.decide(request, snapshot);
 }
-

@@ -4,14 +4,7 @@
 // summaries these tables encode (§ numbers below). Where a rule is unclear we take the
 // stricter reading and say so in the comment.
 
-import type {
-  CapRule,
-  ContactRestriction,
-  HoursRule,
-  JurisdictionRule,
-  RouterConfig,
-  RuleId,
-} from './types.js';
+import type { CapRule, ContactRestriction, HoursRule, JurisdictionRule, RouterConfig, RuleId } from './types.js';
 import { CLOSED_DEBT_STATUSES } from './types.js';
 import { BUILT_IN_PACKS } from './jurisdictions.js';
 import { ELECTRONIC as NON_LETTER } from './pack.js';
@@ -21,7 +14,6 @@ import { ELECTRONIC as NON_LETTER } from './pack.js';
  * The longest built-in window is 7 days; per-debtor limits may ask for up to this many.
  */
 export const HISTORY_DAYS = 31;
-
 
 /** Reg F §1006.6(c): the only communications left after a written cease/refusal. */
 export const CEASE_PERMITTED_INTENTS = [
@@ -96,7 +88,13 @@ export const REG_F_CALL_CAP: CapRule = {
 /** Reg F §1006.34(a)(1): the validation notice goes in the initial communication or within 5 days after it. */
 export const VALIDATION_NOTICE_DAYS = 5;
 /** The validation notice itself and the messages that end or resolve collection are never held back waiting for it. */
-export const VALIDATION_EXEMPT_INTENTS: ReadonlySet<string> = new Set(['validation_notice', 'dispute_verification', 'collection_ending', 'remedy_may_be_invoked', 'remedy_will_be_invoked']);
+export const VALIDATION_EXEMPT_INTENTS: ReadonlySet<string> = new Set([
+  'validation_notice',
+  'dispute_verification',
+  'collection_ending',
+  'remedy_may_be_invoked',
+  'remedy_will_be_invoked',
+]);
 
 /** Reg F §1006.14(b)(2)(i)(B): no call within 7 days after a telephone conversation (that day is day 1). */
 export const REG_F_AFTER_CONVERSATION_DAYS = 7;

@@ -156,14 +156,7 @@ export interface DebtSnapshot {
   notices?: Readonly<Record<string, Date>>;
 }
 
-export type HistoryKind =
-  | 'call'
-  | 'voicemail'
-  | 'ringless_voicemail'
-  | 'conversation'
-  | 'text'
-  | 'email'
-  | 'letter';
+export type HistoryKind = 'call' | 'voicemail' | 'ringless_voicemail' | 'conversation' | 'text' | 'email' | 'letter';
 
 /** One past message of this debtor (both directions). Load at least HISTORY_DAYS back. */
 export interface HistoryEntry {
@@ -220,7 +213,15 @@ export interface RouteRequest {
  * such channel, and Reg F §1006.22(f)(4) forbids them: a request names the rule, not "invalid".
  */
 export const SOCIAL_MEDIA_CHANNELS = [
-  'SOCIAL_MEDIA', 'SOCIAL_MEDIA_PUBLIC', 'SOCIAL_MEDIA_CONTACTS', 'FACEBOOK', 'INSTAGRAM', 'TWITTER', 'X', 'LINKEDIN', 'TIKTOK',
+  'SOCIAL_MEDIA',
+  'SOCIAL_MEDIA_PUBLIC',
+  'SOCIAL_MEDIA_CONTACTS',
+  'FACEBOOK',
+  'INSTAGRAM',
+  'TWITTER',
+  'X',
+  'LINKEDIN',
+  'TIKTOK',
 ] as const;
 export type SocialMediaChannel = (typeof SOCIAL_MEDIA_CHANNELS)[number];
 

@@ -51,10 +51,12 @@ export function weekdayName(isoWeekday: number): string {
 
 function weekdayMask(days: readonly number[] | undefined, field: string): number {
   if (days === undefined) return 0b1111_1110;
-  if (!Array.isArray(days) || days.length === 0) throw new RouterInputError(field, 'expected a non-empty array of ISO weekdays 1..7');
+  if (!Array.isArray(days) || days.length === 0)
+    throw new RouterInputError(field, 'expected a non-empty array of ISO weekdays 1..7');
   let mask = 0;
   for (const day of days) {
-    if (!Number.isInteger(day) || day < 1 || day > 7) throw new RouterInputError(field, `ISO weekday must be 1..7, got ${JSON.stringify(day)}`);
+    if (!Number.isInteger(day) || day < 1 || day > 7)
+      throw new RouterInputError(field, `ISO weekday must be 1..7, got ${JSON.stringify(day)}`);
     mask |= 1 << day;
   }
   return mask;
@@ -64,13 +66,18 @@ export function compileHoursRule(rule: HoursRule, field: string): { from: number
   const from = parseHhMm(rule.from, false);
   const to = parseHhMm(rule.to, true);
   if (from === null) throw new RouterInputError(`${field}.from`, `expected "HH:mm", got ${JSON.stringify(rule.from)}`);
-  if (to === null) throw new RouterInputError(`${field}.to`, `expected "HH:mm" or "24:00", got ${JSON.stringify(rule.to)}`);
+  if (to === null)
+    throw new RouterInputError(`${field}.to`, `expected "HH:mm" or "24:00", got ${JSON.stringify(rule.to)}`);
   if (to <= from) throw new RouterInputError(field, `window ${rule.from}–${rule.to} is empty`);
   return { from, to, dayMask: weekdayMask(rule.days, `${field}.days`) };
 }
 
-export function compileNoContactDays(rule: NoContactDaysRule & { jurisdiction?: string }, field: string): AppliedNoContactDays {
-  if (rule.weekdays === undefined && rule.holidays === undefined) throw new RouterInputError(field, 'expected weekdays or holidays');
+export function compileNoContactDays(
+  rule: NoContactDaysRule & { jurisdiction?: string },
+  field: string,
+): AppliedNoContactDays {
+  if (rule.weekdays === undefined && rule.holidays === undefined)
+    throw new RouterInputError(field, 'expected weekdays or holidays');
   return {
     ...rule,
     weekdayMask: rule.weekdays === undefined ? 0 : weekdayMask(rule.weekdays, `${field}.weekdays`),
@@ -79,7 +86,9 @@ export function compileNoContactDays(rule: NoContactDaysRule & { jurisdiction?: 
 }
 
 function sameDay(a: DayWindow | null, b: DayWindow | null): boolean {
-  return a === b || (!!a && !!b && a.from === b.from && a.to === b.to && a.fromRule === b.fromRule && a.toRule === b.toRule);
+  return (
+    a === b || (!!a && !!b && a.from === b.from && a.to === b.to && a.fromRule === b.fromRule && a.toRule === b.toRule)
+  );
 }
 
 /**
@@ -119,7 +128,11 @@ export function channelWindow(
 }
 
 /** The no-contact rule that closes local day `day` (ISO weekday `isoWeekday`), with the holiday's name. */
-export function closedOn(window: ChannelWindow, day: number, isoWeekday: number): { rule: AppliedNoContactDays; holiday: string | null } | null {
+export function closedOn(
+  window: ChannelWindow,
+  day: number,
+  isoWeekday: number,
+): { rule: AppliedNoContactDays; holiday: string | null } | null {
   for (const rule of window.noContact) {
     if (rule.weekdayMask & (1 << isoWeekday)) return { rule, holiday: null };
     const holiday = rule.calendar?.holiday(day) ?? null;
@@ -163,7 +176,14 @@ export function parseInconvenientTimes(raw: unknown): InconvenientWindow[] {
 
 export type HoursBlock =
   | { kind: 'quiet_hours'; zone: string; localMinute: number; isoWeekday: number; window: DayWindow; uniform: boolean }
-  | { kind: 'no_contact_day'; zone: string; localMinute: number; isoWeekday: number; rule: AppliedNoContactDays; holiday: string | null }
+  | {
+      kind: 'no_contact_day';
+      zone: string;
+      localMinute: number;
+      isoWeekday: number;
+      rule: AppliedNoContactDays;
+      holiday: string | null;
+    }
   | { kind: 'inconvenient_time'; zone: string; localMinute: number; inconvenient: InconvenientWindow };
 
 export interface HoursResult {
@@ -198,17 +218,31 @@ export function nextAllowedTime(
       if (window) {
         const closed = window.noContact.length > 0 ? closedOn(window, local.day, local.isoWeekday) : null;
         if (closed) {
-          firstBlock ??= { kind: 'no_contact_day', zone: clock.zone, localMinute: local.minute, isoWeekday: local.isoWeekday, ...closed };
+          firstBlock ??= {
+            kind: 'no_contact_day',
+            zone: clock.zone,
+            localMinute: local.minute,
+            isoWeekday: local.isoWeekday,
+            ...closed,
+          };
           next = clock.instant(local.day + 1, 0);
           break;
         }
         const day = window.days[local.isoWeekday];
         if (day && (local.minute < day.from || local.minute >= day.to)) {
-          firstBlock ??= { kind: 'quiet_hours', zone: clock.zone, localMinute: local.minute, isoWeekday: local.isoWeekday, window: day, uniform: window.uniform !== null };
+          firstBlock ??= {
+            kind: 'quiet_hours',
+            zone: clock.zone,
+            localMinute: local.minute,
+            isoWeekday: local.isoWeekday,
+            window: day,
+            uniform: window.uniform !== null,
+          };
           // Past today's end: the start of tomorrow's window (midnight when no rule binds tomorrow).
-          next = local.minute < day.from
-            ? clock.instant(local.day, day.from)
-            : clock.instant(local.day + 1, window.days[local.isoWeekday === 7 ? 1 : local.isoWeekday + 1]?.from ?? 0);
+          next =
+            local.minute < day.from
+              ? clock.instant(local.day, day.from)
+              : clock.instant(local.day + 1, window.days[local.isoWeekday === 7 ? 1 : local.isoWeekday + 1]?.from ?? 0);
           break;
         }
       }
@@ -275,7 +309,15 @@ export function describeWindow(window: ChannelWindow): string {
     text = parts.join(', ');
   }
   for (const rule of window.noContact) {
-    const what = [rule.weekdayMask ? `${[1, 2, 3, 4, 5, 6, 7].filter((d) => rule.weekdayMask & (1 << d)).map(weekdayName).join(', ')}` : '', rule.calendar ? 'public holidays' : '']
+    const what = [
+      rule.weekdayMask
+        ? `${[1, 2, 3, 4, 5, 6, 7]
+            .filter((d) => rule.weekdayMask & (1 << d))
+            .map(weekdayName)
+            .join(', ')}`
+        : '',
+      rule.calendar ? 'public holidays' : '',
+    ]
       .filter(Boolean)
       .join(' or ');
     text += `; never on ${what}${rule.jurisdiction ? ` (${rule.jurisdiction})` : ''}`;

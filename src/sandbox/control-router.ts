@@ -11,7 +11,8 @@ import type { Sandboxes } from './index.js';
 export function sandboxControlRouter(sandboxes: Sandboxes): Router {
   const router = express.Router();
   router.use(express.json({ limit: '1mb' }));
-  const query = (req: Request, name: string) => (typeof req.query[name] === 'string' ? (req.query[name] as string) : undefined);
+  const query = (req: Request, name: string) =>
+    typeof req.query[name] === 'string' ? (req.query[name] as string) : undefined;
 
   // Each provider's own inspection and "act as the debtor" routes, under /<provider id>/.
   for (const plugin of plugins) {

@@ -8,7 +8,12 @@ import { plugins, type PluginSandboxMap, type RegisteredPlugin } from '../../cha
 import { CallbackDispatcher, type CallbackDispatcherOptions } from '../../channels/kit/callback-dispatcher.js';
 
 export { CallbackDispatcher } from '../../channels/kit/callback-dispatcher.js';
-export type { CallbackRecord, CallbackRequest, CallbackAttempt, SandboxProvider } from '../../channels/kit/callback-dispatcher.js';
+export type {
+  CallbackRecord,
+  CallbackRequest,
+  CallbackAttempt,
+  SandboxProvider,
+} from '../../channels/kit/callback-dispatcher.js';
 
 type SandboxOptionsOf<P extends RegisteredPlugin> = Parameters<NonNullable<P['sandbox']>['start']>[0];
 /** Each provider's sandbox options under its id; what is left out is generated. */
@@ -41,7 +46,8 @@ function validateBaseUrl(value: string): string {
   } catch {
     throw new Error(`gateway.baseUrl must be an absolute URL, got ${JSON.stringify(value)}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`gateway.baseUrl must be http(s), got ${value}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`gateway.baseUrl must be http(s), got ${value}`);
   return value.replace(/\/+$/, '');
 }
 
@@ -51,11 +57,19 @@ export async function startSandboxes(options: StartSandboxesOptions): Promise<Sa
   const callbackDelayMs = options.callbackDelayMs ?? 20;
 
   const started: Record<string, { close(): Promise<void> }> = {};
-  const runtime = { gatewayBaseUrl: base, callbacks: dispatcher, callbackDelayMs, ...(options.gateway.inboundSmtp ? { inboundSmtp: options.gateway.inboundSmtp } : {}) };
+  const runtime = {
+    gatewayBaseUrl: base,
+    callbacks: dispatcher,
+    callbackDelayMs,
+    ...(options.gateway.inboundSmtp ? { inboundSmtp: options.gateway.inboundSmtp } : {}),
+  };
   try {
     for (const plugin of plugins) {
       if (!plugin.sandbox) continue;
-      started[plugin.id] = await plugin.sandbox.start((options as unknown as Record<string, object | undefined>)[plugin.id] ?? {}, runtime);
+      started[plugin.id] = await plugin.sandbox.start(
+        (options as unknown as Record<string, object | undefined>)[plugin.id] ?? {},
+        runtime,
+      );
     }
   } catch (err) {
     await Promise.all(Object.values(started).map((s) => s.close()));

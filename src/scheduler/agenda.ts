@@ -18,7 +18,9 @@ export interface SchedulerOptions {
   processEvery?: string | number;
 }
 
-export function schedulerBackend(opts: Pick<SchedulerOptions, 'databaseUrl' | 'mongodbUrl' | 'name'>): 'mongodb' | 'postgres' {
+export function schedulerBackend(
+  opts: Pick<SchedulerOptions, 'databaseUrl' | 'mongodbUrl' | 'name'>,
+): 'mongodb' | 'postgres' {
   return opts.mongodbUrl ? 'mongodb' : 'postgres';
 }
 
@@ -37,13 +39,17 @@ export function createScheduler(opts: SchedulerOptions): Agenda {
     // Our own pool, for its 'error' listener: the backend's pools have none, and
     // an idle connection dropped by the server would otherwise crash the process.
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
-    pool.on('error', (err) => opts.log.warn({ err: err.message }, 'scheduler database connection lost; the next query reconnects'));
+    pool.on('error', (err) =>
+      opts.log.warn({ err: err.message }, 'scheduler database connection lost; the next query reconnects'),
+    );
     const pgBackend = new PostgresBackend({ pool, tableName: 'agenda_jobs' });
     ownedPool = pool;
     // The LISTEN connection emits 'error' when the server restarts or shuts
     // down; unhandled, that would crash the process. Agenda falls back to
     // polling (processEvery), so log it and carry on.
-    const channel = pgBackend.notificationChannel as unknown as { on?(ev: 'error', fn: (e: Error) => void): void } | undefined;
+    const channel = pgBackend.notificationChannel as unknown as
+      | { on?(ev: 'error', fn: (e: Error) => void): void }
+      | undefined;
     channel?.on?.('error', (err) => opts.log.warn({ err: err.message }, 'scheduler notification channel error'));
     backend = pgBackend;
   }

@@ -27,7 +27,10 @@ export function intentCatalog(registry: TemplateRegistry): IntentListing[] {
     const present = order.filter((c) => channels.has(c));
     return {
       intent,
-      channels: present.map((c) => ({ channel: c.toUpperCase() as Uppercase<TemplateChannel>, locales: [...channels.get(c)!].sort() })),
+      channels: present.map((c) => ({
+        channel: c.toUpperCase() as Uppercase<TemplateChannel>,
+        locales: [...channels.get(c)!].sort(),
+      })),
       locales: [...new Set(present.flatMap((c) => [...channels.get(c)!]))].sort(),
     };
   });

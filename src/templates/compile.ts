@@ -52,7 +52,10 @@ function analyse(program: Program): { variables: string[]; staticText: string; p
   let staticText = '';
   const useVariable = (path: hbs.AST.PathExpression, statement: Statement): void => {
     if (path.data || path.depth > 0 || path.parts.length !== 1 || path.original === 'this') {
-      problems.push({ rule: 'unsupported_syntax', message: `"{{${path.original}}}" ${describe(statement)}: only plain variable names are allowed` });
+      problems.push({
+        rule: 'unsupported_syntax',
+        message: `"{{${path.original}}}" ${describe(statement)}: only plain variable names are allowed`,
+      });
       return;
     }
     const name = path.parts[0] as string;
@@ -69,21 +72,33 @@ function analyse(program: Program): { variables: string[]; staticText: string; p
       case 'MustacheStatement': {
         const mustache = statement as hbs.AST.MustacheStatement;
         if (!mustache.escaped) {
-          problems.push({ rule: 'unsupported_syntax', message: `triple-stash ${describe(statement)}: unescaped output is not allowed` });
+          problems.push({
+            rule: 'unsupported_syntax',
+            message: `triple-stash ${describe(statement)}: unescaped output is not allowed`,
+          });
           break;
         }
         if (mustache.path.type !== 'PathExpression') {
-          problems.push({ rule: 'unsupported_syntax', message: `literal ${describe(statement)}: write plain text instead` });
+          problems.push({
+            rule: 'unsupported_syntax',
+            message: `literal ${describe(statement)}: write plain text instead`,
+          });
           break;
         }
         const path = mustache.path as hbs.AST.PathExpression;
         if (mustache.hash && mustache.hash.pairs.length > 0) {
-          problems.push({ rule: 'unsupported_syntax', message: `hash arguments ${describe(statement)} are not allowed` });
+          problems.push({
+            rule: 'unsupported_syntax',
+            message: `hash arguments ${describe(statement)} are not allowed`,
+          });
           break;
         }
         if (mustache.params.length === 0) {
           if (path.original === LINK_HELPER) {
-            problems.push({ rule: 'unsupported_syntax', message: `{{link}} ${describe(statement)} needs a variable: {{link paymentLink}}` });
+            problems.push({
+              rule: 'unsupported_syntax',
+              message: `{{link}} ${describe(statement)} needs a variable: {{link paymentLink}}`,
+            });
           } else {
             useVariable(path, statement);
           }
@@ -91,14 +106,20 @@ function analyse(program: Program): { variables: string[]; staticText: string; p
         }
         const [param] = mustache.params;
         if (path.original !== LINK_HELPER || mustache.params.length !== 1 || param?.type !== 'PathExpression') {
-          problems.push({ rule: 'unsupported_syntax', message: `helper "${path.original}" ${describe(statement)}: only {{link variable}} is allowed` });
+          problems.push({
+            rule: 'unsupported_syntax',
+            message: `helper "${path.original}" ${describe(statement)}: only {{link variable}} is allowed`,
+          });
           break;
         }
         useVariable(param as hbs.AST.PathExpression, statement);
         break;
       }
       default:
-        problems.push({ rule: 'unsupported_syntax', message: `${describe(statement)}: blocks, partials and decorators are not allowed` });
+        problems.push({
+          rule: 'unsupported_syntax',
+          message: `${describe(statement)}: blocks, partials and decorators are not allowed`,
+        });
     }
   }
   return { variables, staticText, problems };
@@ -124,7 +145,9 @@ export function compilePart(source: string): { part: CompiledPart } | { problems
   try {
     program = Handlebars.parse(source);
   } catch (error) {
-    return { problems: [{ rule: 'unsupported_syntax', message: `does not parse: ${(error as Error).message.split('\n')[0]}` }] };
+    return {
+      problems: [{ rule: 'unsupported_syntax', message: `does not parse: ${(error as Error).message.split('\n')[0]}` }],
+    };
   }
   const { variables, staticText, problems } = analyse(program);
   if (problems.length > 0) return { problems };

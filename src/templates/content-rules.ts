@@ -10,17 +10,47 @@
 const VOICEMAIL_FORBIDDEN_WORDS = new RegExp(
   '\\b(' +
     [
-      'debts?', 'debtors?', 'collect\\w*', 'owe[sd]?', 'owing', 'overdue', 'past[- ]due', 'delinquen\\w*',
-      'arrears', 'balance', 'amounts?', 'pay(ing|ment|ments|able)?', 'paid', 'invoices?',
-      'creditors?', 'account', 'recover\\w*', 'outstanding', 'lawsuit',
-      'deudas?', 'deudor\\w*', 'cobr\\w*', 'adeud\\w*', 'saldos?', 'pag\\w*', 'importes?', 'montos?',
-      'facturas?', 'vencid\\w*', 'atrasad\\w*', 'acreedor\\w*', 'cuenta', 'recobro', 'demanda',
+      'debts?',
+      'debtors?',
+      'collect\\w*',
+      'owe[sd]?',
+      'owing',
+      'overdue',
+      'past[- ]due',
+      'delinquen\\w*',
+      'arrears',
+      'balance',
+      'amounts?',
+      'pay(ing|ment|ments|able)?',
+      'paid',
+      'invoices?',
+      'creditors?',
+      'account',
+      'recover\\w*',
+      'outstanding',
+      'lawsuit',
+      'deudas?',
+      'deudor\\w*',
+      'cobr\\w*',
+      'adeud\\w*',
+      'saldos?',
+      'pag\\w*',
+      'importes?',
+      'montos?',
+      'facturas?',
+      'vencid\\w*',
+      'atrasad\\w*',
+      'acreedor\\w*',
+      'cuenta',
+      'recobro',
+      'demanda',
     ].join('|') +
     ')\\b',
   'iu',
 );
 
-const CURRENCY_AMOUNT = /[$€£¥₹₩₱₽]|\b(USD|EUR|GBP|INR|MXN|CAD|AUD|dollars?|d[oó]lares|euros?|pounds?|rupees?|pesos?)\b/iu;
+const CURRENCY_AMOUNT =
+  /[$€£¥₹₩₱₽]|\b(USD|EUR|GBP|INR|MXN|CAD|AUD|dollars?|d[oó]lares|euros?|pounds?|rupees?|pesos?)\b/iu;
 const URL_LIKE = /\b(https?:\/\/|www\.)|\b[a-z0-9-]+\.(com|net|org|io|co|us|es|mx|in|uk|link|pay)(\/|\b)/iu;
 
 export interface ContentFinding {
@@ -100,10 +130,27 @@ export const HELP_REPLY_ALLOWED_VARIABLES: ReadonlySet<string> = new Set([
 const SUIT_THREAT = new RegExp(
   '\\b(' +
     [
-      'su(e|ed|ing)', 'lawsuits?', 'legal (action|proceedings?|steps|remed(y|ies))', 'court( action| proceedings?)?', 'judge?ments?',
-      'litigation', 'garnish\\w*', 'attorneys?', 'solicitors?', 'lawyers?', 'bailiffs?', 'summons',
-      'demanda(r|remos)?', 'acci[oó]n(es)? legal(es)?', 'procedimientos? judicial(es)?', 'tribunal(es)?', 'juicio', 'juzgado',
-      'embargo', 'abogad[oa]s?', 'demandarle',
+      'su(e|ed|ing)',
+      'lawsuits?',
+      'legal (action|proceedings?|steps|remed(y|ies))',
+      'court( action| proceedings?)?',
+      'judge?ments?',
+      'litigation',
+      'garnish\\w*',
+      'attorneys?',
+      'solicitors?',
+      'lawyers?',
+      'bailiffs?',
+      'summons',
+      'demanda(r|remos)?',
+      'acci[oó]n(es)? legal(es)?',
+      'procedimientos? judicial(es)?',
+      'tribunal(es)?',
+      'juicio',
+      'juzgado',
+      'embargo',
+      'abogad[oa]s?',
+      'demandarle',
     ].join('|') +
     ')\\b',
   'iu',

@@ -53,11 +53,9 @@ export class TemplateValidationError extends TemplateError {
 
   constructor(directory: string, problems: readonly TemplateProblem[]) {
     const lines = problems.map((p) => `  - ${p.file}: [${p.rule}] ${p.message}`);
-    super(
-      'invalid_templates',
-      `${problems.length} template problem(s) in ${directory}:\n${lines.join('\n')}`,
-      { template: directory },
-    );
+    super('invalid_templates', `${problems.length} template problem(s) in ${directory}:\n${lines.join('\n')}`, {
+      template: directory,
+    });
     this.name = 'TemplateValidationError';
     this.problems = problems;
   }

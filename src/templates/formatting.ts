@@ -49,7 +49,11 @@ export function formatMoney(amount: string, currency: string, locale: string): s
   }
   let formatter: Intl.NumberFormat;
   try {
-    formatter = cached(numberFormatters, `currency|${locale}|${code}`, () => new Intl.NumberFormat(locale, { style: 'currency', currency: code }));
+    formatter = cached(
+      numberFormatters,
+      `currency|${locale}|${code}`,
+      () => new Intl.NumberFormat(locale, { style: 'currency', currency: code }),
+    );
   } catch (error) {
     throw new FormatError(`cannot format currency ${code} for locale ${locale}: ${(error as Error).message}`);
   }
@@ -78,12 +82,20 @@ export function formatDate(value: string | Date, locale: string): string {
   const date = value instanceof Date ? value : parseIsoDate(value);
   if (Number.isNaN(date.getTime())) throw new FormatError('date is invalid');
   // Dates here are calendar days, not instants: format in UTC so the day never shifts.
-  return cached(dateFormatters, `long-utc|${locale}`, () => new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' })).format(date);
+  return cached(
+    dateFormatters,
+    `long-utc|${locale}`,
+    () => new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' }),
+  ).format(date);
 }
 
 /** A non-negative whole number (days past due, instalment count) in locale digits. */
 export function formatCount(value: string | number, locale: string): string {
   const text = typeof value === 'number' ? String(value) : value.trim();
   if (!/^\d+$/.test(text)) throw new FormatError(`"${value}" is not a non-negative whole number`);
-  return cached(numberFormatters, `count|${locale}`, () => new Intl.NumberFormat(locale, { maximumFractionDigits: 0 })).format(text as unknown as number);
+  return cached(
+    numberFormatters,
+    `count|${locale}`,
+    () => new Intl.NumberFormat(locale, { maximumFractionDigits: 0 }),
+  ).format(text as unknown as number);
 }

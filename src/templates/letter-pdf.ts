@@ -84,12 +84,28 @@ const WIN_ANSI_EXTRA = new Set([
 ]);
 // Currency signs outside WinAnsi, printed as their ISO code instead.
 const CURRENCY_SIGN_CODES: Record<string, string> = {
-  '₹': 'INR', '₩': 'KRW', '₱': 'PHP', '₽': 'RUB', '₺': 'TRY', '₪': 'ILS', '₫': 'VND',
-  '₴': 'UAH', '₦': 'NGN', '₸': 'KZT', '₡': 'CRC', '₲': 'PYG', '₵': 'GHS',
+  '₹': 'INR',
+  '₩': 'KRW',
+  '₱': 'PHP',
+  '₽': 'RUB',
+  '₺': 'TRY',
+  '₪': 'ILS',
+  '₫': 'VND',
+  '₴': 'UAH',
+  '₦': 'NGN',
+  '₸': 'KZT',
+  '₡': 'CRC',
+  '₲': 'PYG',
+  '₵': 'GHS',
 };
 
 function isWinAnsi(codePoint: number): boolean {
-  return (codePoint >= 0x20 && codePoint <= 0x7e) || (codePoint >= 0xa0 && codePoint <= 0xff) || codePoint === 0x0a || WIN_ANSI_EXTRA.has(codePoint);
+  return (
+    (codePoint >= 0x20 && codePoint <= 0x7e) ||
+    (codePoint >= 0xa0 && codePoint <= 0xff) ||
+    codePoint === 0x0a ||
+    WIN_ANSI_EXTRA.has(codePoint)
+  );
 }
 
 /** Makes text printable with the built-in font, or refuses it naming the character. */
@@ -119,7 +135,9 @@ function validateAddress(address: PostalAddress | undefined, field: string): voi
     throw new TemplateError('invalid_request', `${field}.name is required`, { variable: `${field}.name` });
   }
   if (!Array.isArray(address.lines) || address.lines.length === 0 || address.lines.length > 6) {
-    throw new TemplateError('invalid_request', `${field}.lines must hold 1 to 6 address lines`, { variable: `${field}.lines` });
+    throw new TemplateError('invalid_request', `${field}.lines must hold 1 to 6 address lines`, {
+      variable: `${field}.lines`,
+    });
   }
   address.lines.forEach((line, index) => {
     if (typeof line !== 'string' || line.trim() === '') {
@@ -141,7 +159,9 @@ function choosePageSize(options: LetterPdfOptions): 'A4' | 'LETTER' {
 /** Renders the letter; resolves with the PDF bytes. */
 export async function renderLetterPdf(rendered: RenderedLetter, options: LetterPdfOptions): Promise<Buffer> {
   if (!rendered || rendered.channel !== 'letter') {
-    throw new TemplateError('invalid_request', 'renderLetterPdf needs a rendered letter (channel "letter")', { variable: 'rendered' });
+    throw new TemplateError('invalid_request', 'renderLetterPdf needs a rendered letter (channel "letter")', {
+      variable: 'rendered',
+    });
   }
   validateAddress(options.sender, 'sender');
   validateAddress(options.recipient, 'recipient');
@@ -157,7 +177,10 @@ export async function renderLetterPdf(rendered: RenderedLetter, options: LetterP
     date: printable(dateText, 'date'),
     subject: printable(rendered.subject, 'subject'),
     body: printable(rendered.body, 'body'),
-    rows: rendered.amountTable.map((row) => ({ label: printable(row.label, 'amountTable'), value: printable(row.value, 'amountTable') })),
+    rows: rendered.amountTable.map((row) => ({
+      label: printable(row.label, 'amountTable'),
+      value: printable(row.value, 'amountTable'),
+    })),
     instructionsTitle: printable(rendered.labels.paymentInstructions, 'labels'),
     instructions: printable(rendered.paymentInstructions, 'paymentInstructions'),
   };
@@ -187,11 +210,17 @@ export async function renderLetterPdf(rendered: RenderedLetter, options: LetterP
   }
 
   // Sender block (and, on A4, the one-line return address inside the window).
-  doc.font(bold).fontSize(10).text(text.sender[0] as string, geometry.sender.x, geometry.sender.y, {
-    width: geometry.sender.width,
-    align: geometry.sender.align,
-  });
-  doc.font(regular).fontSize(9).text(text.sender.slice(1).join('\n'), { width: geometry.sender.width, align: geometry.sender.align });
+  doc
+    .font(bold)
+    .fontSize(10)
+    .text(text.sender[0] as string, geometry.sender.x, geometry.sender.y, {
+      width: geometry.sender.width,
+      align: geometry.sender.align,
+    });
+  doc
+    .font(regular)
+    .fontSize(9)
+    .text(text.sender.slice(1).join('\n'), { width: geometry.sender.width, align: geometry.sender.align });
   if (geometry.returnLine) {
     doc.font(regular).fontSize(7).text(text.sender.join(', '), geometry.returnLine.x, geometry.returnLine.y, {
       width: geometry.returnLine.width,
@@ -201,7 +230,10 @@ export async function renderLetterPdf(rendered: RenderedLetter, options: LetterP
     });
   }
   if (text.marking) {
-    doc.font(bold).fontSize(9).text(text.marking.toUpperCase(), geometry.marking.x, geometry.marking.y, { width: geometry.marking.width });
+    doc
+      .font(bold)
+      .fontSize(9)
+      .text(text.marking.toUpperCase(), geometry.marking.x, geometry.marking.y, { width: geometry.marking.width });
   }
 
   // Recipient block: every line must show through the window, so an address
@@ -210,15 +242,23 @@ export async function renderLetterPdf(rendered: RenderedLetter, options: LetterP
   const lineHeight = doc.currentLineHeight(true) + RECIPIENT_LINE_GAP;
   const maxLines = Math.floor(geometry.recipient.height / lineHeight);
   if (text.recipient.length > maxLines) {
-    throw new TemplateError('invalid_request', `recipient address has ${text.recipient.length} lines; the envelope window holds ${maxLines}`, {
-      variable: 'recipient.lines',
-    });
+    throw new TemplateError(
+      'invalid_request',
+      `recipient address has ${text.recipient.length} lines; the envelope window holds ${maxLines}`,
+      {
+        variable: 'recipient.lines',
+      },
+    );
   }
   for (const line of text.recipient) {
     if (doc.widthOfString(line) > geometry.recipient.width) {
-      throw new TemplateError('invalid_request', `recipient address line "${line}" is too wide for the envelope window`, {
-        variable: 'recipient.lines',
-      });
+      throw new TemplateError(
+        'invalid_request',
+        `recipient address line "${line}" is too wide for the envelope window`,
+        {
+          variable: 'recipient.lines',
+        },
+      );
     }
   }
   doc.text(text.recipient.join('\n'), geometry.recipient.x, geometry.recipient.y, {
@@ -246,12 +286,25 @@ export async function renderLetterPdf(rendered: RenderedLetter, options: LetterP
   if (doc.y + rowHeight * (text.rows.length + 1) > doc.page.height - geometry.margin.bottom) doc.addPage();
   doc.moveDown(0.4);
   let y = doc.y;
-  doc.lineWidth(0.5).moveTo(left, y).lineTo(left + width, y).stroke();
+  doc
+    .lineWidth(0.5)
+    .moveTo(left, y)
+    .lineTo(left + width, y)
+    .stroke();
   for (const row of text.rows) {
-    doc.font(regular).fontSize(10).text(row.label, left + 4, y + 5, { width: labelWidth - 8, lineBreak: false });
-    doc.font(bold).fontSize(10).text(row.value, left + labelWidth, y + 5, { width: width - labelWidth - 4, align: 'right', lineBreak: false });
+    doc
+      .font(regular)
+      .fontSize(10)
+      .text(row.label, left + 4, y + 5, { width: labelWidth - 8, lineBreak: false });
+    doc
+      .font(bold)
+      .fontSize(10)
+      .text(row.value, left + labelWidth, y + 5, { width: width - labelWidth - 4, align: 'right', lineBreak: false });
     y += rowHeight;
-    doc.moveTo(left, y).lineTo(left + width, y).stroke();
+    doc
+      .moveTo(left, y)
+      .lineTo(left + width, y)
+      .stroke();
   }
   doc.x = left;
   doc.y = y + 14;

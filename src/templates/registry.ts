@@ -207,7 +207,9 @@ function computeFallbackChain(locale: string): string[] {
   try {
     tag = new Intl.Locale(locale);
   } catch {
-    throw new TemplateError('invalid_request', `locale "${locale}" is not a BCP 47 language tag`, { variable: 'locale' });
+    throw new TemplateError('invalid_request', `locale "${locale}" is not a BCP 47 language tag`, {
+      variable: 'locale',
+    });
   }
   const add = (value: string): void => {
     if (!chain.includes(value)) chain.push(value);
@@ -226,7 +228,11 @@ export class TemplateRegistry {
   private readonly rules: JurisdictionRules;
 
   /** Use loadTemplates(); the constructor trusts already-validated input. */
-  constructor(templates: ReadonlyMap<string, LoadedTemplate>, locales: ReadonlyMap<string, LocaleFile>, rules: JurisdictionRules) {
+  constructor(
+    templates: ReadonlyMap<string, LoadedTemplate>,
+    locales: ReadonlyMap<string, LocaleFile>,
+    rules: JurisdictionRules,
+  ) {
     this.templates = templates;
     this.locales = locales;
     this.rules = rules;
@@ -247,7 +253,9 @@ export class TemplateRegistry {
       const v = this.locales.get(l)?.voice;
       if (v) return v;
     }
-    throw new TemplateError('missing_template', `no voice section for locale "${locale}" or its fallbacks`, { variable: 'locale' });
+    throw new TemplateError('missing_template', `no voice section for locale "${locale}" or its fallbacks`, {
+      variable: 'locale',
+    });
   }
 
   /** Locales shipped, e.g. ["en", "es"]. */
@@ -278,7 +286,13 @@ export class TemplateRegistry {
     const t = this.resolve(intent, channel, locale);
     if (!t) return [];
     const parts: CompiledPart[] =
-      t.channel === 'sms' ? [t.body] : t.channel === 'email' ? [t.subject, t.body] : t.channel === 'voice' ? [t.say, t.menu, t.voicemail] : [t.subject, t.body, t.paymentInstructions];
+      t.channel === 'sms'
+        ? [t.body]
+        : t.channel === 'email'
+          ? [t.subject, t.body]
+          : t.channel === 'voice'
+            ? [t.say, t.menu, t.voicemail]
+            : [t.subject, t.body, t.paymentInstructions];
     return [...new Set(parts.flatMap((p) => p.variables))];
   }
 
@@ -303,15 +317,28 @@ export class TemplateRegistry {
       );
     }
     const strings = this.locales.get(template.locale) as LocaleFile;
-    const collectorDisclosure = request.collector !== 'FIRST_PARTY' && requiresDebtCollectorDisclosure(jurisdiction, this.rules)
-      ? request.firstCommunication
-        ? strings.disclosure_first
-        : strings.disclosure_subsequent
-      : '';
+    const collectorDisclosure =
+      request.collector !== 'FIRST_PARTY' && requiresDebtCollectorDisclosure(jurisdiction, this.rules)
+        ? request.firstCommunication
+          ? strings.disclosure_first
+          : strings.disclosure_subsequent
+        : '';
     // Written channels carry the state's time-barred disclosure (voice has no {{disclosure}} in its voicemail, and says it in `say`).
-    const timeBarred = request.timeBarred ? timeBarredDisclosure(strings, this.locales.get(BASE_LOCALE), jurisdiction, request.timeBarred.creditReportingObsolete, request.senderName) : '';
+    const timeBarred = request.timeBarred
+      ? timeBarredDisclosure(
+          strings,
+          this.locales.get(BASE_LOCALE),
+          jurisdiction,
+          request.timeBarred.creditReportingObsolete,
+          request.senderName,
+        )
+      : '';
     const disclosure = [collectorDisclosure, timeBarred].filter(Boolean).join(' ');
-    const dueStatus = { ...DEFAULT_DUE_STATUS, ...(this.locales.get('en') as LocaleFile | undefined)?.due_status, ...strings.due_status };
+    const dueStatus = {
+      ...DEFAULT_DUE_STATUS,
+      ...(this.locales.get('en') as LocaleFile | undefined)?.due_status,
+      ...strings.due_status,
+    };
     const context = buildContext(template, request.vars, formatLocale, disclosure, dueStatus);
     const rendered = this.renderTemplate(template, context, strings, jurisdiction, intent, formatLocale);
     // The state's own disclosure says the debtor will not be sued: it is the one place such words may stand.
@@ -400,7 +427,13 @@ export class TemplateRegistry {
  * `time_barred`), in the template's language, else the base locale's: the wording is the
  * law's, so an untranslated one is sent rather than none. A state entry covers the state only.
  */
-function timeBarredDisclosure(strings: LocaleFile, base: LocaleFile | undefined, jurisdiction: string | null, obsolete: boolean, senderName: string | undefined): string {
+function timeBarredDisclosure(
+  strings: LocaleFile,
+  base: LocaleFile | undefined,
+  jurisdiction: string | null,
+  obsolete: boolean,
+  senderName: string | undefined,
+): string {
   if (!jurisdiction) return '';
   const entry = strings.time_barred?.[jurisdiction] ?? base?.time_barred?.[jurisdiction];
   if (!entry) return '';
@@ -409,10 +442,14 @@ function timeBarredDisclosure(strings: LocaleFile, base: LocaleFile | undefined,
 
 /** Reg F §1006.26(b): nothing about a time-barred debt may threaten suit, whatever put the words there. */
 function refuseSuitThreat(id: string, rendered: RenderedMessage, allowed: string): void {
-  const texts = rendered.channel === 'sms' ? [rendered.text]
-    : rendered.channel === 'email' ? [rendered.subject, rendered.text]
-    : rendered.channel === 'voice' ? [rendered.say, rendered.menu, rendered.voicemail]
-    : [rendered.subject, rendered.body, rendered.paymentInstructions];
+  const texts =
+    rendered.channel === 'sms'
+      ? [rendered.text]
+      : rendered.channel === 'email'
+        ? [rendered.subject, rendered.text]
+        : rendered.channel === 'voice'
+          ? [rendered.say, rendered.menu, rendered.voicemail]
+          : [rendered.subject, rendered.body, rendered.paymentInstructions];
   for (const text of texts) {
     const findings = suitThreatFindings(allowed ? text.split(allowed).join(' ') : text);
     if (findings.length > 0) {
@@ -435,10 +472,18 @@ function validateRequest(request: RenderRequest): {
     throw new TemplateError('invalid_request', 'render request must be an object');
   }
   if (!isIntent(request.intent)) {
-    throw new TemplateError('invalid_request', `intent "${String(request.intent)}" is not one of ${INTENTS.join(', ')}`, { variable: 'intent' });
+    throw new TemplateError(
+      'invalid_request',
+      `intent "${String(request.intent)}" is not one of ${INTENTS.join(', ')}`,
+      { variable: 'intent' },
+    );
   }
   if (!isTemplateChannel(request.channel)) {
-    throw new TemplateError('invalid_request', `channel "${String(request.channel)}" is not one of ${TEMPLATE_CHANNELS.join(', ')}`, { variable: 'channel' });
+    throw new TemplateError(
+      'invalid_request',
+      `channel "${String(request.channel)}" is not one of ${TEMPLATE_CHANNELS.join(', ')}`,
+      { variable: 'channel' },
+    );
   }
   if (typeof request.locale !== 'string' || request.locale.trim() === '') {
     throw new TemplateError('invalid_request', 'locale is required', { variable: 'locale' });
@@ -446,13 +491,21 @@ function validateRequest(request: RenderRequest): {
   let formatLocale = canonicalLocales.get(request.locale);
   if (formatLocale === undefined) {
     try {
-      formatLocale = remember(canonicalLocales, request.locale, Intl.getCanonicalLocales(request.locale.trim().replace(/_/g, '-'))[0] as string);
+      formatLocale = remember(
+        canonicalLocales,
+        request.locale,
+        Intl.getCanonicalLocales(request.locale.trim().replace(/_/g, '-'))[0] as string,
+      );
     } catch {
-      throw new TemplateError('invalid_request', `locale "${request.locale}" is not a BCP 47 language tag`, { variable: 'locale' });
+      throw new TemplateError('invalid_request', `locale "${request.locale}" is not a BCP 47 language tag`, {
+        variable: 'locale',
+      });
     }
   }
   if (typeof request.firstCommunication !== 'boolean') {
-    throw new TemplateError('invalid_request', 'firstCommunication must be true or false', { variable: 'firstCommunication' });
+    throw new TemplateError('invalid_request', 'firstCommunication must be true or false', {
+      variable: 'firstCommunication',
+    });
   }
   if (typeof request.vars !== 'object' || request.vars === null) {
     throw new TemplateError('invalid_request', 'vars must be an object', { variable: 'vars' });
@@ -461,7 +514,11 @@ function validateRequest(request: RenderRequest): {
   if (request.jurisdiction !== null && request.jurisdiction !== undefined) {
     jurisdiction = typeof request.jurisdiction === 'string' ? normaliseJurisdiction(request.jurisdiction) : null;
     if (jurisdiction === null) {
-      throw new TemplateError('invalid_request', `jurisdiction "${String(request.jurisdiction)}" is not an ISO 3166 code like "US", "US-MA" or "US-NY-NYC"`, { variable: 'jurisdiction' });
+      throw new TemplateError(
+        'invalid_request',
+        `jurisdiction "${String(request.jurisdiction)}" is not an ISO 3166 code like "US", "US-MA" or "US-NY-NYC"`,
+        { variable: 'jurisdiction' },
+      );
     }
   }
   return { intent: request.intent, channel: request.channel, formatLocale, jurisdiction };
@@ -495,7 +552,13 @@ function variablesOf(template: LoadedTemplate): ReadonlySet<string> {
   return needed;
 }
 
-function buildContext(template: LoadedTemplate, vars: MessageVars, locale: string, disclosure: string, dueStatus: DueStatusStrings): Record<string, string> {
+function buildContext(
+  template: LoadedTemplate,
+  vars: MessageVars,
+  locale: string,
+  disclosure: string,
+  dueStatus: DueStatusStrings,
+): Record<string, string> {
   const needed = variablesOf(template);
   const context: Record<string, string> = {};
   for (const name of needed) {
@@ -533,7 +596,11 @@ function checkOptOutConfirmation(id: string, text: string): void {
 function checkHelpReply(id: string, text: string): void {
   const findings = optOutConfirmationFindings(text);
   if (findings.length > 0) {
-    throw new TemplateError('forbidden_content', `${id}: the HELP answer carries no balance and no link: ${describeFindings(findings)}`, { template: id });
+    throw new TemplateError(
+      'forbidden_content',
+      `${id}: the HELP answer carries no balance and no link: ${describeFindings(findings)}`,
+      { template: id },
+    );
   }
 }
 
@@ -578,7 +645,12 @@ class ProblemCollector {
 }
 
 /** Compiles one named part, recording syntax and unknown-variable problems. */
-function compileChecked(problems: ProblemCollector, path: string, label: string, source: string): CompiledPart | undefined {
+function compileChecked(
+  problems: ProblemCollector,
+  path: string,
+  label: string,
+  source: string,
+): CompiledPart | undefined {
   const result = compilePart(source);
   if ('problems' in result) {
     for (const problem of result.problems) problems.add(path, problem.rule, `${label}: ${problem.message}`);
@@ -596,7 +668,12 @@ function compileChecked(problems: ProblemCollector, path: string, label: string,
 
 function requireDisclosure(problems: ProblemCollector, path: string, label: string, part: CompiledPart): void {
   if (!part.variables.includes('disclosure')) {
-    problems.add(path, 'missing_disclosure', `${label} must include {{disclosure}} (debt-collector disclosure, Reg F §1006.18(e))`, 'disclosure');
+    problems.add(
+      path,
+      'missing_disclosure',
+      `${label} must include {{disclosure}} (debt-collector disclosure, Reg F §1006.18(e))`,
+      'disclosure',
+    );
   }
 }
 
@@ -624,12 +701,16 @@ function loadTemplateFile(
   const before = problems.problems.length;
   const isOptOutConfirmation = intent === 'opt-out-confirmation';
   const optOutWhy = 'an opt-out confirmation carries no balance and no link (TCPA, Reg F §1006.14(h))';
-  const meta = (m: { step?: number | undefined; tone?: Tone | undefined }): TemplateMeta => ({ step: m.step, tone: m.tone });
+  const meta = (m: { step?: number | undefined; tone?: Tone | undefined }): TemplateMeta => ({
+    step: m.step,
+    tone: m.tone,
+  });
 
   const checkOptOutConfirmationPart = (label: string, part: CompiledPart): void => {
     restrictVariables(problems, path, label, part, OPT_OUT_CONFIRMATION_ALLOWED_VARIABLES, optOutWhy);
     const findings = optOutConfirmationFindings(part.staticText);
-    if (findings.length > 0) problems.add(path, 'forbidden_content', `${label}: ${optOutWhy}; found ${describeFindings(findings)}`);
+    if (findings.length > 0)
+      problems.add(path, 'forbidden_content', `${label}: ${optOutWhy}; found ${describeFindings(findings)}`);
   };
 
   let raw: string;
@@ -660,16 +741,30 @@ function loadTemplateFile(
     if (menu) {
       for (const digit of Object.keys(VOICE_MENU_DIGITS)) {
         if (!new RegExp(`(^|\\D)${digit}(\\D|$)`).test(menu.staticText)) {
-          problems.add(path, 'missing_menu_option', `menu must offer key ${digit} (${VOICE_MENU_DIGITS[digit as keyof typeof VOICE_MENU_DIGITS]})`);
+          problems.add(
+            path,
+            'missing_menu_option',
+            `menu must offer key ${digit} (${VOICE_MENU_DIGITS[digit as keyof typeof VOICE_MENU_DIGITS]})`,
+          );
         }
       }
     }
     if (voicemail) {
-      restrictVariables(problems, path, 'voicemail', voicemail, VOICEMAIL_ALLOWED_VARIABLES,
-        'a voicemail is a limited-content message (Reg F §1006.2(j)): business name, agent name, callback number, salutation only');
+      restrictVariables(
+        problems,
+        path,
+        'voicemail',
+        voicemail,
+        VOICEMAIL_ALLOWED_VARIABLES,
+        'a voicemail is a limited-content message (Reg F §1006.2(j)): business name, agent name, callback number, salutation only',
+      );
       const findings = voicemailFindings(voicemail.staticText);
       if (findings.length > 0) {
-        problems.add(path, 'forbidden_content', `voicemail is not a limited-content message (Reg F §1006.2(j)): found ${describeFindings(findings)}`);
+        problems.add(
+          path,
+          'forbidden_content',
+          `voicemail is not a limited-content message (Reg F §1006.2(j)): found ${describeFindings(findings)}`,
+        );
       }
     }
     if (!say || !menu || !voicemail || problems.problems.length > before) return undefined;
@@ -697,13 +792,18 @@ function loadTemplateFile(
       if (isOptOutConfirmation) {
         checkOptOutConfirmationPart('body', body);
       } else if (!hasSmsOptOutInstruction(body.staticText)) {
-        problems.add(path, 'missing_opt_out', 'SMS must tell the recipient how to opt out in its own text, e.g. "Reply STOP to opt out" (Reg F §1006.6(e))');
+        problems.add(
+          path,
+          'missing_opt_out',
+          'SMS must tell the recipient how to opt out in its own text, e.g. "Reply STOP to opt out" (Reg F §1006.6(e))',
+        );
       }
       if (intent === 'help') {
         const helpWhy = 'the HELP answer says who we are and how to reach us; no balance, no link';
         restrictVariables(problems, path, 'body', body, HELP_REPLY_ALLOWED_VARIABLES, helpWhy);
         const findings = optOutConfirmationFindings(body.staticText);
-        if (findings.length > 0) problems.add(path, 'forbidden_content', `body: ${helpWhy}; found ${describeFindings(findings)}`);
+        if (findings.length > 0)
+          problems.add(path, 'forbidden_content', `body: ${helpWhy}; found ${describeFindings(findings)}`);
       }
     }
     if (!fm.success || !body || problems.problems.length > before) return undefined;
@@ -723,7 +823,12 @@ function loadTemplateFile(
       if (isOptOutConfirmation) {
         checkOptOutConfirmationPart('body', body);
       } else if (!body.variables.includes('unsubscribeLink')) {
-        problems.add(path, 'missing_opt_out', 'email must carry the unsubscribe link: add {{link unsubscribeLink}} (Reg F §1006.6(e))', 'unsubscribeLink');
+        problems.add(
+          path,
+          'missing_opt_out',
+          'email must carry the unsubscribe link: add {{link unsubscribeLink}} (Reg F §1006.6(e))',
+          'unsubscribeLink',
+        );
       }
     }
     if (subject && isOptOutConfirmation) checkOptOutConfirmationPart('subject', subject);
@@ -761,7 +866,10 @@ function loadTemplateFile(
  * `templates/`). Returns a registry, or throws one TemplateValidationError
  * listing every problem (file, rule, message).
  */
-export function loadTemplates(dir: string = defaultTemplatesDir(), options: LoadTemplatesOptions = {}): TemplateRegistry {
+export function loadTemplates(
+  dir: string = defaultTemplatesDir(),
+  options: LoadTemplatesOptions = {},
+): TemplateRegistry {
   const root = resolve(dir);
   const problems = new ProblemCollector(root);
   const templates = new Map<string, LoadedTemplate>();
@@ -771,13 +879,16 @@ export function loadTemplates(dir: string = defaultTemplatesDir(), options: Load
   try {
     localeEntries = listEntries(root);
   } catch (error) {
-    throw new TemplateValidationError(root, [{ file: root, rule: 'invalid_layout', message: `cannot read templates directory: ${(error as Error).message}` }]);
+    throw new TemplateValidationError(root, [
+      { file: root, rule: 'invalid_layout', message: `cannot read templates directory: ${(error as Error).message}` },
+    ]);
   }
 
   for (const localeEntry of localeEntries) {
     const localeDir = join(root, localeEntry.name);
     if (!localeEntry.isDirectory) {
-      if (!/\.(md|txt)$/i.test(localeEntry.name)) problems.add(localeDir, 'invalid_layout', 'unexpected file; expected locale folders like en/ or es-MX/');
+      if (!/\.(md|txt)$/i.test(localeEntry.name))
+        problems.add(localeDir, 'invalid_layout', 'unexpected file; expected locale folders like en/ or es-MX/');
       continue;
     }
     if (!isLocaleDirName(localeEntry.name)) {
@@ -787,23 +898,37 @@ export function loadTemplates(dir: string = defaultTemplatesDir(), options: Load
     const locale = localeEntry.name;
     const localePath = join(localeDir, LOCALE_FILE);
     if (!existsSync(localePath)) {
-      problems.add(localePath, 'invalid_layout', `every locale folder needs ${LOCALE_FILE} (disclosures, markings, labels)`);
+      problems.add(
+        localePath,
+        'invalid_layout',
+        `every locale folder needs ${LOCALE_FILE} (disclosures, markings, labels)`,
+      );
     } else {
       try {
         const parsed = localeFile.safeParse(readYamlFile(localePath));
         if (parsed.success) locales.set(locale, parsed.data);
         else problems.add(localePath, 'invalid_front_matter', formatZodIssues(parsed.error));
         // Every locale's calls fall back to the base locale's voice and keypad follow-ups.
-        if (parsed.success && locale === BASE_LOCALE && !parsed.data.voice) problems.add(localePath, 'invalid_front_matter', `the base locale "${BASE_LOCALE}" needs a voice section (language, tts_voice, keypad follow-ups)`);
+        if (parsed.success && locale === BASE_LOCALE && !parsed.data.voice)
+          problems.add(
+            localePath,
+            'invalid_front_matter',
+            `the base locale "${BASE_LOCALE}" needs a voice section (language, tts_voice, keypad follow-ups)`,
+          );
       } catch (error) {
-        problems.add(localePath, 'invalid_front_matter', `YAML does not parse: ${(error as Error).message.split('\n')[0]}`);
+        problems.add(
+          localePath,
+          'invalid_front_matter',
+          `YAML does not parse: ${(error as Error).message.split('\n')[0]}`,
+        );
       }
     }
 
     for (const intentEntry of listEntries(localeDir)) {
       const intentDir = join(localeDir, intentEntry.name);
       if (!intentEntry.isDirectory) {
-        if (intentEntry.name !== LOCALE_FILE) problems.add(intentDir, 'invalid_layout', `unexpected file; expected ${LOCALE_FILE} or intent folders`);
+        if (intentEntry.name !== LOCALE_FILE)
+          problems.add(intentDir, 'invalid_layout', `unexpected file; expected ${LOCALE_FILE} or intent folders`);
         continue;
       }
       if (!isIntent(intentEntry.name)) {
@@ -815,13 +940,22 @@ export function loadTemplates(dir: string = defaultTemplatesDir(), options: Load
         const filePath = join(intentDir, fileEntry.name);
         const match = /^([a-z]+)\.([a-z]+)$/.exec(fileEntry.name);
         const channel = match?.[1];
-        if (fileEntry.isDirectory || !match || !isTemplateChannel(channel) || CHANNEL_FILE_EXTENSION[channel] !== match[2]) {
+        if (
+          fileEntry.isDirectory ||
+          !match ||
+          !isTemplateChannel(channel) ||
+          CHANNEL_FILE_EXTENSION[channel] !== match[2]
+        ) {
           const expected = TEMPLATE_CHANNELS.map((c) => `${c}.${CHANNEL_FILE_EXTENSION[c]}`).join(', ');
           problems.add(filePath, 'invalid_layout', `unexpected entry; expected one of ${expected}`);
           continue;
         }
         if (!ALLOWED_CHANNELS[intent].includes(channel)) {
-          problems.add(filePath, 'invalid_layout', `intent ${intent} is not sent by ${channel} (allowed: ${ALLOWED_CHANNELS[intent].join(', ')})`);
+          problems.add(
+            filePath,
+            'invalid_layout',
+            `intent ${intent} is not sent by ${channel} (allowed: ${ALLOWED_CHANNELS[intent].join(', ')})`,
+          );
           continue;
         }
         const template = loadTemplateFile(problems, filePath, locale, intent, channel);
@@ -834,7 +968,8 @@ export function loadTemplates(dir: string = defaultTemplatesDir(), options: Load
   for (const intent of INTENTS) {
     for (const channel of REQUIRED_CHANNELS[intent]) {
       const path = join(root, BASE_LOCALE, intent, `${channel}.${CHANNEL_FILE_EXTENSION[channel]}`);
-      if (!existsSync(path)) problems.add(path, 'missing_template', `base locale "${BASE_LOCALE}" must ship ${intent} by ${channel}`);
+      if (!existsSync(path))
+        problems.add(path, 'missing_template', `base locale "${BASE_LOCALE}" must ship ${intent} by ${channel}`);
     }
   }
 

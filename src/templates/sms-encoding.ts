@@ -7,7 +7,10 @@ import { SegmentedMessage } from 'sms-segments-calculator';
 import unicodeToGsmModule from 'sms-segments-calculator/dist/libs/UnicodeToGSM.js';
 
 // The calculator's own GSM 03.38 table: char code → septets (one for the basic table, two for the extension).
-const unicodeToGsm = ((unicodeToGsmModule as unknown as { default?: unknown }).default ?? unicodeToGsmModule) as Record<number, number[] | undefined>;
+const unicodeToGsm = ((unicodeToGsmModule as unknown as { default?: unknown }).default ?? unicodeToGsmModule) as Record<
+  number,
+  number[] | undefined
+>;
 /** The same table flattened for the hot loop: septets per UTF-16 code unit (0 = not in GSM 03.38). */
 const SEPTETS_BY_CODE = new Uint8Array(0x10000);
 for (const [code, septets] of Object.entries(unicodeToGsm)) {

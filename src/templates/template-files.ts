@@ -59,7 +59,9 @@ export const localeVoice = z.strictObject({
   /** A Twilio <Say> language, e.g. en-US, es-US, hi-IN. */
   language: z.string().regex(/^[a-z]{2,3}-[A-Z]{2}$/, 'a language-REGION tag such as en-US'),
   /** A Twilio voice that speaks `language`, e.g. Polly.Joanna (en-US), Polly.Lupe (es-US). */
-  tts_voice: z.string().regex(/^(man|woman|(Polly|Google)\.[A-Za-z0-9-]+)$/, 'man, woman, Polly.<Name> or Google.<voice>'),
+  tts_voice: z
+    .string()
+    .regex(/^(man|woman|(Polly|Google)\.[A-Za-z0-9-]+)$/, 'man, woman, Polly.<Name> or Google.<voice>'),
   recording_notice: z.string().min(1),
   connecting_agent: z.string().min(1),
   no_agent: z.string().min(1),
@@ -78,7 +80,12 @@ export const localeFile = z.strictObject({
   private_and_confidential: z.string().min(1),
   /** Wording of {{dueStatus}} ({date}, {days}); a locale without it falls back to en. */
   due_status: z
-    .strictObject({ upcoming: z.string().min(1), today: z.string().min(1), overdue_one: z.string().min(1), overdue: z.string().min(1) })
+    .strictObject({
+      upcoming: z.string().min(1),
+      today: z.string().min(1),
+      overdue_one: z.string().min(1),
+      overdue: z.string().min(1),
+    })
     .optional(),
   letter: z.strictObject({
     date: z.string().min(1),
@@ -97,7 +104,10 @@ export const localeFile = z.strictObject({
    * bureaus, `obsolete` after (FCRA §605(a)). `{collector}` is replaced by the sender's name.
    */
   time_barred: z
-    .record(z.string().regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/), z.strictObject({ reportable: z.string().min(1), obsolete: z.string().min(1) }))
+    .record(
+      z.string().regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/),
+      z.strictObject({ reportable: z.string().min(1), obsolete: z.string().min(1) }),
+    )
     .optional(),
   /** The debtor's page and the unsubscribe page (src/portal/i18n.ts); en must have every key. */
   portal: z.record(z.string().regex(/^[a-z][a-zA-Z_]*$/), z.string().min(1)).optional(),

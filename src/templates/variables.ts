@@ -103,7 +103,8 @@ export function displayValue(name: InputVariable, vars: MessageVars, locale: str
       case 'money': {
         if (typeof raw !== 'string') throw new FormatError('must be a decimal string like "1234.50", not a number');
         const currency = vars.currency;
-        if (!present(currency)) throw new VariableProblem('missing_variable', 'currency', `is missing (needed to format ${name})`);
+        if (!present(currency))
+          throw new VariableProblem('missing_variable', 'currency', `is missing (needed to format ${name})`);
         return formatMoney(raw, String(currency), locale);
       }
       case 'date':

@@ -73,9 +73,18 @@ export function webhookRetryDelayMs(failures: number, random: () => number = Mat
  * then exist only if it commits); the job is scheduled after the call either
  * way, and the sweep picks up any whose scheduling is lost.
  */
-export async function emitOutgoingEvent(ctx: AppContext, type: OutgoingEventType, payload: Record<string, unknown>, opts: { tx?: Tx } = {}): Promise<string[]> {
+export async function emitOutgoingEvent(
+  ctx: AppContext,
+  type: OutgoingEventType,
+  payload: Record<string, unknown>,
+  opts: { tx?: Tx } = {},
+): Promise<string[]> {
   const db = opts.tx ?? ctx.db;
-  const rows = await db.$queryRawUnsafe<{ id: string }[]>(`WITH d AS (${deliveriesSql('$1', '$2::jsonb')}) SELECT id::text AS id FROM d`, type, JSON.stringify(envelopeOf(type, payload)));
+  const rows = await db.$queryRawUnsafe<{ id: string }[]>(
+    `WITH d AS (${deliveriesSql('$1', '$2::jsonb')}) SELECT id::text AS id FROM d`,
+    type,
+    JSON.stringify(envelopeOf(type, payload)),
+  );
   const ids = rows.map((r) => r.id);
   if (!ids.length) return [];
   // Inside a caller's transaction the rows are not visible yet: schedule a little later; the job tolerates a missing row by retrying via the sweep.
@@ -91,19 +100,34 @@ export function envelopeOf(type: OutgoingEventType, data: Record<string, unknown
 
 /** Starts delivery jobs for committed delivery rows; one that cannot be scheduled is left to the sweep. */
 export async function scheduleDeliveries(ctx: AppContext, ids: string[]): Promise<void> {
-  for (const id of ids) await ctx.scheduler.now(WEBHOOK_DELIVER_JOB, { deliveryId: id }).catch((err: unknown) => ctx.log.warn({ err, deliveryId: id }, 'could not schedule webhook delivery; the sweep will retry'));
+  for (const id of ids)
+    await ctx.scheduler
+      .now(WEBHOOK_DELIVER_JOB, { deliveryId: id })
+      .catch((err: unknown) =>
+        ctx.log.warn({ err, deliveryId: id }, 'could not schedule webhook delivery; the sweep will retry'),
+      );
 }
 
 /** One delivery attempt. Returns the new status. Safe to run twice: a delivered row is left alone. */
-export async function deliverWebhook(ctx: AppContext, deliveryId: string, opts: { now?: () => Date; random?: () => number } = {}): Promise<'SUCCEEDED' | 'QUEUED' | 'FAILED' | 'SKIPPED'> {
+export async function deliverWebhook(
+  ctx: AppContext,
+  deliveryId: string,
+  opts: { now?: () => Date; random?: () => number } = {},
+): Promise<'SUCCEEDED' | 'QUEUED' | 'FAILED' | 'SKIPPED'> {
   const now = opts.now ?? (() => new Date());
   const d = await ctx.db.webhookDelivery.findUnique({ where: { id: deliveryId }, include: { subscription: true } });
   if (!d || d.status === 'SUCCEEDED' || d.status === 'FAILED') return 'SKIPPED';
   // Claim: only one worker attempts a delivery at a time (RUNNING), by compare-and-set.
-  const claimed = await ctx.db.webhookDelivery.updateMany({ where: { id: d.id, status: 'QUEUED' }, data: { status: 'RUNNING' } });
+  const claimed = await ctx.db.webhookDelivery.updateMany({
+    where: { id: d.id, status: 'QUEUED' },
+    data: { status: 'RUNNING' },
+  });
   if (claimed.count === 0) return 'SKIPPED';
   if (!d.subscription.active) {
-    await ctx.db.webhookDelivery.update({ where: { id: d.id }, data: { status: 'FAILED', lastError: 'subscription disabled' } });
+    await ctx.db.webhookDelivery.update({
+      where: { id: d.id },
+      data: { status: 'FAILED', lastError: 'subscription disabled' },
+    });
     return 'FAILED';
   }
   const body = JSON.stringify(d.payload);
@@ -131,33 +155,57 @@ export async function deliverWebhook(ctx: AppContext, deliveryId: string, opts: 
     if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
   } catch (e) {
     const blocked = e instanceof BlockedTargetError;
-    error = blocked ? `target refused: ${(e as Error).message}` : (e as Error).name === 'TimeoutError' ? `timed out after ${TIMEOUT_MS} ms` : (e as Error).message;
+    error = blocked
+      ? `target refused: ${(e as Error).message}`
+      : (e as Error).name === 'TimeoutError'
+        ? `timed out after ${TIMEOUT_MS} ms`
+        : (e as Error).message;
   }
   if (!error) {
-    await ctx.db.webhookDelivery.update({ where: { id: d.id }, data: { status: 'SUCCEEDED', attempts, deliveredAt: now(), lastError: null, nextAttemptAt: null } });
+    await ctx.db.webhookDelivery.update({
+      where: { id: d.id },
+      data: { status: 'SUCCEEDED', attempts, deliveredAt: now(), lastError: null, nextAttemptAt: null },
+    });
     return 'SUCCEEDED';
   }
   if (attempts >= MAX_WEBHOOK_ATTEMPTS) {
-    await ctx.db.webhookDelivery.update({ where: { id: d.id }, data: { status: 'FAILED', attempts, lastError: error, nextAttemptAt: null } });
+    await ctx.db.webhookDelivery.update({
+      where: { id: d.id },
+      data: { status: 'FAILED', attempts, lastError: error, nextAttemptAt: null },
+    });
     ctx.log.warn({ deliveryId: d.id, attempts, err: error }, 'webhook delivery gave up');
     return 'FAILED';
   }
   const next = new Date(now().getTime() + webhookRetryDelayMs(attempts, opts.random));
-  await ctx.db.webhookDelivery.update({ where: { id: d.id }, data: { status: 'QUEUED', attempts, lastError: error, nextAttemptAt: next } });
+  await ctx.db.webhookDelivery.update({
+    where: { id: d.id },
+    data: { status: 'QUEUED', attempts, lastError: error, nextAttemptAt: next },
+  });
   await ctx.scheduler.schedule(next, WEBHOOK_DELIVER_JOB, { deliveryId: d.id }).catch(() => undefined);
   return 'QUEUED';
 }
 
 /** Agenda jobs: the delivery job and a sweep (every minute) for deliveries whose job was lost. */
 export function defineWebhookJobs(ctx: AppContext): void {
-  ctx.scheduler.define(WEBHOOK_DELIVER_JOB, async (job: { attrs: { data: { deliveryId: string } } }) => {
-    await deliverWebhook(ctx, job.attrs.data.deliveryId);
-  }, { concurrency: 10, removeOnComplete: true });
+  ctx.scheduler.define(
+    WEBHOOK_DELIVER_JOB,
+    async (job: { attrs: { data: { deliveryId: string } } }) => {
+      await deliverWebhook(ctx, job.attrs.data.deliveryId);
+    },
+    { concurrency: 10, removeOnComplete: true },
+  );
   ctx.scheduler.define(WEBHOOK_SWEEP_JOB, async () => {
     const cutoff = new Date(Date.now() - 60_000);
     // RUNNING for over 5 minutes = the worker died mid-attempt: make it retryable.
-    await ctx.db.webhookDelivery.updateMany({ where: { status: 'RUNNING', nextAttemptAt: { lt: new Date(Date.now() - 5 * 60_000) } }, data: { status: 'QUEUED' } });
-    const due = await ctx.db.webhookDelivery.findMany({ where: { status: 'QUEUED', nextAttemptAt: { lt: cutoff } }, select: { id: true }, take: 200 });
+    await ctx.db.webhookDelivery.updateMany({
+      where: { status: 'RUNNING', nextAttemptAt: { lt: new Date(Date.now() - 5 * 60_000) } },
+      data: { status: 'QUEUED' },
+    });
+    const due = await ctx.db.webhookDelivery.findMany({
+      where: { status: 'QUEUED', nextAttemptAt: { lt: cutoff } },
+      select: { id: true },
+      take: 200,
+    });
     for (const d of due) await deliverWebhook(ctx, d.id);
   });
 }

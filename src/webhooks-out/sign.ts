@@ -11,7 +11,12 @@ export function signatureHeader(secret: string, body: string, unixSeconds: numbe
 }
 
 /** For receivers (and tests): true when the header matches the body and is at most `toleranceSeconds` old. */
-export function verifySignature(secret: string, header: string, body: string, opts: { toleranceSeconds?: number; now?: Date } = {}): boolean {
+export function verifySignature(
+  secret: string,
+  header: string,
+  body: string,
+  opts: { toleranceSeconds?: number; now?: Date } = {},
+): boolean {
   const parts = Object.fromEntries(header.split(',').map((kv) => kv.trim().split('=') as [string, string]));
   const t = Number(parts.t);
   if (!Number.isInteger(t) || !parts.v1) return false;

@@ -3,7 +3,8 @@
 // delivery per subscriber. One definition for emitOutgoingEvent and for
 // writeMessage, which announces a new message in its own statement.
 
-const takes = (type: string) => `s.active AND (${type} = ANY (s.events) OR '*' = ANY (s.events) OR cardinality(s.events) = 0)`;
+const takes = (type: string) =>
+  `s.active AND (${type} = ANY (s.events) OR '*' = ANY (s.events) OR cardinality(s.events) = 0)`;
 
 /** An INSERT (for a CTE) of one delivery of the envelope (SQL jsonb expression) per subscriber of `type`, returning their ids. */
 export function deliveriesSql(type: string, envelope: string): string {

@@ -19,7 +19,8 @@ function policyOf(ctx: AppContext) {
     p = {
       allow,
       policy: {
-        refuseUrl: (url) => (url.protocol === 'http:' || url.protocol === 'https:' ? null : 'webhook URLs must be http(s)'),
+        refuseUrl: (url) =>
+          url.protocol === 'http:' || url.protocol === 'https:' ? null : 'webhook URLs must be http(s)',
         refuseAddress: (address, hostname) => addressRefusal(address, hostname, allow),
         resolve: (hostname) => (ctx.resolve ?? systemResolve)(hostname),
       },
@@ -35,7 +36,8 @@ export const webhookFetchPolicy = (ctx: AppContext): FetchPolicy => policyOf(ctx
 /** Why a subscription may not use this URL (refused address, name that does not resolve), or null. */
 export async function webhookTargetRefusal(ctx: AppContext, raw: string): Promise<string | null> {
   const url = new URL(raw);
-  if (url.username || url.password) return 'must not carry credentials in the URL (the signature authenticates deliveries)';
+  if (url.username || url.password)
+    return 'must not carry credentials in the URL (the signature authenticates deliveries)';
   const { allow, policy } = policyOf(ctx);
   if (isIpLiteral(url.hostname)) return addressRefusal(url.hostname, url.hostname, allow);
   if (allow.allowsHost(url.hostname)) return null;

@@ -25,12 +25,19 @@ describeInBrowser('the admin campaigns browser test')('admin campaigns tab in a 
   let optedOut: SeededDebtor;
 
   beforeAll(async () => {
-    gw = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox', TWILIO_AUTH_TOKEN: 'campaigns-browser-twilio-token' });
+    gw = await startTestGateway({
+      ADMIN_API_KEY: ADMIN_KEY,
+      PROVIDERS: 'sandbox',
+      TWILIO_AUTH_TOKEN: 'campaigns-browser-twilio-token',
+    });
     admin = await createAgent(gw, 'ADMIN', 'Cam');
     // The audience: three debts carrying the tag; one debtor has revoked SMS consent. One debt outside the audience.
-    for (const name of ['Ava Archer', 'Ben Baker']) consenting.push(await seedDebtor(gw, { fullName: name }, { tags: [TAG] }));
+    for (const name of ['Ava Archer', 'Ben Baker'])
+      consenting.push(await seedDebtor(gw, { fullName: name }, { tags: [TAG] }));
     optedOut = await seedDebtor(gw, { fullName: 'Otis Optout' }, { tags: [TAG] });
-    expect((await api(gw).patch(`/api/v1/contact-points/${optedOut.phoneId}`, { consents: { SMS: 'REVOKED' } })).status).toBe(200);
+    expect(
+      (await api(gw).patch(`/api/v1/contact-points/${optedOut.phoneId}`, { consents: { SMS: 'REVOKED' } })).status,
+    ).toBe(200);
     await seedDebtor(gw, { fullName: 'Nell Notinit' }, { tags: ['other'] });
     browser = await launchBrowser();
     session = await signIn(browser, gw, admin);
@@ -44,12 +51,19 @@ describeInBrowser('the admin campaigns browser test')('admin campaigns tab in a 
     await gw?.close();
   });
 
-  const cell = (step: string, key: string) => page.locator(`#campaigns-results tr[data-step="${step}"] td[data-k="${key}"]`);
+  const cell = (step: string, key: string) =>
+    page.locator(`#campaigns-results tr[data-step="${step}"] td[data-k="${key}"]`);
   /** The count in a results cell (cells with reasons list them below the count). */
-  const firstNumber = async (step: string, key: string) => Number(await cell(step, key).evaluate((td) => td.firstChild?.textContent ?? ''));
+  const firstNumber = async (step: string, key: string) =>
+    Number(await cell(step, key).evaluate((td) => td.firstChild?.textContent ?? ''));
 
-  async function fillCampaign(name: string, step: { channel?: string; offsetDays?: string; from?: string; to?: string }, throttleSms: string) {
-    if (!(await page.locator('#campaigns-new').evaluate((d) => (d as HTMLDetailsElement).open))) await page.click('#campaigns-new-toggle');
+  async function fillCampaign(
+    name: string,
+    step: { channel?: string; offsetDays?: string; from?: string; to?: string },
+    throttleSms: string,
+  ) {
+    if (!(await page.locator('#campaigns-new').evaluate((d) => (d as HTMLDetailsElement).open)))
+      await page.click('#campaigns-new-toggle');
     await page.fill('#campaigns-name', name);
     await page.fill('#campaigns-tags', TAG);
     await page.fill('#campaigns-dpd-min', '1');
@@ -67,9 +81,13 @@ describeInBrowser('the admin campaigns browser test')('admin campaigns tab in a 
     const windowError = page.locator('[data-error-for="steps.0.window.to"] .error');
     await windowError.waitFor({ timeout: 10_000 });
     await expect(windowError.textContent()).resolves.toBe('from must be before to (same day)');
-    await expect(page.locator('[data-error-for="throttle.SMS"] .error').textContent()).resolves.toBe('must be at least 1 per minute');
+    await expect(page.locator('[data-error-for="throttle.SMS"] .error').textContent()).resolves.toBe(
+      'must be at least 1 per minute',
+    );
     await expect(page.locator('#campaigns-throttle-SMS').getAttribute('aria-invalid')).resolves.toBe('true');
-    const listed = await page.locator('#campaigns-form-errors li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-field')).sort());
+    const listed = await page
+      .locator('#campaigns-form-errors li')
+      .evaluateAll((lis) => lis.map((li) => li.getAttribute('data-field')).sort());
     expect(listed).toEqual(['steps.0.window.to', 'throttle.SMS']);
     await page.screenshot({ path: path.join(ARTIFACTS, 'admin-campaigns-errors.png'), fullPage: true });
     expect(await gw.ctx.db.campaign.count()).toBe(0);
@@ -83,19 +101,35 @@ describeInBrowser('the admin campaigns browser test')('admin campaigns tab in a 
     await expect(page.locator('#campaigns-form-errors li').count()).resolves.toBe(0);
     await expect(page.locator('#campaigns-detail-status').textContent()).resolves.toBe('DRAFT');
     await expect(page.locator('#campaigns-pause').count()).resolves.toBe(0);
-    const stored = await gw.ctx.db.campaign.findFirstOrThrow({ where: { name: 'November SMS wave' }, include: { steps: true } });
-    expect(stored).toMatchObject({ status: 'DRAFT', audience: { tags: [TAG], daysPastDue: { min: 1 } }, throttle: { SMS: 60 }, stopConditions: ['PAID', 'PROMISE', 'DISPUTE', 'CEASE', 'OPTED_OUT_ALL'] });
-    expect(stored.steps).toMatchObject([{ position: 1, offsetDays: 0, anchor: 'ENROLLMENT', intent: 'past-due-notice', channel: 'SMS', window: null }]);
-    await expect(page.locator(`#campaigns-rows tr[data-campaign="${stored.id}"] .campaigns-row-status`).textContent()).resolves.toBe('DRAFT');
+    const stored = await gw.ctx.db.campaign.findFirstOrThrow({
+      where: { name: 'November SMS wave' },
+      include: { steps: true },
+    });
+    expect(stored).toMatchObject({
+      status: 'DRAFT',
+      audience: { tags: [TAG], daysPastDue: { min: 1 } },
+      throttle: { SMS: 60 },
+      stopConditions: ['PAID', 'PROMISE', 'DISPUTE', 'CEASE', 'OPTED_OUT_ALL'],
+    });
+    expect(stored.steps).toMatchObject([
+      { position: 1, offsetDays: 0, anchor: 'ENROLLMENT', intent: 'past-due-notice', channel: 'SMS', window: null },
+    ]);
+    await expect(
+      page.locator(`#campaigns-rows tr[data-campaign="${stored.id}"] .campaigns-row-status`).textContent(),
+    ).resolves.toBe('DRAFT');
     // The draft's preview: the three debts the start below enrols.
     await page.locator('#campaigns-preview-count:text("3 debt(s)")').waitFor({ timeout: 10_000 });
     await page.screenshot({ path: path.join(ARTIFACTS, 'admin-campaigns-preview.png'), fullPage: true });
 
     // From here on the page is never reloaded: this marker would vanish with a new document.
-    await page.evaluate(() => { (window as unknown as { __sameDocument: boolean }).__sameDocument = true; });
+    await page.evaluate(() => {
+      (window as unknown as { __sameDocument: boolean }).__sameDocument = true;
+    });
     await page.click('#campaigns-start');
     await page.locator('#campaigns-enrolled:text("3")').waitFor({ timeout: 20_000 });
-    await page.locator('#campaigns-results tr[data-step="1"] td[data-k="delivered"]:text("2")').waitFor({ timeout: 30_000 });
+    await page
+      .locator('#campaigns-results tr[data-step="1"] td[data-k="delivered"]:text("2")')
+      .waitFor({ timeout: 30_000 });
     // One step and nothing left to plan: the campaign completes, and the status changes on screen.
     await page.locator('#campaigns-detail-status:text("COMPLETED")').waitFor({ timeout: 30_000 });
     expect(await firstNumber('1', 'runs')).toBe(3);
@@ -105,8 +139,12 @@ describeInBrowser('the admin campaigns browser test')('admin campaigns tab in a 
     // The debtor without SMS consent is not texted, and the reason is shown.
     const notSent = (await firstNumber('1', 'refused')) + (await firstNumber('1', 'suppressed'));
     expect(notSent).toBe(1);
-    await expect(page.locator('#campaigns-results tr[data-step="1"] .campaigns-reasons').allTextContents()).resolves.toEqual([expect.stringMatching(/\w+ 1$/)]);
-    await expect(page.locator('#campaigns-start, #campaigns-pause, #campaigns-resume, #campaigns-cancel').count()).resolves.toBe(0);
+    await expect(
+      page.locator('#campaigns-results tr[data-step="1"] .campaigns-reasons').allTextContents(),
+    ).resolves.toEqual([expect.stringMatching(/\w+ 1$/)]);
+    await expect(
+      page.locator('#campaigns-start, #campaigns-pause, #campaigns-resume, #campaigns-cancel').count(),
+    ).resolves.toBe(0);
     // The list row carries the same headline counts.
     const row = page.locator(`#campaigns-rows tr[data-campaign="${stored.id}"]`);
     await expect(row.locator('.campaigns-row-enrolled').textContent()).resolves.toBe('3');
@@ -115,14 +153,23 @@ describeInBrowser('the admin campaigns browser test')('admin campaigns tab in a 
 
     // What the page shows is what was stored.
     const messages = await gw.ctx.db.message.findMany({ where: { campaignId: stored.id } });
-    expect(messages.map((m) => [m.channel, m.status])).toEqual([['SMS', 'DELIVERED'], ['SMS', 'DELIVERED']]);
+    expect(messages.map((m) => [m.channel, m.status])).toEqual([
+      ['SMS', 'DELIVERED'],
+      ['SMS', 'DELIVERED'],
+    ]);
     expect(new Set(messages.map((m) => m.debtorId))).toEqual(new Set(consenting.map((d) => d.debtorId)));
 
     // A reply arriving from outside the page is counted live.
     expect(await firstNumber('1', 'replied')).toBe(0);
     const phone = (await gw.ctx.db.contactPoint.findUniqueOrThrow({ where: { id: consenting[0]!.phoneId! } })).value;
-    await gw.ctx.sandboxes!.twilio.simulateInboundSms({ from: phone, to: gw.ctx.providers.twilio.from, body: 'I can pay half on Friday' });
-    await page.locator('#campaigns-results tr[data-step="1"] td[data-k="replied"]:text("1")').waitFor({ timeout: 15_000 });
+    await gw.ctx.sandboxes!.twilio.simulateInboundSms({
+      from: phone,
+      to: gw.ctx.providers.twilio.from,
+      body: 'I can pay half on Friday',
+    });
+    await page
+      .locator('#campaigns-results tr[data-step="1"] td[data-k="replied"]:text("1")')
+      .waitFor({ timeout: 15_000 });
     await row.locator('.campaigns-row-replied:text("1")').waitFor({ timeout: 10_000 });
     expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
     await page.screenshot({ path: path.join(ARTIFACTS, 'admin-campaigns.png'), fullPage: true });
@@ -151,11 +198,17 @@ describeInBrowser('the admin campaigns browser test')('admin campaigns tab in a 
     await page.click('#campaigns-start');
     await page.locator('#campaigns-detail-status:text("ACTIVE")').waitFor({ timeout: 10_000 });
     await page.locator('#campaigns-enrolled:text("3")').waitFor({ timeout: 20_000 });
-    await expect(page.locator('.campaigns-actions button').allTextContents()).resolves.toEqual(['Pause', 'Cancel campaign']);
+    await expect(page.locator('.campaigns-actions button').allTextContents()).resolves.toEqual([
+      'Pause',
+      'Cancel campaign',
+    ]);
 
     await page.click('#campaigns-pause');
     await page.locator('#campaigns-detail-status:text("PAUSED")').waitFor({ timeout: 10_000 });
-    await expect(page.locator('.campaigns-actions button').allTextContents()).resolves.toEqual(['Resume', 'Cancel campaign']);
+    await expect(page.locator('.campaigns-actions button').allTextContents()).resolves.toEqual([
+      'Resume',
+      'Cancel campaign',
+    ]);
     expect((await gw.ctx.db.campaign.findUniqueOrThrow({ where: { id } })).status).toBe('PAUSED');
 
     await page.click('#campaigns-resume');
@@ -172,8 +225,14 @@ describeInBrowser('the admin campaigns browser test')('admin campaigns tab in a 
     await page.locator('#campaigns-stopped:text("3")').waitFor({ timeout: 10_000 });
     await expect(page.locator('.campaigns-actions button').count()).resolves.toBe(0);
     expect((await gw.ctx.db.campaign.findUniqueOrThrow({ where: { id } })).status).toBe('CANCELLED');
-    expect(await gw.ctx.db.campaignEnrollment.count({ where: { campaignId: id, status: 'STOPPED', stopReason: 'CANCELLED' } })).toBe(3);
-    await expect(page.locator(`#campaigns-rows tr[data-campaign="${id}"] .campaigns-row-status`).textContent()).resolves.toBe('CANCELLED');
+    expect(
+      await gw.ctx.db.campaignEnrollment.count({
+        where: { campaignId: id, status: 'STOPPED', stopReason: 'CANCELLED' },
+      }),
+    ).toBe(3);
+    await expect(
+      page.locator(`#campaigns-rows tr[data-campaign="${id}"] .campaigns-row-status`).textContent(),
+    ).resolves.toBe('CANCELLED');
     expect(session.pageErrors).toEqual([]);
   }, 60_000);
 });

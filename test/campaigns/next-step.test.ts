@@ -4,7 +4,14 @@
 // due times and windows, and when the following step falls due.
 import { describe, expect, it } from '@jest/globals';
 import { Prisma, type CampaignStep } from '../../src/generated/prisma/client.js';
-import { afterStep, factsNeeded, nextStep, optedOutEverywhere, type CampaignRules, type EnrollmentFacts } from '../../src/campaigns/next-step.js';
+import {
+  afterStep,
+  factsNeeded,
+  nextStep,
+  optedOutEverywhere,
+  type CampaignRules,
+  type EnrollmentFacts,
+} from '../../src/campaigns/next-step.js';
 
 const DAY = 86_400_000;
 const MINUTE = 60_000;
@@ -13,10 +20,24 @@ const ENROLLED = new Date('2025-03-01T12:00:00Z');
 const at = (iso: string) => new Date(iso);
 
 function step(position: number, fields: Partial<CampaignStep> = {}): CampaignStep {
-  return { id: `step-${position}`, campaignId: 'c', position, offsetDays: 0, anchor: 'ENROLLMENT', intent: 'payment_reminder', channel: null, conditions: {}, window: null, ...fields };
+  return {
+    id: `step-${position}`,
+    campaignId: 'c',
+    position,
+    offsetDays: 0,
+    anchor: 'ENROLLMENT',
+    intent: 'payment_reminder',
+    channel: null,
+    conditions: {},
+    window: null,
+    ...fields,
+  };
 }
 
-function campaign(steps: CampaignStep[], stopConditions: string[] = ['PAID', 'PROMISE', 'DISPUTE', 'CEASE', 'OPTED_OUT_ALL']): CampaignRules {
+function campaign(
+  steps: CampaignStep[],
+  stopConditions: string[] = ['PAID', 'PROMISE', 'DISPUTE', 'CEASE', 'OPTED_OUT_ALL'],
+): CampaignRules {
   return { steps, stopConditions };
 }
 
@@ -24,7 +45,13 @@ function facts(over: Partial<EnrollmentFacts> = {}, debt: Partial<EnrollmentFact
   return {
     nextStep: 1,
     enrolledAt: ENROLLED,
-    debt: { status: 'OPEN', balance: new Prisma.Decimal('120.00'), dueDate: at('2025-02-15T00:00:00Z'), restrictions: [], ...debt },
+    debt: {
+      status: 'OPEN',
+      balance: new Prisma.Decimal('120.00'),
+      dueDate: at('2025-02-15T00:00:00Z'),
+      restrictions: [],
+      ...debt,
+    },
     debtorRestrictions: [],
     contactPoints: [{ kind: 'PHONE', valid: true, consents: {} }],
     lastReplyAt: null,
@@ -51,10 +78,16 @@ describe('nextStep: stop conditions', () => {
     ['CEASE', {}, { restrictions: ['CEASE_COMMUNICATION'] }],
     ['DISPUTE', {}, { status: 'DISPUTED' }],
     ['DISPUTE', { debtorRestrictions: ['DISPUTE_UNDER_REVIEW'] }, {}],
-    ['OPTED_OUT_ALL', { contactPoints: [{ kind: 'PHONE', valid: true, consents: { SMS: 'REVOKED', VOICE: 'REVOKED' } }] }, {}],
+    [
+      'OPTED_OUT_ALL',
+      { contactPoints: [{ kind: 'PHONE', valid: true, consents: { SMS: 'REVOKED', VOICE: 'REVOKED' } }] },
+      {},
+    ],
     ['REPLIED', { lastReplyAt: at('2025-03-02T08:00:00Z') }, {}],
   ] as const)('stops for %s', (reason, over, debt) => {
-    expect(nextStep(one, facts(over as Partial<EnrollmentFacts>, debt as Partial<EnrollmentFacts['debt']>), NOW)).toMatchObject({ kind: 'stop', reason, step: { id: 'step-1' } });
+    expect(
+      nextStep(one, facts(over as Partial<EnrollmentFacts>, debt as Partial<EnrollmentFacts['debt']>), NOW),
+    ).toMatchObject({ kind: 'stop', reason, step: { id: 'step-1' } });
   });
 
   it('names the first reason in the fixed order when several hold', () => {
@@ -79,54 +112,92 @@ describe('optedOutEverywhere', () => {
     expect(optedOutEverywhere([])).toBe(false);
     expect(optedOutEverywhere([{ kind: 'PHONE', valid: false, consents: {} }])).toBe(false);
     expect(optedOutEverywhere([{ kind: 'PHONE', valid: true, consents: { SMS: 'REVOKED' } }])).toBe(false);
-    expect(optedOutEverywhere([
-      { kind: 'PHONE', valid: true, consents: { SMS: 'REVOKED', VOICE: 'REVOKED' } },
-      { kind: 'EMAIL', valid: false, consents: {} },
-    ])).toBe(true);
-    expect(optedOutEverywhere([
-      { kind: 'PHONE', valid: true, consents: { SMS: 'REVOKED', VOICE: 'REVOKED' } },
-      { kind: 'ADDRESS', valid: true, consents: {} },
-    ])).toBe(false);
+    expect(
+      optedOutEverywhere([
+        { kind: 'PHONE', valid: true, consents: { SMS: 'REVOKED', VOICE: 'REVOKED' } },
+        { kind: 'EMAIL', valid: false, consents: {} },
+      ]),
+    ).toBe(true);
+    expect(
+      optedOutEverywhere([
+        { kind: 'PHONE', valid: true, consents: { SMS: 'REVOKED', VOICE: 'REVOKED' } },
+        { kind: 'ADDRESS', valid: true, consents: {} },
+      ]),
+    ).toBe(false);
   });
 });
 
 describe('nextStep: promise holds', () => {
   const c = campaign([step(1)]);
   it('holds until the day after an active promise due today or later', () => {
-    expect(nextStep(c, facts({ activePromiseDue: at('2025-03-10T00:00:00Z') }), NOW)).toEqual({ kind: 'hold', step: c.steps[0], until: at('2025-03-11T00:00:00Z') });
-    expect(nextStep(c, facts({ activePromiseDue: at('2025-03-20T00:00:00Z') }), NOW)).toMatchObject({ kind: 'hold', until: at('2025-03-21T00:00:00Z') });
+    expect(nextStep(c, facts({ activePromiseDue: at('2025-03-10T00:00:00Z') }), NOW)).toEqual({
+      kind: 'hold',
+      step: c.steps[0],
+      until: at('2025-03-11T00:00:00Z'),
+    });
+    expect(nextStep(c, facts({ activePromiseDue: at('2025-03-20T00:00:00Z') }), NOW)).toMatchObject({
+      kind: 'hold',
+      until: at('2025-03-21T00:00:00Z'),
+    });
   });
   it('resumes once the promised date has passed (a broken promise)', () => {
     expect(nextStep(c, facts({ activePromiseDue: at('2025-03-09T00:00:00Z') }), NOW)).toMatchObject({ kind: 'send' });
   });
   it('does not hold when the campaign does not stop on promises', () => {
-    expect(nextStep(campaign([step(1)], ['PAID']), facts({ activePromiseDue: at('2025-03-20T00:00:00Z') }), NOW)).toMatchObject({ kind: 'send' });
+    expect(
+      nextStep(campaign([step(1)], ['PAID']), facts({ activePromiseDue: at('2025-03-20T00:00:00Z') }), NOW),
+    ).toMatchObject({ kind: 'send' });
   });
   it('stops before it holds', () => {
-    expect(nextStep(c, facts({ activePromiseDue: at('2025-03-20T00:00:00Z') }, { status: 'PAID' }), NOW)).toMatchObject({ kind: 'stop', reason: 'PAID' });
+    expect(nextStep(c, facts({ activePromiseDue: at('2025-03-20T00:00:00Z') }, { status: 'PAID' }), NOW)).toMatchObject(
+      { kind: 'stop', reason: 'PAID' },
+    );
   });
 });
 
 describe('nextStep: step conditions', () => {
-  const conditional = campaign([step(1), step(2, { conditions: { noReplySincePrevious: true, noPaymentSincePrevious: true, noPromiseSincePrevious: true } })]);
+  const conditional = campaign([
+    step(1),
+    step(2, { conditions: { noReplySincePrevious: true, noPaymentSincePrevious: true, noPromiseSincePrevious: true } }),
+  ]);
   const previousRunAt = at('2025-03-05T10:00:00Z');
 
   it('skips the step with every condition broken since the previous run', () => {
-    const f = facts({ nextStep: 2, previousRunAt, lastReplyAt: at('2025-03-06T00:00:00Z'), lastPaymentAt: at('2025-03-07T00:00:00Z'), lastPromiseAt: at('2025-03-08T00:00:00Z') });
-    expect(nextStep(conditional, f, NOW)).toEqual({ kind: 'skip', step: conditional.steps[1], reasons: ['condition.replied', 'condition.paid', 'condition.promised'] });
+    const f = facts({
+      nextStep: 2,
+      previousRunAt,
+      lastReplyAt: at('2025-03-06T00:00:00Z'),
+      lastPaymentAt: at('2025-03-07T00:00:00Z'),
+      lastPromiseAt: at('2025-03-08T00:00:00Z'),
+    });
+    expect(nextStep(conditional, f, NOW)).toEqual({
+      kind: 'skip',
+      step: conditional.steps[1],
+      reasons: ['condition.replied', 'condition.paid', 'condition.promised'],
+    });
   });
 
   it('counts from the previous run, not from enrolment', () => {
-    const f = facts({ nextStep: 2, previousRunAt, lastReplyAt: at('2025-03-03T00:00:00Z'), lastPaymentAt: at('2025-03-05T10:00:00Z') });
+    const f = facts({
+      nextStep: 2,
+      previousRunAt,
+      lastReplyAt: at('2025-03-03T00:00:00Z'),
+      lastPaymentAt: at('2025-03-05T10:00:00Z'),
+    });
     expect(nextStep(conditional, f, NOW)).toMatchObject({ kind: 'send' });
   });
 
   it('counts from enrolment when there is no previous run', () => {
-    expect(nextStep(conditional, facts({ nextStep: 2, lastPaymentAt: at('2025-03-01T12:00:01Z') }), NOW)).toMatchObject({ kind: 'skip', reasons: ['condition.paid'] });
+    expect(nextStep(conditional, facts({ nextStep: 2, lastPaymentAt: at('2025-03-01T12:00:01Z') }), NOW)).toMatchObject(
+      { kind: 'skip', reasons: ['condition.paid'] },
+    );
   });
 
   it('leaves a step without conditions alone', () => {
-    expect(nextStep(conditional, facts({ nextStep: 1, lastReplyAt: NOW, lastPaymentAt: NOW }), NOW)).toMatchObject({ kind: 'send', step: { id: 'step-1' } });
+    expect(nextStep(conditional, facts({ nextStep: 1, lastReplyAt: NOW, lastPaymentAt: NOW }), NOW)).toMatchObject({
+      kind: 'send',
+      step: { id: 'step-1' },
+    });
   });
 });
 
@@ -134,13 +205,21 @@ describe('nextStep: when to send', () => {
   it('sends a step due in the past now, a future one at its due time', () => {
     const c = campaign([step(1, { offsetDays: 3 }), step(2, { offsetDays: 30 })]);
     expect(nextStep(c, facts(), NOW)).toEqual({ kind: 'send', step: c.steps[0], from: NOW, window: null });
-    expect(nextStep(c, facts({ nextStep: 2 }), NOW)).toMatchObject({ kind: 'send', from: new Date(ENROLLED.getTime() + 30 * DAY) });
+    expect(nextStep(c, facts({ nextStep: 2 }), NOW)).toMatchObject({
+      kind: 'send',
+      from: new Date(ENROLLED.getTime() + 30 * DAY),
+    });
   });
 
   it('anchors on the due date (00:00 UTC) and passes the step window on', () => {
     const window = { from: '09:00', to: '12:00' };
     const c = campaign([step(1, { anchor: 'DUE_DATE', offsetDays: 40, window })]);
-    expect(nextStep(c, facts({}, { dueDate: at('2025-02-15T00:00:00Z') }), NOW)).toEqual({ kind: 'send', step: c.steps[0], from: at('2025-03-27T00:00:00Z'), window });
+    expect(nextStep(c, facts({}, { dueDate: at('2025-02-15T00:00:00Z') }), NOW)).toEqual({
+      kind: 'send',
+      step: c.steps[0],
+      from: at('2025-03-27T00:00:00Z'),
+      window,
+    });
   });
 });
 
@@ -153,18 +232,38 @@ describe('afterStep', () => {
   });
 
   it('makes the next step due at its own time, but never within a minute of this one going out or of now', () => {
-    expect(afterStep(c, c.steps[0]!, f, NOW, NOW)).toEqual({ status: 'ACTIVE', nextStep: 2, nextStepAt: new Date(ENROLLED.getTime() + 14 * DAY) });
+    expect(afterStep(c, c.steps[0]!, f, NOW, NOW)).toEqual({
+      status: 'ACTIVE',
+      nextStep: 2,
+      nextStepAt: new Date(ENROLLED.getTime() + 14 * DAY),
+    });
     const late = new Date('2025-03-20T09:00:00Z');
     expect(afterStep(c, c.steps[0]!, f, NOW, late)).toMatchObject({ nextStepAt: new Date(late.getTime() + MINUTE) });
     const laterNow = new Date('2025-03-25T00:00:00Z');
-    expect(afterStep(c, c.steps[0]!, f, laterNow, laterNow)).toMatchObject({ nextStepAt: new Date(laterNow.getTime() + MINUTE) });
+    expect(afterStep(c, c.steps[0]!, f, laterNow, laterNow)).toMatchObject({
+      nextStepAt: new Date(laterNow.getTime() + MINUTE),
+    });
   });
 });
 
 describe('factsNeeded', () => {
   it('asks only for what the rules of the campaign read', () => {
-    expect(factsNeeded(campaign([step(1)], ['PAID']))).toEqual({ replies: false, payments: false, promises: false, activePromises: false });
-    expect(factsNeeded(campaign([step(1)], ['REPLIED', 'PROMISE']))).toEqual({ replies: true, payments: false, promises: false, activePromises: true });
-    expect(factsNeeded(campaign([step(1, { conditions: { noPaymentSincePrevious: true, noPromiseSincePrevious: true } })], []))).toEqual({ replies: false, payments: true, promises: true, activePromises: false });
+    expect(factsNeeded(campaign([step(1)], ['PAID']))).toEqual({
+      replies: false,
+      payments: false,
+      promises: false,
+      activePromises: false,
+    });
+    expect(factsNeeded(campaign([step(1)], ['REPLIED', 'PROMISE']))).toEqual({
+      replies: true,
+      payments: false,
+      promises: false,
+      activePromises: true,
+    });
+    expect(
+      factsNeeded(
+        campaign([step(1, { conditions: { noPaymentSincePrevious: true, noPromiseSincePrevious: true } })], []),
+      ),
+    ).toEqual({ replies: false, payments: true, promises: true, activePromises: false });
   });
 });

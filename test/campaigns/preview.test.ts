@@ -13,18 +13,35 @@ describe('campaign preview', () => {
 
   it('counts and breaks down the audience, and the started campaign enrols the same debts', async () => {
     const creditor = { externalRef: 'preview-co', name: 'Preview Co' };
-    await seedDebtor(gw, { jurisdiction: 'US-NY-NYC', preferences: { channelOrder: ['EMAIL'] } }, { creditor, originalAmount: '50.00' });
+    await seedDebtor(
+      gw,
+      { jurisdiction: 'US-NY-NYC', preferences: { channelOrder: ['EMAIL'] } },
+      { creditor, originalAmount: '50.00' },
+    );
     await seedDebtor(gw, { jurisdiction: 'US-MA' }, { creditor, originalAmount: '750.00' });
     const two = await seedDebtor(gw, { jurisdiction: 'GB' }, { creditor, originalAmount: '6000.00', currency: 'GBP' });
-    await api(gw).post('/api/v1/debts', { externalRef: 'PV-2', creditor, debtorId: two.debtorId, originalAmount: '120.00', currency: 'GBP', dueDate: '2026-10-01' });
+    await api(gw).post('/api/v1/debts', {
+      externalRef: 'PV-2',
+      creditor,
+      debtorId: two.debtorId,
+      originalAmount: '120.00',
+      currency: 'GBP',
+      dueDate: '2026-10-01',
+    });
     await seedDebtor(gw, {}, { creditor: { externalRef: 'elsewhere', name: 'Elsewhere' } }); // outside the audience
 
-    const c = await api(gw).post('/api/v1/campaigns', { name: 'preview', audience: { creditorRefs: ['preview-co'] }, steps: [{ offsetDays: 0, intent: 'friendly-reminder', channel: 'EMAIL' }] });
+    const c = await api(gw).post('/api/v1/campaigns', {
+      name: 'preview',
+      audience: { creditorRefs: ['preview-co'] },
+      steps: [{ offsetDays: 0, intent: 'friendly-reminder', channel: 'EMAIL' }],
+    });
     expect(c.status).toBe(201);
     const p = await api(gw).get(`/api/v1/campaigns/${c.body.id}/preview`);
     expect(p.status).toBe(200);
     expect(p.body).toMatchObject({
-      status: 'DRAFT', count: 4, debtors: 3,
+      status: 'DRAFT',
+      count: 4,
+      debtors: 3,
       byJurisdiction: { 'US-NY-NYC': 1, 'US-MA': 1, GB: 2 },
       byPreferredChannel: { EMAIL: 1, none: 3 },
       byCurrency: { USD: { debts: 2, balance: '800.00' }, GBP: { debts: 2, balance: '6120.00' } },
@@ -32,10 +49,14 @@ describe('campaign preview', () => {
     });
 
     expect((await api(gw).post(`/api/v1/campaigns/${c.body.id}/start`)).status).toBe(200);
-    const enrolled = await eventually(async () => {
-      const n = await gw.ctx.db.campaignEnrollment.count({ where: { campaignId: c.body.id } });
-      return n > 0 ? n : null;
-    }, 20_000, 'enrolment');
+    const enrolled = await eventually(
+      async () => {
+        const n = await gw.ctx.db.campaignEnrollment.count({ where: { campaignId: c.body.id } });
+        return n > 0 ? n : null;
+      },
+      20_000,
+      'enrolment',
+    );
     expect(enrolled).toBe(p.body.count);
   });
 

@@ -11,7 +11,14 @@ import { enrolAudience, runDueSteps } from '../../src/campaigns/runner.js';
 import { requestOutreach } from '../../src/outbound/service.js';
 
 async function gatewayOn(database: TestDatabase): Promise<Gateway> {
-  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', DATABASE_URL: database.url, SHUTDOWN_TIMEOUT_MS: '5000' });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    DATABASE_URL: database.url,
+    SHUTDOWN_TIMEOUT_MS: '5000',
+  });
   return startGateway(config, createLogger(config.LOG_LEVEL));
 }
 
@@ -31,7 +38,13 @@ describe('a wave interrupted by a crash', () => {
     const summary = await importStream(gw.ctx.db, Readable.from(syntheticCsv(30, { prefix: 'R' })), { format: 'csv' });
     expect(summary.rowsFailed).toBe(0);
     const campaign = await gw.ctx.db.campaign.create({
-      data: { name: 'restart', audience: { creditorRefs: ['R-CRED'] }, stopConditions: ['PAID'], throttle: { SMS: 1000 }, steps: { create: [{ position: 1, offsetDays: 0, intent: 'friendly-reminder', channel: 'SMS' }] } },
+      data: {
+        name: 'restart',
+        audience: { creditorRefs: ['R-CRED'] },
+        stopConditions: ['PAID'],
+        throttle: { SMS: 1000 },
+        steps: { create: [{ position: 1, offsetDays: 0, intent: 'friendly-reminder', channel: 'SMS' }] },
+      },
       include: { steps: true },
     });
     await startCampaign(gw.ctx, campaign.id, { type: 'system' }, { schedule: false });
@@ -44,9 +57,26 @@ describe('a wave interrupted by a crash', () => {
     expect(first.remainingDue).toBe(20);
     // The crash hit between writing a message and recording it on its step run:
     // a run claimed, its message in the outbox, the enrolment not advanced.
-    const victim = await gw.ctx.db.campaignEnrollment.findFirstOrThrow({ where: { campaignId: campaign.id, nextStep: 1 }, orderBy: { id: 'asc' } });
-    const run = await gw.ctx.db.campaignStepRun.create({ data: { enrollmentId: victim.id, stepId: campaign.steps[0]!.id, outcome: 'pending', createdAt: now } });
-    const orphan = await requestOutreach(gw.ctx, { debtorId: victim.debtorId, debtId: victim.debtId, intent: 'friendly-reminder', channel: 'SMS', campaignId: campaign.id, idempotencyKey: run.id, now }, { type: 'system' });
+    const victim = await gw.ctx.db.campaignEnrollment.findFirstOrThrow({
+      where: { campaignId: campaign.id, nextStep: 1 },
+      orderBy: { id: 'asc' },
+    });
+    const run = await gw.ctx.db.campaignStepRun.create({
+      data: { enrollmentId: victim.id, stepId: campaign.steps[0]!.id, outcome: 'pending', createdAt: now },
+    });
+    const orphan = await requestOutreach(
+      gw.ctx,
+      {
+        debtorId: victim.debtorId,
+        debtId: victim.debtId,
+        intent: 'friendly-reminder',
+        channel: 'SMS',
+        campaignId: campaign.id,
+        idempotencyKey: run.id,
+        now,
+      },
+      { type: 'system' },
+    );
     expect(orphan.outcome).not.toBe('refuse');
     await gw.stop();
     gw = null;
@@ -60,7 +90,11 @@ describe('a wave interrupted by a crash', () => {
     expect(await db.campaignEnrollment.count({ where: { campaignId: campaign.id, status: 'COMPLETED' } })).toBe(30);
     const runs = await db.campaignStepRun.findMany({ where: { enrollment: { campaignId: campaign.id } } });
     expect(runs).toHaveLength(30);
-    const messages = await db.message.groupBy({ by: ['debtorId'], where: { campaignId: campaign.id }, _count: { _all: true } });
+    const messages = await db.message.groupBy({
+      by: ['debtorId'],
+      where: { campaignId: campaign.id },
+      _count: { _all: true },
+    });
     expect(messages).toHaveLength(30);
     expect(messages.every((m) => m._count._all === 1)).toBe(true);
     // the orphaned message was adopted by its run, not sent again

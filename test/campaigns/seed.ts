@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 import type { Db } from '../../src/db/client.js';
 import { importStream } from '../../src/import/importer.js';
 
-const HEADER = 'debtor_external_ref,full_name,time_zone,phone,phone_is_mobile,phone_consent_sms,email,email_consent,creditor_ref,debt_ref,amount,currency,due_date,debt_tags';
+const HEADER =
+  'debtor_external_ref,full_name,time_zone,phone,phone_is_mobile,phone_consent_sms,email,email_consent,creditor_ref,debt_ref,amount,currency,due_date,debt_tags';
 
 export interface SeedDebtor {
   ref: string;
@@ -23,7 +24,24 @@ export async function seed(db: Db, debtors: SeedDebtor[]): Promise<void> {
   const lines = [HEADER];
   for (const d of debtors) {
     for (const debt of d.debts) {
-      lines.push([d.ref, `Debtor ${d.ref}`, d.zone ?? 'America/Chicago', d.phone, 'true', 'GRANTED', d.email ?? '', d.email ? 'GRANTED' : '', d.creditor ?? 'CRED', debt, '120.50', 'USD', '2026-01-15', d.tags ?? 'cycle'].join(','));
+      lines.push(
+        [
+          d.ref,
+          `Debtor ${d.ref}`,
+          d.zone ?? 'America/Chicago',
+          d.phone,
+          'true',
+          'GRANTED',
+          d.email ?? '',
+          d.email ? 'GRANTED' : '',
+          d.creditor ?? 'CRED',
+          debt,
+          '120.50',
+          'USD',
+          '2026-01-15',
+          d.tags ?? 'cycle',
+        ].join(','),
+      );
     }
   }
   const summary = await importStream(db, Readable.from([lines.join('\n')]), { format: 'csv' });

@@ -6,12 +6,21 @@ import { measureSms } from '../../src/templates/index.js';
 
 function calculator(text: string) {
   const m = new SegmentedMessage(text, 'auto');
-  return { encoding: m.encodingName, segments: m.segmentsCount, units: m.encodingName === 'GSM-7' ? m.messageSize / 7 : m.messageSize / 16 };
+  return {
+    encoding: m.encodingName,
+    segments: m.segmentsCount,
+    units: m.encodingName === 'GSM-7' ? m.messageSize / 7 : m.messageSize / 16,
+  };
 }
 
 describe('measureSms', () => {
   it('agrees with the calculator at every length around the segment boundaries, for basic, extension, CR LF and UCS-2 text', () => {
-    const alphabets = ['abcXYZ 0123456789.,:;!?@$£¥èéΔ_ΦΓ\n', 'abc €[]{}~^|\\ xyz', 'line\r\nbreak ', 'héllo ✓ ünïcode 😀 '];
+    const alphabets = [
+      'abcXYZ 0123456789.,:;!?@$£¥èéΔ_ΦΓ\n',
+      'abc €[]{}~^|\\ xyz',
+      'line\r\nbreak ',
+      'héllo ✓ ünïcode 😀 ',
+    ];
     let seed = 7;
     const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (const alphabet of alphabets) {

@@ -49,7 +49,8 @@ let port: number;
 let env: Record<string, string>;
 const gateways: ChildGateway[] = [];
 
-const q = async <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) => (await db.query<T>(sql, params)).rows;
+const q = async <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
+  (await db.query<T>(sql, params)).rows;
 const count = async (sql: string, params: unknown[] = []) => Number((await q<{ n: string }>(sql, params))[0]!.n);
 
 async function startGateway(): Promise<ChildGateway> {
@@ -67,17 +68,38 @@ async function kill(g: ChildGateway): Promise<void> {
 async function call(method: string, url: string, body?: unknown, contentType = 'application/json') {
   const res = await fetch(`http://127.0.0.1:${port}${url}`, {
     method,
-    headers: { authorization: `Bearer ${ADMIN_API_KEY}`, ...(body !== undefined ? { 'content-type': contentType } : {}) },
+    headers: {
+      authorization: `Bearer ${ADMIN_API_KEY}`,
+      ...(body !== undefined ? { 'content-type': contentType } : {}),
+    },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json().catch(() => null)) as any };
 }
 
 function seedCsv(zone: string): string {
-  const lines = ['debtor_external_ref,full_name,time_zone,phone,phone_is_mobile,phone_consent_sms,email,email_consent,creditor_ref,debt_ref,amount,currency,due_date'];
+  const lines = [
+    'debtor_external_ref,full_name,time_zone,phone,phone_is_mobile,phone_consent_sms,email,email_consent,creditor_ref,debt_ref,amount,currency,due_date',
+  ];
   for (let i = 0; i < N; i++) {
     const sms = i < N_SMS;
-    lines.push([`CR-${i}`, `Crash Debtor ${i}`, zone, sms ? chicagoPhone(i) : '', sms ? 'true' : '', sms ? 'GRANTED' : '', sms ? '' : `crash.${i}@example.net`, sms ? '' : 'GRANTED', 'CRASH', `CR-INV-${i}`, '120.50', 'USD', '2026-01-15'].join(','));
+    lines.push(
+      [
+        `CR-${i}`,
+        `Crash Debtor ${i}`,
+        zone,
+        sms ? chicagoPhone(i) : '',
+        sms ? 'true' : '',
+        sms ? 'GRANTED' : '',
+        sms ? '' : `crash.${i}@example.net`,
+        sms ? '' : 'GRANTED',
+        'CRASH',
+        `CR-INV-${i}`,
+        '120.50',
+        'USD',
+        '2026-01-15',
+      ].join(','),
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -91,8 +113,16 @@ beforeAll(async () => {
   const base = `http://127.0.0.1:${port}`;
   const keys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   sandboxes = await startSandboxes({
-    twilio: { accountSid: TWILIO.sid, authToken: TWILIO.token, messagingServiceNumber: TWILIO.from, defaultOptOutHandling: false },
-    sendgrid: { apiKey: SENDGRID_KEY, webhookPrivateKeyPem: keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() },
+    twilio: {
+      accountSid: TWILIO.sid,
+      authToken: TWILIO.token,
+      messagingServiceNumber: TWILIO.from,
+      defaultOptOutHandling: false,
+    },
+    sendgrid: {
+      apiKey: SENDGRID_KEY,
+      webhookPrivateKeyPem: keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    },
     lob: { apiKey: LOB.key, webhookSecret: LOB.secret },
     gateway: { baseUrl: base },
     // queued → sent → delivered a little apart, so callbacks are still arriving after the last send.
@@ -157,17 +187,44 @@ describe('a campaign wave killed three times', () => {
     };
     let g = await startGateway();
     mark('started');
-    const imported = await call('POST', '/api/v1/imports?format=csv&filename=crash.csv', seedCsv(middayZone()), 'text/csv');
+    const imported = await call(
+      'POST',
+      '/api/v1/imports?format=csv&filename=crash.csv',
+      seedCsv(middayZone()),
+      'text/csv',
+    );
     expect(imported.status).toBe(202);
-    await eventually(async () => (await q<{ status: string }>('SELECT status::text AS status FROM import_jobs WHERE id = $1', [imported.body.jobId]))[0]?.status === 'SUCCEEDED', 30_000, 'the import');
+    await eventually(
+      async () =>
+        (
+          await q<{ status: string }>('SELECT status::text AS status FROM import_jobs WHERE id = $1', [
+            imported.body.jobId,
+          ])
+        )[0]?.status === 'SUCCEEDED',
+      30_000,
+      'the import',
+    );
     mark('imported');
     expect(await count(`SELECT count(*) AS n FROM debts WHERE external_ref LIKE 'CR-INV-%'`)).toBe(N);
 
-    const created = await call('POST', '/api/v1/campaigns', { name: 'crash wave', audience: { creditorRefs: ['CRASH'] }, stopConditions: ['PAID'], steps: [{ offsetDays: 0, intent: 'friendly-reminder' }] });
+    const created = await call('POST', '/api/v1/campaigns', {
+      name: 'crash wave',
+      audience: { creditorRefs: ['CRASH'] },
+      stopConditions: ['PAID'],
+      steps: [{ offsetDays: 0, intent: 'friendly-reminder' }],
+    });
     expect(created.status).toBe(201);
     const campaignId = created.body.id as string;
     const state = async () => {
-      const [s] = await q<{ status: string; enrolled: string; messages: string; open: string; sending: string; handed: string; delivered: string }>(
+      const [s] = await q<{
+        status: string;
+        enrolled: string;
+        messages: string;
+        open: string;
+        sending: string;
+        handed: string;
+        delivered: string;
+      }>(
         `SELECT c.status::text AS status,
                 (SELECT count(*) FROM campaign_enrollments e WHERE e.campaign_id = c.id) AS enrolled,
                 (SELECT count(*) FROM messages m WHERE m.campaign_id = c.id) AS messages,
@@ -178,7 +235,15 @@ describe('a campaign wave killed three times', () => {
            FROM campaigns c WHERE c.id = $1`,
         [campaignId, OPEN],
       );
-      return { status: s!.status, enrolled: Number(s!.enrolled), messages: Number(s!.messages), open: Number(s!.open), sending: Number(s!.sending), handed: Number(s!.handed), delivered: Number(s!.delivered) };
+      return {
+        status: s!.status,
+        enrolled: Number(s!.enrolled),
+        messages: Number(s!.messages),
+        open: Number(s!.open),
+        sending: Number(s!.sending),
+        handed: Number(s!.handed),
+        delivered: Number(s!.delivered),
+      };
     };
 
     /** A wait that timed out: what is not delivered yet and why, so a failure explains itself. */
@@ -187,9 +252,15 @@ describe('a campaign wave killed three times', () => {
         `SELECT m.id, m.channel::text, m.status::text, m.attempts, m.provider_message_id, m.claimed_by, m.lease_until,
                 (SELECT json_agg(json_build_object('status', e.status, 'provider', e.provider_status, 'at', e.occurred_at, 'detail', e.detail) ORDER BY e.id)
                    FROM message_status_events e WHERE e.message_id = m.id) AS history
-           FROM messages m WHERE m.campaign_id = $1 AND m.status <> 'DELIVERED' LIMIT 10`, [campaignId]);
-      const waiting = await q(`SELECT status::text, count(*) AS n, min(next_attempt_at) AS next FROM inbound_events WHERE status <> 'PROCESSED' GROUP BY 1`);
-      throw new Error(`${err.message} at ${new Date().toISOString()}\n${JSON.stringify({ state: await state(), waiting, failedCallbacks: sandboxes.callbacks.list({ state: 'failed' }).length, notDelivered: rows }, null, 1)}\n${g.output().slice(-3000)}`);
+           FROM messages m WHERE m.campaign_id = $1 AND m.status <> 'DELIVERED' LIMIT 10`,
+        [campaignId],
+      );
+      const waiting = await q(
+        `SELECT status::text, count(*) AS n, min(next_attempt_at) AS next FROM inbound_events WHERE status <> 'PROCESSED' GROUP BY 1`,
+      );
+      throw new Error(
+        `${err.message} at ${new Date().toISOString()}\n${JSON.stringify({ state: await state(), waiting, failedCallbacks: sandboxes.callbacks.list({ state: 'failed' }).length, notDelivered: rows }, null, 1)}\n${g.output().slice(-3000)}`,
+      );
     };
 
     // Watches the campaign the whole time: COMPLETED must never be seen while anything it planned is open or unplanned.
@@ -206,10 +277,14 @@ describe('a campaign wave killed three times', () => {
     try {
       // 1. While planning: the audience is enrolled, its messages not yet written.
       expect((await call('POST', `/api/v1/campaigns/${campaignId}/start`)).status).toBe(200);
-      const planning = await eventually(async () => {
-        const s = await state();
-        return s.enrolled === N && s.messages === 0 ? s : null;
-      }, 30_000, 'the wave to be planning');
+      const planning = await eventually(
+        async () => {
+          const s = await state();
+          return s.enrolled === N && s.messages === 0 ? s : null;
+        },
+        30_000,
+        'the wave to be planning',
+      );
       await kill(g);
       mark('killed while planning');
       const afterPlanningKill = await state();
@@ -219,21 +294,36 @@ describe('a campaign wave killed three times', () => {
       // 2. While sending: some messages handed over, others claimed (SENDING) with their requests on the way.
       g = await startGateway();
       mark('restarted');
-      await eventually(async () => {
-        const s = await state();
-        return s.handed >= 10 && s.sending >= 3 && s.handed < N - 20 ? s : null;
-      }, 30_000, 'sends under way');
+      await eventually(
+        async () => {
+          const s = await state();
+          return s.handed >= 10 && s.sending >= 3 && s.handed < N - 20 ? s : null;
+        },
+        30_000,
+        'sends under way',
+      );
       // …and, in the same instant as the kill, requests held on their way to the provider.
       await eventually(() => proxies[0]!.held(1500) + proxies[1]!.held(1500) >= 2, 15_000, 'requests on the way');
       mark('sends in flight');
       await kill(g);
       mark('killed while sending');
       const afterSendingKill = await state();
-      const stranded = (await q<{ id: string }>(`SELECT id::text AS id FROM messages WHERE campaign_id = $1 AND status = 'SENDING'`, [campaignId])).map((r) => r.id);
+      const stranded = (
+        await q<{ id: string }>(`SELECT id::text AS id FROM messages WHERE campaign_id = $1 AND status = 'SENDING'`, [
+          campaignId,
+        ])
+      ).map((r) => r.id);
       expect(stranded.length).toBeGreaterThan(0);
       // Of the requests on the way, the provider got some and not others (the proxy passes every other one on).
-      await eventually(() => proxies.every((p) => p.held() === 0), 5_000, 'the held requests to be passed on or dropped');
-      const abandoned = { forwarded: proxies[0]!.abandoned.forwarded + proxies[1]!.abandoned.forwarded, dropped: proxies[0]!.abandoned.dropped + proxies[1]!.abandoned.dropped };
+      await eventually(
+        () => proxies.every((p) => p.held() === 0),
+        5_000,
+        'the held requests to be passed on or dropped',
+      );
+      const abandoned = {
+        forwarded: proxies[0]!.abandoned.forwarded + proxies[1]!.abandoned.forwarded,
+        dropped: proxies[0]!.abandoned.dropped + proxies[1]!.abandoned.dropped,
+      };
       expect(abandoned.forwarded).toBeGreaterThan(0);
       expect(abandoned.dropped).toBeGreaterThan(0);
       expect(afterSendingKill.status).toBe('ACTIVE');
@@ -241,10 +331,14 @@ describe('a campaign wave killed three times', () => {
       // 3. While the callbacks arrive: every message handed over, not every one delivered yet.
       g = await startGateway();
       mark('restarted');
-      const settling = await eventually(async () => {
-        const s = await state();
-        return s.messages === N && s.open === 0 && s.delivered < N ? s : null;
-      }, 60_000, 'callbacks under way').catch(stuck);
+      const settling = await eventually(
+        async () => {
+          const s = await state();
+          return s.messages === N && s.open === 0 && s.delivered < N ? s : null;
+        },
+        60_000,
+        'callbacks under way',
+      ).catch(stuck);
       await kill(g);
       mark('killed while callbacks arrive');
       const afterCallbacksKill = await state();
@@ -254,10 +348,14 @@ describe('a campaign wave killed three times', () => {
       // 4. The last process sees it through.
       g = await startGateway();
       mark('restarted');
-      const end = await eventually(async () => {
-        const s = await state();
-        return s.status === 'COMPLETED' && s.delivered === N ? s : null;
-      }, 60_000, 'the campaign to complete with every message delivered').catch(stuck);
+      const end = await eventually(
+        async () => {
+          const s = await state();
+          return s.status === 'COMPLETED' && s.delivered === N ? s : null;
+        },
+        60_000,
+        'the campaign to complete with every message delivered',
+      ).catch(stuck);
       mark('completed');
       expect(end).toMatchObject({ enrolled: N, messages: N, open: 0, sending: 0 });
       watching = false;
@@ -266,7 +364,9 @@ describe('a campaign wave killed three times', () => {
 
       // One message per planned step, each delivered, its arrival at DELIVERED recorded once.
       const runs = await q<{ message_id: string | null; outcome: string }>(
-        `SELECT r.message_id::text, r.outcome FROM campaign_step_runs r JOIN campaign_enrollments e ON e.id = r.enrollment_id WHERE e.campaign_id = $1`, [campaignId]);
+        `SELECT r.message_id::text, r.outcome FROM campaign_step_runs r JOIN campaign_enrollments e ON e.id = r.enrollment_id WHERE e.campaign_id = $1`,
+        [campaignId],
+      );
       expect(runs).toHaveLength(N);
       expect(runs.every((r) => r.message_id && r.outcome === 'queued')).toBe(true);
       expect(new Set(runs.map((r) => r.message_id)).size).toBe(N);
@@ -274,11 +374,16 @@ describe('a campaign wave killed three times', () => {
         `SELECT m.id::text AS id, count(ev.id) AS n FROM messages m
            LEFT JOIN conversation_events ev ON ev.conversation_id = m.conversation_id AND ev.type = 'message.status'
                 AND ev.payload->>'messageId' = m.id::text AND ev.payload->>'status' = 'DELIVERED' AND (ev.payload->>'advanced')::boolean
-          WHERE m.campaign_id = $1 GROUP BY m.id`, [campaignId]);
+          WHERE m.campaign_id = $1 GROUP BY m.id`,
+        [campaignId],
+      );
       expect(arrivals.filter((a) => Number(a.n) !== 1)).toEqual([]);
 
       // Twilio: exactly one SMS per SMS debtor, none more.
-      const sms = await q<{ to_address: string }>(`SELECT to_address FROM messages WHERE campaign_id = $1 AND channel = 'SMS'`, [campaignId]);
+      const sms = await q<{ to_address: string }>(
+        `SELECT to_address FROM messages WHERE campaign_id = $1 AND channel = 'SMS'`,
+        [campaignId],
+      );
       expect(sms).toHaveLength(N_SMS);
       const twilioOut = sandboxes.twilio.listMessages({ direction: 'outbound-api' });
       expect(twilioOut).toHaveLength(N_SMS);
@@ -287,10 +392,14 @@ describe('a campaign wave killed three times', () => {
       // SendGrid: at least one per email, and a second only where recovery recorded a re-send of it.
       const emails = await q<{ id: string; to_address: string; resends: string }>(
         `SELECT m.id::text AS id, m.to_address, (SELECT count(*) FROM message_status_events e WHERE e.message_id = m.id AND e.detail->>'recovery' = 'resend') AS resends
-           FROM messages m WHERE m.campaign_id = $1 AND m.channel = 'EMAIL'`, [campaignId]);
+           FROM messages m WHERE m.campaign_id = $1 AND m.channel = 'EMAIL'`,
+        [campaignId],
+      );
       expect(emails).toHaveLength(N_EMAIL);
       const received = (to: string) => sandboxes.sendgrid.listMessages({ to }).length;
-      expect(emails.filter((m) => received(m.to_address) < 1 || received(m.to_address) > 1 + Number(m.resends))).toEqual([]);
+      expect(
+        emails.filter((m) => received(m.to_address) < 1 || received(m.to_address) > 1 + Number(m.resends)),
+      ).toEqual([]);
       const emailDuplicates = emails.reduce((n, m) => n + received(m.to_address) - 1, 0);
 
       // Every message the kill stranded in SENDING was reconciled — adopted from Twilio or re-sent, with its audit
@@ -299,7 +408,9 @@ describe('a campaign wave killed three times', () => {
         `SELECT m.id::text AS id, m.channel::text AS channel,
                 (SELECT array_agg(e.detail->>'recovery') FROM message_status_events e WHERE e.message_id = m.id AND e.detail ? 'recovery') AS actions,
                 (SELECT count(*) FROM audit_events a WHERE a.entity_type = 'message' AND a.entity_id = m.id::text AND a.action IN ('message.adopt', 'message.resend')) AS audited
-           FROM messages m WHERE m.id = ANY($1::uuid[])`, [stranded]);
+           FROM messages m WHERE m.id = ANY($1::uuid[])`,
+        [stranded],
+      );
       expect(reconciled).toHaveLength(stranded.length);
       const byRecovery = reconciled.filter((r) => r.actions?.some((a) => a === 'adopt' || a === 'resend'));
       expect(reconciled.filter((r) => !byRecovery.includes(r) && r.channel !== 'EMAIL')).toEqual([]);
@@ -308,14 +419,28 @@ describe('a campaign wave killed three times', () => {
       const actions = reconciled.flatMap((r) => [...new Set(r.actions ?? [])]);
 
       const results = await call('GET', `/api/v1/campaigns/${campaignId}/results`);
-      expect(results.body).toMatchObject({ campaign: { status: 'COMPLETED' }, open: { total: 0 }, total: { queued: N, delivered: N, pending: 0, needsReview: 0 } });
+      expect(results.body).toMatchObject({
+        campaign: { status: 'COMPLETED' },
+        open: { total: 0 },
+        total: { queued: N, delivered: N, pending: 0, needsReview: 0 },
+      });
 
       // The numbers behind it, for the record.
-      console.log(JSON.stringify({
-        planningKill: planning, sendingKill: { ...afterSendingKill, stranded: stranded.length }, callbacksKill: settling,
-        reconciled: { adopt: actions.filter((a) => a === 'adopt').length, resend: actions.filter((a) => a === 'resend').length, settledByProviderEvent: stranded.length - byRecovery.length },
-        proxyAbandoned: proxies.map((p) => p.abandoned), emailDuplicates, timeline,
-      }));
+      console.log(
+        JSON.stringify({
+          planningKill: planning,
+          sendingKill: { ...afterSendingKill, stranded: stranded.length },
+          callbacksKill: settling,
+          reconciled: {
+            adopt: actions.filter((a) => a === 'adopt').length,
+            resend: actions.filter((a) => a === 'resend').length,
+            settledByProviderEvent: stranded.length - byRecovery.length,
+          },
+          proxyAbandoned: proxies.map((p) => p.abandoned),
+          emailDuplicates,
+          timeline,
+        }),
+      );
     } finally {
       watching = false;
       await watcher;

@@ -17,9 +17,19 @@ describe('dropped database connections', () => {
   it('survives every connection being terminated and serves the next requests', async () => {
     // Use each pool once so they all hold idle connections.
     const s = await seedDebtor(gw);
-    const sent = await api(gw).post('/api/v1/outreach', { debtorId: s.debtorId, debtId: s.debtId, intent: 'friendly-reminder', channel: 'SMS' });
+    const sent = await api(gw).post('/api/v1/outreach', {
+      debtorId: s.debtorId,
+      debtId: s.debtId,
+      intent: 'friendly-reminder',
+      channel: 'SMS',
+    });
     expect(sent.status).toBe(202);
-    await eventually(async () => (await gw.ctx.db.message.findUniqueOrThrow({ where: { id: sent.body.messageId } })).status === 'DELIVERED', 15_000, 'first SMS delivered');
+    await eventually(
+      async () =>
+        (await gw.ctx.db.message.findUniqueOrThrow({ where: { id: sent.body.messageId } })).status === 'DELIVERED',
+      15_000,
+      'first SMS delivered',
+    );
 
     const admin = new pg.Client({ connectionString: gw.ctx.config.DATABASE_URL });
     await admin.connect();
@@ -34,10 +44,24 @@ describe('dropped database connections', () => {
 
     // Still up: readiness, the API and a whole send again (Prisma, scheduler, intake, sandbox callbacks).
     await eventually(async () => (await fetch(`${gw.url}/readyz`)).status === 200, 10_000, 'ready again');
-    const again = await eventually(async () => {
-      const r = await api(gw).post('/api/v1/outreach', { debtorId: s.debtorId, debtId: s.debtId, intent: 'past-due-notice', channel: 'EMAIL' });
-      return r.status === 202 ? r : null;
-    }, 10_000, 'outreach accepted after the drop');
-    await eventually(async () => (await gw.ctx.db.message.findUniqueOrThrow({ where: { id: again.body.messageId } })).status === 'DELIVERED', 20_000, 'email delivered after the drop');
+    const again = await eventually(
+      async () => {
+        const r = await api(gw).post('/api/v1/outreach', {
+          debtorId: s.debtorId,
+          debtId: s.debtId,
+          intent: 'past-due-notice',
+          channel: 'EMAIL',
+        });
+        return r.status === 202 ? r : null;
+      },
+      10_000,
+      'outreach accepted after the drop',
+    );
+    await eventually(
+      async () =>
+        (await gw.ctx.db.message.findUniqueOrThrow({ where: { id: again.body.messageId } })).status === 'DELIVERED',
+      20_000,
+      'email delivered after the drop',
+    );
   });
 });

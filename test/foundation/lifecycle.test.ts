@@ -21,7 +21,10 @@ const start = () => startChildGateway(0, { DATA_DIR: dataDir, EMBEDDED_PG_PORT: 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
     s.once('error', () => resolve(false));
   });
 }

@@ -28,7 +28,9 @@ describe('migrations', () => {
   afterAll(async () => db.drop());
 
   it('are laid out as Prisma Migrate expects', () => {
-    expect(fs.readFileSync(path.join(MIGRATIONS_DIR, 'migration_lock.toml'), 'utf8')).toMatch(/provider = "postgresql"/);
+    expect(fs.readFileSync(path.join(MIGRATIONS_DIR, 'migration_lock.toml'), 'utf8')).toMatch(
+      /provider = "postgresql"/,
+    );
     for (const m of readMigrations()) expect(m.name).toMatch(/^\d{14}_[a-z0-9_]+$/);
   });
 
@@ -36,11 +38,21 @@ describe('migrations', () => {
     const first = await migrate(db.url, log);
     const files = readMigrations();
     expect(first.applied).toEqual(files.map((f) => f.name));
-    const recorded = await rows(db.url, 'SELECT migration_name, checksum, finished_at, applied_steps_count, rolled_back_at FROM _prisma_migrations ORDER BY migration_name');
+    const recorded = await rows(
+      db.url,
+      'SELECT migration_name, checksum, finished_at, applied_steps_count, rolled_back_at FROM _prisma_migrations ORDER BY migration_name',
+    );
     expect(recorded).toHaveLength(files.length);
     for (const [i, f] of files.entries()) {
-      const sha = createHash('sha256').update(fs.readFileSync(path.join(MIGRATIONS_DIR, f.name, 'migration.sql'))).digest('hex');
-      expect(recorded[i]).toMatchObject({ migration_name: f.name, checksum: sha, applied_steps_count: 1, rolled_back_at: null });
+      const sha = createHash('sha256')
+        .update(fs.readFileSync(path.join(MIGRATIONS_DIR, f.name, 'migration.sql')))
+        .digest('hex');
+      expect(recorded[i]).toMatchObject({
+        migration_name: f.name,
+        checksum: sha,
+        applied_steps_count: 1,
+        rolled_back_at: null,
+      });
       expect(recorded[i]!.finished_at).toBeInstanceOf(Date);
     }
     const second = await migrate(db.url, log);
@@ -52,7 +64,10 @@ describe('migrations', () => {
     const dir = fs.mkdtempSync(path.join(process.cwd(), 'test', '.tmp-migrations-'));
     try {
       fs.mkdirSync(path.join(dir, '20990101000000_broken'));
-      fs.writeFileSync(path.join(dir, '20990101000000_broken', 'migration.sql'), 'CREATE TABLE half_done (id int);\nSELECT no_such_function();\n');
+      fs.writeFileSync(
+        path.join(dir, '20990101000000_broken', 'migration.sql'),
+        'CREATE TABLE half_done (id int);\nSELECT no_such_function();\n',
+      );
       const other = await createTestDatabase({ migrate: false });
       try {
         await expect(migrate(other.url, log, dir)).rejects.toThrow(/20990101000000_broken failed/);
@@ -83,8 +98,13 @@ describe('migrations', () => {
       expect([a.code, b.code]).toEqual([0, 0]);
       const n = readMigrations().length;
       // exactly one of them applied everything; the other found it done
-      expect([a.out, b.out].sort()).toEqual([`0 migration(s) applied, ${n} already applied\n`, `${n} migration(s) applied, 0 already applied\n`].sort());
-      const recorded = await rows(fresh.url, 'SELECT migration_name, count(*)::int AS n FROM _prisma_migrations GROUP BY migration_name');
+      expect([a.out, b.out].sort()).toEqual(
+        [`0 migration(s) applied, ${n} already applied\n`, `${n} migration(s) applied, 0 already applied\n`].sort(),
+      );
+      const recorded = await rows(
+        fresh.url,
+        'SELECT migration_name, count(*)::int AS n FROM _prisma_migrations GROUP BY migration_name',
+      );
       expect(recorded).toHaveLength(n);
       expect(recorded.every((r) => r.n === 1)).toBe(true);
     } finally {

@@ -25,7 +25,9 @@ afterAll(async () => {
 /** Every ```sh block of README.md that calls the API on localhost:3000. */
 function readmeApiBlocks(): string[] {
   const readme = fs.readFileSync(path.resolve('README.md'), 'utf8');
-  return [...readme.matchAll(/```(?:sh|bash|shell)\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((b) => /curl\b[^\n]*localhost:3000/.test(b));
+  return [...readme.matchAll(/```(?:sh|bash|shell)\n([\s\S]*?)```/g)]
+    .map((m) => m[1]!)
+    .filter((b) => /curl\b[^\n]*localhost:3000/.test(b));
 }
 
 describe('README examples', () => {
@@ -43,7 +45,11 @@ describe('README examples', () => {
     // One shell, the blocks in README order, as a reader pastes them (later blocks use $KEY and the creditor of earlier ones).
     // Only the address differs; every curl fails the script on a non-2xx answer (and prints the body).
     const script = `set -euo pipefail\ncurl() { command curl --fail-with-body "$@"; }\n${blocks.join('\n').replaceAll('localhost:3000', hostPort)}`;
-    const child = spawn('bash', ['-c', script], { cwd: dir, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['-c', script], {
+      cwd: dir,
+      env: { PATH: process.env.PATH },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));

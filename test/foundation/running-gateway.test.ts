@@ -20,8 +20,15 @@ fs.chmodSync(dataDir, 0o755);
 let gateway: ChildGateway | null = null;
 let stoppedPostmaster: number | null = null;
 
-function runCli(script: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function runCli(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
@@ -30,7 +37,12 @@ function runCli(script: string, args: string[], env: Record<string, string>): Pr
 
 /** Freezes or thaws the postmaster and its processes (each backend runs in its own session, so not one process group). */
 function signalServer(postmaster: number, signal: 'SIGSTOP' | 'SIGCONT'): void {
-  const children = execFileSync('pgrep', ['-P', String(postmaster)]).toString().trim().split('\n').filter(Boolean).map(Number);
+  const children = execFileSync('pgrep', ['-P', String(postmaster)])
+    .toString()
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map(Number);
   for (const pid of [postmaster, ...children]) process.kill(pid, signal);
 }
 
@@ -77,10 +89,16 @@ describe('tools that never harm a running gateway', () => {
     const postmaster = Number(fs.readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
     signalServer(postmaster, 'SIGSTOP');
     stoppedPostmaster = postmaster;
-    const down = await eventually(async () => {
-      const r = await fetch(`${gateway!.url()}/readyz`);
-      return r.status === 503 ? ((await r.json()) as { checks: { database: { ok: boolean; detail?: string } } }) : null;
-    }, 10_000, '/readyz 503');
+    const down = await eventually(
+      async () => {
+        const r = await fetch(`${gateway!.url()}/readyz`);
+        return r.status === 503
+          ? ((await r.json()) as { checks: { database: { ok: boolean; detail?: string } } })
+          : null;
+      },
+      10_000,
+      '/readyz 503',
+    );
     expect(down.checks.database).toMatchObject({ ok: false, detail: expect.stringMatching(/no answer within/) });
     signalServer(postmaster, 'SIGCONT');
     stoppedPostmaster = null;

@@ -56,16 +56,25 @@ describe('scheduler on PostgreSQL', () => {
 
 const MONGODB_URL = process.env.MONGODB_URL;
 const describeMongo = MONGODB_URL ? describe : describe.skip;
-describeMongo(`scheduler on MongoDB${MONGODB_URL ? '' : ' — skipped: no MongoDB server here; set MONGODB_URL to run'}`, () => {
-  it('runs a job stored in MongoDB', async () => {
-    const agenda = createScheduler({ databaseUrl: '', mongodbUrl: MONGODB_URL, name: 'mongo-test', log, processEvery: 200 });
-    let ran = 0;
-    agenda.define('probe-mongo', async () => {
-      ran += 1;
+describeMongo(
+  `scheduler on MongoDB${MONGODB_URL ? '' : ' — skipped: no MongoDB server here; set MONGODB_URL to run'}`,
+  () => {
+    it('runs a job stored in MongoDB', async () => {
+      const agenda = createScheduler({
+        databaseUrl: '',
+        mongodbUrl: MONGODB_URL,
+        name: 'mongo-test',
+        log,
+        processEvery: 200,
+      });
+      let ran = 0;
+      agenda.define('probe-mongo', async () => {
+        ran += 1;
+      });
+      await agenda.start();
+      await agenda.now('probe-mongo', {});
+      await eventually(() => ran === 1, 15_000, 'mongo job');
+      await stopScheduler(agenda, 2000, log);
     });
-    await agenda.start();
-    await agenda.now('probe-mongo', {});
-    await eventually(() => ran === 1, 15_000, 'mongo job');
-    await stopScheduler(agenda, 2000, log);
-  });
-});
+  },
+);

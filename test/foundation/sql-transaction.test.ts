@@ -25,7 +25,8 @@ describe('sqlTransaction', () => {
     await database?.drop();
   });
 
-  const values = async () => (await db.$queryRawUnsafe<{ k: string; v: number }[]>('SELECT k, v FROM t ORDER BY k')).map((r) => `${r.k}=${r.v}`);
+  const values = async () =>
+    (await db.$queryRawUnsafe<{ k: string; v: number }[]>('SELECT k, v FROM t ORDER BY k')).map((r) => `${r.k}=${r.v}`);
 
   it('commits what the function wrote and returns its result', async () => {
     const r = await sqlTransaction(db, async (sql) => {
@@ -59,22 +60,31 @@ describe('sqlTransaction', () => {
   });
 
   it('bounds each statement, and the connection serves the next transaction', async () => {
-    const err = await sqlTransaction(db, (sql) => sql.rows('SELECT pg_sleep(2)', []), { timeoutMs: 200 }).catch((e: unknown) => e as Error);
+    const err = await sqlTransaction(db, (sql) => sql.rows('SELECT pg_sleep(2)', []), { timeoutMs: 200 }).catch(
+      (e: unknown) => e as Error,
+    );
     expect(String(err)).toMatch(/statement timeout/);
-    for (let i = 0; i < 3; i++) expect(await sqlTransaction(db, (sql) => sql.rows<{ one: number }>('SELECT 1 AS one', []))).toEqual([{ one: 1 }]);
+    for (let i = 0; i < 3; i++)
+      expect(await sqlTransaction(db, (sql) => sql.rows<{ one: number }>('SELECT 1 AS one', []))).toEqual([{ one: 1 }]);
     expect(sqlPool(db).totalCount).toBeLessThanOrEqual(2);
   });
 
   it('gives up waiting for a connection after maxWait, and takes one once they are free', async () => {
     const held = await Promise.all([sqlPool(db).connect(), sqlPool(db).connect()]);
     try {
-      await expect(sqlTransaction(db, (sql) => sql.rows('SELECT 1', []), { maxWaitMs: 100 })).rejects.toThrow(/no database connection free within 100 ms/);
+      await expect(sqlTransaction(db, (sql) => sql.rows('SELECT 1', []), { maxWaitMs: 100 })).rejects.toThrow(
+        /no database connection free within 100 ms/,
+      );
     } finally {
       for (const c of held) c.release();
     }
     expect(await sqlTransaction(db, (sql) => sql.rows<{ two: number }>('SELECT 2 AS two', []))).toEqual([{ two: 2 }]);
     // The connection that arrived after the give-up went back to the pool: every connection is idle again.
-    await eventually(async () => sqlPool(db).waitingCount === 0 && sqlPool(db).idleCount === sqlPool(db).totalCount, 2_000, 'every connection back in the pool');
+    await eventually(
+      async () => sqlPool(db).waitingCount === 0 && sqlPool(db).idleCount === sqlPool(db).totalCount,
+      2_000,
+      'every connection back in the pool',
+    );
   });
 
   it('runs statements issued together one after the other: a read behind a lock sees what the lock waited for', async () => {
@@ -86,11 +96,23 @@ describe('sqlTransaction', () => {
       await other.query("SELECT k FROM t WHERE k = 'a' FOR UPDATE");
       await other.query("UPDATE t SET v = 5 WHERE k = 'a'");
       const ours = sqlTransaction(db, async (sql) => {
-        const [, read] = await Promise.all([sql.rows("SELECT k FROM t WHERE k = 'a' FOR UPDATE", []), sql.rows<{ v: number }>("SELECT v FROM t WHERE k = 'a'", [])]);
+        const [, read] = await Promise.all([
+          sql.rows("SELECT k FROM t WHERE k = 'a' FOR UPDATE", []),
+          sql.rows<{ v: number }>("SELECT v FROM t WHERE k = 'a'", []),
+        ]);
         return read[0]!.v;
       });
       // Ours is waiting on the lock (not done) until the other commits.
-      await eventually(async () => (await other.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'")).rows[0]!.n === 1, 5_000, 'our lock waits');
+      await eventually(
+        async () =>
+          (
+            await other.query<{ n: number }>(
+              "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'",
+            )
+          ).rows[0]!.n === 1,
+        5_000,
+        'our lock waits',
+      );
       await other.query('COMMIT');
       // The read started after the lock was granted, so it sees the committed change (a read in the lock's own statement would not).
       expect(await ours).toBe(5);
@@ -113,12 +135,16 @@ describe('sqlTransaction', () => {
     expect(isUniqueViolation(err)).toBe(true);
     expect(await values()).toEqual(['a=1', 'd=4']);
     // The connection is clean for the next transaction.
-    expect(await sqlTransaction(db, (sql) => sql.rows<{ three: number }>('SELECT 3 AS three', []))).toEqual([{ three: 3 }]);
+    expect(await sqlTransaction(db, (sql) => sql.rows<{ three: number }>('SELECT 3 AS three', []))).toEqual([
+      { three: 3 },
+    ]);
     await db.$executeRawUnsafe("DELETE FROM t WHERE k = 'd'");
   });
 
   it('runs the same statements on a Prisma client through sqlOf', async () => {
     expect(await sqlOf(db).rows<{ k: string }>('SELECT k FROM t WHERE v = $1', [1])).toEqual([{ k: 'a' }]);
-    await db.$transaction(async (tx) => expect(await sqlOf(tx).rows<{ n: number }>('SELECT count(*)::int AS n FROM t', [])).toEqual([{ n: 1 }]));
+    await db.$transaction(async (tx) =>
+      expect(await sqlOf(tx).rows<{ n: number }>('SELECT count(*)::int AS n FROM t', [])).toEqual([{ n: 1 }]),
+    );
   });
 });

@@ -66,12 +66,21 @@ describe('prepared statements on the database', () => {
   });
 
   const preparedOnConnection = async (db: Db) =>
-    (await db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement LIKE '%AS marker_n%'`)[0]!.n;
+    (
+      await db.$queryRaw<
+        { n: number }[]
+      >`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement LIKE '%AS marker_n%'`
+    )[0]!.n;
 
-  it("prepares a statement Prisma keeps running, on its connection, and answers it the same", async () => {
+  it('prepares a statement Prisma keeps running, on its connection, and answers it the same', async () => {
     for (const db of [prepared, unprepared]) {
       const rows = [];
-      for (let i = 0; i < 40; i++) rows.push((await db.$queryRaw<{ marker_n: number; t: string }[]>`SELECT ${i}::int AS marker_n, 'x' || ${i}::text AS t`)[0]);
+      for (let i = 0; i < 40; i++)
+        rows.push(
+          (
+            await db.$queryRaw<{ marker_n: number; t: string }[]>`SELECT ${i}::int AS marker_n, 'x' || ${i}::text AS t`
+          )[0],
+        );
       expect(rows).toEqual(Array.from({ length: 40 }, (_, i) => ({ marker_n: i, t: `x${i}` })));
     }
     expect(await preparedOnConnection(prepared)).toBe(1);
@@ -83,9 +92,12 @@ describe('prepared statements on the database', () => {
       const client = await sqlPool(db).connect();
       try {
         const doubled = [];
-        for (let i = 0; i < 3; i++) doubled.push((await client.query(statement(db, 'test_double', 'SELECT $1::int * 2 AS d', [i]))).rows[0].d);
+        for (let i = 0; i < 3; i++)
+          doubled.push((await client.query(statement(db, 'test_double', 'SELECT $1::int * 2 AS d', [i]))).rows[0].d);
         expect(doubled).toEqual([0, 2, 4]);
-        const named = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name = 'test_double'`);
+        const named = await client.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name = 'test_double'`,
+        );
         expect(named.rows[0]!.n).toBe(db === prepared ? 1 : 0);
       } finally {
         client.release();

@@ -48,7 +48,11 @@ describeInBrowser('the imports browser test')('admin imports tab in a browser', 
       const seen: string[] = [];
       (window as unknown as { __rowsSeen: string[] }).__rowsSeen = seen;
       const el = document.getElementById('imports-live-rows')!;
-      new MutationObserver(() => seen.push(el.textContent ?? '')).observe(el, { childList: true, characterData: true, subtree: true });
+      new MutationObserver(() => seen.push(el.textContent ?? '')).observe(el, {
+        childList: true,
+        characterData: true,
+        subtree: true,
+      });
     });
 
     await page.setInputFiles('#imports-file', file);

@@ -9,7 +9,8 @@ import { importStream } from '../../src/import/importer.js';
 const ADMIN_API_KEY = 'test-admin-key-0123456789abcdef';
 const auth = { authorization: `Bearer ${ADMIN_API_KEY}` };
 
-const HEADER = 'debtor_external_ref,full_name,locale,phone,phone_consent_sms,email,email_consent,address_line1,city,region,postal_code,country,creditor_ref,creditor_name,debt_ref,amount,currency,due_date';
+const HEADER =
+  'debtor_external_ref,full_name,locale,phone,phone_consent_sms,email,email_consent,address_line1,city,region,postal_code,country,creditor_ref,creditor_name,debt_ref,amount,currency,due_date';
 const GOOD_AND_BAD = [
   HEADER,
   'D-1,Ada Lovelace,en,(415) 555-2671,yes,ADA@Example.com,GRANTED,1 Main St,San Francisco,CA,94105,US,ACME,Acme Corp,INV-1,120.50,USD,2026-01-15', // line 2
@@ -22,16 +23,24 @@ const GOOD_AND_BAD = [
 ].join('\n');
 
 async function postImport(gw: TestGateway, body: string, contentType: string, format?: string) {
-  const res = await fetch(`${gw.url}/api/v1/imports${format ? `?format=${format}` : ''}`, { method: 'POST', headers: { ...auth, 'content-type': contentType }, body });
+  const res = await fetch(`${gw.url}/api/v1/imports${format ? `?format=${format}` : ''}`, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': contentType },
+    body,
+  });
   return res;
 }
 
 async function finished(gw: TestGateway, jobId: string) {
-  return eventually(async () => {
-    const r = await fetch(`${gw.url}/api/v1/imports/${jobId}`, { headers: auth });
-    const j = (await r.json()) as { status: string };
-    return j.status === 'SUCCEEDED' || j.status === 'FAILED' ? (j as Record<string, unknown>) : null;
-  }, 30_000, 'import job to finish');
+  return eventually(
+    async () => {
+      const r = await fetch(`${gw.url}/api/v1/imports/${jobId}`, { headers: auth });
+      const j = (await r.json()) as { status: string };
+      return j.status === 'SUCCEEDED' || j.status === 'FAILED' ? (j as Record<string, unknown>) : null;
+    },
+    30_000,
+    'import job to finish',
+  );
 }
 
 const MAX_BYTES = 64 * 1024;
@@ -67,14 +76,20 @@ describe('bulk import', () => {
     await eventually(() => filesIn(importsDir).length === 0, 5_000, 'the uploaded file to be removed');
 
     const db = gw.ctx.db;
-    const ada = await db.debtor.findUniqueOrThrow({ where: { externalRef: 'D-1' }, include: { contactPoints: { include: { consents: true } }, debts: true } });
+    const ada = await db.debtor.findUniqueOrThrow({
+      where: { externalRef: 'D-1' },
+      include: { contactPoints: { include: { consents: true } }, debts: true },
+    });
     expect(ada.jurisdiction).toBe('US-CA');
     const phone = ada.contactPoints.find((c) => c.kind === 'PHONE')!;
     expect(phone.value).toBe('+14155552671'); // national number normalised with the address country
     expect(phone.consents.find((c) => c.channel === 'SMS')?.state).toBe('GRANTED');
     expect(ada.contactPoints.find((c) => c.kind === 'EMAIL')!.value).toBe('ada@example.com');
     expect(ada.contactPoints.find((c) => c.kind === 'ADDRESS')!.value).toBe('1 main st, san francisco, ca, 94105, us');
-    expect(ada.debts.map((d) => [d.externalRef, d.balance.toFixed(2)]).sort()).toEqual([['INV-1', '120.50'], ['INV-7', '30.00']]);
+    expect(ada.debts.map((d) => [d.externalRef, d.balance.toFixed(2)]).sort()).toEqual([
+      ['INV-1', '120.50'],
+      ['INV-7', '30.00'],
+    ]);
     const eve = await db.debtor.findUniqueOrThrow({ where: { externalRef: 'D-5' }, include: { debts: true } });
     expect(eve.fullName).toBe('Eve, Jr.');
     expect(eve.jurisdiction).toBe('GB');
@@ -87,12 +102,24 @@ describe('bulk import', () => {
     // A payment recorded since: a re-import without a balance column keeps it.
     await db.debt.updateMany({ where: { externalRef: 'INV-1' }, data: { balance: '20.50' } });
 
-    const before = { debtors: await db.debtor.count(), points: await db.contactPoint.count(), debts: await db.debt.count(), creditors: await db.creditor.count(), consents: await db.channelConsent.count() };
+    const before = {
+      debtors: await db.debtor.count(),
+      points: await db.contactPoint.count(),
+      debts: await db.debt.count(),
+      creditors: await db.creditor.count(),
+      consents: await db.channelConsent.count(),
+    };
     const again = await postImport(gw, GOOD_AND_BAD, 'text/csv');
     expect(again.status).toBe(202);
     const job2 = await finished(gw, ((await again.json()) as { jobId: string }).jobId);
     expect(job2).toMatchObject({ status: 'SUCCEEDED', rowsDone: 7, rowsFailed: 4 });
-    const after = { debtors: await db.debtor.count(), points: await db.contactPoint.count(), debts: await db.debt.count(), creditors: await db.creditor.count(), consents: await db.channelConsent.count() };
+    const after = {
+      debtors: await db.debtor.count(),
+      points: await db.contactPoint.count(),
+      debts: await db.debt.count(),
+      creditors: await db.creditor.count(),
+      consents: await db.channelConsent.count(),
+    };
     expect(after).toEqual(before);
     expect((await db.channelConsent.findUniqueOrThrow({ where: { id: sms.id } })).state).toBe('REVOKED');
     expect((await db.debt.findFirstOrThrow({ where: { externalRef: 'INV-1' } })).balance.toFixed(2)).toBe('20.50');
@@ -100,10 +127,25 @@ describe('bulk import', () => {
 
   it('imports NDJSON with line numbers and a JSON array with element numbers', async () => {
     const ndjson = [
-      JSON.stringify({ debtor_external_ref: 'J-1', full_name: 'Jay', email: 'jay@example.com', creditor_ref: 'ACME', debt_ref: 'J-INV-1', amount: 50, currency: 'usd', due_date: '2026-02-02' }),
+      JSON.stringify({
+        debtor_external_ref: 'J-1',
+        full_name: 'Jay',
+        email: 'jay@example.com',
+        creditor_ref: 'ACME',
+        debt_ref: 'J-INV-1',
+        amount: 50,
+        currency: 'usd',
+        due_date: '2026-02-02',
+      }),
       '',
       '{"debtor_external_ref": "J-2", broken',
-      JSON.stringify({ debtor_external_ref: 'J-3', full_name: 'Kay', phone: '+919876543210', phone_consent_sms: true, preferred_channels: 'sms;email' }),
+      JSON.stringify({
+        debtor_external_ref: 'J-3',
+        full_name: 'Kay',
+        phone: '+919876543210',
+        phone_consent_sms: true,
+        preferred_channels: 'sms;email',
+      }),
       JSON.stringify({ debtor_external_ref: 'J-4', full_name: 'Lee', currency: 'USD' }),
     ].join('\n');
     const res = await postImport(gw, ndjson, 'application/x-ndjson');
@@ -112,24 +154,47 @@ describe('bulk import', () => {
     expect(job).toMatchObject({ status: 'SUCCEEDED', rowsDone: 4, rowsFailed: 2 });
     const errs = job.errors as { line: number; field: string }[];
     expect(errs[0]).toMatchObject({ line: 3, field: '(row)' });
-    expect(errs.filter((e) => e.line === 5).map((e) => e.field).sort()).toEqual(['amount', 'creditor_ref', 'debt_ref', 'due_date']);
-    const kay = await gw.ctx.db.debtor.findUniqueOrThrow({ where: { externalRef: 'J-3' }, include: { preferences: true } });
+    expect(
+      errs
+        .filter((e) => e.line === 5)
+        .map((e) => e.field)
+        .sort(),
+    ).toEqual(['amount', 'creditor_ref', 'debt_ref', 'due_date']);
+    const kay = await gw.ctx.db.debtor.findUniqueOrThrow({
+      where: { externalRef: 'J-3' },
+      include: { preferences: true },
+    });
     expect(kay.jurisdiction).toBe('IN');
     expect(kay.preferences?.channelOrder).toEqual(['SMS', 'EMAIL']);
 
-    const array = JSON.stringify([
-      { debtor_external_ref: 'A-1', full_name: 'Arr One', email: 'one@example.com' },
-      { debtor_external_ref: 'A-2', full_name: 'Arr Two', email: 'not-an-email' },
-      'not an object',
-    ], null, 2);
+    const array = JSON.stringify(
+      [
+        { debtor_external_ref: 'A-1', full_name: 'Arr One', email: 'one@example.com' },
+        { debtor_external_ref: 'A-2', full_name: 'Arr Two', email: 'not-an-email' },
+        'not an object',
+      ],
+      null,
+      2,
+    );
     const res2 = await postImport(gw, array, 'application/octet-stream', 'json');
     const job2 = await finished(gw, ((await res2.json()) as { jobId: string }).jobId);
     expect(job2).toMatchObject({ status: 'SUCCEEDED', rowsDone: 3, rowsFailed: 2 });
-    expect((job2.errors as { line: number; field: string }[]).map((e) => [e.line, e.field])).toEqual([[2, 'email'], [3, '(row)']]);
+    expect((job2.errors as { line: number; field: string }[]).map((e) => [e.line, e.field])).toEqual([
+      [2, 'email'],
+      [3, '(row)'],
+    ]);
   });
 
   it('is admin only and requires a format', async () => {
-    expect((await fetch(`${gw.url}/api/v1/imports?format=csv`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: HEADER })).status).toBe(401);
+    expect(
+      (
+        await fetch(`${gw.url}/api/v1/imports?format=csv`, {
+          method: 'POST',
+          headers: { 'content-type': 'text/csv' },
+          body: HEADER,
+        })
+      ).status,
+    ).toBe(401);
     const r = await postImport(gw, HEADER, 'application/octet-stream');
     expect(r.status).toBe(400);
     expect(((await r.json()) as { details: { field: string }[] }).details[0]!.field).toBe('format');
@@ -152,7 +217,12 @@ describe('bulk import', () => {
         c.close();
       },
     });
-    const streamed = await fetch(`${gw.url}/api/v1/imports?format=csv`, { method: 'POST', headers: { ...auth, 'content-type': 'text/csv' }, body: chunked, duplex: 'half' } as RequestInit);
+    const streamed = await fetch(`${gw.url}/api/v1/imports?format=csv`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'text/csv' },
+      body: chunked,
+      duplex: 'half',
+    } as RequestInit);
     expect(streamed.status).toBe(413);
     expect(((await streamed.json()) as { message: string }).message).toContain(String(MAX_BYTES));
     expect(filesIn(importsDir)).toEqual([]);
@@ -172,7 +242,11 @@ describe('bulk import', () => {
       }
     }
     const progress: number[] = [];
-    const summary = await importStream(gw.ctx.db, Readable.from(rows()), { format: 'csv', batchSize: 500, onProgress: (p) => void progress.push(p.rowsDone) });
+    const summary = await importStream(gw.ctx.db, Readable.from(rows()), {
+      format: 'csv',
+      batchSize: 500,
+      onProgress: (p) => void progress.push(p.rowsDone),
+    });
     expect(summary).toMatchObject({ rowsDone: 5000, rowsFailed: 0, debtorsCreated: 5000, debtsCreated: 5000 });
     expect(progress.length).toBeGreaterThanOrEqual(10); // one report per 500-row batch
     expect(await gw.ctx.db.debt.count({ where: { creditor: { externalRef: 'BULK' } } })).toBe(5000);

@@ -25,7 +25,13 @@ let dataDir: string;
  * The gateway as a child process on the shared test database; the dead runner's Agenda lock expires IMPORT_STALL_TIMEOUT_MS after its last heartbeat.
  * Port 0: the kernel picks a free port for each process, so no parallel test can take it between choosing and binding.
  */
-const startGatewayProcess = () => startChildGateway(0, { DATABASE_URL: database.url, DATA_DIR: dataDir, ADMIN_API_KEY, IMPORT_STALL_TIMEOUT_MS: '3000' });
+const startGatewayProcess = () =>
+  startChildGateway(0, {
+    DATABASE_URL: database.url,
+    DATA_DIR: dataDir,
+    ADMIN_API_KEY,
+    IMPORT_STALL_TIMEOUT_MS: '3000',
+  });
 
 async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
   const c = new pg.Client({ connectionString: database.url });
@@ -73,13 +79,22 @@ describe('import resumes after the gateway is killed', () => {
       const file = path.join(dataDir, 'imports', `${jobId}.csv`);
 
       // Kill it once some batches are committed and well before the end.
-      const atKill = await eventually(async () => {
-        const [j] = await query<JobRow>('SELECT status::text, rows_done, lines_done FROM import_jobs WHERE id = $1', [jobId]);
-        return j && j.lines_done > 0 ? j : null;
-      }, 30_000, 'a first committed batch');
+      const atKill = await eventually(
+        async () => {
+          const [j] = await query<JobRow>('SELECT status::text, rows_done, lines_done FROM import_jobs WHERE id = $1', [
+            jobId,
+          ]);
+          return j && j.lines_done > 0 ? j : null;
+        },
+        30_000,
+        'a first committed batch',
+      );
       first.child.kill('SIGKILL');
       await first.exited;
-      const [killed] = await query<JobRow>('SELECT status::text, rows_done, rows_failed, lines_done, source_path FROM import_jobs WHERE id = $1', [jobId]);
+      const [killed] = await query<JobRow>(
+        'SELECT status::text, rows_done, rows_failed, lines_done, source_path FROM import_jobs WHERE id = $1',
+        [jobId],
+      );
       expect(killed!.status).toBe('RUNNING');
       expect(killed!.rows_done).toBeGreaterThanOrEqual(atKill.rows_done);
       expect(killed!.rows_done).toBeLessThan(ROWS); // really cut short
@@ -91,24 +106,49 @@ describe('import resumes after the gateway is killed', () => {
 
       second = startGatewayProcess();
       await second.ready();
-      const done = await eventually(async () => {
-        const [j] = await query<JobRow>('SELECT status::text, rows_done, rows_failed, lines_done, source_path, errors FROM import_jobs WHERE id = $1', [jobId]);
-        return j && (j.status === 'SUCCEEDED' || j.status === 'FAILED') ? j : null;
-      }, 45_000, 'the resumed import to finish');
+      const done = await eventually(
+        async () => {
+          const [j] = await query<JobRow>(
+            'SELECT status::text, rows_done, rows_failed, lines_done, source_path, errors FROM import_jobs WHERE id = $1',
+            [jobId],
+          );
+          return j && (j.status === 'SUCCEEDED' || j.status === 'FAILED') ? j : null;
+        },
+        45_000,
+        'the resumed import to finish',
+      );
 
-      expect(done).toMatchObject({ status: 'SUCCEEDED', rows_done: ROWS, rows_failed: BAD, lines_done: ROWS + 1, source_path: null });
+      expect(done).toMatchObject({
+        status: 'SUCCEEDED',
+        rows_done: ROWS,
+        rows_failed: BAD,
+        lines_done: ROWS + 1,
+        source_path: null,
+      });
       // Each bad row reported once, with its line (header is line 1), field and reason.
       expect(done.errors).toHaveLength(BAD);
       expect(done.errors.map((e) => e.line)).toEqual(Array.from({ length: BAD }, (_, i) => (i + 1) * BAD_EVERY + 1));
       expect(done.errors.every((e) => e.field === 'due_date' && e.reason.length > 3)).toBe(true);
       // Every good row stored exactly once: one debtor, three contact points, one SMS consent and one debt each.
-      const [counts] = await query<{ debtors: string; points: string; consents: string; debts: string; distinct_debts: string }>(`
+      const [counts] = await query<{
+        debtors: string;
+        points: string;
+        consents: string;
+        debts: string;
+        distinct_debts: string;
+      }>(`
         SELECT (SELECT count(*) FROM debtors WHERE external_ref LIKE 'RS-%') AS debtors,
                (SELECT count(*) FROM contact_points cp JOIN debtors d ON d.id = cp.debtor_id WHERE d.external_ref LIKE 'RS-%') AS points,
                (SELECT count(*) FROM channel_consents cc JOIN contact_points cp ON cp.id = cc.contact_point_id JOIN debtors d ON d.id = cp.debtor_id WHERE d.external_ref LIKE 'RS-%') AS consents,
                (SELECT count(*) FROM debts WHERE external_ref LIKE 'RS-INV-%') AS debts,
                (SELECT count(DISTINCT external_ref) FROM debts WHERE external_ref LIKE 'RS-INV-%') AS distinct_debts`);
-      expect(counts).toEqual({ debtors: String(GOOD), points: String(GOOD * 3), consents: String(GOOD), debts: String(GOOD), distinct_debts: String(GOOD) });
+      expect(counts).toEqual({
+        debtors: String(GOOD),
+        points: String(GOOD * 3),
+        consents: String(GOOD),
+        debts: String(GOOD),
+        distinct_debts: String(GOOD),
+      });
       // It resumed after the checkpoint rather than starting over, and cleaned up its file.
       expect(second.output()).toMatch(/import resumed from its checkpoint/);
       const resumedAt = Number(/"linesDone":(\d+),"msg":"import resumed/.exec(second.output())?.[1]);

@@ -30,15 +30,37 @@ const row = (debtor: string, debt: string, amount: string) =>
 
 describe('batch writer', () => {
   it('inserts the new debts and updates the known ones of one batch, keeping balances paid down since', async () => {
-    const first = [SYNTHETIC_HEADER + '\n', row('M-1', 'MIX-1', '100.00'), row('M-2', 'MIX-2', '200.00'), row('M-3', 'MIX-3', '300.00')];
-    expect(await importStream(db, Readable.from(first), { format: 'csv' })).toMatchObject({ rowsDone: 3, debtsCreated: 3, debtsUpdated: 0 });
+    const first = [
+      SYNTHETIC_HEADER + '\n',
+      row('M-1', 'MIX-1', '100.00'),
+      row('M-2', 'MIX-2', '200.00'),
+      row('M-3', 'MIX-3', '300.00'),
+    ];
+    expect(await importStream(db, Readable.from(first), { format: 'csv' })).toMatchObject({
+      rowsDone: 3,
+      debtsCreated: 3,
+      debtsUpdated: 0,
+    });
     // A payment lands on MIX-1 after the first import.
     await db.query(`UPDATE debts SET balance = 40 WHERE external_ref = 'MIX-1'`);
 
     // One batch: MIX-1 re-sent with a new amount, MIX-2 now owed by another (new) debtor, MIX-4 and MIX-5 new.
-    const second = [SYNTHETIC_HEADER + '\n', row('M-1', 'MIX-1', '110.00'), row('M-9', 'MIX-2', '200.00'), row('M-1', 'MIX-4', '400.00'), row('M-2', 'MIX-5', '500.00')];
+    const second = [
+      SYNTHETIC_HEADER + '\n',
+      row('M-1', 'MIX-1', '110.00'),
+      row('M-9', 'MIX-2', '200.00'),
+      row('M-1', 'MIX-4', '400.00'),
+      row('M-2', 'MIX-5', '500.00'),
+    ];
     const summary = await importStream(db, Readable.from(second), { format: 'csv', batchSize: 100 });
-    expect(summary).toMatchObject({ rowsDone: 4, rowsFailed: 0, debtorsCreated: 1, debtorsUpdated: 2, debtsCreated: 2, debtsUpdated: 2 });
+    expect(summary).toMatchObject({
+      rowsDone: 4,
+      rowsFailed: 0,
+      debtorsCreated: 1,
+      debtorsUpdated: 2,
+      debtsCreated: 2,
+      debtsUpdated: 2,
+    });
 
     const debts = await db.query<{ ref: string; debtor: string; amount: string; balance: string }>(
       `SELECT t.external_ref AS ref, d.external_ref AS debtor, t.original_amount::text AS amount, t.balance::text AS balance
@@ -86,7 +108,10 @@ describe('import pipeline', () => {
     // Once the first batch is in flight, the loop turns every few dozen rows
     // (plus what the streams read ahead), never a whole batch apart.
     const afterFirstCut = seenAtTurn.filter((n) => n > BATCH + 100);
-    const widestGap = afterFirstCut.reduce((widest, n, i) => (i === 0 ? 0 : Math.max(widest, n - afterFirstCut[i - 1]!)), 0);
+    const widestGap = afterFirstCut.reduce(
+      (widest, n, i) => (i === 0 ? 0 : Math.max(widest, n - afterFirstCut[i - 1]!)),
+      0,
+    );
     expect(afterFirstCut.length).toBeGreaterThan(ROWS / 100);
     expect(widestGap).toBeLessThan(BATCH / 4);
   });

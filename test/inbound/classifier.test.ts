@@ -3,7 +3,8 @@ import { RuleBasedClassifier, smsKeyword, visibleReplyText, extractAmount } from
 
 const c = new RuleBasedClassifier();
 const now = new Date('2030-06-03T12:00:00Z'); // a Monday
-const intents = (text: string, channel: 'SMS' | 'EMAIL' = 'SMS', locale = 'en') => c.classify(text, channel, locale, now).intents;
+const intents = (text: string, channel: 'SMS' | 'EMAIL' = 'SMS', locale = 'en') =>
+  c.classify(text, channel, locale, now).intents;
 
 describe('reply classifier', () => {
   it.each([
@@ -55,8 +56,14 @@ describe('reply classifier', () => {
   });
 
   it('extracts the amount and date of a promise to pay', () => {
-    expect(c.classify('I will pay $1,250.50 on friday', 'SMS', 'en', now)).toMatchObject({ intents: ['promise_to_pay'], extracted: { amount: { value: '1250.50', currency: 'USD' }, date: '2030-06-07' } });
-    expect(c.classify('I can pay 200 dollars on the 15th', 'SMS', 'en', now).extracted).toMatchObject({ amount: { value: '200' }, date: '2030-06-15' });
+    expect(c.classify('I will pay $1,250.50 on friday', 'SMS', 'en', now)).toMatchObject({
+      intents: ['promise_to_pay'],
+      extracted: { amount: { value: '1250.50', currency: 'USD' }, date: '2030-06-07' },
+    });
+    expect(c.classify('I can pay 200 dollars on the 15th', 'SMS', 'en', now).extracted).toMatchObject({
+      amount: { value: '200' },
+      date: '2030-06-15',
+    });
     expect(c.classify('I will pay on 5/7', 'SMS', 'en-GB', now).extracted.date).toBe('2030-07-05');
     // US month/day; May 7 has passed on June 3, so next year's.
     expect(c.classify('I will pay on 5/7', 'SMS', 'en-US', now).extracted.date).toBe('2031-05-07');
@@ -64,7 +71,8 @@ describe('reply classifier', () => {
   });
 
   it('reads only what the sender wrote in an email reply', () => {
-    const text = 'Thanks, will pay Friday.\n\nOn Mon, 3 Jun 2030, Collections <c@example.com> wrote:\n> To stop these emails, unsubscribe here.';
+    const text =
+      'Thanks, will pay Friday.\n\nOn Mon, 3 Jun 2030, Collections <c@example.com> wrote:\n> To stop these emails, unsubscribe here.';
     expect(visibleReplyText(text)).toBe('Thanks, will pay Friday.');
     expect(intents(visibleReplyText(text), 'EMAIL')).toEqual(['promise_to_pay']);
   });

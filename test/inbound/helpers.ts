@@ -57,12 +57,21 @@ export async function startInboundGateway(extra: Record<string, string> = {}): P
 export const sid = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`;
 
 /** POSTs form params to a Twilio webhook path, signed as Twilio signs (or with the given signature). */
-export async function postTwilio(gw: TestGateway, pathname: string, params: Record<string, string>, opts: { signature?: string | null } = {}) {
+export async function postTwilio(
+  gw: TestGateway,
+  pathname: string,
+  params: Record<string, string>,
+  opts: { signature?: string | null } = {},
+) {
   const url = `${gw.url}${pathname}`;
-  const signature = opts.signature === undefined ? twilio.getExpectedTwilioSignature(TWILIO_TOKEN, url, params) : opts.signature;
+  const signature =
+    opts.signature === undefined ? twilio.getExpectedTwilioSignature(TWILIO_TOKEN, url, params) : opts.signature;
   return fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(signature ? { 'x-twilio-signature': signature } : {}) },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...(signature ? { 'x-twilio-signature': signature } : {}),
+    },
     body: new URLSearchParams(params).toString(),
   });
 }
@@ -86,7 +95,11 @@ export function inboundSms(from: string, body: string, extra: Record<string, str
   };
 }
 
-export async function postSendgridEvents(gw: InboundGateway, events: unknown[], opts: { timestamp?: number; tamper?: boolean; noSignature?: boolean } = {}) {
+export async function postSendgridEvents(
+  gw: InboundGateway,
+  events: unknown[],
+  opts: { timestamp?: number; tamper?: boolean; noSignature?: boolean } = {},
+) {
   const raw = JSON.stringify(events);
   const timestamp = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
   const signature = sign('sha256', Buffer.from(timestamp + raw), gw.sendgridKey).toString('base64');
@@ -94,7 +107,9 @@ export async function postSendgridEvents(gw: InboundGateway, events: unknown[], 
     method: 'POST',
     headers: {
       'content-type': 'application/json',
-      ...(opts.noSignature ? {} : { 'x-twilio-email-event-webhook-signature': signature, 'x-twilio-email-event-webhook-timestamp': timestamp }),
+      ...(opts.noSignature
+        ? {}
+        : { 'x-twilio-email-event-webhook-signature': signature, 'x-twilio-email-event-webhook-timestamp': timestamp }),
     },
     body: opts.tamper ? raw.replace('delivered', 'dropped') : raw,
   });
@@ -103,7 +118,9 @@ export async function postSendgridEvents(gw: InboundGateway, events: unknown[], 
 export async function postLob(gw: TestGateway, event: unknown, opts: { secret?: string; timestamp?: string } = {}) {
   const raw = JSON.stringify(event);
   const timestamp = opts.timestamp ?? String(Date.now());
-  const signature = createHmac('sha256', opts.secret ?? LOB_SECRET).update(`${timestamp}.${raw}`).digest('hex');
+  const signature = createHmac('sha256', opts.secret ?? LOB_SECRET)
+    .update(`${timestamp}.${raw}`)
+    .digest('hex');
   return fetch(`${gw.url}/webhooks/lob`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'lob-signature': signature, 'lob-signature-timestamp': timestamp },
@@ -112,30 +129,62 @@ export async function postLob(gw: TestGateway, event: unknown, opts: { secret?: 
 }
 
 /** A multipart body as SendGrid Inbound Parse posts it. */
-export function inboundParseForm(fields: Record<string, string>, files: { field: string; filename: string; contentType: string; content: Buffer }[] = []) {
+export function inboundParseForm(
+  fields: Record<string, string>,
+  files: { field: string; filename: string; contentType: string; content: Buffer }[] = [],
+) {
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
-  for (const f of files) form.append(f.field, new Blob([new Uint8Array(f.content)], { type: f.contentType }), f.filename);
+  for (const f of files)
+    form.append(f.field, new Blob([new Uint8Array(f.content)], { type: f.contentType }), f.filename);
   return form;
 }
 
 export const basicAuth = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 
-export async function seedDebtor(gw: TestGateway, opts: { name?: string; phone?: string; email?: string; address?: boolean } = {}) {
+export async function seedDebtor(
+  gw: TestGateway,
+  opts: { name?: string; phone?: string; email?: string; address?: boolean } = {},
+) {
   const db = gw.ctx.db;
   const debtor = await db.debtor.create({ data: { fullName: opts.name ?? 'Dana Debtor' } });
-  const phone = opts.phone ? await db.contactPoint.create({ data: { debtorId: debtor.id, kind: 'PHONE', value: opts.phone, isMobile: true } }) : null;
-  const email = opts.email ? await db.contactPoint.create({ data: { debtorId: debtor.id, kind: 'EMAIL', value: opts.email } }) : null;
+  const phone = opts.phone
+    ? await db.contactPoint.create({ data: { debtorId: debtor.id, kind: 'PHONE', value: opts.phone, isMobile: true } })
+    : null;
+  const email = opts.email
+    ? await db.contactPoint.create({ data: { debtorId: debtor.id, kind: 'EMAIL', value: opts.email } })
+    : null;
   const address = opts.address
-    ? await db.contactPoint.create({ data: { debtorId: debtor.id, kind: 'ADDRESS', value: '1 Main St, Springfield, IL 62701, US', line1: '1 Main St', city: 'Springfield', region: 'IL', postalCode: '62701', country: 'US' } })
+    ? await db.contactPoint.create({
+        data: {
+          debtorId: debtor.id,
+          kind: 'ADDRESS',
+          value: '1 Main St, Springfield, IL 62701, US',
+          line1: '1 Main St',
+          city: 'Springfield',
+          region: 'IL',
+          postalCode: '62701',
+          country: 'US',
+        },
+      })
     : null;
   return { debtor, phone, email, address };
 }
 
 /** An outbound message as the outbound side stores it once the provider accepted it. */
-export async function seedOutbound(gw: TestGateway, debtorId: string, contactPointId: string, channel: 'SMS' | 'EMAIL' | 'VOICE' | 'LETTER', fields: { providerMessageId?: string; rfcMessageId?: string; status?: 'QUEUED' | 'SENT' } = {}) {
+export async function seedOutbound(
+  gw: TestGateway,
+  debtorId: string,
+  contactPointId: string,
+  channel: 'SMS' | 'EMAIL' | 'VOICE' | 'LETTER',
+  fields: { providerMessageId?: string; rfcMessageId?: string; status?: 'QUEUED' | 'SENT' } = {},
+) {
   const db = gw.ctx.db;
-  const conversation = await db.conversation.upsert({ where: { debtorId }, create: { debtorId, replyToken: randomBytes(8).toString('hex') }, update: {} });
+  const conversation = await db.conversation.upsert({
+    where: { debtorId },
+    create: { debtorId, replyToken: randomBytes(8).toString('hex') },
+    update: {},
+  });
   return db.message.create({
     data: {
       conversationId: conversation.id,

@@ -21,7 +21,8 @@ describe('intake governor', () => {
 
   it('grows back one step per window once the burst is over', () => {
     const widths = [1];
-    for (let i = 0; i < 9; i++) widths.push(nextWidth(widths[widths.length - 1]!, { arrivals: 0, utilization: 0.99, backlogGrew: false }));
+    for (let i = 0; i < 9; i++)
+      widths.push(nextWidth(widths[widths.length - 1]!, { arrivals: 0, utilization: 0.99, backlogGrew: false }));
     expect(widths).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 8, 8]);
   });
 

@@ -11,10 +11,13 @@ import path from 'node:path';
 import { RuleBasedClassifier, type ReplyIntent } from '../../src/inbound/classifier.js';
 
 const CORPUS = path.resolve('test/inbound/corpus');
-const rows = ['sms-intents.tsv', 'sms-intents-heldout.tsv', 'sms-intents-blind.tsv'].flatMap((f) => fs.readFileSync(path.join(CORPUS, f), 'utf8').split('\n')).filter((l) => l && !l.startsWith('#')).map((l) => {
-  const [lang, labels, text] = l.split('\t') as [string, string, string];
-  return { lang, labels: new Set(labels.split(',').filter((x) => x !== 'none')), text };
-});
+const rows = ['sms-intents.tsv', 'sms-intents-heldout.tsv', 'sms-intents-blind.tsv']
+  .flatMap((f) => fs.readFileSync(path.join(CORPUS, f), 'utf8').split('\n'))
+  .filter((l) => l && !l.startsWith('#'))
+  .map((l) => {
+    const [lang, labels, text] = l.split('\t') as [string, string, string];
+    return { lang, labels: new Set(labels.split(',').filter((x) => x !== 'none')), text };
+  });
 
 const classifier = new RuleBasedClassifier();
 const NOW = new Date('2030-06-03T17:00:00Z'); // a Monday
@@ -42,7 +45,10 @@ const THRESHOLDS: Record<string, { precision: number; recall: number }> = {
 };
 
 describe('SMS intent corpus', () => {
-  const results = rows.map((r) => ({ ...r, got: classifier.classify(r.text, 'SMS', r.lang === 'hi' ? 'hi-IN' : r.lang === 'es' ? 'es-US' : 'en-US', NOW) }));
+  const results = rows.map((r) => ({
+    ...r,
+    got: classifier.classify(r.text, 'SMS', r.lang === 'hi' ? 'hi-IN' : r.lang === 'es' ? 'es-US' : 'en-US', NOW),
+  }));
 
   it('has hundreds of labelled texts in several languages', () => {
     expect(rows.length).toBeGreaterThanOrEqual(700);
@@ -53,21 +59,47 @@ describe('SMS intent corpus', () => {
     const table: string[] = [];
     const failures: string[] = [];
     for (const [label, holds] of Object.entries(LABEL_OF)) {
-      let tp = 0, fp = 0, fn = 0;
+      let tp = 0,
+        fp = 0,
+        fn = 0;
       const misses: string[] = [];
       const wrongs: string[] = [];
       for (const r of results) {
         const predicted = holds(r.got.intents);
         const actual = r.labels.has(label);
         if (predicted && actual) tp++;
-        else if (predicted) { fp++; wrongs.push(r.text); }
-        else if (actual) { fn++; misses.push(r.text); }
+        else if (predicted) {
+          fp++;
+          wrongs.push(r.text);
+        } else if (actual) {
+          fn++;
+          misses.push(r.text);
+        }
       }
       const precision = tp + fp ? tp / (tp + fp) : 1;
       const recall = tp + fn ? tp / (tp + fn) : 1;
-      table.push(`${label.padEnd(9)} n=${String(tp + fn).padStart(3)}  precision ${precision.toFixed(3)}  recall ${recall.toFixed(3)}${misses.length ? `  missed: ${misses.slice(0, 6).map((m) => JSON.stringify(m)).join(', ')}` : ''}${wrongs.length ? `  wrong: ${wrongs.slice(0, 6).map((m) => JSON.stringify(m)).join(', ')}` : ''}`);
+      table.push(
+        `${label.padEnd(9)} n=${String(tp + fn).padStart(3)}  precision ${precision.toFixed(3)}  recall ${recall.toFixed(3)}${
+          misses.length
+            ? `  missed: ${misses
+                .slice(0, 6)
+                .map((m) => JSON.stringify(m))
+                .join(', ')}`
+            : ''
+        }${
+          wrongs.length
+            ? `  wrong: ${wrongs
+                .slice(0, 6)
+                .map((m) => JSON.stringify(m))
+                .join(', ')}`
+            : ''
+        }`,
+      );
       const t = THRESHOLDS[label]!;
-      if (precision < t.precision || recall < t.recall) failures.push(`${label}: precision ${precision.toFixed(3)} (≥ ${t.precision}), recall ${recall.toFixed(3)} (≥ ${t.recall})`);
+      if (precision < t.precision || recall < t.recall)
+        failures.push(
+          `${label}: precision ${precision.toFixed(3)} (≥ ${t.precision}), recall ${recall.toFixed(3)} (≥ ${t.recall})`,
+        );
     }
     // eslint-disable-next-line no-console
     console.log(`intent corpus (${rows.length} texts)\n${table.join('\n')}`);
@@ -75,7 +107,9 @@ describe('SMS intent corpus', () => {
   });
 
   it('revokes nothing on a text that is not an opt-out (a wrong revocation silences a debtor)', () => {
-    const falseRevocations = results.filter((r) => !r.labels.has('optout') && LABEL_OF.optout!(r.got.intents)).map((r) => `${r.text} → ${r.got.intents.join(',')}`);
+    const falseRevocations = results
+      .filter((r) => !r.labels.has('optout') && LABEL_OF.optout!(r.got.intents))
+      .map((r) => `${r.text} → ${r.got.intents.join(',')}`);
     expect(falseRevocations).toEqual([]);
   });
 
@@ -87,17 +121,33 @@ describe('SMS intent corpus', () => {
     expect(review('Who is this?')).toEqual([expect.stringMatching(/who is writing/)]);
     expect(review('Will you stop the late fees?')).toEqual([expect.stringMatching(/stopping or removal/)]);
     expect(classifier.classify("I won't pay this", 'SMS', 'en-US', NOW).intents).not.toContain('promise_to_pay');
-    expect(classifier.classify('No tengo trabajo ahora, no puedo pagar', 'SMS', 'es-US', NOW).intents).toEqual(['hardship']);
+    expect(classifier.classify('No tengo trabajo ahora, no puedo pagar', 'SMS', 'es-US', NOW).intents).toEqual([
+      'hardship',
+    ]);
   });
 });
 
-describe('promise dates on the debtor\'s calendar', () => {
-  const cases = fs.readFileSync(path.join(CORPUS, 'promise-dates.tsv'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => {
-    const [now, zone, locale, text, date, ambiguous] = l.split('\t') as [string, string, string, string, string, string | undefined];
-    return { now, zone, locale, text, date, ambiguous: ambiguous || undefined };
-  });
+describe("promise dates on the debtor's calendar", () => {
+  const cases = fs
+    .readFileSync(path.join(CORPUS, 'promise-dates.tsv'), 'utf8')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => {
+      const [now, zone, locale, text, date, ambiguous] = l.split('\t') as [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string | undefined,
+      ];
+      return { now, zone, locale, text, date, ambiguous: ambiguous || undefined };
+    });
   it.each(cases.map((c) => [`${c.text} @ ${c.now} ${c.zone}`, c] as const))('%s', (_n, c) => {
     const got = classifier.classify(c.text, 'SMS', c.locale, new Date(c.now), { zone: c.zone });
-    expect({ date: got.extracted.date ?? '-', ambiguous: got.extracted.dateAmbiguous }).toEqual({ date: c.date, ambiguous: c.ambiguous });
+    expect({ date: got.extracted.date ?? '-', ambiguous: got.extracted.dateAmbiguous }).toEqual({
+      date: c.date,
+      ambiguous: c.ambiguous,
+    });
   });
 });

@@ -10,8 +10,18 @@ import path from 'node:path';
 import { RuleBasedClassifier } from '../../src/inbound/classifier.js';
 import { extractReply } from '../../src/inbound/reply-text.js';
 
-interface Case { name: string; client: string; lang: string; text: string; reply: string; intents?: string[] }
-const corpus = JSON.parse(fs.readFileSync(path.resolve('test/inbound/fixtures/replies/replies.json'), 'utf8')) as { ours: string; cases: Case[] };
+interface Case {
+  name: string;
+  client: string;
+  lang: string;
+  text: string;
+  reply: string;
+  intents?: string[];
+}
+const corpus = JSON.parse(fs.readFileSync(path.resolve('test/inbound/fixtures/replies/replies.json'), 'utf8')) as {
+  ours: string;
+  cases: Case[];
+};
 const classifier = new RuleBasedClassifier();
 const squash = (s: string) => s.replace(/[ \t]+\n/g, '\n').trim();
 
@@ -24,7 +34,8 @@ describe('reply extraction corpus', () => {
     if (c.intents) expect(classifier.classify(got.text, 'EMAIL', c.lang).intents.sort()).toEqual([...c.intents].sort());
     // Without it (a forward from elsewhere): our template sentences alone keep our footer from being read.
     const blind = extractReply(c.text, []);
-    for (const text of [got.text, blind.text]) expect(text).not.toMatch(/unsubscribe here|If you have already paid|disregard this message\.?$/im);
+    for (const text of [got.text, blind.text])
+      expect(text).not.toMatch(/unsubscribe here|If you have already paid|disregard this message\.?$/im);
     const blindIntents = classifier.classify(blind.text, 'EMAIL', c.lang).intents;
     const revoking = blindIntents.filter((i) => i.startsWith('opt_out') || i === 'cease');
     expect(revoking).toEqual((c.intents ?? []).filter((i) => i.startsWith('opt_out') || i === 'cease'));

@@ -45,14 +45,26 @@ describe('live events between gateways', () => {
     const from = seen.length;
     gw1.ctx.io.to(INBOX_ROOM).emit('inbox', { conversationId: label });
     gw1.ctx.io.serverSideEmit('probe', label);
-    await eventually(() => seen.slice(from).some((m) => m.type === SERVER_SIDE_EMIT && JSON.stringify(m.data?.packet) === JSON.stringify(['probe', label])), 10_000, `marker ${label}`);
+    await eventually(
+      () =>
+        seen
+          .slice(from)
+          .some(
+            (m) => m.type === SERVER_SIDE_EMIT && JSON.stringify(m.data?.packet) === JSON.stringify(['probe', label]),
+          ),
+      10_000,
+      `marker ${label}`,
+    );
     return seen.slice(from).filter((m) => m.type === BROADCAST && JSON.stringify(m.data?.packet).includes(label));
   }
 
   it('a lone gateway publishes no broadcast; with a second gateway listening it does', async () => {
     expect(await emitAndMark('alone-1')).toEqual([]);
 
-    gw2 = await startTestGateway({ ADMIN_API_KEY: 'adapter-test-admin-key-0123456789', DATABASE_URL: gw1.database.url });
+    gw2 = await startTestGateway({
+      ADMIN_API_KEY: 'adapter-test-admin-key-0123456789',
+      DATABASE_URL: gw1.database.url,
+    });
     // gw2 announces itself once it listens; gw1 counts it from then on.
     await eventually(async () => (await gw1.ctx.io.of('/').adapter.serverCount()) === 2, 10_000, 'gw1 knows gw2');
     const published = await emitAndMark('shared-1');

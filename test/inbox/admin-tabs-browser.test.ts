@@ -20,7 +20,12 @@ describeInBrowser('the admin API keys and providers tabs')('admin API keys and p
   let page: Page;
 
   beforeAll(async () => {
-    gw = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox', TWILIO_AUTH_TOKEN, LOB_WEBHOOK_SECRET });
+    gw = await startTestGateway({
+      ADMIN_API_KEY: ADMIN_KEY,
+      PROVIDERS: 'sandbox',
+      TWILIO_AUTH_TOKEN,
+      LOB_WEBHOOK_SECRET,
+    });
     const admin = await createAgent(gw, 'ADMIN', 'Kim');
     browser = await launchBrowser();
     session = await signIn(browser, gw, admin);
@@ -71,17 +76,40 @@ describeInBrowser('the admin API keys and providers tabs')('admin API keys and p
   it('shows each provider’s mode, sender, secrets set or not, and webhook URLs without secret values', async () => {
     await page.click('#tab-providers');
     await page.waitForSelector('#providers-cards');
-    for (const id of ['twilio', 'email', 'lob']) await expect(page.locator(`#providers-${id} [data-k="mode"]`).textContent()).resolves.toBe('sandbox');
-    await expect(page.locator('#providers-twilio [data-sender="from"] td').textContent()).resolves.toBe(gw.ctx.providers.twilio.from);
-    await expect(page.locator('#providers-twilio [data-secret="TWILIO_AUTH_TOKEN"] td').textContent()).resolves.toBe('set');
-    await expect(page.locator('#providers-twilio [data-secret="TWILIO_ACCOUNT_SID"] td').textContent()).resolves.toBe('not set');
-    await expect(page.locator('#providers-lob [data-secret="LOB_WEBHOOK_SECRET"] td').textContent()).resolves.toBe('set');
+    for (const id of ['twilio', 'email', 'lob'])
+      await expect(page.locator(`#providers-${id} [data-k="mode"]`).textContent()).resolves.toBe('sandbox');
+    await expect(page.locator('#providers-twilio [data-sender="from"] td').textContent()).resolves.toBe(
+      gw.ctx.providers.twilio.from,
+    );
+    await expect(page.locator('#providers-twilio [data-secret="TWILIO_AUTH_TOKEN"] td').textContent()).resolves.toBe(
+      'set',
+    );
+    await expect(page.locator('#providers-twilio [data-secret="TWILIO_ACCOUNT_SID"] td').textContent()).resolves.toBe(
+      'not set',
+    );
+    await expect(page.locator('#providers-lob [data-secret="LOB_WEBHOOK_SECRET"] td').textContent()).resolves.toBe(
+      'set',
+    );
     const urls = await page.locator('.providers-url').allTextContents();
-    expect(urls).toEqual(expect.arrayContaining([`${gw.ctx.publicBaseUrl}/webhooks/twilio/sms`, `${gw.ctx.publicBaseUrl}/webhooks/sendgrid/events`, `${gw.ctx.publicBaseUrl}/webhooks/lob`]));
+    expect(urls).toEqual(
+      expect.arrayContaining([
+        `${gw.ctx.publicBaseUrl}/webhooks/twilio/sms`,
+        `${gw.ctx.publicBaseUrl}/webhooks/sendgrid/events`,
+        `${gw.ctx.publicBaseUrl}/webhooks/lob`,
+      ]),
+    );
     // No PUBLIC_BASE_URL in this gateway: the tab says providers cannot reach these addresses.
     await page.locator('#providers-base-warning').waitFor();
     const html = await page.content();
-    for (const value of [TWILIO_AUTH_TOKEN, LOB_WEBHOOK_SECRET, gw.ctx.providers.twilio.authToken, gw.ctx.providers.lob.apiKey, gw.ctx.providers.sendgrid.apiKey, gw.ctx.providers.sendgrid.inboundParseSecret]) expect(html).not.toContain(value);
+    for (const value of [
+      TWILIO_AUTH_TOKEN,
+      LOB_WEBHOOK_SECRET,
+      gw.ctx.providers.twilio.authToken,
+      gw.ctx.providers.lob.apiKey,
+      gw.ctx.providers.sendgrid.apiKey,
+      gw.ctx.providers.sendgrid.inboundParseSecret,
+    ])
+      expect(html).not.toContain(value);
     await page.screenshot({ path: path.join(ARTIFACTS, 'admin-providers.png'), fullPage: true });
     expect(session.pageErrors).toEqual([]);
   }, 30_000);

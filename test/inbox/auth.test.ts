@@ -37,7 +37,10 @@ describe('inbox accounts', () => {
     const gw2 = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, TRUST_PROXY: 'true' });
     try {
       const a = await createAgent(gw2);
-      const r = await rawLogin(gw2, a.email, a.password, { 'x-forwarded-proto': 'https', origin: gw2.url.replace('http:', 'https:') });
+      const r = await rawLogin(gw2, a.email, a.password, {
+        'x-forwarded-proto': 'https',
+        origin: gw2.url.replace('http:', 'https:'),
+      });
       expect(r.status).toBe(200);
       expect(r.setCookie).toMatch(/;\s*Secure/i);
     } finally {
@@ -82,7 +85,11 @@ describe('inbox accounts', () => {
   it('rejects a cookie-authenticated POST without the CSRF token, or from another site', async () => {
     const admin = await login(gw, await createAgent(gw, 'ADMIN'));
     const post = (headers: Record<string, string>) =>
-      fetch(`${gw.url}/api/v1/users`, { method: 'POST', headers: { cookie: admin.cookie, 'content-type': 'application/json', ...headers }, body: JSON.stringify({ email: `csrf.${Math.random()}@team.example`, role: 'AGENT' }) });
+      fetch(`${gw.url}/api/v1/users`, {
+        method: 'POST',
+        headers: { cookie: admin.cookie, 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ email: `csrf.${Math.random()}@team.example`, role: 'AGENT' }),
+      });
     // What a cross-site form/fetch could send: the cookie rides along, but the token cannot be read.
     const noToken = await post({ origin: 'https://evil.example' });
     expect(noToken.status).toBe(403);

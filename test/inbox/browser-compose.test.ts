@@ -15,10 +15,18 @@ describeInBrowser('the composer browser test')('composer, panel actions and admi
   let gw: TestGateway;
   let browser: Browser;
   let ada: Agent;
-  const cora = { email: `cora.${Math.random().toString(36).slice(2, 8)}@team.example`, password: 'cora-initial-password-42' };
+  const cora = {
+    email: `cora.${Math.random().toString(36).slice(2, 8)}@team.example`,
+    password: 'cora-initial-password-42',
+  };
 
   beforeAll(async () => {
-    gw = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox', TWILIO_AUTH_TOKEN: 'browser-compose-twilio-token', LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123' });
+    gw = await startTestGateway({
+      ADMIN_API_KEY: ADMIN_KEY,
+      PROVIDERS: 'sandbox',
+      TWILIO_AUTH_TOKEN: 'browser-compose-twilio-token',
+      LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123',
+    });
     ada = await createAgent(gw, 'ADMIN', 'Ada');
     browser = await launchBrowser();
   });
@@ -34,8 +42,10 @@ describeInBrowser('the composer browser test')('composer, panel actions and admi
     return page;
   }
 
-  const phoneOf = async (contactPointId: string) => (await gw.ctx.db.contactPoint.findUniqueOrThrow({ where: { id: contactPointId } })).value;
-  const textIn = (from: string, body: string) => gw.ctx.sandboxes!.twilio.simulateInboundSms({ from, to: gw.ctx.providers.twilio.from, body });
+  const phoneOf = async (contactPointId: string) =>
+    (await gw.ctx.db.contactPoint.findUniqueOrThrow({ where: { id: contactPointId } })).value;
+  const textIn = (from: string, body: string) =>
+    gw.ctx.sandboxes!.twilio.simulateInboundSms({ from, to: gw.ctx.providers.twilio.from, body });
 
   it('an admin creates an agent in the users tab, and the agent can sign in', async () => {
     const admin = await signIn(ada);
@@ -51,7 +61,9 @@ describeInBrowser('the composer browser test')('composer, panel actions and admi
     await admin.screenshot({ path: path.join(ARTIFACTS, 'admin-users.png') });
     const created = await gw.ctx.db.user.findUniqueOrThrow({ where: { email: cora.email } });
     expect(created.role).toBe('AGENT');
-    expect(await gw.ctx.db.auditEvent.count({ where: { action: 'user.create', entityId: created.id, actorId: ada.id } })).toBe(1);
+    expect(
+      await gw.ctx.db.auditEvent.count({ where: { action: 'user.create', entityId: created.id, actorId: ada.id } }),
+    ).toBe(1);
 
     const agent = await signIn(cora);
     await expect(agent.locator('#me').textContent()).resolves.toBe('Cora (agent)');
@@ -82,7 +94,9 @@ describeInBrowser('the composer browser test')('composer, panel actions and admi
     await page.click('#reply-send');
     const delivered = page.locator('.msg.OUTBOUND[data-status="DELIVERED"]', { hasText: 'Hi Nora, yes: 200 now' });
     await delivered.waitFor({ timeout: 30_000 });
-    const sent = await gw.ctx.db.message.findFirstOrThrow({ where: { debtorId: nora.debtorId, direction: 'OUTBOUND' } });
+    const sent = await gw.ctx.db.message.findFirstOrThrow({
+      where: { debtorId: nora.debtorId, direction: 'OUTBOUND' },
+    });
     expect(sent).toMatchObject({ intent: 'free-text', status: 'DELIVERED', body: previewText });
 
     // A promise to pay entered in the panel appears on the debt, and the debt is promised.
@@ -92,7 +106,9 @@ describeInBrowser('the composer browser test')('composer, panel actions and admi
     await page.click('#promise-add');
     const promiseRow = page.locator(`[data-debt-promises="${nora.debtId}"]`);
     await promiseRow.waitFor({ timeout: 10_000 }).catch(async (e) => {
-      throw new Error(`${(e as Error).message}; panel says: ${await page.locator("#panel-action-result").textContent()}`);
+      throw new Error(
+        `${(e as Error).message}; panel says: ${await page.locator('#panel-action-result').textContent()}`,
+      );
     });
     await expect(promiseRow.textContent()).resolves.toContain(`USD 200.00 by ${due}`);
     await expect(page.locator(`tr[data-debt="${nora.debtId}"] .debt-status`).textContent()).resolves.toBe('promised');

@@ -16,7 +16,12 @@ describeInBrowser('the inbox browser test')('agent inbox in a browser', () => {
   let ben: Agent;
 
   beforeAll(async () => {
-    gw = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox', TWILIO_AUTH_TOKEN: 'browser-test-twilio-token', LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123' });
+    gw = await startTestGateway({
+      ADMIN_API_KEY: ADMIN_KEY,
+      PROVIDERS: 'sandbox',
+      TWILIO_AUTH_TOKEN: 'browser-test-twilio-token',
+      LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123',
+    });
     ana = await createAgent(gw, 'AGENT', 'Ana');
     ben = await createAgent(gw, 'AGENT', 'Ben');
     browser = await launchBrowser();
@@ -33,7 +38,8 @@ describeInBrowser('the inbox browser test')('agent inbox in a browser', () => {
     return page;
   }
 
-  const phoneOf = async (contactPointId: string) => (await gw.ctx.db.contactPoint.findUniqueOrThrow({ where: { id: contactPointId } })).value;
+  const phoneOf = async (contactPointId: string) =>
+    (await gw.ctx.db.contactPoint.findUniqueOrThrow({ where: { id: contactPointId } })).value;
   const gatewayNumber = () => gw.ctx.providers.twilio.from;
 
   it('inbound SMS appears live; claim, reply to delivered, presence, notes, refusal', async () => {
@@ -43,7 +49,11 @@ describeInBrowser('the inbox browser test')('agent inbox in a browser', () => {
 
     const a = await signIn(ana);
     // An inbound SMS through the signed Twilio webhook shows up in A's list without a reload.
-    const sent = await gw.ctx.sandboxes!.twilio.simulateInboundSms({ from: await phoneOf(maria.phoneId!), to: gatewayNumber(), body: 'Can I pay half next week?' });
+    const sent = await gw.ctx.sandboxes!.twilio.simulateInboundSms({
+      from: await phoneOf(maria.phoneId!),
+      to: gatewayNumber(),
+      body: 'Can I pay half next week?',
+    });
     expect(sent.delivered).toBe(true);
     const item = a.locator('.conv-item', { hasText: 'Maria Lopez' });
     await item.waitFor({ timeout: 15_000 });
@@ -62,7 +72,10 @@ describeInBrowser('the inbox browser test')('agent inbox in a browser', () => {
     await a.click('#claim');
     await a.waitForSelector('#thread-assignee:text("Assigned to Ana")');
     await b.waitForSelector('#thread-assignee:text("Assigned to Ana")', { timeout: 10_000 });
-    await b.locator('.conv-item', { hasText: 'Maria Lopez' }).locator('.conv-assignee:text("@Ana")').waitFor({ timeout: 10_000 });
+    await b
+      .locator('.conv-item', { hasText: 'Maria Lopez' })
+      .locator('.conv-assignee:text("@Ana")')
+      .waitFor({ timeout: 10_000 });
 
     // A types (B sees it), then replies by SMS through the router; the thread shows it reach delivered.
     await a.fill('#note-body', 'Offered half now');
@@ -75,7 +88,9 @@ describeInBrowser('the inbox browser test')('agent inbox in a browser', () => {
     expect(await a.locator('#composer-notice').textContent()).not.toMatch(/refused|Someone else|error/i);
     await a.locator('.msg.OUTBOUND[data-status="DELIVERED"]').first().waitFor({ timeout: 30_000 });
     await expect(outbound.first().locator('.routing').textContent()).resolves.toMatch(/SMS/);
-    const msg = await gw.ctx.db.message.findFirstOrThrow({ where: { debtorId: maria.debtorId, direction: 'OUTBOUND' } });
+    const msg = await gw.ctx.db.message.findFirstOrThrow({
+      where: { debtorId: maria.debtorId, direction: 'OUTBOUND' },
+    });
     expect(msg.status).toBe('DELIVERED');
     expect(msg.createdById).toBeTruthy();
     await a.screenshot({ path: path.join(ARTIFACTS, 'inbox-thread.png') });
@@ -86,10 +101,18 @@ describeInBrowser('the inbox browser test')('agent inbox in a browser', () => {
     // A's note reaches B live, shown as a note.
     await a.click('#note-add');
     await b.locator('.note', { hasText: 'Offered half now' }).waitFor({ timeout: 10_000 });
-    expect(await gw.ctx.db.auditEvent.count({ where: { action: { in: ['conversation.claim', 'conversation.reply', 'note.create'] }, actorId: ana.id } })).toBe(3);
+    expect(
+      await gw.ctx.db.auditEvent.count({
+        where: { action: { in: ['conversation.claim', 'conversation.reply', 'note.create'] }, actorId: ana.id },
+      }),
+    ).toBe(3);
 
     // A debtor who opted out of texts: the refusal and its reason are shown and nothing is sent.
-    await gw.ctx.sandboxes!.twilio.simulateInboundSms({ from: await phoneOf(olsen.phoneId!), to: gatewayNumber(), body: 'who is this' });
+    await gw.ctx.sandboxes!.twilio.simulateInboundSms({
+      from: await phoneOf(olsen.phoneId!),
+      to: gatewayNumber(),
+      body: 'who is this',
+    });
     await a.locator('.conv-item', { hasText: 'Olaf Olsen' }).click();
     await a.waitForSelector('#thread-title:text("Olaf Olsen")');
     await a.selectOption('#reply-channel', 'SMS');

@@ -7,7 +7,12 @@ import { startTestGateway, eventually, type TestGateway } from '../support/gatew
 import { ADMIN_KEY, seedDebtor } from '../support/api.js';
 import { ack, createAgent, liveClient, login, type SessionClient } from './session.js';
 
-const ENV = { ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox', TWILIO_AUTH_TOKEN: 'cluster-test-twilio-token', LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123' };
+const ENV = {
+  ADMIN_API_KEY: ADMIN_KEY,
+  PROVIDERS: 'sandbox',
+  TWILIO_AUTH_TOKEN: 'cluster-test-twilio-token',
+  LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123',
+};
 
 describe('two gateway processes on one database', () => {
   let gw1: TestGateway;
@@ -38,31 +43,64 @@ describe('two gateway processes on one database', () => {
     expect(await ack(ben2.socket, 'inbox:subscribe')).toEqual({ ok: true });
 
     // The Twilio sandbox posts a signed webhook to gateway 1, which processes it in that request.
-    const first = await gw1.ctx.sandboxes!.twilio.simulateInboundSms({ from: phone, to: gw1.ctx.providers.twilio.from, body: 'first text via gateway 1' });
+    const first = await gw1.ctx.sandboxes!.twilio.simulateInboundSms({
+      from: phone,
+      to: gw1.ctx.providers.twilio.from,
+      body: 'first text via gateway 1',
+    });
     expect(first.delivered).toBe(true);
-    const conversation = await eventually(() => gw1.ctx.db.conversation.findUnique({ where: { debtorId: debtor.debtorId } }), 10_000, 'conversation');
-    const inboxEvent = await eventually(() => ben2.received.find((r) => r.event === 'inbox' && r.payload.conversationId === conversation.id), 10_000, 'inbox event on gateway 2');
+    const conversation = await eventually(
+      () => gw1.ctx.db.conversation.findUnique({ where: { debtorId: debtor.debtorId } }),
+      10_000,
+      'conversation',
+    );
+    const inboxEvent = await eventually(
+      () => ben2.received.find((r) => r.event === 'inbox' && r.payload.conversationId === conversation.id),
+      10_000,
+      'inbox event on gateway 2',
+    );
     expect(inboxEvent.payload.debtorId).toBe(debtor.debtorId);
 
     // Subscribed to the thread on gateway 2, the next text's timeline event arrives with its seq.
     const sub = await ack(ben2.socket, 'subscribe', { conversationId: conversation.id });
     expect(sub).toMatchObject({ ok: true, conversationId: conversation.id });
-    await gw1.ctx.sandboxes!.twilio.simulateInboundSms({ from: phone, to: gw1.ctx.providers.twilio.from, body: 'second text via gateway 1' });
+    await gw1.ctx.sandboxes!.twilio.simulateInboundSms({
+      from: phone,
+      to: gw1.ctx.providers.twilio.from,
+      body: 'second text via gateway 1',
+    });
     const timeline = await eventually(
-      () => ben2.received.find((r) => r.event === 'timeline' && r.payload.conversationId === conversation.id && r.payload.type === 'message.created' && r.payload.seq > sub.lastSeq),
+      () =>
+        ben2.received.find(
+          (r) =>
+            r.event === 'timeline' &&
+            r.payload.conversationId === conversation.id &&
+            r.payload.type === 'message.created' &&
+            r.payload.seq > sub.lastSeq,
+        ),
       10_000,
       'timeline event on gateway 2',
     );
     expect(timeline.payload.payload.message).toMatchObject({ direction: 'INBOUND', body: 'second text via gateway 1' });
-    const stored = await gw1.ctx.db.conversationEvent.findFirstOrThrow({ where: { conversationId: conversation.id, seq: timeline.payload.seq } });
+    const stored = await gw1.ctx.db.conversationEvent.findFirstOrThrow({
+      where: { conversationId: conversation.id, seq: timeline.payload.seq },
+    });
     expect(stored.type).toBe('message.created');
   }, 60_000);
 
   it('"X is viewing" on gateway 1 is seen by a client of gateway 2, and the viewer list spans both', async () => {
     const debtor = await seedDebtor(gw1, { fullName: 'Pia Presence' });
     const phone = (await gw1.ctx.db.contactPoint.findUniqueOrThrow({ where: { id: debtor.phoneId! } })).value;
-    await gw1.ctx.sandboxes!.twilio.simulateInboundSms({ from: phone, to: gw1.ctx.providers.twilio.from, body: 'are you there' });
-    const conversation = await eventually(() => gw1.ctx.db.conversation.findUnique({ where: { debtorId: debtor.debtorId } }), 10_000, 'conversation');
+    await gw1.ctx.sandboxes!.twilio.simulateInboundSms({
+      from: phone,
+      to: gw1.ctx.providers.twilio.from,
+      body: 'are you there',
+    });
+    const conversation = await eventually(
+      () => gw1.ctx.db.conversation.findUnique({ where: { debtorId: debtor.debtorId } }),
+      10_000,
+      'conversation',
+    );
 
     const ben2 = await liveClient(gw2, ben);
     const ana1 = await liveClient(gw1, ana);
@@ -74,17 +112,34 @@ describe('two gateway processes on one database', () => {
     const anaView = await ack(ana1.socket, 'viewing', { conversationId: conversation.id, viewing: true });
     expect(anaView.viewers.map((v: { name: string }) => v.name).sort()).toEqual(['Ana', 'Ben']);
     await eventually(
-      () => ben2.received.find((r) => r.event === 'presence' && r.payload.conversationId === conversation.id && r.payload.viewers.some((v: { name: string }) => v.name === 'Ana')),
+      () =>
+        ben2.received.find(
+          (r) =>
+            r.event === 'presence' &&
+            r.payload.conversationId === conversation.id &&
+            r.payload.viewers.some((v: { name: string }) => v.name === 'Ana'),
+        ),
       10_000,
       'presence with Ana on gateway 2',
     );
 
     // Typing crosses too; and when Ana leaves, Ben's list drops her.
     ana1.socket.emit('typing', { conversationId: conversation.id, typing: true });
-    await eventually(() => ben2.received.find((r) => r.event === 'typing' && r.payload.name === 'Ana' && r.payload.typing === true), 10_000, 'typing on gateway 2');
+    await eventually(
+      () => ben2.received.find((r) => r.event === 'typing' && r.payload.name === 'Ana' && r.payload.typing === true),
+      10_000,
+      'typing on gateway 2',
+    );
     ana1.socket.disconnect();
     await eventually(
-      () => ben2.received.find((r) => r.event === 'presence' && r.payload.conversationId === conversation.id && r.payload.viewers.length === 1 && r.payload.viewers[0].name === 'Ben'),
+      () =>
+        ben2.received.find(
+          (r) =>
+            r.event === 'presence' &&
+            r.payload.conversationId === conversation.id &&
+            r.payload.viewers.length === 1 &&
+            r.payload.viewers[0].name === 'Ben',
+        ),
       10_000,
       'presence without Ana',
     );

@@ -15,7 +15,10 @@ import { createAgent, type Agent } from './session.js';
 import { axeViolations, screenshotsAt } from './axe.js';
 
 // A 2×2 PNG (red, green, blue, white).
-const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP4z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==', 'base64');
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP4z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==',
+  'base64',
+);
 
 function pdfBytes(text: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -37,7 +40,12 @@ describeInBrowser('the content browser test')('readable content, callbacks and a
   const closers: { close(): Promise<void> }[] = [];
 
   beforeAll(async () => {
-    gw = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox', TWILIO_AUTH_TOKEN: 'content-browser-twilio-token', LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123' });
+    gw = await startTestGateway({
+      ADMIN_API_KEY: ADMIN_KEY,
+      PROVIDERS: 'sandbox',
+      TWILIO_AUTH_TOKEN: 'content-browser-twilio-token',
+      LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123',
+    });
     ana = await createAgent(gw, 'AGENT', 'Ana');
     admin = await createAgent(gw, 'ADMIN', 'Ada');
     browser = await launchBrowser();
@@ -74,44 +82,74 @@ describeInBrowser('the content browser test')('readable content, callbacks and a
     const to = `statements@${gw.ctx.providers.email.inboundDomain}`;
     const pdf = await pdfBytes('Bank statement: paid 200.00 on 2026-11-02');
     await gw.ctx.sandboxes!.sendgrid.simulateInboundEmail({
-      from: `Elsa Email <${email}>`, to, subject: 'Proof of payment',
+      from: `Elsa Email <${email}>`,
+      to,
+      subject: 'Proof of payment',
       text: 'I paid part of it, see the receipt and the statement.\n\nOn Mon, Nov 2, 2026 at 9:00 AM Acme Collections <billing@acme.example> wrote:\n> Your balance of $1,250.00 is past due.\n> Pay online.',
-      attachments: [{ filename: 'receipt.png', contentType: 'image/png', content: PNG }, { filename: 'statement.pdf', contentType: 'application/pdf', content: pdf }],
+      attachments: [
+        { filename: 'receipt.png', contentType: 'image/png', content: PNG },
+        { filename: 'statement.pdf', contentType: 'application/pdf', content: pdf },
+      ],
     });
     await gw.ctx.sandboxes!.sendgrid.simulateInboundEmail({
-      from: `Elsa Email <${email}>`, to, subject: 'Re: Proof of payment',
+      from: `Elsa Email <${email}>`,
+      to,
+      subject: 'Re: Proof of payment',
       html: '<html><head><style>p{color:red}</style><script>window.parent.hacked=1</script></head><body><p>Only <b>HTML</b> here: I can pay the rest on Friday.</p><img src="https://tracker.example/pixel.gif" alt="tracker"><blockquote class="gmail_quote">Earlier: your balance is past due.</blockquote></body></html>',
     });
-    const conv = await eventually(() => gw.ctx.db.conversation.findFirst({ where: { debtorId: s.debtorId, messages: { some: { subject: 'Re: Proof of payment' } } } }), 15_000, 'both emails in the thread');
+    const conv = await eventually(
+      () =>
+        gw.ctx.db.conversation.findFirst({
+          where: { debtorId: s.debtorId, messages: { some: { subject: 'Re: Proof of payment' } } },
+        }),
+      15_000,
+      'both emails in the thread',
+    );
 
     const page = await signIn(ana);
     await row(page, 'Elsa Email').click();
     await page.waitForSelector('#thread-title:text("Elsa Email")');
     const first = page.locator('.msg.INBOUND', { hasText: 'I paid part of it' });
     // Quoted history folded, not shown in full.
-    await expect(first.locator('> .body').textContent()).resolves.toBe('I paid part of it, see the receipt and the statement.');
+    await expect(first.locator('> .body').textContent()).resolves.toBe(
+      'I paid part of it, see the receipt and the statement.',
+    );
     expect(await first.locator('details.quoted').getAttribute('open')).toBeNull();
     // The image is shown inline, loaded through the agent's session.
     const img = first.locator('img.attachment-image');
     await img.waitFor();
-    await page.waitForFunction(() => { const i = document.querySelector('img.attachment-image') as HTMLImageElement | null; return Boolean(i && i.complete && i.naturalWidth === 2); });
+    await page.waitForFunction(() => {
+      const i = document.querySelector('img.attachment-image') as HTMLImageElement | null;
+      return Boolean(i && i.complete && i.naturalWidth === 2);
+    });
     // The PDF opens in a frame when asked for, and is the file that was sent.
     await first.locator('details.attachment-pdf summary').click();
     const frame = first.locator('iframe.pdf-frame');
     await frame.waitFor();
     const pdfUrl = await frame.getAttribute('src');
-    const fetched = await page.evaluate(async (u) => { const r = await fetch(u!); return { status: r.status, type: r.headers.get('content-type'), bytes: (await r.arrayBuffer()).byteLength }; }, pdfUrl);
+    const fetched = await page.evaluate(async (u) => {
+      const r = await fetch(u!);
+      return { status: r.status, type: r.headers.get('content-type'), bytes: (await r.arrayBuffer()).byteLength };
+    }, pdfUrl);
     expect(fetched).toEqual({ status: 200, type: 'application/pdf', bytes: pdf.length });
     // Not without a session.
     expect((await fetch(`${gw.url}${pdfUrl}`)).status).toBe(401);
 
     // HTML only: its text in the thread, and the HTML in a frame that runs nothing and loads nothing remote.
     const second = page.locator('.msg.INBOUND', { hasText: 'Re: Proof of payment' });
-    await expect(second.locator('> .body').textContent()).resolves.toContain('Only HTML here: I can pay the rest on Friday.');
+    await expect(second.locator('> .body').textContent()).resolves.toContain(
+      'Only HTML here: I can pay the rest on Friday.',
+    );
     const emailFrame = second.locator('iframe.email-frame');
     await emailFrame.waitFor();
     expect(await emailFrame.getAttribute('sandbox')).toBe('');
-    const html = await page.evaluate(async (u) => { const r = await fetch(u!); return { csp: r.headers.get('content-security-policy'), text: await r.text() }; }, await emailFrame.getAttribute('src'));
+    const html = await page.evaluate(
+      async (u) => {
+        const r = await fetch(u!);
+        return { csp: r.headers.get('content-security-policy'), text: await r.text() };
+      },
+      await emailFrame.getAttribute('src'),
+    );
     expect(html.csp).toMatch(/default-src 'none'/);
     expect(html.text).toContain('<b>HTML</b>');
     expect(html.text).not.toMatch(/<script|tracker\.example|color:red/);
@@ -129,9 +167,21 @@ describeInBrowser('the content browser test')('readable content, callbacks and a
     const s = await seedDebtor(gw, { fullName: 'Carl Caller' });
     const phone = (await gw.ctx.db.contactPoint.findUniqueOrThrow({ where: { id: s.phoneId! } })).value;
     gw.ctx.sandboxes!.twilio.setCallScript(phone, { answer: 'human', digits: ['1'] });
-    const r = await api(gw).post('/api/v1/outreach', { debtorId: s.debtorId, debtId: s.debtId, intent: 'past-due-notice', channel: 'VOICE' });
+    const r = await api(gw).post('/api/v1/outreach', {
+      debtorId: s.debtorId,
+      debtId: s.debtId,
+      intent: 'past-due-notice',
+      channel: 'VOICE',
+    });
     expect(r.status).toBe(202);
-    const task = await eventually(() => gw.ctx.db.inboxTask.findFirst({ where: { conversation: { debtorId: s.debtorId }, kind: 'callback', doneAt: null } }), 20_000, 'callback task');
+    const task = await eventually(
+      () =>
+        gw.ctx.db.inboxTask.findFirst({
+          where: { conversation: { debtorId: s.debtorId }, kind: 'callback', doneAt: null },
+        }),
+      20_000,
+      'callback task',
+    );
     expect(task.source).toBe('voice:keypad-1');
 
     const page = await signIn(ana);
@@ -147,7 +197,9 @@ describeInBrowser('the content browser test')('readable content, callbacks and a
     await page.click('.task-done');
     await page.locator('.task').waitFor({ state: 'detached' });
     expect((await gw.ctx.db.inboxTask.findUniqueOrThrow({ where: { id: task.id } })).doneAt).not.toBeNull();
-    expect((await gw.ctx.db.conversation.findUniqueOrThrow({ where: { id: task.conversationId } })).flags).not.toContain('CALLBACK_REQUEST');
+    expect(
+      (await gw.ctx.db.conversation.findUniqueOrThrow({ where: { id: task.conversationId } })).flags,
+    ).not.toContain('CALLBACK_REQUEST');
   }, 90_000);
 
   it('every admin tab has no critical or serious accessibility violation', async () => {

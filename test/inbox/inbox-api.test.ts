@@ -15,10 +15,20 @@ describe('inbox API', () => {
     return from;
   };
   // The thread is made a statement before the message lands in it: wait for the message, not just the thread.
-  const conversationOf = (debtorId: string) => eventually(() => gw.ctx.db.conversation.findFirst({ where: { debtorId, messages: { some: { direction: 'INBOUND' } } } }), 10_000, 'conversation with its inbound message');
+  const conversationOf = (debtorId: string) =>
+    eventually(
+      () => gw.ctx.db.conversation.findFirst({ where: { debtorId, messages: { some: { direction: 'INBOUND' } } } }),
+      10_000,
+      'conversation with its inbound message',
+    );
 
   beforeAll(async () => {
-    gw = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox', TWILIO_AUTH_TOKEN: 'inbox-api-twilio-token', LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123' });
+    gw = await startTestGateway({
+      ADMIN_API_KEY: ADMIN_KEY,
+      PROVIDERS: 'sandbox',
+      TWILIO_AUTH_TOKEN: 'inbox-api-twilio-token',
+      LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123',
+    });
     ana = await login(gw, await createAgent(gw, 'AGENT', 'Ana'));
     ben = await login(gw, await createAgent(gw, 'AGENT', 'Ben'));
   });
@@ -28,19 +38,26 @@ describe('inbox API', () => {
     const s = await seedDebtor(gw, { fullName: 'Quentin Searchable' });
     const phone = await inbound(s.phoneId!, 'my invoice number is ZX-9981');
     const c = await conversationOf(s.debtorId);
-    const find = async (q: string) => (await ana.call('GET', `/api/v1/inbox/conversations?q=${encodeURIComponent(q)}`)).body.conversations.map((x: { id: string }) => x.id);
+    const find = async (q: string) =>
+      (await ana.call('GET', `/api/v1/inbox/conversations?q=${encodeURIComponent(q)}`)).body.conversations.map(
+        (x: { id: string }) => x.id,
+      );
     expect(await find('searchable')).toContain(c.id);
     expect(await find(`(${phone.slice(2, 5)}) ${phone.slice(5, 8)}-${phone.slice(8)}`)).toContain(c.id);
     expect(await find('zx-9981')).toContain(c.id);
     expect(await find('nothing-like-this')).not.toContain(c.id);
-    const unassigned = (await ana.call('GET', '/api/v1/inbox/conversations?view=unassigned')).body.conversations.map((x: { id: string }) => x.id);
+    const unassigned = (await ana.call('GET', '/api/v1/inbox/conversations?view=unassigned')).body.conversations.map(
+      (x: { id: string }) => x.id,
+    );
     expect(unassigned).toContain(c.id);
     expect((await ana.call('POST', `/api/v1/inbox/conversations/${c.id}/claim`, {})).status).toBe(200);
     expect((await ben.call('POST', `/api/v1/inbox/conversations/${c.id}/claim`, {})).status).toBe(409);
     const mine = (await ana.call('GET', '/api/v1/inbox/conversations?view=mine')).body.conversations;
     expect(mine.map((x: { id: string }) => x.id)).toEqual([c.id]);
     expect(mine[0].assignee.name).toBe('Ana');
-    const all = (await ana.call('GET', '/api/v1/inbox/conversations')).body.conversations as { lastActivityAt: string }[];
+    const all = (await ana.call('GET', '/api/v1/inbox/conversations')).body.conversations as {
+      lastActivityAt: string;
+    }[];
     expect([...all].sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt))).toEqual(all);
   });
 
@@ -49,13 +66,26 @@ describe('inbox API', () => {
     await inbound(s.phoneId!, 'call me tomorrow');
     const c = await conversationOf(s.debtorId);
     const until = new Date(Date.now() + 86_400_000).toISOString();
-    const r = await ana.call('POST', `/api/v1/inbox/conversations/${c.id}/status`, { status: 'SNOOZED', snoozedUntil: until });
+    const r = await ana.call('POST', `/api/v1/inbox/conversations/${c.id}/status`, {
+      status: 'SNOOZED',
+      snoozedUntil: until,
+    });
     expect(r.status).toBe(200);
     expect(r.body.status).toBe('SNOOZED');
-    expect((await ana.call('POST', `/api/v1/inbox/conversations/${c.id}/status`, { status: 'SNOOZED' })).status).toBe(400);
+    expect((await ana.call('POST', `/api/v1/inbox/conversations/${c.id}/status`, { status: 'SNOOZED' })).status).toBe(
+      400,
+    );
     await inbound(s.phoneId!, 'actually, now works');
-    await eventually(async () => (await gw.ctx.db.conversation.findUniqueOrThrow({ where: { id: c.id } })).status === 'OPEN', 10_000, 'reopened');
-    expect(await gw.ctx.db.auditEvent.count({ where: { action: 'conversation.status', entityId: c.id, actorId: ana.user.id } })).toBe(1);
+    await eventually(
+      async () => (await gw.ctx.db.conversation.findUniqueOrThrow({ where: { id: c.id } })).status === 'OPEN',
+      10_000,
+      'reopened',
+    );
+    expect(
+      await gw.ctx.db.auditEvent.count({
+        where: { action: 'conversation.status', entityId: c.id, actorId: ana.user.id },
+      }),
+    ).toBe(1);
   });
 
   it('blocks a reply when someone else replied after the agent opened the conversation, and returns that reply', async () => {
@@ -63,9 +93,17 @@ describe('inbox API', () => {
     await inbound(s.phoneId!, 'hello?');
     const c = await conversationOf(s.debtorId);
     const opened = (await ana.call('GET', `/api/v1/inbox/conversations/${c.id}`)).body.conversation.lastSeq;
-    const first = await ben.call('POST', `/api/v1/conversations/${c.id}/reply`, { channel: 'SMS', intent: 'friendly-reminder', openedAtSeq: opened });
+    const first = await ben.call('POST', `/api/v1/conversations/${c.id}/reply`, {
+      channel: 'SMS',
+      intent: 'friendly-reminder',
+      openedAtSeq: opened,
+    });
     expect(first.status).toBe(202);
-    const stale = await ana.call('POST', `/api/v1/conversations/${c.id}/reply`, { channel: 'SMS', intent: 'friendly-reminder', openedAtSeq: opened });
+    const stale = await ana.call('POST', `/api/v1/conversations/${c.id}/reply`, {
+      channel: 'SMS',
+      intent: 'friendly-reminder',
+      openedAtSeq: opened,
+    });
     expect(stale.status).toBe(409);
     expect(stale.body.details.events[0].payload.messageId).toBe(first.body.messageId);
     expect(await gw.ctx.db.message.count({ where: { debtorId: s.debtorId, direction: 'OUTBOUND' } })).toBe(1);
@@ -76,7 +114,10 @@ describe('inbox API', () => {
     await inbound(s.phoneId!, 'who is this');
     await api(gw).patch(`/api/v1/contact-points/${s.phoneId}`, { consents: { SMS: 'REVOKED' } });
     const c = await conversationOf(s.debtorId);
-    const r = await ana.call('POST', `/api/v1/conversations/${c.id}/reply`, { channel: 'SMS', intent: 'friendly-reminder' });
+    const r = await ana.call('POST', `/api/v1/conversations/${c.id}/reply`, {
+      channel: 'SMS',
+      intent: 'friendly-reminder',
+    });
     expect(r.status).toBe(422);
     expect(r.body.details.reasons.map((x: { rule: string }) => x.rule)).toContain('consent.revoked');
     expect(await gw.ctx.db.message.count({ where: { debtorId: s.debtorId, direction: 'OUTBOUND' } })).toBe(0);
@@ -93,7 +134,12 @@ describe('inbox API', () => {
     const r = await ana.call('POST', `/api/v1/inbox/conversations/${c.id}/notes`, { body: 'promised Friday' });
     expect(r.status).toBe(201);
     const events = (await ana.call('GET', `/api/v1/conversations/${c.id}/events?after=0`)).body.events;
-    expect(events.some((e: { type: string; payload: { body?: string } }) => e.type === 'note.created' && e.payload.body === 'promised Friday')).toBe(true);
+    expect(
+      events.some(
+        (e: { type: string; payload: { body?: string } }) =>
+          e.type === 'note.created' && e.payload.body === 'promised Friday',
+      ),
+    ).toBe(true);
     expect(await gw.ctx.db.auditEvent.count({ where: { action: 'note.create', entityId: c.id } })).toBe(1);
   });
 });

@@ -19,7 +19,12 @@ describe('work queue API', () => {
     const from = (await gw.ctx.db.contactPoint.findUniqueOrThrow({ where: { id: phoneId } })).value;
     await gw.ctx.sandboxes!.twilio.simulateInboundSms({ from, to: gw.ctx.providers.twilio.from, body });
   };
-  const conversationOf = (debtorId: string) => eventually(() => gw.ctx.db.conversation.findFirst({ where: { debtorId, messages: { some: { direction: 'INBOUND' } } } }), 10_000, 'conversation with its inbound message');
+  const conversationOf = (debtorId: string) =>
+    eventually(
+      () => gw.ctx.db.conversation.findFirst({ where: { debtorId, messages: { some: { direction: 'INBOUND' } } } }),
+      10_000,
+      'conversation with its inbound message',
+    );
   const page = async (who: SessionClient, query: string) => {
     const r = await who.call('GET', `/api/v1/inbox/conversations?${query}`);
     if (r.status !== 200) throw new Error(`list ${query}: ${r.status} ${JSON.stringify(r.body)}`);
@@ -41,7 +46,13 @@ describe('work queue API', () => {
   };
 
   beforeAll(async () => {
-    gw = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox', TWILIO_AUTH_TOKEN: 'queue-api-twilio-token', LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123', INBOX_FIRST_RESPONSE_SLA_MINUTES: '30' });
+    gw = await startTestGateway({
+      ADMIN_API_KEY: ADMIN_KEY,
+      PROVIDERS: 'sandbox',
+      TWILIO_AUTH_TOKEN: 'queue-api-twilio-token',
+      LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123',
+      INBOX_FIRST_RESPONSE_SLA_MINUTES: '30',
+    });
     ana = await login(gw, await createAgent(gw, 'AGENT', 'Ana'));
     ben = await login(gw, await createAgent(gw, 'AGENT', 'Ben'));
     boss = await login(gw, await createAgent(gw, 'ADMIN', 'Boss'));
@@ -90,7 +101,8 @@ describe('work queue API', () => {
     const s = await seedDebtor(gw, { fullName: 'Una Unread' });
     await inbound(s.phoneId!, 'Is my balance right?');
     const c = await conversationOf(s.debtorId);
-    const counts = async (who: SessionClient) => Object.fromEntries(((await who.call('GET', '/api/v1/inbox/views')).body.views as any[]).map((v) => [v.view, v]));
+    const counts = async (who: SessionClient) =>
+      Object.fromEntries(((await who.call('GET', '/api/v1/inbox/views')).body.views as any[]).map((v) => [v.view, v]));
     const before = await counts(ana);
     expect(before.unanswered.unread).toBeGreaterThan(0);
     // Of the 250 seeded 260 to 11 minutes ago, 230 wrote more than the 30 minute target ago; the newest 20 and Una not.
@@ -100,17 +112,28 @@ describe('work queue API', () => {
     expect(after.unanswered.unread).toBe(before.unanswered.unread - 1);
     expect((await counts(ben)).unanswered.unread).toBe(before.unanswered.unread);
 
-    const reply = await ana.call('POST', `/api/v1/conversations/${c.id}/reply`, { channel: 'SMS', intent: 'friendly-reminder' });
+    const reply = await ana.call('POST', `/api/v1/conversations/${c.id}/reply`, {
+      channel: 'SMS',
+      intent: 'friendly-reminder',
+    });
     expect(reply.status).toBe(202);
     const ids = (await page(ana, `view=unanswered&ids=${c.id}`)).conversations;
     expect(ids).toEqual([]);
     // The debtor writes again: owed again, from that message on.
     await inbound(s.phoneId!, 'Thanks, one more question');
-    await eventually(async () => (await page(ana, `view=unanswered&ids=${c.id}`)).conversations.length === 1, 10_000, 'unanswered again');
+    await eventually(
+      async () => (await page(ana, `view=unanswered&ids=${c.id}`)).conversations.length === 1,
+      10_000,
+      'unanswered again',
+    );
     const row = (await page(ana, `view=unanswered&ids=${c.id}`)).conversations[0];
-    expect(new Date(row.waitingSince).getTime()).toBeGreaterThan(new Date(reply.body.messageId ? Date.now() - 60_000 : 0).getTime());
+    expect(new Date(row.waitingSince).getTime()).toBeGreaterThan(
+      new Date(reply.body.messageId ? Date.now() - 60_000 : 0).getTime(),
+    );
     // Resolving lets it go too.
-    expect((await ana.call('POST', `/api/v1/inbox/conversations/${c.id}/status`, { status: 'RESOLVED' })).status).toBe(200);
+    expect((await ana.call('POST', `/api/v1/inbox/conversations/${c.id}/status`, { status: 'RESOLVED' })).status).toBe(
+      200,
+    );
     expect((await page(ana, `view=unanswered&ids=${c.id}`)).conversations).toEqual([]);
   }, 60_000);
 
@@ -119,16 +142,21 @@ describe('work queue API', () => {
     const p = await seedDebtor(gw, { fullName: 'Pia Promise' });
     await inbound(p.phoneId!, 'I will pay today');
     const pc = await conversationOf(p.debtorId);
-    await gw.ctx.db.promiseToPay.create({ data: { debtId: p.debtId, amount: '50', dueDate: new Date(`${today}T00:00:00Z`) } });
+    await gw.ctx.db.promiseToPay.create({
+      data: { debtId: p.debtId, amount: '50', dueDate: new Date(`${today}T00:00:00Z`) },
+    });
     const b = await seedDebtor(gw, { fullName: 'Bo Broken' });
     await inbound(b.phoneId!, 'sorry, next week');
     const bc = await conversationOf(b.debtorId);
-    await gw.ctx.db.promiseToPay.create({ data: { debtId: b.debtId, amount: '50', dueDate: new Date(Date.now() - 3 * 86_400_000) } });
+    await gw.ctx.db.promiseToPay.create({
+      data: { debtId: b.debtId, amount: '50', dueDate: new Date(Date.now() - 3 * 86_400_000) },
+    });
     const d = await seedDebtor(gw, { fullName: 'Dee Dispute' });
     await inbound(d.phoneId!, 'I dispute this debt, it is not mine');
     const dc = await conversationOf(d.debtorId);
 
-    const ids = async (view: string) => (await walk(ana, `view=${view}&tz=UTC`, 200)).filter((id) => [pc.id, bc.id, dc.id].includes(id));
+    const ids = async (view: string) =>
+      (await walk(ana, `view=${view}&tz=UTC`, 200)).filter((id) => [pc.id, bc.id, dc.id].includes(id));
     expect(await ids('promises_today')).toEqual([pc.id]);
     expect(await ids('broken_promises')).toEqual([bc.id]);
     await eventually(async () => (await ids('disputes')).includes(dc.id), 10_000, 'dispute flagged');
@@ -140,24 +168,64 @@ describe('work queue API', () => {
 
   it('clears a wrong flag with a reason; a cease is lifted only by an admin; both are in the thread activity with who did it', async () => {
     const s = await seedDebtor(gw, { fullName: 'Cy Cease' });
-    await inbound(s.phoneId!, "Stop contacting me at this work email");
+    await inbound(s.phoneId!, 'Stop contacting me at this work email');
     const c = await conversationOf(s.debtorId);
-    await eventually(async () => (await gw.ctx.db.debtor.findUniqueOrThrow({ where: { id: s.debtorId } })).restrictions.includes('CEASE_COMMUNICATION'), 10_000, 'cease read from the reply');
+    await eventually(
+      async () =>
+        (await gw.ctx.db.debtor.findUniqueOrThrow({ where: { id: s.debtorId } })).restrictions.includes(
+          'CEASE_COMMUNICATION',
+        ),
+      10_000,
+      'cease read from the reply',
+    );
 
-    expect((await ana.call('POST', `/api/v1/inbox/conversations/${c.id}/flags`, { flag: 'NEEDS_REVIEW', change: 'remove' })).status).toBe(400);
-    const cleared = await ana.call('POST', `/api/v1/inbox/conversations/${c.id}/flags`, { flag: 'NEEDS_REVIEW', change: 'remove', reason: 'read it: only the work email' });
+    expect(
+      (await ana.call('POST', `/api/v1/inbox/conversations/${c.id}/flags`, { flag: 'NEEDS_REVIEW', change: 'remove' }))
+        .status,
+    ).toBe(400);
+    const cleared = await ana.call('POST', `/api/v1/inbox/conversations/${c.id}/flags`, {
+      flag: 'NEEDS_REVIEW',
+      change: 'remove',
+      reason: 'read it: only the work email',
+    });
     expect(cleared.status).toBe(200);
     expect(cleared.body.flags).not.toContain('NEEDS_REVIEW');
-    const denied = await ana.call('POST', `/api/v1/inbox/debtors/${s.debtorId}/restrictions`, { restriction: 'CEASE_COMMUNICATION', change: 'remove', reason: 'only the work email' });
+    const denied = await ana.call('POST', `/api/v1/inbox/debtors/${s.debtorId}/restrictions`, {
+      restriction: 'CEASE_COMMUNICATION',
+      change: 'remove',
+      reason: 'only the work email',
+    });
     expect(denied.status).toBe(403);
-    const lifted = await boss.call('POST', `/api/v1/inbox/debtors/${s.debtorId}/restrictions`, { restriction: 'CEASE_COMMUNICATION', change: 'remove', reason: 'debtor asked only about the work email' });
+    const lifted = await boss.call('POST', `/api/v1/inbox/debtors/${s.debtorId}/restrictions`, {
+      restriction: 'CEASE_COMMUNICATION',
+      change: 'remove',
+      reason: 'debtor asked only about the work email',
+    });
     expect(lifted.status).toBe(200);
     expect(lifted.body.restrictions).not.toContain('CEASE_COMMUNICATION');
-    expect((await ana.call('POST', `/api/v1/inbox/conversations/${c.id}/flags`, { flag: 'CEASE', change: 'remove', reason: 'lifted by Boss' })).status).toBe(403);
+    expect(
+      (
+        await ana.call('POST', `/api/v1/inbox/conversations/${c.id}/flags`, {
+          flag: 'CEASE',
+          change: 'remove',
+          reason: 'lifted by Boss',
+        })
+      ).status,
+    ).toBe(403);
 
     const thread = (await ben.call('GET', `/api/v1/inbox/conversations/${c.id}`)).body;
     const texts = thread.activity.map((a: any) => `${a.actor.name}: ${a.text}`);
-    expect(texts).toEqual(expect.arrayContaining([expect.stringMatching(/^Ana: cleared the flag needs review — “read it: only the work email”/), expect.stringMatching(/^Boss: lifted the restriction cease communication/), expect.stringMatching(/restricted contact: cease communication \(read from a reply\)/)]));
-    expect(await gw.ctx.db.auditEvent.count({ where: { action: 'debtor.unrestrict', entityId: s.debtorId, actorId: boss.user.id } })).toBe(1);
+    expect(texts).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^Ana: cleared the flag needs review — “read it: only the work email”/),
+        expect.stringMatching(/^Boss: lifted the restriction cease communication/),
+        expect.stringMatching(/restricted contact: cease communication \(read from a reply\)/),
+      ]),
+    );
+    expect(
+      await gw.ctx.db.auditEvent.count({
+        where: { action: 'debtor.unrestrict', entityId: s.debtorId, actorId: boss.user.id },
+      }),
+    ).toBe(1);
   }, 60_000);
 });

@@ -12,10 +12,13 @@ const NIGHT = '2026-12-02T23:30:00Z';
 
 describe('rule citations follow the debtor’s jurisdiction', () => {
   const at = (jurisdiction: string, timeZone: string, country: string, number: string) =>
-    route(request({ channel: 'SMS' }), snapshot(NIGHT, {
-      debtor: { id: 'debtor-1', jurisdiction, timeZone, restrictions: [], locale: 'en' },
-      contactPoints: [phone('phone-1', number), email('email-1', 'pat@example.com'), address('addr-1', { country })],
-    }));
+    route(
+      request({ channel: 'SMS' }),
+      snapshot(NIGHT, {
+        debtor: { id: 'debtor-1', jurisdiction, timeZone, restrictions: [], locale: 'en' },
+        contactPoints: [phone('phone-1', number), email('email-1', 'pat@example.com'), address('addr-1', { country })],
+      }),
+    );
 
   it('a UK debtor at night: the reason and the explanation cite FCA CONC 7.9, not Reg F', () => {
     const d = at('GB', 'Europe/London', 'GB', '+447700900123');

@@ -11,7 +11,11 @@ export interface SeededQueue {
   invoiceRefs: string[];
 }
 
-export async function seedConversations(gw: TestGateway, n: number, opts: { prefix?: string; minutesAgoFrom?: number } = {}): Promise<SeededQueue> {
+export async function seedConversations(
+  gw: TestGateway,
+  n: number,
+  opts: { prefix?: string; minutesAgoFrom?: number } = {},
+): Promise<SeededQueue> {
   const prefix = opts.prefix ?? `Q${Math.random().toString(36).slice(2, 6)}`;
   const from = opts.minutesAgoFrom ?? n + 10;
   const db = gw.ctx.db;
@@ -46,5 +50,9 @@ export async function seedConversations(gw: TestGateway, n: number, opts: { pref
      SELECT c.id, 1, 'message.created', jsonb_build_object('direction', 'INBOUND', 'channel', 'SMS'), c.last_activity_at FROM conversations c WHERE c.id = ANY($1::uuid[])`,
     rows.map((r) => r.conversation_id),
   );
-  return { conversationIds: rows.map((r) => r.conversation_id), debtorNames: rows.map((r) => r.full_name), invoiceRefs: rows.map((r) => r.invoice) };
+  return {
+    conversationIds: rows.map((r) => r.conversation_id),
+    debtorNames: rows.map((r) => r.full_name),
+    invoiceRefs: rows.map((r) => r.invoice),
+  };
 }

@@ -5,9 +5,15 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { createPrisma } from '../../src/db/client.js';
 import { verifyPassword } from '../../src/inbox/auth/passwords.js';
 
-function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/user-create.ts', ...args], { env: { ...process.env, NODE_OPTIONS: '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/user-create.ts', ...args], {
+      env: { ...process.env, NODE_OPTIONS: '', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -25,7 +25,13 @@ describeInBrowser('the workspace browser test')('agent workspace in a browser (t
   const pages: { close(): Promise<void> }[] = [];
 
   beforeAll(async () => {
-    gw = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox', TWILIO_AUTH_TOKEN: 'workspace-browser-twilio-token', LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123', INBOX_FIRST_RESPONSE_SLA_MINUTES: '15' });
+    gw = await startTestGateway({
+      ADMIN_API_KEY: ADMIN_KEY,
+      PROVIDERS: 'sandbox',
+      TWILIO_AUTH_TOKEN: 'workspace-browser-twilio-token',
+      LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123',
+      INBOX_FIRST_RESPONSE_SLA_MINUTES: '15',
+    });
     ana = await createAgent(gw, 'AGENT', 'Ana');
     ben = await createAgent(gw, 'AGENT', 'Ben');
     browser = await launchBrowser();
@@ -45,12 +51,22 @@ describeInBrowser('the workspace browser test')('agent workspace in a browser (t
     s.page.setDefaultTimeout(15_000);
     return s.page;
   }
-  const phoneOf = async (contactPointId: string) => (await gw.ctx.db.contactPoint.findUniqueOrThrow({ where: { id: contactPointId } })).value;
+  const phoneOf = async (contactPointId: string) =>
+    (await gw.ctx.db.contactPoint.findUniqueOrThrow({ where: { id: contactPointId } })).value;
   const textIn = async (phoneId: string, body: string) => {
-    const r = await gw.ctx.sandboxes!.twilio.simulateInboundSms({ from: await phoneOf(phoneId), to: gw.ctx.providers.twilio.from, body });
+    const r = await gw.ctx.sandboxes!.twilio.simulateInboundSms({
+      from: await phoneOf(phoneId),
+      to: gw.ctx.providers.twilio.from,
+      body,
+    });
     expect(r.delivered).toBe(true);
   };
-  const conversationOf = (debtorId: string) => eventually(() => gw.ctx.db.conversation.findFirst({ where: { debtorId, messages: { some: { direction: 'INBOUND' } } } }), 10_000, 'conversation');
+  const conversationOf = (debtorId: string) =>
+    eventually(
+      () => gw.ctx.db.conversation.findFirst({ where: { debtorId, messages: { some: { direction: 'INBOUND' } } } }),
+      10_000,
+      'conversation',
+    );
   const row = (page: Page, name: string) => page.locator('.conv-item', { hasText: name });
 
   it('does the core job by keyboard alone: open the oldest unanswered, answer, resolve and move on', async () => {
@@ -91,7 +107,9 @@ describeInBrowser('the workspace browser test')('agent workspace in a browser (t
     const c = await gw.ctx.db.conversation.findFirstOrThrow({ where: { debtorId: oldest.debtorId } });
     expect(c.status).toBe('RESOLVED');
     expect(c.waitingSince).toBeNull();
-    const sent = await gw.ctx.db.message.findFirstOrThrow({ where: { debtorId: oldest.debtorId, direction: 'OUTBOUND' } });
+    const sent = await gw.ctx.db.message.findFirstOrThrow({
+      where: { debtorId: oldest.debtorId, direction: 'OUTBOUND' },
+    });
     expect(sent.body).toMatch(/^Hi Olive, your balance is 1,250\.00 as of today\./);
     // The resolved row stays where it was (dimmed) rather than the list jumping.
     await row(page, 'Olive Oldest').and(page.locator('.gone')).waitFor();
@@ -112,7 +130,12 @@ describeInBrowser('the workspace browser test')('agent workspace in a browser (t
       const Real = window.Notification;
       const shown: string[] = [];
       (window as unknown as { shownNotifications: string[] }).shownNotifications = shown;
-      window.Notification = new Proxy(Real, { construct(target, args: [string, NotificationOptions?]) { shown.push(args[0]); return new target(...args); } });
+      window.Notification = new Proxy(Real, {
+        construct(target, args: [string, NotificationOptions?]) {
+          shown.push(args[0]);
+          return new target(...args);
+        },
+      });
     });
     const s = await seedDebtor(gw, { fullName: 'Wendy Webhook' });
     const t0 = Date.now();
@@ -121,7 +144,9 @@ describeInBrowser('the workspace browser test')('agent workspace in a browser (t
     measured.webhookAnsweredMs = Date.now() - t0;
     await row(b, 'Wendy Webhook').waitFor({ timeout: 15_000 });
     measured.webhookToRowMs = Date.now() - t0;
-    await b.waitForFunction(() => (window as unknown as { shownNotifications: string[] }).shownNotifications.includes('New reply in the inbox'));
+    await b.waitForFunction(() =>
+      (window as unknown as { shownNotifications: string[] }).shownNotifications.includes('New reply in the inbox'),
+    );
 
     // Ana's pointer rests on her list: a new arrival is announced, not slid in under the pointer.
     await a.hover('#conv-list');
@@ -134,7 +159,11 @@ describeInBrowser('the workspace browser test')('agent workspace in a browser (t
     await row(a, 'Hugo Held').waitFor();
     // Unread counts per view and the tab title.
     // The counts refresh after the row is placed (a separate request): wait for them.
-    await eventually(async () => /unread/.test((await a.locator('#count-unanswered').textContent()) ?? ''), 10_000, 'unread count in the view');
+    await eventually(
+      async () => /unread/.test((await a.locator('#count-unanswered').textContent()) ?? ''),
+      10_000,
+      'unread count in the view',
+    );
     await eventually(async () => /^\(\d+\) Inbox/.test(await a.title()), 10_000, 'unread count in the title');
   }, 60_000);
 
@@ -159,7 +188,9 @@ describeInBrowser('the workspace browser test')('agent workspace in a browser (t
     await a.keyboard.press('Control+Enter');
     const warning = a.locator('#reply-conflict');
     await warning.waitFor();
-    await expect(warning.textContent()).resolves.toMatch(/someone else replied.*Ben by SMS: Hi Colin Collision, a friendly reminder/s);
+    await expect(warning.textContent()).resolves.toMatch(
+      /someone else replied.*Ben by SMS: Hi Colin Collision, a friendly reminder/s,
+    );
     await expect(a.inputValue('#reply-text')).resolves.toBe('Hi Colin, I can call you at 3pm.');
     expect(await gw.ctx.db.message.count({ where: { conversationId: c.id, direction: 'OUTBOUND' } })).toBe(1);
     await screenshotsAt(a, 'collision-warning');
@@ -167,7 +198,11 @@ describeInBrowser('the workspace browser test')('agent workspace in a browser (t
     await a.focus('#reply-text');
     await a.keyboard.press('Control+Enter');
     await a.waitForSelector('#reply-result');
-    await eventually(async () => (await gw.ctx.db.message.count({ where: { conversationId: c.id, direction: 'OUTBOUND' } })) === 2, 10_000, 'second reply');
+    await eventually(
+      async () => (await gw.ctx.db.message.count({ where: { conversationId: c.id, direction: 'OUTBOUND' } })) === 2,
+      10_000,
+      'second reply',
+    );
   }, 60_000);
 
   it('sends a payment-plan offer and a dispute answer from the composer, filling their variables with a live preview', async () => {
@@ -183,7 +218,9 @@ describeInBrowser('the workspace browser test')('agent workspace in a browser (t
     await page.fill('#var-installmentCount', '5');
     await page.fill('#var-installmentAmount', '250.00');
     await page.fill('#var-firstInstallmentDate', '2027-01-15');
-    const preview = page.locator('#reply-preview[data-outcome="send"] #preview-text', { hasText: '5 payments of $250.00' });
+    const preview = page.locator('#reply-preview[data-outcome="send"] #preview-text', {
+      hasText: '5 payments of $250.00',
+    });
     await preview.waitFor().catch(async (e) => {
       throw new Error(`${(e as Error).message}; preview box says: ${await page.locator('#preview-box').textContent()}`);
     });
@@ -192,14 +229,23 @@ describeInBrowser('the workspace browser test')('agent workspace in a browser (t
     await screenshotsAt(page, 'composer-plan-offer');
     await page.click('#reply-send');
     await page.waitForSelector('#reply-result');
-    const offer = await gw.ctx.db.message.findFirstOrThrow({ where: { debtorId: plan.debtorId, direction: 'OUTBOUND' } });
+    const offer = await gw.ctx.db.message.findFirstOrThrow({
+      where: { debtorId: plan.debtorId, direction: 'OUTBOUND' },
+    });
     expect(offer).toMatchObject({ intent: 'payment-plan-offer' });
     expect(offer.body).toContain('5 payments of $250.00');
 
     // A dispute pauses collection (DISPUTE_UNDER_REVIEW): the verification is what may still go, with what was checked.
     const dis = await seedDebtor(gw, { fullName: 'Dora Dispute' });
     await textIn(dis.phoneId!, 'I dispute this debt, it is not mine');
-    await eventually(async () => (await gw.ctx.db.debtor.findUniqueOrThrow({ where: { id: dis.debtorId } })).restrictions.includes('DISPUTE_UNDER_REVIEW'), 10_000, 'dispute restriction');
+    await eventually(
+      async () =>
+        (await gw.ctx.db.debtor.findUniqueOrThrow({ where: { id: dis.debtorId } })).restrictions.includes(
+          'DISPUTE_UNDER_REVIEW',
+        ),
+      10_000,
+      'dispute restriction',
+    );
     await page.click('button[data-view="disputes"]');
     await row(page, 'Dora Dispute').click();
     await page.waitForSelector('#thread-title:text("Dora Dispute")');
@@ -208,10 +254,14 @@ describeInBrowser('the workspace browser test')('agent workspace in a browser (t
     await page.locator('#reply-preview[data-outcome="refuse"]').waitFor();
     await page.selectOption('#reply-intent', 'dispute-verification');
     await page.fill('#var-verificationNote', 'We checked the signed service agreement of March 2026.');
-    await page.locator('#reply-preview[data-outcome="send"] #preview-text', { hasText: 'signed service agreement' }).waitFor();
+    await page
+      .locator('#reply-preview[data-outcome="send"] #preview-text', { hasText: 'signed service agreement' })
+      .waitFor();
     await page.click('#reply-send');
     await page.waitForSelector('#reply-result');
-    const answer = await gw.ctx.db.message.findFirstOrThrow({ where: { debtorId: dis.debtorId, direction: 'OUTBOUND' } });
+    const answer = await gw.ctx.db.message.findFirstOrThrow({
+      where: { debtorId: dis.debtorId, direction: 'OUTBOUND' },
+    });
     expect(answer.intent).toBe('dispute-verification');
     expect(answer.body).toContain('We checked the signed service agreement of March 2026.');
   }, 90_000);
@@ -220,7 +270,12 @@ describeInBrowser('the workspace browser test')('agent workspace in a browser (t
     const s = await seedDebtor(gw, { fullName: 'Fay Flagged' });
     await textIn(s.phoneId!, 'wrong number, I do not know this person');
     const c = await conversationOf(s.debtorId);
-    await eventually(async () => (await gw.ctx.db.conversation.findUniqueOrThrow({ where: { id: c.id } })).flags.includes('NEEDS_REVIEW'), 10_000, 'flagged');
+    await eventually(
+      async () =>
+        (await gw.ctx.db.conversation.findUniqueOrThrow({ where: { id: c.id } })).flags.includes('NEEDS_REVIEW'),
+      10_000,
+      'flagged',
+    );
     const a = await signIn(ana);
     const b = await signIn(ben);
     for (const p of [a, b]) {
@@ -233,8 +288,12 @@ describeInBrowser('the workspace browser test')('agent workspace in a browser (t
     await a.fill('#clear-flag-NEEDS_REVIEW-reason', 'checked the number with the debtor');
     await a.click('#clear-flag-NEEDS_REVIEW-confirm');
     await b.locator('.thread-head [data-flag="NEEDS_REVIEW"]').waitFor({ state: 'detached' });
-    await b.locator('.event', { hasText: 'cleared the flag needs review — “checked the number with the debtor”' }).waitFor();
-    await expect(b.locator('.event', { hasText: 'cleared the flag needs review' }).textContent()).resolves.toMatch(/^Ana /);
+    await b
+      .locator('.event', { hasText: 'cleared the flag needs review — “checked the number with the debtor”' })
+      .waitFor();
+    await expect(b.locator('.event', { hasText: 'cleared the flag needs review' }).textContent()).resolves.toMatch(
+      /^Ana /,
+    );
     const axe = await axeViolations(b, 'thread-sms');
     expect(axe).toEqual([]);
     await screenshotsAt(b, 'thread-sms');
@@ -308,11 +367,18 @@ describeInBrowser('the workspace browser test')('agent workspace in a browser (t
     await page.locator('.conv-item').first().focus();
     for (let i = 0; i < 55; i++) await page.keyboard.press('j');
     await eventually(async () => (await page.locator('.conv-item').count()) > 55, 10_000, 'the next page read on by j');
-    await page.waitForFunction(() => Array.prototype.indexOf.call(document.querySelectorAll('#conv-list .conv-item'), document.activeElement) >= 54);
+    await page.waitForFunction(
+      () =>
+        Array.prototype.indexOf.call(document.querySelectorAll('#conv-list .conv-item'), document.activeElement) >= 54,
+    );
     while (await page.locator('#load-more').count()) {
       const n = await page.locator('.conv-item').count();
       await page.click('#load-more');
-      await eventually(async () => (await page.locator('.conv-item').count()) > n || (await page.locator('#load-more').count()) === 0, 10_000, 'next page');
+      await eventually(
+        async () => (await page.locator('.conv-item').count()) > n || (await page.locator('#load-more').count()) === 0,
+        10_000,
+        'next page',
+      );
     }
     const ids = await page.locator('.conv-item').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.id));
     expect(new Set(ids).size).toBe(ids.length);

@@ -50,15 +50,33 @@ describe('moveStatus', () => {
 
   it('retries, claims and fails only what is in the state the step leaves', async () => {
     // A retry after a fault must not pull back a message its provider already delivered.
-    expect(await attempt('DELIVERED', 'PENDING')).toMatchObject({ moved: false, status: 'DELIVERED', attempts: 1, history: 0, timeline: 0, event: null });
+    expect(await attempt('DELIVERED', 'PENDING')).toMatchObject({
+      moved: false,
+      status: 'DELIVERED',
+      attempts: 1,
+      history: 0,
+      timeline: 0,
+      event: null,
+    });
     // A second claim of a message already SENDING (two workers) does nothing.
-    expect(await attempt('SENDING', 'SENDING')).toMatchObject({ moved: false, status: 'SENDING', attempts: 1, history: 0 });
+    expect(await attempt('SENDING', 'SENDING')).toMatchObject({
+      moved: false,
+      status: 'SENDING',
+      attempts: 1,
+      history: 0,
+    });
     // Refusal at send time cannot cancel a message its provider has.
     expect(await attempt('SENT', 'CANCELLED')).toMatchObject({ moved: false, status: 'SENT' });
     const failed = await attempt('SENDING', 'FAILED');
     expect(failed).toMatchObject({ moved: true, status: 'FAILED', attempts: 2, history: 1, timeline: 1 });
-    expect(failed.event).toMatchObject({ type: 'message.status', payload: { messageId, status: 'FAILED', why: 'test' } });
-    const history = await gw.ctx.db.messageStatusEvent.findFirstOrThrow({ where: { messageId }, orderBy: { occurredAt: 'desc' } });
+    expect(failed.event).toMatchObject({
+      type: 'message.status',
+      payload: { messageId, status: 'FAILED', why: 'test' },
+    });
+    const history = await gw.ctx.db.messageStatusEvent.findFirstOrThrow({
+      where: { messageId },
+      orderBy: { occurredAt: 'desc' },
+    });
     expect(history).toMatchObject({ status: 'FAILED', errorCode: 'E1', detail: { why: 'test' } });
   });
 
@@ -69,7 +87,12 @@ describe('moveStatus', () => {
         const r = await attempt(from, to);
         const moves = allowed.includes(from);
         expect({ from, to, moved: r.moved, status: r.status, history: r.history, timeline: r.timeline }).toEqual({
-          from, to, moved: moves, status: moves ? to : from, history: moves ? 1 : 0, timeline: moves ? 1 : 0,
+          from,
+          to,
+          moved: moves,
+          status: moves ? to : from,
+          history: moves ? 1 : 0,
+          timeline: moves ? 1 : 0,
         });
       }
     }

@@ -16,16 +16,31 @@ describe('recorded reminder calls', () => {
     const s = await seedDebtor(gw);
     const phone = (await gw.ctx.db.contactPoint.findUniqueOrThrow({ where: { id: s.phoneId! } })).value;
     gw.ctx.sandboxes!.twilio.setCallScript(phone, { answer: 'human', digits: ['1'] });
-    const r = await api(gw).post('/api/v1/outreach', { debtorId: s.debtorId, debtId: s.debtId, intent: 'friendly-reminder', channel: 'VOICE' });
+    const r = await api(gw).post('/api/v1/outreach', {
+      debtorId: s.debtorId,
+      debtId: s.debtId,
+      intent: 'friendly-reminder',
+      channel: 'VOICE',
+    });
     expect(r.status).toBe(202);
-    const m = await eventually(async () => {
-      const row = await gw.ctx.db.message.findUniqueOrThrow({ where: { id: r.body.messageId }, include: { attachments: true } });
-      return row.status === 'COMPLETED' && row.attachments.length > 0 ? row : null;
-    }, 20_000, 'call completed with its recording');
+    const m = await eventually(
+      async () => {
+        const row = await gw.ctx.db.message.findUniqueOrThrow({
+          where: { id: r.body.messageId },
+          include: { attachments: true },
+        });
+        return row.status === 'COMPLETED' && row.attachments.length > 0 ? row : null;
+      },
+      20_000,
+      'call completed with its recording',
+    );
 
     const [recording] = gw.ctx.sandboxes!.twilio.recordings.list({ callSid: m.providerMessageId! });
     expect(recording).toMatchObject({ source: 'OutboundAPI', status: 'completed' });
-    expect(m.attachments[0]).toMatchObject({ contentType: 'audio/mpeg', filename: `call-recording-${recording!.sid}.mp3` });
+    expect(m.attachments[0]).toMatchObject({
+      contentType: 'audio/mpeg',
+      filename: `call-recording-${recording!.sid}.mp3`,
+    });
 
     // The notice comes first, before the reminder says who is calling.
     const said = JSON.stringify(gw.ctx.sandboxes!.twilio.listCalls({ to: phone })[0]!.documents);

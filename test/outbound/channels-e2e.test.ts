@@ -10,13 +10,21 @@ describe('channels end to end', () => {
   const { waitStatus, send } = outreach(() => gw);
 
   beforeAll(async () => {
-    gw = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox', TWILIO_AUTH_TOKEN: 'e2e-twilio-token-123456', LOB_WEBHOOK_SECRET: 'e2e-lob-webhook-secret' });
+    gw = await startTestGateway({
+      ADMIN_API_KEY: ADMIN_KEY,
+      PROVIDERS: 'sandbox',
+      TWILIO_AUTH_TOKEN: 'e2e-twilio-token-123456',
+      LOB_WEBHOOK_SECRET: 'e2e-lob-webhook-secret',
+    });
   });
   afterAll(async () => gw?.close());
 
   it('SMS reaches DELIVERED with its status history', async () => {
     const s = await seedDebtor(gw);
-    const m = await waitStatus(await send({ debtorId: s.debtorId, debtId: s.debtId, intent: 'friendly-reminder', channel: 'SMS' }), ['DELIVERED']);
+    const m = await waitStatus(
+      await send({ debtorId: s.debtorId, debtId: s.debtId, intent: 'friendly-reminder', channel: 'SMS' }),
+      ['DELIVERED'],
+    );
     // Due now, it was claimed by the request that decided it (SENDING), then the provider's statuses.
     const history = m.statusHistory.map((e: { status: string }) => e.status);
     expect(history[0]).toBe('SENDING');
@@ -26,7 +34,10 @@ describe('channels end to end', () => {
 
   it('email reaches DELIVERED', async () => {
     const s = await seedDebtor(gw);
-    await waitStatus(await send({ debtorId: s.debtorId, debtId: s.debtId, intent: 'past-due-notice', channel: 'EMAIL' }), ['DELIVERED']);
+    await waitStatus(
+      await send({ debtorId: s.debtorId, debtId: s.debtId, intent: 'past-due-notice', channel: 'EMAIL' }),
+      ['DELIVERED'],
+    );
   });
 
   it('a call reaches COMPLETED; a person hears the reminder and the menu, and the outcome is recorded', async () => {
@@ -37,7 +48,9 @@ describe('channels end to end', () => {
     const m = await waitStatus(id, ['COMPLETED']);
     expect(m.callOutcome).toMatchObject({ answeredBy: 'human', outcome: 'human', digits: ['9'] });
     // keypad 9 opted the number out of calls
-    const consent = await gw.ctx.db.channelConsent.findUniqueOrThrow({ where: { contactPointId_channel: { contactPointId: s.phoneId!, channel: 'VOICE' } } });
+    const consent = await gw.ctx.db.channelConsent.findUniqueOrThrow({
+      where: { contactPointId_channel: { contactPointId: s.phoneId!, channel: 'VOICE' } },
+    });
     expect(consent.state).toBe('REVOKED');
     const call = gw.ctx.sandboxes!.twilio.listCalls({ to: phone })[0]!;
     expect(JSON.stringify(call.documents)).toMatch(/Gather/);
@@ -50,7 +63,10 @@ describe('channels end to end', () => {
     const s = await seedDebtor(gw);
     const phone = (await gw.ctx.db.contactPoint.findUniqueOrThrow({ where: { id: s.phoneId! } })).value;
     gw.ctx.sandboxes!.twilio.setCallScript(phone, { answer: 'machine_end_beep' });
-    const m = await waitStatus(await send({ debtorId: s.debtorId, debtId: s.debtId, intent: 'past-due-notice', channel: 'VOICE' }), ['COMPLETED']);
+    const m = await waitStatus(
+      await send({ debtorId: s.debtorId, debtId: s.debtId, intent: 'past-due-notice', channel: 'VOICE' }),
+      ['COMPLETED'],
+    );
     expect(m.callOutcome).toMatchObject({ outcome: 'voicemail' });
     const said = JSON.stringify(gw.ctx.sandboxes!.twilio.listCalls({ to: phone })[0]!.documents);
     expect(said).not.toMatch(/\$|1,250|debt/i);
@@ -59,7 +75,10 @@ describe('channels end to end', () => {
 
   it('a letter reaches MAILED or IN_TRANSIT with its PDF kept', async () => {
     const s = await seedDebtor(gw);
-    const m = await waitStatus(await send({ debtorId: s.debtorId, debtId: s.debtId, intent: 'letter-of-demand', channel: 'LETTER' }), ['MAILED', 'IN_TRANSIT', 'DELIVERED']);
+    const m = await waitStatus(
+      await send({ debtorId: s.debtorId, debtId: s.debtId, intent: 'letter-of-demand', channel: 'LETTER' }),
+      ['MAILED', 'IN_TRANSIT', 'DELIVERED'],
+    );
     expect(m.pdf).toMatch(/\/pdf$/);
     expect(m.providerMessageId).toMatch(/^ltr_/);
   });

@@ -12,19 +12,34 @@ describe('outreach', () => {
   const sb = () => gw.ctx.sandboxes!;
   const message = async (id: string) => (await api(gw).get(`/api/v1/messages/${id}`)).body;
   const waitStatus = (id: string, statuses: string[], what = statuses.join('/')) =>
-    eventually(async () => {
-      const m = await message(id);
-      return statuses.includes(m.status) ? m : null;
-    }, 20_000, what);
+    eventually(
+      async () => {
+        const m = await message(id);
+        return statuses.includes(m.status) ? m : null;
+      },
+      20_000,
+      what,
+    );
 
   beforeAll(async () => {
-    gw = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox', TWILIO_AUTH_TOKEN, LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123', SEND_CONCURRENCY: '3' });
+    gw = await startTestGateway({
+      ADMIN_API_KEY: ADMIN_KEY,
+      PROVIDERS: 'sandbox',
+      TWILIO_AUTH_TOKEN,
+      LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123',
+      SEND_CONCURRENCY: '3',
+    });
   });
   afterAll(async () => gw?.close());
 
   it('sends an SMS through the Twilio SDK to the sandbox and stores the decision', async () => {
     const s = await seedDebtor(gw);
-    const r = await api(gw).post('/api/v1/outreach', { debtorId: s.debtorId, debtId: s.debtId, intent: 'friendly-reminder', channel: 'SMS' });
+    const r = await api(gw).post('/api/v1/outreach', {
+      debtorId: s.debtorId,
+      debtId: s.debtId,
+      intent: 'friendly-reminder',
+      channel: 'SMS',
+    });
     expect(r.status).toBe(202);
     expect(r.body.outcome).toBe('send');
     expect(r.body.decision.reasons.map((x: { rule: string }) => x.rule)).toContain('channel.explicit');
@@ -41,11 +56,19 @@ describe('outreach', () => {
 
   it('claims a message due now in the transaction that decides it and hands it to the provider on commit', async () => {
     const s = await seedDebtor(gw);
-    const r = await api(gw).post('/api/v1/outreach', { debtorId: s.debtorId, debtId: s.debtId, intent: 'friendly-reminder', channel: 'SMS' });
+    const r = await api(gw).post('/api/v1/outreach', {
+      debtorId: s.debtorId,
+      debtId: s.debtId,
+      intent: 'friendly-reminder',
+      channel: 'SMS',
+    });
     expect(r.status).toBe(202);
     const m = await waitStatus(r.body.messageId, ['DELIVERED']);
     // Born SENDING with the router's reasons (no PENDING row waiting for a dispatch), one attempt.
-    expect(m.statusHistory[0]).toMatchObject({ status: 'SENDING', detail: { reasons: expect.arrayContaining(['channel.explicit']) } });
+    expect(m.statusHistory[0]).toMatchObject({
+      status: 'SENDING',
+      detail: { reasons: expect.arrayContaining(['channel.explicit']) },
+    });
     expect(m.statusHistory.some((e: { status: string }) => e.status === 'PENDING')).toBe(false);
     expect(m.attempts).toBe(1);
   });
@@ -56,7 +79,12 @@ describe('outreach', () => {
     expect(slots.length).toBe(3); // SEND_CONCURRENCY
     try {
       const s = await seedDebtor(gw);
-      const r = await api(gw).post('/api/v1/outreach', { debtorId: s.debtorId, debtId: s.debtId, intent: 'friendly-reminder', channel: 'SMS' });
+      const r = await api(gw).post('/api/v1/outreach', {
+        debtorId: s.debtorId,
+        debtId: s.debtId,
+        intent: 'friendly-reminder',
+        channel: 'SMS',
+      });
       expect(r.status).toBe(202);
       const m = await waitStatus(r.body.messageId, ['DELIVERED']);
       expect(m.statusHistory[0].status).toBe('PENDING');
@@ -72,7 +100,11 @@ describe('outreach', () => {
 
   it('sends an email with Message-ID, a Reply-To token, one-click List-Unsubscribe and both parts', async () => {
     const s = await seedDebtor(gw, { preferences: { channelOrder: ['EMAIL'] } });
-    const r = await api(gw).post('/api/v1/outreach', { debtorId: s.debtorId, debtId: s.debtId, intent: 'past-due-notice' });
+    const r = await api(gw).post('/api/v1/outreach', {
+      debtorId: s.debtorId,
+      debtId: s.debtId,
+      intent: 'past-due-notice',
+    });
     expect(r.status).toBe(202);
     expect(r.body.decision.channel).toBe('EMAIL');
     const m = await waitStatus(r.body.messageId, ['QUEUED', 'SENT', 'DELIVERED']);
@@ -90,14 +122,27 @@ describe('outreach', () => {
 
   it('prints a letter: PDF stored and linked, mail type and extra service from the template', async () => {
     const s = await seedDebtor(gw);
-    const r = await api(gw).post('/api/v1/outreach', { debtorId: s.debtorId, debtId: s.debtId, intent: 'final-notice', channel: 'LETTER' });
+    const r = await api(gw).post('/api/v1/outreach', {
+      debtorId: s.debtorId,
+      debtId: s.debtId,
+      intent: 'final-notice',
+      channel: 'LETTER',
+    });
     expect(r.status).toBe(202);
     const m = await waitStatus(r.body.messageId, ['QUEUED', 'MAILED', 'IN_TRANSIT', 'DELIVERED']);
     expect(m.providerMessageId).toMatch(/^ltr_/);
     const pdf = await fetch(`${gw.url}${m.pdf}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
     expect(pdf.status).toBe(200);
-    expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
-    const letter = sb().lob.listLetters?.().find((l: { letter: { id: string } }) => l.letter.id === m.providerMessageId) as { letter: Record<string, unknown> } | undefined;
+    expect(
+      Buffer.from(await pdf.arrayBuffer())
+        .subarray(0, 5)
+        .toString(),
+    ).toBe('%PDF-');
+    const letter = sb()
+      .lob.listLetters?.()
+      .find((l: { letter: { id: string } }) => l.letter.id === m.providerMessageId) as
+      | { letter: Record<string, unknown> }
+      | undefined;
     expect(letter?.letter.mail_type).toBe('usps_first_class');
     expect(letter?.letter.extra_service).toBe('certified');
   });
@@ -106,7 +151,12 @@ describe('outreach', () => {
     const s = await seedDebtor(gw);
     await api(gw).patch(`/api/v1/contact-points/${s.phoneId}`, { consents: { SMS: 'REVOKED' } });
     const before = sb().twilio.listMessages().length;
-    const r = await api(gw).post('/api/v1/outreach', { debtorId: s.debtorId, debtId: s.debtId, intent: 'friendly-reminder', channel: 'SMS' });
+    const r = await api(gw).post('/api/v1/outreach', {
+      debtorId: s.debtorId,
+      debtId: s.debtId,
+      intent: 'friendly-reminder',
+      channel: 'SMS',
+    });
     expect(r.status).toBe(422);
     expect(r.body.error).toBe('refused');
     expect(JSON.stringify(r.body.details)).toContain('consent.revoked');
@@ -117,7 +167,11 @@ describe('outreach', () => {
   it('falls back from an opted-out preferred channel and records why', async () => {
     const s = await seedDebtor(gw, { preferences: { channelOrder: ['SMS', 'EMAIL'] } });
     await api(gw).patch(`/api/v1/contact-points/${s.phoneId}`, { consents: { SMS: 'REVOKED' } });
-    const r = await api(gw).post('/api/v1/outreach', { debtorId: s.debtorId, debtId: s.debtId, intent: 'friendly-reminder' });
+    const r = await api(gw).post('/api/v1/outreach', {
+      debtorId: s.debtorId,
+      debtId: s.debtId,
+      intent: 'friendly-reminder',
+    });
     expect(r.status).toBe(202);
     expect(r.body.decision.channel).toBe('EMAIL');
     const stored = await message(r.body.messageId);
@@ -129,9 +183,17 @@ describe('outreach', () => {
   it('a retried request with the same Idempotency-Key returns the first result and calls the provider once', async () => {
     const s = await seedDebtor(gw);
     const phone = (await gw.ctx.db.contactPoint.findUniqueOrThrow({ where: { id: s.phoneId! } })).value;
-    const body = { debtorId: s.debtId ? s.debtorId : '', debtId: s.debtId, intent: 'friendly-reminder', channel: 'SMS' };
+    const body = {
+      debtorId: s.debtId ? s.debtorId : '',
+      debtId: s.debtId,
+      intent: 'friendly-reminder',
+      channel: 'SMS',
+    };
     const headers = { 'Idempotency-Key': `retry-${s.debtId}` };
-    const [a, b] = await Promise.all([api(gw).post('/api/v1/outreach', body, headers), api(gw).post('/api/v1/outreach', body, headers)]);
+    const [a, b] = await Promise.all([
+      api(gw).post('/api/v1/outreach', body, headers),
+      api(gw).post('/api/v1/outreach', body, headers),
+    ]);
     const c = await api(gw).post('/api/v1/outreach', body, headers);
     const ok = [a, b, c].filter((x) => x.status === 202);
     expect(ok.length).toBeGreaterThanOrEqual(2); // a concurrent duplicate may get 409 "in progress"
@@ -147,10 +209,17 @@ describe('outreach', () => {
   it('retries a transient provider error (HTTP 500) with backoff and then sends', async () => {
     const s = await seedDebtor(gw);
     sb().twilio.failNextRequests(1, 500);
-    const r = await api(gw).post('/api/v1/outreach', { debtorId: s.debtorId, debtId: s.debtId, intent: 'friendly-reminder', channel: 'SMS' });
+    const r = await api(gw).post('/api/v1/outreach', {
+      debtorId: s.debtorId,
+      debtId: s.debtId,
+      intent: 'friendly-reminder',
+      channel: 'SMS',
+    });
     const m = await waitStatus(r.body.messageId, ['QUEUED', 'SENT', 'DELIVERED']);
     expect(m.attempts).toBe(2);
-    expect(m.statusHistory.map((e: { status: string }) => e.status)).toEqual(expect.arrayContaining(['PENDING', 'QUEUED']));
+    expect(m.statusHistory.map((e: { status: string }) => e.status)).toEqual(
+      expect.arrayContaining(['PENDING', 'QUEUED']),
+    );
     expect(m.statusHistory.find((e: { errorCode: string | null }) => e.errorCode)?.errorCode).toBe('20500');
   });
 
@@ -158,16 +227,28 @@ describe('outreach', () => {
     const s = await seedDebtor(gw);
     const phone = (await gw.ctx.db.contactPoint.findUniqueOrThrow({ where: { id: s.phoneId! } })).value;
     sb().twilio.optOut(phone);
-    const r = await api(gw).post('/api/v1/outreach', { debtorId: s.debtorId, debtId: s.debtId, intent: 'friendly-reminder', channel: 'SMS' });
+    const r = await api(gw).post('/api/v1/outreach', {
+      debtorId: s.debtorId,
+      debtId: s.debtId,
+      intent: 'friendly-reminder',
+      channel: 'SMS',
+    });
     const m = await waitStatus(r.body.messageId, ['FAILED']);
     expect(m.errorCode).toBe('21610');
-    const consent = await gw.ctx.db.channelConsent.findUniqueOrThrow({ where: { contactPointId_channel: { contactPointId: s.phoneId!, channel: 'SMS' } } });
+    const consent = await gw.ctx.db.channelConsent.findUniqueOrThrow({
+      where: { contactPointId_channel: { contactPointId: s.phoneId!, channel: 'SMS' } },
+    });
     expect(consent.state).toBe('REVOKED');
 
     const t = await seedDebtor(gw);
     const phone2 = (await gw.ctx.db.contactPoint.findUniqueOrThrow({ where: { id: t.phoneId! } })).value;
     sb().twilio.markInvalid(phone2);
-    const r2 = await api(gw).post('/api/v1/outreach', { debtorId: t.debtorId, debtId: t.debtId, intent: 'friendly-reminder', channel: 'SMS' });
+    const r2 = await api(gw).post('/api/v1/outreach', {
+      debtorId: t.debtorId,
+      debtId: t.debtId,
+      intent: 'friendly-reminder',
+      channel: 'SMS',
+    });
     const m2 = await waitStatus(r2.body.messageId, ['FAILED']);
     expect(m2.errorCode).toBe('21211');
     expect((await gw.ctx.db.contactPoint.findUniqueOrThrow({ where: { id: t.phoneId! } })).valid).toBe(false);
@@ -178,7 +259,14 @@ describe('outreach', () => {
     expect(r.status).toBe(400);
     const fields = r.body.details.map((d: { field: string }) => d.field);
     expect(fields).toEqual(expect.arrayContaining(['debtorId', 'debtId']));
-    const d = await api(gw).post('/api/v1/debts', { externalRef: 'x', creditor: { externalRef: 'c', name: 'C' }, debtorExternalRef: 'x', originalAmount: 12.5, currency: 'usd', dueDate: '2026-02-30' });
+    const d = await api(gw).post('/api/v1/debts', {
+      externalRef: 'x',
+      creditor: { externalRef: 'c', name: 'C' },
+      debtorExternalRef: 'x',
+      originalAmount: 12.5,
+      currency: 'usd',
+      dueDate: '2026-02-30',
+    });
     expect(d.status).toBe(400);
     const f2 = d.body.details.map((x: { field: string }) => x.field);
     expect(f2).toEqual(expect.arrayContaining(['originalAmount', 'currency', 'dueDate']));
@@ -191,6 +279,8 @@ describe('outreach', () => {
     expect(bad.status).toBe(401);
     const doc = await (await fetch(`${gw.url}/api/openapi.json`)).json();
     expect(doc.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/outreach', '/api/v1/debtors', '/api/v1/messages/{id}']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/outreach', '/api/v1/debtors', '/api/v1/messages/{id}']),
+    );
   });
 });

@@ -11,7 +11,12 @@ describe('contact limits under concurrency', () => {
   let b: ChildGateway;
   let bUrl: string;
   beforeAll(async () => {
-    const env = { ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox', TWILIO_AUTH_TOKEN: 'race-twilio-token-12345', APP_SECRET: 'race-app-secret-0123456789abcdefghij' };
+    const env = {
+      ADMIN_API_KEY: ADMIN_KEY,
+      PROVIDERS: 'sandbox',
+      TWILIO_AUTH_TOKEN: 'race-twilio-token-12345',
+      APP_SECRET: 'race-app-secret-0123456789abcdefghij',
+    };
     a = await startTestGateway(env);
     // Port 0: the kernel picks the second gateway's port, so no parallel test can take it first.
     b = startChildGateway(0, { ...env, DATABASE_URL: a.database.url, DATA_DIR: a.ctx.config.DATA_DIR });
@@ -29,8 +34,17 @@ describe('contact limits under concurrency', () => {
   it('two processes racing to send to one debtor at a cap of 1 → exactly one message', async () => {
     for (let round = 0; round < 5; round++) {
       const s = await seedDebtor(a, { preferences: { contactLimits: { SMS: { max: 1, days: 7 } } } });
-      const body = { debtorId: s.debtorId, debtId: s.debtId, intent: 'friendly-reminder', channel: 'SMS', notAfter: new Date(Date.now() + 3600_000).toISOString() };
-      const [ra, rb] = await Promise.all([api(a).post('/api/v1/outreach', body), api({ url: bUrl }).post('/api/v1/outreach', body)]);
+      const body = {
+        debtorId: s.debtorId,
+        debtId: s.debtId,
+        intent: 'friendly-reminder',
+        channel: 'SMS',
+        notAfter: new Date(Date.now() + 3600_000).toISOString(),
+      };
+      const [ra, rb] = await Promise.all([
+        api(a).post('/api/v1/outreach', body),
+        api({ url: bUrl }).post('/api/v1/outreach', body),
+      ]);
       expect([ra.status, rb.status].sort()).toEqual([202, 422]);
       const refused = ra.status === 422 ? ra : rb;
       expect(JSON.stringify(refused.body.details)).toContain('limit.debtor_preference');

@@ -24,7 +24,17 @@ async function strand(gw: TestGateway, id: string, extra: Record<string, unknown
   await gw.ctx.sandboxes!.callbacks.idle();
   await gw.ctx.db.message.update({
     where: { id },
-    data: { status: 'SENDING', provider: null, providerMessageId: null, sentAt: null, deliveredAt: null, claimedBy: DEAD, claimedAt: new Date(Date.now() - 60_000), leaseUntil: new Date(Date.now() - 1000), ...extra },
+    data: {
+      status: 'SENDING',
+      provider: null,
+      providerMessageId: null,
+      sentAt: null,
+      deliveredAt: null,
+      claimedBy: DEAD,
+      claimedAt: new Date(Date.now() - 60_000),
+      leaseUntil: new Date(Date.now() - 1000),
+      ...extra,
+    },
   });
 }
 
@@ -34,33 +44,62 @@ describe('recovery of stranded messages, by channel', () => {
   /** A message written but never handed over: deferred to tomorrow, so nothing sends it meanwhile. */
   const unsent = async (channel: string, intent = 'friendly-reminder') => {
     const s = await seedDebtor(gw);
-    const id = await send({ debtorId: s.debtorId, debtId: s.debtId, intent, channel, notBefore: new Date(Date.now() + 86_400_000).toISOString() });
+    const id = await send({
+      debtorId: s.debtorId,
+      debtId: s.debtId,
+      intent,
+      channel,
+      notBefore: new Date(Date.now() + 86_400_000).toISOString(),
+    });
     return { ...s, id, to: (await gw.ctx.db.message.findUniqueOrThrow({ where: { id } })).toAddress! };
   };
   const recover = async () => recoverStranded(gw.ctx, channelAdapters());
   /** A sweep that reconciles `id` and nothing else (a row another transaction holds is skipped until the next sweep). */
   const only = async (id: string) => {
-    const done = await eventually(async () => {
-      const d = await recover();
-      return d.length ? d : null;
-    }, 10_000, `a sweep that takes ${id} over`);
+    const done = await eventually(
+      async () => {
+        const d = await recover();
+        return d.length ? d : null;
+      },
+      10_000,
+      `a sweep that takes ${id} over`,
+    );
     expect(done.map((d) => d.messageId)).toEqual([id]);
     return done[0]!;
   };
-  const history = async (id: string) => (await message(id)).statusHistory as { status: string; providerStatus: string | null; detail: Record<string, unknown> | null }[];
-  const audits = async (id: string) => (await gw.ctx.db.auditEvent.findMany({ where: { entityType: 'message', entityId: id }, orderBy: { id: 'asc' } })).map((a) => a.action);
+  const history = async (id: string) =>
+    (await message(id)).statusHistory as {
+      status: string;
+      providerStatus: string | null;
+      detail: Record<string, unknown> | null;
+    }[];
+  const audits = async (id: string) =>
+    (
+      await gw.ctx.db.auditEvent.findMany({ where: { entityType: 'message', entityId: id }, orderBy: { id: 'asc' } })
+    ).map((a) => a.action);
 
   beforeAll(async () => {
     // A lease of 10 minutes: the scheduled sweep (every 5 minutes) stays out of the way of the sweeps run here.
-    gw = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox', SEND_LEASE_MS: '600000', TWILIO_AUTH_TOKEN: 'recovery-twilio-token-1234', LOB_WEBHOOK_SECRET: 'recovery-lob-webhook-secret' });
+    gw = await startTestGateway({
+      ADMIN_API_KEY: ADMIN_KEY,
+      PROVIDERS: 'sandbox',
+      SEND_LEASE_MS: '600000',
+      TWILIO_AUTH_TOKEN: 'recovery-twilio-token-1234',
+      LOB_WEBHOOK_SECRET: 'recovery-lob-webhook-secret',
+    });
   });
   afterAll(async () => gw?.close());
 
   it('keeps the policy in one table: texts and emails are re-sent, calls and letters go to an admin', () => {
-    expect(Object.fromEntries(Object.entries(RECOVERY_POLICY).map(([c, p]) => [c, p.otherwise]))).toEqual({ SMS: 'resend', EMAIL: 'resend', VOICE: 'review', LETTER: 'review' });
+    expect(Object.fromEntries(Object.entries(RECOVERY_POLICY).map(([c, p]) => [c, p.otherwise]))).toEqual({
+      SMS: 'resend',
+      EMAIL: 'resend',
+      VOICE: 'review',
+      LETTER: 'review',
+    });
   });
 
-  it('SMS that reached Twilio is adopted from Twilio\'s message list, not sent again', async () => {
+  it("SMS that reached Twilio is adopted from Twilio's message list, not sent again", async () => {
     const s = await seedDebtor(gw);
     const id = await send({ debtorId: s.debtorId, debtId: s.debtId, intent: 'friendly-reminder', channel: 'SMS' });
     const sent = await waitStatus(id, ['DELIVERED']);
@@ -88,7 +127,9 @@ describe('recovery of stranded messages, by channel', () => {
     expect(gw.ctx.sandboxes!.twilio.listMessages({ to })).toHaveLength(1);
     const statuses = (await history(id)).map((e) => e.status);
     // the resend returned it to the outbox; dispatch claimed it again (a new attempt) and sent it
-    expect(statuses.slice(statuses.indexOf('PENDING'))).toEqual(expect.arrayContaining(['PENDING', 'QUEUED', 'DELIVERED']));
+    expect(statuses.slice(statuses.indexOf('PENDING'))).toEqual(
+      expect.arrayContaining(['PENDING', 'QUEUED', 'DELIVERED']),
+    );
     expect((await message(id)).attempts).toBe(1);
     expect(await audits(id)).toContain('message.resend');
   });
@@ -123,12 +164,17 @@ describe('recovery of stranded messages, by channel', () => {
     expect((await only(down.id)).action).toBe('review');
     expect(await message(down.id)).toMatchObject({ status: 'NEEDS_REVIEW', errorCode: 'stranded' });
     expect(twilio.listCalls({ to: down.to })).toHaveLength(0);
-    expect((await history(down.id)).filter((e) => e.detail?.recovery === 'lookup_failed')).toHaveLength(LOOKUP_TRIES - 1);
+    expect((await history(down.id)).filter((e) => e.detail?.recovery === 'lookup_failed')).toHaveLength(
+      LOOKUP_TRIES - 1,
+    );
 
     const twice = await unsent('VOICE', 'past-due-notice');
     twilio.setCallScript(twice.to, { answer: 'busy' });
     for (let i = 0; i < 2; i++) {
-      await firstAdapter(channelAdapters().VOICE).send({ messageId: `other-${i}`, payload: { channel: 'VOICE', to: twice.to, machineDetection: false, record: false } });
+      await firstAdapter(channelAdapters().VOICE).send({
+        messageId: `other-${i}`,
+        payload: { channel: 'VOICE', to: twice.to, machineDetection: false, record: false },
+      });
     }
     await strand(gw, twice.id);
     const r = await only(twice.id);
@@ -144,7 +190,7 @@ describe('recovery of stranded messages, by channel', () => {
     expect(gw.ctx.sandboxes!.sendgrid.listMessages({ to })).toHaveLength(1);
   });
 
-  it('a letter is replayed with its Idempotency-Key inside Lob\'s 24 hours (one letter), and goes to an admin after them', async () => {
+  it("a letter is replayed with its Idempotency-Key inside Lob's 24 hours (one letter), and goes to an admin after them", async () => {
     const s = await seedDebtor(gw);
     const id = await send({ debtorId: s.debtorId, debtId: s.debtId, intent: 'final-notice', channel: 'LETTER' });
     const sent = await waitStatus(id, ['QUEUED', 'MAILED', 'IN_TRANSIT', 'DELIVERED']);
@@ -166,7 +212,10 @@ describe('recovery of stranded messages, by channel', () => {
   it('a message stranded MAX_ATTEMPTS times goes to an admin, whatever its channel', async () => {
     const { id } = await unsent('SMS');
     await strand(gw, id, { attempts: MAX_ATTEMPTS });
-    expect(await only(id)).toMatchObject({ action: 'review', reason: expect.stringContaining(`${MAX_ATTEMPTS} attempts`) });
+    expect(await only(id)).toMatchObject({
+      action: 'review',
+      reason: expect.stringContaining(`${MAX_ATTEMPTS} attempts`),
+    });
   });
 
   it('an admin lists the messages in review and resends or cancels them; each answer is in the history and the audit', async () => {
@@ -180,16 +229,28 @@ describe('recovery of stranded messages, by channel', () => {
     expect(list.status).toBe(200);
     const listed = list.body.data.map((m: { id: string }) => m.id);
     expect(listed).toEqual(expect.arrayContaining([a.id, b.id]));
-    expect(list.body.data.find((m: { id: string }) => m.id === a.id)).toMatchObject({ channel: 'VOICE', reason: expect.stringContaining('attempts'), detail: { recovery: 'review' } });
+    expect(list.body.data.find((m: { id: string }) => m.id === a.id)).toMatchObject({
+      channel: 'VOICE',
+      reason: expect.stringContaining('attempts'),
+      detail: { recovery: 'review' },
+    });
 
     expect((await api(gw).post(`/api/v1/messages/${a.id}/review`, { action: 'retry' })).status).toBe(400);
-    expect((await api(gw).post(`/api/v1/messages/${a.id}/review`, { action: 'cancel', note: 'bad\u0000note' })).status).toBe(400);
-    const resent = await api(gw).post(`/api/v1/messages/${a.id}/review`, { action: 'resend', note: 'checked the Twilio console: no call' });
+    expect(
+      (await api(gw).post(`/api/v1/messages/${a.id}/review`, { action: 'cancel', note: 'bad\u0000note' })).status,
+    ).toBe(400);
+    const resent = await api(gw).post(`/api/v1/messages/${a.id}/review`, {
+      action: 'resend',
+      note: 'checked the Twilio console: no call',
+    });
     expect(resent.body).toEqual({ id: a.id, status: 'PENDING' });
     await waitStatus(a.id, ['COMPLETED']);
     expect(gw.ctx.sandboxes!.twilio.listCalls({ to: a.to })).toHaveLength(1);
 
-    expect((await api(gw).post(`/api/v1/messages/${b.id}/review`, { action: 'cancel' })).body).toEqual({ id: b.id, status: 'CANCELLED' });
+    expect((await api(gw).post(`/api/v1/messages/${b.id}/review`, { action: 'cancel' })).body).toEqual({
+      id: b.id,
+      status: 'CANCELLED',
+    });
     expect((await api(gw).post(`/api/v1/messages/${b.id}/review`, { action: 'resend' })).status).toBe(409);
     expect((await api(gw).post('/api/v1/messages/not-a-uuid/review', { action: 'resend' })).status).toBe(404);
     const cancelled = await gw.ctx.db.message.findUniqueOrThrow({ where: { id: b.id } });
@@ -197,14 +258,21 @@ describe('recovery of stranded messages, by channel', () => {
     expect(cancelled.countsAsAttempt).toBe(true);
     expect(await audits(a.id)).toEqual(expect.arrayContaining(['message.review', 'message.review_resend']));
     expect(await audits(b.id)).toEqual(expect.arrayContaining(['message.review', 'message.review_cancel']));
-    expect((await history(a.id)).find((e) => e.detail?.review === 'review_resend')?.detail).toMatchObject({ note: 'checked the Twilio console: no call' });
+    expect((await history(a.id)).find((e) => e.detail?.review === 'review_resend')?.detail).toMatchObject({
+      note: 'checked the Twilio console: no call',
+    });
   });
 
   it('a campaign stays ACTIVE while one of its messages waits for review, and completes once it is answered', async () => {
     const zone = middayZone();
     await seed(gw.ctx.db, [{ ref: 'RV-1', debts: ['RV-1-A'], phone: chicagoPhone(7001), zone, creditor: 'RVCRED' }]);
     const campaign = await gw.ctx.db.campaign.create({
-      data: { name: 'review keeps it open', audience: { creditorRefs: ['RVCRED'] }, stopConditions: ['PAID'], steps: { create: [{ position: 1, offsetDays: 0, intent: 'friendly-reminder', channel: 'SMS' }] } },
+      data: {
+        name: 'review keeps it open',
+        audience: { creditorRefs: ['RVCRED'] },
+        stopConditions: ['PAID'],
+        steps: { create: [{ position: 1, offsetDays: 0, intent: 'friendly-reminder', channel: 'SMS' }] },
+      },
     });
     await startCampaign(gw.ctx, campaign.id, { type: 'system' }, { schedule: false });
     await enrolAudience(gw.ctx, campaign.id);
@@ -223,10 +291,14 @@ describe('recovery of stranded messages, by channel', () => {
 
     await api(gw).post(`/api/v1/messages/${m.id}/review`, { action: 'cancel' });
     // The settle job (every 5 s) completes it; a sweep run here may be the one that does.
-    await eventually(async () => {
-      await settleCampaigns(gw.ctx);
-      return (await campaignResults(gw.ctx, campaign.id)).campaign.status === 'COMPLETED';
-    }, 15_000, 'the campaign to complete');
+    await eventually(
+      async () => {
+        await settleCampaigns(gw.ctx);
+        return (await campaignResults(gw.ctx, campaign.id)).campaign.status === 'COMPLETED';
+      },
+      15_000,
+      'the campaign to complete',
+    );
   });
 });
 
@@ -239,11 +311,25 @@ describe('the lease on a claim', () => {
 
   it('is renewed while its process works on it, and once released the scheduled sweep reconciles it', async () => {
     const s = await seedDebtor(gw);
-    const r = await api(gw).post('/api/v1/outreach', { debtorId: s.debtorId, debtId: s.debtId, intent: 'friendly-reminder', channel: 'SMS', notBefore: new Date(Date.now() + 86_400_000).toISOString() });
+    const r = await api(gw).post('/api/v1/outreach', {
+      debtorId: s.debtorId,
+      debtId: s.debtId,
+      intent: 'friendly-reminder',
+      channel: 'SMS',
+      notBefore: new Date(Date.now() + 86_400_000).toISOString(),
+    });
     const id = r.body.messageId as string;
     const { leaseOwner } = await import('../../src/outbound/lease.js');
     const start = new Date();
-    await gw.ctx.db.message.update({ where: { id }, data: { status: 'SENDING', claimedBy: leaseOwner(gw.ctx), claimedAt: start, leaseUntil: new Date(start.getTime() + 2000) } });
+    await gw.ctx.db.message.update({
+      where: { id },
+      data: {
+        status: 'SENDING',
+        claimedBy: leaseOwner(gw.ctx),
+        claimedAt: start,
+        leaseUntil: new Date(start.getTime() + 2000),
+      },
+    });
     const release = holdLease(gw.ctx, id);
     // Past two whole leases, it is still this process's claim and still SENDING, its lease moved on.
     await eventually(async () => Date.now() > start.getTime() + 4500, 10_000, 'two leases');
@@ -251,10 +337,16 @@ describe('the lease on a claim', () => {
     expect(held.status).toBe('SENDING');
     expect(held.leaseUntil!.getTime()).toBeGreaterThan(Date.now());
     release();
-    const recovered = await eventually(async () => {
-      const m = await gw.ctx.db.message.findUniqueOrThrow({ where: { id }, include: { statusEvents: true } });
-      return m.statusEvents.some((e) => (e.detail as { recovery?: string } | null)?.recovery === 'resend') ? m : null;
-    }, 20_000, 'the scheduled sweep');
-    expect(recovered.statusEvents.find((e) => (e.detail as { recovery?: string } | null)?.recovery === 'resend')!.detail).toMatchObject({ expiredClaim: { by: leaseOwner(gw.ctx) } });
+    const recovered = await eventually(
+      async () => {
+        const m = await gw.ctx.db.message.findUniqueOrThrow({ where: { id }, include: { statusEvents: true } });
+        return m.statusEvents.some((e) => (e.detail as { recovery?: string } | null)?.recovery === 'resend') ? m : null;
+      },
+      20_000,
+      'the scheduled sweep',
+    );
+    expect(
+      recovered.statusEvents.find((e) => (e.detail as { recovery?: string } | null)?.recovery === 'resend')!.detail,
+    ).toMatchObject({ expiredClaim: { by: leaseOwner(gw.ctx) } });
   });
 });

@@ -14,12 +14,21 @@ describe('email over SMTP', () => {
 
   it('sends through nodemailer to the SMTP sandbox with threading and unsubscribe headers', async () => {
     const s = await seedDebtor(gw);
-    const r = await api(gw).post('/api/v1/outreach', { debtorId: s.debtorId, debtId: s.debtId, intent: 'past-due-notice', channel: 'EMAIL' });
+    const r = await api(gw).post('/api/v1/outreach', {
+      debtorId: s.debtorId,
+      debtId: s.debtId,
+      intent: 'past-due-notice',
+      channel: 'EMAIL',
+    });
     expect(r.status).toBe(202);
-    const m = await eventually(async () => {
-      const x = (await api(gw).get(`/api/v1/messages/${r.body.messageId}`)).body;
-      return x.status === 'SENT' ? x : null;
-    }, 20_000, 'SENT');
+    const m = await eventually(
+      async () => {
+        const x = (await api(gw).get(`/api/v1/messages/${r.body.messageId}`)).body;
+        return x.status === 'SENT' ? x : null;
+      },
+      20_000,
+      'SENT',
+    );
     expect(m.provider).toBe('smtp');
     const mail = await gw.ctx.sandboxes!.smtp.waitForMessage((x) => JSON.stringify(x).includes(m.to), 10_000);
     const raw = JSON.stringify(mail);

@@ -14,8 +14,17 @@ const DAY = 86_400_000;
 describe('self-collecting plans', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox', TWILIO_AUTH_TOKEN: 'test-twilio-token-123456', LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123', WEBHOOK_ALLOWED_INTERNAL_TARGETS: '127.0.0.1' });
-    await api(gw).post('/api/v1/webhook-subscriptions', { url: 'http://127.0.0.1:9/hook', events: ['plan.created', 'plan.broken', 'payment.recorded'] });
+    gw = await startTestGateway({
+      ADMIN_API_KEY: ADMIN_KEY,
+      PROVIDERS: 'sandbox',
+      TWILIO_AUTH_TOKEN: 'test-twilio-token-123456',
+      LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123',
+      WEBHOOK_ALLOWED_INTERNAL_TARGETS: '127.0.0.1',
+    });
+    await api(gw).post('/api/v1/webhook-subscriptions', {
+      url: 'http://127.0.0.1:9/hook',
+      events: ['plan.created', 'plan.broken', 'payment.recorded'],
+    });
   });
   afterAll(async () => gw?.close());
 
@@ -27,8 +36,17 @@ describe('self-collecting plans', () => {
     expect(page.status).toBe(303);
     const saved = await payOnCheckout(page.location!, card);
     expect(saved.status).toBe(303);
-    const plan = await eventually(() => gw.ctx.db.paymentPlan.findFirst({ where: { debtId: s.debtId, status: 'active' } }), 15_000, 'the plan active once the card is saved');
-    await eventually(async () => (await gw.ctx.db.promiseToPay.count({ where: { planId: plan.id, nextChargeAt: { not: null } } })) === 3, 10_000, 'its instalments scheduled');
+    const plan = await eventually(
+      () => gw.ctx.db.paymentPlan.findFirst({ where: { debtId: s.debtId, status: 'active' } }),
+      15_000,
+      'the plan active once the card is saved',
+    );
+    await eventually(
+      async () =>
+        (await gw.ctx.db.promiseToPay.count({ where: { planId: plan.id, nextChargeAt: { not: null } } })) === 3,
+      10_000,
+      'its instalments scheduled',
+    );
     return { s, page, path, plan, today };
   }
 
@@ -46,12 +64,25 @@ describe('self-collecting plans', () => {
     const report = await runPlanCharges(gw.ctx, new Date(Date.parse(`${today}T10:00:00Z`)));
     expect(report.charged).toBe(1);
     expect((await runPlanCharges(gw.ctx, new Date(Date.parse(`${today}T10:05:00Z`)))).charged).toBe(0);
-    await eventually(async () => (await paymentsOf(gw, s.debtId)).length === 1, 15_000, 'the instalment recorded from the webhook');
-    await eventually(async () => (await gw.ctx.db.promiseToPay.findUniqueOrThrow({ where: { id: promises[0]!.id } })).status === 'KEPT', 10_000, 'promise kept');
+    await eventually(
+      async () => (await paymentsOf(gw, s.debtId)).length === 1,
+      15_000,
+      'the instalment recorded from the webhook',
+    );
+    await eventually(
+      async () =>
+        (await gw.ctx.db.promiseToPay.findUniqueOrThrow({ where: { id: promises[0]!.id } })).status === 'KEPT',
+      10_000,
+      'promise kept',
+    );
     const debt = await gw.ctx.db.debt.findUniqueOrThrow({ where: { id: s.debtId } });
     expect(debt.balance.toFixed(2)).toBe('200.00');
     expect(debt.status).toBe('PAYMENT_PLAN');
-    expect(await gw.ctx.db.webhookDelivery.count({ where: { event: 'plan.created', payload: { path: ['data', 'planId'], equals: plan.id } } })).toBe(1);
+    expect(
+      await gw.ctx.db.webhookDelivery.count({
+        where: { event: 'plan.created', payload: { path: ['data', 'planId'], equals: plan.id } },
+      }),
+    ).toBe(1);
   });
 
   it('a failed charge is retried on schedule and the debtor told; at the limit the plan is broken and the debt reopened', async () => {
@@ -60,27 +91,55 @@ describe('self-collecting plans', () => {
     const first = Date.parse(`${today}T10:00:00Z`);
     expect((await runPlanCharges(gw.ctx, new Date(first))).failed).toBe(1);
     // Reported by the charge call and again by the webhook: counted once.
-    await eventually(async () => (await gw.ctx.db.inboundEvent.count({ where: { provider: 'stripe', status: { in: ['PROCESSED', 'IGNORED'] }, body: { not: Buffer.alloc(0) } } })) > 0, 5_000, 'webhooks processed');
-    await eventually(() => gw.ctx.db.message.findFirst({ where: { debtorId: s.debtorId, intent: 'instalment-failed' } }), 15_000, 'the debtor told');
+    await eventually(
+      async () =>
+        (await gw.ctx.db.inboundEvent.count({
+          where: { provider: 'stripe', status: { in: ['PROCESSED', 'IGNORED'] }, body: { not: Buffer.alloc(0) } },
+        })) > 0,
+      5_000,
+      'webhooks processed',
+    );
+    await eventually(
+      () => gw.ctx.db.message.findFirst({ where: { debtorId: s.debtorId, intent: 'instalment-failed' } }),
+      15_000,
+      'the debtor told',
+    );
     const afterFirst = await gw.ctx.db.paymentPlan.findUniqueOrThrow({ where: { id: plan.id } });
     expect(afterFirst.failedCharges).toBe(1);
-    const waiting = await gw.ctx.db.promiseToPay.findFirstOrThrow({ where: { planId: plan.id }, orderBy: { dueDate: 'asc' } });
+    const waiting = await gw.ctx.db.promiseToPay.findFirstOrThrow({
+      where: { planId: plan.id },
+      orderBy: { dueDate: 'asc' },
+    });
     expect(waiting.status).toBe('ACTIVE');
     expect(waiting.nextChargeAt!.getTime()).toBe(first + 3 * DAY); // the creditor's retryDays
-    const told = await gw.ctx.db.message.findFirstOrThrow({ where: { debtorId: s.debtorId, intent: 'instalment-failed' } });
+    const told = await gw.ctx.db.message.findFirstOrThrow({
+      where: { debtorId: s.debtorId, intent: 'instalment-failed' },
+    });
     expect(told.body).toMatch(/\/pay\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/);
     expect(told.body).toContain('$100.00');
     // Not retried before its day; on its day it fails again: the creditor's limit (2) is reached.
     expect((await runPlanCharges(gw.ctx, new Date(first + 2 * DAY))).failed).toBe(0);
     expect((await runPlanCharges(gw.ctx, new Date(first + 3 * DAY))).failed).toBe(1);
-    const broken = await eventually(async () => {
-      const p = await gw.ctx.db.paymentPlan.findUniqueOrThrow({ where: { id: plan.id } });
-      return p.status === 'broken' ? p : null;
-    }, 10_000, 'plan broken');
+    const broken = await eventually(
+      async () => {
+        const p = await gw.ctx.db.paymentPlan.findUniqueOrThrow({ where: { id: plan.id } });
+        return p.status === 'broken' ? p : null;
+      },
+      10_000,
+      'plan broken',
+    );
     expect(broken.failedCharges).toBe(2);
-    expect((await gw.ctx.db.promiseToPay.findMany({ where: { planId: plan.id } })).map((p) => p.status)).toEqual(['BROKEN', 'BROKEN', 'BROKEN']);
+    expect((await gw.ctx.db.promiseToPay.findMany({ where: { planId: plan.id } })).map((p) => p.status)).toEqual([
+      'BROKEN',
+      'BROKEN',
+      'BROKEN',
+    ]);
     expect((await gw.ctx.db.debt.findUniqueOrThrow({ where: { id: s.debtId } })).status).toBe('OPEN');
-    expect(await gw.ctx.db.webhookDelivery.count({ where: { event: 'plan.broken', payload: { path: ['data', 'planId'], equals: plan.id } } })).toBe(1);
+    expect(
+      await gw.ctx.db.webhookDelivery.count({
+        where: { event: 'plan.broken', payload: { path: ['data', 'planId'], equals: plan.id } },
+      }),
+    ).toBe(1);
     expect(await gw.ctx.db.message.count({ where: { debtorId: s.debtorId, intent: 'instalment-failed' } })).toBe(1);
     expect(await paymentsOf(gw, s.debtId)).toHaveLength(0);
   });
@@ -91,7 +150,9 @@ describe('self-collecting plans', () => {
     const date = new Date(Date.now() + 2 * DAY).toISOString().slice(0, 10);
     await a.page.post(`${a.path}/actions/promise`, { debt: a.s.debtId, date, amount: '20.00' });
     await b.page.post(`${b.path}/actions/promise`, { debt: b.s.debtId, date, amount: '20.00' });
-    expect((await api(gw).post('/api/v1/payments', { debtId: a.s.debtId, amount: '20.00', currency: 'USD' })).status).toBe(201);
+    expect(
+      (await api(gw).post('/api/v1/payments', { debtId: a.s.debtId, amount: '20.00', currency: 'USD' })).status,
+    ).toBe(201);
     const report = await runPlanCharges(gw.ctx, new Date(Date.parse(`${date}T00:00:00Z`) + 1.5 * DAY));
     expect(report.kept).toBeGreaterThanOrEqual(1);
     expect(report.broken).toBeGreaterThanOrEqual(1);

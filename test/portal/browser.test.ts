@@ -18,13 +18,27 @@ import { runPlanCharges } from '../../src/payments/plans.js';
 
 const AXE = fs.readFileSync(path.resolve('node_modules/axe-core/axe.min.js'), 'utf8');
 
-interface AxeViolation { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
 
 /** axe-core on the page as it is: the critical and serious violations (an empty list passes). */
 async function seriousViolations(page: Page): Promise<string[]> {
   await page.addScriptTag({ content: AXE });
-  const violations = await page.evaluate(async () => ((await (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: unknown[] }> } }).axe.run(document, { resultTypes: ['violations'] })).violations)) as AxeViolation[];
-  return violations.filter((v) => v.impact === 'critical' || v.impact === 'serious').map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+  const violations = (await page.evaluate(
+    async () =>
+      (
+        await (
+          window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: unknown[] }> } }
+        ).axe.run(document, { resultTypes: ['violations'] })
+      ).violations,
+  )) as AxeViolation[];
+  return violations
+    .filter((v) => v.impact === 'critical' || v.impact === 'serious')
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
 }
 
 describeInBrowser('the debtor page browser test')('debtor page in a browser', () => {
@@ -34,7 +48,12 @@ describeInBrowser('the debtor page browser test')('debtor page in a browser', ()
   let desktop: BrowserContext;
 
   beforeAll(async () => {
-    gw = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, PROVIDERS: 'sandbox', TWILIO_AUTH_TOKEN: 'browser-test-twilio-token', LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123' });
+    gw = await startTestGateway({
+      ADMIN_API_KEY: ADMIN_KEY,
+      PROVIDERS: 'sandbox',
+      TWILIO_AUTH_TOKEN: 'browser-test-twilio-token',
+      LOB_WEBHOOK_SECRET: 'lob-webhook-secret-123',
+    });
     browser = await launchBrowser();
     // bypassCSP: only so the test can inject axe-core; the page itself runs no script.
     mobile = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, bypassCSP: true });
@@ -47,17 +66,37 @@ describeInBrowser('the debtor page browser test')('debtor page in a browser', ()
 
   it('SMS link → code → part payment by card → plan with a saved card → instalment charged on its date, live for the agent', async () => {
     const s = await seedDebtor(gw, { fullName: 'Dana Whitfield' }, { originalAmount: '200.00' });
-    await api(gw).put('/api/v1/creditors/acme/portal-settings', { verification: ['code', 'postcode'], plans: { maxInstalments: 4, minInstalment: '10.00', intervalDays: 30, maxFailedCharges: 3, retryDays: 3 } });
+    await api(gw).put('/api/v1/creditors/acme/portal-settings', {
+      verification: ['code', 'postcode'],
+      plans: { maxInstalments: 4, minInstalment: '10.00', intervalDays: 30, maxFailedCharges: 3, retryDays: 3 },
+    });
 
     // The reminder that carries the link, delivered by the Twilio sandbox.
-    const first = await api(gw).post('/api/v1/outreach', { debtorId: s.debtorId, debtId: s.debtId, intent: 'friendly-reminder', channel: 'SMS' });
-    const delivered = await eventually(async () => {
-      const m = await gw.ctx.db.message.findUniqueOrThrow({ where: { id: first.body.messageId } });
-      return m.status === 'DELIVERED' ? m : null;
-    }, 20_000, 'the reminder delivered');
-    const link = /https?:\/\/\S+\/pay\/[A-Za-z0-9_.-]+/.exec(gw.ctx.sandboxes!.twilio.getMessage(delivered.providerMessageId!)!.body)![0]!.replace(/[.,]$/, '');
+    const first = await api(gw).post('/api/v1/outreach', {
+      debtorId: s.debtorId,
+      debtId: s.debtId,
+      intent: 'friendly-reminder',
+      channel: 'SMS',
+    });
+    const delivered = await eventually(
+      async () => {
+        const m = await gw.ctx.db.message.findUniqueOrThrow({ where: { id: first.body.messageId } });
+        return m.status === 'DELIVERED' ? m : null;
+      },
+      20_000,
+      'the reminder delivered',
+    );
+    const link = /https?:\/\/\S+\/pay\/[A-Za-z0-9_.-]+/
+      .exec(gw.ctx.sandboxes!.twilio.getMessage(delivered.providerMessageId!)!.body)![0]!
+      .replace(/[.,]$/, '');
     // A later reminder waits in the outbox (queued now, due in an hour).
-    const queued = await api(gw).post('/api/v1/outreach', { debtorId: s.debtorId, debtId: s.debtId, intent: 'past-due-notice', channel: 'SMS', notBefore: new Date(Date.now() + 3600_000).toISOString() });
+    const queued = await api(gw).post('/api/v1/outreach', {
+      debtorId: s.debtorId,
+      debtId: s.debtId,
+      intent: 'past-due-notice',
+      channel: 'SMS',
+      notBefore: new Date(Date.now() + 3600_000).toISOString(),
+    });
     expect(queued.body.outcome).toBe('defer');
 
     // The agent has the conversation open.
@@ -80,10 +119,14 @@ describeInBrowser('the debtor page browser test')('debtor page in a browser', ()
     await page.screenshot({ path: path.join(ARTIFACTS, 'portal-verify-390.png'), fullPage: true });
     await page.click('#send-code');
     await page.waitForSelector('#code');
-    const codeMessage = await eventually(async () => {
-      const m = await gw.ctx.db.message.findFirst({ where: { debtorId: s.debtorId, intent: 'verification-code' } });
-      return m?.providerMessageId ? m : null;
-    }, 15_000, 'the code sent');
+    const codeMessage = await eventually(
+      async () => {
+        const m = await gw.ctx.db.message.findFirst({ where: { debtorId: s.debtorId, intent: 'verification-code' } });
+        return m?.providerMessageId ? m : null;
+      },
+      15_000,
+      'the code sent',
+    );
     const code = /\b(\d{6})\b/.exec(gw.ctx.sandboxes!.twilio.getMessage(codeMessage.providerMessageId!)!.body)![1]!;
     await page.fill('#code', code);
     await page.click('#verify-code');
@@ -105,7 +148,11 @@ describeInBrowser('the debtor page browser test')('debtor page in a browser', ()
     await page.fill('#card', '4242 4242 4242 4242');
     await page.click('#submit');
     await page.waitForSelector('.notice.success');
-    await eventually(async () => (await gw.ctx.db.debt.findUniqueOrThrow({ where: { id: s.debtId } })).balance.toFixed(2) === '50.00', 15_000, 'the balance after the card payment');
+    await eventually(
+      async () => (await gw.ctx.db.debt.findUniqueOrThrow({ where: { id: s.debtId } })).balance.toFixed(2) === '50.00',
+      15_000,
+      'the balance after the card payment',
+    );
     await page.reload();
     await page.waitForSelector('dd:text("$50.00")');
     // The agent sees it without reloading: the balance in the panel, the thank-you in the thread.
@@ -120,8 +167,17 @@ describeInBrowser('the debtor page browser test')('debtor page in a browser', ()
     await page.waitForSelector('h1:text("Save a card")');
     await page.click('#submit');
     await page.waitForSelector('.notice.success');
-    const plan = await eventually(() => gw.ctx.db.paymentPlan.findFirst({ where: { debtId: s.debtId, status: 'active' } }), 15_000, 'the plan active');
-    await eventually(async () => (await gw.ctx.db.promiseToPay.count({ where: { planId: plan.id, nextChargeAt: { not: null } } })) === 2, 10_000, 'its instalments scheduled');
+    const plan = await eventually(
+      () => gw.ctx.db.paymentPlan.findFirst({ where: { debtId: s.debtId, status: 'active' } }),
+      15_000,
+      'the plan active',
+    );
+    await eventually(
+      async () =>
+        (await gw.ctx.db.promiseToPay.count({ where: { planId: plan.id, nextChargeAt: { not: null } } })) === 2,
+      10_000,
+      'its instalments scheduled',
+    );
     await page.reload();
     await page.waitForSelector('text=You are on a plan of 2 instalments.');
     expect(await seriousViolations(page)).toEqual([]);
@@ -137,10 +193,14 @@ describeInBrowser('the debtor page browser test')('debtor page in a browser', ()
     // The queued reminder leaves now: the new balance, or (on a plan) not at all.
     await gw.ctx.db.message.update({ where: { id: queued.body.messageId }, data: { scheduledAt: new Date() } });
     await scheduleDispatch(gw.ctx, queued.body.messageId, new Date());
-    const reminder = await eventually(async () => {
-      const m = await gw.ctx.db.message.findUniqueOrThrow({ where: { id: queued.body.messageId } });
-      return m.providerMessageId || m.status === 'CANCELLED' ? m : null;
-    }, 20_000, 'the queued reminder settled');
+    const reminder = await eventually(
+      async () => {
+        const m = await gw.ctx.db.message.findUniqueOrThrow({ where: { id: queued.body.messageId } });
+        return m.providerMessageId || m.status === 'CANCELLED' ? m : null;
+      },
+      20_000,
+      'the queued reminder settled',
+    );
     if (reminder.providerMessageId) {
       const body = gw.ctx.sandboxes!.twilio.getMessage(reminder.providerMessageId)!.body;
       expect(body).toContain('$50.00');
@@ -150,7 +210,11 @@ describeInBrowser('the debtor page browser test')('debtor page in a browser', ()
     // The plan job on the first instalment's date (fixed clock) charges it.
     const report = await runPlanCharges(gw.ctx, new Date(`${today}T12:00:00Z`));
     expect(report.charged).toBe(1);
-    await eventually(async () => (await gw.ctx.db.debt.findUniqueOrThrow({ where: { id: s.debtId } })).balance.toFixed(2) === '25.00', 15_000, 'the first instalment recorded');
+    await eventually(
+      async () => (await gw.ctx.db.debt.findUniqueOrThrow({ where: { id: s.debtId } })).balance.toFixed(2) === '25.00',
+      15_000,
+      'the first instalment recorded',
+    );
     await inbox.page.waitForSelector('#panel-debts td:text("USD 25.00")', { timeout: 15_000 });
     await inbox.page.screenshot({ path: path.join(ARTIFACTS, 'portal-agent-sees-payment-1440.png') });
     await page.reload();

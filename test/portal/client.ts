@@ -26,7 +26,10 @@ export class PageClient {
   location: string | null = null;
 
   async get(path: string): Promise<this> {
-    const res = await fetch(path.startsWith('http') ? path : `${this.base}${path}`, { headers: { cookie: this.cookieHeader() }, redirect: 'manual' });
+    const res = await fetch(path.startsWith('http') ? path : `${this.base}${path}`, {
+      headers: { cookie: this.cookieHeader() },
+      redirect: 'manual',
+    });
     this.keep(res);
     this.status = res.status;
     this.location = res.headers.get('location');

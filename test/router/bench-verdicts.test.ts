@@ -11,12 +11,21 @@ import { prng, syntheticWorkload } from '../../src/router/bench.js';
 import { phone } from './fixtures.js';
 import { checkCap, countedAttempts, type AppliedCap } from '../../src/router/limits.js';
 import { SecondUseMemo } from '../../src/router/memo.js';
-import { createRouter, type Channel, type Decision, type HistoryEntry, type RouterSnapshot } from '../../src/router/index.js';
+import {
+  createRouter,
+  type Channel,
+  type Decision,
+  type HistoryEntry,
+  type RouterSnapshot,
+} from '../../src/router/index.js';
 
 const DEBTORS = 2_000;
 const PER_DEBTOR = 3;
 
-function decideAll(snapshotFor: (base: RouterSnapshot, now: Date) => RouterSnapshot, freshRouterEach = false): Decision[] {
+function decideAll(
+  snapshotFor: (base: RouterSnapshot, now: Date) => RouterSnapshot,
+  freshRouterEach = false,
+): Decision[] {
   const { population, clocks } = syntheticWorkload(DEBTORS, PER_DEBTOR, 42);
   let router = createRouter();
   const decisions: Decision[] = [];
@@ -100,7 +109,9 @@ describe('limit counting', () => {
 
   /** The semantics before the rewrite: filter, sort, collect the counted times, index into them. */
   function reference(cap: AppliedCap, history: HistoryEntry[], debtId: string, workIds: Set<string>) {
-    const attempts = history.filter((h) => h.direction === 'OUTBOUND' && h.countsAsAttempt).sort((a, b) => a.at.getTime() - b.at.getTime());
+    const attempts = history
+      .filter((h) => h.direction === 'OUTBOUND' && h.countsAsAttempt)
+      .sort((a, b) => a.at.getTime() - b.at.getTime());
     const since = T - cap.days * DAY;
     const times = attempts
       .filter((h) => h.at.getTime() > since)
@@ -110,7 +121,10 @@ describe('limit counting', () => {
       .map((h) => h.at.getTime());
     if (times.length < cap.max) return { attempts, check: null };
     if (cap.max === 0) return { attempts, check: { count: times.length, freeAt: null } };
-    return { attempts, check: { count: times.length, freeAt: (times[times.length - cap.max] as number) + cap.days * DAY } };
+    return {
+      attempts,
+      check: { count: times.length, freeAt: (times[times.length - cap.max] as number) + cap.days * DAY },
+    };
   }
 
   test('countedAttempts and checkCap agree with filter-sort-count on random histories (ties included)', () => {
@@ -144,7 +158,13 @@ describe('limit counting', () => {
       const expected = reference(cap, history, 'debt-1', workIds);
       const attempts = countedAttempts(history);
       expect(attempts).toEqual(expected.attempts);
-      const check = checkCap(cap, T, attempts, 'debt-1', points.map((p) => phone(p.id, '+15185550100', { isWork: p.isWork, consents: {} })));
+      const check = checkCap(
+        cap,
+        T,
+        attempts,
+        'debt-1',
+        points.map((p) => phone(p.id, '+15185550100', { isWork: p.isWork, consents: {} })),
+      );
       expect(check && { count: check.count, freeAt: check.freeAt }).toEqual(expected.check);
       if (check) blocked++;
     }
@@ -153,4 +173,3 @@ describe('limit counting', () => {
     expect(blocked).toBeLessThan(450);
   });
 });
-

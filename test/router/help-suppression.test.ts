@@ -10,18 +10,38 @@ const AFTERNOON_EDT = '2026-06-10T18:00:00Z';
 const NIGHT_EDT = '2026-06-11T02:30:00Z';
 
 const rules = (d: Decision) => d.reasons.map((r) => r.rule);
-const help = (receivedAt: string, contactPointId = 'phone-1') => request({ intent: 'help', channel: 'SMS', replyTo: { channel: 'SMS', receivedAt: new Date(receivedAt), contactPointId } });
+const help = (receivedAt: string, contactPointId = 'phone-1') =>
+  request({
+    intent: 'help',
+    channel: 'SMS',
+    replyTo: { channel: 'SMS', receivedAt: new Date(receivedAt), contactPointId },
+  });
 
 describe('HELP answer', () => {
   it('answers a number without prior express consent, right away, outside contact limits', () => {
     const snap = snapshot(AFTERNOON_EDT, {
       contactPoints: [phone('phone-1', '+15185550100', { consents: { SMS: 'UNKNOWN' } })],
       // the house SMS cap (3 in 7 days) is reached
-      history: [attempt('2026-06-08T15:00:00Z', 'SMS'), attempt('2026-06-09T15:00:00Z', 'SMS'), attempt('2026-06-10T15:00:00Z', 'SMS')],
+      history: [
+        attempt('2026-06-08T15:00:00Z', 'SMS'),
+        attempt('2026-06-09T15:00:00Z', 'SMS'),
+        attempt('2026-06-10T15:00:00Z', 'SMS'),
+      ],
     });
     const d = route(help('2026-06-10T17:59:30Z'), snap);
-    expect(d).toMatchObject({ outcome: 'send', channel: 'SMS', contactPointId: 'phone-1', sendAt: new Date(AFTERNOON_EDT) });
-    expect(rules(d)).toEqual(expect.arrayContaining(['consent.reply_to_request', 'limit.not_applied', 'reply_to.exception'] satisfies RuleId[]));
+    expect(d).toMatchObject({
+      outcome: 'send',
+      channel: 'SMS',
+      contactPointId: 'phone-1',
+      sendAt: new Date(AFTERNOON_EDT),
+    });
+    expect(rules(d)).toEqual(
+      expect.arrayContaining([
+        'consent.reply_to_request',
+        'limit.not_applied',
+        'reply_to.exception',
+      ] satisfies RuleId[]),
+    );
     expect(rules(d)).not.toContain('limit.sms_default');
   });
 
@@ -32,7 +52,9 @@ describe('HELP answer', () => {
   });
 
   it('is refused once SMS consent is revoked', () => {
-    const snap = snapshot(AFTERNOON_EDT, { contactPoints: [phone('phone-1', '+15185550100', { consents: { SMS: 'REVOKED' } })] });
+    const snap = snapshot(AFTERNOON_EDT, {
+      contactPoints: [phone('phone-1', '+15185550100', { consents: { SMS: 'REVOKED' } })],
+    });
     const d = route(help('2026-06-10T17:59:30Z'), snap);
     expect(d.outcome).toBe('refuse');
     expect(rules(d)).toContain('consent.revoked');
@@ -43,7 +65,11 @@ describe('HELP answer', () => {
     for (const req of [
       request({ intent: 'help', channel: 'SMS' }),
       help('2026-06-10T15:00:00Z'), // 3 hours old: outside the reply window
-      request({ intent: 'help', channel: 'EMAIL', replyTo: { channel: 'SMS', receivedAt: new Date('2026-06-10T17:59:30Z'), contactPointId: 'phone-1' } }),
+      request({
+        intent: 'help',
+        channel: 'EMAIL',
+        replyTo: { channel: 'SMS', receivedAt: new Date('2026-06-10T17:59:30Z'), contactPointId: 'phone-1' },
+      }),
       request({ intent: 'help', replyTo: { channel: 'SMS', receivedAt: new Date('2026-06-10T17:59:30Z') } }), // sender not on file
     ]) {
       const d = route(req, snap);
@@ -52,9 +78,12 @@ describe('HELP answer', () => {
     }
   });
 
-  it('goes only to the number that asked, never to another of the debtor\'s numbers', () => {
+  it("goes only to the number that asked, never to another of the debtor's numbers", () => {
     const snap = snapshot(AFTERNOON_EDT, {
-      contactPoints: [phone('phone-1', '+15185550100'), phone('phone-2', '+15185550101', { suppressions: { SMS: 'replied STOP' } })],
+      contactPoints: [
+        phone('phone-1', '+15185550100'),
+        phone('phone-2', '+15185550101', { suppressions: { SMS: 'replied STOP' } }),
+      ],
     });
     const d = route(help('2026-06-10T17:59:30Z', 'phone-2'), snap);
     expect(d.outcome).toBe('refuse');
@@ -64,7 +93,9 @@ describe('HELP answer', () => {
 });
 
 describe('suppression list', () => {
-  const suppressedPhone = phone('phone-1', '+15185550100', { suppressions: { SMS: 'replied with an opt-out keyword (STOP)' } });
+  const suppressedPhone = phone('phone-1', '+15185550100', {
+    suppressions: { SMS: 'replied with an opt-out keyword (STOP)' },
+  });
 
   it('refuses an SMS to a suppressed number even with consent GRANTED, with the reason', () => {
     const d = route(request({ channel: 'SMS' }), snapshot(AFTERNOON_EDT, { contactPoints: [suppressedPhone] }));
@@ -84,7 +115,14 @@ describe('suppression list', () => {
 
   it('still lets the one opt-out confirmation through', () => {
     const snap = snapshot(AFTERNOON_EDT, { contactPoints: [{ ...suppressedPhone, consents: { SMS: 'REVOKED' } }] });
-    const d = route(request({ intent: 'opt_out_confirmation', channel: 'SMS', replyTo: { channel: 'SMS', receivedAt: new Date('2026-06-10T17:59:00Z'), contactPointId: 'phone-1' } }), snap);
+    const d = route(
+      request({
+        intent: 'opt_out_confirmation',
+        channel: 'SMS',
+        replyTo: { channel: 'SMS', receivedAt: new Date('2026-06-10T17:59:00Z'), contactPointId: 'phone-1' },
+      }),
+      snap,
+    );
     expect(d).toMatchObject({ outcome: 'send', channel: 'SMS' });
   });
 });

@@ -10,7 +10,9 @@ import {
 import { isoString, zoneClock } from '../../src/router/local-time.js';
 import { address, phone, snapshot } from './fixtures.js';
 
-const zipcodeToTimezone = createRequire(import.meta.url)('zipcode-to-timezone') as { lookup(zip: string): string | null };
+const zipcodeToTimezone = createRequire(import.meta.url)('zipcode-to-timezone') as {
+  lookup(zip: string): string | null;
+};
 
 describe('zipcode-to-timezone data (installed package, checked here)', () => {
   test.each([
@@ -81,7 +83,9 @@ describe('countries and regions', () => {
   test('multi-zone countries need a region', () => {
     expect(countryZones('US').length).toBeGreaterThan(5);
     const location = resolveLocation(
-      snapshot('2026-06-10T16:00:00Z', { contactPoints: [address('addr-tx', { country: 'US', region: 'Texas', postalCode: null })] }),
+      snapshot('2026-06-10T16:00:00Z', {
+        contactPoints: [address('addr-tx', { country: 'US', region: 'Texas', postalCode: null })],
+      }),
       DEFAULT_CONFIG,
     );
     expect([...location.zones].sort()).toEqual(['America/Chicago', 'America/Denver']);
@@ -90,7 +94,10 @@ describe('countries and regions', () => {
   test('a foreign phone next to a US address adds its country zone; a same-country phone does not', () => {
     const withUkPhone = resolveLocation(
       snapshot('2026-06-10T16:00:00Z', {
-        contactPoints: [phone('phone-uk', '+447400123456'), address('addr-ny', { country: 'US', region: 'NY', postalCode: '12207' })],
+        contactPoints: [
+          phone('phone-uk', '+447400123456'),
+          address('addr-ny', { country: 'US', region: 'NY', postalCode: '12207' }),
+        ],
       }),
       DEFAULT_CONFIG,
     );
@@ -131,7 +138,9 @@ describe('countries and regions', () => {
 
   test('jurisdiction from address: state, NYC by ZIP, country', () => {
     expect(addressJurisdiction(address('a', { country: 'US', region: 'MA', postalCode: '02108' }))).toBe('US-MA');
-    expect(addressJurisdiction(address('a', { country: 'US', region: 'Massachusetts', postalCode: '02108' }))).toBe('US-MA');
+    expect(addressJurisdiction(address('a', { country: 'US', region: 'Massachusetts', postalCode: '02108' }))).toBe(
+      'US-MA',
+    );
     expect(addressJurisdiction(address('a', { country: 'US', region: 'NY', postalCode: '11201' }))).toBe('US-NY-NYC');
     expect(addressJurisdiction(address('a', { country: 'US', region: 'NY', postalCode: '12207' }))).toBe('US-NY');
     expect(addressJurisdiction(address('a', { country: 'IN', region: null, postalCode: '400001' }))).toBe('IN');

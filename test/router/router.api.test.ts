@@ -29,7 +29,10 @@ describe('explain()', () => {
   });
 
   test('a deferral names the limit and the time', () => {
-    const decision = route(request({ channel: 'VOICE' }), snapshot('2026-06-10T16:00:00Z', { history: dailyCalls('2026-06-04', 7) }));
+    const decision = route(
+      request({ channel: 'VOICE' }),
+      snapshot('2026-06-10T16:00:00Z', { history: dailyCalls('2026-06-04', 7) }),
+    );
     const text = explain(decision);
     expect(text).toContain('Deferred: send "payment_reminder" by VOICE');
     expect(text).toContain('2026-06-11T15:00:00.000Z');
@@ -89,7 +92,11 @@ describe('input validation names the field', () => {
         route(
           request(),
           snapshot('2026-06-10T18:00:00Z', {
-            preferences: { channelOrder: [], inconvenientTimes: [], contactLimits: { SMS: { max: 2, days: HISTORY_DAYS + 1 } } },
+            preferences: {
+              channelOrder: [],
+              inconvenientTimes: [],
+              contactLimits: { SMS: { max: 2, days: HISTORY_DAYS + 1 } },
+            },
           }),
         ),
     ],
@@ -99,7 +106,11 @@ describe('input validation names the field', () => {
         route(
           request(),
           snapshot('2026-06-10T18:00:00Z', {
-            preferences: { channelOrder: [], inconvenientTimes: [{ days: [0], from: '09:00', to: '10:00' }], contactLimits: {} },
+            preferences: {
+              channelOrder: [],
+              inconvenientTimes: [{ days: [0], from: '09:00', to: '10:00' }],
+              contactLimits: {},
+            },
           }),
         ),
     ],
@@ -126,17 +137,20 @@ describe('configuration overrides', () => {
       baseCaps: DEFAULT_CONFIG.baseCaps.map((cap) => (cap.rule === 'limit.regf_call_7in7' ? { ...cap, max: 2 } : cap)),
     });
     const snap = snapshot('2026-06-10T16:00:00Z', {
-      history: [attempt('2026-06-08T15:00:00Z', 'VOICE'), attempt('2026-06-09T15:00:00Z', 'VOICE', { debtId: 'debt-2' })],
+      history: [
+        attempt('2026-06-08T15:00:00Z', 'VOICE'),
+        attempt('2026-06-09T15:00:00Z', 'VOICE', { debtId: 'debt-2' }),
+      ],
       debts: [
         { id: 'debt-1', status: 'OPEN', restrictions: [], jurisdiction: null, lastPhoneConversationAt: null },
         { id: 'debt-2', status: 'OPEN', restrictions: [], jurisdiction: null, lastPhoneConversationAt: null },
       ],
     });
     expect(router.decide(request({ channel: 'VOICE' }), snap).outcome).toBe('send');
-    const third = router.decide(
-      request({ channel: 'VOICE' }),
-      { ...snap, history: [...snap.history, attempt('2026-06-10T13:00:00Z', 'VOICE')] },
-    );
+    const third = router.decide(request({ channel: 'VOICE' }), {
+      ...snap,
+      history: [...snap.history, attempt('2026-06-10T13:00:00Z', 'VOICE')],
+    });
     expect(third.outcome).toBe('defer');
   });
 

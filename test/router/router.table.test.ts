@@ -86,7 +86,10 @@ const cases: Case[] = [
   {
     name: 'address in Central, phone in Eastern: 08:30 EDT is 07:30 CDT → wait for 08:00 CDT',
     snap: snapshot('2026-06-10T12:30:00Z', {
-      contactPoints: [phone('phone-ny', '+12125550100'), address('addr-chi', { country: 'US', region: 'IL', postalCode: '60601' })],
+      contactPoints: [
+        phone('phone-ny', '+12125550100'),
+        address('addr-chi', { country: 'US', region: 'IL', postalCode: '60601' }),
+      ],
     }),
     outcome: 'defer',
     channel: 'SMS',
@@ -97,7 +100,10 @@ const cases: Case[] = [
   {
     name: 'address in Central, phone in Eastern: 20:10 CDT is 21:10 EDT → next 08:00 CDT',
     snap: snapshot('2026-06-11T01:10:00Z', {
-      contactPoints: [phone('phone-ny', '+12125550100'), address('addr-chi', { country: 'US', region: 'IL', postalCode: '60601' })],
+      contactPoints: [
+        phone('phone-ny', '+12125550100'),
+        address('addr-chi', { country: 'US', region: 'IL', postalCode: '60601' }),
+      ],
     }),
     outcome: 'defer',
     channel: 'SMS',
@@ -106,7 +112,10 @@ const cases: Case[] = [
   {
     name: 'address in Central, phone in Eastern: 13:00 CDT is fine in both',
     snap: snapshot(AFTERNOON_EDT, {
-      contactPoints: [phone('phone-ny', '+12125550100'), address('addr-chi', { country: 'US', region: 'IL', postalCode: '60601' })],
+      contactPoints: [
+        phone('phone-ny', '+12125550100'),
+        address('addr-chi', { country: 'US', region: 'IL', postalCode: '60601' }),
+      ],
     }),
     outcome: 'send',
     channel: 'SMS',
@@ -131,7 +140,9 @@ const cases: Case[] = [
   },
   {
     name: 'DST start week: conversation Thursday (EST) blocks calls until day 8 midnight EDT, then 08:00 EDT',
-    snap: snapshot('2026-03-09T15:00:00Z', { debts: [debt({ lastPhoneConversationAt: new Date('2026-03-05T17:00:00Z') })] }),
+    snap: snapshot('2026-03-09T15:00:00Z', {
+      debts: [debt({ lastPhoneConversationAt: new Date('2026-03-05T17:00:00Z') })],
+    }),
     req: { channel: 'VOICE' },
     outcome: 'defer',
     channel: 'VOICE',
@@ -158,7 +169,10 @@ const cases: Case[] = [
   {
     name: 'Hawaii (no DST) on the US DST start day: 07:00 HST → 08:00 HST (18:00Z)',
     snap: snapshot('2026-03-08T17:00:00Z', {
-      contactPoints: [phone('phone-hi', '+18085550100'), address('addr-hi', { country: 'US', region: 'HI', postalCode: '96813' })],
+      contactPoints: [
+        phone('phone-hi', '+18085550100'),
+        address('addr-hi', { country: 'US', region: 'HI', postalCode: '96813' }),
+      ],
     }),
     outcome: 'defer',
     sendAt: '2026-03-08T18:00:00.000Z',
@@ -167,7 +181,10 @@ const cases: Case[] = [
   {
     name: 'Hawaii in July: still 08:00 HST = 18:00Z',
     snap: snapshot('2026-07-01T17:00:00Z', {
-      contactPoints: [phone('phone-hi', '+18085550100'), address('addr-hi', { country: 'US', region: 'HI', postalCode: '96813' })],
+      contactPoints: [
+        phone('phone-hi', '+18085550100'),
+        address('addr-hi', { country: 'US', region: 'HI', postalCode: '96813' }),
+      ],
     }),
     outcome: 'defer',
     sendAt: '2026-07-01T18:00:00.000Z',
@@ -215,7 +232,11 @@ const cases: Case[] = [
   {
     name: 'inconvenient time (weekdays 12:00–14:00) honoured: Wednesday 12:30 → 14:00',
     snap: snapshot('2026-06-10T16:30:00Z', {
-      preferences: { channelOrder: [], inconvenientTimes: [{ days: [1, 2, 3, 4, 5], from: '12:00', to: '14:00' }], contactLimits: {} },
+      preferences: {
+        channelOrder: [],
+        inconvenientTimes: [{ days: [1, 2, 3, 4, 5], from: '12:00', to: '14:00' }],
+        contactLimits: {},
+      },
     }),
     outcome: 'defer',
     sendAt: '2026-06-10T18:00:00.000Z',
@@ -224,14 +245,22 @@ const cases: Case[] = [
   {
     name: 'inconvenient time on weekdays does not apply on Saturday',
     snap: snapshot('2026-06-13T16:30:00Z', {
-      preferences: { channelOrder: [], inconvenientTimes: [{ days: [1, 2, 3, 4, 5], from: '12:00', to: '14:00' }], contactLimits: {} },
+      preferences: {
+        channelOrder: [],
+        inconvenientTimes: [{ days: [1, 2, 3, 4, 5], from: '12:00', to: '14:00' }],
+        contactLimits: {},
+      },
     }),
     outcome: 'send',
   },
   {
     name: 'inconvenient time across midnight (Wed 20:00 → Thu 09:00): Wed 20:30 → Thu 09:00',
     snap: snapshot('2026-06-11T00:30:00Z', {
-      preferences: { channelOrder: [], inconvenientTimes: [{ days: [3], from: '20:00', to: '09:00' }], contactLimits: {} },
+      preferences: {
+        channelOrder: [],
+        inconvenientTimes: [{ days: [3], from: '20:00', to: '09:00' }],
+        contactLimits: {},
+      },
     }),
     outcome: 'defer',
     sendAt: '2026-06-11T13:00:00.000Z',
@@ -432,7 +461,10 @@ const cases: Case[] = [
   {
     name: 'NYC: email needs written consent — UNKNOWN is refused',
     snap: snapshot(AFTERNOON_EDT, {
-      contactPoints: [email('email-nyc', 'pat@example.com'), address('addr-nyc', { country: 'US', region: 'NY', postalCode: '10001' })],
+      contactPoints: [
+        email('email-nyc', 'pat@example.com'),
+        address('addr-nyc', { country: 'US', region: 'NY', postalCode: '10001' }),
+      ],
     }),
     req: { channel: 'EMAIL' },
     outcome: 'refuse',
@@ -460,7 +492,10 @@ const cases: Case[] = [
   {
     name: 'Washington: 07:30 start is not stricter than Reg F — 07:45 PDT still waits for 08:00 (Reg F bound)',
     snap: snapshot('2026-06-10T14:45:00Z', {
-      contactPoints: [phone('phone-wa', '+12065550100'), address('addr-wa', { country: 'US', region: 'WA', postalCode: '98101' })],
+      contactPoints: [
+        phone('phone-wa', '+12065550100'),
+        address('addr-wa', { country: 'US', region: 'WA', postalCode: '98101' }),
+      ],
     }),
     outcome: 'defer',
     sendAt: '2026-06-10T15:00:00.000Z',
@@ -507,7 +542,9 @@ const cases: Case[] = [
   },
   {
     name: "debtor's preferred channel is used first",
-    snap: snapshot(AFTERNOON_EDT, { preferences: { channelOrder: ['EMAIL'], inconvenientTimes: [], contactLimits: {} } }),
+    snap: snapshot(AFTERNOON_EDT, {
+      preferences: { channelOrder: ['EMAIL'], inconvenientTimes: [], contactLimits: {} },
+    }),
     outcome: 'send',
     channel: 'EMAIL',
     rules: ['channel.preferred'],
@@ -529,7 +566,10 @@ const cases: Case[] = [
   {
     name: 'UNKNOWN consent blocks SMS (TCPA) but allows email',
     snap: snapshot(AFTERNOON_EDT, {
-      contactPoints: [phone('phone-1', '+15185550100', { consents: { SMS: 'UNKNOWN', VOICE: 'UNKNOWN' } }), email('email-1', 'pat@example.com')],
+      contactPoints: [
+        phone('phone-1', '+15185550100', { consents: { SMS: 'UNKNOWN', VOICE: 'UNKNOWN' } }),
+        email('email-1', 'pat@example.com'),
+      ],
     }),
     outcome: 'send',
     channel: 'EMAIL',
@@ -658,7 +698,13 @@ const cases: Case[] = [
   {
     name: 'cease communication refuses a reminder',
     snap: snapshot(AFTERNOON_EDT, {
-      debtor: { id: 'debtor-1', jurisdiction: null, timeZone: null, restrictions: ['CEASE_COMMUNICATION'], locale: 'en' },
+      debtor: {
+        id: 'debtor-1',
+        jurisdiction: null,
+        timeZone: null,
+        restrictions: ['CEASE_COMMUNICATION'],
+        locale: 'en',
+      },
     }),
     outcome: 'refuse',
     rules: ['restriction.cease_communication'],
@@ -666,7 +712,13 @@ const cases: Case[] = [
   {
     name: 'cease communication still permits the §1006.6(c) notice that collection is ending',
     snap: snapshot(AFTERNOON_EDT, {
-      debtor: { id: 'debtor-1', jurisdiction: null, timeZone: null, restrictions: ['CEASE_COMMUNICATION'], locale: 'en' },
+      debtor: {
+        id: 'debtor-1',
+        jurisdiction: null,
+        timeZone: null,
+        restrictions: ['CEASE_COMMUNICATION'],
+        locale: 'en',
+      },
     }),
     req: { intent: 'collection_ending' },
     outcome: 'send',
@@ -675,10 +727,19 @@ const cases: Case[] = [
   {
     name: 'cease permitted intents are configurable',
     snap: snapshot(AFTERNOON_EDT, {
-      debtor: { id: 'debtor-1', jurisdiction: null, timeZone: null, restrictions: ['CEASE_COMMUNICATION'], locale: 'en' },
+      debtor: {
+        id: 'debtor-1',
+        jurisdiction: null,
+        timeZone: null,
+        restrictions: ['CEASE_COMMUNICATION'],
+        locale: 'en',
+      },
     }),
     router: createRouter({
-      restrictionAllowedIntents: { ...DEFAULT_CONFIG.restrictionAllowedIntents, CEASE_COMMUNICATION: ['final_notice_custom'] },
+      restrictionAllowedIntents: {
+        ...DEFAULT_CONFIG.restrictionAllowedIntents,
+        CEASE_COMMUNICATION: ['final_notice_custom'],
+      },
     }),
     req: { intent: 'collection_ending' },
     outcome: 'refuse',
@@ -711,7 +772,13 @@ const cases: Case[] = [
   },
 ];
 
-const restrictions: ContactRestriction[] = ['DISPUTE_UNDER_REVIEW', 'BANKRUPTCY', 'ATTORNEY_REPRESENTED', 'DECEASED', 'MORATORIUM'];
+const restrictions: ContactRestriction[] = [
+  'DISPUTE_UNDER_REVIEW',
+  'BANKRUPTCY',
+  'ATTORNEY_REPRESENTED',
+  'DECEASED',
+  'MORATORIUM',
+];
 for (const restriction of restrictions) {
   cases.push({
     name: `debt-level ${restriction} refuses a reminder`,
@@ -738,16 +805,21 @@ describe('channel router rule table', () => {
     expect({ context, outcome: decision.outcome }).toEqual({ context, outcome: c.outcome });
     if (c.channel) expect(decision.outcome !== 'refuse' && decision.channel).toBe(c.channel);
     if (c.contactPointId) expect(decision.outcome !== 'refuse' && decision.contactPointId).toBe(c.contactPointId);
-    if (c.sendAt) expect(decision.outcome !== 'refuse' && decision.sendAt.toISOString()).toBe(new Date(c.sendAt).toISOString());
-    if (c.outcome === 'send') expect(decision.outcome !== 'refuse' && decision.sendAt.getTime()).toBe(c.snap.now.getTime());
+    if (c.sendAt)
+      expect(decision.outcome !== 'refuse' && decision.sendAt.toISOString()).toBe(new Date(c.sendAt).toISOString());
+    if (c.outcome === 'send')
+      expect(decision.outcome !== 'refuse' && decision.sendAt.getTime()).toBe(c.snap.now.getTime());
     if (c.outcome === 'refuse') expect('channel' in decision).toBe(false);
-    for (const rule of c.rules ?? []) expect({ context, rules }).toEqual({ context, rules: expect.arrayContaining([rule]) });
+    for (const rule of c.rules ?? [])
+      expect({ context, rules }).toEqual({ context, rules: expect.arrayContaining([rule]) });
     for (const rule of c.absent ?? []) expect(rules).not.toContain(rule);
     for (const [rule, jurisdiction] of c.jurisdiction ?? []) {
       expect(decision.reasons).toEqual(expect.arrayContaining([expect.objectContaining({ rule, jurisdiction })]));
     }
     for (const [rule, until] of c.until ?? []) {
-      expect(decision.reasons).toEqual(expect.arrayContaining([expect.objectContaining({ rule, until: new Date(until) })]));
+      expect(decision.reasons).toEqual(
+        expect.arrayContaining([expect.objectContaining({ rule, until: new Date(until) })]),
+      );
     }
     if (c.zones) expect([...decision.timeZones].sort()).toEqual([...c.zones].sort());
     // Every reason is explainable: a non-empty human detail.

@@ -8,12 +8,27 @@ import type { ReceivedRequest } from './fake-gateway.js';
 let h: Harness;
 let letters: LettersApi;
 
-const debtor = { name: 'Dee Debtor', address_line1: '185 Berry St', address_city: 'San Francisco', address_state: 'CA', address_zip: '94107', address_country: 'US' };
-const creditor = { company: 'Acme Collections', address_line1: '1 Main St', address_city: 'Boston', address_state: 'MA', address_zip: '02108' };
+const debtor = {
+  name: 'Dee Debtor',
+  address_line1: '185 Berry St',
+  address_city: 'San Francisco',
+  address_state: 'CA',
+  address_zip: '94107',
+  address_country: 'US',
+};
+const creditor = {
+  company: 'Acme Collections',
+  address_line1: '1 Main St',
+  address_city: 'Boston',
+  address_state: 'MA',
+  address_zip: '02108',
+};
 
 /** Our own check of Lob's scheme, independent of the sandbox code: hex HMAC-SHA256 over `${timestamp}.${rawBody}`. */
 function lobSignatureValid(req: ReceivedRequest, secret = LOB_SECRET, body = req.rawBody.toString('utf8')): boolean {
-  const expected = createHmac('sha256', secret).update(`${String(req.headers['lob-signature-timestamp'])}.${body}`).digest();
+  const expected = createHmac('sha256', secret)
+    .update(`${String(req.headers['lob-signature-timestamp'])}.${body}`)
+    .digest();
   const given = Buffer.from(String(req.headers['lob-signature']), 'hex');
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
@@ -21,11 +36,26 @@ function lobSignatureValid(req: ReceivedRequest, secret = LOB_SECRET, body = req
 function webhookEvents(letterId: string) {
   return h.gateway
     .requestsTo('/webhooks/lob')
-    .map((req) => ({ req, event: JSON.parse(req.rawBody.toString()) as { id: string; object: string; event_type: { id: string }; body: { id: string; tracking_events: unknown[] }; reference_id: string } }))
+    .map((req) => ({
+      req,
+      event: JSON.parse(req.rawBody.toString()) as {
+        id: string;
+        object: string;
+        event_type: { id: string };
+        body: { id: string; tracking_events: unknown[] };
+        reference_id: string;
+      },
+    }))
     .filter(({ event }) => event.body.id === letterId);
 }
 
-async function lobError(promise: Promise<unknown>): Promise<{ status: number; data: { error: { message: string; status_code: number; code: string } }; message: string }> {
+async function lobError(
+  promise: Promise<unknown>,
+): Promise<{
+  status: number;
+  data: { error: { message: string; status_code: number; code: string } };
+  message: string;
+}> {
   try {
     await promise;
   } catch (err) {
@@ -61,7 +91,9 @@ beforeEach(async () => {
 
 describe('Lob sandbox — letters through @lob/lob-typescript-sdk', () => {
   it('creates a certified letter and delivers signed tracking webhooks in order', async () => {
-    const letter = await letters.create(letterInput({ extra_service: 'certified', description: 'Demand 42', metadata: { debt_id: 'debt_42' } }));
+    const letter = await letters.create(
+      letterInput({ extra_service: 'certified', description: 'Demand 42', metadata: { debt_id: 'debt_42' } }),
+    );
     expect(letter.id).toMatch(/^ltr_[0-9a-f]{16}$/);
     expect(letter.extra_service).toBe('certified');
     expect(letter.tracking_number).toMatch(/^\d{22}$/);
@@ -92,7 +124,9 @@ describe('Lob sandbox — letters through @lob/lob-typescript-sdk', () => {
     }
     const last = events.at(-1)!;
     expect(last.event.body.tracking_events).toHaveLength(5);
-    expect(lobSignatureValid(last.req, LOB_SECRET, last.req.rawBody.toString().replace('delivered', 'returned'))).toBe(false);
+    expect(lobSignatureValid(last.req, LOB_SECRET, last.req.rawBody.toString().replace('delivered', 'returned'))).toBe(
+      false,
+    );
     expect(lobSignatureValid(last.req, 'another-secret')).toBe(false);
 
     const fetched = await letters.get(letter.id);
@@ -111,17 +145,29 @@ describe('Lob sandbox — letters through @lob/lob-typescript-sdk', () => {
 
   it('answers errors in Lob shape: missing to, bad zip, undeliverable address, bad key', async () => {
     const missing = await lobError(letters.create(letterInput({ to: undefined })));
-    expect(missing).toMatchObject({ status: 422, data: { error: { message: 'to is required', status_code: 422, code: 'invalid' } }, message: 'to is required' });
+    expect(missing).toMatchObject({
+      status: 422,
+      data: { error: { message: 'to is required', status_code: 422, code: 'invalid' } },
+      message: 'to is required',
+    });
     const badZip = await lobError(letters.create(letterInput({ to: { ...debtor, address_zip: '9410' } })));
     expect(badZip.data.error.message).toMatch(/to\.address_zip/);
-    const intlCertified = await lobError(letters.create(letterInput({ to: { ...debtor, address_country: 'GB', address_zip: 'SW1A 1AA' }, extra_service: 'certified' })));
+    const intlCertified = await lobError(
+      letters.create(
+        letterInput({ to: { ...debtor, address_country: 'GB', address_zip: 'SW1A 1AA' }, extra_service: 'certified' }),
+      ),
+    );
     expect(intlCertified.status).toBe(422);
 
     h.sandboxes.lob.markUndeliverable({ address_line1: '1 Nowhere Rd', address_zip: '10001' });
-    const undeliverable = await lobError(letters.create(letterInput({ to: { ...debtor, address_line1: '1 nowhere rd', address_zip: '10001' } })));
+    const undeliverable = await lobError(
+      letters.create(letterInput({ to: { ...debtor, address_line1: '1 nowhere rd', address_zip: '10001' } })),
+    );
     expect(undeliverable.data.error).toMatchObject({ status_code: 422, code: 'failed_deliverability_strictness' });
 
-    const wrongKey = new LettersApi(new Configuration({ username: 'test_wrong', basePath: `${h.sandboxes.lob.baseUrl}/v1` }));
+    const wrongKey = new LettersApi(
+      new Configuration({ username: 'test_wrong', basePath: `${h.sandboxes.lob.baseUrl}/v1` }),
+    );
     const unauthorized = await lobError(wrongKey.create(letterInput()));
     expect(unauthorized).toMatchObject({ status: 401, data: { error: { code: 'unauthorized' } } });
 

@@ -42,10 +42,32 @@ describe('Twilio sandbox segment count', () => {
 });
 
 describe('Lob sandbox fidelity', () => {
-  const letters = () => new LettersApi(new Configuration({ username: LOB_KEY, basePath: `${h.sandboxes.lob.baseUrl}/v1` }));
-  const to = { name: 'Dee Debtor', address_line1: '185 Berry St', address_city: 'San Francisco', address_state: 'CA', address_zip: '94107', address_country: 'US' };
-  const from = { company: 'Acme Collections', address_line1: '1 Main St', address_city: 'Boston', address_state: 'MA', address_zip: '02108' };
-  const input = (o: Record<string, unknown>) => ({ to, from, file: '<html><body>x</body></html>', color: false, use_type: 'operational', ...o }) as unknown as LetterEditable;
+  const letters = () =>
+    new LettersApi(new Configuration({ username: LOB_KEY, basePath: `${h.sandboxes.lob.baseUrl}/v1` }));
+  const to = {
+    name: 'Dee Debtor',
+    address_line1: '185 Berry St',
+    address_city: 'San Francisco',
+    address_state: 'CA',
+    address_zip: '94107',
+    address_country: 'US',
+  };
+  const from = {
+    company: 'Acme Collections',
+    address_line1: '1 Main St',
+    address_city: 'Boston',
+    address_state: 'MA',
+    address_zip: '02108',
+  };
+  const input = (o: Record<string, unknown>) =>
+    ({
+      to,
+      from,
+      file: '<html><body>x</body></html>',
+      color: false,
+      use_type: 'operational',
+      ...o,
+    }) as unknown as LetterEditable;
 
   it('certified tracking events carry a details object; normal ones null', async () => {
     const certified = await letters().create(input({ extra_service: 'certified' }));
@@ -63,31 +85,48 @@ describe('Lob sandbox fidelity', () => {
       expect(e.type).toBe('certified');
       expect(e.details).toEqual({ event: expect.any(String), description: expect.any(String), action_required: false });
     }
-    expect((c.tracking_events as unknown as { details: { event: string } }[]).map((e) => e.details.event).at(-1)).toBe('delivered');
+    expect((c.tracking_events as unknown as { details: { event: string } }[]).map((e) => e.details.event).at(-1)).toBe(
+      'delivered',
+    );
     const n = await done(normal.id, 3);
-    for (const e of n.tracking_events as unknown as { type: string; details: unknown }[]) expect(e).toMatchObject({ type: 'normal', details: null });
+    for (const e of n.tracking_events as unknown as { type: string; details: unknown }[])
+      expect(e).toMatchObject({ type: 'normal', details: null });
   });
 
-  it('refuses a file URL that is not Lob\'s remote_file_url form (a query string) and takes the path form', async () => {
-    const bad = await letters().create(input({ file: 'https://gw.example.com/files/letters/x.pdf?exp=1&sig=abc' })).then(() => null, (e: { response: { status: number; data: { error: { message: string } } } }) => e.response);
+  it("refuses a file URL that is not Lob's remote_file_url form (a query string) and takes the path form", async () => {
+    const bad = await letters()
+      .create(input({ file: 'https://gw.example.com/files/letters/x.pdf?exp=1&sig=abc' }))
+      .then(
+        () => null,
+        (e: { response: { status: number; data: { error: { message: string } } } }) => e.response,
+      );
     expect(bad?.status).toBe(422);
     expect(bad?.data.error.message).toMatch(/file must be a URL/);
-    const good = await letters().create(input({ file: 'https://gw.example.com/files/letters/signed/1.abc-_/3b0c.pdf' }));
+    const good = await letters().create(
+      input({ file: 'https://gw.example.com/files/letters/signed/1.abc-_/3b0c.pdf' }),
+    );
     expect(good.id).toMatch(/^ltr_/);
   });
 });
 
-describe('the product against Lob\'s rules', () => {
+describe("the product against Lob's rules", () => {
   const ctx = { publicBaseUrl: 'https://gw.example.com', secret: 's'.repeat(32) } as AppContext;
 
-  it('signs letter links in the path, in Lob\'s form, verifiable, and redacted in logs', () => {
+  it("signs letter links in the path, in Lob's form, verifiable, and redacted in logs", () => {
     const id = '3b0c9a40-1111-4222-8333-444455556666';
     const url = letterPdfUrl(ctx, id);
     expect(url).toMatch(LOB_REMOTE_FILE_URL);
     const m = /\/signed\/(\d+)\.([A-Za-z0-9_-]+)\/([0-9a-f-]{36})\.pdf$/.exec(url)!;
     expect(m[3]).toBe(id);
     expect(verifyLetterUrl(ctx.secret, id, m[1]!, m[2]!)).toBe(true);
-    expect(verifyLetterUrl(ctx.secret, id, m[1]!, m[2]!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')))).toBe(false);
+    expect(
+      verifyLetterUrl(
+        ctx.secret,
+        id,
+        m[1]!,
+        m[2]!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')),
+      ),
+    ).toBe(false);
     expect(redactUrl(new URL(url).pathname)).toBe('/files/letters/signed/[redacted]');
   });
 
@@ -115,12 +154,30 @@ describe('the product against Lob\'s rules', () => {
     };
     const uk = await adapter.send({
       messageId: '3b0c9a40-1111-4222-8333-444455556601',
-      payload: { ...base, to: { name: 'Uma King', line1: '10 Downing St', city: 'London', postalCode: 'SW1A 2AA', country: 'GB' }, extraService: 'certified' },
+      payload: {
+        ...base,
+        to: { name: 'Uma King', line1: '10 Downing St', city: 'London', postalCode: 'SW1A 2AA', country: 'GB' },
+        extraService: 'certified',
+      },
     });
-    expect(uk.detail).toMatchObject({ extraService: 'registered', extraServiceSubstituted: expect.stringMatching(/US destinations only/) });
+    expect(uk.detail).toMatchObject({
+      extraService: 'registered',
+      extraServiceSubstituted: expect.stringMatching(/US destinations only/),
+    });
     const pastDue = await adapter.send({
       messageId: '3b0c9a40-1111-4222-8333-444455556602',
-      payload: { ...base, to: { name: 'Dee Debtor', line1: '185 Berry St', city: 'San Francisco', region: 'CA', postalCode: '94107', country: 'US' }, extraService: 'none' as never },
+      payload: {
+        ...base,
+        to: {
+          name: 'Dee Debtor',
+          line1: '185 Berry St',
+          city: 'San Francisco',
+          region: 'CA',
+          postalCode: '94107',
+          country: 'US',
+        },
+        extraService: 'none' as never,
+      },
     });
     const letters = new LettersApi(new Configuration({ username: LOB_KEY, basePath: `${h.sandboxes.lob.baseUrl}/v1` }));
     expect((await letters.get(uk.providerMessageId)).extra_service).toBe('registered');

@@ -28,12 +28,27 @@ describe('startSandboxes — callback delivery guarantees', () => {
       calls += 1;
       res.status(calls <= 2 ? 503 : 200).end();
     });
-    const message = await client.messages.create({ to: '+14155550150', from: FROM, body: 'x', statusCallback: `${h.gateway.baseUrl}/flaky` });
+    const message = await client.messages.create({
+      to: '+14155550150',
+      from: FROM,
+      body: 'x',
+      statusCallback: `${h.gateway.baseUrl}/flaky`,
+    });
     // idle(): the whole status progression, retries included, has finished and been recorded.
     await h.sandboxes.callbacks.idle();
-    expect(h.gateway.requestsTo('/flaky').map((r) => r.form.MessageStatus)).toEqual(['queued', 'queued', 'queued', 'sent', 'delivered']);
+    expect(h.gateway.requestsTo('/flaky').map((r) => r.form.MessageStatus)).toEqual([
+      'queued',
+      'queued',
+      'queued',
+      'sent',
+      'delivered',
+    ]);
     const records = h.sandboxes.callbacks.list({ provider: 'twilio' }).filter((r) => r.url.endsWith('/flaky'));
-    expect(records.map((r) => r.kind)).toEqual(['message-status:queued', 'message-status:sent', 'message-status:delivered']);
+    expect(records.map((r) => r.kind)).toEqual([
+      'message-status:queued',
+      'message-status:sent',
+      'message-status:delivered',
+    ]);
     expect(records[0]!.attempts.map((a) => a.status)).toEqual([503, 503, 200]);
     expect(records.every((r) => r.state === 'delivered')).toBe(true);
     expect(message.sid).toMatch(/^SM/);
@@ -58,7 +73,15 @@ describe('startSandboxes — callback delivery guarantees', () => {
     });
     try {
       const records = await Promise.all(
-        Array.from({ length: 60 }, (_, i) => dispatcher.deliver({ provider: 'twilio', kind: 'burst', url: `${server.baseUrl}/burst`, headers: { 'content-type': 'text/plain' }, body: `n=${i}` })),
+        Array.from({ length: 60 }, (_, i) =>
+          dispatcher.deliver({
+            provider: 'twilio',
+            kind: 'burst',
+            url: `${server.baseUrl}/burst`,
+            headers: { 'content-type': 'text/plain' },
+            body: `n=${i}`,
+          }),
+        ),
       );
       expect(records.every((r) => r.state === 'delivered' && r.responseStatus === 204)).toBe(true);
       expect(sockets.size).toBeLessThanOrEqual(3);
@@ -76,7 +99,11 @@ describe('startSandboxes — callback delivery guarantees', () => {
     await client.messages.create({ to: '+14155550151', from: FROM, body: 'x', statusCallback: deadUrl });
     await h.sandboxes.callbacks.idle();
     const failed = h.sandboxes.callbacks.list({ state: 'failed' }).filter((r) => r.url === deadUrl);
-    expect(failed.map((r) => r.kind)).toEqual(['message-status:queued', 'message-status:sent', 'message-status:delivered']);
+    expect(failed.map((r) => r.kind)).toEqual([
+      'message-status:queued',
+      'message-status:sent',
+      'message-status:delivered',
+    ]);
     for (const record of failed) {
       expect(record.attempts).toHaveLength(3);
       expect(record.attempts.every((a) => a.error !== undefined && a.status === undefined)).toBe(true);
@@ -87,7 +114,9 @@ describe('startSandboxes — callback delivery guarantees', () => {
 
   it('close() waits for in-flight simulations so no webhook is cut off', async () => {
     const slow = await startHarness({ callbackDelayMs: 60 });
-    const letters = new LettersApi(new Configuration({ username: LOB_KEY, basePath: `${slow.sandboxes.lob.baseUrl}/v1` }));
+    const letters = new LettersApi(
+      new Configuration({ username: LOB_KEY, basePath: `${slow.sandboxes.lob.baseUrl}/v1` }),
+    );
     const letter = await letters.create({
       to: { name: 'Dee', address_line1: '185 Berry St', address_zip: '94107' },
       from: { company: 'Acme', address_line1: '1 Main St', address_zip: '02108' },
@@ -97,7 +126,9 @@ describe('startSandboxes — callback delivery guarantees', () => {
     } as unknown as LetterEditable);
     expect(slow.gateway.requestsTo('/webhooks/lob')).toHaveLength(0);
     await slow.sandboxes.close();
-    const types = slow.gateway.requestsTo('/webhooks/lob').map((r) => (JSON.parse(r.rawBody.toString()) as { event_type: { id: string } }).event_type.id);
+    const types = slow.gateway
+      .requestsTo('/webhooks/lob')
+      .map((r) => (JSON.parse(r.rawBody.toString()) as { event_type: { id: string } }).event_type.id);
     expect(types.at(-1)).toBe('letter.processed_for_delivery');
     expect(types).toHaveLength(7);
     expect(slow.sandboxes.lob.getLetter(letter.id)!.eventsSent).toEqual(types);
@@ -110,7 +141,11 @@ describe('sandboxControlRouter — inspection and acting as the debtor', () => {
   let inboundSmtp: SmtpSandbox;
   let control: ListeningServer;
   const post = (path: string, body: unknown) =>
-    fetch(`${control.baseUrl}/sandbox${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${control.baseUrl}/sandbox${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   const get = async <T>(path: string) => (await (await fetch(`${control.baseUrl}/sandbox${path}`)).json()) as T;
 
   beforeAll(async () => {
@@ -132,7 +167,9 @@ describe('sandboxControlRouter — inspection and acting as the debtor', () => {
     expect(((await res.json()) as { status: number }).status).toBe(200);
     const inbound = h.gateway.requestsTo('/webhooks/twilio/sms')[0]!;
     expect(inbound.form.Body).toBe('Call me after 6pm');
-    expect(twilio.validateRequest(TWILIO_TOKEN, String(inbound.headers['x-twilio-signature']), inbound.url, inbound.form)).toBe(true);
+    expect(
+      twilio.validateRequest(TWILIO_TOKEN, String(inbound.headers['x-twilio-signature']), inbound.url, inbound.form),
+    ).toBe(true);
     const listed = await get<{ direction: string; body: string }[]>('/twilio/messages?to=' + encodeURIComponent(FROM));
     expect(listed).toEqual([expect.objectContaining({ direction: 'inbound', body: 'Call me after 6pm' })]);
     const callbacks = await get<{ provider: string; kind: string; state: string }[]>('/callbacks?provider=twilio');
@@ -147,15 +184,30 @@ describe('sandboxControlRouter — inspection and acting as the debtor', () => {
   });
 
   it('posts an inbound email through Inbound Parse and replies over SMTP as the debtor', async () => {
-    const parse = await post('/sendgrid/inbound-email', { from: 'debtor@example.com', to: 'reply+c1@inbound.acme.example', subject: 'Re: invoice', text: 'disputed', raw: true });
+    const parse = await post('/sendgrid/inbound-email', {
+      from: 'debtor@example.com',
+      to: 'reply+c1@inbound.acme.example',
+      subject: 'Re: invoice',
+      text: 'disputed',
+      raw: true,
+    });
     expect(((await parse.json()) as { status: number }).status).toBe(200);
     const parseReq = h.gateway.requestsTo('/webhooks/sendgrid/inbound')[0]!;
     expect(String(parseReq.headers['content-type'])).toMatch(/^multipart\/form-data; boundary=/);
     expect(parseReq.rawBody.toString()).toContain('name="email"');
 
-    const reply = await post('/smtp/reply', { from: 'debtor@example.com', to: 'reply+c1@inbound.acme.example', subject: 'Re: invoice', text: 'I can pay $50 now', inReplyTo: '<m1@acme.example>' });
+    const reply = await post('/smtp/reply', {
+      from: 'debtor@example.com',
+      to: 'reply+c1@inbound.acme.example',
+      subject: 'Re: invoice',
+      text: 'I can pay $50 now',
+      inReplyTo: '<m1@acme.example>',
+    });
     expect(reply.status).toBe(200);
     const got = await inboundSmtp.waitForMessage((m) => m.subject === 'Re: invoice');
-    expect(got).toMatchObject({ inReplyTo: '<m1@acme.example>', envelope: { rcptTo: ['reply+c1@inbound.acme.example'] } });
+    expect(got).toMatchObject({
+      inReplyTo: '<m1@acme.example>',
+      envelope: { rcptTo: ['reply+c1@inbound.acme.example'] },
+    });
   });
 });

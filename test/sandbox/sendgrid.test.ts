@@ -27,7 +27,9 @@ function verify(req: ReceivedRequest, publicKey: string, body = req.rawBody.toSt
 }
 
 function eventsFor(messageId: string): { batches: ReceivedRequest[]; events: SgEvent[] } {
-  const batches = h.gateway.requestsTo('/webhooks/sendgrid/events').filter((r) => r.rawBody.toString().includes(messageId));
+  const batches = h.gateway
+    .requestsTo('/webhooks/sendgrid/events')
+    .filter((r) => r.rawBody.toString().includes(messageId));
   return { batches, events: batches.flatMap((b) => JSON.parse(b.rawBody.toString()) as SgEvent[]) };
 }
 
@@ -40,7 +42,10 @@ async function parseMultipart(req: ReceivedRequest) {
     parser.on('file', (name, stream, info) => {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => (files[name] = { filename: info.filename ?? '', mimeType: info.mimeType, bytes: Buffer.concat(chunks) }));
+      stream.on(
+        'end',
+        () => (files[name] = { filename: info.filename ?? '', mimeType: info.mimeType, bytes: Buffer.concat(chunks) }),
+      );
     });
     parser.on('close', resolve);
     parser.on('error', reject);
@@ -107,7 +112,12 @@ describe('SendGrid sandbox — mail send through @sendgrid/mail', () => {
     });
     expect(events.map((e) => e.event)).toEqual(['processed', 'delivered']);
     for (const e of events) {
-      expect(e).toMatchObject({ email: 'debtor@example.com', message_id: 'msg_1', tenant: 'acme', category: ['dunning'] });
+      expect(e).toMatchObject({
+        email: 'debtor@example.com',
+        message_id: 'msg_1',
+        tenant: 'acme',
+        category: ['dunning'],
+      });
       expect(e.sg_message_id.startsWith(`${messageId}.filter`)).toBe(true);
       expect(typeof e.timestamp).toBe('number');
     }
@@ -118,7 +128,9 @@ describe('SendGrid sandbox — mail send through @sendgrid/mail', () => {
     for (const batch of batches) expect(verify(batch, publicKey)).toBe(true);
     const tampered = batches[1]!.rawBody.toString().replace('"delivered"', '"bounce"');
     expect(verify(batches[1]!, publicKey, tampered)).toBe(false);
-    const otherKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+    const otherKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+      .publicKey.export({ type: 'spki', format: 'der' })
+      .toString('base64');
     expect(verify(batches[1]!, otherKey)).toBe(false);
   });
 
@@ -155,12 +167,24 @@ describe('SendGrid sandbox — mail send through @sendgrid/mail', () => {
     const client = new Client();
     client.setApiKey(SENDGRID_KEY);
     client.setDefaultRequest('baseUrl', h.sandboxes.sendgrid.baseUrl);
-    let error: { code: number; response: { body: { errors: { field: string | null; message: string; help: string | null }[] } } } | undefined;
+    let error:
+      | {
+          code: number;
+          response: { body: { errors: { field: string | null; message: string; help: string | null }[] } };
+        }
+      | undefined;
     try {
       await client.request({
         method: 'POST',
         url: '/v3/mail/send',
-        body: { personalizations: [{ to: [{ email: 'not-an-address' }] }], from: { email: 'a@acme.example' }, content: [{ type: 'text/html', value: '<p>x</p>' }, { type: 'text/plain', value: 'x' }] },
+        body: {
+          personalizations: [{ to: [{ email: 'not-an-address' }] }],
+          from: { email: 'a@acme.example' },
+          content: [
+            { type: 'text/html', value: '<p>x</p>' },
+            { type: 'text/plain', value: 'x' },
+          ],
+        },
       });
     } catch (err) {
       error = err as typeof error;
@@ -173,14 +197,23 @@ describe('SendGrid sandbox — mail send through @sendgrid/mail', () => {
     const reserved = await fetch(`${h.sandboxes.sendgrid.baseUrl}/v3/mail/send`, {
       method: 'POST',
       headers: { authorization: `Bearer ${SENDGRID_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ personalizations: [{ to: [{ email: 'd@example.com' }] }], from: { email: 'a@acme.example' }, subject: 's', content: [{ type: 'text/plain', value: 'x' }], headers: { 'Reply-To': 'x@y.z' }, custom_args: { n: 5 } }),
+      body: JSON.stringify({
+        personalizations: [{ to: [{ email: 'd@example.com' }] }],
+        from: { email: 'a@acme.example' },
+        subject: 's',
+        content: [{ type: 'text/plain', value: 'x' }],
+        headers: { 'Reply-To': 'x@y.z' },
+        custom_args: { n: 5 },
+      }),
     });
     expect(reserved.status).toBe(400);
     const reservedBody = (await reserved.json()) as { errors: { field: string }[] };
     expect(reservedBody.errors.map((e) => e.field)).toEqual(['headers', 'custom_args.n']);
 
     const other = mailServiceAt(h.sandboxes.sendgrid.baseUrl, 'SG.wrong-key');
-    await expect(other.send({ to: 'd@example.com', from: 'a@acme.example', subject: 's', text: 'x' })).rejects.toMatchObject({ code: 401 });
+    await expect(
+      other.send({ to: 'd@example.com', from: 'a@acme.example', subject: 's', text: 'x' }),
+    ).rejects.toMatchObject({ code: 401 });
     expect(h.sandboxes.sendgrid.listMessages()).toHaveLength(0);
   });
 
@@ -195,12 +228,17 @@ describe('SendGrid sandbox — mail send through @sendgrid/mail', () => {
   it('signs with a configured private key and exposes the matching public key', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const custom = await startHarness({
-      sendgrid: { apiKey: SENDGRID_KEY, webhookPrivateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() },
+      sendgrid: {
+        apiKey: SENDGRID_KEY,
+        webhookPrivateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      },
     });
     try {
       const expected = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
       expect(custom.sandboxes.sendgrid.publicKey).toBe(expected);
-      const record = await custom.sandboxes.sendgrid.postEventBatch([{ email: 'd@example.com', event: 'open', timestamp: 1 }]);
+      const record = await custom.sandboxes.sendgrid.postEventBatch([
+        { email: 'd@example.com', event: 'open', timestamp: 1 },
+      ]);
       expect(record?.state).toBe('delivered');
       expect(verify(custom.gateway.received[0]!, expected)).toBe(true);
     } finally {
@@ -234,8 +272,13 @@ describe('SendGrid sandbox — Inbound Parse as the debtor', () => {
       attachments: '1',
       SPF: 'pass',
     });
-    expect(JSON.parse(fields.envelope!)).toEqual({ to: ['reply+conv_123@inbound.acme.example'], from: 'debtor@example.com' });
-    expect(JSON.parse(fields['attachment-info']!)).toEqual({ attachment1: { filename: 'receipt.pdf', name: 'receipt.pdf', type: 'application/pdf' } });
+    expect(JSON.parse(fields.envelope!)).toEqual({
+      to: ['reply+conv_123@inbound.acme.example'],
+      from: 'debtor@example.com',
+    });
+    expect(JSON.parse(fields['attachment-info']!)).toEqual({
+      attachment1: { filename: 'receipt.pdf', name: 'receipt.pdf', type: 'application/pdf' },
+    });
     expect(JSON.parse(fields.charsets!)).toMatchObject({ text: 'UTF-8', html: 'UTF-8' });
     expect(fields.headers).toMatch(/^In-Reply-To: <msg_1@acme\.example>\r$/m);
     expect(files.attachment1).toMatchObject({ filename: 'receipt.pdf', mimeType: 'application/pdf' });
@@ -244,7 +287,12 @@ describe('SendGrid sandbox — Inbound Parse as the debtor', () => {
 
   it('posts the raw variant with the full MIME message in `email`', async () => {
     await h.sandboxes.sendgrid.simulateInboundEmail(
-      { from: 'debtor@example.com', to: 'reply+conv_9@inbound.acme.example', subject: 'STOP emailing me', text: 'stop' },
+      {
+        from: 'debtor@example.com',
+        to: 'reply+conv_9@inbound.acme.example',
+        subject: 'STOP emailing me',
+        text: 'stop',
+      },
       { raw: true },
     );
     const { fields } = await parseMultipart(h.gateway.requestsTo('/webhooks/sendgrid/inbound')[0]!);

@@ -15,7 +15,13 @@ afterAll(async () => {
 });
 
 function transport(port: number, auth?: { user: string; pass: string }) {
-  return nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, ...(auth ? { auth } : {}) });
+  return nodemailer.createTransport({
+    host: '127.0.0.1',
+    port,
+    secure: false,
+    ignoreTLS: true,
+    ...(auth ? { auth } : {}),
+  });
 }
 
 describe('SMTP sandbox', () => {
@@ -50,16 +56,36 @@ describe('SMTP sandbox', () => {
     expect(message.text?.trim()).toBe('Balance: $120.00');
     expect(message.headers['list-unsubscribe']).toContain('unsubscribe@acme.example');
     expect(message.attachments).toHaveLength(1);
-    expect(message.attachments[0]).toMatchObject({ filename: 'statement.pdf', contentType: 'application/pdf', byteLength: pdf.length });
+    expect(message.attachments[0]).toMatchObject({
+      filename: 'statement.pdf',
+      contentType: 'application/pdf',
+      byteLength: pdf.length,
+    });
     expect(message.attachments[0]!.content.equals(pdf)).toBe(true);
     expect(relay.listMessages({ to: 'guarantor@example.com' })).toEqual([message]);
   });
 
   it('refuses scripted recipients with 550 and, when auth is configured, bad credentials', async () => {
-    await expect(transport(relay.port).sendMail({ from: 'a@acme.example', to: 'gone@example.com', subject: 's', text: 'x' })).rejects.toMatchObject({ responseCode: 550 });
-    await expect(transport(authedRelay.port, { user: 'gateway', pass: 'wrong' }).sendMail({ from: 'a@acme.example', to: 'd@example.com', subject: 's', text: 'x' })).rejects.toMatchObject({ code: 'EAUTH' });
-    await expect(transport(authedRelay.port).sendMail({ from: 'a@acme.example', to: 'd@example.com', subject: 's', text: 'x' })).rejects.toBeDefined();
-    await transport(authedRelay.port, { user: 'gateway', pass: 'relay-pass' }).sendMail({ from: 'a@acme.example', to: 'd@example.com', subject: 'ok', text: 'x' });
+    await expect(
+      transport(relay.port).sendMail({ from: 'a@acme.example', to: 'gone@example.com', subject: 's', text: 'x' }),
+    ).rejects.toMatchObject({ responseCode: 550 });
+    await expect(
+      transport(authedRelay.port, { user: 'gateway', pass: 'wrong' }).sendMail({
+        from: 'a@acme.example',
+        to: 'd@example.com',
+        subject: 's',
+        text: 'x',
+      }),
+    ).rejects.toMatchObject({ code: 'EAUTH' });
+    await expect(
+      transport(authedRelay.port).sendMail({ from: 'a@acme.example', to: 'd@example.com', subject: 's', text: 'x' }),
+    ).rejects.toBeDefined();
+    await transport(authedRelay.port, { user: 'gateway', pass: 'relay-pass' }).sendMail({
+      from: 'a@acme.example',
+      to: 'd@example.com',
+      subject: 'ok',
+      text: 'x',
+    });
     const stored = await authedRelay.waitForMessage((m) => m.subject === 'ok');
     expect(stored.authenticatedUser).toBe('gateway');
     expect(authedRelay.messages).toHaveLength(1);
@@ -81,7 +107,11 @@ describe('SMTP sandbox', () => {
       });
       expect(sent.accepted).toEqual(['reply+conv_7@inbound.acme.example']);
       const got = await inbound.waitForMessage((m) => m.messageId === sent.messageId);
-      expect(got).toMatchObject({ inReplyTo: '<msg_7@acme.example>', references: ['<msg_7@acme.example>'], from: '"Dee Debtor" <debtor@example.com>' });
+      expect(got).toMatchObject({
+        inReplyTo: '<msg_7@acme.example>',
+        references: ['<msg_7@acme.example>'],
+        from: '"Dee Debtor" <debtor@example.com>',
+      });
     } finally {
       await inbound.close();
     }

@@ -18,7 +18,9 @@ function signatureValid(req: ReceivedRequest, params: Record<string, string> = r
   return twilio.validateRequest(TWILIO_TOKEN, String(req.headers['x-twilio-signature']), url, params);
 }
 
-async function rejection(promise: Promise<unknown>): Promise<{ name: string; status: number; code: number; message: string; moreInfo: string }> {
+async function rejection(
+  promise: Promise<unknown>,
+): Promise<{ name: string; status: number; code: number; message: string; moreInfo: string }> {
   try {
     await promise;
   } catch (err) {
@@ -44,7 +46,12 @@ beforeEach(async () => {
 describe('Twilio sandbox — messages through the official SDK', () => {
   it('accepts a send, returns the Message resource and posts signed queued → sent → delivered callbacks in order', async () => {
     const statusUrl = `${h.gateway.baseUrl}/cb/sms-status?leg=1`;
-    const message = await client.messages.create({ to: '+14155550123', from: FROM, body: 'Your invoice is overdue. Reply STOP to opt out.', statusCallback: statusUrl });
+    const message = await client.messages.create({
+      to: '+14155550123',
+      from: FROM,
+      body: 'Your invoice is overdue. Reply STOP to opt out.',
+      statusCallback: statusUrl,
+    });
     expect(message.sid).toMatch(/^SM[0-9a-f]{32}$/);
     expect(message.status).toBe('queued');
     expect(message.numSegments).toBe('1');
@@ -58,14 +65,29 @@ describe('Twilio sandbox — messages through the official SDK', () => {
     });
     expect(callbacks.map((c) => c.form.MessageStatus)).toEqual(['queued', 'sent', 'delivered']);
     for (const cb of callbacks) {
-      expect(cb.form).toMatchObject({ MessageSid: message.sid, SmsSid: message.sid, SmsStatus: cb.form.MessageStatus, To: '+14155550123', From: FROM, AccountSid: TWILIO_SID, ApiVersion: '2010-04-01' });
+      expect(cb.form).toMatchObject({
+        MessageSid: message.sid,
+        SmsSid: message.sid,
+        SmsStatus: cb.form.MessageStatus,
+        To: '+14155550123',
+        From: FROM,
+        AccountSid: TWILIO_SID,
+        ApiVersion: '2010-04-01',
+      });
       expect(signatureValid(cb)).toBe(true);
     }
     // Tampering with any signed parameter, or the URL, must break the signature.
     const delivered = callbacks[2]!;
     expect(signatureValid(delivered, { ...delivered.form, MessageStatus: 'failed' })).toBe(false);
     expect(signatureValid(delivered, delivered.form, delivered.url.replace('leg=1', 'leg=2'))).toBe(false);
-    expect(twilio.validateRequest('another-token', String(delivered.headers['x-twilio-signature']), delivered.url, delivered.form)).toBe(false);
+    expect(
+      twilio.validateRequest(
+        'another-token',
+        String(delivered.headers['x-twilio-signature']),
+        delivered.url,
+        delivered.form,
+      ),
+    ).toBe(false);
 
     const fetched = await client.messages(message.sid).fetch();
     expect(fetched.status).toBe('delivered');
@@ -86,7 +108,12 @@ describe('Twilio sandbox — messages through the official SDK', () => {
   it('reports undelivered with the scripted ErrorCode and accepted → queued for Messaging Service sends', async () => {
     h.sandboxes.twilio.setSmsOutcome('+14155550125', { status: 'undelivered', errorCode: 30006 });
     const mg = `MG${'a'.repeat(32)}`;
-    const message = await client.messages.create({ to: '+14155550125', messagingServiceSid: mg, body: 'hello', statusCallback: `${h.gateway.baseUrl}/cb/mg` });
+    const message = await client.messages.create({
+      to: '+14155550125',
+      messagingServiceSid: mg,
+      body: 'hello',
+      statusCallback: `${h.gateway.baseUrl}/cb/mg`,
+    });
     expect(message.status).toBe('accepted');
     expect(message.from).toBeNull();
     const got = await h.gateway.waitFor('undelivered', () => {
@@ -105,7 +132,12 @@ describe('Twilio sandbox — messages through the official SDK', () => {
   it('surfaces Twilio errors as RestException with the real codes', async () => {
     h.sandboxes.twilio.optOut('+14155550126');
     const optedOut = await rejection(client.messages.create({ to: '+14155550126', from: FROM, body: 'x' }));
-    expect(optedOut).toMatchObject({ name: 'RestException', status: 400, code: 21610, moreInfo: 'https://www.twilio.com/docs/errors/21610' });
+    expect(optedOut).toMatchObject({
+      name: 'RestException',
+      status: 400,
+      code: 21610,
+      moreInfo: 'https://www.twilio.com/docs/errors/21610',
+    });
 
     const malformed = await rejection(client.messages.create({ to: '+1555', from: FROM, body: 'x' }));
     expect(malformed).toMatchObject({ name: 'RestException', status: 400, code: 21211 });
@@ -118,7 +150,9 @@ describe('Twilio sandbox — messages through the official SDK', () => {
     const noBody = await rejection(client.messages.create({ to: '+14155550128', from: FROM }));
     expect(noBody.code).toBe(21602);
 
-    const badAuth = await rejection(sdkClient('wrong-token').messages.create({ to: '+14155550128', from: FROM, body: 'x' }));
+    const badAuth = await rejection(
+      sdkClient('wrong-token').messages.create({ to: '+14155550128', from: FROM, body: 'x' }),
+    );
     expect(badAuth).toMatchObject({ status: 401, code: 20003 });
 
     // No message was stored for any refused request.
@@ -142,10 +176,16 @@ describe('Twilio sandbox — messages through the official SDK', () => {
 describe('Twilio sandbox — voice calls', () => {
   it('answers as a human, follows Gather with the scripted digits and a Redirect, and records the TwiML', async () => {
     h.gateway.on('/voice/start', (_req, res) => {
-      res.type('text/xml').send('<?xml version="1.0"?><Response><Gather action="/voice/menu?step=1" numDigits="1"><Say>This is a debt collector. Press 1 to pay, 2 to talk to us.</Say></Gather><Say>We did not get an answer.</Say></Response>');
+      res
+        .type('text/xml')
+        .send(
+          '<?xml version="1.0"?><Response><Gather action="/voice/menu?step=1" numDigits="1"><Say>This is a debt collector. Press 1 to pay, 2 to talk to us.</Say></Gather><Say>We did not get an answer.</Say></Response>',
+        );
     });
     h.gateway.on('/voice/menu', (req, res) => {
-      res.type('text/xml').send(`<Response><Say>You pressed ${req.form.Digits}.</Say><Redirect>/voice/bye</Redirect></Response>`);
+      res
+        .type('text/xml')
+        .send(`<Response><Say>You pressed ${req.form.Digits}.</Say><Redirect>/voice/bye</Redirect></Response>`);
     });
     h.gateway.on('/voice/bye', (_req, res) => {
       res.type('text/xml').send('<Response><Say>Goodbye.</Say><Hangup/></Response>');
@@ -172,7 +212,13 @@ describe('Twilio sandbox — voice calls', () => {
     expect(statuses.every((s) => signatureValid(s))).toBe(true);
 
     const start = h.gateway.requestsTo('/voice/start')[0]!;
-    expect(start.form).toMatchObject({ CallSid: call.sid, CallStatus: 'in-progress', AnsweredBy: 'human', From: FROM, To: to });
+    expect(start.form).toMatchObject({
+      CallSid: call.sid,
+      CallStatus: 'in-progress',
+      AnsweredBy: 'human',
+      From: FROM,
+      To: to,
+    });
     expect(signatureValid(start)).toBe(true);
     const menu = h.gateway.requestsTo('/voice/menu')[0]!;
     expect(menu.form.Digits).toBe('1');
@@ -198,23 +244,49 @@ describe('Twilio sandbox — voice calls', () => {
 
   it('lets an answering machine hear the message without pressing digits', async () => {
     h.gateway.on('/voice/vm', (_req, res) => {
-      res.type('text/xml').send('<Response><Gather action="/voice/never"><Say>Press 1</Say></Gather><Say>Please call Acme back.</Say></Response>');
+      res
+        .type('text/xml')
+        .send(
+          '<Response><Gather action="/voice/never"><Say>Press 1</Say></Gather><Say>Please call Acme back.</Say></Response>',
+        );
     });
     const to = '+14155550131';
     h.sandboxes.twilio.setCallScript(to, { answer: 'machine_end_beep', digits: ['1'] });
-    const call = await client.calls.create({ to, from: FROM, url: `${h.gateway.baseUrl}/voice/vm`, statusCallback: `${h.gateway.baseUrl}/cb/vm`, machineDetection: 'DetectMessageEnd' });
-    await h.gateway.waitFor('completed', () => h.gateway.requestsTo('/cb/vm').find((r) => r.form.CallStatus === 'completed'));
+    const call = await client.calls.create({
+      to,
+      from: FROM,
+      url: `${h.gateway.baseUrl}/voice/vm`,
+      statusCallback: `${h.gateway.baseUrl}/cb/vm`,
+      machineDetection: 'DetectMessageEnd',
+    });
+    await h.gateway.waitFor('completed', () =>
+      h.gateway.requestsTo('/cb/vm').find((r) => r.form.CallStatus === 'completed'),
+    );
     // Only the completed event by default.
     expect(h.gateway.requestsTo('/cb/vm')).toHaveLength(1);
     expect(h.gateway.requestsTo('/voice/vm')[0]!.form.AnsweredBy).toBe('machine_end_beep');
     expect(h.gateway.requestsTo('/voice/never')).toHaveLength(0);
-    expect(h.sandboxes.twilio.getCall(call.sid)!.performed.filter((v) => v.verb === 'Say').map((v) => v.text)).toEqual(['Press 1', 'Please call Acme back.']);
+    expect(
+      h.sandboxes.twilio
+        .getCall(call.sid)!
+        .performed.filter((v) => v.verb === 'Say')
+        .map((v) => v.text),
+    ).toEqual(['Press 1', 'Please call Acme back.']);
   });
 
   it('reports busy and no-answer without fetching the TwiML', async () => {
-    for (const [to, answer] of [['+14155550132', 'busy'], ['+14155550133', 'no-answer']] as const) {
+    for (const [to, answer] of [
+      ['+14155550132', 'busy'],
+      ['+14155550133', 'no-answer'],
+    ] as const) {
       h.sandboxes.twilio.setCallScript(to, { answer });
-      await client.calls.create({ to, from: FROM, url: `${h.gateway.baseUrl}/voice/unused`, statusCallback: `${h.gateway.baseUrl}/cb/${answer}`, statusCallbackEvent: ['ringing', 'completed'] });
+      await client.calls.create({
+        to,
+        from: FROM,
+        url: `${h.gateway.baseUrl}/voice/unused`,
+        statusCallback: `${h.gateway.baseUrl}/cb/${answer}`,
+        statusCallbackEvent: ['ringing', 'completed'],
+      });
       const list = await h.gateway.waitFor(answer, () => {
         const got = h.gateway.requestsTo(`/cb/${answer}`);
         return got.length === 2 ? got : undefined;
@@ -254,12 +326,23 @@ describe('Twilio sandbox — acting as the debtor', () => {
     });
     expect(signatureValid(inbound)).toBe(true);
     expect(result.replies).toHaveLength(1);
-    expect(result.replies[0]).toMatchObject({ to: '+14155550140', from: FROM, body: 'Thanks, an agent will reply soon.', direction: 'outbound-reply' });
+    expect(result.replies[0]).toMatchObject({
+      to: '+14155550140',
+      from: FROM,
+      body: 'Thanks, an agent will reply soon.',
+      direction: 'outbound-reply',
+    });
   });
 
   it('honours STOP like Twilio: the number is opted out, replies and later sends fail with 21610', async () => {
     h.gateway.on('/webhooks/twilio/sms', (req, res) => {
-      res.type('text/xml').send(req.form.Body === 'stop' ? '<Response><Message>You will get no more texts.</Message></Response>' : '<Response/>');
+      res
+        .type('text/xml')
+        .send(
+          req.form.Body === 'stop'
+            ? '<Response><Message>You will get no more texts.</Message></Response>'
+            : '<Response/>',
+        );
     });
     const res = await fetch(`${h.sandboxes.twilio.baseUrl}/sandbox/inbound-sms`, {
       method: 'POST',
@@ -275,9 +358,13 @@ describe('Twilio sandbox — acting as the debtor', () => {
     const err = await rejection(client.messages.create({ to: '+14155550141', from: FROM, body: 'x' }));
     expect(err.code).toBe(21610);
     await h.sandboxes.twilio.simulateInboundSms({ from: '+14155550141', to: FROM, body: 'START' });
-    expect((await client.messages.create({ to: '+14155550141', from: FROM, body: 'welcome back' })).status).toBe('queued');
+    expect((await client.messages.create({ to: '+14155550141', from: FROM, body: 'welcome back' })).status).toBe(
+      'queued',
+    );
 
-    const listed = (await (await fetch(`${h.sandboxes.twilio.baseUrl}/sandbox/messages?to=%2B14155550141`)).json()) as { direction: string }[];
+    const listed = (await (await fetch(`${h.sandboxes.twilio.baseUrl}/sandbox/messages?to=%2B14155550141`)).json()) as {
+      direction: string;
+    }[];
     expect(listed.map((m) => m.direction)).toEqual(['outbound-reply', 'outbound-api']);
   });
 });

@@ -71,7 +71,7 @@ const uuidOf = (rand: () => number) => {
 };
 
 /** First alternative of a union; the schema itself otherwise. */
-const pick = (s: Schema): Schema => (s.anyOf?.find((x) => x.type !== 'null') ?? s.oneOf?.[0] ?? s.allOf?.[0] ?? s);
+const pick = (s: Schema): Schema => s.anyOf?.find((x) => x.type !== 'null') ?? s.oneOf?.[0] ?? s.allOf?.[0] ?? s;
 const typeOf = (s: Schema) => (Array.isArray(s.type) ? s.type.find((t) => t !== 'null') : s.type);
 
 /** A value the schema would accept, as far as a document can tell (formats and patterns approximated). */
@@ -83,7 +83,8 @@ function sample(schema: Schema, rand: () => number, depth = 0): unknown {
   switch (typeOf(s)) {
     case 'object': {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(s.properties ?? {})) if ((s.required ?? []).includes(k) && depth < 4) out[k] = sample(v, rand, depth + 1);
+      for (const [k, v] of Object.entries(s.properties ?? {}))
+        if ((s.required ?? []).includes(k) && depth < 4) out[k] = sample(v, rand, depth + 1);
       return out;
     }
     case 'array':
@@ -114,7 +115,19 @@ function badValues(schema: Schema): unknown[] {
   if (t === 'boolean') return [...common, 'true', 1, 0];
   if (t === 'array') return [...common, 'x', Array.from({ length: 1000 }, () => NUL), [null], [HUGE], [{}]];
   if (t === 'object') return [...common, 'x', 1, [], { [NUL]: 1 }];
-  return [...common, 1, true, {}, '', ' ', '../../etc/passwd', '%00', '<script>alert(1)</script>', "' OR 1=1 --", 'مرحبا 👋'];
+  return [
+    ...common,
+    1,
+    true,
+    {},
+    '',
+    ' ',
+    '../../etc/passwd',
+    '%00',
+    '<script>alert(1)</script>',
+    "' OR 1=1 --",
+    'مرحبا 👋',
+  ];
 }
 
 interface Probe {
@@ -126,14 +139,19 @@ interface Probe {
 }
 
 /** Every property path of the body schema, one level of nesting deep (array items included). */
-function fieldPaths(schema: Schema, prefix: string[] = [], depth = 0): { path: string[]; schema: Schema; required: boolean }[] {
+function fieldPaths(
+  schema: Schema,
+  prefix: string[] = [],
+  depth = 0,
+): { path: string[]; schema: Schema; required: boolean }[] {
   const s = pick(schema);
   const out: { path: string[]; schema: Schema; required: boolean }[] = [];
   for (const [k, v] of Object.entries(s.properties ?? {})) {
     out.push({ path: [...prefix, k], schema: v, required: (s.required ?? []).includes(k) });
     const inner = pick(v);
     if (depth < 1 && typeOf(inner) === 'object') out.push(...fieldPaths(inner, [...prefix, k], depth + 1));
-    if (depth < 1 && typeOf(inner) === 'array' && inner.items && typeOf(pick(inner.items)) === 'object') out.push(...fieldPaths(inner.items, [...prefix, k, '0'], depth + 1));
+    if (depth < 1 && typeOf(inner) === 'array' && inner.items && typeOf(pick(inner.items)) === 'object')
+      out.push(...fieldPaths(inner.items, [...prefix, k, '0'], depth + 1));
   }
   return out;
 }
@@ -147,13 +165,20 @@ function withValue(base: unknown, path: string[], value: unknown, remove = false
       else cur[key] = value;
       break;
     }
-    if (cur[key] === undefined || cur[key] === null || typeof cur[key] !== 'object') cur[key] = /^\d+$/.test(path[i + 1]!) ? [] : {};
+    if (cur[key] === undefined || cur[key] === null || typeof cur[key] !== 'object')
+      cur[key] = /^\d+$/.test(path[i + 1]!) ? [] : {};
     cur = cur[key] as Record<string, unknown>;
   }
   return copy;
 }
 
-function probesFor(method: string, template: string, op: Operation, ids: Record<string, string>, rand: () => number): Probe[] {
+function probesFor(
+  method: string,
+  template: string,
+  op: Operation,
+  ids: Record<string, string>,
+  rand: () => number,
+): Probe[] {
   const auth = { authorization: `Bearer ${ADMIN_KEY}` };
   const json = { ...auth, 'content-type': 'application/json' };
   const params = op.parameters ?? [];
@@ -161,7 +186,11 @@ function probesFor(method: string, template: string, op: Operation, ids: Record<
   const queryParams = params.filter((p) => p.in === 'query');
   // The real row where the fixture has one (so a mutation reaches the handler's deeper code), else a random UUID.
   const idFor = (name: string) => {
-    const resource = template.split('/').slice(0, template.split('/').indexOf(`{${name}}`)).pop() ?? '';
+    const resource =
+      template
+        .split('/')
+        .slice(0, template.split('/').indexOf(`{${name}}`))
+        .pop() ?? '';
     return ids[resource] ?? uuidOf(rand);
   };
   const fill = (overrides: Record<string, string> = {}) =>
@@ -170,26 +199,62 @@ function probesFor(method: string, template: string, op: Operation, ids: Record<
   const validBody = bodySchema ? sample(bodySchema, rand) : undefined;
   const bodyText = (v: unknown) => JSON.stringify(v);
   const probes: Probe[] = [];
-  const add = (label: string, path: string, headers: Record<string, string>, body?: string | Buffer) => probes.push({ label, method: method.toUpperCase(), path, headers, body });
+  const add = (label: string, path: string, headers: Record<string, string>, body?: string | Buffer) =>
+    probes.push({ label, method: method.toUpperCase(), path, headers, body });
 
   add('as declared', fill(), bodySchema ? json : auth, bodySchema ? bodyText(validBody) : undefined);
   for (const p of pathParams) {
-    for (const v of ['not-a-uuid', '%00', '..%2F..%2Fetc%2Fpasswd', '%E0%A4%A', '%ED%A0%80', 'x'.repeat(5000), "1'%20OR%20'1'='1", '00000000-0000-0000-0000-000000000000']) {
-      add(`path ${p.name}=${v.slice(0, 20)}`, fill({ [p.name]: v }), bodySchema ? json : auth, bodySchema ? bodyText(validBody) : undefined);
+    for (const v of [
+      'not-a-uuid',
+      '%00',
+      '..%2F..%2Fetc%2Fpasswd',
+      '%E0%A4%A',
+      '%ED%A0%80',
+      'x'.repeat(5000),
+      "1'%20OR%20'1'='1",
+      '00000000-0000-0000-0000-000000000000',
+    ]) {
+      add(
+        `path ${p.name}=${v.slice(0, 20)}`,
+        fill({ [p.name]: v }),
+        bodySchema ? json : auth,
+        bodySchema ? bodyText(validBody) : undefined,
+      );
     }
   }
   for (const p of queryParams) {
     const s = pick(p.schema ?? {});
-    const values = [encodeURIComponent(NUL), 'a%ED%A0%80b', '%FF', encodeURIComponent(HUGE.slice(0, 20_000)), 'abc', '-1', '1e309', '99999999999999999999999', '', 'null', '%25', '_'];
+    const values = [
+      encodeURIComponent(NUL),
+      'a%ED%A0%80b',
+      '%FF',
+      encodeURIComponent(HUGE.slice(0, 20_000)),
+      'abc',
+      '-1',
+      '1e309',
+      '99999999999999999999999',
+      '',
+      'null',
+      '%25',
+      '_',
+    ];
     if (s.enum) values.push('NOT_IN_ENUM');
-    for (const v of values) add(`query ${p.name}=${v.slice(0, 20)}`, `${fill()}?${encodeURIComponent(p.name)}=${v}`, auth);
+    for (const v of values)
+      add(`query ${p.name}=${v.slice(0, 20)}`, `${fill()}?${encodeURIComponent(p.name)}=${v}`, auth);
     add(`query ${p.name} repeated`, `${fill()}?${p.name}=a&${p.name}=b&${p.name}[x]=c`, auth);
   }
   if (bodySchema) {
     for (const f of fieldPaths(bodySchema)) {
       const label = f.path.join('.');
-      if (f.required) add(`body ${label} missing`, fill(), json, bodyText(withValue(validBody, f.path, undefined, true)));
-      for (const v of badValues(f.schema)) add(`body ${label}=${JSON.stringify(v)?.slice(0, 24)}`, fill(), json, bodyText(withValue(validBody, f.path, v)));
+      if (f.required)
+        add(`body ${label} missing`, fill(), json, bodyText(withValue(validBody, f.path, undefined, true)));
+      for (const v of badValues(f.schema))
+        add(
+          `body ${label}=${JSON.stringify(v)?.slice(0, 24)}`,
+          fill(),
+          json,
+          bodyText(withValue(validBody, f.path, v)),
+        );
     }
     add('body empty', fill(), json, '');
     add('body null', fill(), json, 'null');
@@ -200,7 +265,12 @@ function probesFor(method: string, template: string, op: Operation, ids: Record<
     add('body text/plain', fill(), { ...auth, 'content-type': 'text/plain' }, 'hello');
     add('body form', fill(), { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, 'a=%00&b[c]=d');
     add('body xml', fill(), { ...auth, 'content-type': 'application/xml' }, '<?xml version="1.0"?><a/>');
-    add('body multipart', fill(), { ...auth, 'content-type': 'multipart/form-data; boundary=x' }, '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\nb\r\n--x--');
+    add(
+      'body multipart',
+      fill(),
+      { ...auth, 'content-type': 'multipart/form-data; boundary=x' },
+      '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\nb\r\n--x--',
+    );
     add('body charset', fill(), { ...auth, 'content-type': 'application/json; charset=koi8-r' }, '{}');
   } else if (method !== 'get' && method !== 'delete') {
     add('unexpected body', fill(), json, bodyText({ unexpected: NUL }));
@@ -222,16 +292,31 @@ describe('fuzzing every operation of the OpenAPI document', () => {
   beforeAll(async () => {
     gw = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY });
     // Real rows, so mutations of a request for an existing resource reach past the lookup.
-    const d = await api(gw).post('/api/v1/debtors', { externalRef: 'FUZZ-1', fullName: 'Fuzz Debtor', contactPoints: [{ kind: 'EMAIL', value: 'fuzz@example.com', consents: { EMAIL: 'GRANTED' } }] });
+    const d = await api(gw).post('/api/v1/debtors', {
+      externalRef: 'FUZZ-1',
+      fullName: 'Fuzz Debtor',
+      contactPoints: [{ kind: 'EMAIL', value: 'fuzz@example.com', consents: { EMAIL: 'GRANTED' } }],
+    });
     ids.debtors = d.body.id;
     ids['contact-points'] = d.body.contactPoints[0].id;
-    const debt = await api(gw).post('/api/v1/debts', { externalRef: 'FUZZ-INV-1', creditor: { externalRef: 'FUZZ-C', name: 'Fuzz Creditor' }, debtorId: d.body.id, originalAmount: '100.00', currency: 'USD', dueDate: '2026-01-01' });
+    const debt = await api(gw).post('/api/v1/debts', {
+      externalRef: 'FUZZ-INV-1',
+      creditor: { externalRef: 'FUZZ-C', name: 'Fuzz Creditor' },
+      debtorId: d.body.id,
+      originalAmount: '100.00',
+      currency: 'USD',
+      dueDate: '2026-01-01',
+    });
     ids.debts = debt.body.id;
     const user = await api(gw).post('/api/v1/users', { email: 'fuzz.user@team.example', name: 'Fuzz User' });
     ids.users = user.body.user.id;
-    const conversation = await gw.ctx.db.conversation.create({ data: { debtorId: d.body.id, replyToken: 'fuzz-reply-token' } });
+    const conversation = await gw.ctx.db.conversation.create({
+      data: { debtorId: d.body.id, replyToken: 'fuzz-reply-token' },
+    });
     ids.conversations = conversation.id;
-    const sub = await gw.ctx.db.webhookSubscription.create({ data: { url: 'https://hooks.example/fuzz', secret: 'x'.repeat(32), events: ['*'], active: false } });
+    const sub = await gw.ctx.db.webhookSubscription.create({
+      data: { url: 'https://hooks.example/fuzz', secret: 'x'.repeat(32), events: ['*'], active: false },
+    });
     ids['webhook-subscriptions'] = sub.id;
   });
   afterAll(async () => {
@@ -239,10 +324,14 @@ describe('fuzzing every operation of the OpenAPI document', () => {
   });
 
   it('answers no malformed request with a 5xx', async () => {
-    const doc = (await (await fetch(`${gw.url}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, Operation>> };
+    const doc = (await (await fetch(`${gw.url}/api/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, Operation>>;
+    };
     const rand = mulberry32(SEED);
     const probes: Probe[] = [];
-    const operations = Object.entries(doc.paths).flatMap(([p, ops]) => Object.entries(ops).map(([m, op]) => ({ p, m, op })));
+    const operations = Object.entries(doc.paths).flatMap(([p, ops]) =>
+      Object.entries(ops).map(([m, op]) => ({ p, m, op })),
+    );
     // Reads first, then the rest, each in document order: a deterministic sequence.
     operations.sort((a, b) => Number(a.m !== 'get') - Number(b.m !== 'get'));
     for (const { p, m, op } of operations) probes.push(...probesFor(m, p, op, ids, rand));
@@ -254,14 +343,25 @@ describe('fuzzing every operation of the OpenAPI document', () => {
     const worker = async () => {
       while (next < probes.length) {
         const probe = probes[next++]!;
-        const res = await fetch(`${gw.url}${probe.path}`, { method: probe.method, headers: probe.headers, body: typeof probe.body === 'string' || probe.body === undefined ? probe.body : new Uint8Array(probe.body), redirect: 'manual' }).catch((err: Error) => ({ status: 599, text: async () => err.message }));
+        const res = await fetch(`${gw.url}${probe.path}`, {
+          method: probe.method,
+          headers: probe.headers,
+          body: typeof probe.body === 'string' || probe.body === undefined ? probe.body : new Uint8Array(probe.body),
+          redirect: 'manual',
+        }).catch((err: Error) => ({ status: 599, text: async () => err.message }));
         const text = await res.text();
         statuses[res.status] = (statuses[res.status] ?? 0) + 1;
-        if (res.status >= 500) failures.push(`${probe.method} ${probe.path.slice(0, 120)} [${probe.label}] → ${res.status} ${text.slice(0, 200)}`);
+        if (res.status >= 500)
+          failures.push(
+            `${probe.method} ${probe.path.slice(0, 120)} [${probe.label}] → ${res.status} ${text.slice(0, 200)}`,
+          );
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    if (process.env.FUZZ_STATS) process.stdout.write(`${operations.length} operations, ${probes.length} requests, statuses ${JSON.stringify(statuses)}\n`);
+    if (process.env.FUZZ_STATS)
+      process.stdout.write(
+        `${operations.length} operations, ${probes.length} requests, statuses ${JSON.stringify(statuses)}\n`,
+      );
     expect(probes.length).toBeGreaterThan(1000);
     expect(failures).toEqual([]);
   }, 120_000);

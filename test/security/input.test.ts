@@ -38,7 +38,10 @@ describe('hostile input gets a 4xx, never a 5xx', () => {
   });
 
   it('names nested fields, keys and query parameters; keeps tabs, newlines, emoji and right-to-left text', async () => {
-    const nested = await api(gw).post('/api/v1/debtors', { fullName: 'Ok', contactPoints: [{ kind: 'EMAIL', value: 'a@example.com', label: 'w\u0000rk' }] });
+    const nested = await api(gw).post('/api/v1/debtors', {
+      fullName: 'Ok',
+      contactPoints: [{ kind: 'EMAIL', value: 'a@example.com', label: 'w\u0000rk' }],
+    });
     expect(nested.body.details).toEqual([{ field: 'contactPoints.0.label', reason: expect.stringMatching(/NUL/) }]);
     const key = await api(gw).post('/api/v1/debtors', { fullName: 'Ok', ['bad\u0000key']: 1 });
     expect(key.status).toBe(400);
@@ -60,7 +63,7 @@ describe('hostile input gets a 4xx, never a 5xx', () => {
     expect(r.body.details[0].reason).toMatch(/nested deeper than 32 levels/);
   });
 
-  it('PATCH debtor: unusual but valid externalRefs are stored, a lone surrogate is refused, another debtor\'s gives 409 like POST', async () => {
+  it("PATCH debtor: unusual but valid externalRefs are stored, a lone surrogate is refused, another debtor's gives 409 like POST", async () => {
     const a = await debtor('PATCH-A');
     const b = await debtor('PATCH-B');
     for (const ref of [' ', 'مرجع 🧾 ‏RTL', '<b>markup</b>', "'; DROP TABLE debtors; --"]) {
@@ -93,12 +96,25 @@ describe('hostile input gets a 4xx, never a 5xx', () => {
   });
 
   it('checks every id parameter before the database: %00, ../ and non-UUIDs are 404, undecodable paths 400', async () => {
-    for (const p of ['/api/v1/debtors/not-a-uuid', '/api/v1/debts/1', '/api/v1/conversations/x%27%20OR%201=1--', '/api/v1/users/..%2F..%2Fetc']) {
+    for (const p of [
+      '/api/v1/debtors/not-a-uuid',
+      '/api/v1/debts/1',
+      '/api/v1/conversations/x%27%20OR%201=1--',
+      '/api/v1/users/..%2F..%2Fetc',
+    ]) {
       const r = await api(gw).get(p);
       expect({ p, status: r.status }).toEqual({ p, status: 404 });
     }
-    for (const p of ['/webhooks/twilio/voice/answer/%00', '/webhooks/twilio/voice/answer/..%2F', '/webhooks/twilio/voice/gather/..%2F..%2F']) {
-      const r = await fetch(`${gw.url}${p}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'AnsweredBy=human' });
+    for (const p of [
+      '/webhooks/twilio/voice/answer/%00',
+      '/webhooks/twilio/voice/answer/..%2F',
+      '/webhooks/twilio/voice/gather/..%2F..%2F',
+    ]) {
+      const r = await fetch(`${gw.url}${p}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'AnsweredBy=human',
+      });
       expect({ p, status: r.status }).toEqual({ p, status: p.includes('%00') ? 400 : 404 });
     }
     for (const p of ['/sandbox/twilio/messages/%E0%A4%A', '/api/v1/debtors/%ZZ', '/%', '/sandbox/lob/letters/%00']) {
@@ -123,17 +139,39 @@ describe('hostile input gets a 4xx, never a 5xx', () => {
     expect((await fault(db.$queryRawUnsafe(`SELECT $1::uuid`, 'not-a-uuid')))?.status).toBe(400); // 22P02
     expect((await fault(db.$queryRawUnsafe(`SELECT $1::jsonb`, '"\\ud800"')))?.status).toBe(400); // 22P05
     expect((await fault(db.debtor.create({ data: { fullName: 'dup', externalRef: 'FAULT-1' } })))?.status).toBe(409); // 23505
-    expect((await fault(db.contactPoint.create({ data: { debtorId: '00000000-0000-4000-8000-000000000000', kind: 'EMAIL', value: 'x@example.com' } })))?.status).toBe(409); // 23503
-    expect((await fault(db.debtor.update({ where: { id: '00000000-0000-4000-8000-000000000000' }, data: { fullName: 'x' } })))?.status).toBe(404); // P2025
+    expect(
+      (
+        await fault(
+          db.contactPoint.create({
+            data: { debtorId: '00000000-0000-4000-8000-000000000000', kind: 'EMAIL', value: 'x@example.com' },
+          }),
+        )
+      )?.status,
+    ).toBe(409); // 23503
+    expect(
+      (
+        await fault(
+          db.debtor.update({ where: { id: '00000000-0000-4000-8000-000000000000' }, data: { fullName: 'x' } }),
+        )
+      )?.status,
+    ).toBe(404); // P2025
     expect(clientFaultOf(new URIError('URI malformed'))?.status).toBe(400);
     expect(clientFaultOf(new Error('a bug of ours'))).toBeNull();
     expect(d.externalRef).toBe('FAULT-1');
   });
 
   it('answers a malformed JSON body and a wrong content type with 4xx', async () => {
-    const bad = await fetch(`${gw.url}/api/v1/debtors`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: '{"fullName": "x",' });
+    const bad = await fetch(`${gw.url}/api/v1/debtors`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: '{"fullName": "x",',
+    });
     expect(bad.status).toBe(400);
-    const xml = await fetch(`${gw.url}/api/v1/debtors`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/xml' }, body: '<debtor/>' });
+    const xml = await fetch(`${gw.url}/api/v1/debtors`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/xml' },
+      body: '<debtor/>',
+    });
     expect(xml.status).toBe(400);
   });
 });

@@ -30,13 +30,17 @@ describe('account lock-out under concurrent wrong passwords', () => {
     expect(right.setCookie).toBeNull();
     expect(await gw.ctx.db.session.count({ where: { userId: a.id } })).toBe(0);
     // Every checked attempt is audited, the lock once.
-    expect(await gw.ctx.db.auditEvent.count({ where: { action: 'auth.login_failed', entityId: a.id } })).toBe(MAX_FAILED_LOGINS - 1);
+    expect(await gw.ctx.db.auditEvent.count({ where: { action: 'auth.login_failed', entityId: a.id } })).toBe(
+      MAX_FAILED_LOGINS - 1,
+    );
     expect(await gw.ctx.db.auditEvent.count({ where: { action: 'auth.locked', entityId: a.id } })).toBe(1);
   });
 
   it('a right password among fewer failures than the limit still signs in and resets the count', async () => {
     const a = await createAgent(gw);
-    const wrong = await Promise.all(Array.from({ length: MAX_FAILED_LOGINS - 1 }, () => rawLogin(gw, a.email, 'wrong-password-x')));
+    const wrong = await Promise.all(
+      Array.from({ length: MAX_FAILED_LOGINS - 1 }, () => rawLogin(gw, a.email, 'wrong-password-x')),
+    );
     expect(wrong.map((r) => r.status)).toEqual(Array(MAX_FAILED_LOGINS - 1).fill(401));
     expect((await rawLogin(gw, a.email, a.password)).status).toBe(200);
     expect((await gw.ctx.db.user.findUniqueOrThrow({ where: { id: a.id } })).failedLogins).toBe(0);

@@ -13,7 +13,12 @@ describe('TRUST_PROXY', () => {
     expect(tp('true')).toBe(true);
     expect(tp('false')).toBe(false);
     expect(tp('2')).toBe(2);
-    expect(tp('10.0.0.0/8, 192.168.1.7,loopback, fd00::/8')).toEqual(['10.0.0.0/8', '192.168.1.7', 'loopback', 'fd00::/8']);
+    expect(tp('10.0.0.0/8, 192.168.1.7,loopback, fd00::/8')).toEqual([
+      '10.0.0.0/8',
+      '192.168.1.7',
+      'loopback',
+      'fd00::/8',
+    ]);
     expect(() => tp('proxy.example.com')).toThrow(ConfigError);
     expect(() => tp('10.0.0.0/99')).toThrow(/TRUST_PROXY/);
   });
@@ -30,7 +35,10 @@ describe('TRUST_PROXY', () => {
       expect(await sessionIp(gw, '6.6.6.6, 203.0.113.9')).toBe('203.0.113.9');
       // 30 failed sign-ins per address per 5 minutes: made-up first hops do not open new buckets.
       const statuses: number[] = [];
-      for (let i = 0; i < 31; i++) statuses.push((await rawLogin(gw, 'nobody@team.example', 'x', { 'x-forwarded-for': `10.0.${i}.1, 198.51.100.4` })).status);
+      for (let i = 0; i < 31; i++)
+        statuses.push(
+          (await rawLogin(gw, 'nobody@team.example', 'x', { 'x-forwarded-for': `10.0.${i}.1, 198.51.100.4` })).status,
+        );
       expect(statuses.slice(0, 30).every((s) => s === 401)).toBe(true);
       expect(statuses[30]).toBe(429);
     } finally {
@@ -70,7 +78,10 @@ describe('search escapes LIKE wildcards', () => {
       ids[fullName] = r.body.id;
       await gw.ctx.db.conversation.create({ data: { debtorId: r.body.id, replyToken: `tok-${r.body.id}` } });
     }
-    const debtors = async (q: string) => ((await api(gw).get(`/api/v1/debtors?q=${encodeURIComponent(q)}`)).body.data as { fullName: string }[]).map((d) => d.fullName).sort();
+    const debtors = async (q: string) =>
+      ((await api(gw).get(`/api/v1/debtors?q=${encodeURIComponent(q)}`)).body.data as { fullName: string }[])
+        .map((d) => d.fullName)
+        .sort();
     expect(await debtors('%')).toEqual(['100% Cotton Ltd']);
     expect(await debtors('_')).toEqual(['Ann_Lee']);
     expect(await debtors('\\')).toEqual(['Back\\Slash Co']);

@@ -40,7 +40,10 @@ describe('SSRF through outgoing webhooks', () => {
     port = (receiver.address() as AddressInfo).port;
     gw = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY });
     gw.ctx.resolve = dns.resolve;
-    allowing = await startTestGateway({ ADMIN_API_KEY: ADMIN_KEY, WEBHOOK_ALLOWED_INTERNAL_TARGETS: '127.0.0.1,hooks.internal.test' });
+    allowing = await startTestGateway({
+      ADMIN_API_KEY: ADMIN_KEY,
+      WEBHOOK_ALLOWED_INTERNAL_TARGETS: '127.0.0.1,hooks.internal.test',
+    });
     allowing.ctx.resolve = dns.resolve;
   });
   afterAll(async () => {
@@ -50,9 +53,17 @@ describe('SSRF through outgoing webhooks', () => {
     await new Promise((r) => receiver?.close(r));
   });
 
-  const subscribe = (g: TestGateway, url: string) => api(g).post('/api/v1/webhook-subscriptions', { url, events: ['*'] });
+  const subscribe = (g: TestGateway, url: string) =>
+    api(g).post('/api/v1/webhook-subscriptions', { url, events: ['*'] });
   const queue = async (g: TestGateway, subscriptionId: string) =>
-    g.ctx.db.webhookDelivery.create({ data: { subscriptionId, event: 'ping', payload: { id: 'e', type: 'ping', createdAt: new Date().toISOString(), data: {} }, nextAttemptAt: new Date() } });
+    g.ctx.db.webhookDelivery.create({
+      data: {
+        subscriptionId,
+        event: 'ping',
+        payload: { id: 'e', type: 'ping', createdAt: new Date().toISOString(), data: {} },
+        nextAttemptAt: new Date(),
+      },
+    });
 
   it('refuses loopback, link-local, private, CGNAT, IPv6 unique-local and mapped, and metadata targets at subscription', async () => {
     dns.records.set('localhost.test', ['127.0.0.1']);
@@ -83,7 +94,9 @@ describe('SSRF through outgoing webhooks', () => {
     for (const url of targets) {
       const r = await subscribe(gw, url);
       expect({ url, status: r.status }).toEqual({ url, status: 400 });
-      expect(r.body.details).toEqual([expect.objectContaining({ field: 'url', reason: expect.stringMatching(/internal address|does not resolve/) })]);
+      expect(r.body.details).toEqual([
+        expect.objectContaining({ field: 'url', reason: expect.stringMatching(/internal address|does not resolve/) }),
+      ]);
     }
     expect(await gw.ctx.db.webhookSubscription.count()).toBe(0);
   });
@@ -95,7 +108,9 @@ describe('SSRF through outgoing webhooks', () => {
     const r = await api(gw).patch(`/api/v1/webhook-subscriptions/${ok.body.id}`, { url: 'http://169.254.169.254/' });
     expect(r.status).toBe(400);
     expect(r.body.details[0].field).toBe('url');
-    expect((await gw.ctx.db.webhookSubscription.findUniqueOrThrow({ where: { id: ok.body.id } })).url).toBe('https://public.test/hooks');
+    expect((await gw.ctx.db.webhookSubscription.findUniqueOrThrow({ where: { id: ok.body.id } })).url).toBe(
+      'https://public.test/hooks',
+    );
   });
 
   it('refuses at delivery a name that rebinds to loopback after the subscription was accepted, without connecting', async () => {
@@ -108,17 +123,23 @@ describe('SSRF through outgoing webhooks', () => {
     const d = await queue(gw, sub.body.id);
     expect(await deliverWebhook(gw.ctx, d.id)).toBe('QUEUED');
     const row = await gw.ctx.db.webhookDelivery.findUniqueOrThrow({ where: { id: d.id } });
-    expect(row.lastError).toMatch(/target refused: 127\.0\.0\.1 is an internal address \(loopback\) \(rebind\.test resolves to it\)/);
+    expect(row.lastError).toMatch(
+      /target refused: 127\.0\.0\.1 is an internal address \(loopback\) \(rebind\.test resolves to it\)/,
+    );
     // Resolved by the connection itself, at delivery time.
     expect(dns.asked).toContain('rebind.test');
     expect(hits).toEqual([]);
   });
 
   it('refuses at delivery a subscription stored before the check (a literal internal address)', async () => {
-    const s = await gw.ctx.db.webhookSubscription.create({ data: { url: `http://127.0.0.1:${port}/old`, secret: 'x'.repeat(32), events: ['*'] } });
+    const s = await gw.ctx.db.webhookSubscription.create({
+      data: { url: `http://127.0.0.1:${port}/old`, secret: 'x'.repeat(32), events: ['*'] },
+    });
     const d = await queue(gw, s.id);
     expect(await deliverWebhook(gw.ctx, d.id)).toBe('QUEUED');
-    expect((await gw.ctx.db.webhookDelivery.findUniqueOrThrow({ where: { id: d.id } })).lastError).toMatch(/internal address \(loopback\)/);
+    expect((await gw.ctx.db.webhookDelivery.findUniqueOrThrow({ where: { id: d.id } })).lastError).toMatch(
+      /internal address \(loopback\)/,
+    );
     expect(hits).toEqual([]);
   });
 

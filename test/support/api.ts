@@ -7,7 +7,11 @@ export function api(gw: { url: string }, key = ADMIN_KEY) {
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(`${gw.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
       body: body !== undefined ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();
@@ -36,7 +40,22 @@ export interface SeededDebtor {
   addressId?: string;
 }
 
-const ZONES = ['America/New_York', 'America/Chicago', 'America/Denver', 'America/Los_Angeles', 'Pacific/Honolulu', 'Pacific/Pago_Pago', 'Pacific/Auckland', 'Asia/Tokyo', 'Asia/Shanghai', 'Asia/Dubai', 'Europe/Berlin', 'Europe/London', 'Atlantic/Azores', 'America/Sao_Paulo'];
+const ZONES = [
+  'America/New_York',
+  'America/Chicago',
+  'America/Denver',
+  'America/Los_Angeles',
+  'Pacific/Honolulu',
+  'Pacific/Pago_Pago',
+  'Pacific/Auckland',
+  'Asia/Tokyo',
+  'Asia/Shanghai',
+  'Asia/Dubai',
+  'Europe/Berlin',
+  'Europe/London',
+  'Atlantic/Azores',
+  'America/Sao_Paulo',
+];
 
 /** A time zone where it is now between 10:00 and 17:00, so sends are not deferred by quiet hours whatever the wall clock. */
 export function middayZone(now = new Date()): string {
@@ -48,7 +67,11 @@ export function middayZone(now = new Date()): string {
 }
 
 /** A US debtor in Chicago with a consenting mobile, an email and a postal address. */
-export async function seedDebtor(gw: TestGateway | { url: string }, overrides: Record<string, unknown> = {}, debt: Record<string, unknown> = {}): Promise<SeededDebtor> {
+export async function seedDebtor(
+  gw: TestGateway | { url: string },
+  overrides: Record<string, unknown> = {},
+  debt: Record<string, unknown> = {},
+): Promise<SeededDebtor> {
   const a = api(gw);
   const suffix = Math.random().toString(36).slice(2, 8);
   const d = await a.post('/api/v1/debtors', {
@@ -56,7 +79,12 @@ export async function seedDebtor(gw: TestGateway | { url: string }, overrides: R
     timeZone: middayZone(),
     externalRef: `D-${suffix}`,
     contactPoints: [
-      { kind: 'PHONE', value: `+1312555${String(Math.floor(1000 + Math.random() * 8999))}`, isMobile: true, consents: { SMS: 'GRANTED', VOICE: 'GRANTED' } },
+      {
+        kind: 'PHONE',
+        value: `+1312555${String(Math.floor(1000 + Math.random() * 8999))}`,
+        isMobile: true,
+        consents: { SMS: 'GRANTED', VOICE: 'GRANTED' },
+      },
       { kind: 'EMAIL', value: `jordan.${suffix}@example.net` },
       { kind: 'ADDRESS', line1: '233 S Wacker Dr', city: 'Chicago', region: 'IL', postalCode: '60606', country: 'US' },
     ],
@@ -74,7 +102,13 @@ export async function seedDebtor(gw: TestGateway | { url: string }, overrides: R
   });
   if (t.status !== 201) throw new Error(`seed debt failed: ${t.status} ${JSON.stringify(t.body)}`);
   const cps = d.body.contactPoints as { id: string; kind: string }[];
-  return { debtorId: d.body.id, debtId: t.body.id, phoneId: cps.find((c) => c.kind === 'PHONE')?.id, emailId: cps.find((c) => c.kind === 'EMAIL')?.id, addressId: cps.find((c) => c.kind === 'ADDRESS')?.id };
+  return {
+    debtorId: d.body.id,
+    debtId: t.body.id,
+    phoneId: cps.find((c) => c.kind === 'PHONE')?.id,
+    emailId: cps.find((c) => c.kind === 'EMAIL')?.id,
+    addressId: cps.find((c) => c.kind === 'ADDRESS')?.id,
+  };
 }
 
 /**
@@ -87,10 +121,14 @@ export function outreach(gw: () => { url: string }) {
   return {
     message,
     waitStatus: (id: string, statuses: string[]) =>
-      eventually(async () => {
-        const m = await message(id);
-        return statuses.includes(m.status) ? m : null;
-      }, 20_000, statuses.join('/')),
+      eventually(
+        async () => {
+          const m = await message(id);
+          return statuses.includes(m.status) ? m : null;
+        },
+        20_000,
+        statuses.join('/'),
+      ),
     send: async (body: Record<string, unknown>) => {
       const r = await api(gw()).post('/api/v1/outreach', body);
       if (r.status !== 202) throw new Error(`outreach ${r.status}: ${JSON.stringify(r.body).slice(0, 800)}`);

@@ -15,14 +15,26 @@ export const haveChromium = fs.existsSync(CHROMIUM);
 /** `describe`, or `describe.skip` with a note on stderr when there is no Chromium to drive. */
 export function describeInBrowser(what: string): typeof describe | typeof describe.skip {
   if (haveChromium) return describe;
-  process.stderr.write(`skipping ${what}: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)\n`);
+  process.stderr.write(
+    `skipping ${what}: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)\n`,
+  );
   return describe.skip;
 }
 
 /** Headless Chromium without the background traffic (updates, sync) a test machine has no use for. */
 export async function launchBrowser(): Promise<Browser> {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
 }
 
 export interface SignedInPage {
@@ -33,7 +45,12 @@ export interface SignedInPage {
 }
 
 /** A fresh browser context signed in through the inbox's login form, waiting until its socket is live. */
-export async function signIn(browser: Browser, gw: { url: string }, who: { email: string; password: string }, viewport = { width: 1400, height: 900 }): Promise<SignedInPage> {
+export async function signIn(
+  browser: Browser,
+  gw: { url: string },
+  who: { email: string; password: string },
+  viewport = { width: 1400, height: 900 },
+): Promise<SignedInPage> {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   const pageErrors: string[] = [];

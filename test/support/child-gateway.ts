@@ -19,7 +19,14 @@ export interface ChildGateway {
 /** Starts the gateway on 127.0.0.1:`port` (0: any free port, no race with other tests) with `env` (PORT and HOST are set here). */
 export function startChildGateway(port: number, env: Record<string, string>): ChildGateway {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '5000', ...env },
+    env: {
+      PATH: process.env.PATH,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      SHUTDOWN_TIMEOUT_MS: '5000',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -27,7 +34,10 @@ export function startChildGateway(port: number, env: Record<string, string>): Ch
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let url: string | null = port === 0 ? null : `http://127.0.0.1:${port}`;
-  const fail = (why: string) => new Error(`${why}\n--- gateway output (exit ${child.exitCode ?? child.signalCode ?? 'none'}) ---\n${out.slice(-3000)}`);
+  const fail = (why: string) =>
+    new Error(
+      `${why}\n--- gateway output (exit ${child.exitCode ?? child.signalCode ?? 'none'}) ---\n${out.slice(-3000)}`,
+    );
   return {
     child,
     exited,

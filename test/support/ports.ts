@@ -4,7 +4,11 @@ import net from 'node:net';
 /** The kernel's range for port 0 and outgoing connections (Linux; the usual default elsewhere). */
 function ephemeralRange(): [number, number] {
   try {
-    const [low, high] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    const [low, high] = fs
+      .readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     if (low && high) return [low, high];
   } catch {
     // not Linux

@@ -16,7 +16,11 @@ export interface SlowProxy {
 }
 
 /** `delayMs(i)`: how long the i-th request is held; `forwardAbandoned(j)`: whether the j-th request abandoned by its client still goes on. */
-export async function startSlowProxy(target: string, delayMs: (i: number) => number, forwardAbandoned: (j: number) => boolean): Promise<SlowProxy> {
+export async function startSlowProxy(
+  target: string,
+  delayMs: (i: number) => number,
+  forwardAbandoned: (j: number) => boolean,
+): Promise<SlowProxy> {
   const to = new URL(target);
   const abandoned = { forwarded: 0, dropped: 0 };
   let n = 0;
@@ -53,7 +57,13 @@ export async function startSlowProxy(target: string, delayMs: (i: number) => num
           abandoned.forwarded += 1;
         }
         const upstream = http.request(
-          { host: to.hostname, port: to.port, method: req.method, path: `${to.pathname.replace(/\/$/, '')}${req.url}`, headers: { ...req.headers, host: to.host } },
+          {
+            host: to.hostname,
+            port: to.port,
+            method: req.method,
+            path: `${to.pathname.replace(/\/$/, '')}${req.url}`,
+            headers: { ...req.headers, host: to.host },
+          },
           (answer) => {
             if (gone) {
               answer.resume();

@@ -37,7 +37,11 @@ export function fullVars(overrides: Partial<MessageVars> = {}): MessageVars {
  * A writable copy of the shipped templates, so a test can break one file and
  * load the directory. Returns the dir and a cleanup function.
  */
-export function copyOfShippedTemplates(): { dir: string; write(relativePath: string, content: string): void; cleanup(): void } {
+export function copyOfShippedTemplates(): {
+  dir: string;
+  write(relativePath: string, content: string): void;
+  cleanup(): void;
+} {
   const dir = mkdtempSync(join(tmpdir(), 'templates-test-'));
   cpSync(defaultTemplatesDir(), dir, { recursive: true });
   return {

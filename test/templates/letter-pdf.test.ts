@@ -34,7 +34,12 @@ function pageCount(pdf: Buffer): number {
   return pdf.toString('latin1').match(/\/Type \/Page\b(?!s)/g)?.length ?? 0;
 }
 
-function letter(overrides: { jurisdiction: string; locale?: string; currency?: string; intent?: 'final-notice' | 'letter-of-demand' }): RenderedLetter {
+function letter(overrides: {
+  jurisdiction: string;
+  locale?: string;
+  currency?: string;
+  intent?: 'final-notice' | 'letter-of-demand';
+}): RenderedLetter {
   return registry.render({
     intent: overrides.intent ?? 'final-notice',
     channel: 'letter',
@@ -49,7 +54,13 @@ describe('renderLetterPdf', () => {
   it('renders a US letter with addresses, subject, amount table and instructions', async () => {
     const rendered = letter({ jurisdiction: 'US' });
     expect(rendered).toMatchObject({ mailType: 'usps_first_class', extraService: 'certified' });
-    const pdf = await renderLetterPdf(rendered, { sender, recipient, date: '2025-04-01', jurisdiction: 'US', compress: false });
+    const pdf = await renderLetterPdf(rendered, {
+      sender,
+      recipient,
+      date: '2025-04-01',
+      jurisdiction: 'US',
+      compress: false,
+    });
     expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
     expect(pdf.subarray(-6).toString()).toContain('%%EOF');
     expect(pageCount(pdf)).toBeGreaterThanOrEqual(1);
@@ -93,7 +104,13 @@ describe('renderLetterPdf', () => {
 
   it('prints Spanish text and the euro sign with the built-in font', async () => {
     const rendered = letter({ jurisdiction: 'US', locale: 'es', currency: 'EUR' });
-    const pdf = await renderLetterPdf(rendered, { sender, recipient, date: '2025-04-01', jurisdiction: 'US', compress: false });
+    const pdf = await renderLetterPdf(rendered, {
+      sender,
+      recipient,
+      date: '2025-04-01',
+      jurisdiction: 'US',
+      compress: false,
+    });
     const text = drawnText(pdf);
     expect(text).toContain('1 de abril de 2025');
     expect(text).toContain('Importe adeudado');
@@ -104,36 +121,65 @@ describe('renderLetterPdf', () => {
   it('prints rupee amounts with the ISO code, since the built-in font has no ₹', async () => {
     const rendered = letter({ jurisdiction: 'IN', locale: 'en-IN', currency: 'INR' });
     expect(rendered.amountTable.find((r) => r.key === 'amount')?.value).toBe('₹1,234.50');
-    const pdf = await renderLetterPdf(rendered, { sender, recipient, date: '2025-04-01', jurisdiction: 'IN', compress: false });
+    const pdf = await renderLetterPdf(rendered, {
+      sender,
+      recipient,
+      date: '2025-04-01',
+      jurisdiction: 'IN',
+      compress: false,
+    });
     expect(drawnText(pdf)).toContain('INR\u00a01,234.50');
   });
 
   it('refuses text the built-in font cannot print instead of misprinting it', async () => {
     const rendered = letter({ jurisdiction: 'US' });
     await expect(
-      renderLetterPdf(rendered, { sender, recipient: { name: 'Łukasz Żółw', lines: ['ul. Długa 1', 'Gdańsk'] }, date: '2025-04-01', jurisdiction: 'US' }),
+      renderLetterPdf(rendered, {
+        sender,
+        recipient: { name: 'Łukasz Żółw', lines: ['ul. Długa 1', 'Gdańsk'] },
+        date: '2025-04-01',
+        jurisdiction: 'US',
+      }),
     ).rejects.toMatchObject({ code: 'unencodable_text', variable: 'recipient' });
   });
 
   it('validates addresses', async () => {
     const rendered = letter({ jurisdiction: 'US' });
     await expect(
-      renderLetterPdf(rendered, { sender, recipient: { name: ' ', lines: ['x'] }, date: '2025-04-01', jurisdiction: 'US' }),
+      renderLetterPdf(rendered, {
+        sender,
+        recipient: { name: ' ', lines: ['x'] },
+        date: '2025-04-01',
+        jurisdiction: 'US',
+      }),
     ).rejects.toBeInstanceOf(TemplateError);
     await expect(
-      renderLetterPdf(rendered, { sender, recipient: { name: 'Jane', lines: [] }, date: '2025-04-01', jurisdiction: 'US' }),
+      renderLetterPdf(rendered, {
+        sender,
+        recipient: { name: 'Jane', lines: [] },
+        date: '2025-04-01',
+        jurisdiction: 'US',
+      }),
     ).rejects.toMatchObject({ code: 'invalid_request', variable: 'recipient.lines' });
   });
 
   it('refuses an address the envelope window cannot show whole', async () => {
     const rendered = letter({ jurisdiction: 'US' });
-    const tooMany = { name: 'Jane Doe', company: 'Doe Holdings', lines: ['Suite 1', 'Floor 2', '42 Elm Road', 'Chicago, IL 60601', 'USA'] };
-    await expect(renderLetterPdf(rendered, { sender, recipient: tooMany, date: '2025-04-01', jurisdiction: 'US' })).rejects.toMatchObject({
+    const tooMany = {
+      name: 'Jane Doe',
+      company: 'Doe Holdings',
+      lines: ['Suite 1', 'Floor 2', '42 Elm Road', 'Chicago, IL 60601', 'USA'],
+    };
+    await expect(
+      renderLetterPdf(rendered, { sender, recipient: tooMany, date: '2025-04-01', jurisdiction: 'US' }),
+    ).rejects.toMatchObject({
       code: 'invalid_request',
       message: expect.stringContaining('window holds 6'),
     });
     const tooWide = { name: 'Jane Doe', lines: [`${'Very '.repeat(20)}Long Street`, 'Chicago'] };
-    await expect(renderLetterPdf(rendered, { sender, recipient: tooWide, date: '2025-04-01', jurisdiction: 'US' })).rejects.toMatchObject({
+    await expect(
+      renderLetterPdf(rendered, { sender, recipient: tooWide, date: '2025-04-01', jurisdiction: 'US' }),
+    ).rejects.toMatchObject({
       code: 'invalid_request',
       message: expect.stringContaining('too wide'),
     });
@@ -141,7 +187,12 @@ describe('renderLetterPdf', () => {
 
   it('compresses by default', async () => {
     const rendered = letter({ jurisdiction: 'US' });
-    const pdf = await renderLetterPdf(rendered, { sender, recipient, date: new Date(Date.UTC(2025, 3, 1)), jurisdiction: 'US' });
+    const pdf = await renderLetterPdf(rendered, {
+      sender,
+      recipient,
+      date: new Date(Date.UTC(2025, 3, 1)),
+      jurisdiction: 'US',
+    });
     expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
     expect(pdf.toString('latin1')).toContain('/FlateDecode');
   });

@@ -129,7 +129,9 @@ describe('variables', () => {
       code: 'invalid_variable',
       variable: 'amount',
     });
-    expect(expectTemplateError(() => registry.render(request({ vars: fullVars({ dueDate: '2025-02-30' }) })))).toMatchObject({
+    expect(
+      expectTemplateError(() => registry.render(request({ vars: fullVars({ dueDate: '2025-02-30' }) }))),
+    ).toMatchObject({
       code: 'invalid_variable',
       variable: 'dueDate',
     });
@@ -146,11 +148,15 @@ describe('variables', () => {
   });
 
   it('refuses unknown templates and bad requests', () => {
-    expect(expectTemplateError(() => registry.render(request({ intent: 'letter-of-demand', channel: 'sms' }))).code).toBe(
-      'unknown_template',
+    expect(
+      expectTemplateError(() => registry.render(request({ intent: 'letter-of-demand', channel: 'sms' }))).code,
+    ).toBe('unknown_template');
+    expect(expectTemplateError(() => registry.render(request({ intent: 'nope' as never }))).code).toBe(
+      'invalid_request',
     );
-    expect(expectTemplateError(() => registry.render(request({ intent: 'nope' as never }))).code).toBe('invalid_request');
-    expect(expectTemplateError(() => registry.render(request({ jurisdiction: 'United States' }))).code).toBe('invalid_request');
+    expect(expectTemplateError(() => registry.render(request({ jurisdiction: 'United States' }))).code).toBe(
+      'invalid_request',
+    );
     expect(registry.has('letter-of-demand', 'sms', 'en')).toBe(false);
     expect(registry.has('letter-of-demand', 'letter', 'es-MX')).toBe(true);
   });
@@ -250,7 +256,10 @@ describe('email', () => {
   });
 
   it('escapes links inside href and keeps the subject on one line', () => {
-    const vars = fullVars({ paymentLink: 'https://pay.example.com/p?a=1&b="2"', debtorName: 'Jane\r\nBcc: x@example.com' });
+    const vars = fullVars({
+      paymentLink: 'https://pay.example.com/p?a=1&b="2"',
+      debtorName: 'Jane\r\nBcc: x@example.com',
+    });
     const email = registry.render(request({ channel: 'email', vars }));
     expect(email.html).toContain('<a href="https://pay.example.com/p?a&#x3D;1&amp;b&#x3D;&quot;2&quot;">');
     expect(email.subject).not.toMatch(/[\r\n]/);
@@ -261,8 +270,11 @@ describe('email', () => {
 describe('opt-out confirmation', () => {
   it.each(['en', 'es'])('%s: says the request will be honoured, with no amount and no link', (locale) => {
     for (const channel of ['sms', 'email'] as const) {
-      const rendered = registry.render(request({ intent: 'opt-out-confirmation', channel, locale, firstCommunication: false }));
-      const text = rendered.channel === 'sms' ? rendered.text : `${rendered.subject}\n${rendered.text}\n${rendered.html}`;
+      const rendered = registry.render(
+        request({ intent: 'opt-out-confirmation', channel, locale, firstCommunication: false }),
+      );
+      const text =
+        rendered.channel === 'sms' ? rendered.text : `${rendered.subject}\n${rendered.text}\n${rendered.html}`;
       expect(text).toMatch(/honour|respetaremos/);
       expect(text).not.toMatch(/https?:|www\.|<a /);
       expect(text).not.toContain('1,234.50');
@@ -312,7 +324,10 @@ describe('validation at load', () => {
 
   it('rejects an SMS without an opt-out instruction', () => {
     copy = copyOfShippedTemplates();
-    copy.write('en/friendly-reminder/sms.txt', 'Hi {{debtorName}}, pay {{amount}} at {{paymentLink}}. {{disclosure}}\n');
+    copy.write(
+      'en/friendly-reminder/sms.txt',
+      'Hi {{debtorName}}, pay {{amount}} at {{paymentLink}}. {{disclosure}}\n',
+    );
     const error = loadProblems();
     expect(error.problems).toEqual([
       expect.objectContaining({ file: 'en/friendly-reminder/sms.txt', rule: 'missing_opt_out' }),
@@ -330,7 +345,11 @@ describe('validation at load', () => {
     copy = copyOfShippedTemplates();
     copy.write('en/past-due-notice/email.md', '---\nsubject: Hi\n---\nHello {{debtorName}}. {{disclosure}}\n');
     expect(loadProblems().problems).toEqual([
-      expect.objectContaining({ file: 'en/past-due-notice/email.md', rule: 'missing_opt_out', variable: 'unsubscribeLink' }),
+      expect.objectContaining({
+        file: 'en/past-due-notice/email.md',
+        rule: 'missing_opt_out',
+        variable: 'unsubscribeLink',
+      }),
     ]);
   });
 
@@ -375,7 +394,11 @@ describe('validation at load', () => {
     const problems = loadProblems().problems;
     expect(problems).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ file: 'en/opt-out-confirmation/sms.txt', rule: 'forbidden_content', variable: 'amount' }),
+        expect.objectContaining({
+          file: 'en/opt-out-confirmation/sms.txt',
+          rule: 'forbidden_content',
+          variable: 'amount',
+        }),
         expect.objectContaining({ file: 'es/opt-out-confirmation/sms.txt', rule: 'forbidden_content' }),
       ]),
     );

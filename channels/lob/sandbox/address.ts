@@ -34,7 +34,14 @@ export interface LobAddress {
   object: 'address';
 }
 
-const COUNTRY_NAMES: Record<string, string> = { US: 'UNITED STATES', CA: 'CANADA', GB: 'UNITED KINGDOM', IN: 'INDIA', DE: 'GERMANY', FR: 'FRANCE' };
+const COUNTRY_NAMES: Record<string, string> = {
+  US: 'UNITED STATES',
+  CA: 'CANADA',
+  GB: 'UNITED KINGDOM',
+  IN: 'INDIA',
+  DE: 'GERMANY',
+  FR: 'FRANCE',
+};
 
 const optionalString = (value: unknown, field: string): string | null => {
   if (value === undefined || value === null || value === '') return null;
@@ -58,7 +65,8 @@ export function buildAddress(input: unknown, field: string): LobAddress {
   const raw = input as Record<string, unknown>;
   const name = optionalString(raw.name, `${field}.name`);
   const company = optionalString(raw.company, `${field}.company`);
-  if (!name && !company) throw new LobApiError(422, 'invalid', `${field}.name is required when ${field}.company is not set`);
+  if (!name && !company)
+    throw new LobApiError(422, 'invalid', `${field}.name is required when ${field}.company is not set`);
   const line1 = optionalString(raw.address_line1, `${field}.address_line1`);
   if (!line1) throw new LobApiError(422, 'invalid', `${field}.address_line1 is required`);
   if (line1.length > 64) throw new LobApiError(422, 'invalid', `${field}.address_line1 must be at most 64 characters`);
@@ -69,13 +77,20 @@ export function buildAddress(input: unknown, field: string): LobAddress {
   const zip = optionalString(raw.address_zip, `${field}.address_zip`);
   if (country === 'UNITED STATES') {
     if (!zip && !(city && state)) {
-      throw new LobApiError(422, 'invalid', `${field}.address_zip is required when ${field}.address_city and ${field}.address_state are not set`);
+      throw new LobApiError(
+        422,
+        'invalid',
+        `${field}.address_zip is required when ${field}.address_city and ${field}.address_state are not set`,
+      );
     }
-    if (zip && !/^\d{5}(-\d{4})?$/.test(zip)) throw new LobApiError(422, 'invalid', `${field}.address_zip must be in a valid ZIP or ZIP+4 format`);
-    if (state && !/^[A-Za-z]{2}$/.test(state)) throw new LobApiError(422, 'invalid', `${field}.address_state must be a 2 letter state short-name code`);
+    if (zip && !/^\d{5}(-\d{4})?$/.test(zip))
+      throw new LobApiError(422, 'invalid', `${field}.address_zip must be in a valid ZIP or ZIP+4 format`);
+    if (state && !/^[A-Za-z]{2}$/.test(state))
+      throw new LobApiError(422, 'invalid', `${field}.address_state must be a 2 letter state short-name code`);
   }
   const metadata = raw.metadata ?? {};
-  if (typeof metadata !== 'object' || metadata === null) throw new LobApiError(422, 'invalid', `${field}.metadata must be an object`);
+  if (typeof metadata !== 'object' || metadata === null)
+    throw new LobApiError(422, 'invalid', `${field}.metadata must be an object`);
   const now = new Date().toISOString();
   return {
     id: prefixedHexId('adr_', 14),

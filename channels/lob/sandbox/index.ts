@@ -17,16 +17,37 @@ export type LobExtraService = 'certified' | 'certified_return_receipt' | 'regist
 // Lob's remote_file_url pattern (lob-openapi shared/attributes/remote_file_url.yml): https, no query string, a known extension.
 const REMOTE_FILE_URL = /^https:\/\/[-a-zA-Z0-9@:%._+~#=/]{1,256}\.(html|pdf|png|jpg)+$/;
 // The one liberty the sandbox takes: a gateway on this machine serves plain http, so loopback http passes the same pattern.
-const LOOPBACK_FILE_URL = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\/[-a-zA-Z0-9@:%._+~#=/]{1,256}\.(html|pdf|png|jpg)+$/;
+const LOOPBACK_FILE_URL =
+  /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\/[-a-zA-Z0-9@:%._+~#=/]{1,256}\.(html|pdf|png|jpg)+$/;
 
 // tracking_event_details per certified scan (lob-openapi shared/resources/tracking_events/tracking_event_details.yml).
 const CERTIFIED_DETAILS: Record<string, { event: string; description: string; action_required: boolean }> = {
-  mailed: { event: 'package_accepted', description: 'Package has been accepted into the carrier network for delivery.', action_required: false },
-  in_transit: { event: 'package_departed', description: 'Package has departed from an intermediate location in the carrier network.', action_required: false },
-  in_local_area: { event: 'package_in_local_area', description: 'Package is at a location near the end destination.', action_required: false },
-  processed_for_delivery: { event: 'out_for_delivery', description: 'Package is out for delivery.', action_required: false },
+  mailed: {
+    event: 'package_accepted',
+    description: 'Package has been accepted into the carrier network for delivery.',
+    action_required: false,
+  },
+  in_transit: {
+    event: 'package_departed',
+    description: 'Package has departed from an intermediate location in the carrier network.',
+    action_required: false,
+  },
+  in_local_area: {
+    event: 'package_in_local_area',
+    description: 'Package is at a location near the end destination.',
+    action_required: false,
+  },
+  processed_for_delivery: {
+    event: 'out_for_delivery',
+    description: 'Package is out for delivery.',
+    action_required: false,
+  },
   delivered: { event: 'delivered', description: 'Package has been delivered.', action_required: false },
-  returned_to_sender: { event: 'returned_to_sender', description: 'Package is to be returned to sender.', action_required: false },
+  returned_to_sender: {
+    event: 'returned_to_sender',
+    description: 'Package is to be returned to sender.',
+    action_required: false,
+  },
 };
 
 /** What was printed: kept so tests and the sandbox UI can inspect the artwork sent. */
@@ -156,12 +177,16 @@ function parseMultipart(req: Request): Promise<{ fields: Record<string, unknown>
     parser.on('file', (name, stream, info) => {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('limit', () => reject(new LobApiError(422, 'invalid', `${name} must be at most ${MAX_PDF_BYTES} bytes`)));
+      stream.on('limit', () =>
+        reject(new LobApiError(422, 'invalid', `${name} must be at most ${MAX_PDF_BYTES} bytes`)),
+      );
       stream.on('end', () => {
         if (name === 'file') file = { filename: info.filename ?? null, bytes: Buffer.concat(chunks) };
       });
     });
-    parser.on('error', (err: Error) => reject(new LobApiError(400, 'bad_request', `malformed multipart body: ${err.message}`)));
+    parser.on('error', (err: Error) =>
+      reject(new LobApiError(400, 'bad_request', `malformed multipart body: ${err.message}`)),
+    );
     parser.on('close', () => resolve({ fields, file }));
     req.pipe(parser);
   });
@@ -210,11 +235,15 @@ export class LobSandbox {
 
   /** Letters to this address are refused (422 failed_deliverability_strictness), as with strict address verification. */
   markUndeliverable(address: { address_line1: string; address_zip?: string }): void {
-    this.undeliverable.add(addressKey({ address_line1: address.address_line1, address_zip: address.address_zip ?? null }));
+    this.undeliverable.add(
+      addressKey({ address_line1: address.address_line1, address_zip: address.address_zip ?? null }),
+    );
   }
   /** Letters to this address are mailed but come back (returned_to_sender). */
   markReturnToSender(address: { address_line1: string; address_zip?: string }): void {
-    this.returnToSender.add(addressKey({ address_line1: address.address_line1, address_zip: address.address_zip ?? null }));
+    this.returnToSender.add(
+      addressKey({ address_line1: address.address_line1, address_zip: address.address_zip ?? null }),
+    );
   }
   failNextRequests(count: number, status: 500 | 429 = 500): void {
     if (!Number.isInteger(count) || count < 0) throw new Error(`count must be a non-negative integer, got ${count}`);
@@ -249,7 +278,8 @@ export class LobSandbox {
   // ---- letters ----
 
   private resolveAddress(value: unknown, field: string): LobAddress {
-    if (value === undefined || value === null || value === '') throw new LobApiError(422, 'invalid', `${field} is required`);
+    if (value === undefined || value === null || value === '')
+      throw new LobApiError(422, 'invalid', `${field} is required`);
     if (typeof value === 'string') {
       const stored = this.addresses.get(value);
       if (!stored) throw new LobApiError(404, 'not_found', `${field} address ${value} not found`);
@@ -260,7 +290,8 @@ export class LobSandbox {
 
   private resolveFile(value: unknown, upload: UploadedFile | null): LetterFile {
     if (upload) {
-      if (upload.bytes.subarray(0, 5).toString('latin1') !== '%PDF-') throw new LobApiError(422, 'invalid', 'file must be a PDF, an HTML string, a URL or a template id');
+      if (upload.bytes.subarray(0, 5).toString('latin1') !== '%PDF-')
+        throw new LobApiError(422, 'invalid', 'file must be a PDF, an HTML string, a URL or a template id');
       const pageCount = (upload.bytes.toString('latin1').match(/\/Type\s*\/Page(?!s)/g) ?? []).length;
       return {
         kind: 'pdf',
@@ -273,7 +304,11 @@ export class LobSandbox {
     if (typeof value !== 'string' || value.trim() === '') throw new LobApiError(422, 'invalid', 'file is required');
     if (/^https?:\/\//i.test(value)) {
       if (!REMOTE_FILE_URL.test(value) && !LOOPBACK_FILE_URL.test(value)) {
-        throw new LobApiError(422, 'invalid', 'file must be a URL of the form https://…(.html|.pdf|.png|.jpg), without a query string');
+        throw new LobApiError(
+          422,
+          'invalid',
+          'file must be a URL of the form https://…(.html|.pdf|.png|.jpg), without a query string',
+        );
       }
       return { kind: 'url', url: value };
     }
@@ -290,18 +325,34 @@ export class LobSandbox {
     return `https://lob-assets.com/letters/${id}${suffix}?version=v1&expires=${expires}&signature=${base64UrlToken(24)}`;
   }
 
-  private createLetter(body: Record<string, unknown>, upload: UploadedFile | null, idempotencyKey: string | null): SandboxLetter {
+  private createLetter(
+    body: Record<string, unknown>,
+    upload: UploadedFile | null,
+    idempotencyKey: string | null,
+  ): SandboxLetter {
     const to = this.resolveAddress(body.to, 'to');
     const from = this.resolveAddress(body.from, 'from');
     const file = this.resolveFile(body.file, upload);
     const color = parseBoolean(body.color, 'color', true)!;
     const useType = oneOf(body.use_type, 'use_type', ['marketing', 'operational'] as const, null);
     if (!useType) throw new LobApiError(422, 'invalid', 'use_type is required');
-    const mailType = oneOf(body.mail_type, 'mail_type', ['usps_first_class', 'usps_standard'] as const, 'usps_first_class')!;
-    const extraService = oneOf(body.extra_service, 'extra_service', ['certified', 'certified_return_receipt', 'registered'] as const, null);
+    const mailType = oneOf(
+      body.mail_type,
+      'mail_type',
+      ['usps_first_class', 'usps_standard'] as const,
+      'usps_first_class',
+    )!;
+    const extraService = oneOf(
+      body.extra_service,
+      'extra_service',
+      ['certified', 'certified_return_receipt', 'registered'] as const,
+      null,
+    );
     if (extraService?.startsWith('certified')) {
-      if (!isUsAddress(to)) throw new LobApiError(422, 'invalid', 'extra_service certified is only available for US destinations');
-      if (mailType !== 'usps_first_class') throw new LobApiError(422, 'invalid', 'extra_service certified requires mail_type usps_first_class');
+      if (!isUsAddress(to))
+        throw new LobApiError(422, 'invalid', 'extra_service certified is only available for US destinations');
+      if (mailType !== 'usps_first_class')
+        throw new LobApiError(422, 'invalid', 'extra_service certified requires mail_type usps_first_class');
     }
     if (extraService === 'registered' && mailType !== 'usps_first_class') {
       throw new LobApiError(422, 'invalid', 'extra_service registered requires mail_type usps_first_class');
@@ -310,7 +361,11 @@ export class LobSandbox {
       throw new LobApiError(422, 'failed_deliverability_strictness', 'to address is undeliverable');
     }
     const metadata = body.metadata ?? {};
-    if (typeof metadata !== 'object' || metadata === null || Object.values(metadata).some((v) => typeof v !== 'string')) {
+    if (
+      typeof metadata !== 'object' ||
+      metadata === null ||
+      Object.values(metadata).some((v) => typeof v !== 'string')
+    ) {
       throw new LobApiError(422, 'invalid', 'metadata must be an object of string values');
     }
     if (body.description !== undefined && typeof body.description !== 'string') {
@@ -328,7 +383,12 @@ export class LobSandbox {
       from,
       color,
       double_sided: parseBoolean(body.double_sided, 'double_sided', false) ?? true,
-      address_placement: oneOf(body.address_placement, 'address_placement', ['top_first_page', 'insert_blank_page', 'bottom_first_page_center', 'bottom_first_page'] as const, 'top_first_page')!,
+      address_placement: oneOf(
+        body.address_placement,
+        'address_placement',
+        ['top_first_page', 'insert_blank_page', 'bottom_first_page_center', 'bottom_first_page'] as const,
+        'top_first_page',
+      )!,
       return_envelope: parseBoolean(body.return_envelope, 'return_envelope', false) ?? false,
       perforated_page: null,
       custom_envelope: null,
@@ -339,7 +399,11 @@ export class LobSandbox {
       ...(file.kind === 'template' ? { template_id: file.templateId } : {}),
       merge_variables: (body.merge_variables as Record<string, unknown> | undefined) ?? null,
       carrier: 'USPS',
-      tracking_number: extraService?.startsWith('certified') ? `9207190${randomDigits(15)}` : extraService === 'registered' ? `RE${randomDigits(9)}US` : null,
+      tracking_number: extraService?.startsWith('certified')
+        ? `9207190${randomDigits(15)}`
+        : extraService === 'registered'
+          ? `RE${randomDigits(9)}US`
+          : null,
       tracking_events: [],
       thumbnails: [1, 2].map((page) => ({
         small: this.assetUrl(id, `_thumb_small_${page}.png`),
@@ -366,8 +430,17 @@ export class LobSandbox {
     const returned = this.returnToSender.has(addressKey(letter.to));
     const prefix = certified ? 'letter.certified.' : 'letter.';
     const scans: [string, string][] = certified
-      ? [['mailed', 'Mailed'], ['in_transit', 'In Transit'], ['in_local_area', 'In Local Area'], ['processed_for_delivery', 'Processed for Delivery']]
-      : [['in_transit', 'In Transit'], ['in_local_area', 'In Local Area'], ['processed_for_delivery', 'Processed for Delivery']];
+      ? [
+          ['mailed', 'Mailed'],
+          ['in_transit', 'In Transit'],
+          ['in_local_area', 'In Local Area'],
+          ['processed_for_delivery', 'Processed for Delivery'],
+        ]
+      : [
+          ['in_transit', 'In Transit'],
+          ['in_local_area', 'In Local Area'],
+          ['processed_for_delivery', 'Processed for Delivery'],
+        ];
     if (returned) scans.splice(2, scans.length - 2, ['returned_to_sender', 'Returned to Sender']);
     else if (certified) scans.push(['delivered', 'Delivered']);
 
@@ -383,7 +456,13 @@ export class LobSandbox {
         type: certified ? 'certified' : 'normal',
         name,
         // Lob: an object for certified events, null for normal ones.
-        details: certified ? CERTIFIED_DETAILS[scan] ?? { event: 'other', description: 'Unrecognized carrier status.', action_required: false } : null,
+        details: certified
+          ? (CERTIFIED_DETAILS[scan] ?? {
+              event: 'other',
+              description: 'Unrecognized carrier status.',
+              action_required: false,
+            })
+          : null,
         // Lob: the scan's zip code, null for Mailed events.
         location: scan === 'mailed' ? null : letter.to.address_zip,
         time: now,
@@ -428,11 +507,20 @@ export class LobSandbox {
     const match = /^Basic\s+(.+)$/i.exec(req.headers.authorization ?? '');
     const username = match ? Buffer.from(match[1]!, 'base64').toString('utf8').split(':')[0] : undefined;
     if (username !== this.apiKey) {
-      throw new LobApiError(401, 'unauthorized', 'Your API key is not valid. Please sign up on lob.com to get a valid api key.');
+      throw new LobApiError(
+        401,
+        'unauthorized',
+        'Your API key is not valid. Please sign up on lob.com to get a valid api key.',
+      );
     }
     if (this.faults.remaining > 0) {
       this.faults.remaining -= 1;
-      if (this.faults.status === 429) throw new LobApiError(429, 'rate_limit_exceeded', 'Rate limit exceeded. Please wait 5 seconds and try your request again.');
+      if (this.faults.status === 429)
+        throw new LobApiError(
+          429,
+          'rate_limit_exceeded',
+          'Rate limit exceeded. Please wait 5 seconds and try your request again.',
+        );
       throw new LobApiError(500, 'internal_server_error', 'An internal server error occurred. Please try again later.');
     }
   }
@@ -462,7 +550,8 @@ export class LobSandbox {
     v1.post('/letters', async (req: Request, res: Response) => {
       const header = req.headers['idempotency-key'];
       const query = req.query.idempotency_key;
-      const key = (Array.isArray(header) ? header[0] : header) ?? (typeof query === 'string' ? query : undefined) ?? null;
+      const key =
+        (Array.isArray(header) ? header[0] : header) ?? (typeof query === 'string' ? query : undefined) ?? null;
       if (key !== null && (key.length === 0 || key.length > 256)) {
         throw new LobApiError(422, 'invalid', 'Idempotency-Key must be between 1 and 256 characters');
       }
@@ -482,7 +571,9 @@ export class LobSandbox {
       res.json(record.letter);
     });
     v1.get('/letters', (_req, res) => {
-      const data = this.listLetters().map((r) => r.letter).reverse();
+      const data = this.listLetters()
+        .map((r) => r.letter)
+        .reverse();
       res.json({ data, object: 'list', next_url: null, previous_url: null, count: data.length });
     });
     v1.post('/addresses', async (req, res) => {
@@ -513,7 +604,11 @@ export class LobSandbox {
         return;
       }
       const status = (err as { status?: number }).status ?? 500;
-      const body = new LobApiError(status, status === 400 ? 'bad_request' : 'internal_server_error', status === 400 ? 'The request body could not be parsed' : 'An internal server error occurred.');
+      const body = new LobApiError(
+        status,
+        status === 400 ? 'bad_request' : 'internal_server_error',
+        status === 400 ? 'The request body could not be parsed' : 'An internal server error occurred.',
+      );
       res.status(status).json(body.toBody());
     });
     return app;

@@ -111,7 +111,8 @@ export async function postInboundParse(
     to: input.to,
     from: input.from,
     sender_ip: options.senderIp ?? '203.0.113.25',
-    spam_report: 'Spam detection software, running on the system "parsley", has NOT identified this incoming email as spam.',
+    spam_report:
+      'Spam detection software, running on the system "parsley", has NOT identified this incoming email as spam.',
     envelope: JSON.stringify({ to: toAddresses, from: fromAddress }),
     subject: input.subject,
     spam_score: String(options.spamScore ?? 0.1),
@@ -150,7 +151,8 @@ export async function postInboundParse(
           ...(attachment.contentId ? { 'content-id': attachment.contentId } : {}),
         };
         if (attachment.contentId) contentIds[attachment.contentId] = field;
-        const bytes = typeof attachment.content === 'string' ? Buffer.from(attachment.content, 'utf8') : attachment.content;
+        const bytes =
+          typeof attachment.content === 'string' ? Buffer.from(attachment.content, 'utf8') : attachment.content;
         form.append(field, new Blob([new Uint8Array(bytes)], { type: attachment.contentType }), attachment.filename);
       });
       form.append('attachment-info', JSON.stringify(info));

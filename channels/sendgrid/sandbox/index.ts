@@ -7,7 +7,12 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sig
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { CallbackDispatcher, CallbackRecord } from '../../kit/callback-dispatcher.js';
 import { base64UrlToken } from '../../kit/ids.js';
-import { postInboundParse, type InboundEmailInput, type InboundParseOptions, type InboundParseResult } from './inbound.js';
+import {
+  postInboundParse,
+  type InboundEmailInput,
+  type InboundParseOptions,
+  type InboundParseResult,
+} from './inbound.js';
 import { validateMailSend, type EmailAddress, type MailSendBody, type SendGridFieldError } from './validation.js';
 
 export type { MailSendBody, SendGridFieldError, EmailAddress } from './validation.js';
@@ -105,7 +110,10 @@ export class SendGridSandbox {
     this.privateKey = options.webhookPrivateKeyPem
       ? createPrivateKey(options.webhookPrivateKeyPem)
       : generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
-    if (this.privateKey.asymmetricKeyType !== 'ec' || this.privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+    if (
+      this.privateKey.asymmetricKeyType !== 'ec' ||
+      this.privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1'
+    ) {
       throw new Error('webhookPrivateKeyPem must be an EC P-256 (prime256v1) private key');
     }
     const publicKey = createPublicKey(this.privateKey);
@@ -148,7 +156,10 @@ export class SendGridSandbox {
   }
 
   /** "Act as the debtor": posts an Inbound Parse request for an email the debtor sends to the parse domain. */
-  async simulateInboundEmail(input: InboundEmailInput, options: InboundParseOptions & { url?: string } = {}): Promise<InboundParseResult> {
+  async simulateInboundEmail(
+    input: InboundEmailInput,
+    options: InboundParseOptions & { url?: string } = {},
+  ): Promise<InboundParseResult> {
     const url = options.url ?? this.inboundParseUrl;
     if (!url) throw new Error('no Inbound Parse URL configured (inboundParseUrl)');
     const basicAuth = options.basicAuth ?? this.inboundParseAuth;
@@ -161,8 +172,12 @@ export class SendGridSandbox {
     const messageId = base64UrlToken(16);
     const sandboxMode = body.mail_settings?.sandbox_mode?.enable === true;
     const recipients: SandboxEmailRecipient[] = [];
-    const timeHex = Math.floor(Date.now() / 1000).toString(16).toUpperCase();
-    const pod = `${base64UrlToken(4).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
+    const timeHex = Math.floor(Date.now() / 1000)
+      .toString(16)
+      .toUpperCase();
+    const pod = `${base64UrlToken(4)
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, 'x')}`;
     body.personalizations.forEach((p, personalizationIndex) => {
       for (const kind of ['to', 'cc', 'bcc'] as const) {
         for (const address of p[kind] ?? []) {
@@ -242,7 +257,12 @@ export class SendGridSandbox {
       ),
       stage((r) =>
         r.outcome === 'deferred'
-          ? { ...this.baseEvent(message, r, 'deferred'), response: '450 4.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional messages from being delivered.', attempt: '1' }
+          ? {
+              ...this.baseEvent(message, r, 'deferred'),
+              response:
+                '450 4.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional messages from being delivered.',
+              attempt: '1',
+            }
           : null,
       ),
       stage((r) => {
@@ -250,7 +270,7 @@ export class SendGridSandbox {
         if (r.outcome === 'bounce') {
           return {
             ...this.baseEvent(message, r, 'bounce'),
-            reason: "550 5.1.1 The email account that you tried to reach does not exist.",
+            reason: '550 5.1.1 The email account that you tried to reach does not exist.',
             status: '5.1.1',
             type: 'bounce',
             bounce_classification: 'Invalid Address',
@@ -300,7 +320,17 @@ export class SendGridSandbox {
           return;
         }
         if (header !== `Bearer ${this.apiKey}`) {
-          res.status(401).json(errorBody([{ field: null, message: 'The provided authorization grant is invalid, expired, or revoked', help: null }]));
+          res
+            .status(401)
+            .json(
+              errorBody([
+                {
+                  field: null,
+                  message: 'The provided authorization grant is invalid, expired, or revoked',
+                  help: null,
+                },
+              ]),
+            );
           return;
         }
         if (this.faults.remaining > 0) {
@@ -342,7 +372,11 @@ export class SendGridSandbox {
     app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
       const status = (err as { status?: number }).status ?? 500;
       // Malformed JSON: SendGrid answers a bare "Bad Request" error.
-      res.status(status).json(errorBody([{ field: null, message: status === 400 ? 'Bad Request' : 'internal server error', help: null }]));
+      res
+        .status(status)
+        .json(
+          errorBody([{ field: null, message: status === 400 ? 'Bad Request' : 'internal server error', help: null }]),
+        );
     });
     return app;
   }

@@ -50,8 +50,18 @@ const HELP = 'http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html
 const EMAIL = /^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/;
 /** Headers SendGrid sets itself and refuses to take from the request. */
 const RESERVED_HEADERS = new Set([
-  'x-sg-id', 'x-sg-eid', 'received', 'dkim-signature', 'content-type', 'content-transfer-encoding',
-  'to', 'from', 'subject', 'reply-to', 'cc', 'bcc',
+  'x-sg-id',
+  'x-sg-eid',
+  'received',
+  'dkim-signature',
+  'content-type',
+  'content-transfer-encoding',
+  'to',
+  'from',
+  'subject',
+  'reply-to',
+  'cc',
+  'bcc',
 ]);
 const MAX_RECIPIENTS = 1000;
 const MAX_CUSTOM_ARGS_BYTES = 10_000;
@@ -94,7 +104,8 @@ export function validateMailSend(body: unknown): SendGridFieldError[] {
       return;
     }
     for (const [key, inner] of Object.entries(value)) {
-      if (typeof inner !== 'string') fail(`${field}.${key}`, `Invalid type. Expected: string, given: ${typeName(inner)}.`, field);
+      if (typeof inner !== 'string')
+        fail(`${field}.${key}`, `Invalid type. Expected: string, given: ${typeName(inner)}.`, field);
     }
   };
 
@@ -102,7 +113,8 @@ export function validateMailSend(body: unknown): SendGridFieldError[] {
     checkStringMap(value, field);
     if (!isObject(value)) return;
     for (const name of Object.keys(value)) {
-      if (RESERVED_HEADERS.has(name.toLowerCase())) fail(field, `The following header is reserved and cannot be set: ${name}`);
+      if (RESERVED_HEADERS.has(name.toLowerCase()))
+        fail(field, `The following header is reserved and cannot be set: ${name}`);
     }
   };
 
@@ -127,14 +139,22 @@ export function validateMailSend(body: unknown): SendGridFieldError[] {
         return;
       }
       if (!Array.isArray(p.to) || p.to.length === 0) {
-        fail(`${base}.to`, 'The to array is required for all personalization objects, and must have at least one email object with a valid email address.', 'personalizations.to');
+        fail(
+          `${base}.to`,
+          'The to array is required for all personalization objects, and must have at least one email object with a valid email address.',
+          'personalizations.to',
+        );
       }
       const seen = new Set<string>();
       for (const kind of ['to', 'cc', 'bcc'] as const) {
         const list = p[kind];
         if (list === undefined) continue;
         if (!Array.isArray(list)) {
-          fail(`${base}.${kind}`, `Invalid type. Expected: array, given: ${typeName(list)}.`, `personalizations.${kind}`);
+          fail(
+            `${base}.${kind}`,
+            `Invalid type. Expected: array, given: ${typeName(list)}.`,
+            `personalizations.${kind}`,
+          );
           continue;
         }
         list.forEach((address: unknown, i: number) => {
@@ -143,7 +163,17 @@ export function validateMailSend(body: unknown): SendGridFieldError[] {
           if (isObject(address) && typeof address.email === 'string') {
             const key = address.email.toLowerCase();
             if (seen.has(key)) {
-              fail(`${base}.${kind}`, 'Each email address in the personalization block should be unique between to, cc, and bcc. We found the first duplicate instance of [' + address.email + '] in the personalizations.' + index + '.' + kind + ' field.', `personalizations.${kind}`);
+              fail(
+                `${base}.${kind}`,
+                'Each email address in the personalization block should be unique between to, cc, and bcc. We found the first duplicate instance of [' +
+                  address.email +
+                  '] in the personalizations.' +
+                  index +
+                  '.' +
+                  kind +
+                  ' field.',
+                `personalizations.${kind}`,
+              );
             }
             seen.add(key);
           }
@@ -161,50 +191,75 @@ export function validateMailSend(body: unknown): SendGridFieldError[] {
 
   // from / reply_to
   if (!isObject(body.from)) {
-    fail('from.email', 'The from object must be provided for every email send. It is an object that requires the email parameter, but may also contain a name parameter.', 'from');
+    fail(
+      'from.email',
+      'The from object must be provided for every email send. It is an object that requires the email parameter, but may also contain a name parameter.',
+      'from',
+    );
   } else {
     checkAddress(body.from, 'from', true);
   }
   checkAddress(body.reply_to, 'reply_to', false);
   if (body.reply_to_list !== undefined) {
-    if (!Array.isArray(body.reply_to_list)) fail('reply_to_list', `Invalid type. Expected: array, given: ${typeName(body.reply_to_list)}.`);
-    else body.reply_to_list.forEach((a: unknown, i: number) => {
-      checkAddress(a, `reply_to_list.${i}`, true);
-    });
+    if (!Array.isArray(body.reply_to_list))
+      fail('reply_to_list', `Invalid type. Expected: array, given: ${typeName(body.reply_to_list)}.`);
+    else
+      body.reply_to_list.forEach((a: unknown, i: number) => {
+        checkAddress(a, `reply_to_list.${i}`, true);
+      });
     if (body.reply_to !== undefined) fail('reply_to', 'The reply_to and reply_to_list fields cannot both be set.');
   }
 
   // subject
   const hasSubject = typeof body.subject === 'string' && body.subject.length > 0;
   if (!hasSubject && !everyPersonalizationHasSubject && !hasTemplate) {
-    fail('subject', 'The subject is required. You can get around this requirement if you use a template with a subject defined or if every personalization has a subject defined.');
+    fail(
+      'subject',
+      'The subject is required. You can get around this requirement if you use a template with a subject defined or if every personalization has a subject defined.',
+    );
   }
 
   // content
   if (body.content === undefined || (Array.isArray(body.content) && body.content.length === 0)) {
     if (!hasTemplate) {
-      fail('content', 'Unless a valid template_id is provided, the content parameter is required. There must be at least one defined content block. We typically suggest both text/plain and text/html blocks are included, but only one block is required.');
+      fail(
+        'content',
+        'Unless a valid template_id is provided, the content parameter is required. There must be at least one defined content block. We typically suggest both text/plain and text/html blocks are included, but only one block is required.',
+      );
     }
   } else if (!Array.isArray(body.content)) {
     fail('content', `Invalid type. Expected: array, given: ${typeName(body.content)}.`);
   } else {
     body.content.forEach((block: unknown, i: number) => {
       if (!isObject(block) || typeof block.type !== 'string' || block.type.length === 0) {
-        fail(`content.${i}.type`, 'The content type cannot contain ";", or CRLF characters, and must be at least one character.', 'content.type');
+        fail(
+          `content.${i}.type`,
+          'The content type cannot contain ";", or CRLF characters, and must be at least one character.',
+          'content.type',
+        );
         return;
       }
       if (typeof block.value !== 'string' || block.value.length === 0) {
-        fail(`content.${i}.value`, 'The content value must be a string at least one character in length.', 'content.value');
+        fail(
+          `content.${i}.value`,
+          'The content value must be a string at least one character in length.',
+          'content.value',
+        );
       }
       if (block.type === 'text/plain' && i !== 0) {
-        fail(`content.${i}.type`, 'If present, text/plain content must be first, followed by text/html, followed by any other content.', 'content.type');
+        fail(
+          `content.${i}.type`,
+          'If present, text/plain content must be first, followed by text/html, followed by any other content.',
+          'content.type',
+        );
       }
     });
   }
 
   // attachments
   if (body.attachments !== undefined) {
-    if (!Array.isArray(body.attachments)) fail('attachments', `Invalid type. Expected: array, given: ${typeName(body.attachments)}.`);
+    if (!Array.isArray(body.attachments))
+      fail('attachments', `Invalid type. Expected: array, given: ${typeName(body.attachments)}.`);
     else
       body.attachments.forEach((a: unknown, i: number) => {
         if (!isObject(a) || typeof a.filename !== 'string' || a.filename.length === 0) {

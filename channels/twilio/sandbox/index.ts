@@ -8,14 +8,7 @@ import { isValidPhoneNumber, parsePhoneNumber } from 'libphonenumber-js';
 import type { CallbackDispatcher } from '../../kit/callback-dispatcher.js';
 import { prefixedHexId } from '../../kit/ids.js';
 import { parseTwiml } from './twiml.js';
-import type {
-  CallScript,
-  SandboxCall,
-  SandboxSms,
-  SmsOutcome,
-  TwilioMessageStatus,
-  TwilioRuntime,
-} from './types.js';
+import type { CallScript, SandboxCall, SandboxSms, SmsOutcome, TwilioMessageStatus, TwilioRuntime } from './types.js';
 import { simulateCall } from './voice.js';
 import { TwilioRecordings } from './recordings.js';
 import { parseHttpMethod, sendTwilioWebhook } from './webhook.js';
@@ -124,8 +117,15 @@ function rawDlrDate(date: Date): string {
 function guessMediaType(url: string): string {
   const extension = new URL(url).pathname.split('.').pop()?.toLowerCase() ?? '';
   const types: Record<string, string> = {
-    jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', gif: 'image/gif', pdf: 'application/pdf',
-    txt: 'text/plain', vcf: 'text/vcard', mp4: 'video/mp4', mp3: 'audio/mpeg',
+    jpg: 'image/jpeg',
+    jpeg: 'image/jpeg',
+    png: 'image/png',
+    gif: 'image/gif',
+    pdf: 'application/pdf',
+    txt: 'text/plain',
+    vcf: 'text/vcard',
+    mp4: 'video/mp4',
+    mp3: 'audio/mpeg',
   };
   return types[extension] ?? 'application/octet-stream';
 }
@@ -290,7 +290,8 @@ export class TwilioSandbox {
       params[`MediaContentType${index}`] = item.contentType;
     });
     const record = await sendTwilioWebhook(this.runtime, 'inbound-sms', url, 'POST', params);
-    const replies = record.state === 'delivered' && record.responseBody ? this.sendTwimlReplies(record.responseBody, input, url) : [];
+    const replies =
+      record.state === 'delivered' && record.responseBody ? this.sendTwimlReplies(record.responseBody, input, url) : [];
     return {
       messageSid: sid,
       status: record.responseStatus ?? null,
@@ -344,7 +345,12 @@ export class TwilioSandbox {
 
   // ---- messages ----
 
-  private createMessage(fields: Pick<SandboxSms, 'direction' | 'to' | 'from' | 'messagingServiceSid' | 'body' | 'mediaUrls' | 'statusCallback'>): SandboxSms {
+  private createMessage(
+    fields: Pick<
+      SandboxSms,
+      'direction' | 'to' | 'from' | 'messagingServiceSid' | 'body' | 'mediaUrls' | 'statusCallback'
+    >,
+  ): SandboxSms {
     const now = new Date();
     const initial: TwilioMessageStatus = fields.from === null ? 'accepted' : 'queued';
     const message: SandboxSms = {
@@ -407,7 +413,8 @@ export class TwilioSandbox {
     if (message.from !== null) params.From = message.from;
     if (message.messagingServiceSid) params.MessagingServiceSid = message.messagingServiceSid;
     if (message.errorCode !== null) params.ErrorCode = String(message.errorCode);
-    if (message.status === 'delivered' || message.status === 'undelivered') params.RawDlrDoneDate = rawDlrDate(message.dateUpdated);
+    if (message.status === 'delivered' || message.status === 'undelivered')
+      params.RawDlrDoneDate = rawDlrDate(message.dateUpdated);
     await sendTwilioWebhook(this.runtime, `message-status:${message.status}`, message.statusCallback, 'POST', params);
   }
 
@@ -456,9 +463,11 @@ export class TwilioSandbox {
     const text = single(body, 'Body') ?? '';
     const mediaUrls = many(body, 'MediaUrl');
     if (text === '' && mediaUrls.length === 0) throw new TwilioApiError(400, 21602, 'Message body is required.');
-    if (text.length > 1600) throw new TwilioApiError(400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
+    if (text.length > 1600)
+      throw new TwilioApiError(400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
     for (const mediaUrl of mediaUrls) assertCallbackUrl(mediaUrl, 'MediaUrl', 21620);
-    const statusCallback = assertCallbackUrl(single(body, 'StatusCallback'), 'StatusCallback', 21609) ?? this.defaultStatusCallbackUrl;
+    const statusCallback =
+      assertCallbackUrl(single(body, 'StatusCallback'), 'StatusCallback', 21609) ?? this.defaultStatusCallbackUrl;
     if (this.optedOut.has(to)) throw new TwilioApiError(400, 21610, ERROR_MESSAGES[21610]!);
     const message = this.createMessage({
       direction: 'outbound-api',
@@ -495,7 +504,10 @@ export class TwilioSandbox {
     } catch (err) {
       throw new TwilioApiError(400, 21207, (err as Error).message);
     }
-    const events = many(body, 'StatusCallbackEvent').flatMap((e) => e.split(/\s+/)).filter(Boolean).map((e) => e.toLowerCase());
+    const events = many(body, 'StatusCallbackEvent')
+      .flatMap((e) => e.split(/\s+/))
+      .filter(Boolean)
+      .map((e) => e.toLowerCase());
     const now = new Date();
     const call: SandboxCall = {
       sid: prefixedHexId('CA', 32),
@@ -511,7 +523,11 @@ export class TwilioSandbox {
       statusCallbackEvents: events.length > 0 ? events : ['completed'],
       machineDetection,
       asyncAmd: single(body, 'AsyncAmd') === 'true',
-      asyncAmdStatusCallback: assertCallbackUrl(single(body, 'AsyncAmdStatusCallback'), 'AsyncAmdStatusCallback', 21609),
+      asyncAmdStatusCallback: assertCallbackUrl(
+        single(body, 'AsyncAmdStatusCallback'),
+        'AsyncAmdStatusCallback',
+        21609,
+      ),
       status: 'queued',
       answeredBy: null,
       duration: null,
@@ -525,13 +541,20 @@ export class TwilioSandbox {
       history: [{ status: 'queued', at: now.toISOString() }],
     };
     try {
-      this.recordings.requestFromCallParams(call, {
-        record: single(body, 'Record'),
-        statusCallback: assertCallbackUrl(single(body, 'RecordingStatusCallback'), 'RecordingStatusCallback', 21609),
-        method: single(body, 'RecordingStatusCallbackMethod'),
-        events: many(body, 'RecordingStatusCallbackEvent').flatMap((e) => e.split(/[\s,]+/)).filter(Boolean).map((e) => e.toLowerCase()),
-        channels: single(body, 'RecordingChannels'),
-      }, apiBase);
+      this.recordings.requestFromCallParams(
+        call,
+        {
+          record: single(body, 'Record'),
+          statusCallback: assertCallbackUrl(single(body, 'RecordingStatusCallback'), 'RecordingStatusCallback', 21609),
+          method: single(body, 'RecordingStatusCallbackMethod'),
+          events: many(body, 'RecordingStatusCallbackEvent')
+            .flatMap((e) => e.split(/[\s,]+/))
+            .filter(Boolean)
+            .map((e) => e.toLowerCase()),
+          channels: single(body, 'RecordingChannels'),
+        },
+        apiBase,
+      );
     } catch (err) {
       if (err instanceof TwilioApiError) throw err;
       throw new TwilioApiError(400, 21207, (err as Error).message);
@@ -632,16 +655,29 @@ export class TwilioSandbox {
       const found = [...this.messages.values()]
         .filter((m) => (!to || m.to === to) && (!from || m.from === from) && sent(m))
         .sort((a, b) => (b.dateSent ?? b.dateCreated).getTime() - (a.dateSent ?? a.dateCreated).getTime());
-      res.json(listPage(req, 'messages', found.map((m) => this.messageResource(m))));
+      res.json(
+        listPage(
+          req,
+          'messages',
+          found.map((m) => this.messageResource(m)),
+        ),
+      );
     });
     api.get('/Messages/:Sid.json', (req, res) => {
       const message = this.messages.get(String(req.params.Sid));
-      if (!message || message.direction === 'inbound') throw new TwilioApiError(404, 20404, `The requested resource ${req.originalUrl} was not found`);
+      if (!message || message.direction === 'inbound')
+        throw new TwilioApiError(404, 20404, `The requested resource ${req.originalUrl} was not found`);
       res.json(this.messageResource(message));
     });
     api.post('/Calls.json', (req, res) => {
       // RecordingUrls name the host the call was created through, as Twilio's name api.twilio.com.
-      res.status(201).json(this.callResource(this.handleCreateCall((req.body ?? {}) as FormBody, `${req.protocol}://${req.get('host')}`)));
+      res
+        .status(201)
+        .json(
+          this.callResource(
+            this.handleCreateCall((req.body ?? {}) as FormBody, `${req.protocol}://${req.get('host')}`),
+          ),
+        );
     });
     // Read multiple Call resources: To, From, Status, ParentCallSid, StartTime / EndTime (=, <, >) filters; newest first.
     api.get('/Calls.json', (req, res) => {
@@ -652,9 +688,23 @@ export class TwilioSandbox {
       const started = dateFilter<SandboxCall>(req.query, 'StartTime', (c) => c.startTime);
       const ended = dateFilter<SandboxCall>(req.query, 'EndTime', (c) => c.endTime);
       const found = [...this.calls.values()]
-        .filter((c) => (!to || c.to === to) && (!from || c.from === from) && (!status || c.status === status) && !parent && started(c) && ended(c))
+        .filter(
+          (c) =>
+            (!to || c.to === to) &&
+            (!from || c.from === from) &&
+            (!status || c.status === status) &&
+            !parent &&
+            started(c) &&
+            ended(c),
+        )
         .sort((a, b) => b.dateCreated.getTime() - a.dateCreated.getTime());
-      res.json(listPage(req, 'calls', found.map((c) => this.callResource(c))));
+      res.json(
+        listPage(
+          req,
+          'calls',
+          found.map((c) => this.callResource(c)),
+        ),
+      );
     });
     api.get('/Calls/:Sid.json', (req, res) => {
       const call = this.calls.get(String(req.params.Sid));
@@ -696,7 +746,11 @@ export class TwilioSandbox {
         return;
       }
       const status = (err as { status?: number }).status ?? 500;
-      const body = new TwilioApiError(status, status === 400 ? 20001 : 20500, status === 400 ? 'Bad request' : 'An internal server error has occurred');
+      const body = new TwilioApiError(
+        status,
+        status === 400 ? 20001 : 20500,
+        status === 400 ? 'Bad request' : 'An internal server error has occurred',
+      );
       res.status(status).json(body.toBody());
     });
     return app;

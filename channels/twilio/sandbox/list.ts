@@ -21,7 +21,8 @@ function parseBound(name: string, value: string): { from: number; to: number } {
     return { from: start, to: start + DAY_MS };
   }
   const at = Date.parse(value);
-  if (Number.isNaN(at) || !/^\d{4}-\d{2}-\d{2}T/.test(value)) throw new TwilioApiError(400, 20001, `Invalid ${name}: ${value}`);
+  if (Number.isNaN(at) || !/^\d{4}-\d{2}-\d{2}T/.test(value))
+    throw new TwilioApiError(400, 20001, `Invalid ${name}: ${value}`);
   return { from: at, to: at + 1 };
 }
 
@@ -30,7 +31,11 @@ function parseBound(name: string, value: string): { from: number; to: number } {
  * `Name>` (on or after); a record without the date (a message not sent yet)
  * never passes a filter on it.
  */
-export function dateFilter<T>(query: Request['query'], name: string, dateOf: (item: T) => Date | null): (item: T) => boolean {
+export function dateFilter<T>(
+  query: Request['query'],
+  name: string,
+  dateOf: (item: T) => Date | null,
+): (item: T) => boolean {
   const tests: ((t: number) => boolean)[] = [];
   const exact = stringParam(query, name);
   const before = stringParam(query, `${name}<`);
@@ -65,7 +70,8 @@ function intParam(query: Request['query'], name: string, fallback: number, min: 
   const raw = stringParam(query, name);
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new TwilioApiError(400, 20001, `Invalid ${name}: must be an integer from ${min} to ${max}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new TwilioApiError(400, 20001, `Invalid ${name}: must be an integer from ${min} to ${max}`);
   return n;
 }
 
@@ -74,7 +80,11 @@ function intParam(query: Request['query'], name: string, fallback: number, min: 
  * list envelope under `key`. The page URIs repeat the request's filters, as
  * Twilio's do, so following next_page_uri reads the same list on.
  */
-export function listPage(req: Request, key: 'messages' | 'calls', items: Record<string, unknown>[]): Record<string, unknown> {
+export function listPage(
+  req: Request,
+  key: 'messages' | 'calls',
+  items: Record<string, unknown>[],
+): Record<string, unknown> {
   const pageSize = intParam(req.query, 'PageSize', 50, 1, 1000);
   const page = intParam(req.query, 'Page', 0, 0, 1_000_000);
   const path = req.originalUrl.split('?')[0]!;

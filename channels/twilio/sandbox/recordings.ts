@@ -87,7 +87,11 @@ export class TwilioRecordings {
   constructor(private readonly runtime: TwilioRuntime) {}
 
   /** Notes the Record* parameters of a Calls.json request (throws on a bad method) and the REST base the call came through. */
-  requestFromCallParams(call: SandboxCall, params: { record?: string; statusCallback?: string | null; method?: string; events: string[]; channels?: string }, apiBase: string): void {
+  requestFromCallParams(
+    call: SandboxCall,
+    params: { record?: string; statusCallback?: string | null; method?: string; events: string[]; channels?: string },
+    apiBase: string,
+  ): void {
     this.apiBases.set(call.sid, apiBase.replace(/\/+$/, ''));
     if (params.record !== 'true') return;
     const channels = params.channels === 'dual' ? 2 : 1;
@@ -205,7 +209,10 @@ export class TwilioRecordings {
         return;
       }
       const audio = format === 'mp3' ? silentMp3(recording.durationSec) : silentWav(recording.durationSec);
-      res.status(200).type(format === 'mp3' ? 'audio/mpeg' : 'audio/x-wav').setHeader('content-length', String(audio.length));
+      res
+        .status(200)
+        .type(format === 'mp3' ? 'audio/mpeg' : 'audio/x-wav')
+        .setHeader('content-length', String(audio.length));
       res.end(audio);
     });
     return router;

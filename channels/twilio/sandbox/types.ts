@@ -56,7 +56,16 @@ export interface CallScript {
   recordSeconds?: number;
 }
 
-export type TwilioCallStatus = 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+export type TwilioCallStatus =
+  | 'queued'
+  | 'initiated'
+  | 'ringing'
+  | 'in-progress'
+  | 'completed'
+  | 'busy'
+  | 'no-answer'
+  | 'failed'
+  | 'canceled';
 
 /** One TwiML document the gateway served during a call, in the order they were fetched. */
 export interface TwimlDocument {

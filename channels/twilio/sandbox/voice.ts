@@ -12,7 +12,9 @@ const MAX_DOCUMENTS_PER_CALL = 20;
 /** SIP codes Twilio reports for each terminal outcome. */
 const SIP_RESPONSE: Record<string, string> = { completed: '200', busy: '486', 'no-answer': '487', failed: '500' };
 
-type NextStep = { kind: 'fetch'; url: string; method: 'POST' | 'GET'; extra: TwilioParams; purpose: string } | { kind: 'end' };
+type NextStep =
+  | { kind: 'fetch'; url: string; method: 'POST' | 'GET'; extra: TwilioParams; purpose: string }
+  | { kind: 'end' };
 
 class CallSimulation {
   private sequenceNumber = 0;
@@ -99,14 +101,27 @@ class CallSimulation {
       Timestamp: new Date().toUTCString().replace('GMT', '+0000'),
       ...extra,
     };
-    await sendTwilioWebhook(this.runtime, `call-status:${call.status}`, call.statusCallback, call.statusCallbackMethod, params);
+    await sendTwilioWebhook(
+      this.runtime,
+      `call-status:${call.status}`,
+      call.statusCallback,
+      call.statusCallbackMethod,
+      params,
+    );
   }
 
   private async executeApplication(): Promise<void> {
     const { call } = this;
     let next: NextStep;
     if (call.twiml !== null) {
-      call.documents.push({ source: 'inline', url: null, method: null, requestParams: null, httpStatus: null, twiml: call.twiml });
+      call.documents.push({
+        source: 'inline',
+        url: null,
+        method: null,
+        requestParams: null,
+        httpStatus: null,
+        twiml: call.twiml,
+      });
       next = this.perform(call.twiml, null);
     } else {
       next = { kind: 'fetch', url: call.url!, method: call.method, extra: {}, purpose: 'voice-url' };
@@ -180,7 +195,13 @@ class CallSimulation {
           const method = parseHttpMethod(verb.attributes.method, 'Gather method');
           if (digits !== undefined && action) {
             this.talkSeconds += 2;
-            return { kind: 'fetch', url: action, method, extra: { Digits: digits, FinishedOnKey: '', msg: 'Gather End' }, purpose: 'gather-action' };
+            return {
+              kind: 'fetch',
+              url: action,
+              method,
+              extra: { Digits: digits, FinishedOnKey: '', msg: 'Gather End' },
+              purpose: 'gather-action',
+            };
           }
           this.talkSeconds += Number(verb.attributes.timeout ?? 5);
           if (verb.attributes.actionOnEmptyResult === 'true' && action) {
@@ -199,22 +220,40 @@ class CallSimulation {
         case 'Record': {
           this.record(verb, documentIndex);
           if (!this.recordings) break;
-          const seconds = Math.max(1, Math.min(Number(verb.attributes.maxLength ?? 3600) || 3600, this.script.recordSeconds ?? 5));
+          const seconds = Math.max(
+            1,
+            Math.min(Number(verb.attributes.maxLength ?? 3600) || 3600, this.script.recordSeconds ?? 5),
+          );
           this.talkSeconds += seconds;
           const recording = this.recordings.create(this.call, 'RecordVerb', seconds);
           const statusUrl = verb.attributes.recordingStatusCallback;
           if (statusUrl) {
-            const events = (verb.attributes.recordingStatusCallbackEvent ?? 'completed').split(/[\s,]+/).filter(Boolean);
-            const method = parseHttpMethod(verb.attributes.recordingStatusCallbackMethod, 'Record recordingStatusCallbackMethod');
-            this.runtime.dispatcher.track(this.recordings.notify(recording, { url: resolve(statusUrl), method, events }));
+            const events = (verb.attributes.recordingStatusCallbackEvent ?? 'completed')
+              .split(/[\s,]+/)
+              .filter(Boolean);
+            const method = parseHttpMethod(
+              verb.attributes.recordingStatusCallbackMethod,
+              'Record recordingStatusCallbackMethod',
+            );
+            this.runtime.dispatcher.track(
+              this.recordings.notify(recording, { url: resolve(statusUrl), method, events }),
+            );
           }
           // Twilio then requests the action (default: the current document again) with the recording.
           const action = verb.attributes.action ? resolve(verb.attributes.action) : documentUrl;
           if (!action) return { kind: 'end' };
           const method = parseHttpMethod(verb.attributes.method, 'Record method');
           return {
-            kind: 'fetch', url: action, method, purpose: 'record-action',
-            extra: { RecordingUrl: recording.url, RecordingSid: recording.sid, RecordingDuration: String(recording.durationSec), Digits: 'hangup' },
+            kind: 'fetch',
+            url: action,
+            method,
+            purpose: 'record-action',
+            extra: {
+              RecordingUrl: recording.url,
+              RecordingSid: recording.sid,
+              RecordingDuration: String(recording.durationSec),
+              Digits: 'hangup',
+            },
           };
         }
         case 'Hangup':
@@ -239,7 +278,12 @@ class CallSimulation {
 }
 
 /** Runs a call from dialing to hang-up, POSTing the webhooks a real Twilio call would. */
-export function simulateCall(runtime: TwilioRuntime, call: SandboxCall, script: CallScript, recordings?: TwilioRecordings): Promise<void> {
+export function simulateCall(
+  runtime: TwilioRuntime,
+  call: SandboxCall,
+  script: CallScript,
+  recordings?: TwilioRecordings,
+): Promise<void> {
   // Copy the digits so a shared script object is not consumed by this call.
   return new CallSimulation(runtime, call, { ...script, digits: [...(script.digits ?? [])] }, recordings).run();
 }

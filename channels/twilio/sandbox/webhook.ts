@@ -22,7 +22,10 @@ export function sendTwilioWebhook(
       kind,
       method: 'GET',
       url: fullUrl,
-      headers: { 'X-Twilio-Signature': signTwilioWebhook(runtime.authToken, fullUrl, {}), 'User-Agent': 'TwilioProxy/1.1' },
+      headers: {
+        'X-Twilio-Signature': signTwilioWebhook(runtime.authToken, fullUrl, {}),
+        'User-Agent': 'TwilioProxy/1.1',
+      },
       body: '',
     });
   }

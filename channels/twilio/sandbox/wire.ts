@@ -25,7 +25,12 @@ export class TwilioApiError extends Error {
   }
 
   toBody(): TwilioErrorBody {
-    return { code: this.code, message: this.message, more_info: `https://www.twilio.com/docs/errors/${this.code}`, status: this.status };
+    return {
+      code: this.code,
+      message: this.message,
+      more_info: `https://www.twilio.com/docs/errors/${this.code}`,
+      status: this.status,
+    };
   }
 }
 
@@ -61,7 +66,16 @@ export function countSmsSegments(body: string): number {
 }
 
 /** Default opt-out / opt-in keywords Twilio handles itself (exact single word, any case). */
-export const OPT_OUT_KEYWORDS = new Set(['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT']);
+export const OPT_OUT_KEYWORDS = new Set([
+  'STOP',
+  'STOPALL',
+  'UNSUBSCRIBE',
+  'CANCEL',
+  'END',
+  'QUIT',
+  'REVOKE',
+  'OPTOUT',
+]);
 export const OPT_IN_KEYWORDS = new Set(['START', 'YES', 'UNSTOP']);
 
 const E164 = /^\+[1-9]\d{1,14}$/;

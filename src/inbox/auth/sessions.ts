@@ -42,19 +42,33 @@ export interface SessionUser {
   user: { id: string; email: string; name: string; role: 'ADMIN' | 'AGENT' };
 }
 
-export async function createSession(ctx: AppContext, userId: string, req: Request): Promise<{ token: string; csrfToken: string; expiresAt: Date }> {
+export async function createSession(
+  ctx: AppContext,
+  userId: string,
+  req: Request,
+): Promise<{ token: string; csrfToken: string; expiresAt: Date }> {
   const token = randomBytes(32).toString('base64url');
   const csrfToken = randomBytes(24).toString('base64url');
   const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
   await ctx.db.session.create({
-    data: { id: sha256(token), userId, csrfToken, expiresAt, ip: req.ip ?? null, userAgent: req.get('user-agent')?.slice(0, 300) ?? null },
+    data: {
+      id: sha256(token),
+      userId,
+      csrfToken,
+      expiresAt,
+      ip: req.ip ?? null,
+      userAgent: req.get('user-agent')?.slice(0, 300) ?? null,
+    },
   });
   return { token, csrfToken, expiresAt };
 }
 
 export async function sessionFromToken(ctx: AppContext, token: string | undefined): Promise<SessionUser | null> {
   if (!token || token.length > 200) return null;
-  const s = await ctx.db.session.findUnique({ where: { id: sha256(token) }, include: { user: { select: { id: true, email: true, name: true, role: true, active: true } } } });
+  const s = await ctx.db.session.findUnique({
+    where: { id: sha256(token) },
+    include: { user: { select: { id: true, email: true, name: true, role: true, active: true } } },
+  });
   if (!s || s.expiresAt <= new Date() || !s.user.active) return null;
   const { active: _active, ...user } = s.user;
   return { sessionId: s.id, csrfToken: s.csrfToken, expiresAt: s.expiresAt, user };
@@ -68,7 +82,13 @@ export async function destroySession(ctx: AppContext, token: string | undefined)
 
 /** Secure when the request came over https (req.secure honours TRUST_PROXY's X-Forwarded-Proto). */
 export function setSessionCookie(req: Request, res: Response, token: string, expiresAt: Date): void {
-  res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: '/', expires: expiresAt });
+  res.cookie(SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: req.secure,
+    path: '/',
+    expires: expiresAt,
+  });
 }
 
 export function clearSessionCookie(req: Request, res: Response): void {
@@ -104,10 +124,16 @@ export function assertSameOrigin(ctx: AppContext, req: Request): void {
       throw forbidden('cross-site request refused (unparseable Referer)');
     }
   }
-  if (source !== null && !allowedOrigins(ctx, req).has(source)) throw forbidden(`cross-site request refused (origin ${source})`);
+  if (source !== null && !allowedOrigins(ctx, req).has(source))
+    throw forbidden(`cross-site request refused (origin ${source})`);
 }
 
-export const sessionPrincipal = (s: SessionUser): Principal => ({ type: 'user', id: s.user.id, role: s.user.role, name: s.user.name });
+export const sessionPrincipal = (s: SessionUser): Principal => ({
+  type: 'user',
+  id: s.user.id,
+  role: s.user.role,
+  name: s.user.name,
+});
 
 /** addPrincipalResolver: the session cookie, with the CSRF and origin checks on mutations. */
 export async function resolveSessionPrincipal(req: Request, ctx: AppContext): Promise<Principal | null> {
@@ -116,7 +142,8 @@ export async function resolveSessionPrincipal(req: Request, ctx: AppContext): Pr
   if (!SAFE_METHODS.has(req.method)) {
     assertSameOrigin(ctx, req);
     const sent = req.get('x-csrf-token');
-    if (!sent || !safeEqual(sent, session.csrfToken)) throw forbidden('missing or wrong X-CSRF-Token (read it from GET /api/v1/session)');
+    if (!sent || !safeEqual(sent, session.csrfToken))
+      throw forbidden('missing or wrong X-CSRF-Token (read it from GET /api/v1/session)');
   }
   return sessionPrincipal(session);
 }

@@ -18,16 +18,33 @@ export interface CreateUserInput {
 
 export const normaliseEmail = (email: string) => email.trim().toLowerCase();
 
-export async function createUser(db: Db, input: CreateUserInput): Promise<{ user: { id: string; email: string; name: string; role: Role }; password: string; generated: boolean }> {
+export async function createUser(
+  db: Db,
+  input: CreateUserInput,
+): Promise<{ user: { id: string; email: string; name: string; role: Role }; password: string; generated: boolean }> {
   const email = normaliseEmail(input.email);
-  if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new HttpError(400, 'invalid_request', 'email is not an email address', [{ field: 'email', reason: 'must be an email address' }]);
+  if (!/^[^\s@]+@[^\s@]+$/.test(email))
+    throw new HttpError(400, 'invalid_request', 'email is not an email address', [
+      { field: 'email', reason: 'must be an email address' },
+    ]);
   const generated = input.password === undefined;
   const password = input.password ?? generatePassword();
-  if (password.length < MIN_PASSWORD_LENGTH) throw new HttpError(400, 'invalid_request', `password must have at least ${MIN_PASSWORD_LENGTH} characters`, [{ field: 'password', reason: `at least ${MIN_PASSWORD_LENGTH} characters` }]);
+  if (password.length < MIN_PASSWORD_LENGTH)
+    throw new HttpError(400, 'invalid_request', `password must have at least ${MIN_PASSWORD_LENGTH} characters`, [
+      { field: 'password', reason: `at least ${MIN_PASSWORD_LENGTH} characters` },
+    ]);
   const existing = await db.user.findUnique({ where: { email }, select: { id: true } });
-  if (existing) throw new HttpError(409, 'conflict', `a user with email ${email} exists`, [{ field: 'email', reason: 'already in use' }]);
+  if (existing)
+    throw new HttpError(409, 'conflict', `a user with email ${email} exists`, [
+      { field: 'email', reason: 'already in use' },
+    ]);
   const user = await db.user.create({
-    data: { email, name: input.name?.trim() || email.split('@')[0]!, role: input.role, passwordHash: await hashPassword(password) },
+    data: {
+      email,
+      name: input.name?.trim() || email.split('@')[0]!,
+      role: input.role,
+      passwordHash: await hashPassword(password),
+    },
     select: { id: true, email: true, name: true, role: true },
   });
   return { user, password, generated };
@@ -79,7 +96,12 @@ export async function createDemoApiKey(db: Db, dataDir: string): Promise<{ key: 
  */
 export function announceDemoAdmin(
   demo: { email: string; password: string; apiKey?: string },
-  opts: { baseUrl: string; dataDir: string; log: Logger; out?: NodeJS.WriteStream | { isTTY?: boolean; write(s: string): unknown } },
+  opts: {
+    baseUrl: string;
+    dataDir: string;
+    log: Logger;
+    out?: NodeJS.WriteStream | { isTTY?: boolean; write(s: string): unknown };
+  },
 ): { printed: true } | { file: string } {
   const out = opts.out ?? process.stdout;
   const textOf = `Sandbox demo admin — sign in at ${opts.baseUrl}/\n  email:    ${demo.email}\n  password: ${demo.password}\n${demo.apiKey ? `  API key:  ${demo.apiKey} (also in ${path.join(opts.dataDir, DEMO_API_KEY_FILE)})\n` : ''}(create more users with npm run user:create)\n`;

@@ -40,20 +40,35 @@ async function boot() {
   }
   setCsrf(session.csrfToken);
   if (session.user.role !== 'ADMIN') {
-    app.replaceChildren(h('p', { class: 'error', id: 'admin-denied' }, 'This page is for admins. ', h('a', { href: '/' }, 'Back to the inbox')));
+    app.replaceChildren(
+      h(
+        'p',
+        { class: 'error', id: 'admin-denied' },
+        'This page is for admins. ',
+        h('a', { href: '/' }, 'Back to the inbox'),
+      ),
+    );
     return;
   }
   // eslint-disable-next-line no-undef
   const socket = io({ withCredentials: true, transports: ['websocket', 'polling'] });
   const kit = { h, api, timeOf, debounce, socket, me: session.user };
-  const current = () => (location.hash.replace('#', '') || TABS[0].id);
+  const current = () => location.hash.replace('#', '') || TABS[0].id;
   app.replaceChildren(
-    h('header', { class: 'topbar' },
+    h(
+      'header',
+      { class: 'topbar' },
       h('strong', {}, 'Admin'),
-      h('nav', { class: 'tabs' }, TABS.map((t) => h('a', { href: `#${t.id}`, 'data-tab': t.id, id: `tab-${t.id}` }, t.label))),
+      h(
+        'nav',
+        { class: 'tabs' },
+        TABS.map((t) => h('a', { href: `#${t.id}`, 'data-tab': t.id, id: `tab-${t.id}` }, t.label)),
+      ),
       h('a', { href: '/', class: 'back' }, '← Inbox'),
-      h('span', { class: 'who' }, `${session.user.name ?? session.user.email}`)),
-    h('main', { id: 'admin-main', class: 'admin-main' }));
+      h('span', { class: 'who' }, `${session.user.name ?? session.user.email}`),
+    ),
+    h('main', { id: 'admin-main', class: 'admin-main' }),
+  );
   window.addEventListener('hashchange', () => show(current(), kit));
   await show(current(), kit);
 }

@@ -8,8 +8,27 @@
 
 import { h, api, setCsrf } from './kit.js';
 import { state, actions } from './store.js';
-import { renderQueueColumn, reloadList, onInboxEvent, moveCursor, tickBadges, focusFirstRowOnLoad, noteKeyboardUse, focusRow, chooseStartView } from './queue.js';
-import { openConversation, reloadThreadSoon, renderPresence, snoozeDialog, claim, resolveAndNext, openSnooze, backToList } from './thread.js';
+import {
+  renderQueueColumn,
+  reloadList,
+  onInboxEvent,
+  moveCursor,
+  tickBadges,
+  focusFirstRowOnLoad,
+  noteKeyboardUse,
+  focusRow,
+  chooseStartView,
+} from './queue.js';
+import {
+  openConversation,
+  reloadThreadSoon,
+  renderPresence,
+  snoozeDialog,
+  claim,
+  resolveAndNext,
+  openSnooze,
+  backToList,
+} from './thread.js';
 import { focusReply, focusNote } from './composer.js';
 
 const root = () => document.getElementById('app');
@@ -20,24 +39,47 @@ const BASE_TITLE = 'Inbox · Dunning Gateway';
 function renderLogin(message) {
   document.title = `Sign in · Dunning Gateway`;
   const error = h('p', { class: 'error', id: 'login-error', role: 'alert' }, message || '');
-  const email = h('input', { id: 'login-email', type: 'email', autocomplete: 'username', required: true, placeholder: 'you@company.com' });
-  const password = h('input', { id: 'login-password', type: 'password', autocomplete: 'current-password', required: true });
-  const form = h('form', { class: 'login', 'aria-labelledby': 'login-heading', onsubmit: async (e) => {
-    e.preventDefault();
-    error.textContent = '';
-    try {
-      const r = await api('POST', '/api/v1/session', { email: email.value, password: password.value });
-      setCsrf(r.csrfToken);
-      await boot();
-    } catch (err) {
-      error.textContent = err.status === 423 ? 'Account temporarily locked after too many failed attempts. Try again later.' : err.status === 429 ? 'Too many attempts. Wait a few minutes.' : err.message;
-    }
-  } },
-  h('h1', { id: 'login-heading' }, 'Sign in to the inbox'),
-  h('label', {}, 'Email', email),
-  h('label', {}, 'Password', password),
-  h('button', { class: 'primary', type: 'submit', id: 'login-submit' }, 'Sign in'),
-  error);
+  const email = h('input', {
+    id: 'login-email',
+    type: 'email',
+    autocomplete: 'username',
+    required: true,
+    placeholder: 'you@company.com',
+  });
+  const password = h('input', {
+    id: 'login-password',
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+  });
+  const form = h(
+    'form',
+    {
+      class: 'login',
+      'aria-labelledby': 'login-heading',
+      onsubmit: async (e) => {
+        e.preventDefault();
+        error.textContent = '';
+        try {
+          const r = await api('POST', '/api/v1/session', { email: email.value, password: password.value });
+          setCsrf(r.csrfToken);
+          await boot();
+        } catch (err) {
+          error.textContent =
+            err.status === 423
+              ? 'Account temporarily locked after too many failed attempts. Try again later.'
+              : err.status === 429
+                ? 'Too many attempts. Wait a few minutes.'
+                : err.message;
+        }
+      },
+    },
+    h('h1', { id: 'login-heading' }, 'Sign in to the inbox'),
+    h('label', {}, 'Email', email),
+    h('label', {}, 'Password', password),
+    h('button', { class: 'primary', type: 'submit', id: 'login-submit' }, 'Sign in'),
+    error,
+  );
   root().replaceChildren(h('main', { class: 'login-page' }, form));
   email.focus();
 }
@@ -61,8 +103,12 @@ function connectSocket() {
     reloadList();
     if (state.currentId) actions.openLive(state.currentId).then(() => actions.reloadThread());
   });
-  socket.on('disconnect', () => { if (connLabel()) connLabel().textContent = 'reconnecting…'; });
-  socket.on('connect_error', (err) => { if (connLabel()) connLabel().textContent = `offline (${err.message})`; });
+  socket.on('disconnect', () => {
+    if (connLabel()) connLabel().textContent = 'reconnecting…';
+  });
+  socket.on('connect_error', (err) => {
+    if (connLabel()) connLabel().textContent = `offline (${err.message})`;
+  });
   socket.on('inbox', onInboxEvent);
   socket.on('timeline', (ev) => {
     if (ev.conversationId !== state.currentId) return;
@@ -75,11 +121,14 @@ function connectSocket() {
   });
   socket.on('typing', (t) => {
     if (t.conversationId !== state.currentId || t.userId === state.me.id) return;
-    if (t.typing) state.typing.set(t.name, Date.now()); else state.typing.delete(t.name);
+    if (t.typing) state.typing.set(t.name, Date.now());
+    else state.typing.delete(t.name);
     renderPresence();
     setTimeout(renderPresence, 4000);
   });
-  socket.on('conversation.merged', (m) => { if (m.conversationId === state.currentId) openConversation(m.into); });
+  socket.on('conversation.merged', (m) => {
+    if (m.conversationId === state.currentId) openConversation(m.into);
+  });
 }
 
 // ── tab title and notifications ─────────────────────────────────────────
@@ -93,19 +142,35 @@ actions.updateTitle = (counts) => {
 /** A browser notification for a debtor's new message while the tab is in the background. */
 actions.notifyActivity = (ev) => {
   const inbound = ev.preview?.direction === 'INBOUND' || (ev.type === 'message.created' && ev.direction === 'INBOUND');
-  if (!inbound || !document.hidden || typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+  if (!inbound || !document.hidden || typeof Notification === 'undefined' || Notification.permission !== 'granted')
+    return;
   // Replies in this agent's views: their own conversations and the unassigned ones.
   if (ev.assigneeId && ev.assigneeId !== state.me.id) return;
-  const n = new Notification('New reply in the inbox', { body: 'A debtor wrote. Open the inbox to answer.', tag: ev.conversationId });
-  n.onclick = () => { window.focus(); openConversation(ev.conversationId, { focus: 'thread' }); };
+  const n = new Notification('New reply in the inbox', {
+    body: 'A debtor wrote. Open the inbox to answer.',
+    tag: ev.conversationId,
+  });
+  n.onclick = () => {
+    window.focus();
+    openConversation(ev.conversationId, { focus: 'thread' });
+  };
 };
 
 function notificationsButton() {
   if (typeof Notification === 'undefined' || Notification.permission !== 'default') return null;
-  const b = h('button', { type: 'button', id: 'notify-enable', class: 'topbar-button', onclick: async () => {
-    await Notification.requestPermission();
-    b.remove();
-  } }, 'Enable notifications');
+  const b = h(
+    'button',
+    {
+      type: 'button',
+      id: 'notify-enable',
+      class: 'topbar-button',
+      onclick: async () => {
+        await Notification.requestPermission();
+        b.remove();
+      },
+    },
+    'Enable notifications',
+  );
   return b;
 }
 
@@ -127,10 +192,21 @@ const SHORTCUTS = [
 ];
 
 function helpDialog() {
-  return h('dialog', { id: 'help-dialog', 'aria-labelledby': 'help-heading' },
+  return h(
+    'dialog',
+    { id: 'help-dialog', 'aria-labelledby': 'help-heading' },
     h('h2', { id: 'help-heading' }, 'Keyboard shortcuts'),
-    h('table', { class: 'shortcuts' }, h('tbody', {}, SHORTCUTS.map(([k, what]) => h('tr', {}, h('th', { scope: 'row' }, h('kbd', {}, k)), h('td', {}, what))))),
-    h('form', { method: 'dialog' }, h('button', { type: 'submit', class: 'primary', id: 'help-close' }, 'Close')));
+    h(
+      'table',
+      { class: 'shortcuts' },
+      h(
+        'tbody',
+        {},
+        SHORTCUTS.map(([k, what]) => h('tr', {}, h('th', { scope: 'row' }, h('kbd', {}, k)), h('td', {}, what))),
+      ),
+    ),
+    h('form', { method: 'dialog' }, h('button', { type: 'submit', class: 'primary', id: 'help-close' }, 'Close')),
+  );
 }
 
 const typingIn = (el) => el && (el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName));
@@ -141,7 +217,10 @@ function onKey(e) {
   const target = e.target;
   if (typingIn(target)) return;
   const inList = target.closest?.('#conv-list');
-  const run = (fn) => { e.preventDefault(); fn(); };
+  const run = (fn) => {
+    e.preventDefault();
+    fn();
+  };
   switch (e.key) {
     case 'j':
       return run(() => moveCursor(1));
@@ -179,19 +258,52 @@ function onKey(e) {
 // ── layout ─────────────────────────────────────────────────────────────
 
 function renderShell() {
-  const top = h('header', { class: 'topbar' },
+  const top = h(
+    'header',
+    { class: 'topbar' },
     h('a', { class: 'skip', href: '#thread-col' }, 'Skip to the conversation'),
     h('h1', { class: 'brand' }, 'Dunning Gateway · Inbox'),
     h('span', { class: 'conn', id: 'conn', role: 'status' }, 'connecting…'),
     h('span', { class: 'me', id: 'me' }, `${state.me.name} (${state.me.role.toLowerCase()})`),
     notificationsButton(),
-    h('button', { type: 'button', id: 'help', class: 'topbar-button', 'aria-keyshortcuts': 'Shift+?', onclick: () => document.getElementById('help-dialog').showModal() }, 'Shortcuts (?)'),
+    h(
+      'button',
+      {
+        type: 'button',
+        id: 'help',
+        class: 'topbar-button',
+        'aria-keyshortcuts': 'Shift+?',
+        onclick: () => document.getElementById('help-dialog').showModal(),
+      },
+      'Shortcuts (?)',
+    ),
     state.me.role === 'ADMIN' ? h('a', { href: '/admin.html', id: 'admin-link', class: 'topbar-link' }, 'Admin') : null,
-    h('button', { type: 'button', id: 'logout', class: 'topbar-button', onclick: async () => { await api('DELETE', '/api/v1/session').catch(() => undefined); state.socket?.disconnect(); renderLogin(); } }, 'Sign out'));
-  const layout = h('main', { class: 'layout' },
+    h(
+      'button',
+      {
+        type: 'button',
+        id: 'logout',
+        class: 'topbar-button',
+        onclick: async () => {
+          await api('DELETE', '/api/v1/session').catch(() => undefined);
+          state.socket?.disconnect();
+          renderLogin();
+        },
+      },
+      'Sign out',
+    ),
+  );
+  const layout = h(
+    'main',
+    { class: 'layout' },
     renderQueueColumn(),
-    h('section', { class: 'col thread-col', id: 'thread-col', 'aria-label': 'Conversation', tabindex: '-1' }, h('div', { class: 'empty' }, 'Pick a conversation (j / k, then Enter)')),
-    h('aside', { class: 'col side', id: 'side-col', 'aria-label': 'Debtor' }));
+    h(
+      'section',
+      { class: 'col thread-col', id: 'thread-col', 'aria-label': 'Conversation', tabindex: '-1' },
+      h('div', { class: 'empty' }, 'Pick a conversation (j / k, then Enter)'),
+    ),
+    h('aside', { class: 'col side', id: 'side-col', 'aria-label': 'Debtor' }),
+  );
   document.body.dataset.screen = 'list';
   root().replaceChildren(top, layout, helpDialog(), snoozeDialog());
 }

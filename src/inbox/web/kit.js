@@ -20,7 +20,9 @@ export function h(tag, attrs = {}, ...children) {
 
 let csrfToken = null;
 /** The session's CSRF token (from GET/POST /api/v1/session), sent on every change. */
-export function setCsrf(token) { csrfToken = token; }
+export function setCsrf(token) {
+  csrfToken = token;
+}
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -34,10 +36,19 @@ export async function api(method, path, body) {
   const headers = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
-  const res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   let json = null;
-  try { json = text ? JSON.parse(text) : null; } catch { json = { message: text }; }
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = { message: text };
+  }
   if (!res.ok) throw new ApiError(res.status, json);
   return json;
 }
@@ -46,20 +57,27 @@ export const timeOf = (iso) => {
   if (!iso) return '';
   const d = new Date(iso);
   const sameDay = d.toDateString() === new Date().toDateString();
-  return sameDay ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : d.toLocaleDateString([], { month: 'short', day: 'numeric' });
+  return sameDay
+    ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+    : d.toLocaleDateString([], { month: 'short', day: 'numeric' });
 };
 
 export function debounce(fn, ms) {
   let t = null;
-  return (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };
+  return (...args) => {
+    clearTimeout(t);
+    t = setTimeout(() => fn(...args), ms);
+  };
 }
-
 
 /** Runs `fn` once `ms` after the first call of a burst, however long the burst lasts (a debounce would wait for a quiet spell). */
 export function throttle(fn, ms) {
   let t = null;
   return () => {
     if (t) return;
-    t = setTimeout(() => { t = null; fn(); }, ms);
+    t = setTimeout(() => {
+      t = null;
+      fn();
+    }, ms);
   };
 }

@@ -11,10 +11,28 @@ import { h, api, timeOf, debounce, throttle } from './kit.js';
 import { state, actions, CHANNEL_ICONS, words, duration, agentZone } from './store.js';
 
 const STATUSES = ['OPEN', 'PENDING', 'SNOOZED', 'RESOLVED'];
-const FLAGS = ['OPT_OUT', 'DISPUTE', 'PROMISE_TO_PAY', 'CEASE', 'UNMATCHED', 'ALREADY_PAID', 'HARDSHIP', 'CALLBACK_REQUEST', 'WRONG_NUMBER', 'NEEDS_REVIEW'];
+const FLAGS = [
+  'OPT_OUT',
+  'DISPUTE',
+  'PROMISE_TO_PAY',
+  'CEASE',
+  'UNMATCHED',
+  'ALREADY_PAID',
+  'HARDSHIP',
+  'CALLBACK_REQUEST',
+  'WRONG_NUMBER',
+  'NEEDS_REVIEW',
+];
 const VIEWS = [
-  ['unanswered', 'Unanswered'], ['mine', 'Mine'], ['unassigned', 'Unassigned'], ['all', 'All'], ['callbacks', 'Callbacks'],
-  ['promises_today', 'Promises today'], ['broken_promises', 'Broken promises'], ['disputes', 'Disputes'], ['by_balance', 'By balance'],
+  ['unanswered', 'Unanswered'],
+  ['mine', 'Mine'],
+  ['unassigned', 'Unassigned'],
+  ['all', 'All'],
+  ['callbacks', 'Callbacks'],
+  ['promises_today', 'Promises today'],
+  ['broken_promises', 'Broken promises'],
+  ['disputes', 'Disputes'],
+  ['by_balance', 'By balance'],
 ];
 const PAGE = 50;
 /** How long after a keyboard move in the list it still counts as in use. */
@@ -184,24 +202,92 @@ const reloadCountsSoon = throttle(reloadCounts, 1000);
 // ── drawing ────────────────────────────────────────────────────────────
 
 export function renderQueueColumn() {
-  const views = h('nav', { class: 'views', 'aria-label': 'Views' },
-    VIEWS.map(([view, label]) => h('button', {
-      type: 'button', 'data-view': view, class: q.filters.view === view ? 'active' : '', 'aria-pressed': String(q.filters.view === view),
-      onclick: () => setView(view),
-    }, h('span', { class: 'view-label' }, label), ' ', h('span', { class: 'view-count', id: `count-${view}` }))));
-  const select = (name, label, values) => h('label', { class: 'filter' }, h('span', { class: 'sr-only' }, label),
-    h('select', { id: `filter-${name}`, onchange: (e) => { q.filters[name] = e.target.value; restart(); } },
-      h('option', { value: '' }, `${label}: any`), values.map((v) => h('option', { value: v }, words(v)))));
-  const search = h('input', { type: 'search', id: 'filter-q', placeholder: 'Search name, phone, email, invoice or text  ( / )', 'aria-label': 'Search conversations',
-    oninput: debounce((e) => { q.filters.q = e.target.value.trim(); restart(); }, 250),
-    onkeydown: (e) => { if (e.key === 'Escape' || e.key === 'Enter') { e.preventDefault(); focusRow(q.rows[0]?.id); } } });
+  const views = h(
+    'nav',
+    { class: 'views', 'aria-label': 'Views' },
+    VIEWS.map(([view, label]) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          'data-view': view,
+          class: q.filters.view === view ? 'active' : '',
+          'aria-pressed': String(q.filters.view === view),
+          onclick: () => setView(view),
+        },
+        h('span', { class: 'view-label' }, label),
+        ' ',
+        h('span', { class: 'view-count', id: `count-${view}` }),
+      ),
+    ),
+  );
+  const select = (name, label, values) =>
+    h(
+      'label',
+      { class: 'filter' },
+      h('span', { class: 'sr-only' }, label),
+      h(
+        'select',
+        {
+          id: `filter-${name}`,
+          onchange: (e) => {
+            q.filters[name] = e.target.value;
+            restart();
+          },
+        },
+        h('option', { value: '' }, `${label}: any`),
+        values.map((v) => h('option', { value: v }, words(v))),
+      ),
+    );
+  const search = h('input', {
+    type: 'search',
+    id: 'filter-q',
+    placeholder: 'Search name, phone, email, invoice or text  ( / )',
+    'aria-label': 'Search conversations',
+    oninput: debounce((e) => {
+      q.filters.q = e.target.value.trim();
+      restart();
+    }, 250),
+    onkeydown: (e) => {
+      if (e.key === 'Escape' || e.key === 'Enter') {
+        e.preventDefault();
+        focusRow(q.rows[0]?.id);
+      }
+    },
+  });
   const banner = h('div', { id: 'queue-banner', 'aria-live': 'polite' });
   const list = h('ul', { id: 'conv-list', class: 'conv-list', 'aria-label': 'Conversations' });
   const more = h('div', { id: 'conv-more' });
-  const col = h('aside', { class: 'col queue-col', id: 'queue-col', 'aria-label': 'Work queue',
-    onpointerenter: () => { q.hover = true; }, onpointerleave: () => { q.hover = false; if (q.pending.size) reloadList(); } },
-  h('div', { class: 'filters' }, views, h('div', { class: 'filter-row' }, select('status', 'Status', STATUSES), select('flag', 'Flag', FLAGS), select('channel', 'Channel', Object.keys(CHANNEL_ICONS))), search),
-  banner, h('div', { class: 'list-scroll', id: 'list-scroll', tabindex: '-1' }, list, more));
+  const col = h(
+    'aside',
+    {
+      class: 'col queue-col',
+      id: 'queue-col',
+      'aria-label': 'Work queue',
+      onpointerenter: () => {
+        q.hover = true;
+      },
+      onpointerleave: () => {
+        q.hover = false;
+        if (q.pending.size) reloadList();
+      },
+    },
+    h(
+      'div',
+      { class: 'filters' },
+      views,
+      h(
+        'div',
+        { class: 'filter-row' },
+        select('status', 'Status', STATUSES),
+        select('flag', 'Flag', FLAGS),
+        select('channel', 'Channel', Object.keys(CHANNEL_ICONS)),
+      ),
+      search,
+    ),
+    banner,
+    h('div', { class: 'list-scroll', id: 'list-scroll', tabindex: '-1' }, list, more),
+  );
   return col;
 }
 
@@ -219,37 +305,61 @@ function waitingBadge(c) {
   if (!c.waitingSince || c.status === 'RESOLVED') return null;
   const ms = Date.now() - new Date(c.waitingSince).getTime();
   const overdue = ms > state.sla.firstResponseMinutes * 60_000;
-  return h('span', { class: `badge waiting${overdue ? ' overdue' : ''}`, 'data-waiting-since': c.waitingSince, title: `Waiting for a reply since ${new Date(c.waitingSince).toLocaleString()} (target ${state.sla.firstResponseMinutes} min)` },
-    overdue ? `overdue · ${duration(ms)}` : `waiting ${duration(ms)}`);
+  return h(
+    'span',
+    {
+      class: `badge waiting${overdue ? ' overdue' : ''}`,
+      'data-waiting-since': c.waitingSince,
+      title: `Waiting for a reply since ${new Date(c.waitingSince).toLocaleString()} (target ${state.sla.firstResponseMinutes} min)`,
+    },
+    overdue ? `overdue · ${duration(ms)}` : `waiting ${duration(ms)}`,
+  );
 }
 
 function rowNode(c, tabbable) {
   const name = c.debtorName || c.unmatchedAddress || 'Unknown sender';
   const last = c.lastMessage;
   const gone = q.gone.has(c.id);
-  const button = h('button', {
-    type: 'button',
-    class: `conv-item${c.id === state.currentId ? ' selected' : ''}${c.unread ? ' unread' : ''}${gone ? ' gone' : ''}`,
-    'data-id': c.id,
-    tabindex: tabbable ? '0' : '-1',
-    'aria-current': c.id === state.currentId ? 'true' : null,
-    onclick: () => actions.openConversation(c.id, { focus: 'thread' }),
-    onfocus: () => rememberCursor(c.id),
-  },
-  h('span', { class: 'row' },
-    c.unread ? h('span', { class: 'unread-dot', title: 'Unread' }, h('span', { class: 'sr-only' }, 'Unread. ')) : null,
-    h('span', { class: 'name' }, name),
-    h('span', { class: 'time' }, timeOf(c.lastActivityAt))),
-  h('span', { class: 'snippet' }, last ? `${CHANNEL_ICONS[last.channel] || ''} ${last.direction === 'OUTBOUND' ? '→ ' : ''}${last.snippet}` : ''),
-  h('span', { class: 'badges' },
-    waitingBadge(c),
-    h('span', { class: `badge status-${c.status}` }, c.status.toLowerCase()),
-    c.callbackDue ? h('span', { class: 'badge callback' }, `callback ${timeOf(c.callbackDue)}`) : null,
-    c.promiseDue ? h('span', { class: 'badge promise' }, `promise ${c.promiseDue}`) : null,
-    c.balance && q.filters.view === 'by_balance' ? h('span', { class: 'badge balance' }, `${c.balance.currency} ${c.balance.amount}`) : null,
-    c.flags.map((f) => h('span', { class: 'badge flag' }, words(f))),
-    h('span', { class: 'badge conv-assignee' }, c.assignee ? `@${c.assignee.name}` : 'unassigned'),
-    gone ? h('span', { class: 'badge' }, 'no longer in this view') : null));
+  const button = h(
+    'button',
+    {
+      type: 'button',
+      class: `conv-item${c.id === state.currentId ? ' selected' : ''}${c.unread ? ' unread' : ''}${gone ? ' gone' : ''}`,
+      'data-id': c.id,
+      tabindex: tabbable ? '0' : '-1',
+      'aria-current': c.id === state.currentId ? 'true' : null,
+      onclick: () => actions.openConversation(c.id, { focus: 'thread' }),
+      onfocus: () => rememberCursor(c.id),
+    },
+    h(
+      'span',
+      { class: 'row' },
+      c.unread
+        ? h('span', { class: 'unread-dot', title: 'Unread' }, h('span', { class: 'sr-only' }, 'Unread. '))
+        : null,
+      h('span', { class: 'name' }, name),
+      h('span', { class: 'time' }, timeOf(c.lastActivityAt)),
+    ),
+    h(
+      'span',
+      { class: 'snippet' },
+      last ? `${CHANNEL_ICONS[last.channel] || ''} ${last.direction === 'OUTBOUND' ? '→ ' : ''}${last.snippet}` : '',
+    ),
+    h(
+      'span',
+      { class: 'badges' },
+      waitingBadge(c),
+      h('span', { class: `badge status-${c.status}` }, c.status.toLowerCase()),
+      c.callbackDue ? h('span', { class: 'badge callback' }, `callback ${timeOf(c.callbackDue)}`) : null,
+      c.promiseDue ? h('span', { class: 'badge promise' }, `promise ${c.promiseDue}`) : null,
+      c.balance && q.filters.view === 'by_balance'
+        ? h('span', { class: 'badge balance' }, `${c.balance.currency} ${c.balance.amount}`)
+        : null,
+      c.flags.map((f) => h('span', { class: 'badge flag' }, words(f))),
+      h('span', { class: 'badge conv-assignee' }, c.assignee ? `@${c.assignee.name}` : 'unassigned'),
+      gone ? h('span', { class: 'badge' }, 'no longer in this view') : null,
+    ),
+  );
   return h('li', { 'data-row': c.id }, button);
 }
 
@@ -265,11 +375,27 @@ export function renderList() {
   const focusedId = document.activeElement?.closest?.('#conv-list') ? document.activeElement.dataset.id : null;
   const scroller = document.getElementById('list-scroll');
   const top = scroller?.scrollTop ?? 0;
-  if (!q.rows.some((c) => c.id === cursorId)) cursorId = state.currentId && q.byId.has(state.currentId) ? state.currentId : q.rows[0]?.id ?? null;
-  list.replaceChildren(...(q.rows.length ? q.rows.map((c) => rowNode(c, c.id === cursorId)) : [h('li', { class: 'empty' }, q.loading ? 'Loading…' : 'No conversations match.')]));
+  if (!q.rows.some((c) => c.id === cursorId))
+    cursorId = state.currentId && q.byId.has(state.currentId) ? state.currentId : (q.rows[0]?.id ?? null);
+  list.replaceChildren(
+    ...(q.rows.length
+      ? q.rows.map((c) => rowNode(c, c.id === cursorId))
+      : [h('li', { class: 'empty' }, q.loading ? 'Loading…' : 'No conversations match.')]),
+  );
   if (scroller) scroller.scrollTop = top;
   const more = document.getElementById('conv-more');
-  if (more) more.replaceChildren(q.nextCursor ? h('button', { type: 'button', id: 'load-more', class: 'load-more', onclick: () => loadMore() }, 'Load more conversations') : q.rows.length ? h('p', { class: 'muted end' }, `All ${q.rows.length} shown.`) : '');
+  if (more)
+    more.replaceChildren(
+      q.nextCursor
+        ? h(
+            'button',
+            { type: 'button', id: 'load-more', class: 'load-more', onclick: () => loadMore() },
+            'Load more conversations',
+          )
+        : q.rows.length
+          ? h('p', { class: 'muted end' }, `All ${q.rows.length} shown.`)
+          : '',
+    );
   if (focusedId) focusRow(focusedId);
   else if (q.focusFirst && q.rows.length) {
     q.focusFirst = false;
@@ -293,7 +419,20 @@ function renderBanner() {
   const el = document.getElementById('queue-banner');
   if (!el) return;
   const n = q.pending.size;
-  el.replaceChildren(n ? h('button', { type: 'button', id: 'queue-new', class: 'new-banner', onclick: () => reloadList().then(() => focusRow(q.rows[0]?.id)) }, `${n} new — show`) : '');
+  el.replaceChildren(
+    n
+      ? h(
+          'button',
+          {
+            type: 'button',
+            id: 'queue-new',
+            class: 'new-banner',
+            onclick: () => reloadList().then(() => focusRow(q.rows[0]?.id)),
+          },
+          `${n} new — show`,
+        )
+      : '',
+  );
 }
 
 function renderCounts() {
@@ -357,7 +496,11 @@ export async function moveCursor(delta) {
 /** The row after `id` still in the view (for resolve-and-next). */
 export function rowAfter(id) {
   const i = q.rows.findIndex((c) => c.id === id);
-  return q.rows.slice(i + 1).find((c) => !q.gone.has(c.id))?.id ?? q.rows.slice(0, Math.max(0, i)).find((c) => !q.gone.has(c.id))?.id ?? null;
+  return (
+    q.rows.slice(i + 1).find((c) => !q.gone.has(c.id))?.id ??
+    q.rows.slice(0, Math.max(0, i)).find((c) => !q.gone.has(c.id))?.id ??
+    null
+  );
 }
 
 export function markGone(id) {

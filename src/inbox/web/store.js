@@ -21,7 +21,10 @@ export const state = {
 export const actions = {};
 
 export const CHANNEL_ICONS = { SMS: '💬', EMAIL: '✉️', VOICE: '📞', LETTER: '📮' };
-export const words = (s) => String(s ?? '').replace(/_/g, ' ').toLowerCase();
+export const words = (s) =>
+  String(s ?? '')
+    .replace(/_/g, ' ')
+    .toLowerCase();
 
 /** "3 h 05 m" style duration from milliseconds. */
 export function duration(ms) {

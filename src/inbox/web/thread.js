@@ -37,7 +37,9 @@ export async function reloadThread() {
   if (!state.currentId) return;
   const id = state.currentId;
   const thread = await api('GET', `/api/v1/inbox/conversations/${id}`);
-  const panel = thread.conversation.debtorId ? await api('GET', `/api/v1/inbox/debtors/${thread.conversation.debtorId}/panel`).catch(() => null) : null;
+  const panel = thread.conversation.debtorId
+    ? await api('GET', `/api/v1/inbox/debtors/${thread.conversation.debtorId}/panel`).catch(() => null)
+    : null;
   if (id !== state.currentId) return;
   const first = !state.thread || state.thread.conversation.id !== id;
   state.thread = thread;
@@ -152,7 +154,10 @@ async function confirmSnooze(e) {
   input.removeAttribute('aria-invalid');
   const c = state.thread.conversation;
   try {
-    await api('POST', `/api/v1/inbox/conversations/${c.id}/status`, { status: 'SNOOZED', snoozedUntil: at.toISOString() });
+    await api('POST', `/api/v1/inbox/conversations/${c.id}/status`, {
+      status: 'SNOOZED',
+      snoozedUntil: at.toISOString(),
+    });
     document.getElementById('snooze-dialog').close();
     await reloadThread();
     document.getElementById('thread-title')?.focus();
@@ -162,7 +167,18 @@ async function confirmSnooze(e) {
 }
 
 export function snoozeDialog() {
-  const preset = (label, f) => h('button', { type: 'button', class: 'preset', onclick: () => { document.getElementById('snooze-until').value = localInput(f()); } }, label);
+  const preset = (label, f) =>
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'preset',
+        onclick: () => {
+          document.getElementById('snooze-until').value = localInput(f());
+        },
+      },
+      label,
+    );
   const inHours = (n) => () => new Date(Date.now() + n * 3600e3);
   const nextMonday = () => {
     const d = new Date();
@@ -176,13 +192,31 @@ export function snoozeDialog() {
     d.setHours(9, 0, 0, 0);
     return d;
   };
-  return h('dialog', { id: 'snooze-dialog', 'aria-labelledby': 'snooze-heading' },
-    h('form', { method: 'dialog', onsubmit: confirmSnooze },
+  return h(
+    'dialog',
+    { id: 'snooze-dialog', 'aria-labelledby': 'snooze-heading' },
+    h(
+      'form',
+      { method: 'dialog', onsubmit: confirmSnooze },
       h('h2', { id: 'snooze-heading' }, 'Snooze until'),
-      h('div', { class: 'row' }, preset('In 1 hour', inHours(1)), preset('In 4 hours', inHours(4)), preset('Tomorrow 09:00', tomorrow9), preset('Next Monday 09:00', nextMonday)),
+      h(
+        'div',
+        { class: 'row' },
+        preset('In 1 hour', inHours(1)),
+        preset('In 4 hours', inHours(4)),
+        preset('Tomorrow 09:00', tomorrow9),
+        preset('Next Monday 09:00', nextMonday),
+      ),
       h('label', {}, 'Date and time ', h('input', { type: 'datetime-local', id: 'snooze-until', required: true })),
       h('p', { class: 'error', id: 'snooze-error', role: 'alert' }),
-      h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary', id: 'snooze-confirm' }, 'Snooze'), h('button', { type: 'button', onclick: () => document.getElementById('snooze-dialog').close() }, 'Cancel'))));
+      h(
+        'div',
+        { class: 'row' },
+        h('button', { type: 'submit', class: 'primary', id: 'snooze-confirm' }, 'Snooze'),
+        h('button', { type: 'button', onclick: () => document.getElementById('snooze-dialog').close() }, 'Cancel'),
+      ),
+    ),
+  );
 }
 
 // ── drawing ────────────────────────────────────────────────────────────
@@ -193,8 +227,10 @@ export function renderPresence() {
   const now = Date.now();
   for (const [name, at] of state.typing) if (now - at > 4000) state.typing.delete(name);
   const parts = [];
-  if (state.viewers.length) parts.push(`${state.viewers.map((v) => v.name).join(', ')} ${state.viewers.length > 1 ? 'are' : 'is'} viewing`);
-  if (state.typing.size) parts.push(`${[...state.typing.keys()].join(', ')} ${state.typing.size > 1 ? 'are' : 'is'} typing…`);
+  if (state.viewers.length)
+    parts.push(`${state.viewers.map((v) => v.name).join(', ')} ${state.viewers.length > 1 ? 'are' : 'is'} viewing`);
+  if (state.typing.size)
+    parts.push(`${[...state.typing.keys()].join(', ')} ${state.typing.size > 1 ? 'are' : 'is'} typing…`);
   el.textContent = parts.join(' · ');
 }
 
@@ -203,36 +239,77 @@ function sizeOf(n) {
 }
 
 function attachmentNode(a) {
-  const link = h('a', { href: a.url, target: '_blank', rel: 'noopener', class: 'attachment-link' }, `📎 ${a.filename} (${sizeOf(a.size)})`);
-  const download = h('a', { href: `${a.url}?download=1`, download: a.filename, class: 'attachment-download' }, 'Download');
+  const link = h(
+    'a',
+    { href: a.url, target: '_blank', rel: 'noopener', class: 'attachment-link' },
+    `📎 ${a.filename} (${sizeOf(a.size)})`,
+  );
+  const download = h(
+    'a',
+    { href: `${a.url}?download=1`, download: a.filename, class: 'attachment-download' },
+    'Download',
+  );
   let preview = null;
-  if (a.inline && a.contentType.startsWith('image/')) preview = h('img', { src: a.url, alt: `Attachment ${a.filename}`, class: 'attachment-image', loading: 'lazy' });
+  if (a.inline && a.contentType.startsWith('image/'))
+    preview = h('img', { src: a.url, alt: `Attachment ${a.filename}`, class: 'attachment-image', loading: 'lazy' });
   else if (a.inline && a.contentType === 'application/pdf') {
     // Loaded when opened: a PDF viewer per message is heavy.
     const details = h('details', { class: 'attachment-pdf' }, h('summary', {}, `Preview ${a.filename}`));
     details.addEventListener('toggle', () => {
-      if (details.open && !details.querySelector('iframe')) details.append(h('iframe', { src: a.url, title: `PDF ${a.filename}`, class: 'pdf-frame' }));
+      if (details.open && !details.querySelector('iframe'))
+        details.append(h('iframe', { src: a.url, title: `PDF ${a.filename}`, class: 'pdf-frame' }));
     });
     preview = details;
-  } else if (a.inline && a.contentType.startsWith('audio/')) preview = h('audio', { controls: true, preload: 'none', src: a.url, 'aria-label': `Recording ${a.filename}` });
-  return h('figure', { class: 'attachment', 'data-attachment': a.id, 'data-type': a.contentType }, preview, h('figcaption', {}, link, ' · ', download));
+  } else if (a.inline && a.contentType.startsWith('audio/'))
+    preview = h('audio', { controls: true, preload: 'none', src: a.url, 'aria-label': `Recording ${a.filename}` });
+  return h(
+    'figure',
+    { class: 'attachment', 'data-attachment': a.id, 'data-type': a.contentType },
+    preview,
+    h('figcaption', {}, link, ' · ', download),
+  );
 }
 
 function callNode(m) {
   const o = m.callOutcome;
   if (!o) return null;
   const digits = Array.isArray(o.digits) ? o.digits.filter(Boolean) : [];
-  return h('div', { class: 'call', 'data-call': m.id },
-    h('div', {}, `Call: ${[o.outcome ? `outcome ${words(o.outcome)}` : null, o.answeredBy ? `answered by ${words(o.answeredBy)}` : null, o.durationSec ? `${o.durationSec} s` : null].filter(Boolean).join(', ') || 'placed'}`),
-    digits.length ? h('div', { class: 'keypresses' }, `Keypad: ${digits.map((d) => `${d}${KEYPAD[d] ? ` (${KEYPAD[d]})` : ''}`).join(', ')}`) : null);
+  return h(
+    'div',
+    { class: 'call', 'data-call': m.id },
+    h(
+      'div',
+      {},
+      `Call: ${[o.outcome ? `outcome ${words(o.outcome)}` : null, o.answeredBy ? `answered by ${words(o.answeredBy)}` : null, o.durationSec ? `${o.durationSec} s` : null].filter(Boolean).join(', ') || 'placed'}`,
+    ),
+    digits.length
+      ? h(
+          'div',
+          { class: 'keypresses' },
+          `Keypad: ${digits.map((d) => `${d}${KEYPAD[d] ? ` (${KEYPAD[d]})` : ''}`).join(', ')}`,
+        )
+      : null,
+  );
 }
 
 function emailFrame(m) {
-  const details = h('details', { class: 'email-html', open: m.htmlOnly ? true : null }, h('summary', {}, m.htmlOnly ? 'Email as sent (HTML, images and links blocked)' : 'Show the formatted email (HTML)'));
+  const details = h(
+    'details',
+    { class: 'email-html', open: m.htmlOnly ? true : null },
+    h('summary', {}, m.htmlOnly ? 'Email as sent (HTML, images and links blocked)' : 'Show the formatted email (HTML)'),
+  );
   const load = () => {
     if (details.open && !details.querySelector('iframe')) {
       // sandbox="": no script, no forms, no navigation; the server's CSP loads nothing remote.
-      details.append(h('iframe', { sandbox: '', src: m.html, title: `Email${m.subject ? `: ${m.subject}` : ''}`, class: 'email-frame', referrerpolicy: 'no-referrer' }));
+      details.append(
+        h('iframe', {
+          sandbox: '',
+          src: m.html,
+          title: `Email${m.subject ? `: ${m.subject}` : ''}`,
+          class: 'email-frame',
+          referrerpolicy: 'no-referrer',
+        }),
+      );
     }
   };
   details.addEventListener('toggle', load);
@@ -241,62 +318,145 @@ function emailFrame(m) {
 }
 
 function messageNode(m) {
-  return h('article', { class: `msg ${m.direction}`, 'data-id': m.id, 'data-status': m.status, 'data-direction': m.direction, 'data-channel': m.channel, 'aria-label': `${m.direction === 'INBOUND' ? 'From the debtor' : 'Sent'} by ${m.channel}, ${timeOf(m.createdAt)}` },
-    h('div', { class: 'meta' },
+  return h(
+    'article',
+    {
+      class: `msg ${m.direction}`,
+      'data-id': m.id,
+      'data-status': m.status,
+      'data-direction': m.direction,
+      'data-channel': m.channel,
+      'aria-label': `${m.direction === 'INBOUND' ? 'From the debtor' : 'Sent'} by ${m.channel}, ${timeOf(m.createdAt)}`,
+    },
+    h(
+      'div',
+      { class: 'meta' },
       h('span', { title: m.channel }, `${CHANNEL_ICONS[m.channel] || ''} ${m.channel}`),
       h('span', {}, m.direction === 'INBOUND' ? `from ${m.from || '?'}` : `to ${m.to || '?'}`),
       h('span', {}, timeOf(m.createdAt)),
       h('span', { class: `msg-status ${m.status}` }, m.status.toLowerCase()),
-      m.intent ? h('span', {}, m.intent) : null),
+      m.intent ? h('span', {}, m.intent) : null,
+    ),
     m.subject ? h('div', { class: 'subject' }, h('strong', {}, m.subject)) : null,
     h('div', { class: 'body' }, m.body),
-    m.quoted ? h('details', { class: 'quoted' }, h('summary', {}, 'Quoted text'), h('div', { class: 'body' }, m.quoted)) : null,
+    m.quoted
+      ? h('details', { class: 'quoted' }, h('summary', {}, 'Quoted text'), h('div', { class: 'body' }, m.quoted))
+      : null,
     m.html ? emailFrame(m) : null,
     m.attachments?.length ? h('div', { class: 'attachments' }, m.attachments.map(attachmentNode)) : null,
     m.pdf ? h('div', {}, h('a', { href: m.pdf, target: '_blank', rel: 'noopener' }, '📄 Letter PDF')) : null,
     callNode(m),
-    m.errorCode ? h('div', { class: 'meta error' }, `Error ${m.errorCode}${m.errorMessage ? `: ${m.errorMessage}` : ''}`) : null,
-    m.routing ? h('div', { class: 'routing' }, `Routing: ${m.routing}`) : null);
+    m.errorCode
+      ? h('div', { class: 'meta error' }, `Error ${m.errorCode}${m.errorMessage ? `: ${m.errorMessage}` : ''}`)
+      : null,
+    m.routing ? h('div', { class: 'routing' }, `Routing: ${m.routing}`) : null,
+  );
 }
 
 function noteNode(n) {
-  return h('article', { class: 'note', 'data-id': n.id, 'aria-label': `Internal note by ${n.author.name}` }, h('div', { class: 'meta' }, `🗒 Internal note · ${n.author.name} · ${timeOf(n.createdAt)}`), h('div', { class: 'body' }, n.body));
+  return h(
+    'article',
+    { class: 'note', 'data-id': n.id, 'aria-label': `Internal note by ${n.author.name}` },
+    h('div', { class: 'meta' }, `🗒 Internal note · ${n.author.name} · ${timeOf(n.createdAt)}`),
+    h('div', { class: 'body' }, n.body),
+  );
 }
 
 function activityNode(a) {
-  return h('div', { class: 'event', 'data-action': a.action }, h('strong', {}, a.actor.name), ` ${a.text} · `, h('time', { datetime: a.at, title: new Date(a.at).toLocaleString() }, timeOf(a.at)));
+  return h(
+    'div',
+    { class: 'event', 'data-action': a.action },
+    h('strong', {}, a.actor.name),
+    ` ${a.text} · `,
+    h('time', { datetime: a.at, title: new Date(a.at).toLocaleString() }, timeOf(a.at)),
+  );
 }
 
 function tasksNode(t) {
   const open = t.tasks.filter((x) => !x.doneAt);
   if (!open.length) return null;
-  return h('div', { class: 'tasks', id: 'thread-tasks' }, open.map((x) => h('div', { class: 'task', 'data-task': x.id },
-    `📞 Callback requested (${x.source === 'voice:keypad-1' ? 'keypad 1 on a call' : x.source}), due ${new Date(x.dueAt).toLocaleString()} `,
-    h('button', { type: 'button', class: 'task-done', onclick: () => act(() => api('POST', `/api/v1/inbox/tasks/${x.id}/done`)) }, 'Mark callback done'))));
+  return h(
+    'div',
+    { class: 'tasks', id: 'thread-tasks' },
+    open.map((x) =>
+      h(
+        'div',
+        { class: 'task', 'data-task': x.id },
+        `📞 Callback requested (${x.source === 'voice:keypad-1' ? 'keypad 1 on a call' : x.source}), due ${new Date(x.dueAt).toLocaleString()} `,
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'task-done',
+            onclick: () => act(() => api('POST', `/api/v1/inbox/tasks/${x.id}/done`)),
+          },
+          'Mark callback done',
+        ),
+      ),
+    ),
+  );
 }
 
 function headNode(c) {
-  const assign = h('select', { id: 'assign', onchange: (e) => act(() => api('POST', `/api/v1/inbox/conversations/${c.id}/assign`, { assigneeId: e.target.value || null })) },
-    h('option', { value: '' }, 'unassigned'), state.agents.map((a) => h('option', { value: a.id, selected: c.assignee?.id === a.id }, a.name)));
-  const status = h('select', { id: 'status', onchange: (e) => {
-    if (e.target.value === 'SNOOZED') {
-      e.target.value = c.status;
-      return openSnooze();
-    }
-    return act(() => api('POST', `/api/v1/inbox/conversations/${c.id}/status`, { status: e.target.value }));
-  } }, STATUSES.map((s) => h('option', { value: s, selected: c.status === s }, s.toLowerCase())));
-  const waiting = c.waitingSince && c.status !== 'RESOLVED' ? h('span', { class: 'badge waiting', 'data-waiting-since': c.waitingSince }, '') : null;
-  return h('div', { class: 'thread-head' },
-    h('button', { type: 'button', class: 'back', id: 'back-to-list', onclick: backToList, 'aria-label': 'Back to the list' }, '← List'),
+  const assign = h(
+    'select',
+    {
+      id: 'assign',
+      onchange: (e) =>
+        act(() => api('POST', `/api/v1/inbox/conversations/${c.id}/assign`, { assigneeId: e.target.value || null })),
+    },
+    h('option', { value: '' }, 'unassigned'),
+    state.agents.map((a) => h('option', { value: a.id, selected: c.assignee?.id === a.id }, a.name)),
+  );
+  const status = h(
+    'select',
+    {
+      id: 'status',
+      onchange: (e) => {
+        if (e.target.value === 'SNOOZED') {
+          e.target.value = c.status;
+          return openSnooze();
+        }
+        return act(() => api('POST', `/api/v1/inbox/conversations/${c.id}/status`, { status: e.target.value }));
+      },
+    },
+    STATUSES.map((s) => h('option', { value: s, selected: c.status === s }, s.toLowerCase())),
+  );
+  const waiting =
+    c.waitingSince && c.status !== 'RESOLVED'
+      ? h('span', { class: 'badge waiting', 'data-waiting-since': c.waitingSince }, '')
+      : null;
+  return h(
+    'div',
+    { class: 'thread-head' },
+    h(
+      'button',
+      { type: 'button', class: 'back', id: 'back-to-list', onclick: backToList, 'aria-label': 'Back to the list' },
+      '← List',
+    ),
     h('h2', { id: 'thread-title', tabindex: '-1' }, c.debtorName || c.unmatchedAddress || 'Unknown sender'),
     h('span', { id: 'thread-assignee', class: 'badge' }, c.assignee ? `Assigned to ${c.assignee.name}` : 'Unassigned'),
     waiting,
-    c.assignee?.id === state.me.id ? null : h('button', { type: 'button', id: 'claim', onclick: claim, 'aria-keyshortcuts': 'a' }, c.assignee ? 'Take over' : 'Assign to me'),
-    h('label', {}, 'Assign ', assign), h('label', {}, 'Status ', status),
+    c.assignee?.id === state.me.id
+      ? null
+      : h(
+          'button',
+          { type: 'button', id: 'claim', onclick: claim, 'aria-keyshortcuts': 'a' },
+          c.assignee ? 'Take over' : 'Assign to me',
+        ),
+    h('label', {}, 'Assign ', assign),
+    h('label', {}, 'Status ', status),
     h('button', { type: 'button', id: 'snooze', onclick: openSnooze, 'aria-keyshortcuts': 's' }, 'Snooze…'),
-    h('button', { type: 'button', id: 'resolve-next', onclick: resolveAndNext, 'aria-keyshortcuts': 'e' }, 'Resolve & next'),
-    c.snoozedUntil ? h('span', { class: 'muted', id: 'snoozed-until' }, `snoozed until ${new Date(c.snoozedUntil).toLocaleString()}`) : null,
-    c.flags.map((f) => h('span', { class: 'badge flag', 'data-flag': f }, words(f))));
+    h(
+      'button',
+      { type: 'button', id: 'resolve-next', onclick: resolveAndNext, 'aria-keyshortcuts': 'e' },
+      'Resolve & next',
+    ),
+    c.snoozedUntil
+      ? h('span', { class: 'muted', id: 'snoozed-until' }, `snoozed until ${new Date(c.snoozedUntil).toLocaleString()}`)
+      : null,
+    c.flags.map((f) => h('span', { class: 'badge flag', 'data-flag': f }, words(f))),
+  );
 }
 
 export function renderThread(first) {
@@ -310,13 +470,24 @@ export function renderThread(first) {
     ...t.activity.map((a) => ({ at: a.at, node: () => activityNode(a) })),
   ].sort((a, b) => a.at.localeCompare(b.at));
   if (first || !document.getElementById('timeline')) {
-    col.replaceChildren(h('div', { class: 'thread' },
-      h('div', { id: 'thread-head-slot' }),
-      h('div', { class: 'presence', id: 'presence', 'aria-live': 'polite' }),
-      h('div', { id: 'thread-notice', 'aria-live': 'polite' }),
-      h('div', { id: 'tasks-slot' }),
-      h('div', { class: 'timeline', id: 'timeline', tabindex: '0', role: 'log', 'aria-label': 'Conversation timeline' }),
-      renderComposer(c)));
+    col.replaceChildren(
+      h(
+        'div',
+        { class: 'thread' },
+        h('div', { id: 'thread-head-slot' }),
+        h('div', { class: 'presence', id: 'presence', 'aria-live': 'polite' }),
+        h('div', { id: 'thread-notice', 'aria-live': 'polite' }),
+        h('div', { id: 'tasks-slot' }),
+        h('div', {
+          class: 'timeline',
+          id: 'timeline',
+          tabindex: '0',
+          role: 'log',
+          'aria-label': 'Conversation timeline',
+        }),
+        renderComposer(c),
+      ),
+    );
   }
   const headSlot = document.getElementById('thread-head-slot');
   const focusedHead = headSlot.contains(document.activeElement) ? document.activeElement.id : null;
@@ -325,7 +496,9 @@ export function renderThread(first) {
   document.getElementById('tasks-slot').replaceChildren(tasksNode(t) ?? '');
   const timeline = document.getElementById('timeline');
   const atBottom = first || timeline.scrollHeight - timeline.scrollTop - timeline.clientHeight < 40;
-  timeline.replaceChildren(...(items.length ? items.map((i) => i.node()) : [h('div', { class: 'empty' }, 'No messages yet.')]));
+  timeline.replaceChildren(
+    ...(items.length ? items.map((i) => i.node()) : [h('div', { class: 'empty' }, 'No messages yet.')]),
+  );
   if (atBottom) timeline.scrollTop = timeline.scrollHeight;
   syncComposer(c);
   renderPresence();

@@ -45,7 +45,7 @@ export const NANP_ZONE_NAMES: readonly string[] = [
   'Pacific/Guam',
   'Pacific/Honolulu',
   'Pacific/Pago_Pago',
-  'Pacific/Saipan'
+  'Pacific/Saipan',
 ];
 
 // "NPA:i,j;" where i, j index NANP_ZONE_NAMES.

@@ -24,19 +24,37 @@ export async function mount(container, kit) {
   try {
     choices = await loadChoices(api);
   } catch (err) {
-    container.replaceChildren(h('h2', {}, 'Campaigns'), h('p', { class: 'error', id: 'campaigns-message' }, `Could not read the template intents: ${err.message}`));
+    container.replaceChildren(
+      h('h2', {}, 'Campaigns'),
+      h('p', { class: 'error', id: 'campaigns-message' }, `Could not read the template intents: ${err.message}`),
+    );
     return undefined;
   }
 
   const message = h('div', { id: 'campaigns-message' });
   const say = (text, ok = true) => message.replaceChildren(h('p', { class: ok ? 'muted' : 'error' }, text));
-  const failure = (err) => say(`${err.message}${Array.isArray(err.body?.details) ? ` (${err.body.details.map((d) => `${d.field}: ${d.reason}`).join('; ')})` : ''}`, false);
+  const failure = (err) =>
+    say(
+      `${err.message}${Array.isArray(err.body?.details) ? ` (${err.body.details.map((d) => `${d.field}: ${d.reason}`).join('; ')})` : ''}`,
+      false,
+    );
 
   // The screens: the list, the selected campaign's detail, the new-campaign form.
   let detail = null;
-  const list = campaignList(kit, { onSelect: (id) => detail.select(id), isSelected: () => detail?.selected(), failure });
+  const list = campaignList(kit, {
+    onSelect: (id) => detail.select(id),
+    isSelected: () => detail?.selected(),
+    failure,
+  });
   detail = campaignDetail(kit, { list, say, failure });
-  const formBox = campaignForm(kit, { choices, say, onCreated: async (c) => { await list.load(); await detail.select(c.id); } });
+  const formBox = campaignForm(kit, {
+    choices,
+    say,
+    onCreated: async (c) => {
+      await list.load();
+      await detail.select(c.id);
+    },
+  });
 
   // ---- live -------------------------------------------------------------
   function onStatus(ev) {
@@ -51,7 +69,8 @@ export async function mount(container, kit) {
   }
   // Delivery receipts reach us only as inbox activity: refresh the open campaign once it has started.
   function onInbox() {
-    if (detail.selected() && detail.selectedStatus() && detail.selectedStatus() !== 'DRAFT') detail.refreshSoon(detail.selected());
+    if (detail.selected() && detail.selectedStatus() && detail.selectedStatus() !== 'DRAFT')
+      detail.refreshSoon(detail.selected());
   }
   function onConnect() {
     socket.emit('inbox:subscribe');
@@ -67,7 +86,8 @@ export async function mount(container, kit) {
     h('h2', {}, 'Campaigns'),
     message,
     formBox,
-    h('div', { class: 'campaigns-layout' }, list.table, detail.el));
+    h('div', { class: 'campaigns-layout' }, list.table, detail.el),
+  );
   await list.load();
   const newest = list.newest();
   if (newest) await detail.select(newest);

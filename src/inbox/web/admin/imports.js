@@ -6,14 +6,26 @@
 
 // The columns, as documented in src/import/row.ts (JSON uses the same keys).
 const FORMAT = [
-  ['debtor_external_ref', 'required — the debtor\'s id in your system; re-imports update by it, never duplicate'],
+  ['debtor_external_ref', "required — the debtor's id in your system; re-imports update by it, never duplicate"],
   ['full_name', 'required'],
-  ['locale, jurisdiction, time_zone', 'optional: en / es-US…, US-MA / GB / IN…, an IANA zone; the jurisdiction is otherwise derived from the address, then the phone'],
+  [
+    'locale, jurisdiction, time_zone',
+    'optional: en / es-US…, US-MA / GB / IN…, an IANA zone; the jurisdiction is otherwise derived from the address, then the phone',
+  ],
   ['debtor_tags, preferred_channels', 'lists separated by ";" (e.g. SMS;EMAIL)'],
-  ['phone, phone_label, phone_is_mobile, phone_consent_sms, phone_consent_voice', 'E.164 or national with the country given; consent GRANTED / UNKNOWN / REVOKED (or yes / no)'],
+  [
+    'phone, phone_label, phone_is_mobile, phone_consent_sms, phone_consent_voice',
+    'E.164 or national with the country given; consent GRANTED / UNKNOWN / REVOKED (or yes / no)',
+  ],
   ['email, email_consent', ''],
-  ['address_line1, address_line2, city, region, postal_code, country, letter_consent', 'line1, city, postal code and country (ISO alpha-2) together'],
-  ['creditor_ref, creditor_name, debt_ref, amount, balance, currency, due_date, debt_status, debt_tags, payment_link', 'a debt needs creditor_ref, debt_ref, amount, currency and due_date (YYYY-MM-DD); balance defaults to amount and is kept on re-import unless given'],
+  [
+    'address_line1, address_line2, city, region, postal_code, country, letter_consent',
+    'line1, city, postal code and country (ISO alpha-2) together',
+  ],
+  [
+    'creditor_ref, creditor_name, debt_ref, amount, balance, currency, due_date, debt_status, debt_tags, payment_link',
+    'a debt needs creditor_ref, debt_ref, amount, currency and due_date (YYYY-MM-DD); balance defaults to amount and is kept on re-import unless given',
+  ],
 ];
 
 const FINISHED = new Set(['SUCCEEDED', 'FAILED']);
@@ -42,10 +54,20 @@ export async function mount(container, kit) {
     rate: h('span', { id: 'imports-live-rate' }, '0'),
     failed: h('span', { id: 'imports-live-failed' }, '0'),
   };
-  const livePanel = h('section', { class: 'imports-live', id: 'imports-live' },
-    live.title, ' ', live.status,
-    h('div', { class: 'imports-counters' },
-      h('span', {}, 'rows done ', live.rows), h('span', {}, 'rows/s ', live.rate), h('span', {}, 'rejected ', live.failed)));
+  const livePanel = h(
+    'section',
+    { class: 'imports-live', id: 'imports-live' },
+    live.title,
+    ' ',
+    live.status,
+    h(
+      'div',
+      { class: 'imports-counters' },
+      h('span', {}, 'rows done ', live.rows),
+      h('span', {}, 'rows/s ', live.rate),
+      h('span', {}, 'rejected ', live.failed),
+    ),
+  );
   const errorRows = h('tbody', { id: 'imports-errors' });
   const jobRows = h('tbody', { id: 'imports-jobs' });
 
@@ -62,7 +84,15 @@ export async function mount(container, kit) {
       const key = `${e.line}|${e.field}`;
       if (shownErrors.has(key)) continue;
       shownErrors.add(key);
-      errorRows.append(h('tr', { class: e.field === '(file)' ? 'imports-file-error' : '' }, h('td', {}, String(e.line)), h('td', {}, e.field), h('td', {}, e.reason)));
+      errorRows.append(
+        h(
+          'tr',
+          { class: e.field === '(file)' ? 'imports-file-error' : '' },
+          h('td', {}, String(e.line)),
+          h('td', {}, e.field),
+          h('td', {}, e.reason),
+        ),
+      );
     }
   }
 
@@ -78,25 +108,32 @@ export async function mount(container, kit) {
       live.title.textContent = j.filename ?? `Import of ${timeOf(j.createdAt)}`;
       showCounters(j);
       addErrors(j.errors);
-    } catch (err) { say(err.message, false); }
+    } catch (err) {
+      say(err.message, false);
+    }
   }
 
   function jobRow(j) {
-    return h('tr', { 'data-job': j.id, class: j.id === selected ? 'imports-selected' : '', onclick: () => select(j.id, j.filename) },
+    return h(
+      'tr',
+      { 'data-job': j.id, class: j.id === selected ? 'imports-selected' : '', onclick: () => select(j.id, j.filename) },
       h('td', {}, timeOf(j.createdAt)),
       h('td', {}, j.filename ?? '—'),
       h('td', {}, j.format),
       h('td', { class: 'imports-job-status' }, j.status),
       h('td', { class: 'imports-job-rows' }, String(j.rowsDone)),
       h('td', { class: 'imports-job-failed' }, String(j.rowsFailed)),
-      h('td', { class: 'imports-job-rate' }, String(j.rowsPerSecond)));
+      h('td', { class: 'imports-job-rate' }, String(j.rowsPerSecond)),
+    );
   }
 
   async function loadJobs() {
     try {
       const r = await api('GET', '/api/v1/imports?limit=20');
       jobRows.replaceChildren(...r.data.map(jobRow));
-    } catch (err) { say(err.message, false); }
+    } catch (err) {
+      say(err.message, false);
+    }
   }
 
   function onProgress(ev) {
@@ -115,57 +152,129 @@ export async function mount(container, kit) {
     if (ev.error) addErrors([{ line: (ev.linesDone ?? 0) + 1, field: '(file)', reason: ev.error }]);
     // The final event carries no errors list: reload the job once for the complete table.
     if (FINISHED.has(ev.status)) {
-      say(ev.status === 'SUCCEEDED' ? `${live.title.textContent}: ${ev.rowsDone - ev.rowsFailed} rows imported, ${ev.rowsFailed} rejected.` : `${live.title.textContent} stopped: ${ev.error ?? 'failed'}`, ev.status === 'SUCCEEDED');
+      say(
+        ev.status === 'SUCCEEDED'
+          ? `${live.title.textContent}: ${ev.rowsDone - ev.rowsFailed} rows imported, ${ev.rowsFailed} rejected.`
+          : `${live.title.textContent} stopped: ${ev.error ?? 'failed'}`,
+        ev.status === 'SUCCEEDED',
+      );
       select(ev.jobId, live.title.textContent);
     }
   }
   socket.on('import.progress', onProgress);
 
-  const file = h('input', { id: 'imports-file', type: 'file', accept: '.csv,.json,.ndjson,.jsonl,text/csv,application/json', required: true, 'aria-label': 'File to import (CSV, JSON or NDJSON)' });
+  const file = h('input', {
+    id: 'imports-file',
+    type: 'file',
+    accept: '.csv,.json,.ndjson,.jsonl,text/csv,application/json',
+    required: true,
+    'aria-label': 'File to import (CSV, JSON or NDJSON)',
+  });
   const submit = h('button', { class: 'primary', type: 'submit', id: 'imports-upload' }, 'Upload and import');
-  const form = h('form', { class: 'imports-form', id: 'imports-form', onsubmit: async (e) => {
-    e.preventDefault();
-    const f = file.files?.[0];
-    if (!f) return say('Choose a file first.', false);
-    const format = formatOf(f);
-    if (!format) return say('The file name must end in .csv, .json, .ndjson or .jsonl.', false);
-    submit.disabled = true;
-    say(`Uploading ${f.name} (${Math.ceil(f.size / 1024)} KiB)…`);
-    try {
-      // The file goes as the raw body (the browser streams it), with the session's CSRF token.
-      const session = await api('GET', '/api/v1/session');
-      const res = await fetch(`/api/v1/imports?format=${format}&filename=${encodeURIComponent(f.name.slice(0, 200))}`, {
-        method: 'POST',
-        credentials: 'same-origin',
-        headers: { 'content-type': format === 'csv' ? 'text/csv' : 'application/x-ndjson', 'x-csrf-token': session.csrfToken },
-        body: f,
-      });
-      const body = await res.json().catch(() => ({}));
-      if (!res.ok) throw new Error(body.message ?? `upload failed (HTTP ${res.status})`);
-      say(`${f.name} uploaded; importing.`);
-      form.reset();
-      await loadJobs();
-      await select(body.jobId, f.name);
-    } catch (err) {
-      say(err.message, false);
-    } finally {
-      submit.disabled = false;
-    }
-  } }, h('strong', {}, 'New import'), file, submit);
+  const form = h(
+    'form',
+    {
+      class: 'imports-form',
+      id: 'imports-form',
+      onsubmit: async (e) => {
+        e.preventDefault();
+        const f = file.files?.[0];
+        if (!f) return say('Choose a file first.', false);
+        const format = formatOf(f);
+        if (!format) return say('The file name must end in .csv, .json, .ndjson or .jsonl.', false);
+        submit.disabled = true;
+        say(`Uploading ${f.name} (${Math.ceil(f.size / 1024)} KiB)…`);
+        try {
+          // The file goes as the raw body (the browser streams it), with the session's CSRF token.
+          const session = await api('GET', '/api/v1/session');
+          const res = await fetch(
+            `/api/v1/imports?format=${format}&filename=${encodeURIComponent(f.name.slice(0, 200))}`,
+            {
+              method: 'POST',
+              credentials: 'same-origin',
+              headers: {
+                'content-type': format === 'csv' ? 'text/csv' : 'application/x-ndjson',
+                'x-csrf-token': session.csrfToken,
+              },
+              body: f,
+            },
+          );
+          const body = await res.json().catch(() => ({}));
+          if (!res.ok) throw new Error(body.message ?? `upload failed (HTTP ${res.status})`);
+          say(`${f.name} uploaded; importing.`);
+          form.reset();
+          await loadJobs();
+          await select(body.jobId, f.name);
+        } catch (err) {
+          say(err.message, false);
+        } finally {
+          submit.disabled = false;
+        }
+      },
+    },
+    h('strong', {}, 'New import'),
+    file,
+    submit,
+  );
 
-  const docs = h('details', { class: 'imports-format', id: 'imports-format' },
+  const docs = h(
+    'details',
+    { class: 'imports-format', id: 'imports-format' },
     h('summary', {}, 'File format: CSV with a header row, or JSON (an array of objects, or one object per line)'),
-    h('p', { class: 'muted' }, 'Columns (JSON keys) — empty means not given; each row is checked on its own and a bad row never stops the rest:'),
-    h('dl', {}, FORMAT.flatMap(([cols, note]) => [h('dt', {}, cols), h('dd', {}, note || '—')])),
-    h('p', { class: 'muted' }, 'The API takes the same file: POST /api/v1/imports?format=csv|json with the file as the body (the OpenAPI description is at /api/openapi.json).'));
+    h(
+      'p',
+      { class: 'muted' },
+      'Columns (JSON keys) — empty means not given; each row is checked on its own and a bad row never stops the rest:',
+    ),
+    h(
+      'dl',
+      {},
+      FORMAT.flatMap(([cols, note]) => [h('dt', {}, cols), h('dd', {}, note || '—')]),
+    ),
+    h(
+      'p',
+      { class: 'muted' },
+      'The API takes the same file: POST /api/v1/imports?format=csv|json with the file as the body (the OpenAPI description is at /api/openapi.json).',
+    ),
+  );
 
   container.replaceChildren(
     h('h2', {}, 'Imports'),
-    form, message, docs, livePanel,
+    form,
+    message,
+    docs,
+    livePanel,
     h('h3', {}, 'Rejected rows'),
-    h('table', { class: 'imports-errors-table' }, h('thead', {}, h('tr', {}, ['Line', 'Field', 'Reason'].map((t) => h('th', {}, t)))), errorRows),
+    h(
+      'table',
+      { class: 'imports-errors-table' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['Line', 'Field', 'Reason'].map((t) => h('th', {}, t)),
+        ),
+      ),
+      errorRows,
+    ),
     h('h3', {}, 'Recent imports'),
-    h('table', { class: 'imports-jobs-table' }, h('thead', {}, h('tr', {}, ['Started', 'File', 'Format', 'Status', 'Rows', 'Rejected', 'Rows/s'].map((t) => h('th', {}, t)))), jobRows));
+    h(
+      'table',
+      { class: 'imports-jobs-table' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['Started', 'File', 'Format', 'Status', 'Rows', 'Rejected', 'Rows/s'].map((t) => h('th', {}, t)),
+        ),
+      ),
+      jobRows,
+    ),
+  );
   await loadJobs();
   const newest = jobRows.querySelector('tr');
   if (newest) await select(newest.dataset.job, newest.children[1].textContent);

@@ -2,7 +2,16 @@
 // intent, channel, conditions and local window), throttle, stop conditions
 // and an optional schedule. The API validates; its field errors are shown
 // next to the inputs they name.
-import { ANCHOR_LABELS, CONDITIONS, DEFAULT_AUDIENCE_STATUSES, DEFAULT_STOP_CONDITIONS, STOP_LABELS, listOf, lower, numberOf } from './shared.js';
+import {
+  ANCHOR_LABELS,
+  CONDITIONS,
+  DEFAULT_AUDIENCE_STATUSES,
+  DEFAULT_STOP_CONDITIONS,
+  STOP_LABELS,
+  listOf,
+  lower,
+  numberOf,
+} from './shared.js';
 
 export function campaignForm({ h, api }, { choices, say, onCreated }) {
   /** Error slots by API field path ("steps.0.window.to"), filled from a 400's details. */
@@ -16,7 +25,8 @@ export function campaignForm({ h, api }, { choices, say, onCreated }) {
     return h('label', { class: 'campaigns-field' }, h('span', { class: 'campaigns-label' }, label), input, slot);
   }
   const input = (id, attrs = {}) => h('input', { id, ...attrs });
-  const checkbox = (id, label, checked, value) => h('label', { class: 'campaigns-check' }, h('input', { type: 'checkbox', id, value, checked }), ` ${label}`);
+  const checkbox = (id, label, checked, value) =>
+    h('label', { class: 'campaigns-check' }, h('input', { type: 'checkbox', id, value, checked }), ` ${label}`);
 
   const name = input('campaigns-name', { placeholder: 'e.g. November cycle', size: 30 });
   const audience = {
@@ -34,15 +44,35 @@ export function campaignForm({ h, api }, { choices, say, onCreated }) {
   // Steps: editors rebuilt from their values whenever one is added or removed, so indexes match the API's paths.
   const stepsBox = h('div', { id: 'campaigns-steps' });
   let stepEditors = [];
-  const newStep = () => ({ offsetDays: 0, anchor: 'ENROLLMENT', intent: choices.intents[0], channel: '', conditions: {}, from: '', to: '' });
+  const newStep = () => ({
+    offsetDays: 0,
+    anchor: 'ENROLLMENT',
+    intent: choices.intents[0],
+    channel: '',
+    conditions: {},
+    from: '',
+    to: '',
+  });
 
   function stepEditor(i, v, removable) {
     const p = `steps.${i}`;
-    const offset = input(`campaigns-step-${i}-offset`, { type: 'number', step: 1, size: 5, value: String(v.offsetDays ?? '') });
-    const anchor = h('select', { id: `campaigns-step-${i}-anchor` }, choices.anchors.map((a) => h('option', { value: a, selected: a === v.anchor }, ANCHOR_LABELS[a] ?? lower(a))));
-    const channel = h('select', { id: `campaigns-step-${i}-channel` },
+    const offset = input(`campaigns-step-${i}-offset`, {
+      type: 'number',
+      step: 1,
+      size: 5,
+      value: String(v.offsetDays ?? ''),
+    });
+    const anchor = h(
+      'select',
+      { id: `campaigns-step-${i}-anchor` },
+      choices.anchors.map((a) => h('option', { value: a, selected: a === v.anchor }, ANCHOR_LABELS[a] ?? lower(a))),
+    );
+    const channel = h(
+      'select',
+      { id: `campaigns-step-${i}-channel` },
       h('option', { value: '', selected: !v.channel }, "debtor's preference"),
-      choices.channels.map((c) => h('option', { value: c, selected: c === v.channel }, c)));
+      choices.channels.map((c) => h('option', { value: c, selected: c === v.channel }, c)),
+    );
     // Only the channels the chosen intent has a template for can be picked.
     const fitChannels = () => {
       const shipped = choices.intentChannels.get(intent.value) ?? new Set();
@@ -53,29 +83,61 @@ export function campaignForm({ h, api }, { choices, say, onCreated }) {
       }
       if (channel.selectedOptions[0]?.disabled) channel.value = '';
     };
-    const intent = h('select', { id: `campaigns-step-${i}-intent`, onchange: fitChannels }, choices.intents.map((t) => h('option', { value: t, selected: t === v.intent }, t)));
+    const intent = h(
+      'select',
+      { id: `campaigns-step-${i}-intent`, onchange: fitChannels },
+      choices.intents.map((t) => h('option', { value: t, selected: t === v.intent }, t)),
+    );
     fitChannels();
-    const conds = CONDITIONS.map(([k, label]) => checkbox(`campaigns-step-${i}-${k}`, label, Boolean(v.conditions?.[k]), k));
+    const conds = CONDITIONS.map(([k, label]) =>
+      checkbox(`campaigns-step-${i}-${k}`, label, Boolean(v.conditions?.[k]), k),
+    );
     const from = input(`campaigns-step-${i}-from`, { type: 'time', value: v.from });
     const to = input(`campaigns-step-${i}-to`, { type: 'time', value: v.to });
-    const remove = h('button', { type: 'button', class: 'campaigns-step-remove', onclick: () => { const values = readStepValues(); values.splice(i, 1); renderSteps(values); } }, 'Remove');
-    const el = h('fieldset', { class: 'campaigns-step', 'data-index': String(i) },
+    const remove = h(
+      'button',
+      {
+        type: 'button',
+        class: 'campaigns-step-remove',
+        onclick: () => {
+          const values = readStepValues();
+          values.splice(i, 1);
+          renderSteps(values);
+        },
+      },
+      'Remove',
+    );
+    const el = h(
+      'fieldset',
+      { class: 'campaigns-step', 'data-index': String(i) },
       h('legend', {}, `Step ${i + 1}`),
       field('Offset (days)', offset, `${p}.offsetDays`),
       field('Counted', anchor, `${p}.anchor`),
       field('Intent', intent, `${p}.intent`),
       field('Channel', channel, `${p}.channel`),
-      h('span', { class: 'campaigns-field' }, h('span', { class: 'campaigns-label' }, 'Only if, since the previous step'), h('span', { class: 'campaigns-checks' }, conds), h('span', { class: 'campaigns-field-error', 'data-error-for': `${p}.conditions` })),
+      h(
+        'span',
+        { class: 'campaigns-field' },
+        h('span', { class: 'campaigns-label' }, 'Only if, since the previous step'),
+        h('span', { class: 'campaigns-checks' }, conds),
+        h('span', { class: 'campaigns-field-error', 'data-error-for': `${p}.conditions` }),
+      ),
       field('Local window from', from, `${p}.window.from`),
       field('to', to, `${p}.window.to`),
-      removable ? remove : null);
+      removable ? remove : null,
+    );
     slots.set(`${p}.conditions`, { slot: el.querySelector(`[data-error-for="${p}.conditions"]`), input: null });
     slots.set(`${p}.window`, { slot: el.querySelector(`[data-error-for="${p}.window.to"]`), input: to });
     slots.set(p, { slot: el.querySelector(`[data-error-for="${p}.window.to"]`), input: null });
     const read = () => ({
-      offsetDays: offset.value, anchor: anchor.value, intent: intent.value, channel: channel.value,
+      offsetDays: offset.value,
+      anchor: anchor.value,
+      intent: intent.value,
+      channel: channel.value,
       conditions: Object.fromEntries(conds.map((c) => c.querySelector('input')).map((cb) => [cb.value, cb.checked])),
-      from: from.value, to: to.value, offsetInput: offset,
+      from: from.value,
+      to: to.value,
+      offsetInput: offset,
     });
     return { el, read };
   }
@@ -89,8 +151,13 @@ export function campaignForm({ h, api }, { choices, say, onCreated }) {
     stepsBox.replaceChildren(...stepEditors.map((e) => e.el));
   }
 
-  const throttleInputs = choices.channels.map((c) => [c, input(`campaigns-throttle-${c}`, { type: 'number', step: 1, size: 6, placeholder: 'no limit' })]);
-  const stopBoxes = choices.stopConditions.map((s) => checkbox(`campaigns-stop-${s}`, STOP_LABELS[s] ?? lower(s), DEFAULT_STOP_CONDITIONS.includes(s), s));
+  const throttleInputs = choices.channels.map((c) => [
+    c,
+    input(`campaigns-throttle-${c}`, { type: 'number', step: 1, size: 6, placeholder: 'no limit' }),
+  ]);
+  const stopBoxes = choices.stopConditions.map((s) =>
+    checkbox(`campaigns-stop-${s}`, STOP_LABELS[s] ?? lower(s), DEFAULT_STOP_CONDITIONS.includes(s), s),
+  );
   const cron = input('campaigns-cron', { placeholder: 'e.g. 0 9 * * 1 or 1 day', size: 16 });
   const timeZone = input('campaigns-timezone', { placeholder: 'e.g. America/Chicago', size: 18 });
 
@@ -101,10 +168,19 @@ export function campaignForm({ h, api }, { choices, say, onCreated }) {
       return r.min === undefined && r.max === undefined ? undefined : r;
     };
     const text = (el) => (el.value.trim() === '' ? undefined : el.value.trim());
-    const statuses = statusBoxes.map((l) => l.querySelector('input')).filter((cb) => cb.checked).map((cb) => cb.value);
+    const statuses = statusBoxes
+      .map((l) => l.querySelector('input'))
+      .filter((cb) => cb.checked)
+      .map((cb) => cb.value);
     const a = {
-      daysPastDue: range(() => numberOf(audience.dpdMin), () => numberOf(audience.dpdMax)),
-      balance: range(() => text(audience.balMin), () => text(audience.balMax)),
+      daysPastDue: range(
+        () => numberOf(audience.dpdMin),
+        () => numberOf(audience.dpdMax),
+      ),
+      balance: range(
+        () => text(audience.balMin),
+        () => text(audience.balMax),
+      ),
       status: statuses.length ? statuses : undefined,
       creditorRefs: listOf(audience.creditors.value),
       tags: listOf(audience.tags.value),
@@ -125,13 +201,19 @@ export function campaignForm({ h, api }, { choices, say, onCreated }) {
       };
     });
     const throttle = {};
-    for (const [c, el] of throttleInputs) { const n = numberOf(el); if (n !== undefined) throttle[c] = n; }
+    for (const [c, el] of throttleInputs) {
+      const n = numberOf(el);
+      if (n !== undefined) throttle[c] = n;
+    }
     return {
       name: name.value,
       audience: a,
       steps,
       throttle,
-      stopConditions: stopBoxes.map((l) => l.querySelector('input')).filter((cb) => cb.checked).map((cb) => cb.value),
+      stopConditions: stopBoxes
+        .map((l) => l.querySelector('input'))
+        .filter((cb) => cb.checked)
+        .map((cb) => cb.value),
       ...(text(cron) ? { cron: text(cron) } : {}),
       ...(text(timeZone) ? { timeZone: text(timeZone) } : {}),
     };
@@ -164,52 +246,100 @@ export function campaignForm({ h, api }, { choices, say, onCreated }) {
   }
 
   const submit = h('button', { class: 'primary', type: 'submit', id: 'campaigns-create' }, 'Create campaign');
-  const form = h('form', { id: 'campaigns-form', class: 'campaigns-form', novalidate: true, onsubmit: async (e) => {
-    e.preventDefault();
-    clearErrors();
-    submit.disabled = true;
-    try {
-      const c = await api('POST', '/api/v1/campaigns', body());
-      say(`Created ${c.name} (draft): review it and press Start.`);
-      form.reset();
-      renderSteps([newStep()]);
-      formBox.open = false;
-      await onCreated(c);
-    } catch (err) {
-      showErrors(err);
-      say(`The campaign was not created: ${err.body?.details?.length ? 'see the fields marked below' : err.message}.`, false);
-    } finally {
-      submit.disabled = false;
-    }
-  } },
-  h('fieldset', { class: 'campaigns-group' }, h('legend', {}, 'Campaign'), field('Name', name, 'name')),
-  h('fieldset', { class: 'campaigns-group' }, h('legend', {}, 'Audience (debts)'),
-    field('Days past due from', audience.dpdMin, 'audience.daysPastDue.min'),
-    field('to', audience.dpdMax, 'audience.daysPastDue.max'),
-    field('Balance from', audience.balMin, 'audience.balance.min'),
-    field('to', audience.balMax, 'audience.balance.max'),
-    h('span', { class: 'campaigns-field' }, h('span', { class: 'campaigns-label' }, `Statuses (none ticked: ${DEFAULT_AUDIENCE_STATUSES})`), h('span', { class: 'campaigns-checks' }, statusBoxes), h('span', { class: 'campaigns-field-error', 'data-error-for': 'audience.status' })),
-    field('Creditors', audience.creditors, 'audience.creditorRefs'),
-    field('Tags (debt or debtor)', audience.tags, 'audience.tags'),
-    field('Jurisdictions', audience.jurisdictions, 'audience.jurisdictions'),
-    field('No contact in the last (days)', audience.noContact, 'audience.noContactDays')),
-  h('fieldset', { class: 'campaigns-group' }, h('legend', {}, 'Steps'),
-    stepsBox,
-    h('span', { class: 'campaigns-field-error', 'data-error-for': 'steps' }),
-    h('button', { type: 'button', id: 'campaigns-add-step', onclick: () => renderSteps([...readStepValues(), newStep()]) }, 'Add step')),
-  h('fieldset', { class: 'campaigns-group' }, h('legend', {}, 'Throttle (messages per minute)'),
-    throttleInputs.map(([c, el]) => field(c, el, `throttle.${c}`))),
-  h('fieldset', { class: 'campaigns-group' }, h('legend', {}, 'Stop a debt\'s enrolment when'),
-    h('span', { class: 'campaigns-checks' }, stopBoxes), h('span', { class: 'campaigns-field-error', 'data-error-for': 'stopConditions' })),
-  h('fieldset', { class: 'campaigns-group' }, h('legend', {}, 'Recurring (optional): enrol newly matching debts on a schedule'),
-    field('Cron or interval', cron, 'cron'),
-    field('Time zone', timeZone, 'timeZone')),
-  formErrors,
-  submit);
+  const form = h(
+    'form',
+    {
+      id: 'campaigns-form',
+      class: 'campaigns-form',
+      novalidate: true,
+      onsubmit: async (e) => {
+        e.preventDefault();
+        clearErrors();
+        submit.disabled = true;
+        try {
+          const c = await api('POST', '/api/v1/campaigns', body());
+          say(`Created ${c.name} (draft): review it and press Start.`);
+          form.reset();
+          renderSteps([newStep()]);
+          formBox.open = false;
+          await onCreated(c);
+        } catch (err) {
+          showErrors(err);
+          say(
+            `The campaign was not created: ${err.body?.details?.length ? 'see the fields marked below' : err.message}.`,
+            false,
+          );
+        } finally {
+          submit.disabled = false;
+        }
+      },
+    },
+    h('fieldset', { class: 'campaigns-group' }, h('legend', {}, 'Campaign'), field('Name', name, 'name')),
+    h(
+      'fieldset',
+      { class: 'campaigns-group' },
+      h('legend', {}, 'Audience (debts)'),
+      field('Days past due from', audience.dpdMin, 'audience.daysPastDue.min'),
+      field('to', audience.dpdMax, 'audience.daysPastDue.max'),
+      field('Balance from', audience.balMin, 'audience.balance.min'),
+      field('to', audience.balMax, 'audience.balance.max'),
+      h(
+        'span',
+        { class: 'campaigns-field' },
+        h('span', { class: 'campaigns-label' }, `Statuses (none ticked: ${DEFAULT_AUDIENCE_STATUSES})`),
+        h('span', { class: 'campaigns-checks' }, statusBoxes),
+        h('span', { class: 'campaigns-field-error', 'data-error-for': 'audience.status' }),
+      ),
+      field('Creditors', audience.creditors, 'audience.creditorRefs'),
+      field('Tags (debt or debtor)', audience.tags, 'audience.tags'),
+      field('Jurisdictions', audience.jurisdictions, 'audience.jurisdictions'),
+      field('No contact in the last (days)', audience.noContact, 'audience.noContactDays'),
+    ),
+    h(
+      'fieldset',
+      { class: 'campaigns-group' },
+      h('legend', {}, 'Steps'),
+      stepsBox,
+      h('span', { class: 'campaigns-field-error', 'data-error-for': 'steps' }),
+      h(
+        'button',
+        { type: 'button', id: 'campaigns-add-step', onclick: () => renderSteps([...readStepValues(), newStep()]) },
+        'Add step',
+      ),
+    ),
+    h(
+      'fieldset',
+      { class: 'campaigns-group' },
+      h('legend', {}, 'Throttle (messages per minute)'),
+      throttleInputs.map(([c, el]) => field(c, el, `throttle.${c}`)),
+    ),
+    h(
+      'fieldset',
+      { class: 'campaigns-group' },
+      h('legend', {}, "Stop a debt's enrolment when"),
+      h('span', { class: 'campaigns-checks' }, stopBoxes),
+      h('span', { class: 'campaigns-field-error', 'data-error-for': 'stopConditions' }),
+    ),
+    h(
+      'fieldset',
+      { class: 'campaigns-group' },
+      h('legend', {}, 'Recurring (optional): enrol newly matching debts on a schedule'),
+      field('Cron or interval', cron, 'cron'),
+      field('Time zone', timeZone, 'timeZone'),
+    ),
+    formErrors,
+    submit,
+  );
   // Slots declared inline above (not through field()) are registered here.
-  for (const path of ['audience.status', 'steps', 'stopConditions']) slots.set(path, { slot: form.querySelector(`[data-error-for="${path}"]`), input: null });
+  for (const path of ['audience.status', 'steps', 'stopConditions'])
+    slots.set(path, { slot: form.querySelector(`[data-error-for="${path}"]`), input: null });
   form.addEventListener('reset', () => queueMicrotask(clearErrors));
   renderSteps([newStep()]);
-  const formBox = h('details', { class: 'campaigns-new', id: 'campaigns-new' }, h('summary', { id: 'campaigns-new-toggle' }, 'New campaign'), form);
+  const formBox = h(
+    'details',
+    { class: 'campaigns-new', id: 'campaigns-new' },
+    h('summary', { id: 'campaigns-new-toggle' }, 'New campaign'),
+    form,
+  );
   return formBox;
 }

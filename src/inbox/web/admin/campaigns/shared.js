@@ -70,7 +70,11 @@ export async function loadChoices(api) {
   return { ...FIXED_CHOICES, intents: r.data.map((i) => i.intent), intentChannels };
 }
 
-export const listOf = (text) => text.split(',').map((s) => s.trim()).filter(Boolean);
+export const listOf = (text) =>
+  text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 export const lower = (s) => String(s).toLowerCase().replace(/_/g, ' ');
 /** A number input's value as a number; text that is not a number goes as typed, so the API names the field. */
 export const numberOf = (input) => {
@@ -79,7 +83,10 @@ export const numberOf = (input) => {
   const n = Number(raw);
   return Number.isFinite(n) ? n : raw;
 };
-export const reasonsText = (counted) => Object.entries(counted?.byReason ?? {}).map(([k, v]) => `${k} ${v}`).join(', ');
+export const reasonsText = (counted) =>
+  Object.entries(counted?.byReason ?? {})
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
 
 export function stepSummary(s) {
   const when = `day ${s.offsetDays >= 0 ? '+' : ''}${s.offsetDays} ${ANCHOR_LABELS[s.anchor] ?? lower(s.anchor)}`;
@@ -90,12 +97,17 @@ export function stepSummary(s) {
     s.channel ?? "debtor's preference",
     s.window ? `${s.window.from}–${s.window.to} local` : null,
     conds.length ? `only if ${conds.join(', ')} since the previous step` : null,
-  ].filter(Boolean).join(' · ');
+  ]
+    .filter(Boolean)
+    .join(' · ');
 }
 
 export function audienceSummary(a = {}) {
   const parts = [];
-  const range = (r, unit = '') => [r.min !== undefined ? `≥ ${r.min}${unit}` : null, r.max !== undefined ? `≤ ${r.max}${unit}` : null].filter(Boolean).join(' and ');
+  const range = (r, unit = '') =>
+    [r.min !== undefined ? `≥ ${r.min}${unit}` : null, r.max !== undefined ? `≤ ${r.max}${unit}` : null]
+      .filter(Boolean)
+      .join(' and ');
   if (a.daysPastDue) parts.push(`days past due ${range(a.daysPastDue)}`);
   if (a.balance) parts.push(`balance ${range(a.balance)}`);
   parts.push(`status ${a.status?.length ? a.status.map(lower).join(', ') : DEFAULT_AUDIENCE_STATUSES}`);
