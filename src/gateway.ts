@@ -58,14 +58,12 @@ export async function startGateway(config: Env, log: Logger): Promise<Gateway> {
   const early = express();
   early.get('/healthz', (_req, res) => res.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) }));
   early.use((_req, res) =>
-    res
-      .status(503)
-      .json({
-        error: 'starting',
-        message: 'service is starting',
-        status: 'not_ready',
-        checks: { database: { ok: dbReady }, scheduler: { ok: schedulerReady } },
-      }),
+    res.status(503).json({
+      error: 'starting',
+      message: 'service is starting',
+      status: 'not_ready',
+      checks: { database: { ok: dbReady }, scheduler: { ok: schedulerReady } },
+    }),
   );
   const server = http.createServer((req, res) => (handler ?? early)(req, res));
   const io = new SocketServer(server, { serveClient: false, cors: { origin: false } });

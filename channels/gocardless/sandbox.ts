@@ -85,18 +85,16 @@ export class GoCardlessSandbox {
         const requestId = gcId('RQ');
         res.setHeader('x-request-id', requestId);
         const fail = (e: GcError) =>
-          res
-            .status(e.status)
-            .json({
-              error: {
-                message: e.message,
-                documentation_url: `https://developer.gocardless.com/api-reference#${e.type}`,
-                type: e.type,
-                request_id: requestId,
-                code: e.status,
-                errors: e.errors,
-              },
-            });
+          res.status(e.status).json({
+            error: {
+              message: e.message,
+              documentation_url: `https://developer.gocardless.com/api-reference#${e.type}`,
+              type: e.type,
+              request_id: requestId,
+              code: e.status,
+              errors: e.errors,
+            },
+          });
         if (req.headers.authorization !== `Bearer ${this.options.accessToken}`)
           return void fail(
             new GcError(401, 'invalid_api_usage', 'Access token not found', [

@@ -119,14 +119,12 @@ export class StripeSandbox {
       const auth = req.headers.authorization ?? '';
       const key = auth.startsWith('Bearer ') ? auth.slice(7) : '';
       if (key !== this.options.secretKey) {
-        res
-          .status(401)
-          .json({
-            error: {
-              type: 'invalid_request_error',
-              message: `Invalid API Key provided: ${key ? `${key.slice(0, 8)}${'*'.repeat(4)}${key.slice(-4)}` : '(none)'}`,
-            },
-          });
+        res.status(401).json({
+          error: {
+            type: 'invalid_request_error',
+            message: `Invalid API Key provided: ${key ? `${key.slice(0, 8)}${'*'.repeat(4)}${key.slice(-4)}` : '(none)'}`,
+          },
+        });
         return;
       }
       const idem = req.method === 'POST' ? req.header('idempotency-key') : undefined;
@@ -135,14 +133,12 @@ export class StripeSandbox {
         const seen = this.idempotency.get(`${req.path}\u0000${idem}`);
         if (seen) {
           if (seen.params !== params) {
-            res
-              .status(400)
-              .json({
-                error: {
-                  type: 'idempotency_error',
-                  message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${idem}' if you meant to execute a different request.`,
-                },
-              });
+            res.status(400).json({
+              error: {
+                type: 'idempotency_error',
+                message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${idem}' if you meant to execute a different request.`,
+              },
+            });
             return;
           }
           res.setHeader('Idempotent-Replayed', 'true');
@@ -258,11 +254,9 @@ export class StripeSandbox {
       res.json({ id: pm.id, behaviour: b });
     });
     app.use((req, res) =>
-      res
-        .status(404)
-        .json({
-          error: { type: 'invalid_request_error', message: `Unrecognized request URL (${req.method}: ${req.path}).` },
-        }),
+      res.status(404).json({
+        error: { type: 'invalid_request_error', message: `Unrecognized request URL (${req.method}: ${req.path}).` },
+      }),
     );
   }
 

@@ -395,14 +395,12 @@ export const inboxRoutes = defineRoutes(
         );
         return n;
       });
-      res
-        .status(201)
-        .json({
-          id: note.id,
-          body: note.body,
-          author: { id: author, name: actorName(req.principal!) },
-          createdAt: note.createdAt.toISOString(),
-        });
+      res.status(201).json({
+        id: note.id,
+        body: note.body,
+        author: { id: author, name: actorName(req.principal!) },
+        createdAt: note.createdAt.toISOString(),
+      });
     },
   },
   {

@@ -73,14 +73,12 @@ export function attachPresence(ctx: AppContext): void {
       const p = payload as { conversationId?: unknown; typing?: unknown } | null;
       const id = p?.conversationId;
       if (typeof id !== 'string' || !UUID.test(id) || !socket.rooms.has(conversationRoom(id))) return;
-      socket
-        .to(conversationRoom(id))
-        .emit('typing', {
-          conversationId: id,
-          userId: socket.data.userId ?? null,
-          name: nameOf(socket),
-          typing: p?.typing !== false,
-        });
+      socket.to(conversationRoom(id)).emit('typing', {
+        conversationId: id,
+        userId: socket.data.userId ?? null,
+        name: nameOf(socket),
+        typing: p?.typing !== false,
+      });
     });
 
     socket.on('disconnect', () => {

@@ -47,37 +47,31 @@ export function registerGoCardlessWebhooks(app: Express, ctx: AppContext): void 
       return void res.status(404).json({ error: 'not_found', message: 'GoCardless is not configured' });
     const header = req.headers['webhook-signature'];
     if (!req.rawBody || typeof header !== 'string')
-      return void res
-        .status(498)
-        .json({
-          error: 'invalid_signature',
-          message: 'a signed JSON body (Webhook-Signature) is required',
-          details: [{ field: 'webhook-signature', reason: 'is required' }],
-        });
+      return void res.status(498).json({
+        error: 'invalid_signature',
+        message: 'a signed JSON body (Webhook-Signature) is required',
+        details: [{ field: 'webhook-signature', reason: 'is required' }],
+      });
     let events: GcEvent[];
     try {
       events = parse(req.rawBody, secret, header) as unknown as GcEvent[];
     } catch {
-      return void res
-        .status(498)
-        .json({
-          error: 'invalid_signature',
-          message: 'the Webhook-Signature does not match this body',
-          details: [{ field: 'webhook-signature', reason: 'does not verify' }],
-        });
+      return void res.status(498).json({
+        error: 'invalid_signature',
+        message: 'the Webhook-Signature does not match this body',
+        details: [{ field: 'webhook-signature', reason: 'does not verify' }],
+      });
     }
     if (
       !Array.isArray(events) ||
       events.length > 250 ||
       events.some((e) => typeof e?.id !== 'string' || !/^EV[0-9A-Z]{1,40}$/.test(e.id))
     ) {
-      return void res
-        .status(400)
-        .json({
-          error: 'invalid_request',
-          message: 'not a GoCardless event batch',
-          details: [{ field: 'events', reason: 'must be up to 250 events with EV ids' }],
-        });
+      return void res.status(400).json({
+        error: 'invalid_request',
+        message: 'not a GoCardless event batch',
+        details: [{ field: 'events', reason: 'must be up to 250 events with EV ids' }],
+      });
     }
     // Each event is stored on its own (its id is the dedupe key): a redelivered batch stores nothing twice.
     for (const e of events)

@@ -37,34 +37,28 @@ export function registerStripeWebhooks(app: Express, ctx: AppContext): void {
     if (!provider || !secret)
       return void res.status(404).json({ error: 'not_found', message: 'Stripe is not configured' });
     if (!req.rawBody || typeof header !== 'string')
-      return void res
-        .status(400)
-        .json({
-          error: 'invalid_signature',
-          message: 'a signed JSON body (Stripe-Signature) is required',
-          details: [{ field: 'stripe-signature', reason: 'is required' }],
-        });
+      return void res.status(400).json({
+        error: 'invalid_signature',
+        message: 'a signed JSON body (Stripe-Signature) is required',
+        details: [{ field: 'stripe-signature', reason: 'is required' }],
+      });
     let event: Stripe.Event;
     try {
       event = provider.client.webhooks.constructEvent(req.rawBody, header, secret);
     } catch (err) {
       ctx.log.warn({ reason: (err as Error).message }, 'Stripe webhook refused');
-      return void res
-        .status(400)
-        .json({
-          error: 'invalid_signature',
-          message: 'the Stripe-Signature does not match this body',
-          details: [{ field: 'stripe-signature', reason: 'does not verify' }],
-        });
+      return void res.status(400).json({
+        error: 'invalid_signature',
+        message: 'the Stripe-Signature does not match this body',
+        details: [{ field: 'stripe-signature', reason: 'does not verify' }],
+      });
     }
     if (typeof event.id !== 'string' || !/^evt_[A-Za-z0-9]{1,250}$/.test(event.id))
-      return void res
-        .status(400)
-        .json({
-          error: 'invalid_request',
-          message: 'not a Stripe event',
-          details: [{ field: 'id', reason: 'must be an evt_ id' }],
-        });
+      return void res.status(400).json({
+        error: 'invalid_request',
+        message: 'not a Stripe event',
+        details: [{ field: 'id', reason: 'must be an evt_ id' }],
+      });
     await intake(ctx, {
       provider: 'stripe',
       kind: 'event',

@@ -49,9 +49,7 @@ function webhookEvents(letterId: string) {
     .filter(({ event }) => event.body.id === letterId);
 }
 
-async function lobError(
-  promise: Promise<unknown>,
-): Promise<{
+async function lobError(promise: Promise<unknown>): Promise<{
   status: number;
   data: { error: { message: string; status_code: number; code: string } };
   message: string;

@@ -320,17 +320,15 @@ export class SendGridSandbox {
           return;
         }
         if (header !== `Bearer ${this.apiKey}`) {
-          res
-            .status(401)
-            .json(
-              errorBody([
-                {
-                  field: null,
-                  message: 'The provided authorization grant is invalid, expired, or revoked',
-                  help: null,
-                },
-              ]),
-            );
+          res.status(401).json(
+            errorBody([
+              {
+                field: null,
+                message: 'The provided authorization grant is invalid, expired, or revoked',
+                help: null,
+              },
+            ]),
+          );
           return;
         }
         if (this.faults.remaining > 0) {
